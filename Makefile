@@ -1,0 +1,80 @@
+# gridrest -- one non-recursive Makefile. Each build flavour has its own
+# directory (build/, build/asan/) so changing flags never mixes objects.
+#   make            build every family and gridrest-db into build/
+#   make run        install what is missing, build, init, serve on :8080/:8443
+#   make check      install what is missing, build, run every test (prove)
+#   make asan       the same tests with ASan+UBSan backends
+#   make lint       clang-format check and the banned-function grep
+#   make bench      bench/ping.sh
+
+B        ?= build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -Iinclude -Idb -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -MMD -MP
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
+            -Wvla -Wno-format-nonliteral -fno-common
+LDLIBS   += -ljansson -lfcgi -ldb-5.3 -lgnutls -lcurl
+SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+PROVE    ?= prove
+PROVEFLAGS ?= -j2
+
+LIB_SRC  := $(filter-out db/admin.c,$(wildcard common/*.c db/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+FAMILIES := $(patsubst cgi-bin/%.c,$(B)/cgi-bin/%.fcgi,$(wildcard cgi-bin/*.c))
+UNIT     := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
+BENCHBIN := $(B)/bench/hello.fcgi
+DEPS_OK  := $(B)/.deps-ok
+
+all: $(FAMILIES) $(B)/gridrest-db $(BENCHBIN)
+
+# Install missing Debian packages once per build directory.
+$(DEPS_OK): scripts/install-deps
+	@scripts/install-deps
+	@mkdir -p $(@D) && touch $@
+
+$(B)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(CPPFLAGS) $(WARN) -fstack-protector-strong $(CFLAGS) -c -o $@ $<
+
+$(B)/libgridrest.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/cgi-bin/%.fcgi: $(B)/cgi-bin/%.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/gridrest-db: $(B)/db/admin.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/hello.fcgi: $(B)/bench/hello.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(B)/tests/%.o: CPPFLAGS += -Itests -Icommon
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run: all
+	scripts/gridrest run
+
+check: all $(UNIT)
+	GR_BUILD=$(B) $(PROVE) $(PROVEFLAGS) $(UNIT) tests/smoke/*.t
+
+asan:
+	$(MAKE) B=build/asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+	    GR_ASAN=1 check
+
+lint: | $(DEPS_OK)
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	@! git grep -n -E '\<(sprintf|vsprintf|strcpy|strcat|strncat|gets|atoi|atol|strtok)\(' \
+	    -- '*.c' '*.h' || { echo 'banned function (see STYLE 2.3)'; exit 1; }
+
+bench: all
+	bench/ping.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all run check asan lint bench clean
+.SECONDARY:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

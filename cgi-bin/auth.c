@@ -1,0 +1,207 @@
+/*
+ * auth.c -- the auth family: /ping, /auth, /accounts (and later /oauth2,
+ * /identities, /scopes, /token). Routes and handlers only: parse, call
+ * core, answer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "date.h"
+#include "identity.h"
+#include "token.h"
+#include "web.h"
+
+/* GET /ping: the server version; no token. */
+static int
+auth_ping(struct web_req *r)
+{
+	return web_reply_json_new(r, 200,
+	    json_pack("{s:s}", "version", GRIDREST_VERSION));
+}
+
+/* The token headers every successful /auth answer carries. */
+static void
+token_headers(struct web_req *r, const char *token, int64_t expires,
+    const char *account)
+{
+	char date[DATE_RFC1123_LEN];
+
+	web_add_header(r, "X-Rucio-Auth-Token", token);
+	web_add_header(r, "X-Rucio-Auth-Token-Expires",
+	    date_rfc1123(expires, date));
+	web_add_header(r, "X-Rucio-Auth-Account", account);
+	web_add_header(r, "Access-Control-Expose-Headers",
+	    "X-Rucio-Auth-Token, X-Rucio-Auth-Token-Expires, "
+	    "X-Rucio-Auth-Account, X-Rucio-Auth-Accounts");
+	web_add_header(r, "Cache-Control", "no-store");
+}
+
+/* GET /auth/userpass: X-Rucio-Account, -Username, -Password -> token. */
+static int
+auth_userpass(struct web_req *r)
+{
+	char account[ACCOUNT_NAME_MAX + 1], token[TOKEN_MAX];
+	const char *username = web_env(r, "HTTP_X_RUCIO_USERNAME");
+	int64_t expires;
+	int rc;
+
+	rc = identity_check_userpass(web_env(r, "HTTP_X_RUCIO_ACCOUNT"),
+	    username, web_env(r, "HTTP_X_RUCIO_PASSWORD"), account, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	rc = token_issue(account, username, web_env(r, "HTTP_X_RUCIO_APPID"),
+	    cfg.token_lifetime, token, &expires, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	token_headers(r, token, expires, account);
+	return web_reply_text(r, 200, "application/octet-stream", "", 0);
+}
+
+/* GET /auth/validate: what the token in X-Rucio-Auth-Token stands for. */
+static int
+auth_validate(struct web_req *r)
+{
+	const char *token = web_env(r, "HTTP_X_RUCIO_AUTH_TOKEN");
+	struct token_info info;
+	struct tm tm;
+	time_t t;
+	char *body;
+	int rc;
+
+	if (token == NULL || *token == '\0')
+		return gr_fail(&r->err, GR_VALUE_ERROR, "Token must be set.");
+	if ((rc = token_validate(token, &info, &r->err)) != GR_OK)
+		return rc;
+	t = (time_t)info.expires_at;
+	(void)gmtime_r(&t, &tm);
+	/* Rucio answers the str() of a Python dict; clients only print it */
+	body = arena_printf(&r->arena,
+	    "{'account': '%s', 'identity': '%s', 'lifetime': "
+	    "datetime.datetime(%d, %d, %d, %d, %d, %d), 'audience': None, "
+	    "'authz_scope': None, 'vo': 'def'}",
+	    info.account, info.identity, tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return web_reply_text(r, 200, "application/octet-stream", body,
+	    strlen(body));
+}
+
+/* GET /accounts: a stream of {account, type, email}, filtered. */
+static int
+accounts_list(struct web_req *r)
+{
+	const char *keys[WEB_QUERY_MAX], *values[WEB_QUERY_MAX];
+	struct account_filter f = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nquery; i++) {
+		const char *k = r->query[i].key, *v = r->query[i].value;
+
+		if (strcmp(k, "account") == 0)
+			f.account = v;
+		else if (strcmp(k, "account_type") == 0)
+			f.type = v;
+		else if (strcmp(k, "identity") == 0)
+			f.identity = v;
+		else if (strcmp(k, "access_token") != 0) {
+			keys[f.nattrs] = k;
+			values[f.nattrs++] = v;
+		}
+	}
+	f.attr_keys = keys;
+	f.attr_values = values;
+	rc = account_list(&f, web_emit, r, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	return web_stream_end(r);
+}
+
+/* GET /accounts/whoami: 303 to the token's own account. */
+static int
+accounts_whoami(struct web_req *r)
+{
+	return web_reply_redirect(r, 303,
+	    arena_printf(&r->arena, "/accounts/%s", r->issuer));
+}
+
+/* GET /accounts/{account} */
+static int
+accounts_get(struct web_req *r)
+{
+	json_t *acc;
+	int rc;
+
+	rc = account_get(web_param(r, "account"), &acc, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	return web_reply_json_new(r, 200, acc);
+}
+
+/* POST /accounts/{account} {"type", "email"} */
+static int
+accounts_add(struct web_req *r)
+{
+	const char *type, *email;
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, body, "type", true, &type)) == GR_OK &&
+	    (rc = web_json_string(r, body, "email", true, &email)) == GR_OK)
+		rc = account_add(r->issuer, web_param(r, "account"), type,
+		    email, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* PUT /accounts/{account} {key: value, ...} */
+static int
+accounts_update(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = account_update(r->issuer, web_param(r, "account"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK
+	    ? rc
+	    : web_reply_text(r, 200, "text/html; charset=utf-8", "", 0);
+}
+
+/* DELETE /accounts/{account}: status DELETED, tokens revoked. */
+static int
+accounts_delete(struct web_req *r)
+{
+	int rc;
+
+	rc = account_delete(r->issuer, web_param(r, "account"), &r->err);
+	return rc != GR_OK
+	    ? rc
+	    : web_reply_text(r, 200, "text/html; charset=utf-8", "", 0);
+}
+
+/* clang-format off */
+static const struct web_route auth_routes[] = {
+	{ WEB_GET,	"/ping",			auth_ping,	WEB_PUBLIC },
+	{ WEB_GET,	"/auth/userpass",		auth_userpass,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/auth/validate",		auth_validate,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/accounts",			accounts_list,	WEB_STREAM },
+	{ WEB_GET,	"/accounts/whoami",		accounts_whoami, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}",		accounts_get,	0 },
+	{ WEB_POST,	"/accounts/{account}",		accounts_add,	WEB_ANY },
+	{ WEB_PUT,	"/accounts/{account}",		accounts_update, WEB_ANY },
+	{ WEB_DELETE,	"/accounts/{account}",		accounts_delete, WEB_ANY },
+	{ 0, NULL, NULL, 0 }
+};
+/* clang-format on */
+
+int
+main(void)
+{
+	return web_main("auth", auth_routes);
+}

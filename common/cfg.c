@@ -1,0 +1,68 @@
+/*
+ * cfg.c -- settings from the environment with embedded defaults.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "util.h"
+
+struct gr_cfg cfg = {
+	.home = "var",
+	.max_body = 16u << 20,
+	.token_lifetime = 3600,
+	.durability = CFG_DURABLE_SYNC,
+	.cache_mb = 64,
+	.pbkdf2_iter = 100000,
+};
+
+/* Numeric settings: name, bounds, and where the value goes. */
+struct cfg_num {
+	const char *name;
+	long min, max;
+	long *out;
+};
+
+int
+cfg_load(struct gr_err *err)
+{
+	long max_body = (long)cfg.max_body, lifetime = (long)cfg.token_lifetime;
+	long cache = cfg.cache_mb, iter = cfg.pbkdf2_iter;
+	const struct cfg_num nums[] = {
+		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
+		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
+		{ "GRIDREST_CACHE_MB", 1, 65536, &cache },
+		{ "GRIDREST_PBKDF2_ITER", 1000, 10000000, &iter },
+	};
+	const char *v;
+	size_t i;
+
+	if ((v = getenv("GRIDREST_HOME")) != NULL && *v != '\0')
+		cfg.home = v;
+	for (i = 0; i < ARRAY_LEN(nums); i++) {
+		v = getenv(nums[i].name);
+		if (v == NULL || *v == '\0')
+			continue;
+		if (parse_long(v, nums[i].min, nums[i].max, nums[i].out) != 0)
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "%s='%s' is not a number in [%ld, %ld]",
+			    nums[i].name, v, nums[i].min, nums[i].max);
+	}
+	if ((v = getenv("GRIDREST_DURABILITY")) != NULL && *v != '\0') {
+		if (strcmp(v, "sync") == 0)
+			cfg.durability = CFG_DURABLE_SYNC;
+		else if (strcmp(v, "write") == 0)
+			cfg.durability = CFG_DURABLE_WRITE;
+		else if (strcmp(v, "none") == 0)
+			cfg.durability = CFG_DURABLE_NONE;
+		else
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_DURABILITY='%s': use sync, write or none",
+			    v);
+	}
+	cfg.max_body = (size_t)max_body;
+	cfg.token_lifetime = lifetime;
+	cfg.cache_mb = (unsigned)cache;
+	cfg.pbkdf2_iter = (unsigned)iter;
+	return GR_OK;
+}

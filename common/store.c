@@ -1,0 +1,509 @@
+/*
+ * store.c -- Berkeley DB environment, tables, transactions, cursors.
+ *
+ * Every process opens the one environment with DB_REGISTER|DB_RECOVER: the
+ * open runs recovery only when a registered process died holding it. That
+ * recovery panics the region under the feet of the other processes, whose
+ * next call returns DB_RUNRECOVERY; the runners here then close and reopen
+ * their handles and run the body again, so a crashed sibling costs the
+ * clients of the surviving processes nothing. Deadlocks are found by the
+ * library (set_lk_detect) and retried in st_txn_run() only.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+/* Checkpoint when this much log was written, or this often (BDB units). */
+#define ST_CKP_KBYTES  4096
+#define ST_CKP_MINUTES 1
+/* Lock waits longer than this are broken, so that a lock left by a dead
+   process never blocks forever (microseconds). */
+#define ST_LOCK_TIMEOUT 5000000
+
+static struct {
+	DB_ENV *env;
+	DB *dbs[TBL_COUNT];
+	char dir[PATH_MAX];
+	char home[PATH_MAX];
+	unsigned flags;
+	struct st_stats stats;
+	unsigned commits;
+} st;
+
+static void
+st_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	(void)pfx;
+	log_msg(LOG_ERR, "bdb: %s", msg);
+}
+
+DBT
+st_dbt(const void *data, size_t size)
+{
+	DBT d;
+
+	memset(&d, 0, sizeof(d));
+	/* BDB's API is not const-correct; it only reads input DBTs */
+	d.data = (void *)(uintptr_t)data;
+	d.size = (u_int32_t)size;
+	return d;
+}
+
+int
+st_fail(struct gr_err *err, int ret)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "the database is busy; try again");
+	if (ret == DB_RUNRECOVERY)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "the database is recovering; try again");
+	log_msg(LOG_ERR, "store: %s", db_strerror(ret));
+	return gr_fail(err, GR_DATABASE,
+	    "An unknown Database Exception has occurred.");
+}
+
+/* Note the conditions the runners react to. Returns ret. */
+static int
+note(struct st_txn *t, int ret)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		t->deadlock = true;
+	else if (ret == DB_RUNRECOVERY)
+		t->panic = true;
+	return ret;
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return ENAMETOOLONG;
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+static void
+close_handles(void)
+{
+	int i;
+
+	/* secondaries before primaries */
+	for (i = TBL_COUNT - 1; i >= 0; i--)
+		if (st.dbs[i] != NULL && tbl_defs[i].primary >= 0) {
+			(void)st.dbs[i]->close(st.dbs[i], 0);
+			st.dbs[i] = NULL;
+		}
+	for (i = TBL_COUNT - 1; i >= 0; i--)
+		if (st.dbs[i] != NULL) {
+			(void)st.dbs[i]->close(st.dbs[i], 0);
+			st.dbs[i] = NULL;
+		}
+	if (st.env != NULL) {
+		(void)st.env->close(st.env, 0);
+		st.env = NULL;
+	}
+}
+
+void
+st_close(void)
+{
+	if (st.env != NULL)
+		(void)st.env->txn_checkpoint(st.env, 0, 0, 0);
+	close_handles();
+}
+
+static int
+open_env(struct gr_err *err)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = db_env_create(&env, 0)) != 0)
+		return st_fail(err, ret);
+	st.env = env;
+	env->set_errcall(env, st_errcall);
+	env->set_cachesize(env, cfg.cache_mb / 1024,
+	    (cfg.cache_mb % 1024) << 20, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_timeout(env, ST_LOCK_TIMEOUT, DB_SET_LOCK_TIMEOUT);
+	env->set_lk_max_locks(env, 20000);
+	env->set_lk_max_lockers(env, 20000);
+	env->set_lk_max_objects(env, 20000);
+	env->set_tx_max(env, 2000);
+	env->set_lg_bsize(env, 1u << 20);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	/* fault the shared regions in at open instead of on the first
+	   requests (spec/performance.md: a cold cache halves throughput) */
+	env->set_flags(env, DB_REGION_INIT, 1);
+	if (cfg.durability == CFG_DURABLE_WRITE)
+		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+	else if (cfg.durability == CFG_DURABLE_NONE)
+		env->set_flags(env, DB_TXN_NOSYNC, 1);
+	if ((ret = env->open(env, st.dir, flags, 0600)) != 0) {
+		log_msg(LOG_ERR, "store: cannot open environment %s: %s",
+		    st.dir, db_strerror(ret));
+		return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+static int
+open_tables(unsigned flags, struct gr_err *err)
+{
+	int i, ret;
+	u_int32_t oflags = DB_AUTO_COMMIT | DB_MULTIVERSION;
+
+	if (flags & ST_INIT)
+		oflags |= DB_CREATE;
+	for (i = 0; i < TBL_COUNT; i++) {
+		DB *db;
+
+		if ((ret = db_create(&db, st.env, 0)) != 0)
+			return st_fail(err, ret);
+		st.dbs[i] = db;
+		if (tbl_defs[i].primary >= 0)
+			db->set_flags(db, DB_DUPSORT);
+		ret = db->open(db, NULL, tbl_defs[i].file, NULL, DB_BTREE,
+		    oflags, 0600);
+		if (ret != 0) {
+			log_msg(LOG_ERR, "store: cannot open %s: %s%s",
+			    tbl_defs[i].file, db_strerror(ret),
+			    ret == ENOENT ? " (run gridrest-db init)" : "");
+			return st_fail(err, ret);
+		}
+	}
+	for (i = 0; i < TBL_COUNT; i++) {
+		int p = tbl_defs[i].primary;
+
+		if (p < 0)
+			continue;
+		ret = st.dbs[p]->associate(st.dbs[p], NULL, st.dbs[i],
+		    tbl_defs[i].extract,
+		    (flags & ST_INIT) ? DB_CREATE | DB_AUTO_COMMIT : 0);
+		if (ret != 0)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+/* The schema version must match what this binary was built for. */
+static int
+check_schema(unsigned flags, struct gr_err *err)
+{
+	struct st_txn t = { 0 };
+	json_t *rec = NULL, *v;
+	DBT key = st_dbt("schema", 6);
+	int ret, rc = GR_OK;
+
+	ret = st_get_json(&t, TBL_META, &key, &rec, 0);
+	if (ret == DB_NOTFOUND && (flags & ST_INIT)) {
+		rec = json_pack("{s:i}", "version", TBL_SCHEMA_VERSION);
+		ret = st_put_json(&t, TBL_META, &key, rec, DB_NOOVERWRITE);
+		if (ret == DB_KEYEXIST)
+			ret = 0;
+		json_decref(rec);
+		return ret == 0 ? GR_OK : st_fail(err, ret);
+	}
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_DATABASE,
+		    "store in %s is not initialised (run gridrest-db init)",
+		    st.dir);
+	if (ret != 0)
+		return st_fail(err, ret);
+	v = json_object_get(rec, "version");
+	if (json_integer_value(v) != TBL_SCHEMA_VERSION)
+		rc = gr_fail(err, GR_DATABASE,
+		    "store schema version %lld, this build needs %d",
+		    (long long)json_integer_value(v), TBL_SCHEMA_VERSION);
+	json_decref(rec);
+	return rc;
+}
+
+int
+st_open(const char *home, unsigned flags, struct gr_err *err)
+{
+	int ret, rc;
+
+	if (st.env != NULL)
+		return GR_OK;
+	if (home != st.home &&
+	    snprintf(st.home, sizeof(st.home), "%s", home) >=
+		(int)sizeof(st.home))
+		return gr_fail(err, GR_INPUT_VALIDATION, "home path too long");
+	if (snprintf(st.dir, sizeof(st.dir), "%s/db", home) >=
+	    (int)sizeof(st.dir))
+		return gr_fail(err, GR_INPUT_VALIDATION, "home path too long");
+	st.flags = flags;
+	if ((ret = mkdir_p(st.dir)) != 0)
+		return gr_fail(err, GR_DATABASE, "cannot create %s: %s", st.dir,
+		    strerror(ret));
+	if ((rc = open_env(err)) != GR_OK || (rc = open_tables(flags, err)) ||
+	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err)))) {
+		close_handles();
+		return rc;
+	}
+	return GR_OK;
+}
+
+/* After another process's crash was recovered: drop and reopen. */
+static int
+reopen(struct gr_err *err)
+{
+	log_msg(LOG_WARN, "store: environment was recovered; reopening");
+	close_handles();
+	st.stats.reopened++;
+	return st_open(st.home, st.flags & ~ST_INIT, err);
+}
+
+const char *
+st_dir(void)
+{
+	return st.dir;
+}
+
+DB_ENV *
+st_env(void)
+{
+	return st.env;
+}
+
+DB *
+st_db(enum tbl_id tbl)
+{
+	return st.dbs[tbl];
+}
+
+void
+st_get_stats(struct st_stats *out)
+{
+	*out = st.stats;
+}
+
+static void
+backoff(int attempt)
+{
+	struct timespec ts;
+	unsigned r;
+	long us;
+
+	/* randomised exponential back-off, 0.1 ms .. ~50 ms */
+	random_bytes(&r, sizeof(r));
+	us = 100L << (attempt < 9 ? attempt : 9);
+	us = us / 2 + (long)(r % (unsigned long)us);
+	ts.tv_sec = us / 1000000;
+	ts.tv_nsec = (us % 1000000) * 1000;
+	(void)nanosleep(&ts, NULL);
+}
+
+static void
+maybe_checkpoint(void)
+{
+	/* BDB decides cheaply whether the thresholds were crossed */
+	if (++st.commits % 32 == 0)
+		(void)st.env->txn_checkpoint(st.env, ST_CKP_KBYTES,
+		    ST_CKP_MINUTES, 0);
+}
+
+/*
+ * The one runner. Write transactions pass snapshot = false and retry on
+ * deadlock; views pass snapshot = true (no locks, so no deadlocks).
+ */
+static int
+run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
+{
+	struct st_txn t;
+	int attempt, ret, rc;
+	bool reopened = false;
+
+	for (attempt = 0; attempt < ST_RETRY_MAX; attempt++) {
+		memset(&t, 0, sizeof(t));
+		if (st.env == NULL && (rc = reopen(err)) != GR_OK)
+			return rc;
+		ret = st.env->txn_begin(st.env, NULL, &t.tid,
+		    snapshot ? DB_TXN_SNAPSHOT : 0);
+		if (ret == DB_RUNRECOVERY && !reopened) {
+			reopened = true;
+			if ((rc = reopen(err)) != GR_OK)
+				return rc;
+			continue;
+		}
+		if (ret != 0)
+			return st_fail(err, ret);
+		st.stats.begun++;
+		t.started = true;
+		rc = fn(&t, arg, err);
+		if (rc == GR_OK && !t.deadlock && !t.panic) {
+			ret = t.tid->commit(t.tid, 0);
+			t.tid = NULL;
+			if (ret == 0) {
+				if (!snapshot)
+					maybe_checkpoint();
+				return GR_OK;
+			}
+			(void)note(&t, ret);
+			if (!t.deadlock && !t.panic)
+				return st_fail(err, ret);
+		}
+		if (t.tid != NULL)
+			(void)t.tid->abort(t.tid);
+		if (t.panic && !reopened && !(flags & ST_ONCE)) {
+			reopened = true;
+			gr_clear(err);
+			if ((rc = reopen(err)) != GR_OK)
+				return rc;
+			continue;
+		}
+		if (!t.deadlock || (flags & ST_ONCE))
+			return t.panic ? st_fail(err, DB_RUNRECOVERY) : rc;
+		/* lost a deadlock: forget what the body recorded, run again */
+		gr_clear(err);
+		st.stats.retried++;
+		backoff(attempt);
+	}
+	return st_fail(err, DB_LOCK_DEADLOCK);
+}
+
+int
+st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err)
+{
+	return run(fn, arg, false, 0, err);
+}
+
+int
+st_view(st_txn_fn fn, void *arg, unsigned flags, struct gr_err *err)
+{
+	return run(fn, arg, true, flags, err);
+}
+
+int
+st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
+    u_int32_t flags)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key, v;
+	json_error_t jerr;
+	int ret;
+
+	*out = NULL;
+	memset(&v, 0, sizeof(v));
+	ret = note(t, db->get(db, t->tid, &k, &v, flags));
+	if (ret != 0)
+		return ret;
+	*out = json_loadb(v.data, v.size, 0, &jerr);
+	if (*out == NULL) {
+		log_msg(LOG_ERR, "store: %s: unreadable record: %s",
+		    tbl_defs[tbl].file, jerr.text);
+		return DB_VERIFY_BAD;
+	}
+	return 0;
+}
+
+int
+st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key;
+
+	return note(t, db->exists(db, t->tid, &k, 0));
+}
+
+int
+st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
+    const json_t *rec, u_int32_t flags)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key, v;
+	char small[1024], *buf = small;
+	size_t n;
+	int ret;
+
+	n = json_dumpb(rec, small, sizeof(small), JSON_COMPACT);
+	if (n == 0)
+		return EINVAL;
+	if (n > sizeof(small)) {
+		buf = xmalloc(n);
+		n = json_dumpb(rec, buf, n, JSON_COMPACT);
+	}
+	v = st_dbt(buf, n);
+	ret = note(t, db->put(db, t->tid, &k, &v, flags));
+	if (buf != small)
+		free(buf);
+	return ret;
+}
+
+int
+st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key;
+
+	return note(t, db->del(db, t->tid, &k, 0));
+}
+
+int
+st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
+    const DBT *from, st_scan_fn fn, void *arg, struct gr_err *err)
+{
+	DB *db = st.dbs[tbl];
+	DBC *c = NULL;
+	DBT k, pk, v;
+	bool sec = tbl_defs[tbl].primary >= 0;
+	u_int32_t op;
+	int ret, rc = GR_OK;
+
+	ret = note(t, db->cursor(db, t->tid, &c, 0));
+	if (ret != 0)
+		return st_fail(err, ret);
+	memset(&pk, 0, sizeof(pk));
+	memset(&v, 0, sizeof(v));
+	if (from != NULL)
+		k = *from;
+	else
+		k = st_dbt(prefix, plen);
+	op = (k.size > 0) ? DB_SET_RANGE : DB_FIRST;
+	for (;;) {
+		if (sec)
+			ret = c->pget(c, &k, &pk, &v, op);
+		else
+			ret = c->get(c, &k, &v, op);
+		op = DB_NEXT;
+		if (ret == DB_NOTFOUND)
+			break;
+		if (note(t, ret) != 0) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		if (k.size < plen || memcmp(k.data, prefix, plen) != 0)
+			break;
+		rc = fn(&k, sec ? &pk : &k, &v, arg);
+		if (rc != GR_OK)
+			break;
+	}
+	(void)c->close(c);
+	return rc == ST_STOP ? GR_OK : rc;
+}

@@ -1,0 +1,213 @@
+/*
+ * token.c -- issue and check tokens (core). TBL_TOKENS is keyed by the
+ * SHA-256 of the token: {"account","identity","appid","created_at",
+ * "expires_at"}. Expired tokens of an account are purged when it logs in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secret.h"
+#include "tables.h"
+#include "token.h"
+#include "util.h"
+
+/* Copy s into out (size n), keeping [A-Za-z0-9._@] and mapping the rest
+   to '_': the token goes into headers and file names. */
+static void
+sanitize(const char *s, char *out, size_t n, const char *dflt)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		s = dflt;
+	for (i = 0; s[i] != '\0' && i + 1 < n; i++) {
+		char c = s[i];
+
+		out[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '.' || c == '@')
+		    ? c
+		    : '_';
+	}
+	out[i] = '\0';
+}
+
+struct issue_args {
+	unsigned char digest[SECRET_DIGEST_LEN];
+	const char *account;
+	json_t *rec;
+	int64_t now;
+};
+
+struct purge_args {
+	int64_t now;
+	size_t n;
+	unsigned char keys[64][SECRET_DIGEST_LEN];
+	const char *account;
+};
+
+static int
+purge_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct purge_args *p = arg;
+	json_t *rec;
+	json_int_t exp;
+
+	if (key->size != strlen(p->account) || pkey->size != SECRET_DIGEST_LEN)
+		return GR_OK;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	exp = json_integer_value(json_object_get(rec, "expires_at"));
+	json_decref(rec);
+	if (exp <= p->now)
+		memcpy(p->keys[p->n++], pkey->data, SECRET_DIGEST_LEN);
+	return p->n < ARRAY_LEN(p->keys) ? GR_OK : ST_STOP;
+}
+
+static int
+issue_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct issue_args *a = arg;
+	struct purge_args p = { .now = a->now, .account = a->account };
+	DBT key;
+	size_t i;
+	int ret, rc;
+
+	rc = st_scan(t, TBL_TOKENS_BY_ACCOUNT, a->account, strlen(a->account),
+	    NULL, purge_one, &p, err);
+	if (rc != GR_OK)
+		return rc;
+	for (i = 0; i < p.n; i++) {
+		key = st_dbt(p.keys[i], SECRET_DIGEST_LEN);
+		if ((ret = st_del(t, TBL_TOKENS, &key)) != 0 &&
+		    ret != DB_NOTFOUND)
+			return st_fail(err, ret);
+	}
+	key = st_dbt(a->digest, sizeof(a->digest));
+	ret = st_put_json(t, TBL_TOKENS, &key, a->rec, DB_NOOVERWRITE);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+token_issue(const char *account, const char *identity, const char *appid,
+    int64_t lifetime, char out[TOKEN_MAX], int64_t *expires_at,
+    struct gr_err *err)
+{
+	struct issue_args a = { .account = account, .now = time_now() };
+	char id[40], app[33], rnd[33];
+	int n, rc;
+
+	sanitize(identity, id, sizeof(id), "unknown");
+	sanitize(appid, app, sizeof(app), "unknown");
+	secret_random_hex(rnd, 16);
+	n = snprintf(out, TOKEN_MAX, "%s-%s-%s-%s", account, id, app, rnd);
+	if (n < 0 || n >= TOKEN_MAX)
+		return gr_fail(err, GR_INTERNAL, "token too long");
+	secret_digest(out, (size_t)n, a.digest);
+	*expires_at = a.now + lifetime;
+	a.rec = json_pack("{s:s, s:s, s:s, s:I, s:I}", "account", account,
+	    "identity", identity != NULL ? identity : "", "appid", app,
+	    "created_at", (json_int_t)a.now, "expires_at",
+	    (json_int_t)*expires_at);
+	if (a.rec == NULL)
+		return gr_fail(err, GR_INTERNAL, "cannot record the token");
+	rc = st_txn_run(issue_txn, &a, err);
+	json_decref(a.rec);
+	if (rc != GR_OK)
+		mem_wipe(out, TOKEN_MAX);
+	return rc;
+}
+
+struct validate_args {
+	unsigned char digest[SECRET_DIGEST_LEN];
+	struct token_info *info;
+};
+
+static int
+validate_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct validate_args *a = arg;
+	DBT key = st_dbt(a->digest, sizeof(a->digest));
+	json_t *rec = NULL;
+	const char *account, *identity;
+	int ret, rc = GR_OK;
+
+	ret = st_get_json(t, TBL_TOKENS, &key, &rec, 0);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot authenticate with given credentials");
+	if (ret != 0)
+		return st_fail(err, ret);
+	account = json_string_value(json_object_get(rec, "account"));
+	identity = json_string_value(json_object_get(rec, "identity"));
+	a->info->expires_at = json_integer_value(
+	    json_object_get(rec, "expires_at"));
+	if (account == NULL || a->info->expires_at <= time_now() ||
+	    strlen(account) > ACCOUNT_NAME_MAX) {
+		rc = gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot authenticate with given credentials");
+	} else {
+		memcpy(a->info->account, account, strlen(account) + 1);
+		(void)snprintf(a->info->identity, sizeof(a->info->identity),
+		    "%s", identity != NULL ? identity : "");
+	}
+	json_decref(rec);
+	return rc;
+}
+
+int
+token_validate(const char *token, struct token_info *info, struct gr_err *err)
+{
+	struct validate_args a = { .info = info };
+	size_t n;
+
+	memset(info, 0, sizeof(*info));
+	if (token == NULL || (n = strlen(token)) == 0 || n >= TOKEN_MAX)
+		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot authenticate with given credentials");
+	secret_digest(token, n, a.digest);
+	return st_view(validate_txn, &a, 0, err);
+}
+
+struct revoke_args {
+	const char *account;
+	size_t n, cap;
+	unsigned char (*keys)[SECRET_DIGEST_LEN];
+};
+
+static int
+revoke_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct revoke_args *r = arg;
+
+	(void)val;
+	if (key->size != strlen(r->account) || pkey->size != SECRET_DIGEST_LEN)
+		return GR_OK;
+	if (r->n == r->cap) {
+		r->cap = r->cap != 0 ? 2 * r->cap : 16;
+		r->keys = xrealloc(r->keys, r->cap * sizeof(*r->keys));
+	}
+	memcpy(r->keys[r->n++], pkey->data, SECRET_DIGEST_LEN);
+	return GR_OK;
+}
+
+int
+token_revoke_account(struct st_txn *t, const char *account, struct gr_err *err)
+{
+	struct revoke_args r = { .account = account };
+	size_t i;
+	DBT key;
+	int ret, rc;
+
+	/* collect first: deleting under an open cursor of the index would
+	   move it */
+	rc = st_scan(t, TBL_TOKENS_BY_ACCOUNT, account, strlen(account), NULL,
+	    revoke_collect, &r, err);
+	for (i = 0; i < r.n && rc == GR_OK; i++) {
+		key = st_dbt(r.keys[i], SECRET_DIGEST_LEN);
+		ret = st_del(t, TBL_TOKENS, &key);
+		if (ret != 0 && ret != DB_NOTFOUND)
+			rc = st_fail(err, ret);
+	}
+	free(r.keys);
+	return rc;
+}

@@ -1,0 +1,664 @@
+/*
+ * web.c -- FastCGI loop, request accessors, responses, the error writer and
+ * the dispatcher (route, limits, Accept, token) shared by every family.
+ * Calls core (token) and nothing below it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "store.h"
+#include "token.h"
+#include "util.h"
+#include "web.h"
+
+#define WEB_ARENA_CHUNK    16384
+#define WEB_MSG_HEADER_MAX 125 /* Rucio cuts ExceptionMessage headers here */
+
+#define CT_JSON   "application/json"
+#define CT_STREAM "application/x-json-stream"
+#define CT_ERROR  "application/octet-stream" /* Rucio's, for errors */
+#define CT_HTML   "text/html; charset=utf-8"
+
+static volatile sig_atomic_t web_stop;
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Status";
+	}
+}
+
+const char *
+web_env(const struct web_req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fcgx.envp);
+}
+
+const char *
+web_param(const struct web_req *r, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < r->nparams; i++)
+		if (r->params[i].name_len == n &&
+		    memcmp(r->params[i].name, name, n) == 0)
+			return r->params[i].value;
+	return NULL;
+}
+
+const char *
+web_query(const struct web_req *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, key) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+const char *
+web_client_dn(const struct web_req *r)
+{
+	const char *verify = web_env(r, "SSL_CLIENT_VERIFY");
+	const char *dn = web_env(r, "SSL_CLIENT_S_DN");
+
+	if (verify == NULL || strcmp(verify, "SUCCESS") != 0 || dn == NULL ||
+	    *dn == '\0')
+		return NULL;
+	return dn;
+}
+
+void
+web_add_header(struct web_req *r, const char *name, const char *value)
+{
+	if (r->nheaders == WEB_HEADERS_MAX) {
+		log_msg(LOG_ERR, "too many response headers; %s dropped", name);
+		return;
+	}
+	r->headers[r->nheaders].key = arena_strdup(&r->arena, name);
+	r->headers[r->nheaders].value = arena_strdup(&r->arena, value);
+	r->nheaders++;
+}
+
+static void
+put(struct web_req *r, const char *s, size_t n)
+{
+	if (r->client_gone || n == 0)
+		return;
+	if (FCGX_PutStr(s, (int)n, r->fcgx.out) != (int)n)
+		r->client_gone = true;
+}
+
+/* Status line and headers; len < 0 means "no Content-Length" (streams). */
+static void
+put_head(struct web_req *r, int status, const char *ctype, long len)
+{
+	char buf[512];
+	size_t i;
+	int n;
+
+	r->status = status;
+	n = snprintf(buf, sizeof(buf),
+	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n", status,
+	    reason(status), ctype, r->reqid);
+	put(r, buf, (size_t)n);
+	if (len >= 0) {
+		n = snprintf(buf, sizeof(buf), "Content-Length: %ld\r\n", len);
+		put(r, buf, (size_t)n);
+	}
+	for (i = 0; i < r->nheaders; i++) {
+		put(r, r->headers[i].key, strlen(r->headers[i].key));
+		put(r, ": ", 2);
+		put(r, r->headers[i].value, strlen(r->headers[i].value));
+		put(r, "\r\n", 2);
+	}
+	put(r, "\r\n", 2);
+}
+
+static void
+put_body(struct web_req *r, const char *body, size_t len)
+{
+	if (r->method != WEB_HEAD)
+		put(r, body, len);
+}
+
+int
+web_reply_text(struct web_req *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	put_head(r, status, ctype, (long)len);
+	put_body(r, body, len);
+	return GR_OK;
+}
+
+int
+web_reply_json_new(struct web_req *r, int status, json_t *body)
+{
+	char small[4096], *buf = small;
+	size_t n;
+
+	n = json_dumpb(body, small, sizeof(small), JSON_COMPACT);
+	if (n > sizeof(small)) {
+		buf = xmalloc(n);
+		n = json_dumpb(body, buf, n, JSON_COMPACT);
+	}
+	json_decref(body);
+	put_head(r, status, CT_JSON, (long)n);
+	put_body(r, buf, n);
+	if (buf != small)
+		free(buf);
+	return GR_OK;
+}
+
+int
+web_reply_created(struct web_req *r)
+{
+	return web_reply_text(r, 201, CT_HTML, "Created", 7);
+}
+
+int
+web_reply_redirect(struct web_req *r, int status, const char *location)
+{
+	web_add_header(r, "Location", location);
+	return web_reply_text(r, status, CT_HTML, "", 0);
+}
+
+int
+web_stream_item(struct web_req *r, const json_t *item)
+{
+	char small[4096], *buf = small;
+	size_t n;
+
+	if (r->status == 0)
+		put_head(r, 200, CT_STREAM, -1);
+	n = json_dumpb(item, small, sizeof(small) - 1, JSON_COMPACT);
+	if (n > sizeof(small) - 1) {
+		buf = xmalloc(n + 1);
+		n = json_dumpb(item, buf, n + 1, JSON_COMPACT);
+	}
+	buf[n++] = '\n';
+	put_body(r, buf, n);
+	if (buf != small)
+		free(buf);
+	if (r->client_gone)
+		return gr_fail(&r->err, GR_UNAVAILABLE, "client went away");
+	return GR_OK;
+}
+
+int
+web_stream_end(struct web_req *r)
+{
+	if (r->status == 0)
+		put_head(r, 200, CT_STREAM, -1);
+	return GR_OK;
+}
+
+int
+web_emit(json_t *item, void *ctx)
+{
+	return web_stream_item(ctx, item);
+}
+
+/* Longest prefix of s[0..n) that is whole UTF-8 characters. */
+static size_t
+utf8_prefix(const char *s, size_t n)
+{
+	while (n > 0 && !utf8_valid(s, n))
+		n--;
+	return n;
+}
+
+void
+web_reply_error(struct web_req *r)
+{
+	enum gr_code code = r->err.code != GR_OK ? r->err.code : GR_INTERNAL;
+	const char *cls = gr_err_class(code);
+	char hdr[WEB_MSG_HEADER_MAX + 4], *msg;
+	json_t *body;
+	size_t n, i;
+	int status = gr_err_status(code);
+
+	msg = r->err.msg[0] != '\0' ? r->err.msg : arena_strdup(&r->arena, cls);
+	n = utf8_prefix(msg, strlen(msg));
+	msg[n] = '\0';
+	/* the header: one line of printable ASCII, cut as Rucio cuts it */
+	for (i = 0; i < n && i < WEB_MSG_HEADER_MAX; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		hdr[i] = (c < 0x20 || c >= 0x7f)
+		    ? (c == '\r' || c == '\n' || c == '\t' ? ' ' : '?')
+		    : (char)c;
+	}
+	if (n > WEB_MSG_HEADER_MAX) {
+		memcpy(hdr + i, "...", 3);
+		i += 3;
+	}
+	hdr[i] = '\0';
+	web_add_header(r, "ExceptionClass", cls);
+	web_add_header(r, "ExceptionMessage", hdr);
+	body = json_pack("{s:s, s:s}", "ExceptionClass", cls,
+	    "ExceptionMessage", msg);
+	{
+		char *text = json_dumps(body, JSON_COMPACT);
+
+		put_head(r, status, CT_ERROR, (long)strlen(text));
+		put_body(r, text, strlen(text));
+		free(text);
+	}
+	json_decref(body);
+	if (status >= 500)
+		log_msg(LOG_ERR, "%d %s: %s", status, cls, msg);
+	else
+		log_msg(LOG_DEBUG, "%d %s: %s", status, cls, msg);
+}
+
+int
+web_body(struct web_req *r, const char **body, size_t *len)
+{
+	static const char empty[] = "";
+	char *buf;
+	size_t got = 0;
+
+	*body = empty;
+	*len = 0;
+	if (r->body_len == 0)
+		return GR_OK;
+	buf = arena_alloc(&r->arena, r->body_len + 1);
+	while (got < r->body_len) {
+		int n = FCGX_GetStr(buf + got, (int)(r->body_len - got),
+		    r->fcgx.in);
+
+		if (n <= 0)
+			return gr_fail(&r->err, GR_VALUE_ERROR,
+			    "request body shorter than its Content-Length");
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*body = buf;
+	*len = got;
+	return GR_OK;
+}
+
+int
+web_body_object(struct web_req *r, bool empty_ok, json_t **out)
+{
+	const char *body;
+	json_error_t jerr;
+	size_t len, i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = web_body(r, &body, &len)) != GR_OK)
+		return rc;
+	for (i = 0; i < len && strchr(" \t\r\n", body[i]) != NULL; i++)
+		;
+	if (i == len && empty_ok) {
+		*out = json_object();
+		return GR_OK;
+	}
+	*out = json_loadb(body, len, 0, &jerr);
+	if (*out == NULL)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "cannot decode json parameter dictionary: %s", jerr.text);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return gr_fail(&r->err, GR_TYPE_ERROR,
+		    "body must be a json dictionary");
+	}
+	return GR_OK;
+}
+
+int
+web_json_string(struct web_req *r, const json_t *obj, const char *key,
+    bool required, const char **out)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return gr_fail(&r->err, GR_KEY_ERROR,
+			    "'%s' not defined", key);
+		return GR_OK;
+	}
+	if (!json_is_string(v))
+		return gr_fail(&r->err, GR_TYPE_ERROR, "'%s' must be a string",
+		    key);
+	*out = json_string_value(v);
+	return GR_OK;
+}
+
+/* Query string -> r->query, decoded ('+' is a space). */
+static int
+parse_query(struct web_req *r, const char *qs)
+{
+	const char *s = qs, *amp, *eq;
+
+	while (s != NULL && *s != '\0') {
+		size_t len;
+		char *k, *v;
+
+		amp = strchr(s, '&');
+		len = amp != NULL ? (size_t)(amp - s) : strlen(s);
+		if (len > 0) {
+			if (r->nquery == WEB_QUERY_MAX)
+				return gr_fail(&r->err, GR_VALUE_ERROR,
+				    "more than %d query parameters",
+				    WEB_QUERY_MAX);
+			eq = memchr(s, '=', len);
+			if (route_decode(&r->arena, s,
+				eq != NULL ? (size_t)(eq - s) : len, true,
+				&k) != 0 ||
+			    route_decode(&r->arena,
+				eq != NULL ? eq + 1 : s + len,
+				eq != NULL ? len - (size_t)(eq - s) - 1 : 0,
+				true, &v) != 0)
+				return gr_fail(&r->err, GR_VALUE_ERROR,
+				    "bad percent-escape, NUL byte or invalid "
+				    "UTF-8 in the query string");
+			r->query[r->nquery].key = k;
+			r->query[r->nquery].value = v;
+			r->nquery++;
+		}
+		s = amp != NULL ? amp + 1 : NULL;
+	}
+	return GR_OK;
+}
+
+/* Does one media range of an Accept header admit type ("a/b")? */
+static bool
+range_admits(const char *range, size_t n, const char *type)
+{
+	const char *semi = memchr(range, ';', n), *p, *end = range + n;
+	size_t mlen = semi != NULL ? (size_t)(semi - range) : n;
+	size_t tlen = (size_t)(strchr(type, '/') - type);
+
+	/* parameters: only q matters, and q=0 refuses */
+	for (p = semi; p != NULL && p < end;) {
+		const char *next = memchr(p + 1, ';', (size_t)(end - p - 1));
+
+		p++;
+		while (p < end && *p == ' ')
+			p++;
+		if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') &&
+		    p[1] == '=' && strtod(p + 2, NULL) <= 0.0)
+			return false;
+		p = next;
+	}
+	while (mlen > 0 && (range[mlen - 1] == ' ' || range[mlen - 1] == '\t'))
+		mlen--;
+	if (mlen == 3 && memcmp(range, "*/*", 3) == 0)
+		return true;
+	if (mlen == tlen + 2 && strncasecmp(range, type, tlen + 1) == 0 &&
+	    range[tlen + 1] == '*')
+		return true;
+	return mlen == strlen(type) && strncasecmp(range, type, mlen) == 0;
+}
+
+static bool
+accepts(const char *accept, const char *type)
+{
+	const char *s = accept, *comma;
+
+	if (accept == NULL || *accept == '\0')
+		return true;
+	for (;;) {
+		size_t n;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (n > 0 && range_admits(s, n, type))
+			return true;
+		if (comma == NULL)
+			return false;
+		s = comma + 1;
+	}
+}
+
+/* The token, from X-Rucio-Auth-Token, Authorization: Bearer, or the query. */
+static const char *
+find_token(const struct web_req *r)
+{
+	const char *t = web_env(r, "HTTP_X_RUCIO_AUTH_TOKEN");
+
+	if (t != NULL && *t != '\0')
+		return t;
+	t = web_env(r, "HTTP_AUTHORIZATION");
+	if (t != NULL && strncasecmp(t, "Bearer ", 7) == 0) {
+		t += 7;
+		while (*t == ' ')
+			t++;
+		if (*t != '\0')
+			return t;
+	}
+	t = web_query(r, "access_token");
+	return t != NULL && *t != '\0' ? t : NULL;
+}
+
+static int
+authenticate(struct web_req *r)
+{
+	struct token_info info;
+	const char *token = find_token(r);
+	int rc;
+
+	if (token == NULL)
+		return gr_fail(&r->err, GR_CANNOT_AUTHENTICATE,
+		    "No auth token given: send X-Rucio-Auth-Token or "
+		    "Authorization: Bearer");
+	if ((rc = token_validate(token, &info, &r->err)) != GR_OK)
+		return rc;
+	r->issuer = arena_strdup(&r->arena, info.account);
+	r->identity = arena_strdup(&r->arena, info.identity);
+	return GR_OK;
+}
+
+/* Everything the dispatcher checks before a handler runs. */
+static int
+prepare(struct web_req *r, const struct web_route *routes)
+{
+	const char *method = web_env(r, "REQUEST_METHOD");
+	const char *uri = web_env(r, "REQUEST_URI");
+	const char *q, *cl, *type;
+	enum route_result res;
+	unsigned allowed;
+	long len = 0;
+	int rc;
+
+	if (uri == NULL || *uri == '\0')
+		uri = "/";
+	if ((r->method = route_method(method)) == 0) {
+		web_add_header(r, "Allow",
+		    "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+		return gr_fail(&r->err, GR_METHOD_NOT_ALLOWED,
+		    "method %.16s is not supported",
+		    method != NULL ? method : "");
+	}
+	q = strchr(uri, '?');
+	if ((q != NULL ? (size_t)(q - uri) : strlen(uri)) > ROUTE_URI_MAX)
+		return gr_fail(&r->err, GR_URI_TOO_LONG,
+		    "path longer than %d bytes", ROUTE_URI_MAX);
+	rc = route_split(&r->arena,
+	    q != NULL ? arena_strndup(&r->arena, uri, (size_t)(q - uri)) : uri,
+	    &r->path, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	if ((rc = parse_query(r, q != NULL ? q + 1 : NULL)) != GR_OK)
+		return rc;
+	res = route_match(routes, r->method, &r->path, &r->arena, &r->route,
+	    r->params, &r->nparams, &allowed);
+	if (res == ROUTE_NONE)
+		return gr_fail(&r->err, GR_NOT_FOUND,
+		    "no resource at this path");
+	if (res == ROUTE_WRONG_METHOD) {
+		web_add_header(r, "Allow",
+		    route_allow_header(&r->arena, allowed));
+		if (r->method == WEB_OPTIONS)
+			return -1; /* answered by the dispatcher */
+		return gr_fail(&r->err, GR_METHOD_NOT_ALLOWED,
+		    "method %s is not allowed here", method);
+	}
+	cl = web_env(r, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0' &&
+	    parse_long(cl, 0, (long)cfg.max_body, &len) != 0) {
+		if (parse_long(cl, 0, __LONG_MAX__, &len) == 0)
+			return gr_fail(&r->err, GR_BODY_TOO_LARGE,
+			    "request body of %ld bytes is over the limit of "
+			    "%zu",
+			    len, cfg.max_body);
+		return gr_fail(&r->err, GR_VALUE_ERROR, "bad Content-Length");
+	}
+	r->body_len = (size_t)len;
+	if (!(r->route->flags & WEB_ANY)) {
+		type = (r->route->flags & WEB_STREAM) ? CT_STREAM : CT_JSON;
+		if (!accepts(web_env(r, "HTTP_ACCEPT"), type))
+			return gr_fail(&r->err, GR_NOT_ACCEPTABLE,
+			    "this resource answers %s only", type);
+	}
+	if (!(r->route->flags & WEB_PUBLIC))
+		return authenticate(r);
+	return GR_OK;
+}
+
+void
+web_dispatch(struct web_req *r, const struct web_route *routes)
+{
+	static unsigned long counter;
+	int rc;
+
+	r->route = NULL;
+	r->nparams = r->nquery = r->nheaders = 0;
+	r->issuer = r->identity = NULL;
+	r->status = 0;
+	r->client_gone = false;
+	r->body_len = 0;
+	gr_clear(&r->err);
+	(void)snprintf(r->reqid, sizeof(r->reqid), "%lx-%lx",
+	    (unsigned long)getpid(), ++counter);
+	log_set_reqid(r->reqid);
+
+	rc = prepare(r, routes);
+	if (rc == -1) {
+		(void)web_reply_text(r, 200, CT_HTML, "", 0);
+	} else if (rc != GR_OK) {
+		web_reply_error(r);
+	} else {
+		rc = r->route->fn(r);
+		if (rc != GR_OK && r->status == 0)
+			web_reply_error(r);
+		else if (rc != GR_OK)
+			log_msg(r->client_gone ? LOG_INFO : LOG_ERR,
+			    "failed after the reply began: %s: %s",
+			    gr_err_class(r->err.code), r->err.msg);
+		else if (r->status == 0)
+			log_msg(LOG_ERR, "handler wrote no response");
+	}
+	log_set_reqid(NULL);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	web_stop = 1;
+	FCGX_ShutdownPending();
+}
+
+int
+web_main(const char *family, const struct web_route *routes)
+{
+	struct gr_err err = { 0 };
+	struct sigaction sa;
+	struct web_req *r;
+
+	log_set_name(family);
+	if (getenv("GRIDREST_DEBUG") != NULL)
+		log_set_level(LOG_DEBUG);
+	json_set_alloc_funcs(xmalloc, free);
+	if (cfg_load(&err) != GR_OK) {
+		log_msg(LOG_ERR, "configuration: %s", err.msg);
+		return 1;
+	}
+	/* no SA_RESTART: the signal must interrupt accept() (fcgiwrap) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+
+	if (st_open(cfg.home, 0, &err) != GR_OK) {
+		log_msg(LOG_ERR, "cannot open the store in %s: %s", cfg.home,
+		    err.msg);
+		return 1;
+	}
+	if (FCGX_Init() != 0) {
+		log_msg(LOG_ERR, "FCGX_Init failed");
+		st_close();
+		return 1;
+	}
+	r = xcalloc(1, sizeof(*r));
+	arena_init(&r->arena, WEB_ARENA_CHUNK);
+	FCGX_InitRequest(&r->fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!web_stop && FCGX_Accept_r(&r->fcgx) >= 0) {
+		web_dispatch(r, routes);
+		FCGX_Finish_r(&r->fcgx);
+		arena_reset(&r->arena);
+	}
+	FCGX_Free(&r->fcgx, 1);
+	arena_free(&r->arena);
+	free(r);
+	st_close();
+	return 0;
+}

@@ -1,0 +1,405 @@
+/*
+ * admin.c -- gridrest-db, the store's admin tool: init, bootstrap, verify,
+ * backup (hot), dump. Runs beside live backends: everything here goes
+ * through the shared environment and transactions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "identity.h"
+#include "log.h"
+#include "secret.h"
+#include "store.h"
+#include "tables.h"
+#include "util.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gridrest-db [-h home] command\n"
+	    "  init                 create the environment and every table\n"
+	    "  bootstrap            create account root with userpass "
+	    "identity\n"
+	    "                       root; password from "
+	    "GRIDREST_ROOT_PASSWORD\n"
+	    "                       or generated and printed once\n"
+	    "  verify               check every record and every index entry\n"
+	    "  backup DIR           hot backup of the environment into DIR\n"
+	    "  dump [TABLE]         every record as one JSON line\n"
+	    "  tables               list the tables\n"
+	    "home: -h, else GRIDREST_HOME, else ./var\n");
+}
+
+static int
+cmd_init(void)
+{
+	printf("store initialised in %s (schema %d)\n", st_dir(),
+	    TBL_SCHEMA_VERSION);
+	return 0;
+}
+
+static int
+cmd_bootstrap(void)
+{
+	struct gr_err err = { 0 };
+	const char *pw = getenv("GRIDREST_ROOT_PASSWORD");
+	char generated[33];
+	bool created, mapped;
+
+	if (account_ensure(ACCOUNT_ROOT, "SERVICE", NULL, &created, &err) !=
+	    GR_OK) {
+		fprintf(stderr, "gridrest-db: bootstrap: %s\n", err.msg);
+		return 1;
+	}
+	if (pw == NULL || *pw == '\0') {
+		secret_random_hex(generated, 12);
+		pw = generated;
+	}
+	if (identity_ensure("USERPASS", "root", ACCOUNT_ROOT, NULL, pw, true,
+		&mapped, &err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: bootstrap: %s\n", err.msg);
+		return 1;
+	}
+	if (!mapped) {
+		printf("account root exists; its password is unchanged\n");
+	} else if (pw == generated) {
+		printf("account root created; userpass identity root, "
+		       "password: %s\n(printed once: keep it)\n",
+		    generated);
+	} else {
+		printf("account root created; userpass identity root, password "
+		       "from GRIDREST_ROOT_PASSWORD\n");
+	}
+	mem_wipe(generated, sizeof(generated));
+	return 0;
+}
+
+/* A key for humans: NUL-separated parts as a JSON list, binary as hex. */
+static json_t *
+render_key(const DBT *k)
+{
+	const unsigned char *p = k->data;
+	json_t *parts;
+	size_t i, len;
+	int n;
+
+	for (i = 0; i < k->size; i++)
+		if (p[i] != 0 && (p[i] < 0x20 || p[i] >= 0x7f))
+			break;
+	if (i < k->size) {
+		char *hex = xmalloc(2 * k->size + 1);
+		json_t *out;
+
+		hex_encode(p, k->size, hex);
+		out = json_pack("{s:s}", "hex", hex);
+		free(hex);
+		return out;
+	}
+	parts = json_array();
+	for (n = 0;; n++) {
+		const char *s = key_part(k->data, k->size, n, &len);
+
+		if (s == NULL)
+			break;
+		json_array_append_new(parts, json_stringn(s, len));
+		if (s + len >= (const char *)k->data + k->size)
+			break;
+	}
+	return parts;
+}
+
+struct dump_args {
+	enum tbl_id tbl;
+	unsigned long n;
+	unsigned long bad; /* verify: problems found */
+	bool verify;
+};
+
+static int
+dump_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct dump_args *d = arg;
+	json_t *v, *line;
+	char *s;
+
+	(void)pkey;
+	d->n++;
+	v = json_loadb(val->data, val->size, 0, NULL);
+	if (d->verify) {
+		if (!json_is_object(v)) {
+			json_t *k = render_key(key);
+
+			s = json_dumps(k, JSON_COMPACT);
+			printf("%s: record %s is not a JSON object\n",
+			    tbl_defs[d->tbl].file, s);
+			free(s);
+			json_decref(k);
+			d->bad++;
+		}
+		json_decref(v);
+		return GR_OK;
+	}
+	line = json_pack("{s:s, s:o, s:o}", "table", tbl_defs[d->tbl].file,
+	    "key", render_key(key), "value",
+	    v != NULL ? v : json_stringn(val->data, val->size));
+	s = json_dumps(line, JSON_COMPACT);
+	if (s != NULL)
+		puts(s);
+	free(s);
+	json_decref(line);
+	return GR_OK;
+}
+
+static int
+dump_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct dump_args *d = arg;
+
+	d->n = 0;
+	return st_scan(t, d->tbl, NULL, 0, NULL, dump_one, d, err);
+}
+
+static int
+find_table(const char *name)
+{
+	int i;
+
+	for (i = 0; i < TBL_COUNT; i++) {
+		const char *f = tbl_defs[i].file, *dot = strchr(f, '.');
+
+		if (strcmp(name, f) == 0 ||
+		    (dot != NULL && strncmp(name, f, (size_t)(dot - f)) == 0 &&
+			name[dot - f] == '\0'))
+			return i;
+	}
+	return -1;
+}
+
+static int
+cmd_dump(const char *table)
+{
+	struct gr_err err = { 0 };
+	struct dump_args d = { 0 };
+	int i, from = 0, to = TBL_COUNT;
+
+	if (table != NULL) {
+		if ((i = find_table(table)) < 0) {
+			fprintf(stderr, "gridrest-db: no table %s\n", table);
+			return 2;
+		}
+		from = i;
+		to = i + 1;
+	}
+	for (i = from; i < to; i++) {
+		if (tbl_defs[i].primary >= 0 && table == NULL)
+			continue; /* an index holds nothing of its own */
+		d.tbl = (enum tbl_id)i;
+		if (st_view(dump_txn, &d, ST_ONCE, &err) != GR_OK) {
+			fprintf(stderr, "gridrest-db: dump: %s\n", err.msg);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * verify: every primary record is a JSON object; every secondary entry
+ * points at an existing primary record whose extracted key is that entry;
+ * every primary record that yields a secondary key has its entry.
+ */
+struct idx_args {
+	enum tbl_id sec, pri;
+	struct st_txn *t;
+	unsigned long bad, entries, expected;
+	struct gr_err *err;
+};
+
+static int
+check_entry(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct idx_args *a = arg;
+	DBT sk;
+	int ret;
+
+	a->entries++;
+	memset(&sk, 0, sizeof(sk));
+	ret = tbl_defs[a->sec].extract(st_db(a->sec), pkey, val, &sk);
+	if (ret != 0 || sk.size != key->size ||
+	    memcmp(sk.data, key->data, key->size) != 0) {
+		printf("%s: an entry does not match its primary record\n",
+		    tbl_defs[a->sec].file);
+		a->bad++;
+	}
+	if (sk.flags & DB_DBT_APPMALLOC)
+		free(sk.data);
+	return GR_OK;
+}
+
+static int
+count_expected(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct idx_args *a = arg;
+	DBT sk;
+
+	(void)pkey;
+	memset(&sk, 0, sizeof(sk));
+	if (tbl_defs[a->sec].extract(st_db(a->sec), key, val, &sk) == 0)
+		a->expected++;
+	if (sk.flags & DB_DBT_APPMALLOC)
+		free(sk.data);
+	return GR_OK;
+}
+
+static int
+verify_idx_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct idx_args *a = arg;
+	int rc;
+
+	a->bad = a->entries = a->expected = 0;
+	rc = st_scan(t, a->sec, NULL, 0, NULL, check_entry, a, err);
+	if (rc == GR_OK)
+		rc = st_scan(t, a->pri, NULL, 0, NULL, count_expected, a, err);
+	return rc;
+}
+
+static int
+cmd_verify(void)
+{
+	struct gr_err err = { 0 };
+	unsigned long bad = 0;
+	int i;
+
+	for (i = 0; i < TBL_COUNT; i++) {
+		if (tbl_defs[i].primary < 0) {
+			struct dump_args d = { .tbl = (enum tbl_id)i,
+				.verify = true };
+
+			if (st_view(dump_txn, &d, ST_ONCE, &err) != GR_OK)
+				goto fail;
+			printf("%-24s %8lu records\n", tbl_defs[i].file, d.n);
+			bad += d.bad;
+		} else {
+			struct idx_args a = { .sec = (enum tbl_id)i,
+				.pri = (enum tbl_id)tbl_defs[i].primary };
+
+			if (st_view(verify_idx_txn, &a, ST_ONCE, &err) != GR_OK)
+				goto fail;
+			if (a.entries != a.expected) {
+				printf("%s: %lu entries, %lu expected\n",
+				    tbl_defs[i].file, a.entries, a.expected);
+				a.bad++;
+			}
+			printf("%-24s %8lu entries\n", tbl_defs[i].file,
+			    a.entries);
+			bad += a.bad;
+		}
+	}
+	if (bad != 0) {
+		printf("verify: %lu problems\n", bad);
+		return 1;
+	}
+	printf("verify: ok\n");
+	return 0;
+fail:
+	fprintf(stderr, "gridrest-db: verify: %s\n", err.msg);
+	return 1;
+}
+
+static int
+cmd_backup(const char *dir)
+{
+	DB_ENV *env = st_env();
+	int ret;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "gridrest-db: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	/* copies the databases, then the logs: recovery at the first open of
+	   the copy makes it consistent as of the end of the backup */
+	ret = env->backup(env, dir,
+	    DB_CREATE | DB_BACKUP_CLEAN | DB_BACKUP_FILES |
+		DB_BACKUP_SINGLE_DIR);
+	if (ret != 0) {
+		fprintf(stderr, "gridrest-db: backup: %s\n", db_strerror(ret));
+		return 1;
+	}
+	printf("backup written to %s; restore by making it <home>/db\n", dir);
+	return 0;
+}
+
+static int
+cmd_tables(void)
+{
+	int i;
+
+	for (i = 0; i < TBL_COUNT; i++)
+		printf("%-24s %s\n", tbl_defs[i].file,
+		    tbl_defs[i].primary >= 0 ? "index" : "table");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gr_err err = { 0 };
+	const char *cmd;
+	unsigned flags = 0;
+	int rc, i = 1;
+
+	log_set_name("db");
+	json_set_alloc_funcs(xmalloc, free);
+	if (cfg_load(&err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: %s\n", err.msg);
+		return 2;
+	}
+	if (i + 1 < argc && strcmp(argv[i], "-h") == 0) {
+		cfg.home = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		usage();
+		return 2;
+	}
+	cmd = argv[i++];
+	if (strcmp(cmd, "tables") == 0)
+		return cmd_tables();
+	if (strcmp(cmd, "init") == 0)
+		flags = ST_INIT;
+	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
+	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0) {
+		usage();
+		return 2;
+	}
+	if (strcmp(cmd, "backup") == 0 && i >= argc) {
+		usage();
+		return 2;
+	}
+	if (st_open(cfg.home, flags, &err) != GR_OK) {
+		fprintf(stderr,
+		    "gridrest-db: cannot open the store in %s: %s\n", cfg.home,
+		    err.msg);
+		return 1;
+	}
+	if (strcmp(cmd, "init") == 0)
+		rc = cmd_init();
+	else if (strcmp(cmd, "bootstrap") == 0)
+		rc = cmd_bootstrap();
+	else if (strcmp(cmd, "verify") == 0)
+		rc = cmd_verify();
+	else if (strcmp(cmd, "backup") == 0)
+		rc = cmd_backup(argv[i]);
+	else
+		rc = cmd_dump(i < argc ? argv[i] : NULL);
+	st_close();
+	return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * tables.c -- the table list and secondary-key extractors. Extractors run
+ * inside Berkeley DB on every write to a primary; they never call BDB,
+ * return DB_DONOTINDEX when the field is absent, and either point into the
+ * primary record or hand BDB a malloc'ed key (DB_DBT_APPMALLOC).
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tables.h"
+#include "util.h"
+
+size_t
+key_join(char *buf, size_t size, ...)
+{
+	va_list ap;
+	const char *s;
+	size_t len = 0, n;
+	int first = 1;
+
+	va_start(ap, size);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		n = strlen(s);
+		if (!first) {
+			if (len + 1 > size) {
+				len = 0;
+				break;
+			}
+			buf[len++] = '\0';
+		}
+		if (n > size - len) {
+			len = 0;
+			break;
+		}
+		memcpy(buf + len, s, n);
+		len += n;
+		first = 0;
+	}
+	va_end(ap);
+	return len;
+}
+
+const char *
+key_part(const void *key, size_t n, int i, size_t *len)
+{
+	const char *p = key, *end = p + n, *q;
+
+	for (; i > 0; i--) {
+		q = memchr(p, '\0', (size_t)(end - p));
+		if (q == NULL)
+			return NULL;
+		p = q + 1;
+	}
+	q = memchr(p, '\0', (size_t)(end - p));
+	*len = (size_t)((q != NULL ? q : end) - p);
+	return p;
+}
+
+/* The string field name of a JSON record, as a malloc'ed secondary key. */
+static int
+extract_field(const DBT *pdata, const char *name, DBT *skey)
+{
+	json_t *rec, *v;
+	const char *s;
+
+	rec = json_loadb(pdata->data, pdata->size, 0, NULL);
+	v = json_object_get(rec, name);
+	if ((s = json_string_value(v)) == NULL || *s == '\0') {
+		json_decref(rec);
+		return DB_DONOTINDEX;
+	}
+	memset(skey, 0, sizeof(*skey));
+	skey->size = (u_int32_t)json_string_length(v);
+	skey->data = xstrndup(s, skey->size);
+	skey->flags = DB_DBT_APPMALLOC;
+	json_decref(rec);
+	return 0;
+}
+
+static int
+accounts_by_type(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return extract_field(pdata, "account_type", skey);
+}
+
+static int
+accounts_by_email(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return extract_field(pdata, "email", skey);
+}
+
+static int
+tokens_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return extract_field(pdata, "account", skey);
+}
+
+/* The account is the third part of TYPE \0 identity \0 account. */
+static int
+idmap_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *p;
+	size_t len;
+
+	(void)sec;
+	(void)pdata;
+	p = key_part(pkey->data, pkey->size, 2, &len);
+	if (p == NULL || len == 0)
+		return DB_DONOTINDEX;
+	memset(skey, 0, sizeof(*skey));
+	skey->data = (void *)(uintptr_t)p;
+	skey->size = (u_int32_t)len;
+	return 0;
+}
+
+/* clang-format off */
+const struct tbl_def tbl_defs[TBL_COUNT] = {
+	[TBL_META]		= { "meta.db",			-1,		NULL },
+	[TBL_ACCOUNTS]		= { "accounts.db",		-1,		NULL },
+	[TBL_ACCOUNTS_BY_TYPE]	= { "accounts.type.idx",	TBL_ACCOUNTS,	accounts_by_type },
+	[TBL_ACCOUNTS_BY_EMAIL]	= { "accounts.email.idx",	TBL_ACCOUNTS,	accounts_by_email },
+	[TBL_ACCOUNT_ATTRS]	= { "account_attrs.db",		-1,		NULL },
+	[TBL_IDENTITIES]	= { "identities.db",		-1,		NULL },
+	[TBL_IDMAP]		= { "idmap.db",			-1,		NULL },
+	[TBL_IDMAP_BY_ACCOUNT]	= { "idmap.account.idx",	TBL_IDMAP,	idmap_by_account },
+	[TBL_TOKENS]		= { "tokens.db",		-1,		NULL },
+	[TBL_TOKENS_BY_ACCOUNT]	= { "tokens.account.idx",	TBL_TOKENS,	tokens_by_account },
+};
+/* clang-format on */

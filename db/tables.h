@@ -1,0 +1,57 @@
+/*
+ * tables.h -- the store's data: every table, its file, and how secondary
+ * keys are derived. Keys are NUL-separated composites so that a prefix
+ * "a\0" selects everything under a. Values are compact JSON objects.
+ */
+#ifndef TABLES_H
+#define TABLES_H
+
+#include <stddef.h>
+
+#include <db.h>
+
+enum tbl_id {
+	TBL_META,              /* name -> {...}: schema version, bootstrap */
+	TBL_ACCOUNTS,          /* account -> account record */
+	TBL_ACCOUNTS_BY_TYPE,  /* secondary: account_type */
+	TBL_ACCOUNTS_BY_EMAIL, /* secondary: email */
+	TBL_ACCOUNT_ATTRS,     /* account \0 key -> {"value": ...} */
+	TBL_IDENTITIES,        /* TYPE \0 identity -> identity record */
+	TBL_IDMAP, /* TYPE \0 identity \0 account -> {"is_default"} */
+	TBL_IDMAP_BY_ACCOUNT,  /* secondary: account */
+	TBL_TOKENS,            /* SHA-256 of the token -> token record */
+	TBL_TOKENS_BY_ACCOUNT, /* secondary: account */
+	TBL_COUNT
+};
+
+typedef int (
+    *tbl_extract_fn)(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey);
+
+struct tbl_def {
+	const char *file;       /* file in the environment's home */
+	int primary;            /* enum tbl_id of the primary, or -1 */
+	tbl_extract_fn extract; /* secondary key extractor, or NULL */
+};
+
+/* Indexed by enum tbl_id. */
+extern const struct tbl_def tbl_defs[TBL_COUNT];
+
+/* Schema version written by "gridrest-db init"; checked at open. */
+#define TBL_SCHEMA_VERSION 1
+
+/* Longest composite key the store builds. */
+#define KEY_MAX 1024
+
+/*
+ * Join the NULL-terminated string arguments with NUL separators into buf.
+ * Returns the key length (no trailing NUL), or 0 if it does not fit.
+ */
+size_t key_join(char *buf, size_t size, ...) __attribute__((sentinel));
+
+/*
+ * Part i (0-based) of a NUL-separated key of length n: sets *len and
+ * returns a pointer into key, or NULL if there is no such part.
+ */
+const char *key_part(const void *key, size_t n, int i, size_t *len);
+
+#endif /* TABLES_H */

@@ -1,0 +1,42 @@
+/*
+ * cfg.h -- run-time settings. Read once at start-up from the environment,
+ * which lighttpd.conf sets for every backend through "bin-environment" and
+ * scripts/gridrest sets for the admin tool; every setting has an embedded
+ * default, so nothing needs configuring for a development run.
+ */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define GRIDREST_VERSION "0.1.0"
+
+enum cfg_durability {
+	CFG_DURABLE_SYNC,  /* fsync at commit: survives a power loss */
+	CFG_DURABLE_WRITE, /* write at commit: survives a process crash */
+	CFG_DURABLE_NONE   /* neither: a crash may lose recent commits */
+};
+
+struct gr_cfg {
+	const char *home;       /* GRIDREST_HOME, default "var" */
+	size_t max_body;        /* GRIDREST_MAX_BODY bytes, default 16 MiB */
+	int64_t token_lifetime; /* GRIDREST_TOKEN_LIFETIME s, default 3600 */
+	enum cfg_durability
+	    durability;       /* GRIDREST_DURABILITY sync|write|none */
+	unsigned cache_mb;    /* GRIDREST_CACHE_MB, default 64 */
+	unsigned pbkdf2_iter; /* GRIDREST_PBKDF2_ITER, default 100000 */
+};
+
+/* The settings in force; valid after cfg_load(). */
+extern struct gr_cfg cfg;
+
+/*
+ * Read the environment into cfg. On a malformed value returns
+ * GR_INPUT_VALIDATION with err naming the variable; cfg keeps defaults.
+ */
+int cfg_load(struct gr_err *err);
+
+#endif /* CFG_H */

@@ -1,0 +1,132 @@
+/*
+ * store.h -- the Berkeley DB layer: one transactional environment shared by
+ * every process, tables from db/tables.c, the one transaction runner (with
+ * deadlock retry and recovery after a crashed process), snapshot views for
+ * reads, JSON records. Speaks BDB return codes to core; knows nothing of the
+ * domain beyond the table list.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <db.h>
+#include <jansson.h>
+
+#include "err.h"
+#include "tables.h"
+
+/* How often a write transaction is retried after a deadlock. */
+#define ST_RETRY_MAX 12
+
+/* st_open flags */
+#define ST_INIT    0x1 /* create missing tables and build empty indexes */
+#define ST_NOCHECK 0x2 /* do not require the schema version (admin tool) */
+
+/* st_view flags */
+#define ST_ONCE                                                                \
+	0x1 /* the body has effects outside the store (it streams):            \
+	       never run it twice */
+
+/* A running transaction as a body sees it. */
+struct st_txn {
+	DB_TXN *tid;
+	bool deadlock; /* set by any store call that lost a deadlock */
+	bool panic;    /* set by any store call that saw DB_RUNRECOVERY */
+	bool started;  /* the body ran (for ST_ONCE) */
+};
+
+/*
+ * A transaction body. It may run several times (deadlock, recovery), so it
+ * must not write output, touch files, start jobs or keep DBT pointers.
+ * Returns GR_OK to commit, anything else to abort.
+ */
+typedef int (*st_txn_fn)(struct st_txn *t, void *arg, struct gr_err *err);
+
+/*
+ * Open (creating if needed) the environment under <home>/db and every table;
+ * runs recovery first if a process died holding the environment.
+ */
+int st_open(const char *home, unsigned flags, struct gr_err *err);
+
+/* Close every handle; safe to call when not open. */
+void st_close(void);
+
+/* The environment's directory; borrowed, valid while open. */
+const char *st_dir(void);
+
+/* The environment handle, for the admin tool only. */
+DB_ENV *st_env(void);
+
+/* A table handle, for the admin tool only. */
+DB *st_db(enum tbl_id tbl);
+
+/*
+ * Run fn in a write transaction: commit on GR_OK, abort otherwise. A body
+ * that lost a deadlock is aborted and run again (back-off, ST_RETRY_MAX); if
+ * another process crashed and the environment was recovered, the handles are
+ * reopened and the body run again. Returns fn's code or a store failure.
+ */
+int st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err);
+
+/*
+ * Run fn in a read-only snapshot (MVCC) transaction: no read locks, never a
+ * deadlock. flags: ST_ONCE.
+ */
+int st_view(st_txn_fn fn, void *arg, unsigned flags, struct gr_err *err);
+
+/* A DBT pointing at caller memory (BDB copies input DBTs). */
+DBT st_dbt(const void *data, size_t size);
+
+/*
+ * *out: new reference to the JSON record under key. Returns 0, DB_NOTFOUND,
+ * or another BDB error. flags: 0 or DB_RMW (lock for a later write).
+ */
+int st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
+    u_int32_t flags);
+
+/* 0 if key exists, DB_NOTFOUND if not, or another BDB error. */
+int st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key);
+
+/* Store rec (borrowed) under key. flags: 0 or DB_NOOVERWRITE. */
+int st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
+    const json_t *rec, u_int32_t flags);
+
+/* Delete key (and its secondary entries). 0, DB_NOTFOUND or an error. */
+int st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key);
+
+/* Returned by a scan callback to end the scan early (not an error). */
+#define ST_STOP (-1)
+
+/*
+ * A scan callback: key and val are lent for the duration of the call
+ * (BDB-owned); for a secondary, pkey is the primary key, else pkey == key.
+ * Returns GR_OK to go on, ST_STOP to end, or a gr code that ends the scan
+ * and is returned by the scan.
+ */
+typedef int (
+    *st_scan_fn)(const DBT *key, const DBT *pkey, const DBT *val, void *arg);
+
+/*
+ * Call fn for every record whose key starts with prefix[0..plen) (all
+ * records if plen is 0), in key order, starting at the first key >= from
+ * (or at the prefix if from is NULL). On a secondary, val is the primary
+ * record. Returns GR_OK, fn's code, or a store failure recorded in err.
+ */
+int st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
+    const DBT *from, st_scan_fn fn, void *arg, struct gr_err *err);
+
+/*
+ * Record an unexpected BDB error as GR_DATABASE (or GR_UNAVAILABLE for a
+ * deadlock that outlived the retries) and return the code.
+ */
+int st_fail(struct gr_err *err, int ret);
+
+/* Statistics for tests: transactions begun/retried since open. */
+struct st_stats {
+	unsigned long begun, retried, reopened;
+};
+void st_get_stats(struct st_stats *out);
+
+#endif /* STORE_H */

@@ -1,0 +1,19 @@
+/*
+ * valid.h -- name rules shared by core modules (Rucio's default schema,
+ * lib/rucio/common/schema/generic.py). Pure functions.
+ */
+#ifndef VALID_H
+#define VALID_H
+
+#include <stdbool.h>
+
+#define ACCOUNT_NAME_MAX 25
+#define EMAIL_MAX        254
+
+/* ^[a-z0-9_-]{1,25}$ and not the reserved "super_root". */
+bool valid_account(const char *s);
+
+/* One '@' with text on both sides, printable ASCII, no spaces, <= 254. */
+bool valid_email(const char *s);
+
+#endif /* VALID_H */

@@ -1,0 +1,163 @@
+# lib.sh -- TAP helpers and a private gridrest per smoke test: its own
+# temporary home, a real lighttpd listening on unix sockets (HTTP and
+# HTTPS), the real FastCGI families, a real Berkeley DB environment.
+# Sourced by tests/smoke/*.t, which prove runs from the top of the tree.
+
+set -u
+top=$(pwd)
+B=${GR_BUILD:-build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+T=$(mktemp -d /tmp/gr-smoke.XXXXXX)
+n=0
+failed=0
+STATUS=
+TOKEN=
+
+export GRIDREST_BUILD=$B
+export GRIDREST_HOME=$T/home
+export GRIDREST_HTTP_BIND=$T/http.sock
+export GRIDREST_HTTP_PORT=0
+export GRIDREST_HTTPS=$T/https.sock
+export GRIDREST_ROOT_PASSWORD=smoke-secret
+export GRIDREST_PBKDF2_ITER=${GRIDREST_PBKDF2_ITER:-1000}
+export GRIDREST_MAX_BODY=${GRIDREST_MAX_BODY:-65536}
+export GRIDREST_MAX_REQUEST=${GRIDREST_MAX_REQUEST:-1024}
+export GRIDREST_PROCS=${GRIDREST_PROCS:-2}
+if [ -n "${GR_ASAN:-}" ]; then
+	export ASAN_OPTIONS="log_path=$T/asan:detect_leaks=1:abort_on_error=0"
+	export UBSAN_OPTIONS="log_path=$T/ubsan:print_stacktrace=1"
+fi
+
+# ok DESCRIPTION COMMAND...: one TAP line for the command's exit status.
+ok() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		failed=$((failed + 1))
+		echo "# status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)"
+	fi
+}
+
+# is DESCRIPTION GOT WANT
+is() {
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		echo "#   got: '$2'"
+		echo "#  want: '$3'"
+		failed=$((failed + 1))
+	fi
+}
+
+server_stop() {
+	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# backends exit on SIGTERM; give them a moment to write reports
+	sleep 0.3
+}
+
+finish() {
+	server_stop
+	if [ -n "${GR_ASAN:-}" ]; then
+		n=$((n + 1))
+		if ls "$T"/asan.* "$T"/ubsan.* >/dev/null 2>&1; then
+			echo "not ok $n - no sanitizer reports"
+			cat "$T"/asan.* "$T"/ubsan.* 2>/dev/null | sed 's/^/# /' | head -60
+			failed=$((failed + 1))
+		else
+			echo "ok $n - no sanitizer reports"
+		fi
+	fi
+	echo "1..$n"
+	if [ $failed -eq 0 ]; then
+		rm -rf "$T"
+	else
+		echo "# kept $T; lighttpd log:"
+		tail -20 "$GRIDREST_HOME/log/error.log" 2>/dev/null | sed 's/^/# /'
+		exit 1
+	fi
+}
+trap finish EXIT
+
+server_start() {
+	"$top/scripts/gridrest" init >"$T/init.out" 2>&1 || {
+		echo "Bail out! init failed: $(cat "$T/init.out")"
+		exit 1
+	}
+	"$top/scripts/gridrest" serve >"$T/lighttpd.out" 2>&1 &
+	i=0
+	while [ ! -S "$GRIDREST_HTTP_BIND" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$GRIDREST_HTTP_BIND" ] || {
+		echo "Bail out! lighttpd did not start: $(cat "$T/lighttpd.out")"
+		exit 1
+	}
+}
+
+# req METHOD PATH [curl args...]: the answer lands in $STATUS,
+# $T/headers and $T/body. The token in $TOKEN, if any, is sent.
+req() {
+	method=$1
+	path=$2
+	shift 2
+	if [ -n "$TOKEN" ]; then
+		set -- -H "X-Rucio-Auth-Token: $TOKEN" "$@"
+	fi
+	STATUS=$(curl -sS --unix-socket "$GRIDREST_HTTP_BIND" -X "$method" \
+	    -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" \
+	    "http://localhost$path")
+}
+
+# reqb METHOD PATH BODY [curl args...]: req with a request body, sent as
+# the Rucio client sends it (no Content-Type).
+reqb() {
+	method=$1
+	path=$2
+	printf '%s' "$3" >"$T/req"
+	shift 3
+	req "$method" "$path" --data-binary "@$T/req" -H 'Content-Type:' "$@"
+}
+
+# header NAME: a header of the last answer, without CR.
+header() {
+	grep -i "^$1:" "$T/headers" | head -1 | sed 's/^[^:]*: *//' | tr -d '\r'
+}
+
+# json FILTER: jq over the last body.
+json() {
+	jq -r "$1" "$T/body" 2>/dev/null
+}
+
+# login [ACCOUNT USERNAME PASSWORD]: sets TOKEN.
+login() {
+	TOKEN=
+	req GET /auth/userpass -H "X-Rucio-Account: ${1:-root}" \
+	    -H "X-Rucio-Username: ${2:-root}" \
+	    -H "X-Rucio-Password: ${3:-$GRIDREST_ROOT_PASSWORD}"
+	TOKEN=$(header X-Rucio-Auth-Token)
+}
+
+# error_is STATUS CLASS: the last answer is that error, in header and body.
+error_is() {
+	[ "$STATUS" = "$1" ] && [ "$(header ExceptionClass)" = "$2" ] &&
+	    [ "$(json .ExceptionClass)" = "$2" ] &&
+	    [ -n "$(json .ExceptionMessage)" ]
+}
+
+# matches STRING REGEX (extended)
+matches() {
+	printf '%s' "$1" | grep -Eq "$2"
+}
