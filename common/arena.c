@@ -31,7 +31,11 @@ arena_init(struct arena *a, size_t chunk_size)
 static struct arena_chunk *
 chunk_new(size_t size)
 {
-	struct arena_chunk *c = xmalloc(sizeof(*c) + size);
+	struct arena_chunk *c;
+
+	if (size > SIZE_MAX - sizeof(*c))
+		abort(); /* as xmalloc does when memory runs out */
+	c = xmalloc(sizeof(*c) + size);
 
 	c->next = NULL;
 	c->size = size;

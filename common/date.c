@@ -14,10 +14,17 @@ static const char wday_names[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
 static const char mon_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+/* Years 1..9999 render as themselves; times outside them are clamped to
+   the nearest end, so a rendering is always a real date that parses. */
+#define DATE_MIN (-62135596800LL) /* 0001-01-01T00:00:00 */
+#define DATE_MAX 253402300799LL   /* 9999-12-31T23:59:59 */
+
 static void
 to_tm(int64_t t, struct tm *tm)
 {
-	time_t tt = (time_t)t;
+	time_t tt = (time_t)(t < DATE_MIN ? DATE_MIN
+		: t > DATE_MAX            ? DATE_MAX
+					  : t);
 
 	memset(tm, 0, sizeof(*tm));
 	(void)gmtime_r(&tt, tm);

@@ -106,19 +106,19 @@ mkdir_p(const char *path)
 }
 
 static void
-close_handles(void)
+close_handles(u_int32_t flags)
 {
 	int i;
 
 	/* secondaries before primaries */
 	for (i = TBL_COUNT - 1; i >= 0; i--)
 		if (st.dbs[i] != NULL && tbl_defs[i].primary >= 0) {
-			(void)st.dbs[i]->close(st.dbs[i], 0);
+			(void)st.dbs[i]->close(st.dbs[i], flags);
 			st.dbs[i] = NULL;
 		}
 	for (i = TBL_COUNT - 1; i >= 0; i--)
 		if (st.dbs[i] != NULL) {
-			(void)st.dbs[i]->close(st.dbs[i], 0);
+			(void)st.dbs[i]->close(st.dbs[i], flags);
 			st.dbs[i] = NULL;
 		}
 	if (st.env != NULL) {
@@ -127,13 +127,38 @@ close_handles(void)
 	}
 }
 
+/*
+ * Drop handles whose environment another process recovered. They still map
+ * the old, recovered-away region; closing them in the panic state would
+ * fail at once and leak every handle, so the panic is ignored for the close
+ * (DB_NOPANIC) and nothing is flushed (DB_NOSYNC): the recovering process
+ * owns the data now.
+ */
+static void
+drop_panicked(void)
+{
+	if (st.env != NULL) {
+		st.env->set_errcall(st.env, NULL);
+		(void)st.env->set_flags(st.env, DB_NOPANIC, 1);
+	}
+	close_handles(DB_NOSYNC);
+}
+
 void
 st_close(void)
 {
+	int ret = 0;
+
 	if (st.env != NULL)
-		(void)st.env->txn_checkpoint(st.env, 0, 0, 0);
-	close_handles();
+		ret = st.env->txn_checkpoint(st.env, 0, 0, 0);
+	if (ret == DB_RUNRECOVERY)
+		drop_panicked();
+	else
+		close_handles(0);
 }
+
+static int run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
+    struct gr_err *err);
 
 static int
 open_env(struct gr_err *err)
@@ -211,37 +236,53 @@ open_tables(unsigned flags, struct gr_err *err)
 	return GR_OK;
 }
 
-/* The schema version must match what this binary was built for. */
+/* The schema record: read in a snapshot, so a process that opens the
+   store never waits behind another's write locks. */
 static int
-check_schema(unsigned flags, struct gr_err *err)
+schema_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct st_txn t = { 0 };
-	json_t *rec = NULL, *v;
+	json_t **rec = arg;
 	DBT key = st_dbt("schema", 6);
-	int ret, rc = GR_OK;
+	int ret;
 
-	ret = st_get_json(&t, TBL_META, &key, &rec, 0);
-	if (ret == DB_NOTFOUND && (flags & ST_INIT)) {
-		rec = json_pack("{s:i}", "version", TBL_SCHEMA_VERSION);
-		ret = st_put_json(&t, TBL_META, &key, rec, DB_NOOVERWRITE);
-		if (ret == DB_KEYEXIST)
-			ret = 0;
-		json_decref(rec);
-		return ret == 0 ? GR_OK : st_fail(err, ret);
+	json_decref(*rec);
+	*rec = NULL;
+	ret = st_get_json(t, TBL_META, &key, rec,
+	    (st.flags & ST_INIT) ? DB_RMW : 0);
+	if (ret == DB_NOTFOUND && (st.flags & ST_INIT)) {
+		*rec = json_pack("{s:i}", "version", TBL_SCHEMA_VERSION);
+		ret = st_put_json(t, TBL_META, &key, *rec, 0);
 	}
 	if (ret == DB_NOTFOUND)
 		return gr_fail(err, GR_DATABASE,
 		    "store in %s is not initialised (run gridrest-db init)",
 		    st.dir);
-	if (ret != 0)
-		return st_fail(err, ret);
-	v = json_object_get(rec, "version");
-	if (json_integer_value(v) != TBL_SCHEMA_VERSION)
-		rc = gr_fail(err, GR_DATABASE,
-		    "store schema version %lld, this build needs %d",
-		    (long long)json_integer_value(v), TBL_SCHEMA_VERSION);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* The schema version must match what this binary was built for. */
+static int
+check_schema(unsigned flags, struct gr_err *err)
+{
+	json_t *rec = NULL;
+	json_int_t v;
+	int rc;
+
+	if (flags & ST_INIT)
+		rc = st_txn_run(schema_txn, &rec, err);
+	else
+		rc = st_view(schema_txn, &rec, 0, err);
+	if (rc != GR_OK) {
+		json_decref(rec);
+		return rc;
+	}
+	v = json_integer_value(json_object_get(rec, "version"));
 	json_decref(rec);
-	return rc;
+	if (v != TBL_SCHEMA_VERSION)
+		return gr_fail(err, GR_DATABASE,
+		    "store schema version %lld, this build needs %d",
+		    (long long)v, TBL_SCHEMA_VERSION);
+	return GR_OK;
 }
 
 int
@@ -264,7 +305,7 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 		    strerror(ret));
 	if ((rc = open_env(err)) != GR_OK || (rc = open_tables(flags, err)) ||
 	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err)))) {
-		close_handles();
+		close_handles(0);
 		return rc;
 	}
 	return GR_OK;
@@ -275,7 +316,7 @@ static int
 reopen(struct gr_err *err)
 {
 	log_msg(LOG_WARN, "store: environment was recovered; reopening");
-	close_handles();
+	drop_panicked();
 	st.stats.reopened++;
 	return st_open(st.home, st.flags & ~ST_INIT, err);
 }
@@ -498,7 +539,8 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 			rc = st_fail(err, ret);
 			break;
 		}
-		if (k.size < plen || memcmp(k.data, prefix, plen) != 0)
+		if (plen > 0 &&
+		    (k.size < plen || memcmp(k.data, prefix, plen) != 0))
 			break;
 		rc = fn(&k, sec ? &pk : &k, &v, arg);
 		if (rc != GR_OK)

@@ -171,7 +171,11 @@ parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0')
+	/* digits only, with an optional '-': strtol alone would also take
+	   leading spaces and '+' */
+	if (s == NULL ||
+	    !((s[0] >= '0' && s[0] <= '9') ||
+		(s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);

@@ -12,7 +12,10 @@
 #define DATE_RFC1123_LEN 30 /* "Mon, 13 May 2013 10:23:03 UTC" + NUL */
 #define DATE_ISO_LEN     20 /* "2013-05-13T10:23:03" + NUL */
 
-/* Render t; return out. out must hold the _LEN bytes above. */
+/*
+ * Render t; return out. out must hold the _LEN bytes above. Times before
+ * year 1 or after year 9999 are clamped to those years' ends.
+ */
 char *date_rfc1123(int64_t t, char out[DATE_RFC1123_LEN]);
 char *date_iso(int64_t t, char out[DATE_ISO_LEN]);
 

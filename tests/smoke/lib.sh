@@ -57,21 +57,29 @@ is() {
 
 server_stop() {
 	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null) || return 0
+	backends=$(pgrep -P "$pid" | tr '\n' ' ')
 	kill "$pid" 2>/dev/null
+	# lighttpd stops its backends with SIGTERM; wait for every one, so
+	# that sanitizer reports, written at exit, are complete
 	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
+	while [ $i -lt 200 ]; do
+		alive=
+		for b in $pid $backends; do
+			kill -0 "$b" 2>/dev/null && alive="$alive $b"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.05
 		i=$((i + 1))
 	done
-	# backends exit on SIGTERM; give them a moment to write reports
-	sleep 0.3
+	[ -z "$alive" ] || echo "# still running after 10 s:$alive"
 }
 
 finish() {
 	server_stop
 	if [ -n "${GR_ASAN:-}" ]; then
 		n=$((n + 1))
-		if ls "$T"/asan.* "$T"/ubsan.* >/dev/null 2>&1; then
+		if [ -n "$(find "$T" -maxdepth 1 -name 'asan.*' -o -maxdepth 1 \
+		    -name 'ubsan.*')" ]; then
 			echo "not ok $n - no sanitizer reports"
 			cat "$T"/asan.* "$T"/ubsan.* 2>/dev/null | sed 's/^/# /' | head -60
 			failed=$((failed + 1))

@@ -1,0 +1,681 @@
+/*
+ * test_store.c -- the store on a real Berkeley DB environment in a
+ * temporary directory: records, aborts, scans, indexes, snapshots, the
+ * deadlock retry (forced, and a real one between two processes) and
+ * recovery after a process was killed holding the environment.
+ *
+ * Child processes are this program run again (/proc/self/exe) with a role
+ * argument, so each has an environment handle of its own, as backends do.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "store.h"
+#include "testlib.h"
+#include "util.h"
+
+static char home[] = "/tmp/gr-store.XXXXXX";
+
+/* --- helpers -------------------------------------------------------- */
+
+struct kv {
+	const char *key;
+	const char *value; /* the JSON value's "v" */
+	u_int32_t flags;
+	int ret;
+};
+
+static int
+put_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct kv *a = arg;
+	DBT key = st_dbt(a->key, strlen(a->key));
+	json_t *rec = json_pack("{s:s}", "v", a->value);
+
+	a->ret = st_put_json(t, TBL_META, &key, rec, a->flags);
+	json_decref(rec);
+	return a->ret == 0 ? GR_OK : st_fail(err, a->ret);
+}
+
+static int
+put(const char *k, const char *v)
+{
+	struct gr_err err = { 0 };
+	struct kv a = { k, v, 0, 0 };
+
+	return st_txn_run(put_txn, &a, &err);
+}
+
+struct get_args {
+	const char *key;
+	char value[64];
+	int ret;
+};
+
+static int
+get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct get_args *a = arg;
+	DBT key = st_dbt(a->key, strlen(a->key));
+	json_t *rec = NULL;
+
+	(void)err;
+	a->value[0] = '\0';
+	a->ret = st_get_json(t, TBL_META, &key, &rec, 0);
+	if (a->ret == 0)
+		(void)snprintf(a->value, sizeof(a->value), "%s",
+		    json_string_value(json_object_get(rec, "v")));
+	json_decref(rec);
+	return GR_OK;
+}
+
+/* The value stored under k, or "" when there is none. */
+static const char *
+get(const char *k)
+{
+	static struct get_args a;
+	struct gr_err err = { 0 };
+
+	memset(&a, 0, sizeof(a));
+	a.key = k;
+	assert_int_equal(st_view(get_txn, &a, 0, &err), GR_OK);
+	return a.value;
+}
+
+static pid_t
+spawn(const char *role, int *from_child)
+{
+	int fds[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char fd[16];
+
+		close(fds[0]);
+		(void)snprintf(fd, sizeof(fd), "%d", fds[1]);
+		execl("/proc/self/exe", "test_store", role, home, fd,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	*from_child = fds[0];
+	return pid;
+}
+
+/* Wait until the child writes one line (or exits). */
+static void
+wait_line(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got + 1 < n) {
+		ssize_t r = read(fd, buf + got, 1);
+
+		if (r <= 0 || buf[got] == '\n')
+			break;
+		got++;
+	}
+	buf[got] = '\0';
+}
+
+static int
+exit_status(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* --- tests ---------------------------------------------------------- */
+
+static void
+test_put_get(void **state)
+{
+	(void)state;
+	assert_int_equal(put("k1", "one"), GR_OK);
+	assert_string_equal(get("k1"), "one");
+	assert_int_equal(put("k1", "uno"), GR_OK);
+	assert_string_equal(get("k1"), "uno");
+	assert_string_equal(get("missing"), "");
+}
+
+static void
+test_nooverwrite(void **state)
+{
+	struct gr_err err = { 0 };
+	struct kv a = { "k2", "first", DB_NOOVERWRITE, 0 };
+
+	(void)state;
+	assert_int_equal(st_txn_run(put_txn, &a, &err), GR_OK);
+	a.value = "second";
+	assert_int_equal(st_txn_run(put_txn, &a, &err), GR_DATABASE);
+	assert_int_equal(a.ret, DB_KEYEXIST);
+	assert_string_equal(get("k2"), "first");
+}
+
+/* A body that writes, then fails: nothing of it stays. */
+static int
+write_then_fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct kv a = { "aborted", "x", 0, 0 };
+
+	(void)arg;
+	assert_int_equal(put_txn(t, &a, err), GR_OK);
+	return gr_fail(err, GR_INVALID_OBJECT, "changed my mind");
+}
+
+static void
+test_abort_leaves_nothing(void **state)
+{
+	struct gr_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(st_txn_run(write_then_fail_txn, NULL, &err),
+	    GR_INVALID_OBJECT);
+	assert_string_equal(err.msg, "changed my mind");
+	assert_string_equal(get("aborted"), "");
+}
+
+/* Loses a deadlock on its first run, as a store call would report it. */
+struct flaky {
+	int runs;
+};
+
+static int
+flaky_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct flaky *f = arg;
+	struct kv a = { "flaky", "done", 0, 0 };
+
+	f->runs++;
+	if (f->runs == 1) {
+		t->deadlock = true;
+		return st_fail(err, DB_LOCK_DEADLOCK);
+	}
+	return put_txn(t, &a, err);
+}
+
+static void
+test_deadlock_retried(void **state)
+{
+	struct gr_err err = { 0 };
+	struct flaky f = { 0 };
+	struct st_stats before, after;
+
+	(void)state;
+	st_get_stats(&before);
+	assert_int_equal(st_txn_run(flaky_txn, &f, &err), GR_OK);
+	st_get_stats(&after);
+	assert_int_equal(f.runs, 2);
+	assert_int_equal(err.code, GR_OK); /* the lost run left no trace */
+	assert_int_equal(after.retried, before.retried + 1);
+	assert_string_equal(get("flaky"), "done");
+}
+
+/* Always loses: the runner gives up with 503, not forever. */
+static int
+hopeless_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	int *runs = arg;
+
+	(*runs)++;
+	t->deadlock = true;
+	return st_fail(err, DB_LOCK_DEADLOCK);
+}
+
+static void
+test_deadlock_gives_up(void **state)
+{
+	struct gr_err err = { 0 };
+	int runs = 0;
+
+	(void)state;
+	assert_int_equal(st_txn_run(hopeless_txn, &runs, &err), GR_UNAVAILABLE);
+	assert_int_equal(runs, ST_RETRY_MAX);
+	assert_int_equal(gr_err_status(err.code), 503);
+}
+
+struct scan_args {
+	char seen[256];
+};
+
+static int
+scan_cb(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct scan_args *s = arg;
+	size_t n = strlen(s->seen);
+
+	(void)pkey;
+	(void)val;
+	/* the part after the NUL: "p\0a" prints "a" */
+	(void)snprintf(s->seen + n, sizeof(s->seen) - n, "%.*s;",
+	    (int)key->size - 2, (const char *)key->data + 2);
+	return GR_OK;
+}
+
+static int
+scan_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return st_scan(t, TBL_META, "p\0", 2, NULL, scan_cb, arg, err);
+}
+
+/* Raw puts of NUL-separated keys, then a prefix scan over them. */
+struct rawkeys {
+	const char *const *keys;
+	size_t n;
+};
+
+static int
+rawput_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rawkeys *r = arg;
+	json_t *rec = json_object();
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->n && ret == 0; i++) {
+		DBT key = st_dbt(r->keys[i], 3);
+
+		ret = st_put_json(t, TBL_META, &key, rec, 0);
+	}
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static void
+test_scan_composite_keys(void **state)
+{
+	static const char *const keys[] = { "p\0c", "p\0a", "q\0a", "p\0b",
+		"o\0z" };
+	struct rawkeys r = { keys, 5 };
+	struct gr_err err = { 0 };
+	struct scan_args s = { "" };
+
+	(void)state;
+	assert_int_equal(st_txn_run(rawput_txn, &r, &err), GR_OK);
+	assert_int_equal(st_view(scan_txn, &s, ST_ONCE, &err), GR_OK);
+	/* only the p\0 keys, in key order */
+	assert_string_equal(s.seen, "a;b;c;");
+}
+
+/* Secondary index: accounts by type. */
+static int
+count_cb(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	int *n = arg;
+
+	(void)val;
+	if (key->size == 4 && memcmp(key->data, "USER", 4) == 0 &&
+	    pkey->size > 0)
+		(*n)++;
+	return GR_OK;
+}
+
+static int
+by_type_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return st_scan(t, TBL_ACCOUNTS_BY_TYPE, "USER", 4, NULL, count_cb, arg,
+	    err);
+}
+
+static int
+acc_put_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const char *const *a = arg;
+	DBT key = st_dbt(a[0], strlen(a[0]));
+	json_t *rec = json_pack("{s:s, s:s}", "account", a[0], "account_type",
+	    a[1]);
+	int ret = st_put_json(t, TBL_ACCOUNTS, &key, rec, 0);
+
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+acc_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const char *name = arg;
+	DBT key = st_dbt(name, strlen(name));
+	int ret = st_del(t, TBL_ACCOUNTS, &key);
+
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static void
+test_secondary_index(void **state)
+{
+	const char *u1[] = { "u1", "USER" }, *u2[] = { "u2", "USER" };
+	const char *g1[] = { "g1", "GROUP" };
+	struct gr_err err = { 0 };
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(st_txn_run(acc_put_txn, u1, &err), GR_OK);
+	assert_int_equal(st_txn_run(acc_put_txn, u2, &err), GR_OK);
+	assert_int_equal(st_txn_run(acc_put_txn, g1, &err), GR_OK);
+	assert_int_equal(st_view(by_type_txn, &n, 0, &err), GR_OK);
+	assert_int_equal(n, 2);
+	/* changing the indexed field moves the entry */
+	u2[1] = "GROUP";
+	assert_int_equal(st_txn_run(acc_put_txn, u2, &err), GR_OK);
+	n = 0;
+	assert_int_equal(st_view(by_type_txn, &n, 0, &err), GR_OK);
+	assert_int_equal(n, 1);
+	/* deleting the primary deletes the entry */
+	assert_int_equal(st_txn_run(acc_del_txn, (void *)(uintptr_t) "u1",
+			     &err),
+	    GR_OK);
+	n = 0;
+	assert_int_equal(st_view(by_type_txn, &n, 0, &err), GR_OK);
+	assert_int_equal(n, 0);
+}
+
+/* A snapshot does not see a write committed after it began. */
+struct snap_args {
+	char before[64], after[64];
+};
+
+static int
+snapshot_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct snap_args *s = arg;
+	struct get_args g = { .key = "snap" };
+
+	(void)get_txn(t, &g, err);
+	memcpy(s->before, g.value, sizeof(s->before));
+	/* another writer commits meanwhile (another handle: a child) */
+	{
+		int fd;
+		char line[32];
+		pid_t pid = spawn("--put-snap", &fd);
+
+		wait_line(fd, line, sizeof(line));
+		close(fd);
+		assert_int_equal(exit_status(pid), 0);
+	}
+	(void)get_txn(t, &g, err);
+	memcpy(s->after, g.value, sizeof(s->after));
+	return GR_OK;
+}
+
+static void
+test_snapshot_isolation(void **state)
+{
+	struct gr_err err = { 0 };
+	struct snap_args s;
+
+	(void)state;
+	assert_int_equal(put("snap", "old"), GR_OK);
+	assert_int_equal(st_view(snapshot_txn, &s, ST_ONCE, &err), GR_OK);
+	assert_string_equal(s.before, "old");
+	assert_string_equal(s.after, "old");
+	assert_string_equal(get("snap"), "new");
+}
+
+/* Two processes lock a record in each of two tables in opposite orders
+   (two tables: btree locks are per page). One loses the deadlock, is run
+   again by the runner, and both commit. */
+static void
+test_real_deadlock(void **state)
+{
+	char l1[32], l2[32];
+	int fd1, fd2, s1, s2;
+	long r1 = -1, r2 = -1;
+	pid_t p1, p2;
+
+	(void)state;
+	p1 = spawn("--lock-ab", &fd1);
+	p2 = spawn("--lock-ba", &fd2);
+	wait_line(fd1, l1, sizeof(l1));
+	wait_line(fd2, l2, sizeof(l2));
+	s1 = exit_status(p1);
+	s2 = exit_status(p2);
+	close(fd1);
+	close(fd2);
+	print_message("# ab: %s, ba: %s\n", l1, l2);
+	assert_int_equal(s1, 0);
+	assert_int_equal(s2, 0);
+	/* each child printed how often its body was retried */
+	assert_int_equal(parse_long(l1, 0, 100, &r1), 0);
+	assert_int_equal(parse_long(l2, 0, 100, &r2), 0);
+	assert_true(r1 + r2 >= 1);
+	assert_string_equal(get("dl-ab"), "ab");
+	assert_string_equal(get("dl-ba"), "ba");
+}
+
+/* A process dies (kill -9) in the middle of a transaction. The next
+   process to open the environment recovers it; this process, which had it
+   open all along, reopens its handles without failing a request, keeps
+   what was committed and never sees what was not. */
+static void
+test_recovery_after_kill(void **state)
+{
+	struct st_stats before, after;
+	char line[32];
+	int fd, fds;
+	pid_t pid;
+
+	(void)state;
+	pid = spawn("--hold", &fd);
+	wait_line(fd, line, sizeof(line));
+	assert_string_equal(line, "holding");
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(exit_status(pid), 128 + SIGKILL);
+	close(fd);
+
+	/* a new process joins, as lighttpd's respawned backend would */
+	pid = spawn("--open", &fd);
+	wait_line(fd, line, sizeof(line));
+	assert_int_equal(exit_status(pid), 0);
+	close(fd);
+	assert_string_equal(line, "committed=yes held=");
+
+	st_get_stats(&before);
+	fds = count_fds();
+	assert_int_equal(put("after-crash", "ok"), GR_OK);
+	st_get_stats(&after);
+	/* the old handles' files are closed: a backend survives many crashes
+	   of its siblings without running out of descriptors */
+	assert_int_equal(count_fds(), fds);
+	assert_int_equal(after.reopened, before.reopened + 1);
+	assert_string_equal(get("after-crash"), "ok");
+	assert_string_equal(get("committed"), "yes");
+	assert_string_equal(get("held"), "");
+}
+
+/* --- child roles ---------------------------------------------------- */
+
+struct lock2 {
+	const char *first, *second; /* "meta" or "attrs" first */
+	const char *tag;
+	int runs;
+};
+
+static void
+wait_file(const char *name)
+{
+	char path[256];
+	int i;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", home, name);
+	for (i = 0; i < 500 && access(path, F_OK) != 0; i++)
+		usleep(10000);
+}
+
+static void
+touch(const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", home, name);
+	if ((f = fopen(path, "w")) != NULL)
+		fclose(f);
+}
+
+static int
+lock_in(struct st_txn *t, const char *which, const char *tag)
+{
+	enum tbl_id tbl = strcmp(which, "meta") == 0 ? TBL_META
+						     : TBL_ACCOUNT_ATTRS;
+	char k[16];
+	DBT key;
+	json_t *rec = json_pack("{s:s}", "v", tag);
+	int ret;
+
+	(void)snprintf(k, sizeof(k), "dl-%s", tag);
+	key = st_dbt(k, strlen(k));
+	ret = st_put_json(t, tbl, &key, rec, 0);
+	json_decref(rec);
+	return ret;
+}
+
+static int
+lock2_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct lock2 *l = arg;
+	char mine[16], theirs[16];
+	int ret;
+
+	if ((ret = lock_in(t, l->first, l->tag)) != 0)
+		return st_fail(err, ret);
+	if (l->runs++ == 0) {
+		/* both hold their first lock before asking for the second */
+		(void)snprintf(mine, sizeof(mine), "ready-%s", l->tag);
+		(void)snprintf(theirs, sizeof(theirs), "ready-%s",
+		    strcmp(l->tag, "ab") == 0 ? "ba" : "ab");
+		touch(mine);
+		wait_file(theirs);
+	}
+	if ((ret = lock_in(t, l->second, l->tag)) != 0)
+		return st_fail(err, ret);
+	return GR_OK;
+}
+
+static int
+child(const char *role, int out)
+{
+	struct gr_err err = { 0 };
+	struct st_stats stats;
+	char line[64];
+	int rc = 0;
+
+	if (st_open(home, 0, &err) != GR_OK) {
+		dprintf(out, "open failed: %s\n", err.msg);
+		return 1;
+	}
+	if (strcmp(role, "--put-snap") == 0) {
+		rc = put("snap", "new") != GR_OK;
+		dprintf(out, "done\n");
+	} else if (strcmp(role, "--lock-ab") == 0 ||
+	    strcmp(role, "--lock-ba") == 0) {
+		struct lock2 l = { "meta", "attrs", "ab", 0 };
+
+		if (strcmp(role, "--lock-ba") == 0) {
+			l.first = "attrs";
+			l.second = "meta";
+			l.tag = "ba";
+		}
+		rc = st_txn_run(lock2_txn, &l, &err) != GR_OK;
+		st_get_stats(&stats);
+		if (rc != 0)
+			dprintf(out, "failed: %s\n", err.msg);
+		else
+			dprintf(out, "%lu\n", stats.retried);
+	} else if (strcmp(role, "--hold") == 0) {
+		struct kv held = { "held", "yes", 0, 0 };
+		DB_TXN *txn;
+		struct st_txn t = { 0 };
+
+		(void)put("committed", "yes");
+		/* a transaction left open: its writes and locks die with us */
+		if (st_env()->txn_begin(st_env(), NULL, &txn, 0) != 0)
+			return 1;
+		t.tid = txn;
+		(void)put_txn(&t, &held, &err);
+		dprintf(out, "holding\n");
+		for (;;)
+			pause();
+	} else if (strcmp(role, "--open") == 0) {
+		(void)snprintf(line, sizeof(line), "committed=%s ",
+		    get("committed"));
+		dprintf(out, "%sheld=%s\n", line, get("held"));
+	}
+	st_close();
+	return rc;
+}
+
+/* --- main ----------------------------------------------------------- */
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return testlib_store_open(home);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return testlib_store_remove(home);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get),
+		cmocka_unit_test(test_nooverwrite),
+		cmocka_unit_test(test_abort_leaves_nothing),
+		cmocka_unit_test(test_deadlock_retried),
+		cmocka_unit_test(test_deadlock_gives_up),
+		cmocka_unit_test(test_scan_composite_keys),
+		cmocka_unit_test(test_secondary_index),
+		cmocka_unit_test(test_snapshot_isolation),
+		cmocka_unit_test(test_real_deadlock),
+		cmocka_unit_test(test_recovery_after_kill),
+	};
+
+	json_set_alloc_funcs(xmalloc, free);
+	cfg.durability = CFG_DURABLE_WRITE; /* a process crash, not power */
+	if (argc == 4 && argv[1][0] == '-') {
+		long fd;
+
+		(void)snprintf(home, sizeof(home), "%s", argv[2]);
+		if (parse_long(argv[3], 0, 1024, &fd) != 0)
+			return 2;
+		return child(argv[1], (int)fd);
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("store", tests, setup, teardown);
+}

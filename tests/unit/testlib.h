@@ -1,0 +1,47 @@
+/*
+ * testlib.h -- what the unit tests that need a real store share: a fresh
+ * environment in a temporary directory, and its removal.
+ */
+#ifndef TESTLIB_H
+#define TESTLIB_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static int
+testlib_rm(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	(void)sb;
+	(void)type;
+	(void)f;
+	return remove(path);
+}
+
+/* mkdtemp(home) and open an initialised store there; 0 or -1. */
+static inline int
+testlib_store_open(char *home)
+{
+	struct gr_err err = { 0 };
+
+	if (mkdtemp(home) == NULL)
+		return -1;
+	if (st_open(home, ST_INIT, &err) != GR_OK) {
+		fprintf(stderr, "# store: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Close the store and remove home with everything in it; 0 or -1. */
+static inline int
+testlib_store_remove(const char *home)
+{
+	st_close();
+	return nftw(home, testlib_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#endif /* TESTLIB_H */
