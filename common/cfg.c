@@ -14,6 +14,7 @@ struct gr_cfg cfg = {
 	.durability = CFG_DURABLE_SYNC,
 	.cache_mb = 64,
 	.pbkdf2_iter = 100000,
+	.request_timeout = 60,
 };
 
 /* Numeric settings: name, bounds, and where the value goes. */
@@ -28,11 +29,13 @@ cfg_load(struct gr_err *err)
 {
 	long max_body = (long)cfg.max_body, lifetime = (long)cfg.token_lifetime;
 	long cache = cfg.cache_mb, iter = cfg.pbkdf2_iter;
+	long timeout = cfg.request_timeout;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
 		{ "GRIDREST_CACHE_MB", 1, 65536, &cache },
 		{ "GRIDREST_PBKDF2_ITER", 1000, 10000000, &iter },
+		{ "GRIDREST_REQUEST_TIMEOUT", 0, 86400, &timeout },
 	};
 	const char *v;
 	size_t i;
@@ -64,5 +67,6 @@ cfg_load(struct gr_err *err)
 	cfg.token_lifetime = lifetime;
 	cfg.cache_mb = (unsigned)cache;
 	cfg.pbkdf2_iter = (unsigned)iter;
+	cfg.request_timeout = (unsigned)timeout;
 	return GR_OK;
 }

@@ -3,6 +3,7 @@
  * write(2) so lines from several processes sharing the error log never
  * interleave.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,23 @@ static enum log_level log_level = LOG_INFO;
 
 static const char *const level_names[] = { "error", "warning", "info",
 	"debug" };
+
+int
+log_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
 
 void
 log_set_name(const char *name)

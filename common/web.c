@@ -606,6 +606,26 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
 	log_set_reqid(NULL);
 }
 
+/*
+ * The watchdog. A backend can block for good inside Berkeley DB when a
+ * sibling was killed while holding one of the environment's mutexes: no
+ * signal wakes a process-shared mutex wait. A request that outlives
+ * GRIDREST_REQUEST_TIMEOUT therefore ends the process; lighttpd answers
+ * that request with an error and starts a fresh backend, whose open runs
+ * recovery. Only async-signal-safe calls here.
+ */
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "gridrest: a request outlived "
+				  "GRIDREST_REQUEST_TIMEOUT; exiting so that "
+				  "lighttpd starts a fresh backend\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(70);
+}
+
 static void
 on_signal(int sig)
 {
@@ -620,8 +640,12 @@ web_main(const char *family, const struct web_route *routes)
 	struct gr_err err = { 0 };
 	struct sigaction sa;
 	struct web_req *r;
+	const char *v;
 
 	log_set_name(family);
+	if ((v = getenv("GRIDREST_LOG")) != NULL && *v != '\0' &&
+	    log_open(v) != 0)
+		log_msg(LOG_WARN, "cannot open %s; logging to stderr", v);
 	if (getenv("GRIDREST_DEBUG") != NULL)
 		log_set_level(LOG_DEBUG);
 	json_set_alloc_funcs(xmalloc, free);
@@ -635,6 +659,8 @@ web_main(const char *family, const struct web_route *routes)
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	(void)sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 
@@ -652,13 +678,16 @@ web_main(const char *family, const struct web_route *routes)
 	arena_init(&r->arena, WEB_ARENA_CHUNK);
 	FCGX_InitRequest(&r->fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!web_stop && FCGX_Accept_r(&r->fcgx) >= 0) {
+		alarm(cfg.request_timeout);
 		web_dispatch(r, routes);
 		FCGX_Finish_r(&r->fcgx);
+		alarm(0);
 		arena_reset(&r->arena);
 	}
 	FCGX_Free(&r->fcgx, 1);
 	arena_free(&r->arena);
 	free(r);
+	alarm(10); /* the same guard for closing the store */
 	st_close();
 	return 0;
 }

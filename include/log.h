@@ -8,6 +8,13 @@
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/*
+ * Send stderr to the file path (appending), so that the lines of every
+ * backend land in lighttpd's error log whether lighttpd kept its own stderr
+ * (foreground) or not. Returns 0 or -1 (stderr is then left as it was).
+ */
+int log_open(const char *path);
+
 /* Name the process in every line ("auth", "gridrest-db"); borrowed. */
 void log_set_name(const char *name);
 

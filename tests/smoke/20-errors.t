@@ -2,6 +2,7 @@
 # 20-errors.t -- what a client can send that is wrong gets a clear JSON 4xx
 # (ExceptionClass/ExceptionMessage headers and body) and changes nothing.
 . tests/smoke/lib.sh
+export GRIDREST_DEBUG=1 # client errors are logged too: check the request id
 server_start
 
 req GET /accounts/
@@ -79,3 +80,21 @@ ok "... body message longer" [ "$(json .ExceptionMessage | wc -c)" -gt 200 ]
 req GET /ping
 is "still serving: 200" "$STATUS" 200
 ok "no backend crashed" sh -c "! grep -Ei 'signal|abort|segfault|died' '$GRIDREST_HOME/log/error.log'"
+
+# the log line of a request carries the id its answer carried
+req PUT /ping
+rid=$(header X-Request-Id)
+ok "error answers carry X-Request-Id" [ -n "$rid" ]
+ok "... and the error log has it" \
+    grep -q "rid=$rid .*MethodNotAllowed" "$GRIDREST_HOME/log/error.log"
+
+# errors lighttpd answers itself carry the same JSON body
+req FOO /ping
+is "unknown method FOO: 501 from lighttpd" "$STATUS" 501
+is "... with a JSON ExceptionClass" "$(json .ExceptionClass)" MethodNotAllowed
+head -c 1100000 /dev/zero | tr '\0' a >"$T/huge"
+req POST /accounts/huge --data-binary "@$T/huge"
+is "body over lighttpd's limit: 413" "$STATUS" 413
+is "... with a JSON ExceptionClass" "$(json .ExceptionClass)" RequestEntityTooLarge
+req GET /accounts/huge
+ok "... nothing created" error_is 404 AccountNotFound
