@@ -131,6 +131,7 @@ exchange(const struct web_route *routes, const char *method, const char *uri,
 	size_t n = 0, i;
 	char *sep;
 
+	arena_init(&r->arena, 4096);
 	env[n++] = arena_printf(&r->arena, "REQUEST_METHOD=%s", method);
 	env[n++] = arena_printf(&r->arena, "REQUEST_URI=%s", uri);
 	if (body != NULL)
@@ -140,7 +141,6 @@ exchange(const struct web_route *routes, const char *method, const char *uri,
 		env[n++] = arena_strdup(&r->arena, extra[i]);
 	env[n] = NULL;
 
-	arena_init(&r->arena, 4096);
 	mem_reader(&in, body != NULL ? body : "",
 	    body != NULL ? strlen(body) : 0);
 	mem_writer(&out);
