@@ -11,6 +11,7 @@ lpid=$(cat "$GRIDREST_HOME/run/lighttpd.pid")
 WRITERS=4
 PER=120
 writer() {
+	trap - EXIT # a background writer is no test of its own
 	w=$1
 	i=1
 	while [ $i -le $PER ]; do

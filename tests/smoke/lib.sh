@@ -8,8 +8,8 @@ top=$(pwd)
 B=${GR_BUILD:-build}
 case $B in /*) ;; *) B=$top/$B ;; esac
 T=$(mktemp -d /tmp/gr-smoke.XXXXXX)
-n=0
-failed=0
+_tap_n=0
+_tap_failed=0
 STATUS=
 TOKEN=
 
@@ -32,26 +32,26 @@ fi
 ok() {
 	desc=$1
 	shift
-	n=$((n + 1))
+	_tap_n=$((_tap_n + 1))
 	if "$@"; then
-		echo "ok $n - $desc"
+		echo "ok $_tap_n - $desc"
 	else
-		echo "not ok $n - $desc"
-		failed=$((failed + 1))
+		echo "not ok $_tap_n - $desc"
+		_tap_failed=$((_tap_failed + 1))
 		echo "# status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)"
 	fi
 }
 
 # is DESCRIPTION GOT WANT
 is() {
-	n=$((n + 1))
+	_tap_n=$((_tap_n + 1))
 	if [ "$2" = "$3" ]; then
-		echo "ok $n - $1"
+		echo "ok $_tap_n - $1"
 	else
-		echo "not ok $n - $1"
+		echo "not ok $_tap_n - $1"
 		echo "#   got: '$2'"
 		echo "#  want: '$3'"
-		failed=$((failed + 1))
+		_tap_failed=$((_tap_failed + 1))
 	fi
 }
 
@@ -77,18 +77,18 @@ server_stop() {
 finish() {
 	server_stop
 	if [ -n "${GR_ASAN:-}" ]; then
-		n=$((n + 1))
+		_tap_n=$((_tap_n + 1))
 		if [ -n "$(find "$T" -maxdepth 1 -name 'asan.*' -o -maxdepth 1 \
 		    -name 'ubsan.*')" ]; then
-			echo "not ok $n - no sanitizer reports"
+			echo "not ok $_tap_n - no sanitizer reports"
 			cat "$T"/asan.* "$T"/ubsan.* 2>/dev/null | sed 's/^/# /' | head -60
-			failed=$((failed + 1))
+			_tap_failed=$((_tap_failed + 1))
 		else
-			echo "ok $n - no sanitizer reports"
+			echo "ok $_tap_n - no sanitizer reports"
 		fi
 	fi
-	echo "1..$n"
-	if [ $failed -eq 0 ]; then
+	echo "1..$_tap_n"
+	if [ $_tap_failed -eq 0 ]; then
 		rm -rf "$T"
 	else
 		echo "# kept $T; lighttpd log:"
@@ -96,6 +96,7 @@ finish() {
 		exit 1
 	fi
 }
+# (background subshells must say "trap - EXIT", or they run it too)
 trap finish EXIT
 
 server_start() {
