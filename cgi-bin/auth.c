@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "date.h"
 #include "identity.h"
+#include "scope.h"
 #include "token.h"
 #include "web.h"
 
@@ -185,6 +186,51 @@ accounts_delete(struct web_req *r)
 	    : web_reply_text(r, 200, "text/html; charset=utf-8", "", 0);
 }
 
+/* GET /scopes, /scopes/{account}/scopes, /accounts/{account}/scopes */
+static int
+scopes_list(struct web_req *r)
+{
+	json_t *list;
+	int rc;
+
+	rc = scope_list(web_param(r, "account"), &list, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, list);
+}
+
+/* GET /scopes/owner: [{"scope", "account"}] */
+static int
+scopes_owners(struct web_req *r)
+{
+	json_t *list;
+	int rc;
+
+	rc = scope_owners(&list, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, list);
+}
+
+/* POST /scopes/{account}/{scope}, /accounts/{account}/scopes/{scope} */
+static int
+scopes_add(struct web_req *r)
+{
+	int rc;
+
+	rc = scope_add(r->issuer, web_param(r, "account"),
+	    web_param(r, "scope"), &r->err);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* PUT /scopes/{account}/{scope}: the scope changes owner (201, as the
+   client expects) */
+static int
+scopes_set_owner(struct web_req *r)
+{
+	int rc;
+
+	rc = scope_set_owner(r->issuer, web_param(r, "account"),
+	    web_param(r, "scope"), &r->err);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
 /* clang-format off */
 static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/ping",			auth_ping,	WEB_PUBLIC },
@@ -196,6 +242,13 @@ static const struct web_route auth_routes[] = {
 	{ WEB_POST,	"/accounts/{account}",		accounts_add,	WEB_ANY },
 	{ WEB_PUT,	"/accounts/{account}",		accounts_update, WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}",		accounts_delete, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/scopes",	scopes_list,	0 },
+	{ WEB_POST,	"/accounts/{account}/scopes/{scope}", scopes_add, WEB_ANY },
+	{ WEB_GET,	"/scopes",			scopes_list,	0 },
+	{ WEB_GET,	"/scopes/owner",		scopes_owners,	0 },
+	{ WEB_GET,	"/scopes/{account}/scopes",	scopes_list,	0 },
+	{ WEB_POST,	"/scopes/{account}/{scope}",	scopes_add,	WEB_ANY },
+	{ WEB_PUT,	"/scopes/{account}/{scope}",	scopes_set_owner, WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

@@ -32,6 +32,12 @@ valid_account(const char *s)
 }
 
 bool
+valid_scope(const char *s)
+{
+	return s != NULL && all_of(s, SCOPE_NAME_MAX, "-_.", true, true);
+}
+
+bool
 valid_email(const char *s)
 {
 	const char *at;

@@ -9,9 +9,13 @@
 
 #define ACCOUNT_NAME_MAX 25
 #define EMAIL_MAX        254
+#define SCOPE_NAME_MAX 25
 
 /* ^[a-z0-9_-]{1,25}$ and not the reserved "super_root". */
 bool valid_account(const char *s);
+
+/* ^[a-zA-Z0-9_.-]{1,25}$ */
+bool valid_scope(const char *s);
 
 /* One '@' with text on both sides, printable ASCII, no spaces, <= 254. */
 bool valid_email(const char *s);

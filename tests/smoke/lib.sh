@@ -145,9 +145,9 @@ header() {
 	grep -i "^$1:" "$T/headers" | head -1 | sed 's/^[^:]*: *//' | tr -d '\r'
 }
 
-# json FILTER: jq over the last body.
+# json [jq options] FILTER: jq -r over the last body.
 json() {
-	jq -r "$1" "$T/body" 2>/dev/null
+	jq -r "$@" "$T/body" 2>/dev/null
 }
 
 # login [ACCOUNT USERNAME PASSWORD]: sets TOKEN.
