@@ -21,7 +21,7 @@ enum tbl_id {
 	TBL_IDMAP_BY_ACCOUNT,  /* secondary: account */
 	TBL_TOKENS,            /* SHA-256 of the token -> token record */
 	TBL_TOKENS_BY_ACCOUNT, /* secondary: account */
-	TBL_SCOPES,	       /* scope -> {"scope","account","status",...} */
+	TBL_SCOPES,            /* scope -> {"scope","account","status",...} */
 	TBL_SCOPES_BY_ACCOUNT, /* secondary: account */
 	TBL_COUNT
 };

@@ -9,7 +9,7 @@
 
 #define ACCOUNT_NAME_MAX 25
 #define EMAIL_MAX        254
-#define SCOPE_NAME_MAX 25
+#define SCOPE_NAME_MAX   25
 
 /* ^[a-z0-9_-]{1,25}$ and not the reserved "super_root". */
 bool valid_account(const char *s);
