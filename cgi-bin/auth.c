@@ -14,6 +14,8 @@
 #include "token.h"
 #include "web.h"
 
+#define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
+
 /* GET /ping: the server version; no token. */
 static int
 auth_ping(struct web_req *r)
@@ -169,9 +171,7 @@ accounts_update(struct web_req *r)
 		return rc;
 	rc = account_update(r->issuer, web_param(r, "account"), body, &r->err);
 	json_decref(body);
-	return rc != GR_OK
-	    ? rc
-	    : web_reply_text(r, 200, "text/html; charset=utf-8", "", 0);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
 /* DELETE /accounts/{account}: status DELETED, tokens revoked. */
@@ -181,9 +181,158 @@ accounts_delete(struct web_req *r)
 	int rc;
 
 	rc = account_delete(r->issuer, web_param(r, "account"), &r->err);
-	return rc != GR_OK
-	    ? rc
-	    : web_reply_text(r, 200, "text/html; charset=utf-8", "", 0);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* GET /accounts/{account}/attr: [{"key", "value"}] */
+static int
+attrs_list(struct web_req *r)
+{
+	json_t *list;
+	int rc;
+
+	rc = account_attr_list(web_param(r, "account"), &list, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, list);
+}
+
+/* POST /accounts/{account}/attr/{key} {"value": ...}: the path's key wins
+   over a "key" in the body, as upstream */
+static int
+attrs_add(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if (json_object_get(body, "value") == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'value' not defined");
+	else
+		rc = account_attr_add(r->issuer, web_param(r, "account"),
+		    web_param(r, "key"), json_object_get(body, "value"),
+		    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* DELETE /accounts/{account}/attr/{key} */
+static int
+attrs_del(struct web_req *r)
+{
+	int rc;
+
+	rc = account_attr_del(r->issuer, web_param(r, "account"),
+	    web_param(r, "key"), &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* POST /accounts/{account}/identities {"identity", "authtype", "email",
+   "password" (new USERPASS identities), "default"} */
+static int
+identities_add(struct web_req *r)
+{
+	const char *id, *type, *email, *pw;
+	json_t *body;
+	bool dflt;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, body, "identity", true, &id)) == GR_OK &&
+	    (rc = web_json_string(r, body, "authtype", true, &type)) == GR_OK &&
+	    (rc = web_json_string(r, body, "email", true, &email)) == GR_OK &&
+	    (rc = web_json_string(r, body, "password", false, &pw)) == GR_OK &&
+	    (rc = web_json_bool(r, body, "default", false, &dflt)) == GR_OK)
+		rc = identity_add(r->issuer, web_param(r, "account"), type, id,
+		    email, pw, dflt, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* GET /accounts/{account}/identities: a stream of {type, identity, email} */
+static int
+identities_list(struct web_req *r)
+{
+	int rc;
+
+	rc = identity_list(web_param(r, "account"), web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* DELETE /accounts/{account}/identities {"identity", "authtype"} */
+static int
+identities_del(struct web_req *r)
+{
+	const char *id, *type;
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, body, "identity", true, &id)) == GR_OK &&
+	    (rc = web_json_string(r, body, "authtype", true, &type)) == GR_OK)
+		rc = identity_del(r->issuer, web_param(r, "account"), type, id,
+		    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* GET /identities/{identity*}/{type}/accounts and
+   GET /identities/accounts?identity_key=&type=: account names */
+static int
+identities_accounts(struct web_req *r)
+{
+	const char *id = web_param(r, "identity"), *type = web_param(r, "type");
+	json_t *list;
+	int rc;
+
+	if (id == NULL) {
+		id = web_query(r, "identity_key");
+		type = web_query(r, "type");
+		if (id == NULL || type == NULL)
+			return gr_fail(&r->err, GR_VALUE_ERROR,
+			    "identity_key and type are both required");
+	}
+	rc = identity_accounts(type, id, &list, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, list);
+}
+
+/* PUT /identities/{account}/userpass: X-Rucio-Username, -Password, -Email */
+static int
+identities_put_userpass(struct web_req *r)
+{
+	const char *user = web_env(r, "HTTP_X_RUCIO_USERNAME");
+	const char *pw = web_env(r, "HTTP_X_RUCIO_PASSWORD");
+	const char *email = web_env(r, "HTTP_X_RUCIO_EMAIL");
+	int rc;
+
+	if (user == NULL || pw == NULL || email == NULL || *user == '\0' ||
+	    *pw == '\0')
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "X-Rucio-Username, X-Rucio-Password and X-Rucio-Email are "
+		    "required");
+	rc = identity_add(r->issuer, web_param(r, "account"), "USERPASS", user,
+	    email, pw, false, &r->err);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* PUT /identities/{account}/x509: the verified client certificate's DN */
+static int
+identities_put_x509(struct web_req *r)
+{
+	const char *dn = web_client_dn(r);
+	const char *email = web_env(r, "HTTP_X_RUCIO_EMAIL");
+	int rc;
+
+	if (dn == NULL)
+		return gr_fail(&r->err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot get DN: no verified client certificate");
+	if (email == NULL)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "X-Rucio-Email is required");
+	rc = identity_add(r->issuer, web_param(r, "account"), "X509", dn, email,
+	    NULL, false, &r->err);
+	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
 /* GET /scopes, /scopes/{account}/scopes, /accounts/{account}/scopes */
@@ -242,6 +391,16 @@ static const struct web_route auth_routes[] = {
 	{ WEB_POST,	"/accounts/{account}",		accounts_add,	WEB_ANY },
 	{ WEB_PUT,	"/accounts/{account}",		accounts_update, WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}",		accounts_delete, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/attr",	attrs_list,	0 },
+	{ WEB_POST,	"/accounts/{account}/attr/{key}", attrs_add,	WEB_ANY },
+	{ WEB_DELETE,	"/accounts/{account}/attr/{key}", attrs_del,	WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/identities", identities_list, WEB_STREAM },
+	{ WEB_POST,	"/accounts/{account}/identities", identities_add, WEB_ANY },
+	{ WEB_DELETE,	"/accounts/{account}/identities", identities_del, WEB_ANY },
+	{ WEB_GET,	"/identities/accounts",		identities_accounts, 0 },
+	{ WEB_PUT,	"/identities/{account}/userpass", identities_put_userpass, WEB_ANY },
+	{ WEB_PUT,	"/identities/{account}/x509",	identities_put_x509, WEB_ANY },
+	{ WEB_GET,	"/identities/{identity*}/{type}/accounts", identities_accounts, 0 },
 	{ WEB_GET,	"/accounts/{account}/scopes",	scopes_list,	0 },
 	{ WEB_POST,	"/accounts/{account}/scopes/{scope}", scopes_add, WEB_ANY },
 	{ WEB_GET,	"/scopes",			scopes_list,	0 },

@@ -4,6 +4,7 @@
  *  "suspended_at","deleted_at"}, dates as epoch seconds (rendered on the way
  * out). Deletion is a status, as upstream: the name stays taken.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -598,4 +599,185 @@ account_list(const struct account_filter *f, gr_emit_fn emit, void *ctx,
 		    "Account type '%s' is not one of USER, GROUP, SERVICE",
 		    f->type);
 	return st_view(list_txn, &a, ST_ONCE, err);
+}
+
+/*
+ * Attributes: TBL_ACCOUNT_ATTRS, account \0 key -> {"value": v}. The "admin"
+ * attribute (any value) makes an account an admin.
+ */
+struct attr_args {
+	const char *issuer, *account, *key;
+	json_t *value; /* add: the canonical value */
+	json_t *out;   /* list */
+};
+
+static int
+attr_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct attr_args *a = arg;
+	const char *k;
+	size_t len;
+	json_t *rec;
+
+	(void)pkey;
+	k = key_part(key->data, key->size, 1, &len);
+	if (k == NULL)
+		return GR_OK;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	json_array_append_new(a->out,
+	    json_pack("{s:s%, s:O}", "key", k, len, "value",
+		json_object_get(rec, "value") != NULL
+		    ? json_object_get(rec, "value")
+		    : json_null()));
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+attr_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct attr_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen;
+	int rc;
+
+	json_array_clear(a->out);
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	klen = key_join(kbuf, sizeof(kbuf), a->account, "", (char *)NULL);
+	return st_scan(t, TBL_ACCOUNT_ATTRS, kbuf, klen, NULL, attr_collect, a,
+	    err);
+}
+
+int
+account_attr_list(const char *account, json_t **out, struct gr_err *err)
+{
+	struct attr_args a = { .account = account };
+	int rc;
+
+	*out = NULL;
+	if (!valid_account(account))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Account with ID '%s' cannot be found", account);
+	a.out = json_array();
+	rc = st_view(attr_list_txn, &a, 0, err);
+	if (rc != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+static int
+attr_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct attr_args *a = arg;
+	char kbuf[KEY_MAX];
+	json_t *rec;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = require_admin(t, a->issuer, "add account attribute", err)) !=
+	    GR_OK)
+		return rc;
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->account, a->key, (char *)NULL));
+	rec = json_pack("{s:O}", "value", a->value);
+	ret = st_put_json(t, TBL_ACCOUNT_ATTRS, &key, rec, DB_NOOVERWRITE);
+	json_decref(rec);
+	if (ret == DB_KEYEXIST)
+		return gr_fail(err, GR_DUPLICATE,
+		    "Attribute '%s' of account '%s' already exists!", a->key,
+		    a->account);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* Rucio's BooleanString: the canonical stored form of an input value. */
+static json_t *
+attr_value(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	char num[32];
+
+	if (json_is_boolean(v))
+		return json_incref((json_t *)(uintptr_t)v);
+	if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "True") == 0))
+		return json_true();
+	if (s != NULL && (strcmp(s, "false") == 0 || strcmp(s, "False") == 0))
+		return json_false();
+	if (s != NULL)
+		return valid_attr(s, ACCOUNT_ATTR_MAX) ? json_string(s) : NULL;
+	if (json_is_integer(v)) {
+		(void)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return json_string(num);
+	}
+	return NULL;
+}
+
+int
+account_attr_add(const char *issuer, const char *account, const char *key,
+    const json_t *value, struct gr_err *err)
+{
+	struct attr_args a = { .issuer = issuer,
+		.account = account,
+		.key = key };
+	int rc;
+
+	if (!valid_account(account))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Account with ID '%s' cannot be found", account);
+	if (!valid_attr(key, ACCOUNT_ATTR_MAX))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating key: '%s' does not match "
+		    "^[a-zA-Z0-9_./-]{1,30}$",
+		    key);
+	if ((a.value = attr_value(value)) == NULL)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating value: a boolean, an integer or a "
+		    "string matching ^[a-zA-Z0-9_./-]{1,30}$");
+	rc = st_txn_run(attr_add_txn, &a, err);
+	json_decref(a.value);
+	return rc;
+}
+
+static int
+attr_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct attr_args *a = arg;
+	char kbuf[KEY_MAX];
+	DBT key;
+	int ret, rc;
+
+	if ((rc = require_admin(t, a->issuer, "delete account attribute",
+		 err)) != GR_OK)
+		return rc;
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->account, a->key, (char *)NULL));
+	ret = st_del(t, TBL_ACCOUNT_ATTRS, &key);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Attribute '%s' of account '%s' cannot be found", a->key,
+		    a->account);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+account_attr_del(const char *issuer, const char *account, const char *key,
+    struct gr_err *err)
+{
+	struct attr_args a = { .issuer = issuer,
+		.account = account,
+		.key = key };
+
+	if (!valid_account(account) || !valid_attr(key, ACCOUNT_ATTR_MAX))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Attribute '%s' of account '%s' cannot be found", key,
+		    account);
+	return st_txn_run(attr_del_txn, &a, err);
 }

@@ -13,6 +13,7 @@
 #include "secret.h"
 #include "tables.h"
 #include "util.h"
+#include "valid.h"
 
 const char *const identity_types[] = { "X509", "GSS", "USERPASS", "SSH", "SAML",
 	"OIDC", NULL };
@@ -30,10 +31,42 @@ identity_type(const char *type)
 	return NULL;
 }
 
+bool
+identity_valid(const char *identity)
+{
+	size_t n, i;
+
+	if (identity == NULL || (n = strlen(identity)) == 0 ||
+	    n > IDENTITY_MAX || !utf8_valid(identity, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)identity[i] < 0x20 || identity[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* Fail with AccessDenied unless issuer is an admin. */
+static int
+require_admin(struct st_txn *t, const char *issuer, const char *action,
+    struct gr_err *err)
+{
+	bool admin;
+	int rc;
+
+	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
+		return rc;
+	if (!admin)
+		return gr_fail(err, GR_ACCESS_DENIED, "Account %s can not %s",
+		    issuer, action);
+	return GR_OK;
+}
+
 struct ensure_args {
+	const char *issuer; /* NULL: the admin tool */
 	const char *type, *identity, *account, *email;
 	const json_t *password; /* hashed, or NULL */
 	bool is_default, created;
+	bool exists_ok; /* an existing mapping is no error */
 };
 
 static int
@@ -47,6 +80,9 @@ ensure_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int ret, rc;
 
 	a->created = false;
+	if (a->issuer != NULL &&
+	    (rc = require_admin(t, a->issuer, "add identity", err)) != GR_OK)
+		return rc;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
 		return rc;
 	key = st_dbt(kbuf,
@@ -71,12 +107,50 @@ ensure_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    (json_int_t)now);
 	ret = st_put_json(t, TBL_IDMAP, &key, rec, DB_NOOVERWRITE);
 	json_decref(rec);
-	if (ret == DB_KEYEXIST)
+	if (ret == DB_KEYEXIST && a->exists_ok)
 		return GR_OK;
+	if (ret == DB_KEYEXIST)
+		return gr_fail(err, GR_DUPLICATE,
+		    "Identity '%s' of type %s is already mapped to account "
+		    "'%s'",
+		    a->identity, a->type, a->account);
 	if (ret != 0)
 		return st_fail(err, ret);
 	a->created = true;
 	return GR_OK;
+}
+
+static int
+add_common(struct ensure_args *a, const char *type, const char *password,
+    struct gr_err *err)
+{
+	json_t *hash = NULL;
+	int rc;
+
+	if ((a->type = identity_type(type)) == NULL)
+		return gr_fail(err, GR_IDENTITY_ERROR,
+		    "identity type '%s' is not one of X509, GSS, USERPASS, "
+		    "SSH, SAML, OIDC",
+		    type != NULL ? type : "");
+	if (!identity_valid(a->identity))
+		return gr_fail(err, GR_IDENTITY_ERROR,
+		    "an identity is 1 to %d bytes of UTF-8 without control "
+		    "characters",
+		    IDENTITY_MAX);
+	if (a->email != NULL && !valid_email(a->email))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating email: not an address");
+	if (!valid_account(a->account))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Account with ID '%s' cannot be found", a->account);
+	/* hash outside the transaction: it is slow by design */
+	if (password != NULL && strcmp(a->type, "USERPASS") == 0 &&
+	    secret_hash_password(password, cfg.pbkdf2_iter, &hash) != 0)
+		return gr_fail(err, GR_INTERNAL, "cannot hash the password");
+	a->password = hash;
+	rc = st_txn_run(ensure_txn, a, err);
+	json_decref(hash);
+	return rc;
 }
 
 int
@@ -87,29 +161,27 @@ identity_ensure(const char *type, const char *identity, const char *account,
 	struct ensure_args a = { .identity = identity,
 		.account = account,
 		.email = email,
-		.is_default = is_default };
-	json_t *hash = NULL;
+		.is_default = is_default,
+		.exists_ok = true };
 	int rc;
 
-	*created = false;
-	if ((a.type = identity_type(type)) == NULL)
-		return gr_fail(err, GR_IDENTITY_ERROR,
-		    "identity type '%s' is not one of X509, GSS, USERPASS, "
-		    "SSH, SAML, OIDC",
-		    type);
-	if (identity == NULL || *identity == '\0' ||
-	    strlen(identity) > IDENTITY_MAX ||
-	    !utf8_valid(identity, strlen(identity)))
-		return gr_fail(err, GR_IDENTITY_ERROR, "invalid identity");
-	/* hash outside the transaction: it is slow by design */
-	if (password != NULL &&
-	    secret_hash_password(password, cfg.pbkdf2_iter, &hash) != 0)
-		return gr_fail(err, GR_INTERNAL, "cannot hash the password");
-	a.password = hash;
-	rc = st_txn_run(ensure_txn, &a, err);
-	json_decref(hash);
+	rc = add_common(&a, type, password, err);
 	*created = a.created;
 	return rc;
+}
+
+int
+identity_add(const char *issuer, const char *account, const char *type,
+    const char *identity, const char *email, const char *password,
+    bool is_default, struct gr_err *err)
+{
+	struct ensure_args a = { .issuer = issuer,
+		.identity = identity,
+		.account = account,
+		.email = email,
+		.is_default = is_default };
+
+	return add_common(&a, type, password, err);
 }
 
 struct login_args {
@@ -248,4 +320,178 @@ identity_check_userpass(const char *account, const char *username,
 	if (rc == GR_OK)
 		memcpy(resolved, a.resolved, ACCOUNT_NAME_MAX + 1);
 	return rc;
+}
+
+struct del_args {
+	const char *issuer, *account, *type, *identity;
+};
+
+static int
+del_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const struct del_args *a = arg;
+	char kbuf[KEY_MAX];
+	DBT key;
+	int ret, rc;
+
+	if ((rc = require_admin(t, a->issuer, "delete identity", err)) != GR_OK)
+		return rc;
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->type, a->identity, a->account,
+		(char *)NULL));
+	ret = st_del(t, TBL_IDMAP, &key);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_IDENTITY_ERROR,
+		    "Identity '%s' of type %s is not mapped to account '%s'",
+		    a->identity, a->type, a->account);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+identity_del(const char *issuer, const char *account, const char *type,
+    const char *identity, struct gr_err *err)
+{
+	struct del_args a = { issuer, account, identity_type(type), identity };
+
+	if (a.type == NULL)
+		return gr_fail(err, GR_IDENTITY_ERROR,
+		    "identity type '%s' is not one of X509, GSS, USERPASS, "
+		    "SSH, SAML, OIDC",
+		    type != NULL ? type : "");
+	if (!identity_valid(identity))
+		return gr_fail(err, GR_IDENTITY_ERROR, "invalid identity");
+	if (!valid_account(account))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Account with ID '%s' cannot be found", account);
+	return st_txn_run(del_txn, &a, err);
+}
+
+struct list_args {
+	const char *account;
+	gr_emit_fn emit;
+	void *ctx;
+	struct st_txn *t;
+	struct gr_err *err;
+};
+
+/* One mapping of the account (via the index): emit its identity. */
+static int
+list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct list_args *a = arg;
+	const char *type, *id;
+	size_t tlen, ilen;
+	char kbuf[KEY_MAX];
+	json_t *rec = NULL, *item;
+	DBT ikey;
+	int ret, rc;
+
+	(void)val;
+	if (key->size != strlen(a->account))
+		return GR_OK;
+	type = key_part(pkey->data, pkey->size, 0, &tlen);
+	id = key_part(pkey->data, pkey->size, 1, &ilen);
+	if (type == NULL || id == NULL || tlen + ilen + 1 > sizeof(kbuf))
+		return GR_OK;
+	/* the identity record: TYPE \0 identity, a prefix of the mapping */
+	memcpy(kbuf, pkey->data, tlen + 1 + ilen);
+	ikey = st_dbt(kbuf, tlen + 1 + ilen);
+	ret = st_get_json(a->t, TBL_IDENTITIES, &ikey, &rec, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(a->err, ret);
+	item = json_pack("{s:s%, s:s%, s:O}", "type", type, tlen, "identity",
+	    id, ilen, "email",
+	    json_object_get(rec, "email") != NULL
+		? json_object_get(rec, "email")
+		: json_null());
+	rc = a->emit(item, a->ctx);
+	json_decref(item);
+	json_decref(rec);
+	return rc;
+}
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct list_args *a = arg;
+	int rc;
+
+	a->t = t;
+	a->err = err;
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	return st_scan(t, TBL_IDMAP_BY_ACCOUNT, a->account, strlen(a->account),
+	    NULL, list_one, a, err);
+}
+
+int
+identity_list(const char *account, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct list_args a = { .account = account, .emit = emit, .ctx = ctx };
+
+	if (!valid_account(account))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Account with ID '%s' cannot be found", account);
+	return st_view(list_txn, &a, ST_ONCE, err);
+}
+
+struct accounts_args {
+	const char *type, *identity;
+	json_t *out;
+};
+
+static int
+accounts_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct accounts_args *a = arg;
+	const char *acc;
+	size_t len;
+
+	(void)pkey;
+	(void)val;
+	acc = key_part(key->data, key->size, 2, &len);
+	if (acc != NULL)
+		json_array_append_new(a->out, json_stringn(acc, len));
+	return GR_OK;
+}
+
+static int
+accounts_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct accounts_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen;
+
+	json_array_clear(a->out);
+	klen = key_join(kbuf, sizeof(kbuf), a->type, a->identity, "",
+	    (char *)NULL);
+	return st_scan(t, TBL_IDMAP, kbuf, klen, NULL, accounts_one, a, err);
+}
+
+int
+identity_accounts(const char *type, const char *identity, json_t **out,
+    struct gr_err *err)
+{
+	struct accounts_args a = { identity_type(type), identity, NULL };
+	int rc;
+
+	*out = NULL;
+	if (a.type == NULL)
+		return gr_fail(err, GR_VALUE_ERROR,
+		    "Invalid identity type '%s': use X509, GSS, USERPASS, SSH, "
+		    "SAML or OIDC",
+		    type != NULL ? type : "");
+	if (!identity_valid(identity))
+		return gr_fail(err, GR_IDENTITY_ERROR, "invalid identity");
+	a.out = json_array();
+	rc = st_view(accounts_txn, &a, 0, err);
+	if (rc != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
 }

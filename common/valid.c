@@ -32,6 +32,12 @@ valid_account(const char *s)
 }
 
 bool
+valid_attr(const char *s, size_t max)
+{
+	return s != NULL && all_of(s, max, "-_./", true, true);
+}
+
+bool
 valid_scope(const char *s)
 {
 	return s != NULL && all_of(s, SCOPE_NAME_MAX, "-_.", true, true);

@@ -376,6 +376,37 @@ web_json_string(struct web_req *r, const json_t *obj, const char *key,
 	return GR_OK;
 }
 
+int
+web_json_bool(struct web_req *r, const json_t *obj, const char *key, bool dflt,
+    bool *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	const char *s = json_string_value(v);
+
+	*out = dflt;
+	if (v == NULL || json_is_null(v))
+		return GR_OK;
+	if (json_is_boolean(v)) {
+		*out = json_is_true(v);
+		return GR_OK;
+	}
+	if (json_is_integer(v) &&
+	    (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
+		*out = json_integer_value(v) == 1;
+		return GR_OK;
+	}
+	if (s != NULL && (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)) {
+		*out = true;
+		return GR_OK;
+	}
+	if (s != NULL && (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)) {
+		*out = false;
+		return GR_OK;
+	}
+	return gr_fail(&r->err, GR_TYPE_ERROR, "'%s' must be a boolean type.",
+	    key);
+}
+
 /* Query string -> r->query, decoded ('+' is a space). */
 static int
 parse_query(struct web_req *r, const char *qs)

@@ -61,6 +61,26 @@ struct account_filter {
 int account_list(const struct account_filter *f, gr_emit_fn emit, void *ctx,
     struct gr_err *err);
 
+#define ACCOUNT_ATTR_MAX 30
+
+/*
+ * *out: new reference to [{"key", "value"}] of an ACTIVE account's
+ * attributes; value true/false or a string.
+ */
+int account_attr_list(const char *account, json_t **out, struct gr_err *err);
+
+/*
+ * Set attribute key (^[a-zA-Z0-9_./-]{1,30}$) of an ACTIVE account. value
+ * (borrowed): true/"true"/"True" are stored as true, false alike, numbers
+ * and other strings as strings. Duplicate if the key is set. Admins only.
+ */
+int account_attr_add(const char *issuer, const char *account, const char *key,
+    const json_t *value, struct gr_err *err);
+
+/* Remove attribute key (AccountNotFound if it is not set). Admins only. */
+int account_attr_del(const char *issuer, const char *account, const char *key,
+    struct gr_err *err);
+
 /*
  * Inside a transaction: GR_OK if account exists and is ACTIVE, else
  * GR_ACCOUNT_NOT_FOUND (or a store failure).

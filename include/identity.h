@@ -8,6 +8,8 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include <jansson.h>
+
 #include "store.h"
 #include "valid.h"
 
@@ -18,6 +20,36 @@ extern const char *const identity_types[];
 
 /* The canonical (upper-case) name of type, or NULL if it is none. */
 const char *identity_type(const char *type);
+
+/* 1..IDENTITY_MAX bytes of UTF-8 without control characters. */
+bool identity_valid(const char *identity);
+
+/*
+ * Map identity (of type, any case) to account, creating the identity if it
+ * is new: a new USERPASS identity needs a password, an existing one keeps
+ * its own. Duplicate if the mapping exists. Admins only.
+ */
+int identity_add(const char *issuer, const char *account, const char *type,
+    const char *identity, const char *email, const char *password,
+    bool is_default, struct gr_err *err);
+
+/*
+ * Remove the mapping of identity to account (IdentityError if there is
+ * none; the identity itself stays). Admins only.
+ */
+int identity_del(const char *issuer, const char *account, const char *type,
+    const char *identity, struct gr_err *err);
+
+/*
+ * emit {"type", "identity", "email"} for every identity of an ACTIVE
+ * account.
+ */
+int identity_list(const char *account, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/* *out: new reference to the list of account names mapped to identity. */
+int identity_accounts(const char *type, const char *identity, json_t **out,
+    struct gr_err *err);
 
 /*
  * Create the identity if it is new (USERPASS needs a password; an existing

@@ -6,6 +6,7 @@
 #define VALID_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define ACCOUNT_NAME_MAX 25
 #define EMAIL_MAX        254
@@ -13,6 +14,9 @@
 
 /* ^[a-z0-9_-]{1,25}$ and not the reserved "super_root". */
 bool valid_account(const char *s);
+
+/* ^[a-zA-Z0-9_./-]{1,max}$: account attribute keys and values */
+bool valid_attr(const char *s, size_t max);
 
 /* ^[a-zA-Z0-9_.-]{1,25}$ */
 bool valid_scope(const char *s);

@@ -96,6 +96,14 @@ int web_body_object(struct web_req *r, bool empty_ok, json_t **out);
 int web_json_string(struct web_req *r, const json_t *obj, const char *key,
     bool required, const char **out);
 
+/*
+ * A boolean member, as Rucio reads them: JSON true/false, 0/1, or the
+ * strings "true"/"false"/"1"/"0" in any case; missing or null gives dflt.
+ * Anything else: TypeError "'key' must be a boolean type.".
+ */
+int web_json_bool(struct web_req *r, const json_t *obj, const char *key,
+    bool dflt, bool *out);
+
 /* Add a response header (both strings copied). */
 void web_add_header(struct web_req *r, const char *name, const char *value);
 

@@ -460,6 +460,129 @@ test_delete_revokes_tokens(void **state)
 	}
 }
 
+static void
+test_attributes(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *v, *out;
+	char *txt;
+
+	(void)state;
+	v = json_string("True");
+	assert_int_equal(account_attr_add("root", "alice", "flag", v, &err),
+	    GR_OK);
+	assert_int_equal(account_attr_add("root", "alice", "flag", v, &err),
+	    GR_DUPLICATE);
+	gr_clear(&err);
+	json_decref(v);
+	v = json_integer(42);
+	assert_int_equal(account_attr_add("root", "alice", "n", v, &err),
+	    GR_OK);
+	json_decref(v);
+	v = json_string("a b");
+	assert_int_equal(account_attr_add("root", "alice", "s", v, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	json_decref(v);
+	v = json_real(1.5);
+	assert_int_equal(account_attr_add("root", "alice", "r", v, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	assert_int_equal(account_attr_add("root", "alice", "bad key", v, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	assert_int_equal(account_attr_add("alice", "alice", "x", v, &err),
+	    GR_INVALID_OBJECT); /* the value is checked first */
+	gr_clear(&err);
+	json_decref(v);
+	v = json_true();
+	assert_int_equal(account_attr_add("hank", "alice", "x", v, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(account_attr_add("root", "nobody", "x", v, &err),
+	    GR_ACCOUNT_NOT_FOUND);
+	gr_clear(&err);
+	json_decref(v);
+	assert_int_equal(account_attr_list("alice", &out, &err), GR_OK);
+	txt = json_dumps(out, JSON_COMPACT);
+	assert_string_equal(txt,
+	    "[{\"key\":\"flag\",\"value\":true},{\"key\":\"n\",\"value\":"
+	    "\"42\"}]");
+	free(txt);
+	json_decref(out);
+	assert_int_equal(account_attr_del("root", "alice", "n", &err), GR_OK);
+	assert_int_equal(account_attr_del("root", "alice", "n", &err),
+	    GR_ACCOUNT_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(account_attr_del("hank", "alice", "flag", &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(account_attr_list("erin", &out, &err),
+	    GR_ACCOUNT_NOT_FOUND); /* SUSPENDED */
+}
+
+static int
+collect_ids(json_t *item, void *ctx)
+{
+	char *buf = ctx;
+	size_t n = strlen(buf);
+
+	(void)snprintf(buf + n, 256 - n, "%s:%s ",
+	    json_string_value(json_object_get(item, "type")),
+	    json_string_value(json_object_get(item, "identity")));
+	return GR_OK;
+}
+
+static void
+test_identities(void **state)
+{
+	struct gr_err err = { 0 };
+	char buf[256] = "";
+	json_t *out;
+	char *txt;
+
+	(void)state;
+	assert_int_equal(identity_add("root", "hank", "x509",
+			     "/C=CH/O=Site/CN=Hank", "h@example.org", NULL,
+			     true, &err),
+	    GR_OK);
+	assert_int_equal(identity_add("root", "hank", "X509",
+			     "/C=CH/O=Site/CN=Hank", "h@example.org", NULL,
+			     true, &err),
+	    GR_DUPLICATE);
+	gr_clear(&err);
+	assert_int_equal(identity_add("hank", "hank", "GSS", "h@SITE",
+			     "h@example.org", NULL, true, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(identity_add("root", "hank", "GSS", "bad\nid",
+			     "h@example.org", NULL, true, &err),
+	    GR_IDENTITY_ERROR);
+	gr_clear(&err);
+	assert_int_equal(identity_list("hank", collect_ids, buf, &err), GR_OK);
+	assert_string_equal(buf, "X509:/C=CH/O=Site/CN=Hank ");
+	assert_int_equal(identity_accounts("x509", "/C=CH/O=Site/CN=Hank", &out,
+			     &err),
+	    GR_OK);
+	txt = json_dumps(out, JSON_COMPACT);
+	assert_string_equal(txt, "[\"hank\"]");
+	free(txt);
+	json_decref(out);
+	assert_int_equal(identity_accounts("FOO", "x", &out, &err),
+	    GR_VALUE_ERROR);
+	gr_clear(&err);
+	assert_int_equal(identity_del("root", "hank", "X509",
+			     "/C=CH/O=Site/CN=Hank", &err),
+	    GR_OK);
+	assert_int_equal(identity_del("root", "hank", "X509",
+			     "/C=CH/O=Site/CN=Hank", &err),
+	    GR_IDENTITY_ERROR);
+	gr_clear(&err);
+	buf[0] = '\0';
+	assert_int_equal(identity_list("hank", collect_ids, buf, &err), GR_OK);
+	assert_string_equal(buf, "");
+}
+
 static int
 setup(void **state)
 {
@@ -495,6 +618,8 @@ main(void)
 		cmocka_unit_test(test_userpass_login),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_delete_revokes_tokens),
+		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_identities),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
