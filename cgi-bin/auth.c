@@ -62,6 +62,34 @@ auth_userpass(struct web_req *r)
 	return web_reply_text(r, 200, "application/octet-stream", "", 0);
 }
 
+/* GET /auth/x509 (and /x509_proxy, /x509/webui): the verified client
+   certificate's DN, proxy parts cut off, logs in to its account. */
+static int
+auth_x509(struct web_req *r)
+{
+	char account[ACCOUNT_NAME_MAX + 1], token[TOKEN_MAX];
+	const char *cdn = web_client_dn(r);
+	char *dn;
+	int64_t expires;
+	int rc;
+
+	if (cdn == NULL)
+		return gr_fail(&r->err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot get DN: no verified client certificate");
+	dn = arena_strdup(&r->arena, cdn);
+	identity_dn_strip_proxy(dn);
+	rc = identity_login("X509", web_env(r, "HTTP_X_RUCIO_ACCOUNT"), dn,
+	    account, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	rc = token_issue(account, dn, web_env(r, "HTTP_X_RUCIO_APPID"),
+	    cfg.token_lifetime, token, &expires, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	token_headers(r, token, expires, account);
+	return web_reply_text(r, 200, "application/octet-stream", "", 0);
+}
+
 /* GET /auth/validate: what the token in X-Rucio-Auth-Token stands for. */
 static int
 auth_validate(struct web_req *r)
@@ -384,6 +412,9 @@ scopes_set_owner(struct web_req *r)
 static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/ping",			auth_ping,	WEB_PUBLIC },
 	{ WEB_GET,	"/auth/userpass",		auth_userpass,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/auth/x509",			auth_x509,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/auth/x509/webui",		auth_x509,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/auth/x509_proxy",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/validate",		auth_validate,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/accounts",			accounts_list,	WEB_STREAM },
 	{ WEB_GET,	"/accounts/whoami",		accounts_whoami, WEB_ANY },

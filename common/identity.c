@@ -4,6 +4,7 @@
  *   "password": {pbkdf2 record} (USERPASS only), "created_at"}
  * TBL_IDMAP: TYPE \0 identity \0 account -> {"is_default","created_at"}
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -120,10 +121,26 @@ ensure_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
+/*
+ * X509 identities are kept in the grid's DN form, whatever form they came
+ * in: the canonical identity, in buf, or the input itself for other types.
+ * NULL when an X509 identity is no DN.
+ */
+static const char *
+canonical(const char *type, const char *identity, char *buf, size_t size)
+{
+	if (type == NULL || strcmp(type, "X509") != 0)
+		return identity;
+	if (identity_dn_canonical(identity, buf, size) != 0)
+		return NULL;
+	return buf;
+}
+
 static int
 add_common(struct ensure_args *a, const char *type, const char *password,
     struct gr_err *err)
 {
+	char dn[IDENTITY_MAX + 1];
 	json_t *hash = NULL;
 	int rc;
 
@@ -132,6 +149,12 @@ add_common(struct ensure_args *a, const char *type, const char *password,
 		    "identity type '%s' is not one of X509, GSS, USERPASS, "
 		    "SSH, SAML, OIDC",
 		    type != NULL ? type : "");
+	if (identity_valid(a->identity) &&
+	    (a->identity = canonical(a->type, a->identity, dn, sizeof(dn))) ==
+		NULL)
+		return gr_fail(err, GR_IDENTITY_ERROR,
+		    "an X509 identity is a DN: /C=../O=../CN=.. or "
+		    "CN=..,O=..,C=..");
 	if (!identity_valid(a->identity))
 		return gr_fail(err, GR_IDENTITY_ERROR,
 		    "an identity is 1 to %d bytes of UTF-8 without control "
@@ -185,6 +208,7 @@ identity_add(const char *issuer, const char *account, const char *type,
 }
 
 struct login_args {
+	const char *type; /* USERPASS, X509 */
 	const char *account, *username;
 	json_t *password;                    /* out: the stored hash */
 	char resolved[ACCOUNT_NAME_MAX + 1]; /* out */
@@ -231,8 +255,7 @@ login_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->password = NULL;
 	a->nmapped = a->ndefault = 0;
 	key = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), "USERPASS", a->username,
-		(char *)NULL));
+	    key_join(kbuf, sizeof(kbuf), a->type, a->username, (char *)NULL));
 	ret = st_get_json(t, TBL_IDENTITIES, &key, &rec, 0);
 	if (ret == DB_NOTFOUND)
 		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
@@ -242,7 +265,7 @@ login_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->password = json_incref(json_object_get(rec, "password"));
 	json_decref(rec);
 	if (a->account != NULL && *a->account != '\0') {
-		klen = key_join(kbuf, sizeof(kbuf), "USERPASS", a->username,
+		klen = key_join(kbuf, sizeof(kbuf), a->type, a->username,
 		    a->account, (char *)NULL);
 		key = st_dbt(kbuf, klen);
 		ret = st_exists(t, TBL_IDMAP, &key);
@@ -256,7 +279,7 @@ login_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		(void)snprintf(a->resolved, sizeof(a->resolved), "%s",
 		    a->account);
 	} else {
-		klen = key_join(kbuf, sizeof(kbuf), "USERPASS", a->username, "",
+		klen = key_join(kbuf, sizeof(kbuf), a->type, a->username, "",
 		    (char *)NULL);
 		rc = st_scan(t, TBL_IDMAP, kbuf, klen, NULL, login_mapping, a,
 		    err);
@@ -289,7 +312,9 @@ identity_check_userpass(const char *account, const char *username,
 {
 	/* a fixed record to spend the same time on unknown identities */
 	static json_t *decoy;
-	struct login_args a = { .account = account, .username = username };
+	struct login_args a = { .type = "USERPASS",
+		.account = account,
+		.username = username };
 	int rc;
 
 	resolved[0] = '\0';
@@ -354,13 +379,15 @@ identity_del(const char *issuer, const char *account, const char *type,
     const char *identity, struct gr_err *err)
 {
 	struct del_args a = { issuer, account, identity_type(type), identity };
+	char dn[IDENTITY_MAX + 1];
 
 	if (a.type == NULL)
 		return gr_fail(err, GR_IDENTITY_ERROR,
 		    "identity type '%s' is not one of X509, GSS, USERPASS, "
 		    "SSH, SAML, OIDC",
 		    type != NULL ? type : "");
-	if (!identity_valid(identity))
+	if (!identity_valid(identity) ||
+	    (a.identity = canonical(a.type, identity, dn, sizeof(dn))) == NULL)
 		return gr_fail(err, GR_IDENTITY_ERROR, "invalid identity");
 	if (!valid_account(account))
 		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
@@ -476,6 +503,7 @@ identity_accounts(const char *type, const char *identity, json_t **out,
     struct gr_err *err)
 {
 	struct accounts_args a = { identity_type(type), identity, NULL };
+	char dn[IDENTITY_MAX + 1];
 	int rc;
 
 	*out = NULL;
@@ -484,7 +512,8 @@ identity_accounts(const char *type, const char *identity, json_t **out,
 		    "Invalid identity type '%s': use X509, GSS, USERPASS, SSH, "
 		    "SAML or OIDC",
 		    type != NULL ? type : "");
-	if (!identity_valid(identity))
+	if (!identity_valid(identity) ||
+	    (a.identity = canonical(a.type, identity, dn, sizeof(dn))) == NULL)
 		return gr_fail(err, GR_IDENTITY_ERROR, "invalid identity");
 	a.out = json_array();
 	rc = st_view(accounts_txn, &a, 0, err);
@@ -494,4 +523,142 @@ identity_accounts(const char *type, const char *identity, json_t **out,
 	}
 	*out = a.out;
 	return GR_OK;
+}
+
+int
+identity_login(const char *type, const char *account, const char *identity,
+    char resolved[ACCOUNT_NAME_MAX + 1], struct gr_err *err)
+{
+	struct login_args a = { .type = identity_type(type),
+		.account = account,
+		.username = identity };
+	char dn[IDENTITY_MAX + 1];
+	int rc;
+
+	resolved[0] = '\0';
+	if (a.type == NULL || strcmp(a.type, "USERPASS") == 0)
+		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot authenticate with this identity type");
+	if (!identity_valid(identity) ||
+	    (a.username = canonical(a.type, identity, dn, sizeof(dn))) == NULL)
+		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot authenticate with given credentials");
+	rc = st_view(login_txn, &a, 0, err);
+	json_decref(a.password);
+	if (rc == GR_OK)
+		memcpy(resolved, a.resolved, ACCOUNT_NAME_MAX + 1);
+	return rc;
+}
+
+/* The value of an RFC 2253 attribute type in OpenSSL's slash form. */
+static const char *
+dn_attr_name(const char *name, size_t len)
+{
+	if ((len == 1 && strncasecmp(name, "E", 1) == 0) ||
+	    (len == 5 && strncasecmp(name, "EMAIL", 5) == 0))
+		return "emailAddress";
+	return NULL;
+}
+
+int
+identity_dn_canonical(const char *in, char *out, size_t size)
+{
+	const char *parts[64];
+	size_t lens[64], n = 0, i, o = 0;
+	const char *p, *start;
+
+	if (in == NULL || *in == '\0')
+		return -1;
+	if (in[0] == '/') { /* already the grid's slash form */
+		if (strlen(in) >= size)
+			return -1;
+		memcpy(out, in, strlen(in) + 1);
+		return 0;
+	}
+	/* RFC 2253: most significant last, ',' separated, '\' escapes */
+	for (p = start = in;; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (*p == ',' || *p == '\0') {
+			const char *b = start, *e = p;
+
+			while (b < e && *b == ' ')
+				b++;
+			while (e > b && e[-1] == ' ')
+				e--;
+			if (e == b || n == ARRAY_LEN(parts) ||
+			    memchr(b, '=', (size_t)(e - b)) == NULL)
+				return -1;
+			parts[n] = b;
+			lens[n++] = (size_t)(e - b);
+			if (*p == '\0')
+				break;
+			start = p + 1;
+		}
+	}
+	for (i = n; i-- > 0;) {
+		const char *eq = memchr(parts[i], '=', lens[i]);
+		size_t nlen = (size_t)(eq - parts[i]);
+		const char *alias = dn_attr_name(parts[i], nlen);
+		size_t j;
+
+		if (o + 2 + (alias != NULL ? strlen(alias) : nlen) + lens[i] >=
+		    size)
+			return -1;
+		out[o++] = '/';
+		if (alias != NULL) {
+			memcpy(out + o, alias, strlen(alias));
+			o += strlen(alias);
+		} else {
+			memcpy(out + o, parts[i], nlen);
+			o += nlen;
+		}
+		/* the value, unescaped */
+		for (j = nlen; j < lens[i]; j++) {
+			if (parts[i][j] == '\\' && j + 1 < lens[i])
+				j++;
+			out[o++] = parts[i][j];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Length of a trailing "/CN=<digits>", "/CN=proxy" or "/CN=limited proxy"
+   of dn[0..n), or 0. The first part of a DN is never cut. */
+static size_t
+proxy_suffix(const char *dn, size_t n)
+{
+	const char *slash = NULL, *v;
+	size_t i, vlen;
+
+	for (i = n; i > 0 && slash == NULL; i--)
+		if (dn[i - 1] == '/')
+			slash = dn + i - 1;
+	if (slash == NULL || slash == dn || strncmp(slash, "/CN=", 4) != 0)
+		return 0;
+	v = slash + 4;
+	vlen = n - (size_t)(v - dn);
+	if ((vlen == 5 && memcmp(v, "proxy", 5) == 0) ||
+	    (vlen == 13 && memcmp(v, "limited proxy", 13) == 0))
+		return n - (size_t)(slash - dn);
+	if (vlen == 0)
+		return 0;
+	for (i = 0; i < vlen; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return n - (size_t)(slash - dn);
+}
+
+void
+identity_dn_strip_proxy(char *dn)
+{
+	size_t n = strlen(dn), cut;
+
+	while ((cut = proxy_suffix(dn, n)) > 0) {
+		n -= cut;
+		dn[n] = '\0';
+	}
 }

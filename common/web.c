@@ -10,7 +10,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "cfg.h"
+#include "identity.h"
 #include "log.h"
 #include "store.h"
 #include "token.h"
@@ -103,16 +107,48 @@ web_query(const struct web_req *r, const char *key)
 	return NULL;
 }
 
+/* The subject DN of a PEM certificate in RFC 4514 form, in the arena. */
+static char *
+cert_dn(struct web_req *r, const char *pem)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t in, dn = { NULL, 0 };
+	char *out = NULL;
+
+	in.data = (unsigned char *)(uintptr_t)pem;
+	in.size = (unsigned)strlen(pem);
+	if (gnutls_x509_crt_init(&crt) == 0 &&
+	    gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) == 0 &&
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0)
+		out = arena_strndup(&r->arena, (const char *)dn.data, dn.size);
+	gnutls_free(dn.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return out;
+}
+
 const char *
-web_client_dn(const struct web_req *r)
+web_client_dn(struct web_req *r)
 {
 	const char *verify = web_env(r, "SSL_CLIENT_VERIFY");
-	const char *dn = web_env(r, "SSL_CLIENT_S_DN");
+	const char *pem = web_env(r, "SSL_CLIENT_CERT");
+	const char *dn = NULL;
+	char *out;
 
-	if (verify == NULL || strcmp(verify, "SUCCESS") != 0 || dn == NULL ||
-	    *dn == '\0')
+	if (verify == NULL || strcmp(verify, "SUCCESS") != 0)
 		return NULL;
-	return dn;
+	/* the certificate itself has the whole DN; lighttpd's
+	   SSL_CLIENT_S_DN is cut at 255 bytes */
+	if (pem != NULL && *pem != '\0')
+		dn = cert_dn(r, pem);
+	if (dn == NULL)
+		dn = web_env(r, "SSL_CLIENT_S_DN");
+	if (dn == NULL || *dn == '\0')
+		return NULL;
+	out = arena_alloc(&r->arena, IDENTITY_MAX + 1);
+	if (identity_dn_canonical(dn, out, IDENTITY_MAX + 1) != 0)
+		return NULL;
+	return out;
 }
 
 void

@@ -71,4 +71,23 @@ int identity_check_userpass(const char *account, const char *username,
     const char *password, char resolved[ACCOUNT_NAME_MAX + 1],
     struct gr_err *err);
 
+/*
+ * A login by an identity that needs no password here because the transport
+ * proved it (X509: a verified certificate). Resolves the account as
+ * identity_check_userpass() does.
+ */
+int identity_login(const char *type, const char *account, const char *identity,
+    char resolved[ACCOUNT_NAME_MAX + 1], struct gr_err *err);
+
+/*
+ * The grid's form of a certificate DN ("/C=CH/O=Site/CN=Name") from either
+ * that form or RFC 2253 ("CN=Name,O=Site,C=CH", escapes resolved; E and
+ * EMAIL become emailAddress), into out (size bytes). 0, or -1 when in is
+ * no DN or does not fit.
+ */
+int identity_dn_canonical(const char *in, char *out, size_t size);
+
+/* Cut the RFC 3820 / legacy proxy parts ("/CN=123", "/CN=proxy") off dn. */
+void identity_dn_strip_proxy(char *dn);
+
 #endif /* IDENTITY_H */

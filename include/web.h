@@ -70,10 +70,11 @@ const char *web_query(const struct web_req *r, const char *key);
 const char *web_env(const struct web_req *r, const char *name);
 
 /*
- * The subject DN of a client certificate lighttpd verified, or NULL
- * (no certificate, or it did not verify).
+ * The subject DN of a client certificate lighttpd verified, in the grid's
+ * slash form ("/C=CH/O=Site/CN=Name"), or NULL (no certificate, or it did
+ * not verify).
  */
-const char *web_client_dn(const struct web_req *r);
+const char *web_client_dn(struct web_req *r);
 
 /*
  * The request body, read once, NUL-terminated (a NUL inside is allowed;

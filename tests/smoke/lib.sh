@@ -130,6 +130,47 @@ req() {
 	    "http://localhost$path")
 }
 
+# sreq METHOD PATH [curl args...]: req over HTTPS, trusting the home's CA;
+# give a client certificate with --cert/--key.
+sreq() {
+	method=$1
+	path=$2
+	shift 2
+	if [ -n "$TOKEN" ]; then
+		set -- -H "X-Rucio-Auth-Token: $TOKEN" "$@"
+	fi
+	STATUS=$(curl -sS --unix-socket "$GRIDREST_HTTPS" \
+	    --cacert "$GRIDREST_HOME/tls/ca.pem" -X "$method" \
+	    -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" \
+	    "https://localhost$path" 2>"$T/curl.err")
+}
+
+# cert NAME TEMPLATE-LINES [SIGNER]: a key and certificate $T/NAME.{key,pem}
+# made with certtool, signed by the home's CA (or by SIGNER's key and
+# certificate, $T/SIGNER.{key,pem}; "self" for a self-signed one).
+cert() {
+	name=$1
+	printf '%s\n' "$2" >"$T/$name.tmpl"
+	certtool --generate-privkey --key-type=ecdsa --outfile "$T/$name.key" \
+	    2>/dev/null
+	case ${3:-ca} in
+	ca)
+		certtool --generate-certificate --load-privkey "$T/$name.key" \
+		    --load-ca-certificate "$GRIDREST_HOME/tls/ca.pem" \
+		    --load-ca-privkey "$GRIDREST_HOME/tls/ca.key" \
+		    --template "$T/$name.tmpl" --outfile "$T/$name.pem" 2>/dev/null ;;
+	self)
+		certtool --generate-self-signed --load-privkey "$T/$name.key" \
+		    --template "$T/$name.tmpl" --outfile "$T/$name.pem" 2>/dev/null ;;
+	*)
+		certtool --generate-proxy --load-privkey "$T/$name.key" \
+		    --load-ca-privkey "$T/$3.key" --load-ca-certificate "$T/$3.pem" \
+		    --load-certificate "$T/$3.pem" --template "$T/$name.tmpl" \
+		    --outfile "$T/$name.pem" 2>/dev/null
+		cat "$T/$3.pem" >>"$T/$name.pem" ;;
+	esac
+}
+
 # reqb METHOD PATH BODY [curl args...]: req with a request body, sent as
 # the Rucio client sends it (no Content-Type).
 reqb() {

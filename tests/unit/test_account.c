@@ -247,7 +247,7 @@ test_list_filters(void **state)
 	assert_int_equal(identity_ensure("USERPASS", "shared", "gina", NULL,
 			     "pw", false, &created, &err),
 	    GR_OK);
-	assert_int_equal(identity_ensure("X509", "shared", "alice", NULL, NULL,
+	assert_int_equal(identity_ensure("GSS", "shared", "alice", NULL, NULL,
 			     false, &created, &err),
 	    GR_OK);
 	f.identity = "shared";
@@ -583,6 +583,67 @@ test_identities(void **state)
 	assert_string_equal(buf, "");
 }
 
+static void
+test_dn_forms(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "/C=CH/O=Site/CN=Jane Doe", "/C=CH/O=Site/CN=Jane Doe" },
+		{ "CN=Jane Doe,O=Site,C=CH", "/C=CH/O=Site/CN=Jane Doe" },
+		{ "CN=Jane Doe, O=Site, C=CH", "/C=CH/O=Site/CN=Jane Doe" },
+		{ "EMAIL=j@x.org,CN=Jane,C=CH",
+		    "/C=CH/CN=Jane/emailAddress=j@x.org" },
+		{ "emailAddress=ph-adp-ddm-lab@cern.ch,CN=DDMLAB Client "
+		  "Certificate,OU=PH-ADP-CO,O=CERN,ST=Geneva,C=CH",
+		    "/C=CH/ST=Geneva/O=CERN/OU=PH-ADP-CO/CN=DDMLAB Client "
+		    "Certificate/emailAddress=ph-adp-ddm-lab@cern.ch" },
+		{ "CN=Doe\\, Jane,O=Site", "/O=Site/CN=Doe, Jane" },
+	};
+	static const char *const bad[] = { "", "Jane", "CN=a,,O=b", "CN=a,x" };
+	char out[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		assert_int_equal(identity_dn_canonical(cases[i].in, out,
+				     sizeof(out)),
+		    0);
+		assert_string_equal(out, cases[i].want);
+	}
+	for (i = 0; i < ARRAY_LEN(bad); i++)
+		assert_int_equal(identity_dn_canonical(bad[i], out,
+				     sizeof(out)),
+		    -1);
+	assert_int_equal(identity_dn_canonical("CN=abcdef,O=x", out, 8), -1);
+}
+
+static void
+test_dn_strip_proxy(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "/C=CH/CN=Jane/CN=1234567", "/C=CH/CN=Jane" },
+		{ "/C=CH/CN=Jane/CN=123/CN=456", "/C=CH/CN=Jane" },
+		{ "/C=CH/CN=Jane/CN=proxy", "/C=CH/CN=Jane" },
+		{ "/C=CH/CN=Jane/CN=limited proxy", "/C=CH/CN=Jane" },
+		{ "/C=CH/CN=Jane", "/C=CH/CN=Jane" },
+		{ "/C=CH/CN=Jane/CN=12a", "/C=CH/CN=Jane/CN=12a" },
+		{ "/CN=12345", "/CN=12345" }, /* a DN of one part stays */
+		{ "/C=CH/CN=", "/C=CH/CN=" },
+	};
+	char dn[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		(void)snprintf(dn, sizeof(dn), "%s", cases[i].in);
+		identity_dn_strip_proxy(dn);
+		assert_string_equal(dn, cases[i].want);
+	}
+}
+
 static int
 setup(void **state)
 {
@@ -620,6 +681,8 @@ main(void)
 		cmocka_unit_test(test_delete_revokes_tokens),
 		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_identities),
+		cmocka_unit_test(test_dn_forms),
+		cmocka_unit_test(test_dn_strip_proxy),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
