@@ -26,7 +26,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-store.XXXXXX";
+static char home[4096] = "/tmp/gr-store.XXXXXX"; /* or a child's argument */
 
 /* --- helpers -------------------------------------------------------- */
 
@@ -523,7 +523,7 @@ struct lock2 {
 static void
 wait_file(const char *name)
 {
-	char path[256];
+	char path[sizeof(home) + 64];
 	int i;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", home, name);
@@ -534,7 +534,7 @@ wait_file(const char *name)
 static void
 touch(const char *name)
 {
-	char path[256];
+	char path[sizeof(home) + 64];
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", home, name);
@@ -622,6 +622,23 @@ child(const char *role, int out)
 			return 1;
 		t.tid = txn;
 		(void)put_txn(&t, &held, &err);
+		dprintf(out, "holding\n");
+		for (;;)
+			pause();
+	} else if (strcmp(role, "--hold-accounts") == 0) {
+		/* for tests/smoke/91-watchdog.t: a process that holds a write
+		   lock in the accounts table until it is killed */
+		struct st_txn t = { 0 };
+		DBT key = st_dbt("~held", 5);
+		json_t *rec = json_pack("{s:s}", "account", "~held");
+		DB_TXN *txn;
+
+		if (st_env()->txn_begin(st_env(), NULL, &txn, 0) != 0)
+			return 1;
+		t.tid = txn;
+		if (st_put_json(&t, TBL_ACCOUNTS, &key, rec, 0) != 0)
+			return 1;
+		json_decref(rec);
 		dprintf(out, "holding\n");
 		for (;;)
 			pause();
