@@ -32,13 +32,7 @@ sanitize(const char *s, char *out, size_t n, const char *dflt)
 	out[i] = '\0';
 }
 
-struct issue_args {
-	unsigned char digest[SECRET_DIGEST_LEN];
-	const char *account;
-	json_t *rec;
-	int64_t now;
-};
-
+/* Expired tokens of an account, collected for purging at login. */
 struct purge_args {
 	int64_t now;
 	size_t n;
@@ -63,17 +57,38 @@ purge_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return p->n < ARRAY_LEN(p->keys) ? GR_OK : ST_STOP;
 }
 
-static int
-issue_txn(struct st_txn *t, void *arg, struct gr_err *err)
+int
+token_make(const char *account, const char *identity, const char *appid,
+    char out[TOKEN_MAX], unsigned char digest[SECRET_DIGEST_LEN],
+    struct gr_err *err)
 {
-	struct issue_args *a = arg;
-	struct purge_args p = { .now = a->now, .account = a->account };
+	char id[40], app[33], rnd[33];
+	int n;
+
+	sanitize(identity, id, sizeof(id), "unknown");
+	sanitize(appid, app, sizeof(app), "unknown");
+	secret_random_hex(rnd, 16);
+	n = snprintf(out, TOKEN_MAX, "%s-%s-%s-%s", account, id, app, rnd);
+	if (n < 0 || n >= TOKEN_MAX)
+		return gr_fail(err, GR_INTERNAL, "token too long");
+	secret_digest(out, (size_t)n, digest);
+	return GR_OK;
+}
+
+int
+token_store(struct st_txn *t, const unsigned char digest[SECRET_DIGEST_LEN],
+    const char *account, const char *identity, int64_t lifetime,
+    const struct token_grant *g, int64_t *expires_at, struct gr_err *err)
+{
+	struct purge_args p = { .now = time_now(), .account = account };
+	json_t *rec;
 	DBT key;
 	size_t i;
 	int ret, rc;
 
-	rc = st_scan(t, TBL_TOKENS_BY_ACCOUNT, a->account, strlen(a->account),
-	    NULL, purge_one, &p, err);
+	/* as upstream, a login purges the account's expired tokens */
+	rc = st_scan(t, TBL_TOKENS_BY_ACCOUNT, account, strlen(account), NULL,
+	    purge_one, &p, err);
 	if (rc != GR_OK)
 		return rc;
 	for (i = 0; i < p.n; i++) {
@@ -82,9 +97,55 @@ issue_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    ret != DB_NOTFOUND)
 			return st_fail(err, ret);
 	}
-	key = st_dbt(a->digest, sizeof(a->digest));
-	ret = st_put_json(t, TBL_TOKENS, &key, a->rec, DB_NOOVERWRITE);
+	*expires_at = p.now + lifetime;
+	rec = json_pack("{s:s, s:s, s:I, s:I}", "account", account, "identity",
+	    identity != NULL ? identity : "", "created_at", (json_int_t)p.now,
+	    "expires_at", (json_int_t)*expires_at);
+	if (g != NULL) {
+		const char *const kv[][2] = { { "kind", g->kind },
+			{ "group", g->group }, { "setup", g->setup },
+			{ "client_id", g->client_id }, { "scope", g->scope },
+			{ "code", g->code } };
+
+		for (i = 0; i < ARRAY_LEN(kv); i++)
+			if (kv[i][1] != NULL)
+				json_object_set_new(rec, kv[i][0],
+				    json_string(kv[i][1]));
+	}
+	key = st_dbt(digest, SECRET_DIGEST_LEN);
+	ret = st_put_json(t, TBL_TOKENS, &key, rec, DB_NOOVERWRITE);
+	json_decref(rec);
 	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+token_load(struct st_txn *t, const char *token,
+    unsigned char digest[SECRET_DIGEST_LEN], json_t **rec)
+{
+	DBT key;
+	size_t n = token != NULL ? strlen(token) : 0;
+
+	*rec = NULL;
+	if (n == 0 || n >= TOKEN_MAX)
+		return DB_NOTFOUND;
+	secret_digest(token, n, digest);
+	key = st_dbt(digest, SECRET_DIGEST_LEN);
+	return st_get_json(t, TBL_TOKENS, &key, rec, 0);
+}
+
+struct issue_args {
+	unsigned char digest[SECRET_DIGEST_LEN];
+	const char *account, *identity;
+	int64_t lifetime, expires_at;
+};
+
+static int
+issue_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct issue_args *a = arg;
+
+	return token_store(t, a->digest, a->account, a->identity, a->lifetime,
+	    NULL, &a->expires_at, err);
 }
 
 int
@@ -92,29 +153,27 @@ token_issue(const char *account, const char *identity, const char *appid,
     int64_t lifetime, char out[TOKEN_MAX], int64_t *expires_at,
     struct gr_err *err)
 {
-	struct issue_args a = { .account = account, .now = time_now() };
-	char id[40], app[33], rnd[33];
-	int n, rc;
+	struct issue_args a = { .account = account,
+		.identity = identity,
+		.lifetime = lifetime };
+	int rc;
 
-	sanitize(identity, id, sizeof(id), "unknown");
-	sanitize(appid, app, sizeof(app), "unknown");
-	secret_random_hex(rnd, 16);
-	n = snprintf(out, TOKEN_MAX, "%s-%s-%s-%s", account, id, app, rnd);
-	if (n < 0 || n >= TOKEN_MAX)
-		return gr_fail(err, GR_INTERNAL, "token too long");
-	secret_digest(out, (size_t)n, a.digest);
-	*expires_at = a.now + lifetime;
-	a.rec = json_pack("{s:s, s:s, s:s, s:I, s:I}", "account", account,
-	    "identity", identity != NULL ? identity : "", "appid", app,
-	    "created_at", (json_int_t)a.now, "expires_at",
-	    (json_int_t)*expires_at);
-	if (a.rec == NULL)
-		return gr_fail(err, GR_INTERNAL, "cannot record the token");
+	if ((rc = token_make(account, identity, appid, out, a.digest, err)) !=
+	    GR_OK)
+		return rc;
 	rc = st_txn_run(issue_txn, &a, err);
-	json_decref(a.rec);
+	*expires_at = a.expires_at;
 	if (rc != GR_OK)
 		mem_wipe(out, TOKEN_MAX);
 	return rc;
+}
+
+static void
+copy_field(const json_t *rec, const char *name, char *out, size_t n)
+{
+	const char *v = json_string_value(json_object_get(rec, name));
+
+	(void)snprintf(out, n, "%s", v != NULL ? v : "");
 }
 
 struct validate_args {
@@ -128,7 +187,7 @@ validate_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	struct validate_args *a = arg;
 	DBT key = st_dbt(a->digest, sizeof(a->digest));
 	json_t *rec = NULL;
-	const char *account, *identity;
+	const char *account, *identity, *kind;
 	int ret, rc = GR_OK;
 
 	ret = st_get_json(t, TBL_TOKENS, &key, &rec, 0);
@@ -139,16 +198,24 @@ validate_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return st_fail(err, ret);
 	account = json_string_value(json_object_get(rec, "account"));
 	identity = json_string_value(json_object_get(rec, "identity"));
+	kind = json_string_value(json_object_get(rec, "kind"));
 	a->info->expires_at = json_integer_value(
 	    json_object_get(rec, "expires_at"));
 	if (account == NULL || a->info->expires_at <= time_now() ||
-	    strlen(account) > ACCOUNT_NAME_MAX) {
+	    strlen(account) > ACCOUNT_NAME_MAX ||
+	    (kind != NULL && strcmp(kind, "refresh") == 0)) {
 		rc = gr_fail(err, GR_CANNOT_AUTHENTICATE,
 		    "Cannot authenticate with given credentials");
 	} else {
 		memcpy(a->info->account, account, strlen(account) + 1);
 		(void)snprintf(a->info->identity, sizeof(a->info->identity),
 		    "%s", identity != NULL ? identity : "");
+		copy_field(rec, "group", a->info->group,
+		    sizeof(a->info->group));
+		copy_field(rec, "setup", a->info->setup,
+		    sizeof(a->info->setup));
+		copy_field(rec, "client_id", a->info->client_id,
+		    sizeof(a->info->client_id));
 	}
 	json_decref(rec);
 	return rc;
@@ -169,7 +236,7 @@ token_validate(const char *token, struct token_info *info, struct gr_err *err)
 }
 
 struct revoke_args {
-	const char *account;
+	const char *skey; /* the index key: an account, or a code digest */
 	size_t n, cap;
 	unsigned char (*keys)[SECRET_DIGEST_LEN];
 };
@@ -180,7 +247,7 @@ revoke_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	struct revoke_args *r = arg;
 
 	(void)val;
-	if (key->size != strlen(r->account) || pkey->size != SECRET_DIGEST_LEN)
+	if (key->size != strlen(r->skey) || pkey->size != SECRET_DIGEST_LEN)
 		return GR_OK;
 	if (r->n == r->cap) {
 		r->cap = r->cap != 0 ? 2 * r->cap : 16;
@@ -193,7 +260,7 @@ revoke_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 int
 token_revoke_account(struct st_txn *t, const char *account, struct gr_err *err)
 {
-	struct revoke_args r = { .account = account };
+	struct revoke_args r = { .skey = account };
 	size_t i;
 	DBT key;
 	int ret, rc;
@@ -201,6 +268,26 @@ token_revoke_account(struct st_txn *t, const char *account, struct gr_err *err)
 	/* collect first: deleting under an open cursor of the index would
 	   move it */
 	rc = st_scan(t, TBL_TOKENS_BY_ACCOUNT, account, strlen(account), NULL,
+	    revoke_collect, &r, err);
+	for (i = 0; i < r.n && rc == GR_OK; i++) {
+		key = st_dbt(r.keys[i], SECRET_DIGEST_LEN);
+		ret = st_del(t, TBL_TOKENS, &key);
+		if (ret != 0 && ret != DB_NOTFOUND)
+			rc = st_fail(err, ret);
+	}
+	free(r.keys);
+	return rc;
+}
+
+int
+token_revoke_code(struct st_txn *t, const char *code_hex, struct gr_err *err)
+{
+	struct revoke_args r = { .skey = code_hex };
+	size_t i;
+	DBT key;
+	int ret, rc;
+
+	rc = st_scan(t, TBL_TOKENS_BY_CODE, code_hex, strlen(code_hex), NULL,
 	    revoke_collect, &r, err);
 	for (i = 0; i < r.n && rc == GR_OK; i++) {
 		key = st_dbt(r.keys[i], SECRET_DIGEST_LEN);

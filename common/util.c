@@ -130,6 +130,34 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+size_t
+base64url_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+		    in[i + 2];
+
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		out[o++] = alphabet[v >> 6 & 63];
+		out[o++] = alphabet[v & 63];
+	}
+	if (n - i == 1) {
+		out[o++] = alphabet[in[i] >> 2];
+		out[o++] = alphabet[(in[i] & 3) << 4];
+	} else if (n - i == 2) {
+		out[o++] = alphabet[in[i] >> 2];
+		out[o++] = alphabet[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = alphabet[(in[i + 1] & 15) << 2];
+	}
+	out[o] = '\0';
+	return o;
+}
+
 void
 random_bytes(void *buf, size_t n)
 {

@@ -80,6 +80,14 @@ extract_field(const DBT *pdata, const char *name, DBT *skey)
 }
 
 static int
+tokens_by_code(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return extract_field(pdata, "code", skey);
+}
+
+static int
 scopes_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	(void)sec;
@@ -141,6 +149,9 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_IDMAP_BY_ACCOUNT]	= { "idmap.account.idx",	TBL_IDMAP,	idmap_by_account },
 	[TBL_TOKENS]		= { "tokens.db",		-1,		NULL },
 	[TBL_TOKENS_BY_ACCOUNT]	= { "tokens.account.idx",	TBL_TOKENS,	tokens_by_account },
+	[TBL_TOKENS_BY_CODE]	= { "tokens.code.idx",		TBL_TOKENS,	tokens_by_code },
+	[TBL_OAUTH_CLIENTS]	= { "oauth_clients.db",		-1,		NULL },
+	[TBL_OAUTH_CODES]	= { "oauth_codes.db",		-1,		NULL },
 	[TBL_SCOPES]		= { "scopes.db",		-1,		NULL },
 	[TBL_SCOPES_BY_ACCOUNT]	= { "scopes.account.idx",	TBL_SCOPES,	scopes_by_account },
 };
