@@ -21,10 +21,10 @@ enum tbl_id {
 	TBL_IDMAP_BY_ACCOUNT,  /* secondary: account */
 	TBL_TOKENS,            /* SHA-256 of the token -> token record */
 	TBL_TOKENS_BY_ACCOUNT, /* secondary: account */
-	TBL_TOKENS_BY_CODE,    /* secondary: the OAuth2 code a token came from */
-	TBL_OAUTH_CLIENTS,     /* client_id -> {"name","redirect_uri",...} */
-	TBL_OAUTH_CODES,       /* SHA-256 of a code -> the grant it stands for */
-	TBL_SCOPES,            /* scope -> {"scope","account","status",...} */
+	TBL_TOKENS_BY_CODE, /* secondary: the OAuth2 code a token came from */
+	TBL_OAUTH_CLIENTS,  /* client_id -> {"name","redirect_uri",...} */
+	TBL_OAUTH_CODES,    /* SHA-256 of a code -> the grant it stands for */
+	TBL_SCOPES,         /* scope -> {"scope","account","status",...} */
 	TBL_SCOPES_BY_ACCOUNT, /* secondary: account */
 	TBL_COUNT
 };
