@@ -10,8 +10,10 @@
 #include "cfg.h"
 #include "date.h"
 #include "identity.h"
+#include "oauth.h"
 #include "scope.h"
 #include "token.h"
+#include "util.h"
 #include "web.h"
 
 #define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
@@ -408,6 +410,337 @@ scopes_set_owner(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
+/*
+ * DIRAC's OAuth2 (/oauth2). Parameters come in the query or a form body
+ * (GET and POST alike); errors are RFC 6749 JSON (WEB_OAUTH).
+ */
+
+/* GET /oauth2/setups */
+static int
+oauth2_setups(struct web_req *r)
+{
+	return web_reply_json_new(r, 200,
+	    json_pack("{s:o}", "setups", oauth_setups()));
+}
+
+/* GET /oauth2/groups: the groups of the client certificate's account */
+static int
+oauth2_groups(struct web_req *r)
+{
+	char account[ACCOUNT_NAME_MAX + 1];
+	const char *dn = web_client_dn(r);
+	json_t *groups;
+	int rc;
+
+	if (dn == NULL)
+		return gr_fail(&r->err, GR_OAUTH_INVALID_CLIENT,
+		    "a verified client certificate is required");
+	if ((rc = identity_login("X509", NULL, dn, account, &r->err)) !=
+	    GR_OK) {
+		gr_clear(&r->err);
+		return gr_fail(&r->err, GR_OAUTH_INVALID_CLIENT,
+		    "the certificate's DN is not a registered identity");
+	}
+	if ((rc = oauth_groups(account, &groups, &r->err)) != GR_OK)
+		return rc;
+	return web_reply_json_new(r, 200, json_pack("{s:o}", "groups", groups));
+}
+
+/* The token answer: both DIRAC's "token" and the standard keys. */
+static int
+token_answer(struct web_req *r, const struct oauth_tokens *t)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "access_token", t->access,
+	    "token", t->access, "token_type", "bearer", "expires_in",
+	    (json_int_t)t->expires_in);
+
+	if (t->refresh[0] != '\0')
+		json_object_set_new(o, "refresh_token",
+		    json_string(t->refresh));
+	if (t->scope[0] != '\0')
+		json_object_set_new(o, "scope", json_string(t->scope));
+	web_add_header(r, "Cache-Control", "no-store");
+	web_add_header(r, "Pragma", "no-cache");
+	return web_reply_json_new(r, 200, o);
+}
+
+/* GET|POST /oauth2/token */
+static int
+oauth2_token(struct web_req *r)
+{
+	struct oauth_tokens t;
+	const char *grant;
+	int rc;
+
+	if (r->method == WEB_POST && (rc = web_read_form(r)) != GR_OK)
+		return rc;
+	grant = web_query(r, "grant_type");
+	if (grant == NULL || *grant == '\0')
+		return gr_fail(&r->err, GR_OAUTH_INVALID_REQUEST,
+		    "grant_type is required");
+	if (strcmp(grant, "client_credentials") == 0)
+		rc = oauth_client_credentials(web_client_dn(r),
+		    web_query(r, "group"), web_query(r, "setup"),
+		    web_query(r, "scope"), &t, &r->err);
+	else if (strcmp(grant, "authorization_code") == 0)
+		rc = oauth_code_redeem(web_query(r, "code"),
+		    web_query(r, "client_id"), web_query(r, "redirect_uri"),
+		    web_query(r, "code_verifier"), &t, &r->err);
+	else if (strcmp(grant, "refresh_token") == 0)
+		rc = oauth_refresh(web_query(r, "refresh_token"),
+		    web_query(r, "client_id"), &t, &r->err);
+	else
+		return gr_fail(&r->err, GR_OAUTH_UNSUPPORTED_GRANT,
+		    "grant_type %.40s is not supported", grant);
+	if (rc != GR_OK)
+		return rc;
+	rc = token_answer(r, &t);
+	mem_wipe(&t, sizeof(t));
+	return rc;
+}
+
+/* GET /oauth2/userinfo: who the bearer token stands for */
+static int
+oauth2_userinfo(struct web_req *r)
+{
+	json_t *acc, *email, *o;
+	int rc;
+
+	if ((rc = account_get(r->issuer, &acc, &r->err)) != GR_OK)
+		return rc;
+	email = json_object_get(acc, "email");
+	o = json_pack("{s:s, s:s, s:O, s:b}", "sub", r->issuer,
+	    "preferred_username", r->issuer, "email",
+	    email != NULL ? email : json_null(), "email_verified",
+	    json_is_string(email));
+	if (r->group != NULL && *r->group != '\0')
+		json_object_set_new(o, "group", json_string(r->group));
+	if (r->setup != NULL && *r->setup != '\0')
+		json_object_set_new(o, "setup", json_string(r->setup));
+	json_decref(acc);
+	return web_reply_json_new(r, 200, o);
+}
+
+/* POST /oauth2/clients {"name", "redirect_uri", "url"}: admins */
+static int
+oauth2_client_add(struct web_req *r)
+{
+	const char *name, *redirect, *url;
+	json_t *body, *out = NULL;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, body, "name", true, &name)) == GR_OK &&
+	    (rc = web_json_string(r, body, "redirect_uri", true, &redirect)) ==
+		GR_OK &&
+	    (rc = web_json_string(r, body, "url", false, &url)) == GR_OK)
+		rc = oauth_client_add(r->issuer, name, redirect, url, &out,
+		    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 201, out);
+}
+
+/* The consent page: a login form for the account's password, the group
+   and lifetime asked for, Grant and Deny. */
+static int
+consent_page(struct web_req *r, int status, const json_t *client,
+    const char *error)
+{
+	const char *lifetime = web_query(r, "lifetime");
+	char *page;
+
+	page = arena_printf(&r->arena,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>gridrest: authorise %s</title></head><body>\n"
+	    "<h1>Authorise %s</h1>\n<p>%s asks to act for your account.</p>\n"
+	    "%s%s%s"
+	    "<form method=\"post\" action=\"/oauth2/auth\">\n"
+	    "<input type=\"hidden\" name=\"response_type\" value=\"code\">\n"
+	    "<input type=\"hidden\" name=\"client_id\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"redirect_uri\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"state\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"scope\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"code_challenge\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"code_challenge_method\" "
+	    "value=\"%s\">\n"
+	    "<p><label>Username <input name=\"username\" id=\"username\" "
+	    "autocomplete=\"username\" required></label></p>\n"
+	    "<p><label>Password <input type=\"password\" name=\"password\" "
+	    "id=\"password\" autocomplete=\"current-password\" "
+	    "required></label></p>\n"
+	    "<p><label>Group <input name=\"group\" id=\"group\" "
+	    "value=\"%s\"></label></p>\n"
+	    "<p><label>Access for (hours) <input type=\"number\" min=\"1\" "
+	    "max=\"720\" name=\"lifetime\" id=\"lifetime\" "
+	    "value=\"%s\"></label></p>\n"
+	    "<p><button name=\"action\" value=\"grant\" id=\"grant\">Grant"
+	    "</button> <button name=\"action\" value=\"deny\" formnovalidate "
+	    "id=\"deny\">Deny</button></p>\n</form></body></html>\n",
+	    web_html(r, json_string_value(json_object_get(client, "name"))),
+	    web_html(r, json_string_value(json_object_get(client, "name"))),
+	    web_html(r, json_string_value(json_object_get(client, "name"))),
+	    error != NULL ? "<p role=\"alert\" id=\"error\">" : "",
+	    error != NULL ? web_html(r, error) : "",
+	    error != NULL ? "</p>\n" : "",
+	    web_html(r, web_query(r, "client_id")),
+	    web_html(r, web_query(r, "redirect_uri")),
+	    web_html(r, web_query(r, "state")),
+	    web_html(r, web_query(r, "scope")),
+	    web_html(r, web_query(r, "code_challenge")),
+	    web_html(r, web_query(r, "code_challenge_method")),
+	    web_html(r, web_query(r, "group")),
+	    web_html(r, lifetime != NULL ? lifetime : "24"));
+	web_add_header(r, "Cache-Control", "no-store");
+	web_add_header(r, "X-Frame-Options", "DENY");
+	web_add_header(r, "Content-Security-Policy",
+	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+	return web_reply_text(r, status, CT_HTML, page, strlen(page));
+}
+
+/* A plain HTML error for what cannot be sent back to the client: an
+   unknown client or a redirect URI that is not the registered one. */
+static int
+auth_error_page(struct web_req *r)
+{
+	char *page = arena_printf(&r->arena,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>gridrest: authorisation error</title></head><body>\n"
+	    "<h1>This authorisation request is not valid</h1>\n"
+	    "<p id=\"error\">%s: %s</p></body></html>\n",
+	    web_html(r, gr_err_class(r->err.code)), web_html(r, r->err.msg));
+
+	web_add_header(r, "Cache-Control", "no-store");
+	return web_reply_text(r, gr_err_status(r->err.code), CT_HTML, page,
+	    strlen(page));
+}
+
+/* 302 back to the client with the answer in the query. */
+static int
+back_to_client(struct web_req *r, const char *redirect, const char *params)
+{
+	const char *state = web_query(r, "state");
+
+	return web_reply_redirect(r, 302,
+	    arena_printf(&r->arena, "%s%c%s%s%s", redirect,
+		strchr(redirect, '?') != NULL ? '&' : '?', params,
+		state != NULL ? "&state=" : "",
+		state != NULL ? web_urlencode(r, state) : ""));
+}
+
+/* GET /oauth2/auth: the consent page; POST: its answer. */
+static int
+oauth2_auth(struct web_req *r)
+{
+	char account[ACCOUNT_NAME_MAX + 1], code[OAUTH_CODE_MAX];
+	struct oauth_consent c = { 0 };
+	const char *redirect, *rtype, *method, *challenge, *action, *lt;
+	json_t *client = NULL, *groups = NULL, *g;
+	long hours = 24;
+	size_t i;
+	bool member = false;
+	int rc;
+
+	if (r->method == WEB_POST && (rc = web_read_form(r)) != GR_OK)
+		return rc;
+	redirect = web_query(r, "redirect_uri");
+	if (redirect != NULL && *redirect == '\0')
+		redirect = NULL;
+	/* until the client and its redirect URI are known good, nothing is
+	   sent back to them */
+	if (oauth_client_check(web_query(r, "client_id"), redirect, &client,
+		&r->err) != GR_OK)
+		return auth_error_page(r);
+	c.client_id = web_query(r, "client_id");
+	c.redirect_uri = redirect;
+	if (redirect == NULL)
+		redirect = arena_strdup(&r->arena,
+		    json_string_value(json_object_get(client, "redirect_uri")));
+	rtype = web_query(r, "response_type");
+	method = web_query(r, "code_challenge_method");
+	challenge = web_query(r, "code_challenge");
+	if (rtype == NULL || strcmp(rtype, "code") != 0) {
+		json_decref(client);
+		return back_to_client(r, redirect,
+		    rtype == NULL ? "error=invalid_request"
+				  : "error=unsupported_response_type");
+	}
+	if ((challenge != NULL && *challenge != '\0' &&
+		(strlen(challenge) != 43 ||
+		    (method != NULL && strcmp(method, "S256") != 0))) ||
+	    (method != NULL && *method != '\0' &&
+		(challenge == NULL || strcmp(method, "S256") != 0))) {
+		json_decref(client);
+		return back_to_client(r, redirect,
+		    "error=invalid_request&error_description="
+		    "PKCE%20needs%20S256%20and%20a%2043-character%20challenge");
+	}
+	if (r->method == WEB_GET) {
+		rc = consent_page(r, 200, client, NULL);
+		json_decref(client);
+		return rc;
+	}
+	action = web_query(r, "action");
+	if (action == NULL || strcmp(action, "grant") != 0) {
+		json_decref(client);
+		return back_to_client(r, redirect, "error=access_denied");
+	}
+	rc = identity_check_userpass(NULL, web_query(r, "username"),
+	    web_query(r, "password"), account, &r->err);
+	if (rc != GR_OK) {
+		gr_clear(&r->err);
+		rc = consent_page(r, 401, client,
+		    "Wrong username or password.");
+		json_decref(client);
+		return rc;
+	}
+	if ((lt = web_query(r, "lifetime")) != NULL && *lt != '\0' &&
+	    parse_long(lt, 1, OAUTH_REFRESH_MAX / 3600, &hours) != 0) {
+		rc = consent_page(r, 400, client,
+		    "The access time is a number of hours, 1 to 720.");
+		json_decref(client);
+		return rc;
+	}
+	if ((rc = oauth_groups(account, &groups, &r->err)) != GR_OK) {
+		json_decref(client);
+		return rc;
+	}
+	c.group = web_query(r, "group");
+	if (c.group != NULL && *c.group == '\0')
+		c.group = NULL;
+	json_array_foreach(groups, i, g) if (c.group == NULL ||
+	    strcmp(json_string_value(g), c.group) == 0) member = true;
+	if (c.group == NULL && json_array_size(groups) > 0)
+		c.group = arena_strdup(&r->arena,
+		    json_string_value(json_array_get(groups, 0)));
+	json_decref(groups);
+	if (!member && c.group != NULL) {
+		rc = consent_page(r, 403, client,
+		    "Your account is not in that group.");
+		json_decref(client);
+		return rc;
+	}
+	json_decref(client);
+	{
+		json_t *setups = oauth_setups();
+
+		c.setup = arena_strdup(&r->arena,
+		    json_string_value(json_array_get(setups, 0)) != NULL
+			? json_string_value(json_array_get(setups, 0))
+			: "");
+		json_decref(setups);
+	}
+	c.account = account;
+	c.scope = web_query(r, "scope");
+	c.challenge = challenge != NULL && *challenge != '\0' ? challenge
+							      : NULL;
+	c.lifetime = (int64_t)hours * 3600;
+	if ((rc = oauth_code_issue(&c, code, &r->err)) != GR_OK)
+		return rc;
+	return back_to_client(r, redirect,
+	    arena_printf(&r->arena, "code=%s", code));
+}
+
 /* clang-format off */
 static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/ping",			auth_ping,	WEB_PUBLIC },
@@ -416,6 +749,14 @@ static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/auth/x509/webui",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/x509_proxy",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/validate",		auth_validate,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/oauth2/setups",		oauth2_setups,	WEB_PUBLIC | WEB_OAUTH },
+	{ WEB_GET,	"/oauth2/groups",		oauth2_groups,	WEB_PUBLIC | WEB_OAUTH },
+	{ WEB_GET,	"/oauth2/token",		oauth2_token,	WEB_PUBLIC | WEB_OAUTH },
+	{ WEB_POST,	"/oauth2/token",		oauth2_token,	WEB_PUBLIC | WEB_OAUTH },
+	{ WEB_GET,	"/oauth2/auth",			oauth2_auth,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_POST,	"/oauth2/auth",			oauth2_auth,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/oauth2/userinfo",		oauth2_userinfo, WEB_OAUTH },
+	{ WEB_POST,	"/oauth2/clients",		oauth2_client_add, WEB_OAUTH },
 	{ WEB_GET,	"/accounts",			accounts_list,	WEB_STREAM },
 	{ WEB_GET,	"/accounts/whoami",		accounts_whoami, WEB_ANY },
 	{ WEB_GET,	"/accounts/{account}",		accounts_get,	0 },

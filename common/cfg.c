@@ -15,6 +15,7 @@ struct gr_cfg cfg = {
 	.cache_mb = 64,
 	.pbkdf2_iter = 100000,
 	.request_timeout = 60,
+	.oauth_setups = "gridrest",
 };
 
 /* Numeric settings: name, bounds, and where the value goes. */
@@ -42,6 +43,8 @@ cfg_load(struct gr_err *err)
 
 	if ((v = getenv("GRIDREST_HOME")) != NULL && *v != '\0')
 		cfg.home = v;
+	if ((v = getenv("GRIDREST_OAUTH2_SETUPS")) != NULL && *v != '\0')
+		cfg.oauth_setups = v;
 	for (i = 0; i < ARRAY_LEN(nums); i++) {
 		v = getenv(nums[i].name);
 		if (v == NULL || *v == '\0')

@@ -291,12 +291,28 @@ utf8_prefix(const char *s, size_t n)
 	return n;
 }
 
+/* The RFC 6749 error code for a failure on an OAuth2 route. */
+static const char *
+oauth_error(enum gr_code code, int status)
+{
+	if (code >= GR_OAUTH_INVALID_REQUEST && code <= GR_OAUTH_INVALID_TOKEN)
+		return gr_err_class(code);
+	if (code == GR_CANNOT_AUTHENTICATE)
+		return "invalid_token";
+	if (status == 503)
+		return "temporarily_unavailable";
+	if (status >= 500)
+		return "server_error";
+	return "invalid_request";
+}
+
 void
 web_reply_error(struct web_req *r)
 {
 	enum gr_code code = r->err.code != GR_OK ? r->err.code : GR_INTERNAL;
 	const char *cls = gr_err_class(code);
-	char hdr[WEB_MSG_HEADER_MAX + 4], *msg;
+	char hdr[WEB_MSG_HEADER_MAX + 4], *msg, *text;
+	const char *ctype;
 	json_t *body;
 	size_t n, i;
 	int status = gr_err_status(code);
@@ -319,15 +335,21 @@ web_reply_error(struct web_req *r)
 	hdr[i] = '\0';
 	web_add_header(r, "ExceptionClass", cls);
 	web_add_header(r, "ExceptionMessage", hdr);
-	body = json_pack("{s:s, s:s}", "ExceptionClass", cls,
-	    "ExceptionMessage", msg);
-	{
-		char *text = json_dumps(body, JSON_COMPACT);
-
-		put_head(r, status, CT_ERROR, (long)strlen(text));
-		put_body(r, text, strlen(text));
-		free(text);
+	if (r->route != NULL && (r->route->flags & WEB_OAUTH)) {
+		/* RFC 6749 5.2: the protocol's own error object */
+		web_add_header(r, "Cache-Control", "no-store");
+		body = json_pack("{s:s, s:s}", "error",
+		    oauth_error(code, status), "error_description", msg);
+		ctype = CT_JSON;
+	} else {
+		body = json_pack("{s:s, s:s}", "ExceptionClass", cls,
+		    "ExceptionMessage", msg);
+		ctype = CT_ERROR;
 	}
+	text = json_dumps(body, JSON_COMPACT);
+	put_head(r, status, ctype, (long)strlen(text));
+	put_body(r, text, strlen(text));
+	free(text);
 	json_decref(body);
 	if (status >= 500)
 		log_msg(LOG_ERR, "%d %s: %s", status, cls, msg);
@@ -480,6 +502,88 @@ parse_query(struct web_req *r, const char *qs)
 	return GR_OK;
 }
 
+int
+web_read_form(struct web_req *r)
+{
+	const char *body;
+	size_t len;
+	int rc;
+
+	if ((rc = web_body(r, &body, &len)) != GR_OK)
+		return rc;
+	if (strlen(body) != len)
+		return gr_fail(&r->err, GR_VALUE_ERROR, "NUL byte in the form");
+	return parse_query(r, body);
+}
+
+const char *
+web_html(struct web_req *r, const char *s)
+{
+	size_t n = 0, i;
+	char *out, *p;
+
+	if (s == NULL)
+		return "";
+	for (i = 0; s[i] != '\0'; i++)
+		n += strchr("&<>\"'", s[i]) != NULL ? 6 : 1;
+	out = p = arena_alloc(&r->arena, n + 1);
+	for (i = 0; s[i] != '\0'; i++) {
+		switch (s[i]) {
+		case '&':
+			memcpy(p, "&amp;", 5);
+			p += 5;
+			break;
+		case '<':
+			memcpy(p, "&lt;", 4);
+			p += 4;
+			break;
+		case '>':
+			memcpy(p, "&gt;", 4);
+			p += 4;
+			break;
+		case '"':
+			memcpy(p, "&quot;", 6);
+			p += 6;
+			break;
+		case '\'':
+			memcpy(p, "&#39;", 5);
+			p += 5;
+			break;
+		default:
+			*p++ = s[i];
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+const char *
+web_urlencode(struct web_req *r, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+	char *out, *p;
+
+	if (s == NULL)
+		return "";
+	out = p = arena_alloc(&r->arena, 3 * strlen(s) + 1);
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			*p++ = (char)c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
 /* Does one media range of an Accept header admit type ("a/b")? */
 static bool
 range_admits(const char *range, size_t n, const char *type)
@@ -567,6 +671,8 @@ authenticate(struct web_req *r)
 		return rc;
 	r->issuer = arena_strdup(&r->arena, info.account);
 	r->identity = arena_strdup(&r->arena, info.identity);
+	r->group = arena_strdup(&r->arena, info.group);
+	r->setup = arena_strdup(&r->arena, info.setup);
 	return GR_OK;
 }
 
@@ -645,7 +751,7 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
 
 	r->route = NULL;
 	r->nparams = r->nquery = r->nheaders = 0;
-	r->issuer = r->identity = NULL;
+	r->issuer = r->identity = r->group = r->setup = NULL;
 	r->status = 0;
 	r->client_gone = false;
 	r->body_len = 0;

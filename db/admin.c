@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "identity.h"
 #include "log.h"
+#include "oauth.h"
 #include "secret.h"
 #include "store.h"
 #include "tables.h"
@@ -34,6 +35,8 @@ usage(void)
 	    "  verify               check every record and every index entry\n"
 	    "  backup DIR           hot backup of the environment into DIR\n"
 	    "  dump [TABLE]         every record as one JSON line\n"
+	    "  register-client NAME REDIRECT_URI [URL]\n"
+	    "                       register an OAuth2 client; prints its id\n"
 	    "  tables               list the tables\n"
 	    "home: -h, else GRIDREST_HOME, else ./var\n");
 }
@@ -338,6 +341,24 @@ cmd_backup(const char *dir)
 }
 
 static int
+cmd_register_client(const char *name, const char *redirect, const char *url)
+{
+	struct gr_err err = { 0 };
+	json_t *out;
+	char *s;
+
+	if (oauth_client_add(NULL, name, redirect, url, &out, &err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: register-client: %s\n", err.msg);
+		return 1;
+	}
+	s = json_dumps(out, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(out);
+	return 0;
+}
+
+static int
 cmd_tables(void)
 {
 	int i;
@@ -376,11 +397,13 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0)
 		flags = ST_INIT;
 	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
-	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0) {
+	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
+	    strcmp(cmd, "register-client") != 0) {
 		usage();
 		return 2;
 	}
-	if (strcmp(cmd, "backup") == 0 && i >= argc) {
+	if ((strcmp(cmd, "backup") == 0 && i >= argc) ||
+	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc)) {
 		usage();
 		return 2;
 	}
@@ -398,6 +421,9 @@ main(int argc, char **argv)
 		rc = cmd_verify();
 	else if (strcmp(cmd, "backup") == 0)
 		rc = cmd_backup(argv[i]);
+	else if (strcmp(cmd, "register-client") == 0)
+		rc = cmd_register_client(argv[i], argv[i + 1],
+		    i + 2 < argc ? argv[i + 2] : NULL);
 	else
 		rc = cmd_dump(i < argc ? argv[i] : NULL);
 	st_close();

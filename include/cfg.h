@@ -25,9 +25,11 @@ struct gr_cfg {
 	size_t max_body;        /* GRIDREST_MAX_BODY bytes, default 16 MiB */
 	int64_t token_lifetime; /* GRIDREST_TOKEN_LIFETIME s, default 3600 */
 	enum cfg_durability
-	    durability;           /* GRIDREST_DURABILITY sync|write|none */
-	unsigned cache_mb;        /* GRIDREST_CACHE_MB, default 64 */
-	unsigned pbkdf2_iter;     /* GRIDREST_PBKDF2_ITER, default 100000 */
+	    durability;       /* GRIDREST_DURABILITY sync|write|none */
+	unsigned cache_mb;    /* GRIDREST_CACHE_MB, default 64 */
+	unsigned pbkdf2_iter; /* GRIDREST_PBKDF2_ITER, default 100000 */
+	const char
+	    *oauth_setups; /* GRIDREST_OAUTH2_SETUPS, default "gridrest" */
 	unsigned request_timeout; /* GRIDREST_REQUEST_TIMEOUT s, 0 = none; 60 */
 };
 

@@ -27,6 +27,7 @@ enum web_method {
 #define WEB_PUBLIC 0x1 /* needs no token */
 #define WEB_STREAM 0x2 /* answers application/x-json-stream */
 #define WEB_ANY    0x4 /* answers a type of its own: no Accept check */
+#define WEB_OAUTH  0x8 /* errors in RFC 6749 form: {"error", ...} */
 
 #define ROUTE_SEGS_MAX   64   /* segments in a path */
 #define ROUTE_PARAMS_MAX 8    /* parameters in a pattern */

@@ -45,6 +45,8 @@ struct web_req {
 	size_t nheaders;
 	const char *issuer;   /* the token's account, once authenticated */
 	const char *identity; /* the token's identity */
+	const char *group;    /* the token's OAuth2 group, or "" */
+	const char *setup;    /* the token's OAuth2 setup, or "" */
 	char reqid[24];
 	int status;       /* status sent, 0 before */
 	bool client_gone; /* a write failed */
@@ -104,6 +106,18 @@ int web_json_string(struct web_req *r, const json_t *obj, const char *key,
  */
 int web_json_bool(struct web_req *r, const json_t *obj, const char *key,
     bool dflt, bool *out);
+
+/*
+ * Read an application/x-www-form-urlencoded body and add its fields to the
+ * query parameters (web_query() then finds either). GR_OK or a failure.
+ */
+int web_read_form(struct web_req *r);
+
+/* s with &<>"' escaped for HTML text and attributes, in the arena. */
+const char *web_html(struct web_req *r, const char *s);
+
+/* s percent-encoded for a URI query value (RFC 3986 unreserved kept). */
+const char *web_urlencode(struct web_req *r, const char *s);
 
 /* Add a response header (both strings copied). */
 void web_add_header(struct web_req *r, const char *name, const char *value);
