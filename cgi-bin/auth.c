@@ -5,10 +5,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "account.h"
 #include "cfg.h"
 #include "date.h"
+#include "exchange.h"
 #include "identity.h"
 #include "oauth.h"
 #include "scope.h"
@@ -741,6 +743,36 @@ oauth2_auth(struct web_req *r)
 	    arena_printf(&r->arena, "code=%s", code));
 }
 
+/* GET /token/{username} with Authorization: Bearer <the provider's token>:
+   the DRMAA portals' exchange for a gridrest token */
+static int
+token_exchange(struct web_req *r)
+{
+	const char *auth = web_env(r, "HTTP_AUTHORIZATION");
+	char token[TOKEN_MAX];
+	int64_t expires;
+	json_t *o;
+	int rc;
+
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
+		auth += 7;
+	else
+		auth = NULL;
+	while (auth != NULL && *auth == ' ')
+		auth++;
+	rc = exchange_token(web_param(r, "username"), auth, token, &expires,
+	    &r->err);
+	if (rc != GR_OK)
+		return rc;
+	o = json_pack("{s:s, s:s, s:s, s:I}", "user_source",
+	    cfg.exchange_source, "user_name", web_param(r, "username"),
+	    "access_token", token, "expires_in",
+	    (json_int_t)cfg.token_lifetime);
+	mem_wipe(token, sizeof(token));
+	web_add_header(r, "Cache-Control", "no-store");
+	return web_reply_json_new(r, 200, o);
+}
+
 /* clang-format off */
 static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/ping",			auth_ping,	WEB_PUBLIC },
@@ -749,6 +781,7 @@ static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/auth/x509/webui",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/x509_proxy",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/validate",		auth_validate,	WEB_PUBLIC | WEB_ANY },
+	{ WEB_GET,	"/token/{username}",		token_exchange,	WEB_PUBLIC },
 	{ WEB_GET,	"/oauth2/setups",		oauth2_setups,	WEB_PUBLIC | WEB_OAUTH },
 	{ WEB_GET,	"/oauth2/groups",		oauth2_groups,	WEB_PUBLIC | WEB_OAUTH },
 	{ WEB_GET,	"/oauth2/token",		oauth2_token,	WEB_PUBLIC | WEB_OAUTH },

@@ -16,6 +16,8 @@ struct gr_cfg cfg = {
 	.pbkdf2_iter = 100000,
 	.request_timeout = 60,
 	.oauth_setups = "gridrest",
+	.exchange_source = "oidc",
+	.exchange_timeout = 5,
 };
 
 /* Numeric settings: name, bounds, and where the value goes. */
@@ -31,12 +33,14 @@ cfg_load(struct gr_err *err)
 	long max_body = (long)cfg.max_body, lifetime = (long)cfg.token_lifetime;
 	long cache = cfg.cache_mb, iter = cfg.pbkdf2_iter;
 	long timeout = cfg.request_timeout;
+	long xtimeout = cfg.exchange_timeout;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
 		{ "GRIDREST_CACHE_MB", 1, 65536, &cache },
 		{ "GRIDREST_PBKDF2_ITER", 1000, 10000000, &iter },
 		{ "GRIDREST_REQUEST_TIMEOUT", 0, 86400, &timeout },
+		{ "GRIDREST_EXCHANGE_TIMEOUT", 1, 60, &xtimeout },
 	};
 	const char *v;
 	size_t i;
@@ -45,6 +49,12 @@ cfg_load(struct gr_err *err)
 		cfg.home = v;
 	if ((v = getenv("GRIDREST_OAUTH2_SETUPS")) != NULL && *v != '\0')
 		cfg.oauth_setups = v;
+	if ((v = getenv("GRIDREST_EXCHANGE_USERINFO")) != NULL && *v != '\0')
+		cfg.exchange_url = v;
+	if ((v = getenv("GRIDREST_EXCHANGE_CA")) != NULL && *v != '\0')
+		cfg.exchange_ca = v;
+	if ((v = getenv("GRIDREST_EXCHANGE_SOURCE")) != NULL && *v != '\0')
+		cfg.exchange_source = v;
 	for (i = 0; i < ARRAY_LEN(nums); i++) {
 		v = getenv(nums[i].name);
 		if (v == NULL || *v == '\0')
@@ -71,5 +81,6 @@ cfg_load(struct gr_err *err)
 	cfg.cache_mb = (unsigned)cache;
 	cfg.pbkdf2_iter = (unsigned)iter;
 	cfg.request_timeout = (unsigned)timeout;
+	cfg.exchange_timeout = (unsigned)xtimeout;
 	return GR_OK;
 }

@@ -25,11 +25,14 @@ struct gr_cfg {
 	size_t max_body;        /* GRIDREST_MAX_BODY bytes, default 16 MiB */
 	int64_t token_lifetime; /* GRIDREST_TOKEN_LIFETIME s, default 3600 */
 	enum cfg_durability
-	    durability;       /* GRIDREST_DURABILITY sync|write|none */
-	unsigned cache_mb;    /* GRIDREST_CACHE_MB, default 64 */
-	unsigned pbkdf2_iter; /* GRIDREST_PBKDF2_ITER, default 100000 */
-	const char
-	    *oauth_setups; /* GRIDREST_OAUTH2_SETUPS, default "gridrest" */
+	    durability;              /* GRIDREST_DURABILITY sync|write|none */
+	unsigned cache_mb;           /* GRIDREST_CACHE_MB, default 64 */
+	unsigned pbkdf2_iter;        /* GRIDREST_PBKDF2_ITER, default 100000 */
+	const char *exchange_url;    /* GRIDREST_EXCHANGE_USERINFO, or NULL */
+	const char *exchange_ca;     /* GRIDREST_EXCHANGE_CA, or NULL */
+	const char *exchange_source; /* GRIDREST_EXCHANGE_SOURCE, "oidc" */
+	unsigned exchange_timeout;   /* GRIDREST_EXCHANGE_TIMEOUT s, 5 */
+	const char *oauth_setups;    /* GRIDREST_OAUTH2_SETUPS, "gridrest" */
 	unsigned request_timeout; /* GRIDREST_REQUEST_TIMEOUT s, 0 = none; 60 */
 };
 

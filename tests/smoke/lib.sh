@@ -55,8 +55,9 @@ is() {
 	fi
 }
 
+# server_stop [HOME]: stop the lighttpd of HOME (default: this test's).
 server_stop() {
-	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null) || return 0
+	pid=$(cat "${1:-$GRIDREST_HOME}/run/lighttpd.pid" 2>/dev/null) || return 0
 	backends=$(pgrep -P "$pid" | tr '\n' ' ')
 	kill "$pid" 2>/dev/null
 	# lighttpd stops its backends with SIGTERM; wait for every one, so
@@ -74,7 +75,12 @@ server_stop() {
 	[ -z "$alive" ] || echo "# still running after 10 s:$alive"
 }
 
+EXTRA_HOMES= # homes of more servers a test started, stopped at the end
+
 finish() {
+	for h in $EXTRA_HOMES; do
+		server_stop "$h"
+	done
 	server_stop
 	if [ -n "${GR_ASAN:-}" ]; then
 		_tap_n=$((_tap_n + 1))
