@@ -45,6 +45,31 @@ token_headers(struct web_req *r, const char *token, int64_t expires,
 	web_add_header(r, "Cache-Control", "no-store");
 }
 
+/* Rucio's 206: the identity has several accounts and none was named or is
+   the default; the client is told which (r->err.msg holds "a,b"). */
+static int
+multiple_accounts(struct web_req *r)
+{
+	json_t *list = json_array();
+	const char *s = r->err.msg, *comma;
+
+	while (*s != '\0') {
+		comma = strchr(s, ',');
+		json_array_append_new(list,
+		    json_stringn(s,
+			comma != NULL ? (size_t)(comma - s) : strlen(s)));
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	web_add_header(r, "X-Rucio-Auth-Accounts", r->err.msg);
+	web_add_header(r, "Access-Control-Expose-Headers",
+	    "X-Rucio-Auth-Token, X-Rucio-Auth-Token-Expires, "
+	    "X-Rucio-Auth-Account, X-Rucio-Auth-Accounts");
+	gr_clear(&r->err);
+	return web_reply_json_new(r, 206, list);
+}
+
 /* GET /auth/userpass: X-Rucio-Account, -Username, -Password -> token. */
 static int
 auth_userpass(struct web_req *r)
@@ -56,6 +81,8 @@ auth_userpass(struct web_req *r)
 
 	rc = identity_check_userpass(web_env(r, "HTTP_X_RUCIO_ACCOUNT"),
 	    username, web_env(r, "HTTP_X_RUCIO_PASSWORD"), account, &r->err);
+	if (rc == GR_MULTIPLE_ACCOUNTS)
+		return multiple_accounts(r);
 	if (rc != GR_OK)
 		return rc;
 	rc = token_issue(account, username, web_env(r, "HTTP_X_RUCIO_APPID"),
@@ -84,6 +111,17 @@ auth_x509(struct web_req *r)
 	identity_dn_strip_proxy(dn);
 	rc = identity_login("X509", web_env(r, "HTTP_X_RUCIO_ACCOUNT"), dn,
 	    account, &r->err);
+	if (rc == GR_MULTIPLE_ACCOUNTS) {
+		const char *allow = web_env(r,
+		    "HTTP_X_RUCIO_ALLOW_RETURN_MULTIPLE_ACCOUNTS");
+
+		if (allow != NULL && strcasecmp(allow, "true") == 0)
+			return multiple_accounts(r);
+		gr_clear(&r->err);
+		return gr_fail(&r->err, GR_CANNOT_AUTHENTICATE,
+		    "the certificate's DN maps to several accounts and none "
+		    "is the default: name one in X-Rucio-Account");
+	}
 	if (rc != GR_OK)
 		return rc;
 	rc = token_issue(account, dn, web_env(r, "HTTP_X_RUCIO_APPID"),

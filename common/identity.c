@@ -214,6 +214,7 @@ struct login_args {
 	char resolved[ACCOUNT_NAME_MAX + 1]; /* out */
 	int nmapped, ndefault;
 	char only[ACCOUNT_NAME_MAX + 1], dflt[ACCOUNT_NAME_MAX + 1];
+	char names[GR_ERR_MSG_MAX]; /* "a,b": every mapped account */
 	struct st_txn *t;
 };
 
@@ -223,7 +224,7 @@ login_mapping(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	struct login_args *a = arg;
 	json_t *rec;
 	const char *p;
-	size_t len;
+	size_t len, n;
 
 	(void)pkey;
 	p = key_part(key->data, key->size, 2, &len);
@@ -232,6 +233,9 @@ login_mapping(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	a->nmapped++;
 	memcpy(a->only, p, len);
 	a->only[len] = '\0';
+	n = strlen(a->names);
+	(void)snprintf(a->names + n, sizeof(a->names) - n, "%s%s",
+	    n > 0 ? "," : "", a->only);
 	rec = json_loadb(val->data, val->size, 0, NULL);
 	if (json_is_true(json_object_get(rec, "is_default"))) {
 		a->ndefault++;
@@ -254,6 +258,7 @@ login_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_decref(a->password);
 	a->password = NULL;
 	a->nmapped = a->ndefault = 0;
+	a->names[0] = '\0';
 	key = st_dbt(kbuf,
 	    key_join(kbuf, sizeof(kbuf), a->type, a->username, (char *)NULL));
 	ret = st_get_json(t, TBL_IDENTITIES, &key, &rec, 0);
@@ -289,11 +294,12 @@ login_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			memcpy(a->resolved, a->only, sizeof(a->resolved));
 		else if (a->ndefault == 1)
 			memcpy(a->resolved, a->dflt, sizeof(a->resolved));
+		else if (a->nmapped > 1)
+			return gr_fail(err, GR_MULTIPLE_ACCOUNTS, "%s",
+			    a->names);
 		else
 			return gr_fail(err, GR_CANNOT_AUTHENTICATE,
-			    "Identity %s maps to %d accounts and none is the "
-			    "default: name one in X-Rucio-Account",
-			    a->username, a->nmapped);
+			    "Cannot authenticate with given credentials");
 	}
 	rc = account_check_active(t, a->resolved, err);
 	if (rc == GR_ACCOUNT_NOT_FOUND) {
@@ -327,7 +333,8 @@ identity_check_userpass(const char *account, const char *username,
 		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
 		    "Cannot authenticate with given credentials");
 	rc = st_view(login_txn, &a, 0, err);
-	if (rc != GR_OK && rc != GR_CANNOT_AUTHENTICATE) {
+	if (rc != GR_OK && rc != GR_CANNOT_AUTHENTICATE &&
+	    rc != GR_MULTIPLE_ACCOUNTS) {
 		json_decref(a.password);
 		return rc;
 	}

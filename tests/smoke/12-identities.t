@@ -97,6 +97,24 @@ TOKEN=$jdoe
 reqb PUT /accounts/root '{"email": "root2@example.org"}'
 ok "jdoe is no admin any more: 401 AccessDenied" error_is 401 AccessDenied
 
+# an identity of two accounts, neither the default: Rucio's 206
+TOKEN=$root
+reqb POST /accounts/eve '{"type": "USER", "email": "e@example.org"}'
+reqb POST /accounts/eve/identities '{"identity": "shared", "authtype": "USERPASS", "email": "s@example.org", "password": "pw-s"}'
+reqb POST /accounts/root/identities '{"identity": "shared", "authtype": "USERPASS", "email": "s@example.org"}'
+is "shared is mapped to eve and root: 201" "$STATUS" 201
+login '' shared pw-s
+is "login naming no account: 206" "$STATUS" 206
+is "... X-Rucio-Auth-Accounts lists both" "$(header X-Rucio-Auth-Accounts)" eve,root
+is "... so does the body" "$(json -c .)" '["eve","root"]'
+ok "... and no token" [ -z "$(header X-Rucio-Auth-Token)" ]
+login '' shared wrong
+ok "the same with a wrong password: 401, nothing listed" \
+    sh -c "[ '$STATUS' = 401 ] && ! grep -qi x-rucio-auth-accounts '$T/headers'"
+login eve shared pw-s
+is "naming eve: a token for eve" "$STATUS/$(header X-Rucio-Auth-Account)" 200/eve
+TOKEN=$root
+
 # identities by header (PUT /identities/{a}/userpass)
 TOKEN=$root
 req PUT /identities/jdoe/userpass -H 'X-Rucio-Username: jdoe2' -H 'X-Rucio-Password: pw2' -H 'X-Rucio-Email: j2@example.org' --data-binary ''

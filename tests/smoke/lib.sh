@@ -198,11 +198,18 @@ json() {
 }
 
 # login [ACCOUNT USERNAME PASSWORD]: sets TOKEN.
+# An empty ACCOUNT sends no X-Rucio-Account.
 login() {
 	TOKEN=
-	req GET /auth/userpass -H "X-Rucio-Account: ${1:-root}" \
-	    -H "X-Rucio-Username: ${2:-root}" \
-	    -H "X-Rucio-Password: ${3:-$GRIDREST_ROOT_PASSWORD}"
+	if [ -n "${1-root}" ]; then
+		set -- "X-Rucio-Account: ${1-root}" "${2:-root}" \
+		    "${3:-$GRIDREST_ROOT_PASSWORD}"
+	else
+		set -- "X-Rucio-Account;" "${2:-root}" \
+		    "${3:-$GRIDREST_ROOT_PASSWORD}"
+	fi
+	req GET /auth/userpass -H "$1" -H "X-Rucio-Username: $2" \
+	    -H "X-Rucio-Password: $3"
 	TOKEN=$(header X-Rucio-Auth-Token)
 }
 

@@ -326,6 +326,24 @@ test_userpass_login(void **state)
 			     &err),
 	    GR_OK);
 	assert_string_equal(acc, "alice");
+	/* neither mapping the default: the caller must choose */
+	assert_int_equal(identity_ensure("USERPASS", "two", "alice", NULL,
+			     "pw2", false, &created, &err),
+	    GR_OK);
+	assert_int_equal(identity_ensure("USERPASS", "two", "carol", NULL, NULL,
+			     false, &created, &err),
+	    GR_OK);
+	assert_int_equal(identity_check_userpass(NULL, "two", "pw2", acc, &err),
+	    GR_MULTIPLE_ACCOUNTS);
+	assert_string_equal(err.msg, "alice,carol");
+	assert_int_equal(gr_err_status(err.code), 206);
+	gr_clear(&err);
+	assert_int_equal(identity_check_userpass(NULL, "two", "bad", acc, &err),
+	    GR_CANNOT_AUTHENTICATE); /* nothing told without the password */
+	gr_clear(&err);
+	assert_int_equal(identity_check_userpass("carol", "two", "pw2", acc,
+			     &err),
+	    GR_OK);
 	/* the existing identity kept its password */
 	assert_int_equal(identity_check_userpass("carol", "ivy", "s3cret", acc,
 			     &err),
