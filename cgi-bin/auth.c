@@ -633,8 +633,9 @@ consent_page(struct web_req *r, int status, const json_t *client,
 	    web_html(r, lifetime != NULL ? lifetime : "24"));
 	web_add_header(r, "Cache-Control", "no-store");
 	web_add_header(r, "X-Frame-Options", "DENY");
+	/* no form-action: browsers apply it to the redirect to the client */
 	web_add_header(r, "Content-Security-Policy",
-	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+	    "default-src 'none'; frame-ancestors 'none'");
 	return web_reply_text(r, status, CT_HTML, page, strlen(page));
 }
 

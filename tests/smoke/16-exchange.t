@@ -6,10 +6,7 @@
 . tests/smoke/lib.sh
 
 # the provider: its own home, on TCP ports of loopback
-port=$((30000 + $$ % 20000))
-while ss -ltn | grep -q ":$port \|:$((port + 1)) "; do
-	port=$((port + 2))
-done
+port=$(free_port)
 P=$T/provider
 (
 	export GRIDREST_HOME=$P GRIDREST_HTTP_BIND=127.0.0.1

@@ -15,8 +15,27 @@ TOKEN=
 
 export GRIDREST_BUILD=$B
 export GRIDREST_HOME=$T/home
-export GRIDREST_HTTP_BIND=$T/http.sock
-export GRIDREST_HTTP_PORT=0
+# free_port: a free TCP port on loopback (and the one after it).
+free_port() {
+	p=$((30000 + $$ % 20000))
+	while ss -ltn | grep -q ":$p \|:$((p + 1)) "; do
+		p=$((p + 2))
+	done
+	echo $p
+}
+
+# HTTP on a unix socket, or on 127.0.0.1:$GR_TCP_PORT when a test needs a
+# real port (a browser); GR_TCP_PORT=auto picks a free one
+[ "${GR_TCP_PORT:-}" = auto ] && GR_TCP_PORT=$(($(free_port) + 2))
+if [ -n "${GR_TCP_PORT:-}" ]; then
+	export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$GR_TCP_PORT
+	BASE=http://127.0.0.1:$GR_TCP_PORT
+	VIA=
+else
+	export GRIDREST_HTTP_BIND=$T/http.sock GRIDREST_HTTP_PORT=0
+	BASE=http://localhost
+	VIA=$GRIDREST_HTTP_BIND
+fi
 export GRIDREST_HTTPS=$T/https.sock
 export GRIDREST_ROOT_PASSWORD=smoke-secret
 export GRIDREST_PBKDF2_ITER=${GRIDREST_PBKDF2_ITER:-1000}
@@ -78,6 +97,14 @@ server_stop() {
 EXTRA_HOMES= # homes of more servers a test started, stopped at the end
 
 finish() {
+	rc=$?
+	# a script that stopped early (set -u, a failed command at its end)
+	# is a failure, whatever its plan says
+	if [ $rc -ne 0 ]; then
+		_tap_n=$((_tap_n + 1))
+		echo "not ok $_tap_n - the script ended with status $rc"
+		_tap_failed=$((_tap_failed + 1))
+	fi
 	for h in $EXTRA_HOMES; do
 		server_stop "$h"
 	done
@@ -96,6 +123,7 @@ finish() {
 	echo "1..$_tap_n"
 	if [ $_tap_failed -eq 0 ]; then
 		rm -rf "$T"
+		exit 0
 	else
 		echo "# kept $T; lighttpd log:"
 		tail -20 "$GRIDREST_HOME/log/error.log" 2>/dev/null | sed 's/^/# /'
@@ -112,11 +140,12 @@ server_start() {
 	}
 	"$top/scripts/gridrest" serve >"$T/lighttpd.out" 2>&1 &
 	i=0
-	while [ ! -S "$GRIDREST_HTTP_BIND" ] && [ $i -lt 100 ]; do
+	until curl -s ${VIA:+--unix-socket "$VIA"} -o /dev/null "$BASE/ping" ||
+	    [ $i -ge 100 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	[ -S "$GRIDREST_HTTP_BIND" ] || {
+	curl -s ${VIA:+--unix-socket "$VIA"} -o /dev/null "$BASE/ping" || {
 		echo "Bail out! lighttpd did not start: $(cat "$T/lighttpd.out")"
 		exit 1
 	}
@@ -131,9 +160,8 @@ req() {
 	if [ -n "$TOKEN" ]; then
 		set -- -H "X-Rucio-Auth-Token: $TOKEN" "$@"
 	fi
-	STATUS=$(curl -sS --unix-socket "$GRIDREST_HTTP_BIND" -X "$method" \
-	    -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" \
-	    "http://localhost$path")
+	STATUS=$(curl -sS ${VIA:+--unix-socket "$VIA"} -X "$method" \
+	    -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" "$BASE$path")
 }
 
 # sreq METHOD PATH [curl args...]: req over HTTPS, trusting the home's CA;
