@@ -19,6 +19,7 @@
 #include "secret.h"
 #include "store.h"
 #include "tables.h"
+#include "token.h"
 #include "util.h"
 
 static void
@@ -35,6 +36,12 @@ usage(void)
 	    "  verify               check every record and every index entry\n"
 	    "  backup DIR           hot backup of the environment into DIR\n"
 	    "  dump [TABLE]         every record as one JSON line\n"
+	    "  token ACCOUNT [SECONDS]\n"
+	    "                       issue a token for an ACTIVE account "
+	    "(default\n"
+	    "                       lifetime GRIDREST_TOKEN_LIFETIME; a "
+	    "negative\n"
+	    "                       one makes an expired token, for tests)\n"
 	    "  register-client NAME REDIRECT_URI [URL]\n"
 	    "                       register an OAuth2 client; prints its id\n"
 	    "  tables               list the tables\n"
@@ -359,6 +366,40 @@ cmd_register_client(const char *name, const char *redirect, const char *url)
 }
 
 static int
+cmd_token(const char *account, const char *seconds)
+{
+	struct gr_err err = { 0 };
+	char token[TOKEN_MAX];
+	json_t *acc = NULL;
+	long life = (long)cfg.token_lifetime;
+	int64_t exp;
+
+	if (seconds != NULL &&
+	    parse_long(seconds, -86400, 30L * 86400, &life)) {
+		fprintf(stderr,
+		    "gridrest-db: token: SECONDS is -86400..2592000\n");
+		return 2;
+	}
+	if (account_get(account, &acc, &err) != GR_OK ||
+	    strcmp(json_string_value(json_object_get(acc, "status")),
+		"ACTIVE") != 0) {
+		fprintf(stderr, "gridrest-db: token: no active account %s\n",
+		    account);
+		json_decref(acc);
+		return 1;
+	}
+	json_decref(acc);
+	if (token_issue(account, "gridrest-db", "admin", life, token, &exp,
+		&err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: token: %s\n", err.msg);
+		return 1;
+	}
+	printf("%s\n", token);
+	mem_wipe(token, sizeof(token));
+	return 0;
+}
+
+static int
 cmd_tables(void)
 {
 	int i;
@@ -398,12 +439,13 @@ main(int argc, char **argv)
 		flags = ST_INIT;
 	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
-	    strcmp(cmd, "register-client") != 0) {
+	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0) {
 		usage();
 		return 2;
 	}
 	if ((strcmp(cmd, "backup") == 0 && i >= argc) ||
-	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc)) {
+	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc) ||
+	    (strcmp(cmd, "token") == 0 && i >= argc)) {
 		usage();
 		return 2;
 	}
@@ -421,6 +463,8 @@ main(int argc, char **argv)
 		rc = cmd_verify();
 	else if (strcmp(cmd, "backup") == 0)
 		rc = cmd_backup(argv[i]);
+	else if (strcmp(cmd, "token") == 0)
+		rc = cmd_token(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 	else if (strcmp(cmd, "register-client") == 0)
 		rc = cmd_register_client(argv[i], argv[i + 1],
 		    i + 2 < argc ? argv[i + 2] : NULL);

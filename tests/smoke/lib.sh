@@ -2,6 +2,7 @@
 # temporary home, a real lighttpd listening on unix sockets (HTTP and
 # HTTPS), the real FastCGI families, a real Berkeley DB environment.
 # Sourced by tests/smoke/*.t, which prove runs from the top of the tree.
+# Functions use "local", which dash and bash, Debian's shells, both know.
 
 set -u
 top=$(pwd)
@@ -76,6 +77,7 @@ is() {
 
 # server_stop [HOME]: stop the lighttpd of HOME (default: this test's).
 server_stop() {
+	local pid backends alive i b
 	pid=$(cat "${1:-$GRIDREST_HOME}/run/lighttpd.pid" 2>/dev/null) || return 0
 	backends=$(pgrep -P "$pid" | tr '\n' ' ')
 	kill "$pid" 2>/dev/null
@@ -154,6 +156,7 @@ server_start() {
 # req METHOD PATH [curl args...]: the answer lands in $STATUS,
 # $T/headers and $T/body. The token in $TOKEN, if any, is sent.
 req() {
+	local method path
 	method=$1
 	path=$2
 	shift 2
@@ -167,6 +170,7 @@ req() {
 # sreq METHOD PATH [curl args...]: req over HTTPS, trusting the home's CA;
 # give a client certificate with --cert/--key.
 sreq() {
+	local method path
 	method=$1
 	path=$2
 	shift 2
@@ -183,6 +187,7 @@ sreq() {
 # made with certtool, signed by the home's CA (or by SIGNER's key and
 # certificate, $T/SIGNER.{key,pem}; "self" for a self-signed one).
 cert() {
+	local name
 	name=$1
 	printf '%s\n' "$2" >"$T/$name.tmpl"
 	certtool --generate-privkey --key-type=ecdsa --outfile "$T/$name.key" \
@@ -208,6 +213,7 @@ cert() {
 # reqb METHOD PATH BODY [curl args...]: req with a request body, sent as
 # the Rucio client sends it (no Content-Type).
 reqb() {
+	local method path
 	method=$1
 	path=$2
 	printf '%s' "$3" >"$T/req"
