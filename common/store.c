@@ -106,19 +106,19 @@ mkdir_p(const char *path)
 }
 
 static void
-close_handles(u_int32_t flags)
+close_handles(void)
 {
 	int i;
 
 	/* secondaries before primaries */
 	for (i = TBL_COUNT - 1; i >= 0; i--)
 		if (st.dbs[i] != NULL && tbl_defs[i].primary >= 0) {
-			(void)st.dbs[i]->close(st.dbs[i], flags);
+			(void)st.dbs[i]->close(st.dbs[i], 0);
 			st.dbs[i] = NULL;
 		}
 	for (i = TBL_COUNT - 1; i >= 0; i--)
 		if (st.dbs[i] != NULL) {
-			(void)st.dbs[i]->close(st.dbs[i], flags);
+			(void)st.dbs[i]->close(st.dbs[i], 0);
 			st.dbs[i] = NULL;
 		}
 	if (st.env != NULL) {
@@ -128,20 +128,43 @@ close_handles(u_int32_t flags)
 }
 
 /*
- * Drop handles whose environment another process recovered. They still map
- * the old, recovered-away region; closing them in the panic state would
- * fail at once and leak every handle, so the panic is ignored for the close
- * (DB_NOPANIC) and nothing is flushed (DB_NOSYNC): the recovering process
- * owns the data now.
+ * Handles whose environment another process recovered. In the panic state
+ * DB->close returns at once and frees nothing, and DB_ENV->close only
+ * closes the files and leaves the registry; forcing a full close with
+ * DB_NOPANIC would take region mutexes a dead process may hold and could
+ * write stale pages into files the new environment owns (BDB 5.3:
+ * db_iface.c, env_open.c). So the handles are abandoned, and kept
+ * reachable here: the memory is accounted for, not leaked, and bounded --
+ * after ST_ABANDON_MAX recoveries the process asks to be replaced.
  */
+#define ST_ABANDON_MAX 16
+
+static struct {
+	DB_ENV *env;
+	DB *dbs[TBL_COUNT];
+} abandoned[ST_ABANDON_MAX];
+static int nabandoned;
+
 static void
 drop_panicked(void)
 {
-	if (st.env != NULL) {
-		st.env->set_errcall(st.env, NULL);
-		(void)st.env->set_flags(st.env, DB_NOPANIC, 1);
+	if (st.env == NULL)
+		return;
+	st.env->set_errcall(st.env, NULL);
+	if (nabandoned < ST_ABANDON_MAX) {
+		abandoned[nabandoned].env = st.env;
+		memcpy(abandoned[nabandoned].dbs, st.dbs, sizeof(st.dbs));
+		nabandoned++;
 	}
-	close_handles(DB_NOSYNC);
+	(void)st.env->close(st.env, 0); /* files and registry only */
+	st.env = NULL;
+	memset(st.dbs, 0, sizeof(st.dbs));
+}
+
+bool
+st_must_exit(void)
+{
+	return nabandoned >= ST_ABANDON_MAX;
 }
 
 void
@@ -154,7 +177,7 @@ st_close(void)
 	if (ret == DB_RUNRECOVERY)
 		drop_panicked();
 	else
-		close_handles(0);
+		close_handles();
 }
 
 static int run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
@@ -305,7 +328,7 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 		    strerror(ret));
 	if ((rc = open_env(err)) != GR_OK || (rc = open_tables(flags, err)) ||
 	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err)))) {
-		close_handles(0);
+		close_handles();
 		return rc;
 	}
 	return GR_OK;

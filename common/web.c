@@ -850,7 +850,7 @@ web_main(const char *family, const struct web_route *routes)
 	r = xcalloc(1, sizeof(*r));
 	arena_init(&r->arena, WEB_ARENA_CHUNK);
 	FCGX_InitRequest(&r->fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR);
-	while (!web_stop && FCGX_Accept_r(&r->fcgx) >= 0) {
+	while (!web_stop && !st_must_exit() && FCGX_Accept_r(&r->fcgx) >= 0) {
 		alarm(cfg.request_timeout);
 		web_dispatch(r, routes);
 		FCGX_Finish_r(&r->fcgx);

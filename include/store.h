@@ -53,6 +53,12 @@ int st_open(const char *home, unsigned flags, struct gr_err *err);
 /* Close every handle; safe to call when not open. */
 void st_close(void);
 
+/*
+ * true once this process has abandoned the handles of many recovered
+ * environments: it should finish its request and exit, to be replaced.
+ */
+bool st_must_exit(void);
+
 /* The environment's directory; borrowed, valid while open. */
 const char *st_dir(void);
 

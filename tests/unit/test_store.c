@@ -512,6 +512,39 @@ test_recovery_after_kill(void **state)
 	assert_string_equal(get("held"), "");
 }
 
+/* Each recovery leaves the old handles behind (BDB cannot close them); a
+   process that has abandoned many asks to be replaced. */
+static void
+test_many_recoveries(void **state)
+{
+	struct st_stats before, after;
+	char line[32];
+	int fd, i, fds;
+	pid_t pid;
+
+	(void)state;
+	st_get_stats(&before);
+	fds = count_fds();
+	for (i = 0; i < 16; i++) {
+		assert_false(st_must_exit() && i < 15);
+		pid = spawn("--hold", &fd);
+		wait_line(fd, line, sizeof(line));
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		(void)exit_status(pid);
+		close(fd);
+		pid = spawn("--open", &fd);
+		wait_line(fd, line, sizeof(line));
+		assert_int_equal(exit_status(pid), 0);
+		close(fd);
+		assert_int_equal(put("survivor", "yes"), GR_OK);
+	}
+	st_get_stats(&after);
+	assert_true(after.reopened >= before.reopened + 15);
+	assert_true(st_must_exit());
+	assert_int_equal(count_fds(), fds); /* files are closed every time */
+	assert_string_equal(get("survivor"), "yes");
+}
+
 /* --- child roles ---------------------------------------------------- */
 
 struct lock2 {
@@ -681,6 +714,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_snapshot_isolation),
 		cmocka_unit_test(test_real_deadlock),
 		cmocka_unit_test(test_recovery_after_kill),
+		cmocka_unit_test(test_many_recoveries),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
