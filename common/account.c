@@ -84,9 +84,8 @@ account_is_admin(struct st_txn *t, const char *account, bool *admin,
 	return GR_OK;
 }
 
-/* Fail with AccessDenied unless issuer is an admin. */
-static int
-require_admin(struct st_txn *t, const char *issuer, const char *action,
+int
+account_require_admin(struct st_txn *t, const char *issuer, const char *action,
     struct gr_err *err)
 {
 	bool admin;
@@ -310,7 +309,8 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int64_t now = time_now();
 	int ret, rc;
 
-	if ((rc = require_admin(t, a->issuer, "update account", err)) != GR_OK)
+	if ((rc = account_require_admin(t, a->issuer, "update account", err)) !=
+	    GR_OK)
 		return rc;
 	ret = st_get_json(t, TBL_ACCOUNTS, &key, &rec, DB_RMW);
 	if (ret == DB_NOTFOUND)
@@ -678,8 +678,8 @@ attr_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	DBT key;
 	int ret, rc;
 
-	if ((rc = require_admin(t, a->issuer, "add account attribute", err)) !=
-	    GR_OK)
+	if ((rc = account_require_admin(t, a->issuer, "add account attribute",
+		 err)) != GR_OK)
 		return rc;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
 		return rc;
@@ -752,8 +752,8 @@ attr_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	DBT key;
 	int ret, rc;
 
-	if ((rc = require_admin(t, a->issuer, "delete account attribute",
-		 err)) != GR_OK)
+	if ((rc = account_require_admin(t, a->issuer,
+		 "delete account attribute", err)) != GR_OK)
 		return rc;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
 		return rc;

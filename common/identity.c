@@ -46,22 +46,6 @@ identity_valid(const char *identity)
 	return true;
 }
 
-/* Fail with AccessDenied unless issuer is an admin. */
-static int
-require_admin(struct st_txn *t, const char *issuer, const char *action,
-    struct gr_err *err)
-{
-	bool admin;
-	int rc;
-
-	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
-		return rc;
-	if (!admin)
-		return gr_fail(err, GR_ACCESS_DENIED, "Account %s can not %s",
-		    issuer, action);
-	return GR_OK;
-}
-
 struct ensure_args {
 	const char *issuer; /* NULL: the admin tool */
 	const char *type, *identity, *account, *email;
@@ -82,7 +66,8 @@ ensure_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	a->created = false;
 	if (a->issuer != NULL &&
-	    (rc = require_admin(t, a->issuer, "add identity", err)) != GR_OK)
+	    (rc = account_require_admin(t, a->issuer, "add identity", err)) !=
+		GR_OK)
 		return rc;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
 		return rc;
@@ -366,7 +351,8 @@ del_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	DBT key;
 	int ret, rc;
 
-	if ((rc = require_admin(t, a->issuer, "delete identity", err)) != GR_OK)
+	if ((rc = account_require_admin(t, a->issuer, "delete identity",
+		 err)) != GR_OK)
 		return rc;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
 		return rc;

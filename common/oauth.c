@@ -133,17 +133,12 @@ client_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	const char *id = json_string_value(
 	    json_object_get(a->rec, "client_id"));
 	DBT key = st_dbt(id, strlen(id));
-	bool admin;
 	int ret, rc;
 
-	if (a->issuer != NULL) {
-		if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
-			return rc;
-		if (!admin)
-			return gr_fail(err, GR_ACCESS_DENIED,
-			    "Account %s can not register OAuth2 clients",
-			    a->issuer);
-	}
+	if (a->issuer != NULL &&
+	    (rc = account_require_admin(t, a->issuer, "register OAuth2 clients",
+		 err)) != GR_OK)
+		return rc;
 	a->dup = false;
 	rc = st_scan(t, TBL_OAUTH_CLIENTS, NULL, 0, NULL, name_taken, a, err);
 	if (rc != GR_OK)

@@ -19,22 +19,6 @@ scope_key(const char *scope)
 	return st_dbt(scope, strlen(scope));
 }
 
-/* Fail with AccessDenied unless issuer is an admin. */
-static int
-require_admin(struct st_txn *t, const char *issuer, const char *action,
-    struct gr_err *err)
-{
-	bool admin;
-	int rc;
-
-	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
-		return rc;
-	if (!admin)
-		return gr_fail(err, GR_ACCESS_DENIED, "Account %s can not %s",
-		    issuer, action);
-	return GR_OK;
-}
-
 int
 scope_owner(struct st_txn *t, const char *scope, char *owner,
     struct gr_err *err)
@@ -72,7 +56,7 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int64_t now = time_now();
 	int ret, rc;
 
-	if ((rc = require_admin(t, a->issuer,
+	if ((rc = account_require_admin(t, a->issuer,
 		 a->set_owner ? "update scope" : "add scope", err)) != GR_OK)
 		return rc;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)

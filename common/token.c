@@ -257,18 +257,19 @@ revoke_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return GR_OK;
 }
 
-int
-token_revoke_account(struct st_txn *t, const char *account, struct gr_err *err)
+/* Delete every token an index (by account, by code) lists under skey. */
+static int
+revoke_by(struct st_txn *t, enum tbl_id idx, const char *skey,
+    struct gr_err *err)
 {
-	struct revoke_args r = { .skey = account };
+	struct revoke_args r = { .skey = skey };
 	size_t i;
 	DBT key;
 	int ret, rc;
 
 	/* collect first: deleting under an open cursor of the index would
 	   move it */
-	rc = st_scan(t, TBL_TOKENS_BY_ACCOUNT, account, strlen(account), NULL,
-	    revoke_collect, &r, err);
+	rc = st_scan(t, idx, skey, strlen(skey), NULL, revoke_collect, &r, err);
 	for (i = 0; i < r.n && rc == GR_OK; i++) {
 		key = st_dbt(r.keys[i], SECRET_DIGEST_LEN);
 		ret = st_del(t, TBL_TOKENS, &key);
@@ -280,21 +281,13 @@ token_revoke_account(struct st_txn *t, const char *account, struct gr_err *err)
 }
 
 int
+token_revoke_account(struct st_txn *t, const char *account, struct gr_err *err)
+{
+	return revoke_by(t, TBL_TOKENS_BY_ACCOUNT, account, err);
+}
+
+int
 token_revoke_code(struct st_txn *t, const char *code_hex, struct gr_err *err)
 {
-	struct revoke_args r = { .skey = code_hex };
-	size_t i;
-	DBT key;
-	int ret, rc;
-
-	rc = st_scan(t, TBL_TOKENS_BY_CODE, code_hex, strlen(code_hex), NULL,
-	    revoke_collect, &r, err);
-	for (i = 0; i < r.n && rc == GR_OK; i++) {
-		key = st_dbt(r.keys[i], SECRET_DIGEST_LEN);
-		ret = st_del(t, TBL_TOKENS, &key);
-		if (ret != 0 && ret != DB_NOTFOUND)
-			rc = st_fail(err, ret);
-	}
-	free(r.keys);
-	return rc;
+	return revoke_by(t, TBL_TOKENS_BY_CODE, code_hex, err);
 }

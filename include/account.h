@@ -88,6 +88,13 @@ int account_attr_del(const char *issuer, const char *account, const char *key,
 int account_check_active(struct st_txn *t, const char *account,
     struct gr_err *err);
 
+/*
+ * Inside a transaction: GR_OK if issuer is an admin, else AccessDenied
+ * "Account <issuer> can not <action>" (Rucio's wording).
+ */
+int account_require_admin(struct st_txn *t, const char *issuer,
+    const char *action, struct gr_err *err);
+
 /* Inside a transaction: *admin = root, or holds the attribute "admin". */
 int account_is_admin(struct st_txn *t, const char *account, bool *admin,
     struct gr_err *err);
