@@ -156,31 +156,36 @@ server_start() {
 # req METHOD PATH [curl args...]: the answer lands in $STATUS,
 # $T/headers and $T/body. The token in $TOKEN, if any, is sent.
 req() {
-	local method path
-	method=$1
-	path=$2
-	shift 2
-	if [ -n "$TOKEN" ]; then
-		set -- -H "X-Rucio-Auth-Token: $TOKEN" "$@"
-	fi
-	STATUS=$(curl -sS ${VIA:+--unix-socket "$VIA"} -X "$method" \
-	    -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" "$BASE$path")
+	exchange "$BASE" ${VIA:+--unix-socket "$VIA"} -- "$@"
 }
 
 # sreq METHOD PATH [curl args...]: req over HTTPS, trusting the home's CA;
 # give a client certificate with --cert/--key.
 sreq() {
-	local method path
+	exchange https://localhost --unix-socket "$GRIDREST_HTTPS" \
+	    --cacert "$GRIDREST_HOME/tls/ca.pem" -- "$@"
+}
+
+# exchange BASE [transport args...] -- METHOD PATH [curl args...]
+exchange() {
+	local base transport method path
+	base=$1
+	shift
+	transport=
+	while [ "$1" != -- ]; do
+		transport="$transport $1"
+		shift
+	done
+	shift
 	method=$1
 	path=$2
 	shift 2
 	if [ -n "$TOKEN" ]; then
 		set -- -H "X-Rucio-Auth-Token: $TOKEN" "$@"
 	fi
-	STATUS=$(curl -sS --unix-socket "$GRIDREST_HTTPS" \
-	    --cacert "$GRIDREST_HOME/tls/ca.pem" -X "$method" \
-	    -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" \
-	    "https://localhost$path" 2>"$T/curl.err")
+	# shellcheck disable=SC2086 # transport: options without spaces
+	STATUS=$(curl -sS $transport -X "$method" -o "$T/body" \
+	    -D "$T/headers" -w '%{http_code}' "$@" "$base$path" 2>"$T/curl.err")
 }
 
 # cert NAME TEMPLATE-LINES [SIGNER]: a key and certificate $T/NAME.{key,pem}
