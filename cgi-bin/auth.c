@@ -254,6 +254,16 @@ accounts_delete(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
+/* GET /accounts/{account}/rules: a stream of the account's rules */
+static int
+accounts_rules(struct web_req *r)
+{
+	int rc;
+
+	rc = account_rules(web_param(r, "account"), web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* GET /accounts/{account}/attr: [{"key", "value"}] */
 static int
 attrs_list(struct web_req *r)
@@ -835,6 +845,7 @@ static const struct web_route auth_routes[] = {
 	{ WEB_POST,	"/accounts/{account}",		accounts_add,	WEB_ANY },
 	{ WEB_PUT,	"/accounts/{account}",		accounts_update, WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}",		accounts_delete, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/rules",	accounts_rules,	WEB_STREAM },
 	{ WEB_GET,	"/accounts/{account}/attr",	attrs_list,	0 },
 	{ WEB_POST,	"/accounts/{account}/attr/{key}", attrs_add,	WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}/attr/{key}", attrs_del,	WEB_ANY },

@@ -95,6 +95,13 @@ is "... empty body" "$(wc -c <"$T/body" | tr -d ' ')" 0
 req GET /accounts -H 'Accept: application/json'
 ok "list with Accept: application/json: 406" error_is 406 UnsupportedRequestedContentType
 
+req GET /accounts/jdoe/rules
+is "rules of jdoe: an empty stream (no rules exist yet)" \
+    "$STATUS/$(header Content-Type)/$(wc -c <"$T/body" | tr -d ' ')" \
+    200/application/x-json-stream/0
+req GET /accounts/nobody/rules
+ok "rules of a missing account: 404 AccountNotFound" error_is 404 AccountNotFound
+
 reqb PUT /accounts/jdoe '{"email": "john@example.org", "status": "SUSPENDED"}'
 is "update jdoe: 200" "$STATUS" 200
 req GET /accounts/jdoe
