@@ -1,11 +1,127 @@
 /*
- * rses.c -- the rses family (/rses /replicas /rules /subscriptions). Its routes
- * come with the issues that build them; until then every path is a JSON 404.
+ * rses.c -- the rses family: /rses (and later /replicas, /rules,
+ * /subscriptions). Routes and handlers only: parse, call core, answer.
  */
+#include <string.h>
+
+#include "rse.h"
 #include "web.h"
+
+#define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
+
+/* GET /rses: a stream of every RSE that is not deleted */
+static int
+rses_list(struct web_req *r)
+{
+	int rc;
+
+	if (web_query(r, "expression") != NULL)
+		return gr_fail(&r->err, GR_INVALID_OBJECT,
+		    "RSE expressions are not evaluated yet");
+	rc = rse_list(web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* POST /rses/{rse}: settings in the body, which may be empty */
+static int
+rses_add(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, true, &body)) != GR_OK)
+		return rc;
+	rc = rse_add(r->issuer, web_param(r, "rse"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* GET /rses/{rse} */
+static int
+rses_get(struct web_req *r)
+{
+	json_t *info;
+	int rc;
+
+	rc = rse_get(web_param(r, "rse"), &info, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, info);
+}
+
+/* PUT /rses/{rse}: 201, as the client expects */
+static int
+rses_update(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = rse_update(r->issuer, web_param(r, "rse"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* DELETE /rses/{rse} */
+static int
+rses_delete(struct web_req *r)
+{
+	int rc;
+
+	rc = rse_delete(r->issuer, web_param(r, "rse"), &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* GET /rses/{rse}/attr: {key: value} */
+static int
+rses_attrs(struct web_req *r)
+{
+	json_t *attrs;
+	int rc;
+
+	rc = rse_attr_list(web_param(r, "rse"), &attrs, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, attrs);
+}
+
+/* POST /rses/{rse}/attr/{key} {"value": ...} */
+static int
+rses_attr_set(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if (json_object_get(body, "value") == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'value' not defined");
+	else
+		rc = rse_attr_set(r->issuer, web_param(r, "rse"),
+		    web_param(r, "key"), json_object_get(body, "value"),
+		    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* DELETE /rses/{rse}/attr/{key} */
+static int
+rses_attr_del(struct web_req *r)
+{
+	int rc;
+
+	rc = rse_attr_del(r->issuer, web_param(r, "rse"), web_param(r, "key"),
+	    &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
 
 /* clang-format off */
 static const struct web_route rses_routes[] = {
+	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
+	{ WEB_GET,	"/rses/{rse}/attr",		rses_attrs,	0 },
+	{ WEB_POST,	"/rses/{rse}/attr/{key}",	rses_attr_set,	WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}/attr/{key}",	rses_attr_del,	WEB_ANY },
+	{ WEB_GET,	"/rses/{rse}",			rses_get,	0 },
+	{ WEB_POST,	"/rses/{rse}",			rses_add,	WEB_ANY },
+	{ WEB_PUT,	"/rses/{rse}",			rses_update,	WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}",			rses_delete,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

@@ -88,6 +88,14 @@ tokens_by_code(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 }
 
 static int
+rses_by_id(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return extract_field(pdata, "id", skey);
+}
+
+static int
 scopes_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	(void)sec;
@@ -154,5 +162,8 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_OAUTH_CODES]	= { "oauth_codes.db",		-1,		NULL },
 	[TBL_SCOPES]		= { "scopes.db",		-1,		NULL },
 	[TBL_SCOPES_BY_ACCOUNT]	= { "scopes.account.idx",	TBL_SCOPES,	scopes_by_account },
+	[TBL_RSES]		= { "rses.db",			-1,		NULL },
+	[TBL_RSES_BY_ID]	= { "rses.id.idx",		TBL_RSES,	rses_by_id },
+	[TBL_RSE_ATTRS]		= { "rse_attrs.db",		-1,		NULL },
 };
 /* clang-format on */

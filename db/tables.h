@@ -26,6 +26,9 @@ enum tbl_id {
 	TBL_OAUTH_CODES,    /* SHA-256 of a code -> the grant it stands for */
 	TBL_SCOPES,         /* scope -> {"scope","account","status",...} */
 	TBL_SCOPES_BY_ACCOUNT, /* secondary: account */
+	TBL_RSES,              /* RSE name -> RSE record (deleted ones too) */
+	TBL_RSES_BY_ID,        /* secondary: the RSE's id */
+	TBL_RSE_ATTRS,         /* RSE \0 key -> {"value": ...} */
 	TBL_COUNT
 };
 

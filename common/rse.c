@@ -1,0 +1,781 @@
+/*
+ * rse.c -- storage elements (core). TBL_RSES: name -> {"id", "rse", "vo",
+ * "rse_type", "deterministic", "volatile", "staging_area", location fields,
+ * "latitude", "longitude", "availability_read/_write/_delete", "qos_class",
+ * "deleted", "deleted_at", "created_at", "updated_at"}; dates as epoch
+ * seconds. TBL_RSE_ATTRS: name \0 key -> {"value"}. Deletion is soft, as
+ * upstream; a deleted name may be used again (with a new id).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "date.h"
+#include "identity.h"
+#include "rse.h"
+#include "secret.h"
+#include "tables.h"
+#include "util.h"
+#include "valid.h"
+
+enum setting_kind { S_BOOL, S_STR, S_FLOAT, S_TYPE };
+
+/* The settings an RSE has; attr: mirrored as an attribute when set;
+   update: PUT may change it. */
+static const struct {
+	const char *key;
+	enum setting_kind kind;
+	bool attr, update;
+} settings[] = {
+	{ "deterministic", S_BOOL, false, true },
+	{ "volatile", S_BOOL, false, true },
+	{ "staging_area", S_BOOL, false, true },
+	{ "rse_type", S_TYPE, false, true },
+	{ "city", S_STR, true, true },
+	{ "region_code", S_STR, true, true },
+	{ "country_name", S_STR, true, true },
+	{ "continent", S_STR, true, true },
+	{ "time_zone", S_STR, true, true },
+	{ "ISP", S_STR, true, false },
+	{ "ASN", S_STR, true, false },
+	{ "latitude", S_FLOAT, false, true },
+	{ "longitude", S_FLOAT, false, true },
+	{ "qos_class", S_STR, false, true },
+	{ "availability_read", S_BOOL, false, true },
+	{ "availability_write", S_BOOL, false, true },
+	{ "availability_delete", S_BOOL, false, true },
+};
+
+bool
+rse_valid_name(const char *s)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > RSE_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			continue;
+		/* a separator between two runs of [A-Z0-9] */
+		if ((c == '_' || c == '-') && i > 0 && i + 1 < n &&
+		    s[i - 1] != '_' && s[i - 1] != '-')
+			continue;
+		return false;
+	}
+	return s[n - 1] != '_' && s[n - 1] != '-';
+}
+
+static DBT
+rse_key(const char *name)
+{
+	return st_dbt(name, strlen(name));
+}
+
+/* Rucio's boolean inputs: true/false, 0/1, "true"/"false" in any case. */
+static int
+as_bool(const json_t *v, bool *out)
+{
+	const char *s = json_string_value(v);
+
+	if (json_is_boolean(v))
+		*out = json_is_true(v);
+	else if (json_is_integer(v) &&
+	    (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+		*out = json_integer_value(v) == 1;
+	else if (s != NULL && strcasecmp(s, "true") == 0)
+		*out = true;
+	else if (s != NULL && strcasecmp(s, "false") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Check changes and apply them to rec. update: only PUT's keys. */
+static int
+apply(json_t *rec, const json_t *changes, bool update, struct gr_err *err)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	bool b, three = false;
+
+	json_object_foreach((json_t *)(uintptr_t)changes, k, v)
+	{
+		if (strcmp(k, "availability") == 0 ||
+		    (update && strcmp(k, "name") == 0))
+			continue;
+		for (i = 0; i < ARRAY_LEN(settings); i++)
+			if (strcmp(k, settings[i].key) == 0)
+				break;
+		if (i == ARRAY_LEN(settings) || (update && !settings[i].update))
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "'%s' is not a setting of an RSE%s", k,
+			    update ? " that can be changed" : "");
+		if (strncmp(k, "availability_", 13) == 0)
+			three = true;
+		switch (settings[i].kind) {
+		case S_BOOL:
+			if (as_bool(v, &b) != 0)
+				return gr_fail(err, GR_TYPE_ERROR,
+				    "'%s' must be a boolean type.", k);
+			json_object_set_new(rec, k, json_boolean(b));
+			break;
+		case S_STR:
+			if (json_is_null(v)) {
+				json_object_set_new(rec, k, json_null());
+				break;
+			}
+			if (!json_is_string(v) || json_string_length(v) > 255 ||
+			    !identity_valid(json_string_value(v)))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating %s: a string of at "
+				    "most 255 characters",
+				    k);
+			json_object_set(rec, k, v);
+			break;
+		case S_FLOAT:
+			if (!json_is_number(v) ||
+			    !isfinite(json_number_value(v)))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating %s: a number", k);
+			json_object_set_new(rec, k,
+			    json_real(json_number_value(v)));
+			break;
+		case S_TYPE: {
+			const char *t = json_string_value(v);
+
+			if (t == NULL ||
+			    (strcasecmp(t, "DISK") != 0 &&
+				strcasecmp(t, "TAPE") != 0))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating rse_type: DISK or "
+				    "TAPE");
+			json_object_set_new(rec, k,
+			    json_string(
+				strcasecmp(t, "DISK") == 0 ? "DISK" : "TAPE"));
+			break;
+		}
+		}
+	}
+	if ((v = json_object_get(changes, "availability")) != NULL) {
+		json_int_t a = json_integer_value(v);
+
+		if (three)
+			return gr_fail(err, GR_INPUT_CONFLICT,
+			    "give availability or availability_read/_write/"
+			    "_delete, not both");
+		if (!json_is_integer(v) || a < 0 || a > 7)
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating availability: 0 to 7 "
+			    "(read 4, write 2, delete 1)");
+		json_object_set_new(rec, "availability_read",
+		    json_boolean(a & 4));
+		json_object_set_new(rec, "availability_write",
+		    json_boolean(a & 2));
+		json_object_set_new(rec, "availability_delete",
+		    json_boolean(a & 1));
+	}
+	return GR_OK;
+}
+
+static int
+availability(const json_t *rec)
+{
+	return (json_is_true(json_object_get(rec, "availability_read")) ? 4
+									: 0) |
+	    (json_is_true(json_object_get(rec, "availability_write")) ? 2 : 0) |
+	    (json_is_true(json_object_get(rec, "availability_delete")) ? 1 : 0);
+}
+
+/* The row form (listings): the record with RFC 1123 dates. */
+static json_t *
+render_row(const json_t *rec)
+{
+	static const char *const dates[] = { "created_at", "updated_at",
+		"deleted_at" };
+	json_t *out = json_deep_copy(rec);
+	char buf[DATE_RFC1123_LEN];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(dates); i++) {
+		json_t *v = json_object_get(out, dates[i]);
+
+		json_object_set_new(out, dates[i],
+		    json_is_integer(v)
+			? json_string(date_rfc1123(json_integer_value(v), buf))
+			: json_null());
+	}
+	json_object_set_new(out, "availability",
+	    json_integer(availability(rec)));
+	return out;
+}
+
+/* The info form (GET /rses/<rse>). */
+static json_t *
+render_info(const json_t *rec)
+{
+	static const char *const keys[] = { "id", "rse", "rse_type",
+		"deterministic", "volatile", "staging_area", "qos_class",
+		"availability_read", "availability_write",
+		"availability_delete" };
+	json_t *out = json_pack("{s:n, s:[ss], s:s, s:[], s:n, s:b, s:I}",
+	    "credentials", "domain", "lan", "wan", "lfn2pfn_algorithm", "hash",
+	    "protocols", "sign_url", "verify_checksum", 1, "availability",
+	    (json_int_t)availability(rec));
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(keys); i++) {
+		json_t *v = json_object_get(rec, keys[i]);
+
+		json_object_set(out, keys[i], v != NULL ? v : json_null());
+	}
+	return out;
+}
+
+/* Attributes. */
+static int
+attr_put(struct st_txn *t, const char *rse, const char *key, json_t *value,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), rse, key, (char *)NULL));
+	json_t *rec = json_pack("{s:o}", "value", value);
+	int ret = st_put_json(t, TBL_RSE_ATTRS, &k, rec, 0);
+
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+attr_del_one(struct st_txn *t, const char *rse, const char *key,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), rse, key, (char *)NULL));
+	int ret = st_del(t, TBL_RSE_ATTRS, &k);
+
+	return ret == 0 || ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
+/* The mirrored settings of rec as attributes (set ones only). */
+static int
+mirror(struct st_txn *t, const char *rse, const json_t *rec, struct gr_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_LEN(settings); i++) {
+		const char *v = json_string_value(
+		    json_object_get(rec, settings[i].key));
+
+		if (!settings[i].attr)
+			continue;
+		if (v != NULL && *v != '\0')
+			rc = attr_put(t, rse, settings[i].key, json_string(v),
+			    err);
+		else
+			rc = attr_del_one(t, rse, settings[i].key, err);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+/* Inside a transaction: the live (not deleted) record of an RSE. */
+static int
+load(struct st_txn *t, const char *name, u_int32_t flags, json_t **rec,
+    struct gr_err *err)
+{
+	DBT key = rse_key(name);
+	int ret;
+
+	*rec = NULL;
+	ret = st_get_json(t, TBL_RSES, &key, rec, flags);
+	if (ret == 0 && json_is_true(json_object_get(*rec, "deleted"))) {
+		json_decref(*rec);
+		*rec = NULL;
+		ret = DB_NOTFOUND;
+	}
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+struct rse_args {
+	const char *issuer, *name, *key;
+	const json_t *in; /* settings, changes or an attribute value */
+	json_t *rec;      /* add: the new record */
+	json_t *out;
+};
+
+static int
+add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	DBT key = rse_key(a->name);
+	json_t *old = NULL;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "add RSE", err)) != GR_OK)
+		return rc;
+	ret = st_get_json(t, TBL_RSES, &key, &old, DB_RMW);
+	if (ret == 0 && !json_is_true(json_object_get(old, "deleted"))) {
+		json_decref(old);
+		return gr_fail(err, GR_DUPLICATE, "RSE '%s' already exists!",
+		    a->name);
+	}
+	json_decref(old);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	if ((ret = st_put_json(t, TBL_RSES, &key, a->rec, 0)) != 0)
+		return st_fail(err, ret);
+	/* the implicit attribute "<RSE>: true" and the mirrored settings */
+	if ((rc = attr_put(t, a->name, a->name, json_true(), err)) != GR_OK)
+		return rc;
+	return mirror(t, a->name, a->rec, err);
+}
+
+int
+rse_add(const char *issuer, const char *name, const json_t *in,
+    struct gr_err *err)
+{
+	struct rse_args a = { .issuer = issuer, .name = name };
+	unsigned char rnd[16];
+	char id[33];
+	int64_t now = time_now();
+	int rc;
+
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating rse: '%s' does not match "
+		    "^([A-Z0-9]+([_-][A-Z0-9]+)*)$",
+		    name);
+	if (!json_is_object(in))
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "body must be a json dictionary");
+	random_bytes(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), id);
+	a.rec = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:n, s:n, s:n, "
+			  "s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:b, s:b, s:b, "
+			  "s:b, s:n, s:I, s:I}",
+	    "id", id, "rse", name, "vo", "def", "rse_type", "DISK",
+	    "deterministic", 1, "volatile", 0, "staging_area", 0, "city",
+	    "region_code", "country_name", "continent", "time_zone", "ISP",
+	    "ASN", "latitude", "longitude", "qos_class", "availability_read", 1,
+	    "availability_write", 1, "availability_delete", 1, "deleted", 0,
+	    "deleted_at", "created_at", (json_int_t)now, "updated_at",
+	    (json_int_t)now);
+	if ((rc = apply(a.rec, in, false, err)) == GR_OK)
+		rc = st_txn_run(add_txn, &a, err);
+	json_decref(a.rec);
+	return rc;
+}
+
+static int
+get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	json_t *rec;
+	int rc;
+
+	json_decref(a->out);
+	a->out = NULL;
+	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	a->out = render_info(rec);
+	json_decref(rec);
+	return GR_OK;
+}
+
+int
+rse_get(const char *name, json_t **out, struct gr_err *err)
+{
+	struct rse_args a = { .name = name };
+	int rc;
+
+	*out = NULL;
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	if ((rc = st_view(get_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+struct list_args {
+	gr_emit_fn emit;
+	void *ctx;
+};
+
+static int
+list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct list_args *a = arg;
+	json_t *rec, *row;
+	int rc = GR_OK;
+
+	(void)key;
+	(void)pkey;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	if (rec != NULL && !json_is_true(json_object_get(rec, "deleted"))) {
+		row = render_row(rec);
+		rc = a->emit(row, a->ctx);
+		json_decref(row);
+	}
+	json_decref(rec);
+	return rc;
+}
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return st_scan(t, TBL_RSES, NULL, 0, NULL, list_one, arg, err);
+}
+
+int
+rse_list(gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct list_args a = { emit, ctx };
+
+	return st_view(list_txn, &a, ST_ONCE, err);
+}
+
+/* Move every attribute of from to to (a rename). */
+struct move_args {
+	const char *from;
+	size_t n, cap;
+	char **keys;
+	json_t **values;
+};
+
+static int
+collect_attr(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct move_args *m = arg;
+	const char *k;
+	size_t len;
+
+	(void)pkey;
+	if ((k = key_part(key->data, key->size, 1, &len)) == NULL)
+		return GR_OK;
+	if (m->n == m->cap) {
+		m->cap = m->cap != 0 ? 2 * m->cap : 8;
+		m->keys = xrealloc(m->keys, m->cap * sizeof(*m->keys));
+		m->values = xrealloc(m->values, m->cap * sizeof(*m->values));
+	}
+	m->keys[m->n] = xstrndup(k, len);
+	m->values[m->n] = json_loadb(val->data, val->size, 0, NULL);
+	m->n++;
+	return GR_OK;
+}
+
+static int
+move_attrs(struct st_txn *t, const char *from, const char *to,
+    struct gr_err *err)
+{
+	struct move_args m = { .from = from };
+	char kbuf[KEY_MAX];
+	size_t i, klen = key_join(kbuf, sizeof(kbuf), from, "", (char *)NULL);
+	int rc;
+
+	rc = st_scan(t, TBL_RSE_ATTRS, kbuf, klen, NULL, collect_attr, &m, err);
+	for (i = 0; i < m.n; i++) {
+		const char *k = m.keys[i];
+		json_t *v = json_incref(json_object_get(m.values[i], "value"));
+
+		if (rc == GR_OK)
+			rc = attr_del_one(t, from, k, err);
+		/* the implicit attribute follows the name */
+		if (rc == GR_OK)
+			rc = attr_put(t, to, strcmp(k, from) == 0 ? to : k,
+			    v != NULL ? v : json_null(), err);
+		else
+			json_decref(v);
+		free(m.keys[i]);
+		json_decref(m.values[i]);
+	}
+	free(m.keys);
+	free(m.values);
+	return rc;
+}
+
+static int
+update_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	const char *to = json_string_value(json_object_get(a->in, "name"));
+	json_t *rec = NULL, *old = NULL;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "update RSE", err)) !=
+	    GR_OK)
+		return rc;
+	if ((rc = load(t, a->name, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	if ((rc = apply(rec, a->in, true, err)) != GR_OK)
+		goto out;
+	json_object_set_new(rec, "updated_at", json_integer(time_now()));
+	if (to != NULL && strcmp(to, a->name) != 0) {
+		key = rse_key(to);
+		ret = st_get_json(t, TBL_RSES, &key, &old, DB_RMW);
+		if (ret == 0 &&
+		    !json_is_true(json_object_get(old, "deleted"))) {
+			rc = gr_fail(err, GR_DUPLICATE,
+			    "RSE '%s' already exists!", to);
+			goto out;
+		}
+		if (ret != 0 && ret != DB_NOTFOUND) {
+			rc = st_fail(err, ret);
+			goto out;
+		}
+		json_object_set_new(rec, "rse", json_string(to));
+		key = rse_key(a->name);
+		if ((ret = st_del(t, TBL_RSES, &key)) != 0) {
+			rc = st_fail(err, ret);
+			goto out;
+		}
+		if ((rc = move_attrs(t, a->name, to, err)) != GR_OK)
+			goto out;
+	} else {
+		to = a->name;
+	}
+	key = rse_key(to);
+	if ((ret = st_put_json(t, TBL_RSES, &key, rec, 0)) != 0)
+		rc = st_fail(err, ret);
+	else
+		rc = mirror(t, to, rec, err);
+out:
+	json_decref(old);
+	json_decref(rec);
+	return rc;
+}
+
+int
+rse_update(const char *issuer, const char *name, const json_t *changes,
+    struct gr_err *err)
+{
+	struct rse_args a = { .issuer = issuer, .name = name, .in = changes };
+	const json_t *to;
+
+	if (!json_is_object(changes))
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "body must be a json dictionary");
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	to = json_object_get(changes, "name");
+	if (to != NULL && !rse_valid_name(json_string_value(to)))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating name: not an RSE name");
+	return st_txn_run(update_txn, &a, err);
+}
+
+static int
+delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	DBT key = rse_key(a->name);
+	json_t *rec;
+	int64_t now = time_now();
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "delete RSE", err)) !=
+	    GR_OK)
+		return rc;
+	if ((rc = load(t, a->name, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	/* replicas come with their issue: the emptiness check with them */
+	json_object_set_new(rec, "deleted", json_true());
+	json_object_set_new(rec, "deleted_at", json_integer(now));
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	ret = st_put_json(t, TBL_RSES, &key, rec, 0);
+	json_decref(rec);
+	if (ret != 0)
+		return st_fail(err, ret);
+	return attr_del_one(t, a->name, a->name, err);
+}
+
+int
+rse_delete(const char *issuer, const char *name, struct gr_err *err)
+{
+	struct rse_args a = { .issuer = issuer, .name = name };
+
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	return st_txn_run(delete_txn, &a, err);
+}
+
+static int
+attr_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct rse_args *a = arg;
+	const char *k;
+	size_t len;
+	json_t *rec;
+	char *name;
+
+	(void)pkey;
+	if ((k = key_part(key->data, key->size, 1, &len)) == NULL)
+		return GR_OK;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	name = xstrndup(k, len);
+	json_object_set(a->out, name,
+	    json_object_get(rec, "value") != NULL
+		? json_object_get(rec, "value")
+		: json_null());
+	free(name);
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+attr_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen;
+	json_t *rec;
+	int rc;
+
+	json_object_clear(a->out);
+	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	json_decref(rec);
+	klen = key_join(kbuf, sizeof(kbuf), a->name, "", (char *)NULL);
+	return st_scan(t, TBL_RSE_ATTRS, kbuf, klen, NULL, attr_collect, a,
+	    err);
+}
+
+int
+rse_attr_list(const char *name, json_t **out, struct gr_err *err)
+{
+	struct rse_args a = { .name = name };
+	int rc;
+
+	*out = NULL;
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	a.out = json_object();
+	if ((rc = st_view(attr_list_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+static int
+attr_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	json_t *rec;
+	int rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "add RSE attribute",
+		 err)) != GR_OK)
+		return rc;
+	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	json_decref(rec);
+	return attr_put(t, a->name, a->key, json_incref(a->rec), err);
+}
+
+int
+rse_attr_set(const char *issuer, const char *name, const char *key,
+    const json_t *value, struct gr_err *err)
+{
+	struct rse_args a = { .issuer = issuer, .name = name, .key = key };
+	const char *s = json_string_value(value);
+	int rc;
+
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	if (!valid_attr(key, 255))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating key: '%s' does not match "
+		    "^[a-zA-Z0-9_./-]{1,255}$",
+		    key);
+	/* Rucio's BooleanString: true/"true"/"True" and false alike are
+	   booleans, numbers and strings are kept as strings */
+	if (json_is_boolean(value))
+		a.rec = json_incref((json_t *)(uintptr_t)value);
+	else if (s != NULL && strcasecmp(s, "true") == 0)
+		a.rec = json_true();
+	else if (s != NULL && strcasecmp(s, "false") == 0)
+		a.rec = json_false();
+	else if (s != NULL && json_string_length(value) <= 255 &&
+	    identity_valid(s))
+		a.rec = json_string(s);
+	else if (json_is_number(value)) {
+		char num[64];
+
+		if (json_is_integer(value))
+			(void)snprintf(num, sizeof(num),
+			    "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+		else
+			(void)snprintf(num, sizeof(num), "%g",
+			    json_real_value(value));
+		a.rec = json_string(num);
+	} else
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating value: a boolean, a number or a string "
+		    "of at most 255 characters");
+	rc = st_txn_run(attr_set_txn, &a, err);
+	json_decref(a.rec);
+	return rc;
+}
+
+static int
+attr_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_args *a = arg;
+	char kbuf[KEY_MAX];
+	json_t *rec;
+	DBT k;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "delete RSE attribute",
+		 err)) != GR_OK)
+		return rc;
+	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	json_decref(rec);
+	k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->name, a->key, (char *)NULL));
+	ret = st_del(t, TBL_RSE_ATTRS, &k);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_RSE_ATTR_NOT_FOUND,
+		    "RSE attribute '%s' of '%s' cannot be found", a->key,
+		    a->name);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+rse_attr_del(const char *issuer, const char *name, const char *key,
+    struct gr_err *err)
+{
+	struct rse_args a = { .issuer = issuer, .name = name, .key = key };
+
+	if (!rse_valid_name(name))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", name);
+	if (!valid_attr(key, 255))
+		return gr_fail(err, GR_RSE_ATTR_NOT_FOUND,
+		    "RSE attribute '%s' of '%s' cannot be found", key, name);
+	return st_txn_run(attr_del_txn, &a, err);
+}

@@ -1,0 +1,54 @@
+/*
+ * rse.h -- Rucio storage elements (core): their records and settings, and
+ * their attributes (the implicit "<RSE>: true" and the mirrored location
+ * settings among them). Knows nothing of HTTP.
+ */
+#ifndef RSE_H
+#define RSE_H
+
+#include <jansson.h>
+
+#include "err.h"
+#include "store.h"
+
+#define RSE_NAME_MAX 255
+
+/* ^([A-Z0-9]+([_-][A-Z0-9]+)*)$, at most RSE_NAME_MAX. */
+bool rse_valid_name(const char *name);
+
+/*
+ * Create an RSE. settings (borrowed, may be empty): deterministic,
+ * volatile, staging_area, rse_type (DISK|TAPE), city, region_code,
+ * country_name, continent, time_zone, ISP, ASN, latitude, longitude,
+ * qos_class, availability_read/write/delete or availability (0..7, r=4
+ * w=2 d=1; not both forms). Admins only.
+ */
+int rse_add(const char *issuer, const char *name, const json_t *settings,
+    struct gr_err *err);
+
+/* *out: new reference to the RSE's info form (GET /rses/<rse>). */
+int rse_get(const char *name, json_t **out, struct gr_err *err);
+
+/* emit the row form of every RSE that is not deleted, by name. */
+int rse_list(gr_emit_fn emit, void *ctx, struct gr_err *err);
+
+/* Change settings; "name" renames. Admins only. */
+int rse_update(const char *issuer, const char *name, const json_t *changes,
+    struct gr_err *err);
+
+/* Soft delete; the implicit attribute goes. Admins only. */
+int rse_delete(const char *issuer, const char *name, struct gr_err *err);
+
+/* *out: new reference to {key: value} of an RSE's attributes. */
+int rse_attr_list(const char *name, json_t **out, struct gr_err *err);
+
+/* Set (insert or replace) an attribute; value as account attributes.
+   Admins only. */
+int rse_attr_set(const char *issuer, const char *name, const char *key,
+    const json_t *value, struct gr_err *err);
+
+/* Remove an attribute (RSEAttributeNotFound). Admins only. */
+int rse_attr_del(const char *issuer, const char *name, const char *key,
+    struct gr_err *err);
+
+#endif /* RSE_H */

@@ -1,0 +1,207 @@
+/*
+ * test_rse.c -- storage elements on a real store: names, settings and
+ * their checks, renames carrying attributes, soft deletion, attributes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "rse.h"
+#include "testlib.h"
+#include "util.h"
+
+static char home[] = "/tmp/gr-rse.XXXXXX";
+
+static char *
+dumps(json_t *j)
+{
+	static char buf[1024];
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	(void)snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
+	free(s);
+	json_decref(j);
+	return buf;
+}
+
+static int
+collect(json_t *item, void *ctx)
+{
+	char *buf = ctx;
+	size_t n = strlen(buf);
+
+	(void)snprintf(buf + n, 256 - n, "%s ",
+	    json_string_value(json_object_get(item, "rse")));
+	return GR_OK;
+}
+
+static void
+test_names(void **state)
+{
+	static const char *const good[] = { "A", "RSE_A", "CERN-PROD_DATADISK",
+		"X1-2_3" };
+	static const char *const bad[] = { "", "a", "RSE_", "_RSE", "R__S",
+		"R-_S", "RSE A", "RSE.A", "RSE/A" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(good); i++)
+		assert_true(rse_valid_name(good[i]));
+	for (i = 0; i < ARRAY_LEN(bad); i++)
+		if (rse_valid_name(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
+}
+
+static void
+test_add_settings(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *s, *info;
+
+	(void)state;
+	s = json_pack("{s:s, s:s, s:b, s:i, s:f}", "rse_type", "tape", "city",
+	    "Geneva", "volatile", 1, "availability", 6, "latitude", 46.2);
+	assert_int_equal(rse_add("root", "RSE_T", s, &err), GR_OK);
+	json_decref(s);
+	assert_int_equal(rse_get("RSE_T", &info, &err), GR_OK);
+	assert_string_equal(dumps(json_pack("[O, O, O, O]",
+				json_object_get(info, "rse_type"),
+				json_object_get(info, "volatile"),
+				json_object_get(info, "availability"),
+				json_object_get(info, "availability_delete"))),
+	    "[\"TAPE\",true,6,false]");
+	json_decref(info);
+
+	s = json_pack("{s:i, s:b}", "availability", 7, "availability_read", 1);
+	assert_int_equal(rse_add("root", "RSE_X", s, &err), GR_INPUT_CONFLICT);
+	gr_clear(&err);
+	json_decref(s);
+	s = json_pack("{s:s}", "latitude", "north");
+	assert_int_equal(rse_add("root", "RSE_X", s, &err), GR_INVALID_OBJECT);
+	gr_clear(&err);
+	json_decref(s);
+	s = json_pack("{s:i}", "availability", 8);
+	assert_int_equal(rse_add("root", "RSE_X", s, &err), GR_INVALID_OBJECT);
+	gr_clear(&err);
+	json_decref(s);
+	s = json_object();
+	assert_int_equal(rse_add("alice", "RSE_X", s, &err), GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(rse_add("root", "RSE_T", s, &err), GR_DUPLICATE);
+	gr_clear(&err);
+	assert_int_equal(rse_add("root", "rse_x", s, &err), GR_INVALID_OBJECT);
+	gr_clear(&err);
+	assert_int_equal(rse_get("RSE_X", &info, &err), GR_RSE_NOT_FOUND);
+	json_decref(s);
+}
+
+static void
+test_rename_and_delete(void **state)
+{
+	struct gr_err err = { 0 };
+	char names[256] = "";
+	json_t *s = json_pack("{s:s}", "continent", "EU"), *attrs;
+
+	(void)state;
+	assert_int_equal(rse_add("root", "RSE_A", s, &err), GR_OK);
+	json_decref(s);
+	s = json_true();
+	assert_int_equal(rse_attr_set("root", "RSE_A", "tier", s, &err), GR_OK);
+	json_decref(s);
+	s = json_pack("{s:s}", "name", "RSE_B");
+	assert_int_equal(rse_update("root", "RSE_A", s, &err), GR_OK);
+	json_decref(s);
+	assert_int_equal(rse_attr_list("RSE_B", &attrs, &err), GR_OK);
+	assert_string_equal(dumps(attrs),
+	    "{\"RSE_B\":true,\"continent\":\"EU\",\"tier\":true}");
+	assert_int_equal(rse_attr_list("RSE_A", &attrs, &err),
+	    GR_RSE_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(rse_list(collect, names, &err), GR_OK);
+	assert_string_equal(names, "RSE_B RSE_T ");
+	assert_int_equal(rse_delete("alice", "RSE_B", &err), GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(rse_delete("root", "RSE_B", &err), GR_OK);
+	assert_int_equal(rse_delete("root", "RSE_B", &err), GR_RSE_NOT_FOUND);
+	gr_clear(&err);
+	names[0] = '\0';
+	assert_int_equal(rse_list(collect, names, &err), GR_OK);
+	assert_string_equal(names, "RSE_T ");
+}
+
+static void
+test_attributes(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *v, *attrs;
+
+	(void)state;
+	v = json_integer(3);
+	assert_int_equal(rse_attr_set("root", "RSE_T", "n", v, &err), GR_OK);
+	json_decref(v);
+	v = json_string("False");
+	assert_int_equal(rse_attr_set("root", "RSE_T", "f", v, &err), GR_OK);
+	assert_int_equal(rse_attr_set("root", "RSE_T", "bad key", v, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	assert_int_equal(rse_attr_set("alice", "RSE_T", "k", v, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	json_decref(v);
+	v = json_array();
+	assert_int_equal(rse_attr_set("root", "RSE_T", "k", v, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	json_decref(v);
+	assert_int_equal(rse_attr_list("RSE_T", &attrs, &err), GR_OK);
+	assert_string_equal(dumps(attrs),
+	    "{\"RSE_T\":true,\"city\":\"Geneva\",\"f\":false,\"n\":\"3\"}");
+	assert_int_equal(rse_attr_del("root", "RSE_T", "n", &err), GR_OK);
+	assert_int_equal(rse_attr_del("root", "RSE_T", "n", &err),
+	    GR_RSE_ATTR_NOT_FOUND);
+}
+
+static int
+setup(void **state)
+{
+	struct gr_err err = { 0 };
+	bool created;
+
+	(void)state;
+	cfg.durability = CFG_DURABLE_NONE;
+	if (testlib_store_open(home) != 0 ||
+	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
+	    account_add("root", "alice", "USER", "a@example.org", &err) !=
+		GR_OK)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return testlib_store_remove(home);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_add_settings),
+		cmocka_unit_test(test_rename_and_delete),
+		cmocka_unit_test(test_attributes),
+	};
+
+	json_set_alloc_funcs(xmalloc, free);
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("rse", tests, setup, teardown);
+}
