@@ -5,20 +5,23 @@
 #include <string.h>
 
 #include "rse.h"
+#include "rse_expr.h"
 #include "web.h"
 
 #define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
 
-/* GET /rses: a stream of every RSE that is not deleted */
+/* GET /rses: a stream of every RSE that is not deleted, or with
+   ?expression= of {"rse": name} for the RSEs it selects */
 static int
 rses_list(struct web_req *r)
 {
 	int rc;
 
 	if (web_query(r, "expression") != NULL)
-		return gr_fail(&r->err, GR_INVALID_OBJECT,
-		    "RSE expressions are not evaluated yet");
-	rc = rse_list(web_emit, r, &r->err);
+		rc = rse_expr_list(web_query(r, "expression"), web_emit, r,
+		    &r->err);
+	else
+		rc = rse_list(web_emit, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 

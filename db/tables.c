@@ -95,6 +95,24 @@ rses_by_id(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return extract_field(pdata, "id", skey);
 }
 
+/* The key is the second part of RSE \0 key. */
+static int
+rse_attrs_by_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *p;
+	size_t len;
+
+	(void)sec;
+	(void)pdata;
+	p = key_part(pkey->data, pkey->size, 1, &len);
+	if (p == NULL || len == 0)
+		return DB_DONOTINDEX;
+	memset(skey, 0, sizeof(*skey));
+	skey->data = (void *)(uintptr_t)p;
+	skey->size = (u_int32_t)len;
+	return 0;
+}
+
 static int
 scopes_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
@@ -165,5 +183,6 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_RSES]		= { "rses.db",			-1,		NULL },
 	[TBL_RSES_BY_ID]	= { "rses.id.idx",		TBL_RSES,	rses_by_id },
 	[TBL_RSE_ATTRS]		= { "rse_attrs.db",		-1,		NULL },
+	[TBL_RSE_ATTRS_BY_KEY]	= { "rse_attrs.key.idx",	TBL_RSE_ATTRS,	rse_attrs_by_key },
 };
 /* clang-format on */

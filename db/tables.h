@@ -29,6 +29,7 @@ enum tbl_id {
 	TBL_RSES,              /* RSE name -> RSE record (deleted ones too) */
 	TBL_RSES_BY_ID,        /* secondary: the RSE's id */
 	TBL_RSE_ATTRS,         /* RSE \0 key -> {"value": ...} */
+	TBL_RSE_ATTRS_BY_KEY,  /* secondary: the attribute's key */
 	TBL_COUNT
 };
 

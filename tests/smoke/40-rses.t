@@ -92,7 +92,16 @@ ok "delete again: 404" error_is 404 RSENotFound
 reqb POST /rses/RSE_B '{}'
 is "the name of a deleted RSE can be used again: 201" "$STATUS" 201
 req GET '/rses/?expression=RSE_T'
-ok "expressions are refused clearly until they exist: 400" error_is 400 InvalidObject
+is "?expression=RSE_T: a stream of {rse}" "$(json -c .)" '{"rse":"RSE_T"}'
+req GET '/rses/?expression=%28RSE_T%7CRSE_C%29%5Ccity%3DBern'
+is '(RSE_T|RSE_C)\city=Bern, quote_plus'"'"'ed as the client sends it' "$(json -r .rse)" RSE_T
+req GET '/rses/?expression=*%5Crse_type%3DTAPE'
+is '*\rse_type=TAPE' "$(jq -r .rse "$T/body" | tr '\n' ' ')" "RSE_B RSE_C "
+req GET '/rses/?expression=RSE_T%7C'
+ok "bad syntax: 400 InvalidRSEExpression" error_is 400 InvalidRSEExpression
+req GET '/rses/?expression=tier%3D42'
+ok "an empty result: 400 InvalidRSEExpression" error_is 400 InvalidRSEExpression
+is "... saying so" "$(json .ExceptionMessage)" "RSE Expression resulted in an empty set."
 
 # rights: a plain user reads, only admins write
 reqb POST /accounts/jdoe '{"type": "USER", "email": "j@example.org"}'

@@ -54,9 +54,9 @@ ok() {
 	shift
 	_tap_n=$((_tap_n + 1))
 	if "$@"; then
-		echo "ok $_tap_n - $desc"
+		printf 'ok %d - %s\n' "$_tap_n" "$desc"
 	else
-		echo "not ok $_tap_n - $desc"
+		printf 'not ok %d - %s\n' "$_tap_n" "$desc"
 		_tap_failed=$((_tap_failed + 1))
 		echo "# status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)"
 	fi
@@ -66,11 +66,10 @@ ok() {
 is() {
 	_tap_n=$((_tap_n + 1))
 	if [ "$2" = "$3" ]; then
-		echo "ok $_tap_n - $1"
+		printf 'ok %d - %s\n' "$_tap_n" "$1"
 	else
-		echo "not ok $_tap_n - $1"
-		echo "#   got: '$2'"
-		echo "#  want: '$3'"
+		printf 'not ok %d - %s\n' "$_tap_n" "$1"
+		printf "#   got: '%s'\n#  want: '%s'\n" "$2" "$3"
 		_tap_failed=$((_tap_failed + 1))
 	fi
 }

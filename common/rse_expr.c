@@ -1,0 +1,400 @@
+/*
+ * rse_expr.c -- RSE expressions. The universe is every live RSE, sorted by
+ * name; a set is a bitmap over it, so union, intersection and difference
+ * are word operations. Attribute terms go through the attribute-key index
+ * (TBL_RSE_ATTRS_BY_KEY); settings terms test the loaded records. The
+ * parser is recursive descent with one level per parenthesis, folding
+ * operators left to right as upstream does.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rse_expr.h"
+#include "tables.h"
+#include "util.h"
+
+#define SYNTAX         "Expression does not comply to RSE Expression syntax"
+#define EXPR_DEPTH_MAX 64
+
+struct universe {
+	size_t n, cap;
+	char **names;  /* sorted */
+	json_t **recs; /* the RSE records */
+	size_t words;  /* uint64_t words per set */
+};
+
+struct parser {
+	const char *s; /* the whole expression */
+	size_t pos;
+	int depth;
+	struct universe *u;
+	struct st_txn *t;
+	struct gr_err *err;
+};
+
+static uint64_t *
+set_new(const struct universe *u)
+{
+	return xcalloc(u->words != 0 ? u->words : 1, sizeof(uint64_t));
+}
+
+static int
+load_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct universe *u = arg;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL);
+
+	(void)pkey;
+	if (rec == NULL || json_is_true(json_object_get(rec, "deleted"))) {
+		json_decref(rec);
+		return GR_OK;
+	}
+	if (u->n == u->cap) {
+		u->cap = u->cap != 0 ? 2 * u->cap : 64;
+		u->names = xrealloc(u->names, u->cap * sizeof(*u->names));
+		u->recs = xrealloc(u->recs, u->cap * sizeof(*u->recs));
+	}
+	u->names[u->n] = xstrndup(key->data, key->size);
+	u->recs[u->n] = rec;
+	u->n++;
+	return GR_OK;
+}
+
+static void
+universe_free(struct universe *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++) {
+		free(u->names[i]);
+		json_decref(u->recs[i]);
+	}
+	free(u->names);
+	free(u->recs);
+}
+
+static int
+cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* The universe index of an RSE name, or -1. */
+static long
+find(const struct universe *u, const char *name)
+{
+	char *const *p = bsearch(name, u->names, u->n, sizeof(*u->names),
+	    cmp_name);
+
+	return p != NULL ? (long)(p - u->names) : -1;
+}
+
+/* Does a stored value equal the text of an expression term? */
+static bool
+value_equals(const json_t *v, const char *text)
+{
+	char *end;
+	double d;
+
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), text) == 0;
+	if (json_is_boolean(v))
+		return strcasecmp(text, json_is_true(v) ? "true" : "false") ==
+		    0 ||
+		    strcmp(text, json_is_true(v) ? "1" : "0") == 0;
+	if (json_is_number(v)) {
+		d = strtod(text, &end);
+		return *end == '\0' && end != text && d == json_number_value(v);
+	}
+	return false;
+}
+
+/* The settings that key=value compares directly (a column upstream). */
+static bool
+is_setting(const char *key)
+{
+	static const char *const cols[] = { "rse", "id", "vo", "rse_type",
+		"deterministic", "volatile", "staging_area", "city",
+		"region_code", "country_name", "continent", "time_zone", "ISP",
+		"ASN", "latitude", "longitude", "qos_class",
+		"availability_read", "availability_write",
+		"availability_delete" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cols); i++)
+		if (strcmp(key, cols[i]) == 0)
+			return true;
+	return false;
+}
+
+struct attr_match {
+	struct parser *p;
+	uint64_t *set;
+	const char *key, *value;
+	char op; /* 0: bare (== true), '=', '<', '>' */
+};
+
+static int
+attr_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct attr_match *m = arg;
+	const char *rse;
+	size_t len;
+	json_t *rec, *v;
+	char name[300];
+	bool hit = false;
+	long i;
+
+	if (key->size != strlen(m->key))
+		return GR_OK;
+	rse = key_part(pkey->data, pkey->size, 0, &len);
+	if (rse == NULL || len >= sizeof(name))
+		return GR_OK;
+	memcpy(name, rse, len);
+	name[len] = '\0';
+	if ((i = find(m->p->u, name)) < 0)
+		return GR_OK; /* a deleted RSE's */
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	v = json_object_get(rec, "value");
+	if (m->op == 0) {
+		hit = json_is_true(v);
+	} else if (m->op == '=') {
+		hit = value_equals(v, m->value);
+	} else if (json_is_string(v) || json_is_number(v)) {
+		char *end;
+		double a = json_is_number(v)
+		    ? json_number_value(v)
+		    : strtod(json_string_value(v), &end);
+		double b = strtod(m->value, NULL);
+
+		if (json_is_number(v) ||
+		    (*end == '\0' && end != json_string_value(v)))
+			hit = m->op == '<' ? a < b : a > b;
+	}
+	if (hit)
+		m->set[i / 64] |= (uint64_t)1 << (i % 64);
+	json_decref(rec);
+	return GR_OK;
+}
+
+/* One term: *, a bare attribute, or key OP value. */
+static int
+term(struct parser *p, const char *text, uint64_t **out)
+{
+	struct attr_match m = { .p = p };
+	const char *opp = strpbrk(text, "=<>");
+	char key[RSE_EXPR_MAX];
+	size_t i;
+
+	*out = set_new(p->u);
+	if (strcmp(text, "*") == 0) {
+		for (i = 0; i < p->u->n; i++)
+			(*out)[i / 64] |= (uint64_t)1 << (i % 64);
+		return GR_OK;
+	}
+	m.set = *out;
+	if (opp == NULL) {
+		m.key = text;
+	} else {
+		memcpy(key, text, (size_t)(opp - text));
+		key[opp - text] = '\0';
+		m.key = key;
+		m.op = *opp;
+		m.value = opp + 1;
+		if (m.op == '=' && is_setting(key)) {
+			for (i = 0; i < p->u->n; i++)
+				if (value_equals(json_object_get(p->u->recs[i],
+						     key),
+					m.value))
+					(*out)[i / 64] |= (uint64_t)1
+					    << (i % 64);
+			return GR_OK;
+		}
+	}
+	return st_scan(p->t, TBL_RSE_ATTRS_BY_KEY, m.key, strlen(m.key), NULL,
+	    attr_one, &m, p->err);
+}
+
+/* The characters a term may hold (Rucio's lexical rules, section 6). */
+static bool
+term_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+	    c == '=' || c == '<' || c == '>' || c == '*';
+}
+
+/* Does a term's text follow the grammar: *, a bare name, key OP value? */
+static bool
+term_ok(const char *t)
+{
+	const char *op = strpbrk(t, "=<>"), *v;
+	size_t i;
+
+	if (strcmp(t, "*") == 0)
+		return true;
+	if (strchr(t, '*') != NULL)
+		return false;
+	if (op == NULL) {
+		/* [A-Za-z0-9]+([_-][A-Za-z0-9]+)* */
+		for (i = 0; t[i] != '\0'; i++)
+			if (t[i] == '.' ||
+			    ((t[i] == '_' || t[i] == '-') &&
+				(i == 0 || t[i + 1] == '\0' ||
+				    t[i + 1] == '_' || t[i + 1] == '-')))
+				return false;
+		return i > 0;
+	}
+	/* [A-Za-z0-9._-]+ OP [A-Za-z0-9_-]+ */
+	v = op + 1;
+	if (op == t || *v == '\0' || strpbrk(v, "=<>.") != NULL)
+		return false;
+	return true;
+}
+
+static int expr(struct parser *p, uint64_t **out);
+
+static int
+operand(struct parser *p, uint64_t **out)
+{
+	char text[RSE_EXPR_MAX];
+	size_t start = p->pos, n;
+	int rc;
+
+	*out = NULL;
+	if (p->s[p->pos] == '(') {
+		if (++p->depth > EXPR_DEPTH_MAX)
+			return gr_fail(p->err, GR_INVALID_RSE_EXPR,
+			    "RSE expression nested too deeply");
+		p->pos++;
+		if ((rc = expr(p, out)) != GR_OK)
+			return rc;
+		if (p->s[p->pos] != ')')
+			return gr_fail(p->err, GR_INVALID_RSE_EXPR,
+			    "Problem with parentheses.");
+		p->pos++;
+		p->depth--;
+		return GR_OK;
+	}
+	while (term_char(p->s[p->pos]))
+		p->pos++;
+	n = p->pos - start;
+	if (n == 0)
+		return gr_fail(p->err, GR_INVALID_RSE_EXPR, "%s", SYNTAX);
+	memcpy(text, p->s + start, n);
+	text[n] = '\0';
+	if (!term_ok(text))
+		return gr_fail(p->err, GR_INVALID_RSE_EXPR, "%s", SYNTAX);
+	return term(p, text, out);
+}
+
+static int
+expr(struct parser *p, uint64_t **out)
+{
+	uint64_t *right = NULL;
+	size_t i;
+	char op;
+	int rc;
+
+	if ((rc = operand(p, out)) != GR_OK)
+		return rc;
+	while ((op = p->s[p->pos]) == '|' || op == '&' || op == '\\') {
+		p->pos++;
+		if ((rc = operand(p, &right)) != GR_OK) {
+			free(right);
+			return rc;
+		}
+		for (i = 0; i < p->u->words; i++)
+			(*out)[i] = op == '|' ? (*out)[i] | right[i]
+			    : op == '&'       ? (*out)[i] & right[i]
+					      : (*out)[i] & ~right[i];
+		free(right);
+		right = NULL;
+	}
+	return GR_OK;
+}
+
+int
+rse_expr_eval(struct st_txn *t, const char *s, json_t **out, struct gr_err *err)
+{
+	struct universe u = { 0 };
+	struct parser p = { .s = s, .u = &u, .t = t, .err = err };
+	uint64_t *set = NULL;
+	size_t i, n;
+	long open = 0;
+	int rc;
+
+	*out = NULL;
+	if (s == NULL || (n = strlen(s)) == 0 || n > RSE_EXPR_MAX)
+		return gr_fail(err, GR_INVALID_RSE_EXPR, "%s", SYNTAX);
+	for (i = 0; i < n && open >= 0; i++)
+		open += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+	if (open != 0)
+		return gr_fail(err, GR_INVALID_RSE_EXPR,
+		    "Problem with parentheses.");
+	rc = st_scan(t, TBL_RSES, NULL, 0, NULL, load_one, &u, err);
+	if (rc != GR_OK)
+		goto out;
+	u.words = (u.n + 63) / 64;
+	if ((rc = expr(&p, &set)) != GR_OK)
+		goto out;
+	if (s[p.pos] != '\0') {
+		rc = gr_fail(err, GR_INVALID_RSE_EXPR, "%s", SYNTAX);
+		goto out;
+	}
+	*out = json_array();
+	for (i = 0; i < u.n; i++)
+		if (set[i / 64] & ((uint64_t)1 << (i % 64)))
+			json_array_append_new(*out, json_string(u.names[i]));
+	if (json_array_size(*out) == 0) {
+		json_decref(*out);
+		*out = NULL;
+		rc = gr_fail(err, GR_INVALID_RSE_EXPR,
+		    "RSE Expression resulted in an empty set.");
+	}
+out:
+	free(set);
+	universe_free(&u);
+	return rc;
+}
+
+struct list_args {
+	const char *expr;
+	json_t *names;
+};
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct list_args *a = arg;
+
+	json_decref(a->names);
+	return rse_expr_eval(t, a->expr, &a->names, err);
+}
+
+int
+rse_expr_list(const char *s, gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct list_args a = { s, NULL };
+	json_t *name, *item;
+	size_t i;
+	int rc;
+
+	/* evaluated whole before the first item, so an error is an answer */
+	if ((rc = st_view(list_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.names);
+		return rc;
+	}
+	json_array_foreach(a.names, i, name)
+	{
+		item = json_pack("{s:O}", "rse", name);
+		rc = emit(item, ctx);
+		json_decref(item);
+		if (rc != GR_OK)
+			break;
+	}
+	json_decref(a.names);
+	return rc;
+}
