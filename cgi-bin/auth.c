@@ -12,6 +12,7 @@
 #include "date.h"
 #include "exchange.h"
 #include "identity.h"
+#include "limit.h"
 #include "oauth.h"
 #include "scope.h"
 #include "token.h"
@@ -262,6 +263,70 @@ accounts_rules(struct web_req *r)
 
 	rc = account_rules(web_param(r, "account"), web_emit, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /accounts/{a}/limits[/local][/{rse}]: {rse: bytes} */
+static int
+limits_local_get(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = limit_local_get(web_param(r, "account"), web_param(r, "rse"), &out,
+	    &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /accounts/{a}/limits/global[/{expr}] */
+static int
+limits_global_get(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = limit_global_get(web_param(r, "account"), web_param(r, "expr"),
+	    &out, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* POST /accounts/{a}/limits/local/{rse} and .../global/{expr}
+   {"bytes": n}: insert or replace */
+static int
+limits_set(struct web_req *r)
+{
+	const char *rse = web_param(r, "rse");
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if (json_object_get(body, "bytes") == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'bytes' not defined");
+	else if (rse != NULL)
+		rc = limit_local_set(r->issuer, web_param(r, "account"), rse,
+		    json_object_get(body, "bytes"), &r->err);
+	else
+		rc = limit_global_set(r->issuer, web_param(r, "account"),
+		    web_param(r, "expr"), json_object_get(body, "bytes"),
+		    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* DELETE /accounts/{a}/limits/local/{rse} and .../global/{expr} */
+static int
+limits_del(struct web_req *r)
+{
+	const char *rse = web_param(r, "rse");
+	int rc;
+
+	if (rse != NULL)
+		rc = limit_local_del(r->issuer, web_param(r, "account"), rse,
+		    &r->err);
+	else
+		rc = limit_global_del(r->issuer, web_param(r, "account"),
+		    web_param(r, "expr"), &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
 /* GET /accounts/{account}/attr: [{"key", "value"}] */
@@ -845,6 +910,16 @@ static const struct web_route auth_routes[] = {
 	{ WEB_POST,	"/accounts/{account}",		accounts_add,	WEB_ANY },
 	{ WEB_PUT,	"/accounts/{account}",		accounts_update, WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}",		accounts_delete, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/limits",	limits_local_get, 0 },
+	{ WEB_GET,	"/accounts/{account}/limits/local", limits_local_get, 0 },
+	{ WEB_GET,	"/accounts/{account}/limits/global", limits_global_get, 0 },
+	{ WEB_GET,	"/accounts/{account}/limits/local/{rse}", limits_local_get, 0 },
+	{ WEB_POST,	"/accounts/{account}/limits/local/{rse}", limits_set, WEB_ANY },
+	{ WEB_DELETE,	"/accounts/{account}/limits/local/{rse}", limits_del, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/limits/global/{expr}", limits_global_get, 0 },
+	{ WEB_POST,	"/accounts/{account}/limits/global/{expr}", limits_set, WEB_ANY },
+	{ WEB_DELETE,	"/accounts/{account}/limits/global/{expr}", limits_del, WEB_ANY },
+	{ WEB_GET,	"/accounts/{account}/limits/{rse}", limits_local_get, 0 },
 	{ WEB_GET,	"/accounts/{account}/rules",	accounts_rules,	WEB_STREAM },
 	{ WEB_GET,	"/accounts/{account}/attr",	attrs_list,	0 },
 	{ WEB_POST,	"/accounts/{account}/attr/{key}", attrs_add,	WEB_ANY },

@@ -488,6 +488,25 @@ st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 }
 
 int
+st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey, char **pkey,
+    size_t *len)
+{
+	DB *db = st.dbs[sec];
+	DBT k = *skey, pk, v;
+	int ret;
+
+	*pkey = NULL;
+	memset(&pk, 0, sizeof(pk));
+	memset(&v, 0, sizeof(v));
+	ret = note(t, db->pget(db, t->tid, &k, &pk, &v, 0));
+	if (ret != 0)
+		return ret;
+	*pkey = xstrndup(pk.data, pk.size);
+	*len = pk.size;
+	return 0;
+}
+
+int
 st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 {
 	DB *db = st.dbs[tbl];

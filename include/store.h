@@ -92,6 +92,14 @@ DBT st_dbt(const void *data, size_t size);
 int st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
     u_int32_t flags);
 
+/*
+ * Through a secondary index: *pkey, a malloc'ed copy (NUL-terminated) of
+ * the primary key of the first record whose secondary key is skey, and its
+ * length. 0, DB_NOTFOUND, or another BDB error.
+ */
+int st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey,
+    char **pkey, size_t *len);
+
 /* 0 if key exists, DB_NOTFOUND if not, or another BDB error. */
 int st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key);
 

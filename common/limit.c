@@ -1,0 +1,375 @@
+/*
+ * limit.c -- account limits. TBL_ACCOUNT_LIMITS is keyed by account and
+ * RSE id, so a renamed RSE keeps its limits; TBL_ACCOUNT_GLIMITS by account
+ * and expression text, resolved afresh whenever it is read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "limit.h"
+#include "rse.h"
+#include "rse_expr.h"
+#include "tables.h"
+#include "util.h"
+#include "valid.h"
+
+struct limit_args {
+	const char *issuer, *account, *rse, *expr;
+	json_int_t bytes;
+	bool del;
+	json_t *out;
+	struct st_txn *t;
+	struct gr_err *err;
+};
+
+/* Inside a transaction: the id of a live RSE, into id (33 bytes). */
+static int
+rse_id(struct st_txn *t, const char *rse, char id[33], struct gr_err *err)
+{
+	DBT key = st_dbt(rse, strlen(rse));
+	json_t *rec = NULL;
+	const char *v;
+	int ret;
+
+	ret = st_get_json(t, TBL_RSES, &key, &rec, 0);
+	if (ret == 0 && !json_is_true(json_object_get(rec, "deleted")) &&
+	    (v = json_string_value(json_object_get(rec, "id"))) != NULL &&
+	    strlen(v) < 33) {
+		memcpy(id, v, strlen(v) + 1);
+		json_decref(rec);
+		return GR_OK;
+	}
+	json_decref(rec);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	return gr_fail(err, GR_RSE_NOT_FOUND, "RSE '%s' cannot be found", rse);
+}
+
+/* Inside a transaction: the name of a live RSE by id, or NULL. */
+static char *
+rse_name(struct st_txn *t, const char *id)
+{
+	DBT k = st_dbt(id, strlen(id));
+	char *name = NULL;
+	size_t len;
+
+	if (st_primary_key(t, TBL_RSES_BY_ID, &k, &name, &len) != 0)
+		return NULL;
+	return name;
+}
+
+static int
+check_bytes(const json_t *bytes, json_int_t *out, struct gr_err *err)
+{
+	if (!json_is_integer(bytes) || json_integer_value(bytes) < -1)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating bytes: an integer >= 0, or -1 for no "
+		    "limit");
+	*out = json_integer_value(bytes);
+	return GR_OK;
+}
+
+static int
+local_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct limit_args *a = arg;
+	char id[33], kbuf[KEY_MAX];
+	json_t *rec;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "set account limits",
+		 err)) != GR_OK ||
+	    (rc = account_check_active(t, a->account, err)) != GR_OK ||
+	    (rc = rse_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->account, id, (char *)NULL));
+	if (a->del) {
+		ret = st_del(t, TBL_ACCOUNT_LIMITS, &key);
+		return ret == 0 || ret == DB_NOTFOUND ? GR_OK
+						      : st_fail(err, ret);
+	}
+	rec = json_pack("{s:I}", "bytes", a->bytes);
+	ret = st_put_json(t, TBL_ACCOUNT_LIMITS, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+names_ok(const char *account, const char *rse, struct gr_err *err)
+{
+	if (!valid_account(account))
+		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+		    "Account with ID '%s' cannot be found", account);
+	if (rse != NULL && !rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse);
+	return GR_OK;
+}
+
+int
+limit_local_set(const char *issuer, const char *account, const char *rse,
+    const json_t *bytes, struct gr_err *err)
+{
+	struct limit_args a = { .issuer = issuer,
+		.account = account,
+		.rse = rse };
+	int rc;
+
+	if ((rc = names_ok(account, rse, err)) != GR_OK ||
+	    (rc = check_bytes(bytes, &a.bytes, err)) != GR_OK)
+		return rc;
+	return st_txn_run(local_set_txn, &a, err);
+}
+
+int
+limit_local_del(const char *issuer, const char *account, const char *rse,
+    struct gr_err *err)
+{
+	struct limit_args a = { .issuer = issuer,
+		.account = account,
+		.rse = rse,
+		.del = true };
+	int rc;
+
+	if ((rc = names_ok(account, rse, err)) != GR_OK)
+		return rc;
+	return st_txn_run(local_set_txn, &a, err);
+}
+
+static int
+local_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct limit_args *a = arg;
+	const char *id;
+	size_t len;
+	char idbuf[33], *name;
+	json_t *rec;
+
+	(void)pkey;
+	id = key_part(key->data, key->size, 1, &len);
+	if (id == NULL || len >= sizeof(idbuf))
+		return GR_OK;
+	memcpy(idbuf, id, len);
+	idbuf[len] = '\0';
+	if ((name = rse_name(a->t, idbuf)) == NULL)
+		return GR_OK; /* an RSE deleted since */
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	json_object_set(a->out, name, json_object_get(rec, "bytes"));
+	json_decref(rec);
+	free(name);
+	return GR_OK;
+}
+
+static int
+local_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct limit_args *a = arg;
+	char id[33], kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	size_t klen;
+	DBT key;
+	int ret, rc;
+
+	json_object_clear(a->out);
+	a->t = t;
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	if (a->rse == NULL) {
+		klen = key_join(kbuf, sizeof(kbuf), a->account, "",
+		    (char *)NULL);
+		return st_scan(t, TBL_ACCOUNT_LIMITS, kbuf, klen, NULL,
+		    local_one, a, err);
+	}
+	if ((rc = rse_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->account, id, (char *)NULL));
+	ret = st_get_json(t, TBL_ACCOUNT_LIMITS, &key, &rec, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	json_object_set(a->out, a->rse,
+	    ret == 0 ? json_object_get(rec, "bytes") : json_null());
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+run_get(st_txn_fn fn, struct limit_args *a, json_t **out, struct gr_err *err)
+{
+	int rc;
+
+	a->out = json_object();
+	if ((rc = st_view(fn, a, 0, err)) != GR_OK) {
+		json_decref(a->out);
+		*out = NULL;
+		return rc;
+	}
+	*out = a->out;
+	return GR_OK;
+}
+
+int
+limit_local_get(const char *account, const char *rse, json_t **out,
+    struct gr_err *err)
+{
+	struct limit_args a = { .account = account, .rse = rse };
+	int rc;
+
+	*out = NULL;
+	if ((rc = names_ok(account, rse, err)) != GR_OK)
+		return rc;
+	return run_get(local_get_txn, &a, out, err);
+}
+
+static int
+global_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct limit_args *a = arg;
+	char kbuf[KEY_MAX];
+	json_t *rec, *rses = NULL;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "set account limits",
+		 err)) != GR_OK ||
+	    (rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->account, a->expr, (char *)NULL));
+	if (a->del) {
+		ret = st_del(t, TBL_ACCOUNT_GLIMITS, &key);
+		return ret == 0 || ret == DB_NOTFOUND ? GR_OK
+						      : st_fail(err, ret);
+	}
+	if ((rc = rse_expr_eval(t, a->expr, &rses, err)) != GR_OK)
+		return rc;
+	json_decref(rses);
+	rec = json_pack("{s:I}", "bytes", a->bytes);
+	ret = st_put_json(t, TBL_ACCOUNT_GLIMITS, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+limit_global_set(const char *issuer, const char *account, const char *expr,
+    const json_t *bytes, struct gr_err *err)
+{
+	struct limit_args a = { .issuer = issuer,
+		.account = account,
+		.expr = expr };
+	int rc;
+
+	if ((rc = names_ok(account, NULL, err)) != GR_OK ||
+	    (rc = check_bytes(bytes, &a.bytes, err)) != GR_OK)
+		return rc;
+	if (expr == NULL || *expr == '\0' || strlen(expr) > RSE_EXPR_MAX)
+		return gr_fail(err, GR_INVALID_RSE_EXPR,
+		    "Expression does not comply to RSE Expression syntax");
+	return st_txn_run(global_set_txn, &a, err);
+}
+
+int
+limit_global_del(const char *issuer, const char *account, const char *expr,
+    struct gr_err *err)
+{
+	struct limit_args a = { .issuer = issuer,
+		.account = account,
+		.expr = expr,
+		.del = true };
+	int rc;
+
+	if ((rc = names_ok(account, NULL, err)) != GR_OK)
+		return rc;
+	if (expr == NULL || *expr == '\0' || strlen(expr) > RSE_EXPR_MAX)
+		return gr_fail(err, GR_INVALID_RSE_EXPR,
+		    "Expression does not comply to RSE Expression syntax");
+	return st_txn_run(global_set_txn, &a, err);
+}
+
+static int
+global_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct limit_args *a = arg;
+	const char *e;
+	size_t len, i;
+	json_t *rec, *rses = NULL, *ids, *n;
+	struct gr_err ignored = { 0 };
+	char *expr;
+
+	(void)pkey;
+	if ((e = key_part(key->data, key->size, 1, &len)) == NULL)
+		return GR_OK;
+	expr = xstrndup(e, len);
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	/* resolved now: an expression that selects nothing any more still
+	   shows its limit, with no RSEs */
+	if (rse_expr_eval(a->t, expr, &rses, &ignored) != GR_OK)
+		rses = json_array();
+	ids = json_array();
+	json_array_foreach(rses, i, n)
+	{
+		DBT k = st_dbt(json_string_value(n), json_string_length(n));
+		json_t *r = NULL;
+
+		if (st_get_json(a->t, TBL_RSES, &k, &r, 0) == 0)
+			json_array_append(ids, json_object_get(r, "id"));
+		json_decref(r);
+	}
+	json_object_set_new(a->out, expr,
+	    json_pack("{s:o, s:o, s:O}", "resolved_rses", rses,
+		"resolved_rse_ids", ids, "limit",
+		json_object_get(rec, "bytes")));
+	json_decref(rec);
+	free(expr);
+	return GR_OK;
+}
+
+static int
+global_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct limit_args *a = arg;
+	char kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	size_t klen;
+	DBT key;
+	int ret, rc;
+
+	json_object_clear(a->out);
+	a->t = t;
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	if (a->expr == NULL) {
+		klen = key_join(kbuf, sizeof(kbuf), a->account, "",
+		    (char *)NULL);
+		return st_scan(t, TBL_ACCOUNT_GLIMITS, kbuf, klen, NULL,
+		    global_one, a, err);
+	}
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->account, a->expr, (char *)NULL));
+	ret = st_get_json(t, TBL_ACCOUNT_GLIMITS, &key, &rec, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	json_object_set(a->out, a->expr,
+	    ret == 0 ? json_object_get(rec, "bytes") : json_null());
+	json_decref(rec);
+	return GR_OK;
+}
+
+int
+limit_global_get(const char *account, const char *expr, json_t **out,
+    struct gr_err *err)
+{
+	struct limit_args a = { .account = account, .expr = expr };
+	int rc;
+
+	*out = NULL;
+	if ((rc = names_ok(account, NULL, err)) != GR_OK)
+		return rc;
+	if (expr != NULL && strlen(expr) > RSE_EXPR_MAX)
+		return gr_fail(err, GR_INVALID_RSE_EXPR,
+		    "Expression does not comply to RSE Expression syntax");
+	return run_get(global_get_txn, &a, out, err);
+}

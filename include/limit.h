@@ -1,0 +1,46 @@
+/*
+ * limit.h -- account limits (core): bytes an account may use on one RSE
+ * (local) or on the RSEs of an RSE expression (global). Stored now;
+ * replication rules will check them.
+ */
+#ifndef LIMIT_H
+#define LIMIT_H
+
+#include <jansson.h>
+
+#include "err.h"
+
+/*
+ * Set (insert or replace) the local limit of account on rse: bytes (a JSON
+ * integer >= 0, or -1 for unlimited). Admins only.
+ */
+int limit_local_set(const char *issuer, const char *account, const char *rse,
+    const json_t *bytes, struct gr_err *err);
+
+/* Remove it (AccountNotFound/RSENotFound if either is unknown). */
+int limit_local_del(const char *issuer, const char *account, const char *rse,
+    struct gr_err *err);
+
+/*
+ * *out: new reference to {rse: bytes} for every local limit of account, or,
+ * when rse is not NULL, {rse: bytes or null}.
+ */
+int limit_local_get(const char *account, const char *rse, json_t **out,
+    struct gr_err *err);
+
+/* The same for global limits on an RSE expression (which must select at
+   least one RSE when set). */
+int limit_global_set(const char *issuer, const char *account, const char *expr,
+    const json_t *bytes, struct gr_err *err);
+int limit_global_del(const char *issuer, const char *account, const char *expr,
+    struct gr_err *err);
+
+/*
+ * *out: new reference to {expr: {"resolved_rses", "resolved_rse_ids",
+ * "limit"}} for every global limit, or, when expr is not NULL,
+ * {expr: bytes or null}.
+ */
+int limit_global_get(const char *account, const char *expr, json_t **out,
+    struct gr_err *err);
+
+#endif /* LIMIT_H */
