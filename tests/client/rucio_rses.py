@@ -1,0 +1,66 @@
+"""Drive gridrest's /rses and account limits with the real Rucio client
+(scripts/real-client). Our own driver; the client is only imported."""
+import sys
+
+from rucio.client import Client
+from rucio.common.exception import (Duplicate, InvalidRSEExpression,
+                                    RSENotFound)
+
+failures = 0
+
+
+def check(what, cond):
+    global failures
+    print(("ok - " if cond else "not ok - ") + what)
+    if not cond:
+        failures += 1
+
+
+c = Client()
+check("add_rse", c.add_rse("RSE_A"))
+check("add_rse with settings", c.add_rse("RSE_B", rse_type="TAPE", city="Geneva"))
+try:
+    c.add_rse("RSE_A")
+    check("add_rse twice raises", False)
+except Duplicate:
+    check("add_rse twice raises Duplicate", True)
+info = c.get_rse("RSE_B")
+check("get_rse", info["rse"] == "RSE_B" and info["rse_type"] == "TAPE")
+check("list_rses", [r["rse"] for r in c.list_rses()] == ["RSE_A", "RSE_B"])
+check("update_rse", c.update_rse("RSE_A", {"availability_write": False}))
+check("get_rse after update", c.get_rse("RSE_A")["availability_write"] is False)
+check("add_rse_attribute", c.add_rse_attribute("RSE_A", "tier", 1))
+attrs = c.list_rse_attributes("RSE_A")
+check("list_rse_attributes", attrs.get("RSE_A") is True and attrs.get("tier") == "1")
+check("list_rses(expression)",
+      [r["rse"] for r in c.list_rses("tier=1|RSE_B")] == ["RSE_A", "RSE_B"])
+try:
+    list(c.list_rses("tier=9"))
+    check("an empty expression raises", False)
+except InvalidRSEExpression:
+    check("an empty expression raises InvalidRSEExpression", True)
+check("delete_rse_attribute", c.delete_rse_attribute("RSE_A", "tier"))
+check("add_account", c.add_account("jdoe", "USER", "j@example.org"))
+check("set_local_account_limit", c.set_local_account_limit("jdoe", "RSE_A", 1000))
+check("get_local_account_limits",
+      c.get_local_account_limits("jdoe") == {"RSE_A": 1000})
+check("get_local_account_limit",
+      c.get_local_account_limit("jdoe", "RSE_A") == {"RSE_A": 1000})
+check("set_global_account_limit",
+      c.set_global_account_limit("jdoe", "RSE_A|RSE_B", 10))
+check("get_global_account_limit",
+      c.get_global_account_limit("jdoe", "RSE_A|RSE_B") == {"RSE_A|RSE_B": 10})
+g = c.get_global_account_limits("jdoe")
+check("get_global_account_limits",
+      g["RSE_A|RSE_B"]["resolved_rses"] == ["RSE_A", "RSE_B"])
+check("delete_global_account_limit",
+      c.delete_global_account_limit("jdoe", "RSE_A|RSE_B"))
+check("delete_local_account_limit", c.delete_local_account_limit("jdoe", "RSE_A"))
+check("delete_rse", c.delete_rse("RSE_B"))
+try:
+    c.get_rse("RSE_B")
+    check("get_rse of a deleted RSE raises", False)
+except RSENotFound:
+    check("get_rse of a deleted RSE raises RSENotFound", True)
+print(f"{failures} failures")
+sys.exit(1 if failures else 0)
