@@ -139,10 +139,11 @@ close_handles(void)
  */
 #define ST_ABANDON_MAX 16
 
-static struct {
+struct abandoned {
 	DB_ENV *env;
 	DB *dbs[TBL_COUNT];
-} abandoned[ST_ABANDON_MAX];
+};
+static struct abandoned *abandoned; /* grows; the process exits soon */
 static int nabandoned;
 
 static void
@@ -151,11 +152,11 @@ drop_panicked(void)
 	if (st.env == NULL)
 		return;
 	st.env->set_errcall(st.env, NULL);
-	if (nabandoned < ST_ABANDON_MAX) {
-		abandoned[nabandoned].env = st.env;
-		memcpy(abandoned[nabandoned].dbs, st.dbs, sizeof(st.dbs));
-		nabandoned++;
-	}
+	abandoned = xrealloc(abandoned,
+	    (size_t)(nabandoned + 1) * sizeof(*abandoned));
+	abandoned[nabandoned].env = st.env;
+	memcpy(abandoned[nabandoned].dbs, st.dbs, sizeof(st.dbs));
+	nabandoned++;
 	(void)st.env->close(st.env, 0); /* files and registry only */
 	st.env = NULL;
 	memset(st.dbs, 0, sizeof(st.dbs));
