@@ -51,11 +51,19 @@ static char *
 rse_name(struct st_txn *t, const char *id)
 {
 	DBT k = st_dbt(id, strlen(id));
+	json_t *rec = NULL;
 	char *name = NULL;
 	size_t len;
 
 	if (st_primary_key(t, TBL_RSES_BY_ID, &k, &name, &len) != 0)
 		return NULL;
+	k = st_dbt(name, len);
+	if (st_get_json(t, TBL_RSES, &k, &rec, 0) != 0 ||
+	    json_is_true(json_object_get(rec, "deleted"))) {
+		free(name);
+		name = NULL; /* a deleted RSE's limits are not shown */
+	}
+	json_decref(rec);
 	return name;
 }
 

@@ -69,6 +69,16 @@ test_local(void **state)
 	    GR_OK);
 	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
 	assert_string_equal(dumps(out), "{}");
+	/* a deleted RSE's limit is not shown */
+	b = json_integer(7);
+	assert_int_equal(limit_local_set("root", "alice", "RSE_Z", b, &err),
+	    GR_OK);
+	json_decref(b);
+	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
+	assert_string_equal(dumps(out), "{\"RSE_Z\":7}");
+	assert_int_equal(rse_delete("root", "RSE_Z", &err), GR_OK);
+	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
+	assert_string_equal(dumps(out), "{}");
 }
 
 static void
@@ -78,7 +88,7 @@ test_global(void **state)
 	json_t *b = json_integer(5), *out;
 
 	(void)state;
-	assert_int_equal(limit_global_set("root", "alice", "RSE_B|RSE_Z", b,
+	assert_int_equal(limit_global_set("root", "alice", "RSE_B|RSE_A2", b,
 			     &err),
 	    GR_OK);
 	assert_int_equal(limit_global_set("root", "alice", "RSE_Q", b, &err),
@@ -88,20 +98,21 @@ test_global(void **state)
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
 	json_decref(b);
-	assert_int_equal(limit_global_get("alice", "RSE_B|RSE_Z", &out, &err),
+	assert_int_equal(limit_global_get("alice", "RSE_B|RSE_A2", &out, &err),
 	    GR_OK);
-	assert_string_equal(dumps(out), "{\"RSE_B|RSE_Z\":5}");
+	assert_string_equal(dumps(out), "{\"RSE_B|RSE_A2\":5}");
 	assert_int_equal(limit_global_get("alice", NULL, &out, &err), GR_OK);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(out,
-								"RSE_B|RSE_Z"),
+								"RSE_B|RSE_A2"),
 			     "limit")),
 	    5);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(out,
-							     "RSE_B|RSE_Z"),
+							     "RSE_B|RSE_A2"),
 			     "resolved_rses")),
 	    2);
 	json_decref(out);
-	assert_int_equal(limit_global_del("root", "alice", "RSE_B|RSE_Z", &err),
+	assert_int_equal(limit_global_del("root", "alice", "RSE_B|RSE_A2",
+			     &err),
 	    GR_OK);
 	assert_int_equal(limit_global_get("alice", NULL, &out, &err), GR_OK);
 	assert_string_equal(dumps(out), "{}");
@@ -122,7 +133,8 @@ setup(void **state)
 	    account_add("root", "alice", "USER", "a@example.org", &err) !=
 		GR_OK ||
 	    rse_add("root", "RSE_A", none, &err) != GR_OK ||
-	    rse_add("root", "RSE_B", none, &err) != GR_OK;
+	    rse_add("root", "RSE_B", none, &err) != GR_OK ||
+	    rse_add("root", "RSE_A2", none, &err) != GR_OK;
 	json_decref(none);
 	return rc ? -1 : 0;
 }
