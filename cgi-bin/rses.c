@@ -115,12 +115,75 @@ rses_attr_del(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
+/* GET /rses/{rse}/protocols: the list (404 when there is none) */
+static int
+rses_protocols(struct web_req *r)
+{
+	json_t *list;
+	int rc;
+
+	rc = rse_proto_list(web_param(r, "rse"), &list, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, list);
+}
+
+/* POST /rses/{rse}/protocols/{scheme} */
+static int
+rses_proto_add(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = rse_proto_add(r->issuer, web_param(r, "rse"),
+	    web_param(r, "scheme"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* PUT /rses/{rse}/protocols/{scheme}[/{hostname}[/{port}]] */
+static int
+rses_proto_update(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = rse_proto_update(r->issuer, web_param(r, "rse"),
+	    web_param(r, "scheme"), web_param(r, "hostname"),
+	    web_param(r, "port"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* DELETE /rses/{rse}/protocols/{scheme}[/{hostname}[/{port}]] */
+static int
+rses_proto_del(struct web_req *r)
+{
+	int rc;
+
+	rc = rse_proto_del(r->issuer, web_param(r, "rse"),
+	    web_param(r, "scheme"), web_param(r, "hostname"),
+	    web_param(r, "port"), &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/attr",		rses_attrs,	0 },
 	{ WEB_POST,	"/rses/{rse}/attr/{key}",	rses_attr_set,	WEB_ANY },
 	{ WEB_DELETE,	"/rses/{rse}/attr/{key}",	rses_attr_del,	WEB_ANY },
+	{ WEB_GET,	"/rses/{rse}/protocols",	rses_protocols,	0 },
+	{ WEB_GET,	"/rses/{rse}/protocols/{scheme}", rses_get,	0 },
+	{ WEB_POST,	"/rses/{rse}/protocols/{scheme}", rses_proto_add, WEB_ANY },
+	{ WEB_PUT,	"/rses/{rse}/protocols/{scheme}", rses_proto_update, WEB_ANY },
+	{ WEB_PUT,	"/rses/{rse}/protocols/{scheme}/{hostname}", rses_proto_update, WEB_ANY },
+	{ WEB_PUT,	"/rses/{rse}/protocols/{scheme}/{hostname}/{port}", rses_proto_update, WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}/protocols/{scheme}", rses_proto_del, WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}/protocols/{scheme}/{hostname}", rses_proto_del, WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}/protocols/{scheme}/{hostname}/{port}", rses_proto_del, WEB_ANY },
 	{ WEB_GET,	"/rses/{rse}",			rses_get,	0 },
 	{ WEB_POST,	"/rses/{rse}",			rses_add,	WEB_ANY },
 	{ WEB_PUT,	"/rses/{rse}",			rses_update,	WEB_ANY },

@@ -7,6 +7,7 @@
  * upstream; a deleted name may be used again (with a new id).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -379,11 +380,14 @@ rse_add(const char *issuer, const char *name, const json_t *in,
 	return rc;
 }
 
+static int rse_protocols(struct st_txn *t, const char *rse, json_t **out,
+    struct gr_err *err);
+
 static int
 get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct rse_args *a = arg;
-	json_t *rec;
+	json_t *rec, *protos;
 	int rc;
 
 	json_decref(a->out);
@@ -392,6 +396,9 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return rc;
 	a->out = render_info(rec);
 	json_decref(rec);
+	if ((rc = rse_protocols(t, a->name, &protos, err)) != GR_OK)
+		return rc;
+	json_object_set_new(a->out, "protocols", protos);
 	return GR_OK;
 }
 
@@ -778,4 +785,439 @@ rse_attr_del(const char *issuer, const char *name, const char *key,
 		return gr_fail(err, GR_RSE_ATTR_NOT_FOUND,
 		    "RSE attribute '%s' of '%s' cannot be found", key, name);
 	return st_txn_run(attr_del_txn, &a, err);
+}
+
+/*
+ * Protocols: TBL_RSE_PROTOCOLS, RSE id \0 scheme \0 hostname \0 port ->
+ * {"scheme","hostname","port","prefix","impl","domains","extended_attributes"}
+ * with every priority present (0 when not given). Keyed by the RSE's id, so
+ * a rename keeps them.
+ */
+static const char *const lan_ops[] = { "read", "write", "delete", NULL };
+static const char *const wan_ops[] = { "read", "write", "delete",
+	"third_party_copy_read", "third_party_copy_write", NULL };
+
+static bool
+valid_scheme(const char *s)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > 255 ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
+			s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Merge a domains object into rec's (which has every priority). */
+static int
+merge_domains(json_t *rec, const json_t *domains, struct gr_err *err)
+{
+	json_t *mine = json_object_get(rec, "domains"), *ops, *p;
+	const char *d, *op;
+	size_t i;
+
+	if (!json_is_object(domains))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating domains: an object");
+	json_object_foreach((json_t *)(uintptr_t)domains, d, ops)
+	{
+		const char *const *allowed = strcmp(d, "lan") == 0 ? lan_ops
+		    : strcmp(d, "wan") == 0                        ? wan_ops
+								   : NULL;
+
+		if (allowed == NULL)
+			return gr_fail(err, GR_RSE_PROTO_DOMAIN,
+			    "The protocol domain '%.40s' is not defined in "
+			    "the schema.",
+			    d);
+		if (!json_is_object(ops))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating domains.%s: an object", d);
+		json_object_foreach(ops, op, p)
+		{
+			for (i = 0; allowed[i] != NULL; i++)
+				if (strcmp(op, allowed[i]) == 0)
+					break;
+			if (allowed[i] == NULL)
+				return gr_fail(err, GR_RSE_OP_NOT_SUPPORTED,
+				    "Operation '%.40s' not defined in schema.",
+				    op);
+			if (!json_is_null(p) &&
+			    (!json_is_integer(p) || json_integer_value(p) < 0))
+				return gr_fail(err, GR_RSE_PROTO_PRIORITY,
+				    "The provided priority for operation "
+				    "'%s' in domain '%s' is not supported.",
+				    op, d);
+			json_object_set_new(json_object_get(mine, d), op,
+			    json_integer(
+				json_is_null(p) ? 0 : json_integer_value(p)));
+		}
+	}
+	return GR_OK;
+}
+
+/* Apply a protocol's fields (all for a new one) to rec. */
+static int
+proto_apply(json_t *rec, const json_t *in, struct gr_err *err)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(in))
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "body must be a json dictionary");
+	json_object_foreach((json_t *)(uintptr_t)in, k, v)
+	{
+		if (strcmp(k, "scheme") == 0)
+			continue; /* the path's */
+		if (strcmp(k, "hostname") == 0 || strcmp(k, "impl") == 0 ||
+		    strcmp(k, "prefix") == 0) {
+			if (!(json_is_string(v) ||
+				(json_is_null(v) &&
+				    strcmp(k, "prefix") == 0)) ||
+			    json_string_length(v) > 1024 ||
+			    (json_is_string(v) && json_string_length(v) > 0 &&
+				!identity_valid(json_string_value(v))))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating %s: a string", k);
+			json_object_set(rec, k, v);
+		} else if (strcmp(k, "port") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > 65535)
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating port: 0 to 65535");
+			json_object_set(rec, k, v);
+		} else if (strcmp(k, "domains") == 0) {
+			int rc = merge_domains(rec, v, err);
+
+			if (rc != GR_OK)
+				return rc;
+		} else if (strcmp(k, "extended_attributes") == 0) {
+			json_object_set(rec, k, v);
+		} else {
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "'%.40s' is not a field of a protocol", k);
+		}
+	}
+	if (!json_is_string(json_object_get(rec, "impl")) ||
+	    json_string_length(json_object_get(rec, "impl")) == 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Missing values! A protocol needs impl");
+	return GR_OK;
+}
+
+static size_t
+proto_key(char *buf, size_t size, const char *id, const json_t *rec)
+{
+	char port[16];
+
+	(void)snprintf(port, sizeof(port), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(rec, "port")));
+	return key_join(buf, size, id,
+	    json_string_value(json_object_get(rec, "scheme")),
+	    json_string_value(json_object_get(rec, "hostname")), port,
+	    (char *)NULL);
+}
+
+struct proto_args {
+	const char *issuer, *rse, *scheme, *hostname, *port;
+	const json_t *in;
+	json_t *rec;  /* add */
+	json_t *list; /* list, or the matches of update/delete */
+	char id[33];
+	struct st_txn *t;
+};
+
+static int
+proto_collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct proto_args *a = arg;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL);
+	const char *h = json_string_value(json_object_get(rec, "hostname"));
+	char port[16];
+
+	(void)key;
+	(void)pkey;
+	(void)snprintf(port, sizeof(port), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(rec, "port")));
+	if (rec != NULL &&
+	    (a->scheme == NULL ||
+		strcmp(json_string_value(json_object_get(rec, "scheme")),
+		    a->scheme) == 0) &&
+	    (a->hostname == NULL ||
+		(h != NULL && strcmp(h, a->hostname) == 0)) &&
+	    (a->port == NULL || strcmp(port, a->port) == 0))
+		json_array_append(a->list, rec);
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+cmp_proto(const void *x, const void *y)
+{
+	const json_t *p = *(json_t *const *)x, *q = *(json_t *const *)y;
+	int c = strcmp(json_string_value(json_object_get(p, "hostname")),
+	    json_string_value(json_object_get(q, "hostname")));
+
+	if (c == 0)
+		c = strcmp(json_string_value(json_object_get(p, "scheme")),
+		    json_string_value(json_object_get(q, "scheme")));
+	if (c == 0)
+		c = (int)(json_integer_value(json_object_get(p, "port")) -
+		    json_integer_value(json_object_get(q, "port")));
+	return c;
+}
+
+/* Inside a transaction: the protocols of the live RSE a->rse matching
+   a->scheme/hostname/port (NULL: any), sorted, into a->list. */
+static int
+proto_find(struct st_txn *t, struct proto_args *a, struct gr_err *err)
+{
+	json_t *rec, *items[1024], *sorted;
+	char kbuf[KEY_MAX];
+	size_t klen, i, n;
+	int rc;
+
+	if ((rc = load(t, a->rse, 0, &rec, err)) != GR_OK)
+		return rc;
+	(void)snprintf(a->id, sizeof(a->id), "%s",
+	    json_string_value(json_object_get(rec, "id")));
+	json_decref(rec);
+	json_array_clear(a->list);
+	klen = key_join(kbuf, sizeof(kbuf), a->id, "", (char *)NULL);
+	rc = st_scan(t, TBL_RSE_PROTOCOLS, kbuf, klen, NULL, proto_collect, a,
+	    err);
+	if (rc != GR_OK)
+		return rc;
+	n = json_array_size(a->list);
+	if (n > ARRAY_LEN(items))
+		n = ARRAY_LEN(items);
+	for (i = 0; i < n; i++)
+		items[i] = json_array_get(a->list, i);
+	qsort(items, n, sizeof(*items), cmp_proto);
+	sorted = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append(sorted, items[i]);
+	json_array_clear(a->list);
+	json_array_extend(a->list, sorted);
+	json_decref(sorted);
+	return GR_OK;
+}
+
+/* Inside a transaction: *out, new reference to every protocol of rse. */
+static int
+rse_protocols(struct st_txn *t, const char *rse, json_t **out,
+    struct gr_err *err)
+{
+	struct proto_args a = { .rse = rse };
+	int rc;
+
+	a.list = json_array();
+	if ((rc = proto_find(t, &a, err)) != GR_OK) {
+		json_decref(a.list);
+		*out = NULL;
+		return rc;
+	}
+	*out = a.list;
+	return GR_OK;
+}
+
+static int
+proto_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct proto_args *a = arg;
+	json_t *rec;
+	char kbuf[KEY_MAX];
+	DBT key;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "add RSE protocols",
+		 err)) != GR_OK ||
+	    (rc = load(t, a->rse, 0, &rec, err)) != GR_OK)
+		return rc;
+	(void)snprintf(a->id, sizeof(a->id), "%s",
+	    json_string_value(json_object_get(rec, "id")));
+	json_decref(rec);
+	key = st_dbt(kbuf, proto_key(kbuf, sizeof(kbuf), a->id, a->rec));
+	ret = st_put_json(t, TBL_RSE_PROTOCOLS, &key, a->rec, DB_NOOVERWRITE);
+	if (ret == DB_KEYEXIST)
+		return gr_fail(err, GR_DUPLICATE,
+		    "Protocol '%s' on port %lld already registered for '%s' "
+		    "with hostname '%s'.",
+		    a->scheme,
+		    (long long)json_integer_value(
+			json_object_get(a->rec, "port")),
+		    a->rse,
+		    json_string_value(json_object_get(a->rec, "hostname")));
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static json_t *
+proto_new(const char *scheme)
+{
+	return json_pack("{s:s, s:s, s:i, s:n, s:n, s:{s:{s:i, s:i, s:i}, "
+			 "s:{s:i, s:i, s:i, s:i, s:i}}, s:n}",
+	    "scheme", scheme, "hostname", "", "port", 0, "prefix", "impl",
+	    "domains", "lan", "read", 0, "write", 0, "delete", 0, "wan", "read",
+	    0, "write", 0, "delete", 0, "third_party_copy_read", 0,
+	    "third_party_copy_write", 0, "extended_attributes");
+}
+
+int
+rse_proto_add(const char *issuer, const char *rse, const char *scheme,
+    const json_t *body, struct gr_err *err)
+{
+	struct proto_args a = { .issuer = issuer,
+		.rse = rse,
+		.scheme = scheme };
+	int rc;
+
+	if (!rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse);
+	if (!valid_scheme(scheme))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating scheme: a URI scheme");
+	a.rec = proto_new(scheme);
+	if ((rc = proto_apply(a.rec, body, err)) == GR_OK)
+		rc = st_txn_run(proto_add_txn, &a, err);
+	json_decref(a.rec);
+	return rc;
+}
+
+static int
+proto_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct proto_args *a = arg;
+	int rc;
+
+	if ((rc = proto_find(t, a, err)) != GR_OK)
+		return rc;
+	if (json_array_size(a->list) == 0)
+		return gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
+		    "No protocols found for this RSE");
+	return GR_OK;
+}
+
+int
+rse_proto_list(const char *rse, json_t **out, struct gr_err *err)
+{
+	struct proto_args a = { .rse = rse };
+	int rc;
+
+	*out = NULL;
+	if (!rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse);
+	a.list = json_array();
+	if ((rc = st_view(proto_list_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.list);
+		return rc;
+	}
+	*out = a.list;
+	return GR_OK;
+}
+
+/* update (a->in != NULL) or delete the matching protocols */
+static int
+proto_change_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct proto_args *a = arg;
+	char kbuf[KEY_MAX];
+	json_t *p, *q;
+	size_t i;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "change RSE protocols",
+		 err)) != GR_OK ||
+	    (rc = proto_find(t, a, err)) != GR_OK)
+		return rc;
+	if (json_array_size(a->list) == 0)
+		return gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
+		    "RSE '%s' has no protocol %s%s%s%s%s", a->rse, a->scheme,
+		    a->hostname != NULL ? " on " : "",
+		    a->hostname != NULL ? a->hostname : "",
+		    a->port != NULL ? ":" : "", a->port != NULL ? a->port : "");
+	json_array_foreach(a->list, i, p)
+	{
+		key = st_dbt(kbuf, proto_key(kbuf, sizeof(kbuf), a->id, p));
+		if ((ret = st_del(t, TBL_RSE_PROTOCOLS, &key)) != 0)
+			return st_fail(err, ret);
+		if (a->in == NULL)
+			continue;
+		q = json_deep_copy(p);
+		if ((rc = proto_apply(q, a->in, err)) == GR_OK) {
+			key = st_dbt(kbuf,
+			    proto_key(kbuf, sizeof(kbuf), a->id, q));
+			ret = st_put_json(t, TBL_RSE_PROTOCOLS, &key, q,
+			    DB_NOOVERWRITE);
+			if (ret == DB_KEYEXIST)
+				rc = gr_fail(err, GR_DUPLICATE,
+				    "a protocol with this scheme, hostname "
+				    "and port exists already");
+			else if (ret != 0)
+				rc = st_fail(err, ret);
+		}
+		json_decref(q);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+static int
+proto_change(struct proto_args *a, struct gr_err *err)
+{
+	long port;
+	int rc;
+
+	if (!rse_valid_name(a->rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", a->rse);
+	if (!valid_scheme(a->scheme) ||
+	    (a->port != NULL && parse_long(a->port, 0, 65535, &port) != 0))
+		return gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
+		    "RSE '%s' has no such protocol", a->rse);
+	a->list = json_array();
+	rc = st_txn_run(proto_change_txn, a, err);
+	json_decref(a->list);
+	return rc;
+}
+
+int
+rse_proto_update(const char *issuer, const char *rse, const char *scheme,
+    const char *hostname, const char *port, const json_t *changes,
+    struct gr_err *err)
+{
+	struct proto_args a = { .issuer = issuer,
+		.rse = rse,
+		.scheme = scheme,
+		.hostname = hostname,
+		.port = port,
+		.in = changes };
+
+	if (!json_is_object(changes))
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "body must be a json dictionary");
+	return proto_change(&a, err);
+}
+
+int
+rse_proto_del(const char *issuer, const char *rse, const char *scheme,
+    const char *hostname, const char *port, struct gr_err *err)
+{
+	struct proto_args a = { .issuer = issuer,
+		.rse = rse,
+		.scheme = scheme,
+		.hostname = hostname,
+		.port = port };
+
+	return proto_change(&a, err);
 }

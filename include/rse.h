@@ -51,4 +51,30 @@ int rse_attr_set(const char *issuer, const char *name, const char *key,
 int rse_attr_del(const char *issuer, const char *name, const char *key,
     struct gr_err *err);
 
+/*
+ * Protocols: how an RSE is reached, one per scheme, hostname and port,
+ * with a priority per domain (lan, wan) and operation (read, write, delete;
+ * wan also third_party_copy_read/_write); 0 = not supported, 1 = first.
+ */
+
+/* Add one from body {hostname, port, prefix, impl (required), domains,
+   extended_attributes}. Duplicate if scheme/hostname/port exists.
+   Admins only. */
+int rse_proto_add(const char *issuer, const char *rse, const char *scheme,
+    const json_t *body, struct gr_err *err);
+
+/* *out: new reference to the RSE's protocols, sorted by hostname, scheme,
+   port; RSEProtocolNotSupported when there are none. */
+int rse_proto_list(const char *rse, json_t **out, struct gr_err *err);
+
+/* Change the protocols of scheme (those of hostname and port, when not
+   NULL). RSEProtocolNotSupported when none match. Admins only. */
+int rse_proto_update(const char *issuer, const char *rse, const char *scheme,
+    const char *hostname, const char *port, const json_t *changes,
+    struct gr_err *err);
+
+/* Delete them. Admins only. */
+int rse_proto_del(const char *issuer, const char *rse, const char *scheme,
+    const char *hostname, const char *port, struct gr_err *err);
+
 #endif /* RSE_H */

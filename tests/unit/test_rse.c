@@ -168,6 +168,68 @@ test_attributes(void **state)
 	    GR_RSE_ATTR_NOT_FOUND);
 }
 
+static void
+test_protocols(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *p, *list, *info;
+
+	(void)state;
+	assert_int_equal(rse_proto_list("RSE_T", &list, &err),
+	    GR_RSE_PROTO_NOT_SUPPORTED);
+	gr_clear(&err);
+	p = json_pack("{s:s, s:i, s:s, s:{s:{s:i}}}", "hostname", "h2", "port",
+	    8443, "impl", "x.Default", "domains", "wan", "read", 1);
+	assert_int_equal(rse_proto_add("root", "RSE_T", "davs", p, &err),
+	    GR_OK);
+	assert_int_equal(rse_proto_add("root", "RSE_T", "davs", p, &err),
+	    GR_DUPLICATE);
+	gr_clear(&err);
+	assert_int_equal(rse_proto_add("alice", "RSE_T", "root", p, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	json_object_set_new(p, "hostname", json_string("h1"));
+	assert_int_equal(rse_proto_add("root", "RSE_T", "root", p, &err),
+	    GR_OK);
+	json_decref(p);
+	assert_int_equal(rse_proto_list("RSE_T", &list, &err), GR_OK);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(list, 0),
+				    "hostname")),
+	    "h1");
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(json_array_get(list, 1),
+				    "domains"),
+		    "lan"),
+		"write")),
+	    0);
+	json_decref(list);
+	assert_int_equal(rse_get("RSE_T", &info, &err), GR_OK);
+	assert_int_equal(json_array_size(json_object_get(info, "protocols")),
+	    2);
+	json_decref(info);
+	p = json_pack("{s:{s:{s:i}}}", "domains", "wan", "write", 2);
+	assert_int_equal(rse_proto_update("root", "RSE_T", "davs", "h2", "8443",
+			     p, &err),
+	    GR_OK);
+	assert_int_equal(rse_proto_update("root", "RSE_T", "davs", "h9", NULL,
+			     p, &err),
+	    GR_RSE_PROTO_NOT_SUPPORTED);
+	gr_clear(&err);
+	json_decref(p);
+	assert_int_equal(rse_proto_del("root", "RSE_T", "davs", NULL, NULL,
+			     &err),
+	    GR_OK);
+	assert_int_equal(rse_proto_del("root", "RSE_T", "davs", NULL, NULL,
+			     &err),
+	    GR_RSE_PROTO_NOT_SUPPORTED);
+	gr_clear(&err);
+	assert_int_equal(rse_proto_list("RSE_T", &list, &err), GR_OK);
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
+}
+
 static int
 setup(void **state)
 {
@@ -199,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_add_settings),
 		cmocka_unit_test(test_rename_and_delete),
 		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_protocols),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
