@@ -40,6 +40,21 @@ try:
 except InvalidRSEExpression:
     check("an empty expression raises InvalidRSEExpression", True)
 check("delete_rse_attribute", c.delete_rse_attribute("RSE_A", "tier"))
+proto = {"scheme": "file", "hostname": "localhost", "port": 0,
+         "prefix": "/data/rse", "impl": "rucio.rse.protocols.posix.Default",
+         "domains": {"lan": {"read": 1, "write": 1, "delete": 1},
+                     "wan": {"read": 1, "write": 1, "delete": 1,
+                             "third_party_copy_read": 1,
+                             "third_party_copy_write": 1}}}
+check("add_protocol", c.add_protocol("RSE_A", proto))
+protos = c.get_protocols("RSE_A")
+check("get_protocols", len(protos) == 1 and protos[0]["prefix"] == "/data/rse")
+check("update_protocols",
+      c.update_protocols("RSE_A", "file", {"prefix": "/data/new"},
+                         hostname="localhost", port=0))
+check("get_protocols after update", c.get_protocols("RSE_A")[0]["prefix"] == "/data/new")
+check("get_rse lists the protocol", len(c.get_rse("RSE_A")["protocols"]) == 1)
+check("delete_protocols", c.delete_protocols("RSE_A", "file", hostname="localhost"))
 check("add_account", c.add_account("jdoe", "USER", "j@example.org"))
 check("set_local_account_limit", c.set_local_account_limit("jdoe", "RSE_A", 1000))
 check("get_local_account_limits",
