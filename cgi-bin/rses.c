@@ -169,6 +169,25 @@ rses_proto_del(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
+/* GET /rses/{rse}/lfns2pfns?lfn=scope:name&...[&scheme=][&domain=wan]
+   [&operation=write]: {"scope:name": pfn} */
+static int
+rses_lfns2pfns(struct web_req *r)
+{
+	json_t *lfns = json_array(), *out;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, "lfn") == 0)
+			json_array_append_new(lfns,
+			    json_string(r->query[i].value));
+	rc = rse_lfns2pfns(web_param(r, "rse"), lfns, web_query(r, "scheme"),
+	    web_query(r, "domain"), web_query(r, "operation"), &out, &r->err);
+	json_decref(lfns);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
@@ -176,6 +195,7 @@ static const struct web_route rses_routes[] = {
 	{ WEB_POST,	"/rses/{rse}/attr/{key}",	rses_attr_set,	WEB_ANY },
 	{ WEB_DELETE,	"/rses/{rse}/attr/{key}",	rses_attr_del,	WEB_ANY },
 	{ WEB_GET,	"/rses/{rse}/protocols",	rses_protocols,	0 },
+	{ WEB_GET,	"/rses/{rse}/lfns2pfns",	rses_lfns2pfns,	0 },
 	{ WEB_GET,	"/rses/{rse}/protocols/{scheme}", rses_get,	0 },
 	{ WEB_POST,	"/rses/{rse}/protocols/{scheme}", rses_proto_add, WEB_ANY },
 	{ WEB_PUT,	"/rses/{rse}/protocols/{scheme}", rses_proto_update, WEB_ANY },

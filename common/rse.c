@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "account.h"
 #include "date.h"
 #include "identity.h"
@@ -1220,4 +1223,182 @@ rse_proto_del(const char *issuer, const char *rse, const char *scheme,
 		.port = port };
 
 	return proto_change(&a, err);
+}
+
+/* Rucio's "hash" lfn2pfn: <scope>/<md5[0:2]>/<md5[2:4]>/<name>. */
+static char *
+hash_path(const char *scope, const char *name)
+{
+	unsigned char d[16];
+	char hex[33], *lfn, *sc, *out, *p;
+	size_t len = strlen(scope) + strlen(name) + 2;
+
+	lfn = xmalloc(len);
+	(void)snprintf(lfn, len, "%s:%s", scope, name);
+	(void)gnutls_hash_fast(GNUTLS_DIG_MD5, lfn, strlen(lfn), d);
+	free(lfn);
+	hex_encode(d, sizeof(d), hex);
+	sc = xstrdup(scope);
+	if (strncmp(sc, "user", 4) == 0 || strncmp(sc, "group", 5) == 0)
+		for (p = sc; *p != '\0'; p++)
+			if (*p == '.')
+				*p = '/';
+	len = strlen(sc) + strlen(name) + 16;
+	out = xmalloc(len);
+	(void)snprintf(out, len, "%s/%.2s/%.2s/%s", sc, hex, hex + 2, name);
+	free(sc);
+	return out;
+}
+
+/* A copy of prefix that starts and ends with '/'. */
+static char *
+slash_prefix(const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *out = xmalloc(n + 3), *p = out;
+
+	if (prefix[0] != '/')
+		*p++ = '/';
+	memcpy(p, prefix, n);
+	p += n;
+	if (n == 0 || prefix[n - 1] != '/')
+		*p++ = '/';
+	*p = '\0';
+	/* an empty prefix gives "/", not "//" */
+	if (strcmp(out, "//") == 0)
+		out[1] = '\0';
+	return out;
+}
+
+struct pfn_args {
+	const char *rse, *scheme, *domain, *operation;
+	const json_t *lfns;
+	json_t *out;
+};
+
+static int
+pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct pfn_args *a = arg;
+	struct proto_args pa = { .rse = a->rse, .scheme = a->scheme };
+	json_t *rec, *p, *best = NULL, *lfn;
+	json_int_t bestprio = 0;
+	const char *prefix;
+	char *pre, *path;
+	size_t i;
+	bool det;
+	int rc;
+
+	json_object_clear(a->out);
+	if ((rc = load(t, a->rse, 0, &rec, err)) != GR_OK)
+		return rc;
+	det = json_is_true(json_object_get(rec, "deterministic"));
+	json_decref(rec);
+	pa.list = json_array();
+	if ((rc = proto_find(t, &pa, err)) != GR_OK) {
+		json_decref(pa.list);
+		return rc;
+	}
+	json_array_foreach(pa.list, i, p)
+	{
+		json_int_t prio = json_integer_value(
+		    json_object_get(json_object_get(json_object_get(p,
+							"domains"),
+					a->domain),
+			a->operation));
+
+		if (prio > 0 && (best == NULL || prio < bestprio)) {
+			best = p;
+			bestprio = prio;
+		}
+	}
+	if (best == NULL) {
+		json_decref(pa.list);
+		return gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
+		    "RSE '%s' has no protocol for %s %s%s%s", a->rse, a->domain,
+		    a->operation, a->scheme != NULL ? " with " : "",
+		    a->scheme != NULL ? a->scheme : "");
+	}
+	if (!det) {
+		json_decref(pa.list);
+		return gr_fail(err, GR_REPLICA_NOT_FOUND, "No replicas found");
+	}
+	prefix = json_string_value(json_object_get(best, "prefix"));
+	/* the prefix starts and ends with '/', as upstream forces it */
+	pre = slash_prefix(prefix != NULL ? prefix : "");
+	json_array_foreach(a->lfns, i, lfn)
+	{
+		const char *s = json_string_value(lfn), *colon;
+		char *scope, *pfn;
+		size_t len;
+
+		colon = s != NULL ? strchr(s, ':') : NULL;
+		scope = xstrndup(s, (size_t)(colon - s));
+		path = hash_path(scope, colon + 1);
+		len = strlen(pre) + strlen(path) + 600;
+		pfn = xmalloc(len);
+		(void)snprintf(pfn, len, "%s://%s:%" JSON_INTEGER_FORMAT "%s%s",
+		    json_string_value(json_object_get(best, "scheme")),
+		    json_string_value(json_object_get(best, "hostname")),
+		    json_integer_value(json_object_get(best, "port")), pre,
+		    path);
+		json_object_set_new(a->out, s, json_string(pfn));
+		free(pfn);
+		free(path);
+		free(scope);
+	}
+	free(pre);
+	json_decref(pa.list);
+	return GR_OK;
+}
+
+int
+rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
+    const char *domain, const char *operation, json_t **out, struct gr_err *err)
+{
+	struct pfn_args a = { .rse = rse, .scheme = scheme, .lfns = lfns };
+	const char *const *ops;
+	json_t *lfn;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	a.domain = domain != NULL ? domain : "wan";
+	a.operation = operation != NULL ? operation : "write";
+	if (!rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse);
+	ops = strcmp(a.domain, "lan") == 0 ? lan_ops
+	    : strcmp(a.domain, "wan") == 0 ? wan_ops
+					   : NULL;
+	if (ops == NULL)
+		return gr_fail(err, GR_RSE_PROTO_DOMAIN,
+		    "The protocol domain '%.40s' is not defined in the schema.",
+		    a.domain);
+	for (i = 0; ops[i] != NULL; i++)
+		if (strcmp(ops[i], a.operation) == 0)
+			break;
+	if (ops[i] == NULL)
+		return gr_fail(err, GR_RSE_OP_NOT_SUPPORTED,
+		    "Operation '%.40s' not defined in schema.", a.operation);
+	if (json_array_size(lfns) == 0)
+		return gr_fail(err, GR_INVALID_PATH, "no lfn given");
+	json_array_foreach(lfns, i, lfn)
+	{
+		const char *s = json_string_value(lfn), *colon;
+
+		colon = s != NULL ? strchr(s, ':') : NULL;
+		if (colon == NULL || colon == s || colon[1] == '\0' ||
+		    strlen(s) > 600)
+			return gr_fail(err, GR_INVALID_PATH,
+			    "LFN(s) in invalid format: %.100s",
+			    s != NULL ? s : "");
+	}
+	a.out = json_object();
+	if ((rc = st_view(pfn_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
 }

@@ -77,4 +77,17 @@ int rse_proto_update(const char *issuer, const char *rse, const char *scheme,
 int rse_proto_del(const char *issuer, const char *rse, const char *scheme,
     const char *hostname, const char *port, struct gr_err *err);
 
+/*
+ * *out: new reference to {"scope:name": pfn} for the LFNs ("scope:name"
+ * strings, borrowed list), built with the protocol of the RSE first in
+ * line for domain (lan|wan) and operation (scheme, when not NULL, narrows
+ * the choice): scheme://hostname:port/prefix/ + Rucio's "hash" path,
+ * <scope>/<md5[0:2]>/<md5[2:4]>/<name> with md5 of "scope:name" and, for
+ * user and group scopes, '.' in the scope as '/'. Non-deterministic RSEs
+ * have no such paths (ReplicaNotFound until replicas exist).
+ */
+int rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
+    const char *domain, const char *operation, json_t **out,
+    struct gr_err *err);
+
 #endif /* RSE_H */

@@ -52,6 +52,24 @@ is "... moved" "$(json '.[1].port')" 1095
 reqb PUT /rses/RSE_A/protocols/gsiftp '{"prefix": "/x"}'
 ok "update a missing protocol: 404 RSEProtocolNotSupported" error_is 404 RSEProtocolNotSupported
 
+# PFNs of a deterministic RSE: Rucio's hash path under the protocol first
+# in line for the domain and operation
+req GET '/rses/RSE_A/lfns2pfns?lfn=user.jdoe:file1&lfn=data18:f.root'
+is "lfns2pfns (wan write: file, the only one that writes)" "$(json -S -c .)" \
+    '{"data18:f.root":"file://localhost:0/data/rse/data18/31/30/f.root","user.jdoe:file1":"file://localhost:0/data/rse/user/jdoe/a2/cb/file1"}'
+req GET '/rses/RSE_A/lfns2pfns?lfn=data18:f.root&operation=read'
+is "wan read: root, priority 2 after file's 1, so file" "$(json -r '."data18:f.root"')" \
+    "file://localhost:0/data/rse/data18/31/30/f.root"
+req GET '/rses/RSE_A/lfns2pfns?lfn=data18:f.root&operation=read&scheme=root'
+is "wan read with scheme=root" "$(json -r '."data18:f.root"')" \
+    "root://xrd.example.org:1095/atlas2/data18/31/30/f.root"
+req GET '/rses/RSE_A/lfns2pfns?lfn=data18:f.root&operation=delete&scheme=root'
+ok "root cannot delete: 404 RSEProtocolNotSupported" error_is 404 RSEProtocolNotSupported
+req GET '/rses/RSE_A/lfns2pfns?lfn=data18:f.root&domain=moon'
+ok "an unknown domain: 404 RSEProtocolDomainNotSupported" error_is 404 RSEProtocolDomainNotSupported
+req GET '/rses/RSE_A/lfns2pfns?lfn=nocolon'
+ok "an LFN without scope: 400 InvalidPath" error_is 400 InvalidPath
+
 # a rename keeps the protocols (they hang on the RSE's id)
 reqb PUT /rses/RSE_A '{"name": "RSE_B"}'
 req GET /rses/RSE_B/protocols

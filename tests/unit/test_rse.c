@@ -230,6 +230,51 @@ test_protocols(void **state)
 	json_decref(list);
 }
 
+static void
+test_lfns2pfns(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *p, *lfns, *out, *none = json_object();
+
+	(void)state;
+	assert_int_equal(rse_add("root", "RSE_P", none, &err), GR_OK);
+	json_decref(none);
+	lfns = json_pack("[s, s]", "user.jdoe:file1", "data18:f.root");
+	assert_int_equal(rse_lfns2pfns("RSE_P", lfns, NULL, NULL, NULL, &out,
+			     &err),
+	    GR_RSE_PROTO_NOT_SUPPORTED);
+	gr_clear(&err);
+	p = json_pack("{s:s, s:i, s:s, s:s, s:{s:{s:i, s:i}}}", "hostname",
+	    "se.example.org", "port", 443, "prefix", "pnfs/x", "impl", "x",
+	    "domains", "wan", "read", 1, "write", 1);
+	assert_int_equal(rse_proto_add("root", "RSE_P", "davs", p, &err),
+	    GR_OK);
+	json_decref(p);
+	assert_int_equal(rse_lfns2pfns("RSE_P", lfns, NULL, NULL, NULL, &out,
+			     &err),
+	    GR_OK);
+	/* md5("user.jdoe:file1") = a2cb9a0d..., md5("data18:f.root") =
+	   3130d0c0...; the prefix gains its slashes */
+	assert_string_equal(dumps(out),
+	    "{\"data18:f.root\":\"davs://se.example.org:443/pnfs/x/data18/31/"
+	    "30/f.root\",\"user.jdoe:file1\":\"davs://se.example.org:443/pnfs/"
+	    "x/user/jdoe/a2/cb/file1\"}");
+	assert_int_equal(rse_lfns2pfns("RSE_P", lfns, NULL, "lan", NULL, &out,
+			     &err),
+	    GR_RSE_PROTO_NOT_SUPPORTED);
+	gr_clear(&err);
+	assert_int_equal(rse_lfns2pfns("RSE_P", lfns, NULL, "lan",
+			     "third_party_copy_read", &out, &err),
+	    GR_RSE_OP_NOT_SUPPORTED);
+	gr_clear(&err);
+	json_decref(lfns);
+	lfns = json_pack("[s]", "noscope");
+	assert_int_equal(rse_lfns2pfns("RSE_P", lfns, NULL, NULL, NULL, &out,
+			     &err),
+	    GR_INVALID_PATH);
+	json_decref(lfns);
+}
+
 static int
 setup(void **state)
 {
@@ -262,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_rename_and_delete),
 		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_protocols),
+		cmocka_unit_test(test_lfns2pfns),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
