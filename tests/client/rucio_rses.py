@@ -54,6 +54,9 @@ check("update_protocols",
                          hostname="localhost", port=0))
 check("get_protocols after update", c.get_protocols("RSE_A")[0]["prefix"] == "/data/new")
 check("get_rse lists the protocol", len(c.get_rse("RSE_A")["protocols"]) == 1)
+pfns = c.lfns2pfns("RSE_A", ["user.jdoe:file1"], scheme="file", operation="read")
+check("lfns2pfns", pfns == {"user.jdoe:file1":
+                            "file://localhost:0/data/new/user/jdoe/a2/cb/file1"})
 check("delete_protocols", c.delete_protocols("RSE_A", "file", hostname="localhost"))
 check("add_account", c.add_account("jdoe", "USER", "j@example.org"))
 check("set_local_account_limit", c.set_local_account_limit("jdoe", "RSE_A", 1000))
