@@ -188,6 +188,42 @@ rses_lfns2pfns(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
 
+/* GET /rses/{rse}/limits: {name: value} */
+static int
+rses_limits(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = rse_limits_get(web_param(r, "rse"), &out, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* PUT /rses/{rse}/limits {"name", "value"}; DELETE {"name"} */
+static int
+rses_limit_change(struct web_req *r)
+{
+	const char *name;
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, body, "name", true, &name)) == GR_OK) {
+		if (r->method == WEB_DELETE)
+			rc = rse_limit_del(r->issuer, web_param(r, "rse"), name,
+			    &r->err);
+		else if (json_object_get(body, "value") == NULL)
+			rc = gr_fail(&r->err, GR_KEY_ERROR,
+			    "'value' not defined");
+		else
+			rc = rse_limit_set(r->issuer, web_param(r, "rse"), name,
+			    json_object_get(body, "value"), &r->err);
+	}
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
@@ -196,6 +232,9 @@ static const struct web_route rses_routes[] = {
 	{ WEB_DELETE,	"/rses/{rse}/attr/{key}",	rses_attr_del,	WEB_ANY },
 	{ WEB_GET,	"/rses/{rse}/protocols",	rses_protocols,	0 },
 	{ WEB_GET,	"/rses/{rse}/lfns2pfns",	rses_lfns2pfns,	0 },
+	{ WEB_GET,	"/rses/{rse}/limits",		rses_limits,	0 },
+	{ WEB_PUT,	"/rses/{rse}/limits",		rses_limit_change, WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}/limits",		rses_limit_change, WEB_ANY },
 	{ WEB_GET,	"/rses/{rse}/protocols/{scheme}", rses_get,	0 },
 	{ WEB_POST,	"/rses/{rse}/protocols/{scheme}", rses_proto_add, WEB_ANY },
 	{ WEB_PUT,	"/rses/{rse}/protocols/{scheme}", rses_proto_update, WEB_ANY },

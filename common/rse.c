@@ -1402,3 +1402,149 @@ rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
 	*out = a.out;
 	return GR_OK;
 }
+
+/* RSE limits: TBL_RSE_LIMITS, RSE id \0 name -> {"value"}. */
+struct rlimit_args {
+	const char *issuer, *rse, *name;
+	json_int_t value;
+	bool del;
+	json_t *out;
+};
+
+static int
+rlimit_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct rlimit_args *a = arg;
+	const char *n;
+	size_t len;
+	json_t *rec;
+	char *name;
+
+	(void)pkey;
+	if ((n = key_part(key->data, key->size, 1, &len)) == NULL)
+		return GR_OK;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	name = xstrndup(n, len);
+	json_object_set(a->out, name, json_object_get(rec, "value"));
+	free(name);
+	json_decref(rec);
+	return GR_OK;
+}
+
+/* Inside a transaction: the id of the live RSE a->rse into id. */
+static int
+live_id(struct st_txn *t, const char *rse, char id[33], struct gr_err *err)
+{
+	json_t *rec;
+	int rc;
+
+	if ((rc = load(t, rse, 0, &rec, err)) != GR_OK)
+		return rc;
+	(void)snprintf(id, 33, "%s",
+	    json_string_value(json_object_get(rec, "id")));
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+rlimits_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rlimit_args *a = arg;
+	char id[33], kbuf[KEY_MAX];
+	size_t klen;
+	int rc;
+
+	json_object_clear(a->out);
+	if ((rc = live_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	klen = key_join(kbuf, sizeof(kbuf), id, "", (char *)NULL);
+	return st_scan(t, TBL_RSE_LIMITS, kbuf, klen, NULL, rlimit_one, a, err);
+}
+
+int
+rse_limits_get(const char *rse, json_t **out, struct gr_err *err)
+{
+	struct rlimit_args a = { .rse = rse };
+	int rc;
+
+	*out = NULL;
+	if (!rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse);
+	a.out = json_object();
+	if ((rc = st_view(rlimits_get_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+static int
+rlimit_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rlimit_args *a = arg;
+	char id[33], kbuf[KEY_MAX];
+	json_t *rec;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "set RSE limits", err)) !=
+		GR_OK ||
+	    (rc = live_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), id, a->name, (char *)NULL));
+	if (a->del) {
+		ret = st_del(t, TBL_RSE_LIMITS, &key);
+		return ret == 0 || ret == DB_NOTFOUND ? GR_OK
+						      : st_fail(err, ret);
+	}
+	rec = json_pack("{s:I}", "value", a->value);
+	ret = st_put_json(t, TBL_RSE_LIMITS, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+rlimit_check(const char *rse, const char *name, struct gr_err *err)
+{
+	if (!rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse);
+	if (name == NULL || !valid_attr(name, 255))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating name: ^[a-zA-Z0-9_./-]{1,255}$");
+	return GR_OK;
+}
+
+int
+rse_limit_set(const char *issuer, const char *rse, const char *name,
+    const json_t *value, struct gr_err *err)
+{
+	struct rlimit_args a = { .issuer = issuer, .rse = rse, .name = name };
+	int rc;
+
+	if ((rc = rlimit_check(rse, name, err)) != GR_OK)
+		return rc;
+	if (!json_is_integer(value))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating value: an integer");
+	a.value = json_integer_value(value);
+	return st_txn_run(rlimit_set_txn, &a, err);
+}
+
+int
+rse_limit_del(const char *issuer, const char *rse, const char *name,
+    struct gr_err *err)
+{
+	struct rlimit_args a = { .issuer = issuer,
+		.rse = rse,
+		.name = name,
+		.del = true };
+	int rc;
+
+	if ((rc = rlimit_check(rse, name, err)) != GR_OK)
+		return rc;
+	return st_txn_run(rlimit_set_txn, &a, err);
+}

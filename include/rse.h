@@ -90,4 +90,15 @@ int rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
     const char *domain, const char *operation, json_t **out,
     struct gr_err *err);
 
+/*
+ * RSE limits (MinFreeSpace, MaxBeingDeletedFiles...): *out, new reference
+ * to {name: value}; set (insert or replace) an integer value; delete (no
+ * error when there is none, as upstream). Writes: admins only.
+ */
+int rse_limits_get(const char *rse, json_t **out, struct gr_err *err);
+int rse_limit_set(const char *issuer, const char *rse, const char *name,
+    const json_t *value, struct gr_err *err);
+int rse_limit_del(const char *issuer, const char *rse, const char *name,
+    struct gr_err *err);
+
 #endif /* RSE_H */

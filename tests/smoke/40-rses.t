@@ -103,6 +103,24 @@ req GET '/rses/?expression=tier%3D42'
 ok "an empty result: 400 InvalidRSEExpression" error_is 400 InvalidRSEExpression
 is "... saying so" "$(json .ExceptionMessage)" "RSE Expression resulted in an empty set."
 
+# RSE limits (MinFreeSpace...)
+reqb PUT /rses/RSE_T/limits '{"name": "MinFreeSpace", "value": 10000}'
+is "set MinFreeSpace: 200" "$STATUS" 200
+reqb PUT /rses/RSE_T/limits '{"name": "MaxBeingDeletedFiles", "value": 100}'
+reqb PUT /rses/RSE_T/limits '{"name": "MinFreeSpace", "value": 20000}'
+req GET /rses/RSE_T/limits
+is "RSE limits, the last value kept" "$(json -S -c .)" '{"MaxBeingDeletedFiles":100,"MinFreeSpace":20000}'
+reqb PUT /rses/RSE_T/limits '{"name": "MinFreeSpace", "value": "lots"}'
+ok "a value that is no integer: 400 InvalidObject" error_is 400 InvalidObject
+reqb PUT /rses/RSE_T/limits '{"value": 1}'
+ok "no name: 400 KeyError" error_is 400 KeyError
+reqb PUT /rses/NOPE/limits '{"name": "MinFreeSpace", "value": 1}'
+ok "on a missing RSE: 404 RSENotFound" error_is 404 RSENotFound
+reqb DELETE /rses/RSE_T/limits '{"name": "MaxBeingDeletedFiles"}'
+is "delete one: 200" "$STATUS" 200
+req GET /rses/RSE_T/limits
+is "... gone" "$(json -c .)" '{"MinFreeSpace":20000}'
+
 # rights: a plain user reads, only admins write
 reqb POST /accounts/jdoe '{"type": "USER", "email": "j@example.org"}'
 TOKEN=$("$B/gridrest-db" token jdoe)
@@ -116,6 +134,8 @@ req DELETE /rses/RSE_T
 ok "a user deletes an RSE: 401 AccessDenied" error_is 401 AccessDenied
 reqb POST /rses/RSE_T/attr/k '{"value": 1}'
 ok "a user sets an attribute: 401 AccessDenied" error_is 401 AccessDenied
+reqb PUT /rses/RSE_T/limits '{"name": "MinFreeSpace", "value": 1}'
+ok "a user sets an RSE limit: 401 AccessDenied" error_is 401 AccessDenied
 TOKEN=
 req GET /rses
 ok "no token: 401" error_is 401 CannotAuthenticate

@@ -275,6 +275,35 @@ test_lfns2pfns(void **state)
 	json_decref(lfns);
 }
 
+static void
+test_limits(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *v = json_integer(5), *out;
+
+	(void)state;
+	assert_int_equal(rse_limit_set("root", "RSE_T", "MinFreeSpace", v,
+			     &err),
+	    GR_OK);
+	assert_int_equal(rse_limit_set("alice", "RSE_T", "MinFreeSpace", v,
+			     &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(rse_limit_set("root", "RSE_T", "bad name", v, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	json_decref(v);
+	assert_int_equal(rse_limits_get("RSE_T", &out, &err), GR_OK);
+	assert_string_equal(dumps(out), "{\"MinFreeSpace\":5}");
+	assert_int_equal(rse_limit_del("root", "RSE_T", "MinFreeSpace", &err),
+	    GR_OK);
+	assert_int_equal(rse_limit_del("root", "RSE_T", "MinFreeSpace", &err),
+	    GR_OK); /* none: no error, as upstream */
+	assert_int_equal(rse_limits_get("RSE_T", &out, &err), GR_OK);
+	assert_string_equal(dumps(out), "{}");
+	assert_int_equal(rse_limits_get("NOPE", &out, &err), GR_RSE_NOT_FOUND);
+}
+
 static int
 setup(void **state)
 {
@@ -308,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_lfns2pfns),
+		cmocka_unit_test(test_limits),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
