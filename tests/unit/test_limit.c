@@ -20,18 +20,6 @@
 
 static char home[] = "/tmp/gr-limit.XXXXXX";
 
-static char *
-dumps(json_t *j)
-{
-	static char buf[512];
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-
-	(void)snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
-	free(s);
-	json_decref(j);
-	return buf;
-}
-
 static void
 test_local(void **state)
 {
@@ -57,28 +45,28 @@ test_local(void **state)
 	gr_clear(&err);
 	json_decref(b);
 	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{\"RSE_A\":100}");
+	assert_string_equal(testlib_dumps(out), "{\"RSE_A\":100}");
 	assert_int_equal(limit_local_get("alice", "RSE_B", &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{\"RSE_B\":null}");
+	assert_string_equal(testlib_dumps(out), "{\"RSE_B\":null}");
 	ren = json_pack("{s:s}", "name", "RSE_Z");
 	assert_int_equal(rse_update("root", "RSE_A", ren, &err), GR_OK);
 	json_decref(ren);
 	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{\"RSE_Z\":100}");
+	assert_string_equal(testlib_dumps(out), "{\"RSE_Z\":100}");
 	assert_int_equal(limit_local_del("root", "alice", "RSE_Z", &err),
 	    GR_OK);
 	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{}");
+	assert_string_equal(testlib_dumps(out), "{}");
 	/* a deleted RSE's limit is not shown */
 	b = json_integer(7);
 	assert_int_equal(limit_local_set("root", "alice", "RSE_Z", b, &err),
 	    GR_OK);
 	json_decref(b);
 	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{\"RSE_Z\":7}");
+	assert_string_equal(testlib_dumps(out), "{\"RSE_Z\":7}");
 	assert_int_equal(rse_delete("root", "RSE_Z", &err), GR_OK);
 	assert_int_equal(limit_local_get("alice", NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{}");
+	assert_string_equal(testlib_dumps(out), "{}");
 }
 
 static void
@@ -100,7 +88,7 @@ test_global(void **state)
 	json_decref(b);
 	assert_int_equal(limit_global_get("alice", "RSE_B|RSE_A2", &out, &err),
 	    GR_OK);
-	assert_string_equal(dumps(out), "{\"RSE_B|RSE_A2\":5}");
+	assert_string_equal(testlib_dumps(out), "{\"RSE_B|RSE_A2\":5}");
 	assert_int_equal(limit_global_get("alice", NULL, &out, &err), GR_OK);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(out,
 								"RSE_B|RSE_A2"),
@@ -115,7 +103,7 @@ test_global(void **state)
 			     &err),
 	    GR_OK);
 	assert_int_equal(limit_global_get("alice", NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{}");
+	assert_string_equal(testlib_dumps(out), "{}");
 }
 
 static int

@@ -19,18 +19,6 @@
 
 static char home[] = "/tmp/gr-rse.XXXXXX";
 
-static char *
-dumps(json_t *j)
-{
-	static char buf[1024];
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-
-	(void)snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
-	free(s);
-	json_decref(j);
-	return buf;
-}
-
 static int
 collect(json_t *item, void *ctx)
 {
@@ -71,7 +59,7 @@ test_add_settings(void **state)
 	assert_int_equal(rse_add("root", "RSE_T", s, &err), GR_OK);
 	json_decref(s);
 	assert_int_equal(rse_get("RSE_T", &info, &err), GR_OK);
-	assert_string_equal(dumps(json_pack("[O, O, O, O]",
+	assert_string_equal(testlib_dumps(json_pack("[O, O, O, O]",
 				json_object_get(info, "rse_type"),
 				json_object_get(info, "volatile"),
 				json_object_get(info, "availability"),
@@ -119,7 +107,7 @@ test_rename_and_delete(void **state)
 	assert_int_equal(rse_update("root", "RSE_A", s, &err), GR_OK);
 	json_decref(s);
 	assert_int_equal(rse_attr_list("RSE_B", &attrs, &err), GR_OK);
-	assert_string_equal(dumps(attrs),
+	assert_string_equal(testlib_dumps(attrs),
 	    "{\"RSE_B\":true,\"continent\":\"EU\",\"tier\":true}");
 	assert_int_equal(rse_attr_list("RSE_A", &attrs, &err),
 	    GR_RSE_NOT_FOUND);
@@ -161,7 +149,7 @@ test_attributes(void **state)
 	gr_clear(&err);
 	json_decref(v);
 	assert_int_equal(rse_attr_list("RSE_T", &attrs, &err), GR_OK);
-	assert_string_equal(dumps(attrs),
+	assert_string_equal(testlib_dumps(attrs),
 	    "{\"RSE_T\":true,\"city\":\"Geneva\",\"f\":false,\"n\":\"3\"}");
 	assert_int_equal(rse_attr_del("root", "RSE_T", "n", &err), GR_OK);
 	assert_int_equal(rse_attr_del("root", "RSE_T", "n", &err),
@@ -255,7 +243,7 @@ test_lfns2pfns(void **state)
 	    GR_OK);
 	/* md5("user.jdoe:file1") = a2cb9a0d..., md5("data18:f.root") =
 	   3130d0c0...; the prefix gains its slashes */
-	assert_string_equal(dumps(out),
+	assert_string_equal(testlib_dumps(out),
 	    "{\"data18:f.root\":\"davs://se.example.org:443/pnfs/x/data18/31/"
 	    "30/f.root\",\"user.jdoe:file1\":\"davs://se.example.org:443/pnfs/"
 	    "x/user/jdoe/a2/cb/file1\"}");
@@ -294,13 +282,13 @@ test_limits(void **state)
 	gr_clear(&err);
 	json_decref(v);
 	assert_int_equal(rse_limits_get("RSE_T", &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{\"MinFreeSpace\":5}");
+	assert_string_equal(testlib_dumps(out), "{\"MinFreeSpace\":5}");
 	assert_int_equal(rse_limit_del("root", "RSE_T", "MinFreeSpace", &err),
 	    GR_OK);
 	assert_int_equal(rse_limit_del("root", "RSE_T", "MinFreeSpace", &err),
 	    GR_OK); /* none: no error, as upstream */
 	assert_int_equal(rse_limits_get("RSE_T", &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "{}");
+	assert_string_equal(testlib_dumps(out), "{}");
 	assert_int_equal(rse_limits_get("NOPE", &out, &err), GR_RSE_NOT_FOUND);
 }
 

@@ -19,18 +19,6 @@
 
 static char home[] = "/tmp/gr-scope.XXXXXX";
 
-static char *
-dumps(json_t *j)
-{
-	static char buf[512];
-	char *s = json_dumps(j, JSON_COMPACT);
-
-	(void)snprintf(buf, sizeof(buf), "%s", s);
-	free(s);
-	json_decref(j);
-	return buf;
-}
-
 static void
 test_add(void **state)
 {
@@ -69,9 +57,9 @@ test_lists(void **state)
 
 	(void)state;
 	assert_int_equal(scope_list(NULL, &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "[\"data18\",\"user.alice\"]");
+	assert_string_equal(testlib_dumps(out), "[\"data18\",\"user.alice\"]");
 	assert_int_equal(scope_list("alice", &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "[\"user.alice\"]");
+	assert_string_equal(testlib_dumps(out), "[\"user.alice\"]");
 	assert_int_equal(scope_list("bob", &out, &err), GR_SCOPE_NOT_FOUND);
 	assert_null(out);
 	gr_clear(&err);
@@ -79,9 +67,9 @@ test_lists(void **state)
 	    GR_ACCOUNT_NOT_FOUND);
 	gr_clear(&err);
 	assert_int_equal(scope_owners(&out, &err), GR_OK);
-	assert_string_equal(dumps(out),
-	    "[{\"scope\":\"data18\",\"account\":\"root\"},"
-	    "{\"scope\":\"user.alice\",\"account\":\"alice\"}]");
+	assert_string_equal(testlib_dumps(out),
+	    "[{\"account\":\"root\",\"scope\":\"data18\"},"
+	    "{\"account\":\"alice\",\"scope\":\"user.alice\"}]");
 }
 
 static void
@@ -97,7 +85,7 @@ test_set_owner(void **state)
 	assert_int_equal(scope_set_owner("root", "bob", "user.alice", &err),
 	    GR_OK);
 	assert_int_equal(scope_list("bob", &out, &err), GR_OK);
-	assert_string_equal(dumps(out), "[\"user.alice\"]");
+	assert_string_equal(testlib_dumps(out), "[\"user.alice\"]");
 	/* alice owns none now; the index followed the change */
 	assert_int_equal(scope_list("alice", &out, &err), GR_SCOPE_NOT_FOUND);
 	gr_clear(&err);

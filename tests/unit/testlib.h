@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "store.h"
 
 static int
@@ -42,6 +44,22 @@ testlib_store_remove(const char *home)
 {
 	st_close();
 	return nftw(home, testlib_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * j as compact JSON with sorted keys, for comparing with a literal; steals
+ * j. Borrowed until the next call.
+ */
+static inline const char *
+testlib_dumps(json_t *j)
+{
+	static char buf[2048];
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	(void)snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "(null)");
+	free(s);
+	json_decref(j);
+	return buf;
 }
 
 #endif /* TESTLIB_H */
