@@ -240,7 +240,7 @@ account_get(const char *name, json_t **out, struct gr_err *err)
 	if (!valid_account(name))
 		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
 		    "Account with ID '%s' cannot be found", name);
-	rc = st_view(get_txn, &a, 0, err);
+	rc = st_view(get_txn, &a, ST_ONEREAD, err);
 	if (rc != GR_OK) {
 		json_decref(a.out);
 		return rc;

@@ -409,8 +409,12 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 		memset(&t, 0, sizeof(t));
 		if (st.env == NULL && (rc = reopen(err)) != GR_OK)
 			return rc;
-		ret = st.env->txn_begin(st.env, NULL, &t.tid,
-		    snapshot ? DB_TXN_SNAPSHOT : 0);
+		/* one read needs no transaction: the get is atomic by itself,
+		   and the begin and commit cost as much as the read */
+		ret = (flags & ST_ONEREAD)
+		    ? 0
+		    : st.env->txn_begin(st.env, NULL, &t.tid,
+			  snapshot ? DB_TXN_SNAPSHOT : 0);
 		if (ret == DB_RUNRECOVERY && !reopened) {
 			reopened = true;
 			if ((rc = reopen(err)) != GR_OK)
@@ -422,6 +426,9 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 		st.stats.begun++;
 		t.started = true;
 		rc = fn(&t, arg, err);
+		if (rc == GR_OK && !t.deadlock && !t.panic &&
+		    (flags & ST_ONEREAD))
+			return GR_OK;
 		if (rc == GR_OK && !t.deadlock && !t.panic) {
 			ret = t.tid->commit(t.tid, 0);
 			t.tid = NULL;

@@ -232,7 +232,7 @@ token_validate(const char *token, struct token_info *info, struct gr_err *err)
 		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
 		    "Cannot authenticate with given credentials");
 	secret_digest(token, n, a.digest);
-	return st_view(validate_txn, &a, 0, err);
+	return st_view(validate_txn, &a, ST_ONEREAD, err);
 }
 
 struct revoke_args {

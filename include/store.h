@@ -25,9 +25,11 @@
 #define ST_NOCHECK 0x2 /* do not require the schema version (admin tool) */
 
 /* st_view flags */
-#define ST_ONCE                                                                \
-	0x1 /* the body has effects outside the store (it streams):            \
-	       never run it twice */
+/* ST_ONCE: the body has effects outside the store (it streams): never run
+   it twice. ST_ONEREAD: the body reads one record, so no transaction is
+   begun around it (t->tid is NULL). */
+#define ST_ONCE    0x1
+#define ST_ONEREAD 0x2
 
 /* A running transaction as a body sees it. */
 struct st_txn {
@@ -78,7 +80,7 @@ int st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err);
 
 /*
  * Run fn in a read-only snapshot (MVCC) transaction: no read locks, never a
- * deadlock. flags: ST_ONCE.
+ * deadlock. flags: ST_ONCE, ST_ONEREAD.
  */
 int st_view(st_txn_fn fn, void *arg, unsigned flags, struct gr_err *err);
 
