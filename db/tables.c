@@ -79,32 +79,31 @@ extract_field(const DBT *pdata, const char *name, DBT *skey)
 	return 0;
 }
 
-static int
-tokens_by_code(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
-{
-	(void)sec;
-	(void)pkey;
-	return extract_field(pdata, "code", skey);
-}
-
-static int
-rses_by_id(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
-{
-	(void)sec;
-	(void)pkey;
-	return extract_field(pdata, "id", skey);
-}
-
 /* The key is the second part of RSE \0 key. */
+/* A secondary key that is a string field of the record. */
+#define FIELD_INDEX(fn, field)                                                 \
+	static int fn(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)   \
+	{                                                                      \
+		(void)sec;                                                     \
+		(void)pkey;                                                    \
+		return extract_field(pdata, field, skey);                      \
+	}
+
+FIELD_INDEX(tokens_by_code, "code")
+FIELD_INDEX(rses_by_id, "id")
+FIELD_INDEX(scopes_by_account, "account")
+FIELD_INDEX(accounts_by_type, "account_type")
+FIELD_INDEX(accounts_by_email, "email")
+FIELD_INDEX(tokens_by_account, "account")
+
+/* A secondary key that is part i of the NUL-separated primary key. */
 static int
-rse_attrs_by_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+extract_part(const DBT *pkey, int i, DBT *skey)
 {
 	const char *p;
 	size_t len;
 
-	(void)sec;
-	(void)pdata;
-	p = key_part(pkey->data, pkey->size, 1, &len);
+	p = key_part(pkey->data, pkey->size, i, &len);
 	if (p == NULL || len == 0)
 		return DB_DONOTINDEX;
 	memset(skey, 0, sizeof(*skey));
@@ -114,53 +113,20 @@ rse_attrs_by_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 }
 
 static int
-scopes_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+rse_attrs_by_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	(void)sec;
-	(void)pkey;
-	return extract_field(pdata, "account", skey);
-}
-
-static int
-accounts_by_type(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
-{
-	(void)sec;
-	(void)pkey;
-	return extract_field(pdata, "account_type", skey);
-}
-
-static int
-accounts_by_email(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
-{
-	(void)sec;
-	(void)pkey;
-	return extract_field(pdata, "email", skey);
-}
-
-static int
-tokens_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
-{
-	(void)sec;
-	(void)pkey;
-	return extract_field(pdata, "account", skey);
+	(void)pdata;
+	return extract_part(pkey, 1, skey);
 }
 
 /* The account is the third part of TYPE \0 identity \0 account. */
 static int
 idmap_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
-	const char *p;
-	size_t len;
-
 	(void)sec;
 	(void)pdata;
-	p = key_part(pkey->data, pkey->size, 2, &len);
-	if (p == NULL || len == 0)
-		return DB_DONOTINDEX;
-	memset(skey, 0, sizeof(*skey));
-	skey->data = (void *)(uintptr_t)p;
-	skey->size = (u_int32_t)len;
-	return 0;
+	return extract_part(pkey, 2, skey);
 }
 
 /* clang-format off */
