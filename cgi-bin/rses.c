@@ -4,8 +4,15 @@
  */
 #include <string.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "date.h"
+#include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
+#include "usage.h"
+#include "util.h"
 #include "web.h"
 
 #define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
@@ -224,8 +231,394 @@ rses_limit_change(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
+/* GET /rses/{rse}/usage[?source=&per_account=] */
+static int
+rses_usage(struct web_req *r)
+{
+	const char *pa = web_query(r, "per_account");
+	bool per_account = pa != NULL &&
+	    (strcasecmp(pa, "true") == 0 || strcmp(pa, "1") == 0);
+	int rc;
+
+	rc = usage_rse_get(web_param(r, "rse"), web_query(r, "source"),
+	    per_account, web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* PUT /rses/{rse}/usage {"source","used","free","files"} */
+static int
+rses_usage_set(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = usage_rse_set(r->issuer, web_param(r, "rse"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* GET /rses/{rse}/usage/history[?source=] */
+static int
+rses_usage_history(struct web_req *r)
+{
+	int rc;
+
+	rc = usage_rse_history(web_param(r, "rse"), web_query(r, "source"),
+	    web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* The body of POST/PUT/DELETE /replicas: "rse", "files" and the flag. */
+static int
+replicas_body(struct web_req *r, json_t **body, const char **rse, bool *ignore)
+{
+	int rc;
+
+	if ((rc = web_body_object(r, false, body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, *body, "rse", true, rse)) != GR_OK ||
+	    (rc = web_json_bool(r, *body, "ignore_availability", false,
+		 ignore)) != GR_OK) {
+		json_decref(*body);
+		return rc;
+	}
+	if (json_object_get(*body, "files") == NULL) {
+		json_decref(*body);
+		return gr_fail(&r->err, GR_KEY_ERROR, "'files' not defined");
+	}
+	return GR_OK;
+}
+
+/* POST /replicas: register replicas (and new files) */
+static int
+replicas_add(struct web_req *r)
+{
+	const char *rse;
+	json_t *body;
+	bool ignore;
+	int rc;
+
+	if ((rc = replicas_body(r, &body, &rse, &ignore)) != GR_OK)
+		return rc;
+	rc = replica_add(r->issuer, rse, json_object_get(body, "files"), ignore,
+	    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* PUT /replicas: change states */
+static int
+replicas_update(struct web_req *r)
+{
+	const char *rse;
+	json_t *body;
+	bool ignore;
+	int rc;
+
+	if ((rc = replicas_body(r, &body, &rse, &ignore)) != GR_OK)
+		return rc;
+	rc = replica_update(r->issuer, rse, json_object_get(body, "files"),
+	    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* DELETE /replicas */
+static int
+replicas_delete(struct web_req *r)
+{
+	const char *rse;
+	json_t *body;
+	bool ignore;
+	int rc;
+
+	if ((rc = replicas_body(r, &body, &rse, &ignore)) != GR_OK)
+		return rc;
+	rc = replica_delete(r->issuer, rse, json_object_get(body, "files"),
+	    ignore, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+#define CT_METALINK "application/metalink4+xml"
+#define CT_JSTREAM  "application/x-json-stream"
+
+/* A listing answered as a JSON stream or, when asked, as Metalink 4. */
+struct metalink {
+	struct web_req *r;
+	bool started;
+};
+
+/* Append s to the buffer, XML-escaped. */
+static void
+xml_add(char **buf, size_t *len, size_t *cap, const char *s, bool esc)
+{
+	for (; *s != '\0'; s++) {
+		const char *rep = NULL;
+		char one[2] = { *s, '\0' };
+		size_t n;
+
+		if (esc)
+			rep = *s == '&'  ? "&amp;"
+			    : *s == '<'  ? "&lt;"
+			    : *s == '>'  ? "&gt;"
+			    : *s == '"'  ? "&quot;"
+			    : *s == '\'' ? "&apos;"
+					 : NULL;
+		if (rep == NULL)
+			rep = one;
+		n = strlen(rep);
+		if (*len + n + 1 > *cap) {
+			*cap = (*cap + n + 1) * 2;
+			*buf = xrealloc(*buf, *cap);
+		}
+		memcpy(*buf + *len, rep, n);
+		*len += n;
+		(*buf)[*len] = '\0';
+	}
+}
+
+static int
+metalink_emit(json_t *item, void *ctx)
+{
+	struct metalink *m = ctx;
+	const char *scope = json_string_value(json_object_get(item, "scope"));
+	const char *name = json_string_value(json_object_get(item, "name"));
+	const char *ck, *pfn;
+	char *buf = NULL, num[32];
+	size_t len = 0, cap = 0, i;
+	json_t *v, *parents = json_object_get(item, "parents");
+	int rc;
+
+	if (!m->started) {
+		xml_add(&buf, &len, &cap,
+		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n",
+		    false);
+		m->started = true;
+	}
+	xml_add(&buf, &len, &cap, " <file name=\"", false);
+	xml_add(&buf, &len, &cap, name, true);
+	xml_add(&buf, &len, &cap, "\">\n", false);
+	if (json_array_size(parents) > 0) {
+		xml_add(&buf, &len, &cap, "  <parents>\n", false);
+		json_array_foreach(parents, i, v)
+		{
+			xml_add(&buf, &len, &cap, "   <did>", false);
+			xml_add(&buf, &len, &cap, json_string_value(v), true);
+			xml_add(&buf, &len, &cap, "</did>\n", false);
+		}
+		xml_add(&buf, &len, &cap, "  </parents>\n", false);
+	}
+	xml_add(&buf, &len, &cap, "  <identity>", false);
+	xml_add(&buf, &len, &cap, scope, true);
+	xml_add(&buf, &len, &cap, ":", false);
+	xml_add(&buf, &len, &cap, name, true);
+	xml_add(&buf, &len, &cap, "</identity>\n", false);
+	if ((ck = json_string_value(json_object_get(item, "adler32"))) !=
+	    NULL) {
+		xml_add(&buf, &len, &cap, "  <hash type=\"adler32\">", false);
+		xml_add(&buf, &len, &cap, ck, true);
+		xml_add(&buf, &len, &cap, "</hash>\n", false);
+	}
+	if ((ck = json_string_value(json_object_get(item, "md5"))) != NULL) {
+		xml_add(&buf, &len, &cap, "  <hash type=\"md5\">", false);
+		xml_add(&buf, &len, &cap, ck, true);
+		xml_add(&buf, &len, &cap, "</hash>\n", false);
+	}
+	(void)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(item, "bytes")));
+	xml_add(&buf, &len, &cap, "  <size>", false);
+	xml_add(&buf, &len, &cap, num, false);
+	xml_add(&buf, &len, &cap, "</size>\n  <glfn name=\"/gridrest/", false);
+	xml_add(&buf, &len, &cap, scope, true);
+	xml_add(&buf, &len, &cap, ":", false);
+	xml_add(&buf, &len, &cap, name, true);
+	xml_add(&buf, &len, &cap, "\"></glfn>\n", false);
+	json_object_foreach(json_object_get(item, "pfns"), pfn, v)
+	{
+		xml_add(&buf, &len, &cap, "  <url location=\"", false);
+		xml_add(&buf, &len, &cap,
+		    json_string_value(json_object_get(v, "rse")), true);
+		xml_add(&buf, &len, &cap, "\" domain=\"", false);
+		xml_add(&buf, &len, &cap,
+		    json_string_value(json_object_get(v, "domain")), true);
+		(void)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(v, "priority")));
+		xml_add(&buf, &len, &cap, "\" priority=\"", false);
+		xml_add(&buf, &len, &cap, num, false);
+		xml_add(&buf, &len, &cap, "\" client_extract=\"false\">",
+		    false);
+		xml_add(&buf, &len, &cap, pfn, true);
+		xml_add(&buf, &len, &cap, "</url>\n", false);
+	}
+	xml_add(&buf, &len, &cap, " </file>\n", false);
+	rc = web_stream_text(m->r, CT_METALINK, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Run a listing in the representation the client asked for. */
+static int
+replicas_answer(struct web_req *r, const struct replica_query *q)
+{
+	struct metalink m = { .r = r };
+	int rc;
+
+	if (web_accepts(r, CT_JSTREAM)) {
+		rc = replica_list(q, web_emit, r, &r->err);
+		return rc != GR_OK ? rc : web_stream_end(r);
+	}
+	if (!web_accepts(r, CT_METALINK))
+		return gr_fail(&r->err, GR_NOT_ACCEPTABLE,
+		    "this resource answers %s or %s only", CT_JSTREAM,
+		    CT_METALINK);
+	rc = replica_list(q, metalink_emit, &m, &r->err);
+	if (rc != GR_OK)
+		return rc;
+	if (!m.started)
+		return web_stream_text(r, CT_METALINK,
+		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n"
+		    "</metalink>\n",
+		    strlen("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			   "<metalink xmlns=\"urn:ietf:params:xml:ns:"
+			   "metalink\">\n</metalink>\n"));
+	return web_stream_text(r, CT_METALINK, "</metalink>\n", 12);
+}
+
+/* "limit" of the query: PFNs per file */
+static int
+query_limit(struct web_req *r, long *out)
+{
+	const char *v = web_query(r, "limit");
+
+	*out = 0;
+	if (v != NULL && *v != '\0' && parse_long(v, 1, 1000000, out) != 0)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "'limit' must be a positive integer");
+	return GR_OK;
+}
+
+/* POST /replicas/list */
+static int
+replicas_list(struct web_req *r)
+{
+	struct replica_query q = { 0 };
+	json_t *body, *v;
+	const char *s;
+	bool unavail;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	q.dids = json_object_get(body, "dids"); /* absent: none */
+	v = json_object_get(body, "schemes");
+	q.schemes = json_is_null(v) ? NULL : v;
+	if ((rc = web_json_bool(r, body, "unavailable", false, &unavail)) !=
+		GR_OK ||
+	    (rc = web_json_bool(r, body, "ignore_availability",
+		 json_object_get(body, "unavailable") != NULL,
+		 &q.ignore_availability)) != GR_OK ||
+	    (rc = web_json_bool(r, body, "all_states", false, &q.all_states)) !=
+		GR_OK ||
+	    (rc = web_json_bool(r, body, "resolve_parents", false,
+		 &q.resolve_parents)) != GR_OK ||
+	    (rc = web_json_string(r, body, "rse_expression", false,
+		 &q.rse_expression)) != GR_OK ||
+	    (rc = web_json_string(r, body, "domain", false, &q.domain)) !=
+		GR_OK ||
+	    (rc = query_limit(r, &q.limit)) != GR_OK)
+		goto out;
+	q.unavailable = unavail;
+	v = json_object_get(body, "updated_after");
+	if (json_is_number(v)) {
+		q.updated_after = (int64_t)json_number_value(v);
+	} else if ((s = json_string_value(v)) != NULL) {
+		if (date_parse(s, &q.updated_after) != 0) {
+			rc = gr_fail(&r->err, GR_INVALID_OBJECT,
+			    "'updated_after' must be epoch seconds or "
+			    "%%Y-%%m-%%dT%%H:%%M:%%S");
+			goto out;
+		}
+	}
+	if (q.dids == NULL) {
+		json_t *none = json_array();
+
+		q.dids = none;
+		rc = replicas_answer(r, &q);
+		json_decref(none);
+		goto out;
+	}
+	rc = replicas_answer(r, &q);
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* GET /replicas/{scope}/{name}[?schemes=a,b&limit=] */
+static int
+replicas_get(struct web_req *r)
+{
+	struct replica_query q = { .ignore_availability = true };
+	const char *sch = web_query(r, "schemes");
+	json_t *dids, *schemes = NULL;
+	int rc;
+
+	if ((rc = query_limit(r, &q.limit)) != GR_OK)
+		return rc;
+	dids = json_pack("[{s:s, s:s}]", "scope", web_param(r, "scope"), "name",
+	    web_param(r, "name"));
+	if (dids == NULL)
+		return gr_fail(&r->err, GR_INVALID_PATH,
+		    "the scope and name are not UTF-8");
+	if (sch != NULL && *sch != '\0') {
+		char *copy = xstrdup(sch), *save = NULL, *tok;
+
+		schemes = json_array();
+		for (tok = strtok_r(copy, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(schemes, json_string(tok));
+		free(copy);
+	}
+	q.dids = dids;
+	q.schemes = schemes;
+	rc = replicas_answer(r, &q);
+	json_decref(dids);
+	json_decref(schemes);
+	return rc;
+}
+
+/* POST /replicas/dids {"pfns", "rse"} */
+static int
+replicas_dids(struct web_req *r)
+{
+	const char *rse;
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_string(r, body, "rse", true, &rse)) == GR_OK)
+		rc = replica_dids(rse, json_object_get(body, "pfns"), web_emit,
+		    r, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
+	{ WEB_POST,	"/replicas",			replicas_add,	WEB_ANY },
+	{ WEB_PUT,	"/replicas",			replicas_update, WEB_ANY },
+	{ WEB_DELETE,	"/replicas",			replicas_delete, WEB_ANY },
+	{ WEB_POST,	"/replicas/list",		replicas_list,	WEB_ANY },
+	{ WEB_POST,	"/replicas/dids",		replicas_dids,	WEB_STREAM },
+	{ WEB_GET,	"/replicas/{scope}/{name}",	replicas_get,	WEB_ANY },
+	{ WEB_GET,	"/rses/{rse}/usage",		rses_usage,	WEB_STREAM },
+	{ WEB_PUT,	"/rses/{rse}/usage",		rses_usage_set,	WEB_ANY },
+	{ WEB_GET,	"/rses/{rse}/usage/history",	rses_usage_history, WEB_STREAM },
 	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/attr",		rses_attrs,	0 },
 	{ WEB_POST,	"/rses/{rse}/attr/{key}",	rses_attr_set,	WEB_ANY },

@@ -76,6 +76,17 @@ cfg_load(struct gr_err *err)
 			    "GRIDREST_DURABILITY='%s': use sync, write or none",
 			    v);
 	}
+	if ((v = getenv("GRIDREST_DELETE_REPLICAS")) != NULL && *v != '\0') {
+		if (strcmp(v, "admin") == 0)
+			cfg.admin_delete_replicas = true;
+		else if (strcmp(v, "nobody") == 0)
+			cfg.admin_delete_replicas = false;
+		else
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_DELETE_REPLICAS='%s': use nobody or "
+			    "admin",
+			    v);
+	}
 	cfg.max_body = (size_t)max_body;
 	cfg.token_lifetime = lifetime;
 	cfg.cache_mb = (unsigned)cache;

@@ -23,46 +23,16 @@ struct limit_args {
 	struct gr_err *err;
 };
 
-/* Inside a transaction: the id of a live RSE, into id (33 bytes). */
-static int
-rse_id(struct st_txn *t, const char *rse, char id[33], struct gr_err *err)
-{
-	DBT key = st_dbt(rse, strlen(rse));
-	json_t *rec = NULL;
-	const char *v;
-	int ret;
-
-	ret = st_get_json(t, TBL_RSES, &key, &rec, 0);
-	if (ret == 0 && !json_is_true(json_object_get(rec, "deleted")) &&
-	    (v = json_string_value(json_object_get(rec, "id"))) != NULL &&
-	    strlen(v) < 33) {
-		memcpy(id, v, strlen(v) + 1);
-		json_decref(rec);
-		return GR_OK;
-	}
-	json_decref(rec);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return st_fail(err, ret);
-	return gr_fail(err, GR_RSE_NOT_FOUND, "RSE '%s' cannot be found", rse);
-}
-
 /* Inside a transaction: the name of a live RSE by id, or NULL. */
 static char *
 rse_name(struct st_txn *t, const char *id)
 {
-	DBT k = st_dbt(id, strlen(id));
 	json_t *rec = NULL;
 	char *name = NULL;
-	size_t len;
 
-	if (st_primary_key(t, TBL_RSES_BY_ID, &k, &name, &len) != 0)
-		return NULL;
-	k = st_dbt(name, len);
-	if (st_get_json(t, TBL_RSES, &k, &rec, 0) != 0 ||
-	    json_is_true(json_object_get(rec, "deleted"))) {
-		free(name);
-		name = NULL; /* a deleted RSE's limits are not shown */
-	}
+	/* a deleted RSE's limits are not shown */
+	if (rse_load_by_id(t, id, &rec) == 0)
+		name = xstrdup(json_string_value(json_object_get(rec, "rse")));
 	json_decref(rec);
 	return name;
 }
@@ -90,7 +60,7 @@ local_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer, "set account limits",
 		 err)) != GR_OK ||
 	    (rc = account_check_active(t, a->account, err)) != GR_OK ||
-	    (rc = rse_id(t, a->rse, id, err)) != GR_OK)
+	    (rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
 		return rc;
 	key = st_dbt(kbuf,
 	    key_join(kbuf, sizeof(kbuf), a->account, id, (char *)NULL));
@@ -191,7 +161,7 @@ local_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return st_scan(t, TBL_ACCOUNT_LIMITS, kbuf, klen, NULL,
 		    local_one, a, err);
 	}
-	if ((rc = rse_id(t, a->rse, id, err)) != GR_OK)
+	if ((rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
 		return rc;
 	key = st_dbt(kbuf,
 	    key_join(kbuf, sizeof(kbuf), a->account, id, (char *)NULL));

@@ -292,9 +292,8 @@ mirror(struct st_txn *t, const char *rse, const json_t *rec, struct gr_err *err)
 	return GR_OK;
 }
 
-/* Inside a transaction: the live (not deleted) record of an RSE. */
-static int
-load(struct st_txn *t, const char *name, u_int32_t flags, json_t **rec,
+int
+rse_load(struct st_txn *t, const char *name, u_int32_t flags, json_t **rec,
     struct gr_err *err)
 {
 	DBT key = rse_key(name);
@@ -383,9 +382,6 @@ rse_add(const char *issuer, const char *name, const json_t *in,
 	return rc;
 }
 
-static int rse_protocols(struct st_txn *t, const char *rse, json_t **out,
-    struct gr_err *err);
-
 static int
 get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -395,7 +391,7 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	json_decref(a->out);
 	a->out = NULL;
-	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
 	a->out = render_info(rec);
 	json_decref(rec);
@@ -532,7 +528,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer, "update RSE", err)) !=
 	    GR_OK)
 		return rc;
-	if ((rc = load(t, a->name, DB_RMW, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->name, DB_RMW, &rec, err)) != GR_OK)
 		return rc;
 	if ((rc = apply(rec, a->in, true, err)) != GR_OK)
 		goto out;
@@ -593,6 +589,37 @@ rse_update(const char *issuer, const char *name, const json_t *changes,
 }
 
 static int
+found_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	(void)key;
+	(void)pkey;
+	(void)val;
+	*(bool *)arg = true;
+	return ST_STOP;
+}
+
+/* An RSE that holds replicas is not deleted (upstream's wording). */
+static int
+require_empty(struct st_txn *t, const char *name, const json_t *rec,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf),
+	    json_string_value(json_object_get(rec, "id")), "", (char *)NULL);
+	bool any = false;
+	int rc;
+
+	rc = st_scan(t, TBL_REPLICAS_BY_RSE, kbuf, klen, NULL, found_one, &any,
+	    err);
+	if (rc != GR_OK)
+		return rc;
+	if (any)
+		return gr_fail(err, GR_RSE_OP_NOT_SUPPORTED,
+		    "RSE '%s' is not empty", name);
+	return GR_OK;
+}
+
+static int
 delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct rse_args *a = arg;
@@ -604,9 +631,12 @@ delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer, "delete RSE", err)) !=
 	    GR_OK)
 		return rc;
-	if ((rc = load(t, a->name, DB_RMW, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->name, DB_RMW, &rec, err)) != GR_OK)
 		return rc;
-	/* replicas come with their issue: the emptiness check with them */
+	if ((rc = require_empty(t, a->name, rec, err)) != GR_OK) {
+		json_decref(rec);
+		return rc;
+	}
 	json_object_set_new(rec, "deleted", json_true());
 	json_object_set_new(rec, "deleted_at", json_integer(now));
 	json_object_set_new(rec, "updated_at", json_integer(now));
@@ -661,7 +691,7 @@ attr_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc;
 
 	json_object_clear(a->out);
-	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
 	json_decref(rec);
 	klen = key_join(kbuf, sizeof(kbuf), a->name, "", (char *)NULL);
@@ -698,7 +728,7 @@ attr_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer, "add RSE attribute",
 		 err)) != GR_OK)
 		return rc;
-	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
 	json_decref(rec);
 	return attr_put(t, a->name, a->key, json_incref(a->rec), err);
@@ -762,7 +792,7 @@ attr_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer, "delete RSE attribute",
 		 err)) != GR_OK)
 		return rc;
-	if ((rc = load(t, a->name, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
 	json_decref(rec);
 	k = st_dbt(kbuf,
@@ -987,7 +1017,7 @@ proto_find(struct st_txn *t, struct proto_args *a, struct gr_err *err)
 	size_t klen, i, n;
 	int rc;
 
-	if ((rc = load(t, a->rse, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->rse, 0, &rec, err)) != GR_OK)
 		return rc;
 	(void)snprintf(a->id, sizeof(a->id), "%s",
 	    json_string_value(json_object_get(rec, "id")));
@@ -1013,8 +1043,7 @@ proto_find(struct st_txn *t, struct proto_args *a, struct gr_err *err)
 	return GR_OK;
 }
 
-/* Inside a transaction: *out, new reference to every protocol of rse. */
-static int
+int
 rse_protocols(struct st_txn *t, const char *rse, json_t **out,
     struct gr_err *err)
 {
@@ -1042,7 +1071,7 @@ proto_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	if ((rc = account_require_admin(t, a->issuer, "add RSE protocols",
 		 err)) != GR_OK ||
-	    (rc = load(t, a->rse, 0, &rec, err)) != GR_OK)
+	    (rc = rse_load(t, a->rse, 0, &rec, err)) != GR_OK)
 		return rc;
 	(void)snprintf(a->id, sizeof(a->id), "%s",
 	    json_string_value(json_object_get(rec, "id")));
@@ -1225,9 +1254,8 @@ rse_proto_del(const char *issuer, const char *rse, const char *scheme,
 	return proto_change(&a, err);
 }
 
-/* Rucio's "hash" lfn2pfn: <scope>/<md5[0:2]>/<md5[2:4]>/<name>. */
-static char *
-hash_path(const char *scope, const char *name)
+char *
+rse_hash_path(const char *scope, const char *name)
 {
 	unsigned char d[16];
 	char hex[33], *lfn, *sc, *out, *p;
@@ -1270,6 +1298,52 @@ slash_prefix(const char *prefix)
 	return out;
 }
 
+char *
+rse_proto_base(const json_t *proto)
+{
+	const char *prefix = json_string_value(
+	    json_object_get(proto, "prefix"));
+	char *pre = slash_prefix(prefix != NULL ? prefix : ""), *out;
+	const char *scheme = json_string_value(
+	    json_object_get(proto, "scheme"));
+	const char *host = json_string_value(
+	    json_object_get(proto, "hostname"));
+	size_t len;
+
+	if (scheme == NULL)
+		scheme = "";
+	if (host == NULL)
+		host = "";
+	len = strlen(scheme) + strlen(host) + strlen(pre) + 32;
+	out = xmalloc(len);
+	(void)snprintf(out, len, "%s://%s:%" JSON_INTEGER_FORMAT "%s", scheme,
+	    host, json_integer_value(json_object_get(proto, "port")), pre);
+	free(pre);
+	return out;
+}
+
+int
+rse_load_by_id(struct st_txn *t, const char *id, json_t **rec)
+{
+	DBT k = st_dbt(id, strlen(id));
+	char *name = NULL;
+	size_t len;
+	int ret;
+
+	*rec = NULL;
+	if ((ret = st_primary_key(t, TBL_RSES_BY_ID, &k, &name, &len)) != 0)
+		return ret;
+	k = st_dbt(name, len);
+	ret = st_get_json(t, TBL_RSES, &k, rec, 0);
+	free(name);
+	if (ret == 0 && json_is_true(json_object_get(*rec, "deleted"))) {
+		json_decref(*rec);
+		*rec = NULL;
+		ret = DB_NOTFOUND;
+	}
+	return ret;
+}
+
 struct pfn_args {
 	const char *rse, *scheme, *domain, *operation;
 	const json_t *lfns;
@@ -1290,7 +1364,7 @@ pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc;
 
 	json_object_clear(a->out);
-	if ((rc = load(t, a->rse, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, a->rse, 0, &rec, err)) != GR_OK)
 		return rc;
 	det = json_is_true(json_object_get(rec, "deterministic"));
 	json_decref(rec);
@@ -1334,7 +1408,7 @@ pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 		colon = s != NULL ? strchr(s, ':') : NULL;
 		scope = xstrndup(s, (size_t)(colon - s));
-		path = hash_path(scope, colon + 1);
+		path = rse_hash_path(scope, colon + 1);
 		len = strlen(pre) + strlen(path) + 600;
 		pfn = xmalloc(len);
 		(void)snprintf(pfn, len, "%s://%s:%" JSON_INTEGER_FORMAT "%s%s",
@@ -1431,16 +1505,16 @@ rlimit_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return GR_OK;
 }
 
-/* Inside a transaction: the id of the live RSE a->rse into id. */
-static int
-live_id(struct st_txn *t, const char *rse, char id[33], struct gr_err *err)
+int
+rse_live_id(struct st_txn *t, const char *rse, char id[RSE_ID_LEN + 1],
+    struct gr_err *err)
 {
 	json_t *rec;
 	int rc;
 
-	if ((rc = load(t, rse, 0, &rec, err)) != GR_OK)
+	if ((rc = rse_load(t, rse, 0, &rec, err)) != GR_OK)
 		return rc;
-	(void)snprintf(id, 33, "%s",
+	(void)snprintf(id, RSE_ID_LEN + 1, "%s",
 	    json_string_value(json_object_get(rec, "id")));
 	json_decref(rec);
 	return GR_OK;
@@ -1455,7 +1529,7 @@ rlimits_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc;
 
 	json_object_clear(a->out);
-	if ((rc = live_id(t, a->rse, id, err)) != GR_OK)
+	if ((rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
 		return rc;
 	klen = key_join(kbuf, sizeof(kbuf), id, "", (char *)NULL);
 	return st_scan(t, TBL_RSE_LIMITS, kbuf, klen, NULL, rlimit_one, a, err);
@@ -1491,7 +1565,7 @@ rlimit_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	if ((rc = account_require_admin(t, a->issuer, "set RSE limits", err)) !=
 		GR_OK ||
-	    (rc = live_id(t, a->rse, id, err)) != GR_OK)
+	    (rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
 		return rc;
 	key = st_dbt(kbuf,
 	    key_join(kbuf, sizeof(kbuf), id, a->name, (char *)NULL));

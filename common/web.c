@@ -269,6 +269,17 @@ web_stream_item(struct web_req *r, const json_t *item)
 }
 
 int
+web_stream_text(struct web_req *r, const char *ctype, const char *s, size_t n)
+{
+	if (r->status == 0)
+		put_head(r, 200, ctype, -1);
+	put_body(r, s, n);
+	if (r->client_gone)
+		return gr_fail(&r->err, GR_UNAVAILABLE, "client went away");
+	return GR_OK;
+}
+
+int
 web_stream_end(struct web_req *r)
 {
 	if (r->status == 0)
@@ -634,6 +645,12 @@ accepts(const char *accept, const char *type)
 			return false;
 		s = comma + 1;
 	}
+}
+
+bool
+web_accepts(const struct web_req *r, const char *type)
+{
+	return accepts(web_env(r, "HTTP_ACCEPT"), type);
 }
 
 /* The token, from X-Rucio-Auth-Token, Authorization: Bearer, or the query. */

@@ -4,7 +4,9 @@
  * return DB_DONOTINDEX when the field is absent, and either point into the
  * primary record or hand BDB a malloc'ed key (DB_DBT_APPMALLOC).
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -64,7 +66,16 @@ extract_field(const DBT *pdata, const char *name, DBT *skey)
 {
 	json_t *rec, *v;
 	const char *s;
+	char quoted[64];
+	int qn;
 
+	/* records are compact JSON: a record without "name": has no such
+	   field, and most writes of a big table are decided here without a
+	   parse (a value that happens to contain the text is parsed) */
+	qn = snprintf(quoted, sizeof(quoted), "\"%s\":", name);
+	if (qn > 0 && (size_t)qn < sizeof(quoted) &&
+	    memmem(pdata->data, pdata->size, quoted, (size_t)qn) == NULL)
+		return DB_DONOTINDEX;
 	rec = json_loadb(pdata->data, pdata->size, 0, NULL);
 	v = json_object_get(rec, name);
 	if ((s = json_string_value(v)) == NULL || *s == '\0') {
@@ -95,6 +106,7 @@ FIELD_INDEX(scopes_by_account, "account")
 FIELD_INDEX(accounts_by_type, "account_type")
 FIELD_INDEX(accounts_by_email, "email")
 FIELD_INDEX(tokens_by_account, "account")
+FIELD_INDEX(dids_by_guid, "guid")
 
 /* A secondary key that is part i of the NUL-separated primary key. */
 static int
@@ -118,6 +130,67 @@ rse_attrs_by_key(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	(void)sec;
 	(void)pdata;
 	return extract_part(pkey, 1, skey);
+}
+
+/* scope \0 name \0 RSE id -> RSE id \0 scope \0 name, malloc'ed. */
+static int
+replicas_by_rse(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *k = pkey->data, *id;
+	size_t idlen, head;
+	char *out;
+
+	(void)sec;
+	(void)pdata;
+	id = key_part(pkey->data, pkey->size, 2, &idlen);
+	if (id == NULL || idlen == 0)
+		return DB_DONOTINDEX;
+	head = (size_t)(id - k); /* "scope \0 name \0" */
+	out = xmalloc(idlen + 1 + head - 1);
+	memcpy(out, id, idlen);
+	out[idlen] = '\0';
+	memcpy(out + idlen + 1, k, head - 1);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = out;
+	skey->size = (u_int32_t)(idlen + head);
+	skey->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int
+account_usage_by_rse(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pdata;
+	return extract_part(pkey, 1, skey);
+}
+
+/* RSE id \0 path, for the replicas of non-deterministic RSEs. */
+static int
+replicas_by_path(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *id;
+	size_t idlen;
+	DBT path;
+	char *out;
+	int ret;
+
+	(void)sec;
+	id = key_part(pkey->data, pkey->size, 2, &idlen);
+	if (id == NULL || idlen == 0)
+		return DB_DONOTINDEX;
+	if ((ret = extract_field(pdata, "path", &path)) != 0)
+		return ret;
+	out = xmalloc(idlen + 1 + path.size);
+	memcpy(out, id, idlen);
+	out[idlen] = '\0';
+	memcpy(out + idlen + 1, path.data, path.size);
+	free(path.data);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = out;
+	skey->size = (u_int32_t)(idlen + 1 + path.size);
+	skey->flags = DB_DBT_APPMALLOC;
+	return 0;
 }
 
 /* The account is the third part of TYPE \0 identity \0 account. */
@@ -154,5 +227,14 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_RSE_LIMITS]	= { "rse_limits.db",		-1,		NULL },
 	[TBL_ACCOUNT_LIMITS]	= { "account_limits.db",	-1,		NULL },
 	[TBL_ACCOUNT_GLIMITS]	= { "account_glimits.db",	-1,		NULL },
+	[TBL_DIDS]		= { "dids.db",			-1,		NULL },
+	[TBL_DIDS_BY_GUID]	= { "dids.guid.idx",		TBL_DIDS,	dids_by_guid },
+	[TBL_REPLICAS]		= { "replicas.db",		-1,		NULL },
+	[TBL_REPLICAS_BY_RSE]	= { "replicas.rse.idx",		TBL_REPLICAS,	replicas_by_rse },
+	[TBL_REPLICAS_BY_PATH]	= { "replicas.path.idx",	TBL_REPLICAS,	replicas_by_path },
+	[TBL_RSE_USAGE]		= { "rse_usage.db",		-1,		NULL },
+	[TBL_RSE_USAGE_HIST]	= { "rse_usage_history.db",	-1,		NULL },
+	[TBL_ACCOUNT_USAGE]	= { "account_usage.db",		-1,		NULL },
+	[TBL_ACCOUNT_USAGE_BY_RSE] = { "account_usage.rse.idx",	TBL_ACCOUNT_USAGE, account_usage_by_rse },
 };
 /* clang-format on */

@@ -12,6 +12,7 @@
 #include "store.h"
 
 #define RSE_NAME_MAX 255
+#define RSE_ID_LEN   32 /* 32 lowercase hex digits */
 
 /* ^([A-Z0-9]+([_-][A-Z0-9]+)*)$, at most RSE_NAME_MAX. */
 bool rse_valid_name(const char *name);
@@ -100,5 +101,28 @@ int rse_limit_set(const char *issuer, const char *rse, const char *name,
     const json_t *value, struct gr_err *err);
 int rse_limit_del(const char *issuer, const char *rse, const char *name,
     struct gr_err *err);
+
+/* Inside transactions (for replicas, limits, usage). */
+
+/* The live (not deleted) record of an RSE; RSENotFound otherwise. */
+int rse_load(struct st_txn *t, const char *name, u_int32_t flags, json_t **rec,
+    struct gr_err *err);
+
+/* Its id, into id; RSENotFound if there is no live RSE of that name. */
+int rse_live_id(struct st_txn *t, const char *name, char id[RSE_ID_LEN + 1],
+    struct gr_err *err);
+
+/* The live record of the RSE with id: 0, DB_NOTFOUND or a BDB error. */
+int rse_load_by_id(struct st_txn *t, const char *id, json_t **rec);
+
+/* *out: new reference to every protocol of rse, sorted (RSENotFound). */
+int rse_protocols(struct st_txn *t, const char *rse, json_t **out,
+    struct gr_err *err);
+
+/* "scheme://hostname:port/prefix/" of a protocol record; malloc'ed. */
+char *rse_proto_base(const json_t *proto);
+
+/* The "hash" path of scope:name (no leading '/'); malloc'ed. */
+char *rse_hash_path(const char *scope, const char *name);
 
 #endif /* RSE_H */

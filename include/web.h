@@ -137,6 +137,14 @@ int web_reply_redirect(struct web_req *r, int status, const char *location);
  */
 int web_stream_item(struct web_req *r, const json_t *item);
 int web_stream_end(struct web_req *r);
+
+/* A piece of a streamed body of another type (the first sends the
+   headers with ctype). */
+int web_stream_text(struct web_req *r, const char *ctype, const char *s,
+    size_t n);
+
+/* Does the request's Accept header admit type ("a/b")? (none: yes) */
+bool web_accepts(const struct web_req *r, const char *type);
 int web_emit(json_t *item, void *ctx);
 
 /* The error writer: status, ExceptionClass/ExceptionMessage, JSON body. */

@@ -1,0 +1,324 @@
+/*
+ * did.c -- data identifier records (core): names, checksums, guids, the
+ * record itself and its metadata columns. The DID routes build on this;
+ * replica registration creates FILE records through it.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "account.h"
+#include "date.h"
+#include "did.h"
+#include "scope.h"
+#include "tables.h"
+#include "util.h"
+#include "valid.h"
+
+bool
+did_valid_name(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !(isalnum((unsigned char)s[0]) || s[0] == '/'))
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= DID_NAME_MAX ||
+		    !(isalnum(c) || c == '/' || c == '.' || c == '-' ||
+			c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+all_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return s[n] == '\0';
+}
+
+bool
+did_valid_adler32(const char *s)
+{
+	return s != NULL && strlen(s) == 8 && all_hex(s, 8);
+}
+
+bool
+did_valid_md5(const char *s)
+{
+	return s != NULL && strlen(s) == 32 && all_hex(s, 32);
+}
+
+bool
+did_guid_canon(const char *s, char out[GUID_LEN + 1])
+{
+	static const int dash[] = { 8, 12, 16, 20 };
+	char hex[33];
+	size_t n = 0, len;
+	int braces, d = 0;
+	const char *p;
+
+	if (s == NULL)
+		return false;
+	len = strlen(s);
+	braces = len > 0 && s[0] == '{';
+	if (braces && (len < 2 || s[len - 1] != '}'))
+		return false;
+	if (!braces && len > 0 && s[len - 1] == '}')
+		return false;
+	p = s + braces;
+	len -= 2 * (size_t)braces;
+	/* 32 hex digits with dashes either at all four places or nowhere */
+	for (; len > 0; p++, len--) {
+		if (*p == '-') {
+			if (d >= 4 || (int)n != dash[d])
+				return false;
+			d++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*p) || n >= 32)
+			return false;
+		hex[n++] = (char)tolower((unsigned char)*p);
+	}
+	if (n != 32 || (d != 0 && d != 4))
+		return false;
+	hex[32] = '\0';
+	(void)snprintf(out, GUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+	    hex + 8, hex + 12, hex + 16, hex + 20);
+	return true;
+}
+
+size_t
+did_key(char *buf, const char *scope, const char *name)
+{
+	return key_join(buf, KEY_MAX, scope, name, (char *)NULL);
+}
+
+int
+did_load(struct st_txn *t, const char *scope, const char *name, u_int32_t flags,
+    json_t **rec, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	int ret;
+
+	*rec = NULL;
+	ret = st_get_json(t, TBL_DIDS, &k, rec, flags);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_DID_NOT_FOUND,
+		    "Data identifier '%s:%s' not found", scope, name);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+did_store(struct st_txn *t, const char *scope, const char *name,
+    const json_t *rec, u_int32_t flags, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	int ret = st_put_json(t, TBL_DIDS, &k, rec, flags);
+
+	if (ret == DB_KEYEXIST)
+		return gr_fail(err, GR_DID_EXISTS,
+		    "Data Identifier already exists!");
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+json_t *
+did_new_file(const char *account, json_int_t bytes, const char *md5,
+    const char *adler32, int64_t now)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "FILE",
+	    "account", account, "bytes", bytes, "created_at", (json_int_t)now,
+	    "updated_at", (json_int_t)now);
+
+	if (md5 != NULL)
+		json_object_set_new(rec, "md5", json_string(md5));
+	if (adler32 != NULL)
+		json_object_set_new(rec, "adler32", json_string(adler32));
+	return rec;
+}
+
+/* The metadata columns a client may set (spec/rucio.md 4.3). */
+enum col_kind { C_BOOL, C_INT, C_STR, C_DATE, C_GUID, C_LIFETIME };
+
+static const struct {
+	const char *key;
+	enum col_kind kind;
+	bool file_only;
+} columns[] = {
+	{ "guid", C_GUID, true },
+	{ "events", C_INT, true },
+	{ "lumiblocknr", C_INT, false },
+	{ "run_number", C_INT, false },
+	{ "task_id", C_INT, false },
+	{ "panda_id", C_INT, false },
+	{ "access_cnt", C_INT, false },
+	{ "project", C_STR, false },
+	{ "datatype", C_STR, false },
+	{ "stream_name", C_STR, false },
+	{ "prod_step", C_STR, false },
+	{ "version", C_STR, false },
+	{ "campaign", C_STR, false },
+	{ "provenance", C_STR, false },
+	{ "phys_group", C_STR, false },
+	{ "hidden", C_BOOL, false },
+	{ "is_new", C_BOOL, false },
+	{ "purge_replicas", C_BOOL, false },
+	{ "transient", C_BOOL, false },
+	{ "is_archive", C_BOOL, false },
+	{ "constituent", C_BOOL, false },
+	{ "accessed_at", C_DATE, false },
+	{ "closed_at", C_DATE, false },
+	{ "eol_at", C_DATE, false },
+	{ "lifetime", C_LIFETIME, false },
+};
+
+/* Keys nobody sets through metadata (spec/rucio.md 1.5). */
+static const char *const reserved[] = { "scope", "name", "account", "did_type",
+	"is_open", "monotonic", "obsolete", "complete", "availability",
+	"suppressed", "bytes", "length", "md5", "adler32",
+	"rule_evaluation_action", "rule_evaluation_required", "expired_at",
+	"deleted_at", "created_at", "updated_at" };
+
+#define META_KEY_MAX 100
+
+static int
+bad_value(struct gr_err *err, const char *key, const char *what)
+{
+	return gr_fail(err, GR_INVALID_VALUE,
+	    "The value of the metadata key '%s' must be %s", key, what);
+}
+
+/* One column key: check v and set (or, for null, clear) it in rec. */
+static int
+set_column(json_t *rec, size_t c, json_t *v, int64_t now, struct gr_err *err)
+{
+	const char *key = columns[c].key;
+	char guid[GUID_LEN + 1];
+	int64_t when;
+
+	if (json_is_null(v)) {
+		json_object_del(rec,
+		    columns[c].kind == C_LIFETIME ? "expired_at" : key);
+		return GR_OK;
+	}
+	switch (columns[c].kind) {
+	case C_BOOL:
+		if (!json_is_boolean(v))
+			return bad_value(err, key, "true or false");
+		json_object_set(rec, key, v);
+		break;
+	case C_INT:
+		if (!json_is_integer(v))
+			return bad_value(err, key, "an integer");
+		json_object_set(rec, key, v);
+		break;
+	case C_STR:
+		if (!json_is_string(v) || json_string_length(v) > 255)
+			return bad_value(err, key,
+			    "a string of at most 255 characters");
+		json_object_set(rec, key, v);
+		break;
+	case C_GUID:
+		if (!did_guid_canon(json_string_value(v), guid))
+			return bad_value(err, key, "a UUID");
+		json_object_set_new(rec, key, json_string(guid));
+		break;
+	case C_DATE:
+		if (json_is_integer(v))
+			when = json_integer_value(v);
+		else if (date_parse(json_string_value(v), &when) != 0)
+			return bad_value(err, key,
+			    "a date (YYYY-MM-DD, ISO 8601 or RFC 1123)");
+		json_object_set_new(rec, key, json_integer(when));
+		break;
+	case C_LIFETIME:
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) > 1e11)
+			return bad_value(err, key, "a number of seconds");
+		json_object_set_new(rec, "expired_at",
+		    json_integer(now + (json_int_t)json_number_value(v)));
+		break;
+	}
+	return GR_OK;
+}
+
+int
+did_meta_apply(json_t *rec, const json_t *meta, const char *issuer, int64_t now,
+    struct gr_err *err)
+{
+	const char *key;
+	json_t *v, *custom;
+	size_t i;
+	bool file;
+	int rc;
+
+	if (!json_is_object(meta))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating meta: not a JSON object");
+	file = strcmp(json_string_value(json_object_get(rec, "type")),
+		   "FILE") == 0;
+	json_object_foreach((json_t *)(uintptr_t)meta, key, v)
+	{
+		if (*key == '\0' || strlen(key) > META_KEY_MAX ||
+		    strchr(key, '.') != NULL || !utf8_valid(key, strlen(key)))
+			return gr_fail(err, GR_INVALID_METADATA,
+			    "The metadata key '%.100s' is not valid: at most "
+			    "%d characters, none of them '.'",
+			    key, META_KEY_MAX);
+		for (i = 0; i < ARRAY_LEN(reserved); i++)
+			if (strcmp(key, reserved[i]) == 0)
+				return gr_fail(err, GR_ACCESS_DENIED,
+				    "Account %s can not change the reserved "
+				    "metadata key '%s'",
+				    issuer, key);
+		for (i = 0; i < ARRAY_LEN(columns); i++)
+			if (strcmp(key, columns[i].key) == 0)
+				break;
+		if (i < ARRAY_LEN(columns)) {
+			if (columns[i].file_only && !file)
+				return gr_fail(err, GR_INVALID_METADATA,
+				    "The metadata key '%s' is for files only",
+				    key);
+			if ((rc = set_column(rec, i, v, now, err)) != GR_OK)
+				return rc;
+			continue;
+		}
+		custom = json_object_get(rec, "meta");
+		if (custom == NULL) {
+			custom = json_object();
+			json_object_set_new(rec, "meta", custom);
+		}
+		json_object_set(custom, key, v);
+	}
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	return GR_OK;
+}
+
+int
+did_may_add(struct st_txn *t, const char *issuer, const char *scope,
+    struct gr_err *err)
+{
+	char owner[ACCOUNT_NAME_MAX + 1];
+	bool admin;
+	int rc;
+
+	if ((rc = scope_owner(t, scope, owner, err)) != GR_OK)
+		return rc;
+	if (strcmp(owner, issuer) == 0 || strcmp(scope, "mock") == 0)
+		return GR_OK;
+	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
+		return rc;
+	if (!admin)
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not add data identifiers to scope %s",
+		    issuer, scope);
+	return GR_OK;
+}

@@ -1,0 +1,1309 @@
+/*
+ * replica.c -- file replicas (core): registration (which creates the FILE
+ * DIDs), state changes, removal, listing with PFNs built from the RSEs'
+ * protocols, and PFN -> DID. See replica.h for the record.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "did.h"
+#include "replica.h"
+#include "rse.h"
+#include "rse_expr.h"
+#include "tables.h"
+#include "usage.h"
+#include "util.h"
+#include "valid.h"
+
+static const struct {
+	const char *letter, *name;
+} states[] = {
+	{ "A", "AVAILABLE" },
+	{ "U", "UNAVAILABLE" },
+	{ "C", "COPYING" },
+	{ "B", "BEING_DELETED" },
+	{ "D", "BAD" },
+	{ "S", "SOURCE" },
+	{ "T", "TEMPORARY_UNAVAILABLE" },
+};
+
+const char *
+replica_state_name(const char *letter)
+{
+	size_t i;
+
+	for (i = 0; letter != NULL && i < ARRAY_LEN(states); i++)
+		if (strcmp(letter, states[i].letter) == 0)
+			return states[i].name;
+	return NULL;
+}
+
+const char *
+replica_state_letter(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < ARRAY_LEN(states); i++)
+		if (strcmp(s, states[i].letter) == 0 ||
+		    strcmp(s, states[i].name) == 0)
+			return states[i].letter;
+	return NULL;
+}
+
+/* One file of a request, checked. */
+struct rfile {
+	const char *scope, *name, *md5, *adler32, *pfn, *state;
+	const char *error_message, *path_in;
+	const json_t *meta;
+	json_int_t bytes;
+	bool has_bytes;
+	char *path; /* add: the stored path (non-deterministic RSEs) */
+};
+
+enum req_kind { REQ_ADD, REQ_UPDATE, REQ_DELETE };
+
+static int
+bad(struct gr_err *err, size_t i, const char *what)
+{
+	return gr_fail(err, GR_INVALID_OBJECT,
+	    "Problem validating dids: item %zu: %s", i, what);
+}
+
+static const char *
+opt_str(const json_t *f, const char *key)
+{
+	return json_string_value(json_object_get(f, key));
+}
+
+/* Check one file of a request into *rf. */
+static int
+parse_file(const json_t *f, size_t i, enum req_kind kind, struct rfile *rf,
+    struct gr_err *err)
+{
+	static const char *const add_keys[] = { "scope", "name", "type", "meta",
+		"rules", "bytes", "adler32", "md5", "state", "pfn" };
+	const json_t *v;
+	const char *key;
+	size_t k;
+
+	if (!json_is_object(f))
+		return bad(err, i, "not a JSON object");
+	if (kind == REQ_ADD)
+		json_object_foreach((json_t *)(uintptr_t)f, key, v)
+		{
+			for (k = 0; k < ARRAY_LEN(add_keys); k++)
+				if (strcmp(key, add_keys[k]) == 0)
+					break;
+			if (k == ARRAY_LEN(add_keys))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating dids: item %zu: "
+				    "Additional properties are not allowed "
+				    "('%.60s' was unexpected)",
+				    i, key);
+		}
+	memset(rf, 0, sizeof(*rf));
+	rf->scope = opt_str(f, "scope");
+	rf->name = opt_str(f, "name");
+	if (rf->scope == NULL || !valid_scope(rf->scope))
+		return bad(err, i, "'scope' must match ^[a-zA-Z_\\-.0-9]+$");
+	if (rf->name == NULL || !did_valid_name(rf->name))
+		return bad(err, i,
+		    "'name' must match ^[/A-Za-z0-9][/A-Za-z0-9\\.\\-_]*$ "
+		    "(at most 250 characters)");
+	if (kind == REQ_DELETE)
+		return GR_OK;
+	if ((v = json_object_get(f, "state")) != NULL) {
+		rf->state = replica_state_letter(json_string_value(v));
+		if (rf->state == NULL)
+			return bad(err, i, "'state' is not a replica state");
+	} else if (kind == REQ_UPDATE) {
+		return gr_fail(err, GR_KEY_ERROR, "'state' not defined");
+	}
+	if (kind == REQ_UPDATE) {
+		v = json_object_get(f, "path");
+		if (v != NULL && !json_is_null(v) &&
+		    (!json_is_string(v) || json_string_length(v) > 1024))
+			return bad(err, i, "'path' must be a string");
+		rf->path_in = json_string_value(v);
+		v = json_object_get(f, "error_message");
+		rf->error_message = json_string_value(v);
+		return GR_OK;
+	}
+	if ((v = json_object_get(f, "bytes")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return bad(err, i, "'bytes' must be an integer >= 0");
+		rf->bytes = json_integer_value(v);
+		rf->has_bytes = true;
+	}
+	if ((v = json_object_get(f, "adler32")) != NULL &&
+	    !did_valid_adler32(json_string_value(v)))
+		return bad(err, i, "'adler32' must match ^[a-fA-F\\d]{8}$");
+	rf->adler32 = json_string_value(v);
+	if ((v = json_object_get(f, "md5")) != NULL &&
+	    !did_valid_md5(json_string_value(v)))
+		return bad(err, i, "'md5' must match ^[a-fA-F\\d]{32}$");
+	rf->md5 = json_string_value(v);
+	if ((v = json_object_get(f, "pfn")) != NULL &&
+	    (!json_is_string(v) || json_string_length(v) == 0 ||
+		json_string_length(v) > 2048 ||
+		strstr(json_string_value(v), "://") == NULL))
+		return bad(err, i, "'pfn' must be a URL");
+	rf->pfn = json_string_value(v);
+	if ((v = json_object_get(f, "meta")) != NULL && !json_is_object(v))
+		return bad(err, i, "'meta' must be an object");
+	rf->meta = v;
+	return GR_OK;
+}
+
+static int
+cmp_rfile(const void *x, const void *y)
+{
+	const struct rfile *p = x, *q = y;
+	int c = strcmp(p->scope, q->scope);
+
+	return c != 0 ? c : strcmp(p->name, q->name);
+}
+
+/* The files of a request, checked and sorted by (scope, name); one file
+   twice is Duplicate. */
+static int
+parse_files(const json_t *files, enum req_kind kind, struct rfile **out,
+    size_t *n, struct gr_err *err)
+{
+	struct rfile *rf;
+	size_t i, len = json_array_size(files);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_is_array(files) || len == 0 || len > REPLICA_BATCH_MAX)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: 'files' must be a list of 1 "
+		    "to %d files",
+		    REPLICA_BATCH_MAX);
+	rf = xcalloc(len, sizeof(*rf));
+	for (i = 0; i < len; i++)
+		if ((rc = parse_file(json_array_get(files, i), i, kind, &rf[i],
+			 err)) != GR_OK) {
+			free(rf);
+			return rc;
+		}
+	qsort(rf, len, sizeof(*rf), cmp_rfile);
+	for (i = 1; i < len; i++)
+		if (cmp_rfile(&rf[i - 1], &rf[i]) == 0) {
+			if (kind == REQ_ADD)
+				rc = gr_fail(err, GR_DUPLICATE,
+				    "File replica already exists!");
+			else
+				rc = gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating dids: %s:%s is listed "
+				    "twice",
+				    rf[i].scope, rf[i].name);
+			free(rf);
+			return rc;
+		}
+	*out = rf;
+	*n = len;
+	return GR_OK;
+}
+
+static void
+free_files(struct rfile *rf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; rf != NULL && i < n; i++)
+		free(rf[i].path);
+	free(rf);
+}
+
+static size_t
+replica_key(char *buf, const char *scope, const char *name, const char *id)
+{
+	return key_join(buf, KEY_MAX, scope, name, id, (char *)NULL);
+}
+
+/* Rucio's generic policy: who may add replicas on rse. */
+static bool
+open_rse(const char *rse)
+{
+	static const char *const suffixes[] = { "SCRATCHDISK", "USERDISK",
+		"MOCK", "LOCALGROUPDISK" };
+	size_t i, n = strlen(rse);
+
+	for (i = 0; i < ARRAY_LEN(suffixes); i++) {
+		size_t s = strlen(suffixes[i]);
+
+		if (n >= s && strcmp(rse + n - s, suffixes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct add_args {
+	const char *issuer, *rse;
+	struct rfile *files;
+	size_t n;
+	bool ignore_availability;
+};
+
+/* The RSE's tombstone_delay attribute: -1 none, else seconds. */
+static int
+tombstone_delay(struct st_txn *t, const char *rse, long long *out,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), rse, "tombstone_delay", (char *)NULL));
+	json_t *rec = NULL, *v;
+	long n;
+	int ret;
+
+	*out = -1;
+	ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	v = json_object_get(rec, "value");
+	if (json_is_integer(v))
+		*out = (long long)json_integer_value(v);
+	else if (json_is_string(v) &&
+	    parse_long(json_string_value(v), -(1L << 40), 1L << 40, &n) == 0)
+		*out = n;
+	json_decref(rec);
+	if (*out == 0)
+		*out = -1; /* 0: no tombstone, as upstream */
+	return GR_OK;
+}
+
+/* Does protocol p serve op (read, write) in either domain? */
+static bool
+proto_serves(const json_t *p, const char *domain, const char *op)
+{
+	const json_t *d = json_object_get(json_object_get(p, "domains"),
+	    domain);
+
+	return json_integer_value(json_object_get(d, op)) > 0;
+}
+
+static bool
+same_scheme(const json_t *p, const char *pfn)
+{
+	const char *s = json_string_value(json_object_get(p, "scheme"));
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return n > 0 && strncmp(pfn, s, n) == 0 &&
+	    strncmp(pfn + n, "://", 3) == 0;
+}
+
+/*
+ * Check a file's PFN against the RSE: on a deterministic RSE it must be
+ * the PFN a write protocol of its scheme builds; on the others it must
+ * start with a protocol's scheme://host:port/prefix/, and the rest is the
+ * stored path.
+ */
+static int
+check_pfn(struct rfile *f, const json_t *protos, bool det, const char *rse,
+    struct gr_err *err)
+{
+	char *path = det ? rse_hash_path(f->scope, f->name) : NULL;
+	const json_t *p;
+	size_t i;
+	bool ok = false;
+
+	json_array_foreach(protos, i, p)
+	{
+		char *base;
+		size_t blen;
+
+		if (!same_scheme(p, f->pfn))
+			continue;
+		base = rse_proto_base(p);
+		blen = strlen(base);
+		if (det) {
+			ok = (proto_serves(p, "wan", "write") ||
+				 proto_serves(p, "lan", "write")) &&
+			    strncmp(f->pfn, base, blen) == 0 &&
+			    strcmp(f->pfn + blen, path) == 0;
+		} else if (strncmp(f->pfn, base, blen) == 0 &&
+		    f->pfn[blen] != '\0') {
+			free(f->path);
+			f->path = xstrdup(f->pfn + blen);
+			ok = true;
+		}
+		free(base);
+		if (ok)
+			break;
+	}
+	free(path);
+	if (!ok)
+		return gr_fail(err, GR_INVALID_PATH,
+		    "The PFN '%.300s' of %s:%s does not match %s of RSE %s",
+		    f->pfn, f->scope, f->name,
+		    det ? "the PFN a write protocol builds for it"
+			: "a protocol",
+		    rse);
+	return GR_OK;
+}
+
+/* The RSE checks of a registration; *rse_rec stays the caller's. */
+static int
+add_checks(struct st_txn *t, struct add_args *a, const json_t *rse_rec,
+    json_t **protos, struct gr_err *err)
+{
+	bool admin, det, any_pfn = false;
+	size_t i;
+	int rc;
+
+	*protos = NULL;
+	if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
+		return rc;
+	if (!admin && !open_rse(a->rse))
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not add file replicas on %s.", a->issuer,
+		    a->rse);
+	if (json_is_true(json_object_get(rse_rec, "volatile")))
+		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "Cannot add replicas on volatile RSE %s", a->rse);
+	if (!json_is_true(json_object_get(rse_rec, "availability_write")) &&
+	    !(a->ignore_availability && admin))
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "%s is temporary unavailable for writing", a->rse);
+	det = json_is_true(json_object_get(rse_rec, "deterministic"));
+	for (i = 0; i < a->n; i++) {
+		if (a->files[i].pfn != NULL)
+			any_pfn = true;
+		else if (!det)
+			return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    "PFN needed for this (non deterministic) RSE %s",
+			    a->rse);
+	}
+	if (!any_pfn)
+		return GR_OK;
+	if ((rc = rse_protocols(t, a->rse, protos, err)) != GR_OK)
+		return rc;
+	for (i = 0; i < a->n; i++)
+		if (a->files[i].pfn != NULL &&
+		    (rc = check_pfn(&a->files[i], *protos, det, a->rse, err)) !=
+			GR_OK)
+			return rc;
+	return GR_OK;
+}
+
+/* The FILE DID of f: reuse it, or create it. *bytes: the replica's. */
+static int
+file_did(struct st_txn *t, struct add_args *a, struct rfile *f, int64_t now,
+    const char **allowed_scope, json_int_t *bytes, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, f->scope, f->name));
+	json_t *rec = NULL;
+	int ret, rc;
+
+	ret = st_get_json(t, TBL_DIDS, &k, &rec, 0);
+	if (ret == 0) {
+		const char *type = json_string_value(
+		    json_object_get(rec, "type"));
+
+		if (type == NULL || strcmp(type, "FILE") != 0) {
+			json_decref(rec);
+			return gr_fail(err, GR_DID_EXISTS,
+			    "Data Identifier already exists!");
+		}
+		*bytes = f->has_bytes
+		    ? f->bytes
+		    : json_integer_value(json_object_get(rec, "bytes"));
+		json_decref(rec);
+		return GR_OK;
+	}
+	if (ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	/* a new file: the issuer must be allowed to add DIDs in its scope */
+	if (*allowed_scope == NULL || strcmp(*allowed_scope, f->scope) != 0) {
+		if ((rc = did_may_add(t, a->issuer, f->scope, err)) != GR_OK)
+			return rc;
+		*allowed_scope = f->scope;
+	}
+	if (!f->has_bytes)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: %s:%s is a new file, its "
+		    "'bytes' are needed",
+		    f->scope, f->name);
+	rec = did_new_file(a->issuer, f->bytes, f->md5, f->adler32, now);
+	if (f->meta != NULL &&
+	    (rc = did_meta_apply(rec, f->meta, a->issuer, now, err)) != GR_OK) {
+		json_decref(rec);
+		return rc;
+	}
+	ret = st_put_json(t, TBL_DIDS, &k, rec, DB_NOOVERWRITE);
+	json_decref(rec);
+	if (ret != 0)
+		return st_fail(err, ret);
+	*bytes = f->bytes;
+	return GR_OK;
+}
+
+static int
+add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct add_args *a = arg;
+	json_t *rse_rec = NULL, *protos = NULL;
+	const char *allowed_scope = NULL;
+	json_int_t nfiles = 0, nbytes = 0;
+	int64_t now = time_now();
+	long long delay;
+	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	size_t i;
+	int rc, ret;
+
+	if ((rc = rse_load(t, a->rse, 0, &rse_rec, err)) != GR_OK)
+		return rc;
+	(void)snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(rse_rec, "id")));
+	rc = add_checks(t, a, rse_rec, &protos, err);
+	json_decref(rse_rec);
+	json_decref(protos);
+	if (rc != GR_OK ||
+	    (rc = tombstone_delay(t, a->rse, &delay, err)) != GR_OK)
+		return rc;
+	for (i = 0; i < a->n; i++) {
+		struct rfile *f = &a->files[i];
+		json_int_t bytes = 0;
+		json_t *rec;
+		DBT k;
+
+		if ((rc = file_did(t, a, f, now, &allowed_scope, &bytes,
+			 err)) != GR_OK)
+			return rc;
+		rec = json_pack("{s:s, s:I, s:I, s:I}", "state",
+		    f->state != NULL ? f->state : "A", "bytes", bytes,
+		    "created_at", (json_int_t)now, "updated_at",
+		    (json_int_t)now);
+		if (f->md5 != NULL)
+			json_object_set_new(rec, "md5", json_string(f->md5));
+		if (f->adler32 != NULL)
+			json_object_set_new(rec, "adler32",
+			    json_string(f->adler32));
+		if (f->path != NULL)
+			json_object_set_new(rec, "path", json_string(f->path));
+		if (delay != -1)
+			json_object_set_new(rec, "tombstone",
+			    json_integer(delay < 0 ? 0 : now + delay));
+		k = st_dbt(kbuf, replica_key(kbuf, f->scope, f->name, id));
+		ret = st_put_json(t, TBL_REPLICAS, &k, rec, DB_NOOVERWRITE);
+		json_decref(rec);
+		if (ret == DB_KEYEXIST)
+			continue; /* registered before: left as it is */
+		if (ret != 0)
+			return st_fail(err, ret);
+		nfiles++;
+		nbytes += bytes;
+	}
+	/* the counter last: writers hold it only until they commit */
+	return nfiles == 0 ? GR_OK : usage_rse_add(t, id, nfiles, nbytes, err);
+}
+
+static int
+check_rse_name(const char *rse, struct gr_err *err)
+{
+	if (rse == NULL || !rse_valid_name(rse))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found", rse != NULL ? rse : "");
+	return GR_OK;
+}
+
+int
+replica_add(const char *issuer, const char *rse, const json_t *files,
+    bool ignore_availability, struct gr_err *err)
+{
+	struct add_args a = { .issuer = issuer,
+		.rse = rse,
+		.ignore_availability = ignore_availability };
+	int rc;
+
+	if ((rc = check_rse_name(rse, err)) != GR_OK ||
+	    (rc = parse_files(files, REQ_ADD, &a.files, &a.n, err)) != GR_OK)
+		return rc;
+	rc = st_txn_run(add_txn, &a, err);
+	free_files(a.files, a.n);
+	return rc;
+}
+
+struct change_args {
+	const char *issuer, *rse;
+	struct rfile *files;
+	size_t n;
+	bool ignore_availability;
+};
+
+static int
+update_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct change_args *a = arg;
+	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	int64_t now = time_now();
+	size_t i;
+	int rc, ret;
+
+	if ((rc = account_require_admin(t, a->issuer, "update replicas states",
+		 err)) != GR_OK ||
+	    (rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	for (i = 0; i < a->n; i++) {
+		struct rfile *f = &a->files[i];
+		DBT k = st_dbt(kbuf, replica_key(kbuf, f->scope, f->name, id));
+		json_t *rec = NULL;
+		const char *old;
+		bool ok = true;
+
+		ret = st_get_json(t, TBL_REPLICAS, &k, &rec, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			return gr_fail(err, GR_REPLICA_NOT_FOUND,
+			    "No row found for scope: %s name: %s rse: %s",
+			    f->scope, f->name, a->rse);
+		if (ret != 0)
+			return st_fail(err, ret);
+		old = json_string_value(json_object_get(rec, "state"));
+		if (strcmp(f->state, "B") == 0)
+			/* only replicas no rule holds */
+			ok = json_integer_value(
+				 json_object_get(rec, "lock_cnt")) == 0;
+		else if (strcmp(f->state, "T") == 0)
+			ok = old != NULL &&
+			    (strcmp(old, "A") == 0 || strcmp(old, "T") == 0);
+		if (!ok) {
+			json_decref(rec);
+			return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    "State %s for replica %s:%s on %s cannot be "
+			    "updated",
+			    replica_state_name(f->state), f->scope, f->name,
+			    a->rse);
+		}
+		json_object_set_new(rec, "state", json_string(f->state));
+		if (strcmp(f->state, "B") == 0)
+			json_object_set_new(rec, "tombstone", json_integer(0));
+		if (f->path_in != NULL && *f->path_in != '\0')
+			json_object_set_new(rec, "path",
+			    json_string(f->path_in));
+		if (f->error_message != NULL)
+			json_object_set_new(rec, "error_message",
+			    json_string(f->error_message));
+		json_object_set_new(rec, "updated_at", json_integer(now));
+		ret = st_put_json(t, TBL_REPLICAS, &k, rec, 0);
+		json_decref(rec);
+		if (ret != 0)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+int
+replica_update(const char *issuer, const char *rse, const json_t *files,
+    struct gr_err *err)
+{
+	struct change_args a = { .issuer = issuer, .rse = rse };
+	int rc;
+
+	if ((rc = check_rse_name(rse, err)) != GR_OK ||
+	    (rc = parse_files(files, REQ_UPDATE, &a.files, &a.n, err)) != GR_OK)
+		return rc;
+	rc = st_txn_run(update_txn, &a, err);
+	free_files(a.files, a.n);
+	return rc;
+}
+
+static int
+delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct change_args *a = arg;
+	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	json_t *rse_rec = NULL;
+	json_int_t nbytes = 0;
+	bool admin;
+	size_t i;
+	int rc, ret;
+
+	if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
+		return rc;
+	if (!admin || !cfg.admin_delete_replicas)
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not delete file replicas on %s.", a->issuer,
+		    a->rse);
+	if ((rc = rse_load(t, a->rse, 0, &rse_rec, err)) != GR_OK)
+		return rc;
+	(void)snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(rse_rec, "id")));
+	ret = json_is_true(json_object_get(rse_rec, "availability_delete"));
+	json_decref(rse_rec);
+	if (!ret && !a->ignore_availability)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "%s is temporary unavailable for deleting", a->rse);
+	for (i = 0; i < a->n; i++) {
+		struct rfile *f = &a->files[i];
+		DBT k = st_dbt(kbuf, replica_key(kbuf, f->scope, f->name, id));
+		json_t *rec = NULL;
+
+		ret = st_get_json(t, TBL_REPLICAS, &k, &rec, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			return gr_fail(err, GR_REPLICA_NOT_FOUND,
+			    "Replica %s:%s on %s not found", f->scope, f->name,
+			    a->rse);
+		if (ret != 0)
+			return st_fail(err, ret);
+		nbytes += json_integer_value(json_object_get(rec, "bytes"));
+		json_decref(rec);
+		if ((ret = st_del(t, TBL_REPLICAS, &k)) != 0)
+			return st_fail(err, ret);
+	}
+	return usage_rse_add(t, id, -(json_int_t)a->n, -nbytes, err);
+}
+
+int
+replica_delete(const char *issuer, const char *rse, const json_t *files,
+    bool ignore_availability, struct gr_err *err)
+{
+	struct change_args a = { .issuer = issuer,
+		.rse = rse,
+		.ignore_availability = ignore_availability };
+	int rc;
+
+	if ((rc = check_rse_name(rse, err)) != GR_OK ||
+	    (rc = parse_files(files, REQ_DELETE, &a.files, &a.n, err)) != GR_OK)
+		return rc;
+	rc = st_txn_run(delete_txn, &a, err);
+	free_files(a.files, a.n);
+	return rc;
+}
+
+/* Listing. */
+
+/* A way to read from an RSE: a protocol in a domain. */
+struct door {
+	const char *domain; /* "lan" or "wan" (static) */
+	char *base;         /* scheme://host:port/prefix/ */
+	json_int_t prio;
+};
+
+/* What a listing knows of one RSE, looked up once per request. */
+struct rse_ent {
+	char id[RSE_ID_LEN + 1];
+	char *name;
+	bool usable; /* live, selected, readable (or availability ignored) */
+	bool det, vol;
+	const char *type; /* DISK or TAPE (static) */
+	struct door *doors;
+	size_t ndoors;
+};
+
+struct list_args {
+	const struct replica_query *q;
+	gr_emit_fn emit;
+	void *ctx;
+	struct st_txn *t;
+	struct gr_err *err;
+	json_t *selected; /* names the RSE expression selects, or NULL */
+	struct rse_ent *rses;
+	size_t nrses, cap;
+};
+
+static bool
+wanted_scheme(const struct replica_query *q, const json_t *p)
+{
+	const char *s = json_string_value(json_object_get(p, "scheme"));
+	const json_t *v;
+	size_t i;
+
+	if (q->schemes == NULL || json_array_size(q->schemes) == 0)
+		return true;
+	json_array_foreach(q->schemes, i, v) if (s != NULL &&
+	    json_is_string(v) &&
+	    strcmp(json_string_value(v), s) == 0) return true;
+	return false;
+}
+
+static bool
+in_list(const json_t *list, const char *s)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i,
+	    v) if (strcmp(json_string_value(v), s) == 0) return true;
+	return false;
+}
+
+/* Fill e from the store; e->usable false when it is not to be listed. */
+static int
+rse_ent_load(struct list_args *a, struct rse_ent *e)
+{
+	static const char *const both[] = { "lan", "wan" };
+	const struct replica_query *q = a->q;
+	json_t *rec = NULL, *protos = NULL, *p;
+	const char *domains[2];
+	size_t nd, i, d;
+	int ret, rc;
+
+	ret = rse_load_by_id(a->t, e->id, &rec);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(a->err, ret);
+	e->name = xstrdup(json_string_value(json_object_get(rec, "rse")));
+	e->det = json_is_true(json_object_get(rec, "deterministic"));
+	e->vol = json_is_true(json_object_get(rec, "volatile"));
+	e->type = strcmp(json_string_value(json_object_get(rec, "rse_type")),
+		      "TAPE") == 0
+	    ? "TAPE"
+	    : "DISK";
+	e->usable = (a->selected == NULL || in_list(a->selected, e->name)) &&
+	    (q->ignore_availability ||
+		json_is_true(json_object_get(rec, "availability_read")));
+	json_decref(rec);
+	if (!e->usable)
+		return GR_OK;
+	if (q->domain != NULL && strcmp(q->domain, "all") == 0) {
+		domains[0] = both[0];
+		domains[1] = both[1];
+		nd = 2;
+	} else {
+		domains[0] = q->domain != NULL && strcmp(q->domain, "lan") == 0
+		    ? both[0]
+		    : both[1];
+		nd = 1;
+	}
+	if ((rc = rse_protocols(a->t, e->name, &protos, a->err)) != GR_OK)
+		return rc;
+	e->doors = xcalloc(json_array_size(protos) * 2 + 1, sizeof(*e->doors));
+	for (d = 0; d < nd; d++)
+		json_array_foreach(protos, i, p)
+		{
+			json_int_t prio = json_integer_value(
+			    json_object_get(json_object_get(json_object_get(p,
+								"domains"),
+						domains[d]),
+				"read"));
+
+			if (prio <= 0 || !wanted_scheme(q, p))
+				continue;
+			e->doors[e->ndoors].domain = domains[d];
+			e->doors[e->ndoors].base = rse_proto_base(p);
+			e->doors[e->ndoors].prio = prio;
+			e->ndoors++;
+		}
+	json_decref(protos);
+	return GR_OK;
+}
+
+/* The entry of the RSE with id (k bytes), loaded on first use. */
+static int
+rse_ent_get(struct list_args *a, const char *id, size_t k, struct rse_ent **out)
+{
+	struct rse_ent *e;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (k > RSE_ID_LEN)
+		return GR_OK;
+	for (i = 0; i < a->nrses; i++)
+		if (strncmp(a->rses[i].id, id, k) == 0 &&
+		    a->rses[i].id[k] == '\0') {
+			*out = &a->rses[i];
+			return GR_OK;
+		}
+	if (a->nrses == a->cap) {
+		a->cap = a->cap == 0 ? 8 : a->cap * 2;
+		a->rses = xrealloc(a->rses, a->cap * sizeof(*a->rses));
+	}
+	e = &a->rses[a->nrses++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, id, k);
+	e->id[k] = '\0';
+	if ((rc = rse_ent_load(a, e)) != GR_OK)
+		return rc;
+	*out = e;
+	return GR_OK;
+}
+
+static void
+rse_ents_free(struct list_args *a)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->nrses; i++) {
+		for (j = 0; j < a->rses[i].ndoors; j++)
+			free(a->rses[i].doors[j].base);
+		free(a->rses[i].doors);
+		free(a->rses[i].name);
+	}
+	free(a->rses);
+}
+
+/* One PFN of a file while its entry is built. */
+struct pfn_ent {
+	char *pfn;
+	const struct rse_ent *rse;
+	const char *domain;
+	json_int_t prio;
+};
+
+static int
+cmp_pfn_order(const void *x, const void *y)
+{
+	const struct pfn_ent *p = x, *q = y;
+	int c = strcmp(p->domain, q->domain); /* lan before wan */
+
+	if (c == 0)
+		c = p->prio < q->prio ? -1 : p->prio > q->prio ? 1 : 0;
+	return c != 0 ? c : strcmp(p->pfn, q->pfn);
+}
+
+static int
+cmp_pfn_rse(const void *x, const void *y)
+{
+	const struct pfn_ent *p = x, *q = y;
+	int c = strcmp(p->rse->id, q->rse->id);
+
+	if (c == 0)
+		c = p->prio < q->prio ? -1 : p->prio > q->prio ? 1 : 0;
+	return c != 0 ? c : strcmp(p->pfn, q->pfn);
+}
+
+struct file_acc {
+	struct list_args *a;
+	const char *scope, *name;
+	char *hash; /* the deterministic path, made on first use */
+	json_t *states;
+	struct pfn_ent *pfns;
+	size_t npfns, cap;
+};
+
+static bool
+state_wanted(const struct replica_query *q, const char *s)
+{
+	if (q->all_states)
+		return true;
+	if (strcmp(s, "A") == 0)
+		return true;
+	return q->unavailable && (strcmp(s, "U") == 0 || strcmp(s, "C") == 0);
+}
+
+static int
+file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct file_acc *fa = arg;
+	struct list_args *a = fa->a;
+	const char *id, *state, *path;
+	struct rse_ent *e;
+	json_t *rec;
+	size_t k, i;
+	int rc;
+
+	(void)pkey;
+	id = key_part(key->data, key->size, 2, &k);
+	if (id == NULL || (rc = rse_ent_get(a, id, k, &e)) != GR_OK)
+		return id == NULL ? GR_OK : rc;
+	if (e == NULL || !e->usable)
+		return GR_OK;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	state = json_string_value(json_object_get(rec, "state"));
+	if (state == NULL || !state_wanted(a->q, state) ||
+	    (a->q->updated_after > 0 &&
+		json_integer_value(json_object_get(rec, "updated_at")) <
+		    a->q->updated_after)) {
+		json_decref(rec);
+		return GR_OK;
+	}
+	json_object_set_new(fa->states, e->name,
+	    json_string(replica_state_name(state)));
+	path = json_string_value(json_object_get(rec, "path"));
+	if (e->det && fa->hash == NULL)
+		fa->hash = rse_hash_path(fa->scope, fa->name);
+	for (i = 0; i < e->ndoors; i++) {
+		const char *rel = e->det ? fa->hash : path;
+		size_t n;
+		char *pfn;
+
+		if (rel == NULL)
+			continue;
+		n = strlen(e->doors[i].base) + strlen(rel) + 1;
+		pfn = xmalloc(n);
+		(void)snprintf(pfn, n, "%s%s", e->doors[i].base, rel);
+		if (fa->npfns == fa->cap) {
+			fa->cap = fa->cap == 0 ? 4 : fa->cap * 2;
+			fa->pfns = xrealloc(fa->pfns,
+			    fa->cap * sizeof(*fa->pfns));
+		}
+		fa->pfns[fa->npfns++] = (struct pfn_ent){ pfn, e,
+			e->doors[i].domain, e->doors[i].prio };
+	}
+	json_decref(rec);
+	return GR_OK;
+}
+
+/* Build and emit the entry of one file; named: listed even when it has
+   no replica to show. */
+static int
+emit_file(struct list_args *a, const char *scope, const char *name,
+    const json_t *did, bool named)
+{
+	struct file_acc fa = { .a = a, .scope = scope, .name = name };
+	json_t *entry, *pfns, *rses;
+	char kbuf[KEY_MAX];
+	size_t klen, i, j, n;
+	int rc;
+
+	fa.states = json_object();
+	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
+	rc = st_scan(a->t, TBL_REPLICAS, kbuf, klen, NULL, file_replica, &fa,
+	    a->err);
+	if (rc != GR_OK || (json_object_size(fa.states) == 0 && !named))
+		goto out;
+	entry = json_pack("{s:s, s:s, s:O, s:O, s:O}", "scope", scope, "name",
+	    name, "bytes", json_object_get(did, "bytes"), "md5",
+	    json_object_get(did, "md5") ? json_object_get(did, "md5")
+					: json_null(),
+	    "adler32",
+	    json_object_get(did, "adler32") ? json_object_get(did, "adler32")
+					    : json_null());
+	/* one PFN once (a protocol readable on lan and wan: lan) */
+	if (fa.npfns > 1)
+		qsort(fa.pfns, fa.npfns, sizeof(*fa.pfns), cmp_pfn_order);
+	for (i = 0, n = 0; i < fa.npfns; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(fa.pfns[j].pfn, fa.pfns[i].pfn) == 0)
+				break;
+		if (j < n || (a->q->limit > 0 && (long)n >= a->q->limit)) {
+			free(fa.pfns[i].pfn);
+			continue;
+		}
+		fa.pfns[n] = fa.pfns[i];
+		fa.pfns[n].prio = (json_int_t)n + 1;
+		n++;
+	}
+	fa.npfns = n;
+	pfns = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new(pfns, fa.pfns[i].pfn,
+		    json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:b}", "rse_id",
+			fa.pfns[i].rse->id, "rse", fa.pfns[i].rse->name, "type",
+			fa.pfns[i].rse->type, "volatile", fa.pfns[i].rse->vol,
+			"domain", fa.pfns[i].domain, "priority",
+			fa.pfns[i].prio, "client_extract", 0));
+	if (n > 1)
+		qsort(fa.pfns, n, sizeof(*fa.pfns), cmp_pfn_rse);
+	rses = json_object();
+	for (i = 0; i < n; i++) {
+		json_t *list = json_object_get(rses, fa.pfns[i].rse->name);
+
+		if (list == NULL) {
+			list = json_array();
+			json_object_set_new(rses, fa.pfns[i].rse->name, list);
+		}
+		json_array_append_new(list, json_string(fa.pfns[i].pfn));
+	}
+	json_object_set_new(entry, "pfns", pfns);
+	json_object_set_new(entry, "rses", rses);
+	if (json_object_size(fa.states) > 0)
+		json_object_set(entry, "states", fa.states);
+	if (a->q->resolve_parents)
+		json_object_set_new(entry, "parents", json_array());
+	rc = a->emit(entry, a->ctx);
+	json_decref(entry);
+out:
+	for (i = 0; i < fa.npfns; i++)
+		free(fa.pfns[i].pfn);
+	free(fa.pfns);
+	free(fa.hash);
+	json_decref(fa.states);
+	return rc;
+}
+
+struct did_ref {
+	const char *scope, *name;
+};
+
+static int
+cmp_ref(const void *x, const void *y)
+{
+	const struct did_ref *p = x, *q = y;
+	int c = strcmp(p->scope, q->scope);
+
+	return c != 0 ? c : strcmp(p->name, q->name);
+}
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct list_args *a = arg;
+	size_t n = json_array_size(a->q->dids), i;
+	struct did_ref *refs;
+	int rc = GR_OK;
+
+	a->t = t;
+	a->err = err;
+	if (a->q->rse_expression != NULL &&
+	    (rc = rse_expr_eval(t, a->q->rse_expression, &a->selected, err)) !=
+		GR_OK)
+		return rc;
+	refs = xcalloc(n + 1, sizeof(*refs));
+	for (i = 0; i < n; i++) {
+		const json_t *d = json_array_get(a->q->dids, i);
+
+		refs[i].scope = opt_str(d, "scope");
+		refs[i].name = opt_str(d, "name");
+	}
+	qsort(refs, n, sizeof(*refs), cmp_ref);
+	for (i = 0; i < n && rc == GR_OK; i++) {
+		json_t *did = NULL;
+		char kbuf[KEY_MAX];
+		DBT k;
+		int ret;
+
+		if (i > 0 && cmp_ref(&refs[i - 1], &refs[i]) == 0)
+			continue;
+		k = st_dbt(kbuf, did_key(kbuf, refs[i].scope, refs[i].name));
+		ret = st_get_json(t, TBL_DIDS, &k, &did, 0);
+		if (ret == DB_NOTFOUND)
+			continue; /* unknown DIDs give nothing */
+		if (ret != 0) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		if (strcmp(json_string_value(json_object_get(did, "type")),
+			"FILE") == 0)
+			rc = emit_file(a, refs[i].scope, refs[i].name, did,
+			    true);
+		json_decref(did);
+	}
+	free(refs);
+	return rc;
+}
+
+int
+replica_list(const struct replica_query *q, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct list_args a = { .q = q, .emit = emit, .ctx = ctx };
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(q->dids))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating r_dids: 'dids' must be a list");
+	json_array_foreach(q->dids, i, d)
+	{
+		const char *s = opt_str(d, "scope"), *n = opt_str(d, "name");
+
+		if (s == NULL || n == NULL || *s == '\0' || *n == '\0' ||
+		    strlen(s) > 255 || strlen(n) > 500)
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating r_dids: item %zu needs a "
+			    "'scope' and a 'name'",
+			    i);
+	}
+	if (q->schemes != NULL && !json_is_array(q->schemes))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating schemes: a list of schemes");
+	if (q->domain != NULL && strcmp(q->domain, "wan") != 0 &&
+	    strcmp(q->domain, "lan") != 0 && strcmp(q->domain, "all") != 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating domain: wan, lan or all");
+	rc = st_view(list_txn, &a, ST_ONCE, err);
+	json_decref(a.selected);
+	rse_ents_free(&a);
+	return rc;
+}
+
+/* PFN -> DID. */
+
+struct dids_args {
+	const char *rse;
+	const json_t *pfns;
+	gr_emit_fn emit;
+	void *ctx;
+};
+
+/* seg[from..to) joined with sep, into a new string of size len. */
+static char *
+join_segs(char *const *seg, size_t from, size_t to, char sep, size_t len)
+{
+	char *out = xcalloc(1, len), *p = out;
+	size_t j, n;
+
+	for (j = from; j < to; j++) {
+		if (j > from)
+			*p++ = sep;
+		n = strlen(seg[j]);
+		memcpy(p, seg[j], n);
+		p += n;
+	}
+	*p = '\0';
+	return out;
+}
+
+/* The path of a deterministic RSE back to scope:name: segments
+   <scope>/<h1>/<h2>/<name> (user and group scopes with '.' as '/'),
+   checked against the md5 it was built from. */
+static bool
+unhash(const char *rel, char **scope, char **name)
+{
+	char *copy = xstrdup(rel), *seg[256], *p, *sc, *nm;
+	size_t nseg = 0, i, j, len;
+
+	for (p = copy; nseg < ARRAY_LEN(seg);) {
+		seg[nseg++] = p;
+		if ((p = strchr(p, '/')) == NULL)
+			break;
+		*p++ = '\0';
+	}
+	for (i = 1; i + 2 < nseg; i++) {
+		char *hash, want[5];
+
+		if (strlen(seg[i]) != 2 || strlen(seg[i + 1]) != 2)
+			continue;
+		if (i > 1 && strncmp(seg[0], "user", 4) != 0 &&
+		    strncmp(seg[0], "group", 5) != 0)
+			break;
+		len = 0;
+		for (j = 0; j < nseg; j++)
+			len += strlen(seg[j]) + 1;
+		sc = join_segs(seg, 0, i, '.', len);
+		nm = join_segs(seg, i + 2, nseg, '/', len);
+		(void)snprintf(want, sizeof(want), "%s%s", seg[i], seg[i + 1]);
+		hash = rse_hash_path(sc, nm);
+		/* the hash path of (sc, nm) is sc'/h1/h2/nm: compare h1 h2 */
+		p = hash + strlen(hash) - strlen(nm) - 6;
+		if (valid_scope(sc) && did_valid_name(nm) &&
+		    strncmp(p, want, 2) == 0 &&
+		    strncmp(p + 3, want + 2, 2) == 0) {
+			free(hash);
+			free(copy);
+			*scope = sc;
+			*name = nm;
+			return true;
+		}
+		free(hash);
+		free(sc);
+		free(nm);
+	}
+	free(copy);
+	return false;
+}
+
+static int
+dids_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct dids_args *a = arg;
+	json_t *rse_rec = NULL, *protos = NULL, *v;
+	char id[RSE_ID_LEN + 1];
+	size_t i;
+	bool det;
+	int rc;
+
+	if ((rc = rse_load(t, a->rse, 0, &rse_rec, err)) != GR_OK)
+		return rc;
+	(void)snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(rse_rec, "id")));
+	det = json_is_true(json_object_get(rse_rec, "deterministic"));
+	json_decref(rse_rec);
+	if ((rc = rse_protocols(t, a->rse, &protos, err)) != GR_OK)
+		return rc;
+	json_array_foreach(a->pfns, i, v)
+	{
+		const char *pfn = json_string_value(v), *rel = NULL;
+		char *scope = NULL, *name = NULL, *base;
+		const json_t *p;
+		size_t j, blen;
+		json_t *entry;
+
+		json_array_foreach(protos, j, p)
+		{
+			base = rse_proto_base(p);
+			blen = strlen(base);
+			if (strncmp(pfn, base, blen) == 0 && pfn[blen] != '\0')
+				rel = pfn + blen;
+			free(base);
+			if (rel != NULL)
+				break;
+		}
+		if (rel != NULL && det) {
+			if (!unhash(rel, &scope, &name))
+				rel = NULL;
+		} else if (rel != NULL) {
+			char kbuf[KEY_MAX], *pk = NULL;
+			DBT k = st_dbt(kbuf,
+			    key_join(kbuf, sizeof(kbuf), id, rel,
+				(char *)NULL));
+			size_t pklen, sl, nl;
+			const char *sp, *np;
+			int ret;
+
+			ret = st_primary_key(t, TBL_REPLICAS_BY_PATH, &k, &pk,
+			    &pklen);
+			if (ret != 0 && ret != DB_NOTFOUND) {
+				json_decref(protos);
+				return st_fail(err, ret);
+			}
+			if (ret == 0 &&
+			    (sp = key_part(pk, pklen, 0, &sl)) != NULL &&
+			    (np = key_part(pk, pklen, 1, &nl)) != NULL) {
+				scope = xstrndup(sp, sl);
+				name = xstrndup(np, nl);
+			} else {
+				rel = NULL;
+			}
+			free(pk);
+		}
+		if (rel == NULL) {
+			json_decref(protos);
+			return gr_fail(err, GR_REPLICA_NOT_FOUND,
+			    "No replica of RSE %s has the PFN '%.300s'", a->rse,
+			    pfn);
+		}
+		entry = json_pack("{s:{s:s, s:s}}", pfn, "scope", scope, "name",
+		    name);
+		free(scope);
+		free(name);
+		rc = a->emit(entry, a->ctx);
+		json_decref(entry);
+		if (rc != GR_OK)
+			break;
+	}
+	json_decref(protos);
+	return rc;
+}
+
+int
+replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct dids_args a = { .rse = rse,
+		.pfns = pfns,
+		.emit = emit,
+		.ctx = ctx };
+	const json_t *v;
+	size_t i;
+	int rc;
+
+	if ((rc = check_rse_name(rse, err)) != GR_OK)
+		return rc;
+	if (!json_is_array(pfns) || json_array_size(pfns) == 0 ||
+	    json_array_size(pfns) > REPLICA_BATCH_MAX * 10)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating pfns: a list of 1 to %d PFNs",
+		    REPLICA_BATCH_MAX * 10);
+	json_array_foreach(pfns, i, v) if (!json_is_string(v) ||
+	    json_string_length(v) == 0 ||
+	    json_string_length(v) > 2048) return gr_fail(err, GR_INVALID_OBJECT,
+	    "Problem validating pfns: item %zu", i);
+	return st_view(dids_txn, &a, ST_ONCE, err);
+}

@@ -1,0 +1,75 @@
+/*
+ * replica.h -- file replicas (core): which RSE holds which file.
+ *
+ * TBL_REPLICAS: scope \0 name \0 RSE id -> {"state" (a letter: A U C B D
+ * T), "bytes", "md5", "adler32", "path" (non-deterministic RSEs),
+ * "tombstone", "lock_cnt" (absent = 0; kept by the rules' locks),
+ * "error_message", "created_at", "updated_at"}; indexed by RSE
+ * (TBL_REPLICAS_BY_RSE) and, for stored paths, by RSE and path. Adding
+ * and removing replicas keeps the RSE's "rucio" usage exact in the same
+ * transaction. Knows nothing of HTTP.
+ */
+#ifndef REPLICA_H
+#define REPLICA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+#define REPLICA_BATCH_MAX 1000 /* files in one request (Rucio's schema) */
+
+/*
+ * Register replicas of files ([{scope, name, bytes, adler32, md5, pfn,
+ * meta, state}], borrowed) on rse, creating the FILE DIDs that do not
+ * exist yet (owned by issuer). Replicas that exist already are left as
+ * they are; one file twice in the list is Duplicate. All or nothing.
+ */
+int replica_add(const char *issuer, const char *rse, const json_t *files,
+    bool ignore_availability, struct gr_err *err);
+
+/* Change states ([{scope, name, state, path?, error_message?}]); admins
+   only. All or nothing. */
+int replica_update(const char *issuer, const char *rse, const json_t *files,
+    struct gr_err *err);
+
+/* Remove replicas ([{scope, name}]); every one must exist. Nobody may,
+   by Rucio's generic policy, unless GRIDREST_DELETE_REPLICAS=admin. */
+int replica_delete(const char *issuer, const char *rse, const json_t *files,
+    bool ignore_availability, struct gr_err *err);
+
+/* What POST /replicas/list asks. */
+struct replica_query {
+	const json_t *dids;         /* [{scope, name}] */
+	const json_t *schemes;      /* [scheme], or NULL for every scheme */
+	const char *rse_expression; /* or NULL */
+	const char *domain;         /* NULL (= wan), "wan", "lan", "all" */
+	bool all_states;            /* every state, not just AVAILABLE */
+	bool unavailable;           /* also UNAVAILABLE and COPYING */
+	bool ignore_availability;   /* also RSEs not available for reading */
+	bool resolve_parents;       /* add "parents" */
+	int64_t updated_after;      /* only replicas updated since; 0 */
+	long limit;                 /* most PFNs per file; 0 = all */
+};
+
+/*
+ * emit one entry per file: {"scope","name","bytes","md5","adler32",
+ * "pfns": {pfn: {"rse_id","rse","type","volatile","domain","priority",
+ * "client_extract"}}, "rses": {rse: [pfn]}, "states": {rse: STATE}} (+
+ * "parents"). Files named directly come in (scope, name) order, even
+ * without replicas; unknown DIDs give nothing.
+ */
+int replica_list(const struct replica_query *q, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/* emit {pfn: {"scope","name"}} for every PFN of rse (borrowed list). */
+int replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* State letter <-> name ("A" <-> "AVAILABLE"); NULL when unknown. */
+const char *replica_state_name(const char *letter);
+const char *replica_state_letter(const char *name_or_letter);
+
+#endif /* REPLICA_H */
