@@ -24,7 +24,7 @@ LIB_SRC  := $(filter-out db/admin.c,$(wildcard common/*.c db/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 FAMILIES := $(patsubst cgi-bin/%.c,$(B)/cgi-bin/%.fcgi,$(wildcard cgi-bin/*.c))
 UNIT     := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
-BENCHBIN := $(B)/bench/hello.fcgi
+BENCHBIN := $(B)/bench/hello.fcgi $(B)/bench/expr_bench
 DEPS_OK  := $(B)/.deps-ok
 
 all: $(FAMILIES) $(B)/gridrest-db $(BENCHBIN)
@@ -50,6 +50,9 @@ $(B)/gridrest-db: $(B)/db/admin.o $(B)/libgridrest.a
 $(B)/bench/hello.fcgi: $(B)/bench/hello.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi
 
+$(B)/bench/expr_bench: $(B)/bench/expr.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/tests/%.o: CPPFLAGS += -Itests -Icommon
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -71,6 +74,7 @@ lint: | $(DEPS_OK)
 
 bench: all
 	bench/ping.sh
+	bench/replicas.sh
 
 clean:
 	rm -rf build

@@ -6,6 +6,7 @@
  * parser is recursive descent with one level per parenthesis, folding
  * operators left to right as upstream does.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@
 
 struct universe {
 	size_t n, cap;
-	char **names;  /* sorted */
-	json_t **recs; /* the RSE records */
+	char **names; /* sorted */
+	char **raw;   /* the RSE records as stored */
+	size_t *rawlen;
+	json_t **recs; /* parsed when a settings term needs them */
 	size_t words;  /* uint64_t words per set */
 };
 
@@ -40,26 +43,40 @@ set_new(const struct universe *u)
 	return xcalloc(u->words != 0 ? u->words : 1, sizeof(uint64_t));
 }
 
+/* Records are compact JSON, so a live RSE's lacks "deleted":true; the
+   universe is built without parsing one (a term on settings parses them). */
 static int
 load_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
+	static const char deleted[] = "\"deleted\":true";
 	struct universe *u = arg;
-	json_t *rec = json_loadb(val->data, val->size, 0, NULL);
 
 	(void)pkey;
-	if (rec == NULL || json_is_true(json_object_get(rec, "deleted"))) {
-		json_decref(rec);
+	if (memmem(val->data, val->size, deleted, sizeof(deleted) - 1) != NULL)
 		return GR_OK;
-	}
 	if (u->n == u->cap) {
 		u->cap = u->cap != 0 ? 2 * u->cap : 64;
 		u->names = xrealloc(u->names, u->cap * sizeof(*u->names));
+		u->raw = xrealloc(u->raw, u->cap * sizeof(*u->raw));
+		u->rawlen = xrealloc(u->rawlen, u->cap * sizeof(*u->rawlen));
 		u->recs = xrealloc(u->recs, u->cap * sizeof(*u->recs));
 	}
 	u->names[u->n] = xstrndup(key->data, key->size);
-	u->recs[u->n] = rec;
+	u->raw[u->n] = xmalloc(val->size + 1);
+	memcpy(u->raw[u->n], val->data, val->size);
+	u->rawlen[u->n] = val->size;
+	u->recs[u->n] = NULL;
 	u->n++;
 	return GR_OK;
+}
+
+/* The parsed record of universe member i. */
+static const json_t *
+record(struct universe *u, size_t i)
+{
+	if (u->recs[i] == NULL)
+		u->recs[i] = json_loadb(u->raw[i], u->rawlen[i], 0, NULL);
+	return u->recs[i];
 }
 
 static void
@@ -69,9 +86,12 @@ universe_free(struct universe *u)
 
 	for (i = 0; i < u->n; i++) {
 		free(u->names[i]);
+		free(u->raw[i]);
 		json_decref(u->recs[i]);
 	}
 	free(u->names);
+	free(u->raw);
+	free(u->rawlen);
 	free(u->recs);
 }
 
@@ -136,6 +156,52 @@ struct attr_match {
 	char op; /* 0: bare (== true), '=', '<', '>' */
 };
 
+/*
+ * The value of an attribute record {"value":V}. The common values (strings
+ * without escapes, true, false) are read in place, which keeps an
+ * attribute term over a thousand RSEs cheap; others are parsed. Returns
+ * what the caller releases (maybe NULL) and sets *v.
+ */
+static json_t *
+attr_value(const DBT *val, json_t **v)
+{
+	static const char head[] = "{\"value\":";
+	static json_t *t, *f;
+	const char *s = val->data, *end = s + val->size;
+	size_t h = sizeof(head) - 1;
+	json_t *rec;
+
+	if (t == NULL) {
+		t = json_true();
+		f = json_false();
+	}
+	if (val->size > h + 1 && memcmp(s, head, h) == 0 && end[-1] == '}') {
+		const char *b = s + h, *e = end - 1; /* the value's text */
+
+		if (e - b == 4 && memcmp(b, "true", 4) == 0) {
+			*v = t;
+			return NULL;
+		}
+		if (e - b == 5 && memcmp(b, "false", 5) == 0) {
+			*v = f;
+			return NULL;
+		}
+		if (e - b >= 1 && e - b <= 15 &&
+		    strspn(b, "0123456789") == (size_t)(e - b)) {
+			*v = json_integer(strtoll(b, NULL, 10));
+			return *v;
+		}
+		if (e - b >= 2 && b[0] == '"' && e[-1] == '"' &&
+		    memchr(b, '\\', (size_t)(e - b)) == NULL) {
+			*v = json_stringn_nocheck(b + 1, (size_t)(e - b - 2));
+			return *v;
+		}
+	}
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	*v = json_object_get(rec, "value");
+	return rec;
+}
+
 static int
 attr_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
@@ -156,8 +222,7 @@ attr_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	name[len] = '\0';
 	if ((i = find(m->p->u, name)) < 0)
 		return GR_OK; /* a deleted RSE's */
-	rec = json_loadb(val->data, val->size, 0, NULL);
-	v = json_object_get(rec, "value");
+	rec = attr_value(val, &v);
 	if (m->op == 0) {
 		hit = json_is_true(v);
 	} else if (m->op == '=') {
@@ -205,7 +270,8 @@ term(struct parser *p, const char *text, uint64_t **out)
 		m.value = opp + 1;
 		if (m.op == '=' && is_setting(key)) {
 			for (i = 0; i < p->u->n; i++)
-				if (value_equals(json_object_get(p->u->recs[i],
+				if (value_equals(json_object_get(record(p->u,
+								     i),
 						     key),
 					m.value))
 					(*out)[i / 64] |= (uint64_t)1

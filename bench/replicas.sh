@@ -1,0 +1,123 @@
+#!/bin/sh
+# replicas.sh -- the replica catalogue under load, through lighttpd:
+#
+#   register   BENCH_FILES (1,000,000) file replicas in batches of 1000,
+#              half on each of 2 RSEs, BENCH_CLIENTS (4) clients at once,
+#              durable commits (GRIDREST_DURABILITY=sync): replicas/s
+#   list       POST /replicas/list for BENCH_LIST (10,000) files in one
+#              request: entries/s, and the rses backends' peak RSS
+#              before and after (VmHWM)
+#   expr       RSE-expression evaluation over 1000 RSEs (bench/expr.c,
+#              in a private store): microseconds per evaluation
+#
+# Targets (issue 4): >= 50k replicas/s registered; listing >= 200k
+# entries/s with flat backend memory. Settings: BENCH_FILES, BENCH_CLIENTS,
+# BENCH_LIST, BENCH_PORT (18090), GR_BUILD (build).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+B=${GR_BUILD:-build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+files=${BENCH_FILES:-1000000}
+clients=${BENCH_CLIENTS:-4}
+nlist=${BENCH_LIST:-10000}
+port=${BENCH_PORT:-18090}
+batch=1000
+
+T=$(mktemp -d /tmp/gr-bench.XXXXXX)
+export GRIDREST_BUILD=$B GRIDREST_HOME=$T/home
+export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$port
+export GRIDREST_HTTPS=127.0.0.1:$((port + 1))
+export GRIDREST_ROOT_PASSWORD=bench-secret GRIDREST_PBKDF2_ITER=1000
+export GRIDREST_DURABILITY=sync GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
+cleanup() {
+	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null || true)
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+scripts/gridrest init >/dev/null
+scripts/gridrest serve >"$T/lighttpd.out" 2>&1 &
+base=http://127.0.0.1:$port
+i=0
+until curl -sf "$base/ping" >/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { cat "$T/lighttpd.out"; exit 1; }
+	sleep 0.05
+done
+token=$(curl -s -D - -o /dev/null -H 'X-Rucio-Account: root' \
+    -H 'X-Rucio-Username: root' -H "X-Rucio-Password: $GRIDREST_ROOT_PASSWORD" \
+    "$base/auth/userpass" |
+    sed -n 's/^[Xx]-[Rr]ucio-[Aa]uth-[Tt]oken: *\([^\r]*\).*/\1/p')
+[ -n "$token" ] || { echo "no token"; exit 1; }
+call() { # METHOD PATH [BODY]
+	curl -sf -o /dev/null -X "$1" -H "X-Rucio-Auth-Token: $token" \
+	    --data-binary "${3-}" "$base$2"
+}
+call POST /scopes/root/bench ''
+for r in BENCH_A BENCH_B; do
+	call POST "/rses/$r" '{}'
+	call POST "/rses/$r/protocols/root" "{\"hostname\": \"$r.example.org\", \"port\": 1094, \"prefix\": \"/data\", \"impl\": \"xrootd\", \"domains\": {\"wan\": {\"read\": 1, \"write\": 1, \"delete\": 1}}}"
+done
+
+# the request bodies, made before the clock starts: batch b holds files
+# b*1000 .. b*1000+999 and goes to BENCH_A (even b) or BENCH_B (odd b)
+nb=$(( (files + batch - 1) / batch ))
+mkdir "$T/batches"
+awk -v nb="$nb" -v batch="$batch" -v dir="$T/batches" 'BEGIN {
+	for (b = 0; b < nb; b++) {
+		f = sprintf("%s/%06d", dir, b)
+		printf "{\"rse\": \"%s\", \"files\": [", (b % 2 ? "BENCH_B" : "BENCH_A") > f
+		for (i = 0; i < batch; i++) {
+			n = b * batch + i
+			printf "%s{\"scope\":\"bench\",\"name\":\"file.%08d\",\"bytes\":%d,\"adler32\":\"%08x\"}", \
+			    (i ? "," : ""), n, 1000 + n % 1000, n > f
+		}
+		printf "]}" > f
+		close(f)
+	}
+}'
+
+hwm() { # the largest VmHWM of the rses backends, in kB
+	for p in $(pgrep -f "$B/cgi-bin/rses.fcgi"); do
+		awk '/^VmHWM/ { print $2 }' "/proc/$p/status"
+	done | sort -n | tail -1
+}
+
+now() { date +%s.%N; }
+t0=$(now)
+ls "$T/batches" | xargs -P "$clients" -I{} sh -c \
+    'curl -s -o /dev/null -w "%{http_code}\n" -H "X-Rucio-Auth-Token: $1" \
+	--data-binary "@$2/{}" "$3/replicas"' _ "$token" "$T/batches" "$base" \
+    >"$T/codes"
+t1=$(now)
+bad=$(grep -vc '^201$' "$T/codes" || true)
+[ "$bad" -eq 0 ] || { echo "registration: $bad batches failed"; sort "$T/codes" | uniq -c; exit 1; }
+used=$(curl -s -H "X-Rucio-Auth-Token: $token" "$base/rses/BENCH_A/usage?source=rucio" | jq .files)
+usedb=$(curl -s -H "X-Rucio-Auth-Token: $token" "$base/rses/BENCH_B/usage?source=rucio" | jq .files)
+[ $((used + usedb)) -eq "$files" ] || { echo "counted $used + $usedb, not $files"; exit 1; }
+
+# the listing: the first BENCH_LIST files, one request
+awk -v n="$nlist" 'BEGIN {
+	printf "{\"dids\": ["
+	for (i = 0; i < n; i++)
+		printf "%s{\"scope\":\"bench\",\"name\":\"file.%08d\"}", (i ? "," : ""), i
+	printf "], \"ignore_availability\": true}"
+}' >"$T/list.json"
+curl -s -o /dev/null -H "X-Rucio-Auth-Token: $token" --data-binary "@$T/list.json" "$base/replicas/list"
+rss0=$(hwm)
+lt=$(curl -s -o "$T/list.out" -w '%{time_total}' -H "X-Rucio-Auth-Token: $token" \
+    --data-binary "@$T/list.json" "$base/replicas/list")
+lines=$(wc -l <"$T/list.out")
+[ "$lines" -eq "$nlist" ] || { echo "listed $lines entries, not $nlist"; exit 1; }
+curl -s -o /dev/null -H "X-Rucio-Auth-Token: $token" --data-binary "@$T/list.json" "$base/replicas/list"
+rss1=$(hwm)
+
+echo "gridrest bench/replicas.sh: $files replicas on 2 RSEs, batches of $batch, $clients clients, durability sync"
+echo "$t0 $t1 $files" | awk '{ d = $2 - $1; printf "register  %8.1f s  %10.0f replicas/s   (target >= 50000: %s)\n", d, $3 / d, ($3 / d >= 50000 ? "met" : "NOT met") }'
+echo "$lt $lines" | awk '{ printf "list      %8.3f s  %10.0f entries/s    (target >= 200000: %s)\n", $1, $2 / $1, ($2 / $1 >= 200000 ? "met" : "NOT met") }'
+echo "rses backend peak RSS: ${rss0} kB before the listing, ${rss1} kB after two more"
+mkdir "$T/expr"
+"$B/bench/expr_bench" "$T/expr" 1000 200
