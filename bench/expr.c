@@ -61,13 +61,14 @@ main(int argc, char **argv)
 		"country=DE|country=FR|country=IT&tier=2" };
 	static const char *const countries[] = { "DE", "FR", "IT", "ES", "UK" };
 	struct gr_err err = { 0 };
-	long n = argc > 2 ? atol(argv[2]) : 1000;
-	long reps = argc > 3 ? atol(argv[3]) : 200;
+	long n = 1000, reps = 200;
 	bool created;
 	size_t i;
 	long k;
 
-	if (argc < 2 || n < 10 || reps < 1) {
+	if (argc < 2 ||
+	    (argc > 2 && parse_long(argv[2], 10, 1000000, &n) != 0) ||
+	    (argc > 3 && parse_long(argv[3], 1, 1000000, &reps) != 0)) {
 		fprintf(stderr, "usage: expr_bench DIR [N>=10] [REPS]\n");
 		return 2;
 	}

@@ -29,7 +29,7 @@ export GRIDREST_BUILD=$B GRIDREST_HOME=$T/home
 export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$port
 export GRIDREST_HTTPS=127.0.0.1:$((port + 1))
 export GRIDREST_ROOT_PASSWORD=bench-secret GRIDREST_PBKDF2_ITER=1000
-export GRIDREST_DURABILITY=sync GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
+export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync} GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
 cleanup() {
 	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null || true)
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
@@ -115,7 +115,7 @@ lines=$(wc -l <"$T/list.out")
 curl -s -o /dev/null -H "X-Rucio-Auth-Token: $token" --data-binary "@$T/list.json" "$base/replicas/list"
 rss1=$(hwm)
 
-echo "gridrest bench/replicas.sh: $files replicas on 2 RSEs, batches of $batch, $clients clients, durability sync"
+echo "gridrest bench/replicas.sh: $files replicas on 2 RSEs, batches of $batch, $clients clients, durability $GRIDREST_DURABILITY"
 echo "$t0 $t1 $files" | awk '{ d = $2 - $1; printf "register  %8.1f s  %10.0f replicas/s   (target >= 50000: %s)\n", d, $3 / d, ($3 / d >= 50000 ? "met" : "NOT met") }'
 echo "$lt $lines" | awk '{ printf "list      %8.3f s  %10.0f entries/s    (target >= 200000: %s)\n", $1, $2 / $1, ($2 / $1 >= 200000 ? "met" : "NOT met") }'
 echo "rses backend peak RSS: ${rss0} kB before the listing, ${rss1} kB after two more"

@@ -460,6 +460,20 @@ metalink_emit(json_t *item, void *ctx)
 	return rc;
 }
 
+static int
+metalink_text(const char *line, size_t n, void *ctx)
+{
+	json_t *item = json_loadb(line, n, 0, NULL);
+	int rc;
+
+	if (item == NULL)
+		return gr_fail(&((struct metalink *)ctx)->r->err, GR_INTERNAL,
+		    "a listing entry is not JSON");
+	rc = metalink_emit(item, ctx);
+	json_decref(item);
+	return rc;
+}
+
 /* Run a listing in the representation the client asked for. */
 static int
 replicas_answer(struct web_req *r, const struct replica_query *q)
@@ -468,14 +482,14 @@ replicas_answer(struct web_req *r, const struct replica_query *q)
 	int rc;
 
 	if (web_accepts(r, CT_JSTREAM)) {
-		rc = replica_list(q, web_emit, r, &r->err);
+		rc = replica_list(q, web_emit_text, r, &r->err);
 		return rc != GR_OK ? rc : web_stream_end(r);
 	}
 	if (!web_accepts(r, CT_METALINK))
 		return gr_fail(&r->err, GR_NOT_ACCEPTABLE,
 		    "this resource answers %s or %s only", CT_JSTREAM,
 		    CT_METALINK);
-	rc = replica_list(q, metalink_emit, &m, &r->err);
+	rc = replica_list(q, metalink_text, &m, &r->err);
 	if (rc != GR_OK)
 		return rc;
 	if (!m.started)

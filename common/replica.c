@@ -704,7 +704,7 @@ struct rse_ent {
 
 struct list_args {
 	const struct replica_query *q;
-	gr_emit_fn emit;
+	gr_emit_text_fn emit;
 	void *ctx;
 	struct st_txn *t;
 	struct gr_err *err;
@@ -879,8 +879,8 @@ cmp_pfn_rse(const void *x, const void *y)
 struct file_acc {
 	struct list_args *a;
 	const char *scope, *name;
-	char *hash; /* the deterministic path, made on first use */
-	json_t *states;
+	char *hash;         /* the deterministic path, made on first use */
+	struct sbuf states; /* "RSE":"STATE",... */
 	struct pfn_ent *pfns;
 	size_t npfns, cap;
 };
@@ -921,8 +921,11 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		json_decref(rec);
 		return GR_OK;
 	}
-	json_object_set_new(fa->states, e->name,
-	    json_string(replica_state_name(state)));
+	if (fa->states.len > 0)
+		sbuf_add(&fa->states, ",", 1);
+	sbuf_json(&fa->states, e->name);
+	sbuf_add(&fa->states, ":", 1);
+	sbuf_json(&fa->states, replica_state_name(state));
 	path = json_string_value(json_object_get(rec, "path"));
 	if (e->det && fa->hash == NULL)
 		fa->hash = rse_hash_path(fa->scope, fa->name);
@@ -955,24 +958,27 @@ emit_file(struct list_args *a, const char *scope, const char *name,
     const json_t *did, bool named)
 {
 	struct file_acc fa = { .a = a, .scope = scope, .name = name };
-	json_t *entry, *pfns, *rses;
+	struct sbuf out = { 0 };
 	char kbuf[KEY_MAX];
 	size_t klen, i, j, n;
 	int rc;
 
-	fa.states = json_object();
 	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
 	rc = st_scan(a->t, TBL_REPLICAS, kbuf, klen, NULL, file_replica, &fa,
 	    a->err);
-	if (rc != GR_OK || (json_object_size(fa.states) == 0 && !named))
-		goto out;
-	entry = json_pack("{s:s, s:s, s:O, s:O, s:O}", "scope", scope, "name",
-	    name, "bytes", json_object_get(did, "bytes"), "md5",
-	    json_object_get(did, "md5") ? json_object_get(did, "md5")
-					: json_null(),
-	    "adler32",
-	    json_object_get(did, "adler32") ? json_object_get(did, "adler32")
-					    : json_null());
+	if (rc != GR_OK || (fa.states.len == 0 && !named))
+		goto done;
+	/* written as text: this is the hot path of the listing */
+	sbuf_adds(&out, "{\"scope\":");
+	sbuf_json(&out, scope);
+	sbuf_adds(&out, ",\"name\":");
+	sbuf_json(&out, name);
+	sbuf_adds(&out, ",\"bytes\":");
+	sbuf_addi(&out, json_integer_value(json_object_get(did, "bytes")));
+	sbuf_adds(&out, ",\"md5\":");
+	sbuf_json(&out, json_string_value(json_object_get(did, "md5")));
+	sbuf_adds(&out, ",\"adler32\":");
+	sbuf_json(&out, json_string_value(json_object_get(did, "adler32")));
 	/* one PFN once (a protocol readable on lan and wan: lan) */
 	if (fa.npfns > 1)
 		qsort(fa.pfns, fa.npfns, sizeof(*fa.pfns), cmp_pfn_order);
@@ -989,40 +995,61 @@ emit_file(struct list_args *a, const char *scope, const char *name,
 		n++;
 	}
 	fa.npfns = n;
-	pfns = json_object();
-	for (i = 0; i < n; i++)
-		json_object_set_new(pfns, fa.pfns[i].pfn,
-		    json_pack("{s:s, s:s, s:s, s:b, s:s, s:I, s:b}", "rse_id",
-			fa.pfns[i].rse->id, "rse", fa.pfns[i].rse->name, "type",
-			fa.pfns[i].rse->type, "volatile", fa.pfns[i].rse->vol,
-			"domain", fa.pfns[i].domain, "priority",
-			fa.pfns[i].prio, "client_extract", 0));
+	sbuf_adds(&out, ",\"pfns\":{");
+	for (i = 0; i < n; i++) {
+		const struct pfn_ent *pe = &fa.pfns[i];
+
+		if (i > 0)
+			sbuf_add(&out, ",", 1);
+		sbuf_json(&out, pe->pfn);
+		sbuf_adds(&out, ":{\"rse_id\":");
+		sbuf_json(&out, pe->rse->id);
+		sbuf_adds(&out, ",\"rse\":");
+		sbuf_json(&out, pe->rse->name);
+		sbuf_adds(&out, ",\"type\":\"");
+		sbuf_adds(&out, pe->rse->type);
+		sbuf_adds(&out,
+		    pe->rse->vol ? "\",\"volatile\":true"
+				 : "\",\"volatile\":false");
+		sbuf_adds(&out, ",\"domain\":\"");
+		sbuf_adds(&out, pe->domain);
+		sbuf_adds(&out, "\",\"priority\":");
+		sbuf_addi(&out, pe->prio);
+		sbuf_adds(&out, ",\"client_extract\":false}");
+	}
+	sbuf_adds(&out, "},\"rses\":{");
 	if (n > 1)
 		qsort(fa.pfns, n, sizeof(*fa.pfns), cmp_pfn_rse);
-	rses = json_object();
 	for (i = 0; i < n; i++) {
-		json_t *list = json_object_get(rses, fa.pfns[i].rse->name);
+		bool first = i == 0 || fa.pfns[i].rse != fa.pfns[i - 1].rse;
 
-		if (list == NULL) {
-			list = json_array();
-			json_object_set_new(rses, fa.pfns[i].rse->name, list);
+		if (first) {
+			if (i > 0)
+				sbuf_add(&out, "],", 2);
+			sbuf_json(&out, fa.pfns[i].rse->name);
+			sbuf_add(&out, ":[", 2);
+		} else {
+			sbuf_add(&out, ",", 1);
 		}
-		json_array_append_new(list, json_string(fa.pfns[i].pfn));
+		sbuf_json(&out, fa.pfns[i].pfn);
 	}
-	json_object_set_new(entry, "pfns", pfns);
-	json_object_set_new(entry, "rses", rses);
-	if (json_object_size(fa.states) > 0)
-		json_object_set(entry, "states", fa.states);
+	sbuf_adds(&out, n > 0 ? "]}" : "}");
+	if (fa.states.len > 0) {
+		sbuf_adds(&out, ",\"states\":{");
+		sbuf_add(&out, fa.states.s, fa.states.len);
+		sbuf_add(&out, "}", 1);
+	}
 	if (a->q->resolve_parents)
-		json_object_set_new(entry, "parents", json_array());
-	rc = a->emit(entry, a->ctx);
-	json_decref(entry);
-out:
+		sbuf_adds(&out, ",\"parents\":[]");
+	sbuf_add(&out, "}", 1);
+	rc = a->emit(out.s, out.len, a->ctx);
+done:
 	for (i = 0; i < fa.npfns; i++)
 		free(fa.pfns[i].pfn);
 	free(fa.pfns);
 	free(fa.hash);
-	json_decref(fa.states);
+	sbuf_free(&fa.states);
+	sbuf_free(&out);
 	return rc;
 }
 
@@ -1088,7 +1115,7 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-replica_list(const struct replica_query *q, gr_emit_fn emit, void *ctx,
+replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
     struct gr_err *err)
 {
 	struct list_args a = { .q = q, .emit = emit, .ctx = ctx };

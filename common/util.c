@@ -230,3 +230,70 @@ mem_wipe(void *p, size_t n)
 {
 	gnutls_memset(p, 0, n);
 }
+
+void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void
+sbuf_addi(struct sbuf *b, long long v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+
+	sbuf_add(b, num, (size_t)n);
+}
+
+void
+sbuf_json(struct sbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run;
+
+	if (s == NULL) {
+		sbuf_add(b, "null", 4);
+		return;
+	}
+	sbuf_add(b, "\"", 1);
+	for (run = s; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sbuf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			sbuf_add(b, esc, 2);
+		} else {
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			sbuf_add(b, esc, 6);
+		}
+	}
+	sbuf_add(b, run, (size_t)(s - run));
+	sbuf_add(b, "\"", 1);
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}

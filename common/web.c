@@ -293,6 +293,20 @@ web_emit(json_t *item, void *ctx)
 	return web_stream_item(ctx, item);
 }
 
+int
+web_emit_text(const char *line, size_t n, void *ctx)
+{
+	struct web_req *r = ctx;
+
+	if (r->status == 0)
+		put_head(r, 200, CT_STREAM, -1);
+	put_body(r, line, n);
+	put_body(r, "\n", 1);
+	if (r->client_gone)
+		return gr_fail(&r->err, GR_UNAVAILABLE, "client went away");
+	return GR_OK;
+}
+
 /* Longest prefix of s[0..n) that is whole UTF-8 characters. */
 static size_t
 utf8_prefix(const char *s, size_t n)

@@ -6,6 +6,8 @@
 #ifndef ERR_H
 #define ERR_H
 
+#include <stddef.h>
+
 #include <stdarg.h>
 
 enum gr_code {
@@ -41,6 +43,10 @@ int gr_vfail(struct gr_err *err, enum gr_code code, const char *fmt, va_list ap)
  */
 struct json_t;
 typedef int (*gr_emit_fn)(struct json_t *item, void *ctx);
+
+/* The same for listings that write their items as JSON text themselves
+   (the hot ones): line[0..n) is one JSON object, without a newline. */
+typedef int (*gr_emit_text_fn)(const char *line, size_t n, void *ctx);
 
 /* Forget a recorded failure. */
 void gr_clear(struct gr_err *err);

@@ -58,10 +58,10 @@ struct replica_query {
  * emit one entry per file: {"scope","name","bytes","md5","adler32",
  * "pfns": {pfn: {"rse_id","rse","type","volatile","domain","priority",
  * "client_extract"}}, "rses": {rse: [pfn]}, "states": {rse: STATE}} (+
- * "parents"). Files named directly come in (scope, name) order, even
- * without replicas; unknown DIDs give nothing.
+ * "parents"), written as JSON text. Files named directly come in (scope, name)
+ * order, even without replicas; unknown DIDs give nothing.
  */
-int replica_list(const struct replica_query *q, gr_emit_fn emit, void *ctx,
+int replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
     struct gr_err *err);
 
 /* emit {pfn: {"scope","name"}} for every PFN of rse (borrowed list). */

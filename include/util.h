@@ -55,6 +55,18 @@ int mem_ct_cmp(const void *a, const void *b, size_t n);
 /* Wipe n bytes in a way the compiler cannot optimise away. */
 void mem_wipe(void *p, size_t n);
 
+/* A growing text buffer; zero-initialise, sbuf_free when done. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_adds(struct sbuf *b, const char *s); /* a C string */
+void sbuf_addi(struct sbuf *b, long long v);   /* a decimal integer */
+/* s as a JSON string literal (quoted, escaped); NULL gives null. */
+void sbuf_json(struct sbuf *b, const char *s);
+void sbuf_free(struct sbuf *b);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* UTIL_H */

@@ -146,6 +146,7 @@ int web_stream_text(struct web_req *r, const char *ctype, const char *s,
 /* Does the request's Accept header admit type ("a/b")? (none: yes) */
 bool web_accepts(const struct web_req *r, const char *type);
 int web_emit(json_t *item, void *ctx);
+int web_emit_text(const char *line, size_t n, void *ctx); /* a text item */
 
 /* The error writer: status, ExceptionClass/ExceptionMessage, JSON body. */
 void web_reply_error(struct web_req *r);

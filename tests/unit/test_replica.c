@@ -147,6 +147,16 @@ collect(json_t *item, void *ctx)
 	return GR_OK;
 }
 
+static int
+collect_text(const char *line, size_t n, void *ctx)
+{
+	json_t *item = json_loadb(line, n, 0, NULL);
+
+	assert_non_null(item);
+	json_array_append_new(ctx, item);
+	return GR_OK;
+}
+
 /* The listing of scope:name as compact JSON (borrowed, one at a time). */
 static const char *
 list_one(const char *scope, const char *name, bool all_states)
@@ -157,7 +167,7 @@ list_one(const char *scope, const char *name, bool all_states)
 	json_t *out = json_array();
 
 	q.dids = json_pack("[{s:s, s:s}]", "scope", scope, "name", name);
-	assert_int_equal(replica_list(&q, collect, out, &err), GR_OK);
+	assert_int_equal(replica_list(&q, collect_text, out, &err), GR_OK);
 	json_decref((json_t *)(uintptr_t)q.dids);
 	return testlib_dumps(out);
 }
