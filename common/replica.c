@@ -469,6 +469,8 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    json_string_value(json_object_get(rse_rec, "id")));
 	rc = add_checks(t, a, rse_rec, &protos, err);
 	json_decref(rse_rec);
+	if (rc == GR_OK)
+		rc = usage_rse_lock(t, id, err);
 	json_decref(protos);
 	if (rc != GR_OK ||
 	    (rc = tombstone_delay(t, a->rse, &delay, err)) != GR_OK)
@@ -506,7 +508,7 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		nfiles++;
 		nbytes += bytes;
 	}
-	/* the counter last: writers hold it only until they commit */
+	/* the counter's lock was taken up front (usage_rse_lock) */
 	return nfiles == 0 ? GR_OK : usage_rse_add(t, id, nfiles, nbytes, err);
 }
 

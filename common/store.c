@@ -24,7 +24,8 @@
 #include "util.h"
 
 /* Checkpoint when this much log was written, or this often (BDB units). */
-#define ST_CKP_KBYTES  4096
+#define ST_CKP_KBYTES  65536
+#define ST_PAGE_SIZE   16384
 #define ST_CKP_MINUTES 1
 /* Lock waits longer than this are broken, so that a lock left by a dead
    process never blocks forever (microseconds). */
@@ -237,6 +238,10 @@ open_tables(unsigned flags, struct gr_err *err)
 		st.dbs[i] = db;
 		if (tbl_defs[i].primary >= 0)
 			db->set_flags(db, DB_DUPSORT);
+		/* used when the table is created: fewer levels and splits
+		   for the big tables (ignored for existing files) */
+		if (flags & ST_INIT)
+			db->set_pagesize(db, ST_PAGE_SIZE);
 		ret = db->open(db, NULL, tbl_defs[i].file, NULL, DB_BTREE,
 		    oflags, 0600);
 		if (ret != 0) {

@@ -71,6 +71,20 @@ usage_rse_add(struct st_txn *t, const char *rse_id, json_int_t files,
 }
 
 int
+usage_rse_lock(struct st_txn *t, const char *rse_id, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), rse_id, USAGE_SOURCE, (char *)NULL));
+	json_t *rec = NULL;
+	int ret;
+
+	ret = st_get_json(t, TBL_RSE_USAGE, &k, &rec, DB_RMW);
+	json_decref(rec);
+	return ret == 0 || ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
+int
 usage_rse_files(struct st_txn *t, const char *rse_id, json_int_t *files,
     struct gr_err *err)
 {

@@ -26,6 +26,13 @@
 int usage_rse_add(struct st_txn *t, const char *rse_id, json_int_t files,
     json_int_t bytes, struct gr_err *err);
 
+/*
+ * Inside a transaction: take the write lock of rse_id's counter now, so
+ * that bulk writers to one RSE queue up front instead of deadlocking in
+ * the middle of their batches.
+ */
+int usage_rse_lock(struct st_txn *t, const char *rse_id, struct gr_err *err);
+
 /* Inside a transaction: the files the "rucio" usage counts on rse_id. */
 int usage_rse_files(struct st_txn *t, const char *rse_id, json_int_t *files,
     struct gr_err *err);
