@@ -902,10 +902,12 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct file_acc *fa = arg;
 	struct list_args *a = fa->a;
-	const char *id, *state, *path;
+	const char *id, *path = NULL, *v;
+	char state[2];
 	struct rse_ent *e;
-	json_t *rec;
-	size_t k, i;
+	json_t *rec = NULL;
+	size_t k, i, vlen;
+	long long when;
 	int rc;
 
 	(void)pkey;
@@ -914,21 +916,26 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return id == NULL ? GR_OK : rc;
 	if (e == NULL || !e->usable)
 		return GR_OK;
-	rec = json_loadb(val->data, val->size, 0, NULL);
-	state = json_string_value(json_object_get(rec, "state"));
-	if (state == NULL || !state_wanted(a->q, state) ||
-	    (a->q->updated_after > 0 &&
-		json_integer_value(json_object_get(rec, "updated_at")) <
-		    a->q->updated_after)) {
-		json_decref(rec);
+	/* read in place: the listing's hot path parses no record */
+	if (!json_member(val->data, val->size, "state", &v, &vlen) || vlen != 3)
 		return GR_OK;
-	}
+	state[0] = v[1];
+	state[1] = '\0';
+	if (!state_wanted(a->q, state))
+		return GR_OK;
+	if (a->q->updated_after > 0 &&
+	    (!json_member(val->data, val->size, "updated_at", &v, &vlen) ||
+		!json_member_int(v, vlen, &when) || when < a->q->updated_after))
+		return GR_OK;
 	if (fa->states.len > 0)
 		sbuf_add(&fa->states, ",", 1);
 	sbuf_json(&fa->states, e->name);
 	sbuf_add(&fa->states, ":", 1);
 	sbuf_json(&fa->states, replica_state_name(state));
-	path = json_string_value(json_object_get(rec, "path"));
+	if (!e->det && json_member(val->data, val->size, "path", &v, &vlen)) {
+		rec = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
+		path = json_string_value(rec);
+	}
 	if (e->det && fa->hash == NULL)
 		fa->hash = rse_hash_path(fa->scope, fa->name);
 	for (i = 0; i < e->ndoors; i++) {
@@ -955,9 +962,22 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 /* Build and emit the entry of one file; named: listed even when it has
    no replica to show. */
+/* Copy the text of member key of the record did (or null) to out. */
+static void
+copy_member(struct sbuf *out, const struct sbuf *did, const char *key)
+{
+	const char *v;
+	size_t vlen;
+
+	if (json_member(did->s, did->len, key, &v, &vlen))
+		sbuf_add(out, v, vlen);
+	else
+		sbuf_add(out, "null", 4);
+}
+
 static int
 emit_file(struct list_args *a, const char *scope, const char *name,
-    const json_t *did, bool named)
+    const struct sbuf *did, bool named)
 {
 	struct file_acc fa = { .a = a, .scope = scope, .name = name };
 	struct sbuf out = { 0 };
@@ -976,11 +996,11 @@ emit_file(struct list_args *a, const char *scope, const char *name,
 	sbuf_adds(&out, ",\"name\":");
 	sbuf_json(&out, name);
 	sbuf_adds(&out, ",\"bytes\":");
-	sbuf_addi(&out, json_integer_value(json_object_get(did, "bytes")));
+	copy_member(&out, did, "bytes");
 	sbuf_adds(&out, ",\"md5\":");
-	sbuf_json(&out, json_string_value(json_object_get(did, "md5")));
+	copy_member(&out, did, "md5");
 	sbuf_adds(&out, ",\"adler32\":");
-	sbuf_json(&out, json_string_value(json_object_get(did, "adler32")));
+	copy_member(&out, did, "adler32");
 	/* one PFN once (a protocol readable on lan and wan: lan) */
 	if (fa.npfns > 1)
 		qsort(fa.pfns, fa.npfns, sizeof(*fa.pfns), cmp_pfn_order);
@@ -1073,6 +1093,7 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct list_args *a = arg;
 	size_t n = json_array_size(a->q->dids), i;
+	struct sbuf did = { 0 };
 	struct did_ref *refs;
 	int rc = GR_OK;
 
@@ -1091,27 +1112,28 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	}
 	qsort(refs, n, sizeof(*refs), cmp_ref);
 	for (i = 0; i < n && rc == GR_OK; i++) {
-		json_t *did = NULL;
 		char kbuf[KEY_MAX];
+		const char *type;
+		size_t tlen;
 		DBT k;
 		int ret;
 
 		if (i > 0 && cmp_ref(&refs[i - 1], &refs[i]) == 0)
 			continue;
 		k = st_dbt(kbuf, did_key(kbuf, refs[i].scope, refs[i].name));
-		ret = st_get_json(t, TBL_DIDS, &k, &did, 0);
+		ret = st_get_text(t, TBL_DIDS, &k, &did);
 		if (ret == DB_NOTFOUND)
 			continue; /* unknown DIDs give nothing */
 		if (ret != 0) {
 			rc = st_fail(err, ret);
 			break;
 		}
-		if (strcmp(json_string_value(json_object_get(did, "type")),
-			"FILE") == 0)
-			rc = emit_file(a, refs[i].scope, refs[i].name, did,
+		if (json_member(did.s, did.len, "type", &type, &tlen) &&
+		    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
+			rc = emit_file(a, refs[i].scope, refs[i].name, &did,
 			    true);
-		json_decref(did);
 	}
+	sbuf_free(&did);
 	free(refs);
 	return rc;
 }

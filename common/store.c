@@ -501,6 +501,21 @@ st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 }
 
 int
+st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key, v;
+	int ret;
+
+	out->len = 0;
+	memset(&v, 0, sizeof(v));
+	ret = note(t, db->get(db, t->tid, &k, &v, 0));
+	if (ret == 0)
+		sbuf_add(out, v.data, v.size);
+	return ret;
+}
+
+int
 st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey, char **pkey,
     size_t *len)
 {

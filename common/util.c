@@ -297,3 +297,99 @@ sbuf_free(struct sbuf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+/* The end of the JSON string starting at p (its opening quote), just past
+   the closing quote, or NULL. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* The end of the JSON value starting at p, or NULL. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		while (
+		    p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ')
+			p++;
+		return p;
+	}
+	for (; p < end; p++) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			p--;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return p + 1;
+		}
+	}
+	return NULL;
+}
+
+bool
+json_member(const char *s, size_t n, const char *key, const char **val,
+    size_t *vlen)
+{
+	const char *p = s, *end = s + n, *k, *kend, *v;
+	size_t klen = strlen(key);
+
+	while (p < end && *p == ' ')
+		p++;
+	if (p >= end || *p++ != '{')
+		return false;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == ','))
+			p++;
+		if (p >= end || *p != '"')
+			return false;
+		k = p + 1;
+		if ((p = skip_string(p, end)) == NULL)
+			return false;
+		kend = p - 1; /* the closing quote */
+		while (p < end && (*p == ' ' || *p == ':'))
+			p++;
+		v = p;
+		if ((p = skip_value(p, end)) == NULL)
+			return false;
+		if ((size_t)(kend - k) == klen && memcmp(k, key, klen) == 0) {
+			*val = v;
+			*vlen = (size_t)(p - v);
+			return true;
+		}
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end || *p == '}')
+			return false;
+	}
+}
+
+bool
+json_member_int(const char *val, size_t vlen, long long *out)
+{
+	char buf[24], *e;
+
+	if (vlen == 0 || vlen >= sizeof(buf))
+		return false;
+	memcpy(buf, val, vlen);
+	buf[vlen] = '\0';
+	errno = 0;
+	*out = strtoll(buf, &e, 10);
+	return *e == '\0' && errno == 0;
+}

@@ -95,6 +95,15 @@ int st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
     u_int32_t flags);
 
 /*
+ * The record under key as stored (compact JSON text), copied into out
+ * (replacing what it held). For hot read paths that pick a few members
+ * with json_member() instead of parsing. 0, DB_NOTFOUND or an error.
+ */
+struct sbuf;
+int st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key,
+    struct sbuf *out);
+
+/*
  * Through a secondary index: *pkey, a malloc'ed copy (NUL-terminated) of
  * the primary key of the first record whose secondary key is skey, and its
  * length. 0, DB_NOTFOUND, or another BDB error.

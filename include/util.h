@@ -67,6 +67,17 @@ void sbuf_addi(struct sbuf *b, long long v);   /* a decimal integer */
 void sbuf_json(struct sbuf *b, const char *s);
 void sbuf_free(struct sbuf *b);
 
+/*
+ * In the JSON object text s[0..n) (a stored record), the text of the
+ * value of the top-level member key: *val points into s, *vlen its
+ * length. false when the member is absent or the text is not an object.
+ */
+bool json_member(const char *s, size_t n, const char *key, const char **val,
+    size_t *vlen);
+
+/* A member's text as an integer (false if it is not one). */
+bool json_member_int(const char *val, size_t vlen, long long *out);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* UTIL_H */

@@ -625,10 +625,66 @@ test_valid_email(void **state)
 	assert_false(valid_email(longest));
 }
 
+static void
+test_json_member(void **state)
+{
+	static const char rec[] = "{\"a\":1,\"meta\":{\"x\":[1,\"}\"],"
+				  "\"b\":2},\"s\":\"q\\\"}\",\"b\":-42,"
+				  "\"n\":null,\"t\":true}";
+	const char *v;
+	size_t n;
+	long long i;
+
+	(void)state;
+	assert_true(json_member(rec, strlen(rec), "a", &v, &n));
+	assert_int_equal(n, 1);
+	assert_memory_equal(v, "1", 1);
+	/* a nested member of the same name is not the top-level one */
+	assert_true(json_member(rec, strlen(rec), "b", &v, &n));
+	assert_true(json_member_int(v, n, &i));
+	assert_int_equal(i, -42);
+	assert_true(json_member(rec, strlen(rec), "s", &v, &n));
+	assert_int_equal(n, 6); /* "q\"}" with its quotes */
+	assert_true(json_member(rec, strlen(rec), "meta", &v, &n));
+	assert_memory_equal(v, "{\"x\":[1,\"}\"],\"b\":2}", n);
+	assert_true(json_member(rec, strlen(rec), "n", &v, &n));
+	assert_false(json_member_int(v, n, &i));
+	assert_true(json_member(rec, strlen(rec), "t", &v, &n));
+	assert_memory_equal(v, "true", 4);
+	assert_false(json_member(rec, strlen(rec), "x", &v, &n));
+	assert_false(json_member(rec, strlen(rec), "", &v, &n));
+	assert_false(json_member("[1]", 3, "a", &v, &n));
+	assert_false(json_member("{\"a\":\"open", 10, "a", &v, &n));
+	assert_false(json_member("{\"a", 3, "a", &v, &n));
+	assert_false(json_member("", 0, "a", &v, &n));
+	assert_false(json_member_int("12x", 3, &i));
+	assert_false(json_member_int("", 0, &i));
+}
+
+static void
+test_sbuf(void **state)
+{
+	struct sbuf b = { 0 };
+
+	(void)state;
+	sbuf_adds(&b, "x=");
+	sbuf_addi(&b, -7);
+	sbuf_add(&b, " ", 1);
+	sbuf_json(&b, "a\"b\\c\n\x01\xc3\xa9");
+	sbuf_add(&b, " ", 1);
+	sbuf_json(&b, NULL);
+	assert_string_equal(b.s,
+	    "x=-7 \"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\" null");
+	sbuf_free(&b);
+	assert_null(b.s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_member),
+		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_length),
 		cmocka_unit_test(test_glob_match),
