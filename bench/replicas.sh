@@ -4,8 +4,8 @@
 #   register   BENCH_FILES (1,000,000) file replicas in batches of 1000,
 #              half on each of 2 RSEs, BENCH_CLIENTS (2) clients at once,
 #              durable commits (GRIDREST_DURABILITY=sync): replicas/s
-#   list       POST /replicas/list for BENCH_LIST (10,000) files in one
-#              request, median of 3: entries/s, and the rses backends'
+#   list       POST /replicas/list of a dataset of BENCH_LIST (10,000)
+#              files, median of 3: entries/s, and the rses backends'
 #              peak RSS before and after (VmHWM)
 #   expr       RSE-expression evaluation over 1000 RSEs (bench/expr.c,
 #              in a private store): microseconds per evaluation
@@ -130,13 +130,15 @@ used=$(curl -s -H "X-Rucio-Auth-Token: $token" "$base/rses/BENCH_A/usage?source=
 usedb=$(curl -s -H "X-Rucio-Auth-Token: $token" "$base/rses/BENCH_B/usage?source=rucio" | jq .files)
 [ $((used + usedb)) -eq "$files" ] || { echo "counted $used + $usedb, not $files"; exit 1; }
 
-# the listing: the first BENCH_LIST files, one request
+# the listing: a dataset of the first BENCH_LIST files, one request
 awk -v n="$nlist" 'BEGIN {
-	printf "{\"dids\": ["
+	printf "{\"type\": \"DATASET\", \"dids\": ["
 	for (i = 0; i < n; i++)
 		printf "%s{\"scope\":\"bench\",\"name\":\"file.%08d\"}", (i ? "," : ""), i
-	printf "], \"ignore_availability\": true}"
-}' >"$T/list.json"
+	printf "]}"
+}' >"$T/ds.json"
+call POST /dids/bench/dataset "@$T/ds.json"
+echo '{"dids": [{"scope": "bench", "name": "dataset"}], "ignore_availability": true}' >"$T/list.json"
 curl -s -o /dev/null -H "X-Rucio-Auth-Token: $token" --data-binary "@$T/list.json" "$base/replicas/list"
 rss0=$(hwm)
 # three timed runs; the median counts

@@ -1,11 +1,167 @@
 /*
- * dids.c -- the dids family (/dids /meta /meta_conventions). Its routes come
- * with the issues that build them; until then every path is a JSON 404.
+ * dids.c -- the dids family (/dids /meta /meta_conventions): routes and
+ * handlers only. Collections, their content and status so far; search
+ * and metadata come with the rest of their issue.
  */
+#include <string.h>
+
+#include "collection.h"
 #include "web.h"
+
+#define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
+
+/* POST /dids/{scope}/{name}: create a dataset or container */
+static int
+dids_add(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = coll_add(r->issuer, web_param(r, "scope"), web_param(r, "name"),
+	    body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* GET /dids/{scope}/{name}[/status][?dynamic_depth=FILE|DATASET|dynamic] */
+static int
+dids_get(struct web_req *r)
+{
+	const char *dyn = web_query(r, "dynamic_depth");
+	json_t *out;
+	int rc;
+
+	if (dyn == NULL && web_query(r, "dynamic") != NULL)
+		dyn = "FILE";
+	rc = did_get(web_param(r, "scope"), web_param(r, "name"), dyn, &out,
+	    &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* PUT /dids/{scope}/{name}/status {"open": bool} */
+static int
+dids_status(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = coll_set_status(r->issuer, web_param(r, "scope"),
+	    web_param(r, "name"), body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+static int
+no_rse(struct web_req *r, const json_t *attachment)
+{
+	const json_t *rse = json_object_get(attachment, "rse");
+
+	if (rse != NULL && !json_is_null(rse))
+		return gr_fail(&r->err, GR_INVALID_OBJECT,
+		    "attaching with \"rse\" (registering replicas on the way) "
+		    "is not supported yet: register them with POST /replicas");
+	return GR_OK;
+}
+
+/* POST /dids/{scope}/{name}/dids {"dids": [...]} */
+static int
+dids_attach(struct web_req *r)
+{
+	json_t *body, *dids;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((dids = json_object_get(body, "dids")) == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'dids' not defined");
+	else if ((rc = no_rse(r, body)) == GR_OK)
+		rc = coll_attach(r->issuer, web_param(r, "scope"),
+		    web_param(r, "name"), dids, false, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* POST /dids/attachments: [attachment] or {"attachments", "ignore_duplicate"}
+ */
+static int
+dids_attachments(struct web_req *r)
+{
+	json_t *body, *list, *att;
+	const char *text;
+	bool ignore = false;
+	size_t i, len;
+	int rc;
+
+	if ((rc = web_body(r, &text, &len)) != GR_OK)
+		return rc;
+	if ((body = json_loadb(text, len, JSON_DECODE_ANY, NULL)) == NULL)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "cannot decode the body as JSON");
+	if (json_is_array(body)) {
+		list = body;
+	} else if (json_is_object(body)) {
+		list = json_object_get(body, "attachments");
+		if ((rc = web_json_bool(r, body, "ignore_duplicate", false,
+			 &ignore)) != GR_OK) {
+			json_decref(body);
+			return rc;
+		}
+	} else {
+		json_decref(body);
+		return gr_fail(&r->err, GR_TYPE_ERROR,
+		    "a list of attachments or {\"attachments\", "
+		    "\"ignore_duplicate\"}");
+	}
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		json_decref(body);
+		return gr_fail(&r->err, GR_INVALID_OBJECT,
+		    "Problem validating attachments: a non-empty list");
+	}
+	/* each attachment in its own transaction, as upstream's loop */
+	json_array_foreach(list, i, att)
+	{
+		if (!json_is_object(att) ||
+		    json_object_get(att, "dids") == NULL)
+			rc = gr_fail(&r->err, GR_INVALID_OBJECT,
+			    "Problem validating attachments: item %zu needs "
+			    "scope, name and dids",
+			    i);
+		else if ((rc = no_rse(r, att)) == GR_OK)
+			rc = coll_attach(r->issuer,
+			    json_string_value(json_object_get(att, "scope")),
+			    json_string_value(json_object_get(att, "name")),
+			    json_object_get(att, "dids"), ignore, &r->err);
+		if (rc != GR_OK)
+			break;
+	}
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* GET /dids/{scope}/{name}/dids: the direct children */
+static int
+dids_contents(struct web_req *r)
+{
+	int rc;
+
+	rc = coll_contents(web_param(r, "scope"), web_param(r, "name"),
+	    web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
 
 /* clang-format off */
 static const struct web_route dids_routes[] = {
+	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
+	{ WEB_GET,	"/dids/{scope}/{name}/dids",	dids_contents,	WEB_STREAM },
+	{ WEB_POST,	"/dids/{scope}/{name}/dids",	dids_attach,	WEB_ANY },
+	{ WEB_GET,	"/dids/{scope}/{name}/status",	dids_get,	0 },
+	{ WEB_PUT,	"/dids/{scope}/{name}/status",	dids_status,	WEB_ANY },
+	{ WEB_GET,	"/dids/{scope}/{name}",		dids_get,	0 },
+	{ WEB_POST,	"/dids/{scope}/{name}",		dids_add,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

@@ -12,6 +12,7 @@
 
 #include "account.h"
 #include "cfg.h"
+#include "collection.h"
 #include "did.h"
 #include "replica.h"
 #include "rse.h"
@@ -1075,6 +1076,16 @@ done:
 	return rc;
 }
 
+static int
+file_below(const char *scope, const char *name, const char *rec, size_t reclen,
+    void *arg)
+{
+	/* the content record holds the file's bytes and checksums */
+	const struct sbuf view = { (char *)(uintptr_t)rec, reclen, reclen };
+
+	return emit_file(arg, scope, name, &view, false);
+}
+
 struct did_ref {
 	const char *scope, *name;
 };
@@ -1132,6 +1143,9 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
 			rc = emit_file(a, refs[i].scope, refs[i].name, &did,
 			    true);
+		else /* a collection: the files below with replicas */
+			rc = coll_files_below(t, refs[i].scope, refs[i].name,
+			    file_below, a, err);
 	}
 	sbuf_free(&did);
 	free(refs);

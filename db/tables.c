@@ -193,6 +193,25 @@ replicas_by_path(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return 0;
 }
 
+/* The child, parts 2 and 3 of parent scope \0 name \0 child scope \0
+   name: a contiguous tail of the key. */
+static int
+contents_by_child(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *p;
+	size_t len;
+
+	(void)sec;
+	(void)pdata;
+	p = key_part(pkey->data, pkey->size, 2, &len);
+	if (p == NULL || len == 0)
+		return DB_DONOTINDEX;
+	memset(skey, 0, sizeof(*skey));
+	skey->data = (void *)(uintptr_t)p;
+	skey->size = (u_int32_t)((const char *)pkey->data + pkey->size - p);
+	return 0;
+}
+
 /* The account is the third part of TYPE \0 identity \0 account. */
 static int
 idmap_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
@@ -229,6 +248,8 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_ACCOUNT_GLIMITS]	= { "account_glimits.db",	-1,		NULL },
 	[TBL_DIDS]		= { "dids.db",			-1,		NULL },
 	[TBL_DIDS_BY_GUID]	= { "dids.guid.idx",		TBL_DIDS,	dids_by_guid },
+	[TBL_CONTENTS]		= { "contents.db",		-1,		NULL },
+	[TBL_CONTENTS_BY_CHILD]	= { "contents.child.idx",	TBL_CONTENTS,	contents_by_child },
 	[TBL_REPLICAS]		= { "replicas.db",		-1,		NULL },
 	[TBL_REPLICAS_BY_RSE]	= { "replicas.rse.idx",		TBL_REPLICAS,	replicas_by_rse },
 	[TBL_REPLICAS_BY_PATH]	= { "replicas.path.idx",	TBL_REPLICAS,	replicas_by_path },

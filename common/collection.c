@@ -1,0 +1,795 @@
+/*
+ * collection.c -- datasets and containers (core). See collection.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collection.h"
+#include "date.h"
+#include "did.h"
+#include "tables.h"
+#include "valid.h"
+
+#define DEPTH_MAX 32 /* containers inside containers */
+
+static int
+check_did(const char *scope, const char *name, struct gr_err *err)
+{
+	if (scope == NULL || !valid_scope(scope))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating scope: it must match "
+		    "^[a-zA-Z_\\-.0-9]+$ (at most 25 characters)");
+	if (name == NULL || !did_valid_name(name))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating name: it must match "
+		    "^[/A-Za-z0-9][/A-Za-z0-9\\.\\-_]*$ (at most 250 "
+		    "characters)");
+	return GR_OK;
+}
+
+static const char *
+type_of(const json_t *rec)
+{
+	const char *t = json_string_value(json_object_get(rec, "type"));
+
+	return t != NULL ? t : "";
+}
+
+static size_t
+content_key(char *buf, const char *ps, const char *pn, const char *cs,
+    const char *cn)
+{
+	return key_join(buf, KEY_MAX, ps, pn, cs, cn, (char *)NULL);
+}
+
+/* Is anc (as/an) scope:name itself or one of its ancestors? */
+static int is_ancestor(struct st_txn *t, const char *as, const char *an,
+    const char *scope, const char *name, int depth, bool *yes,
+    struct gr_err *err);
+
+struct anc_args {
+	struct st_txn *t;
+	const char *as, *an;
+	int depth;
+	bool *yes;
+	struct gr_err *err;
+};
+
+static int
+anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct anc_args *a = arg;
+	const char *ps, *pn;
+	size_t psl, pnl;
+	char *s, *n;
+	int rc;
+
+	(void)key;
+	(void)val;
+	ps = key_part(pkey->data, pkey->size, 0, &psl);
+	pn = key_part(pkey->data, pkey->size, 1, &pnl);
+	if (ps == NULL || pn == NULL)
+		return GR_OK;
+	s = xstrndup(ps, psl);
+	n = xstrndup(pn, pnl);
+	rc = is_ancestor(a->t, a->as, a->an, s, n, a->depth + 1, a->yes,
+	    a->err);
+	free(s);
+	free(n);
+	return rc != GR_OK ? rc : *a->yes ? ST_STOP : GR_OK;
+}
+
+static int
+is_ancestor(struct st_txn *t, const char *as, const char *an, const char *scope,
+    const char *name, int depth, bool *yes, struct gr_err *err)
+{
+	struct anc_args a = { t, as, an, depth, yes, err };
+	char kbuf[KEY_MAX];
+	size_t klen;
+	int rc;
+
+	if (strcmp(as, scope) == 0 && strcmp(an, name) == 0) {
+		*yes = true;
+		return GR_OK;
+	}
+	if (depth > DEPTH_MAX)
+		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "Containers are nested more than %d deep", DEPTH_MAX);
+	klen = key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL);
+	/* the parents: child key exactly scope \0 name */
+	rc = st_scan(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, NULL, anc_one, &a,
+	    err);
+	return rc == ST_STOP ? GR_OK : rc;
+}
+
+/* Do provided values match the stored file's? */
+static int
+consistent(const json_t *given, const json_t *file, const char *scope,
+    const char *name, struct gr_err *err)
+{
+	static const char *const keys[] = { "bytes", "adler32", "md5" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const json_t *g = json_object_get(given, keys[i]);
+		const json_t *f = json_object_get(file, keys[i]);
+		char *gs, *fs;
+		int rc;
+
+		if (g == NULL || json_is_null(g) || f == NULL ||
+		    json_equal((json_t *)(uintptr_t)g, (json_t *)(uintptr_t)f))
+			continue;
+		gs = json_dumps(g, JSON_ENCODE_ANY);
+		fs = json_dumps(f, JSON_ENCODE_ANY);
+		rc = gr_fail(err, GR_FILE_CONSISTENCY,
+		    "%s mismatch for '%s:%s': %s!=%s", keys[i], scope, name,
+		    fs != NULL ? fs : "?", gs != NULL ? gs : "?");
+		free(gs);
+		free(fs);
+		return rc;
+	}
+	return GR_OK;
+}
+
+/* Inside a transaction: attach dids to the collection ps:pn (record
+   parent). */
+static int
+attach_txn(struct st_txn *t, const char *ps, const char *pn,
+    const json_t *parent, const json_t *dids, bool ignore_dup,
+    struct gr_err *err)
+{
+	bool dataset = strcmp(type_of(parent), "DATASET") == 0;
+	const char *first_type = NULL;
+	int64_t now = time_now();
+	const json_t *d;
+	size_t i;
+	int rc, ret;
+
+	if (strcmp(type_of(parent), "FILE") == 0)
+		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "Data identifier '%s:%s' is a file", ps, pn);
+	if (!json_is_true(json_object_get(parent, "open")))
+		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "Data identifier '%s:%s' is closed", ps, pn);
+	json_array_foreach(dids, i, d)
+	{
+		const char *cs = json_string_value(json_object_get(d, "scope"));
+		const char *cn = json_string_value(json_object_get(d, "name"));
+		char kbuf[KEY_MAX];
+		json_t *child = NULL, *rec;
+		const char *ct;
+		DBT k;
+
+		if (strcmp(cs, ps) == 0 && strcmp(cn, pn) == 0)
+			return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    "Self-append is not valid!");
+		if ((rc = did_load(t, cs, cn, 0, &child, err)) != GR_OK)
+			return rc;
+		ct = type_of(child);
+		if (dataset) {
+			if (strcmp(ct, "FILE") != 0)
+				rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+				    "The data identifier '%s:%s' of type %s "
+				    "cannot be added to a dataset",
+				    cs, cn, ct);
+			else if (json_object_get(child, "availability") != NULL)
+				rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+				    "The file '%s:%s' is %s", cs, cn,
+				    json_string_value(json_object_get(child,
+					"availability")));
+			else
+				rc = consistent(d, child, cs, cn, err);
+		} else if (strcmp(ct, "FILE") == 0) {
+			rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    "Adding a file (%s:%s) to a container (%s:%s) is "
+			    "forbidden",
+			    cs, cn, ps, pn);
+		} else if (first_type != NULL && strcmp(first_type, ct) != 0) {
+			rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    "Mixed collection is not allowed");
+		} else {
+			bool cycle = false;
+
+			first_type = strcmp(ct, "DATASET") == 0 ? "DATASET"
+								: "CONTAINER";
+			rc = is_ancestor(t, cs, cn, ps, pn, 0, &cycle, err);
+			if (rc == GR_OK && cycle)
+				rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+				    "Circular attachment detected");
+		}
+		if (rc != GR_OK) {
+			json_decref(child);
+			return rc;
+		}
+		rec = json_pack("{s:s, s:I}", "type", ct, "created_at",
+		    (json_int_t)now);
+		if (dataset) {
+			static const char *const copy[] = { "bytes", "adler32",
+				"md5", "guid", "events" };
+			size_t j;
+
+			for (j = 0; j < ARRAY_LEN(copy); j++) {
+				json_t *v = json_object_get(child, copy[j]);
+
+				if (v != NULL)
+					json_object_set(rec, copy[j], v);
+			}
+		}
+		json_decref(child);
+		k = st_dbt(kbuf, content_key(kbuf, ps, pn, cs, cn));
+		ret = st_put_json(t, TBL_CONTENTS, &k, rec, DB_NOOVERWRITE);
+		json_decref(rec);
+		if (ret == DB_KEYEXIST) {
+			if (ignore_dup)
+				continue;
+			if (dataset)
+				return gr_fail(err, GR_FILE_EXISTS,
+				    "The file %s:%s already exists in "
+				    "%s:%s",
+				    cs, cn, ps, pn);
+			return gr_fail(err, GR_DUPLICATE_CONTENT,
+			    "The data identifier %s:%s is already attached "
+			    "to %s:%s",
+			    cs, cn, ps, pn);
+		}
+		if (ret != 0)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+static int
+check_dids(const json_t *dids, struct gr_err *err)
+{
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(dids) || json_array_size(dids) > 10000)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: a list of at most 10000 DIDs");
+	json_array_foreach(dids, i, d)
+	{
+		const json_t *b = json_object_get(d, "bytes");
+		const json_t *ad = json_object_get(d, "adler32");
+		const json_t *md = json_object_get(d, "md5");
+
+		if (!json_is_object(d))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating dids: item %zu is not an "
+			    "object",
+			    i);
+		if ((rc = check_did(json_string_value(
+					json_object_get(d, "scope")),
+			 json_string_value(json_object_get(d, "name")), err)) !=
+		    GR_OK)
+			return rc;
+		if ((b != NULL && !json_is_null(b) && !json_is_integer(b)) ||
+		    (ad != NULL && !json_is_null(ad) &&
+			!did_valid_adler32(json_string_value(ad))) ||
+		    (md != NULL && !json_is_null(md) &&
+			!did_valid_md5(json_string_value(md))))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating dids: item %zu: bytes, "
+			    "adler32 or md5",
+			    i);
+	}
+	return GR_OK;
+}
+
+struct coll_args {
+	const char *issuer, *scope, *name, *dynamic;
+	const json_t *body, *dids;
+	bool ignore_dup;
+	json_t *out;
+	gr_emit_fn emit;
+	void *ctx;
+	json_int_t length, bytes, events;
+	bool any_events;
+};
+
+static int
+add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	const json_t *b = a->body, *v;
+	int64_t now = time_now();
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
+		return rc;
+	rec = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I}", "type",
+	    json_string_value(json_object_get(b, "type")), "account", a->issuer,
+	    "open", 1, "monotonic",
+	    json_is_true(
+		json_object_get(json_object_get(b, "statuses"), "monotonic")),
+	    "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
+	if ((v = json_object_get(b, "meta")) != NULL && !json_is_null(v) &&
+	    (rc = did_meta_apply(rec, v, a->issuer, now, err)) != GR_OK)
+		goto out;
+	if ((v = json_object_get(b, "lifetime")) != NULL && !json_is_null(v))
+		json_object_set_new(rec, "expired_at",
+		    json_integer(now + (json_int_t)json_number_value(v)));
+	if ((v = json_object_get(b, "rules")) != NULL && json_is_array(v) &&
+	    json_array_size(v) > 0)
+		json_object_set(rec, "rules", (json_t *)(uintptr_t)v);
+	if ((rc = did_store(t, a->scope, a->name, rec, DB_NOOVERWRITE, err)) !=
+	    GR_OK)
+		goto out;
+	if (a->dids != NULL)
+		rc = attach_txn(t, a->scope, a->name, rec, a->dids, false, err);
+out:
+	json_decref(rec);
+	return rc;
+}
+
+int
+coll_add(const char *issuer, const char *scope, const char *name,
+    const json_t *body, struct gr_err *err)
+{
+	struct coll_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.body = body };
+	const char *type = json_string_value(json_object_get(body, "type"));
+	const json_t *v;
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	if (type == NULL)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating type: DATASET or CONTAINER");
+	if (strcmp(type, "FILE") == 0 || strcmp(type, "F") == 0)
+		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "Only collection (dataset/container) can be registered.");
+	if (strcmp(type, "DATASET") != 0 && strcmp(type, "CONTAINER") != 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating type: DATASET or CONTAINER");
+	if ((v = json_object_get(body, "lifetime")) != NULL &&
+	    !json_is_null(v) &&
+	    (!json_is_number(v) || json_number_value(v) < 0 ||
+		json_number_value(v) > 1e11))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating lifetime: seconds >= 0");
+	if ((v = json_object_get(body, "statuses")) != NULL &&
+	    !json_is_null(v) && !json_is_object(v))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating statuses: an object");
+	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v)) {
+		if ((rc = check_dids(v, err)) != GR_OK)
+			return rc;
+		a.dids = v;
+	}
+	return st_txn_run(add_txn, &a, err);
+}
+
+/* Sum the files below (for closing and dynamic_depth=FILE). */
+static int
+sum_file(const char *scope, const char *name, const char *rec, size_t n,
+    void *arg)
+{
+	struct coll_args *a = arg;
+	const char *v;
+	size_t vlen;
+	long long x;
+
+	(void)scope;
+	(void)name;
+	a->length++;
+	if (json_member(rec, n, "bytes", &v, &vlen) &&
+	    json_member_int(v, vlen, &x))
+		a->bytes += x;
+	if (json_member(rec, n, "events", &v, &vlen) &&
+	    json_member_int(v, vlen, &x)) {
+		a->events += x;
+		a->any_events = true;
+	}
+	return GR_OK;
+}
+
+static json_t *
+render(const char *scope, const char *name, const json_t *rec)
+{
+	const char *type = type_of(rec);
+	const json_t *v;
+	char date[DATE_RFC1123_LEN];
+	json_t *out;
+
+	if (strcmp(type, "FILE") == 0) {
+		out = json_pack("{s:s, s:s, s:s, s:O, s:O, s:i}", "scope",
+		    scope, "name", name, "type", type, "account",
+		    json_object_get(rec, "account"), "bytes",
+		    json_object_get(rec, "bytes"), "length", 1);
+		v = json_object_get(rec, "md5");
+		json_object_set_new(out, "md5",
+		    v != NULL ? json_incref((json_t *)(uintptr_t)v)
+			      : json_null());
+		v = json_object_get(rec, "adler32");
+		json_object_set_new(out, "adler32",
+		    v != NULL ? json_incref((json_t *)(uintptr_t)v)
+			      : json_null());
+		return out;
+	}
+	out = json_pack("{s:s, s:s, s:s, s:O, s:b, s:b}", "scope", scope,
+	    "name", name, "type", type, "account",
+	    json_object_get(rec, "account"), "open",
+	    json_is_true(json_object_get(rec, "open")), "monotonic",
+	    json_is_true(json_object_get(rec, "monotonic")));
+	v = json_object_get(rec, "expired_at");
+	json_object_set_new(out, "expired_at",
+	    json_is_integer(v)
+		? json_string(date_rfc1123(json_integer_value(v), date))
+		: json_null());
+	v = json_object_get(rec, "length");
+	json_object_set_new(out, "length",
+	    v != NULL ? json_incref((json_t *)(uintptr_t)v) : json_null());
+	v = json_object_get(rec, "bytes");
+	json_object_set_new(out, "bytes",
+	    v != NULL ? json_incref((json_t *)(uintptr_t)v) : json_null());
+	return out;
+}
+
+struct child_sum {
+	struct st_txn *t;
+	struct coll_args *a;
+	struct gr_err *err;
+};
+
+/* dynamic_depth=DATASET on a container: the stored figures of the
+   datasets below, and files below each dataset counted when open. */
+static int
+sum_child(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct child_sum *c = arg;
+	const char *cs, *cn;
+	size_t csl, cnl;
+	char *s, *n;
+	json_t *rec = NULL;
+	int rc = GR_OK;
+
+	(void)key;
+	(void)val;
+	cs = key_part(pkey->data, pkey->size, 2, &csl);
+	cn = key_part(pkey->data, pkey->size, 3, &cnl);
+	if (cs == NULL || cn == NULL)
+		return GR_OK;
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	if (did_load(c->t, s, n, 0, &rec, c->err) == GR_OK) {
+		if (strcmp(type_of(rec), "CONTAINER") == 0) {
+			char kbuf[KEY_MAX];
+			size_t klen = key_join(kbuf, sizeof(kbuf), s, n, "",
+			    (char *)NULL);
+
+			rc = st_scan(c->t, TBL_CONTENTS, kbuf, klen, NULL,
+			    sum_child, c, c->err);
+		} else {
+			c->a->length += json_integer_value(
+			    json_object_get(rec, "length"));
+			c->a->bytes += json_integer_value(
+			    json_object_get(rec, "bytes"));
+		}
+	} else {
+		gr_clear(c->err);
+	}
+	json_decref(rec);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	a->out = render(a->scope, a->name, rec);
+	if (a->dynamic != NULL && strcmp(type_of(rec), "FILE") != 0) {
+		a->length = a->bytes = 0;
+		if (strcmp(a->dynamic, "DATASET") == 0 &&
+		    strcmp(type_of(rec), "CONTAINER") == 0) {
+			struct child_sum c = { t, a, err };
+			char kbuf[KEY_MAX];
+			size_t klen = key_join(kbuf, sizeof(kbuf), a->scope,
+			    a->name, "", (char *)NULL);
+
+			rc = st_scan(t, TBL_CONTENTS, kbuf, klen, NULL,
+			    sum_child, &c, err);
+		} else {
+			rc = coll_files_below(t, a->scope, a->name, sum_file, a,
+			    err);
+		}
+		json_object_set_new(a->out, "length", json_integer(a->length));
+		json_object_set_new(a->out, "bytes", json_integer(a->bytes));
+	}
+	json_decref(rec);
+	return rc;
+}
+
+int
+did_get(const char *scope, const char *name, const char *dynamic, json_t **out,
+    struct gr_err *err)
+{
+	struct coll_args a = { .scope = scope, .name = name };
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	if (dynamic != NULL) {
+		if (strcmp(dynamic, "FILE") != 0 &&
+		    strcmp(dynamic, "DATASET") != 0)
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "dynamic_depth must be FILE or DATASET");
+		a.dynamic = dynamic;
+	}
+	rc = st_view(get_txn, &a, 0, err);
+	if (rc != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+static int
+attach_outer_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	json_t *parent;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, DB_RMW, &parent, err)) !=
+	    GR_OK)
+		return rc;
+	rc = did_may_add(t, a->issuer, a->scope, err);
+	if (rc == GR_OK)
+		rc = attach_txn(t, a->scope, a->name, parent, a->dids,
+		    a->ignore_dup, err);
+	json_decref(parent);
+	return rc;
+}
+
+int
+coll_attach(const char *issuer, const char *scope, const char *name,
+    const json_t *dids, bool ignore_duplicate, struct gr_err *err)
+{
+	struct coll_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.dids = dids,
+		.ignore_dup = ignore_duplicate };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK ||
+	    (rc = check_dids(dids, err)) != GR_OK)
+		return rc;
+	return st_txn_run(attach_outer_txn, &a, err);
+}
+
+static int
+content_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct coll_args *a = arg;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *item, *v;
+	const char *cs, *cn;
+	size_t csl, cnl;
+	char *s, *n;
+	int rc;
+
+	(void)pkey;
+	cs = key_part(key->data, key->size, 2, &csl);
+	cn = key_part(key->data, key->size, 3, &cnl);
+	if (rec == NULL || cs == NULL || cn == NULL) {
+		json_decref(rec);
+		return GR_OK;
+	}
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	item = json_pack("{s:s, s:s, s:O}", "scope", s, "name", n, "type",
+	    json_object_get(rec, "type"));
+	json_object_set_new(item, "bytes",
+	    (v = json_object_get(rec, "bytes")) ? json_incref(v) : json_null());
+	json_object_set_new(item, "adler32",
+	    (v = json_object_get(rec, "adler32")) ? json_incref(v)
+						  : json_null());
+	json_object_set_new(item, "md5",
+	    (v = json_object_get(rec, "md5")) ? json_incref(v) : json_null());
+	rc = a->emit(item, a->ctx);
+	json_decref(item);
+	json_decref(rec);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+contents_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen;
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	json_decref(rec);
+	klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, "",
+	    (char *)NULL);
+	return st_scan(t, TBL_CONTENTS, kbuf, klen, NULL, content_one, a, err);
+}
+
+int
+coll_contents(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct coll_args a = { .scope = scope,
+		.name = name,
+		.emit = emit,
+		.ctx = ctx };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	return st_view(contents_txn, &a, ST_ONCE, err);
+}
+
+static int
+status_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	bool open = json_is_true(json_object_get(a->body, "open"));
+	int64_t now = time_now();
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	if ((rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
+		goto out;
+	if (strcmp(type_of(rec), "FILE") == 0 ||
+	    json_is_true(json_object_get(rec, "open")) == open) {
+		rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "The status of the data identifier '%s:%s' cannot be "
+		    "changed",
+		    a->scope, a->name);
+		goto out;
+	}
+	json_object_set_new(rec, "open", json_boolean(open));
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	if (!open) {
+		a->length = a->bytes = a->events = 0;
+		if ((rc = coll_files_below(t, a->scope, a->name, sum_file, a,
+			 err)) != GR_OK)
+			goto out;
+		json_object_set_new(rec, "length", json_integer(a->length));
+		json_object_set_new(rec, "bytes", json_integer(a->bytes));
+		if (a->any_events)
+			json_object_set_new(rec, "events",
+			    json_integer(a->events));
+		json_object_set_new(rec, "closed_at", json_integer(now));
+	}
+	rc = did_store(t, a->scope, a->name, rec, 0, err);
+out:
+	json_decref(rec);
+	return rc;
+}
+
+int
+coll_set_status(const char *issuer, const char *scope, const char *name,
+    const json_t *body, struct gr_err *err)
+{
+	struct coll_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.body = body };
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	json_object_foreach((json_t *)(uintptr_t)body, key, v)
+	{
+		if (strcmp(key, "open") != 0)
+			return gr_fail(err, GR_UNSUPPORTED_STATUS,
+			    "The status '%.40s' is not supported", key);
+		if (!json_is_boolean(v))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "'open' must be true or false");
+	}
+	if (json_object_get(body, "open") == NULL)
+		return gr_fail(err, GR_KEY_ERROR, "'open' not defined");
+	return st_txn_run(status_txn, &a, err);
+}
+
+struct below_args {
+	struct st_txn *t;
+	coll_file_fn fn;
+	void *arg;
+	int depth;
+	struct gr_err *err;
+};
+
+static int below(struct below_args *b, const char *scope, const char *name);
+
+static int
+below_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct below_args *b = arg;
+	const char *cs, *cn, *type;
+	size_t csl, cnl, tlen;
+	char *s, *n;
+	int rc;
+
+	(void)pkey;
+	cs = key_part(key->data, key->size, 2, &csl);
+	cn = key_part(key->data, key->size, 3, &cnl);
+	if (cs == NULL || cn == NULL)
+		return GR_OK;
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
+		rc = b->fn(s, n, val->data, val->size, b->arg);
+	else
+		rc = below(b, s, n);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+below(struct below_args *b, const char *scope, const char *name)
+{
+	char kbuf[KEY_MAX];
+	size_t klen;
+	int rc;
+
+	if (b->depth >= DEPTH_MAX)
+		return gr_fail(b->err, GR_UNSUPPORTED_OPERATION,
+		    "Containers are nested more than %d deep", DEPTH_MAX);
+	b->depth++;
+	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
+	rc = st_scan(b->t, TBL_CONTENTS, kbuf, klen, NULL, below_one, b,
+	    b->err);
+	b->depth--;
+	return rc;
+}
+
+int
+coll_files_below(struct st_txn *t, const char *scope, const char *name,
+    coll_file_fn fn, void *arg, struct gr_err *err)
+{
+	struct below_args b = { t, fn, arg, 0, err };
+	struct sbuf rec = { 0 };
+	char kbuf[KEY_MAX];
+	const char *type;
+	size_t tlen;
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	int ret, rc;
+
+	ret = st_get_text(t, TBL_DIDS, &k, &rec);
+	if (ret != 0) {
+		sbuf_free(&rec);
+		return ret == DB_NOTFOUND
+		    ? gr_fail(err, GR_DID_NOT_FOUND,
+			  "Data identifier '%s:%s' not found", scope, name)
+		    : st_fail(err, ret);
+	}
+	if (json_member(rec.s, rec.len, "type", &type, &tlen) && tlen == 6 &&
+	    memcmp(type, "\"FILE\"", 6) == 0)
+		rc = fn(scope, name, rec.s, rec.len, arg);
+	else
+		rc = below(&b, scope, name);
+	sbuf_free(&rec);
+	return rc;
+}

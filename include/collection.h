@@ -1,0 +1,63 @@
+/*
+ * collection.h -- datasets and containers (core): creation, the DID view,
+ * attaching content, open/close, and walking the files below a DID.
+ *
+ * TBL_CONTENTS: parent scope \0 name \0 child scope \0 name -> {"type"
+ * (the child's), "bytes", "adler32", "md5", "guid", "events",
+ * "created_at"}, copies of the child's values as Rucio keeps them;
+ * TBL_CONTENTS_BY_CHILD finds the parents. Datasets hold files, containers
+ * hold collections, nothing holds itself or an ancestor.
+ */
+#ifndef COLLECTION_H
+#define COLLECTION_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "store.h"
+#include "util.h"
+
+/*
+ * Create a collection from body {"type": DATASET|CONTAINER, "statuses":
+ * {"monotonic"}, "meta", "lifetime", "dids" (content attached at once),
+ * "rules" (kept for the rules work)}. Admins, the scope's owner, or
+ * anyone in scope "mock".
+ */
+int coll_add(const char *issuer, const char *scope, const char *name,
+    const json_t *body, struct gr_err *err);
+
+/*
+ * *out: new reference to the DID as GET /dids/<s>/<n> renders it. dynamic
+ * NULL uses the stored length and bytes; "FILE" or "DATASET" computes them
+ * now (spec/rucio.md 4.2).
+ */
+int did_get(const char *scope, const char *name, const char *dynamic,
+    json_t **out, struct gr_err *err);
+
+/* Attach dids ([{scope, name, bytes?, adler32?, md5?}]) to scope:name;
+   ignore_duplicate skips what is attached already. All or nothing. */
+int coll_attach(const char *issuer, const char *scope, const char *name,
+    const json_t *dids, bool ignore_duplicate, struct gr_err *err);
+
+/* emit {"scope","name","type","bytes","adler32","md5"} per child. */
+int coll_contents(const char *scope, const char *name, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* {"open": false} closes (length, bytes computed), {"open": true}
+   reopens. Admins or the scope's owner. */
+int coll_set_status(const char *issuer, const char *scope, const char *name,
+    const json_t *body, struct gr_err *err);
+
+/*
+ * Inside a transaction: call fn for every file below the collection
+ * scope:name (each once per parent dataset), with the content record's
+ * text (bytes, adler32, md5 of the file). fn returns GR_OK to go on.
+ */
+typedef int (*coll_file_fn)(const char *scope, const char *name,
+    const char *rec, size_t reclen, void *arg);
+int coll_files_below(struct st_txn *t, const char *scope, const char *name,
+    coll_file_fn fn, void *arg, struct gr_err *err);
+
+#endif /* COLLECTION_H */

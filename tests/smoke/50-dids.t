@@ -1,0 +1,204 @@
+#!/bin/sh
+# 50-dids.t -- datasets and containers: creation, the DID view (stored and
+# dynamic figures), attaching with every containment rule, the content
+# listing, closing and reopening, POST /dids/attachments, the replica
+# listing of a collection, rights, and 8 clients attaching to one dataset.
+. tests/smoke/lib.sh
+server_start
+login
+root=$TOKEN
+
+reqb POST /scopes/root/data ''
+reqb POST /accounts/jdoe '{"type": "USER", "email": "j@example.org"}'
+reqb POST /scopes/jdoe/user.jdoe ''
+reqb POST /rses/MOCK '{}'
+reqb POST /rses/MOCK/protocols/root '{"hostname": "h", "port": 1094, "prefix": "/p", "impl": "x", "domains": {"wan": {"read": 1, "write": 1, "delete": 1}}}'
+reqb POST /replicas "{\"rse\": \"MOCK\", \"files\": [$(seq 1 6 | sed 's/.*/{"scope":"data","name":"f&","bytes":&0,"adler32":"0000000&"}/' | paste -sd,)]}"
+is "six files registered: 201" "$STATUS" 201
+user=$("$B/gridrest-db" token jdoe)
+
+# --- creation ---
+reqb POST /dids/data/ds1 '{"type": "DATASET", "meta": {"project": "p1"}, "lifetime": 3600, "statuses": {"monotonic": true}}'
+is "create a dataset: 201" "$STATUS" 201
+req GET /dids/data/ds1
+is "... its view: open, monotonic, no figures while open" \
+    "$(json -c '[.scope, .name, .type, .account, .open, .monotonic, .length, .bytes]')" \
+    '["data","ds1","DATASET","root",true,true,null,null]'
+matches "... expired_at from the lifetime, RFC 1123" "$(json .expired_at)" '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} UTC$'
+reqb POST /dids/data/ds1 '{"type": "DATASET"}'
+ok "the same name again: 409 DataIdentifierAlreadyExists" error_is 409 DataIdentifierAlreadyExists
+reqb POST /dids/data/f1 '{"type": "CONTAINER"}'
+ok "... also across types (a file's name): 409 DataIdentifierAlreadyExists" error_is 409 DataIdentifierAlreadyExists
+reqb POST /dids/data/x '{"type": "FILE"}'
+ok "type FILE: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb POST /dids/data/x '{"type": "BAG"}'
+ok "an unknown type: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids/data/x '{}'
+ok "no type: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids/nope/x '{"type": "DATASET"}'
+ok "an unknown scope: 404 ScopeNotFound" error_is 404 ScopeNotFound
+reqb POST /dids/data/.x '{"type": "DATASET"}'
+ok "a bad name: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids/data/x '{"type": "DATASET", "meta": {"bytes": 1}}'
+ok "a reserved metadata key: 401 AccessDenied" error_is 401 AccessDenied
+reqb POST /dids/data/x '{"type": "DATASET", "lifetime": "long"}'
+ok "a lifetime that is not a number: 400 InvalidObject" error_is 400 InvalidObject
+req GET /dids/data/x
+ok "... and none of those was created: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+TOKEN=$user
+reqb POST /dids/data/y '{"type": "DATASET"}'
+ok "a user in another's scope: 401 AccessDenied" error_is 401 AccessDenied
+reqb POST /dids/user.jdoe/mine '{"type": "DATASET"}'
+is "a user in its own scope: 201" "$STATUS" 201
+req GET /dids/user.jdoe/mine
+is "... owned by the user" "$(json .account)" jdoe
+TOKEN=$root
+
+# --- attaching ---
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f1", "bytes": 10}, {"scope": "data", "name": "f2", "adler32": "00000002"}]}'
+is "attach two files (matching values): 201" "$STATUS" 201
+req GET /dids/data/ds1/dids
+is "contents: the files with their figures" "$(jq -sc 'map([.name, .type, .bytes, .adler32])' "$T/body")" '[["f1","FILE",10,"00000001"],["f2","FILE",20,"00000002"]]'
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f1"}]}'
+ok "a file attached already: 409 FileAlreadyExists" error_is 409 FileAlreadyExists
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f3", "bytes": 31}]}'
+ok "bytes that do not match: 412 FileConsistencyMismatch" error_is 412 FileConsistencyMismatch
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f4"}, {"scope": "data", "name": "nope"}]}'
+ok "an unknown child: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/data/ds1/dids
+is "... and f4 of that request was not attached" "$(jq -sc 'map(.name)' "$T/body")" '["f1","f2"]'
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "ds1"}]}'
+ok "a dataset in itself: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb POST /dids/data/ds2 '{"type": "DATASET", "dids": [{"scope": "data", "name": "f3"}, {"scope": "data", "name": "f4"}]}'
+is "a dataset created with content: 201" "$STATUS" 201
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "ds2"}]}'
+ok "a dataset in a dataset: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb POST /dids/data/f1/dids '{"dids": [{"scope": "data", "name": "f2"}]}'
+ok "attach to a file: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb POST /dids/data/nope/dids '{"dids": [{"scope": "data", "name": "f2"}]}'
+ok "attach to an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f5"}], "rse": "MOCK"}'
+ok "attach with rse (not built yet): 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids/data/ds1/dids '{}'
+ok "no dids: 400 KeyError" error_is 400 KeyError
+TOKEN=$user
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f5"}]}'
+ok "a user attaching to another's dataset: 401 AccessDenied" error_is 401 AccessDenied
+TOKEN=$root
+
+reqb POST /dids/data/c1 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "ds1"}, {"scope": "data", "name": "ds2"}]}'
+is "a container of two datasets: 201" "$STATUS" 201
+reqb POST /dids/data/c1/dids '{"dids": [{"scope": "data", "name": "f6"}]}'
+ok "a file in a container: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb POST /dids/data/c1/dids '{"dids": [{"scope": "data", "name": "ds1"}]}'
+ok "a dataset attached already: 409 DuplicateContent" error_is 409 DuplicateContent
+reqb POST /dids/data/c2 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "c1"}]}'
+reqb POST /dids/data/c3 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "c2"}]}'
+is "containers in containers: 201" "$STATUS" 201
+reqb POST /dids/data/c1/dids '{"dids": [{"scope": "data", "name": "c3"}]}'
+ok "a cycle (c3 > c2 > c1 > c3): 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+matches "... named as such" "$(json .ExceptionMessage)" 'Circular'
+reqb POST /dids/data/ds3 '{"type": "DATASET"}'
+reqb POST /dids/data/c4 '{"type": "CONTAINER"}'
+reqb POST /dids/data/c5 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "ds3"}, {"scope": "data", "name": "c4"}]}'
+ok "datasets and containers in one call: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+
+reqb POST /dids/attachments '{"attachments": [{"scope": "data", "name": "ds3", "dids": [{"scope": "data", "name": "f5"}, {"scope": "data", "name": "f6"}]}, {"scope": "data", "name": "ds2", "dids": [{"scope": "data", "name": "f4"}, {"scope": "data", "name": "f5"}]}], "ignore_duplicate": true}'
+is "POST /dids/attachments with ignore_duplicate: 201" "$STATUS" 201
+req GET /dids/data/ds2/dids
+is "... f4 was there, f5 joins" "$(jq -sc 'map(.name)' "$T/body")" '["f3","f4","f5"]'
+reqb POST /dids/attachments '[{"scope": "data", "name": "ds3", "dids": [{"scope": "data", "name": "f1"}]}]'
+is "... the list form: 201" "$STATUS" 201
+reqb POST /dids/attachments '[{"scope": "data", "name": "ds3", "dids": [{"scope": "data", "name": "f1"}]}]'
+ok "... a duplicate without ignore_duplicate: 409 FileAlreadyExists" error_is 409 FileAlreadyExists
+reqb POST /dids/attachments '"x"'
+ok "... a body of the wrong type: 400 TypeError" error_is 400 TypeError
+
+# --- figures ---
+req GET '/dids/data/c3?dynamic_depth=FILE'
+is "c3, dynamic FILE: every file below (f1 f2 | f3 f4 f5)" "$(json -c '[.length, .bytes]')" '[5,150]'
+req GET '/dids/data/ds2?dynamic=1'
+is "ds2, dynamic: its files" "$(json -c '[.length, .bytes]')" '[3,120]'
+req GET '/dids/data/c1?dynamic_depth=DATASET'
+is "c1, dynamic DATASET: the datasets' stored figures (open: none)" "$(json -c '[.length, .bytes]')" '[0,0]'
+req GET '/dids/data/c1?dynamic_depth=ALL'
+ok "an unknown dynamic_depth: 400 InvalidObject" error_is 400 InvalidObject
+
+# --- status ---
+reqb PUT /dids/data/ds2/status '{"open": false}'
+is "close ds2: 200" "$STATUS" 200
+req GET /dids/data/ds2/status
+is "... closed, with its figures" "$(json -c '[.open, .length, .bytes]')" '[false,3,120]'
+reqb PUT /dids/data/ds2/status '{"open": false}'
+ok "close it again: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb POST /dids/data/ds2/dids '{"dids": [{"scope": "data", "name": "f6"}]}'
+ok "attach to a closed dataset: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+req GET '/dids/data/c1?dynamic_depth=DATASET'
+is "c1, dynamic DATASET: ds2's stored figures now count" "$(json -c '[.length, .bytes]')" '[3,120]'
+reqb PUT /dids/data/ds2/status '{"open": true}'
+is "reopen: 200" "$STATUS" 200
+reqb PUT /dids/data/f1/status '{"open": false}'
+ok "a file's status: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb PUT /dids/data/ds2/status '{"frozen": true}'
+ok "another status key: 409 UnsupportedStatus" error_is 409 UnsupportedStatus
+req GET /dids/data/f1
+is "a file's view" "$(json -c '[.type, .bytes, .length, .adler32, .md5]')" '["FILE",10,1,"00000001",null]'
+
+# --- the replica listing of collections ---
+reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "c3"}]}'
+is "replicas of c3: the five files below, each with its PFN" "$(jq -sc 'map([.name, .bytes, (.rses.MOCK | length)])' "$T/body")" \
+    '[["f1",10,1],["f2",20,1],["f3",30,1],["f4",40,1],["f5",50,1]]'
+reqb POST /dids/data/empty '{"type": "DATASET"}'
+reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "empty"}]}'
+is "replicas of an empty dataset: nothing" "$(cat "$T/body")" ""
+
+# --- 8 clients x 500 attaches to one dataset ---
+reqb POST /dids/data/big '{"type": "DATASET"}'
+i=0
+while [ $i -lt 8 ]; do
+	seq 0 99 | sed "s/.*/{\"scope\":\"data\",\"name\":\"c$i.&\",\"bytes\":1}/" | paste -sd, >"$T/files"
+	j=0
+	while [ $j -lt 5 ]; do
+		reqb POST /replicas "{\"rse\": \"MOCK\", \"files\": [$(sed "s/\"c$i\./\"c$i.$j./g" "$T/files")]}"
+		j=$((j + 1))
+	done
+	i=$((i + 1))
+done
+is "4000 files registered" "$STATUS" 201
+# one curl per client sends its 500 requests (a config with "next")
+c=0
+while [ $c -lt 8 ]; do
+	j=0
+	while [ $j -lt 5 ]; do
+		k=0
+		while [ $k -lt 100 ]; do
+			[ $j$k = 00 ] || echo next
+			printf 'url = "%s/dids/data/big/dids"\n' "$BASE"
+			printf 'data-binary = "{\\"dids\\": [{\\"scope\\": \\"data\\", \\"name\\": \\"c%s.%s.%s\\"}]}"\n' "$c" "$j" "$k"
+			printf 'header = "X-Rucio-Auth-Token: %s"\n' "$root"
+			# options do not outlive "next": the socket each time
+			[ -z "$VIA" ] || printf 'unix-socket = "%s"\n' "$VIA"
+			printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+			k=$((k + 1))
+		done
+		j=$((j + 1))
+	done >"$T/attcfg.$c"
+	c=$((c + 1))
+done
+pids=
+c=0
+while [ $c -lt 8 ]; do
+	curl -s -K "$T/attcfg.$c" >"$T/att.$c" &
+	pids="$pids $!"
+	c=$((c + 1))
+done
+# shellcheck disable=SC2086 # the list of pids
+wait $pids
+is "8 clients x 500 attaches: all 201" "$(cat "$T"/att.* | sort | uniq -c | sed 's/^ *//')" "4000 201"
+req GET /dids/data/big/dids
+is "... exactly 4000 children" "$(wc -l <"$T/body")" 4000
+reqb PUT /dids/data/big/status '{"open": false}'
+req GET /dids/data/big
+is "... length and bytes exact after close" "$(json -c '[.length, .bytes]')" '[4000,4000]'
+"$B/gridrest-db" verify >"$T/verify" 2>&1
+ok "... and the store verifies (every index entry)" [ $? -eq 0 ]

@@ -1,0 +1,256 @@
+/*
+ * test_collection.c -- datasets and containers on a real store: creation
+ * checks, every containment rule, cycles, closing (figures computed),
+ * dynamic figures, and walking the files below a container.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "collection.h"
+#include "replica.h"
+#include "rse.h"
+#include "scope.h"
+#include "testlib.h"
+#include "util.h"
+
+static char home[] = "/tmp/gr-coll.XXXXXX";
+
+static json_t *
+type(const char *t)
+{
+	return json_pack("{s:s}", "type", t);
+}
+
+static json_t *
+dids1(const char *name)
+{
+	return json_pack("[{s:s, s:s}]", "scope", "d", "name", name);
+}
+
+/* the result of coll_attach(root, d:parent, [d:child]) */
+static int
+attach(const char *parent, const char *child)
+{
+	struct gr_err err = { 0 };
+	json_t *d = dids1(child);
+	int rc = coll_attach("root", "d", parent, d, false, &err);
+
+	json_decref(d);
+	return rc;
+}
+
+static void
+test_create(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *b, *out;
+
+	(void)state;
+	b = type("DATASET");
+	assert_int_equal(coll_add("root", "d", "ds1", b, &err), GR_OK);
+	assert_int_equal(coll_add("root", "d", "ds1", b, &err), GR_DID_EXISTS);
+	gr_clear(&err);
+	assert_int_equal(coll_add("root", "d", "f1", b, &err), GR_DID_EXISTS);
+	gr_clear(&err);
+	assert_int_equal(coll_add("alice", "d", "x", b, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(coll_add("root", "nope", "x", b, &err),
+	    GR_SCOPE_NOT_FOUND);
+	gr_clear(&err);
+	json_decref(b);
+	b = type("FILE");
+	assert_int_equal(coll_add("root", "d", "x", b, &err),
+	    GR_UNSUPPORTED_OPERATION);
+	gr_clear(&err);
+	json_decref(b);
+	b = json_pack("{s:s, s:{s:b}}", "type", "CONTAINER", "statuses",
+	    "monotonic", 1);
+	assert_int_equal(coll_add("root", "d", "c1", b, &err), GR_OK);
+	json_decref(b);
+	assert_int_equal(did_get("d", "c1", NULL, &out, &err), GR_OK);
+	json_object_del(out, "expired_at");
+	assert_string_equal(testlib_dumps(out),
+	    "{\"account\":\"root\",\"bytes\":null,\"length\":null,"
+	    "\"monotonic\":true,\"name\":\"c1\",\"open\":true,\"scope\":\"d\","
+	    "\"type\":\"CONTAINER\"}");
+	assert_int_equal(did_get("d", "nope", NULL, &out, &err),
+	    GR_DID_NOT_FOUND);
+	gr_clear(&err);
+}
+
+static void
+test_rules(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *b = type("DATASET"), *c = type("CONTAINER");
+
+	(void)state;
+	assert_int_equal(attach("ds1", "f1"), GR_OK);
+	assert_int_equal(attach("ds1", "f1"), GR_FILE_EXISTS);
+	assert_int_equal(attach("ds1", "ds1"), GR_UNSUPPORTED_OPERATION);
+	assert_int_equal(attach("ds1", "c1"), GR_UNSUPPORTED_OPERATION);
+	assert_int_equal(attach("f1", "f2"), GR_UNSUPPORTED_OPERATION);
+	assert_int_equal(attach("ds1", "nope"), GR_DID_NOT_FOUND);
+	assert_int_equal(attach("c1", "f2"), GR_UNSUPPORTED_OPERATION);
+	assert_int_equal(attach("c1", "ds1"), GR_OK);
+	assert_int_equal(attach("c1", "ds1"), GR_DUPLICATE_CONTENT);
+	assert_int_equal(coll_add("root", "d", "c2", c, &err), GR_OK);
+	assert_int_equal(coll_add("root", "d", "c3", c, &err), GR_OK);
+	assert_int_equal(attach("c2", "c1"), GR_OK);
+	assert_int_equal(attach("c3", "c2"), GR_OK);
+	/* c1 > c3 would close the loop c3 > c2 > c1 > c3 */
+	{
+		json_t *d = dids1("c3");
+
+		assert_int_equal(coll_attach("root", "d", "c1", d, false, &err),
+		    GR_UNSUPPORTED_OPERATION);
+		assert_non_null(strstr(err.msg, "Circular"));
+		gr_clear(&err);
+		json_decref(d);
+	}
+	/* consistency of given values */
+	{
+		json_t *d = json_pack("[{s:s, s:s, s:i}]", "scope", "d", "name",
+		    "f2", "bytes", 3);
+
+		assert_int_equal(coll_attach("root", "d", "ds1", d, false,
+				     &err),
+		    GR_FILE_CONSISTENCY);
+		assert_non_null(strstr(err.msg, "bytes mismatch"));
+		gr_clear(&err);
+		json_decref(d);
+	}
+	/* ignore_duplicate */
+	{
+		json_t *d = json_pack("[{s:s, s:s}, {s:s, s:s}]", "scope", "d",
+		    "name", "f1", "scope", "d", "name", "f2");
+
+		assert_int_equal(coll_attach("root", "d", "ds1", d, true, &err),
+		    GR_OK);
+		json_decref(d);
+	}
+	json_decref(b);
+	json_decref(c);
+}
+
+static int
+count_file(const char *scope, const char *name, const char *rec, size_t n,
+    void *arg)
+{
+	(void)scope;
+	(void)rec;
+	(void)n;
+	json_array_append_new(arg, json_string(name));
+	return GR_OK;
+}
+
+static int
+walk_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return coll_files_below(t, "d", "c3", count_file, arg, err);
+}
+
+static void
+test_close_and_walk(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *out, *names = json_array();
+	json_t *close = json_pack("{s:b}", "open", 0);
+	json_t *open = json_pack("{s:b}", "open", 1);
+	json_t *bad = json_pack("{s:b}", "frozen", 1);
+
+	(void)state;
+	assert_int_equal(did_get("d", "c3", "FILE", &out, &err), GR_OK);
+	assert_int_equal(json_integer_value(json_object_get(out, "length")), 2);
+	assert_int_equal(json_integer_value(json_object_get(out, "bytes")), 30);
+	json_decref(out);
+	assert_int_equal(st_view(walk_txn, names, 0, &err), GR_OK);
+	assert_string_equal(testlib_dumps(names), "[\"f1\",\"f2\"]");
+
+	assert_int_equal(coll_set_status("alice", "d", "ds1", close, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(coll_set_status("root", "d", "ds1", bad, &err),
+	    GR_UNSUPPORTED_STATUS);
+	gr_clear(&err);
+	assert_int_equal(coll_set_status("root", "d", "ds1", close, &err),
+	    GR_OK);
+	assert_int_equal(coll_set_status("root", "d", "ds1", close, &err),
+	    GR_UNSUPPORTED_OPERATION);
+	gr_clear(&err);
+	assert_int_equal(did_get("d", "ds1", NULL, &out, &err), GR_OK);
+	assert_false(json_is_true(json_object_get(out, "open")));
+	assert_int_equal(json_integer_value(json_object_get(out, "length")), 2);
+	json_decref(out);
+	assert_int_equal(attach("ds1", "f3"), GR_UNSUPPORTED_OPERATION);
+	assert_int_equal(did_get("d", "c3", "DATASET", &out, &err), GR_OK);
+	assert_int_equal(json_integer_value(json_object_get(out, "bytes")), 30);
+	json_decref(out);
+	assert_int_equal(coll_set_status("root", "d", "ds1", open, &err),
+	    GR_OK);
+	assert_int_equal(coll_set_status("root", "d", "f1", close, &err),
+	    GR_UNSUPPORTED_OPERATION);
+	gr_clear(&err);
+	json_decref(close);
+	json_decref(open);
+	json_decref(bad);
+}
+
+static int
+setup(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *none = json_object();
+	json_t *files = json_pack("[{s:s, s:s, s:i}, {s:s, s:s, s:i}, "
+				  "{s:s, s:s, s:i}]",
+	    "scope", "d", "name", "f1", "bytes", 10, "scope", "d", "name", "f2",
+	    "bytes", 20, "scope", "d", "name", "f3", "bytes", 30);
+	bool created;
+	int rc;
+
+	(void)state;
+	cfg.durability = CFG_DURABLE_NONE;
+	rc = testlib_store_open(home) != 0 ||
+	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
+	    account_add("root", "alice", "USER", "a@example.org", &err) !=
+		GR_OK ||
+	    scope_add("root", "root", "d", &err) != GR_OK ||
+	    rse_add("root", "DISK", none, &err) != GR_OK ||
+	    replica_add("root", "DISK", files, false, &err) != GR_OK;
+	if (rc)
+		fprintf(stderr, "# setup: %s\n", err.msg);
+	json_decref(none);
+	json_decref(files);
+	return rc ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return testlib_store_remove(home);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_close_and_walk),
+	};
+
+	json_set_alloc_funcs(xmalloc, free);
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("collection", tests, setup,
+	    teardown);
+}
