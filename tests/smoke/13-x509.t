@@ -44,6 +44,10 @@ TOKEN=$(header X-Rucio-Auth-Token)
 ok "... a token" [ -n "$TOKEN" ]
 req GET /accounts/whoami -L
 is "the token works over plain HTTP too: whoami jane" "$(json .account)" jane
+req GET /rses/
+is "... and on the rses family: 200" "$STATUS" 200
+req GET /dids/data/nothing
+ok "... and on the dids family: 404 DataIdentifierNotFound, not 401" error_is 404 DataIdentifierNotFound
 
 TOKEN=
 sreq GET /auth/x509_proxy --cert "$T/proxy.pem" --key "$T/proxy.key"

@@ -88,6 +88,12 @@ ok "... a refresh token" [ -n "$refresh" ] && [ "$refresh" != null ]
 TOKEN=$access
 req GET /accounts/whoami
 is "the access token works: whoami jdoe" "$(header Location)" /accounts/jdoe
+req GET /rses/
+is "... on another family's route too (rses): 200" "$STATUS" 200
+TOKEN=
+req GET /dids/data/nothing -H "Authorization: Bearer $access"
+ok "... and as a Bearer header on the dids family: 404 DataIdentifierNotFound, not 401" error_is 404 DataIdentifierNotFound
+TOKEN=$access
 req GET /oauth2/userinfo
 is "userinfo: the account" "$(json .sub)/$(json .group)/$(json .setup)" jdoe/dirac_user/gridrest
 is "... email verified" "$(json .email)/$(json .email_verified)" jdoe@example.org/true

@@ -52,6 +52,10 @@ ok "... a local token, not the provider's" [ -n "$local" ] && [ "$local" != "$ex
 TOKEN=$local
 req GET /accounts/whoami
 is "the local token works: whoami alice" "$(header Location)" /accounts/alice
+req GET /rses/
+is "... on the rses family too: 200" "$STATUS" 200
+req GET /dids/data/nothing
+ok "... and on the dids family: 404 DataIdentifierNotFound, not 401" error_is 404 DataIdentifierNotFound
 TOKEN=
 
 req GET /token/bob -H "Authorization: Bearer $ext"
