@@ -54,6 +54,7 @@ struct anc_args {
 	int depth;
 	bool *yes;
 	struct gr_err *err;
+	size_t klen; /* the child key's length: a prefix scan, exact keys */
 };
 
 static int
@@ -65,8 +66,9 @@ anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	char *s, *n;
 	int rc;
 
-	(void)key;
 	(void)val;
+	if (key->size != a->klen)
+		return GR_OK; /* a child whose name only starts the same */
 	ps = key_part(pkey->data, pkey->size, 0, &psl);
 	pn = key_part(pkey->data, pkey->size, 1, &pnl);
 	if (ps == NULL || pn == NULL)
@@ -84,7 +86,7 @@ static int
 is_ancestor(struct st_txn *t, const char *as, const char *an, const char *scope,
     const char *name, int depth, bool *yes, struct gr_err *err)
 {
-	struct anc_args a = { t, as, an, depth, yes, err };
+	struct anc_args a = { t, as, an, depth, yes, err, 0 };
 	char kbuf[KEY_MAX];
 	size_t klen;
 	int rc;
@@ -97,6 +99,7 @@ is_ancestor(struct st_txn *t, const char *as, const char *an, const char *scope,
 		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
 		    "Containers are nested more than %d deep", DEPTH_MAX);
 	klen = key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL);
+	a.klen = klen;
 	/* the parents: child key exactly scope \0 name */
 	rc = st_scan(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, NULL, anc_one, &a,
 	    err);

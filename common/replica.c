@@ -3,6 +3,7 @@
  * DIDs), state changes, removal, listing with PFNs built from the RSEs'
  * protocols, and PFN -> DID. See replica.h for the record.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -963,6 +964,81 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 /* Build and emit the entry of one file; named: listed even when it has
    no replica to show. */
+/* Every ancestor of a DID, as "scope:name" JSON strings, each once. */
+struct parents {
+	struct st_txn *t;
+	struct gr_err *err;
+	struct sbuf list; /* "s:n","s:n",... */
+	int depth;
+	size_t klen; /* the child key's length: a prefix scan, exact keys */
+};
+
+static int parents_of(struct parents *p, const char *scope, const char *name);
+
+static int
+parent_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct parents *p = arg;
+	const char *ps, *pn;
+	size_t psl, pnl;
+	char *lfn;
+	struct sbuf one = { 0 };
+	int rc;
+
+	(void)val;
+	if (key->size != p->klen)
+		return GR_OK; /* a child whose name only starts the same */
+	ps = key_part(pkey->data, pkey->size, 0, &psl);
+	pn = key_part(pkey->data, pkey->size, 1, &pnl);
+	if (ps == NULL || pn == NULL)
+		return GR_OK;
+	lfn = xmalloc(psl + pnl + 2);
+	memcpy(lfn, ps, psl);
+	lfn[psl] = ':';
+	memcpy(lfn + psl + 1, pn, pnl);
+	lfn[psl + 1 + pnl] = '\0';
+	sbuf_json(&one, lfn);
+	free(lfn);
+	/* a DID reached along two paths is listed once */
+	if (p->list.len > 0 &&
+	    memmem(p->list.s, p->list.len, one.s, one.len) != NULL) {
+		sbuf_free(&one);
+		return GR_OK;
+	}
+	if (p->list.len > 0)
+		sbuf_add(&p->list, ",", 1);
+	sbuf_add(&p->list, one.s, one.len);
+	sbuf_free(&one);
+	lfn = xstrndup(ps, psl);
+	{
+		char *n = xstrndup(pn, pnl);
+
+		rc = parents_of(p, lfn, n);
+		free(n);
+	}
+	free(lfn);
+	return rc;
+}
+
+static int
+parents_of(struct parents *p, const char *scope, const char *name)
+{
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL);
+	size_t outer = p->klen; /* the caller's scan goes on after us */
+	int rc;
+
+	if (p->depth >= 32)
+		return GR_OK; /* containers are never nested this deep */
+	p->depth++;
+	p->klen = klen;
+	rc = st_scan(p->t, TBL_CONTENTS_BY_CHILD, kbuf, klen, NULL, parent_one,
+	    p, p->err);
+	p->klen = outer;
+	p->depth--;
+	return rc;
+}
+
 /* Copy the text of member key of the record did (or null) to out. */
 static void
 copy_member(struct sbuf *out, const struct sbuf *did, const char *key)
@@ -1062,8 +1138,16 @@ emit_file(struct list_args *a, const char *scope, const char *name,
 		sbuf_add(&out, fa.states.s, fa.states.len);
 		sbuf_add(&out, "}", 1);
 	}
-	if (a->q->resolve_parents)
-		sbuf_adds(&out, ",\"parents\":[]");
+	if (a->q->resolve_parents) {
+		struct parents p = { .t = a->t, .err = a->err };
+
+		if ((rc = parents_of(&p, scope, name)) != GR_OK)
+			goto done;
+		sbuf_adds(&out, ",\"parents\":[");
+		sbuf_add(&out, p.list.s != NULL ? p.list.s : "", p.list.len);
+		sbuf_add(&out, "]", 1);
+		sbuf_free(&p.list);
+	}
 	sbuf_add(&out, "}", 1);
 	rc = a->emit(out.s, out.len, a->ctx);
 done:

@@ -148,6 +148,14 @@ is "a file's view" "$(json -c '[.type, .bytes, .length, .adler32, .md5]')" '["FI
 reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "c3"}]}'
 is "replicas of c3: the five files below, each with its PFN" "$(jq -sc 'map([.name, .bytes, (.rses.MOCK | length)])' "$T/body")" \
     '[["f1",10,1],["f2",20,1],["f3",30,1],["f4",40,1],["f5",50,1]]'
+reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "f1"}, {"scope": "data", "name": "f5"}], "resolve_parents": true}'
+is "resolve_parents: every ancestor, each once" "$(jq -sc 'map(.parents | sort)' "$T/body")" \
+    '[["data:c1","data:c2","data:c3","data:ds1","data:ds3"],["data:c1","data:c2","data:c3","data:ds2","data:ds3"]]'
+# a child whose name starts another's: f1 vs f10
+reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "data", "name": "f10", "bytes": 1}]}'
+reqb POST /dids/data/only10 '{"type": "DATASET", "dids": [{"scope": "data", "name": "f10"}]}'
+reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "f1"}], "resolve_parents": true}'
+is "... f10's parent is not f1's" "$(jq -c '.parents | sort' "$T/body")" '["data:c1","data:c2","data:c3","data:ds1","data:ds3"]'
 reqb POST /dids/data/empty '{"type": "DATASET"}'
 reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "empty"}]}'
 is "replicas of an empty dataset: nothing" "$(cat "$T/body")" ""
