@@ -622,8 +622,46 @@ replicas_dids(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /replicas/{scope}/{name}/datasets[?deep=true] */
+static int
+replicas_datasets(struct web_req *r)
+{
+	const char *deep = web_query(r, "deep");
+	json_t *dids;
+	int rc;
+
+	dids = json_pack("[{s:s, s:s}]", "scope", web_param(r, "scope"), "name",
+	    web_param(r, "name"));
+	if (dids == NULL)
+		return gr_fail(&r->err, GR_INVALID_PATH,
+		    "the scope and name are not UTF-8");
+	rc = replica_datasets(dids,
+	    deep != NULL &&
+		(strcasecmp(deep, "true") == 0 || strcmp(deep, "1") == 0),
+	    web_emit, r, &r->err);
+	json_decref(dids);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* POST /replicas/datasets_bulk {"dids"} */
+static int
+replicas_datasets_bulk(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = replica_datasets(json_object_get(body, "dids"), false, web_emit, r,
+	    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
+	{ WEB_POST,	"/replicas/datasets_bulk",	replicas_datasets_bulk, WEB_STREAM },
+	{ WEB_GET,	"/replicas/{scope}/{name}/datasets", replicas_datasets, WEB_STREAM },
 	{ WEB_POST,	"/replicas",			replicas_add,	WEB_ANY },
 	{ WEB_PUT,	"/replicas",			replicas_update, WEB_ANY },
 	{ WEB_DELETE,	"/replicas",			replicas_delete, WEB_ANY },

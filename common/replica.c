@@ -14,6 +14,7 @@
 #include "account.h"
 #include "cfg.h"
 #include "collection.h"
+#include "date.h"
 #include "did.h"
 #include "replica.h"
 #include "rse.h"
@@ -1455,4 +1456,246 @@ replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit, void *ctx,
 	    json_string_length(v) > 2048) return gr_fail(err, GR_INVALID_OBJECT,
 	    "Problem validating pfns: item %zu", i);
 	return st_view(dids_txn, &a, ST_ONCE, err);
+}
+
+/* Dataset replicas, computed from the file replicas. */
+
+struct ds_rse {
+	char id[RSE_ID_LEN + 1];
+	long long avail_len, avail_bytes;
+	long long first, last; /* created_at, updated_at of its replicas */
+};
+
+struct ds_acc {
+	struct st_txn *t;
+	struct gr_err *err;
+	gr_emit_fn emit;
+	void *ctx;
+	bool deep;
+	long long length, bytes; /* of the dataset */
+	long long fbytes;        /* of the file being scanned */
+	struct ds_rse *rses;
+	size_t n, cap;
+};
+
+static int
+ds_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct ds_acc *d = arg;
+	const char *id, *v;
+	size_t k, vlen, i;
+	long long when;
+
+	(void)pkey;
+	id = key_part(key->data, key->size, 2, &k);
+	if (id == NULL || k > RSE_ID_LEN)
+		return GR_OK;
+	for (i = 0; i < d->n; i++)
+		if (strncmp(d->rses[i].id, id, k) == 0 &&
+		    d->rses[i].id[k] == '\0')
+			break;
+	if (i == d->n) {
+		if (d->n == d->cap) {
+			d->cap = d->cap == 0 ? 4 : d->cap * 2;
+			d->rses = xrealloc(d->rses, d->cap * sizeof(*d->rses));
+		}
+		memset(&d->rses[i], 0, sizeof(d->rses[i]));
+		memcpy(d->rses[i].id, id, k);
+		d->n++;
+	}
+	if (json_member(val->data, val->size, "state", &v, &vlen) &&
+	    vlen == 3 && v[1] == 'A') {
+		d->rses[i].avail_len++;
+		d->rses[i].avail_bytes += d->fbytes;
+	}
+	if (json_member(val->data, val->size, "created_at", &v, &vlen) &&
+	    json_member_int(v, vlen, &when) &&
+	    (d->rses[i].first == 0 || when < d->rses[i].first))
+		d->rses[i].first = when;
+	if (json_member(val->data, val->size, "updated_at", &v, &vlen) &&
+	    json_member_int(v, vlen, &when) && when > d->rses[i].last)
+		d->rses[i].last = when;
+	return GR_OK;
+}
+
+static int
+ds_file(const char *scope, const char *name, const char *rec, size_t n,
+    void *arg)
+{
+	struct ds_acc *d = arg;
+	char kbuf[KEY_MAX];
+	const char *v;
+	size_t vlen;
+	size_t klen;
+
+	d->fbytes = 0;
+	if (json_member(rec, n, "bytes", &v, &vlen))
+		(void)json_member_int(v, vlen, &d->fbytes);
+	d->length++;
+	d->bytes += d->fbytes;
+	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
+	return st_scan(d->t, TBL_REPLICAS, kbuf, klen, NULL, ds_replica, d,
+	    d->err);
+}
+
+/* Emit the replicas of one dataset. */
+static int
+ds_emit(struct ds_acc *d, const char *scope, const char *name)
+{
+	char date[DATE_RFC1123_LEN], date2[DATE_RFC1123_LEN];
+	size_t i;
+	int rc = GR_OK;
+
+	d->n = 0;
+	d->length = d->bytes = 0;
+	if ((rc = coll_files_below(d->t, scope, name, ds_file, d, d->err)) !=
+	    GR_OK)
+		return rc;
+	for (i = 0; i < d->n && rc == GR_OK; i++) {
+		json_t *rse = NULL, *item;
+
+		if (rse_load_by_id(d->t, d->rses[i].id, &rse) != 0)
+			continue; /* a deleted RSE's */
+		item = json_pack("{s:s, s:s, s:O, s:s, s:I, s:I, s:I, s:I, "
+				 "s:s, s:s, s:s, s:n}",
+		    "scope", scope, "name", name, "rse",
+		    json_object_get(rse, "rse"), "rse_id", d->rses[i].id,
+		    "bytes", (json_int_t)d->bytes, "length",
+		    (json_int_t)d->length, "available_bytes",
+		    (json_int_t)d->rses[i].avail_bytes, "available_length",
+		    (json_int_t)d->rses[i].avail_len, "state",
+		    d->rses[i].avail_len == d->length ? "AVAILABLE"
+						      : "UNAVAILABLE",
+		    "created_at", date_rfc1123(d->rses[i].first, date),
+		    "updated_at", date_rfc1123(d->rses[i].last, date2),
+		    "accessed_at");
+		json_decref(rse);
+		rc = d->emit(item, d->ctx);
+		json_decref(item);
+	}
+	return rc;
+}
+
+static int ds_did(struct ds_acc *d, const char *scope, const char *name,
+    int depth);
+
+static int
+ds_child(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct ds_acc *d = arg;
+	const char *cs, *cn;
+	size_t csl, cnl;
+	char *s, *n;
+	int rc;
+
+	(void)pkey;
+	(void)val;
+	cs = key_part(key->data, key->size, 2, &csl);
+	cn = key_part(key->data, key->size, 3, &cnl);
+	if (cs == NULL || cn == NULL)
+		return GR_OK;
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	rc = ds_did(d, s, n, 1);
+	free(s);
+	free(n);
+	return rc;
+}
+
+/* A dataset's replicas; a container's datasets' when deep. */
+static int
+ds_did(struct ds_acc *d, const char *scope, const char *name, int depth)
+{
+	struct sbuf rec = { 0 };
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	const char *type;
+	size_t tlen, klen;
+	int ret, rc = GR_OK;
+
+	ret = st_get_text(d->t, TBL_DIDS, &k, &rec);
+	if (ret == DB_NOTFOUND) {
+		sbuf_free(&rec);
+		return depth == 0
+		    ? gr_fail(d->err, GR_DID_NOT_FOUND,
+			  "Data identifier '%s:%s' not found", scope, name)
+		    : GR_OK;
+	}
+	if (ret != 0) {
+		sbuf_free(&rec);
+		return st_fail(d->err, ret);
+	}
+	if (!json_member(rec.s, rec.len, "type", &type, &tlen))
+		tlen = 0;
+	if (tlen == 9 && memcmp(type, "\"DATASET\"", 9) == 0) {
+		rc = ds_emit(d, scope, name);
+	} else if (tlen == 11 && memcmp(type, "\"CONTAINER\"", 11) == 0 &&
+	    d->deep && depth < 32) {
+		klen = key_join(kbuf, sizeof(kbuf), scope, name, "",
+		    (char *)NULL);
+		rc = st_scan(d->t, TBL_CONTENTS, kbuf, klen, NULL, ds_child, d,
+		    d->err);
+	}
+	sbuf_free(&rec);
+	return rc;
+}
+
+struct ds_args {
+	struct ds_acc acc;
+	const json_t *dids;
+};
+
+static int
+datasets_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct ds_args *a = arg;
+	const json_t *d;
+	size_t i;
+	int rc = GR_OK;
+
+	a->acc.t = t;
+	a->acc.err = err;
+	json_array_foreach(a->dids, i, d)
+	{
+		rc = ds_did(&a->acc,
+		    json_string_value(json_object_get(d, "scope")),
+		    json_string_value(json_object_get(d, "name")),
+		    json_array_size(a->dids) > 1 ? 1 : 0);
+		if (rc != GR_OK)
+			break;
+	}
+	return rc;
+}
+
+int
+replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct ds_args a = { .dids = dids };
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(dids) || json_array_size(dids) == 0 ||
+	    json_array_size(dids) > REPLICA_BATCH_MAX)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: a list of 1 to %d DIDs",
+		    REPLICA_BATCH_MAX);
+	json_array_foreach(dids, i, d)
+	{
+		const char *s = opt_str(d, "scope"), *n = opt_str(d, "name");
+
+		if (s == NULL || n == NULL || !valid_scope(s) ||
+		    !did_valid_name(n))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating dids: item %zu needs a valid "
+			    "'scope' and 'name'",
+			    i);
+	}
+	a.acc.emit = emit;
+	a.acc.ctx = ctx;
+	a.acc.deep = deep;
+	rc = st_view(datasets_txn, &a, ST_ONCE, err);
+	free(a.acc.rses);
+	return rc;
 }

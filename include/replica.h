@@ -68,6 +68,17 @@ int replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
 int replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit,
     void *ctx, struct gr_err *err);
 
+/*
+ * emit the replicas of the datasets among dids ([{scope, name}]; with
+ * deep, also of the datasets below containers), computed from the file
+ * replicas: {"scope","name","rse","rse_id","bytes","length",
+ * "available_bytes","available_length","state" (AVAILABLE when every file
+ * is), "created_at","updated_at","accessed_at"}, one per RSE holding a
+ * replica of one of its files. A single unknown DID is DataIdentifierNotFound.
+ */
+int replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
 /* State letter <-> name ("A" <-> "AVAILABLE"); NULL when unknown. */
 const char *replica_state_name(const char *letter);
 const char *replica_state_letter(const char *name_or_letter);

@@ -160,6 +160,24 @@ reqb POST /dids/data/empty '{"type": "DATASET"}'
 reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "empty"}]}'
 is "replicas of an empty dataset: nothing" "$(cat "$T/body")" ""
 
+# --- dataset replicas, from the file replicas ---
+reqb POST /rses/OTHER '{}'
+reqb POST /replicas '{"rse": "OTHER", "files": [{"scope": "data", "name": "f3"}]}'
+req GET /replicas/data/ds2/datasets
+is "ds2's replicas: complete on MOCK, one of three files on OTHER" \
+    "$(jq -sc 'sort_by(.rse) | map([.rse, .length, .bytes, .available_length, .available_bytes, .state])' "$T/body")" \
+    '[["MOCK",3,120,3,120,"AVAILABLE"],["OTHER",3,120,1,30,"UNAVAILABLE"]]'
+req GET /replicas/data/c1/datasets
+is "a container without deep: nothing" "$(cat "$T/body")" ""
+req GET '/replicas/data/c1/datasets?deep=true'
+is "... with deep: its datasets' replicas" "$(jq -sc 'map(.name + "@" + .rse) | sort' "$T/body")" '["ds1@MOCK","ds2@MOCK","ds2@OTHER"]'
+req GET /replicas/data/nothing/datasets
+ok "an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+reqb POST /replicas/datasets_bulk '{"dids": [{"scope": "data", "name": "ds1"}, {"scope": "data", "name": "nothing"}]}'
+is "datasets_bulk: the known ones" "$(jq -sc 'map(.name)' "$T/body")" '["ds1"]'
+reqb POST /replicas/datasets_bulk '{"dids": []}'
+ok "datasets_bulk without dids: 400 InvalidObject" error_is 400 InvalidObject
+
 # --- 8 clients x 500 attaches to one dataset ---
 reqb POST /dids/data/big '{"type": "DATASET"}'
 i=0
