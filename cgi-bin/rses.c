@@ -658,8 +658,61 @@ replicas_datasets_bulk(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /rses/{src}/distances/{dst}: [] or [distance] */
+static int
+rses_distance_get(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = rse_distance_get(web_param(r, "rse"), web_param(r, "dst"), &out,
+	    &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* POST, PUT, DELETE /rses/{src}/distances/{dst} {"distance" or "ranking",
+   "bidirectional"} */
+static int
+rses_distance_change(struct web_req *r)
+{
+	const char *src = web_param(r, "rse"), *dst = web_param(r, "dst");
+	json_t *body, *d;
+	bool both;
+	int rc;
+
+	if ((rc = web_body_object(r, true, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_bool(r, body, "bidirectional", false, &both)) !=
+	    GR_OK) {
+		json_decref(body);
+		return rc;
+	}
+	/* the client sends it as a query parameter on DELETE */
+	if (web_query(r, "bidirectional") != NULL)
+		both = strcasecmp(web_query(r, "bidirectional"), "true") == 0 ||
+		    strcmp(web_query(r, "bidirectional"), "1") == 0;
+	d = json_object_get(body, "distance");
+	if (d == NULL || json_is_null(d))
+		d = json_object_get(body, "ranking");
+	if (r->method == WEB_POST)
+		rc = rse_distance_add(r->issuer, src, dst, d, both, &r->err);
+	else if (r->method == WEB_PUT)
+		rc = rse_distance_update(r->issuer, src, dst, d, both, &r->err);
+	else
+		rc = rse_distance_del(r->issuer, src, dst, both, &r->err);
+	json_decref(body);
+	if (rc != GR_OK)
+		return rc;
+	return r->method == WEB_POST ? web_reply_created(r)
+				     : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
+	{ WEB_GET,	"/rses/{rse}/distances/{dst}",	rses_distance_get, 0 },
+	{ WEB_POST,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
+	{ WEB_PUT,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
+	{ WEB_DELETE,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
 	{ WEB_POST,	"/replicas/datasets_bulk",	replicas_datasets_bulk, WEB_STREAM },
 	{ WEB_GET,	"/replicas/{scope}/{name}/datasets", replicas_datasets, WEB_STREAM },
 	{ WEB_POST,	"/replicas",			replicas_add,	WEB_ANY },

@@ -1622,3 +1622,159 @@ rse_limit_del(const char *issuer, const char *rse, const char *name,
 		return rc;
 	return st_txn_run(rlimit_set_txn, &a, err);
 }
+
+/* Distances: TBL_RSE_DISTANCES, source id \0 destination id ->
+   {"distance" (integer or null), "created_at", "updated_at"}. */
+struct dist_args {
+	const char *issuer, *src, *dst;
+	const json_t *distance;
+	bool bidirectional;
+	enum { D_ADD, D_UPDATE, D_DEL, D_GET } op;
+	json_t *out;
+};
+
+static int
+dist_one(struct st_txn *t, struct dist_args *a, const char *from,
+    const char *to, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), from, to, (char *)NULL));
+	int64_t now = time_now();
+	json_t *rec = NULL;
+	int ret;
+
+	if (a->op == D_DEL) {
+		ret = st_del(t, TBL_RSE_DISTANCES, &k);
+		return ret == 0 || ret == DB_NOTFOUND ? GR_OK
+						      : st_fail(err, ret);
+	}
+	ret = st_get_json(t, TBL_RSE_DISTANCES, &k, &rec, DB_RMW);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	if (a->op == D_ADD && ret == 0) {
+		json_decref(rec);
+		return gr_fail(err, GR_DUPLICATE,
+		    "A distance from %s to %s exists already", a->src, a->dst);
+	}
+	if (a->op == D_UPDATE && ret == DB_NOTFOUND)
+		return GR_OK; /* upstream updates nothing, silently */
+	if (rec == NULL)
+		rec = json_pack("{s:I}", "created_at", (json_int_t)now);
+	json_object_set(rec, "distance",
+	    (json_t *)(uintptr_t)(a->distance != NULL ? a->distance
+						      : json_null()));
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	ret = st_put_json(t, TBL_RSE_DISTANCES, &k, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+dist_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct dist_args *a = arg;
+	char sid[RSE_ID_LEN + 1], did[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	char created[DATE_RFC1123_LEN], updated[DATE_RFC1123_LEN];
+	json_t *rec = NULL, *v;
+	DBT k;
+	int rc, ret;
+
+	if (a->op != D_GET &&
+	    (rc = account_require_admin(t, a->issuer, "update RSE distances",
+		 err)) != GR_OK)
+		return rc;
+	if ((rc = rse_live_id(t, a->src, sid, err)) != GR_OK ||
+	    (rc = rse_live_id(t, a->dst, did, err)) != GR_OK)
+		return rc;
+	if (a->op != D_GET) {
+		rc = dist_one(t, a, sid, did, err);
+		if (rc == GR_OK && a->bidirectional)
+			rc = dist_one(t, a, did, sid, err);
+		return rc;
+	}
+	json_array_clear(a->out);
+	k = st_dbt(kbuf, key_join(kbuf, sizeof(kbuf), sid, did, (char *)NULL));
+	ret = st_get_json(t, TBL_RSE_DISTANCES, &k, &rec, 0);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	v = json_object_get(rec, "distance");
+	json_array_append_new(a->out,
+	    json_pack("{s:s, s:s, s:O, s:O, s:s, s:s}", "src_rse_id", sid,
+		"dest_rse_id", did, "distance", v != NULL ? v : json_null(),
+		"ranking", v != NULL ? v : json_null(), "created_at",
+		date_rfc1123(json_integer_value(
+				 json_object_get(rec, "created_at")),
+		    created),
+		"updated_at",
+		date_rfc1123(json_integer_value(
+				 json_object_get(rec, "updated_at")),
+		    updated)));
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+dist_run(struct dist_args *a, struct gr_err *err)
+{
+	if (!rse_valid_name(a->src) || !rse_valid_name(a->dst))
+		return gr_fail(err, GR_RSE_NOT_FOUND,
+		    "RSE '%s' cannot be found",
+		    rse_valid_name(a->src) ? a->dst : a->src);
+	if (a->distance != NULL && !json_is_null(a->distance) &&
+	    (!json_is_integer(a->distance) ||
+		json_integer_value(a->distance) < 0))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating distance: an integer >= 0 or null");
+	return a->op == D_GET ? st_view(dist_txn, a, 0, err)
+			      : st_txn_run(dist_txn, a, err);
+}
+
+int
+rse_distance_add(const char *issuer, const char *src, const char *dst,
+    const json_t *distance, bool bidirectional, struct gr_err *err)
+{
+	struct dist_args a = { issuer, src, dst, distance, bidirectional, D_ADD,
+		NULL };
+
+	return dist_run(&a, err);
+}
+
+int
+rse_distance_update(const char *issuer, const char *src, const char *dst,
+    const json_t *distance, bool bidirectional, struct gr_err *err)
+{
+	struct dist_args a = { issuer, src, dst, distance, bidirectional,
+		D_UPDATE, NULL };
+
+	return dist_run(&a, err);
+}
+
+int
+rse_distance_del(const char *issuer, const char *src, const char *dst,
+    bool bidirectional, struct gr_err *err)
+{
+	struct dist_args a = { issuer, src, dst, NULL, bidirectional, D_DEL,
+		NULL };
+
+	return dist_run(&a, err);
+}
+
+int
+rse_distance_get(const char *src, const char *dst, json_t **out,
+    struct gr_err *err)
+{
+	struct dist_args a = { NULL, src, dst, NULL, false, D_GET, NULL };
+	int rc;
+
+	a.out = json_array();
+	if ((rc = dist_run(&a, err)) != GR_OK) {
+		json_decref(a.out);
+		*out = NULL;
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}

@@ -243,6 +243,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_RSE_ATTRS]		= { "rse_attrs.db",		-1,		NULL },
 	[TBL_RSE_ATTRS_BY_KEY]	= { "rse_attrs.key.idx",	TBL_RSE_ATTRS,	rse_attrs_by_key },
 	[TBL_RSE_PROTOCOLS]	= { "rse_protocols.db",		-1,		NULL },
+	[TBL_RSE_DISTANCES]	= { "rse_distances.db",		-1,		NULL },
 	[TBL_RSE_LIMITS]	= { "rse_limits.db",		-1,		NULL },
 	[TBL_ACCOUNT_LIMITS]	= { "account_limits.db",	-1,		NULL },
 	[TBL_ACCOUNT_GLIMITS]	= { "account_glimits.db",	-1,		NULL },

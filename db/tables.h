@@ -32,6 +32,7 @@ enum tbl_id {
 	TBL_RSE_ATTRS_BY_KEY,  /* secondary: the attribute's key */
 	TBL_RSE_PROTOCOLS,   /* RSE id \0 scheme \0 host \0 port -> protocol */
 	TBL_RSE_LIMITS,      /* RSE id \0 name -> {"value"} (MinFreeSpace...) */
+	TBL_RSE_DISTANCES,   /* source id \0 destination id -> {"distance"} */
 	TBL_ACCOUNT_LIMITS,  /* account \0 RSE id -> {"bytes"} */
 	TBL_ACCOUNT_GLIMITS, /* account \0 RSE expression -> {"bytes"} */
 	TBL_DIDS,            /* scope \0 name -> DID record (did.h) */

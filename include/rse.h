@@ -102,6 +102,24 @@ int rse_limit_set(const char *issuer, const char *rse, const char *name,
 int rse_limit_del(const char *issuer, const char *rse, const char *name,
     struct gr_err *err);
 
+/*
+ * Distances between RSEs (transfer preference; lower is nearer): TBL_RSE_
+ * DISTANCES keyed by source and destination id. distance: a JSON integer
+ * >= 0 or null. bidirectional also sets destination -> source. Writes:
+ * admins. Add of an existing pair: Duplicate; update and delete of a
+ * missing one: no error, as upstream.
+ */
+int rse_distance_add(const char *issuer, const char *src, const char *dst,
+    const json_t *distance, bool bidirectional, struct gr_err *err);
+int rse_distance_update(const char *issuer, const char *src, const char *dst,
+    const json_t *distance, bool bidirectional, struct gr_err *err);
+int rse_distance_del(const char *issuer, const char *src, const char *dst,
+    bool bidirectional, struct gr_err *err);
+/* *out: new reference to [] or [{"src_rse_id","dest_rse_id","distance",
+   "ranking","created_at","updated_at"}]. */
+int rse_distance_get(const char *src, const char *dst, json_t **out,
+    struct gr_err *err);
+
 /* Inside transactions (for replicas, limits, usage). */
 
 /* The live (not deleted) record of an RSE; RSENotFound otherwise. */
