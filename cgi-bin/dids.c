@@ -153,10 +153,62 @@ dids_contents(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* DELETE /dids/{scope}/{name}/dids {"dids": [...]} */
+static int
+dids_detach(struct web_req *r)
+{
+	json_t *body, *dids;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((dids = json_object_get(body, "dids")) == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'dids' not defined");
+	else
+		rc = coll_detach(r->issuer, web_param(r, "scope"),
+		    web_param(r, "name"), dids, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* GET /dids/{scope}/{name}/dids/history */
+static int
+dids_history(struct web_req *r)
+{
+	int rc = coll_history(web_param(r, "scope"), web_param(r, "name"),
+	    web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /dids/{scope}/{name}/parents */
+static int
+dids_parents(struct web_req *r)
+{
+	int rc = coll_parents(web_param(r, "scope"), web_param(r, "name"),
+	    web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /dids/{scope}/{name}/files[?long] */
+static int
+dids_files(struct web_req *r)
+{
+	int rc = coll_files(web_param(r, "scope"), web_param(r, "name"),
+	    web_query(r, "long") != NULL, web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
+	{ WEB_GET,	"/dids/{scope}/{name}/dids/history", dids_history, WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/dids",	dids_contents,	WEB_STREAM },
+	{ WEB_DELETE,	"/dids/{scope}/{name}/dids",	dids_detach,	WEB_ANY },
+	{ WEB_GET,	"/dids/{scope}/{name}/parents",	dids_parents,	WEB_STREAM },
+	{ WEB_GET,	"/dids/{scope}/{name}/files",	dids_files,	WEB_STREAM },
 	{ WEB_POST,	"/dids/{scope}/{name}/dids",	dids_attach,	WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/status",	dids_get,	0 },
 	{ WEB_PUT,	"/dids/{scope}/{name}/status",	dids_status,	WEB_ANY },

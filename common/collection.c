@@ -284,7 +284,7 @@ check_dids(const json_t *dids, struct gr_err *err)
 struct coll_args {
 	const char *issuer, *scope, *name, *dynamic;
 	const json_t *body, *dids;
-	bool ignore_dup;
+	bool ignore_dup, lng;
 	json_t *out;
 	gr_emit_fn emit;
 	void *ctx;
@@ -795,4 +795,324 @@ coll_files_below(struct st_txn *t, const char *scope, const char *name,
 		rc = below(&b, scope, name);
 	sbuf_free(&rec);
 	return rc;
+}
+
+static int
+detach_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	json_t *parent, *child = NULL;
+	int64_t now = time_now();
+	const json_t *d;
+	size_t i;
+	int rc = GR_OK, ret;
+	bool changed = false;
+
+	if ((rc = did_load(t, a->scope, a->name, DB_RMW, &parent, err)) !=
+	    GR_OK)
+		return rc;
+	if ((rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
+		goto out;
+	if (strcmp(type_of(parent), "FILE") == 0) {
+		rc = gr_fail(err, GR_DID_NOT_FOUND,
+		    "Data identifier '%s:%s' has no child data identifiers.",
+		    a->scope, a->name);
+		goto out;
+	}
+	json_array_foreach(a->dids, i, d)
+	{
+		const char *cs = json_string_value(json_object_get(d, "scope"));
+		const char *cn = json_string_value(json_object_get(d, "name"));
+		char kbuf[KEY_MAX];
+		DBT k;
+
+		if (strcmp(cs, a->scope) == 0 && strcmp(cn, a->name) == 0) {
+			rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    "Self-detach is not valid.");
+			goto out;
+		}
+		k = st_dbt(kbuf, content_key(kbuf, a->scope, a->name, cs, cn));
+		ret = st_get_json(t, TBL_CONTENTS, &k, &child, DB_RMW);
+		if (ret == DB_NOTFOUND) {
+			rc = gr_fail(err, GR_DID_NOT_FOUND,
+			    "Data identifier '%s:%s' not found under '%s:%s'",
+			    cs, cn, a->scope, a->name);
+			goto out;
+		}
+		if (ret == 0)
+			ret = st_del(t, TBL_CONTENTS, &k);
+		if (ret != 0) {
+			rc = st_fail(err, ret);
+			goto out;
+		}
+		/* a figure of the parent that is set follows */
+		if (json_object_get(parent, "length") != NULL) {
+			const char *fig[] = { "length", "bytes", "events" };
+			json_int_t by[] = { 1,
+				json_integer_value(
+				    json_object_get(child, "bytes")),
+				json_integer_value(
+				    json_object_get(child, "events")) };
+			size_t j;
+
+			for (j = 0; j < 3; j++)
+				if (json_object_get(parent, fig[j]) != NULL)
+					json_object_set_new(parent, fig[j],
+					    json_integer(
+						json_integer_value(
+						    json_object_get(parent,
+							fig[j])) -
+						by[j]));
+			changed = true;
+		}
+		json_object_set_new(child, "deleted_at", json_integer(now));
+		ret = st_put_json(t, TBL_CONTENTS_HIST, &k, child, 0);
+		json_decref(child);
+		child = NULL;
+		if (ret != 0) {
+			rc = st_fail(err, ret);
+			goto out;
+		}
+	}
+	if (changed) {
+		json_object_set_new(parent, "updated_at", json_integer(now));
+		rc = did_store(t, a->scope, a->name, parent, 0, err);
+	}
+out:
+	json_decref(child);
+	json_decref(parent);
+	return rc;
+}
+
+int
+coll_detach(const char *issuer, const char *scope, const char *name,
+    const json_t *dids, struct gr_err *err)
+{
+	struct coll_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.dids = dids };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK ||
+	    (rc = check_dids(dids, err)) != GR_OK)
+		return rc;
+	if (json_array_size(dids) == 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: nothing to detach");
+	return st_txn_run(detach_txn, &a, err);
+}
+
+static int
+history_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct coll_args *a = arg;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *item;
+	char d1[DATE_RFC1123_LEN], d2[DATE_RFC1123_LEN];
+	const char *cs, *cn;
+	size_t csl, cnl;
+	char *s, *n;
+	int rc;
+
+	(void)pkey;
+	cs = key_part(key->data, key->size, 2, &csl);
+	cn = key_part(key->data, key->size, 3, &cnl);
+	if (rec == NULL || cs == NULL || cn == NULL) {
+		json_decref(rec);
+		return GR_OK;
+	}
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	item = json_pack("{s:s, s:s, s:O}", "scope", s, "name", n, "type",
+	    json_object_get(rec, "type"));
+	{
+		static const char *const keys[] = { "bytes", "adler32", "md5" };
+		size_t i;
+
+		for (i = 0; i < ARRAY_LEN(keys); i++) {
+			json_t *v = json_object_get(rec, keys[i]);
+
+			json_object_set_new(item, keys[i],
+			    v != NULL ? json_incref(v) : json_null());
+		}
+	}
+	json_object_set_new(item, "deleted_at",
+	    json_string(date_rfc1123(json_integer_value(
+					 json_object_get(rec, "deleted_at")),
+		d1)));
+	json_object_set_new(item, "created_at",
+	    json_string(date_rfc1123(json_integer_value(
+					 json_object_get(rec, "created_at")),
+		d2)));
+	json_object_set(item, "updated_at",
+	    json_object_get(item, "deleted_at"));
+	rc = a->emit(item, a->ctx);
+	json_decref(item);
+	json_decref(rec);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+history_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen;
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	json_decref(rec);
+	klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, "",
+	    (char *)NULL);
+	return st_scan(t, TBL_CONTENTS_HIST, kbuf, klen, NULL, history_one, a,
+	    err);
+}
+
+int
+coll_history(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct coll_args a = { .scope = scope,
+		.name = name,
+		.emit = emit,
+		.ctx = ctx };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	return st_view(history_txn, &a, ST_ONCE, err);
+}
+
+struct parent_args {
+	struct coll_args *a;
+	struct st_txn *t;
+	struct gr_err *err;
+	size_t klen;
+};
+
+static int
+parent_emit(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct parent_args *p = arg;
+	const char *ps, *pn;
+	size_t psl, pnl;
+	json_t *rec = NULL, *item;
+	char *s, *n;
+	int rc = GR_OK;
+
+	(void)val;
+	if (key->size != p->klen)
+		return GR_OK; /* a child whose name only starts the same */
+	ps = key_part(pkey->data, pkey->size, 0, &psl);
+	pn = key_part(pkey->data, pkey->size, 1, &pnl);
+	if (ps == NULL || pn == NULL)
+		return GR_OK;
+	s = xstrndup(ps, psl);
+	n = xstrndup(pn, pnl);
+	if (did_load(p->t, s, n, 0, &rec, p->err) == GR_OK) {
+		item = json_pack("{s:s, s:s, s:s}", "scope", s, "name", n,
+		    "type", type_of(rec));
+		rc = p->a->emit(item, p->a->ctx);
+		json_decref(item);
+	} else {
+		gr_clear(p->err);
+	}
+	json_decref(rec);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+parents_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	struct parent_args p = { a, t, err, 0 };
+	char kbuf[KEY_MAX];
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	json_decref(rec);
+	p.klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, (char *)NULL);
+	return st_scan(t, TBL_CONTENTS_BY_CHILD, kbuf, p.klen, NULL,
+	    parent_emit, &p, err);
+}
+
+int
+coll_parents(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct coll_args a = { .scope = scope,
+		.name = name,
+		.emit = emit,
+		.ctx = ctx };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	return st_view(parents_txn, &a, ST_ONCE, err);
+}
+
+static int
+file_emit(const char *scope, const char *name, const char *rec, size_t n,
+    void *arg)
+{
+	struct coll_args *a = arg;
+	json_t *r = json_loadb(rec, n, 0, NULL), *item, *v;
+	char *up = NULL, *p;
+	int rc;
+
+	item = json_pack("{s:s, s:s}", "scope", scope, "name", name);
+	json_object_set_new(item, "bytes",
+	    (v = json_object_get(r, "bytes")) ? json_incref(v) : json_null());
+	json_object_set_new(item, "adler32",
+	    (v = json_object_get(r, "adler32")) ? json_incref(v) : json_null());
+	if ((v = json_object_get(r, "guid")) != NULL && json_is_string(v)) {
+		up = xstrdup(json_string_value(v));
+		for (p = up; *p != '\0'; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+	}
+	json_object_set_new(item, "guid", up ? json_string(up) : json_null());
+	free(up);
+	json_object_set_new(item, "events",
+	    (v = json_object_get(r, "events")) ? json_incref(v) : json_null());
+	if (a->lng)
+		json_object_set_new(item, "lumiblocknr",
+		    (v = json_object_get(r, "lumiblocknr")) ? json_incref(v)
+							    : json_null());
+	rc = a->emit(item, a->ctx);
+	json_decref(item);
+	json_decref(r);
+	return rc;
+}
+
+static int
+files_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+
+	return coll_files_below(t, a->scope, a->name, file_emit, a, err);
+}
+
+int
+coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
+    void *ctx, struct gr_err *err)
+{
+	struct coll_args a = { .scope = scope,
+		.name = name,
+		.emit = emit,
+		.ctx = ctx,
+		.lng = lng };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	return st_view(files_txn, &a, ST_ONCE, err);
 }

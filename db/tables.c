@@ -251,6 +251,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_DIDS_BY_GUID]	= { "dids.guid.idx",		TBL_DIDS,	dids_by_guid },
 	[TBL_CONTENTS]		= { "contents.db",		-1,		NULL },
 	[TBL_CONTENTS_BY_CHILD]	= { "contents.child.idx",	TBL_CONTENTS,	contents_by_child },
+	[TBL_CONTENTS_HIST]	= { "contents_history.db",	-1,		NULL },
 	[TBL_REPLICAS]		= { "replicas.db",		-1,		NULL },
 	[TBL_REPLICAS_BY_RSE]	= { "replicas.rse.idx",		TBL_REPLICAS,	replicas_by_rse },
 	[TBL_REPLICAS_BY_PATH]	= { "replicas.path.idx",	TBL_REPLICAS,	replicas_by_path },

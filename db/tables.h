@@ -39,12 +39,14 @@ enum tbl_id {
 	TBL_DIDS_BY_GUID,    /* secondary: a file's guid */
 	TBL_CONTENTS, /* parent scope \0 name \0 child scope \0 name -> child */
 	TBL_CONTENTS_BY_CHILD, /* secondary: child scope \0 name */
-	TBL_REPLICAS,          /* scope \0 name \0 RSE id -> replica record */
-	TBL_REPLICAS_BY_RSE,   /* secondary: RSE id \0 scope \0 name */
-	TBL_REPLICAS_BY_PATH,  /* secondary: RSE id \0 stored path */
-	TBL_RSE_USAGE,         /* RSE id \0 source -> {"used","free","files"} */
-	TBL_RSE_USAGE_HIST,    /* RSE id \0 source \0 hour -> the same */
-	TBL_ACCOUNT_USAGE,     /* account \0 RSE id -> {"bytes","files"} */
+	TBL_CONTENTS_HIST,   /* the same key -> the detached child, "deleted_at"
+			      */
+	TBL_REPLICAS,        /* scope \0 name \0 RSE id -> replica record */
+	TBL_REPLICAS_BY_RSE, /* secondary: RSE id \0 scope \0 name */
+	TBL_REPLICAS_BY_PATH, /* secondary: RSE id \0 stored path */
+	TBL_RSE_USAGE,        /* RSE id \0 source -> {"used","free","files"} */
+	TBL_RSE_USAGE_HIST,   /* RSE id \0 source \0 hour -> the same */
+	TBL_ACCOUNT_USAGE,    /* account \0 RSE id -> {"bytes","files"} */
 	TBL_ACCOUNT_USAGE_BY_RSE, /* secondary: RSE id */
 	TBL_COUNT
 };

@@ -41,6 +41,26 @@ int did_get(const char *scope, const char *name, const char *dynamic,
 int coll_attach(const char *issuer, const char *scope, const char *name,
     const json_t *dids, bool ignore_duplicate, struct gr_err *err);
 
+/* Detach dids ([{scope, name}]) from scope:name: each must be attached
+   (DataIdentifierNotFound); a closed parent's length and bytes follow;
+   the detached content goes to the history. All or nothing. */
+int coll_detach(const char *issuer, const char *scope, const char *name,
+    const json_t *dids, struct gr_err *err);
+
+/* emit {"scope","name","type","bytes","adler32","md5","deleted_at",
+   "created_at","updated_at"} per detached child. */
+int coll_history(const char *scope, const char *name, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* emit {"scope","name","type"} per direct parent. */
+int coll_parents(const char *scope, const char *name, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* emit {"scope","name","bytes","adler32","guid" (upper case),"events"}
+   (+ "lumiblocknr" when lng) per file below (a file: itself). */
+int coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
 /* emit {"scope","name","type","bytes","adler32","md5"} per child. */
 int coll_contents(const char *scope, const char *name, gr_emit_fn emit,
     void *ctx, struct gr_err *err);

@@ -178,6 +178,42 @@ is "datasets_bulk: the known ones" "$(jq -sc 'map(.name)' "$T/body")" '["ds1"]'
 reqb POST /replicas/datasets_bulk '{"dids": []}'
 ok "datasets_bulk without dids: 400 InvalidObject" error_is 400 InvalidObject
 
+# --- parents, files, detach, history ---
+req GET /dids/data/f1/parents
+is "f1's parents (not only10's: f10 only starts the same)" "$(jq -sc 'map([.name, .type]) | sort' "$T/body")" '[["ds1","DATASET"],["ds3","DATASET"]]'
+req GET /dids/data/ds1/parents
+is "ds1's parents" "$(jq -sc 'map(.name)' "$T/body")" '["c1"]'
+req GET /dids/data/nothing/parents
+ok "parents of an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/data/c3/files
+is "files below c3" "$(jq -sc 'map([.name, .bytes, .adler32])' "$T/body")" \
+    '[["f1",10,"00000001"],["f2",20,"00000002"],["f3",30,"00000003"],["f4",40,"00000004"],["f5",50,"00000005"]]'
+req GET '/dids/data/f1/files?long=1'
+is "a file's files: itself (long adds lumiblocknr)" "$(json -c '[.name, .bytes, .guid, .events, .lumiblocknr]')" '["f1",10,null,null,null]'
+reqb PUT /dids/data/ds2/status '{"open": false}'
+reqb DELETE /dids/data/ds2/dids '{"dids": [{"scope": "data", "name": "f3"}]}'
+is "detach f3 from the closed ds2: 200" "$STATUS" 200
+req GET /dids/data/ds2
+is "... its stored figures follow" "$(json -c '[.length, .bytes]')" '[2,90]'
+req GET /dids/data/ds2/dids/history
+is "... the history holds f3" "$(jq -sc 'map([.name, .type, .bytes])' "$T/body")" '[["f3","FILE",30]]'
+matches "... with its deleted_at" "$(jq -r '.deleted_at' "$T/body")" 'UTC$'
+reqb DELETE /dids/data/ds2/dids '{"dids": [{"scope": "data", "name": "f3"}]}'
+ok "detach it again: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+reqb DELETE /dids/data/ds2/dids '{"dids": [{"scope": "data", "name": "ds2"}]}'
+ok "self-detach: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+reqb DELETE /dids/data/f1/dids '{"dids": [{"scope": "data", "name": "f2"}]}'
+ok "detach from a file: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+reqb DELETE /dids/data/c1/dids '{"dids": [{"scope": "data", "name": "ds2"}, {"scope": "data", "name": "ds3"}]}'
+ok "one child not attached: 404" error_is 404 DataIdentifierNotFound
+req GET /dids/data/c1/dids
+is "... and the other stays (all or nothing)" "$(jq -sc 'map(.name)' "$T/body")" '["ds1","ds2"]'
+TOKEN=$user
+reqb DELETE /dids/data/c1/dids '{"dids": [{"scope": "data", "name": "ds2"}]}'
+ok "a user detaching from another's: 401 AccessDenied" error_is 401 AccessDenied
+TOKEN=$root
+reqb PUT /dids/data/ds2/status '{"open": true}'
+
 # --- 8 clients x 500 attaches to one dataset ---
 reqb POST /dids/data/big '{"type": "DATASET"}'
 i=0
