@@ -4,6 +4,7 @@
  * and metadata come with the rest of their issue.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "collection.h"
 #include "web.h"
@@ -201,6 +202,29 @@ dids_files(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /dids/{scope}/[?name=&recursive=] */
+static int
+dids_scope(struct web_req *r)
+{
+	const char *rec = web_query(r, "recursive");
+	bool recursive = rec != NULL &&
+	    (strcasecmp(rec, "true") == 0 || strcmp(rec, "1") == 0);
+	int rc;
+
+	rc = did_list_scope(web_param(r, "scope"), web_query(r, "name"),
+	    recursive, web_emit_text, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /dids/{guid}/guid: the datasets holding the file */
+static int
+dids_guid(struct web_req *r)
+{
+	int rc = coll_guid(web_param(r, "guid"), web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
@@ -212,7 +236,9 @@ static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids/{scope}/{name}/dids",	dids_attach,	WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/status",	dids_get,	0 },
 	{ WEB_PUT,	"/dids/{scope}/{name}/status",	dids_status,	WEB_ANY },
+	{ WEB_GET,	"/dids/{guid}/guid",		dids_guid,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}",		dids_get,	0 },
+	{ WEB_GET,	"/dids/{scope}",		dids_scope,	WEB_STREAM },
 	{ WEB_POST,	"/dids/{scope}/{name}",		dids_add,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "scope.h"
 #include "tables.h"
 #include "valid.h"
 
@@ -1115,4 +1117,267 @@ coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
 	if ((rc = check_did(scope, name, err)) != GR_OK)
 		return rc;
 	return st_view(files_txn, &a, ST_ONCE, err);
+}
+
+struct scope_list {
+	struct st_txn *t;
+	struct gr_err *err;
+	const char *scope;
+	bool recursive;
+	gr_emit_text_fn emit;
+	void *ctx;
+	struct sbuf line;
+	size_t klen; /* has_parent: the child key's length */
+	bool found;  /* has_parent: a parent in the scope */
+	int depth;
+};
+
+static int
+parent_in_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct scope_list *l = arg;
+	const char *ps;
+	size_t psl;
+
+	(void)val;
+	if (key->size != l->klen)
+		return GR_OK;
+	ps = key_part(pkey->data, pkey->size, 0, &psl);
+	if (ps != NULL && psl == strlen(l->scope) &&
+	    memcmp(ps, l->scope, psl) == 0) {
+		l->found = true;
+		return ST_STOP;
+	}
+	return GR_OK;
+}
+
+static void
+raw_member(struct sbuf *out, const void *rec, size_t n, const char *key)
+{
+	const char *v;
+	size_t vlen;
+
+	if (json_member(rec, n, key, &v, &vlen))
+		sbuf_add(out, v, vlen);
+	else
+		sbuf_add(out, "null", 4);
+}
+
+static int
+top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct scope_list *l = arg;
+	const char *nm;
+	size_t nl;
+	char *name;
+	int rc;
+
+	(void)pkey;
+	nm = key_part(key->data, key->size, 1, &nl);
+	if (nm == NULL)
+		return GR_OK;
+	/* contained by a DID of the same scope: not top level */
+	l->klen = key->size;
+	l->found = false;
+	rc = st_scan(l->t, TBL_CONTENTS_BY_CHILD, key->data, key->size, NULL,
+	    parent_in_scope, l, l->err);
+	if (rc != GR_OK || l->found)
+		return rc;
+	name = xstrndup(nm, nl);
+	l->line.len = 0;
+	sbuf_adds(&l->line, "{\"scope\":");
+	sbuf_json(&l->line, l->scope);
+	sbuf_adds(&l->line, ",\"name\":");
+	sbuf_json(&l->line, name);
+	sbuf_adds(&l->line, ",\"type\":");
+	raw_member(&l->line, val->data, val->size, "type");
+	sbuf_adds(&l->line, ",\"parent\":null,\"level\":0,\"bytes\":");
+	raw_member(&l->line, val->data, val->size, "bytes");
+	sbuf_add(&l->line, "}", 1);
+	free(name);
+	return l->emit(l->line.s, l->line.len, l->ctx);
+}
+
+static int children_of(struct scope_list *l, const char *scope,
+    const char *name, int level);
+
+struct child_ctx {
+	struct scope_list *l;
+	const char *ps, *pn;
+	int level;
+};
+
+static int
+child_line(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct child_ctx *c = arg;
+	struct scope_list *l = c->l;
+	const char *cs, *cn, *type;
+	size_t csl, cnl, tlen;
+	char *s, *n;
+	int rc;
+
+	(void)pkey;
+	cs = key_part(key->data, key->size, 2, &csl);
+	cn = key_part(key->data, key->size, 3, &cnl);
+	if (cs == NULL || cn == NULL)
+		return GR_OK;
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	l->line.len = 0;
+	sbuf_adds(&l->line, "{\"scope\":");
+	sbuf_json(&l->line, s);
+	sbuf_adds(&l->line, ",\"name\":");
+	sbuf_json(&l->line, n);
+	sbuf_adds(&l->line, ",\"type\":");
+	raw_member(&l->line, val->data, val->size, "type");
+	sbuf_adds(&l->line, ",\"parent\":{\"scope\":");
+	sbuf_json(&l->line, c->ps);
+	sbuf_adds(&l->line, ",\"name\":");
+	sbuf_json(&l->line, c->pn);
+	sbuf_adds(&l->line, "},\"level\":");
+	sbuf_addi(&l->line, c->level);
+	sbuf_add(&l->line, "}", 1);
+	rc = l->emit(l->line.s, l->line.len, l->ctx);
+	if (rc == GR_OK && l->recursive &&
+	    !(json_member(val->data, val->size, "type", &type, &tlen) &&
+		tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0))
+		rc = children_of(l, s, n, c->level + 1);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+children_of(struct scope_list *l, const char *scope, const char *name,
+    int level)
+{
+	struct child_ctx c = { l, scope, name, level };
+	char kbuf[KEY_MAX];
+	size_t klen;
+
+	if (level > DEPTH_MAX)
+		return GR_OK;
+	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
+	return st_scan(l->t, TBL_CONTENTS, kbuf, klen, NULL, child_line, &c,
+	    l->err);
+}
+
+struct scope_list_args {
+	struct scope_list l;
+	const char *name;
+};
+
+static int
+scope_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct scope_list_args *a = arg;
+	char kbuf[KEY_MAX], owner[ACCOUNT_NAME_MAX + 1];
+	json_t *rec;
+	size_t klen;
+	int rc;
+
+	a->l.t = t;
+	a->l.err = err;
+	if ((rc = scope_owner(t, a->l.scope, owner, err)) != GR_OK)
+		return rc;
+	if (a->name != NULL) {
+		if ((rc = did_load(t, a->l.scope, a->name, 0, &rec, err)) !=
+		    GR_OK)
+			return rc;
+		json_decref(rec);
+		return children_of(&a->l, a->l.scope, a->name, 1);
+	}
+	klen = key_join(kbuf, sizeof(kbuf), a->l.scope, "", (char *)NULL);
+	return st_scan(t, TBL_DIDS, kbuf, klen, NULL, top_one, &a->l, err);
+}
+
+int
+did_list_scope(const char *scope, const char *name, bool recursive,
+    gr_emit_text_fn emit, void *ctx, struct gr_err *err)
+{
+	struct scope_list_args a = { .name = name };
+	int rc;
+
+	if (scope == NULL || !valid_scope(scope))
+		return gr_fail(err, GR_SCOPE_NOT_FOUND, "Scope not found!");
+	if (name != NULL && !did_valid_name(name))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating name");
+	a.l.scope = scope;
+	a.l.recursive = recursive;
+	a.l.emit = emit;
+	a.l.ctx = ctx;
+	rc = st_view(scope_list_txn, &a, ST_ONCE, err);
+	sbuf_free(&a.l.line);
+	return rc;
+}
+
+struct guid_args {
+	char guid[GUID_LEN + 1];
+	const char *given;
+	gr_emit_fn emit;
+	void *ctx;
+	size_t klen;
+};
+
+static int
+guid_parent(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct guid_args *g = arg;
+	const char *ps, *pn;
+	size_t psl, pnl;
+	json_t *item;
+	char *s, *n;
+	int rc;
+
+	(void)val;
+	if (key->size != g->klen)
+		return GR_OK;
+	ps = key_part(pkey->data, pkey->size, 0, &psl);
+	pn = key_part(pkey->data, pkey->size, 1, &pnl);
+	if (ps == NULL || pn == NULL)
+		return GR_OK;
+	s = xstrndup(ps, psl);
+	n = xstrndup(pn, pnl);
+	item = json_pack("{s:s, s:s}", "scope", s, "name", n);
+	rc = g->emit(item, g->ctx);
+	json_decref(item);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+guid_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct guid_args *g = arg;
+	DBT k = st_dbt(g->guid, strlen(g->guid));
+	char *pk = NULL;
+	size_t pklen;
+	int ret, rc;
+
+	ret = st_primary_key(t, TBL_DIDS_BY_GUID, &k, &pk, &pklen);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_DID_NOT_FOUND,
+		    "No file associated to GUID : %s", g->given);
+	if (ret != 0)
+		return st_fail(err, ret);
+	/* the file's parents are datasets: files live only in datasets */
+	g->klen = pklen;
+	rc = st_scan(t, TBL_CONTENTS_BY_CHILD, pk, pklen, NULL, guid_parent, g,
+	    err);
+	free(pk);
+	return rc;
+}
+
+int
+coll_guid(const char *guid, gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct guid_args g = { .given = guid, .emit = emit, .ctx = ctx };
+
+	if (!did_guid_canon(guid, g.guid))
+		return gr_fail(err, GR_DID_NOT_FOUND,
+		    "No file associated to GUID : %.60s", guid);
+	return st_view(guid_txn, &g, ST_ONCE, err);
 }

@@ -61,6 +61,20 @@ int coll_parents(const char *scope, const char *name, gr_emit_fn emit,
 int coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
     void *ctx, struct gr_err *err);
 
+/*
+ * GET /dids/<scope>/: without name, every DID of scope that no DID of the
+ * same scope contains, by name, as {"scope","name","type","parent": null,
+ * "level": 0,"bytes"}; with name, its children (level 1; recursive: all
+ * below) as {"scope","name","type","parent": {"scope","name"},"level"}.
+ * Written as JSON text.
+ */
+int did_list_scope(const char *scope, const char *name, bool recursive,
+    gr_emit_text_fn emit, void *ctx, struct gr_err *err);
+
+/* emit {"scope","name"} of every dataset holding the file with guid
+   (through the guid index); no such file: DataIdentifierNotFound. */
+int coll_guid(const char *guid, gr_emit_fn emit, void *ctx, struct gr_err *err);
+
 /* emit {"scope","name","type","bytes","adler32","md5"} per child. */
 int coll_contents(const char *scope, const char *name, gr_emit_fn emit,
     void *ctx, struct gr_err *err);

@@ -214,6 +214,35 @@ ok "a user detaching from another's: 401 AccessDenied" error_is 401 AccessDenied
 TOKEN=$root
 reqb PUT /dids/data/ds2/status '{"open": true}'
 
+# --- files by guid ---
+reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "data", "name": "g1", "bytes": 1, "meta": {"guid": "2e3a0b0e-8e9a-4d1b-9c6a-1a2b3c4d5e6f"}}]}'
+reqb POST /dids/data/gds '{"type": "DATASET", "dids": [{"scope": "data", "name": "g1"}]}'
+req GET /dids/2E3A0B0E8E9A4D1B9C6A1A2B3C4D5E6F/guid
+is "GET /dids/{guid}/guid (any UUID form): the datasets holding the file" "$(jq -sc . "$T/body")" '[{"scope":"data","name":"gds"}]'
+req GET /dids/00000000-0000-0000-0000-000000000000/guid
+ok "an unknown guid: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/xyz/guid
+ok "not a guid: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/data/g1/files
+is "its files entry shows the guid upper-cased" "$(json .guid)" 2E3A0B0E-8E9A-4D1B-9C6A-1A2B3C4D5E6F
+reqb DELETE /dids/data/gds/dids '{"dids": [{"scope": "data", "name": "g1"}]}'
+
+# --- listing a scope ---
+req GET /dids/data/
+is "GET /dids/data/: the DIDs no DID of the scope contains, by name (f3 and g1 were detached)" \
+    "$(jq -sc 'map(.name)' "$T/body")" '["c3","c4","ds3","empty","f3","g1","gds","only10"]'
+is "... top-level entries" "$(jq -sc '.[0] | [.type, .parent, .level]' "$T/body")" '["CONTAINER",null,0]'
+is "... with bytes" "$(jq -sc '.[4] | [.name, .bytes]' "$T/body")" '["f3",30]'
+req GET '/dids/data/?name=c3'
+is "?name=c3: its children" "$(jq -sc 'map([.name, .level, .parent.name])' "$T/body")" '[["c2",1,"c3"]]'
+req GET '/dids/data/?name=c3&recursive=true'
+is "... recursive: everything below, depth first" "$(jq -sc 'map([.name, .level])' "$T/body")" \
+    '[["c2",1],["c1",2],["ds1",3],["f1",4],["f2",4],["ds2",3],["f4",4],["f5",4]]'
+req GET '/dids/data/?name=nothing'
+ok "?name of an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/nope/
+ok "an unknown scope: 404 ScopeNotFound" error_is 404 ScopeNotFound
+
 # --- 8 clients x 500 attaches to one dataset ---
 reqb POST /dids/data/big '{"type": "DATASET"}'
 i=0
