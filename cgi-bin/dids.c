@@ -26,6 +26,25 @@ dids_add(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
+/* POST /dids: a list of collections */
+static int
+dids_add_bulk(struct web_req *r)
+{
+	const char *text;
+	json_t *body;
+	size_t len;
+	int rc;
+
+	if ((rc = web_body(r, &text, &len)) != GR_OK)
+		return rc;
+	if ((body = json_loadb(text, len, 0, NULL)) == NULL)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "cannot decode the body as JSON");
+	rc = coll_add_bulk(r->issuer, body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
 /* GET /dids/{scope}/{name}[/status][?dynamic_depth=FILE|DATASET|dynamic] */
 static int
 dids_get(struct web_req *r)
@@ -227,6 +246,7 @@ dids_guid(struct web_req *r)
 
 /* clang-format off */
 static const struct web_route dids_routes[] = {
+	{ WEB_POST,	"/dids",			dids_add_bulk,	WEB_ANY },
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/dids/history", dids_history, WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/dids",	dids_contents,	WEB_STREAM },

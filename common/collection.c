@@ -330,14 +330,11 @@ out:
 	return rc;
 }
 
-int
-coll_add(const char *issuer, const char *scope, const char *name,
-    const json_t *body, struct gr_err *err)
+/* The checks of one collection to create, before any transaction. */
+static int
+check_coll(const char *scope, const char *name, const json_t *body,
+    struct gr_err *err)
 {
-	struct coll_args a = { .issuer = issuer,
-		.scope = scope,
-		.name = name,
-		.body = body };
 	const char *type = json_string_value(json_object_get(body, "type"));
 	const json_t *v;
 	int rc;
@@ -363,12 +360,95 @@ coll_add(const char *issuer, const char *scope, const char *name,
 	    !json_is_null(v) && !json_is_object(v))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating statuses: an object");
-	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v)) {
-		if ((rc = check_dids(v, err)) != GR_OK)
-			return rc;
+	if ((v = json_object_get(body, "rse")) != NULL && !json_is_null(v))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "creating with \"rse\" (registering replicas on the way) "
+		    "is not supported yet: register them with POST /replicas");
+	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v))
+		return check_dids(v, err);
+	return GR_OK;
+}
+
+int
+coll_add(const char *issuer, const char *scope, const char *name,
+    const json_t *body, struct gr_err *err)
+{
+	struct coll_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.body = body };
+	const json_t *v;
+	int rc;
+
+	if ((rc = check_coll(scope, name, body, err)) != GR_OK)
+		return rc;
+	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v))
 		a.dids = v;
-	}
 	return st_txn_run(add_txn, &a, err);
+}
+
+static int
+bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	const json_t *item, *v;
+	size_t i;
+	int rc;
+
+	json_array_foreach(a->dids, i, item)
+	{
+		struct coll_args one = { .issuer = a->issuer,
+			.scope = json_string_value(
+			    json_object_get(item, "scope")),
+			.name = json_string_value(
+			    json_object_get(item, "name")),
+			.body = item };
+
+		if ((v = json_object_get(item, "dids")) != NULL &&
+		    !json_is_null(v))
+			one.dids = v;
+		if ((rc = add_txn(t, &one, err)) != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err)
+{
+	struct coll_args a = { .issuer = issuer, .dids = list };
+	const json_t *item;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > 1000)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: a list of 1 to 1000 "
+		    "collections");
+	json_array_foreach(list, i, item)
+	{
+		const json_t *acc = json_object_get(item, "account");
+
+		if (!json_is_object(item))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating dids: item %zu is not an "
+			    "object",
+			    i);
+		if (acc != NULL && !json_is_null(acc) &&
+		    (!json_is_string(acc) ||
+			strcmp(json_string_value(acc), issuer) != 0))
+			return gr_fail(err, GR_ACCESS_DENIED,
+			    "Account %s can not add data identifiers for "
+			    "another account",
+			    issuer);
+		if ((rc = check_coll(json_string_value(
+					 json_object_get(item, "scope")),
+			 json_string_value(json_object_get(item, "name")), item,
+			 err)) != GR_OK)
+			return rc;
+	}
+	return st_txn_run(bulk_txn, &a, err);
 }
 
 /* Sum the files below (for closing and dynamic_depth=FILE). */

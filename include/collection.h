@@ -28,6 +28,10 @@
 int coll_add(const char *issuer, const char *scope, const char *name,
     const json_t *body, struct gr_err *err);
 
+/* Create many ([{scope, name, type, ...}] as coll_add's bodies, up to
+   1000), all or nothing. "account", when given, must be the issuer. */
+int coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err);
+
 /*
  * *out: new reference to the DID as GET /dids/<s>/<n> renders it. dynamic
  * NULL uses the stored length and bytes; "FILE" or "DATASET" computes them

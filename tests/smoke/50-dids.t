@@ -54,6 +54,23 @@ req GET /dids/user.jdoe/mine
 is "... owned by the user" "$(json .account)" jdoe
 TOKEN=$root
 
+# --- bulk ---
+reqb POST /dids/ '[{"scope": "data", "name": "b1", "type": "DATASET"}, {"scope": "data", "name": "b2", "type": "CONTAINER", "dids": [{"scope": "data", "name": "b1"}]}]'
+is "POST /dids/: two collections, the second holding the first: 201" "$STATUS" 201
+req GET /dids/data/b2/dids
+is "... attached" "$(json -c '[.name, .type]')" '["b1","DATASET"]'
+reqb POST /dids '[{"scope": "data", "name": "b3", "type": "DATASET"}, {"scope": "data", "name": "b1", "type": "DATASET"}]'
+ok "one that exists: 409 DataIdentifierAlreadyExists" error_is 409 DataIdentifierAlreadyExists
+req GET /dids/data/b3
+ok "... and the other was not created" error_is 404 DataIdentifierNotFound
+reqb POST /dids '[{"scope": "data", "name": "b4", "type": "DATASET", "account": "jdoe"}]'
+ok "for another account: 401 AccessDenied" error_is 401 AccessDenied
+reqb POST /dids '[]'
+ok "an empty list: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids '{"scope": "data"}'
+ok "not a list: 400 InvalidObject" error_is 400 InvalidObject
+reqb DELETE /dids/data/b2/dids '{"dids": [{"scope": "data", "name": "b1"}]}'
+
 # --- attaching ---
 reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f1", "bytes": 10}, {"scope": "data", "name": "f2", "adler32": "00000002"}]}'
 is "attach two files (matching values): 201" "$STATUS" 201
@@ -230,9 +247,9 @@ reqb DELETE /dids/data/gds/dids '{"dids": [{"scope": "data", "name": "g1"}]}'
 # --- listing a scope ---
 req GET /dids/data/
 is "GET /dids/data/: the DIDs no DID of the scope contains, by name (f3 and g1 were detached)" \
-    "$(jq -sc 'map(.name)' "$T/body")" '["c3","c4","ds3","empty","f3","g1","gds","only10"]'
-is "... top-level entries" "$(jq -sc '.[0] | [.type, .parent, .level]' "$T/body")" '["CONTAINER",null,0]'
-is "... with bytes" "$(jq -sc '.[4] | [.name, .bytes]' "$T/body")" '["f3",30]'
+    "$(jq -sc 'map(.name)' "$T/body")" '["b1","b2","c3","c4","ds3","empty","f3","g1","gds","only10"]'
+is "... top-level entries" "$(jq -sc '.[3] | [.type, .parent, .level]' "$T/body")" '["CONTAINER",null,0]'
+is "... with bytes" "$(jq -sc '.[6] | [.name, .bytes]' "$T/body")" '["f3",30]'
 req GET '/dids/data/?name=c3'
 is "?name=c3: its children" "$(jq -sc 'map([.name, .level, .parent.name])' "$T/body")" '[["c2",1,"c3"]]'
 req GET '/dids/data/?name=c3&recursive=true'
