@@ -1,0 +1,75 @@
+"""Drive gridrest's /dids routes built so far with the real Rucio client
+(scripts/real-client). Our own driver; the client is only imported."""
+import sys
+
+from rucio.client import Client
+from rucio.common.exception import (DataIdentifierAlreadyExists,
+                                    DataIdentifierNotFound,
+                                    FileAlreadyExists, UnsupportedOperation)
+
+failures = 0
+
+
+def check(what, cond):
+    global failures
+    print(("ok - " if cond else "not ok - ") + what)
+    if not cond:
+        failures += 1
+
+
+c = Client()
+c.add_scope("root", "data")
+c.add_rse("MOCK")
+files = [{"scope": "data", "name": "f%d" % i, "bytes": 10 + i,
+          "adler32": "0cc737eb", "meta": {"guid": "2e3a0b0e-8e9a-4d1b-9c6a-1a2b3c4d5e6%d" % i}}
+         for i in range(3)]
+c.add_replicas("MOCK", files)
+check("add_dataset", c.add_dataset("data", "ds1", meta={"project": "p"}, lifetime=3600))
+check("add_container", c.add_container("data", "c1"))
+try:
+    c.add_dataset("data", "ds1")
+    check("add_dataset twice raises", False)
+except DataIdentifierAlreadyExists:
+    check("add_dataset twice raises DataIdentifierAlreadyExists", True)
+check("add_files_to_dataset", c.add_files_to_dataset("data", "ds1", [
+    {"scope": "data", "name": "f0"}, {"scope": "data", "name": "f1"}]))
+try:
+    c.add_files_to_dataset("data", "ds1", [{"scope": "data", "name": "f0"}])
+    check("a file twice raises", False)
+except FileAlreadyExists:
+    check("a file twice raises FileAlreadyExists", True)
+check("add_datasets_to_container", c.add_datasets_to_container("data", "c1", [
+    {"scope": "data", "name": "ds1"}]))
+try:
+    c.add_files_to_dataset("data", "c1", [{"scope": "data", "name": "f2"}])
+    check("a file in a container raises", False)
+except UnsupportedOperation:
+    check("a file in a container raises UnsupportedOperation", True)
+did = c.get_did("data", "ds1")
+check("get_did", did["type"] == "DATASET" and did["open"] is True and did["length"] is None)
+check("get_did dynamic", c.get_did("data", "c1", dynamic_depth="FILE")["length"] == 2)
+check("list_content", [d["name"] for d in c.list_content("data", "c1")] == ["ds1"])
+check("list_files", [f["name"] for f in c.list_files("data", "c1")] == ["f0", "f1"])
+check("list_files guid", list(c.list_files("data", "ds1"))[0]["guid"] == "2E3A0B0E-8E9A-4D1B-9C6A-1A2B3C4D5E60")
+check("list_parent_dids", [p["name"] for p in c.list_parent_dids("data", "f0")] == ["ds1"])
+check("get_dataset_by_guid", list(c.get_dataset_by_guid("2e3a0b0e-8e9a-4d1b-9c6a-1a2b3c4d5e60")) == [{"scope": "data", "name": "ds1"}])
+check("scope_list", [d["name"] for d in c.scope_list("data")] == ["c1", "f2"])
+check("scope_list recursive", [(d["name"], d["level"]) for d in c.scope_list("data", name="c1", recursive=True)] == [("ds1", 1), ("f0", 2), ("f1", 2)])
+check("close", c.close("data", "ds1"))
+check("... figures", c.get_did("data", "ds1")["length"] == 2)
+check("set_status open", c.set_status("data", "ds1", open=True))
+check("detach_dids", c.detach_dids("data", "ds1", [{"scope": "data", "name": "f1"}]))
+check("list_content_history", [d["name"] for d in c.list_content_history("data", "ds1")] == ["f1"])
+try:
+    c.get_did("data", "nothing")
+    check("get_did of nothing raises", False)
+except DataIdentifierNotFound:
+    check("get_did of nothing raises DataIdentifierNotFound", True)
+check("add_dids (bulk)", c.add_dids([{"scope": "data", "name": "b1", "type": "DATASET"},
+                                      {"scope": "data", "name": "b2", "type": "CONTAINER"}]))
+check("attach_dids_to_dids", c.attach_dids_to_dids([{"scope": "data", "name": "b2",
+                                                      "dids": [{"scope": "data", "name": "b1"}]}]))
+reps = list(c.list_replicas([{"scope": "data", "name": "c1"}]))
+check("list_replicas of a container", [r["name"] for r in reps] == ["f0"])
+check("list_dataset_replicas", [r["rse"] for r in c.list_dataset_replicas("data", "ds1")] == ["MOCK"])
+sys.exit(1 if failures else 0)
