@@ -244,6 +244,18 @@ dids_guid(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /dids/{scope}/{name}/rules and /associated_rules: the rules on (or
+   holding locks of) the DID; an empty stream until replication rules
+   exist, 404 for an unknown DID */
+static int
+dids_rules(struct web_req *r)
+{
+	int rc = did_exists(web_param(r, "scope"), web_param(r, "name"),
+	    &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids",			dids_add_bulk,	WEB_ANY },
@@ -253,6 +265,8 @@ static const struct web_route dids_routes[] = {
 	{ WEB_DELETE,	"/dids/{scope}/{name}/dids",	dids_detach,	WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/parents",	dids_parents,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/files",	dids_files,	WEB_STREAM },
+	{ WEB_GET,	"/dids/{scope}/{name}/rules",	dids_rules,	WEB_STREAM },
+	{ WEB_GET,	"/dids/{scope}/{name}/associated_rules", dids_rules, WEB_STREAM },
 	{ WEB_POST,	"/dids/{scope}/{name}/dids",	dids_attach,	WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/status",	dids_get,	0 },
 	{ WEB_PUT,	"/dids/{scope}/{name}/status",	dids_status,	WEB_ANY },

@@ -244,6 +244,14 @@ req GET /dids/data/g1/files
 is "its files entry shows the guid upper-cased" "$(json .guid)" 2E3A0B0E-8E9A-4D1B-9C6A-1A2B3C4D5E6F
 reqb DELETE /dids/data/gds/dids '{"dids": [{"scope": "data", "name": "g1"}]}'
 
+# --- rules on DIDs (an empty stream until rules exist) ---
+req GET /dids/data/ds1/rules
+is "GET .../rules: 200, an empty stream" "$STATUS/$(wc -c <"$T/body")/$(header Content-Type)" "200/0/application/x-json-stream"
+req GET /dids/data/f1/associated_rules
+is "GET .../associated_rules: 200, an empty stream" "$STATUS/$(wc -c <"$T/body")" "200/0"
+req GET /dids/data/nothing/rules
+ok "... of an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+
 # --- listing a scope ---
 req GET /dids/data/
 is "GET /dids/data/: the DIDs no DID of the scope contains, by name (f3 and g1 were detached)" \
