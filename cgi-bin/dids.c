@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "collection.h"
+#include "didmeta.h"
 #include "web.h"
 
 #define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
@@ -256,10 +257,90 @@ dids_rules(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /dids/{scope}/{name}/meta[?plugin=DID_COLUMN|JSON|ALL] */
+static int
+dids_meta_get(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = didmeta_get(web_param(r, "scope"), web_param(r, "name"),
+	    web_query(r, "plugin"), &out, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* POST /dids/{scope}/{name}/meta {"meta", "recursive"} or
+   .../meta/{key} {"value", "recursive"} */
+static int
+dids_meta_set(struct web_req *r)
+{
+	const char *key = web_param(r, "key");
+	json_t *body, *meta;
+	bool recursive;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_bool(r, body, "recursive", false, &recursive)) !=
+	    GR_OK) {
+		json_decref(body);
+		return rc;
+	}
+	if (key != NULL) {
+		if (json_object_get(body, "value") == NULL) {
+			json_decref(body);
+			return gr_fail(&r->err, GR_KEY_ERROR,
+			    "'value' not defined");
+		}
+		meta = json_pack("{s:O}", key, json_object_get(body, "value"));
+	} else {
+		meta = json_incref(json_object_get(body, "meta"));
+	}
+	rc = didmeta_set(r->issuer, web_param(r, "scope"), web_param(r, "name"),
+	    meta, recursive, &r->err);
+	json_decref(meta);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* DELETE /dids/{scope}/{name}/meta?key= */
+static int
+dids_meta_del(struct web_req *r)
+{
+	int rc;
+
+	rc = didmeta_del(r->issuer, web_param(r, "scope"), web_param(r, "name"),
+	    web_query(r, "key"), &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* POST /dids/bulkdidsmeta {"dids": [{scope, name, meta}], "recursive"} */
+static int
+dids_bulkdidsmeta(struct web_req *r)
+{
+	json_t *body;
+	bool recursive;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_bool(r, body, "recursive", false, &recursive)) ==
+	    GR_OK)
+		rc = didmeta_set_bulk(r->issuer, json_object_get(body, "dids"),
+		    recursive, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
 /* clang-format off */
 static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids",			dids_add_bulk,	WEB_ANY },
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
+	{ WEB_POST,	"/dids/bulkdidsmeta",		dids_bulkdidsmeta, WEB_ANY },
+	{ WEB_GET,	"/dids/{scope}/{name}/meta",	dids_meta_get,	0 },
+	{ WEB_POST,	"/dids/{scope}/{name}/meta",	dids_meta_set,	WEB_ANY },
+	{ WEB_DELETE,	"/dids/{scope}/{name}/meta",	dids_meta_del,	WEB_ANY },
+	{ WEB_POST,	"/dids/{scope}/{name}/meta/{key}", dids_meta_set, WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/dids/history", dids_history, WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/dids",	dids_contents,	WEB_STREAM },
 	{ WEB_DELETE,	"/dids/{scope}/{name}/dids",	dids_detach,	WEB_ANY },

@@ -244,6 +244,58 @@ req GET /dids/data/g1/files
 is "its files entry shows the guid upper-cased" "$(json .guid)" 2E3A0B0E-8E9A-4D1B-9C6A-1A2B3C4D5E6F
 reqb DELETE /dids/data/gds/dids '{"dids": [{"scope": "data", "name": "g1"}]}'
 
+# --- metadata ---
+req GET /dids/data/ds1/meta
+is "DID_COLUMN (default): the row" "$(json -c '[.scope, .name, .account, .did_type, .is_open, .project, .availability, .purge_replicas, .hidden]')" \
+    '["data","ds1","root","DATASET",true,"p1","AVAILABLE",true,false]'
+matches "... dates in RFC 1123" "$(json -r .created_at)" 'UTC$'
+reqb POST /dids/data/ds1/meta/color '{"value": "blue"}'
+is "set a custom key: 201" "$STATUS" 201
+reqb POST /dids/data/ds1/meta '{"meta": {"run_number": 7, "size": 2.5, "tags": ["a", "b"]}, "recursive": true}'
+is "set several (recursive): 201" "$STATUS" 201
+req GET '/dids/data/ds1/meta?plugin=JSON'
+is "JSON plugin: the custom keys, types kept" "$(json -S -c .)" '{"color":"blue","size":2.5,"tags":["a","b"]}'
+req GET '/dids/data/ds1/meta?plugin=ALL'
+is "ALL: columns and custom keys" "$(json -c '[.run_number, .color, .did_type]')" '[7,"blue","DATASET"]'
+req GET /dids/data/f1/meta
+is "recursive put the column key on the children" "$(json .run_number)" 7
+req GET '/dids/data/f1/meta?plugin=JSON'
+is "... but not the custom ones" "$(json -c .)" '{}'
+req GET '/dids/data/ds1/meta?plugin=XML'
+ok "an unknown plugin: 400 UnsupportedMetadataPlugin" error_is 400 UnsupportedMetadataPlugin
+reqb POST /dids/data/ds1/meta/bytes '{"value": 1}'
+ok "a reserved key: 401 AccessDenied" error_is 401 AccessDenied
+reqb POST /dids/data/ds1/meta/a.b '{"value": 1}'
+ok "a key with a dot: 400 InvalidMetadata" error_is 400 InvalidMetadata
+reqb POST /dids/data/ds1/meta/run_number '{"value": "seven"}'
+ok "a column value of the wrong type: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
+reqb POST /dids/data/ds1/meta/color '{}'
+ok "no value: 400 KeyError" error_is 400 KeyError
+req GET /dids/data/ds1/meta/color
+is "GET .../meta/{key}: 405" "$STATUS" 405
+req DELETE '/dids/data/ds1/meta?key=color'
+is "delete a custom key: 200" "$STATUS" 200
+req DELETE '/dids/data/ds1/meta?key=color'
+ok "... again: 404 KeyNotFound" error_is 404 KeyNotFound
+req DELETE '/dids/data/ds1/meta?key=project'
+ok "a column: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+req DELETE /dids/data/ds1/meta
+ok "no key: 404 KeyNotFound" error_is 404 KeyNotFound
+reqb POST /dids/bulkdidsmeta '{"dids": [{"scope": "data", "name": "ds2", "meta": {"campaign": "c7"}}, {"scope": "data", "name": "ds3", "meta": {"mc": true}}]}'
+is "bulkdidsmeta: 201" "$STATUS" 201
+req GET '/dids/data/ds3/meta?plugin=ALL'
+is "... stored" "$(json -c '[.mc]')" '[true]'
+reqb POST /dids/bulkdidsmeta '{"dids": [{"scope": "data", "name": "ds2", "meta": {"campaign": "c8"}}, {"scope": "data", "name": "nothing", "meta": {"x": 1}}]}'
+ok "... one unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/data/ds2/meta
+is "... and nothing of it was set" "$(json .campaign)" c7
+TOKEN=$user
+reqb POST /dids/data/ds1/meta/color '{"value": "red"}'
+ok "a user on another's DID: 401 AccessDenied" error_is 401 AccessDenied
+req GET /dids/data/ds1/meta
+is "... reads it: 200" "$STATUS" 200
+TOKEN=$root
+
 # --- rules on DIDs (an empty stream until rules exist) ---
 req GET /dids/data/ds1/rules
 is "GET .../rules: 200, an empty stream" "$STATUS/$(wc -c <"$T/body")/$(header Content-Type)" "200/0/application/x-json-stream"

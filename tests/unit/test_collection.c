@@ -15,6 +15,7 @@
 #include "account.h"
 #include "cfg.h"
 #include "collection.h"
+#include "didmeta.h"
 #include "replica.h"
 #include "rse.h"
 #include "scope.h"
@@ -205,6 +206,53 @@ test_close_and_walk(void **state)
 	json_decref(bad);
 }
 
+static void
+test_meta(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *m, *out, *bulk;
+
+	(void)state;
+	m = json_pack("{s:i, s:s}", "run_number", 5, "color", "red");
+	assert_int_equal(didmeta_set("alice", "d", "ds1", m, false, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(didmeta_set("root", "d", "ds1", m, true, &err), GR_OK);
+	json_decref(m);
+	assert_int_equal(didmeta_get("d", "ds1", "JSON", &out, &err), GR_OK);
+	assert_string_equal(testlib_dumps(out), "{\"color\":\"red\"}");
+	assert_int_equal(didmeta_get("d", "f1", NULL, &out, &err), GR_OK);
+	assert_int_equal(json_integer_value(json_object_get(out, "run_number")),
+	    5); /* recursive: the column key reached the children */
+	assert_string_equal(json_string_value(json_object_get(out, "did_type")),
+	    "FILE");
+	json_decref(out);
+	assert_int_equal(didmeta_get("d", "ds1", "ALL", &out, &err), GR_OK);
+	assert_string_equal(json_string_value(json_object_get(out, "color")),
+	    "red");
+	json_decref(out);
+	assert_int_equal(didmeta_get("d", "ds1", "XML", &out, &err),
+	    GR_UNSUPPORTED_METADATA_PLUGIN);
+	gr_clear(&err);
+	assert_int_equal(didmeta_del("root", "d", "ds1", "color", &err), GR_OK);
+	assert_int_equal(didmeta_del("root", "d", "ds1", "color", &err),
+	    GR_KEY_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(didmeta_del("root", "d", "ds1", "run_number", &err),
+	    GR_UNSUPPORTED_OPERATION);
+	gr_clear(&err);
+	bulk = json_pack("[{s:s, s:s, s:{s:s}}, {s:s, s:s, s:{s:i}}]", "scope",
+	    "d", "name", "f2", "meta", "project", "p", "scope", "d", "name",
+	    "nope", "meta", "x", 1);
+	assert_int_equal(didmeta_set_bulk("root", bulk, false, &err),
+	    GR_DID_NOT_FOUND);
+	gr_clear(&err);
+	json_decref(bulk);
+	assert_int_equal(didmeta_get("d", "f2", NULL, &out, &err), GR_OK);
+	assert_true(json_is_null(json_object_get(out, "project")));
+	json_decref(out);
+}
+
 static int
 setup(void **state)
 {
@@ -247,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_close_and_walk),
+		cmocka_unit_test(test_meta),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);

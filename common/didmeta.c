@@ -1,0 +1,366 @@
+/*
+ * didmeta.c -- DID metadata (core): the DID_COLUMN view (the whole row as
+ * Rucio renders it), the JSON plugin (custom keys, rec["meta"]), setting
+ * keys (one, many, on many DIDs; recursive to direct children for column
+ * keys), and deleting custom keys. The checks are did_meta_apply's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "did.h"
+#include "didmeta.h"
+#include "tables.h"
+#include "util.h"
+#include "valid.h"
+
+/* The row's columns in Rucio's order, with what an absent value is. */
+enum dflt { D_NULL, D_FALSE, D_TRUE, D_AVAILABLE, D_DATE };
+
+static const struct {
+	const char *col, *field; /* column, and the record's field */
+	enum dflt dflt;
+} row[] = {
+	{ "account", "account", D_NULL },
+	{ "did_type", "type", D_NULL },
+	{ "is_open", "open", D_NULL },
+	{ "monotonic", "monotonic", D_FALSE },
+	{ "hidden", "hidden", D_FALSE },
+	{ "obsolete", "obsolete", D_FALSE },
+	{ "complete", "complete", D_NULL },
+	{ "is_new", "is_new", D_TRUE },
+	{ "availability", "availability", D_AVAILABLE },
+	{ "suppressed", "suppressed", D_FALSE },
+	{ "bytes", "bytes", D_NULL },
+	{ "length", "length", D_NULL },
+	{ "md5", "md5", D_NULL },
+	{ "adler32", "adler32", D_NULL },
+	{ "expired_at", "expired_at", D_DATE },
+	{ "purge_replicas", "purge_replicas", D_TRUE },
+	{ "deleted_at", "deleted_at", D_DATE },
+	{ "events", "events", D_NULL },
+	{ "guid", "guid", D_NULL },
+	{ "project", "project", D_NULL },
+	{ "datatype", "datatype", D_NULL },
+	{ "run_number", "run_number", D_NULL },
+	{ "stream_name", "stream_name", D_NULL },
+	{ "prod_step", "prod_step", D_NULL },
+	{ "version", "version", D_NULL },
+	{ "campaign", "campaign", D_NULL },
+	{ "task_id", "task_id", D_NULL },
+	{ "panda_id", "panda_id", D_NULL },
+	{ "lumiblocknr", "lumiblocknr", D_NULL },
+	{ "provenance", "provenance", D_NULL },
+	{ "phys_group", "phys_group", D_NULL },
+	{ "transient", "transient", D_FALSE },
+	{ "accessed_at", "accessed_at", D_DATE },
+	{ "closed_at", "closed_at", D_DATE },
+	{ "eol_at", "eol_at", D_DATE },
+	{ "is_archive", "is_archive", D_NULL },
+	{ "constituent", "constituent", D_NULL },
+	{ "access_cnt", "access_cnt", D_NULL },
+	{ "created_at", "created_at", D_DATE },
+	{ "updated_at", "updated_at", D_DATE },
+};
+
+static json_t *
+column_view(const char *scope, const char *name, const json_t *rec)
+{
+	json_t *out = json_pack("{s:s, s:s}", "scope", scope, "name", name);
+	char date[DATE_RFC1123_LEN];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(row); i++) {
+		json_t *v = json_object_get(rec, row[i].field);
+
+		if (row[i].dflt == D_DATE)
+			v = json_is_integer(v)
+			    ? json_string(
+				  date_rfc1123(json_integer_value(v), date))
+			    : json_null();
+		else if (v != NULL)
+			json_incref(v);
+		else
+			v = row[i].dflt == D_FALSE  ? json_false()
+			    : row[i].dflt == D_TRUE ? json_true()
+			    : row[i].dflt == D_AVAILABLE
+			    ? json_string("AVAILABLE")
+			    : json_null();
+		json_object_set_new(out, row[i].col, v);
+	}
+	return out;
+}
+
+struct meta_args {
+	const char *issuer, *scope, *name, *plugin, *key;
+	const json_t *meta, *dids;
+	bool recursive;
+	json_t *out;
+};
+
+static int
+get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct meta_args *a = arg;
+	json_t *rec, *custom;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
+		return rc;
+	custom = json_object_get(rec, "meta");
+	if (strcmp(a->plugin, "JSON") == 0) {
+		a->out = custom != NULL ? json_deep_copy(custom)
+					: json_object();
+	} else {
+		a->out = column_view(a->scope, a->name, rec);
+		if (strcmp(a->plugin, "ALL") == 0 && custom != NULL)
+			json_object_update(a->out, custom);
+	}
+	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+check_did(const char *scope, const char *name, struct gr_err *err)
+{
+	if (scope == NULL || !valid_scope(scope) || name == NULL ||
+	    !did_valid_name(name))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating the scope or name");
+	return GR_OK;
+}
+
+int
+didmeta_get(const char *scope, const char *name, const char *plugin,
+    json_t **out, struct gr_err *err)
+{
+	struct meta_args a = { .scope = scope, .name = name };
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	a.plugin = plugin != NULL ? plugin : "DID_COLUMN";
+	if (strcmp(a.plugin, "DID_COLUMN") != 0 &&
+	    strcmp(a.plugin, "JSON") != 0 && strcmp(a.plugin, "ALL") != 0)
+		return gr_fail(err, GR_UNSUPPORTED_METADATA_PLUGIN,
+		    "The requested metadata plugin %.40s is not supported",
+		    a.plugin);
+	if ((rc = st_view(get_txn, &a, 0, err)) != GR_OK)
+		return rc;
+	*out = a.out;
+	return GR_OK;
+}
+
+/* The column keys of meta only (what recursive applies to children). */
+static json_t *
+columns_only(const json_t *meta)
+{
+	static const char *const cols[] = { "guid", "events", "lumiblocknr",
+		"run_number", "task_id", "panda_id", "access_cnt", "project",
+		"datatype", "stream_name", "prod_step", "version", "campaign",
+		"provenance", "phys_group", "hidden", "is_new",
+		"purge_replicas", "transient", "is_archive", "constituent",
+		"accessed_at", "closed_at", "eol_at", "lifetime" };
+	json_t *out = json_object(), *v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cols); i++)
+		if ((v = json_object_get(meta, cols[i])) != NULL)
+			json_object_set(out, cols[i], v);
+	return out;
+}
+
+/* Inside a transaction: set meta on one DID (and, recursive, its column
+   keys on the direct children). */
+static int set_one(struct st_txn *t, const char *issuer, const char *scope,
+    const char *name, const json_t *meta, bool recursive, struct gr_err *err);
+
+struct child_set {
+	struct st_txn *t;
+	const char *issuer;
+	const json_t *meta;
+	struct gr_err *err;
+};
+
+static int
+child_set(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct child_set *c = arg;
+	const char *cs, *cn;
+	size_t csl, cnl;
+	char *s, *n;
+	int rc;
+
+	(void)pkey;
+	(void)val;
+	cs = key_part(key->data, key->size, 2, &csl);
+	cn = key_part(key->data, key->size, 3, &cnl);
+	if (cs == NULL || cn == NULL)
+		return GR_OK;
+	s = xstrndup(cs, csl);
+	n = xstrndup(cn, cnl);
+	rc = set_one(c->t, c->issuer, s, n, c->meta, false, c->err);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+set_one(struct st_txn *t, const char *issuer, const char *scope,
+    const char *name, const json_t *meta, bool recursive, struct gr_err *err)
+{
+	json_t *rec;
+	int rc;
+
+	if ((rc = did_load(t, scope, name, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	if ((rc = did_may_add(t, issuer, scope, err)) == GR_OK &&
+	    (rc = did_meta_apply(rec, meta, issuer, time_now(), err)) == GR_OK)
+		rc = did_store(t, scope, name, rec, 0, err);
+	json_decref(rec);
+	if (rc == GR_OK && recursive) {
+		json_t *cols = columns_only(meta);
+		struct child_set c = { t, issuer, cols, err };
+		char kbuf[KEY_MAX];
+		size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, "",
+		    (char *)NULL);
+
+		if (json_object_size(cols) > 0)
+			rc = st_scan(t, TBL_CONTENTS, kbuf, klen, NULL,
+			    child_set, &c, err);
+		json_decref(cols);
+	}
+	return rc;
+}
+
+static int
+set_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct meta_args *a = arg;
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	if (a->dids == NULL)
+		return set_one(t, a->issuer, a->scope, a->name, a->meta,
+		    a->recursive, err);
+	json_array_foreach(a->dids, i, d)
+	{
+		rc = set_one(t, a->issuer,
+		    json_string_value(json_object_get(d, "scope")),
+		    json_string_value(json_object_get(d, "name")),
+		    json_object_get(d, "meta"), a->recursive, err);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+didmeta_set(const char *issuer, const char *scope, const char *name,
+    const json_t *meta, bool recursive, struct gr_err *err)
+{
+	struct meta_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.meta = meta,
+		.recursive = recursive };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	if (!json_is_object(meta) || json_object_size(meta) == 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating meta: a non-empty object");
+	return st_txn_run(set_txn, &a, err);
+}
+
+int
+didmeta_set_bulk(const char *issuer, const json_t *dids, bool recursive,
+    struct gr_err *err)
+{
+	struct meta_args a = { .issuer = issuer,
+		.dids = dids,
+		.recursive = recursive };
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(dids) || json_array_size(dids) == 0 ||
+	    json_array_size(dids) > 1000)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: a list of 1 to 1000 DIDs");
+	json_array_foreach(dids, i, d)
+	{
+		const json_t *m = json_object_get(d, "meta");
+
+		if ((rc = check_did(json_string_value(
+					json_object_get(d, "scope")),
+			 json_string_value(json_object_get(d, "name")), err)) !=
+		    GR_OK)
+			return rc;
+		if (!json_is_object(m))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating dids: item %zu needs a meta "
+			    "object",
+			    i);
+	}
+	return st_txn_run(set_txn, &a, err);
+}
+
+static int
+del_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct meta_args *a = arg;
+	json_t *rec, *custom;
+	int rc;
+
+	if ((rc = did_load(t, a->scope, a->name, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	if ((rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
+		goto out;
+	custom = json_object_get(rec, "meta");
+	if (json_object_get(custom, a->key) == NULL) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_LEN(row); i++)
+			if (strcmp(row[i].col, a->key) == 0)
+				break;
+		rc = i < ARRAY_LEN(row) || strcmp(a->key, "scope") == 0 ||
+			strcmp(a->key, "name") == 0
+		    ? gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			  "The key '%s' is a column of the DID: it is set, "
+			  "not deleted",
+			  a->key)
+		    : gr_fail(err, GR_KEY_NOT_FOUND,
+			  "No key '%.100s' for data identifier %s:%s", a->key,
+			  a->scope, a->name);
+		goto out;
+	}
+	json_object_del(custom, a->key);
+	if (json_object_size(custom) == 0)
+		json_object_del(rec, "meta");
+	json_object_set_new(rec, "updated_at", json_integer(time_now()));
+	rc = did_store(t, a->scope, a->name, rec, 0, err);
+out:
+	json_decref(rec);
+	return rc;
+}
+
+int
+didmeta_del(const char *issuer, const char *scope, const char *name,
+    const char *key, struct gr_err *err)
+{
+	struct meta_args a = { .issuer = issuer,
+		.scope = scope,
+		.name = name,
+		.key = key };
+	int rc;
+
+	if ((rc = check_did(scope, name, err)) != GR_OK)
+		return rc;
+	if (key == NULL || *key == '\0')
+		return gr_fail(err, GR_KEY_NOT_FOUND, "No key provided");
+	return st_txn_run(del_txn, &a, err);
+}

@@ -1,0 +1,33 @@
+/*
+ * didmeta.h -- DID metadata (core): read with a plugin (DID_COLUMN: the
+ * whole row as Rucio renders it, RFC 1123 dates; JSON: the custom keys;
+ * ALL: both merged), set (one DID or many; recursive applies the column
+ * keys to the direct children), delete custom keys. Writes: admins or the
+ * scope's owner; the key rules are did_meta_apply's.
+ */
+#ifndef DIDMETA_H
+#define DIDMETA_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* *out: new reference; plugin NULL is DID_COLUMN; others are
+   UnsupportedMetadataPlugin. */
+int didmeta_get(const char *scope, const char *name, const char *plugin,
+    json_t **out, struct gr_err *err);
+
+int didmeta_set(const char *issuer, const char *scope, const char *name,
+    const json_t *meta, bool recursive, struct gr_err *err);
+
+/* dids: [{scope, name, meta}], all or nothing. */
+int didmeta_set_bulk(const char *issuer, const json_t *dids, bool recursive,
+    struct gr_err *err);
+
+/* A custom key (KeyNotFound if absent; a column: UnsupportedOperation). */
+int didmeta_del(const char *issuer, const char *scope, const char *name,
+    const char *key, struct gr_err *err);
+
+#endif /* DIDMETA_H */
