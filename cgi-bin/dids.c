@@ -332,11 +332,27 @@ dids_bulkdidsmeta(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
+/* POST /dids/bulkfiles {"dids": [...]} */
+static int
+dids_bulkfiles(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = coll_bulk_files(json_object_get(body, "dids"), web_emit, r,
+	    &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids",			dids_add_bulk,	WEB_ANY },
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
 	{ WEB_POST,	"/dids/bulkdidsmeta",		dids_bulkdidsmeta, WEB_ANY },
+	{ WEB_POST,	"/dids/bulkfiles",		dids_bulkfiles,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/meta",	dids_meta_get,	0 },
 	{ WEB_POST,	"/dids/{scope}/{name}/meta",	dids_meta_set,	WEB_ANY },
 	{ WEB_DELETE,	"/dids/{scope}/{name}/meta",	dids_meta_del,	WEB_ANY },

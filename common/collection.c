@@ -287,6 +287,7 @@ struct coll_args {
 	const char *issuer, *scope, *name, *dynamic;
 	const json_t *body, *dids;
 	bool ignore_dup, lng;
+	const char *parent_scope, *parent_name; /* bulkfiles */
 	json_t *out;
 	gr_emit_fn emit;
 	void *ctx;
@@ -1169,10 +1170,53 @@ file_emit(const char *scope, const char *name, const char *rec, size_t n,
 		json_object_set_new(item, "lumiblocknr",
 		    (v = json_object_get(r, "lumiblocknr")) ? json_incref(v)
 							    : json_null());
+	if (a->parent_scope != NULL) {
+		json_object_set_new(item, "parent_scope",
+		    json_string(a->parent_scope));
+		json_object_set_new(item, "parent_name",
+		    json_string(a->parent_name));
+	}
 	rc = a->emit(item, a->ctx);
 	json_decref(item);
 	json_decref(r);
 	return rc;
+}
+
+static int
+bulk_files_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct coll_args *a = arg;
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	json_array_foreach(a->dids, i, d)
+	{
+		a->parent_scope = json_string_value(
+		    json_object_get(d, "scope"));
+		a->parent_name = json_string_value(json_object_get(d, "name"));
+		rc = coll_files_below(t, a->parent_scope, a->parent_name,
+		    file_emit, a, err);
+		if (rc == GR_DID_NOT_FOUND) {
+			gr_clear(err); /* unknown DIDs are skipped */
+			continue;
+		}
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+coll_bulk_files(const json_t *dids, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct coll_args a = { .dids = dids, .emit = emit, .ctx = ctx };
+	int rc;
+
+	if ((rc = check_dids(dids, err)) != GR_OK)
+		return rc;
+	return st_view(bulk_files_txn, &a, ST_ONCE, err);
 }
 
 static int

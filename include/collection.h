@@ -83,6 +83,12 @@ int did_exists(const char *scope, const char *name, struct gr_err *err);
    (through the guid index); no such file: DataIdentifierNotFound. */
 int coll_guid(const char *guid, gr_emit_fn emit, void *ctx, struct gr_err *err);
 
+/* POST /dids/bulkfiles: the files below each of dids ([{scope, name}]),
+   as coll_files' entries plus "parent_scope","parent_name"; unknown DIDs
+   are skipped. */
+int coll_bulk_files(const json_t *dids, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
 /* emit {"scope","name","type","bytes","adler32","md5"} per child. */
 int coll_contents(const char *scope, const char *name, gr_emit_fn emit,
     void *ctx, struct gr_err *err);

@@ -296,6 +296,13 @@ req GET /dids/data/ds1/meta
 is "... reads it: 200" "$STATUS" 200
 TOKEN=$root
 
+# --- bulkfiles ---
+reqb POST /dids/bulkfiles '{"dids": [{"scope": "data", "name": "ds1"}, {"scope": "data", "name": "nothing"}, {"scope": "data", "name": "f6"}]}'
+is "bulkfiles: the files below each, with their parent; unknown ones skipped" \
+    "$(jq -sc 'map([.name, .parent_name, .bytes])' "$T/body")" '[["f1","ds1",10],["f2","ds1",20],["f6","f6",60]]'
+reqb POST /dids/bulkfiles '{"dids": "x"}'
+ok "dids not a list: 400 InvalidObject" error_is 400 InvalidObject
+
 # --- rules on DIDs (an empty stream until rules exist) ---
 req GET /dids/data/ds1/rules
 is "GET .../rules: 200, an empty stream" "$STATUS/$(wc -c <"$T/body")/$(header Content-Type)" "200/0/application/x-json-stream"
