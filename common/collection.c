@@ -56,27 +56,19 @@ struct anc_args {
 	int depth;
 	bool *yes;
 	struct gr_err *err;
-	size_t klen; /* the child key's length: a prefix scan, exact keys */
 };
 
 static int
 anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct anc_args *a = arg;
-	const char *ps, *pn;
-	size_t psl, pnl;
 	char *s, *n;
 	int rc;
 
+	(void)key;
 	(void)val;
-	if (key->size != a->klen)
-		return GR_OK; /* a child whose name only starts the same */
-	ps = key_part(pkey->data, pkey->size, 0, &psl);
-	pn = key_part(pkey->data, pkey->size, 1, &pnl);
-	if (ps == NULL || pn == NULL)
+	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
 		return GR_OK;
-	s = xstrndup(ps, psl);
-	n = xstrndup(pn, pnl);
 	rc = is_ancestor(a->t, a->as, a->an, s, n, a->depth + 1, a->yes,
 	    a->err);
 	free(s);
@@ -88,7 +80,7 @@ static int
 is_ancestor(struct st_txn *t, const char *as, const char *an, const char *scope,
     const char *name, int depth, bool *yes, struct gr_err *err)
 {
-	struct anc_args a = { t, as, an, depth, yes, err, 0 };
+	struct anc_args a = { t, as, an, depth, yes, err };
 	char kbuf[KEY_MAX];
 	size_t klen;
 	int rc;
@@ -101,9 +93,8 @@ is_ancestor(struct st_txn *t, const char *as, const char *an, const char *scope,
 		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
 		    "Containers are nested more than %d deep", DEPTH_MAX);
 	klen = key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL);
-	a.klen = klen;
 	/* the parents: child key exactly scope \0 name */
-	rc = st_scan(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, NULL, anc_one, &a,
+	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, anc_one, &a,
 	    err);
 	return rc == ST_STOP ? GR_OK : rc;
 }
@@ -530,20 +521,14 @@ static int
 sum_child(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct child_sum *c = arg;
-	const char *cs, *cn;
-	size_t csl, cnl;
 	char *s, *n;
 	json_t *rec = NULL;
 	int rc = GR_OK;
 
 	(void)key;
 	(void)val;
-	cs = key_part(pkey->data, pkey->size, 2, &csl);
-	cn = key_part(pkey->data, pkey->size, 3, &cnl);
-	if (cs == NULL || cn == NULL)
+	if (!key_did(pkey->data, pkey->size, 2, &s, &n))
 		return GR_OK;
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
 	if (did_load(c->t, s, n, 0, &rec, c->err) == GR_OK) {
 		if (strcmp(type_of(rec), "CONTAINER") == 0) {
 			char kbuf[KEY_MAX];
@@ -660,46 +645,51 @@ coll_attach(const char *issuer, const char *scope, const char *name,
 	return st_txn_run(attach_outer_txn, &a, err);
 }
 
+/* A child as the content listings show it, from its contents (or
+   history) record; NULL if the key is not one of a child. */
+static json_t *
+child_item(const DBT *key, const json_t *rec)
+{
+	static const char *const keys[] = { "bytes", "adler32", "md5" };
+	json_t *item;
+	char *s, *n;
+	size_t i;
+
+	if (rec == NULL || !key_did(key->data, key->size, 2, &s, &n))
+		return NULL;
+	item = json_pack("{s:s, s:s, s:O}", "scope", s, "name", n, "type",
+	    json_object_get(rec, "type"));
+	for (i = 0; i < ARRAY_LEN(keys); i++) {
+		json_t *v = json_object_get(rec, keys[i]);
+
+		json_object_set_new(item, keys[i],
+		    v != NULL ? json_incref(v) : json_null());
+	}
+	free(s);
+	free(n);
+	return item;
+}
+
 static int
 content_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct coll_args *a = arg;
-	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *item, *v;
-	const char *cs, *cn;
-	size_t csl, cnl;
-	char *s, *n;
-	int rc;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL);
+	json_t *item = child_item(key, rec);
+	int rc = item != NULL ? a->emit(item, a->ctx) : GR_OK;
 
 	(void)pkey;
-	cs = key_part(key->data, key->size, 2, &csl);
-	cn = key_part(key->data, key->size, 3, &cnl);
-	if (rec == NULL || cs == NULL || cn == NULL) {
-		json_decref(rec);
-		return GR_OK;
-	}
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
-	item = json_pack("{s:s, s:s, s:O}", "scope", s, "name", n, "type",
-	    json_object_get(rec, "type"));
-	json_object_set_new(item, "bytes",
-	    (v = json_object_get(rec, "bytes")) ? json_incref(v) : json_null());
-	json_object_set_new(item, "adler32",
-	    (v = json_object_get(rec, "adler32")) ? json_incref(v)
-						  : json_null());
-	json_object_set_new(item, "md5",
-	    (v = json_object_get(rec, "md5")) ? json_incref(v) : json_null());
-	rc = a->emit(item, a->ctx);
 	json_decref(item);
 	json_decref(rec);
-	free(s);
-	free(n);
 	return rc;
 }
 
+/* Inside a view: the DID a names must exist; then fn over its children
+   in tbl (contents or their history). */
 static int
-contents_txn(struct st_txn *t, void *arg, struct gr_err *err)
+scan_children(struct st_txn *t, struct coll_args *a, enum tbl_id tbl,
+    st_scan_fn fn, struct gr_err *err)
 {
-	struct coll_args *a = arg;
 	char kbuf[KEY_MAX];
 	size_t klen;
 	json_t *rec;
@@ -710,7 +700,13 @@ contents_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_decref(rec);
 	klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, "",
 	    (char *)NULL);
-	return st_scan(t, TBL_CONTENTS, kbuf, klen, NULL, content_one, a, err);
+	return st_scan(t, tbl, kbuf, klen, NULL, fn, a, err);
+}
+
+static int
+contents_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return scan_children(t, arg, TBL_CONTENTS, content_one, err);
 }
 
 int
@@ -811,18 +807,14 @@ static int
 below_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct below_args *b = arg;
-	const char *cs, *cn, *type;
-	size_t csl, cnl, tlen;
+	const char *type;
+	size_t tlen;
 	char *s, *n;
 	int rc;
 
 	(void)pkey;
-	cs = key_part(key->data, key->size, 2, &csl);
-	cn = key_part(key->data, key->size, 3, &cnl);
-	if (cs == NULL || cn == NULL)
+	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
 	if (json_member(val->data, val->size, "type", &type, &tlen) &&
 	    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
 		rc = b->fn(s, n, val->data, val->size, b->arg);
@@ -990,69 +982,34 @@ static int
 history_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct coll_args *a = arg;
-	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *item;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL);
+	json_t *item = child_item(key, rec);
 	char d1[DATE_RFC1123_LEN], d2[DATE_RFC1123_LEN];
-	const char *cs, *cn;
-	size_t csl, cnl;
-	char *s, *n;
 	int rc;
 
 	(void)pkey;
-	cs = key_part(key->data, key->size, 2, &csl);
-	cn = key_part(key->data, key->size, 3, &cnl);
-	if (rec == NULL || cs == NULL || cn == NULL) {
+	if (item == NULL) {
 		json_decref(rec);
 		return GR_OK;
 	}
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
-	item = json_pack("{s:s, s:s, s:O}", "scope", s, "name", n, "type",
-	    json_object_get(rec, "type"));
-	{
-		static const char *const keys[] = { "bytes", "adler32", "md5" };
-		size_t i;
-
-		for (i = 0; i < ARRAY_LEN(keys); i++) {
-			json_t *v = json_object_get(rec, keys[i]);
-
-			json_object_set_new(item, keys[i],
-			    v != NULL ? json_incref(v) : json_null());
-		}
-	}
-	json_object_set_new(item, "deleted_at",
-	    json_string(date_rfc1123(json_integer_value(
-					 json_object_get(rec, "deleted_at")),
-		d1)));
-	json_object_set_new(item, "created_at",
-	    json_string(date_rfc1123(json_integer_value(
-					 json_object_get(rec, "created_at")),
-		d2)));
-	json_object_set(item, "updated_at",
-	    json_object_get(item, "deleted_at"));
+	date_rfc1123(json_integer_value(json_object_get(rec, "deleted_at")),
+	    d1);
+	date_rfc1123(json_integer_value(json_object_get(rec, "created_at")),
+	    d2);
+	/* a detached child's row was last changed when it was detached */
+	json_object_set_new(item, "deleted_at", json_string(d1));
+	json_object_set_new(item, "created_at", json_string(d2));
+	json_object_set_new(item, "updated_at", json_string(d1));
 	rc = a->emit(item, a->ctx);
 	json_decref(item);
 	json_decref(rec);
-	free(s);
-	free(n);
 	return rc;
 }
 
 static int
 history_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct coll_args *a = arg;
-	char kbuf[KEY_MAX];
-	size_t klen;
-	json_t *rec;
-	int rc;
-
-	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
-		return rc;
-	json_decref(rec);
-	klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, "",
-	    (char *)NULL);
-	return st_scan(t, TBL_CONTENTS_HIST, kbuf, klen, NULL, history_one, a,
-	    err);
+	return scan_children(t, arg, TBL_CONTENTS_HIST, history_one, err);
 }
 
 int
@@ -1074,28 +1031,20 @@ struct parent_args {
 	struct coll_args *a;
 	struct st_txn *t;
 	struct gr_err *err;
-	size_t klen;
 };
 
 static int
 parent_emit(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct parent_args *p = arg;
-	const char *ps, *pn;
-	size_t psl, pnl;
 	json_t *rec = NULL, *item;
 	char *s, *n;
 	int rc = GR_OK;
 
+	(void)key;
 	(void)val;
-	if (key->size != p->klen)
-		return GR_OK; /* a child whose name only starts the same */
-	ps = key_part(pkey->data, pkey->size, 0, &psl);
-	pn = key_part(pkey->data, pkey->size, 1, &pnl);
-	if (ps == NULL || pn == NULL)
+	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
 		return GR_OK;
-	s = xstrndup(ps, psl);
-	n = xstrndup(pn, pnl);
 	if (did_load(p->t, s, n, 0, &rec, p->err) == GR_OK) {
 		item = json_pack("{s:s, s:s, s:s}", "scope", s, "name", n,
 		    "type", type_of(rec));
@@ -1114,17 +1063,18 @@ static int
 parents_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct coll_args *a = arg;
-	struct parent_args p = { a, t, err, 0 };
+	struct parent_args p = { a, t, err };
 	char kbuf[KEY_MAX];
+	size_t klen;
 	json_t *rec;
 	int rc;
 
 	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
 	json_decref(rec);
-	p.klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, (char *)NULL);
-	return st_scan(t, TBL_CONTENTS_BY_CHILD, kbuf, p.klen, NULL,
-	    parent_emit, &p, err);
+	klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, (char *)NULL);
+	return st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, parent_emit,
+	    &p, err);
 }
 
 int
@@ -1251,8 +1201,7 @@ struct scope_list {
 	gr_emit_text_fn emit;
 	void *ctx;
 	struct sbuf line;
-	size_t klen; /* has_parent: the child key's length */
-	bool found;  /* has_parent: a parent in the scope */
+	bool found; /* parent_in_scope: a parent in the scope */
 	int depth;
 };
 
@@ -1263,9 +1212,8 @@ parent_in_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	const char *ps;
 	size_t psl;
 
+	(void)key;
 	(void)val;
-	if (key->size != l->klen)
-		return GR_OK;
 	ps = key_part(pkey->data, pkey->size, 0, &psl);
 	if (ps != NULL && psl == strlen(l->scope) &&
 	    memcmp(ps, l->scope, psl) == 0) {
@@ -1301,9 +1249,8 @@ top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if (nm == NULL)
 		return GR_OK;
 	/* contained by a DID of the same scope: not top level */
-	l->klen = key->size;
 	l->found = false;
-	rc = st_scan(l->t, TBL_CONTENTS_BY_CHILD, key->data, key->size, NULL,
+	rc = st_scan_key(l->t, TBL_CONTENTS_BY_CHILD, key->data, key->size,
 	    parent_in_scope, l, l->err);
 	if (rc != GR_OK || l->found)
 		return rc;
@@ -1336,18 +1283,14 @@ child_line(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct child_ctx *c = arg;
 	struct scope_list *l = c->l;
-	const char *cs, *cn, *type;
-	size_t csl, cnl, tlen;
+	const char *type;
+	size_t tlen;
 	char *s, *n;
 	int rc;
 
 	(void)pkey;
-	cs = key_part(key->data, key->size, 2, &csl);
-	cn = key_part(key->data, key->size, 3, &cnl);
-	if (cs == NULL || cn == NULL)
+	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
 	l->line.len = 0;
 	sbuf_adds(&l->line, "{\"scope\":");
 	sbuf_json(&l->line, s);
@@ -1442,28 +1385,20 @@ struct guid_args {
 	const char *given;
 	gr_emit_fn emit;
 	void *ctx;
-	size_t klen;
 };
 
 static int
 guid_parent(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct guid_args *g = arg;
-	const char *ps, *pn;
-	size_t psl, pnl;
 	json_t *item;
 	char *s, *n;
 	int rc;
 
+	(void)key;
 	(void)val;
-	if (key->size != g->klen)
+	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
 		return GR_OK;
-	ps = key_part(pkey->data, pkey->size, 0, &psl);
-	pn = key_part(pkey->data, pkey->size, 1, &pnl);
-	if (ps == NULL || pn == NULL)
-		return GR_OK;
-	s = xstrndup(ps, psl);
-	n = xstrndup(pn, pnl);
 	item = json_pack("{s:s, s:s}", "scope", s, "name", n);
 	rc = g->emit(item, g->ctx);
 	json_decref(item);
@@ -1488,8 +1423,7 @@ guid_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (ret != 0)
 		return st_fail(err, ret);
 	/* the file's parents are datasets: files live only in datasets */
-	g->klen = pklen;
-	rc = st_scan(t, TBL_CONTENTS_BY_CHILD, pk, pklen, NULL, guid_parent, g,
+	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, pk, pklen, guid_parent, g,
 	    err);
 	free(pk);
 	return rc;

@@ -187,19 +187,13 @@ static int
 child_set(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct child_set *c = arg;
-	const char *cs, *cn;
-	size_t csl, cnl;
 	char *s, *n;
 	int rc;
 
 	(void)pkey;
 	(void)val;
-	cs = key_part(key->data, key->size, 2, &csl);
-	cn = key_part(key->data, key->size, 3, &cnl);
-	if (cs == NULL || cn == NULL)
+	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
 	rc = set_one(c->t, c->issuer, s, n, c->meta, false, c->err);
 	free(s);
 	free(n);

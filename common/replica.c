@@ -971,7 +971,6 @@ struct parents {
 	struct gr_err *err;
 	struct sbuf list; /* "s:n","s:n",... */
 	int depth;
-	size_t klen; /* the child key's length: a prefix scan, exact keys */
 };
 
 static int parents_of(struct parents *p, const char *scope, const char *name);
@@ -980,44 +979,31 @@ static int
 parent_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct parents *p = arg;
-	const char *ps, *pn;
-	size_t psl, pnl;
-	char *lfn;
 	struct sbuf one = { 0 };
-	int rc;
+	char *s, *n, *lfn;
+	size_t len;
+	int rc = GR_OK;
 
+	(void)key;
 	(void)val;
-	if (key->size != p->klen)
-		return GR_OK; /* a child whose name only starts the same */
-	ps = key_part(pkey->data, pkey->size, 0, &psl);
-	pn = key_part(pkey->data, pkey->size, 1, &pnl);
-	if (ps == NULL || pn == NULL)
+	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
 		return GR_OK;
-	lfn = xmalloc(psl + pnl + 2);
-	memcpy(lfn, ps, psl);
-	lfn[psl] = ':';
-	memcpy(lfn + psl + 1, pn, pnl);
-	lfn[psl + 1 + pnl] = '\0';
+	len = strlen(s) + strlen(n) + 2;
+	lfn = xmalloc(len);
+	(void)snprintf(lfn, len, "%s:%s", s, n);
 	sbuf_json(&one, lfn);
 	free(lfn);
 	/* a DID reached along two paths is listed once */
-	if (p->list.len > 0 &&
-	    memmem(p->list.s, p->list.len, one.s, one.len) != NULL) {
-		sbuf_free(&one);
-		return GR_OK;
+	if (p->list.len == 0 ||
+	    memmem(p->list.s, p->list.len, one.s, one.len) == NULL) {
+		if (p->list.len > 0)
+			sbuf_add(&p->list, ",", 1);
+		sbuf_add(&p->list, one.s, one.len);
+		rc = parents_of(p, s, n);
 	}
-	if (p->list.len > 0)
-		sbuf_add(&p->list, ",", 1);
-	sbuf_add(&p->list, one.s, one.len);
 	sbuf_free(&one);
-	lfn = xstrndup(ps, psl);
-	{
-		char *n = xstrndup(pn, pnl);
-
-		rc = parents_of(p, lfn, n);
-		free(n);
-	}
-	free(lfn);
+	free(s);
+	free(n);
 	return rc;
 }
 
@@ -1026,16 +1012,13 @@ parents_of(struct parents *p, const char *scope, const char *name)
 {
 	char kbuf[KEY_MAX];
 	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL);
-	size_t outer = p->klen; /* the caller's scan goes on after us */
 	int rc;
 
 	if (p->depth >= 32)
 		return GR_OK; /* containers are never nested this deep */
 	p->depth++;
-	p->klen = klen;
-	rc = st_scan(p->t, TBL_CONTENTS_BY_CHILD, kbuf, klen, NULL, parent_one,
-	    p, p->err);
-	p->klen = outer;
+	rc = st_scan_key(p->t, TBL_CONTENTS_BY_CHILD, kbuf, klen, parent_one, p,
+	    p->err);
 	p->depth--;
 	return rc;
 }
@@ -1393,8 +1376,7 @@ dids_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			DBT k = st_dbt(kbuf,
 			    key_join(kbuf, sizeof(kbuf), id, rel,
 				(char *)NULL));
-			size_t pklen, sl, nl;
-			const char *sp, *np;
+			size_t pklen;
 			int ret;
 
 			ret = st_primary_key(t, TBL_REPLICAS_BY_PATH, &k, &pk,
@@ -1403,14 +1385,8 @@ dids_txn(struct st_txn *t, void *arg, struct gr_err *err)
 				json_decref(protos);
 				return st_fail(err, ret);
 			}
-			if (ret == 0 &&
-			    (sp = key_part(pk, pklen, 0, &sl)) != NULL &&
-			    (np = key_part(pk, pklen, 1, &nl)) != NULL) {
-				scope = xstrndup(sp, sl);
-				name = xstrndup(np, nl);
-			} else {
+			if (ret != 0 || !key_did(pk, pklen, 0, &scope, &name))
 				rel = NULL;
-			}
 			free(pk);
 		}
 		if (rel == NULL) {
@@ -1583,19 +1559,13 @@ static int
 ds_child(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct ds_acc *d = arg;
-	const char *cs, *cn;
-	size_t csl, cnl;
 	char *s, *n;
 	int rc;
 
 	(void)pkey;
 	(void)val;
-	cs = key_part(key->data, key->size, 2, &csl);
-	cn = key_part(key->data, key->size, 3, &cnl);
-	if (cs == NULL || cn == NULL)
+	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	s = xstrndup(cs, csl);
-	n = xstrndup(cn, cnl);
 	rc = ds_did(d, s, n, 1);
 	free(s);
 	free(n);

@@ -577,6 +577,42 @@ st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 }
 
 int
+st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
+    st_scan_fn fn, void *arg, struct gr_err *err)
+{
+	DB *db = st.dbs[tbl];
+	DBC *c = NULL;
+	DBT k = st_dbt(key, klen), pk, v;
+	bool sec = tbl_defs[tbl].primary >= 0;
+	u_int32_t op = DB_SET;
+	int ret, rc = GR_OK;
+
+	ret = note(t, db->cursor(db, t->tid, &c, 0));
+	if (ret != 0)
+		return st_fail(err, ret);
+	memset(&pk, 0, sizeof(pk));
+	memset(&v, 0, sizeof(v));
+	for (;;) {
+		if (sec)
+			ret = c->pget(c, &k, &pk, &v, op);
+		else
+			ret = c->get(c, &k, &v, op);
+		op = DB_NEXT_DUP;
+		if (ret == DB_NOTFOUND)
+			break;
+		if (note(t, ret) != 0) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		rc = fn(&k, sec ? &pk : &k, &v, arg);
+		if (rc != GR_OK)
+			break;
+	}
+	(void)c->close(c);
+	return rc == ST_STOP ? GR_OK : rc;
+}
+
+int
 st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
     const DBT *from, st_scan_fn fn, void *arg, struct gr_err *err)
 {

@@ -60,6 +60,21 @@ key_part(const void *key, size_t n, int i, size_t *len)
 	return p;
 }
 
+bool
+key_did(const void *key, size_t n, int i, char **scope, char **name)
+{
+	const char *s, *m;
+	size_t sl, ml;
+
+	s = key_part(key, n, i, &sl);
+	m = key_part(key, n, i + 1, &ml);
+	if (s == NULL || m == NULL)
+		return false;
+	*scope = xstrndup(s, sl);
+	*name = xstrndup(m, ml);
+	return true;
+}
+
 /* The string field name of a JSON record, as a malloc'ed secondary key. */
 static int
 extract_field(const DBT *pdata, const char *name, DBT *skey)

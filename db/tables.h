@@ -6,6 +6,7 @@
 #ifndef TABLES_H
 #define TABLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <db.h>
@@ -80,5 +81,11 @@ size_t key_join(char *buf, size_t size, ...) __attribute__((sentinel));
  * returns a pointer into key, or NULL if there is no such part.
  */
 const char *key_part(const void *key, size_t n, int i, size_t *len);
+
+/*
+ * Parts i and i+1 of a key (a scope and a name, in the composites that
+ * hold DIDs) as malloc'ed strings; false (nothing allocated) if absent.
+ */
+bool key_did(const void *key, size_t n, int i, char **scope, char **name);
 
 #endif /* TABLES_H */

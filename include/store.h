@@ -143,6 +143,14 @@ int st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
     const DBT *from, st_scan_fn fn, void *arg, struct gr_err *err);
 
 /*
+ * The same for the records whose key is exactly key[0..klen): on a
+ * secondary, every primary filed under that secondary key (the parents of
+ * a child, say), where a prefix scan would also reach longer keys.
+ */
+int st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
+    st_scan_fn fn, void *arg, struct gr_err *err);
+
+/*
  * Record an unexpected BDB error as GR_DATABASE (or GR_UNAVAILABLE for a
  * deadlock that outlived the retries) and return the code.
  */

@@ -399,6 +399,64 @@ test_secondary_index(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Exact-key scans of a secondary: "USER", not "USERX". */
+static int
+count_all_cb(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	int *n = arg;
+
+	(void)key;
+	(void)pkey;
+	(void)val;
+	(*n)++;
+	return GR_OK;
+}
+
+static int
+exact_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return st_scan_key(t, TBL_ACCOUNTS_BY_TYPE, "USER", 4, count_all_cb,
+	    arg, err);
+}
+
+static int
+prefix_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return st_scan(t, TBL_ACCOUNTS_BY_TYPE, "USER", 4, NULL, count_all_cb,
+	    arg, err);
+}
+
+static void
+test_scan_key(void **state)
+{
+	const char *a[] = { "k1", "USER" }, *b[] = { "k2", "USER" };
+	const char *c[] = { "k3", "USERX" };
+	struct gr_err err = { 0 };
+	int exact = 0, prefix = 0;
+
+	(void)state;
+	assert_int_equal(st_txn_run(acc_put_txn, a, &err), GR_OK);
+	assert_int_equal(st_txn_run(acc_put_txn, b, &err), GR_OK);
+	assert_int_equal(st_txn_run(acc_put_txn, c, &err), GR_OK);
+	assert_int_equal(st_view(exact_txn, &exact, 0, &err), GR_OK);
+	assert_int_equal(st_view(prefix_txn, &prefix, 0, &err), GR_OK);
+	assert_int_equal(exact, 2);  /* the duplicates of "USER" only */
+	assert_int_equal(prefix, 3); /* a prefix scan reaches "USERX" */
+	exact = 0;
+	assert_int_equal(st_txn_run(acc_del_txn, (void *)(uintptr_t) "k1",
+			     &err),
+	    GR_OK);
+	assert_int_equal(st_view(exact_txn, &exact, 0, &err), GR_OK);
+	assert_int_equal(exact, 1);
+	/* leave the table as it was for the tests after this one */
+	assert_int_equal(st_txn_run(acc_del_txn, (void *)(uintptr_t) "k2",
+			     &err),
+	    GR_OK);
+	assert_int_equal(st_txn_run(acc_del_txn, (void *)(uintptr_t) "k3",
+			     &err),
+	    GR_OK);
+}
+
 /* A snapshot does not see a write committed after it began. */
 struct snap_args {
 	char before[64], after[64];
@@ -710,6 +768,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_deadlock_retried),
 		cmocka_unit_test(test_deadlock_gives_up),
 		cmocka_unit_test(test_scan_composite_keys),
+		cmocka_unit_test(test_scan_key),
 		cmocka_unit_test(test_secondary_index),
 		cmocka_unit_test(test_snapshot_isolation),
 		cmocka_unit_test(test_real_deadlock),
