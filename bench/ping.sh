@@ -13,30 +13,13 @@
 # Settings: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNS (32),
 # BENCH_PORT (18080), GR_BUILD (build).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-B=${GR_BUILD:-build}
-case $B in /*) ;; *) B=$top/$B ;; esac
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-32}
 port=${BENCH_PORT:-18080}
+. "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || scripts/install-deps
 
-T=$(mktemp -d /tmp/gr-bench.XXXXXX)
-export GRIDREST_BUILD=$B GRIDREST_HOME=$T/home
-export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$port
-export GRIDREST_HTTPS=127.0.0.1:$((port + 1))
-export GRIDREST_ROOT_PASSWORD=bench-secret GRIDREST_PBKDF2_ITER=1000
-cleanup() {
-	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null || true)
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	sleep 0.5
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-scripts/gridrest init >/dev/null
 # the deployment, plus the reference responder under /bench/hello
 cat >"$T/bench.conf" <<CONF
 include "$top/lighttpd.conf"
@@ -47,20 +30,8 @@ include "$top/lighttpd.conf"
     "max-procs" => var.procs, "check-local" => "disable" ) ) )
 }
 CONF
-scripts/gridrest serve "$T/bench.conf" >"$T/lighttpd.out" 2>&1 &
-i=0
-until curl -sf "http://127.0.0.1:$port/ping" >/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { cat "$T/lighttpd.out"; exit 1; }
-	sleep 0.05
-done
-token=$(curl -s -D - -o /dev/null -H 'X-Rucio-Account: root' \
-    -H 'X-Rucio-Username: root' -H "X-Rucio-Password: $GRIDREST_ROOT_PASSWORD" \
-    "http://127.0.0.1:$port/auth/userpass" |
-    sed -n 's/^[Xx]-[Rr]ucio-[Aa]uth-[Tt]oken: *\([^\r]*\).*/\1/p')
-[ -n "$token" ] || { echo "no token"; exit 1; }
+bench_start "$T/bench.conf"
 
-base=http://127.0.0.1:$port
 url_static=$base/static/ping.json
 url_hello=$base/bench/hello
 url_ping=$base/ping

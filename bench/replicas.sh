@@ -14,44 +14,16 @@
 # entries/s with flat backend memory. Settings: BENCH_FILES, BENCH_CLIENTS,
 # BENCH_LIST, BENCH_PORT (18090), GR_BUILD (build).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-B=${GR_BUILD:-build}
-case $B in /*) ;; *) B=$top/$B ;; esac
 files=${BENCH_FILES:-1000000}
 clients=${BENCH_CLIENTS:-2}
 nlist=${BENCH_LIST:-10000}
 port=${BENCH_PORT:-18090}
 batch=1000
+export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
+export GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
+. "$(dirname "$0")/lib.sh"
+bench_start
 
-T=$(mktemp -d /tmp/gr-bench.XXXXXX)
-export GRIDREST_BUILD=$B GRIDREST_HOME=$T/home
-export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$port
-export GRIDREST_HTTPS=127.0.0.1:$((port + 1))
-export GRIDREST_ROOT_PASSWORD=bench-secret GRIDREST_PBKDF2_ITER=1000
-export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync} GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
-cleanup() {
-	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null || true)
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	sleep 0.5
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-scripts/gridrest init >/dev/null
-scripts/gridrest serve >"$T/lighttpd.out" 2>&1 &
-base=http://127.0.0.1:$port
-i=0
-until curl -sf "$base/ping" >/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { cat "$T/lighttpd.out"; exit 1; }
-	sleep 0.05
-done
-token=$(curl -s -D - -o /dev/null -H 'X-Rucio-Account: root' \
-    -H 'X-Rucio-Username: root' -H "X-Rucio-Password: $GRIDREST_ROOT_PASSWORD" \
-    "$base/auth/userpass" |
-    sed -n 's/^[Xx]-[Rr]ucio-[Aa]uth-[Tt]oken: *\([^\r]*\).*/\1/p')
-[ -n "$token" ] || { echo "no token"; exit 1; }
 call() { # METHOD PATH [BODY]
 	curl -sf -o /dev/null -X "$1" -H "X-Rucio-Auth-Token: $token" \
 	    --data-binary "${3-}" "$base$2"

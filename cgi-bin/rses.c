@@ -270,76 +270,36 @@ rses_usage_history(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
-/* The body of POST/PUT/DELETE /replicas: "rse", "files" and the flag. */
+/* POST /replicas registers replicas (and new files), PUT changes their
+   states, DELETE removes them: {"rse", "files", "ignore_availability"} */
 static int
-replicas_body(struct web_req *r, json_t **body, const char **rse, bool *ignore)
-{
-	int rc;
-
-	if ((rc = web_body_object(r, false, body)) != GR_OK)
-		return rc;
-	if ((rc = web_json_string(r, *body, "rse", true, rse)) != GR_OK ||
-	    (rc = web_json_bool(r, *body, "ignore_availability", false,
-		 ignore)) != GR_OK) {
-		json_decref(*body);
-		return rc;
-	}
-	if (json_object_get(*body, "files") == NULL) {
-		json_decref(*body);
-		return gr_fail(&r->err, GR_KEY_ERROR, "'files' not defined");
-	}
-	return GR_OK;
-}
-
-/* POST /replicas: register replicas (and new files) */
-static int
-replicas_add(struct web_req *r)
+replicas_change(struct web_req *r)
 {
 	const char *rse;
-	json_t *body;
+	json_t *body, *files;
 	bool ignore;
 	int rc;
 
-	if ((rc = replicas_body(r, &body, &rse, &ignore)) != GR_OK)
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
 		return rc;
-	rc = replica_add(r->issuer, rse, json_object_get(body, "files"), ignore,
-	    &r->err);
+	if ((rc = web_json_string(r, body, "rse", true, &rse)) != GR_OK ||
+	    (rc = web_json_bool(r, body, "ignore_availability", false,
+		 &ignore)) != GR_OK)
+		goto out;
+	if ((files = json_object_get(body, "files")) == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'files' not defined");
+	else if (r->method == WEB_POST)
+		rc = replica_add(r->issuer, rse, files, ignore, &r->err);
+	else if (r->method == WEB_PUT)
+		rc = replica_update(r->issuer, rse, files, &r->err);
+	else
+		rc = replica_delete(r->issuer, rse, files, ignore, &r->err);
+out:
 	json_decref(body);
-	return rc != GR_OK ? rc : web_reply_created(r);
-}
-
-/* PUT /replicas: change states */
-static int
-replicas_update(struct web_req *r)
-{
-	const char *rse;
-	json_t *body;
-	bool ignore;
-	int rc;
-
-	if ((rc = replicas_body(r, &body, &rse, &ignore)) != GR_OK)
+	if (rc != GR_OK)
 		return rc;
-	rc = replica_update(r->issuer, rse, json_object_get(body, "files"),
-	    &r->err);
-	json_decref(body);
-	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
-}
-
-/* DELETE /replicas */
-static int
-replicas_delete(struct web_req *r)
-{
-	const char *rse;
-	json_t *body;
-	bool ignore;
-	int rc;
-
-	if ((rc = replicas_body(r, &body, &rse, &ignore)) != GR_OK)
-		return rc;
-	rc = replica_delete(r->issuer, rse, json_object_get(body, "files"),
-	    ignore, &r->err);
-	json_decref(body);
-	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+	return r->method == WEB_POST ? web_reply_created(r)
+				     : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
 #define CT_METALINK "application/metalink4+xml"
@@ -715,9 +675,9 @@ static const struct web_route rses_routes[] = {
 	{ WEB_DELETE,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
 	{ WEB_POST,	"/replicas/datasets_bulk",	replicas_datasets_bulk, WEB_STREAM },
 	{ WEB_GET,	"/replicas/{scope}/{name}/datasets", replicas_datasets, WEB_STREAM },
-	{ WEB_POST,	"/replicas",			replicas_add,	WEB_ANY },
-	{ WEB_PUT,	"/replicas",			replicas_update, WEB_ANY },
-	{ WEB_DELETE,	"/replicas",			replicas_delete, WEB_ANY },
+	{ WEB_POST,	"/replicas",			replicas_change, WEB_ANY },
+	{ WEB_PUT,	"/replicas",			replicas_change, WEB_ANY },
+	{ WEB_DELETE,	"/replicas",			replicas_change, WEB_ANY },
 	{ WEB_POST,	"/replicas/list",		replicas_list,	WEB_ANY },
 	{ WEB_POST,	"/replicas/dids",		replicas_dids,	WEB_STREAM },
 	{ WEB_GET,	"/replicas/{scope}/{name}",	replicas_get,	WEB_ANY },

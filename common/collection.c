@@ -15,21 +15,6 @@
 
 #define DEPTH_MAX 32 /* containers inside containers */
 
-static int
-check_did(const char *scope, const char *name, struct gr_err *err)
-{
-	if (scope == NULL || !valid_scope(scope))
-		return gr_fail(err, GR_INVALID_OBJECT,
-		    "Problem validating scope: it must match "
-		    "^[a-zA-Z_\\-.0-9]+$ (at most 25 characters)");
-	if (name == NULL || !did_valid_name(name))
-		return gr_fail(err, GR_INVALID_OBJECT,
-		    "Problem validating name: it must match "
-		    "^[/A-Za-z0-9][/A-Za-z0-9\\.\\-_]*$ (at most 250 "
-		    "characters)");
-	return GR_OK;
-}
-
 static const char *
 type_of(const json_t *rec)
 {
@@ -256,7 +241,7 @@ check_dids(const json_t *dids, struct gr_err *err)
 			    "Problem validating dids: item %zu is not an "
 			    "object",
 			    i);
-		if ((rc = check_did(json_string_value(
+		if ((rc = did_check(json_string_value(
 					json_object_get(d, "scope")),
 			 json_string_value(json_object_get(d, "name")), err)) !=
 		    GR_OK)
@@ -331,7 +316,7 @@ check_coll(const char *scope, const char *name, const json_t *body,
 	const json_t *v;
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	if (type == NULL)
 		return gr_fail(err, GR_INVALID_OBJECT,
@@ -592,7 +577,7 @@ did_get(const char *scope, const char *name, const char *dynamic, json_t **out,
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	if (dynamic != NULL) {
 		if (strcmp(dynamic, "FILE") != 0 &&
@@ -639,7 +624,7 @@ coll_attach(const char *issuer, const char *scope, const char *name,
 		.ignore_dup = ignore_duplicate };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK ||
+	if ((rc = did_check(scope, name, err)) != GR_OK ||
 	    (rc = check_dids(dids, err)) != GR_OK)
 		return rc;
 	return st_txn_run(attach_outer_txn, &a, err);
@@ -719,7 +704,7 @@ coll_contents(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
 		.ctx = ctx };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	return st_view(contents_txn, &a, ST_ONCE, err);
 }
@@ -777,7 +762,7 @@ coll_set_status(const char *issuer, const char *scope, const char *name,
 	json_t *v;
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	json_object_foreach((json_t *)(uintptr_t)body, key, v)
 	{
@@ -969,7 +954,7 @@ coll_detach(const char *issuer, const char *scope, const char *name,
 		.dids = dids };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK ||
+	if ((rc = did_check(scope, name, err)) != GR_OK ||
 	    (rc = check_dids(dids, err)) != GR_OK)
 		return rc;
 	if (json_array_size(dids) == 0)
@@ -1022,7 +1007,7 @@ coll_history(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
 		.ctx = ctx };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	return st_view(history_txn, &a, ST_ONCE, err);
 }
@@ -1087,7 +1072,7 @@ coll_parents(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
 		.ctx = ctx };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	return st_view(parents_txn, &a, ST_ONCE, err);
 }
@@ -1188,7 +1173,7 @@ coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
 		.lng = lng };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	return st_view(files_txn, &a, ST_ONCE, err);
 }
@@ -1457,7 +1442,7 @@ did_exists(const char *scope, const char *name, struct gr_err *err)
 	struct coll_args a = { .scope = scope, .name = name };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	return st_view(exists_txn, &a, ST_ONEREAD, err);
 }

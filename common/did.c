@@ -322,3 +322,18 @@ did_may_add(struct st_txn *t, const char *issuer, const char *scope,
 		    issuer, scope);
 	return GR_OK;
 }
+
+int
+did_check(const char *scope, const char *name, struct gr_err *err)
+{
+	if (scope == NULL || !valid_scope(scope))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating scope: it must match "
+		    "^[a-zA-Z_\\-.0-9]+$ (at most 25 characters)");
+	if (name == NULL || !did_valid_name(name))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating name: it must match "
+		    "^[/A-Za-z0-9][/A-Za-z0-9\\.\\-_]*$ (at most 250 "
+		    "characters)");
+	return GR_OK;
+}

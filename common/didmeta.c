@@ -120,16 +120,6 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
-static int
-check_did(const char *scope, const char *name, struct gr_err *err)
-{
-	if (scope == NULL || !valid_scope(scope) || name == NULL ||
-	    !did_valid_name(name))
-		return gr_fail(err, GR_INVALID_OBJECT,
-		    "Problem validating the scope or name");
-	return GR_OK;
-}
-
 int
 didmeta_get(const char *scope, const char *name, const char *plugin,
     json_t **out, struct gr_err *err)
@@ -138,7 +128,7 @@ didmeta_get(const char *scope, const char *name, const char *plugin,
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	a.plugin = plugin != NULL ? plugin : "DID_COLUMN";
 	if (strcmp(a.plugin, "DID_COLUMN") != 0 &&
@@ -262,7 +252,7 @@ didmeta_set(const char *issuer, const char *scope, const char *name,
 		.recursive = recursive };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	if (!json_is_object(meta) || json_object_size(meta) == 0)
 		return gr_fail(err, GR_INVALID_OBJECT,
@@ -289,7 +279,7 @@ didmeta_set_bulk(const char *issuer, const json_t *dids, bool recursive,
 	{
 		const json_t *m = json_object_get(d, "meta");
 
-		if ((rc = check_did(json_string_value(
+		if ((rc = did_check(json_string_value(
 					json_object_get(d, "scope")),
 			 json_string_value(json_object_get(d, "name")), err)) !=
 		    GR_OK)
@@ -352,7 +342,7 @@ didmeta_del(const char *issuer, const char *scope, const char *name,
 		.key = key };
 	int rc;
 
-	if ((rc = check_did(scope, name, err)) != GR_OK)
+	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	if (key == NULL || *key == '\0')
 		return gr_fail(err, GR_KEY_NOT_FOUND, "No key provided");

@@ -727,9 +727,12 @@ wanted_scheme(const struct replica_query *q, const json_t *p)
 
 	if (q->schemes == NULL || json_array_size(q->schemes) == 0)
 		return true;
-	json_array_foreach(q->schemes, i, v) if (s != NULL &&
-	    json_is_string(v) &&
-	    strcmp(json_string_value(v), s) == 0) return true;
+	json_array_foreach(q->schemes, i, v)
+	{
+		if (s != NULL && json_is_string(v) &&
+		    strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -739,8 +742,11 @@ in_list(const json_t *list, const char *s)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i,
-	    v) if (strcmp(json_string_value(v), s) == 0) return true;
+	json_array_foreach(list, i, v)
+	{
+		if (strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -1427,10 +1433,13 @@ replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit, void *ctx,
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating pfns: a list of 1 to %d PFNs",
 		    REPLICA_BATCH_MAX * 10);
-	json_array_foreach(pfns, i, v) if (!json_is_string(v) ||
-	    json_string_length(v) == 0 ||
-	    json_string_length(v) > 2048) return gr_fail(err, GR_INVALID_OBJECT,
-	    "Problem validating pfns: item %zu", i);
+	json_array_foreach(pfns, i, v)
+	{
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > 2048)
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating pfns: item %zu", i);
+	}
 	return st_view(dids_txn, &a, ST_ONCE, err);
 }
 
@@ -1653,14 +1662,9 @@ replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
 		    REPLICA_BATCH_MAX);
 	json_array_foreach(dids, i, d)
 	{
-		const char *s = opt_str(d, "scope"), *n = opt_str(d, "name");
-
-		if (s == NULL || n == NULL || !valid_scope(s) ||
-		    !did_valid_name(n))
-			return gr_fail(err, GR_INVALID_OBJECT,
-			    "Problem validating dids: item %zu needs a valid "
-			    "'scope' and 'name'",
-			    i);
+		rc = did_check(opt_str(d, "scope"), opt_str(d, "name"), err);
+		if (rc != GR_OK)
+			return rc;
 	}
 	a.acc.emit = emit;
 	a.acc.ctx = ctx;

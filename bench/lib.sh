@@ -1,0 +1,40 @@
+# lib.sh -- what the benchmarks share: a private home and lighttpd on
+# 127.0.0.1:$port, torn down on exit, and a root token. Source it after
+# setting port (and any GRIDREST_* the benchmark wants); then call
+# bench_start [CONF] (CONF: a lighttpd.conf to serve instead of ours).
+# Sets top, B, T, base and token.
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+B=${GR_BUILD:-build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+T=$(mktemp -d /tmp/gr-bench.XXXXXX)
+export GRIDREST_BUILD=$B GRIDREST_HOME=$T/home
+export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$port
+export GRIDREST_HTTPS=127.0.0.1:$((port + 1))
+export GRIDREST_ROOT_PASSWORD=bench-secret GRIDREST_PBKDF2_ITER=1000
+base=http://127.0.0.1:$port
+
+bench_cleanup() {
+	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null || true)
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$T"
+}
+trap bench_cleanup EXIT
+
+bench_start() {
+	scripts/gridrest init >/dev/null
+	scripts/gridrest serve ${1+"$1"} >"$T/lighttpd.out" 2>&1 &
+	i=0
+	until curl -sf "$base/ping" >/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { cat "$T/lighttpd.out"; exit 1; }
+		sleep 0.05
+	done
+	token=$(curl -s -D - -o /dev/null -H 'X-Rucio-Account: root' \
+	    -H 'X-Rucio-Username: root' \
+	    -H "X-Rucio-Password: $GRIDREST_ROOT_PASSWORD" \
+	    "$base/auth/userpass" |
+	    sed -n 's/^[Xx]-[Rr]ucio-[Aa]uth-[Tt]oken: *\([^\r]*\).*/\1/p')
+	[ -n "$token" ] || { echo "no token"; exit 1; }
+}
