@@ -544,6 +544,9 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_t *rec;
 	int rc;
 
+	/* the body may run again (after a recovery): start afresh */
+	json_decref(a->out);
+	a->out = NULL;
 	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
 	a->out = render(a->scope, a->name, rec);
