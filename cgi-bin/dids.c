@@ -3,11 +3,14 @@
  * handlers only. Collections, their content and status so far; search
  * and metadata come with the rest of their issue.
  */
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
 #include "collection.h"
 #include "didmeta.h"
+#include "didsearch.h"
+#include "util.h"
 #include "web.h"
 
 #define CT_HTML "text/html; charset=utf-8" /* Flask's, for empty 200s */
@@ -236,6 +239,55 @@ dids_scope(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/*
+ * GET /dids/{scope}/dids/search (and search_extended): ?type, limit, long,
+ * recursive, and the filters literal, or else every other parameter as
+ * one AND group
+ */
+static int
+dids_search(struct web_req *r)
+{
+	static const char *const own[] = { "type", "limit", "long",
+		"recursive" };
+	struct did_search_out out = { .emit = web_emit_text, .ctx = r };
+	struct did_search *q = NULL;
+	const char *lit = web_query(r, "filters"), *lim;
+	json_t *filters = NULL, *group;
+	size_t i, j;
+	int rc;
+
+	if ((rc = web_query_bool(r, "long", false, &out.long_form)) != GR_OK ||
+	    (rc = web_query_bool(r, "recursive", false, &out.recursive)) !=
+		GR_OK)
+		return rc;
+	if ((lim = web_query(r, "limit")) != NULL &&
+	    (parse_long(lim, 0, LONG_MAX, &out.limit) != 0))
+		return gr_fail(&r->err, GR_INVALID_OBJECT,
+		    "limit must be a whole number");
+	if (lit != NULL) {
+		if ((rc = did_search_literal(lit, &filters, &r->err)) != GR_OK)
+			return rc;
+	} else {
+		group = json_object();
+		for (i = 0; i < r->nquery; i++) {
+			for (j = 0; j < ARRAY_LEN(own); j++)
+				if (strcmp(r->query[i].key, own[j]) == 0)
+					break;
+			if (j == ARRAY_LEN(own) &&
+			    json_object_get(group, r->query[i].key) == NULL)
+				json_object_set_new(group, r->query[i].key,
+				    json_string(r->query[i].value));
+		}
+		filters = json_pack("[o]", group);
+	}
+	rc = did_search_parse(filters, web_query(r, "type"), &q, &r->err);
+	json_decref(filters);
+	if (rc == GR_OK)
+		rc = did_search_run(web_param(r, "scope"), q, &out, &r->err);
+	did_search_free(q);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* GET /dids/{guid}/guid: the datasets holding the file */
 static int
 dids_guid(struct web_req *r)
@@ -353,6 +405,8 @@ static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
 	{ WEB_POST,	"/dids/bulkdidsmeta",		dids_bulkdidsmeta, WEB_ANY },
 	{ WEB_POST,	"/dids/bulkfiles",		dids_bulkfiles,	WEB_STREAM },
+	{ WEB_GET,	"/dids/{scope}/dids/search",	dids_search,	WEB_STREAM },
+	{ WEB_GET,	"/dids/{scope}/dids/search_extended", dids_search, WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/meta",	dids_meta_get,	0 },
 	{ WEB_POST,	"/dids/{scope}/{name}/meta",	dids_meta_set,	WEB_ANY },
 	{ WEB_DELETE,	"/dids/{scope}/{name}/meta",	dids_meta_del,	WEB_ANY },

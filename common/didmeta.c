@@ -91,6 +91,46 @@ column_view(const char *scope, const char *name, const json_t *rec)
 	return out;
 }
 
+int
+didmeta_column(const char *col)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(row); i++)
+		if (strcmp(row[i].col, col) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool
+didmeta_column_is_date(int c)
+{
+	return row[c].dflt == D_DATE;
+}
+
+const json_t *
+didmeta_column_value(int c, const json_t *rec)
+{
+	static json_t *available;
+	const json_t *v = json_object_get(rec, row[c].field);
+
+	if (v != NULL && !json_is_null(v))
+		return v;
+	switch (row[c].dflt) {
+	case D_FALSE:
+		return json_false();
+	case D_TRUE:
+		return json_true();
+	case D_AVAILABLE:
+		/* one per process, never freed: a constant */
+		if (available == NULL)
+			available = json_string("AVAILABLE");
+		return available;
+	default:
+		return NULL;
+	}
+}
+
 struct meta_args {
 	const char *issuer, *scope, *name, *plugin, *key;
 	const json_t *meta, *dids;

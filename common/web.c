@@ -490,6 +490,24 @@ web_json_bool(struct web_req *r, const json_t *obj, const char *key, bool dflt,
 	    key);
 }
 
+int
+web_query_bool(struct web_req *r, const char *key, bool dflt, bool *out)
+{
+	const char *s = web_query(r, key);
+
+	*out = dflt;
+	if (s == NULL)
+		return GR_OK;
+	if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)
+		*out = true;
+	else if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
+		*out = false;
+	else
+		return gr_fail(&r->err, GR_TYPE_ERROR,
+		    "'%s' must be a boolean type.", key);
+	return GR_OK;
+}
+
 /* Query string -> r->query, decoded ('+' is a space). */
 static int
 parse_query(struct web_req *r, const char *qs)

@@ -232,24 +232,57 @@ struct idx_args {
 	struct gr_err *err;
 };
 
+/* The keys an extractor gave: one, or DB_DBT_MULTIPLE's array. */
+static size_t
+sk_count(const DBT *sk)
+{
+	return (sk->flags & DB_DBT_MULTIPLE) ? sk->size : 1;
+}
+
+static const DBT *
+sk_at(const DBT *sk, size_t i)
+{
+	return (sk->flags & DB_DBT_MULTIPLE) ? &((const DBT *)sk->data)[i] : sk;
+}
+
+static void
+sk_free(DBT *sk)
+{
+	size_t i;
+
+	if (sk->flags & DB_DBT_MULTIPLE)
+		for (i = 0; i < sk->size; i++)
+			if (((DBT *)sk->data)[i].flags & DB_DBT_APPMALLOC)
+				free(((DBT *)sk->data)[i].data);
+	if (sk->flags & DB_DBT_APPMALLOC)
+		free(sk->data);
+}
+
 static int
 check_entry(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct idx_args *a = arg;
+	bool found = false;
+	size_t i;
 	DBT sk;
 	int ret;
 
 	a->entries++;
 	memset(&sk, 0, sizeof(sk));
 	ret = tbl_defs[a->sec].extract(st_db(a->sec), pkey, val, &sk);
-	if (ret != 0 || sk.size != key->size ||
-	    memcmp(sk.data, key->data, key->size) != 0) {
+	for (i = 0; ret == 0 && !found && i < sk_count(&sk); i++) {
+		const DBT *k = sk_at(&sk, i);
+
+		found = k->size == key->size &&
+		    memcmp(k->data, key->data, key->size) == 0;
+	}
+	if (!found) {
 		printf("%s: an entry does not match its primary record\n",
 		    tbl_defs[a->sec].file);
 		a->bad++;
 	}
-	if (sk.flags & DB_DBT_APPMALLOC)
-		free(sk.data);
+	if (ret == 0)
+		sk_free(&sk);
 	return GR_OK;
 }
 
@@ -261,10 +294,10 @@ count_expected(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 	(void)pkey;
 	memset(&sk, 0, sizeof(sk));
-	if (tbl_defs[a->sec].extract(st_db(a->sec), key, val, &sk) == 0)
-		a->expected++;
-	if (sk.flags & DB_DBT_APPMALLOC)
-		free(sk.data);
+	if (tbl_defs[a->sec].extract(st_db(a->sec), key, val, &sk) == 0) {
+		a->expected += sk_count(&sk);
+		sk_free(&sk);
+	}
 	return GR_OK;
 }
 

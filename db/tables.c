@@ -9,8 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+#include <stdio.h>
+
 #include <jansson.h>
 
+#include "date.h"
 #include "tables.h"
 #include "util.h"
 
@@ -236,6 +240,210 @@ idmap_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return extract_part(pkey, 2, skey);
 }
 
+/* --- the DID search index ------------------------------------------- */
+
+const char *const didx_fields[] = { "length", "events", "lumiblocknr",
+	"run_number", "task_id", "panda_id", "project", "datatype",
+	"stream_name", "prod_step", "version", "campaign", "provenance",
+	"phys_group", NULL };
+
+static const char *const didx_dates[] = { "created_at", "closed_at", "eol_at",
+	NULL };
+
+void
+didx_num(double d, unsigned char out[8])
+{
+	uint64_t u;
+	int i;
+
+	if (d == 0)
+		d = 0; /* -0 files as 0 */
+	memcpy(&u, &d, sizeof(u));
+	/* IEEE 754 bits compare as integers once negatives are inverted
+	   and the sign bit of positives is set */
+	u = (u & UINT64_C(0x8000000000000000))
+	    ? ~u
+	    : u | UINT64_C(0x8000000000000000);
+	for (i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)(u & 0xff);
+		u >>= 8;
+	}
+}
+
+bool
+didx_str_num(const char *s, double *out)
+{
+	char *end;
+	double d;
+
+	/* what a float() cast accepts, less spaces, hex, inf and nan */
+	if (*s == '\0' || strchr("+-.0123456789", *s) == NULL ||
+	    strpbrk(s, "xXnN") != NULL)
+		return false;
+	d = strtod(s, &end);
+	if (*end != '\0' || !isfinite(d))
+		return false;
+	*out = d;
+	return true;
+}
+
+void
+didx_num_text(double d, bool integer, long long i, char out[32])
+{
+	int prec;
+
+	if (integer) {
+		snprintf(out, 32, "%lld", i);
+		return;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(out, 32, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	/* JSON's 2.0 is a float: it reads "2.0" where %g writes "2" */
+	if (strpbrk(out, ".eEn") == NULL && strlen(out) < 30)
+		memcpy(out + strlen(out), ".0", 3);
+}
+
+size_t
+didx_key(char *buf, const char *scope, const char *key, char tag,
+    const void *val, size_t vlen)
+{
+	char t[2] = { tag, '\0' };
+	size_t n;
+
+	if (tag == DIDX_STR && vlen > DIDX_STR_MAX)
+		vlen = DIDX_STR_MAX;
+	n = key_join(buf, KEY_MAX, scope, key, t, (char *)NULL);
+	if (n == 0 || n + vlen > KEY_MAX)
+		return 0;
+	memcpy(buf + n, val, vlen);
+	return n + vlen;
+}
+
+/* The entries being built for one record: a growing DBT array. */
+struct didx_build {
+	const char *scope;
+	DBT *keys;
+	size_t n, cap;
+};
+
+static void
+didx_add(struct didx_build *b, const char *key, char tag, const void *val,
+    size_t vlen)
+{
+	char buf[KEY_MAX];
+	size_t n = didx_key(buf, b->scope, key, tag, val, vlen);
+
+	if (n == 0)
+		return;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->keys = xrealloc(b->keys, b->cap * sizeof(*b->keys));
+	}
+	memset(&b->keys[b->n], 0, sizeof(DBT));
+	b->keys[b->n].data = xmalloc(n);
+	memcpy(b->keys[b->n].data, buf, n);
+	b->keys[b->n].size = (u_int32_t)n;
+	b->keys[b->n].flags = DB_DBT_APPMALLOC;
+	b->n++;
+}
+
+/* Every form a scalar value is searched as (tables.h). */
+static void
+didx_value(struct didx_build *b, const char *key, const json_t *v)
+{
+	unsigned char num[8];
+	char text[32];
+	const char *s;
+	int64_t when;
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		s = json_string_value(v);
+		didx_add(b, key, DIDX_STR, s, json_string_length(v));
+		if (didx_str_num(s, &d)) {
+			didx_num(d, num);
+			didx_add(b, key, DIDX_NUM, num, 8);
+		}
+		if (date_parse(s, &when) == 0) {
+			didx_num((double)when, num);
+			didx_add(b, key, DIDX_DATE, num, 8);
+		}
+		break;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		d = json_number_value(v);
+		if (!isfinite(d))
+			break;
+		didx_num(d, num);
+		didx_add(b, key, DIDX_NUM, num, 8);
+		didx_num_text(d, json_is_integer(v),
+		    (long long)json_integer_value(v), text);
+		didx_add(b, key, DIDX_STR, text, strlen(text));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		num[0] = json_is_true(v);
+		didx_add(b, key, DIDX_BOOL, num, 1);
+		s = json_is_true(v) ? "true" : "false";
+		didx_add(b, key, DIDX_STR, s, strlen(s));
+		break;
+	default: /* null, lists and objects are not searched by value */
+		break;
+	}
+}
+
+static int
+dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	struct didx_build b = { 0 };
+	unsigned char num[8];
+	const char *type, *key;
+	char scope[64];
+	json_t *rec, *v;
+	size_t len, i;
+
+	(void)sec;
+	key = key_part(pkey->data, pkey->size, 0, &len);
+	if (key == NULL || len == 0 || len >= sizeof(scope))
+		return DB_DONOTINDEX;
+	memcpy(scope, key, len);
+	scope[len] = '\0';
+	b.scope = scope;
+	if ((rec = json_loadb(pdata->data, pdata->size, 0, NULL)) == NULL)
+		return DB_DONOTINDEX;
+	type = json_string_value(json_object_get(rec, "type"));
+	if (type != NULL && strcmp(type, "FILE") != 0)
+		didx_add(&b, "did_type", DIDX_STR, type, strlen(type));
+	for (i = 0; didx_dates[i] != NULL; i++) {
+		v = json_object_get(rec, didx_dates[i]);
+		if (json_is_integer(v)) {
+			didx_num((double)json_integer_value(v), num);
+			didx_add(&b, didx_dates[i], DIDX_DATE, num, 8);
+		}
+	}
+	for (i = 0; didx_fields[i] != NULL; i++)
+		if ((v = json_object_get(rec, didx_fields[i])) != NULL)
+			didx_value(&b, didx_fields[i], v);
+	json_object_foreach(json_object_get(rec, "meta"), key, v)
+	{
+		didx_value(&b, key, v);
+	}
+	json_decref(rec);
+	if (b.n == 0) {
+		free(b.keys);
+		return DB_DONOTINDEX;
+	}
+	memset(skey, 0, sizeof(*skey));
+	skey->data = b.keys;
+	skey->size = (u_int32_t)b.n;
+	skey->flags = DB_DBT_MULTIPLE | DB_DBT_APPMALLOC;
+	return 0;
+}
+
 /* clang-format off */
 const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_META]		= { "meta.db",			-1,		NULL },
@@ -264,6 +472,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_ACCOUNT_GLIMITS]	= { "account_glimits.db",	-1,		NULL },
 	[TBL_DIDS]		= { "dids.db",			-1,		NULL },
 	[TBL_DIDS_BY_GUID]	= { "dids.guid.idx",		TBL_DIDS,	dids_by_guid },
+	[TBL_DIDS_BY_META]	= { "dids.meta.idx",		TBL_DIDS,	dids_by_meta },
 	[TBL_CONTENTS]		= { "contents.db",		-1,		NULL },
 	[TBL_CONTENTS_BY_CHILD]	= { "contents.child.idx",	TBL_CONTENTS,	contents_by_child },
 	[TBL_CONTENTS_HIST]	= { "contents_history.db",	-1,		NULL },

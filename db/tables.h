@@ -38,6 +38,7 @@ enum tbl_id {
 	TBL_ACCOUNT_GLIMITS, /* account \0 RSE expression -> {"bytes"} */
 	TBL_DIDS,            /* scope \0 name -> DID record (did.h) */
 	TBL_DIDS_BY_GUID,    /* secondary: a file's guid */
+	TBL_DIDS_BY_META,    /* secondary: scope \0 key \0 value, see didx_ */
 	TBL_CONTENTS, /* parent scope \0 name \0 child scope \0 name -> child */
 	TBL_CONTENTS_BY_CHILD, /* secondary: child scope \0 name */
 	TBL_CONTENTS_HIST,   /* the same key -> the detached child, "deleted_at"
@@ -87,5 +88,50 @@ const char *key_part(const void *key, size_t n, int i, size_t *len);
  * hold DIDs) as malloc'ed strings; false (nothing allocated) if absent.
  */
 bool key_did(const void *key, size_t n, int i, char **scope, char **name);
+
+/*
+ * TBL_DIDS_BY_META, the search index of DIDs: one entry per searchable
+ * value of a DID, "scope \0 key \0 <tag><value>", so that equality, range
+ * and prefix searches on a key within a scope are key ranges. The keys are
+ * the column names of collections' type ("did_type", DATASET and CONTAINER
+ * only: files are found by their scope), the dates "created_at",
+ * "closed_at" and "eol_at", "length" and the metadata columns
+ * (didx_fields), and every custom key of the record's "meta". A value is
+ * filed under each form a search may compare it as:
+ *   a string   's' + bytes; also 'n' if it reads as a number, 'd' if as a
+ *              date (date_parse);
+ *   a number   'n' + order-preserving 8 bytes; also 's' + its text;
+ *   a boolean  'b' + 0 or 1; also 's' + "true"/"false";
+ *   a date column  'd' + the epoch seconds, as a number.
+ * Strings are cut at DIDX_STR_MAX bytes, so an entry is a superset hint and
+ * the search always checks the record itself.
+ */
+#define DIDX_NUM     'n'
+#define DIDX_DATE    'd'
+#define DIDX_STR     's'
+#define DIDX_BOOL    'b'
+#define DIDX_STR_MAX 128
+
+/* The record fields filed under their own name (besides "meta"). */
+extern const char *const didx_fields[];
+
+/* The 8 order-preserving bytes of a finite number (-0 as 0). */
+void didx_num(double d, unsigned char out[8]);
+
+/* A whole string as a finite number (as a search casts it). */
+bool didx_str_num(const char *s, double *out);
+
+/*
+ * The text of a JSON number as a search compares it with a string
+ * ("5", "1.5"): the shortest form that reads back the same. out holds 32.
+ */
+void didx_num_text(double d, bool integer, long long i, char out[32]);
+
+/*
+ * The index key scope \0 key \0 tag value[0..vlen) (strings cut at
+ * DIDX_STR_MAX) into buf (KEY_MAX); its length, 0 if it does not fit.
+ */
+size_t didx_key(char *buf, const char *scope, const char *key, char tag,
+    const void *val, size_t vlen);
 
 #endif /* TABLES_H */

@@ -30,4 +30,20 @@ int didmeta_set_bulk(const char *issuer, const json_t *dids, bool recursive,
 int didmeta_del(const char *issuer, const char *scope, const char *name,
     const char *key, struct gr_err *err);
 
+/*
+ * The columns of the DID_COLUMN view, for search: the index of column col
+ * ("did_type", "project"...; not scope and name), or -1 for a custom key.
+ */
+int didmeta_column(const char *col);
+
+/* Whether column c holds a date (epoch seconds in the record). */
+bool didmeta_column_is_date(int c);
+
+/*
+ * Column c's value in rec as the view has it (borrowed, a static true,
+ * false or "AVAILABLE" for defaults), NULL for SQL's NULL. Dates stay epoch
+ * integers.
+ */
+const json_t *didmeta_column_value(int c, const json_t *rec);
+
 #endif /* DIDMETA_H */

@@ -107,6 +107,9 @@ int web_json_string(struct web_req *r, const json_t *obj, const char *key,
 int web_json_bool(struct web_req *r, const json_t *obj, const char *key,
     bool dflt, bool *out);
 
+/* The same for a query parameter (true/false in any case, 1/0). */
+int web_query_bool(struct web_req *r, const char *key, bool dflt, bool *out);
+
 /*
  * Read an application/x-www-form-urlencoded body and add its fields to the
  * query parameters (web_query() then finds either). GR_OK or a failure.
