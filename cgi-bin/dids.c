@@ -10,6 +10,7 @@
 #include "collection.h"
 #include "didmeta.h"
 #include "didsearch.h"
+#include "metaconv.h"
 #include "util.h"
 #include "web.h"
 
@@ -399,6 +400,66 @@ dids_bulkfiles(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /meta_conventions/ (and /meta/): the registered keys */
+static int
+meta_keys(struct web_req *r)
+{
+	json_t *out;
+	int rc = metaconv_list_keys(&out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /meta_conventions/{key}/: the key's allowed values */
+static int
+meta_values(struct web_req *r)
+{
+	json_t *out;
+	int rc = metaconv_list_values(web_param(r, "key"), &out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/*
+ * POST /meta_conventions/{key} {"key_type", "value_type", "value_regexp"}
+ * registers a key; POST /meta_conventions/{key}/ {"value"} allows a value
+ * (Rucio tells them apart by the slash). Seed 002's /meta/{key} takes an
+ * empty body and then registers a key of type ALL.
+ */
+static int
+meta_add(struct web_req *r)
+{
+	bool old = strncmp(r->path.segs[0], "meta", 5) == 0;
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, old, &body)) != GR_OK)
+		return rc;
+	if (web_trailing_slash(r))
+		rc = json_object_get(body, "value") == NULL
+		    ? gr_fail(&r->err, GR_KEY_ERROR, "'value' not defined")
+		    : metaconv_add_value(r->issuer, web_param(r, "key"),
+			  json_object_get(body, "value"), &r->err);
+	else
+		rc = metaconv_add_key(r->issuer, web_param(r, "key"), body,
+		    old ? "ALL" : NULL, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* DELETE /meta_conventions/{key}[/{value}] (and /meta/...) */
+static int
+meta_del(struct web_req *r)
+{
+	const char *value = web_param(r, "value");
+	int rc;
+
+	rc = value != NULL
+	    ? metaconv_del_value(r->issuer, web_param(r, "key"), value, &r->err)
+	    : metaconv_del_key(r->issuer, web_param(r, "key"), &r->err);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
 /* clang-format off */
 static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids",			dids_add_bulk,	WEB_ANY },
@@ -425,6 +486,16 @@ static const struct web_route dids_routes[] = {
 	{ WEB_GET,	"/dids/{scope}/{name}",		dids_get,	0 },
 	{ WEB_GET,	"/dids/{scope}",		dids_scope,	WEB_STREAM },
 	{ WEB_POST,	"/dids/{scope}/{name}",		dids_add,	WEB_ANY },
+	{ WEB_GET,	"/meta_conventions",		meta_keys,	0 },
+	{ WEB_GET,	"/meta_conventions/{key}",	meta_values,	0 },
+	{ WEB_POST,	"/meta_conventions/{key}",	meta_add,	WEB_ANY },
+	{ WEB_DELETE,	"/meta_conventions/{key}",	meta_del,	WEB_ANY },
+	{ WEB_DELETE,	"/meta_conventions/{key}/{value}", meta_del,	WEB_ANY },
+	{ WEB_GET,	"/meta",			meta_keys,	0 },
+	{ WEB_GET,	"/meta/{key}",			meta_values,	0 },
+	{ WEB_POST,	"/meta/{key}",			meta_add,	WEB_ANY },
+	{ WEB_DELETE,	"/meta/{key}",			meta_del,	WEB_ANY },
+	{ WEB_DELETE,	"/meta/{key}/{value}",		meta_del,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

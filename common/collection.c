@@ -9,6 +9,7 @@
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "metaconv.h"
 #include "scope.h"
 #include "tables.h"
 #include "valid.h"
@@ -289,7 +290,8 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_object_get(json_object_get(b, "statuses"), "monotonic")),
 	    "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
 	if ((v = json_object_get(b, "meta")) != NULL && !json_is_null(v) &&
-	    (rc = did_meta_apply(rec, v, a->issuer, now, err)) != GR_OK)
+	    ((rc = metaconv_check_meta(t, type_of(rec), v, err)) != GR_OK ||
+		(rc = did_meta_apply(rec, v, a->issuer, now, err)) != GR_OK))
 		goto out;
 	if ((v = json_object_get(b, "lifetime")) != NULL && !json_is_null(v))
 		json_object_set_new(rec, "expired_at",

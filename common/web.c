@@ -490,6 +490,18 @@ web_json_bool(struct web_req *r, const json_t *obj, const char *key, bool dflt,
 	    key);
 }
 
+bool
+web_trailing_slash(const struct web_req *r)
+{
+	const char *uri = web_env(r, "REQUEST_URI");
+	size_t n;
+
+	if (uri == NULL)
+		return false;
+	n = strcspn(uri, "?");
+	return n > 1 && uri[n - 1] == '/';
+}
+
 int
 web_query_bool(struct web_req *r, const char *key, bool dflt, bool *out)
 {

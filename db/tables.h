@@ -43,6 +43,8 @@ enum tbl_id {
 	TBL_CONTENTS_BY_CHILD, /* secondary: child scope \0 name */
 	TBL_CONTENTS_HIST,   /* the same key -> the detached child, "deleted_at"
 			      */
+	TBL_META_KEYS,       /* metadata key -> its convention (metaconv.h) */
+	TBL_META_VALUES,     /* key \0 allowed value -> {"created_at"} */
 	TBL_REPLICAS,        /* scope \0 name \0 RSE id -> replica record */
 	TBL_REPLICAS_BY_RSE, /* secondary: RSE id \0 scope \0 name */
 	TBL_REPLICAS_BY_PATH, /* secondary: RSE id \0 stored path */

@@ -65,6 +65,10 @@ void web_dispatch(struct web_req *r, const struct web_route *routes);
 /* A path parameter of the matched route, or NULL. */
 const char *web_param(const struct web_req *r, const char *name);
 
+/* Whether the request's path ends with '/' (routes ignore it; a few
+   Rucio routes tell "/meta_conventions/k" from ".../k/" by it). */
+bool web_trailing_slash(const struct web_req *r);
+
 /* The first value of a query parameter, or NULL. */
 const char *web_query(const struct web_req *r, const char *key);
 
