@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "collection.h"
+#include "didlife.h"
 #include "didmeta.h"
 #include "didsearch.h"
 #include "metaconv.h"
@@ -35,16 +36,11 @@ dids_add(struct web_req *r)
 static int
 dids_add_bulk(struct web_req *r)
 {
-	const char *text;
 	json_t *body;
-	size_t len;
 	int rc;
 
-	if ((rc = web_body(r, &text, &len)) != GR_OK)
+	if ((rc = web_body_json(r, &body)) != GR_OK)
 		return rc;
-	if ((body = json_loadb(text, len, 0, NULL)) == NULL)
-		return gr_fail(&r->err, GR_VALUE_ERROR,
-		    "cannot decode the body as JSON");
 	rc = coll_add_bulk(r->issuer, body, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
@@ -116,16 +112,12 @@ static int
 dids_attachments(struct web_req *r)
 {
 	json_t *body, *list, *att;
-	const char *text;
 	bool ignore = false;
-	size_t i, len;
+	size_t i;
 	int rc;
 
-	if ((rc = web_body(r, &text, &len)) != GR_OK)
+	if ((rc = web_body_json(r, &body)) != GR_OK)
 		return rc;
-	if ((body = json_loadb(text, len, JSON_DECODE_ANY, NULL)) == NULL)
-		return gr_fail(&r->err, GR_VALUE_ERROR,
-		    "cannot decode the body as JSON");
 	if (json_is_array(body)) {
 		list = body;
 	} else if (json_is_object(body)) {
@@ -385,6 +377,71 @@ dids_bulkdidsmeta(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
+/* POST /dids/bulkmeta {"dids", "inherit", "plugin"} */
+static int
+dids_bulkmeta(struct web_req *r)
+{
+	const char *plugin = NULL;
+	json_t *body;
+	bool inherit;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if ((rc = web_json_bool(r, body, "inherit", false, &inherit)) ==
+		GR_OK &&
+	    (rc = web_json_string(r, body, "plugin", false, &plugin)) == GR_OK)
+		rc = didmeta_get_bulk(json_object_get(body, "dids"), inherit,
+		    plugin, web_emit, r, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /dids/new[?type=]: DIDs not yet seen by subscriptions */
+static int
+dids_new(struct web_req *r)
+{
+	int rc = did_list_new(web_query(r, "type"), web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* POST /dids/resurrect [{scope, name}] */
+static int
+dids_resurrect(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_json(r, &body)) != GR_OK)
+		return rc;
+	rc = did_resurrect(r->issuer, body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* POST /dids/sample {input_scope, input_name, output_scope, output_name,
+   nbfiles}, or the seed's POST /dids/{is}/{in}/{os}/{on}/{nb}/sample */
+static int
+dids_sample(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if (web_param(r, "nbfiles") != NULL)
+		body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "input_scope",
+		    web_param(r, "input_scope"), "input_name",
+		    web_param(r, "input_name"), "output_scope",
+		    web_param(r, "output_scope"), "output_name",
+		    web_param(r, "output_name"), "nbfiles",
+		    web_param(r, "nbfiles"));
+	else if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = coll_sample(r->issuer, body, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
 /* POST /dids/bulkfiles {"dids": [...]} */
 static int
 dids_bulkfiles(struct web_req *r)
@@ -466,6 +523,11 @@ static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids/attachments",		dids_attachments, WEB_ANY },
 	{ WEB_POST,	"/dids/bulkdidsmeta",		dids_bulkdidsmeta, WEB_ANY },
 	{ WEB_POST,	"/dids/bulkfiles",		dids_bulkfiles,	WEB_STREAM },
+	{ WEB_POST,	"/dids/bulkmeta",		dids_bulkmeta,	WEB_STREAM },
+	{ WEB_GET,	"/dids/new",			dids_new,	WEB_STREAM },
+	{ WEB_POST,	"/dids/resurrect",		dids_resurrect,	WEB_ANY },
+	{ WEB_POST,	"/dids/sample",			dids_sample,	WEB_ANY },
+	{ WEB_POST,	"/dids/{input_scope}/{input_name}/{output_scope}/{output_name}/{nbfiles}/sample", dids_sample, WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/dids/search",	dids_search,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/dids/search_extended", dids_search, WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/meta",	dids_meta_get,	0 },

@@ -1451,3 +1451,101 @@ did_exists(const char *scope, const char *name, struct gr_err *err)
 		return rc;
 	return st_view(exists_txn, &a, ST_ONEREAD, err);
 }
+
+/* --- samples ------------------------------------------------------------ */
+
+struct sample_args {
+	const char *issuer, *in_scope, *in_name, *out_scope, *out_name;
+	long nbfiles;
+	json_t *files; /* [{scope, name}] below the input, each once */
+	json_t *seen;  /* "scope\nname" */
+};
+
+static int
+sample_file(const char *scope, const char *name, const char *rec, size_t reclen,
+    void *arg)
+{
+	struct sample_args *s = arg;
+	struct sbuf id = { 0 };
+
+	(void)rec;
+	(void)reclen;
+	sbuf_adds(&id, scope);
+	sbuf_add(&id, "\n", 1);
+	sbuf_adds(&id, name);
+	if (json_object_get(s->seen, id.s) == NULL) {
+		json_object_set_new(s->seen, id.s, json_true());
+		json_array_append_new(s->files,
+		    json_pack("{s:s, s:s}", "scope", scope, "name", name));
+	}
+	sbuf_free(&id);
+	return GR_OK;
+}
+
+static int
+sample_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sample_args *s = arg;
+	struct coll_args add = { .issuer = s->issuer,
+		.scope = s->out_scope,
+		.name = s->out_name };
+	json_t *body, *tmp;
+	size_t i, j, n;
+	uint32_t r;
+	int rc;
+
+	/* the body may run again (a deadlock): start afresh */
+	json_array_clear(s->files);
+	json_object_clear(s->seen);
+	if ((rc = coll_files_below(t, s->in_scope, s->in_name, sample_file, s,
+		 err)) != GR_OK)
+		return rc;
+	/* a Fisher-Yates shuffle of the first nbfiles places */
+	n = json_array_size(s->files);
+	for (i = 0; i < n && i < (size_t)s->nbfiles; i++) {
+		random_bytes(&r, sizeof(r));
+		j = i + r % (n - i);
+		tmp = json_incref(json_array_get(s->files, i));
+		json_array_set(s->files, i, json_array_get(s->files, j));
+		json_array_set_new(s->files, j, tmp);
+	}
+	while (json_array_size(s->files) > (size_t)s->nbfiles)
+		json_array_remove(s->files, json_array_size(s->files) - 1);
+	body = json_pack("{s:s}", "type", "DATASET");
+	add.body = body;
+	add.dids = s->files;
+	rc = add_txn(t, &add, err);
+	json_decref(body);
+	return rc;
+}
+
+int
+coll_sample(const char *issuer, const json_t *body, struct gr_err *err)
+{
+	struct sample_args s = { .issuer = issuer };
+	const json_t *nb = json_object_get(body, "nbfiles");
+	int rc;
+
+	s.in_scope = json_string_value(json_object_get(body, "input_scope"));
+	s.in_name = json_string_value(json_object_get(body, "input_name"));
+	s.out_scope = json_string_value(json_object_get(body, "output_scope"));
+	s.out_name = json_string_value(json_object_get(body, "output_name"));
+	if ((rc = did_check(s.in_scope, s.in_name, err)) != GR_OK ||
+	    (rc = did_check(s.out_scope, s.out_name, err)) != GR_OK)
+		return rc;
+	if (json_is_integer(nb))
+		s.nbfiles = (long)json_integer_value(nb);
+	else if (!json_is_string(nb) ||
+	    parse_long(json_string_value(nb), 0, 1000000, &s.nbfiles) != 0)
+		s.nbfiles = -1;
+	if (s.nbfiles < 0 || s.nbfiles > 1000000)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating nbfiles: a whole number from 0 to "
+		    "1000000");
+	s.files = json_array();
+	s.seen = json_object();
+	rc = st_txn_run(sample_txn, &s, err);
+	json_decref(s.files);
+	json_decref(s.seen);
+	return rc;
+}

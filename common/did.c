@@ -337,3 +337,24 @@ did_check(const char *scope, const char *name, struct gr_err *err)
 		    "characters)");
 	return GR_OK;
 }
+
+int
+did_check_list(const json_t *dids, size_t max, struct gr_err *err)
+{
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(dids) || json_array_size(dids) > max)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: a list of at most %zu DIDs", max);
+	json_array_foreach(dids, i, d)
+	{
+		if ((rc = did_check(json_string_value(
+					json_object_get(d, "scope")),
+			 json_string_value(json_object_get(d, "name")), err)) !=
+		    GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}

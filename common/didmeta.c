@@ -131,6 +131,21 @@ didmeta_column_value(int c, const json_t *rec)
 	}
 }
 
+/* rec as plugin (DID_COLUMN, JSON or ALL) shows it: a new object. */
+static json_t *
+plugin_view(const char *scope, const char *name, const json_t *rec,
+    const char *plugin)
+{
+	json_t *custom = json_object_get(rec, "meta"), *out;
+
+	if (strcmp(plugin, "JSON") == 0)
+		return custom != NULL ? json_deep_copy(custom) : json_object();
+	out = column_view(scope, name, rec);
+	if (strcmp(plugin, "ALL") == 0 && custom != NULL)
+		json_object_update(out, custom);
+	return out;
+}
+
 struct meta_args {
 	const char *issuer, *scope, *name, *plugin, *key;
 	const json_t *meta, *dids;
@@ -142,7 +157,7 @@ static int
 get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct meta_args *a = arg;
-	json_t *rec, *custom;
+	json_t *rec;
 	int rc;
 
 	/* the body may run again (after a recovery): start afresh */
@@ -150,16 +165,19 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->out = NULL;
 	if ((rc = did_load(t, a->scope, a->name, 0, &rec, err)) != GR_OK)
 		return rc;
-	custom = json_object_get(rec, "meta");
-	if (strcmp(a->plugin, "JSON") == 0) {
-		a->out = custom != NULL ? json_deep_copy(custom)
-					: json_object();
-	} else {
-		a->out = column_view(a->scope, a->name, rec);
-		if (strcmp(a->plugin, "ALL") == 0 && custom != NULL)
-			json_object_update(a->out, custom);
-	}
+	a->out = plugin_view(a->scope, a->name, rec, a->plugin);
 	json_decref(rec);
+	return GR_OK;
+}
+
+static int
+check_plugin(const char *plugin, struct gr_err *err)
+{
+	if (strcmp(plugin, "DID_COLUMN") != 0 && strcmp(plugin, "JSON") != 0 &&
+	    strcmp(plugin, "ALL") != 0)
+		return gr_fail(err, GR_UNSUPPORTED_METADATA_PLUGIN,
+		    "The requested metadata plugin %.40s is not supported",
+		    plugin);
 	return GR_OK;
 }
 
@@ -174,11 +192,8 @@ didmeta_get(const char *scope, const char *name, const char *plugin,
 	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
 	a.plugin = plugin != NULL ? plugin : "DID_COLUMN";
-	if (strcmp(a.plugin, "DID_COLUMN") != 0 &&
-	    strcmp(a.plugin, "JSON") != 0 && strcmp(a.plugin, "ALL") != 0)
-		return gr_fail(err, GR_UNSUPPORTED_METADATA_PLUGIN,
-		    "The requested metadata plugin %.40s is not supported",
-		    a.plugin);
+	if ((rc = check_plugin(a.plugin, err)) != GR_OK)
+		return rc;
 	if ((rc = st_view(get_txn, &a, 0, err)) != GR_OK)
 		return rc;
 	*out = a.out;
@@ -390,4 +405,177 @@ didmeta_del(const char *issuer, const char *scope, const char *name,
 	if (key == NULL || *key == '\0')
 		return gr_fail(err, GR_KEY_NOT_FOUND, "No key provided");
 	return st_txn_run(del_txn, &a, err);
+}
+
+/* --- POST /dids/bulkmeta ------------------------------------------------ */
+
+#define INHERIT_DEPTH_MAX 20 /* as Rucio */
+
+struct bulk_args {
+	const json_t *dids;
+	const char *plugin;
+	bool inherit;
+	gr_emit_fn emit;
+	void *ctx;
+	struct st_txn *t;
+	struct gr_err *err;
+	json_t *next; /* inherit: the next level's [scope, name] pairs */
+	json_t *seen; /* inherit: "scope\nname" of what was merged */
+};
+
+/* Queue a parent of the level being walked (pkey: parent \0 child). */
+static int
+queue_parent(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct bulk_args *b = arg;
+	struct sbuf id = { 0 };
+	char *s, *n;
+
+	(void)key;
+	(void)val;
+	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
+		return GR_OK;
+	sbuf_adds(&id, s);
+	sbuf_add(&id, "\n", 1);
+	sbuf_adds(&id, n);
+	if (json_object_get(b->seen, id.s) == NULL) {
+		json_object_set_new(b->seen, id.s, json_true());
+		json_array_append_new(b->next, json_pack("[s,s]", s, n));
+	}
+	sbuf_free(&id);
+	free(s);
+	free(n);
+	return GR_OK;
+}
+
+/* from's set values into out where out has none (absent or null). */
+static void
+merge_unset(json_t *out, json_t *from)
+{
+	const char *k;
+	json_t *v, *cur;
+
+	json_object_foreach(from, k, v)
+	{
+		cur = json_object_get(out, k);
+		if (!json_is_null(v) && (cur == NULL || json_is_null(cur)))
+			json_object_set(out, k, v);
+	}
+}
+
+/*
+ * out (the DID's own view) merged with its ancestors' level by level,
+ * nearest first, each once: a value already there wins, as the child's
+ * value wins in Rucio; unlike Rucio a null column (project: null) is no
+ * value, so a file inherits its dataset's project.
+ */
+static int
+inherit(struct bulk_args *b, const char *scope, const char *name, json_t *out)
+{
+	char kbuf[KEY_MAX];
+	json_t *level, *pair, *rec, *view;
+	const char *ks, *kn;
+	size_t i, klen;
+	int depth, rc = GR_OK;
+
+	json_object_clear(b->seen);
+	level = json_pack("[[s,s]]", scope, name);
+	for (depth = 0; rc == GR_OK && depth < INHERIT_DEPTH_MAX &&
+	     json_array_size(level) > 0;
+	     depth++) {
+		b->next = json_array();
+		json_array_foreach(level, i, pair)
+		{
+			ks = json_string_value(json_array_get(pair, 0));
+			kn = json_string_value(json_array_get(pair, 1));
+			klen = key_join(kbuf, sizeof(kbuf), ks, kn,
+			    (char *)NULL);
+			rc = st_scan_key(b->t, TBL_CONTENTS_BY_CHILD, kbuf,
+			    klen, queue_parent, b, b->err);
+			if (rc != GR_OK)
+				break;
+		}
+		json_decref(level);
+		level = b->next;
+		json_array_foreach(level, i, pair)
+		{
+			ks = json_string_value(json_array_get(pair, 0));
+			kn = json_string_value(json_array_get(pair, 1));
+			if (did_load(b->t, ks, kn, 0, &rec, b->err) != GR_OK) {
+				gr_clear(b->err);
+				continue;
+			}
+			view = plugin_view(ks, kn, rec, b->plugin);
+			merge_unset(out, view);
+			json_decref(view);
+			json_decref(rec);
+		}
+	}
+	json_decref(level);
+	b->next = NULL;
+	return rc;
+}
+
+static int
+bulk_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct bulk_args *b = arg;
+	const char *scope, *name;
+	const json_t *d;
+	json_t *rec, *out;
+	size_t i;
+	int rc = GR_OK;
+
+	b->t = t;
+	b->err = err;
+	json_array_foreach(b->dids, i, d)
+	{
+		scope = json_string_value(json_object_get(d, "scope"));
+		name = json_string_value(json_object_get(d, "name"));
+		rc = did_load(t, scope, name, 0, &rec, err);
+		if (rc == GR_DID_NOT_FOUND) {
+			gr_clear(err);
+			rc = GR_OK;
+			if (!b->inherit)
+				continue; /* Rucio lists the DIDs it finds */
+			out = json_object();
+		} else if (rc != GR_OK) {
+			return rc;
+		} else {
+			out = plugin_view(scope, name, rec, b->plugin);
+			json_decref(rec);
+		}
+		if (b->inherit) {
+			json_object_set_new(out, "scope", json_string(scope));
+			json_object_set_new(out, "name", json_string(name));
+			rc = inherit(b, scope, name, out);
+		}
+		if (rc == GR_OK)
+			rc = b->emit(out, b->ctx);
+		json_decref(out);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+didmeta_get_bulk(const json_t *dids, bool inherit_, const char *plugin,
+    gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct bulk_args b = { .dids = dids,
+		.plugin = plugin != NULL ? plugin : "DID_COLUMN",
+		.inherit = inherit_,
+		.emit = emit,
+		.ctx = ctx };
+	int rc;
+
+	if ((rc = check_plugin(b.plugin, err)) != GR_OK)
+		return rc;
+	if ((rc = did_check_list(dids, 1000, err)) != GR_OK)
+		return rc;
+	b.seen = json_object();
+	rc = st_view(bulk_get_txn, &b, ST_ONCE, err);
+	json_decref(b.seen);
+	return rc;
 }

@@ -440,6 +440,23 @@ web_body_object(struct web_req *r, bool empty_ok, json_t **out)
 }
 
 int
+web_body_json(struct web_req *r, json_t **out)
+{
+	const char *body;
+	json_error_t jerr;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = web_body(r, &body, &len)) != GR_OK)
+		return rc;
+	if ((*out = json_loadb(body, len, JSON_DECODE_ANY, &jerr)) == NULL)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "cannot decode the body as JSON: %s", jerr.text);
+	return GR_OK;
+}
+
+int
 web_json_string(struct web_req *r, const json_t *obj, const char *key,
     bool required, const char **out)
 {

@@ -13,6 +13,8 @@
 
 #include "account.h"
 #include "cfg.h"
+#include "date.h"
+#include "didlife.h"
 #include "identity.h"
 #include "log.h"
 #include "oauth.h"
@@ -44,6 +46,8 @@ usage(void)
 	    "                       one makes an expired token, for tests)\n"
 	    "  register-client NAME REDIRECT_URI [URL]\n"
 	    "                       register an OAuth2 client; prints its id\n"
+	    "  expired              the DIDs whose lifetime has ended, oldest "
+	    "first\n"
 	    "  tables               list the tables\n"
 	    "home: -h, else GRIDREST_HOME, else ./var\n");
 }
@@ -433,6 +437,36 @@ cmd_token(const char *account, const char *seconds)
 }
 
 static int
+print_expired(const char *scope, const char *name, int64_t when, void *arg)
+{
+	char date[DATE_RFC1123_LEN];
+
+	(void)arg;
+	printf("%s:%s\t%s\n", scope, name, date_rfc1123(when, date));
+	return GR_OK;
+}
+
+static int
+expired_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	(void)arg;
+	return did_expired_each(t, time_now(), print_expired, NULL, err);
+}
+
+/* expired: what the undertaker to come will take, oldest first */
+static int
+cmd_expired(void)
+{
+	struct gr_err err = { 0 };
+
+	if (st_view(expired_txn, NULL, ST_ONCE, &err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
 cmd_tables(void)
 {
 	int i;
@@ -472,7 +506,8 @@ main(int argc, char **argv)
 		flags = ST_INIT;
 	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
-	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0) {
+	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
+	    strcmp(cmd, "expired") != 0) {
 		usage();
 		return 2;
 	}
@@ -498,6 +533,8 @@ main(int argc, char **argv)
 		rc = cmd_backup(argv[i]);
 	else if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+	else if (strcmp(cmd, "expired") == 0)
+		rc = cmd_expired();
 	else if (strcmp(cmd, "register-client") == 0)
 		rc = cmd_register_client(argv[i], argv[i + 1],
 		    i + 2 < argc ? argv[i + 2] : NULL);

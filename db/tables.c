@@ -418,6 +418,11 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	type = json_string_value(json_object_get(rec, "type"));
 	if (type != NULL && strcmp(type, "FILE") != 0)
 		didx_add(&b, "did_type", DIDX_STR, type, strlen(type));
+	/* new until something (a subscription's transmogrifier) says not */
+	if (!json_is_false(json_object_get(rec, "is_new"))) {
+		num[0] = 1;
+		didx_add(&b, "is_new", DIDX_BOOL, num, 1);
+	}
 	for (i = 0; didx_dates[i] != NULL; i++) {
 		v = json_object_get(rec, didx_dates[i]);
 		if (json_is_integer(v)) {
@@ -441,6 +446,29 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	skey->data = b.keys;
 	skey->size = (u_int32_t)b.n;
 	skey->flags = DB_DBT_MULTIPLE | DB_DBT_APPMALLOC;
+	return 0;
+}
+
+/* DIDs with an expiry: the 8 order-preserving bytes of expired_at. */
+static int
+dids_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *val;
+	long long when;
+	size_t vlen;
+	unsigned char *k;
+
+	(void)sec;
+	(void)pkey;
+	if (!json_member(pdata->data, pdata->size, "expired_at", &val, &vlen) ||
+	    !json_member_int(val, vlen, &when))
+		return DB_DONOTINDEX;
+	k = xmalloc(8);
+	didx_num((double)when, k);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = k;
+	skey->size = 8;
+	skey->flags = DB_DBT_APPMALLOC;
 	return 0;
 }
 
@@ -473,6 +501,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_DIDS]		= { "dids.db",			-1,		NULL },
 	[TBL_DIDS_BY_GUID]	= { "dids.guid.idx",		TBL_DIDS,	dids_by_guid },
 	[TBL_DIDS_BY_META]	= { "dids.meta.idx",		TBL_DIDS,	dids_by_meta },
+	[TBL_DIDS_BY_EXPIRY]	= { "dids.expiry.idx",		TBL_DIDS,	dids_by_expiry },
 	[TBL_CONTENTS]		= { "contents.db",		-1,		NULL },
 	[TBL_CONTENTS_BY_CHILD]	= { "contents.child.idx",	TBL_CONTENTS,	contents_by_child },
 	[TBL_CONTENTS_HIST]	= { "contents_history.db",	-1,		NULL },

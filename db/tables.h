@@ -39,6 +39,7 @@ enum tbl_id {
 	TBL_DIDS,            /* scope \0 name -> DID record (did.h) */
 	TBL_DIDS_BY_GUID,    /* secondary: a file's guid */
 	TBL_DIDS_BY_META,    /* secondary: scope \0 key \0 value, see didx_ */
+	TBL_DIDS_BY_EXPIRY,  /* secondary: expired_at (didx_num), if set */
 	TBL_CONTENTS, /* parent scope \0 name \0 child scope \0 name -> child */
 	TBL_CONTENTS_BY_CHILD, /* secondary: child scope \0 name */
 	TBL_CONTENTS_HIST,   /* the same key -> the detached child, "deleted_at"
@@ -96,7 +97,8 @@ bool key_did(const void *key, size_t n, int i, char **scope, char **name);
  * value of a DID, "scope \0 key \0 <tag><value>", so that equality, range
  * and prefix searches on a key within a scope are key ranges. The keys are
  * the column names of collections' type ("did_type", DATASET and CONTAINER
- * only: files are found by their scope), the dates "created_at",
+ * only: files are found by their scope), "is_new" ('b' 1, while the
+ * record's is_new is not false), the dates "created_at",
  * "closed_at" and "eol_at", "length" and the metadata columns
  * (didx_fields), and every custom key of the record's "meta". A value is
  * filed under each form a search may compare it as:

@@ -108,4 +108,12 @@ typedef int (*coll_file_fn)(const char *scope, const char *name,
 int coll_files_below(struct st_txn *t, const char *scope, const char *name,
     coll_file_fn fn, void *arg, struct gr_err *err);
 
+/*
+ * POST /dids/sample {input_scope, input_name, output_scope, output_name,
+ * nbfiles}: a new DATASET output holding nbfiles files (all there are, if
+ * fewer) chosen at random among the files below the input. The rights of
+ * creating a DID in the output scope.
+ */
+int coll_sample(const char *issuer, const json_t *body, struct gr_err *err);
+
 #endif /* COLLECTION_H */

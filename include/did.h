@@ -43,6 +43,10 @@ bool did_guid_canon(const char *s, char out[GUID_LEN + 1]);
 /* GR_OK for a valid scope and name, else InvalidObject naming which. */
 int did_check(const char *scope, const char *name, struct gr_err *err);
 
+/* GR_OK if dids is a list of at most max {scope, name} with valid
+   values, else InvalidObject. */
+int did_check_list(const json_t *dids, size_t max, struct gr_err *err);
+
 /* The key scope \0 name into buf (KEY_MAX); its length, 0 if too long. */
 size_t did_key(char *buf, const char *scope, const char *name);
 

@@ -22,6 +22,17 @@ int didmeta_get(const char *scope, const char *name, const char *plugin,
 int didmeta_set(const char *issuer, const char *scope, const char *name,
     const json_t *meta, bool recursive, struct gr_err *err);
 
+/*
+ * POST /dids/bulkmeta: emit the view (plugin as didmeta_get) of each of
+ * dids ([{scope, name}], at most 1000), skipping unknown ones; inherit:
+ * each as {"scope","name",...} merged with its ancestors' views, nearest
+ * first, up to 20 levels: a value the DID has wins, a key it lacks or has
+ * as null takes the nearest ancestor's (an unknown DID gives its scope
+ * and name and what it inherits: nothing).
+ */
+int didmeta_get_bulk(const json_t *dids, bool inherit, const char *plugin,
+    gr_emit_fn emit, void *ctx, struct gr_err *err);
+
 /* dids: [{scope, name, meta}], all or nothing. */
 int didmeta_set_bulk(const char *issuer, const json_t *dids, bool recursive,
     struct gr_err *err);

@@ -95,6 +95,10 @@ int web_body(struct web_req *r, const char **body, size_t *len);
  */
 int web_body_object(struct web_req *r, bool empty_ok, json_t **out);
 
+/* The body as any JSON value (a list, say) into *out, a new reference;
+   400 ValueError if it is not JSON. */
+int web_body_json(struct web_req *r, json_t **out);
+
 /*
  * A string member of a JSON object: required members that are missing give
  * KeyError "'key' not defined", wrong types TypeError. *out borrowed from
