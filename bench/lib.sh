@@ -22,6 +22,20 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+# bench_hello_conf FILE: our lighttpd.conf plus the reference responder
+# bench/hello.fcgi under /bench/hello, written to FILE for bench_start
+bench_hello_conf() {
+	cat >"$1" <<CONF
+include "$top/lighttpd.conf"
+\$HTTP["url"] =~ "^/bench/hello" {
+  fastcgi.server = ( "/" => ( "hello" => (
+    "socket" => var.home + "/run/hello.sock",
+    "bin-path" => "$B/bench/hello.fcgi",
+    "max-procs" => var.procs, "check-local" => "disable" ) ) )
+}
+CONF
+}
+
 bench_start() {
 	scripts/gridrest init >/dev/null
 	scripts/gridrest serve ${1+"$1"} >"$T/lighttpd.out" 2>&1 &

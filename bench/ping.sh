@@ -21,15 +21,7 @@ port=${BENCH_PORT:-18080}
 command -v wrk >/dev/null || scripts/install-deps
 
 # the deployment, plus the reference responder under /bench/hello
-cat >"$T/bench.conf" <<CONF
-include "$top/lighttpd.conf"
-\$HTTP["url"] =~ "^/bench/hello" {
-  fastcgi.server = ( "/" => ( "hello" => (
-    "socket" => var.home + "/run/hello.sock",
-    "bin-path" => "$B/bench/hello.fcgi",
-    "max-procs" => var.procs, "check-local" => "disable" ) ) )
-}
-CONF
+bench_hello_conf "$T/bench.conf"
 bench_start "$T/bench.conf"
 
 url_static=$base/static/ping.json

@@ -76,15 +76,16 @@ dids_status(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
+/* An attachment's "rse": absent, null or a name; *rse NULL or the name. */
 static int
-no_rse(struct web_req *r, const json_t *attachment)
+rse_of(struct web_req *r, const json_t *attachment, const char **rse)
 {
-	const json_t *rse = json_object_get(attachment, "rse");
+	const json_t *v = json_object_get(attachment, "rse");
 
-	if (rse != NULL && !json_is_null(rse))
+	*rse = json_string_value(v);
+	if (v != NULL && !json_is_null(v) && *rse == NULL)
 		return gr_fail(&r->err, GR_INVALID_OBJECT,
-		    "attaching with \"rse\" (registering replicas on the way) "
-		    "is not supported yet: register them with POST /replicas");
+		    "Problem validating rse: an RSE name");
 	return GR_OK;
 }
 
@@ -93,15 +94,16 @@ static int
 dids_attach(struct web_req *r)
 {
 	json_t *body, *dids;
+	const char *rse;
 	int rc;
 
 	if ((rc = web_body_object(r, false, &body)) != GR_OK)
 		return rc;
 	if ((dids = json_object_get(body, "dids")) == NULL)
 		rc = gr_fail(&r->err, GR_KEY_ERROR, "'dids' not defined");
-	else if ((rc = no_rse(r, body)) == GR_OK)
-		rc = coll_attach(r->issuer, web_param(r, "scope"),
-		    web_param(r, "name"), dids, false, &r->err);
+	else if ((rc = rse_of(r, body, &rse)) == GR_OK)
+		rc = coll_attach_rse(r->issuer, web_param(r, "scope"),
+		    web_param(r, "name"), dids, rse, false, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
@@ -113,6 +115,7 @@ dids_attachments(struct web_req *r)
 {
 	json_t *body, *list, *att;
 	bool ignore = false;
+	const char *rse;
 	size_t i;
 	int rc;
 
@@ -147,11 +150,11 @@ dids_attachments(struct web_req *r)
 			    "Problem validating attachments: item %zu needs "
 			    "scope, name and dids",
 			    i);
-		else if ((rc = no_rse(r, att)) == GR_OK)
-			rc = coll_attach(r->issuer,
+		else if ((rc = rse_of(r, att, &rse)) == GR_OK)
+			rc = coll_attach_rse(r->issuer,
 			    json_string_value(json_object_get(att, "scope")),
 			    json_string_value(json_object_get(att, "name")),
-			    json_object_get(att, "dids"), ignore, &r->err);
+			    json_object_get(att, "dids"), rse, ignore, &r->err);
 		if (rc != GR_OK)
 			break;
 	}

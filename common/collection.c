@@ -10,6 +10,7 @@
 #include "date.h"
 #include "did.h"
 #include "metaconv.h"
+#include "replica.h"
 #include "scope.h"
 #include "tables.h"
 #include "valid.h"
@@ -262,6 +263,7 @@ check_dids(const json_t *dids, struct gr_err *err)
 
 struct coll_args {
 	const char *issuer, *scope, *name, *dynamic;
+	const char *rse; /* register the files there on the way */
 	const json_t *body, *dids;
 	bool ignore_dup, lng;
 	const char *parent_scope, *parent_name; /* bulkfiles */
@@ -271,6 +273,17 @@ struct coll_args {
 	json_int_t length, bytes, events;
 	bool any_events;
 };
+
+/* With "rse", a dataset's new content is registered there first (as
+   Rucio, only for datasets: a container ignores it). */
+static int
+register_on(struct st_txn *t, const struct coll_args *a, const json_t *parent,
+    struct gr_err *err)
+{
+	if (a->rse == NULL || strcmp(type_of(parent), "DATASET") != 0)
+		return GR_OK;
+	return replica_add_in(t, a->issuer, a->rse, a->dids, err);
+}
 
 static int
 add_txn(struct st_txn *t, void *arg, struct gr_err *err)
@@ -302,7 +315,7 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = did_store(t, a->scope, a->name, rec, DB_NOOVERWRITE, err)) !=
 	    GR_OK)
 		goto out;
-	if (a->dids != NULL)
+	if (a->dids != NULL && (rc = register_on(t, a, rec, err)) == GR_OK)
 		rc = attach_txn(t, a->scope, a->name, rec, a->dids, false, err);
 out:
 	json_decref(rec);
@@ -339,10 +352,10 @@ check_coll(const char *scope, const char *name, const json_t *body,
 	    !json_is_null(v) && !json_is_object(v))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating statuses: an object");
-	if ((v = json_object_get(body, "rse")) != NULL && !json_is_null(v))
+	if ((v = json_object_get(body, "rse")) != NULL && !json_is_null(v) &&
+	    !json_is_string(v))
 		return gr_fail(err, GR_INVALID_OBJECT,
-		    "creating with \"rse\" (registering replicas on the way) "
-		    "is not supported yet: register them with POST /replicas");
+		    "Problem validating rse: an RSE name");
 	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v))
 		return check_dids(v, err);
 	return GR_OK;
@@ -363,6 +376,7 @@ coll_add(const char *issuer, const char *scope, const char *name,
 		return rc;
 	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v))
 		a.dids = v;
+	a.rse = json_string_value(json_object_get(body, "rse"));
 	return st_txn_run(add_txn, &a, err);
 }
 
@@ -381,7 +395,9 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			    json_object_get(item, "scope")),
 			.name = json_string_value(
 			    json_object_get(item, "name")),
-			.body = item };
+			.body = item,
+			.rse = json_string_value(
+			    json_object_get(item, "rse")) };
 
 		if ((v = json_object_get(item, "dids")) != NULL &&
 		    !json_is_null(v))
@@ -591,7 +607,8 @@ did_get(const char *scope, const char *name, const char *dynamic, json_t **out,
 			    "dynamic_depth must be FILE or DATASET");
 		a.dynamic = dynamic;
 	}
-	rc = st_view(get_txn, &a, 0, err);
+	/* without dynamic figures the view is one record: no transaction */
+	rc = st_view(get_txn, &a, dynamic == NULL ? ST_ONEREAD : 0, err);
 	if (rc != GR_OK) {
 		json_decref(a.out);
 		return rc;
@@ -612,6 +629,8 @@ attach_outer_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return rc;
 	rc = did_may_add(t, a->issuer, a->scope, err);
 	if (rc == GR_OK)
+		rc = register_on(t, a, parent, err);
+	if (rc == GR_OK)
 		rc = attach_txn(t, a->scope, a->name, parent, a->dids,
 		    a->ignore_dup, err);
 	json_decref(parent);
@@ -622,10 +641,20 @@ int
 coll_attach(const char *issuer, const char *scope, const char *name,
     const json_t *dids, bool ignore_duplicate, struct gr_err *err)
 {
+	return coll_attach_rse(issuer, scope, name, dids, NULL,
+	    ignore_duplicate, err);
+}
+
+int
+coll_attach_rse(const char *issuer, const char *scope, const char *name,
+    const json_t *dids, const char *rse, bool ignore_duplicate,
+    struct gr_err *err)
+{
 	struct coll_args a = { .issuer = issuer,
 		.scope = scope,
 		.name = name,
 		.dids = dids,
+		.rse = rse,
 		.ignore_dup = ignore_duplicate };
 	int rc;
 

@@ -541,6 +541,21 @@ replica_add(const char *issuer, const char *rse, const json_t *files,
 	return rc;
 }
 
+int
+replica_add_in(struct st_txn *t, const char *issuer, const char *rse,
+    const json_t *files, struct gr_err *err)
+{
+	struct add_args a = { .issuer = issuer, .rse = rse };
+	int rc;
+
+	if ((rc = check_rse_name(rse, err)) != GR_OK ||
+	    (rc = parse_files(files, REQ_ADD, &a.files, &a.n, err)) != GR_OK)
+		return rc;
+	rc = add_txn(t, &a, err);
+	free_files(a.files, a.n);
+	return rc;
+}
+
 struct change_args {
 	const char *issuer, *rse;
 	struct rfile *files;

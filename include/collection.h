@@ -22,7 +22,8 @@
 /*
  * Create a collection from body {"type": DATASET|CONTAINER, "statuses":
  * {"monotonic"}, "meta", "lifetime", "dids" (content attached at once),
- * "rules" (kept for the rules work)}. Admins, the scope's owner, or
+ * "rse" (a dataset's dids registered there first), "rules" (kept for the
+ * rules work)}. Admins, the scope's owner, or
  * anyone in scope "mock".
  */
 int coll_add(const char *issuer, const char *scope, const char *name,
@@ -44,6 +45,12 @@ int did_get(const char *scope, const char *name, const char *dynamic,
    ignore_duplicate skips what is attached already. All or nothing. */
 int coll_attach(const char *issuer, const char *scope, const char *name,
     const json_t *dids, bool ignore_duplicate, struct gr_err *err);
+
+/* The same, and when scope:name is a dataset and rse is not NULL the
+   files are first registered as replicas on rse (as POST /replicas). */
+int coll_attach_rse(const char *issuer, const char *scope, const char *name,
+    const json_t *dids, const char *rse, bool ignore_duplicate,
+    struct gr_err *err);
 
 /* Detach dids ([{scope, name}]) from scope:name: each must be attached
    (DataIdentifierNotFound); a closed parent's length and bytes follow;

@@ -30,6 +30,12 @@
 int replica_add(const char *issuer, const char *rse, const json_t *files,
     bool ignore_availability, struct gr_err *err);
 
+/* The same inside the caller's transaction (a dataset made or filled
+   with "rse": its files registered there on the way). */
+struct st_txn;
+int replica_add_in(struct st_txn *t, const char *issuer, const char *rse,
+    const json_t *files, struct gr_err *err);
+
 /* Change states ([{scope, name, state, path?, error_message?}]); admins
    only. All or nothing. */
 int replica_update(const char *issuer, const char *rse, const json_t *files,

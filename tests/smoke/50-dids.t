@@ -94,8 +94,27 @@ reqb POST /dids/data/f1/dids '{"dids": [{"scope": "data", "name": "f2"}]}'
 ok "attach to a file: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
 reqb POST /dids/data/nope/dids '{"dids": [{"scope": "data", "name": "f2"}]}'
 ok "attach to an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
-reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "f5"}], "rse": "MOCK"}'
-ok "attach with rse (not built yet): 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "r1", "bytes": 7, "adler32": "00000007"}], "rse": "NOSUCH"}'
+ok "attach with an unknown rse: 404 RSENotFound" error_is 404 RSENotFound
+req GET /dids/data/r1
+ok "... nothing registered" error_is 404 DataIdentifierNotFound
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "r1"}], "rse": "MOCK"}'
+ok "attach with rse, a new file without bytes: 400" [ "$STATUS" = 400 ]
+reqb POST /dids/data/ds1/dids '{"dids": [{"scope": "data", "name": "r1", "bytes": 7, "adler32": "00000007"}], "rse": 5}'
+ok "attach with an rse that is not a name: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /dids/data/dsr '{"type": "DATASET", "rse": "MOCK", "dids": [{"scope": "data", "name": "r1", "bytes": 7, "adler32": "00000007"}]}'
+is "create a dataset with rse: the new file registered and attached, 201" "$STATUS" 201
+req GET /replicas/data/r1
+is "... its replica is on MOCK" "$(json -c '[.name, .bytes, (.rses | keys)]')" '["r1",7,["MOCK"]]'
+req GET /dids/data/dsr/dids
+is "... and it is in the dataset" "$(json -r .name)" r1
+reqb POST /dids/data/dsr/dids '{"dids": [{"scope": "data", "name": "r2", "bytes": 8, "adler32": "00000008"}], "rse": "MOCK"}'
+is "attach with rse: 201" "$STATUS" 201
+req GET /replicas/data/r2
+is "... registered on MOCK" "$(json -c '[.name, (.rses | keys)]')" '["r2",["MOCK"]]'
+reqb POST /dids/attachments '[{"scope": "data", "name": "dsr", "rse": "MOCK", "dids": [{"scope": "data", "name": "r3", "bytes": 9, "adler32": "00000009"}]}]'
+req GET /dids/data/dsr/dids
+is "POST /dids/attachments with rse" "$STATUS $(json -r .name | sort | paste -sd' ')" "200 r1 r2 r3"
 reqb POST /dids/data/ds1/dids '{}'
 ok "no dids: 400 KeyError" error_is 400 KeyError
 TOKEN=$user
@@ -313,10 +332,10 @@ ok "... of an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifi
 
 # --- listing a scope ---
 req GET /dids/data/
-is "GET /dids/data/: the DIDs no DID of the scope contains, by name (f3 and g1 were detached)" \
-    "$(jq -sc 'map(.name)' "$T/body")" '["b1","b2","c3","c4","ds3","empty","f3","g1","gds","only10"]'
+is "GET /dids/data/: the DIDs no DID of the scope contains, by name (f3 and g1 were detached; dsr holds r1-r3)" \
+    "$(jq -sc 'map(.name)' "$T/body")" '["b1","b2","c3","c4","ds3","dsr","empty","f3","g1","gds","only10"]'
 is "... top-level entries" "$(jq -sc '.[3] | [.type, .parent, .level]' "$T/body")" '["CONTAINER",null,0]'
-is "... with bytes" "$(jq -sc '.[6] | [.name, .bytes]' "$T/body")" '["f3",30]'
+is "... with bytes" "$(jq -sc '.[7] | [.name, .bytes]' "$T/body")" '["f3",30]'
 req GET '/dids/data/?name=c3'
 is "?name=c3: its children" "$(jq -sc 'map([.name, .level, .parent.name])' "$T/body")" '[["c2",1,"c3"]]'
 req GET '/dids/data/?name=c3&recursive=true'

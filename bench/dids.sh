@@ -1,0 +1,243 @@
+#!/bin/sh
+# dids.sh -- the DID catalogue at scale, through lighttpd:
+#
+#   build    BENCH_FILES (1,000,000) files registered as replicas in
+#            batches of 1000, then BENCH_DATASETS (10,000) datasets of
+#            BENCH_FILES / BENCH_DATASETS files each (POST /dids, their
+#            files attached as they are made)
+#   get      GET /dids/{scope}/{name} of a dataset with wrk, alternating
+#            with the hello-world reference (bench/hello.c) behind the
+#            same lighttpd, median of BENCH_ROUNDS (3): req/s and ratio
+#   bulk     BENCH_BULK (200,000) empty datasets made by POST /dids, 1000
+#            a request, 2 clients, durable commits: DIDs/s
+#   list     GET /dids/bulk/ (the BENCH_BULK datasets): lines/s, and the
+#            dids backends' memory during it: the peak of their private
+#            memory (RssAnon, sampled) and VmHWM, which also counts the
+#            pages of the shared Berkeley DB cache they touched
+#   search   a metadata-equality search that finds 10 DIDs, in a scope of
+#            10,000 DIDs and in the scope of BENCH_FILES + BENCH_DATASETS
+#            DIDs: milliseconds, median of 7
+#
+# Targets (issue 5): get >= 0.85 x hello; bulk >= 50k DIDs/s; list >= 500k
+# lines/s with backend memory flat under 32 MB; search time not growing
+# with the table. Settings: BENCH_FILES, BENCH_DATASETS, BENCH_BULK,
+# BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNS (32), BENCH_PORT
+# (18100), GR_BUILD (build), GRIDREST_CACHE_MB (512).
+set -eu
+files=${BENCH_FILES:-1000000}
+datasets=${BENCH_DATASETS:-10000}
+bulk=${BENCH_BULK:-200000}
+secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+conns=${BENCH_CONNS:-32}
+port=${BENCH_PORT:-18100}
+export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
+export GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
+. "$(dirname "$0")/lib.sh"
+command -v wrk >/dev/null || scripts/install-deps
+bench_hello_conf "$T/bench.conf"
+bench_start "$T/bench.conf"
+
+call() { # METHOD PATH [BODY]: fails the benchmark on an error
+	curl -sf -o /dev/null -X "$1" -H "X-Rucio-Auth-Token: $token" \
+	    --data-binary "${3-}" "$base$2" || { echo "$1 $2 failed"; exit 1; }
+}
+now() { date +%s.%N; }
+# send FILE...: POST each body file (its first line: the path) from
+# BENCH_CLIENTS curls at once, each on one connection; fails on a non-201
+send() {
+	clients=$1
+	shift
+	c=0
+	while [ $c -lt "$clients" ]; do
+		: >"$T/client.$c"
+		c=$((c + 1))
+	done
+	i=0
+	for f in "$@"; do
+		{
+			echo "url = \"$base$(head -1 "$f")\""
+			echo "data-binary = \"@$f.body\""
+			echo "header = \"X-Rucio-Auth-Token: $token\""
+			echo 'output = "/dev/null"'
+			echo 'write-out = "%{http_code}\n"'
+			echo next
+		} >>"$T/client.$((i % clients))"
+		i=$((i + 1))
+	done
+	pids=
+	c=0
+	while [ $c -lt "$clients" ]; do
+		: >"$T/codes.$c"
+		if [ -s "$T/client.$c" ]; then # fewer bodies than clients
+			sed -i '$d' "$T/client.$c"
+			curl -s -K "$T/client.$c" >"$T/codes.$c" &
+			pids="$pids $!"
+		fi
+		c=$((c + 1))
+	done
+	# shellcheck disable=SC2086 # the list of pids
+	wait $pids
+	bad=$(cat "$T"/codes.* | grep -vc '^201$' || true)
+	[ "$bad" -eq 0 ] || { echo "$bad requests failed:"; cat "$T"/codes.* | sort | uniq -c; exit 1; }
+}
+
+call POST /scopes/root/bench ''
+call POST /scopes/root/bulk ''
+call POST /scopes/root/small ''
+call POST /rses/BENCH_A '{}'
+call POST /rses/BENCH_A/protocols/root '{"hostname": "a.example.org", "port": 1094, "prefix": "/data", "impl": "xrootd", "domains": {"wan": {"read": 1, "write": 1, "delete": 1}}}'
+
+# --- build: files, then datasets holding them ---
+per=$((files / datasets))
+mkdir "$T/b"
+awk -v files="$files" -v per="$per" -v datasets="$datasets" -v bulk="$bulk" -v dir="$T/b" 'BEGIN {
+	for (b = 0; b * 1000 < files; b++) {
+		f = sprintf("%s/rep.%05d", dir, b)
+		print "/replicas" > f
+		close(f)
+		f = f ".body"
+		printf "{\"rse\": \"BENCH_A\", \"files\": [" > f
+		for (i = b * 1000; i < files && i < (b + 1) * 1000; i++)
+			printf "%s{\"scope\":\"bench\",\"name\":\"file.%08d\",\"bytes\":%d,\"adler32\":\"%08x\"}", \
+			    (i % 1000 ? "," : ""), i, 1000 + i % 1000, i > f
+		printf "]}" > f
+		close(f)
+	}
+	# datasets, 10000 files to a request
+	step = int(10000 / per); if (step < 1) step = 1
+	for (d = 0; d < datasets; d += step) {
+		f = sprintf("%s/ds.%05d", dir, d)
+		print "/dids" > f
+		close(f)
+		f = f ".body"
+		printf "[" > f
+		for (k = d; k < d + step && k < datasets; k++) {
+			printf "%s{\"scope\":\"bench\",\"name\":\"dataset.%05d\",\"type\":\"DATASET\",\"dids\":[", (k > d ? "," : ""), k > f
+			for (i = k * per; i < (k + 1) * per; i++)
+				printf "%s{\"scope\":\"bench\",\"name\":\"file.%08d\"}", (i > k * per ? "," : ""), i > f
+			printf "]}" > f
+		}
+		printf "]" > f
+		close(f)
+	}
+	for (b = 0; b * 1000 < bulk; b++) {
+		f = sprintf("%s/bulk.%05d", dir, b)
+		print "/dids" > f
+		close(f)
+		f = f ".body"
+		printf "[" > f
+		for (i = b * 1000; i < bulk && i < (b + 1) * 1000; i++)
+			printf "%s{\"scope\":\"bulk\",\"name\":\"ds.%07d\",\"type\":\"DATASET\"}", (i % 1000 ? "," : ""), i > f
+		printf "]" > f
+		close(f)
+	}
+	# the small scope: 10000 datasets
+	for (b = 0; b < 10; b++) {
+		f = sprintf("%s/small.%05d", dir, b)
+		print "/dids" > f
+		close(f)
+		f = f ".body"
+		printf "[" > f
+		for (i = b * 1000; i < (b + 1) * 1000; i++)
+			printf "%s{\"scope\":\"small\",\"name\":\"ds.%05d\",\"type\":\"DATASET\"}", (i % 1000 ? "," : ""), i > f
+		printf "]" > f
+		close(f)
+	}
+}'
+b0=$(now)
+send 2 $(ls "$T"/b/rep.* | grep -v body)
+b1=$(now)
+send 2 $(ls "$T"/b/ds.* | grep -v body)
+b2=$(now)
+send 2 $(ls "$T"/b/small.* | grep -v body)
+
+# --- bulk creation ---
+t0=$(now)
+send 2 $(ls "$T"/b/bulk.* | grep -v body)
+t1=$(now)
+
+# --- get: one dataset against the hello-world, alternating ---
+url_get=$base/dids/bench/dataset.$(printf %05d $((datasets / 2)))
+url_hello=$base/bench/hello
+for u in "$url_get" "$url_hello"; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Rucio-Auth-Token: $token" "$u")
+	[ "$code" = 200 ] || { echo "$u answered $code"; exit 1; }
+	wrk -t2 -c"$conns" -d1s -H "X-Rucio-Auth-Token: $token" "$u" >/dev/null
+done
+run() { # url -> req/s
+	wrk -t2 -c"$conns" -d"${secs}s" -H "X-Rucio-Auth-Token: $token" "$1" |
+	    awk '/^Requests\/sec/ { printf "%d\n", $2 } /Non-2xx/ { print "non-2xx" > "/dev/stderr" }'
+}
+r=1
+while [ "$r" -le "$rounds" ]; do
+	echo "get $(run "$url_get")" >>"$T/results"
+	echo "hello $(run "$url_hello")" >>"$T/results"
+	r=$((r + 1))
+done
+median() {
+	awk -v n="$1" '$1 == n { print $2 }' "$T/results" | sort -n |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+get=$(median get)
+hello=$(median hello)
+
+# --- list: the bulk scope, memory sampled meanwhile ---
+pids=$(pgrep -f "$B/cgi-bin/dids.fcgi" | paste -sd' ')
+anon_peak() { # the largest RssAnon of the dids backends now, in kB
+	for p in $pids; do
+		awk '/^RssAnon/ { print $2 }' "/proc/$p/status" 2>/dev/null
+	done | sort -n | tail -1
+}
+hwm() {
+	for p in $pids; do
+		awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null
+	done | sort -n | tail -1
+}
+curl -s -o /dev/null -H "X-Rucio-Auth-Token: $token" "$base/dids/bulk/"
+anon0=$(anon_peak)
+hwm0=$(hwm)
+( while :; do anon_peak >>"$T/anon"; sleep 0.01; done ) &
+sampler=$!
+for run in 1 2 3; do
+	curl -s -o "$T/list.out" -w '%{time_total}\n' -H "X-Rucio-Auth-Token: $token" \
+	    "$base/dids/bulk/" >>"$T/list.times"
+done
+kill "$sampler"
+lt=$(sort -n "$T/list.times" | sed -n 2p)
+lines=$(wc -l <"$T/list.out")
+[ "$lines" -eq "$bulk" ] || { echo "listed $lines DIDs, not $bulk"; exit 1; }
+anon1=$(sort -n "$T/anon" | tail -1)
+hwm1=$(hwm)
+
+# --- search: 10 DIDs with tag=x, in the small scope and the big one ---
+i=0
+dl=
+sl=
+while [ $i -lt 10 ]; do
+	dl="$dl${dl:+,}{\"scope\":\"bench\",\"name\":\"file.$(printf %08d $((i * (files / 10))))\",\"meta\":{\"tag\":\"x\"}}"
+	sl="$sl${sl:+,}{\"scope\":\"small\",\"name\":\"ds.$(printf %05d $((i * 997)))\",\"meta\":{\"tag\":\"x\"}}"
+	i=$((i + 1))
+done
+call POST /dids/bulkdidsmeta "{\"dids\": [$dl]}"
+call POST /dids/bulkdidsmeta "{\"dids\": [$sl]}"
+search() { # scope -> milliseconds, median of 7 (and checks 10 DIDs came)
+	for k in 1 2 3 4 5 6 7; do
+		curl -s -o "$T/search.out" -w '%{time_total}\n' -H "X-Rucio-Auth-Token: $token" \
+		    "$base/dids/$1/dids/search?type=all&tag=x" >>"$T/search.$1"
+		n=$(wc -l <"$T/search.out")
+		[ "$n" -eq 10 ] || { echo "search in $1 found $n DIDs, not 10"; exit 1; }
+	done
+	sort -n "$T/search.$1" | sed -n 4p | awk '{ printf "%.2f", $1 * 1000 }'
+}
+ms_small=$(search small)
+ms_big=$(search bench)
+
+echo "gridrest bench/dids.sh: $files files in $datasets datasets, $bulk bulk datasets, durability $GRIDREST_DURABILITY, cache ${GRIDREST_CACHE_MB} MB"
+echo "$b0 $b1 $b2 $files $datasets" | awk '{ printf "build     %8.1f s  %10.0f files/s registered; %.1f s for the datasets (%.0f attachments/s)\n", $2 - $1, $4 / ($2 - $1), $3 - $2, $4 / ($3 - $2) }'
+echo "$get $hello" | awk '{ printf "get       %8d req/s  hello %d req/s  ratio %.2f   (target >= 0.85: %s)\n", $1, $2, $1 / $2, ($1 / $2 >= 0.85 ? "met" : "NOT met") }'
+echo "$t0 $t1 $bulk" | awk '{ d = $2 - $1; printf "bulk      %8.1f s  %10.0f DIDs/s       (target >= 50000: %s)\n", d, $3 / d, ($3 / d >= 50000 ? "met" : "NOT met") }'
+echo "$lt $lines" | awk '{ printf "list      %8.3f s  %10.0f lines/s      (target >= 500000: %s)\n", $1, $2 / $1, ($2 / $1 >= 500000 ? "met" : "NOT met") }'
+echo "          dids backend private memory (RssAnon) ${anon0} kB before, peak ${anon1} kB during three listings (target: flat, < 32768 kB: $( [ "$anon1" -lt 32768 ] && [ "$anon1" -le $((anon0 + 1024)) ] && echo met || echo NOT met))"
+echo "          VmHWM (with the shared cache pages touched) ${hwm0} kB before, ${hwm1} kB after"
+echo "search    ${ms_small} ms in a scope of 10000 DIDs, ${ms_big} ms in one of $((files + datasets)) (10 found each time)"
