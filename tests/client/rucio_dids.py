@@ -1,11 +1,17 @@
-"""Drive gridrest's /dids routes built so far with the real Rucio client
-(scripts/real-client). Our own driver; the client is only imported."""
+"""Drive gridrest's /dids and /meta_conventions routes with the real Rucio
+client (scripts/real-client). Our own driver; the client is only
+imported."""
 import sys
+import time
+from datetime import datetime, timedelta
 
 from rucio.client import Client
 from rucio.common.exception import (DataIdentifierAlreadyExists,
                                     DataIdentifierNotFound,
-                                    FileAlreadyExists, UnsupportedOperation)
+                                    DIDFilterSyntaxError, Duplicate,
+                                    FileAlreadyExists, InvalidObject,
+                                    InvalidValueForKey, KeyNotFound,
+                                    UnsupportedOperation)
 
 failures = 0
 
@@ -72,4 +78,70 @@ check("attach_dids_to_dids", c.attach_dids_to_dids([{"scope": "data", "name": "b
 reps = list(c.list_replicas([{"scope": "data", "name": "c1"}]))
 check("list_replicas of a container", [r["name"] for r in reps] == ["f0"])
 check("list_dataset_replicas", [r["rse"] for r in c.list_dataset_replicas("data", "ds1")] == ["MOCK"])
+
+# --- search: the filters literal as list_dids sends it ---
+c.set_metadata("data", "ds1", "campaign", "mc23")
+c.set_metadata("data", "b1", "energy", 13)
+check("list_dids by name", sorted(c.list_dids("data", {"name": "b*"})) == ["b1", "b2"])
+check("list_dids OR groups, type dataset", sorted(c.list_dids("data", [{"campaign": "mc23"}, {"energy.gte": 10}], did_type="dataset")) == ["b1", "ds1"])
+check("list_dids long", [(d["name"], d["did_type"]) for d in c.list_dids("data", {"name": "c1"}, long=True)] == [("c1", "CONTAINER")])
+check("list_dids files", sorted(c.list_dids("data", {"name": "f*"}, did_type="file")) == ["f0", "f1", "f2"])
+check("list_dids created_after a datetime", "ds1" in list(c.list_dids("data", {"created_after": datetime.utcnow() - timedelta(hours=1)})))
+check("list_dids recursive", sorted(c.list_dids("data", {"name": "c1"}, did_type="all", recursive=True)) == ["c1", "ds1", "f0"])
+try:
+    list(c.list_dids("data", {"name.gt": "a"}))
+    check("a bad filter raises", False)
+except DIDFilterSyntaxError:
+    check("a bad filter raises DIDFilterSyntaxError", True)
+
+# --- metadata of many, with inheritance ---
+bulk = list(c.get_metadata_bulk([{"scope": "data", "name": "f0"}], inherit=True, plugin="ALL"))
+check("get_metadata_bulk inherit", len(bulk) == 1 and bulk[0]["campaign"] == "mc23" and bulk[0]["project"] == "p")
+check("get_metadata_bulk", [m["name"] for m in c.get_metadata_bulk([{"scope": "data", "name": "ds1"}, {"scope": "data", "name": "nope"}])] == ["ds1"])
+
+# --- samples, resurrection ---
+check("create_did_sample", c.create_did_sample("data", "ds1", "data", "smp", 1))
+check("... one file", len(list(c.list_content("data", "smp"))) == 1)
+check("add_dataset with a lifetime of 1 s", c.add_dataset("data", "short", lifetime=1))
+time.sleep(2.1)
+check("resurrect an expired dataset", c.resurrect([{"scope": "data", "name": "short"}]))
+check("... its expiry is gone", c.get_did("data", "short")["expired_at"] is None)
+try:
+    c.resurrect([{"scope": "data", "name": "short"}])
+    check("resurrect a living DID raises", False)
+except DataIdentifierNotFound:
+    check("resurrect a living DID raises DataIdentifierNotFound", True)
+
+# --- attach with rse ---
+check("add_files_to_dataset with rse", c.add_files_to_dataset("data", "b1", [{"scope": "data", "name": "fr", "bytes": 5, "adler32": "0000000a"}], rse="MOCK"))
+check("... the file's replica", [r["states"] for r in c.list_replicas([{"scope": "data", "name": "fr"}], all_states=True)] == [{"MOCK": "AVAILABLE"}])
+
+# --- metadata conventions ---
+m = Client()
+check("add_key", m.add_key("datatype", "DATASET"))
+check("add_key with a type and regexp", m.add_key("tag", "ALL", value_type=str, value_regexp="^[a-z]\\d+"))
+try:
+    m.add_key("tag", "ALL")
+    check("add_key twice raises", False)
+except Duplicate:
+    check("add_key twice raises Duplicate", True)
+check("list_keys", sorted(m.list_keys()) == ["datatype", "tag"])
+check("add_value", m.add_value("datatype", "AOD"))
+check("list_values", m.list_values("datatype") == ["AOD"])
+try:
+    m.add_value("tag", "X1")
+    check("a value against the regexp raises", False)
+except InvalidValueForKey:
+    check("a value against the regexp raises InvalidValueForKey", True)
+try:
+    m.add_value("nokey", "x")
+    check("a value of an unknown key raises", False)
+except KeyNotFound:
+    check("a value of an unknown key raises KeyNotFound", True)
+check("a dataset of a registered datatype", c.add_dataset("data", "aod1", meta={"datatype": "AOD"}))
+try:
+    c.add_dataset("data", "esd1", meta={"datatype": "ESD"})
+    check("an unregistered datatype raises", False)
+except InvalidObject:
+    check("an unregistered datatype raises InvalidObject", True)
 sys.exit(1 if failures else 0)
