@@ -236,9 +236,9 @@ dids_scope(struct web_req *r)
 }
 
 /*
- * GET /dids/{scope}/dids/search (and search_extended): ?type, limit, long,
- * recursive, and the filters literal, or else every other parameter as
- * one AND group
+ * GET /dids/{scope}/dids/search (and search_extended; and GET /dids/ for
+ * every scope): ?type, limit, long, recursive, and the filters literal, or
+ * else every other parameter as one AND group
  */
 static int
 dids_search(struct web_req *r)
@@ -278,6 +278,8 @@ dids_search(struct web_req *r)
 	}
 	rc = did_search_parse(filters, web_query(r, "type"), &q, &r->err);
 	json_decref(filters);
+	/* GET /dids/ (seed 002): every scope, each DID with its scope */
+	out.with_scope = web_param(r, "scope") == NULL;
 	if (rc == GR_OK)
 		rc = did_search_run(web_param(r, "scope"), q, &out, &r->err);
 	did_search_free(q);
@@ -531,6 +533,7 @@ static const struct web_route dids_routes[] = {
 	{ WEB_POST,	"/dids/resurrect",		dids_resurrect,	WEB_ANY },
 	{ WEB_POST,	"/dids/sample",			dids_sample,	WEB_ANY },
 	{ WEB_POST,	"/dids/{input_scope}/{input_name}/{output_scope}/{output_name}/{nbfiles}/sample", dids_sample, WEB_ANY },
+	{ WEB_GET,	"/dids",			dids_search,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/dids/search",	dids_search,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/dids/search_extended", dids_search, WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/meta",	dids_meta_get,	0 },

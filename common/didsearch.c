@@ -920,8 +920,14 @@ write_did(struct run *run, const char *scope, const char *name,
 	const json_t *v;
 
 	run->line.len = 0;
-	if (!run->out->long_form) {
+	if (!run->out->long_form && !run->out->with_scope) {
 		sbuf_json(&run->line, name);
+	} else if (!run->out->long_form) {
+		sbuf_adds(&run->line, "{\"scope\":");
+		sbuf_json(&run->line, scope);
+		sbuf_adds(&run->line, ",\"name\":");
+		sbuf_json(&run->line, name);
+		sbuf_add(&run->line, "}", 1);
 	} else {
 		sbuf_adds(&run->line, "{\"scope\":");
 		sbuf_json(&run->line, scope);
@@ -1150,19 +1156,52 @@ scan_group(struct run *run)
 	return GR_OK;
 }
 
+/* Every group in run->scope; ST_STOP once the limit is reached. */
+static int
+run_groups(struct run *run)
+{
+	int rc = GR_OK;
+
+	for (run->g = 0; run->g < run->q->n && rc == GR_OK; run->g++) {
+		if (run->out->limit > 0 && run->count >= run->out->limit)
+			return ST_STOP;
+		rc = scan_group(run);
+	}
+	return rc;
+}
+
+/* A scope of TBL_SCOPES (key: its name), for a search of them all. */
+static int
+scope_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct run *run = arg;
+	char scope[64];
+	int rc;
+
+	(void)pkey;
+	(void)val;
+	if (key->size == 0 || key->size >= sizeof(scope))
+		return GR_OK;
+	memcpy(scope, key->data, key->size);
+	scope[key->size] = '\0';
+	run->scope = scope;
+	rc = run_groups(run);
+	run->scope = NULL;
+	return rc;
+}
+
 static int
 run_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct run *run = arg;
-	int rc = GR_OK;
+	int rc;
 
 	run->t = t;
 	run->err = err;
-	for (run->g = 0; run->g < run->q->n && rc == GR_OK; run->g++) {
-		if (run->out->limit > 0 && run->count >= run->out->limit)
-			break;
-		rc = scan_group(run);
-	}
+	if (run->scope != NULL)
+		rc = run_groups(run);
+	else
+		rc = st_scan(t, TBL_SCOPES, NULL, 0, NULL, scope_one, run, err);
 	return rc == ST_STOP ? GR_OK : rc;
 }
 
@@ -1173,7 +1212,7 @@ did_search_run(const char *scope, const struct did_search *q,
 	struct run run = { .q = q, .out = out, .scope = scope };
 	int rc;
 
-	if (scope == NULL || !valid_scope(scope))
+	if (scope != NULL && !valid_scope(scope))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating scope: it must match "
 		    "^[a-zA-Z_\\-.0-9]+$ (at most 25 characters)");

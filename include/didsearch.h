@@ -58,17 +58,19 @@ bool did_search_match(const struct did_search *q, const char *scope,
 const char *did_search_plan(const struct did_search *q, size_t g);
 
 struct did_search_out {
-	long limit;     /* at most this many DIDs; 0: all */
-	bool long_form; /* {"scope","name","did_type","bytes","length"} */
-	bool recursive; /* also search inside matched collections */
+	long limit;      /* at most this many DIDs; 0: all */
+	bool long_form;  /* {"scope","name","did_type","bytes","length"} */
+	bool recursive;  /* also search inside matched collections */
+	bool with_scope; /* the short form as {"scope","name"} */
 	gr_emit_text_fn emit;
 	void *ctx;
 };
 
 /*
- * Stream the DIDs of scope matching q, each once: its name as a JSON
- * string, or the long form. recursive: the children of matched collections
- * are searched too (name criteria set aside), at any depth.
+ * Stream the DIDs of scope (NULL: of every scope, one after the other)
+ * matching q, each once: its name as a JSON string (or {"scope","name"}
+ * with with_scope), or the long form. recursive: the children of matched
+ * collections are searched too (name criteria set aside), at any depth.
  */
 int did_search_run(const char *scope, const struct did_search *q,
     const struct did_search_out *out, struct gr_err *err);

@@ -115,6 +115,20 @@ is "... the type holds inside: collections only" "$(names)" "cn.x ds.a1 ds.b1"
 search --data-urlencode type=all --data-urlencode limit=2
 is "limit=2" "$(jq -r . "$T/body" | wc -l)" 2
 
+# --- GET /dids/: every scope ---
+reqb POST /scopes/root/other ''
+reqb POST /dids/other/ds.o1 '{"type": "DATASET", "meta": {"project": "p1"}}'
+req GET /dids/ -G --data-urlencode project=p1
+is "GET /dids/?project=p1: the DIDs of every scope, with their scope" "$STATUS $(jq -c '[.scope, .name]' "$T/body" | sort | paste -sd' ')" \
+    '200 ["data","ds.a1"] ["data","ds.b1"] ["other","ds.o1"]'
+req GET /dids/ -G --data-urlencode "filters=[{'project': 'p1'}]" --data-urlencode long=true
+is "... the long form" "$(jq -c '[.scope, .name, .did_type]' "$T/body" | sort | paste -sd' ')" \
+    '["data","ds.a1","DATASET"] ["data","ds.b1","DATASET"] ["other","ds.o1","DATASET"]'
+req GET /dids/ -G --data-urlencode project=p1 --data-urlencode limit=2
+is "... limit counts across scopes" "$(wc -l <"$T/body")" 2
+req GET /dids/ -G --data-urlencode type=bag
+ok "... an unknown type: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
+
 # --- the index follows the records ---
 reqb POST /dids/data/ds.b1/meta '{"meta": {"energy": 99}}'
 lit "[{'energy': 99}]"
