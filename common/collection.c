@@ -264,6 +264,7 @@ check_dids(const json_t *dids, struct gr_err *err)
 struct coll_args {
 	const char *issuer, *scope, *name, *dynamic;
 	const char *rse; /* register the files there on the way */
+	bool may_add;    /* the issuer's right to add in scope is known */
 	const json_t *body, *dids;
 	bool ignore_dup, lng;
 	const char *parent_scope, *parent_name; /* bulkfiles */
@@ -294,7 +295,8 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_t *rec;
 	int rc;
 
-	if ((rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
+	if (!a->may_add &&
+	    (rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
 		return rc;
 	rec = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I}", "type",
 	    json_string_value(json_object_get(b, "type")), "account", a->issuer,
@@ -384,6 +386,7 @@ static int
 bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct coll_args *a = arg;
+	const char *granted = NULL; /* the last scope the issuer may add to */
 	const json_t *item, *v;
 	size_t i;
 	int rc;
@@ -402,8 +405,12 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		if ((v = json_object_get(item, "dids")) != NULL &&
 		    !json_is_null(v))
 			one.dids = v;
+		/* the right is checked once per run of the same scope */
+		one.may_add = granted != NULL &&
+		    strcmp(granted, one.scope) == 0;
 		if ((rc = add_txn(t, &one, err)) != GR_OK)
 			return rc;
+		granted = one.scope;
 	}
 	return GR_OK;
 }

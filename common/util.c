@@ -344,11 +344,9 @@ skip_value(const char *p, const char *end)
 }
 
 bool
-json_member(const char *s, size_t n, const char *key, const char **val,
-    size_t *vlen)
+json_members(const char *s, size_t n, json_member_fn fn, void *arg)
 {
 	const char *p = s, *end = s + n, *k, *kend, *v;
-	size_t klen = strlen(key);
 
 	while (p < end && *p == ' ')
 		p++;
@@ -357,6 +355,8 @@ json_member(const char *s, size_t n, const char *key, const char **val,
 	for (;;) {
 		while (p < end && (*p == ' ' || *p == ','))
 			p++;
+		if (p < end && *p == '}')
+			return true;
 		if (p >= end || *p != '"')
 			return false;
 		k = p + 1;
@@ -368,16 +368,45 @@ json_member(const char *s, size_t n, const char *key, const char **val,
 		v = p;
 		if ((p = skip_value(p, end)) == NULL)
 			return false;
-		if ((size_t)(kend - k) == klen && memcmp(k, key, klen) == 0) {
-			*val = v;
-			*vlen = (size_t)(p - v);
+		if (fn(k, (size_t)(kend - k), v, (size_t)(p - v), arg))
 			return true;
-		}
 		while (p < end && *p == ' ')
 			p++;
 		if (p >= end || *p == '}')
-			return false;
+			return p < end;
 	}
+}
+
+struct member_find {
+	const char *key;
+	size_t klen;
+	const char *val;
+	size_t vlen;
+};
+
+static bool
+member_is(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+	struct member_find *f = arg;
+
+	if (klen != f->klen || memcmp(k, f->key, klen) != 0)
+		return false;
+	f->val = v;
+	f->vlen = vlen;
+	return true;
+}
+
+bool
+json_member(const char *s, size_t n, const char *key, const char **val,
+    size_t *vlen)
+{
+	struct member_find f = { key, strlen(key), NULL, 0 };
+
+	if (!json_members(s, n, member_is, &f) || f.val == NULL)
+		return false;
+	*val = f.val;
+	*vlen = f.vlen;
+	return true;
 }
 
 bool

@@ -350,6 +350,16 @@ didx_add(struct didx_build *b, const char *key, char tag, const void *val,
 	b->n++;
 }
 
+static void
+didx_free(struct didx_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->keys[i].data);
+	free(b->keys);
+}
+
 /* Every form a scalar value is searched as (tables.h). */
 static void
 didx_value(struct didx_build *b, const char *key, const json_t *v)
@@ -396,15 +406,76 @@ didx_value(struct didx_build *b, const char *key, const json_t *v)
 	}
 }
 
+static bool
+in_list(const char *const *list, const char *k, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == klen && memcmp(list[i], k, klen) == 0)
+			return true;
+	return false;
+}
+
+struct didx_scan {
+	struct didx_build *b;
+	bool not_new;
+};
+
+/* One member of the record's text: only the searchable ones are parsed
+   (a record without custom keys is indexed without a JSON parse). */
+static bool
+didx_member(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+	struct didx_scan *d = arg;
+	unsigned char num[8];
+	long long when;
+	const char *key;
+	char name[32];
+	json_t *j, *vj;
+
+	if (klen == 4 && memcmp(k, "type", 4) == 0) {
+		/* FILE, DATASET or CONTAINER: no escapes in the text */
+		if (vlen > 2 && v[0] == '"' &&
+		    !(vlen == 6 && memcmp(v, "\"FILE\"", 6) == 0))
+			didx_add(d->b, "did_type", DIDX_STR, v + 1, vlen - 2);
+	} else if (klen == 6 && memcmp(k, "is_new", 6) == 0) {
+		d->not_new = vlen == 5 && memcmp(v, "false", 5) == 0;
+	} else if (in_list(didx_dates, k, klen)) {
+		if (json_member_int(v, vlen, &when)) {
+			memcpy(name, k, klen);
+			name[klen] = '\0';
+			didx_num((double)when, num);
+			didx_add(d->b, name, DIDX_DATE, num, 8);
+		}
+	} else if (in_list(didx_fields, k, klen) ||
+	    (klen == 4 && memcmp(k, "meta", 4) == 0)) {
+		if ((j = json_loadb(v, vlen, JSON_DECODE_ANY, NULL)) == NULL)
+			return false;
+		if (klen == 4 && memcmp(k, "meta", 4) == 0) {
+			json_object_foreach(j, key, vj)
+			{
+				didx_value(d->b, key, vj);
+			}
+		} else {
+			memcpy(name, k, klen);
+			name[klen] = '\0';
+			didx_value(d->b, name, j);
+		}
+		json_decref(j);
+	}
+	return false;
+}
+
 static int
 dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	struct didx_build b = { 0 };
-	unsigned char num[8];
-	const char *type, *key;
+	struct didx_scan d = { &b, false };
+	unsigned char one = 1;
+	const char *key;
 	char scope[64];
-	json_t *rec, *v;
-	size_t len, i;
+	size_t len;
 
 	(void)sec;
 	key = key_part(pkey->data, pkey->size, 0, &len);
@@ -413,33 +484,15 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	memcpy(scope, key, len);
 	scope[len] = '\0';
 	b.scope = scope;
-	if ((rec = json_loadb(pdata->data, pdata->size, 0, NULL)) == NULL)
+	if (!json_members(pdata->data, pdata->size, didx_member, &d)) {
+		didx_free(&b);
 		return DB_DONOTINDEX;
-	type = json_string_value(json_object_get(rec, "type"));
-	if (type != NULL && strcmp(type, "FILE") != 0)
-		didx_add(&b, "did_type", DIDX_STR, type, strlen(type));
+	}
 	/* new until something (a subscription's transmogrifier) says not */
-	if (!json_is_false(json_object_get(rec, "is_new"))) {
-		num[0] = 1;
-		didx_add(&b, "is_new", DIDX_BOOL, num, 1);
-	}
-	for (i = 0; didx_dates[i] != NULL; i++) {
-		v = json_object_get(rec, didx_dates[i]);
-		if (json_is_integer(v)) {
-			didx_num((double)json_integer_value(v), num);
-			didx_add(&b, didx_dates[i], DIDX_DATE, num, 8);
-		}
-	}
-	for (i = 0; didx_fields[i] != NULL; i++)
-		if ((v = json_object_get(rec, didx_fields[i])) != NULL)
-			didx_value(&b, didx_fields[i], v);
-	json_object_foreach(json_object_get(rec, "meta"), key, v)
-	{
-		didx_value(&b, key, v);
-	}
-	json_decref(rec);
+	if (!d.not_new)
+		didx_add(&b, "is_new", DIDX_BOOL, &one, 1);
 	if (b.n == 0) {
-		free(b.keys);
+		didx_free(&b);
 		return DB_DONOTINDEX;
 	}
 	memset(skey, 0, sizeof(*skey));

@@ -75,6 +75,16 @@ void sbuf_free(struct sbuf *b);
 bool json_member(const char *s, size_t n, const char *key, const char **val,
     size_t *vlen);
 
+/*
+ * Call fn(key, klen, val, vlen, arg) for every top-level member of the
+ * JSON object text s[0..n), key without its quotes and as written (no
+ * escapes undone), val its value's text; fn returns true to stop. false if
+ * the text is not an object.
+ */
+typedef bool (*json_member_fn)(const char *key, size_t klen, const char *val,
+    size_t vlen, void *arg);
+bool json_members(const char *s, size_t n, json_member_fn fn, void *arg);
+
 /* A member's text as an integer (false if it is not one). */
 bool json_member_int(const char *val, size_t vlen, long long *out);
 
