@@ -360,17 +360,22 @@ crit_holds(const struct crit *c, const json_t *v, bool date)
 	return false;
 }
 
+/* A request's or group's type (any case) as the DID types it covers. */
 static unsigned
-type_bit(const char *type)
+type_mask(const char *t)
 {
-	if (type == NULL)
-		return 0;
-	if (strcmp(type, "FILE") == 0)
-		return DS_FILE;
-	if (strcmp(type, "DATASET") == 0)
-		return DS_DATASET;
-	if (strcmp(type, "CONTAINER") == 0)
-		return DS_CONTAINER;
+	static const struct {
+		const char *name;
+		unsigned mask;
+	} kinds[] = { { "all", DS_FILE | DS_DATASET | DS_CONTAINER },
+		{ "collection", DS_DATASET | DS_CONTAINER },
+		{ "container", DS_CONTAINER }, { "dataset", DS_DATASET },
+		{ "file", DS_FILE } };
+	size_t i;
+
+	for (i = 0; t != NULL && i < ARRAY_LEN(kinds); i++)
+		if (strcasecmp(t, kinds[i].name) == 0)
+			return kinds[i].mask;
 	return 0;
 }
 
@@ -384,7 +389,7 @@ group_matches(const struct group *g, const char *scope, const char *name,
 	bool ok = true;
 	size_t i;
 
-	if (!(type_bit(json_string_value(json_object_get(rec, "type"))) &
+	if (!(type_mask(json_string_value(json_object_get(rec, "type"))) &
 		g->types))
 		return false;
 	if (json_is_true(json_object_get(rec, "suppressed")))
@@ -434,22 +439,6 @@ static int
 syntax(struct gr_err *err, const char *fmt, const char *what)
 {
 	return gr_fail(err, GR_DID_FILTER_SYNTAX, fmt, what);
-}
-
-static unsigned
-type_mask(const char *t)
-{
-	if (strcasecmp(t, "all") == 0)
-		return DS_FILE | DS_DATASET | DS_CONTAINER;
-	if (strcasecmp(t, "collection") == 0)
-		return DS_DATASET | DS_CONTAINER;
-	if (strcasecmp(t, "container") == 0)
-		return DS_CONTAINER;
-	if (strcasecmp(t, "dataset") == 0)
-		return DS_DATASET;
-	if (strcasecmp(t, "file") == 0)
-		return DS_FILE;
-	return 0;
 }
 
 static int

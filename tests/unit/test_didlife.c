@@ -190,17 +190,10 @@ static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
-	bool created;
-	int rc;
 
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
-	rc = testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK ||
-	    scope_add("root", "root", "d", &err) != GR_OK;
-	if (rc) {
+	if (testlib_store_accounts(home) != 0 ||
+	    scope_add("root", "root", "d", &err) != GR_OK) {
 		fprintf(stderr, "# setup: %s\n", err.msg);
 		return -1;
 	}

@@ -164,19 +164,8 @@ test_datatype(void **state)
 static int
 setup(void **state)
 {
-	struct gr_err err = { 0 };
-	bool created;
-	int rc;
-
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
-	rc = testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK;
-	if (rc)
-		fprintf(stderr, "# setup: %s\n", err.msg);
-	return rc ? -1 : 0;
+	return testlib_store_accounts(home);
 }
 
 static int

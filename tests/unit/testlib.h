@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "account.h"
+#include "cfg.h"
 #include "store.h"
 
 static int
@@ -33,6 +35,27 @@ testlib_store_open(char *home)
 		return -1;
 	if (st_open(home, ST_INIT, &err) != GR_OK) {
 		fprintf(stderr, "# store: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * testlib_store_open, without durability (a test needs none), with the
+ * accounts root (SERVICE, an admin) and alice (USER); 0 or -1.
+ */
+static inline int
+testlib_store_accounts(char *home)
+{
+	struct gr_err err = { 0 };
+	bool created;
+
+	cfg.durability = CFG_DURABLE_NONE;
+	if (testlib_store_open(home) != 0 ||
+	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
+	    account_add("root", "alice", "USER", "a@example.org", &err) !=
+		GR_OK) {
+		fprintf(stderr, "# setup: %s\n", err.msg);
 		return -1;
 	}
 	return 0;
