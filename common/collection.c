@@ -286,6 +286,55 @@ register_on(struct st_txn *t, const struct coll_args *a, const json_t *parent,
 	return replica_add_in(t, a->issuer, a->rse, a->dids, err);
 }
 
+/* A collection with nothing but type, statuses and lifetime (what bulk
+   creation mostly makes): its record is written as text, no tree built. */
+static bool
+plain_coll(const struct coll_args *a)
+{
+	const json_t *v;
+
+	if (a->dids != NULL)
+		return false;
+	v = json_object_get(a->body, "meta");
+	if (v != NULL && !json_is_null(v) && json_object_size(v) > 0)
+		return false;
+	v = json_object_get(a->body, "rules");
+	return v == NULL || !json_is_array(v) || json_array_size(v) == 0;
+}
+
+static int
+plain_add(struct st_txn *t, const struct coll_args *a, int64_t now,
+    struct gr_err *err)
+{
+	const json_t *b = a->body, *v;
+	struct sbuf text = { 0 };
+	int rc;
+
+	/* the fields and order of the tree add_txn builds */
+	sbuf_adds(&text, "{\"type\":");
+	sbuf_json(&text, json_string_value(json_object_get(b, "type")));
+	sbuf_adds(&text, ",\"account\":");
+	sbuf_json(&text, a->issuer);
+	sbuf_adds(&text,
+	    json_is_true(
+		json_object_get(json_object_get(b, "statuses"), "monotonic"))
+		? ",\"open\":true,\"monotonic\":true"
+		: ",\"open\":true,\"monotonic\":false");
+	sbuf_adds(&text, ",\"created_at\":");
+	sbuf_addi(&text, (long long)now);
+	sbuf_adds(&text, ",\"updated_at\":");
+	sbuf_addi(&text, (long long)now);
+	if ((v = json_object_get(b, "lifetime")) != NULL && !json_is_null(v)) {
+		sbuf_adds(&text, ",\"expired_at\":");
+		sbuf_addi(&text,
+		    (long long)now + (long long)json_number_value(v));
+	}
+	sbuf_add(&text, "}", 1);
+	rc = did_store_text(t, a->scope, a->name, &text, DB_NOOVERWRITE, err);
+	sbuf_free(&text);
+	return rc;
+}
+
 static int
 add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -298,6 +347,8 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (!a->may_add &&
 	    (rc = did_may_add(t, a->issuer, a->scope, err)) != GR_OK)
 		return rc;
+	if (plain_coll(a))
+		return plain_add(t, a, now, err);
 	rec = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I}", "type",
 	    json_string_value(json_object_get(b, "type")), "account", a->issuer,
 	    "open", 1, "monotonic",

@@ -116,18 +116,34 @@ did_load(struct st_txn *t, const char *scope, const char *name, u_int32_t flags,
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+static int
+stored(int ret, struct gr_err *err)
+{
+	if (ret == DB_KEYEXIST)
+		return gr_fail(err, GR_DID_EXISTS,
+		    "Data Identifier already exists!");
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
 int
 did_store(struct st_txn *t, const char *scope, const char *name,
     const json_t *rec, u_int32_t flags, struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
 	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
-	int ret = st_put_json(t, TBL_DIDS, &k, rec, flags);
 
-	if (ret == DB_KEYEXIST)
-		return gr_fail(err, GR_DID_EXISTS,
-		    "Data Identifier already exists!");
-	return ret == 0 ? GR_OK : st_fail(err, ret);
+	return stored(st_put_json(t, TBL_DIDS, &k, rec, flags), err);
+}
+
+int
+did_store_text(struct st_txn *t, const char *scope, const char *name,
+    const struct sbuf *text, u_int32_t flags, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+
+	return stored(st_put_text(t, TBL_DIDS, &k, text->s, text->len, flags),
+	    err);
 }
 
 json_t *
@@ -143,6 +159,30 @@ did_new_file(const char *account, json_int_t bytes, const char *md5,
 	if (adler32 != NULL)
 		json_object_set_new(rec, "adler32", json_string(adler32));
 	return rec;
+}
+
+void
+did_new_file_text(struct sbuf *out, const char *account, json_int_t bytes,
+    const char *md5, const char *adler32, int64_t now)
+{
+	out->len = 0;
+	sbuf_adds(out, "{\"type\":\"FILE\",\"account\":");
+	sbuf_json(out, account);
+	sbuf_adds(out, ",\"bytes\":");
+	sbuf_addi(out, (long long)bytes);
+	sbuf_adds(out, ",\"created_at\":");
+	sbuf_addi(out, (long long)now);
+	sbuf_adds(out, ",\"updated_at\":");
+	sbuf_addi(out, (long long)now);
+	if (md5 != NULL) {
+		sbuf_adds(out, ",\"md5\":");
+		sbuf_json(out, md5);
+	}
+	if (adler32 != NULL) {
+		sbuf_adds(out, ",\"adler32\":");
+		sbuf_json(out, adler32);
+	}
+	sbuf_add(out, "}", 1);
 }
 
 /* The metadata columns a client may set (spec/rucio.md 4.3). */

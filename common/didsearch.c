@@ -737,7 +737,7 @@ did_search_literal(const char *text, json_t **filters, struct gr_err *err)
 /* --- planning --------------------------------------------------------- */
 
 static bool
-indexed_key(const struct crit *c)
+indexed_key(const struct crit *c, unsigned types)
 {
 	size_t i;
 
@@ -745,9 +745,10 @@ indexed_key(const struct crit *c)
 		return strlen(c->key) <= 100;
 	if (c->col < 0)
 		return false;
+	/* dates are filed for collections only (tables.h) */
 	if (strcmp(c->key, "created_at") == 0 ||
 	    strcmp(c->key, "closed_at") == 0 || strcmp(c->key, "eol_at") == 0)
-		return c->vt == V_DATE;
+		return c->vt == V_DATE && !(types & DS_FILE);
 	for (i = 0; didx_fields[i] != NULL; i++)
 		if (strcmp(c->key, didx_fields[i]) == 0)
 			return true;
@@ -815,14 +816,14 @@ plan_group(struct group *g)
 		r = 7;
 		if (c->col == COL_NAME && c->op == OP_EQ && !c->like)
 			r = 0;
-		else if (c->op == OP_EQ && !c->like && indexed_key(c) &&
-		    crit_bytes(c, &tag, buf, &len))
+		else if (c->op == OP_EQ && !c->like &&
+		    indexed_key(c, g->types) && crit_bytes(c, &tag, buf, &len))
 			r = 1;
 		else if (c->col == COL_NAME && c->op == OP_EQ &&
 		    like_prefix(c) > 0)
 			r = 2;
-		else if (c->op != OP_EQ && c->op != OP_NE && indexed_key(c) &&
-		    crit_bytes(c, &tag, buf, &len))
+		else if (c->op != OP_EQ && c->op != OP_NE &&
+		    indexed_key(c, g->types) && crit_bytes(c, &tag, buf, &len))
 			r = 4;
 		if (r < rank) {
 			rank = r;

@@ -254,6 +254,7 @@ struct add_args {
 	struct rfile *files;
 	size_t n;
 	bool ignore_availability;
+	struct sbuf text; /* the record being written */
 };
 
 /* The RSE's tombstone_delay attribute: -1 none, else seconds. */
@@ -439,18 +440,59 @@ file_did(struct st_txn *t, struct add_args *a, struct rfile *f, int64_t now,
 		    "Problem validating dids: %s:%s is a new file, its "
 		    "'bytes' are needed",
 		    f->scope, f->name);
-	rec = did_new_file(a->issuer, f->bytes, f->md5, f->adler32, now);
-	if (f->meta != NULL &&
-	    (rc = did_meta_apply(rec, f->meta, a->issuer, now, err)) != GR_OK) {
+	if (f->meta == NULL) { /* the common case: no tree to build */
+		did_new_file_text(&a->text, a->issuer, f->bytes, f->md5,
+		    f->adler32, now);
+		ret = st_put_text(t, TBL_DIDS, &k, a->text.s, a->text.len,
+		    DB_NOOVERWRITE);
+	} else {
+		rec = did_new_file(a->issuer, f->bytes, f->md5, f->adler32,
+		    now);
+		if ((rc = did_meta_apply(rec, f->meta, a->issuer, now, err)) !=
+		    GR_OK) {
+			json_decref(rec);
+			return rc;
+		}
+		ret = st_put_json(t, TBL_DIDS, &k, rec, DB_NOOVERWRITE);
 		json_decref(rec);
-		return rc;
 	}
-	ret = st_put_json(t, TBL_DIDS, &k, rec, DB_NOOVERWRITE);
-	json_decref(rec);
 	if (ret != 0)
 		return st_fail(err, ret);
 	*bytes = f->bytes;
 	return GR_OK;
+}
+
+/* A new replica's record as compact JSON text (replica.h), into out. */
+static void
+replica_text(struct sbuf *out, const struct rfile *f, json_int_t bytes,
+    int64_t now, long long delay)
+{
+	out->len = 0;
+	sbuf_adds(out, "{\"state\":");
+	sbuf_json(out, f->state != NULL ? f->state : "A");
+	sbuf_adds(out, ",\"bytes\":");
+	sbuf_addi(out, (long long)bytes);
+	sbuf_adds(out, ",\"created_at\":");
+	sbuf_addi(out, (long long)now);
+	sbuf_adds(out, ",\"updated_at\":");
+	sbuf_addi(out, (long long)now);
+	if (f->md5 != NULL) {
+		sbuf_adds(out, ",\"md5\":");
+		sbuf_json(out, f->md5);
+	}
+	if (f->adler32 != NULL) {
+		sbuf_adds(out, ",\"adler32\":");
+		sbuf_json(out, f->adler32);
+	}
+	if (f->path != NULL) {
+		sbuf_adds(out, ",\"path\":");
+		sbuf_json(out, f->path);
+	}
+	if (delay != -1) {
+		sbuf_adds(out, ",\"tombstone\":");
+		sbuf_addi(out, delay < 0 ? 0 : (long long)now + delay);
+	}
+	sbuf_add(out, "}", 1);
 }
 
 static int
@@ -481,29 +523,15 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	for (i = 0; i < a->n; i++) {
 		struct rfile *f = &a->files[i];
 		json_int_t bytes = 0;
-		json_t *rec;
 		DBT k;
 
 		if ((rc = file_did(t, a, f, now, &allowed_scope, &bytes,
 			 err)) != GR_OK)
 			return rc;
-		rec = json_pack("{s:s, s:I, s:I, s:I}", "state",
-		    f->state != NULL ? f->state : "A", "bytes", bytes,
-		    "created_at", (json_int_t)now, "updated_at",
-		    (json_int_t)now);
-		if (f->md5 != NULL)
-			json_object_set_new(rec, "md5", json_string(f->md5));
-		if (f->adler32 != NULL)
-			json_object_set_new(rec, "adler32",
-			    json_string(f->adler32));
-		if (f->path != NULL)
-			json_object_set_new(rec, "path", json_string(f->path));
-		if (delay != -1)
-			json_object_set_new(rec, "tombstone",
-			    json_integer(delay < 0 ? 0 : now + delay));
+		replica_text(&a->text, f, bytes, now, delay);
 		k = st_dbt(kbuf, replica_key(kbuf, f->scope, f->name, id));
-		ret = st_put_json(t, TBL_REPLICAS, &k, rec, DB_NOOVERWRITE);
-		json_decref(rec);
+		ret = st_put_text(t, TBL_REPLICAS, &k, a->text.s, a->text.len,
+		    DB_NOOVERWRITE);
 		if (ret == DB_KEYEXIST)
 			continue; /* registered before: left as it is */
 		if (ret != 0)
@@ -538,6 +566,7 @@ replica_add(const char *issuer, const char *rse, const json_t *files,
 		return rc;
 	rc = st_txn_run(add_txn, &a, err);
 	free_files(a.files, a.n);
+	sbuf_free(&a.text);
 	return rc;
 }
 
@@ -553,6 +582,7 @@ replica_add_in(struct st_txn *t, const char *issuer, const char *rse,
 		return rc;
 	rc = add_txn(t, &a, err);
 	free_files(a.files, a.n);
+	sbuf_free(&a.text);
 	return rc;
 }
 

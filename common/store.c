@@ -222,6 +222,43 @@ open_env(struct gr_err *err)
 	return GR_OK;
 }
 
+/*
+ * Keys and duplicates in the order Berkeley DB's own comparison gives
+ * (unsigned bytes, a prefix first), by memcmp: the library's byte loop
+ * was a tenth of a bulk insert's instructions (callgrind).
+ */
+static int
+bytes_cmp(DB *db, const DBT *a, const DBT *b)
+{
+	size_t n = a->size < b->size ? a->size : b->size;
+	int r = n != 0 ? memcmp(a->data, b->data, n) : 0;
+
+	(void)db;
+	if (r != 0)
+		return r;
+	return (a->size > b->size) - (a->size < b->size);
+}
+
+/*
+ * The shortest prefix of b that still sorts after a (internal pages keep
+ * only that much of a key): Berkeley DB's default, which a comparison of
+ * our own turns off.
+ */
+static size_t
+bytes_prefix(DB *db, const DBT *a, const DBT *b)
+{
+	const unsigned char *p = a->data, *q = b->data;
+	size_t n = a->size < b->size ? a->size : b->size, i;
+
+	(void)db;
+	for (i = 0; i < n; i++)
+		if (p[i] != q[i])
+			return i + 1;
+	if (a->size < b->size)
+		return a->size + 1;
+	return b->size;
+}
+
 static int
 open_tables(unsigned flags, struct gr_err *err)
 {
@@ -236,8 +273,12 @@ open_tables(unsigned flags, struct gr_err *err)
 		if ((ret = db_create(&db, st.env, 0)) != 0)
 			return st_fail(err, ret);
 		st.dbs[i] = db;
-		if (tbl_defs[i].primary >= 0)
+		db->set_bt_compare(db, bytes_cmp);
+		db->set_bt_prefix(db, bytes_prefix);
+		if (tbl_defs[i].primary >= 0) {
 			db->set_flags(db, DB_DUPSORT);
+			db->set_dup_compare(db, bytes_cmp);
+		}
 		/* used when the table is created: fewer levels and splits
 		   for the big tables (ignored for existing files) */
 		if (flags & ST_INIT)
@@ -565,6 +606,16 @@ st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
 	if (buf != small)
 		free(buf);
 	return ret;
+}
+
+int
+st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, const char *text,
+    size_t len, u_int32_t flags)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key, v = st_dbt(text, len);
+
+	return note(t, db->put(db, t->tid, &k, &v, flags));
 }
 
 int

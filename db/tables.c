@@ -420,6 +420,7 @@ in_list(const char *const *list, const char *k, size_t klen)
 struct didx_scan {
 	struct didx_build *b;
 	bool not_new;
+	bool file; /* dates are not filed for files */
 };
 
 /* One member of the record's text: only the searchable ones are parsed
@@ -442,7 +443,7 @@ didx_member(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 	} else if (klen == 6 && memcmp(k, "is_new", 6) == 0) {
 		d->not_new = vlen == 5 && memcmp(v, "false", 5) == 0;
 	} else if (in_list(didx_dates, k, klen)) {
-		if (json_member_int(v, vlen, &when)) {
+		if (!d->file && json_member_int(v, vlen, &when)) {
 			memcpy(name, k, klen);
 			name[klen] = '\0';
 			didx_num((double)when, num);
@@ -471,9 +472,9 @@ static int
 dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	struct didx_build b = { 0 };
-	struct didx_scan d = { &b, false };
+	struct didx_scan d = { &b, false, false };
 	unsigned char one = 1;
-	const char *key;
+	const char *key, *type;
 	char scope[64];
 	size_t len;
 
@@ -484,6 +485,8 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	memcpy(scope, key, len);
 	scope[len] = '\0';
 	b.scope = scope;
+	d.file = json_member(pdata->data, pdata->size, "type", &type, &len) &&
+	    len == 6 && memcmp(type, "\"FILE\"", 6) == 0;
 	if (!json_members(pdata->data, pdata->size, didx_member, &d)) {
 		didx_free(&b);
 		return DB_DONOTINDEX;

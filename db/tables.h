@@ -99,7 +99,9 @@ bool key_did(const void *key, size_t n, int i, char **scope, char **name);
  * the column names of collections' type ("did_type", DATASET and CONTAINER
  * only: files are found by their scope), "is_new" ('b' 1, while the
  * record's is_new is not false), the dates "created_at",
- * "closed_at" and "eol_at", "length" and the metadata columns
+ * "closed_at" and "eol_at" (collections only: a million files registered
+ * would pay for an entry each that searches by date rarely use), "length"
+ * and the metadata columns
  * (didx_fields), and every custom key of the record's "meta". A value is
  * filed under each form a search may compare it as:
  *   a string   's' + bytes; also 'n' if it reads as a number, 'd' if as a

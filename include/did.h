@@ -62,9 +62,19 @@ int did_load(struct st_txn *t, const char *scope, const char *name,
 int did_store(struct st_txn *t, const char *scope, const char *name,
     const json_t *rec, u_int32_t flags, struct gr_err *err);
 
+/* The same for a record its caller wrote as compact JSON text. */
+struct sbuf;
+int did_store_text(struct st_txn *t, const char *scope, const char *name,
+    const struct sbuf *text, u_int32_t flags, struct gr_err *err);
+
 /* A new FILE record owned by account; md5/adler32 may be NULL. */
 json_t *did_new_file(const char *account, json_int_t bytes, const char *md5,
     const char *adler32, int64_t now);
+
+/* The same record as compact JSON text into out (its text replaced):
+   what did_new_file() dumps to, without building the tree. */
+void did_new_file_text(struct sbuf *out, const char *account, json_int_t bytes,
+    const char *md5, const char *adler32, int64_t now);
 
 /*
  * Apply metadata {key: value} (borrowed) to rec: column keys (guid,
