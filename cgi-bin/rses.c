@@ -245,6 +245,32 @@ rses_usage(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* A line of JSON under application/json: Rucio's /accounts/usage answer
+   (its content type says one document; its body is JSON lines). */
+static int
+emit_json_line(json_t *item, void *ctx)
+{
+	char *s = json_dumps(item, JSON_COMPACT);
+	int rc;
+
+	rc = web_stream_text(ctx, "application/json", s, strlen(s));
+	if (rc == GR_OK)
+		rc = web_stream_text(ctx, "application/json", "\n", 1);
+	free(s);
+	return rc;
+}
+
+/* GET /rses/{rse}/accounts/usage: every account's usage and quota there */
+static int
+rses_accounts_usage(struct web_req *r)
+{
+	int rc;
+
+	rc = usage_rse_accounts(web_param(r, "rse"), emit_json_line, r,
+	    &r->err);
+	return rc != GR_OK ? rc : web_stream_text(r, "application/json", "", 0);
+}
+
 /* PUT /rses/{rse}/usage {"source","used","free","files"} */
 static int
 rses_usage_set(struct web_req *r)
@@ -684,6 +710,7 @@ static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rses/{rse}/usage",		rses_usage,	WEB_STREAM },
 	{ WEB_PUT,	"/rses/{rse}/usage",		rses_usage_set,	WEB_ANY },
 	{ WEB_GET,	"/rses/{rse}/usage/history",	rses_usage_history, WEB_STREAM },
+	{ WEB_GET,	"/rses/{rse}/accounts/usage",	rses_accounts_usage, 0 },
 	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/attr",		rses_attrs,	0 },
 	{ WEB_POST,	"/rses/{rse}/attr/{key}",	rses_attr_set,	WEB_ANY },

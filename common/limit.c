@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "jsonx.h"
 #include "limit.h"
 #include "rse.h"
 #include "rse_expr.h"
@@ -23,24 +24,21 @@ struct limit_args {
 	struct gr_err *err;
 };
 
-/* Inside a transaction: the name of a live RSE by id, or NULL. */
-static char *
-rse_name(struct st_txn *t, const char *id)
+/* A stored limit as Rucio renders it: -1 (no limit) is Infinity. */
+static json_t *
+shown(const json_t *rec)
 {
-	json_t *rec = NULL;
-	char *name = NULL;
+	json_t *bytes = json_object_get(rec, "bytes");
 
-	/* a deleted RSE's limits are not shown */
-	if (rse_load_by_id(t, id, &rec) == 0)
-		name = xstrdup(json_string_value(json_object_get(rec, "rse")));
-	json_decref(rec);
-	return name;
+	return json_integer_value(bytes) == LIMIT_UNLIMITED ? json_infinity()
+							    : bytes;
 }
 
 static int
 check_bytes(const json_t *bytes, json_int_t *out, struct gr_err *err)
 {
-	if (!json_is_integer(bytes) || json_integer_value(bytes) < -1)
+	if (!json_is_integer(bytes) ||
+	    json_integer_value(bytes) < LIMIT_UNLIMITED)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating bytes: an integer >= 0, or -1 for no "
 		    "limit");
@@ -132,10 +130,10 @@ local_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	memcpy(idbuf, id, len);
 	idbuf[len] = '\0';
-	if ((name = rse_name(a->t, idbuf)) == NULL)
-		return GR_OK; /* an RSE deleted since */
+	if ((name = rse_live_name(a->t, idbuf)) == NULL)
+		return GR_OK; /* a deleted RSE's limits are not shown */
 	rec = json_loadb(val->data, val->size, 0, NULL);
-	json_object_set(a->out, name, json_object_get(rec, "bytes"));
+	json_object_set(a->out, name, shown(rec));
 	json_decref(rec);
 	free(name);
 	return GR_OK;
@@ -168,8 +166,7 @@ local_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	ret = st_get_json(t, TBL_ACCOUNT_LIMITS, &key, &rec, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
-	json_object_set(a->out, a->rse,
-	    ret == 0 ? json_object_get(rec, "bytes") : json_null());
+	json_object_set(a->out, a->rse, ret == 0 ? shown(rec) : json_null());
 	json_decref(rec);
 	return GR_OK;
 }
@@ -298,8 +295,7 @@ global_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	}
 	json_object_set_new(a->out, expr,
 	    json_pack("{s:o, s:o, s:O}", "resolved_rses", rses,
-		"resolved_rse_ids", ids, "limit",
-		json_object_get(rec, "bytes")));
+		"resolved_rse_ids", ids, "limit", shown(rec)));
 	json_decref(rec);
 	free(expr);
 	return GR_OK;
@@ -330,8 +326,7 @@ global_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	ret = st_get_json(t, TBL_ACCOUNT_GLIMITS, &key, &rec, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
-	json_object_set(a->out, a->expr,
-	    ret == 0 ? json_object_get(rec, "bytes") : json_null());
+	json_object_set(a->out, a->expr, ret == 0 ? shown(rec) : json_null());
 	json_decref(rec);
 	return GR_OK;
 }

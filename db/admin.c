@@ -20,6 +20,7 @@
 #include "store.h"
 #include "tables.h"
 #include "token.h"
+#include "usage.h"
 #include "util.h"
 
 static void
@@ -44,6 +45,11 @@ usage(void)
 	    "                       one makes an expired token, for tests)\n"
 	    "  register-client NAME REDIRECT_URI [URL]\n"
 	    "                       register an OAuth2 client; prints its id\n"
+	    "  usage-add ACCOUNT RSE FILES BYTES\n"
+	    "                       add to (or, negative, take from) an "
+	    "account's\n"
+	    "                       usage on an RSE, as replication rules "
+	    "do\n"
 	    "  tables               list the tables\n"
 	    "home: -h, else GRIDREST_HOME, else ./var\n");
 }
@@ -433,6 +439,27 @@ cmd_token(const char *account, const char *seconds)
 }
 
 static int
+cmd_usage_add(char **argv)
+{
+	struct gr_err err = { 0 };
+	long files, bytes;
+
+	if (parse_long(argv[2], -(1L << 53), 1L << 53, &files) != 0 ||
+	    parse_long(argv[3], -(1L << 53), 1L << 53, &bytes) != 0) {
+		fprintf(stderr,
+		    "gridrest-db: usage-add: FILES and BYTES are "
+		    "integers\n");
+		return 2;
+	}
+	if (usage_account_adjust(argv[0], argv[1], files, bytes, &err) !=
+	    GR_OK) {
+		fprintf(stderr, "gridrest-db: usage-add: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
 cmd_tables(void)
 {
 	int i;
@@ -472,13 +499,15 @@ main(int argc, char **argv)
 		flags = ST_INIT;
 	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
-	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0) {
+	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
+	    strcmp(cmd, "usage-add") != 0) {
 		usage();
 		return 2;
 	}
 	if ((strcmp(cmd, "backup") == 0 && i >= argc) ||
 	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc) ||
-	    (strcmp(cmd, "token") == 0 && i >= argc)) {
+	    (strcmp(cmd, "token") == 0 && i >= argc) ||
+	    (strcmp(cmd, "usage-add") == 0 && i + 4 != argc)) {
 		usage();
 		return 2;
 	}
@@ -501,6 +530,8 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "register-client") == 0)
 		rc = cmd_register_client(argv[i], argv[i + 1],
 		    i + 2 < argc ? argv[i + 2] : NULL);
+	else if (strcmp(cmd, "usage-add") == 0)
+		rc = cmd_usage_add(argv + i);
 	else
 		rc = cmd_dump(i < argc ? argv[i] : NULL);
 	st_close();

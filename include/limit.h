@@ -10,6 +10,8 @@
 
 #include "err.h"
 
+#define LIMIT_UNLIMITED (-1) /* stored bytes of "no limit" */
+
 /*
  * Set (insert or replace) the local limit of account on rse: bytes (a JSON
  * integer >= 0, or -1 for unlimited). Admins only.
@@ -23,7 +25,8 @@ int limit_local_del(const char *issuer, const char *account, const char *rse,
 
 /*
  * *out: new reference to {rse: bytes} for every local limit of account, or,
- * when rse is not NULL, {rse: bytes or null}.
+ * when rse is not NULL, {rse: bytes or null}. No limit (-1) is
+ * json_infinity() (jsonx.h), as Rucio renders it.
  */
 int limit_local_get(const char *account, const char *rse, json_t **out,
     struct gr_err *err);
