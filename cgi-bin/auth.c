@@ -613,12 +613,8 @@ oauth2_groups(struct web_req *r)
 	if (dn == NULL)
 		return gr_fail(&r->err, GR_OAUTH_INVALID_CLIENT,
 		    "a verified client certificate is required");
-	if ((rc = identity_login("X509", NULL, dn, account, &r->err)) !=
-	    GR_OK) {
-		gr_clear(&r->err);
-		return gr_fail(&r->err, GR_OAUTH_INVALID_CLIENT,
-		    "the certificate's DN is not a registered identity");
-	}
+	if ((rc = identity_login("X509", NULL, dn, account, &r->err)) != GR_OK)
+		return oauth_dn_refused(rc, &r->err);
 	if ((rc = oauth_groups(account, &groups, &r->err)) != GR_OK)
 		return rc;
 	return web_reply_json_new(r, 200, json_pack("{s:o}", "groups", groups));
@@ -867,9 +863,17 @@ oauth2_auth(struct web_req *r)
 	rc = identity_check_userpass(NULL, web_query(r, "username"),
 	    web_query(r, "password"), account, &r->err);
 	if (rc != GR_OK) {
+		/* several accounts comes only after a right password */
+		const char *why = rc == GR_MULTIPLE_ACCOUNTS
+		    ? arena_printf(&r->arena,
+			  "This login belongs to several accounts (%s) and "
+			  "none of them is its default: an administrator "
+			  "must make one the default.",
+			  r->err.msg)
+		    : "Wrong username or password.";
+
 		gr_clear(&r->err);
-		rc = consent_page(r, 401, client,
-		    "Wrong username or password.");
+		rc = consent_page(r, 401, client, why);
 		json_decref(client);
 		return rc;
 	}
