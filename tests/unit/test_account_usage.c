@@ -48,8 +48,8 @@ move_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 static int
-move(const char *account, const char *rse, json_int_t files,
-    json_int_t bytes, int then)
+move(const char *account, const char *rse, json_int_t files, json_int_t bytes,
+    int then)
 {
 	struct move m = { account, rse, files, bytes, then };
 	struct gr_err err = { 0 };
@@ -105,11 +105,11 @@ test_add_in_callers_txn(void **state)
 	    GR_INVALID_OBJECT);
 	rows = local("alice", "RSE_A");
 	assert_int_equal(json_array_size(rows), 1);
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_array_get(rows, 0), "files")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_array_get(rows, 0), "files")),
 	    3);
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_array_get(rows, 0), "bytes")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_array_get(rows, 0), "bytes")),
 	    25);
 	json_decref(rows);
 	/* back to zero: no row (no limit either), and no record left */
@@ -136,8 +136,9 @@ test_local_with_limits(void **state)
 	    "RSE_A");
 	assert_int_equal(json_integer_value(json_object_get(r, "bytes_limit")),
 	    1000);
-	assert_int_equal(
-	    json_integer_value(json_object_get(r, "bytes_remaining")), 400);
+	assert_int_equal(json_integer_value(
+			     json_object_get(r, "bytes_remaining")),
+	    400);
 	r = json_array_get(rows, 1); /* unlimited, nothing used */
 	assert_string_equal(json_string_value(json_object_get(r, "rse")),
 	    "RSE_B");
@@ -150,10 +151,11 @@ test_local_with_limits(void **state)
 	    "RSE_C");
 	assert_int_equal(json_integer_value(json_object_get(r, "bytes_limit")),
 	    0);
-	assert_int_equal(
-	    json_integer_value(json_object_get(r, "bytes_remaining")), -50);
-	assert_int_equal(
-	    strlen(json_string_value(json_object_get(r, "rse_id"))),
+	assert_int_equal(json_integer_value(
+			     json_object_get(r, "bytes_remaining")),
+	    -50);
+	assert_int_equal(strlen(
+			     json_string_value(json_object_get(r, "rse_id"))),
 	    RSE_ID_LEN);
 	json_decref(rows);
 	rows = local("bob", "RSE_D");
@@ -171,20 +173,22 @@ test_global(void **state)
 	assert_int_equal(move("carol", "RSE_A", 1, 100, GR_OK), GR_OK);
 	assert_int_equal(move("carol", "RSE_B", 2, 20, GR_OK), GR_OK);
 	assert_int_equal(move("carol", "RSE_C", 4, 4, GR_OK), GR_OK);
-	assert_int_equal(
-	    limit_global_set("root", "carol", "RSE_A|RSE_B", b, &err), GR_OK);
+	assert_int_equal(limit_global_set("root", "carol", "RSE_A|RSE_B", b,
+			     &err),
+	    GR_OK);
 	assert_int_equal(usage_account_global("carol", "carol", NULL, collect,
 			     rows, &err),
 	    GR_OK);
 	assert_int_equal(json_array_size(rows), 1);
 	r = json_array_get(rows, 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(r, "rse_expression")),
+	assert_string_equal(json_string_value(
+				json_object_get(r, "rse_expression")),
 	    "RSE_A|RSE_B");
 	assert_int_equal(json_integer_value(json_object_get(r, "bytes")), 120);
 	assert_int_equal(json_integer_value(json_object_get(r, "files")), 3);
-	assert_int_equal(
-	    json_integer_value(json_object_get(r, "bytes_remaining")), 4880);
+	assert_int_equal(json_integer_value(
+			     json_object_get(r, "bytes_remaining")),
+	    4880);
 	json_array_clear(rows);
 	/* one expression without a limit: summed, limit 0 */
 	assert_int_equal(usage_account_global("root", "carol", "RSE_C|RSE_A",
@@ -212,23 +216,26 @@ test_history(void **state)
 	(void)state;
 	assert_int_equal(move("dave", "RSE_A", 1, 10, GR_OK), GR_OK);
 	assert_int_equal(move("dave", "RSE_A", 1, 10, GR_OK), GR_OK);
-	assert_int_equal(
-	    usage_account_history("dave", "dave", "RSE_A", &out, &err), GR_OK);
+	assert_int_equal(usage_account_history("dave", "dave", "RSE_A", &out,
+			     &err),
+	    GR_OK);
 	/* one point per hour: the last figures */
 	assert_int_equal(json_array_size(out), 1);
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_array_get(out, 0), "bytes")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_array_get(out, 0), "bytes")),
 	    20);
-	assert_int_equal(strlen(json_string_value(json_object_get(
-			     json_array_get(out, 0), "updated_at"))),
+	assert_int_equal(strlen(json_string_value(
+			     json_object_get(json_array_get(out, 0),
+				 "updated_at"))),
 	    19);
 	json_decref(out);
-	assert_int_equal(
-	    usage_account_history("dave", "dave", "RSE_B", &out, &err), GR_OK);
+	assert_int_equal(usage_account_history("dave", "dave", "RSE_B", &out,
+			     &err),
+	    GR_OK);
 	assert_int_equal(json_array_size(out), 0);
 	json_decref(out);
-	assert_int_equal(
-	    usage_account_history("dave", "dave", "NOPE", &out, &err),
+	assert_int_equal(usage_account_history("dave", "dave", "NOPE", &out,
+			     &err),
 	    GR_RSE_NOT_FOUND);
 	assert_null(out);
 }
@@ -248,14 +255,14 @@ test_rights(void **state)
 			     rows, &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
-	assert_int_equal(
-	    usage_account_history("alice", "bob", "RSE_A", &out, &err),
+	assert_int_equal(usage_account_history("alice", "bob", "RSE_A", &out,
+			     &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
 	assert_int_equal(json_array_size(rows), 0);
 	/* a country admin may */
-	assert_int_equal(account_attr_add("root", "alice", "country-ch",
-			     adm, &err),
+	assert_int_equal(account_attr_add("root", "alice", "country-ch", adm,
+			     &err),
 	    GR_OK);
 	assert_int_equal(usage_account_local("alice", "bob", NULL, collect,
 			     rows, &err),
