@@ -174,9 +174,8 @@ may_read(struct st_txn *t, const char *issuer, const char *account,
 	    issuer, what);
 }
 
-/* The bytes and files account uses on the RSE with id (zeros: none). */
-static int
-used_on(struct st_txn *t, const char *account, const char *id,
+int
+usage_account_used(struct st_txn *t, const char *account, const char *id,
     json_int_t *bytes, json_int_t *files, struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
@@ -389,34 +388,51 @@ usage_account_local(const char *issuer, const char *account, const char *rse,
 	return rc;
 }
 
-/* The usage of account summed over the RSEs expr selects now, as a row
-   {"rse_expression","bytes","files"}; an expression that selects nothing
-   any more sums to zeros. */
-static int
-global_row(struct au_args *a, const char *expr, json_t **row)
+int
+usage_account_expr(struct st_txn *t, const char *account, const char *expr,
+    const char *rse_id, json_int_t *bytes, json_int_t *files, bool *selects,
+    struct gr_err *err)
 {
 	struct gr_err ignored = { 0 };
 	json_t *rses = NULL, *n;
-	json_int_t bytes = 0, files = 0, b, f;
+	json_int_t b, f;
 	size_t i;
 	int rc = GR_OK;
 
-	*row = NULL;
-	if (rse_expr_eval(a->t, expr, &rses, &ignored) != GR_OK)
+	*bytes = *files = 0;
+	*selects = false;
+	/* an expression that selects nothing any more sums to zeros */
+	if (rse_expr_eval(t, expr, &rses, &ignored) != GR_OK)
 		rses = json_array();
 	json_array_foreach(rses, i, n)
 	{
 		char id[RSE_ID_LEN + 1];
 
-		if ((rc = rse_live_id(a->t, json_string_value(n), id,
-			 a->err)) != GR_OK ||
-		    (rc = used_on(a->t, a->account, id, &b, &f, a->err)) !=
+		if ((rc = rse_live_id(t, json_string_value(n), id, err)) !=
+			GR_OK ||
+		    (rc = usage_account_used(t, account, id, &b, &f, err)) !=
 			GR_OK)
 			break;
-		bytes += b;
-		files += f;
+		*selects = *selects ||
+		    (rse_id != NULL && strcmp(id, rse_id) == 0);
+		*bytes += b;
+		*files += f;
 	}
 	json_decref(rses);
+	return rc;
+}
+
+/* A global usage row {"rse_expression","bytes","files"}. */
+static int
+global_row(struct au_args *a, const char *expr, json_t **row)
+{
+	json_int_t bytes, files;
+	bool selects;
+	int rc;
+
+	*row = NULL;
+	rc = usage_account_expr(a->t, a->account, expr, NULL, &bytes, &files,
+	    &selects, a->err);
 	if (rc == GR_OK)
 		*row = json_pack("{s:s, s:I, s:I}", "rse_expression", expr,
 		    "bytes", bytes, "files", files);

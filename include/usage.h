@@ -68,6 +68,18 @@ int usage_rse_history(const char *rse, const char *source, gr_emit_fn emit,
 int usage_account_add(struct st_txn *t, const char *account, const char *rse_id,
     json_int_t files, json_int_t bytes, struct gr_err *err);
 
+/* Inside a transaction: the bytes and files account uses on the RSE with
+   id rse_id (zeros: nothing). */
+int usage_account_used(struct st_txn *t, const char *account,
+    const char *rse_id, json_int_t *bytes, json_int_t *files,
+    struct gr_err *err);
+
+/* Inside a transaction: the usage of account summed over the RSEs expr
+   selects now (zeros if it selects nothing), and whether one is rse_id. */
+int usage_account_expr(struct st_txn *t, const char *account, const char *expr,
+    const char *rse_id, json_int_t *bytes, json_int_t *files, bool *selects,
+    struct gr_err *err);
+
 /* The same in a transaction of its own, by names (gridrest-db usage-add):
    AccountNotFound, RSENotFound. */
 int usage_account_adjust(const char *account, const char *rse, json_int_t files,
