@@ -117,6 +117,9 @@ req GET /rses/RSE_B/accounts/usage
 is "... the stored quota, -1 for unlimited" "$(json -c '[.account, .quota_bytes]')" '["jdoe",-1]'
 req GET /rses/NOPE/accounts/usage
 ok "... unknown RSE: 404 RSENotFound" error_is 404 RSENotFound
+req GET '/rses/RSE_A/usage?source=rucio&per_account=true'
+is "RSE usage per_account: the accounts' usage there, largest first" \
+    "$(json -c '[.account_usages[] | [.account, .used]]')" '[["jdoe",200],["eve",7]]'
 
 # rights: the account itself, admins and country admins read usage
 TOKEN=$("$db" token jdoe)
