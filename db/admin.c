@@ -43,13 +43,13 @@ usage(void)
 	    "                       lifetime GRIDREST_TOKEN_LIFETIME; a "
 	    "negative\n"
 	    "                       one makes an expired token, for tests)\n"
-	    "  register-client NAME REDIRECT_URI [URL]\n"
-	    "                       register an OAuth2 client; prints its id\n"
 	    "  usage-add ACCOUNT RSE FILES BYTES\n"
 	    "                       add to (or, negative, take from) an "
 	    "account's\n"
 	    "                       usage on an RSE, as replication rules "
 	    "do\n"
+	    "  register-client NAME REDIRECT_URI [URL]\n"
+	    "                       register an OAuth2 client; prints its id\n"
 	    "  tables               list the tables\n"
 	    "home: -h, else GRIDREST_HOME, else ./var\n");
 }
@@ -405,6 +405,27 @@ cmd_register_client(const char *name, const char *redirect, const char *url)
 }
 
 static int
+cmd_usage_add(char **argv)
+{
+	struct gr_err err = { 0 };
+	long files, bytes;
+
+	if (parse_long(argv[2], -(1L << 53), 1L << 53, &files) != 0 ||
+	    parse_long(argv[3], -(1L << 53), 1L << 53, &bytes) != 0) {
+		fprintf(stderr,
+		    "gridrest-db: usage-add: FILES and BYTES are "
+		    "integers\n");
+		return 2;
+	}
+	if (usage_account_adjust(argv[0], argv[1], files, bytes, &err) !=
+	    GR_OK) {
+		fprintf(stderr, "gridrest-db: usage-add: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
 cmd_token(const char *account, const char *seconds)
 {
 	struct gr_err err = { 0 };
@@ -435,27 +456,6 @@ cmd_token(const char *account, const char *seconds)
 	}
 	printf("%s\n", token);
 	mem_wipe(token, sizeof(token));
-	return 0;
-}
-
-static int
-cmd_usage_add(char **argv)
-{
-	struct gr_err err = { 0 };
-	long files, bytes;
-
-	if (parse_long(argv[2], -(1L << 53), 1L << 53, &files) != 0 ||
-	    parse_long(argv[3], -(1L << 53), 1L << 53, &bytes) != 0) {
-		fprintf(stderr,
-		    "gridrest-db: usage-add: FILES and BYTES are "
-		    "integers\n");
-		return 2;
-	}
-	if (usage_account_adjust(argv[0], argv[1], files, bytes, &err) !=
-	    GR_OK) {
-		fprintf(stderr, "gridrest-db: usage-add: %s\n", err.msg);
-		return 1;
-	}
 	return 0;
 }
 
@@ -497,10 +497,10 @@ main(int argc, char **argv)
 		return cmd_tables();
 	if (strcmp(cmd, "init") == 0)
 		flags = ST_INIT;
-	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
+	else if (strcmp(cmd, "usage-add") != 0 &&
+	    strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
-	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
-	    strcmp(cmd, "usage-add") != 0) {
+	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0) {
 		usage();
 		return 2;
 	}
