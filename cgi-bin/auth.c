@@ -12,10 +12,12 @@
 #include "date.h"
 #include "exchange.h"
 #include "identity.h"
+#include "jsonx.h"
 #include "limit.h"
 #include "oauth.h"
 #include "scope.h"
 #include "token.h"
+#include "usage.h"
 #include "util.h"
 #include "web.h"
 
@@ -265,6 +267,33 @@ accounts_rules(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* Limits and usage may hold Infinity (jsonx.h): a JSON answer... */
+static int
+reply_inf(struct web_req *r, json_t *body)
+{
+	struct sbuf b = { 0 };
+	int rc;
+
+	jsonx_text(&b, body);
+	json_decref(body);
+	rc = web_reply_text(r, 200, "application/json", b.s, b.len);
+	sbuf_free(&b);
+	return rc;
+}
+
+/* ... and a stream's item (the gr_emit_fn, ctx = r). */
+static int
+emit_inf(json_t *item, void *ctx)
+{
+	struct sbuf b = { 0 };
+	int rc;
+
+	jsonx_text(&b, item);
+	rc = web_emit_text(b.s, b.len, ctx);
+	sbuf_free(&b);
+	return rc;
+}
+
 /* GET /accounts/{a}/limits[/local][/{rse}]: {rse: bytes} */
 static int
 limits_local_get(struct web_req *r)
@@ -274,7 +303,7 @@ limits_local_get(struct web_req *r)
 
 	rc = limit_local_get(web_param(r, "account"), web_param(r, "rse"), &out,
 	    &r->err);
-	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+	return rc != GR_OK ? rc : reply_inf(r, out);
 }
 
 /* GET /accounts/{a}/limits/global[/{expr}] */
@@ -286,6 +315,40 @@ limits_global_get(struct web_req *r)
 
 	rc = limit_global_get(web_param(r, "account"), web_param(r, "expr"),
 	    &out, &r->err);
+	return rc != GR_OK ? rc : reply_inf(r, out);
+}
+
+/* GET /accounts/{a}/usage[/local][/{rse}]: stream of local usage rows */
+static int
+usage_local_get(struct web_req *r)
+{
+	int rc;
+
+	rc = usage_account_local(r->issuer, web_param(r, "account"),
+	    web_param(r, "rse"), emit_inf, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /accounts/{a}/usage/global[/{expr}]: stream of global usage rows */
+static int
+usage_global_get(struct web_req *r)
+{
+	int rc;
+
+	rc = usage_account_global(r->issuer, web_param(r, "account"),
+	    web_param(r, "expr"), emit_inf, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /accounts/{a}/usage/history/{rse}: [{bytes, files, updated_at}] */
+static int
+usage_history_get(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = usage_account_history(r->issuer, web_param(r, "account"),
+	    web_param(r, "rse"), &out, &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
 
@@ -550,12 +613,8 @@ oauth2_groups(struct web_req *r)
 	if (dn == NULL)
 		return gr_fail(&r->err, GR_OAUTH_INVALID_CLIENT,
 		    "a verified client certificate is required");
-	if ((rc = identity_login("X509", NULL, dn, account, &r->err)) !=
-	    GR_OK) {
-		gr_clear(&r->err);
-		return gr_fail(&r->err, GR_OAUTH_INVALID_CLIENT,
-		    "the certificate's DN is not a registered identity");
-	}
+	if ((rc = identity_login("X509", NULL, dn, account, &r->err)) != GR_OK)
+		return oauth_dn_refused(rc, &r->err);
 	if ((rc = oauth_groups(account, &groups, &r->err)) != GR_OK)
 		return rc;
 	return web_reply_json_new(r, 200, json_pack("{s:o}", "groups", groups));
@@ -804,9 +863,17 @@ oauth2_auth(struct web_req *r)
 	rc = identity_check_userpass(NULL, web_query(r, "username"),
 	    web_query(r, "password"), account, &r->err);
 	if (rc != GR_OK) {
+		/* several accounts comes only after a right password */
+		const char *why = rc == GR_MULTIPLE_ACCOUNTS
+		    ? arena_printf(&r->arena,
+			  "This login belongs to several accounts (%s) and "
+			  "none of them is its default: an administrator "
+			  "must make one the default.",
+			  r->err.msg)
+		    : "Wrong username or password.";
+
 		gr_clear(&r->err);
-		rc = consent_page(r, 401, client,
-		    "Wrong username or password.");
+		rc = consent_page(r, 401, client, why);
 		json_decref(client);
 		return rc;
 	}
@@ -921,6 +988,13 @@ static const struct web_route auth_routes[] = {
 	{ WEB_DELETE,	"/accounts/{account}/limits/global/{expr}", limits_del, WEB_ANY },
 	{ WEB_GET,	"/accounts/{account}/limits/{rse}", limits_local_get, 0 },
 	{ WEB_GET,	"/accounts/{account}/rules",	accounts_rules,	WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage",	usage_local_get, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/local", usage_local_get, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/global", usage_global_get, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/local/{rse}", usage_local_get, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/global/{expr}", usage_global_get, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/history/{rse}", usage_history_get, 0 },
+	{ WEB_GET,	"/accounts/{account}/usage/{rse}", usage_local_get, WEB_STREAM },
 	{ WEB_GET,	"/accounts/{account}/attr",	attrs_list,	0 },
 	{ WEB_POST,	"/accounts/{account}/attr/{key}", attrs_add,	WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}/attr/{key}", attrs_del,	WEB_ANY },

@@ -245,6 +245,32 @@ rses_usage(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* A line of JSON under application/json: Rucio's /accounts/usage answer
+   (its content type says one document; its body is JSON lines). */
+static int
+emit_json_line(json_t *item, void *ctx)
+{
+	char *s = json_dumps(item, JSON_COMPACT);
+	int rc;
+
+	rc = web_stream_text(ctx, "application/json", s, strlen(s));
+	if (rc == GR_OK)
+		rc = web_stream_text(ctx, "application/json", "\n", 1);
+	free(s);
+	return rc;
+}
+
+/* GET /rses/{rse}/accounts/usage: every account's usage and quota there */
+static int
+rses_accounts_usage(struct web_req *r)
+{
+	int rc;
+
+	rc = usage_rse_accounts(web_param(r, "rse"), emit_json_line, r,
+	    &r->err);
+	return rc != GR_OK ? rc : web_stream_text(r, "application/json", "", 0);
+}
+
 /* PUT /rses/{rse}/usage {"source","used","free","files"} */
 static int
 rses_usage_set(struct web_req *r)
@@ -267,6 +293,16 @@ rses_usage_history(struct web_req *r)
 
 	rc = usage_rse_history(web_param(r, "rse"), web_query(r, "source"),
 	    web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /replicas/rse/{rse}: the dataset replicas on the RSE */
+static int
+replicas_rse(struct web_req *r)
+{
+	int rc;
+
+	rc = replica_datasets_rse(web_param(r, "rse"), web_emit, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
@@ -476,6 +512,43 @@ query_limit(struct web_req *r, long *out)
 	return GR_OK;
 }
 
+/*
+ * The sort of the body's "sort", which the query's "select" and then
+ * "sort" override (upstream reads all three), and "nrandom": a number, a
+ * string of one (Rucio casts with int()), or null.
+ */
+static int
+list_options(struct web_req *r, const json_t *body, struct replica_query *q)
+{
+	const json_t *v = json_object_get(body, "sort");
+	const char *s;
+
+	if (v != NULL && !json_is_null(v) && !json_is_string(v))
+		return gr_fail(&r->err, GR_INVALID_OBJECT,
+		    "Problem validating sort: a string");
+	q->sort = json_string_value(v);
+	if ((s = web_query(r, "select")) != NULL)
+		q->sort = s;
+	if ((s = web_query(r, "sort")) != NULL)
+		q->sort = s;
+	if (q->sort != NULL && *q->sort == '\0')
+		q->sort = NULL;
+	v = json_object_get(body, "nrandom");
+	if (v == NULL || json_is_null(v))
+		return GR_OK;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= REPLICA_NRANDOM_MAX) {
+		q->nrandom = (long)json_integer_value(v);
+		return GR_OK;
+	}
+	if (json_is_string(v) &&
+	    parse_long(json_string_value(v), 0, REPLICA_NRANDOM_MAX,
+		&q->nrandom) == 0)
+		return GR_OK;
+	return gr_fail(&r->err, GR_INVALID_OBJECT,
+	    "Problem validating nrandom: 1 to %d files", REPLICA_NRANDOM_MAX);
+}
+
 /* POST /replicas/list */
 static int
 replicas_list(struct web_req *r)
@@ -504,7 +577,8 @@ replicas_list(struct web_req *r)
 		 &q.rse_expression)) != GR_OK ||
 	    (rc = web_json_string(r, body, "domain", false, &q.domain)) !=
 		GR_OK ||
-	    (rc = query_limit(r, &q.limit)) != GR_OK)
+	    (rc = query_limit(r, &q.limit)) != GR_OK ||
+	    (rc = list_options(r, body, &q)) != GR_OK)
 		goto out;
 	q.unavailable = unavail;
 	v = json_object_get(body, "updated_after");
@@ -532,7 +606,7 @@ out:
 	return rc;
 }
 
-/* GET /replicas/{scope}/{name}[?schemes=a,b&limit=] */
+/* GET /replicas/{scope}/{name}[?schemes=a,b&limit=&select=] */
 static int
 replicas_get(struct web_req *r)
 {
@@ -543,6 +617,9 @@ replicas_get(struct web_req *r)
 
 	if ((rc = query_limit(r, &q.limit)) != GR_OK)
 		return rc;
+	q.sort = web_query(r, "select");
+	if (q.sort != NULL && *q.sort == '\0')
+		q.sort = NULL;
 	dids = json_pack("[{s:s, s:s}]", "scope", web_param(r, "scope"), "name",
 	    web_param(r, "name"));
 	if (dids == NULL)
@@ -674,6 +751,7 @@ static const struct web_route rses_routes[] = {
 	{ WEB_PUT,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
 	{ WEB_DELETE,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
 	{ WEB_POST,	"/replicas/datasets_bulk",	replicas_datasets_bulk, WEB_STREAM },
+	{ WEB_GET,	"/replicas/rse/{rse}",		replicas_rse,	WEB_STREAM },
 	{ WEB_GET,	"/replicas/{scope}/{name}/datasets", replicas_datasets, WEB_STREAM },
 	{ WEB_POST,	"/replicas",			replicas_change, WEB_ANY },
 	{ WEB_PUT,	"/replicas",			replicas_change, WEB_ANY },
@@ -684,6 +762,7 @@ static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rses/{rse}/usage",		rses_usage,	WEB_STREAM },
 	{ WEB_PUT,	"/rses/{rse}/usage",		rses_usage_set,	WEB_ANY },
 	{ WEB_GET,	"/rses/{rse}/usage/history",	rses_usage_history, WEB_STREAM },
+	{ WEB_GET,	"/rses/{rse}/accounts/usage",	rses_accounts_usage, 0 },
 	{ WEB_GET,	"/rses",			rses_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/attr",		rses_attrs,	0 },
 	{ WEB_POST,	"/rses/{rse}/attr/{key}",	rses_attr_set,	WEB_ANY },

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "account.h"
+#include "jsonx.h"
 #include "limit.h"
 #include "rse.h"
 #include "rse_expr.h"
 #include "tables.h"
+#include "usage.h"
 #include "util.h"
 #include "valid.h"
 
@@ -23,24 +25,21 @@ struct limit_args {
 	struct gr_err *err;
 };
 
-/* Inside a transaction: the name of a live RSE by id, or NULL. */
-static char *
-rse_name(struct st_txn *t, const char *id)
+/* A stored limit as Rucio renders it: -1 (no limit) is Infinity. */
+static json_t *
+shown(const json_t *rec)
 {
-	json_t *rec = NULL;
-	char *name = NULL;
+	json_t *bytes = json_object_get(rec, "bytes");
 
-	/* a deleted RSE's limits are not shown */
-	if (rse_load_by_id(t, id, &rec) == 0)
-		name = xstrdup(json_string_value(json_object_get(rec, "rse")));
-	json_decref(rec);
-	return name;
+	return json_integer_value(bytes) == LIMIT_UNLIMITED ? json_infinity()
+							    : bytes;
 }
 
 static int
 check_bytes(const json_t *bytes, json_int_t *out, struct gr_err *err)
 {
-	if (!json_is_integer(bytes) || json_integer_value(bytes) < -1)
+	if (!json_is_integer(bytes) ||
+	    json_integer_value(bytes) < LIMIT_UNLIMITED)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating bytes: an integer >= 0, or -1 for no "
 		    "limit");
@@ -132,10 +131,10 @@ local_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	memcpy(idbuf, id, len);
 	idbuf[len] = '\0';
-	if ((name = rse_name(a->t, idbuf)) == NULL)
-		return GR_OK; /* an RSE deleted since */
+	if ((name = rse_live_name(a->t, idbuf)) == NULL)
+		return GR_OK; /* a deleted RSE's limits are not shown */
 	rec = json_loadb(val->data, val->size, 0, NULL);
-	json_object_set(a->out, name, json_object_get(rec, "bytes"));
+	json_object_set(a->out, name, shown(rec));
 	json_decref(rec);
 	free(name);
 	return GR_OK;
@@ -168,8 +167,7 @@ local_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	ret = st_get_json(t, TBL_ACCOUNT_LIMITS, &key, &rec, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
-	json_object_set(a->out, a->rse,
-	    ret == 0 ? json_object_get(rec, "bytes") : json_null());
+	json_object_set(a->out, a->rse, ret == 0 ? shown(rec) : json_null());
 	json_decref(rec);
 	return GR_OK;
 }
@@ -298,8 +296,7 @@ global_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	}
 	json_object_set_new(a->out, expr,
 	    json_pack("{s:o, s:o, s:O}", "resolved_rses", rses,
-		"resolved_rse_ids", ids, "limit",
-		json_object_get(rec, "bytes")));
+		"resolved_rse_ids", ids, "limit", shown(rec)));
 	json_decref(rec);
 	free(expr);
 	return GR_OK;
@@ -330,8 +327,7 @@ global_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	ret = st_get_json(t, TBL_ACCOUNT_GLIMITS, &key, &rec, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
-	json_object_set(a->out, a->expr,
-	    ret == 0 ? json_object_get(rec, "bytes") : json_null());
+	json_object_set(a->out, a->expr, ret == 0 ? shown(rec) : json_null());
 	json_decref(rec);
 	return GR_OK;
 }
@@ -350,4 +346,110 @@ limit_global_get(const char *account, const char *expr, json_t **out,
 		return gr_fail(err, GR_INVALID_RSE_EXPR,
 		    "Expression does not comply to RSE Expression syntax");
 	return run_get(global_get_txn, &a, out, err);
+}
+
+/* The rules' hooks. */
+
+struct quota_args {
+	struct st_txn *t;
+	struct gr_err *err;
+	const char *account, *rse_id;
+	json_int_t left; /* least left over the global limits; -1: none */
+};
+
+/* One global limit: if its expression selects the RSE, what is left. */
+static int
+quota_global(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct quota_args *q = arg;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL);
+	json_int_t lim = json_integer_value(json_object_get(rec, "bytes"));
+	json_int_t used, files;
+	bool selects;
+	const char *e;
+	size_t len;
+	char *expr;
+	int rc;
+
+	(void)pkey;
+	json_decref(rec);
+	if ((e = key_part(key->data, key->size, 1, &len)) == NULL)
+		return GR_OK;
+	expr = xstrndup(e, len);
+	rc = usage_account_expr(q->t, q->account, expr, q->rse_id, &used,
+	    &files, &selects, q->err);
+	free(expr);
+	if (rc == GR_OK && selects && lim != LIMIT_UNLIMITED &&
+	    (q->left == LIMIT_UNLIMITED || lim - used < q->left))
+		q->left = lim - used;
+	return rc;
+}
+
+int
+limit_quota_left(struct st_txn *t, const char *account, const char *rse_id,
+    json_int_t *local_left, json_int_t *global_left, struct gr_err *err)
+{
+	struct quota_args q = { .t = t,
+		.err = err,
+		.account = account,
+		.rse_id = rse_id,
+		.left = LIMIT_UNLIMITED };
+	char kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	json_int_t b, f;
+	bool admin;
+	size_t klen;
+	DBT key;
+	int ret, rc;
+
+	*local_left = *global_left = LIMIT_UNLIMITED;
+	if ((rc = account_is_admin(t, account, &admin, err)) != GR_OK || admin)
+		return rc;
+	key = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), account, rse_id, (char *)NULL));
+	ret = st_get_json(t, TBL_ACCOUNT_LIMITS, &key, &rec, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	if (ret == DB_NOTFOUND) {
+		*local_left = 0;
+	} else if (json_integer_value(json_object_get(rec, "bytes")) !=
+	    LIMIT_UNLIMITED) {
+		if ((rc = usage_account_used(t, account, rse_id, &b, &f,
+			 err)) != GR_OK) {
+			json_decref(rec);
+			return rc;
+		}
+		*local_left = json_integer_value(
+				  json_object_get(rec, "bytes")) -
+		    b;
+	}
+	json_decref(rec);
+	klen = key_join(kbuf, sizeof(kbuf), account, "", (char *)NULL);
+	rc = st_scan(t, TBL_ACCOUNT_GLIMITS, kbuf, klen, NULL, quota_global, &q,
+	    err);
+	*global_left = q.left;
+	return rc;
+}
+
+int
+limit_check(struct st_txn *t, const char *account, const char *rse_id,
+    json_int_t bytes, struct gr_err *err)
+{
+	json_int_t local, global;
+	int rc;
+
+	if ((rc = limit_quota_left(t, account, rse_id, &local, &global, err)) !=
+	    GR_OK)
+		return rc;
+	if (local != LIMIT_UNLIMITED && local <= bytes)
+		return gr_fail(err, GR_INSUFFICIENT_ACCOUNT_LIMIT,
+		    "There is insufficient quota for account %s on RSE %s: "
+		    "%lld bytes asked, %lld left under its local limit",
+		    account, rse_id, (long long)bytes, (long long)local);
+	if (global != LIMIT_UNLIMITED && (global <= 0 || global < bytes))
+		return gr_fail(err, GR_INSUFFICIENT_ACCOUNT_LIMIT,
+		    "There is insufficient quota for account %s on RSE %s: "
+		    "%lld bytes asked, %lld left under a global limit",
+		    account, rse_id, (long long)bytes, (long long)global);
+	return GR_OK;
 }

@@ -540,6 +540,24 @@ cc_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
+oauth_dn_refused(int rc, struct gr_err *err)
+{
+	char names[GR_ERR_MSG_MAX];
+
+	if (rc != GR_MULTIPLE_ACCOUNTS && rc != GR_CANNOT_AUTHENTICATE)
+		return rc;
+	(void)snprintf(names, sizeof(names), "%s", err->msg);
+	gr_clear(err);
+	if (rc == GR_MULTIPLE_ACCOUNTS)
+		return gr_fail(err, GR_OAUTH_INVALID_CLIENT,
+		    "the certificate's DN belongs to several accounts (%.180s) "
+		    "and none of them is its default",
+		    names);
+	return gr_fail(err, GR_OAUTH_INVALID_CLIENT,
+	    "the certificate's DN is not the identity of an active account");
+}
+
+int
 oauth_client_credentials(const char *dn, const char *group, const char *setup,
     const char *scope, struct oauth_tokens *out, struct gr_err *err)
 {
@@ -558,11 +576,8 @@ oauth_client_credentials(const char *dn, const char *group, const char *setup,
 	if (dn == NULL)
 		return gr_fail(err, GR_OAUTH_INVALID_CLIENT,
 		    "client_credentials needs a verified client certificate");
-	if ((rc = identity_login("X509", NULL, dn, account, err)) != GR_OK) {
-		gr_clear(err);
-		return gr_fail(err, GR_OAUTH_INVALID_CLIENT,
-		    "the certificate's DN is not a registered identity");
-	}
+	if ((rc = identity_login("X509", NULL, dn, account, err)) != GR_OK)
+		return oauth_dn_refused(rc, err);
 	if ((rc = oauth_groups(account, &groups, err)) != GR_OK)
 		return rc;
 	json_array_foreach(groups, i,

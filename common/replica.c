@@ -932,6 +932,27 @@ cmp_pfn_rse(const void *x, const void *y)
 	return c != 0 ? c : strcmp(p->pfn, q->pfn);
 }
 
+/* Shuffle the wan PFNs of the sorted p[0..n) (they follow the lan ones). */
+static void
+shuffle_wan(struct pfn_ent *p, size_t n)
+{
+	size_t w = 0, i;
+
+	while (w < n && strcmp(p[w].domain, "wan") != 0)
+		w++;
+	for (i = n; i > w + 1; i--) { /* Fisher-Yates over p[w..i) */
+		uint32_t r;
+		size_t j;
+		struct pfn_ent tmp;
+
+		random_bytes(&r, sizeof(r));
+		j = w + r % (i - w);
+		tmp = p[i - 1];
+		p[i - 1] = p[j];
+		p[j] = tmp;
+	}
+}
+
 struct file_acc {
 	struct list_args *a;
 	const char *scope, *name;
@@ -1026,22 +1047,34 @@ struct parents {
 
 static int parents_of(struct parents *p, const char *scope, const char *name);
 
+/* The parent of a contents key (parent scope \0 name \0 child...) as
+   malloc'ed *s, *n and "s:n" (returned), or NULL. */
+static char *
+parent_lfn(const DBT *pkey, char **s, char **n)
+{
+	size_t len;
+	char *lfn;
+
+	if (!key_did(pkey->data, pkey->size, 0, s, n))
+		return NULL;
+	len = strlen(*s) + strlen(*n) + 2;
+	lfn = xmalloc(len);
+	(void)snprintf(lfn, len, "%s:%s", *s, *n);
+	return lfn;
+}
+
 static int
 parent_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct parents *p = arg;
 	struct sbuf one = { 0 };
 	char *s, *n, *lfn;
-	size_t len;
 	int rc = GR_OK;
 
 	(void)key;
 	(void)val;
-	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
+	if ((lfn = parent_lfn(pkey, &s, &n)) == NULL)
 		return GR_OK;
-	len = strlen(s) + strlen(n) + 2;
-	lfn = xmalloc(len);
-	(void)snprintf(lfn, len, "%s:%s", s, n);
 	sbuf_json(&one, lfn);
 	free(lfn);
 	/* a DID reached along two paths is listed once */
@@ -1120,14 +1153,17 @@ emit_file(struct list_args *a, const char *scope, const char *name,
 		for (j = 0; j < n; j++)
 			if (strcmp(fa.pfns[j].pfn, fa.pfns[i].pfn) == 0)
 				break;
-		if (j < n || (a->q->limit > 0 && (long)n >= a->q->limit)) {
+		if (j < n)
 			free(fa.pfns[i].pfn);
-			continue;
-		}
-		fa.pfns[n] = fa.pfns[i];
-		fa.pfns[n].prio = (json_int_t)n + 1;
-		n++;
+		else
+			fa.pfns[n++] = fa.pfns[i];
 	}
+	if (a->q->sort != NULL && strcmp(a->q->sort, "random") == 0)
+		shuffle_wan(fa.pfns, n);
+	for (; a->q->limit > 0 && (long)n > a->q->limit; n--)
+		free(fa.pfns[n - 1].pfn);
+	for (i = 0; i < n; i++)
+		fa.pfns[i].prio = (json_int_t)i + 1;
 	fa.npfns = n;
 	sbuf_adds(&out, ",\"pfns\":{");
 	for (i = 0; i < n; i++) {
@@ -1271,11 +1307,87 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return rc;
 }
 
+/* nrandom: a uniform sample of the entries, kept as text (reservoir). */
+struct kept {
+	unsigned long long seq; /* its position in the listing */
+	struct sbuf text;
+};
+
+struct reservoir {
+	struct kept *kept;
+	size_t k, n; /* wanted, kept */
+	unsigned long long seen;
+};
+
+static int
+reservoir_add(const char *line, size_t len, void *ctx)
+{
+	struct reservoir *res = ctx;
+	uint64_t r;
+	size_t slot;
+
+	res->seen++;
+	if (res->n < res->k) {
+		slot = res->n++;
+	} else {
+		random_bytes(&r, sizeof(r));
+		if ((slot = (size_t)(r % res->seen)) >= res->k)
+			return GR_OK;
+	}
+	res->kept[slot].text.len = 0;
+	sbuf_add(&res->kept[slot].text, line, len);
+	res->kept[slot].seq = res->seen;
+	return GR_OK;
+}
+
+static int
+cmp_kept(const void *x, const void *y)
+{
+	const struct kept *p = x, *q = y;
+
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* Emit what the reservoir kept, in listing order, and free it. */
+static int
+reservoir_emit(struct reservoir *res, gr_emit_text_fn emit, void *ctx, int rc)
+{
+	size_t i;
+
+	qsort(res->kept, res->n, sizeof(*res->kept), cmp_kept);
+	for (i = 0; i < res->n; i++) {
+		if (rc == GR_OK)
+			rc = emit(res->kept[i].text.s, res->kept[i].text.len,
+			    ctx);
+		sbuf_free(&res->kept[i].text);
+	}
+	free(res->kept);
+	return rc;
+}
+
+static int
+check_list_options(const struct replica_query *q, struct gr_err *err)
+{
+	if (q->sort != NULL && strcmp(q->sort, "geoip") != 0 &&
+	    strcmp(q->sort, "custom_table") != 0 &&
+	    strcmp(q->sort, "random") != 0)
+		return gr_fail(err, GR_SORTING_NOT_SUPPORTED,
+		    "Sorting algorithm '%.64s' is not supported: geoip, "
+		    "custom_table or random",
+		    q->sort);
+	if (q->nrandom < 0 || q->nrandom > REPLICA_NRANDOM_MAX)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating nrandom: 1 to %d files",
+		    REPLICA_NRANDOM_MAX);
+	return GR_OK;
+}
+
 int
 replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
     struct gr_err *err)
 {
 	struct list_args a = { .q = q, .emit = emit, .ctx = ctx };
+	struct reservoir res = { 0 };
 	const json_t *d;
 	size_t i;
 	int rc;
@@ -1301,9 +1413,19 @@ replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
 	    strcmp(q->domain, "lan") != 0 && strcmp(q->domain, "all") != 0)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating domain: wan, lan or all");
+	if ((rc = check_list_options(q, err)) != GR_OK)
+		return rc;
+	if (q->nrandom > 0) {
+		res.k = (size_t)q->nrandom;
+		res.kept = xcalloc(res.k, sizeof(*res.kept));
+		a.emit = reservoir_add;
+		a.ctx = &res;
+	}
 	rc = st_view(list_txn, &a, ST_ONCE, err);
 	json_decref(a.selected);
 	rse_ents_free(&a);
+	if (q->nrandom > 0)
+		rc = reservoir_emit(&res, emit, ctx, rc);
 	return rc;
 }
 
@@ -1502,6 +1624,7 @@ struct ds_acc {
 	gr_emit_fn emit;
 	void *ctx;
 	bool deep;
+	const char *only;        /* an RSE id: emit only its replica */
 	long long length, bytes; /* of the dataset */
 	long long fbytes;        /* of the file being scanned */
 	struct ds_rse *rses;
@@ -1584,8 +1707,9 @@ ds_emit(struct ds_acc *d, const char *scope, const char *name)
 	for (i = 0; i < d->n && rc == GR_OK; i++) {
 		json_t *rse = NULL, *item;
 
-		if (rse_load_by_id(d->t, d->rses[i].id, &rse) != 0)
-			continue; /* a deleted RSE's */
+		if ((d->only != NULL && strcmp(d->rses[i].id, d->only) != 0) ||
+		    rse_load_by_id(d->t, d->rses[i].id, &rse) != 0)
+			continue; /* another RSE's, or a deleted RSE's */
 		item = json_pack("{s:s, s:s, s:O, s:s, s:I, s:I, s:I, s:I, "
 				 "s:s, s:s, s:s, s:n}",
 		    "scope", scope, "name", name, "rse",
@@ -1715,6 +1839,112 @@ replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
 	a.acc.ctx = ctx;
 	a.acc.deep = deep;
 	rc = st_view(datasets_txn, &a, ST_ONCE, err);
+	free(a.acc.rses);
+	return rc;
+}
+
+/* The datasets with a file on one RSE. */
+
+struct rse_ds_args {
+	struct ds_acc acc;
+	const char *rse;
+	char id[RSE_ID_LEN + 1];
+	json_t *seen; /* {"scope:name": true}: each dataset once */
+};
+
+static int
+rse_ds_parent(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct rse_ds_args *a = arg;
+	char *s, *n, *lfn;
+
+	(void)key;
+	(void)val;
+	/* a scope holds no ':', so "scope:name" names a DID once */
+	if ((lfn = parent_lfn(pkey, &s, &n)) == NULL)
+		return GR_OK;
+	json_object_set_new(a->seen, lfn, json_true());
+	free(lfn);
+	free(s);
+	free(n);
+	return GR_OK;
+}
+
+static int
+rse_ds_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct rse_ds_args *a = arg;
+	char kbuf[KEY_MAX];
+	const char *s, *n;
+	size_t slen, nlen, klen;
+
+	(void)key;
+	(void)val;
+	s = key_part(pkey->data, pkey->size, 0, &slen);
+	n = key_part(pkey->data, pkey->size, 1, &nlen);
+	if (s == NULL || n == NULL || slen + nlen + 1 > sizeof(kbuf))
+		return GR_OK;
+	/* the file's parents are datasets (files are only in datasets) */
+	memcpy(kbuf, s, slen + 1 + nlen);
+	klen = slen + 1 + nlen;
+	return st_scan_key(a->acc.t, TBL_CONTENTS_BY_CHILD, kbuf, klen,
+	    rse_ds_parent, a, a->acc.err);
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static int
+rse_ds_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rse_ds_args *a = arg;
+	char kbuf[KEY_MAX];
+	const char **names, *lfn;
+	json_t *v;
+	size_t klen, n = 0, i;
+	int rc;
+
+	a->acc.t = t;
+	a->acc.err = err;
+	json_object_clear(a->seen);
+	if ((rc = rse_live_id(t, a->rse, a->id, err)) != GR_OK)
+		return rc;
+	a->acc.only = a->id;
+	klen = key_join(kbuf, sizeof(kbuf), a->id, "", (char *)NULL);
+	if ((rc = st_scan(t, TBL_REPLICAS_BY_RSE, kbuf, klen, NULL, rse_ds_file,
+		 a, err)) != GR_OK)
+		return rc;
+	names = xcalloc(json_object_size(a->seen) + 1, sizeof(*names));
+	json_object_foreach(a->seen, lfn, v) names[n++] = lfn;
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n && rc == GR_OK; i++) {
+		const char *colon = strchr(names[i], ':');
+		char *scope = xstrndup(names[i], (size_t)(colon - names[i]));
+
+		rc = ds_emit(&a->acc, scope, colon + 1);
+		free(scope);
+	}
+	free(names);
+	return rc;
+}
+
+int
+replica_datasets_rse(const char *rse, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct rse_ds_args a = { .rse = rse };
+	int rc;
+
+	if ((rc = check_rse_name(rse, err)) != GR_OK)
+		return rc;
+	a.acc.emit = emit;
+	a.acc.ctx = ctx;
+	a.seen = json_object();
+	rc = st_view(rse_ds_txn, &a, ST_ONCE, err);
+	json_decref(a.seen);
 	free(a.acc.rses);
 	return rc;
 }

@@ -1344,6 +1344,18 @@ rse_load_by_id(struct st_txn *t, const char *id, json_t **rec)
 	return ret;
 }
 
+char *
+rse_live_name(struct st_txn *t, const char *id)
+{
+	json_t *rec = NULL;
+	char *name = NULL;
+
+	if (rse_load_by_id(t, id, &rec) == 0)
+		name = xstrdup(json_string_value(json_object_get(rec, "rse")));
+	json_decref(rec);
+	return name;
+}
+
 struct pfn_args {
 	const char *rse, *scheme, *domain, *operation;
 	const json_t *lfns;

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "tables.h"
 #include "token.h"
+#include "usage.h"
 #include "util.h"
 
 static void
@@ -44,6 +45,11 @@ usage(void)
 	    "                       lifetime GRIDREST_TOKEN_LIFETIME; a "
 	    "negative\n"
 	    "                       one makes an expired token, for tests)\n"
+	    "  usage-add ACCOUNT RSE FILES BYTES\n"
+	    "                       add to (or, negative, take from) an "
+	    "account's\n"
+	    "                       usage on an RSE, as replication rules "
+	    "do\n"
 	    "  register-client NAME REDIRECT_URI [URL]\n"
 	    "                       register an OAuth2 client; prints its id\n"
 	    "  expired              the DIDs whose lifetime has ended, oldest "
@@ -403,6 +409,27 @@ cmd_register_client(const char *name, const char *redirect, const char *url)
 }
 
 static int
+cmd_usage_add(char **argv)
+{
+	struct gr_err err = { 0 };
+	long files, bytes;
+
+	if (parse_long(argv[2], -(1L << 53), 1L << 53, &files) != 0 ||
+	    parse_long(argv[3], -(1L << 53), 1L << 53, &bytes) != 0) {
+		fprintf(stderr,
+		    "gridrest-db: usage-add: FILES and BYTES are "
+		    "integers\n");
+		return 2;
+	}
+	if (usage_account_adjust(argv[0], argv[1], files, bytes, &err) !=
+	    GR_OK) {
+		fprintf(stderr, "gridrest-db: usage-add: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
 cmd_token(const char *account, const char *seconds)
 {
 	struct gr_err err = { 0 };
@@ -504,7 +531,8 @@ main(int argc, char **argv)
 		return cmd_tables();
 	if (strcmp(cmd, "init") == 0)
 		flags = ST_INIT;
-	else if (strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
+	else if (strcmp(cmd, "usage-add") != 0 &&
+	    strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
 	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
 	    strcmp(cmd, "expired") != 0) {
@@ -513,7 +541,8 @@ main(int argc, char **argv)
 	}
 	if ((strcmp(cmd, "backup") == 0 && i >= argc) ||
 	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc) ||
-	    (strcmp(cmd, "token") == 0 && i >= argc)) {
+	    (strcmp(cmd, "token") == 0 && i >= argc) ||
+	    (strcmp(cmd, "usage-add") == 0 && i + 4 != argc)) {
 		usage();
 		return 2;
 	}
@@ -538,6 +567,8 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "register-client") == 0)
 		rc = cmd_register_client(argv[i], argv[i + 1],
 		    i + 2 < argc ? argv[i + 2] : NULL);
+	else if (strcmp(cmd, "usage-add") == 0)
+		rc = cmd_usage_add(argv + i);
 	else
 		rc = cmd_dump(i < argc ? argv[i] : NULL);
 	st_close();

@@ -176,6 +176,7 @@ replicas_by_rse(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return 0;
 }
 
+/* The RSE id of an "account \0 RSE id" key: usage and local limits. */
 static int
 account_usage_by_rse(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
@@ -570,5 +571,8 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_RSE_USAGE_HIST]	= { "rse_usage_history.db",	-1,		NULL },
 	[TBL_ACCOUNT_USAGE]	= { "account_usage.db",		-1,		NULL },
 	[TBL_ACCOUNT_USAGE_BY_RSE] = { "account_usage.rse.idx",	TBL_ACCOUNT_USAGE, account_usage_by_rse },
+	/* account usage (acct branch) */
+	[TBL_ACCOUNT_USAGE_HIST] = { "account_usage_history.db", -1,		NULL },
+	[TBL_ACCOUNT_LIMITS_BY_RSE] = { "account_limits.rse.idx", TBL_ACCOUNT_LIMITS, account_usage_by_rse },
 };
 /* clang-format on */

@@ -53,6 +53,9 @@ enum tbl_id {
 	TBL_RSE_USAGE_HIST,   /* RSE id \0 source \0 hour -> the same */
 	TBL_ACCOUNT_USAGE,    /* account \0 RSE id -> {"bytes","files"} */
 	TBL_ACCOUNT_USAGE_BY_RSE, /* secondary: RSE id */
+	/* account usage (acct branch) */
+	TBL_ACCOUNT_USAGE_HIST,    /* account \0 RSE id \0 hour -> the same */
+	TBL_ACCOUNT_LIMITS_BY_RSE, /* secondary of TBL_ACCOUNT_LIMITS: RSE id */
 	TBL_COUNT
 };
 

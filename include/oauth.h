@@ -88,6 +88,14 @@ int oauth_refresh(const char *refresh, const char *client_id,
     struct oauth_tokens *out, struct gr_err *err);
 
 /*
+ * The answer when a client certificate's DN gives no account (rc and err
+ * from identity_login): invalid_client, saying whether the DN belongs to
+ * no active account or to several with none the default. Other failures
+ * are returned as they are.
+ */
+int oauth_dn_refused(int rc, struct gr_err *err);
+
+/*
  * grant_type=client_credentials: the account of a verified certificate DN
  * acting in group (one of its groups) and setup (a known one). No refresh
  * token, as DIRAC.

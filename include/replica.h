@@ -58,14 +58,24 @@ struct replica_query {
 	bool resolve_parents;       /* add "parents" */
 	int64_t updated_after;      /* only replicas updated since; 0 */
 	long limit;                 /* most PFNs per file; 0 = all */
+	const char *sort;           /* NULL, geoip, custom_table, random */
+	long nrandom;               /* that many files, at random; 0 = all */
 };
+
+#define REPLICA_NRANDOM_MAX 10000 /* files kept for nrandom */
 
 /*
  * emit one entry per file: {"scope","name","bytes","md5","adler32",
  * "pfns": {pfn: {"rse_id","rse","type","volatile","domain","priority",
  * "client_extract"}}, "rses": {rse: [pfn]}, "states": {rse: STATE}} (+
  * "parents"), written as JSON text. Files named directly come in (scope, name)
- * order, even without replicas; unknown DIDs give nothing.
+ * order, even without replicas; unknown DIDs give nothing. PFNs come lan
+ * first, then wan; within a domain by protocol priority, or, with sort
+ * "random", the wan ones shuffled. "geoip" and "custom_table" need a
+ * client location and a GeoIP database gridrest has not: like Rucio
+ * without them (geoip_ignore_error) they keep the priority order. Other
+ * sorts: SortingAlgorithmNotSupported. nrandom keeps that many of the
+ * entries, chosen uniformly (reservoir sampling), in listing order.
  */
 int replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
     struct gr_err *err);
@@ -83,6 +93,14 @@ int replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit,
  * replica of one of its files. A single unknown DID is DataIdentifierNotFound.
  */
 int replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/*
+ * emit the replica on rse (the same entries) of every dataset holding a
+ * file with a replica there, by scope and name: the datasets are found
+ * through the RSE's replica index and the files' parents.
+ */
+int replica_datasets_rse(const char *rse, gr_emit_fn emit, void *ctx,
     struct gr_err *err);
 
 /* State letter <-> name ("A" <-> "AVAILABLE"); NULL when unknown. */

@@ -133,6 +133,9 @@ int rse_live_id(struct st_txn *t, const char *name, char id[RSE_ID_LEN + 1],
 /* The live record of the RSE with id: 0, DB_NOTFOUND or a BDB error. */
 int rse_load_by_id(struct st_txn *t, const char *id, json_t **rec);
 
+/* The name of the live RSE with id (malloc'ed), or NULL. */
+char *rse_live_name(struct st_txn *t, const char *id);
+
 /* *out: new reference to every protocol of rse, sorted (RSENotFound). */
 int rse_protocols(struct st_txn *t, const char *rse, json_t **out,
     struct gr_err *err);

@@ -174,3 +174,35 @@ sreq GET "/oauth2/token?grant_type=client_credentials&group=dirac_user&setup=gri
 is "no certificate: 401 invalid_client" "$STATUS/$(json .error)" 401/invalid_client
 sreq GET "/oauth2/token?grant_type=client_credentials&setup=gridrest" --cert "$T/jdoe.pem" --key "$T/jdoe.key"
 is "no group: 400 invalid_request" "$STATUS/$(json .error)" 400/invalid_request
+
+# an identity of two accounts, neither its default: the answers say so
+TOKEN=$root
+reqb POST /accounts/jdoe2 '{"type": "USER", "email": "jdoe2@example.org"}'
+reqb POST /accounts/jdoe2/identities '{"identity": "jdoe", "authtype": "USERPASS", "email": "jdoe@example.org"}'
+reqb POST /accounts/jdoe2/identities '{"identity": "/C=CH/O=gridrest/CN=John Doe", "authtype": "X509", "email": "jdoe@example.org"}'
+is "jdoe's identities also map to jdoe2: 201" "$STATUS" 201
+TOKEN=
+sreq GET /oauth2/groups --cert "$T/jdoe.pem" --key "$T/jdoe.key"
+is "groups for a DN of two accounts: 401 invalid_client" "$STATUS/$(json .error)" 401/invalid_client
+is "... naming them and the missing default" "$(json .error_description)" \
+    "the certificate's DN belongs to several accounts (jdoe,jdoe2) and none of them is its default"
+sreq POST /oauth2/token --cert "$T/jdoe.pem" --key "$T/jdoe.key" --data 'grant_type=client_credentials&group=dirac_user&setup=gridrest'
+is "client_credentials for it: the same answer" "$STATUS/$(json .error)/$(json .error_description)" \
+    "401/invalid_client/the certificate's DN belongs to several accounts (jdoe,jdoe2) and none of them is its default"
+# shellcheck disable=SC2086
+req POST /oauth2/auth $form --data-urlencode action=grant --data-urlencode username=jdoe --data-urlencode password=pw-jdoe
+is "consent with the right password: 401, the form again" "$STATUS" 401
+ok "... saying the login has several accounts and no default" \
+    grep -q 'This login belongs to several accounts (jdoe,jdoe2) and none of them is its default' "$T/body"
+# shellcheck disable=SC2086
+req POST /oauth2/auth $form --data-urlencode action=grant --data-urlencode username=jdoe --data-urlencode password=wrong
+ok "... with a wrong password it tells nothing of the accounts" \
+    grep -q 'Wrong username or password.' "$T/body"
+cert eve 'country = CH
+organization = gridrest
+cn = Eve
+tls_www_client
+signing_key'
+sreq GET /oauth2/groups --cert "$T/eve.pem" --key "$T/eve.key"
+is "a DN of no account: 401 invalid_client, saying so" "$STATUS/$(json .error_description)" \
+    "401/the certificate's DN is not the identity of an active account"

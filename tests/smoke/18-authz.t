@@ -15,6 +15,7 @@ reqb POST /accounts/eve '{"type": "USER", "email": "eve@example.org"}'
 reqb POST /accounts/eve/attr/admin '{"value": true}'
 reqb POST /accounts/jdoe/identities '{"identity": "jdoe", "authtype": "USERPASS", "email": "jdoe@example.org", "password": "pw"}'
 reqb POST /scopes/jdoe/user.jdoe ''
+reqb POST /rses/RSE_A '{}'
 for k in _user _admin; do
 	reqb POST "/accounts/jdoe/attr/d$k" '{"value": "v"}'
 	reqb POST /accounts/jdoe/identities "{\"identity\": \"del$k\", \"authtype\": \"GSS\", \"email\": \"d@example.org\"}"
@@ -65,6 +66,12 @@ GET|/accounts/jdoe/attr||200|200
 POST|/accounts/jdoe/attr/k%K|{"value": "v"}|401|201
 DELETE|/accounts/jdoe/attr/d%K||401|200
 GET|/accounts/jdoe/identities||200|200
+GET|/accounts/jdoe/usage/local||200|200
+GET|/accounts/root/usage/local||401|200
+GET|/accounts/root/usage/local/RSE_A||401|200
+GET|/accounts/root/usage/global||401|200
+GET|/accounts/jdoe/usage/history/RSE_A||200|200
+GET|/accounts/root/usage/history/RSE_A||401|200
 POST|/accounts/jdoe/identities|{"identity": "id%K", "authtype": "GSS", "email": "i@example.org"}|401|201
 DELETE|/accounts/jdoe/identities|{"identity": "del%K", "authtype": "GSS"}|401|200
 GET|/identities/accounts?identity_key=jdoe&type=USERPASS||200|200

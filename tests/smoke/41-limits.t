@@ -17,9 +17,16 @@ is "no limit (-1) on RSE_B: 201" "$STATUS" 201
 reqb POST /accounts/jdoe/limits/local/RSE_A '{"bytes": 10}'
 is "replace it: 201" "$STATUS" 201
 req GET /accounts/jdoe/limits/local
-is "local limits" "$(json -S -c .)" '{"RSE_A":10,"RSE_B":-1}'
+is "local limits (jq reads Infinity as the largest double)" "$(json -S -c .)" \
+    '{"RSE_A":10,"RSE_B":1.7976931348623157e+308}'
+ok "... no limit (-1) is written Infinity, as Rucio writes float('inf')" \
+    grep -q '"RSE_B":Infinity' "$T/body"
+is "... application/json" "$(header Content-Type)" application/json
 req GET /accounts/jdoe/limits
-is "... also at /limits" "$(json -S -c .)" '{"RSE_A":10,"RSE_B":-1}'
+is "... also at /limits" "$(json -S -c .)" \
+    '{"RSE_A":10,"RSE_B":1.7976931348623157e+308}'
+req GET /accounts/jdoe/limits/local/RSE_B
+is "one unlimited RSE's" "$(cat "$T/body")" '{"RSE_B":Infinity}'
 req GET /accounts/jdoe/limits/local/RSE_A
 is "one RSE's" "$(json -c .)" '{"RSE_A":10}'
 req GET /accounts/root/limits/RSE_A
@@ -36,7 +43,9 @@ ok "no bytes: 400 KeyError" error_is 400 KeyError
 # a rename keeps the limit (limits follow the RSE's id)
 reqb PUT /rses/RSE_B '{"name": "RSE_C"}'
 req GET /accounts/jdoe/limits/local
-is "after renaming RSE_B to RSE_C" "$(json -S -c .)" '{"RSE_A":10,"RSE_C":-1}'
+is "after renaming RSE_B to RSE_C" "$(json -S -c .)" \
+    '{"RSE_A":10,"RSE_C":1.7976931348623157e+308}'
+ok "... still Infinity" grep -q '"RSE_C":Infinity' "$T/body"
 req DELETE /accounts/jdoe/limits/local/RSE_C
 is "delete a local limit: 200" "$STATUS" 200
 req GET /accounts/jdoe/limits/local
@@ -49,6 +58,12 @@ is "global limits, resolved" "$(json -c '."tier=1|RSE_C" | [.resolved_rses, .lim
 is "... with the RSE ids" "$(json '."tier=1|RSE_C".resolved_rse_ids | length')" 2
 req GET '/accounts/jdoe/limits/global/tier%3D1%7CRSE_C'
 is "one expression's" "$(json -c .)" '{"tier=1|RSE_C":10}'
+reqb POST '/accounts/jdoe/limits/global/RSE_A' '{"bytes": -1}'
+req GET '/accounts/jdoe/limits/global/RSE_A'
+is "an unlimited global limit: Infinity" "$(cat "$T/body")" '{"RSE_A":Infinity}'
+req GET /accounts/jdoe/limits/global
+ok "... also in the resolved form" grep -q '"limit":Infinity' "$T/body"
+req DELETE '/accounts/jdoe/limits/global/RSE_A'
 reqb POST '/accounts/jdoe/limits/global/tier%3D9' '{"bytes": 10}'
 ok "an expression that selects nothing: 400 InvalidRSEExpression" error_is 400 InvalidRSEExpression
 reqb POST '/accounts/jdoe/limits/global/RSE_A%7C' '{"bytes": 10}'

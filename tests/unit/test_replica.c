@@ -242,6 +242,62 @@ test_add_list(void **state)
 	json_decref(files);
 }
 
+/* nrandom and sort, over the files a and b of test_add_list */
+static void
+test_list_options(void **state)
+{
+	struct gr_err err = { 0 };
+	struct replica_query q = { .ignore_availability = true };
+	json_t *out = json_array();
+	bool saw[2] = { false, false };
+	int i;
+
+	(void)state;
+	q.dids = json_pack("[{s:s, s:s}, {s:s, s:s}]", "scope", "data", "name",
+	    "b", "scope", "data", "name", "a");
+	q.nrandom = 5; /* more than there are: all, in listing order */
+	assert_int_equal(replica_list(&q, collect_text, out, &err), GR_OK);
+	assert_int_equal(json_array_size(out), 2);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(out, 0),
+				    "name")),
+	    "a");
+	for (i = 0; i < 40; i++) { /* one of two, each of them sometimes */
+		json_array_clear(out);
+		q.nrandom = 1;
+		assert_int_equal(replica_list(&q, collect_text, out, &err),
+		    GR_OK);
+		assert_int_equal(json_array_size(out), 1);
+		saw[*json_string_value(json_object_get(json_array_get(out, 0),
+			"name")) == 'b'] = true;
+	}
+	assert_true(saw[0] && saw[1]);
+	json_array_clear(out);
+	q.nrandom = 0;
+	q.sort = "random";
+	assert_int_equal(replica_list(&q, collect_text, out, &err), GR_OK);
+	assert_int_equal(json_array_size(out), 2);
+	q.sort = "closest";
+	assert_int_equal(replica_list(&q, collect_text, out, &err),
+	    GR_SORTING_NOT_SUPPORTED);
+	assert_int_equal(gr_err_status(err.code), 400);
+	gr_clear(&err);
+	q.sort = NULL;
+	q.nrandom = REPLICA_NRANDOM_MAX + 1;
+	assert_int_equal(replica_list(&q, collect_text, out, &err),
+	    GR_INVALID_OBJECT);
+	gr_clear(&err);
+	json_decref((json_t *)(uintptr_t)q.dids);
+	/* no datasets hold them: no dataset replicas on DISK */
+	json_array_clear(out);
+	assert_int_equal(replica_datasets_rse("DISK", collect, out, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(out), 0);
+	assert_int_equal(replica_datasets_rse("NOPE", collect, out, &err),
+	    GR_RSE_NOT_FOUND);
+	json_decref(out);
+}
+
 static void
 test_nondet(void **state)
 {
@@ -390,6 +446,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_add_list),
+		cmocka_unit_test(test_list_options),
 		cmocka_unit_test(test_nondet),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_delete),
