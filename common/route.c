@@ -152,14 +152,65 @@ join_segs(struct arena *a, char *const *segs, size_t from, size_t to)
 	return out;
 }
 
+/*
+ * A pattern split once per process: route tables are static, so a
+ * pattern's address names it. The first ROUTE_CACHE patterns seen are
+ * kept (every family has fewer); others are split on each use.
+ */
+#define ROUTE_CACHE 256
+
+struct compiled {
+	const char *pattern;
+	size_t np;
+	bool star;
+	struct pseg ps[];
+};
+
+static struct compiled *cache[ROUTE_CACHE];
+
+static const struct compiled *
+compiled(const char *pattern)
+{
+	struct pseg ps[ROUTE_SEGS_MAX];
+	struct compiled *c;
+	size_t h = ((uintptr_t)pattern >> 3) % ROUTE_CACHE, i, n;
+
+	for (i = 0; i < ROUTE_CACHE; i++, h = (h + 1) % ROUTE_CACHE) {
+		if (cache[h] != NULL && cache[h]->pattern == pattern)
+			return cache[h];
+		if (cache[h] == NULL)
+			break;
+	}
+	if (i == ROUTE_CACHE)
+		return NULL;
+	n = parse_pattern(pattern, ps, ROUTE_SEGS_MAX);
+	c = xmalloc(sizeof(*c) + n * sizeof(c->ps[0]));
+	c->pattern = pattern;
+	c->np = n;
+	c->star = false;
+	for (i = 0; i < n; i++) {
+		c->ps[i] = ps[i];
+		c->star = c->star || ps[i].star;
+	}
+	cache[h] = c;
+	return c;
+}
+
 /* Does the path match pattern? Fills params on success. */
 static bool
 match_one(const char *pattern, const struct route_path *p, struct arena *a,
     struct route_param *params, size_t *nparams)
 {
-	struct pseg ps[ROUTE_SEGS_MAX];
-	size_t np = parse_pattern(pattern, ps, ROUTE_SEGS_MAX);
+	struct pseg own[ROUTE_SEGS_MAX];
+	const struct compiled *c = compiled(pattern);
+	const struct pseg *ps = c != NULL ? c->ps : own;
+	size_t np = c != NULL ? c->np
+			      : parse_pattern(pattern, own, ROUTE_SEGS_MAX);
 	size_t i, j = 0, k = 0;
+
+	/* without a {name*} the segment counts must agree */
+	if (c != NULL && !c->star && np != p->nseg)
+		return false;
 
 	/* a pattern with more parameters than a request holds never
 	   matches (a route-table mistake, caught by the family's tests) */
