@@ -148,51 +148,6 @@ fc_dir_post(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
-/* DELETE /filecatalogue/directory/{dir} */
-static int
-fc_dir_delete(struct web_req *r)
-{
-	char path[FC_PATH_MAX + 1];
-	int rc;
-
-	if ((rc = lfn(r, "dir", path)) != GR_OK ||
-	    (rc = fc_dir_del(r->issuer, path, &r->err)) != GR_OK)
-		return rc;
-	return reply_done(r, 200, path);
-}
-
-/* GET /filecatalogue/directory/{dir}/metadata[?cond] */
-static int
-fc_dir_meta_get(struct web_req *r)
-{
-	char path[FC_PATH_MAX + 1];
-	json_t *cond, *out;
-	int rc;
-
-	if ((rc = lfn(r, "dir", path)) != GR_OK ||
-	    (rc = condition(r, &cond)) != GR_OK)
-		return rc;
-	rc = fc_dir_compatible(path, cond, &out, &r->err);
-	json_decref(cond);
-	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
-}
-
-/* GET /filecatalogue/directory/{dir}/search[?cond] */
-static int
-fc_dir_find(struct web_req *r)
-{
-	char path[FC_PATH_MAX + 1];
-	json_t *cond, *out;
-	int rc;
-
-	if ((rc = lfn(r, "dir", path)) != GR_OK ||
-	    (rc = condition(r, &cond)) != GR_OK)
-		return rc;
-	rc = fc_dir_search(path, cond, &out, &r->err);
-	json_decref(cond);
-	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
-}
-
 /*
  * PUT|POST .../{dir|file}/metadata {field: value}: set;
  * DELETE .../metadata [field] (or {"keys": [field]}): unset.
@@ -248,67 +203,129 @@ fc_file_post(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
-/* POST /filecatalogue/files [{"lfn", ...}] or {"files": [...]} */
+/* The handlers of a kind: one per shape, the core function as data. */
+typedef int (*path_cond_fn)(const char *path, const json_t *cond, json_t **out,
+    struct gr_err *err);
+typedef int (*bulk_fn)(const char *issuer, const char *group,
+    const json_t *items, struct gr_err *err);
+typedef int (
+    *remove_fn)(const char *issuer, const char *path, struct gr_err *err);
+typedef int (*file_get_fn)(const char *path, json_t **out, struct gr_err *err);
+
+/* GET .../directory/{dir}/metadata|search[?cond] */
 static int
-fc_files_post(struct web_req *r)
+dir_cond_get(struct web_req *r, path_cond_fn fn)
+{
+	char path[FC_PATH_MAX + 1];
+	json_t *cond, *out;
+	int rc;
+
+	if ((rc = lfn(r, "dir", path)) != GR_OK ||
+	    (rc = condition(r, &cond)) != GR_OK)
+		return rc;
+	rc = fn(path, cond, &out, &r->err);
+	json_decref(cond);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+static int
+fc_dir_meta_get(struct web_req *r)
+{
+	return dir_cond_get(r, fc_dir_compatible);
+}
+
+static int
+fc_dir_find(struct web_req *r)
+{
+	return dir_cond_get(r, fc_dir_search);
+}
+
+/* POST a list, or {member: list} */
+static int
+bulk_post(struct web_req *r, const char *member, bulk_fn fn)
 {
 	json_t *body;
 	int rc;
 
 	if ((rc = body_any(r, &body)) != GR_OK)
 		return rc;
-	rc = fc_files_add(r->issuer, r->group,
-	    json_is_object(body) ? json_object_get(body, "files") : body,
+	rc = fn(r->issuer, r->group,
+	    json_is_object(body) ? json_object_get(body, member) : body,
 	    &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
 
-/* DELETE /filecatalogue/file/{file} */
+/* POST /filecatalogue/directories [lfn | {"path", ...}] */
 static int
-fc_file_delete(struct web_req *r)
+fc_dirs_post(struct web_req *r)
+{
+	return bulk_post(r, "directories", fc_dirs_add);
+}
+
+/* POST /filecatalogue/files [{"lfn", ...}] */
+static int
+fc_files_post(struct web_req *r)
+{
+	return bulk_post(r, "files", fc_files_add);
+}
+
+/* DELETE .../directory/{dir} or .../file/{file}: {"<lfn>": true} */
+static int
+removal(struct web_req *r, const char *param, remove_fn fn)
 {
 	char path[FC_PATH_MAX + 1];
 	int rc;
 
-	if ((rc = lfn(r, "file", path)) != GR_OK ||
-	    (rc = fc_file_del(r->issuer, path, &r->err)) != GR_OK)
+	if ((rc = lfn(r, param, path)) != GR_OK ||
+	    (rc = fn(r->issuer, path, &r->err)) != GR_OK)
 		return rc;
 	return reply_done(r, 200, path);
 }
 
-/* GET /filecatalogue/file/{file}/attributes */
 static int
-fc_file_attributes(struct web_req *r)
+fc_dir_delete(struct web_req *r)
+{
+	return removal(r, "dir", fc_dir_del);
+}
+
+static int
+fc_file_delete(struct web_req *r)
+{
+	return removal(r, "file", fc_file_del);
+}
+
+/* GET .../file/{file}/attributes|metadata */
+static int
+file_get(struct web_req *r, file_get_fn fn)
 {
 	char path[FC_PATH_MAX + 1];
 	json_t *out;
 	int rc;
 
 	if ((rc = lfn(r, "file", path)) != GR_OK ||
-	    (rc = fc_file_attrs(path, &out, &r->err)) != GR_OK)
+	    (rc = fn(path, &out, &r->err)) != GR_OK)
 		return rc;
 	return web_reply_json_new(r, 200, out);
 }
 
-/* GET /filecatalogue/file/{file}/metadata */
+static int
+fc_file_attributes(struct web_req *r)
+{
+	return file_get(r, fc_file_attrs);
+}
+
 static int
 fc_file_meta_get(struct web_req *r)
 {
-	char path[FC_PATH_MAX + 1];
-	json_t *out;
-	int rc;
-
-	if ((rc = lfn(r, "file", path)) != GR_OK ||
-	    (rc = fc_file_meta(path, &out, &r->err)) != GR_OK)
-		return rc;
-	return web_reply_json_new(r, 200, out);
+	return file_get(r, fc_file_meta);
 }
 
 /* clang-format off */
 static const struct web_route files_routes[] = {
 	{ WEB_GET,	"/filecatalogue/metadata",	fc_fields_get,	0 },
 	{ WEB_POST,	"/filecatalogue/metadata",	fc_field_post,	WEB_ANY },
+	{ WEB_POST,	"/filecatalogue/directories",	fc_dirs_post,	WEB_ANY },
 	{ WEB_POST,	"/filecatalogue/files",		fc_files_post,	WEB_ANY },
 	{ WEB_GET,	"/filecatalogue/directory",	fc_dir_get,	0 },
 	{ WEB_GET,	"/filecatalogue/directory/metadata", fc_dir_meta_get, 0 },

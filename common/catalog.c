@@ -718,6 +718,107 @@ fc_dir_add(const char *issuer, const char *group, const char *path,
 	return st_txn_run(dir_add_txn, &a, err);
 }
 
+/* One item of a bulk creation, checked. */
+struct dir_item {
+	char path[FC_PATH_MAX + 1];
+	const char *owner;
+	json_int_t mode;
+	const json_t *meta;
+};
+
+struct dirs_args {
+	const char *issuer, *group;
+	struct dir_item *items;
+	size_t n;
+};
+
+static int meta_txn(struct st_txn *t, void *arg, struct gr_err *err);
+struct meta_args {
+	const char *issuer, *path;
+	bool dir;
+	const json_t *meta, *keys;
+};
+
+static int
+dirs_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct dirs_args *a = arg;
+	struct dir_args d;
+	struct meta_args m;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->n; i++) {
+		d = (struct dir_args){ a->issuer, a->group, a->items[i].path,
+			a->items[i].owner, a->items[i].mode };
+		if ((rc = dir_add_txn(t, &d, err)) != GR_OK)
+			return rc;
+		if (a->items[i].meta == NULL)
+			continue;
+		m = (struct meta_args){ a->issuer, a->items[i].path, true,
+			a->items[i].meta, NULL };
+		if ((rc = meta_txn(t, &m, err)) != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+fc_dirs_add(const char *issuer, const char *group, const json_t *dirs,
+    struct gr_err *err)
+{
+	struct dirs_args a = { issuer, group, NULL, 0 };
+	const json_t *it, *o, *m;
+	const char *p;
+	size_t i;
+	int rc = GR_OK;
+
+	if (!json_is_array(dirs) || json_array_size(dirs) == 0 ||
+	    json_array_size(dirs) > FC_BULK_MAX)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "a list of 1 to %d directories", FC_BULK_MAX);
+	a.n = json_array_size(dirs);
+	a.items = xcalloc(a.n, sizeof(*a.items));
+	for (i = 0; i < a.n && rc == GR_OK; i++) {
+		it = json_array_get(dirs, i);
+		p = json_is_string(it)
+		    ? json_string_value(it)
+		    : json_string_value(json_object_get(it, "path"));
+		o = json_object_get(it, "owner");
+		m = json_object_get(it, "meta");
+		if (p == NULL)
+			rc = gr_fail(err, GR_INVALID_OBJECT,
+			    "directory %zu: an LFN or {\"path\", \"mode\", "
+			    "\"owner\", \"meta\"}",
+			    i);
+		else if ((rc = path_norm(p, strlen(p), a.items[i].path, err)) !=
+		    GR_OK)
+			break;
+		else if (strcmp(a.items[i].path, "/") == 0)
+			rc = gr_fail(err, GR_DUPLICATE,
+			    "Directory already exists: /");
+		else if ((rc = opt_mode(it, FC_MODE_DIR, &a.items[i].mode,
+			      err)) != GR_OK)
+			break;
+		else if (o != NULL && !json_is_null(o) &&
+		    (a.items[i].owner = json_string_value(o)) == NULL)
+			rc = gr_fail(err, GR_TYPE_ERROR,
+			    "'owner' is an account name");
+		else if (m != NULL &&
+		    (!json_is_object(m) ||
+			json_object_size(m) > FC_COND_MAX * 4))
+			rc = gr_fail(err, GR_INVALID_OBJECT,
+			    "'meta' is an object of up to %d fields",
+			    FC_COND_MAX * 4);
+		else if (json_object_size(m) > 0)
+			a.items[i].meta = m;
+	}
+	if (rc == GR_OK)
+		rc = st_txn_run(dirs_add_txn, &a, err);
+	free(a.items);
+	return rc;
+}
+
 static int
 stop_first(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
@@ -800,18 +901,22 @@ str_or(const json_t *rec, const char *key, const char *dflt)
 static json_t *
 file_view(const json_t *rec)
 {
+	const json_t *mode = json_object_get(rec, "mode");
+	const json_t *mt = json_object_get(rec, "mt");
 	json_t *o = json_pack("{s:O, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:s, "
-			      "s:O, s:O}",
+			      "s:I, s:O}",
 	    "Size", json_object_get(rec, "size"), "Checksum",
 	    str_or(rec, "checksum", ""), "ChecksumType",
 	    str_or(rec, "checksumtype", ""), "GUID", str_or(rec, "guid", ""),
 	    "UID", 0, "GID", 0, "Owner", str_or(rec, "owner", ""), "OwnerGroup",
 	    str_or(rec, "group", ""), "Status",
 	    str_or(rec, "status", "AprioriGood"), "Mode",
-	    json_object_get(rec, "mode"), "FileID", json_object_get(rec, "id"));
+	    mode != NULL ? json_integer_value(mode) : FC_MODE_FILE, "FileID",
+	    json_object_get(rec, "id"));
 
 	dirac_date(o, "CreationDate", json_object_get(rec, "ct"));
-	dirac_date(o, "ModificationDate", json_object_get(rec, "mt"));
+	dirac_date(o, "ModificationDate",
+	    mt != NULL ? mt : json_object_get(rec, "ct"));
 	return o;
 }
 
@@ -966,8 +1071,8 @@ fc_dir_list(const char *path, bool verbose, gr_emit_text_fn emit, void *ctx,
 
 /* A checked copy of one registration, ready to store. */
 static int
-file_prepare(const json_t *in, size_t i, char lfn[FC_PATH_MAX + 1],
-    json_t **rec, struct gr_err *err)
+file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
+    char lfn[FC_PATH_MAX + 1], json_t **rec, struct gr_err *err)
 {
 	const char *keys[] = { "checksum", "checksumtype", "guid" };
 	const char *s = json_string_value(json_object_get(in, "lfn"));
@@ -993,9 +1098,12 @@ file_prepare(const json_t *in, size_t i, char lfn[FC_PATH_MAX + 1],
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
 		return gr_fail(err, GR_INVALID_VALUE,
 		    "%s: 'size' is a number of bytes", lfn);
-	*rec = json_pack("{s:I, s:I, s:s}", "size",
-	    v != NULL ? json_integer_value(v) : 0, "mode", mode, "status",
-	    "AprioriGood");
+	/* defaults (mode 0664, status AprioriGood, no group, mt = ct) are
+	   left out: a million files are a million records */
+	*rec = json_pack("{s:I}", "size",
+	    v != NULL ? json_integer_value(v) : 0);
+	if (mode != FC_MODE_FILE)
+		json_object_set_new(*rec, "mode", json_integer(mode));
 	for (k = 0; k < ARRAY_LEN(keys); k++) {
 		v = json_object_get(in, keys[k]);
 		if (v == NULL || json_is_null(v))
@@ -1013,7 +1121,7 @@ file_prepare(const json_t *in, size_t i, char lfn[FC_PATH_MAX + 1],
 		json_object_set_new(*rec, "checksumtype",
 		    json_string("Adler32"));
 	if (json_object_get(*rec, "guid") == NULL) {
-		random_bytes(rnd, sizeof(rnd));
+		memcpy(rnd, rnd_in, sizeof(rnd));
 		rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
 		rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
 		snprintf(guid, sizeof(guid),
@@ -1097,14 +1205,16 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 				goto out;
 			}
 		}
-		rec = json_deep_copy(a->recs[i]);
+		/* the prepared record itself: a body that runs again sets
+		   the same members again */
+		rec = a->recs[i];
 		json_object_set_new(rec, "id", json_integer(id++));
 		json_object_set_new(rec, "owner",
 		    json_string(a->owners[i] ? a->owners[i] : a->issuer));
-		json_object_set_new(rec, "group",
-		    json_string(a->group ? a->group : ""));
+		if (a->group != NULL && *a->group != '\0')
+			json_object_set_new(rec, "group",
+			    json_string(a->group));
 		json_object_set_new(rec, "ct", json_integer(now));
-		json_object_set_new(rec, "mt", json_integer(now));
 		ret = st_put_json(t, TBL_FC_FILES, &key, rec, DB_NOOVERWRITE);
 		if (ret == 0) {
 			d = json_object_get(counts, dir);
@@ -1121,7 +1231,6 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 				json_integer_value(
 				    json_object_get(rec, "size"))));
 		}
-		json_decref(rec);
 		if (ret == DB_KEYEXIST) {
 			rc = gr_fail(err, GR_FILE_EXISTS,
 			    "File already exists: %s", a->lfns[i]);
@@ -1155,6 +1264,7 @@ fc_files_add(const char *issuer, const char *group, const json_t *files,
 	struct files_args a = { .issuer = issuer,
 		.group = group,
 		.files = files };
+	unsigned char *rnd;
 	const json_t *o;
 	size_t i;
 	int rc = GR_OK;
@@ -1164,12 +1274,14 @@ fc_files_add(const char *issuer, const char *group, const json_t *files,
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "a list of 1 to %d files", FC_BULK_MAX);
 	a.n = json_array_size(files);
+	rnd = xmalloc(a.n * 16);
+	random_bytes(rnd, a.n * 16); /* GUIDs for the files without one */
 	a.recs = xcalloc(a.n, sizeof(*a.recs));
 	a.lfns = xcalloc(a.n, sizeof(*a.lfns));
 	a.owners = xcalloc(a.n, sizeof(*a.owners));
 	for (i = 0; i < a.n && rc == GR_OK; i++) {
-		rc = file_prepare(json_array_get(files, i), i, a.lfns[i],
-		    &a.recs[i], err);
+		rc = file_prepare(json_array_get(files, i), i, rnd + i * 16,
+		    a.lfns[i], &a.recs[i], err);
 		o = json_object_get(json_array_get(files, i), "owner");
 		if (rc == GR_OK && o != NULL && !json_is_null(o) &&
 		    (a.owners[i] = json_string_value(o)) == NULL)
@@ -1183,6 +1295,7 @@ fc_files_add(const char *issuer, const char *group, const json_t *files,
 	free(a.recs);
 	free(a.lfns);
 	free(a.owners);
+	free(rnd);
 	return rc;
 }
 
@@ -1258,37 +1371,31 @@ file_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return rc;
 }
 
-int
-fc_file_attrs(const char *path, json_t **out, struct gr_err *err)
+static int
+file_get(const char *path, bool meta, json_t **out, struct gr_err *err)
 {
-	struct get_args a = { path, false, NULL };
+	struct get_args a = { path, meta, NULL };
 	int rc = st_view(file_get_txn, &a, 0, err);
 
 	*out = rc == GR_OK ? a.out : NULL;
 	if (rc != GR_OK)
 		json_decref(a.out);
 	return rc;
+}
+
+int
+fc_file_attrs(const char *path, json_t **out, struct gr_err *err)
+{
+	return file_get(path, false, out, err);
 }
 
 int
 fc_file_meta(const char *path, json_t **out, struct gr_err *err)
 {
-	struct get_args a = { path, true, NULL };
-	int rc = st_view(file_get_txn, &a, 0, err);
-
-	*out = rc == GR_OK ? a.out : NULL;
-	if (rc != GR_OK)
-		json_decref(a.out);
-	return rc;
+	return file_get(path, true, out, err);
 }
 
 /* --- metadata ------------------------------------------------------- */
-
-struct meta_args {
-	const char *issuer, *path;
-	bool dir;
-	const json_t *meta, *keys;
-};
 
 static int
 meta_txn(struct st_txn *t, void *arg, struct gr_err *err)

@@ -81,6 +81,14 @@ int fc_fields(const json_t *cond, json_t **out, struct gr_err *err);
 int fc_dir_add(const char *issuer, const char *group, const char *path,
     const json_t *opts, struct gr_err *err);
 
+/*
+ * Create up to FC_BULK_MAX directories (with their parents) in one
+ * transaction: a list of LFNs or {"path", "mode", "owner", "meta"}, meta
+ * set as fc_meta_set would. All or nothing.
+ */
+int fc_dirs_add(const char *issuer, const char *group, const json_t *dirs,
+    struct gr_err *err);
+
 /* Remove an empty directory (not "/"): 409 UnsupportedOperation if not
    empty. The owner or admins. */
 int fc_dir_del(const char *issuer, const char *path, struct gr_err *err);

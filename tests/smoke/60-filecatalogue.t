@@ -236,3 +236,20 @@ reqb DELETE "$D/$(b64 /)" ''
 ok "remove the root: 409 UnsupportedOperation" error_is 409 UnsupportedOperation
 reqb DELETE "$F/$(b64 /vo/data/2024/r2/c.root)" ''
 is "an admin removes anyone's file: 200" "$STATUS" 200
+
+# --- many directories in one request ---
+reqb POST /filecatalogue/directories '[{"path": "/vo/bulk/a", "meta": {"run": 42}}, "/vo/bulk/b/"]'
+is "POST /directories: two, one with metadata: 201" "$STATUS" 201
+is "... searchable at once" "$(search /vo 'run=%3D|42' | jq -c '.d.bulk.d | keys')" '["a"]'
+req GET "$D/$(b64 /vo/bulk)"
+is "... both listed (a trailing / dropped)" "$(json -c '.SubDirs | keys')" '["a","b"]'
+reqb POST /filecatalogue/directories '["/vo/bulk/c", {"path": "/vo/bulk/d", "meta": {"run": "x"}}]'
+ok "a batch with a bad value: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
+req GET "$D/$(b64 /vo/bulk/c)"
+ok "... and none of it was created: 404" error_is 404 NotFound
+reqb POST /filecatalogue/directories '["vo/x"]'
+ok "a relative LFN in a batch: 400 InvalidPath" error_is 400 InvalidPath
+reqb POST /filecatalogue/files '{"files": []}'
+ok "an empty file batch: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /filecatalogue/files 'not json'
+ok "a body that is not JSON: 400 ValueError" error_is 400 ValueError
