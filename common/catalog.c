@@ -612,6 +612,21 @@ recs_store(struct st_txn *t, json_t *recs, struct gr_err *err)
 
 /* --- directories ---------------------------------------------------- */
 
+/* GR_OK unless a file has the LFN path (a directory may not). */
+static int
+no_file(struct st_txn *t, const char *path, struct gr_err *err)
+{
+	char kbuf[KEY_MAX], dir[FC_PATH_MAX + 1];
+	DBT key = st_dbt(kbuf, file_key(kbuf, path, dir));
+	int ret = key.size == 0 ? DB_NOTFOUND
+				: st_exists(t, TBL_FC_FILES, &key);
+
+	if (ret == 0)
+		return gr_fail(err, GR_FILE_EXISTS, "File already exists: %s",
+		    path);
+	return ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
 struct dir_args {
 	const char *issuer, *group, *path, *owner;
 	json_int_t mode;
@@ -646,6 +661,12 @@ dir_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (n == 0)
 		return gr_fail(err, GR_DUPLICATE,
 		    "Directory already exists: %s", a->path);
+	for (i = 0; i < n; i++) {
+		memcpy(up, a->path, depth[i]);
+		up[depth[i]] = '\0';
+		if ((rc = no_file(t, up, err)) != GR_OK)
+			return rc;
+	}
 	if ((rc = fc_dir_load(t, missing, 0, &anc, err)) != GR_OK)
 		return rc;
 	rc = may_write(t, a->issuer, anc, missing, err);
@@ -978,7 +999,7 @@ static int
 list_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct list_args *a = arg;
-	json_t *rec, *md, *item;
+	json_t *rec, *md, *item, *reps;
 	const char *base;
 	size_t n;
 
@@ -990,11 +1011,11 @@ list_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	md = file_view(rec);
 	json_object_set_new(md, "Type", json_string("File"));
 	item = json_pack("{s:o}", "MetaData", md);
-	if (a->verbose)
-		json_object_set(item, "Replicas",
-		    json_object_get(rec, "replicas") != NULL
-			? json_object_get(rec, "replicas")
-			: json_object());
+	if (a->verbose) {
+		reps = json_object_get(rec, "replicas");
+		json_object_set_new(item, "Replicas",
+		    reps != NULL ? json_incref(reps) : json_object());
+	}
 	json_decref(rec);
 	return list_member(a, base, n, item);
 }
@@ -1175,7 +1196,7 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	bool admin = false, asked = false;
 	const char *path;
 	size_t i;
-	DBT key;
+	DBT key, dkey;
 	int rc, ret;
 
 	if ((rc = next_ids(t, "file", (json_int_t)a->n, &id, err)) != GR_OK)
@@ -1204,6 +1225,16 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 				    a->issuer, a->owners[i]);
 				goto out;
 			}
+		}
+		dkey = st_dbt(a->lfns[i], strlen(a->lfns[i]));
+		if ((ret = st_exists(t, TBL_FC_DIRS, &dkey)) == 0) {
+			rc = gr_fail(err, GR_DUPLICATE,
+			    "Directory already exists: %s", a->lfns[i]);
+			goto out;
+		}
+		if (ret != DB_NOTFOUND) {
+			rc = st_fail(err, ret);
+			goto out;
 		}
 		/* the prepared record itself: a body that runs again sets
 		   the same members again */

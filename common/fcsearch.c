@@ -6,7 +6,8 @@
  * with operators, all to hold) goes through the per-field index of the
  * values directories set themselves (TBL_FC_DIRS_BY_META):
  *   1. for each field, count the directories that set a matching value
- *      (capped by the smallest count so far) and pick the rarest field f;
+ *      (up to a cap that grows until one field stays under it) and pick
+ *      the rarest field f;
  *   2. walk the subtree of each directory that sets a matching f (and of
  *      B, when B inherits a matching f), stopping at the directories
  *      below that set f again (they are walked on their own if they
@@ -482,7 +483,7 @@ search(struct st_txn *t, const char *base, const json_t *cond, json_t **res,
 	struct query q = { .n = 0 };
 	struct walk w = { .t = t, .q = &q, .err = err };
 	json_t *eff = NULL, *paths = NULL, *x;
-	size_t i, best = (size_t)-1, count, pick = 0;
+	size_t i, best = (size_t)-1, count, pick = 0, cap;
 	int rc;
 
 	*res = w.res = json_object();
@@ -494,14 +495,21 @@ search(struct st_txn *t, const char *base, const json_t *cond, json_t **res,
 		rc = walk_from(&w, base);
 		goto out;
 	}
-	for (i = 0; i < q.n; i++) {
-		rc = term_scan(t, &q.terms[i], best, NULL, &count, err);
-		if (rc != GR_OK)
-			goto out;
-		if (count < best) {
-			best = count;
-			pick = i;
+	/* the rarest field, counting every field up to a cap that grows
+	   16-fold until one of them stays under it: the counts cost at
+	   most 16 times the fields times the rarest one's matches */
+	for (cap = 64; best == (size_t)-1; cap *= 16) {
+		for (i = 0; i < q.n; i++) {
+			rc = term_scan(t, &q.terms[i], cap, NULL, &count, err);
+			if (rc != GR_OK)
+				goto out;
+			if (count <= cap && count < best) {
+				best = count;
+				pick = i;
+			}
 		}
+		if (cap > FC_SEARCH_MAX)
+			break;
 	}
 	w.stop = q.terms[pick].field;
 	if (term_match(&q.terms[pick], json_object_get(eff, w.stop)) &&

@@ -102,6 +102,10 @@ reqb POST /filecatalogue/files '[{"lfn": "/vo/data/2024/r3/e.root", "size": 1}, 
 ok "a batch with an existing file: 409 FileAlreadyExists" error_is 409 FileAlreadyExists
 req GET "$F/$(b64 /vo/data/2024/r3/e.root)/attributes"
 ok "... and nothing of it was stored: 404" error_is 404 NotFound
+reqb POST "$F/$(b64 /vo/data/2024/r2)" '{"size": 1}'
+ok "a file with a directory's LFN: 409 Duplicate" error_is 409 Duplicate
+reqb POST "$D/$(b64 /vo/data/2024/r1/a.root/sub)" ''
+ok "a directory with (below) a file's LFN: 409 FileAlreadyExists" error_is 409 FileAlreadyExists
 reqb POST "$F/$(b64 /vo/nodir/x)" '{"size": 1}'
 ok "a file in a missing directory: 404 NotFound" error_is 404 NotFound
 reqb POST "$F/$(b64 /vo/data/2024/r3/f)" '{"size": -1}'
@@ -123,6 +127,7 @@ is "... with their MetaData" "$(json -c '.Files["a.root"].MetaData | [.Size, .GU
 is "... no replicas unless verbose" "$(json -c '.Files["a.root"].Replicas')" null
 req GET "$D/$(b64 /vo/data/2024/r1)?verbose=true"
 is "... verbose: the replicas" "$(json -c '.Files["a.root"].Replicas')" '{"CERN-DISK":"root://eos/a.root"}'
+is "... {} for a file without any" "$(json -c '.Files["b.root"].Replicas')" '{}'
 
 # --- metadata, inheritance ---
 reqb PUT "$D/$(b64 /vo/data)/metadata" '{"site": "CERN"}'
