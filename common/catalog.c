@@ -1090,41 +1090,62 @@ fc_dir_list(const char *path, bool verbose, gr_emit_text_fn emit, void *ctx,
 
 /* --- files ---------------------------------------------------------- */
 
-/* A checked copy of one registration, ready to store. */
+/* One registration, checked: its record's text but for the members the
+   transaction adds (id, owner, group, ct), and what the sums need. */
+struct file_item {
+	char lfn[FC_PATH_MAX + 1];
+	struct sbuf head; /* "{...," up to and with the last comma */
+	json_int_t size;
+	const char *owner; /* asked for, or NULL */
+};
+
+static void
+head_string(struct sbuf *b, const char *key, const char *val)
+{
+	sbuf_json(b, key);
+	sbuf_add(b, ":", 1);
+	sbuf_json(b, val);
+	sbuf_add(b, ",", 1);
+}
+
+/* The record is written as text, not built with jansson: at a million
+   files, building and dumping objects was most of a registration's
+   time. Defaults (mode 0664, status AprioriGood, no group, mt = ct) are
+   left out. */
 static int
 file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
-    char lfn[FC_PATH_MAX + 1], json_t **rec, struct gr_err *err)
+    struct file_item *it, struct gr_err *err)
 {
 	const char *keys[] = { "checksum", "checksumtype", "guid" };
 	const char *s = json_string_value(json_object_get(in, "lfn"));
-	const json_t *v, *reps;
+	const char *vals[3] = { NULL, NULL, NULL };
+	const json_t *v, *reps, *o;
+	char guid[40], small[1024], *text;
+	const unsigned char *rnd = rnd_in;
 	json_int_t mode;
 	const char *se;
-	unsigned char rnd[16];
-	char guid[40];
-	size_t k;
+	size_t k, n;
 	int rc;
 
-	*rec = NULL;
 	if (!json_is_object(in) || s == NULL)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "file %zu: an object with \"lfn\"", i);
-	if ((rc = path_norm(s, strlen(s), lfn, err)) != GR_OK)
+	if ((rc = path_norm(s, strlen(s), it->lfn, err)) != GR_OK)
 		return rc;
-	if (strcmp(lfn, "/") == 0)
+	if (strcmp(it->lfn, "/") == 0)
 		return gr_fail(err, GR_INVALID_PATH, "'/' is no file name");
 	if ((rc = opt_mode(in, FC_MODE_FILE, &mode, err)) != GR_OK)
 		return rc;
 	v = json_object_get(in, "size");
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
 		return gr_fail(err, GR_INVALID_VALUE,
-		    "%s: 'size' is a number of bytes", lfn);
-	/* defaults (mode 0664, status AprioriGood, no group, mt = ct) are
-	   left out: a million files are a million records */
-	*rec = json_pack("{s:I}", "size",
-	    v != NULL ? json_integer_value(v) : 0);
-	if (mode != FC_MODE_FILE)
-		json_object_set_new(*rec, "mode", json_integer(mode));
+		    "%s: 'size' is a number of bytes", it->lfn);
+	it->size = v != NULL ? json_integer_value(v) : 0;
+	o = json_object_get(in, "owner");
+	if (o != NULL && !json_is_null(o) &&
+	    (it->owner = json_string_value(o)) == NULL)
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "'owner' is an account name");
 	for (k = 0; k < ARRAY_LEN(keys); k++) {
 		v = json_object_get(in, keys[k]);
 		if (v == NULL || json_is_null(v))
@@ -1133,25 +1154,21 @@ file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
 		    json_string_length(v) > FC_CKSUM_MAX ||
 		    !utf8_valid(json_string_value(v), json_string_length(v)))
 			return gr_fail(err, GR_INVALID_VALUE,
-			    "%s: '%s' is a string of up to %d bytes", lfn,
+			    "%s: '%s' is a string of up to %d bytes", it->lfn,
 			    keys[k], FC_CKSUM_MAX);
-		json_object_set(*rec, keys[k], (json_t *)(uintptr_t)v);
+		vals[k] = json_string_value(v);
 	}
-	if (json_object_get(*rec, "checksum") != NULL &&
-	    json_object_get(*rec, "checksumtype") == NULL)
-		json_object_set_new(*rec, "checksumtype",
-		    json_string("Adler32"));
-	if (json_object_get(*rec, "guid") == NULL) {
-		memcpy(rnd, rnd_in, sizeof(rnd));
-		rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
-		rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
+	if (vals[0] != NULL && vals[1] == NULL)
+		vals[1] = "Adler32";
+	if (vals[2] == NULL) {
 		snprintf(guid, sizeof(guid),
 		    "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
 		    "%02X%02X%02X%02X%02X%02X",
-		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
-		    rnd[7], rnd[8], rnd[9], rnd[10], rnd[11], rnd[12], rnd[13],
-		    rnd[14], rnd[15]);
-		json_object_set_new(*rec, "guid", json_string(guid));
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+		    (rnd[6] & 0x0f) | 0x40, rnd[7], (rnd[8] & 0x3f) | 0x80,
+		    rnd[9], rnd[10], rnd[11], rnd[12], rnd[13], rnd[14],
+		    rnd[15]);
+		vals[2] = guid;
 	}
 	reps = json_object_get(in, "replicas");
 	if (reps != NULL && !json_is_null(reps)) {
@@ -1159,7 +1176,7 @@ file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
 		    json_object_size(reps) > FC_SES_MAX)
 			return gr_fail(err, GR_INVALID_VALUE,
 			    "%s: 'replicas' is {SE: PFN} with up to %d SEs",
-			    lfn, FC_SES_MAX);
+			    it->lfn, FC_SES_MAX);
 		json_object_foreach((json_t *)(uintptr_t)reps, se, v)
 		{
 			if (!json_is_string(v) || *se == '\0' ||
@@ -1168,111 +1185,140 @@ file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
 				return gr_fail(err, GR_INVALID_VALUE,
 				    "%s: the replica at '%.64s' is not a PFN "
 				    "string",
-				    lfn, se);
+				    it->lfn, se);
 		}
-		json_object_set(*rec, "replicas", (json_t *)(uintptr_t)reps);
+	}
+	sbuf_adds(&it->head, "{\"size\":");
+	sbuf_addi(&it->head, it->size);
+	sbuf_add(&it->head, ",", 1);
+	if (mode != FC_MODE_FILE) {
+		sbuf_adds(&it->head, "\"mode\":");
+		sbuf_addi(&it->head, mode);
+		sbuf_add(&it->head, ",", 1);
+	}
+	for (k = 0; k < ARRAY_LEN(keys); k++)
+		if (vals[k] != NULL)
+			head_string(&it->head, keys[k], vals[k]);
+	if (reps != NULL && json_object_size(reps) > 0) {
+		n = json_dumpb(reps, small, sizeof(small), JSON_COMPACT);
+		text = n > sizeof(small) ? json_dumps(reps, JSON_COMPACT)
+					 : small;
+		sbuf_adds(&it->head, "\"replicas\":");
+		sbuf_add(&it->head, text != NULL ? text : "{}",
+		    text != NULL ? (text == small ? n : strlen(text)) : 2);
+		sbuf_add(&it->head, ",", 1);
+		if (text != small)
+			free(text);
 	}
 	return GR_OK;
 }
 
 struct files_args {
 	const char *issuer, *group;
-	const json_t *files;
-	json_t **recs; /* prepared records */
-	char (*lfns)[FC_PATH_MAX + 1];
-	const char **owners;
+	struct file_item *items;
 	size_t n;
 	const char *path; /* single-file operations */
 };
+
+/* Inside a transaction: GR_OK unless a directory has the LFN path. */
+static int
+no_dir(struct st_txn *t, const char *path, struct gr_err *err)
+{
+	DBT key = st_dbt(path, strlen(path));
+	int ret = st_exists(t, TBL_FC_DIRS, &key);
+
+	if (ret == 0)
+		return gr_fail(err, GR_DUPLICATE,
+		    "Directory already exists: %s", path);
+	return ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
+/* Inside a transaction: may the issuer give a file to owner? */
+static int
+may_give(struct st_txn *t, const char *issuer, const char *owner, int *admin,
+    struct gr_err *err)
+{
+	bool yes;
+	int rc;
+
+	if (owner == NULL || strcmp(owner, issuer) == 0)
+		return GR_OK;
+	if (*admin < 0) {
+		if ((rc = account_is_admin(t, issuer, &yes, err)) != GR_OK)
+			return rc;
+		*admin = yes;
+	}
+	if (!*admin)
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not give files to %s", issuer, owner);
+	return GR_OK;
+}
 
 static int
 files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct files_args *a = arg;
 	char kbuf[KEY_MAX], dir[FC_PATH_MAX + 1];
-	json_t *dirs = json_object(), *counts = json_object(), *rec, *d;
+	json_t *dirs = json_object(), *counts = json_object(), *d;
+	struct sbuf rec = { 0 };
+	struct file_item *it;
 	int64_t now = time_now();
 	json_int_t id;
-	bool admin = false, asked = false;
+	int admin = -1;
 	const char *path;
 	size_t i;
-	DBT key, dkey;
+	DBT key;
 	int rc, ret;
 
 	if ((rc = next_ids(t, "file", (json_int_t)a->n, &id, err)) != GR_OK)
 		goto out;
 	for (i = 0; i < a->n; i++) {
-		key = st_dbt(kbuf, file_key(kbuf, a->lfns[i], dir));
-		if ((d = json_object_get(dirs, dir)) == NULL) {
+		it = &a->items[i];
+		key = st_dbt(kbuf, file_key(kbuf, it->lfn, dir));
+		if ((d = json_object_get(counts, dir)) == NULL) {
 			if ((rc = fc_dir_load(t, dir, DB_RMW, &d, err)) !=
 			    GR_OK)
 				goto out;
-			json_object_set_new(dirs, dir, d);
-			if ((rc = may_write(t, a->issuer, d, dir, err)) !=
-			    GR_OK)
+			rc = may_write(t, a->issuer, d, dir, err);
+			json_decref(d);
+			if (rc != GR_OK)
 				goto out;
+			d = json_pack("[i, i]", 0, 0);
+			json_object_set_new(counts, dir, d);
 		}
-		if (a->owners[i] != NULL &&
-		    strcmp(a->owners[i], a->issuer) != 0) {
-			if (!asked &&
-			    (rc = account_is_admin(t, a->issuer, &admin,
-				 err)) != GR_OK)
-				goto out;
-			asked = true;
-			if (!admin) {
-				rc = gr_fail(err, GR_ACCESS_DENIED,
-				    "Account %s can not give files to %s",
-				    a->issuer, a->owners[i]);
-				goto out;
-			}
-		}
-		dkey = st_dbt(a->lfns[i], strlen(a->lfns[i]));
-		if ((ret = st_exists(t, TBL_FC_DIRS, &dkey)) == 0) {
-			rc = gr_fail(err, GR_DUPLICATE,
-			    "Directory already exists: %s", a->lfns[i]);
+		if ((rc = may_give(t, a->issuer, it->owner, &admin, err)) !=
+			GR_OK ||
+		    (rc = no_dir(t, it->lfn, err)) != GR_OK)
 			goto out;
-		}
-		if (ret != DB_NOTFOUND) {
-			rc = st_fail(err, ret);
-			goto out;
-		}
-		/* the prepared record itself: a body that runs again sets
-		   the same members again */
-		rec = a->recs[i];
-		json_object_set_new(rec, "id", json_integer(id++));
-		json_object_set_new(rec, "owner",
-		    json_string(a->owners[i] ? a->owners[i] : a->issuer));
+		rec.len = 0;
+		sbuf_add(&rec, it->head.s, it->head.len);
+		sbuf_adds(&rec, "\"id\":");
+		sbuf_addi(&rec, id++);
+		sbuf_adds(&rec, ",");
+		head_string(&rec, "owner",
+		    it->owner != NULL ? it->owner : a->issuer);
 		if (a->group != NULL && *a->group != '\0')
-			json_object_set_new(rec, "group",
-			    json_string(a->group));
-		json_object_set_new(rec, "ct", json_integer(now));
-		ret = st_put_json(t, TBL_FC_FILES, &key, rec, DB_NOOVERWRITE);
-		if (ret == 0) {
-			d = json_object_get(counts, dir);
-			if (d == NULL) {
-				d = json_pack("[i, i]", 0, 0);
-				json_object_set_new(counts, dir, d);
-			}
-			json_array_set_new(d, 0,
-			    json_integer(
-				json_integer_value(json_array_get(d, 0)) + 1));
-			json_array_set_new(d, 1,
-			    json_integer(
-				json_integer_value(json_array_get(d, 1)) +
-				json_integer_value(
-				    json_object_get(rec, "size"))));
-		}
+			head_string(&rec, "group", a->group);
+		sbuf_adds(&rec, "\"ct\":");
+		sbuf_addi(&rec, now);
+		sbuf_adds(&rec, "}");
+		ret = st_put_text(t, TBL_FC_FILES, &key, rec.s, rec.len,
+		    DB_NOOVERWRITE);
 		if (ret == DB_KEYEXIST) {
 			rc = gr_fail(err, GR_FILE_EXISTS,
-			    "File already exists: %s", a->lfns[i]);
+			    "File already exists: %s", it->lfn);
 			goto out;
 		}
 		if (ret != 0) {
 			rc = st_fail(err, ret);
 			goto out;
 		}
+		/* the sums, in place: no allocation per file */
+		json_integer_set(json_array_get(d, 0),
+		    json_integer_value(json_array_get(d, 0)) + 1);
+		json_integer_set(json_array_get(d, 1),
+		    json_integer_value(json_array_get(d, 1)) + it->size);
 	}
-	json_object_clear(dirs);
 	json_object_foreach(counts, path, d)
 	{
 		if ((rc = counters_add(t, dirs, path,
@@ -1283,6 +1329,7 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	}
 	rc = recs_store(t, dirs, err);
 out:
+	sbuf_free(&rec);
 	json_decref(dirs);
 	json_decref(counts);
 	return rc;
@@ -1292,11 +1339,8 @@ int
 fc_files_add(const char *issuer, const char *group, const json_t *files,
     struct gr_err *err)
 {
-	struct files_args a = { .issuer = issuer,
-		.group = group,
-		.files = files };
+	struct files_args a = { .issuer = issuer, .group = group };
 	unsigned char *rnd;
-	const json_t *o;
 	size_t i;
 	int rc = GR_OK;
 
@@ -1307,25 +1351,15 @@ fc_files_add(const char *issuer, const char *group, const json_t *files,
 	a.n = json_array_size(files);
 	rnd = xmalloc(a.n * 16);
 	random_bytes(rnd, a.n * 16); /* GUIDs for the files without one */
-	a.recs = xcalloc(a.n, sizeof(*a.recs));
-	a.lfns = xcalloc(a.n, sizeof(*a.lfns));
-	a.owners = xcalloc(a.n, sizeof(*a.owners));
-	for (i = 0; i < a.n && rc == GR_OK; i++) {
+	a.items = xcalloc(a.n, sizeof(*a.items));
+	for (i = 0; i < a.n && rc == GR_OK; i++)
 		rc = file_prepare(json_array_get(files, i), i, rnd + i * 16,
-		    a.lfns[i], &a.recs[i], err);
-		o = json_object_get(json_array_get(files, i), "owner");
-		if (rc == GR_OK && o != NULL && !json_is_null(o) &&
-		    (a.owners[i] = json_string_value(o)) == NULL)
-			rc = gr_fail(err, GR_TYPE_ERROR,
-			    "'owner' is an account name");
-	}
+		    &a.items[i], err);
 	if (rc == GR_OK)
 		rc = st_txn_run(files_add_txn, &a, err);
 	for (i = 0; i < a.n; i++)
-		json_decref(a.recs[i]);
-	free(a.recs);
-	free(a.lfns);
-	free(a.owners);
+		sbuf_free(&a.items[i].head);
+	free(a.items);
 	free(rnd);
 	return rc;
 }

@@ -568,6 +568,16 @@ st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
 }
 
 int
+st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, const char *text,
+    size_t n, u_int32_t flags)
+{
+	DB *db = st.dbs[tbl];
+	DBT k = *key, v = st_dbt(text, n);
+
+	return note(t, db->put(db, t->tid, &k, &v, flags));
+}
+
+int
 st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 {
 	DB *db = st.dbs[tbl];

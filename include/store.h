@@ -118,6 +118,11 @@ int st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key);
 int st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
     const json_t *rec, u_int32_t flags);
 
+/* Store a record its caller wrote as compact JSON text (a hot write path
+   that builds its records without jansson). flags as st_put_json. */
+int st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key,
+    const char *text, size_t n, u_int32_t flags);
+
 /* Delete key (and its secondary entries). 0, DB_NOTFOUND or an error. */
 int st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key);
 

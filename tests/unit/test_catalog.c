@@ -180,6 +180,31 @@ test_search(void **state)
 	    GR_UNSUPPORTED_OPERATION);
 }
 
+/* Records are written as text: strings come back as they were given. */
+static void
+test_record_text(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *files, *out;
+
+	(void)state;
+	assert_int_equal(fc_dir_add("root", "", "/t", NULL, &err), GR_OK);
+	files = json_pack("[{s:s, s:i, s:s, s:s, s:{s:s}, s:i}]", "lfn",
+	    "/t/q\"uote", "size", 3, "guid", "g\"1\\", "checksum", "ab",
+	    "replicas", "SE\"1", "pfn\n", "mode", 0600);
+	assert_int_equal(fc_files_add("root", "grp", files, &err), GR_OK);
+	json_decref(files);
+	assert_int_equal(fc_file_attrs("/t/q\"uote", &out, &err), GR_OK);
+	json_object_del(out, "CreationDate");
+	json_object_del(out, "ModificationDate");
+	json_object_del(out, "FileID");
+	assert_string_equal(testlib_dumps(out),
+	    "{\"Checksum\":\"ab\",\"ChecksumType\":\"Adler32\",\"GID\":0,"
+	    "\"GUID\":\"g\\\"1\\\\\",\"Mode\":384,\"Owner\":\"root\","
+	    "\"OwnerGroup\":\"grp\",\"Size\":3,\"Status\":\"AprioriGood\","
+	    "\"UID\":0}");
+}
+
 static int
 setup(void **state)
 {
@@ -210,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_search),
+		cmocka_unit_test(test_record_text),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
