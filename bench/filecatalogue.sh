@@ -14,6 +14,7 @@
 #   list      1000 listings of directories of 10 files on one connection
 #             (listings/s), and the 1000 subdirectories of one group,
 #             median of 3 (entries/s)
+#   fields    GET /filecatalogue/metadata: every field with all its values
 #
 # Targets (issue 8): >= 30k files/s registered; search latency flat.
 # Settings: BENCH_DIRS, BENCH_FILES, BENCH_CLIENTS, BENCH_PORT (18094),
@@ -145,6 +146,9 @@ for run in 1 2 3; do
 	    "$base/filecatalogue/directory/$(b64 /bench/g000)" >>"$T/group.times"
 done
 gt=$(sort -n "$T/group.times" | sed -n 2p)
+# every field with every value (the index, one distinct value at a time)
+mt=$(curl -s -o "$T/meta.out" -w '%{time_total}' -H "X-Rucio-Auth-Token: $token" "$base/filecatalogue/metadata")
+nvals=$(jq '[.[].values | length] | add' "$T/meta.out")
 nsub=$(jq '.SubDirs | length' "$T/group.out")
 
 echo "gridrest bench/filecatalogue.sh: $dirs directories, $files files, batches of $batch, $clients clients, durability $GRIDREST_DURABILITY"
@@ -155,3 +159,4 @@ awk '{ t[NR] = $2 } END { k = int(NR / 10); for (i = 1; i <= k; i++) { a += t[i]
 	printf "          %8.1f ms per batch in the first tenth, %.1f ms in the last (as client 0 saw them)\n", a / k * 1000, b / k * 1000 }' "$T/codes.f0"
 echo "$t5 $t6 $nfiles" | awk '{ d = $2 - $1; printf "list      %8.3f s  %10.0f listings/s of %d files (1000 on one connection)\n", d, 1000 / d, $3 }'
 echo "$gt $nsub" | awk '{ printf "          %8.3f s  %10.0f entries/s (a directory of %d subdirectories, median of 3)\n", $1, $2 / $1, $2 }'
+echo "$mt $nvals" | awk '{ printf "fields    %8.3f s  for GET /filecatalogue/metadata (%d distinct values)\n", $1, $2 }'

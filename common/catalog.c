@@ -1251,7 +1251,7 @@ may_give(struct st_txn *t, const char *issuer, const char *owner, int *admin,
 	if (!*admin)
 		return gr_fail(err, GR_ACCESS_DENIED,
 		    "Account %s can not give files to %s", issuer, owner);
-	return GR_OK;
+	return account_check_active(t, owner, err);
 }
 
 static int

@@ -258,3 +258,13 @@ reqb POST /filecatalogue/files '{"files": []}'
 ok "an empty file batch: 400 InvalidObject" error_is 400 InvalidObject
 reqb POST /filecatalogue/files 'not json'
 ok "a body that is not JSON: 400 ValueError" error_is 400 ValueError
+
+# --- owners, and the store afterwards ---
+reqb POST "$F/$(b64 /vo/data/2024/r3/given)" '{"size": 1, "owner": "nobody"}'
+ok "an admin giving a file to an unknown account: 404 AccountNotFound" error_is 404 AccountNotFound
+reqb POST "$F/$(b64 /vo/data/2024/r3/given)" '{"size": 1, "owner": "mike"}'
+is "... to mike: 201" "$STATUS" 201
+req GET "$F/$(b64 /vo/data/2024/r3/given)/attributes"
+is "... mike owns it" "$(json -r .Owner)" mike
+"$B/gridrest-db" verify >"$T/verify.out" 2>&1
+ok "gridrest-db verify: every record and index entry of the catalogue" grep -q '^verify: ok' "$T/verify.out"
