@@ -2,7 +2,8 @@
 # 127.0.0.1:$port, torn down on exit, and a root token. Source it after
 # setting port (and any GRIDREST_* the benchmark wants); then call
 # bench_start [CONF] (CONF: a lighttpd.conf to serve instead of ours).
-# Sets top, B, T, base and token.
+# Sets top, B, T, base and token; call METHOD PATH [BODY] sends one
+# request with the token (failing on an HTTP error).
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 B=${GR_BUILD:-build}
@@ -51,4 +52,9 @@ bench_start() {
 	    "$base/auth/userpass" |
 	    sed -n 's/^[Xx]-[Rr]ucio-[Aa]uth-[Tt]oken: *\([^\r]*\).*/\1/p')
 	[ -n "$token" ] || { echo "no token"; exit 1; }
+}
+
+call() { # METHOD PATH [BODY]
+	curl -sf -o /dev/null -X "$1" -H "X-Rucio-Auth-Token: $token" \
+	    --data-binary "${3-}" "$base$2"
 }

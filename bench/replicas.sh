@@ -24,10 +24,6 @@ export GRIDREST_CACHE_MB=${GRIDREST_CACHE_MB:-512}
 . "$(dirname "$0")/lib.sh"
 bench_start
 
-call() { # METHOD PATH [BODY]
-	curl -sf -o /dev/null -X "$1" -H "X-Rucio-Auth-Token: $token" \
-	    --data-binary "${3-}" "$base$2"
-}
 call POST /scopes/root/bench ''
 for r in BENCH_A BENCH_B; do
 	call POST "/rses/$r" '{}'

@@ -574,5 +574,11 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	/* account usage (acct branch) */
 	[TBL_ACCOUNT_USAGE_HIST] = { "account_usage_history.db", -1,		NULL },
 	[TBL_ACCOUNT_LIMITS_BY_RSE] = { "account_limits.rse.idx", TBL_ACCOUNT_LIMITS, account_usage_by_rse },
+	/* the file catalogue */
+	[TBL_FC_DIRS]		= { "fc_dirs.db",		-1,		NULL },
+	[TBL_FC_DIRS_BY_PARENT]	= { "fc_dirs.parent.idx",	TBL_FC_DIRS,	fcx_dirs_by_parent },
+	[TBL_FC_DIRS_BY_META]	= { "fc_dirs.meta.idx",		TBL_FC_DIRS,	fcx_dirs_by_meta },
+	[TBL_FC_FILES]		= { "fc_files.db",		-1,		NULL },
+	[TBL_FC_FIELDS]		= { "fc_fields.db",		-1,		NULL },
 };
 /* clang-format on */

@@ -56,6 +56,12 @@ enum tbl_id {
 	/* account usage (acct branch) */
 	TBL_ACCOUNT_USAGE_HIST,    /* account \0 RSE id \0 hour -> the same */
 	TBL_ACCOUNT_LIMITS_BY_RSE, /* secondary of TBL_ACCOUNT_LIMITS: RSE id */
+	/* the DIRAC file catalogue (catalog.h) */
+	TBL_FC_DIRS,           /* LFN of a directory -> directory record */
+	TBL_FC_DIRS_BY_PARENT, /* secondary: the parent directory's LFN */
+	TBL_FC_DIRS_BY_META,   /* secondary: field \0 tag value, see fcx_ */
+	TBL_FC_FILES,          /* directory LFN \0 basename -> file record */
+	TBL_FC_FIELDS,         /* 'd'|'f' \0 field -> {"type"} */
 	TBL_COUNT
 };
 
@@ -142,5 +148,14 @@ void didx_num_text(double d, bool integer, long long i, char out[32]);
  */
 size_t didx_key(char *buf, const char *scope, const char *key, char tag,
     const void *val, size_t vlen);
+
+/*
+ * The file catalogue's extractors (db/fc_index.c). TBL_FC_DIRS_BY_META
+ * files each metadata value a directory sets itself as "field \0 tag
+ * value": numbers as DIDX_NUM + didx_num(), strings (and dates, kept as
+ * "YYYY-MM-DD HH:MM:SS", which sort in time order) as DIDX_STR + bytes.
+ */
+int fcx_dirs_by_parent(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey);
+int fcx_dirs_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey);
 
 #endif /* TABLES_H */
