@@ -5,7 +5,7 @@
 #   make check      install what is missing, build, run every test (prove)
 #   make asan       the same tests with ASan+UBSan backends
 #   make lint       clang-format check and the banned-function grep
-#   make bench      bench/ping.sh
+#   make bench      every benchmark in bench/ (long: 1M-record catalogues)
 
 B        ?= build
 CC       ?= cc
@@ -75,6 +75,8 @@ lint: | $(DEPS_OK)
 bench: all
 	bench/ping.sh
 	bench/replicas.sh
+	bench/dids.sh
+	bench/filecatalogue.sh
 
 clean:
 	rm -rf build
