@@ -163,6 +163,18 @@ drop_panicked(void)
 	memset(st.dbs, 0, sizeof(st.dbs));
 }
 
+/* The parent's handles in a forked child: kept reachable, never used. */
+static struct abandoned forked;
+
+void
+st_after_fork(void)
+{
+	forked.env = st.env;
+	memcpy(forked.dbs, st.dbs, sizeof(st.dbs));
+	st.env = NULL;
+	memset(st.dbs, 0, sizeof(st.dbs));
+}
+
 bool
 st_must_exit(void)
 {

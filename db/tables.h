@@ -50,6 +50,11 @@ enum tbl_id {
 	TBL_RSE_USAGE_HIST,   /* RSE id \0 source \0 hour -> the same */
 	TBL_ACCOUNT_USAGE,    /* account \0 RSE id -> {"bytes","files"} */
 	TBL_ACCOUNT_USAGE_BY_RSE, /* secondary: RSE id */
+	/* --- workload (issue 6): the DRM and the jobs family --- */
+	TBL_DRM,           /* DRM id (16 digits) -> DRM job record (drm.h) */
+	TBL_DRM_BY_STATE,  /* secondary: backend \0 state, active jobs only */
+	TBL_JOBS,          /* jid (10 digits) -> DIRAC job record (job.h) */
+	TBL_JOBS_BY_OWNER, /* secondary: the job's owner */
 	TBL_COUNT
 };
 

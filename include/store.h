@@ -61,6 +61,13 @@ void st_close(void);
  */
 bool st_must_exit(void);
 
+/*
+ * In a child after fork(): forget the parent's handles without closing
+ * them (a child must neither use nor close them); st_open() then opens the
+ * child's own.
+ */
+void st_after_fork(void);
+
 /* The environment's directory; borrowed, valid while open. */
 const char *st_dir(void);
 
