@@ -15,6 +15,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
             -Wvla -Wno-format-nonliteral -fno-common
 LDLIBS   += -ljansson -lfcgi -ldb-5.3 -lgnutls -lcurl
+LDLIBS   += -larchive # jobs' sandboxes (issue 6)
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 PROVE    ?= prove

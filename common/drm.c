@@ -128,31 +128,6 @@ id_key(char buf[DRM_ID_LEN + 1], uint64_t n)
 	memcpy(buf, tmp, DRM_ID_LEN + 1);
 }
 
-/* The next DRM id, from a counter in TBL_META. */
-static int
-next_id(struct st_txn *t, uint64_t *out, struct gr_err *err)
-{
-	static const char name[] = "drm.seq";
-	DBT key = st_dbt(name, sizeof(name) - 1);
-	json_t *rec = NULL;
-	json_int_t n = 0;
-	int ret;
-
-	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
-	if (ret == 0)
-		n = json_integer_value(json_object_get(rec, "next"));
-	else if (ret != DB_NOTFOUND)
-		return st_fail(err, ret);
-	json_decref(rec);
-	if (n < 1)
-		n = 1;
-	*out = (uint64_t)n;
-	rec = json_pack("{s:I}", "next", n + 1);
-	ret = st_put_json(t, TBL_META, &key, rec, 0);
-	json_decref(rec);
-	return ret == 0 ? GR_OK : st_fail(err, ret);
-}
-
 int
 drm_get_txn(struct st_txn *t, const char *id, json_t **out, u_int32_t flags)
 {
@@ -297,7 +272,7 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 	last = s->array ? s->array_end : 0;
 	for (rc = GR_OK; rc == GR_OK && idx <= last;
 	     idx += s->array ? s->array_step : 1) {
-		if ((rc = next_id(t, &n, err)) != GR_OK)
+		if ((rc = st_seq_next(t, "drm.seq", &n, err)) != GR_OK)
 			break;
 		id_key(id, n);
 		rec =

@@ -667,3 +667,27 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 	(void)c->close(c);
 	return rc == ST_STOP ? GR_OK : rc;
 }
+
+int
+st_seq_next(struct st_txn *t, const char *name, uint64_t *out,
+    struct gr_err *err)
+{
+	DBT key = st_dbt(name, strlen(name));
+	json_t *rec = NULL;
+	json_int_t n = 0;
+	int ret;
+
+	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
+	if (ret == 0)
+		n = json_integer_value(json_object_get(rec, "next"));
+	else if (ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	json_decref(rec);
+	if (n < 1)
+		n = 1;
+	*out = (uint64_t)n;
+	rec = json_pack("{s:I}", "next", n + 1);
+	ret = st_put_json(t, TBL_META, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}

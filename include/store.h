@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <db.h>
 #include <jansson.h>
@@ -127,6 +128,13 @@ int st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
 
 /* Delete key (and its secondary entries). 0, DB_NOTFOUND or an error. */
 int st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key);
+
+/*
+ * The next value (1, 2, ...) of the counter name, kept in TBL_META as
+ * {"next": n}; the record stays locked until t ends.
+ */
+int st_seq_next(struct st_txn *t, const char *name, uint64_t *out,
+    struct gr_err *err);
 
 /* Returned by a scan callback to end the scan early (not an error). */
 #define ST_STOP (-1)
