@@ -242,6 +242,8 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 	char id[DRM_ID_LEN + 1];
 	json_t *rec, *deps, *dep = NULL;
 	long idx, last;
+	char first_id[DRM_ID_LEN + 1] = "";
+	size_t first = json_array_size(ids);
 	uint64_t n = 0;
 	size_t i;
 	DBT key;
@@ -287,9 +289,17 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			s->cpus > 0 ? s->cpus : 1, "mem_mb",
 			(json_int_t)s->mem_mb, "deps", deps, "state", "QUEUED",
 			"submitted_at", (json_int_t)time_now(), "cancel", 0);
-		if (s->array)
+		if (s->array) {
 			json_object_set_new(rec, "array_index",
 			    json_integer(idx));
+			json_object_set_new(rec, "array_step",
+			    json_integer(s->array_step));
+			if (json_array_size(ids) == first)
+				(void)snprintf(first_id, sizeof(first_id), "%s",
+				    id);
+			json_object_set_new(rec, "array_first",
+			    json_string(first_id));
+		}
 		key = st_dbt(id, DRM_ID_LEN);
 		ret = st_put_json(t, TBL_DRM, &key, rec, DB_NOOVERWRITE);
 		json_decref(rec);
@@ -315,18 +325,25 @@ drm_start(const json_t *ids, struct gr_err *err)
 	return drm_local_start(ids, err);
 }
 
-/* Bring one record up to date under t (a write transaction). */
-static int
-refresh(struct st_txn *t, json_t *rec, bool *changed, struct gr_err *err)
+static bool
+is_slurm(const json_t *rec)
 {
-	const char *backend = json_string_value(
-	    json_object_get(rec, "backend"));
+	const char *b = json_string_value(json_object_get(rec, "backend"));
 
+	return b != NULL && strcmp(b, "slurm") == 0;
+}
+
+/* Bring one record up to date under t (a write transaction); polled is
+   what Slurm said before the transaction began. */
+static int
+refresh(struct st_txn *t, json_t *rec, const json_t *polled, bool *changed,
+    struct gr_err *err)
+{
 	*changed = false;
 	if (drm_final(json_string_value(json_object_get(rec, "state"))))
 		return GR_OK;
-	if (backend != NULL && strcmp(backend, "slurm") == 0)
-		return drm_slurm_refresh(t, rec, changed, err);
+	if (is_slurm(rec))
+		return drm_slurm_apply(rec, polled, changed);
 	return drm_local_refresh(t, rec, changed, err);
 }
 
@@ -341,6 +358,7 @@ lost(const json_t *rec)
 struct status_args {
 	const char *id;
 	json_t *out;
+	json_t *polled; /* slurm: what it said, before the transaction */
 };
 
 static int
@@ -357,7 +375,7 @@ status_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return gr_fail(err, GR_NOT_FOUND, "no DRM job '%s'", a->id);
 	if (ret != 0)
 		return st_fail(err, ret);
-	if ((rc = refresh(t, a->out, &changed, err)) != GR_OK)
+	if ((rc = refresh(t, a->out, a->polled, &changed, err)) != GR_OK)
 		return rc;
 	return changed ? drm_put_state(t, a->out, err) : GR_OK;
 }
@@ -379,14 +397,30 @@ view_txn(struct st_txn *t, void *arg, struct gr_err *err)
 int
 drm_status(const char *id, json_t **out, struct gr_err *err)
 {
-	struct status_args a = { id, NULL };
+	struct status_args a = { id, NULL, NULL };
+	json_t *copy;
+	bool need = false;
 	int rc;
 
 	/* a final record never changes: read it without locks */
 	rc = st_view(view_txn, &a, ST_ONEREAD, err);
 	if (rc == GR_OK &&
-	    !drm_final(json_string_value(json_object_get(a.out, "state"))))
-		rc = st_txn_run(status_txn, &a, err);
+	    !drm_final(json_string_value(json_object_get(a.out, "state")))) {
+		/* a write only when something changed: most looks see none */
+		if (is_slurm(a.out)) {
+			a.polled = drm_slurm_poll(a.out);
+			need = a.polled != NULL &&
+			    !json_equal(json_object_get(a.out, "state"),
+				json_object_get(a.polled, "state"));
+		} else {
+			copy = json_deep_copy(a.out);
+			rc = drm_local_refresh(NULL, copy, &need, err);
+			json_decref(copy);
+		}
+		if (rc == GR_OK && need)
+			rc = st_txn_run(status_txn, &a, err);
+		json_decref(a.polled);
+	}
 	if (rc == GR_OK && lost(a.out))
 		drm_local_reap(a.out);
 	if (rc != GR_OK) {
@@ -528,12 +562,14 @@ scan_active_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
-int
-drm_reconcile(unsigned *changed, struct gr_err *err)
+/* Refresh at most max active jobs of this backend; *changed counts the
+   ones that ended. */
+static int
+refresh_active(size_t max, unsigned *changed, struct gr_err *err)
 {
 	const struct drm_cfg *c;
 	struct scan_args a = { 0 };
-	struct status_args s;
+	json_t *s;
 	size_t i;
 	int rc;
 
@@ -545,22 +581,38 @@ drm_reconcile(unsigned *changed, struct gr_err *err)
 		free(a.act.ids);
 		return rc;
 	}
-	for (i = 0; i < a.act.n && rc == GR_OK; i++) {
-		s.id = a.act.ids[i];
-		s.out = NULL;
-		rc = st_txn_run(status_txn, &s, err);
+	for (i = 0; i < a.act.n && i < max && rc == GR_OK; i++) {
+		s = NULL;
+		rc = drm_status(a.act.ids[i], &s, err);
 		if (rc == GR_OK &&
-		    drm_final(
-			json_string_value(json_object_get(s.out, "state"))))
+		    drm_final(json_string_value(json_object_get(s, "state"))))
 			(*changed)++;
-		if (rc == GR_OK && lost(s.out))
-			drm_local_reap(s.out);
-		json_decref(s.out);
+		json_decref(s);
 	}
 	free(a.act.ids);
-	if (rc == GR_OK && strcmp(c->backend, "local") == 0)
-		drm_local_kick();
 	return rc;
+}
+
+int
+drm_refresh(size_t max, struct gr_err *err)
+{
+	unsigned changed;
+
+	return refresh_active(max, &changed, err);
+}
+
+int
+drm_reconcile(unsigned *changed, struct gr_err *err)
+{
+	const struct drm_cfg *c;
+	int rc;
+
+	if ((rc = refresh_active((size_t)-1, changed, err)) != GR_OK ||
+	    (rc = drm_config(&c, err)) != GR_OK)
+		return rc;
+	if (strcmp(c->backend, "local") == 0)
+		drm_local_kick();
+	return GR_OK;
 }
 
 json_t *

@@ -27,15 +27,16 @@
 #include "store.h"
 #include "util.h"
 
-#define JID_LEN  10
-#define JID_MAX  9999999999L
-#define DIR_LEN  17 /* "w" + 16 hex */
-#define ARGS_MAX DRM_ARGV_MAX
-#define CPU_MIN  100
-#define CPU_MAX  500000
-#define CPU_DFLT 86400
-#define TIME_LEN 20 /* "YYYY-MM-DD HH:MM:SS" */
-#define CHUNK    65536
+#define JID_LEN         10
+#define JID_MAX         9999999999L
+#define DIR_LEN         17 /* "w" + 16 hex */
+#define ARGS_MAX        DRM_ARGV_MAX
+#define CPU_MIN         100
+#define CPU_MAX         500000
+#define CPU_DFLT        86400
+#define TIME_LEN        20 /* "YYYY-MM-DD HH:MM:SS" */
+#define CHUNK           65536
+#define JOB_REFRESH_MAX 64 /* active DRM jobs one listing refreshes */
 
 /* --- the state machine (DIRAC's JobsStateMachine) -------------------- */
 
@@ -133,6 +134,20 @@ set_time(json_t *job, const char *which)
 	    json_string(buf));
 }
 
+/* times.<which> from the DRM record's epoch seconds member, if any. */
+static void
+drm_time(json_t *job, const char *which, const json_t *drec, const char *key)
+{
+	const json_t *v = json_object_get(drec, key);
+	char buf[TIME_LEN];
+
+	if (!json_is_integer(v))
+		return;
+	dirac_time(json_integer_value(v), buf);
+	json_object_set_new(json_object_get(job, "times"), which,
+	    json_string(buf));
+}
+
 /* One step of the machine; false (nothing changed) if illegal. */
 static bool
 move(json_t *job, const char *to, const char *minor)
@@ -145,16 +160,22 @@ move(json_t *job, const char *to, const char *minor)
 	return true;
 }
 
-/* Steps along a path of states, stopping at the first illegal one. */
+/* Steps along a path of states from where the job stands (a DRM state
+   seen late skips the states in between: a Slurm job may end before it
+   was ever seen running), stopping at the first illegal one. */
 static bool
 move_path(json_t *job, const char *const *path, const char *minor)
 {
+	const char *const *p;
 	bool moved = false;
 
+	for (p = path; *p != NULL; p++)
+		if (strcmp(str(job, "status"), *p) == 0) {
+			path = p + 1;
+			break;
+		}
 	for (; *path != NULL; path++) {
-		if (strcmp(str(job, "status"), *path) == 0)
-			continue;
-		if (!move(job, *path, path[1] == NULL ? minor : "Job accepted"))
+		if (!move(job, *path, path[1] == NULL ? minor : "Application"))
 			return moved;
 		moved = true;
 	}
@@ -238,9 +259,12 @@ static int
 on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
 {
 	static const char *const to_running[] = { "Matched", "Running", NULL };
-	static const char *const to_done[] = { "Completing", "Done", NULL };
-	static const char *const to_failed[] = { "Matched", "Failed", NULL };
-	static const char *const to_stalled[] = { "Stalled", "Failed", NULL };
+	static const char *const to_done[] = { "Matched", "Running",
+		"Completing", "Done", NULL };
+	static const char *const to_failed[] = { "Matched", "Running", "Failed",
+		NULL };
+	static const char *const to_stalled[] = { "Matched", "Running",
+		"Stalled", "Failed", NULL };
 	static const char *const to_killed[] = { "Killed", NULL };
 	const char *state = str(drec, "state"), *reason = str(drec, "reason");
 	const json_t *code = json_object_get(drec, "exit_code");
@@ -262,25 +286,21 @@ on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
 		    reason != NULL ? reason : "Unknown");
 	if (strcmp(state, "RUNNING") == 0) {
 		moved = move_path(job, to_running, "Application");
-		if (moved) {
-			set_time(job, "startExecution");
+		if (moved)
 			json_object_set_new(job, "appStatus",
 			    json_string("Executing"));
-		}
 	} else if (strcmp(state, "DONE") == 0) {
 		moved = move_path(job, to_done, "Execution Complete");
 		json_object_set_new(job, "appStatus",
 		    json_string("Application Finished Successfully"));
 	} else if (strcmp(state, "FAILED") == 0) {
-		if (strcmp(str(job, "status"), "Running") == 0)
-			moved = move(job, "Failed",
-			    "Application Finished With Errors");
-		else
-			moved = move_path(job, to_failed,
-			    reason != NULL ? reason : "Job could not start");
+		moved = move_path(job, to_failed,
+		    json_is_integer(code) ? "Application Finished With Errors"
+			: reason != NULL  ? reason
+					  : "Job could not start");
 		json_object_set_new(job, "appStatus", json_string(app));
 	} else if (strcmp(state, "TIMEOUT") == 0) {
-		moved = move(job, "Failed",
+		moved = move_path(job, to_failed,
 		    "Job has reached the CPU limit of the queue");
 		json_object_set_new(job, "appStatus", json_string(app));
 	} else if (strcmp(state, "CANCELLED") == 0) {
@@ -290,11 +310,12 @@ on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
 		    "Watchdog identified this job as stalled");
 		json_object_set_new(job, "appStatus", json_string(app));
 	}
-	if (drm_final(state)) {
-		set_time(job, "endExecution");
+	/* the DRM's own times (an end seen late keeps its start) */
+	drm_time(job, "startExecution", drec, "started_at");
+	drm_time(job, "endExecution", drec, "ended_at");
+	if (drm_final(state))
 		json_object_set_new(json_object_get(job, "flags"),
 		    "outputSandboxReady", json_true());
-	}
 	(void)moved;
 	rc = put_job(t, job, err);
 	json_decref(job);
@@ -1237,6 +1258,22 @@ scan_jobs(struct st_txn *t, struct list_args *a, struct gr_err *err)
 	    collect, a, err);
 }
 
+/* Before a listing: bring the DRM's active jobs up to date (Slurm's are
+   only learnt by asking), at most once a second per process. */
+static void
+refresh_active(void)
+{
+	static int64_t last;
+	struct gr_err err = { 0 };
+	int64_t now = time_now();
+
+	if (now == last)
+		return;
+	last = now;
+	if (drm_refresh(JOB_REFRESH_MAX, &err) != GR_OK)
+		log_msg(LOG_WARN, "jobs: refresh: %s", err.msg);
+}
+
 struct page_args {
 	struct list_args l;
 	long start, max;
@@ -1279,6 +1316,7 @@ job_list(const char *issuer, bool all_owners, const json_t *filters, long start,
 	json_t *none = json_object();
 	int rc;
 
+	refresh_active();
 	memset(&a, 0, sizeof(a));
 	a.l.issuer = issuer;
 	a.l.all = all_owners;
@@ -1313,6 +1351,7 @@ job_summary(const char *issuer, bool all_owners, const char *const *groups,
 	json_t *none = json_object();
 	int rc;
 
+	refresh_active();
 	memset(&a, 0, sizeof(a));
 	a.issuer = issuer;
 	a.all = all_owners;

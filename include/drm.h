@@ -138,6 +138,9 @@ int drm_cancel(const char *id, struct gr_err *err);
  */
 int drm_reconcile(unsigned *changed, struct gr_err *err);
 
+/* Bring at most max active jobs up to date (before a listing). */
+int drm_refresh(size_t max, struct gr_err *err);
+
 /* New reference: the capability list of a backend ("local", "slurm"). */
 json_t *drm_capabilities(const char *backend);
 

@@ -6,7 +6,16 @@
 # rights, bad manifests and hostile file names.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
+if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
+	scripts/slurm-local status || {
+		echo "Bail out! Slurm is not running: make check starts it" \
+		    "(scripts/slurm-local start; eval \"\$(scripts/slurm-local env)\")"
+		exit 1
+	}
+fi
 server_start
+# Slurm enters the jobs' working directories as the job user
+chmod 711 "$T" "$GRIDREST_HOME"
 db=$B/gridrest-db
 login
 root=$TOKEN
@@ -189,11 +198,14 @@ req GET "/jobs/$jid"
 is "deleting a running job kills it first" "$STATUS/$(json .status)" 200/Deleted
 
 # --- peek -------------------------------------------------------------
-submit '{"Executable": "/bin/sh", "Arguments": "-c \"echo first; sleep 2; echo second\""}'
+submit '{"Executable": "/bin/sh", "Arguments": "-c \"echo first; sleep 4; echo second\""}'
 pk=$jid
 wait_job "$pk" Running
-sleep 0.5
-req GET "/jobs/$pk/peek"
+i=0
+while req GET "/jobs/$pk/peek" && [ ! -s "$T/body" ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 is "peek while running: what is there" "$(cat "$T/body")/$(header X-Job-Status)" \
     "first/Running"
 is "... not complete" "$(header X-Peek-Complete)" false
