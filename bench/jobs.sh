@@ -5,7 +5,8 @@
 #             each, BENCH_CLIENTS (4) at once: accepted/s
 #   bulk      the same number as lists of 100 manifests: accepted/s
 #   start     time from POST /jobs to the job seen Running, with free
-#             slots (a job that sleeps), median of 5, milliseconds
+#             slots (a job that sleeps 0.5 s; the next is sent once it
+#             is Done), median of 5, milliseconds
 #   list      GET /jobs?maxJobs=100 over the 2000+ jobs above, for 5 s
 #             with wrk (2 threads, 4 connections): requests/s
 #
@@ -24,21 +25,32 @@ now_ms() {
 	date +%s%3N
 }
 
-# curl configs made before the clock starts
-i=0
-: >"$T/submit.cfg"
-while [ $i -lt "$njobs" ]; do
-	cat >>"$T/submit.cfg" <<EOF
+# cfg_entry FILE BODY: one POST /jobs in a curl config (BODY escaped)
+cfg_entry() {
+	cat >>"$1" <<CFG
 url = "$base/jobs"
 header = "X-Rucio-Auth-Token: $token"
 header = "Content-Type: application/json"
-data = "{\"Executable\": \"/bin/true\", \"JobName\": \"b$i\"}"
+data = "$(printf '%s' "$2" | sed 's/"/\\"/g')"
 output = "/dev/null"
 write-out = "%{http_code}\n"
 next
-EOF
+CFG
+}
+
+# a config's last "next" would start an empty transfer
+cfg_end() {
+	sed -i '$d' "$1"
+}
+
+# curl configs made before the clock starts
+: >"$T/submit.cfg"
+i=0
+while [ $i -lt "$njobs" ]; do
+	cfg_entry "$T/submit.cfg" "{\"Executable\": \"/bin/true\", \"JobName\": \"b$i\"}"
 	i=$((i + 1))
 done
+cfg_end "$T/submit.cfg"
 list=$(i=0; while [ $i -lt 100 ]; do
 	[ $i -gt 0 ] && printf ','
 	printf '{"Executable": "/bin/true", "JobGroup": "bulk"}'
@@ -47,27 +59,20 @@ done)
 : >"$T/bulk.cfg"
 i=0
 while [ $i -lt $((njobs / 100)) ]; do
-	cat >>"$T/bulk.cfg" <<EOF
-url = "$base/jobs"
-header = "X-Rucio-Auth-Token: $token"
-header = "Content-Type: application/json"
-data = "[$(printf '%s' "$list" | sed 's/"/\\"/g')]"
-output = "/dev/null"
-write-out = "%{http_code}\n"
-next
-EOF
+	cfg_entry "$T/bulk.cfg" "[$list]"
 	i=$((i + 1))
 done
+cfg_end "$T/bulk.cfg"
 
 t0=$(now_ms)
-curl -s -Z --parallel-max "$clients" -K "$T/submit.cfg" >"$T/codes"
+curl -s --no-progress-meter -Z --parallel-max "$clients" -K "$T/submit.cfg" >"$T/codes"
 t1=$(now_ms)
 ok=$(grep -c '^200$' "$T/codes" || true)
 echo "submit: $ok/$njobs accepted in $((t1 - t0)) ms:" \
     "$((ok * 1000 / (t1 - t0 + 1))) jobs/s ($clients clients)"
 
 t0=$(now_ms)
-curl -s -Z --parallel-max 2 -K "$T/bulk.cfg" >"$T/codes"
+curl -s --no-progress-meter -Z --parallel-max 2 -K "$T/bulk.cfg" >"$T/codes"
 t1=$(now_ms)
 ok=$(($(grep -c '^200$' "$T/codes" || true) * 100))
 echo "bulk: $ok/$((njobs / 100 * 100)) accepted in $((t1 - t0)) ms:" \
@@ -88,13 +93,18 @@ echo "queue drained in ~$((i / 5)) s"
 for k in 1 2 3 4 5; do
 	t0=$(now_ms)
 	jid=$(curl -s -H "X-Rucio-Auth-Token: $token" -H 'Content-Type: application/json' \
-	    --data-binary '{"Executable": "sleep", "Arguments": "2"}' "$base/jobs" |
+	    --data-binary '{"Executable": "sleep", "Arguments": "0.5"}' "$base/jobs" |
 	    jq '.jids[0]')
 	until curl -s -H "X-Rucio-Auth-Token: $token" "$base/jobs/$jid" |
 	    grep -q '"status":"Running"\|"status":"Done"'; do
 		sleep 0.005
 	done
 	echo $(($(now_ms) - t0)) >>"$T/starts"
+	# the slot is free again before the next one
+	until curl -s -H "X-Rucio-Auth-Token: $token" "$base/jobs/$jid" |
+	    grep -q '"status":"Done"'; do
+		sleep 0.05
+	done
 done
 echo "start: submission to Running, median of 5: $(sort -n "$T/starts" | sed -n 3p) ms" \
     "(all: $(sort -n "$T/starts" | tr '\n' ' '))"

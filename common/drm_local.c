@@ -91,6 +91,23 @@ slot_grab(void)
 	return -1;
 }
 
+/*
+ * Is a slot free now? (taken and given back at once). A submitter that
+ * finds every slot busy need not start a supervisor: each holder looks at
+ * the queue after giving its slot back, and the job was committed before
+ * this look, so before that holder's.
+ */
+static bool
+slot_free(void)
+{
+	int fd = slot_grab();
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* --- claiming work --------------------------------------------------- */
 
 enum dep_verdict { DEP_WAIT, DEP_OK, DEP_NEVER };
@@ -663,7 +680,7 @@ int
 drm_local_start(const json_t *ids, struct gr_err *err)
 {
 	(void)err;
-	if (json_array_size(ids) > 0)
+	if (json_array_size(ids) > 0 && slot_free())
 		drm_local_kick();
 	return GR_OK;
 }

@@ -1148,37 +1148,50 @@ job_attr(const char *name)
 	return NULL;
 }
 
-/* A member's value as filter text into buf (numbers in decimal). */
+/*
+ * A top-level member of a stored record (its JSON text) as filter text:
+ * a string's value, a number's digits, "" when absent. Only the member's
+ * own text is parsed, never the record: listings read many records.
+ * *tmp is a value to json_decref after use.
+ */
 static const char *
-member_text(const json_t *job, const char *member, char buf[32])
+member_text(const DBT *val, const char *member, char buf[32], json_t **tmp)
 {
-	const json_t *v = json_object_get(job, member);
+	const char *raw, *s;
+	size_t n;
 
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		(void)snprintf(buf, 32, "%lld",
-		    (long long)json_integer_value(v));
-		return buf;
+	*tmp = NULL;
+	if (!json_member(val->data, val->size, member, &raw, &n) || n == 0)
+		return "";
+	if (raw[0] == '"') {
+		*tmp = json_loadb(raw, n, JSON_DECODE_ANY, NULL);
+		s = json_string_value(*tmp);
+		return s != NULL ? s : "";
 	}
-	return "";
+	if (n >= 32)
+		return "";
+	memcpy(buf, raw, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 static bool
-matches(const json_t *job, const json_t *filters)
+matches(const DBT *rec, const json_t *filters)
 {
 	const char *member, *text;
 	const json_t *vals, *v;
+	json_t *tmp;
 	char buf[32];
 	size_t i;
 	bool any;
 
 	json_object_foreach((json_t *)(uintptr_t)filters, member, vals)
 	{
-		text = member_text(job, member, buf);
+		text = member_text(rec, member, buf, &tmp);
 		any = false;
 		json_array_foreach(vals, i, v)
 		    any |= strcmp(json_string_value(v), text) == 0;
+		json_decref(tmp);
 		if (!any)
 			return false;
 	}
@@ -1201,22 +1214,23 @@ static int
 collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct list_args *a = arg;
-	json_t *job = json_loadb(val->data, val->size, 0, NULL);
 	struct sbuf g = { 0 };
-	char buf[32];
+	const char *t;
+	char buf[32], kbuf[JID_LEN + 1];
+	json_t *tmp;
+	long jid;
 	size_t i;
 
 	(void)key;
-	(void)pkey;
-	if (job == NULL || !matches(job, a->filters)) {
-		json_decref(job);
+	if (!matches(val, a->filters))
 		return GR_OK;
-	}
 	if (a->counts != NULL) {
 		for (i = 0; i < a->ngroups; i++) {
 			if (i > 0)
 				sbuf_add(&g, "|", 1);
-			sbuf_adds(&g, member_text(job, a->groups[i], buf));
+			t = member_text(val, a->groups[i], buf, &tmp);
+			sbuf_adds(&g, t);
+			json_decref(tmp);
 		}
 		sbuf_add(&g, "", 1);
 		json_object_set_new(a->counts, g.s,
@@ -1224,15 +1238,20 @@ collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 			json_integer_value(json_object_get(a->counts, g.s)) +
 			1));
 		sbuf_free(&g);
-	} else {
-		if (a->n == a->cap) {
-			a->cap = a->cap ? a->cap * 2 : 256;
-			a->jids = xrealloc(a->jids, a->cap * sizeof(*a->jids));
-		}
-		a->jids[a->n++] = (long)json_integer_value(
-		    json_object_get(job, "jid"));
+		return GR_OK;
 	}
-	json_decref(job);
+	/* the jid is the primary key's digits */
+	if (pkey->size != JID_LEN)
+		return GR_OK;
+	memcpy(kbuf, pkey->data, JID_LEN);
+	kbuf[JID_LEN] = '\0';
+	if (parse_long(kbuf, 0, JID_MAX, &jid) != 0)
+		return GR_OK;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 256;
+		a->jids = xrealloc(a->jids, a->cap * sizeof(*a->jids));
+	}
+	a->jids[a->n++] = jid;
 	return GR_OK;
 }
 
