@@ -660,6 +660,7 @@ out:
 	json_decref(isb);
 	json_decref(osb);
 	json_decref(site);
+	plan_free(p); /* the words split so far */
 	return rc;
 }
 

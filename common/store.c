@@ -147,32 +147,37 @@ struct abandoned {
 static struct abandoned *abandoned; /* grows; the process exits soon */
 static int nabandoned;
 
+/* Keep the handles in force reachable among the abandoned ones and
+   forget them; a panicked environment's files are closed too. */
 static void
-drop_panicked(void)
+abandon(bool close_env)
 {
 	if (st.env == NULL)
 		return;
-	st.env->set_errcall(st.env, NULL);
 	abandoned = xrealloc(abandoned,
 	    (size_t)(nabandoned + 1) * sizeof(*abandoned));
 	abandoned[nabandoned].env = st.env;
 	memcpy(abandoned[nabandoned].dbs, st.dbs, sizeof(st.dbs));
 	nabandoned++;
-	(void)st.env->close(st.env, 0); /* files and registry only */
+	if (close_env) {
+		st.env->set_errcall(st.env, NULL);
+		(void)st.env->close(st.env, 0); /* files and registry only */
+	}
 	st.env = NULL;
 	memset(st.dbs, 0, sizeof(st.dbs));
 }
 
-/* The parent's handles in a forked child: kept reachable, never used. */
-static struct abandoned forked;
+static void
+drop_panicked(void)
+{
+	abandon(true);
+}
 
 void
 st_after_fork(void)
 {
-	forked.env = st.env;
-	memcpy(forked.dbs, st.dbs, sizeof(st.dbs));
-	st.env = NULL;
-	memset(st.dbs, 0, sizeof(st.dbs));
+	/* the parent's handles: never used or closed in the child */
+	abandon(false);
 }
 
 bool

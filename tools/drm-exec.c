@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,24 @@ job_env(const json_t *p)
 	return env;
 }
 
+/* The entries job_env() copied (not the SLURM_ ones of environ). */
+static void
+env_free(char **env)
+{
+	char **s;
+
+	for (s = env; *s != NULL; s++) {
+		bool ours = true;
+		char **e;
+
+		for (e = environ; *e != NULL; e++)
+			ours &= *e != *s;
+		if (ours)
+			free(*s);
+	}
+	free(env);
+}
+
 static void
 sleep_ms(long ms)
 {
@@ -234,5 +253,9 @@ main(int argc, char **argv)
 	else
 		record("exit", WEXITSTATUS(status));
 	json_decref(p);
+	for (i = 0; i < n; i++)
+		free(cmd[i]);
+	free(cmd);
+	env_free(env);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -440,7 +440,7 @@ setup(void **state)
 	   odd), t = "x<i>", b on even ones, run_number i */
 	for (i = 0; rc == 0 && i < 10; i++) {
 		json_t *meta = json_object();
-		char v[8];
+		char v[16];
 
 		snprintf(v, sizeof(v), "p%d", i % 3);
 		json_object_set_new(meta, "project", json_string(v));
