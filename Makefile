@@ -15,6 +15,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
             -Wvla -Wno-format-nonliteral -fno-common
 LDLIBS   += -ljansson -lfcgi -ldb-5.3 -lgnutls -lcurl
+LDLIBS   += -larchive # jobs' sandboxes (issue 6)
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 PROVE    ?= prove
@@ -57,11 +58,24 @@ $(B)/tests/%.o: CPPFLAGS += -Itests -Icommon
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# the slurm backend's batch-script interpreter (issue 6)
+all: $(B)/gridrest-drm-exec
+$(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson
+
 run: all
 	scripts/gridrest run
 
+# The DRM tests also run against a one-node Slurm (issue 6), started for
+# the suite under the build directory and stopped after it.
+SLURM_HOME = $(abspath $(B))/slurm
+SLURM_ENV  = GRIDREST_SLURM_HOME=$(SLURM_HOME) \
+             GRIDREST_DRM_SLURM_CONF=$(SLURM_HOME)/slurm.conf
+
 check: all $(UNIT)
-	GR_BUILD=$(B) $(PROVE) $(PROVEFLAGS) $(UNIT) tests/smoke/*.t
+	@$(SLURM_ENV) scripts/slurm-local start
+	$(SLURM_ENV) GR_BUILD=$(B) $(PROVE) $(PROVEFLAGS) $(UNIT) tests/smoke/*.t; \
+	    rc=$$?; $(SLURM_ENV) scripts/slurm-local stop; exit $$rc
 
 asan:
 	$(MAKE) B=build/asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
@@ -77,6 +91,7 @@ bench: all
 	bench/replicas.sh
 	bench/dids.sh
 	bench/filecatalogue.sh
+	bench/jobs.sh
 
 clean:
 	rm -rf build

@@ -147,20 +147,37 @@ struct abandoned {
 static struct abandoned *abandoned; /* grows; the process exits soon */
 static int nabandoned;
 
+/* Keep the handles in force reachable among the abandoned ones and
+   forget them; a panicked environment's files are closed too. */
 static void
-drop_panicked(void)
+abandon(bool close_env)
 {
 	if (st.env == NULL)
 		return;
-	st.env->set_errcall(st.env, NULL);
 	abandoned = xrealloc(abandoned,
 	    (size_t)(nabandoned + 1) * sizeof(*abandoned));
 	abandoned[nabandoned].env = st.env;
 	memcpy(abandoned[nabandoned].dbs, st.dbs, sizeof(st.dbs));
 	nabandoned++;
-	(void)st.env->close(st.env, 0); /* files and registry only */
+	if (close_env) {
+		st.env->set_errcall(st.env, NULL);
+		(void)st.env->close(st.env, 0); /* files and registry only */
+	}
 	st.env = NULL;
 	memset(st.dbs, 0, sizeof(st.dbs));
+}
+
+static void
+drop_panicked(void)
+{
+	abandon(true);
+}
+
+void
+st_after_fork(void)
+{
+	/* the parent's handles: never used or closed in the child */
+	abandon(false);
 }
 
 bool
@@ -705,4 +722,28 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 	}
 	(void)c->close(c);
 	return rc == ST_STOP ? GR_OK : rc;
+}
+
+int
+st_seq_next(struct st_txn *t, const char *name, uint64_t *out,
+    struct gr_err *err)
+{
+	DBT key = st_dbt(name, strlen(name));
+	json_t *rec = NULL;
+	json_int_t n = 0;
+	int ret;
+
+	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
+	if (ret == 0)
+		n = json_integer_value(json_object_get(rec, "next"));
+	else if (ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	json_decref(rec);
+	if (n < 1)
+		n = 1;
+	*out = (uint64_t)n;
+	rec = json_pack("{s:I}", "next", n + 1);
+	ret = st_put_json(t, TBL_META, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
 }

@@ -241,6 +241,45 @@ idmap_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return extract_part(pkey, 2, skey);
 }
 
+/* --- workload (issue 6) -------------------------------------------- */
+
+FIELD_INDEX(jobs_by_owner, "owner")
+
+/* backend \0 state of a DRM job that is still queued or running: the
+   index holds the active jobs only, so finding work never scans the past */
+static int
+drm_by_state(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	DBT backend, state;
+	char *out;
+	int ret;
+
+	(void)sec;
+	(void)pkey;
+	if ((ret = extract_field(pdata, "state", &state)) != 0)
+		return ret;
+	if (strcmp(state.data, "QUEUED") != 0 &&
+	    strcmp(state.data, "RUNNING") != 0) {
+		free(state.data);
+		return DB_DONOTINDEX;
+	}
+	if ((ret = extract_field(pdata, "backend", &backend)) != 0) {
+		free(state.data);
+		return ret;
+	}
+	out = xmalloc(backend.size + 1 + state.size);
+	memcpy(out, backend.data, backend.size);
+	out[backend.size] = '\0';
+	memcpy(out + backend.size + 1, state.data, state.size);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = out;
+	skey->size = backend.size + 1 + state.size;
+	skey->flags = DB_DBT_APPMALLOC;
+	free(backend.data);
+	free(state.data);
+	return 0;
+}
+
 /* --- the DID search index ------------------------------------------- */
 
 const char *const didx_fields[] = { "length", "events", "lumiblocknr",
@@ -580,5 +619,10 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_FC_DIRS_BY_META]	= { "fc_dirs.meta.idx",		TBL_FC_DIRS,	fcx_dirs_by_meta },
 	[TBL_FC_FILES]		= { "fc_files.db",		-1,		NULL },
 	[TBL_FC_FIELDS]		= { "fc_fields.db",		-1,		NULL },
+	/* workload (issue 6) */
+	[TBL_DRM]		= { "drm.db",			-1,		NULL },
+	[TBL_DRM_BY_STATE]	= { "drm.state.idx",		TBL_DRM,	drm_by_state },
+	[TBL_JOBS]		= { "jobs.db",			-1,		NULL },
+	[TBL_JOBS_BY_OWNER]	= { "jobs.owner.idx",		TBL_JOBS,	jobs_by_owner },
 };
 /* clang-format on */

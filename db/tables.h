@@ -62,6 +62,11 @@ enum tbl_id {
 	TBL_FC_DIRS_BY_META,   /* secondary: field \0 tag value, see fcx_ */
 	TBL_FC_FILES,          /* directory LFN \0 basename -> file record */
 	TBL_FC_FIELDS,         /* 'd'|'f' \0 field -> {"type"} */
+	/* --- workload (issue 6): the DRM and the jobs family --- */
+	TBL_DRM,           /* DRM id (16 digits) -> DRM job record (drm.h) */
+	TBL_DRM_BY_STATE,  /* secondary: backend \0 state, active jobs only */
+	TBL_JOBS,          /* jid (10 digits) -> DIRAC job record (job.h) */
+	TBL_JOBS_BY_OWNER, /* secondary: the job's owner */
 	TBL_COUNT
 };
 

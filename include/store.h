@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <db.h>
 #include <jansson.h>
@@ -60,6 +61,13 @@ void st_close(void);
  * environments: it should finish its request and exit, to be replaced.
  */
 bool st_must_exit(void);
+
+/*
+ * In a child after fork(): forget the parent's handles without closing
+ * them (a child must neither use nor close them); st_open() then opens the
+ * child's own.
+ */
+void st_after_fork(void);
 
 /* The environment's directory; borrowed, valid while open. */
 const char *st_dir(void);
@@ -125,6 +133,13 @@ int st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key,
 
 /* Delete key (and its secondary entries). 0, DB_NOTFOUND or an error. */
 int st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key);
+
+/*
+ * The next value (1, 2, ...) of the counter name, kept in TBL_META as
+ * {"next": n}; the record stays locked until t ends.
+ */
+int st_seq_next(struct st_txn *t, const char *name, uint64_t *out,
+    struct gr_err *err);
 
 /* Returned by a scan callback to end the scan early (not an error). */
 #define ST_STOP (-1)

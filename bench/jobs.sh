@@ -1,0 +1,119 @@
+#!/bin/sh
+# jobs.sh -- the jobs family under load, through lighttpd, local backend:
+#
+#   submit    BENCH_JOBS (1000) small jobs (/bin/true), one POST /jobs
+#             each, BENCH_CLIENTS (4) at once: accepted/s
+#   bulk      the same number as lists of 100 manifests: accepted/s
+#   start     time from POST /jobs to the job seen Running, with free
+#             slots (a job that sleeps 0.5 s; the next is sent once it
+#             is Done), median of 5, milliseconds
+#   list      GET /jobs?maxJobs=100 over the 2000+ jobs above, for 5 s
+#             with wrk (2 threads, 4 connections): requests/s
+#
+# Target (issue 6): >= 500 submissions accepted/s. Settings: BENCH_JOBS,
+# BENCH_CLIENTS, BENCH_PORT (18094), GR_BUILD (build).
+set -eu
+njobs=${BENCH_JOBS:-1000}
+clients=${BENCH_CLIENTS:-4}
+port=${BENCH_PORT:-18094}
+export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
+export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-4}
+. "$(dirname "$0")/lib.sh"
+bench_start
+
+now_ms() {
+	date +%s%3N
+}
+
+# cfg_entry FILE BODY: one POST /jobs in a curl config (BODY escaped)
+cfg_entry() {
+	cat >>"$1" <<CFG
+url = "$base/jobs"
+header = "X-Rucio-Auth-Token: $token"
+header = "Content-Type: application/json"
+data = "$(printf '%s' "$2" | sed 's/"/\\"/g')"
+output = "/dev/null"
+write-out = "%{http_code}\n"
+next
+CFG
+}
+
+# a config's last "next" would start an empty transfer
+cfg_end() {
+	sed -i '$d' "$1"
+}
+
+# curl configs made before the clock starts
+: >"$T/submit.cfg"
+i=0
+while [ $i -lt "$njobs" ]; do
+	cfg_entry "$T/submit.cfg" "{\"Executable\": \"/bin/true\", \"JobName\": \"b$i\"}"
+	i=$((i + 1))
+done
+cfg_end "$T/submit.cfg"
+list=$(i=0; while [ $i -lt 100 ]; do
+	[ $i -gt 0 ] && printf ','
+	printf '{"Executable": "/bin/true", "JobGroup": "bulk"}'
+	i=$((i + 1))
+done)
+: >"$T/bulk.cfg"
+i=0
+while [ $i -lt $((njobs / 100)) ]; do
+	cfg_entry "$T/bulk.cfg" "[$list]"
+	i=$((i + 1))
+done
+cfg_end "$T/bulk.cfg"
+
+t0=$(now_ms)
+curl -s --no-progress-meter -Z --parallel-max "$clients" -K "$T/submit.cfg" >"$T/codes"
+t1=$(now_ms)
+ok=$(grep -c '^200$' "$T/codes" || true)
+echo "submit: $ok/$njobs accepted in $((t1 - t0)) ms:" \
+    "$((ok * 1000 / (t1 - t0 + 1))) jobs/s ($clients clients)"
+
+t0=$(now_ms)
+curl -s --no-progress-meter -Z --parallel-max 2 -K "$T/bulk.cfg" >"$T/codes"
+t1=$(now_ms)
+ok=$(($(grep -c '^200$' "$T/codes" || true) * 100))
+echo "bulk: $ok/$((njobs / 100 * 100)) accepted in $((t1 - t0)) ms:" \
+    "$((ok * 1000 / (t1 - t0 + 1))) jobs/s (lists of 100)"
+
+# let the queue drain, so that slots are free
+i=0
+while [ $i -lt 600 ]; do
+	n=$(curl -s -H "X-Rucio-Auth-Token: $token" \
+	    "$base/jobs?status=Waiting&status=Running&maxJobs=1" | jq .entries)
+	[ "$n" = 0 ] && break
+	sleep 0.2
+	i=$((i + 1))
+done
+echo "queue drained in ~$((i / 5)) s"
+
+: >"$T/starts"
+for k in 1 2 3 4 5; do
+	t0=$(now_ms)
+	jid=$(curl -s -H "X-Rucio-Auth-Token: $token" -H 'Content-Type: application/json' \
+	    --data-binary '{"Executable": "sleep", "Arguments": "0.5"}' "$base/jobs" |
+	    jq '.jids[0]')
+	until curl -s -H "X-Rucio-Auth-Token: $token" "$base/jobs/$jid" |
+	    grep -q '"status":"Running"\|"status":"Done"'; do
+		sleep 0.005
+	done
+	echo $(($(now_ms) - t0)) >>"$T/starts"
+	# the slot is free again before the next one
+	until curl -s -H "X-Rucio-Auth-Token: $token" "$base/jobs/$jid" |
+	    grep -q '"status":"Done"'; do
+		sleep 0.05
+	done
+done
+echo "start: submission to Running, median of 5: $(sort -n "$T/starts" | sed -n 3p) ms" \
+    "(all: $(sort -n "$T/starts" | tr '\n' ' '))"
+
+cat >"$T/token.lua" <<EOF
+wrk.headers["X-Rucio-Auth-Token"] = "$token"
+EOF
+total=$(curl -s -H "X-Rucio-Auth-Token: $token" "$base/jobs?maxJobs=1" | jq .entries)
+wrk -t2 -c4 -d5s -s "$T/token.lua" "$base/jobs?maxJobs=100" >"$T/wrk.out"
+echo "list: GET /jobs?maxJobs=100 over $total jobs:" \
+    "$(awk '/Requests\/sec/ { print $2 }' "$T/wrk.out") requests/s," \
+    "latency $(awk '/Latency/ { print $2 }' "$T/wrk.out") avg"

@@ -1,0 +1,686 @@
+/*
+ * drm.c -- the DRM interface: settings, records, hooks, and the dispatch to
+ * the local (drm_local.c) and slurm (drm_slurm.c) backends.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drm.h"
+#include "drm_slurm.h"
+#include "log.h"
+#include "util.h"
+
+#define DRM_HOOKS_MAX 4
+
+static struct {
+	const char *client;
+	drm_hook_fn fn;
+} hooks[DRM_HOOKS_MAX];
+static size_t nhooks;
+
+static struct drm_cfg dcfg = {
+	.backend = "local",
+	.slots = 4,
+	.user = "gridrest-job",
+	.grace = 3,
+};
+static bool dcfg_loaded;
+
+void
+drm_register(const char *client, drm_hook_fn fn)
+{
+	size_t i;
+
+	for (i = 0; i < nhooks; i++)
+		if (strcmp(hooks[i].client, client) == 0) {
+			hooks[i].fn = fn;
+			return;
+		}
+	if (nhooks < DRM_HOOKS_MAX) {
+		hooks[nhooks].client = client;
+		hooks[nhooks].fn = fn;
+		nhooks++;
+	}
+}
+
+int
+drm_config(const struct drm_cfg **out, struct gr_err *err)
+{
+	const char *v;
+	long n;
+
+	*out = &dcfg;
+	if (dcfg_loaded)
+		return GR_OK;
+	if ((v = getenv("GRIDREST_DRM_BACKEND")) != NULL && *v != '\0') {
+		if (strcmp(v, "local") != 0 && strcmp(v, "slurm") != 0)
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_DRM_BACKEND='%s': use local or slurm", v);
+		dcfg.backend = v;
+	}
+	if ((v = getenv("GRIDREST_DRM_SLOTS")) != NULL && *v != '\0') {
+		if (parse_long(v, 1, DRM_SLOTS_MAX, &n) != 0)
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_DRM_SLOTS='%s' is not a number in "
+			    "[1, %d]",
+			    v, DRM_SLOTS_MAX);
+		dcfg.slots = (unsigned)n;
+	}
+	if ((v = getenv("GRIDREST_DRM_GRACE")) != NULL && *v != '\0') {
+		if (parse_long(v, 0, 600, &n) != 0)
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_DRM_GRACE='%s' is not a number in "
+			    "[0, 600]",
+			    v);
+		dcfg.grace = (unsigned)n;
+	}
+	if ((v = getenv("GRIDREST_DRM_USER")) != NULL && *v != '\0')
+		dcfg.user = v;
+	dcfg_loaded = true;
+	return GR_OK;
+}
+
+int
+drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err)
+{
+	const struct drm_cfg *c;
+	struct passwd *pw;
+	int rc;
+
+	if ((rc = drm_config(&c, err)) != GR_OK)
+		return rc;
+	if (geteuid() != 0) {
+		*uid = geteuid();
+		*gid = getegid();
+		return GR_OK;
+	}
+	errno = 0;
+	pw = getpwnam(c->user);
+	if (pw == NULL || pw->pw_uid == 0)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "jobs run as the user '%s', which %s; jobs never run as "
+		    "root",
+		    c->user, pw == NULL ? "does not exist" : "is root");
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return GR_OK;
+}
+
+bool
+drm_final(const char *state)
+{
+	return state != NULL && strcmp(state, "QUEUED") != 0 &&
+	    strcmp(state, "RUNNING") != 0;
+}
+
+static void
+id_key(char buf[DRM_ID_LEN + 1], uint64_t n)
+{
+	char tmp[32];
+
+	(void)snprintf(tmp, sizeof(tmp), "%016" PRIu64, n % 10000000000000000u);
+	memcpy(buf, tmp, DRM_ID_LEN + 1);
+}
+
+int
+drm_get_txn(struct st_txn *t, const char *id, json_t **out, u_int32_t flags)
+{
+	DBT key;
+
+	if (id == NULL || strlen(id) != DRM_ID_LEN)
+		return DB_NOTFOUND;
+	key = st_dbt(id, DRM_ID_LEN);
+	return st_get_json(t, TBL_DRM, &key, out, flags);
+}
+
+int
+drm_put_state(struct st_txn *t, json_t *rec, struct gr_err *err)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	const char *client = json_string_value(json_object_get(rec, "client"));
+	DBT key;
+	size_t i;
+	int ret, rc;
+
+	if (id == NULL)
+		return gr_fail(err, GR_INTERNAL, "DRM record without an id");
+	key = st_dbt(id, strlen(id));
+	if ((ret = st_put_json(t, TBL_DRM, &key, rec, 0)) != 0)
+		return st_fail(err, ret);
+	for (i = 0; client != NULL && i < nhooks; i++)
+		if (strcmp(hooks[i].client, client) == 0 &&
+		    (rc = hooks[i].fn(t, rec, err)) != GR_OK)
+			return rc;
+	return GR_OK;
+}
+
+static json_t *
+strv_json(const char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+static const char *const dep_names[] = { [DRM_AFTEROK] = "afterok",
+	[DRM_AFTERANY] = "afterany",
+	[DRM_AFTERNOTOK] = "afternotok" };
+
+/* A file name relative to the working directory, inside it. */
+static bool
+rel_name_ok(const char *s)
+{
+	return s == NULL ||
+	    (*s != '\0' && *s != '/' && strncmp(s, "../", 3) != 0 &&
+		strstr(s, "/../") == NULL && strcmp(s, "..") != 0 &&
+		strlen(s) < 256 && utf8_valid(s, strlen(s)));
+}
+
+static int
+check_spec(const struct drm_spec *s, struct gr_err *err)
+{
+	size_t n = 0, i;
+
+	for (; s->argv != NULL && s->argv[n] != NULL; n++)
+		if (!utf8_valid(s->argv[n], strlen(s->argv[n])))
+			return gr_fail(err, GR_INVALID_VALUE,
+			    "argument %zu is not UTF-8 text", n);
+	if (n == 0 || *s->argv[0] == '\0')
+		return gr_fail(err, GR_INVALID_VALUE, "no command to run");
+	if (n > DRM_ARGV_MAX)
+		return gr_fail(err, GR_INVALID_VALUE, "more than %d arguments",
+		    DRM_ARGV_MAX);
+	if (s->cwd == NULL || s->cwd[0] != '/')
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "the working directory must be an absolute path");
+	if (!rel_name_ok(s->out) || !rel_name_ok(s->err))
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "output files must be names inside the working "
+		    "directory");
+	for (n = 0; s->env != NULL && s->env[n] != NULL; n++)
+		if (strchr(s->env[n], '=') == NULL || s->env[n][0] == '=')
+			return gr_fail(err, GR_INVALID_VALUE,
+			    "environment entry %zu is not NAME=value", n);
+	if (n > DRM_ENV_MAX)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "more than %d environment entries", DRM_ENV_MAX);
+	if (s->time_limit < 0 || s->cpus < 0 || s->mem_mb < 0)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "negative time limit, cpus or memory");
+	if (s->ndeps > DRM_DEPS_MAX)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "more than %d dependencies", DRM_DEPS_MAX);
+	for (i = 0; i < s->ndeps; i++)
+		if ((unsigned)s->deps[i].type > DRM_AFTERNOTOK)
+			return gr_fail(err, GR_INVALID_VALUE,
+			    "unknown dependency type");
+	if (s->array &&
+	    (s->array_step < 1 || s->array_start < 0 ||
+		s->array_end < s->array_start ||
+		(s->array_end - s->array_start) / s->array_step >=
+		    DRM_ARRAY_MAX))
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "array range must be start-end:step with 0 <= start <= "
+		    "end, step >= 1 and at most %d tasks",
+		    DRM_ARRAY_MAX);
+	return GR_OK;
+}
+
+int
+drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
+    struct gr_err *err)
+{
+	const struct drm_cfg *c;
+	char id[DRM_ID_LEN + 1];
+	json_t *rec, *deps, *dep = NULL;
+	long idx, last;
+	char first_id[DRM_ID_LEN + 1] = "";
+	size_t first = json_array_size(ids);
+	uint64_t n = 0;
+	size_t i;
+	DBT key;
+	int ret, rc;
+
+	if ((rc = drm_config(&c, err)) != GR_OK ||
+	    (rc = check_spec(s, err)) != GR_OK)
+		return rc;
+	deps = json_array();
+	for (i = 0; i < s->ndeps; i++) {
+		ret = drm_get_txn(t, s->deps[i].id, &dep, 0);
+		json_decref(dep);
+		dep = NULL;
+		if (ret == DB_NOTFOUND) {
+			json_decref(deps);
+			return gr_fail(err, GR_INVALID_VALUE,
+			    "dependency '%s': no such job", s->deps[i].id);
+		}
+		if (ret != 0) {
+			json_decref(deps);
+			return st_fail(err, ret);
+		}
+		json_array_append_new(deps,
+		    json_pack("{s:s, s:s}", "type", dep_names[s->deps[i].type],
+			"id", s->deps[i].id));
+	}
+	idx = s->array ? s->array_start : 0;
+	last = s->array ? s->array_end : 0;
+	for (rc = GR_OK; rc == GR_OK && idx <= last;
+	     idx += s->array ? s->array_step : 1) {
+		if ((rc = st_seq_next(t, "drm.seq", &n, err)) != GR_OK)
+			break;
+		id_key(id, n);
+		rec =
+		    json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s?, s:s?,"
+			      " s:I, s:i, s:I, s:O, s:s, s:I, s:b}",
+			"id", id, "backend", c->backend, "client",
+			s->client != NULL ? s->client : "", "ref",
+			s->ref != NULL ? s->ref : "", "argv",
+			strv_json(s->argv), "cwd", s->cwd, "env",
+			strv_json(s->env), "stdout", s->out, "stderr", s->err,
+			"time_limit", (json_int_t)s->time_limit, "cpus",
+			s->cpus > 0 ? s->cpus : 1, "mem_mb",
+			(json_int_t)s->mem_mb, "deps", deps, "state", "QUEUED",
+			"submitted_at", (json_int_t)time_now(), "cancel", 0);
+		if (s->array) {
+			json_object_set_new(rec, "array_index",
+			    json_integer(idx));
+			json_object_set_new(rec, "array_step",
+			    json_integer(s->array_step));
+			if (json_array_size(ids) == first)
+				(void)snprintf(first_id, sizeof(first_id), "%s",
+				    id);
+			json_object_set_new(rec, "array_first",
+			    json_string(first_id));
+		}
+		key = st_dbt(id, DRM_ID_LEN);
+		ret = st_put_json(t, TBL_DRM, &key, rec, DB_NOOVERWRITE);
+		json_decref(rec);
+		if (ret != 0)
+			rc = st_fail(err, ret);
+		else
+			json_array_append_new(ids, json_string(id));
+	}
+	json_decref(deps);
+	return rc;
+}
+
+int
+drm_start(const json_t *ids, struct gr_err *err)
+{
+	const struct drm_cfg *c;
+	int rc;
+
+	if ((rc = drm_config(&c, err)) != GR_OK)
+		return rc;
+	if (strcmp(c->backend, "slurm") == 0)
+		return drm_slurm_start(ids, err);
+	return drm_local_start(ids, err);
+}
+
+static bool
+is_slurm(const json_t *rec)
+{
+	const char *b = json_string_value(json_object_get(rec, "backend"));
+
+	return b != NULL && strcmp(b, "slurm") == 0;
+}
+
+/* Bring one record up to date under t (a write transaction); polled is
+   what Slurm said before the transaction began. */
+static int
+refresh(struct st_txn *t, json_t *rec, const json_t *polled, bool *changed,
+    struct gr_err *err)
+{
+	*changed = false;
+	if (drm_final(json_string_value(json_object_get(rec, "state"))))
+		return GR_OK;
+	if (is_slurm(rec))
+		return drm_slurm_apply(rec, polled, changed);
+	return drm_local_refresh(t, rec, changed, err);
+}
+
+static bool
+lost(const json_t *rec)
+{
+	const char *state = json_string_value(json_object_get(rec, "state"));
+
+	return state != NULL && strcmp(state, "LOST") == 0;
+}
+
+struct status_args {
+	const char *id;
+	json_t *out;
+	json_t *polled; /* slurm: what it said, before the transaction */
+};
+
+static int
+status_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct status_args *a = arg;
+	bool changed;
+	int ret, rc;
+
+	json_decref(a->out);
+	a->out = NULL;
+	ret = drm_get_txn(t, a->id, &a->out, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_NOT_FOUND, "no DRM job '%s'", a->id);
+	if (ret != 0)
+		return st_fail(err, ret);
+	if ((rc = refresh(t, a->out, a->polled, &changed, err)) != GR_OK)
+		return rc;
+	return changed ? drm_put_state(t, a->out, err) : GR_OK;
+}
+
+static int
+view_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct status_args *a = arg;
+	int ret;
+
+	json_decref(a->out);
+	a->out = NULL;
+	ret = drm_get_txn(t, a->id, &a->out, 0);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_NOT_FOUND, "no DRM job '%s'", a->id);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+drm_status(const char *id, json_t **out, struct gr_err *err)
+{
+	struct status_args a = { id, NULL, NULL };
+	json_t *copy;
+	bool need = false;
+	int rc;
+
+	/* a final record never changes: read it without locks */
+	rc = st_view(view_txn, &a, ST_ONEREAD, err);
+	if (rc == GR_OK &&
+	    !drm_final(json_string_value(json_object_get(a.out, "state")))) {
+		/* a write only when something changed: most looks see none */
+		if (is_slurm(a.out)) {
+			a.polled = drm_slurm_poll(a.out);
+			need = a.polled != NULL &&
+			    !json_equal(json_object_get(a.out, "state"),
+				json_object_get(a.polled, "state"));
+		} else {
+			copy = json_deep_copy(a.out);
+			rc = drm_local_refresh(NULL, copy, &need, err);
+			json_decref(copy);
+		}
+		if (rc == GR_OK && need)
+			rc = st_txn_run(status_txn, &a, err);
+		json_decref(a.polled);
+	}
+	if (rc == GR_OK && lost(a.out))
+		drm_local_reap(a.out);
+	if (rc != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+int
+drm_cancel_txn(struct st_txn *t, const char *id, bool *running,
+    struct gr_err *err)
+{
+	json_t *rec = NULL;
+	const char *state;
+	int ret, rc = GR_OK;
+
+	*running = false;
+	ret = drm_get_txn(t, id, &rec, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_NOT_FOUND, "no DRM job '%s'", id);
+	if (ret != 0)
+		return st_fail(err, ret);
+	state = json_string_value(json_object_get(rec, "state"));
+	if (state != NULL && strcmp(state, "QUEUED") == 0 &&
+	    json_object_get(rec, "native_id") == NULL) {
+		json_object_set_new(rec, "state", json_string("CANCELLED"));
+		json_object_set_new(rec, "ended_at", json_integer(time_now()));
+		json_object_set_new(rec, "reason",
+		    json_string("cancelled before it started"));
+		rc = drm_put_state(t, rec, err);
+	} else if (!drm_final(state)) {
+		json_object_set_new(rec, "cancel", json_true());
+		rc = drm_put_state(t, rec, err);
+		*running = true;
+	}
+	json_decref(rec);
+	return rc;
+}
+
+int
+drm_cancel_signal(const char *id, struct gr_err *err)
+{
+	json_t *rec;
+	const char *backend;
+	int rc;
+
+	if ((rc = drm_status(id, &rec, err)) != GR_OK)
+		return rc;
+	backend = json_string_value(json_object_get(rec, "backend"));
+	if (drm_final(json_string_value(json_object_get(rec, "state"))))
+		rc = GR_OK;
+	else if (backend != NULL && strcmp(backend, "slurm") == 0)
+		rc = drm_slurm_signal(rec, err);
+	else
+		rc = drm_local_signal(rec, err);
+	json_decref(rec);
+	/* the dependents of a cancelled queued job may be able to start */
+	drm_local_kick();
+	return rc;
+}
+
+struct cancel_args {
+	const char *id;
+	bool running;
+};
+
+static int
+cancel_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct cancel_args *a = arg;
+
+	return drm_cancel_txn(t, a->id, &a->running, err);
+}
+
+int
+drm_cancel(const char *id, struct gr_err *err)
+{
+	struct cancel_args a = { id, false };
+	int rc;
+
+	if ((rc = st_txn_run(cancel_txn, &a, err)) != GR_OK)
+		return rc;
+	return drm_cancel_signal(id, err);
+}
+
+/* --- reconcile ------------------------------------------------------- */
+
+#define RECONCILE_BATCH 256
+
+struct active {
+	char (*ids)[DRM_ID_LEN + 1];
+	size_t n, cap;
+};
+
+static int
+collect_active(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct active *a = arg;
+
+	(void)key;
+	(void)val;
+	if (pkey->size != DRM_ID_LEN)
+		return GR_OK;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->ids = xrealloc(a->ids, a->cap * sizeof(*a->ids));
+	}
+	memcpy(a->ids[a->n], pkey->data, DRM_ID_LEN);
+	a->ids[a->n][DRM_ID_LEN] = '\0';
+	a->n++;
+	return GR_OK;
+}
+
+struct scan_args {
+	const char *backend;
+	struct active act;
+};
+
+static int
+scan_active_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct scan_args *a = arg;
+	static const char *const states[] = { "QUEUED", "RUNNING" };
+	char kbuf[64];
+	size_t i, n;
+	int rc;
+
+	a->act.n = 0;
+	for (i = 0; i < ARRAY_LEN(states); i++) {
+		n = key_join(kbuf, sizeof(kbuf), a->backend, states[i],
+		    (char *)NULL);
+		rc = st_scan_key(t, TBL_DRM_BY_STATE, kbuf, n, collect_active,
+		    &a->act, err);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+/* Refresh at most max active jobs of this backend; *changed counts the
+   ones that ended. */
+static int
+refresh_active(size_t max, unsigned *changed, struct gr_err *err)
+{
+	const struct drm_cfg *c;
+	struct scan_args a = { 0 };
+	json_t *s;
+	size_t i;
+	int rc;
+
+	*changed = 0;
+	if ((rc = drm_config(&c, err)) != GR_OK)
+		return rc;
+	a.backend = c->backend;
+	if ((rc = st_view(scan_active_txn, &a, 0, err)) != GR_OK) {
+		free(a.act.ids);
+		return rc;
+	}
+	for (i = 0; i < a.act.n && i < max && rc == GR_OK; i++) {
+		s = NULL;
+		rc = drm_status(a.act.ids[i], &s, err);
+		if (rc == GR_OK &&
+		    drm_final(json_string_value(json_object_get(s, "state"))))
+			(*changed)++;
+		json_decref(s);
+	}
+	free(a.act.ids);
+	return rc;
+}
+
+int
+drm_refresh(size_t max, struct gr_err *err)
+{
+	unsigned changed;
+
+	return refresh_active(max, &changed, err);
+}
+
+int
+drm_reconcile(unsigned *changed, struct gr_err *err)
+{
+	const struct drm_cfg *c;
+	int rc;
+
+	if ((rc = refresh_active((size_t)-1, changed, err)) != GR_OK ||
+	    (rc = drm_config(&c, err)) != GR_OK)
+		return rc;
+	if (strcmp(c->backend, "local") == 0)
+		drm_local_kick();
+	return GR_OK;
+}
+
+json_t *
+drm_capabilities(const char *backend)
+{
+	json_t *caps = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "argv", "cwd",
+	    "env", "stdout", "stderr", "time_limit", "afterok", "afterany",
+	    "afternotok", "array", "cancel", "exit_status");
+
+	if (strcmp(backend, "slurm") == 0) {
+		json_array_append_new(caps, json_string("cpus"));
+		json_array_append_new(caps, json_string("memory"));
+	} else {
+		/* memory as an address-space limit; cpus are recorded only */
+		json_array_append_new(caps, json_string("memory"));
+		json_array_append_new(caps, json_string("slots"));
+	}
+	return caps;
+}
+
+/* --- process identity -------------------------------------------------- */
+
+const char *
+drm_boot_id(void)
+{
+	static char boot[64];
+	FILE *f;
+	size_t n;
+
+	if (boot[0] != '\0')
+		return boot;
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) != NULL) {
+		n = fread(boot, 1, sizeof(boot) - 1, f);
+		boot[n] = '\0';
+		boot[strcspn(boot, "\n")] = '\0';
+		fclose(f);
+	}
+	if (boot[0] == '\0')
+		(void)snprintf(boot, sizeof(boot), "unknown");
+	return boot;
+}
+
+unsigned long long
+drm_proc_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+	int field;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the command name may hold spaces and parentheses: skip to the
+	   last ')', after which field 3 (state) starts */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	if (p[1] == ' ' && p[2] == 'Z')
+		return 0; /* a zombie runs nothing */
+	p++;              /* the space before field 3; starttime is field 22 */
+	for (field = 3; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return 0;
+	start = strtoull(p + 1, NULL, 10);
+	return start;
+}

@@ -1,0 +1,742 @@
+/*
+ * drm_local.c -- the local backend: a detached supervisor per running job.
+ *
+ * drm_local_kick() double-forks a supervisor into its own session (so it
+ * outlives the backend and lighttpd that started it). The supervisor takes
+ * a free slot -- an exclusive flock on <home>/drm/slots/<n>; the kernel
+ * frees it when the process dies, so a crash never leaks a slot -- then
+ * claims the oldest queued job whose dependencies are met, runs it, records
+ * the result, and claims the next one, until none is left; then it gives
+ * the slot back and looks once more, so a job queued while every slot was
+ * busy is always seen by the supervisor that frees one. No daemon.
+ *
+ * A running job's record holds the supervisor's pid, the boot id and the
+ * process start time: a job whose supervisor is gone (killed, or the
+ * machine restarted) is found out by drm_local_refresh() and becomes LOST.
+ */
+#define _GNU_SOURCE /* execvpe */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "drm.h"
+#include "log.h"
+#include "util.h"
+
+#define POLL_MS        50   /* the supervisor's wait step */
+#define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */
+#define CLAIM_SCAN_MAX 64   /* queued jobs one claim looks at */
+#define KICK_ROUNDS    64   /* slot rounds of one supervisor */
+#define JOB_PATH       "/usr/local/bin:/usr/bin:/bin"
+
+static volatile sig_atomic_t got_term;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !got_term)
+		;
+}
+
+/* --- slots ----------------------------------------------------------- */
+
+static int
+slot_grab(void)
+{
+	const struct drm_cfg *c;
+	struct gr_err err = { 0 };
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	unsigned i;
+	int fd;
+
+	if (drm_config(&c, &err) != GR_OK)
+		return -1;
+	if (snprintf(dir, sizeof(dir), "%s/drm", cfg.home) >= (int)sizeof(dir))
+		return -1;
+	(void)mkdir(dir, 0700);
+	(void)snprintf(path, sizeof(path), "%s/slots", dir);
+	(void)mkdir(path, 0700);
+	for (i = 0; i < c->slots; i++) {
+		(void)snprintf(path, sizeof(path), "%s/slots/%u", dir, i);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * Is a slot free now? (taken and given back at once). A submitter that
+ * finds every slot busy need not start a supervisor: each holder looks at
+ * the queue after giving its slot back, and the job was committed before
+ * this look, so before that holder's.
+ */
+static bool
+slot_free(void)
+{
+	int fd = slot_grab();
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* --- claiming work --------------------------------------------------- */
+
+enum dep_verdict { DEP_WAIT, DEP_OK, DEP_NEVER };
+
+static enum dep_verdict
+deps_verdict(struct st_txn *t, const json_t *rec, struct gr_err *err, int *rc)
+{
+	const json_t *deps = json_object_get(rec, "deps"), *d;
+	enum dep_verdict v = DEP_OK;
+	json_t *drec;
+	const char *type, *state;
+	size_t i;
+	int ret;
+
+	*rc = GR_OK;
+	json_array_foreach(deps, i, d)
+	{
+		drec = NULL;
+		ret = drm_get_txn(t,
+		    json_string_value(json_object_get(d, "id")), &drec, 0);
+		if (ret == DB_NOTFOUND)
+			return DEP_NEVER;
+		if (ret != 0) {
+			*rc = st_fail(err, ret);
+			return DEP_WAIT;
+		}
+		type = json_string_value(json_object_get(d, "type"));
+		state = json_string_value(json_object_get(drec, "state"));
+		if (!drm_final(state))
+			v = DEP_WAIT;
+		else if (type != NULL && strcmp(type, "afterok") == 0 &&
+		    strcmp(state, "DONE") != 0) {
+			json_decref(drec);
+			return DEP_NEVER;
+		} else if (type != NULL && strcmp(type, "afternotok") == 0 &&
+		    strcmp(state, "DONE") == 0) {
+			json_decref(drec);
+			return DEP_NEVER;
+		}
+		json_decref(drec);
+	}
+	return v;
+}
+
+struct claim_args {
+	char ids[CLAIM_SCAN_MAX][DRM_ID_LEN + 1];
+	size_t n;
+	json_t *claimed; /* the record now RUNNING under this supervisor */
+	bool look;       /* only tell whether something is claimable */
+	bool found;
+};
+
+static int
+collect_queued(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct claim_args *a = arg;
+
+	(void)key;
+	(void)val;
+	if (pkey->size != DRM_ID_LEN)
+		return GR_OK;
+	memcpy(a->ids[a->n], pkey->data, DRM_ID_LEN);
+	a->ids[a->n][DRM_ID_LEN] = '\0';
+	return ++a->n == CLAIM_SCAN_MAX ? ST_STOP : GR_OK;
+}
+
+static int
+claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	static const char qkey[] = "local\0QUEUED";
+	struct claim_args *a = arg;
+	enum dep_verdict v;
+	json_t *rec;
+	size_t i;
+	int ret, rc;
+
+	json_decref(a->claimed);
+	a->claimed = NULL;
+	a->n = 0;
+	a->found = false;
+	rc = st_scan_key(t, TBL_DRM_BY_STATE, qkey, sizeof(qkey) - 1,
+	    collect_queued, a, err);
+	if (rc != GR_OK)
+		return rc;
+	for (i = 0; i < a->n; i++) {
+		rec = NULL;
+		ret = drm_get_txn(t, a->ids[i], &rec, a->look ? 0 : DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret != 0)
+			return st_fail(err, ret);
+		v = deps_verdict(t, rec, err, &rc);
+		if (rc != GR_OK) {
+			json_decref(rec);
+			return rc;
+		}
+		if (v == DEP_WAIT) {
+			json_decref(rec);
+			continue;
+		}
+		a->found = true;
+		if (a->look) {
+			json_decref(rec);
+			return GR_OK;
+		}
+		if (v == DEP_NEVER) {
+			json_object_set_new(rec, "state",
+			    json_string("FAILED"));
+			json_object_set_new(rec, "reason",
+			    json_string("a dependency can never be "
+					"satisfied"));
+			json_object_set_new(rec, "ended_at",
+			    json_integer(time_now()));
+			rc = drm_put_state(t, rec, err);
+			json_decref(rec);
+			if (rc != GR_OK)
+				return rc;
+			continue;
+		}
+		json_object_set_new(rec, "state", json_string("RUNNING"));
+		json_object_set_new(rec, "started_at",
+		    json_integer(time_now()));
+		json_object_set_new(rec, "pid", json_integer(getpid()));
+		json_object_set_new(rec, "boot", json_string(drm_boot_id()));
+		json_object_set_new(rec, "pstart",
+		    json_integer((json_int_t)drm_proc_start(getpid())));
+		if ((rc = drm_put_state(t, rec, err)) != GR_OK) {
+			json_decref(rec);
+			return rc;
+		}
+		a->claimed = rec;
+		return GR_OK;
+	}
+	return GR_OK;
+}
+
+/* --- running one job ------------------------------------------------- */
+
+static const char *
+rec_str(const json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(rec, key));
+}
+
+/* NULL-terminated vector of a JSON array of strings (xmalloc'ed). */
+static char **
+strv(const json_t *a, size_t extra)
+{
+	char **v = xcalloc(json_array_size(a) + extra + 1, sizeof(*v));
+	const json_t *s;
+	size_t i, n = 0;
+
+	json_array_foreach(a, i, s) if (json_is_string(s))
+	    v[n++] = xstrdup(json_string_value(s));
+	return v;
+}
+
+static char *
+xprintf(const char *fmt, const char *a, const char *b)
+{
+	size_t n = strlen(fmt) + strlen(a) + strlen(b);
+	char *s = xmalloc(n);
+
+	(void)snprintf(s, n, fmt, a, b);
+	return s;
+}
+
+/* The environment of a job: a clean base, then the spec's entries. */
+static char **
+job_env(const json_t *rec, const char *user)
+{
+	const json_t *env = json_object_get(rec, "env");
+	char **v = xcalloc(json_array_size(env) + 9, sizeof(*v));
+	char num[32];
+	const json_t *e;
+	size_t i, n = 0;
+
+	v[n++] = xstrdup("PATH=" JOB_PATH);
+	v[n++] = xprintf("%s%s", "HOME=", rec_str(rec, "cwd"));
+	v[n++] = xprintf("%s%s", "USER=", user);
+	v[n++] = xprintf("%s%s", "LOGNAME=", user);
+	v[n++] = xstrdup("LANG=C.UTF-8");
+	v[n++] = xprintf("%s%s", "GRIDREST_DRM_ID=", rec_str(rec, "id"));
+	if (json_is_integer(json_object_get(rec, "array_index"))) {
+		(void)snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(
+			json_object_get(rec, "array_index")));
+		v[n++] = xprintf("%s%s", "GRIDREST_ARRAY_TASK_ID=", num);
+	}
+	json_array_foreach(env, i, e) if (json_is_string(e))
+	    v[n++] = xstrdup(json_string_value(e));
+	return v;
+}
+
+/* Open a job's output file as the job user, inside the working dir. */
+static int
+open_out(const char *name)
+{
+	if (name == NULL)
+		return open("/dev/null", O_WRONLY);
+	return open(name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_APPEND,
+	    0644);
+}
+
+static void
+child_fail(const char *what, const char *arg)
+{
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "gridrest: %s '%s': %s\n", what, arg,
+	    strerror(errno));
+	if (n > 0)
+		(void)!write(STDERR_FILENO, buf,
+		    (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	_exit(127);
+}
+
+/* In the job's process: never returns. */
+static void
+exec_job(const json_t *rec, uid_t uid, gid_t gid, const char *user)
+{
+	char **argv = strv(json_object_get(rec, "argv"), 0);
+	char **envp = job_env(rec, user);
+	long mem = (long)json_integer_value(json_object_get(rec, "mem_mb"));
+	sigset_t none;
+	struct rlimit rl;
+	int fd;
+
+	(void)setpgid(0, 0);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGPIPE, SIG_DFL);
+	if (chdir(rec_str(rec, "cwd")) != 0)
+		_exit(126);
+	if (geteuid() == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(gid) != 0 ||
+		    setuid(uid) != 0)
+			_exit(126);
+	}
+	if (getuid() == 0 || geteuid() == 0)
+		_exit(126); /* never as root */
+	if ((fd = open_out(rec_str(rec, "stdout"))) < 0 ||
+	    dup2(fd, STDOUT_FILENO) < 0)
+		_exit(126);
+	if (fd != STDOUT_FILENO)
+		close(fd);
+	if ((fd = open_out(rec_str(rec, "stderr"))) < 0 ||
+	    dup2(fd, STDERR_FILENO) < 0)
+		_exit(126);
+	if (fd != STDERR_FILENO)
+		close(fd);
+	if (mem > 0) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)mem << 20;
+		(void)setrlimit(RLIMIT_AS, &rl);
+	}
+	execvpe(argv[0], argv, envp);
+	child_fail("cannot run", argv[0]);
+}
+
+struct cancel_look {
+	const char *id;
+	bool cancel;
+};
+
+static int
+cancel_look_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct cancel_look *a = arg;
+	json_t *rec = NULL;
+	int ret;
+
+	ret = drm_get_txn(t, a->id, &rec, 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	a->cancel = json_is_true(json_object_get(rec, "cancel"));
+	json_decref(rec);
+	return GR_OK;
+}
+
+struct finish_args {
+	json_t *rec;
+	const char *state, *reason;
+	int status;
+};
+
+static int
+finish_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct finish_args *a = arg;
+	json_t *rec = NULL;
+	int ret, rc;
+
+	ret = drm_get_txn(t, rec_str(a->rec, "id"), &rec, DB_RMW);
+	if (ret != 0)
+		return st_fail(err, ret);
+	json_object_set_new(rec, "state", json_string(a->state));
+	json_object_set_new(rec, "ended_at", json_integer(time_now()));
+	if (a->reason != NULL)
+		json_object_set_new(rec, "reason", json_string(a->reason));
+	if (a->status >= 0 && WIFEXITED(a->status))
+		json_object_set_new(rec, "exit_code",
+		    json_integer(WEXITSTATUS(a->status)));
+	else if (a->status >= 0 && WIFSIGNALED(a->status))
+		json_object_set_new(rec, "signal",
+		    json_integer(WTERMSIG(a->status)));
+	rc = drm_put_state(t, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+static void
+record_end(json_t *rec, const char *state, const char *reason, int status)
+{
+	struct finish_args a = { rec, state, reason, status };
+	struct gr_err err = { 0 };
+
+	if (st_txn_run(finish_txn, &a, &err) != GR_OK)
+		log_msg(LOG_ERR, "drm %s: cannot record its end: %s",
+		    rec_str(rec, "id"), err.msg);
+}
+
+static int
+job_pid_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const json_t *in = arg;
+	json_t *rec = NULL;
+	DBT key = st_dbt(rec_str(in, "id"), DRM_ID_LEN);
+	int ret;
+
+	ret = drm_get_txn(t, rec_str(in, "id"), &rec, DB_RMW);
+	if (ret != 0)
+		return st_fail(err, ret);
+	json_object_set(rec, "job_pid", json_object_get(in, "job_pid"));
+	json_object_set(rec, "job_pstart", json_object_get(in, "job_pstart"));
+	/* not a change of state: no hook */
+	ret = st_put_json(t, TBL_DRM, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* Record the job's process group, so that a job whose supervisor was lost
+   can still be ended. */
+static void
+note_job_pid(json_t *rec, pid_t pid)
+{
+	struct gr_err err = { 0 };
+
+	json_object_set_new(rec, "job_pid", json_integer(pid));
+	json_object_set_new(rec, "job_pstart",
+	    json_integer((json_int_t)drm_proc_start(pid)));
+	if (st_txn_run(job_pid_txn, rec, &err) != GR_OK)
+		log_msg(LOG_ERR, "drm %s: %s", rec_str(rec, "id"), err.msg);
+}
+
+static void
+run_job(json_t *rec)
+{
+	const struct drm_cfg *c;
+	struct gr_err err = { 0 };
+	struct cancel_look look = { rec_str(rec, "id"), false };
+	long limit = (long)json_integer_value(
+	    json_object_get(rec, "time_limit"));
+	int64_t started = time_now(), killed_at = 0;
+	const char *state = NULL, *reason = NULL;
+	long since_look = 0;
+	struct passwd *pw;
+	pid_t pid, w;
+	uid_t uid;
+	gid_t gid;
+	int status = -1;
+
+	(void)drm_config(&c, &err);
+	if (drm_job_user(&uid, &gid, &err) != GR_OK) {
+		record_end(rec, "FAILED", err.msg, -1);
+		return;
+	}
+	pw = getpwuid(uid);
+	pid = fork();
+	if (pid < 0) {
+		record_end(rec, "FAILED", "cannot fork", -1);
+		return;
+	}
+	if (pid == 0)
+		exec_job(rec, uid, gid, pw != NULL ? pw->pw_name : "job");
+	(void)setpgid(pid, pid); /* also here: no race with the child's */
+	note_job_pid(rec, pid);
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			status = -1;
+			break;
+		}
+		if (got_term) {
+			got_term = 0; /* a cancel: make sure it is this job's */
+			since_look = CANCEL_POLL_MS;
+		}
+		if (state == NULL && limit > 0 &&
+		    time_now() - started >= limit) {
+			state = "TIMEOUT";
+			reason = "the job reached its time limit";
+		}
+		if (state == NULL &&
+		    (since_look += POLL_MS) >= CANCEL_POLL_MS) {
+			since_look = 0;
+			if (st_view(cancel_look_txn, &look, ST_ONEREAD, &err) ==
+				GR_OK &&
+			    look.cancel) {
+				state = "CANCELLED";
+				reason = "cancelled while running";
+			}
+		}
+		if (state != NULL && killed_at == 0) {
+			(void)kill(-pid, SIGTERM);
+			killed_at = time_now();
+		} else if (state != NULL &&
+		    time_now() - killed_at >= (int64_t)c->grace) {
+			(void)kill(-pid, SIGKILL);
+		}
+		sleep_ms(POLL_MS);
+	}
+	(void)kill(-pid, SIGKILL); /* whatever the job left behind */
+	if (state == NULL) {
+		if (status >= 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			state = "DONE";
+		else
+			state = "FAILED";
+		if (status >= 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 126)
+			reason = "the job could not be set up";
+	}
+	record_end(rec, state, reason, status);
+}
+
+/* --- the supervisor -------------------------------------------------- */
+
+/* Claim and run jobs while some are claimable; true if any ran. */
+static void
+work(void)
+{
+	struct claim_args *a = xcalloc(1, sizeof(*a));
+	struct gr_err err = { 0 };
+
+	for (;;) {
+		gr_clear(&err);
+		a->look = false;
+		if (st_txn_run(claim_txn, a, &err) != GR_OK) {
+			log_msg(LOG_ERR, "drm: claim: %s", err.msg);
+			break;
+		}
+		if (a->claimed == NULL) {
+			if (a->found)
+				continue; /* marked hopeless ones; look on */
+			break;
+		}
+		got_term = 0;
+		run_job(a->claimed);
+		json_decref(a->claimed);
+		a->claimed = NULL;
+	}
+	free(a);
+}
+
+static bool
+claimable(void)
+{
+	struct claim_args *a = xcalloc(1, sizeof(*a));
+	struct gr_err err = { 0 };
+	bool found;
+
+	a->look = true;
+	found = st_view(claim_txn, a, 0, &err) == GR_OK && a->found;
+	json_decref(a->claimed);
+	free(a);
+	return found;
+}
+
+static void
+supervise(void)
+{
+	struct gr_err err = { 0 };
+	int round, slot;
+
+	if (st_open(cfg.home, 0, &err) != GR_OK) {
+		log_msg(LOG_ERR, "drm supervisor: cannot open the store: %s",
+		    err.msg);
+		return;
+	}
+	for (round = 0; round < KICK_ROUNDS; round++) {
+		if (!claimable())
+			break;
+		if ((slot = slot_grab()) < 0)
+			break; /* every slot busy: their holders look after */
+		work();
+		close(slot);
+	}
+	st_close();
+}
+
+/* In the fresh child: a session of its own, no inherited descriptors. */
+static void
+detach(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	const char *log;
+	int fd;
+
+	(void)setsid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGALRM, &sa, NULL);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	alarm(0);
+	for (fd = (int)sysconf(_SC_OPEN_MAX); fd > 2; fd--)
+		if (fd < 65536)
+			(void)close(fd);
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > 2)
+			close(fd);
+	}
+	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
+		(void)log_open(log);
+	log_set_name("drm");
+}
+
+void
+drm_local_kick(void)
+{
+	pid_t pid, w;
+	int status;
+
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_ERR, "drm: cannot fork a supervisor: %s",
+		    strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		st_after_fork();
+		if (fork() == 0) {
+			detach();
+			supervise();
+			exit(0);
+		}
+		_exit(0);
+	}
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+}
+
+int
+drm_local_start(const json_t *ids, struct gr_err *err)
+{
+	(void)err;
+	if (json_array_size(ids) > 0 && slot_free())
+		drm_local_kick();
+	return GR_OK;
+}
+
+int
+drm_local_refresh(struct st_txn *t, json_t *rec, bool *changed,
+    struct gr_err *err)
+{
+	const char *state = rec_str(rec, "state"), *boot;
+	json_int_t pid, pstart;
+
+	(void)t;
+	(void)err;
+	*changed = false;
+	if (state == NULL || strcmp(state, "RUNNING") != 0)
+		return GR_OK;
+	pid = json_integer_value(json_object_get(rec, "pid"));
+	pstart = json_integer_value(json_object_get(rec, "pstart"));
+	boot = rec_str(rec, "boot");
+	if (pid > 0 && boot != NULL && strcmp(boot, drm_boot_id()) == 0 &&
+	    (json_int_t)drm_proc_start((pid_t)pid) == pstart)
+		return GR_OK;
+	json_object_set_new(rec, "state", json_string("LOST"));
+	json_object_set_new(rec, "ended_at", json_integer(time_now()));
+	json_object_set_new(rec, "reason",
+	    json_string(boot != NULL && strcmp(boot, drm_boot_id()) != 0
+		    ? "the machine restarted while the job ran"
+		    : "the job's supervisor is gone"));
+	*changed = true;
+	return GR_OK;
+}
+
+void
+drm_local_reap(const json_t *rec)
+{
+	json_int_t pid = json_integer_value(json_object_get(rec, "job_pid"));
+	json_int_t ps = json_integer_value(json_object_get(rec, "job_pstart"));
+	const char *boot = rec_str(rec, "boot");
+
+	if (pid > 0 && ps > 0 && boot != NULL &&
+	    strcmp(boot, drm_boot_id()) == 0 &&
+	    (json_int_t)drm_proc_start((pid_t)pid) == ps)
+		(void)kill(-(pid_t)pid, SIGKILL);
+}
+
+int
+drm_local_signal(const json_t *rec, struct gr_err *err)
+{
+	json_int_t pid = json_integer_value(json_object_get(rec, "pid"));
+	json_int_t pstart = json_integer_value(json_object_get(rec, "pstart"));
+	const char *boot = rec_str(rec, "boot");
+
+	(void)err;
+	/* only the supervisor recorded, never a later namesake */
+	if (pid > 0 && boot != NULL && strcmp(boot, drm_boot_id()) == 0 &&
+	    (json_int_t)drm_proc_start((pid_t)pid) == pstart)
+		(void)kill((pid_t)pid, SIGTERM);
+	return GR_OK;
+}

@@ -1,0 +1,155 @@
+/*
+ * multipart.c -- multipart/form-data bodies: boundary, parts, and the
+ * name and filename of each part's Content-Disposition.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <string.h>
+#include <strings.h>
+
+#include "multipart.h"
+
+#define MP_HEADERS_MAX 8192 /* bytes of one part's headers */
+
+static bool
+prefix_ci(const char *s, const char *p)
+{
+	return strncasecmp(s, p, strlen(p)) == 0;
+}
+
+bool
+mp_is_form(const char *ctype)
+{
+	return ctype != NULL && prefix_ci(ctype, "multipart/form-data");
+}
+
+/*
+ * The value of parameter key in a header value (after the first ';'),
+ * quoted (with \-escapes) or a token, copied into the arena; NULL if
+ * absent. *bad set for a malformed value.
+ */
+static const char *
+param(struct arena *a, const char *h, size_t n, const char *key, bool *bad)
+{
+	const char *p = h, *end = h + n, *v;
+	size_t klen = strlen(key);
+	char *out, *o;
+
+	while ((p = memchr(p, ';', (size_t)(end - p))) != NULL) {
+		p++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t)(end - p) <= klen ||
+		    strncasecmp(p, key, klen) != 0 || p[klen] != '=')
+			continue;
+		v = p + klen + 1;
+		out = o = arena_alloc(a, (size_t)(end - v) + 1);
+		if (v < end && *v == '"') {
+			for (v++; v < end && *v != '"'; v++) {
+				if (*v == '\\' && v + 1 < end)
+					v++;
+				*o++ = *v;
+			}
+			if (v >= end) {
+				*bad = true;
+				return NULL;
+			}
+		} else {
+			while (v < end && *v != ';' && *v != ' ' && *v != '\t')
+				*o++ = *v++;
+		}
+		*o = '\0';
+		if (memchr(out, '\0', (size_t)(o - out)) != NULL) {
+			*bad = true;
+			return NULL;
+		}
+		return out;
+	}
+	return NULL;
+}
+
+/* The part's headers h[0..n): its name and filename. */
+static int
+part_headers(struct arena *a, const char *h, size_t n, struct mp_part *p,
+    struct gr_err *err)
+{
+	const char *line = h, *end = h + n, *eol;
+	bool bad = false, seen = false;
+
+	p->name = "";
+	p->filename = NULL;
+	while (line < end) {
+		eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - line) > 20 &&
+		    prefix_ci(line, "Content-Disposition:")) {
+			const char *name = param(a, line, (size_t)(eol - line),
+			    "name", &bad);
+
+			p->filename = param(a, line, (size_t)(eol - line),
+			    "filename", &bad);
+			if (name != NULL)
+				p->name = name;
+			seen = true;
+		}
+		line = eol + 2;
+	}
+	if (bad || !seen)
+		return gr_fail(err, GR_VALUE_ERROR,
+		    "a multipart part without a well-formed "
+		    "Content-Disposition");
+	return GR_OK;
+}
+
+int
+mp_parse(struct arena *a, const char *ctype, const char *body, size_t len,
+    struct mp_part *parts, size_t max, size_t *n, struct gr_err *err)
+{
+	char delim[MP_BOUNDARY_MAX + 5];
+	const char *b, *p, *end = body + len, *hend, *next;
+	size_t blen, dlen;
+	bool bad = false;
+	int rc;
+
+	*n = 0;
+	if (!mp_is_form(ctype))
+		return gr_fail(err, GR_VALUE_ERROR, "not multipart/form-data");
+	b = param(a, ctype, strlen(ctype), "boundary", &bad);
+	if (b == NULL || bad || (blen = strlen(b)) == 0 ||
+	    blen > MP_BOUNDARY_MAX)
+		return gr_fail(err, GR_VALUE_ERROR,
+		    "multipart/form-data without a valid boundary");
+	/* "\r\n--" boundary; the body's first delimiter lacks the CRLF */
+	memcpy(delim, "\r\n--", 4);
+	memcpy(delim + 4, b, blen);
+	dlen = blen + 4;
+	if (len < dlen - 2 || memcmp(body, delim + 2, dlen - 2) != 0)
+		return gr_fail(err, GR_VALUE_ERROR,
+		    "the multipart body does not start with its boundary");
+	p = body + dlen - 2;
+	for (;;) {
+		if (end - p >= 2 && memcmp(p, "--", 2) == 0)
+			return GR_OK; /* the closing delimiter */
+		if (end - p < 2 || memcmp(p, "\r\n", 2) != 0)
+			break;
+		p += 2;
+		hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+		if (hend == NULL || hend - p > MP_HEADERS_MAX)
+			break;
+		next = memmem(hend + 4, (size_t)(end - hend - 4), delim, dlen);
+		if (next == NULL)
+			break;
+		if (*n == max)
+			return gr_fail(err, GR_VALUE_ERROR,
+			    "more than %zu parts in the multipart body", max);
+		if ((rc = part_headers(a, p, (size_t)(hend - p) + 2, &parts[*n],
+			 err)) != GR_OK)
+			return rc;
+		parts[*n].data = hend + 4;
+		parts[*n].len = (size_t)(next - hend - 4);
+		(*n)++;
+		p = next + dlen;
+	}
+	return gr_fail(err, GR_VALUE_ERROR,
+	    "the multipart body is truncated or malformed");
+}

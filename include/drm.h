@@ -1,0 +1,170 @@
+/*
+ * drm.h -- the distributed resource manager layer that jobs (DIRAC) and
+ * tasks (DRMAA) share: submit a command, follow its state, cancel it.
+ * Two backends, chosen by GRIDREST_DRM_BACKEND:
+ *
+ *   local  (default) every job runs under a detached supervisor process
+ *          (its own session; it outlives the backend that started it)
+ *          which enforces the time limit and records start, end and exit
+ *          status here. GRIDREST_DRM_SLOTS bounds how many run at once:
+ *          a supervisor that finishes its job takes the next queued one,
+ *          so queued jobs start as others finish without a daemon.
+ *   slurm  sbatch/squeue/scancel/sacct against a real controller.
+ *
+ * Every DRM job is one record of TBL_DRM, keyed by its id (16 digits):
+ *   {id, backend, client, ref, argv, cwd, env, stdout, stderr, time_limit,
+ *    cpus, mem_mb, deps: [{type, id}], array_index, state, submitted_at,
+ *    started_at, ended_at, exit_code, signal, reason, native_id, cancel,
+ *    pid, boot, pstart}
+ * state: QUEUED -> RUNNING -> DONE | FAILED | TIMEOUT | CANCELLED | LOST;
+ * QUEUED -> CANCELLED | FAILED (a dependency that can never be met).
+ * LOST: the supervisor vanished (the machine restarted) or Slurm forgot
+ * the job without an exit status.
+ *
+ * Commands are argv vectors, executed with execve: never through a shell.
+ * Jobs never run as root: a root service runs them as GRIDREST_DRM_USER.
+ */
+#ifndef DRM_H
+#define DRM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "store.h"
+
+#define DRM_ID_LEN    16   /* digits of an id */
+#define DRM_ARGV_MAX  256  /* arguments of a command */
+#define DRM_ENV_MAX   64   /* environment entries a spec may add */
+#define DRM_DEPS_MAX  16   /* dependencies of a job */
+#define DRM_ARRAY_MAX 1000 /* tasks of one array */
+#define DRM_SLOTS_MAX 1024 /* GRIDREST_DRM_SLOTS upper bound */
+
+enum drm_dep_type { DRM_AFTEROK, DRM_AFTERANY, DRM_AFTERNOTOK };
+
+struct drm_dep {
+	enum drm_dep_type type;
+	const char *id; /* a DRM id */
+};
+
+/* What to run. Strings are borrowed for the call. */
+struct drm_spec {
+	const char *const *argv; /* NULL-terminated, argv[0] the program */
+	const char *cwd;         /* absolute; must exist */
+	const char *const *env;  /* "K=V" entries, NULL-terminated, or NULL */
+	const char *out, *err;   /* files relative to cwd; NULL: /dev/null */
+	long time_limit;         /* seconds of wall time, 0: none */
+	int cpus;                /* 0: 1 */
+	long mem_mb;             /* 0: no limit */
+	struct drm_dep deps[DRM_DEPS_MAX];
+	size_t ndeps;
+	bool array; /* run the tasks array_start..array_end by array_step */
+	long array_start, array_end, array_step;
+	const char *client, *ref; /* who is told of state changes (hooks) */
+};
+
+/*
+ * Called inside every transaction that changes a job's state, with the
+ * new record (borrowed), for the jobs whose client is the one registered.
+ * It may write to the store in t; a failure aborts the change.
+ */
+typedef int (
+    *drm_hook_fn)(struct st_txn *t, const json_t *rec, struct gr_err *err);
+
+/* Register the hook of a client ("jobs", "tasks"); one per client. */
+void drm_register(const char *client, drm_hook_fn fn);
+
+/* The settings in force (GRIDREST_DRM_*), read on first use. */
+struct drm_cfg {
+	const char *backend; /* "local" or "slurm" */
+	unsigned slots;      /* local: jobs that run at once (4) */
+	const char *user; /* the user jobs run as when root ("gridrest-job") */
+	unsigned grace;   /* seconds between SIGTERM and SIGKILL (3) */
+};
+int drm_config(const struct drm_cfg **out, struct gr_err *err);
+
+/*
+ * The uid/gid jobs run as: the configured user when the service is root,
+ * else the service's own. Fails (ResourceTemporaryUnavailable) when root
+ * and the user is missing: jobs never run as root.
+ */
+int drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err);
+
+/*
+ * Inside the caller's transaction: validate spec and write its records
+ * (one, or one per array task) as QUEUED; their ids are appended to ids
+ * (a JSON array of strings). Nothing runs until drm_start() after commit.
+ */
+int drm_submit_txn(struct st_txn *t, const struct drm_spec *spec, json_t *ids,
+    struct gr_err *err);
+
+/*
+ * After the commit of drm_submit_txn: hand the jobs to the backend (local:
+ * start a supervisor if a slot is free; slurm: sbatch). A job the backend
+ * refuses becomes FAILED with the reason. ids borrowed.
+ */
+int drm_start(const json_t *ids, struct gr_err *err);
+
+/*
+ * *out: new reference to the job's record, brought up to date first (a
+ * vanished supervisor becomes LOST; slurm: polled). GR_NOT_FOUND if none.
+ */
+int drm_status(const char *id, json_t **out, struct gr_err *err);
+
+/* Is the state final (DONE FAILED TIMEOUT CANCELLED LOST)? */
+bool drm_final(const char *state);
+
+/*
+ * Inside the caller's transaction: ask for the job's end. A queued job is
+ * CANCELLED at once; a running one is marked, and drm_cancel_signal()
+ * after the commit ends it (the supervisor records CANCELLED). A final
+ * job is left alone. *running tells whether a signal is needed.
+ */
+int drm_cancel_txn(struct st_txn *t, const char *id, bool *running,
+    struct gr_err *err);
+int drm_cancel_signal(const char *id, struct gr_err *err);
+
+/* Both, for callers with nothing else to write. */
+int drm_cancel(const char *id, struct gr_err *err);
+
+/*
+ * Bring every active job of this backend up to date (start-up, and after a
+ * machine restart: nothing stays RUNNING without a supervisor) and start
+ * queued ones if slots are free. *changed counts jobs that changed.
+ */
+int drm_reconcile(unsigned *changed, struct gr_err *err);
+
+/* Bring at most max active jobs up to date (before a listing). */
+int drm_refresh(size_t max, struct gr_err *err);
+
+/* New reference: the capability list of a backend ("local", "slurm"). */
+json_t *drm_capabilities(const char *backend);
+
+/* --- for the backends (drm_local.c, drm_slurm.c) --------------------- */
+
+/* Write the new state of rec (borrowed) and tell its client's hook. */
+int drm_put_state(struct st_txn *t, json_t *rec, struct gr_err *err);
+
+/* The record of id under t; 0, DB_NOTFOUND or a BDB error. */
+int drm_get_txn(struct st_txn *t, const char *id, json_t **out,
+    u_int32_t flags);
+
+/* This machine's boot id (for telling a supervisor from its namesake). */
+const char *drm_boot_id(void);
+
+/* The start time of process pid (clock ticks since boot), 0 if none. */
+unsigned long long drm_proc_start(pid_t pid);
+
+int drm_local_start(const json_t *ids, struct gr_err *err);
+int drm_local_refresh(struct st_txn *t, json_t *rec, bool *changed,
+    struct gr_err *err);
+int drm_local_signal(const json_t *rec, struct gr_err *err);
+void drm_local_kick(void);
+/* End the process group of a LOST job, if it still runs (same boot). */
+void drm_local_reap(const json_t *rec);
+
+#endif /* DRM_H */

@@ -1,0 +1,637 @@
+/*
+ * test_drm.c -- the DRM layer with the local backend: real supervisors,
+ * real processes, a real store in a temporary home. test_drm_slurm.c runs
+ * the same tests against the one-node Slurm of scripts/slurm-local.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "drm.h"
+#include "testlib.h"
+#include "util.h"
+
+#ifdef DRM_TEST_SLURM
+#define DRM_TEST_BACKEND "slurm"
+#define SLURM            true
+#else
+#define DRM_TEST_BACKEND "local"
+#define SLURM            false
+#endif
+
+static char home[] = "/tmp/gr-drm.XXXXXX";
+
+/*
+ * test_lost_supervisor kills a supervisor as a power cut would: the next
+ * process to open the store recovers it, and this process's handles of
+ * the recovered environment can then never be freed (store.c abandons
+ * them; BDB frees nothing of a panicked environment). LeakSanitizer is
+ * told so, for BDB's own allocations in this program only.
+ */
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:__os_malloc\nleak:__os_realloc\n";
+}
+static char work[4096];
+/* The hook runs in whichever process changes the state (a supervisor):
+   it leaves the states it saw in the store, "hook.<id>" in TBL_META. */
+static int
+trace_hook(struct st_txn *t, const json_t *rec, struct gr_err *err)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	char kbuf[64];
+	json_t *seen = NULL;
+	DBT key;
+	int ret;
+
+	key = st_dbt(kbuf, (size_t)snprintf(kbuf, sizeof(kbuf), "hook.%s", id));
+	ret = st_get_json(t, TBL_META, &key, &seen, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		seen = json_pack("{s:[]}", "states");
+	else if (ret != 0)
+		return st_fail(err, ret);
+	json_array_append(json_object_get(seen, "states"),
+	    json_object_get(rec, "state"));
+	ret = st_put_json(t, TBL_META, &key, seen, 0);
+	json_decref(seen);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+hook_seen_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const char **a = arg;
+	char kbuf[64];
+	json_t *seen = NULL;
+	DBT key;
+	int ret;
+
+	key = st_dbt(kbuf,
+	    (size_t)snprintf(kbuf, sizeof(kbuf), "hook.%s", a[0]));
+	if ((ret = st_get_json(t, TBL_META, &key, &seen, 0)) != 0)
+		return st_fail(err, ret);
+	a[1] = testlib_dumps(json_incref(json_object_get(seen, "states")));
+	json_decref(seen);
+	return GR_OK;
+}
+
+static const char *
+hook_seen(const char *id)
+{
+	const char *a[2] = { id, NULL };
+	struct gr_err err = { 0 };
+
+	assert_int_equal(st_view(hook_seen_txn, a, 0, &err), GR_OK);
+	return a[1];
+}
+
+static int
+setup(void **state)
+{
+	uid_t uid;
+	gid_t gid;
+	struct gr_err err = { 0 };
+
+	(void)state;
+	setenv("GRIDREST_DRM_BACKEND", DRM_TEST_BACKEND, 1);
+	setenv("GRIDREST_DRM_SLOTS", "2", 1);
+	setenv("GRIDREST_DRM_GRACE", "1", 1);
+	if (SLURM && system("scripts/slurm-local status") != 0) {
+		fprintf(stderr,
+		    "# Slurm is not running: make check starts "
+		    "it (scripts/slurm-local start)\n");
+		return -1;
+	}
+	if (testlib_store_open(home) != 0)
+		return -1;
+	cfg.home = home;
+	/* Slurm enters the working directory as the job user */
+	if (chmod(home, 0711) != 0)
+		return -1;
+	(void)snprintf(work, sizeof(work), "%s/work", home);
+	if (mkdir(work, 0700) != 0 || drm_job_user(&uid, &gid, &err) != GR_OK ||
+	    chown(work, uid, gid) != 0)
+		return -1;
+	drm_register("test", trace_hook);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int rc, i;
+
+	(void)state;
+	/* a supervisor started last may still be closing its store */
+	rc = testlib_store_remove(home);
+	for (i = 0; rc != 0 && i < 50; i++) {
+		usleep(100000);
+		rc = nftw(home, testlib_rm, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	if (rc != 0)
+		perror("# remove");
+	return rc;
+}
+
+static struct drm_spec
+spec_of(const char *const *argv, const char *out)
+{
+	struct drm_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.argv = argv;
+	s.cwd = work;
+	s.out = out;
+	s.err = "err.txt";
+	s.client = "test";
+	s.ref = "r";
+	return s;
+}
+
+#ifdef DRM_TEST_SLURM
+/* The record of id as if Slurm had run it under an id it never gave. */
+static int
+forge_native_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	json_t *rec = NULL;
+	DBT key = st_dbt(arg, DRM_ID_LEN);
+	int ret;
+
+	if ((ret = drm_get_txn(t, arg, &rec, DB_RMW)) != 0)
+		return st_fail(err, ret);
+	json_object_set_new(rec, "native_id", json_string("99999999"));
+	json_object_set_new(rec, "state", json_string("RUNNING"));
+	ret = st_put_json(t, TBL_DRM, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+#endif
+
+struct submit_args {
+	const struct drm_spec *spec;
+	json_t *ids;
+};
+
+static int
+submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct submit_args *a = arg;
+
+	json_array_clear(a->ids);
+	return drm_submit_txn(t, a->spec, a->ids, err);
+}
+
+/* Submit and start; the new ids (new reference). */
+static json_t *
+submit(const struct drm_spec *s)
+{
+	struct submit_args a = { s, json_array() };
+	struct gr_err err = { 0 };
+
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_OK);
+	assert_int_equal(drm_start(a.ids, &err), GR_OK);
+	return a.ids;
+}
+
+static const char *
+id_at(const json_t *ids, size_t i)
+{
+	return json_string_value(json_array_get(ids, i));
+}
+
+/* The record once its state is not `unless' (or final), within secs. */
+static json_t *
+wait_state(const char *id, bool final, const char *want, int secs)
+{
+	struct timespec ts = { 0, 50000000L };
+	struct gr_err err = { 0 };
+	json_t *rec = NULL;
+	const char *st;
+	int i;
+
+	if (SLURM)
+		secs *= 4; /* a busy Slurm schedules every second or so */
+	for (i = 0; i < secs * 20; i++) {
+		json_decref(rec);
+		assert_int_equal(drm_status(id, &rec, &err), GR_OK);
+		st = json_string_value(json_object_get(rec, "state"));
+		if ((final && drm_final(st)) ||
+		    (want != NULL && strcmp(st, want) == 0))
+			return rec;
+		nanosleep(&ts, NULL);
+	}
+	return rec;
+}
+
+static const char *
+state(const json_t *rec)
+{
+	return json_string_value(json_object_get(rec, "state"));
+}
+
+static json_int_t
+num(const json_t *rec, const char *key)
+{
+	return json_integer_value(json_object_get(rec, key));
+}
+
+static char *
+slurp(const char *name)
+{
+	static char buf[8192];
+	char path[8192];
+	FILE *f;
+	size_t n;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", work, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+test_echo_done(void **state_)
+{
+	/* a shell would expand these; execve passes them as they are */
+	const char *argv[] = { "/bin/echo", "$HOME; rm -rf /", "`id`", NULL };
+	struct drm_spec s = spec_of(argv, "echo.out");
+	json_t *ids, *rec;
+
+	(void)state_;
+	ids = submit(&s);
+	assert_int_equal(json_array_size(ids), 1);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	assert_int_equal(num(rec, "exit_code"), 0);
+	assert_true(num(rec, "started_at") > 0);
+	assert_true(num(rec, "ended_at") >= num(rec, "started_at"));
+	assert_string_equal(slurp("echo.out"), "$HOME; rm -rf / `id`\n");
+	/* Slurm's states are seen when asked: RUNNING may pass unseen */
+	if (SLURM)
+		assert_non_null(strstr(hook_seen(id_at(ids, 0)), "\"DONE\"]"));
+	else
+		assert_string_equal(hook_seen(id_at(ids, 0)),
+		    "[\"RUNNING\",\"DONE\"]");
+	json_decref(rec);
+	json_decref(ids);
+}
+
+static void
+test_runs_unprivileged(void **state_)
+{
+	const char *argv[] = { "id", "-u", NULL };
+	struct drm_spec s = spec_of(argv, "id.out");
+	json_t *ids, *rec;
+	char *out;
+
+	(void)state_;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	out = slurp("id.out");
+	assert_non_null(out);
+	assert_true(strtol(out, NULL, 10) != 0); /* never root */
+	json_decref(rec);
+	json_decref(ids);
+}
+
+static void
+test_failure_and_missing_program(void **state_)
+{
+	const char *fail[] = { "/bin/false", NULL };
+	const char *missing[] = { "/no/such/program", NULL };
+	struct drm_spec s = spec_of(fail, NULL);
+	json_t *ids, *ids2, *rec;
+
+	(void)state_;
+	ids = submit(&s);
+	s.argv = missing;
+	s.err = "missing.err";
+	ids2 = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "FAILED");
+	assert_int_equal(num(rec, "exit_code"), 1);
+	json_decref(rec);
+	rec = wait_state(id_at(ids2, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "FAILED");
+	assert_int_equal(num(rec, "exit_code"), 127);
+	assert_non_null(strstr(slurp("missing.err"), "/no/such/program"));
+	json_decref(rec);
+	json_decref(ids);
+	json_decref(ids2);
+}
+
+static void
+test_time_limit(void **state_)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	json_t *ids, *rec;
+	int64_t t0 = time_now();
+
+	(void)state_;
+	s.time_limit = 1;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 15);
+	assert_string_equal(state(rec), "TIMEOUT");
+	assert_int_equal(num(rec, "signal"), SIGTERM);
+	assert_true(time_now() - t0 < 10);
+	json_decref(rec);
+	json_decref(ids);
+}
+
+static void
+test_cancel_running_and_queued(void **state_)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	struct gr_err err = { 0 };
+	json_t *ids, *rec;
+
+	(void)state_;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), false, "RUNNING", 10);
+	assert_string_equal(state(rec), "RUNNING");
+	json_decref(rec);
+	assert_int_equal(drm_cancel(id_at(ids, 0), &err), GR_OK);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "CANCELLED");
+	json_decref(rec);
+	/* cancelling a final job changes nothing */
+	assert_int_equal(drm_cancel(id_at(ids, 0), &err), GR_OK);
+	assert_int_equal(drm_status(id_at(ids, 0), &rec, &err), GR_OK);
+	assert_string_equal(state(rec), "CANCELLED");
+	json_decref(rec);
+	json_decref(ids);
+	assert_int_equal(drm_cancel("0000000000099999", &err), GR_NOT_FOUND);
+}
+
+#ifndef DRM_TEST_SLURM
+static void
+test_slots_queue(void **state_)
+{
+	const char *argv[] = { "sleep", "1", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	json_t *ids[3], *rec[3];
+	int i;
+
+	(void)state_;
+	/* two slots: the third job waits for one of the first two */
+	for (i = 0; i < 3; i++)
+		ids[i] = submit(&s);
+	for (i = 0; i < 3; i++) {
+		rec[i] = wait_state(id_at(ids[i], 0), true, NULL, 15);
+		assert_string_equal(state(rec[i]), "DONE");
+	}
+	assert_true(num(rec[2], "started_at") >=
+	    (num(rec[0], "ended_at") < num(rec[1], "ended_at")
+		    ? num(rec[0], "ended_at")
+		    : num(rec[1], "ended_at")));
+	for (i = 0; i < 3; i++) {
+		json_decref(rec[i]);
+		json_decref(ids[i]);
+	}
+}
+
+#endif
+
+static void
+test_dependencies(void **state_)
+{
+	const char *fail[] = { "/bin/false", NULL };
+	const char *ok[] = { "/bin/true", NULL };
+	struct drm_spec s = spec_of(fail, NULL);
+	json_t *first, *a, *b, *c, *ra, *rb, *rc;
+
+	(void)state_;
+	first = submit(&s);
+	s.argv = ok;
+	s.ndeps = 1;
+	s.deps[0].id = id_at(first, 0);
+	s.deps[0].type = DRM_AFTEROK;
+	a = submit(&s);
+	s.deps[0].type = DRM_AFTERNOTOK;
+	b = submit(&s);
+	s.deps[0].type = DRM_AFTERANY;
+	c = submit(&s);
+	ra = wait_state(id_at(a, 0), true, NULL, 10);
+	rb = wait_state(id_at(b, 0), true, NULL, 10);
+	rc = wait_state(id_at(c, 0), true, NULL, 10);
+	assert_string_equal(state(ra), "FAILED");
+	assert_non_null(strstr(json_string_value(json_object_get(ra, "reason")),
+	    "dependency"));
+	assert_null(json_object_get(ra, "started_at"));
+	assert_string_equal(state(rb), "DONE");
+	assert_string_equal(state(rc), "DONE");
+	json_decref(ra);
+	json_decref(rb);
+	json_decref(rc);
+	json_decref(first);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+
+static void
+test_array(void **state_)
+{
+	const char *argv[] = { "/usr/bin/env", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	json_t *ids, *rec;
+	size_t i;
+
+	(void)state_;
+	s.array = true;
+	s.array_start = 1;
+	s.array_end = 5;
+	s.array_step = 2;
+	ids = submit(&s);
+	assert_int_equal(json_array_size(ids), 3);
+	for (i = 0; i < 3; i++) {
+		rec = wait_state(id_at(ids, i), true, NULL, 10);
+		assert_string_equal(state(rec), "DONE");
+		assert_int_equal(num(rec, "array_index"), 1 + 2 * (long)i);
+		json_decref(rec);
+	}
+	json_decref(ids);
+}
+
+static void
+test_env_and_output_names(void **state_)
+{
+	const char *argv[] = { "/usr/bin/env", NULL };
+	const char *env[] = { "GREETING=hello world", NULL };
+	struct drm_spec s = spec_of(argv, "env.out");
+	json_t *ids, *rec;
+	char *out;
+
+	(void)state_;
+	s.env = env;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	out = slurp("env.out");
+	assert_non_null(strstr(out, "GREETING=hello world\n"));
+	assert_non_null(strstr(out, "GRIDREST_DRM_ID="));
+	assert_null(strstr(out, "GRIDREST_HOME=")); /* a clean environment */
+	json_decref(rec);
+	json_decref(ids);
+}
+
+static void
+test_bad_specs(void **state_)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	const char *none[] = { NULL };
+	struct drm_spec s = spec_of(argv, "../escape");
+	struct submit_args a = { &s, json_array() };
+	struct gr_err err = { 0 };
+
+	(void)state_;
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	s.out = "/etc/passwd";
+	gr_clear(&err);
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	s.out = NULL;
+	s.cwd = "relative";
+	gr_clear(&err);
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	s.cwd = work;
+	s.argv = none;
+	gr_clear(&err);
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	s.argv = argv;
+	s.ndeps = 1;
+	s.deps[0].id = "0000000000077777";
+	gr_clear(&err);
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	s.ndeps = 0;
+	s.array = true;
+	s.array_start = 5;
+	s.array_end = 1;
+	s.array_step = 1;
+	gr_clear(&err);
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	json_decref(a.ids);
+}
+
+#ifndef DRM_TEST_SLURM
+static void
+test_lost_supervisor(void **state_)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	struct gr_err err = { 0 };
+	json_t *ids, *rec;
+	unsigned changed;
+	pid_t sup;
+	int i;
+
+	(void)state_;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), false, "RUNNING", 10);
+	assert_string_equal(state(rec), "RUNNING");
+	sup = (pid_t)num(rec, "pid");
+	json_decref(rec);
+	/* the supervisor dies without a word, as at a power cut */
+	assert_int_equal(kill(sup, SIGKILL), 0);
+	for (i = 0; i < 100 && drm_proc_start(sup) != 0; i++)
+		usleep(20000);
+	assert_int_equal(drm_reconcile(&changed, &err), GR_OK);
+	assert_true(changed >= 1);
+	assert_int_equal(drm_status(id_at(ids, 0), &rec, &err), GR_OK);
+	assert_string_equal(state(rec), "LOST");
+	assert_non_null(json_object_get(rec, "reason"));
+	/* and the orphaned job was ended */
+	for (i = 0; i < 100 && drm_proc_start((pid_t)num(rec, "job_pid")); i++)
+		usleep(20000);
+	assert_int_equal(drm_proc_start((pid_t)num(rec, "job_pid")), 0);
+	json_decref(rec);
+	json_decref(ids);
+}
+#endif
+
+#ifdef DRM_TEST_SLURM
+/* A job Slurm has no trace of, and no exit status: LOST, not Running
+   for ever. */
+static void
+test_slurm_forgotten(void **state_)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	struct submit_args a = { &s, json_array() };
+	struct gr_err err = { 0 };
+	json_t *rec;
+
+	(void)state_;
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_OK);
+	assert_int_equal(st_txn_run(forge_native_txn,
+			     (void *)(uintptr_t)id_at(a.ids, 0), &err),
+	    GR_OK);
+	assert_int_equal(drm_status(id_at(a.ids, 0), &rec, &err), GR_OK);
+	assert_string_equal(state(rec), "LOST");
+	json_decref(rec);
+	json_decref(a.ids);
+}
+#endif
+
+static void
+test_capabilities(void **state_)
+{
+	json_t *caps = drm_capabilities(DRM_TEST_BACKEND);
+	size_t i;
+	json_t *c;
+	bool arr = false, dep = false;
+
+	(void)state_;
+	json_array_foreach(caps, i, c)
+	{
+		arr |= strcmp(json_string_value(c), "array") == 0;
+		dep |= strcmp(json_string_value(c), "afternotok") == 0;
+	}
+	assert_true(arr && dep);
+	json_decref(caps);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo_done),
+		cmocka_unit_test(test_runs_unprivileged),
+		cmocka_unit_test(test_failure_and_missing_program),
+		cmocka_unit_test(test_time_limit),
+		cmocka_unit_test(test_cancel_running_and_queued),
+		cmocka_unit_test(test_dependencies),
+		cmocka_unit_test(test_array),
+		cmocka_unit_test(test_env_and_output_names),
+		cmocka_unit_test(test_bad_specs),
+		cmocka_unit_test(test_capabilities),
+	/* what only one backend has */
+#ifdef DRM_TEST_SLURM
+		cmocka_unit_test(test_slurm_forgotten),
+#else
+		cmocka_unit_test(test_slots_queue),
+		cmocka_unit_test(test_lost_supervisor),
+#endif
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("drm " DRM_TEST_BACKEND, tests,
+	    setup, teardown);
+}

@@ -1,0 +1,261 @@
+/*
+ * drm-exec.c -- gridrest-drm-exec, the interpreter of the batch scripts the
+ * slurm backend hands to sbatch. A script is
+ *
+ *   #!/path/to/gridrest-drm-exec
+ *   {"argv": [...], "env": [...], "time_limit": s, "grace": s}
+ *
+ * so that a job's command is executed with execve, never parsed by a
+ * shell. It runs the command in its own process group, ends it at its time
+ * limit or on SIGTERM (scancel), and writes how it ended into the working
+ * directory, .gridrest-exit-<slurm job id>: "exit N", "signal N",
+ * "timeout N" or "cancelled N". That file keeps the exit status after
+ * Slurm has forgotten the job.
+ */
+#define _GNU_SOURCE /* execvpe */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define SCRIPT_MAX (1 << 20)
+#define ENV_MAX    512
+
+extern char **environ;
+static volatile sig_atomic_t got_term;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static char *
+xstrdup_or_die(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL) {
+		perror("gridrest-drm-exec");
+		exit(125);
+	}
+	return d;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = malloc(na + nb + 1);
+
+	if (s == NULL) {
+		perror("gridrest-drm-exec");
+		exit(125);
+	}
+	memcpy(s, a, na);
+	memcpy(s + na, b, nb + 1);
+	return s;
+}
+
+/* The payload: the script's text after its first line. */
+static json_t *
+payload(const char *path)
+{
+	static char buf[SCRIPT_MAX + 1];
+	const char *nl;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, SCRIPT_MAX, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((nl = strchr(buf, '\n')) == NULL)
+		return NULL;
+	return json_loads(nl + 1, 0, NULL);
+}
+
+static char *
+exit_name(void)
+{
+	const char *job = getenv("SLURM_JOB_ID");
+	const char *arr = getenv("SLURM_ARRAY_JOB_ID");
+	const char *task = getenv("SLURM_ARRAY_TASK_ID");
+	char buf[128];
+
+	if (arr != NULL && task != NULL)
+		(void)snprintf(buf, sizeof(buf), ".gridrest-exit-%s_%s", arr,
+		    task);
+	else
+		(void)snprintf(buf, sizeof(buf), ".gridrest-exit-%s",
+		    job != NULL ? job : "unknown");
+	return xstrdup_or_die(buf);
+}
+
+static void
+record(const char *how, int n)
+{
+	char *name = exit_name(), *tmp = join(name, ".tmp");
+	char line[64];
+	int fd, len;
+
+	len = snprintf(line, sizeof(line), "%s %d\n", how, n);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		if (write(fd, line, (size_t)len) == len && close(fd) == 0)
+			(void)rename(tmp, name);
+		else
+			close(fd);
+	}
+	free(tmp);
+	free(name);
+}
+
+static char **
+job_env(const json_t *p)
+{
+	char **env = calloc(ENV_MAX + 8, sizeof(*env));
+	const json_t *e;
+	const char *task = getenv("SLURM_ARRAY_TASK_ID");
+	size_t n = 0, i;
+	char **s;
+
+	if (env == NULL)
+		exit(125);
+	json_array_foreach(json_object_get(p, "env"), i,
+	    e) if (json_is_string(e) && n < ENV_MAX / 2)
+	    env[n++] = xstrdup_or_die(json_string_value(e));
+	for (s = environ; *s != NULL && n < ENV_MAX; s++)
+		if (strncmp(*s, "SLURM_", 6) == 0)
+			env[n++] = *s;
+	if (task != NULL)
+		env[n++] = join("GRIDREST_ARRAY_TASK_ID=", task);
+	return env;
+}
+
+/* The entries job_env() copied (not the SLURM_ ones of environ). */
+static void
+env_free(char **env)
+{
+	char **s;
+
+	for (s = env; *s != NULL; s++) {
+		bool ours = true;
+		char **e;
+
+		for (e = environ; *e != NULL; e++)
+			ours &= *e != *s;
+		if (ours)
+			free(*s);
+	}
+	free(env);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	json_t *p, *a;
+	char **cmd, **env;
+	long limit, grace;
+	time_t start, killed_at = 0;
+	const char *how = NULL;
+	struct sigaction sa;
+	size_t n, i;
+	int status = 0;
+	pid_t pid, w;
+
+	if (argc < 2 || (p = payload(argv[1])) == NULL) {
+		fprintf(stderr, "gridrest-drm-exec: no job description\n");
+		record("exit", 125);
+		return 125;
+	}
+	a = json_object_get(p, "argv");
+	n = json_array_size(a);
+	if (n == 0) {
+		record("exit", 125);
+		return 125;
+	}
+	cmd = calloc(n + 1, sizeof(*cmd));
+	if (cmd == NULL)
+		return 125;
+	for (i = 0; i < n; i++)
+		cmd[i] = xstrdup_or_die(
+		    json_string_value(json_array_get(a, i)) != NULL
+			? json_string_value(json_array_get(a, i))
+			: "");
+	env = job_env(p);
+	limit = (long)json_integer_value(json_object_get(p, "time_limit"));
+	grace = (long)json_integer_value(json_object_get(p, "grace"));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	start = time(NULL);
+	if ((pid = fork()) < 0) {
+		record("exit", 125);
+		return 125;
+	}
+	if (pid == 0) {
+		(void)setpgid(0, 0);
+		sa.sa_handler = SIG_DFL;
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)sigaction(SIGINT, &sa, NULL);
+		execvpe(cmd[0], cmd, env);
+		fprintf(stderr, "gridrest: cannot run '%s': %s\n", cmd[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	(void)setpgid(pid, pid);
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			break;
+		if (how == NULL && got_term)
+			how = "cancelled";
+		if (how == NULL && limit > 0 && time(NULL) - start >= limit)
+			how = "timeout";
+		if (how != NULL && killed_at == 0) {
+			(void)kill(-pid, SIGTERM);
+			killed_at = time(NULL);
+		} else if (how != NULL && time(NULL) - killed_at >= grace) {
+			(void)kill(-pid, SIGKILL);
+		}
+		sleep_ms(50);
+	}
+	(void)kill(-pid, SIGKILL);
+	if (how != NULL)
+		record(how, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	else if (WIFSIGNALED(status))
+		record("signal", WTERMSIG(status));
+	else
+		record("exit", WEXITSTATUS(status));
+	json_decref(p);
+	for (i = 0; i < n; i++)
+		free(cmd[i]);
+	free(cmd);
+	env_free(env);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
