@@ -529,43 +529,58 @@ set_end(json_t *rec, const char *state, const char *reason)
 		json_object_set_new(rec, "reason", json_string(reason));
 }
 
+/* The job's exit file, if it wrote one, as its end in up. */
+static bool
+from_exit(const json_t *rec, json_t *up, bool cancel)
+{
+	char how[16];
+	int n;
+
+	if (!read_exit(rec, how, sizeof(how), &n))
+		return false;
+	if (strcmp(how, "exit") == 0) {
+		set_end(up, n == 0 ? "DONE" : "FAILED", NULL);
+		json_object_set_new(up, "exit_code", json_integer(n));
+	} else {
+		set_end(up,
+		    strcmp(how, "timeout") == 0                   ? "TIMEOUT"
+			: strcmp(how, "cancelled") == 0 || cancel ? "CANCELLED"
+								  : "FAILED",
+		    strcmp(how, "timeout") == 0
+			? "the job reached its time limit"
+			: NULL);
+		if (n > 0)
+			json_object_set_new(up, "signal", json_integer(n));
+	}
+	if (json_object_get(up, "started_at") == NULL)
+		json_object_set(up, "started_at",
+		    json_object_get(up, "ended_at"));
+	return true;
+}
+
 json_t *
 drm_slurm_poll(const json_t *rec)
 {
 	const char *native = rec_str(rec, "native_id");
 	const char *argv[] = { "scontrol", "-o", "show", "job", native, NULL };
 	bool cancel = json_is_true(json_object_get(rec, "cancel"));
-	char how[16], state[64], reason[128] = "";
+	char state[64], reason[128] = "";
 	struct sbuf out = { 0 };
 	json_t *up;
-	int n, st;
+	int st;
 
 	if (native == NULL)
 		return NULL;
 	up = json_deep_copy(rec);
-	if (read_exit(rec, how, sizeof(how), &n)) {
-		if (strcmp(how, "exit") == 0) {
-			set_end(up, n == 0 ? "DONE" : "FAILED", NULL);
-			json_object_set_new(up, "exit_code", json_integer(n));
-		} else {
-			set_end(up,
-			    strcmp(how, "timeout") == 0 ? "TIMEOUT"
-				: strcmp(how, "cancelled") == 0 || cancel
-				? "CANCELLED"
-				: "FAILED",
-			    strcmp(how, "timeout") == 0
-				? "the job reached its time limit"
-				: NULL);
-			if (n > 0)
-				json_object_set_new(up, "signal",
-				    json_integer(n));
-		}
-		if (json_object_get(up, "started_at") == NULL)
-			json_object_set(up, "started_at",
-			    json_object_get(up, "ended_at"));
+	if (from_exit(rec, up, cancel))
+		return up;
+	st = run_cmd(argv, &out);
+	/* the job may have ended (its exit file written) while scontrol
+	   ran: the file is the truth, Slurm's view of an end only a guess */
+	if (from_exit(rec, up, cancel)) {
+		sbuf_free(&out);
 		return up;
 	}
-	st = run_cmd(argv, &out);
 	if (st == 0 && sc_field(out.s, "JobState", state, sizeof(state))) {
 		(void)sc_field(out.s, "Reason", reason, sizeof(reason));
 		if (strcmp(state, "PENDING") == 0 &&
