@@ -95,6 +95,19 @@ is "PUT replaces a script" "$STATUS/$(json .max_clock_time)" 200/00:02
 reqb PUT /script/nosuch '{"command": "/bin/true"}' -H "$J"
 ok "PUT of an unknown one: 404" error_is 404 ScriptNotFound
 
+printf '{"name": "cli", "command": "/bin/true", "param": [{"name": "a", "type": "int"}]}' >"$T/cli.json"
+ok "gridrest-db script-put creates a script" "$db" script-put "$T/cli.json"
+printf '{"name": "cli", "command": "/bin/echo"}' >"$T/cli.json"
+ok "... and replaces it" "$db" script-put "$T/cli.json"
+req GET /script/cli
+is "... as the service sees it" "$(json -c '[.command, (.param | length)]')" '["/bin/echo",0]'
+printf '{"name": "cli", "command": ""}' >"$T/cli.json"
+ok "... refusing a bad one" sh -c "! '$db' script-put '$T/cli.json' 2>/dev/null"
+ok "gridrest-db script-del deletes it" "$db" script-del cli
+req GET /script/cli
+ok "... it is gone" error_is 404 ScriptNotFound
+ok "... and deleting it again fails" sh -c "! '$db' script-del cli 2>/dev/null"
+
 reqb POST /accounts/jdoe '{"type": "USER", "email": "jdoe@example.org"}'
 reqb POST /accounts/eve '{"type": "USER", "email": "eve@example.org"}'
 jdoe=$("$db" token jdoe)
