@@ -243,9 +243,6 @@ check_param(const json_t *p, size_t i, json_t *params, json_t **out,
 			return gr_fail(err, GR_INVALID_VALUE,
 			    "%sflag may not hold blanks or control characters",
 			    what);
-	if (*flag != '\0' && flag[0] != '-')
-		return gr_fail(err, GR_INVALID_VALUE,
-		    "%sflag must start with '-'", what);
 	if (strcmp(type, "bool") == 0 && *flag == '\0')
 		return gr_fail(err, GR_INVALID_VALUE,
 		    "%s: a bool parameter needs a flag", name);
