@@ -1292,7 +1292,8 @@ walk(int dfd, const char *prefix, unsigned depth, walk_fn fn, void *ctx)
 		}
 		names[n++] = xstrdup(de->d_name);
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
 		const char *name = names[i];
 
