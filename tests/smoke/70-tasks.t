@@ -289,6 +289,9 @@ is "every index ran: 1, 3, 5" "$(json -c '[.[] | select(startswith("idx_"))]')" 
 # --- stop and delete -----------------------------------------------------------------
 req POST /task -F task_name=sleep
 sl=$(json .uuid)
+req GET "/task/$sl/download"
+ok "no zip before the task ends: 404" sh -c "[ $STATUS = 404 ] &&
+    grep -q 'Output files not available, check task status' '$T/body'"
 req PUT "/task/$sl/stop"
 is "stop: 200" "$STATUS" 200
 ok "it ends" wait_task "$sl"
@@ -329,14 +332,25 @@ ok "a bad uuid: 404" error_is 404 TaskNotFound
 
 # --- rate limit --------------------------------------------------------------------------
 server_stop
-export GRIDREST_TASK_RATE=2 GRIDREST_TASK_RATE_PERIOD=3600
+export GRIDREST_TASK_RATE=3 GRIDREST_TASK_RATE_PERIOD=3600
+export GRIDREST_TASK_UPLOAD_MAX=100
 "$top/scripts/gridrest" serve >"$T/lighttpd.out" 2>&1 &
 i=0
 until curl -s ${VIA:+--unix-socket "$VIA"} -o /dev/null "$BASE/ping" || [ $i -ge 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
+TOKEN=$jdoe
+head -c 101 /dev/zero >"$T/over.txt"
+req POST /task -F task_name=all -F n=1 -F "in=@$T/over.txt"
+ok "an upload over GRIDREST_TASK_UPLOAD_MAX: 413" error_is 413 RequestEntityTooLarge
+head -c 70000 /dev/zero | tr '\0' a >"$T/huge.txt"
+req POST /task -F task_name=all -F n=1 -F "s=<$T/huge.txt"
+ok "a body over GRIDREST_MAX_BODY: 413" error_is 413 RequestEntityTooLarge
+req GET /task
+is "... and neither left a task behind" "$(json .count)" "$n"
 TOKEN=$eve
+req POST /task -F task_name=fail
 req POST /task -F task_name=fail
 req POST /task -F task_name=fail
 is "within the rate" "$STATUS" 201
