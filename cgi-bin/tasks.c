@@ -393,5 +393,7 @@ static const struct web_route tasks_routes[] = {
 int
 main(void)
 {
+	/* the hook is this process's and its supervisors' */
+	task_init();
 	return web_main("tasks", tasks_routes);
 }

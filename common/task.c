@@ -292,6 +292,60 @@ status_of(const char *const *states, size_t n)
 	return n > 0 ? TASK_FAILED : TASK_UNDETERMINED;
 }
 
+/*
+ * The DRM hook: a job of a task changed state (in t). The task's status
+ * follows at once, so listings filtered by status see it; GET refreshes
+ * it anyway, for the jobs whose supervisor runs without this hook.
+ */
+static int
+on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
+{
+	const char *states[DRM_ARRAY_MAX], *status;
+	json_t *task, *recs[DRM_ARRAY_MAX], *ids;
+	char now[DATE_RFC1123_LEN];
+	size_t i, n = 0;
+	int rc = GR_OK, ret;
+
+	if ((rc = get_task(t, str(drec, "ref"), &task, DB_RMW, err)) != GR_OK)
+		return rc == GR_TASK_NOT_FOUND ? (gr_clear(err), GR_OK) : rc;
+	ids = json_object_get(task, "_drm");
+	if (final_status(str(task, "status")) ||
+	    json_array_size(ids) > DRM_ARRAY_MAX)
+		goto out;
+	for (i = 0; i < json_array_size(ids); i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+
+		recs[i] = NULL;
+		if (strcmp(id, str(drec, "id")) == 0) {
+			states[n++] = str(drec, "state");
+			continue;
+		}
+		if ((ret = drm_get_txn(t, id, &recs[i], 0)) != 0) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		states[n++] = str(recs[i], "state");
+	}
+	if (rc == GR_OK && n == json_array_size(ids) &&
+	    strcmp((status = status_of(states, n)), str(task, "status")) != 0) {
+		json_object_set_new(task, "status", json_string(status));
+		json_object_set_new(task, "update_date",
+		    json_string(date_rfc1123(time_now(), now)));
+		rc = put_task(t, task, err);
+	}
+	for (i = 0; i < n && i < json_array_size(ids); i++)
+		json_decref(recs[i]);
+out:
+	json_decref(task);
+	return rc;
+}
+
+void
+task_init(void)
+{
+	drm_register("tasks", on_drm);
+}
+
 /* The view of a task: private parameters and members hidden from users;
    members without a value dropped. New reference. */
 static json_t *
