@@ -1055,6 +1055,79 @@ load(struct load_args *a, struct gr_err *err)
 	return rc;
 }
 
+/* The tasks of the owner in the same tree: {uuid: parent_task}. */
+struct tree_args {
+	const char *owner;
+	char root[TASK_UUID_LEN + 3]; /* as JSON text: quoted */
+	json_t *parents;
+};
+
+static int
+tree_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct tree_args *a = arg;
+	const char *v;
+	size_t vlen;
+	json_t *task;
+
+	(void)key;
+	(void)pkey;
+	/* most of a user's tasks are of other trees: decided on the text */
+	if (!json_member(val->data, val->size, "root", &v, &vlen) ||
+	    vlen != strlen(a->root) || memcmp(v, a->root, vlen) != 0)
+		return GR_OK;
+	if ((task = json_loadb(val->data, val->size, 0, NULL)) == NULL)
+		return GR_OK;
+	if (json_is_string(json_object_get(task, "parent_task")))
+		json_object_set(a->parents, str(task, "uuid"),
+		    json_object_get(task, "parent_task"));
+	json_decref(task);
+	return GR_OK;
+}
+
+static int
+tree_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct tree_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), a->owner, "", (char *)NULL);
+
+	json_object_clear(a->parents);
+	return st_scan(t, TBL_TASKS_BY_OWNER, kbuf, klen, NULL, tree_one, a,
+	    err);
+}
+
+/* task's "descendants": every task below it, breadth first. */
+static int
+add_descendants(json_t *task, json_t *view, struct gr_err *err)
+{
+	struct tree_args a;
+	json_t *out = json_array(), *p;
+	const char *u;
+	size_t i;
+	int rc;
+
+	a.owner = str(task, "owner");
+	(void)snprintf(a.root, sizeof(a.root), "\"%s\"", str(task, "root"));
+	a.parents = json_object();
+	rc = st_view(tree_txn, &a, 0, err);
+	/* out grows as it is walked: each entry's children are added */
+	for (i = 0; rc == GR_OK && i <= json_array_size(out); i++) {
+		const char *of = i == 0
+		    ? str(task, "uuid")
+		    : json_string_value(json_array_get(out, i - 1));
+
+		json_object_foreach(a.parents, u,
+		    p) if (strcmp(json_string_value(p), of) == 0)
+		    json_array_append_new(out, json_string(u));
+	}
+	json_decref(a.parents);
+	if (rc == GR_OK)
+		json_object_set(view, "descendants", out);
+	json_decref(out);
+	return rc;
+}
+
 int
 task_get(const char *issuer, const char *uuid, json_t **out, struct gr_err *err)
 {
@@ -1063,6 +1136,10 @@ task_get(const char *issuer, const char *uuid, json_t **out, struct gr_err *err)
 
 	if (rc == GR_OK) {
 		*out = render(a.task, a.admin);
+		if ((rc = add_descendants(a.task, *out, err)) != GR_OK) {
+			json_decref(*out);
+			*out = NULL;
+		}
 		json_decref(a.task);
 	}
 	return rc;

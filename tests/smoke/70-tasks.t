@@ -266,6 +266,13 @@ req POST /task -F task_name=all -F n=1 -F "dependencies=$fa" -F dependency_type=
 nok=$(json .uuid)
 is "a child task with a dependency" "$(json -c '[.parent_task, .depends_on, .dependency_type]')" \
     "[\"$t1\",[\"$fa\"],\"afternotok\"]"
+req POST /task -F task_name=fail -F "parent_task=$nok"
+gc=$(json .uuid)
+req GET "/task/$t1"
+is "descendants: every task below, breadth first" "$(json -c .descendants)" \
+    "[\"$nok\",\"$gc\"]"
+req GET "/task/$gc"
+is "... none below a leaf" "$(json -c .descendants)" '[]'
 req POST /task -F task_name=all -F n=2 -F "dependencies=$fa" -F dependency_type=afterok
 aok=$(json .uuid)
 ok "the failing task ends" wait_task "$fa"
@@ -324,7 +331,7 @@ req GET "/task?ids=$t1,$fa"
 is "filter by ids" "$(json .count)" 2
 req GET '/task?status=job+finished%2C+but+failed'
 is "filter by status" "$(json -c '[.results[].uuid] | sort')" \
-    "$(printf '%s\n' "$fa" "$aok" | sort | jq -Rsc 'split("\n") | map(select(. != ""))')"
+    "$(printf '%s\n' "$fa" "$aok" "$gc" | sort | jq -Rsc 'split("\n") | map(select(. != ""))')"
 req GET "/task?page_size=3&page=2"
 is "pages" "$(json -c '[(.results | length), (.previous != null), .count]')" "[3,true,$n]"
 req POST /task -F task_name=fail
