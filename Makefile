@@ -76,6 +76,7 @@ lint: | $(DEPS_OK)
 bench: all
 	bench/ping.sh
 	bench/replicas.sh
+	bench/tasks.sh
 
 clean:
 	rm -rf build
