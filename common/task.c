@@ -48,8 +48,13 @@ env_num(const char *name, unsigned long dflt, unsigned long max)
 	const char *s = getenv(name);
 	long v;
 
-	if (s == NULL || parse_long(s, 0, (long)max, &v) != 0)
+	if (s == NULL)
 		return dflt;
+	if (parse_long(s, 0, (long)max, &v) != 0) {
+		log_msg(LOG_ERR, "tasks: %s must be 0..%lu; %lu is used", name,
+		    max, dflt);
+		return dflt;
+	}
 	return (unsigned long)v;
 }
 
