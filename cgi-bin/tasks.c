@@ -12,8 +12,12 @@
 
 #include <unistd.h>
 
+#include "cfg.h"
+#include "job.h"
+#include "log.h"
 #include "multipart.h"
 #include "script.h"
+#include "store.h"
 #include "task.h"
 #include "util.h"
 #include "web.h"
@@ -393,7 +397,14 @@ static const struct web_route tasks_routes[] = {
 int
 main(void)
 {
-	/* the hook is this process's and its supervisors' */
+	struct gr_err err = { 0 };
+
+	/* the hooks are this process's and its supervisors': the jobs' too,
+	   as a supervisor started here runs the queued job that comes next,
+	   a DIRAC job as well as a task (the jobs family registers ours) */
 	task_init();
+	if (cfg_load(&err) != GR_OK || st_open(cfg.home, 0, &err) != GR_OK ||
+	    job_init(&err) != GR_OK)
+		log_msg(LOG_ERR, "tasks: %s", err.msg);
 	return web_main("tasks", tasks_routes);
 }

@@ -354,13 +354,40 @@ ok "a bad uuid: 404" error_is 404 TaskNotFound
 # --- rate limit --------------------------------------------------------------------------
 server_stop
 export GRIDREST_TASK_RATE=3 GRIDREST_TASK_RATE_PERIOD=3600
-export GRIDREST_TASK_UPLOAD_MAX=100
+export GRIDREST_TASK_UPLOAD_MAX=100 GRIDREST_DRM_SLOTS=1
 "$top/scripts/gridrest" serve >"$T/lighttpd.out" 2>&1 &
 i=0
 until curl -s ${VIA:+--unix-socket "$VIA"} -o /dev/null "$BASE/ping" || [ $i -ge 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
+# one slot: the supervisor of a task runs the DIRAC job queued behind it,
+# and the job's state still reaches the jobs family (and the reverse)
+TOKEN=$root
+req POST /task -F task_name=sleep
+one=$(json .uuid)
+i=0
+until [ "$(json .status)" = "job is running" ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	req GET "/task/$one"
+	i=$((i + 1))
+done
+reqb POST /jobs '{"Executable": "/bin/true"}' -H "$J"
+jid=$(json '.jids[0]')
+req POST /task -F task_name=fail
+two=$(json .uuid)
+req PUT "/task/$one/stop"
+i=0
+while [ $i -lt 300 ]; do
+	req GET "/jobs/$jid"
+	[ "$(json .status)" = Done ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+is "a DIRAC job run by a task's supervisor reaches Done" "$(json .status)" Done
+ok "a task queued behind it ends" wait_task "$two"
+is "... as it should" "$st" "job finished, but failed"
+
 TOKEN=$jdoe
 head -c 101 /dev/zero >"$T/over.txt"
 req POST /task -F task_name=all -F n=1 -F "in=@$T/over.txt"
