@@ -92,6 +92,7 @@ bench: all
 	bench/dids.sh
 	bench/filecatalogue.sh
 	bench/jobs.sh
+	bench/tasks.sh
 
 clean:
 	rm -rf build

@@ -1,11 +1,395 @@
 /*
- * tasks.c -- the tasks family (/script /task). Its routes come with the
- * issues that build them; until then every path is a JSON 404.
+ * tasks.c -- the tasks family (/script /task): DRMAAtic's task portal.
+ * Administrators publish scripts; users submit them as tasks, follow,
+ * stop and delete them and fetch their files. Routes and handlers only;
+ * the rules are in common/script.c and common/task.c.
  */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <unistd.h>
+
+#include "cfg.h"
+#include "job.h"
+#include "log.h"
+#include "multipart.h"
+#include "script.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
 #include "web.h"
+
+static const char *
+tok_group(const struct web_req *r)
+{
+	return r->group != NULL && *r->group != '\0' ? r->group : NULL;
+}
+
+/* ?page=&page_size= (page_size capped by max, not refused) */
+static int
+paging(struct web_req *r, long max, long *page, long *size)
+{
+	const char *p = web_query(r, "page"), *s = web_query(r, "page_size");
+
+	*page = 1;
+	*size = SCRIPT_PAGE_SIZE;
+	if (p != NULL && parse_long(p, 1, LONG_MAX / 2000, page) != 0)
+		return gr_fail(&r->err, GR_NOT_FOUND, "Invalid page.");
+	if (s != NULL && parse_long(s, 1, LONG_MAX, size) != 0)
+		return gr_fail(&r->err, GR_VALUE_ERROR,
+		    "page_size must be a positive integer");
+	if (*size > max)
+		*size = max;
+	return GR_OK;
+}
+
+/* The absolute URL of page of this listing, or JSON null. */
+static json_t *
+page_url(struct web_req *r, long page, long size)
+{
+	const char *host = web_env(r, "HTTP_HOST"),
+		   *https = web_env(r, "HTTPS");
+	const char *uri = web_env(r, "REQUEST_URI");
+	size_t plen = uri != NULL ? strcspn(uri, "?") : 0;
+	char buf[2048];
+
+	(void)snprintf(buf, sizeof(buf), "%s://%s%.*s?page=%ld&page_size=%ld",
+	    https != NULL && strcasecmp(https, "on") == 0 ? "https" : "http",
+	    host != NULL ? host : "localhost", (int)(plen < 1024 ? plen : 0),
+	    uri != NULL ? uri : "", page, size);
+	return json_string(buf);
+}
+
+/* {"count","next","previous","results"} (steals results) */
+static int
+reply_page(struct web_req *r, long page, long size, size_t count,
+    json_t *results)
+{
+	json_t *out;
+
+	out = json_pack("{s:I, s:o, s:o, s:o}", "count", (json_int_t)count,
+	    "next",
+	    (size_t)page * (size_t)size < count ? page_url(r, page + 1, size)
+						: json_null(),
+	    "previous", page > 1 ? page_url(r, page - 1, size) : json_null(),
+	    "results", results);
+	return web_reply_json_new(r, 200, out);
+}
+
+/* --- scripts ----------------------------------------------------------- */
+
+/* GET /script?page=&page_size= */
+static int
+script_index(struct web_req *r)
+{
+	json_t *results;
+	long page, size;
+	size_t count;
+	int rc;
+
+	if ((rc = paging(r, SCRIPT_PAGE_MAX, &page, &size)) != GR_OK ||
+	    (rc = script_list(r->issuer, tok_group(r), page, size, &results,
+		 &count, &r->err)) != GR_OK)
+		return rc;
+	return reply_page(r, page, size, count, results);
+}
+
+/* GET /script/{name} */
+static int
+script_show(struct web_req *r)
+{
+	json_t *out;
+	int rc;
+
+	rc = script_get(r->issuer, tok_group(r), web_param(r, "name"), &out,
+	    &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* POST /script (create), PUT /script/{name} (replace): admins */
+static int
+script_write(struct web_req *r, const char *name, bool create)
+{
+	json_t *body, *out;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	rc = script_put(r->issuer, name, body, create, &out, &r->err);
+	json_decref(body);
+	if (rc != GR_OK)
+		return rc;
+	return web_reply_json_new(r, create ? 201 : 200, out);
+}
+
+static int
+script_create(struct web_req *r)
+{
+	return script_write(r, NULL, true);
+}
+
+static int
+script_update(struct web_req *r)
+{
+	return script_write(r, web_param(r, "name"), false);
+}
+
+/* DELETE /script/{name}: admins */
+static int
+script_remove(struct web_req *r)
+{
+	int rc = script_del(r->issuer, web_param(r, "name"), &r->err);
+
+	return rc != GR_OK ? rc : web_reply_text(r, 204, "text/plain", "", 0);
+}
+
+/* --- tasks ------------------------------------------------------------- */
+
+/* POST /task: a form, urlencoded or multipart (files) */
+static int
+task_create(struct web_req *r)
+{
+	const char *ctype = web_env(r, "CONTENT_TYPE"), *body;
+	struct task_field *fields;
+	struct mp_part *parts;
+	size_t i, n = 0, nf = 0, len;
+	long retry = 0;
+	char buf[32];
+	json_t *out;
+	int rc;
+
+	fields = arena_alloc(&r->arena,
+	    (MP_PARTS_MAX + WEB_QUERY_MAX) * sizeof(*fields));
+	if (mp_is_form(ctype)) {
+		parts = arena_alloc(&r->arena, MP_PARTS_MAX * sizeof(*parts));
+		if ((rc = web_body(r, &body, &len)) != GR_OK ||
+		    (rc = mp_parse(&r->arena, ctype, body, len, parts,
+			 MP_PARTS_MAX, &n, &r->err)) != GR_OK)
+			return rc;
+		for (i = 0; i < n; i++) {
+			/* a value is a NUL-terminated copy; files point
+			   into the body */
+			fields[nf].name = parts[i].name;
+			fields[nf].filename = parts[i].filename;
+			fields[nf].len = parts[i].len;
+			if (parts[i].filename != NULL) {
+				fields[nf].value = parts[i].data;
+			} else {
+				char *v = arena_alloc(&r->arena,
+				    parts[i].len + 1);
+
+				memcpy(v, parts[i].data, parts[i].len);
+				v[parts[i].len] = '\0';
+				fields[nf].value = v;
+			}
+			nf++;
+		}
+	} else if (ctype != NULL &&
+	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
+		if ((rc = web_read_form(r)) != GR_OK)
+			return rc;
+		for (i = 0; i < r->nquery; i++) {
+			fields[nf].name = r->query[i].key;
+			fields[nf].value = r->query[i].value;
+			fields[nf].len = strlen(r->query[i].value);
+			fields[nf].filename = NULL;
+			nf++;
+		}
+	} else {
+		return gr_fail(&r->err, GR_UNSUPPORTED_MEDIA,
+		    "a task is submitted as a form: multipart/form-data or "
+		    "application/x-www-form-urlencoded");
+	}
+	rc = task_submit(r->issuer, tok_group(r), web_env(r, "REMOTE_ADDR"),
+	    fields, nf, &out, &retry, &r->err);
+	if (rc == GR_THROTTLED) {
+		(void)snprintf(buf, sizeof(buf), "%ld", retry);
+		web_add_header(r, "Retry-After", buf);
+	}
+	return rc != GR_OK ? rc : web_reply_json_new(r, 201, out);
+}
+
+/* GET /task?task_name=&description=&status=&ids=&page=&page_size= */
+static int
+task_index(struct web_req *r)
+{
+	struct task_filter f;
+	json_t *results;
+	long page, size;
+	size_t count;
+	int rc;
+
+	f.task_name = web_query(r, "task_name");
+	f.description = web_query(r, "description");
+	f.status = web_query(r, "status");
+	f.ids = web_query(r, "ids");
+	if ((rc = paging(r, SCRIPT_PAGE_MAX, &page, &size)) != GR_OK ||
+	    (rc = task_list(r->issuer, &f, page, size, &results, &count,
+		 &r->err)) != GR_OK)
+		return rc;
+	return reply_page(r, page, size, count, results);
+}
+
+static int
+reply_task(struct web_req *r,
+    int (*fn)(const char *, const char *, json_t **, struct gr_err *))
+{
+	json_t *out;
+	int rc = fn(r->issuer, web_param(r, "uuid"), &out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /task/{uuid} */
+static int
+task_show(struct web_req *r)
+{
+	return reply_task(r, task_get);
+}
+
+/* PUT /task/{uuid}/stop */
+static int
+task_halt(struct web_req *r)
+{
+	return reply_task(r, task_stop);
+}
+
+/* DELETE /task/{uuid} */
+static int
+task_remove(struct web_req *r)
+{
+	return reply_task(r, task_delete);
+}
+
+/* GET /task/{uuid}/file (and /files): the working directory's paths */
+static int
+task_file_index(struct web_req *r)
+{
+	return reply_task(r, task_files);
+}
+
+/* "bytes=a-b", "bytes=a-", "bytes=-n" against size: 0 and [*from, *to],
+   1 for no (usable) range, -1 when unsatisfiable */
+static int
+range_of(const char *h, long long size, long long *from, long long *to)
+{
+	long long a, b;
+	char *end;
+
+	if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+		return 1;
+	h += 6;
+	if (*h == '-') {
+		b = strtoll(h + 1, &end, 10);
+		if (*end != '\0' || end == h + 1 || b <= 0)
+			return -1;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+		return size > 0 ? 0 : -1;
+	}
+	a = strtoll(h, &end, 10);
+	if (end == h || *end != '-' || a < 0)
+		return 1;
+	h = end + 1;
+	b = *h == '\0' ? size - 1 : strtoll(h, &end, 10);
+	if (*h != '\0' && (*end != '\0' || b < a))
+		return 1;
+	if (a >= size)
+		return -1;
+	*from = a;
+	*to = b >= size ? size - 1 : b;
+	return 0;
+}
+
+/* GET /task/{uuid}/file/{path}: the file, whole or a Range */
+static int
+task_file_get(struct web_req *r)
+{
+	long long size, from = 0, to, left;
+	char buf[65536], hdr[96];
+	int fd, rc, rg;
+	ssize_t n;
+
+	if ((rc = task_open_file(r->issuer, web_param(r, "uuid"),
+		 web_param(r, "path"), &fd, &size, &r->err)) != GR_OK)
+		return rc;
+	to = size - 1;
+	rg = range_of(web_env(r, "HTTP_RANGE"), size, &from, &to);
+	if (rg < 0) {
+		close(fd);
+		(void)snprintf(hdr, sizeof(hdr), "bytes */%lld", size);
+		web_add_header(r, "Content-Range", hdr);
+		return gr_fail(&r->err, GR_RANGE_NOT_SATISFIABLE,
+		    "Range not satisfiable: the file has %lld bytes", size);
+	}
+	web_add_header(r, "Accept-Ranges", "bytes");
+	web_add_header(r, "Content-Disposition", "inline");
+	if (rg == 0) {
+		(void)snprintf(hdr, sizeof(hdr), "bytes %lld-%lld/%lld", from,
+		    to, size);
+		web_add_header(r, "Content-Range", hdr);
+	}
+	left = size == 0 ? 0 : to - from + 1;
+	rc = web_stream_head(r, rg == 0 ? 206 : 200, "application/octet-stream",
+	    left);
+	while (rc == GR_OK && left > 0 && r->method != WEB_HEAD) {
+		n = pread(fd, buf,
+		    left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf),
+		    (off_t)from);
+		if (n <= 0)
+			break; /* the file shrank: the client sees it short */
+		rc = web_stream_text(r, "application/octet-stream", buf,
+		    (size_t)n);
+		from += n;
+		left -= n;
+	}
+	close(fd);
+	return GR_OK;
+}
+
+static int
+zip_write(const void *buf, size_t n, void *ctx)
+{
+	return web_stream_text(ctx, "application/zip", buf, n);
+}
+
+/* GET /task/{uuid}/download: the working directory as a zip */
+static int
+task_download(struct web_req *r)
+{
+	const char *uuid = web_param(r, "uuid");
+	char disp[96];
+	int rc;
+
+	(void)snprintf(disp, sizeof(disp), "attachment; filename=\"%.36s.zip\"",
+	    uuid);
+	web_add_header(r, "Content-Disposition", disp);
+	rc = task_zip(r->issuer, uuid, zip_write, r, &r->err);
+	if (rc == GR_OK && r->status == 0)
+		rc = web_stream_text(r, "application/zip", "", 0);
+	return r->status != 0 ? GR_OK : rc;
+}
 
 /* clang-format off */
 static const struct web_route tasks_routes[] = {
+	{ WEB_GET,	"/script",			script_index,	0 },
+	{ WEB_POST,	"/script",			script_create,	0 },
+	{ WEB_GET,	"/script/{name}",		script_show,	0 },
+	{ WEB_PUT,	"/script/{name}",		script_update,	0 },
+	{ WEB_DELETE,	"/script/{name}",		script_remove,	0 },
+	{ WEB_GET,	"/task",			task_index,	0 },
+	{ WEB_POST,	"/task",			task_create,	0 },
+	{ WEB_GET,	"/task/{uuid}",			task_show,	0 },
+	{ WEB_DELETE,	"/task/{uuid}",			task_remove,	0 },
+	{ WEB_PUT,	"/task/{uuid}/stop",		task_halt,	0 },
+	{ WEB_GET,	"/task/{uuid}/file",		task_file_index, 0 },
+	{ WEB_GET,	"/task/{uuid}/files",		task_file_index, 0 },
+	{ WEB_GET,	"/task/{uuid}/file/{path*}",	task_file_get,	WEB_ANY },
+	{ WEB_GET,	"/task/{uuid}/files/{path*}",	task_file_get,	WEB_ANY },
+	{ WEB_GET,	"/task/{uuid}/download",	task_download,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */
@@ -13,5 +397,14 @@ static const struct web_route tasks_routes[] = {
 int
 main(void)
 {
+	struct gr_err err = { 0 };
+
+	/* the hooks are this process's and its supervisors': the jobs' too,
+	   as a supervisor started here runs the queued job that comes next,
+	   a DIRAC job as well as a task (the jobs family registers ours) */
+	task_init();
+	if (cfg_load(&err) != GR_OK || st_open(cfg.home, 0, &err) != GR_OK ||
+	    job_init(&err) != GR_OK)
+		log_msg(LOG_ERR, "tasks: %s", err.msg);
 	return web_main("tasks", tasks_routes);
 }

@@ -280,6 +280,15 @@ web_stream_text(struct web_req *r, const char *ctype, const char *s, size_t n)
 }
 
 int
+web_stream_head(struct web_req *r, int status, const char *ctype, long long len)
+{
+	put_head(r, status, ctype, (long)len);
+	return r->client_gone
+	    ? gr_fail(&r->err, GR_UNAVAILABLE, "client went away")
+	    : GR_OK;
+}
+
+int
 web_stream_end(struct web_req *r)
 {
 	if (r->status == 0)

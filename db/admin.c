@@ -18,6 +18,7 @@
 #include "identity.h"
 #include "log.h"
 #include "oauth.h"
+#include "script.h"
 #include "secret.h"
 #include "store.h"
 #include "tables.h"
@@ -54,6 +55,10 @@ usage(void)
 	    "                       register an OAuth2 client; prints its id\n"
 	    "  expired              the DIDs whose lifetime has ended, oldest "
 	    "first\n"
+	    "  script-put FILE      create or replace a task script from its "
+	    "JSON\n"
+	    "                       description (as POST /script takes it)\n"
+	    "  script-del NAME      delete a task script\n"
 	    "  tables               list the tables\n"
 	    "home: -h, else GRIDREST_HOME, else ./var\n");
 }
@@ -504,6 +509,48 @@ cmd_tables(void)
 	return 0;
 }
 
+/* --- task scripts (issue 7) --- */
+
+static int
+cmd_script_put(const char *file)
+{
+	struct gr_err err = { 0 };
+	json_error_t jerr;
+	json_t *in = json_load_file(file, 0, &jerr), *out = NULL;
+	int rc;
+
+	if (in == NULL) {
+		fprintf(stderr, "gridrest-db: script-put: %s: %s\n", file,
+		    jerr.text);
+		return 1;
+	}
+	rc = script_put("root", NULL, in, true, &out, &err);
+	if (rc == GR_DUPLICATE) {
+		gr_clear(&err);
+		rc = script_put("root", NULL, in, false, &out, &err);
+	}
+	json_decref(in);
+	if (rc != GR_OK) {
+		fprintf(stderr, "gridrest-db: script-put: %s\n", err.msg);
+		return 1;
+	}
+	printf("%s\n", json_string_value(json_object_get(out, "name")));
+	json_decref(out);
+	return 0;
+}
+
+static int
+cmd_script_del(const char *name)
+{
+	struct gr_err err = { 0 };
+
+	if (script_del("root", name, &err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: script-del: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -535,14 +582,16 @@ main(int argc, char **argv)
 	    strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
 	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
-	    strcmp(cmd, "expired") != 0) {
+	    strcmp(cmd, "expired") != 0 && strcmp(cmd, "script-put") != 0 &&
+	    strcmp(cmd, "script-del") != 0) {
 		usage();
 		return 2;
 	}
 	if ((strcmp(cmd, "backup") == 0 && i >= argc) ||
 	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc) ||
 	    (strcmp(cmd, "token") == 0 && i >= argc) ||
-	    (strcmp(cmd, "usage-add") == 0 && i + 4 != argc)) {
+	    (strcmp(cmd, "usage-add") == 0 && i + 4 != argc) ||
+	    (strncmp(cmd, "script-", 7) == 0 && i >= argc)) {
 		usage();
 		return 2;
 	}
@@ -564,6 +613,10 @@ main(int argc, char **argv)
 		rc = cmd_token(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 	else if (strcmp(cmd, "expired") == 0)
 		rc = cmd_expired();
+	else if (strcmp(cmd, "script-put") == 0)
+		rc = cmd_script_put(argv[i]);
+	else if (strcmp(cmd, "script-del") == 0)
+		rc = cmd_script_del(argv[i]);
 	else if (strcmp(cmd, "register-client") == 0)
 		rc = cmd_register_client(argv[i], argv[i + 1],
 		    i + 2 < argc ? argv[i + 2] : NULL);

@@ -568,6 +568,41 @@ dids_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return 0;
 }
 
+/* --- tasks (issue 7) ----------------------------------------------- */
+
+/* "age" is the task's inverted sequence number (16 digits): ascending keys
+   list the newest task first */
+FIELD_INDEX(tasks_by_age, "age")
+
+/* owner \0 age: a user's tasks, newest first */
+static int
+tasks_by_owner(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	DBT owner, age;
+	char *out;
+	int ret;
+
+	(void)sec;
+	(void)pkey;
+	if ((ret = extract_field(pdata, "owner", &owner)) != 0)
+		return ret;
+	if ((ret = extract_field(pdata, "age", &age)) != 0) {
+		free(owner.data);
+		return ret;
+	}
+	out = xmalloc(owner.size + 1 + age.size);
+	memcpy(out, owner.data, owner.size);
+	out[owner.size] = '\0';
+	memcpy(out + owner.size + 1, age.data, age.size);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = out;
+	skey->size = owner.size + 1 + age.size;
+	skey->flags = DB_DBT_APPMALLOC;
+	free(owner.data);
+	free(age.data);
+	return 0;
+}
+
 /* clang-format off */
 const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_META]		= { "meta.db",			-1,		NULL },
@@ -624,5 +659,10 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_DRM_BY_STATE]	= { "drm.state.idx",		TBL_DRM,	drm_by_state },
 	[TBL_JOBS]		= { "jobs.db",			-1,		NULL },
 	[TBL_JOBS_BY_OWNER]	= { "jobs.owner.idx",		TBL_JOBS,	jobs_by_owner },
+	/* tasks (issue 7) */
+	[TBL_SCRIPTS]		= { "scripts.db",		-1,		NULL },
+	[TBL_TASKS]		= { "tasks.db",			-1,		NULL },
+	[TBL_TASKS_BY_OWNER]	= { "tasks.owner.idx",		TBL_TASKS,	tasks_by_owner },
+	[TBL_TASKS_BY_AGE]	= { "tasks.age.idx",		TBL_TASKS,	tasks_by_age },
 };
 /* clang-format on */

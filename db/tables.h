@@ -67,6 +67,11 @@ enum tbl_id {
 	TBL_DRM_BY_STATE,  /* secondary: backend \0 state, active jobs only */
 	TBL_JOBS,          /* jid (10 digits) -> DIRAC job record (job.h) */
 	TBL_JOBS_BY_OWNER, /* secondary: the job's owner */
+	/* --- tasks (issue 7): DRMAA scripts and tasks --- */
+	TBL_SCRIPTS,        /* script name -> script record (script.h) */
+	TBL_TASKS,          /* task uuid -> task record (task.h) */
+	TBL_TASKS_BY_OWNER, /* secondary: owner \0 age (newest first) */
+	TBL_TASKS_BY_AGE,   /* secondary: age, for admins' lists */
 	TBL_COUNT
 };
 

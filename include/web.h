@@ -154,6 +154,11 @@ int web_stream_end(struct web_req *r);
 int web_stream_text(struct web_req *r, const char *ctype, const char *s,
     size_t n);
 
+/* The status line and headers of a body of len bytes (len < 0: no
+   Content-Length) that web_stream_text() then writes (tasks, issue 7). */
+int web_stream_head(struct web_req *r, int status, const char *ctype,
+    long long len);
+
 /* Does the request's Accept header admit type ("a/b")? (none: yes) */
 bool web_accepts(const struct web_req *r, const char *type);
 int web_emit(json_t *item, void *ctx);

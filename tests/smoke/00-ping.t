@@ -39,7 +39,7 @@ is "HTTPS GET /ping without a client certificate: 200" "$STATUS" 200
 is "... version" "$(json .version)" "$(jq -r .version "$T/body")"
 
 # every family answers paths it does not know with a JSON 404
-for p in /dids/x/y/z/w /replicas/X /jobs/1/x/y /filecatalogue/x /task/1 /script/ /nowhere /; do
+for p in /dids/x/y/z/w /replicas/X /jobs/1/x/y /filecatalogue/x /task/1/x/y /script/a/b /nowhere /; do
 	req GET "$p" -H "X-Rucio-Auth-Token: x"
 	ok "GET $p: JSON 404 NotFound" error_is 404 NotFound
 done

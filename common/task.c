@@ -1,0 +1,1613 @@
+/*
+ * task.c -- DRMAA tasks: submission (typed values, saved uploads, a
+ * deterministic argv, parents, dependencies, arrays) in one transaction,
+ * the DRM's states as DRMAAtic's status strings, stop and delete, and the
+ * working directory's files (listed, read, zipped) without ever leaving
+ * it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "date.h"
+#include "drm.h"
+#include "log.h"
+#include "script.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
+
+#define AGE_MAX 9999999999999999ULL
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* --- settings ---------------------------------------------------------- */
+
+static unsigned long
+env_num(const char *name, unsigned long dflt, unsigned long max)
+{
+	const char *s = getenv(name);
+	long v;
+
+	if (s == NULL)
+		return dflt;
+	if (parse_long(s, 0, (long)max, &v) != 0) {
+		log_msg(LOG_ERR, "tasks: %s must be 0..%lu; %lu is used", name,
+		    max, dflt);
+		return dflt;
+	}
+	return (unsigned long)v;
+}
+
+const struct task_cfg *
+task_config(void)
+{
+	static struct task_cfg c;
+	static bool loaded;
+	const char *s;
+
+	if (!loaded) {
+		c.rate = (unsigned)env_num("GRIDREST_TASK_RATE", 600, 1000000);
+		c.rate_period = (unsigned)env_num("GRIDREST_TASK_RATE_PERIOD",
+		    60, 86400 * 30);
+		if (c.rate_period == 0)
+			c.rate_period = 1;
+		c.upload_max = env_num("GRIDREST_TASK_UPLOAD_MAX", 16UL << 20,
+		    1UL << 40);
+		s = getenv("GRIDREST_TASK_REMOVE_FILES");
+		c.remove_files = s == NULL || strcmp(s, "0") != 0;
+		loaded = true;
+	}
+	return &c;
+}
+
+/* --- values and argv --------------------------------------------------- */
+
+bool
+task_file_name(const char *param, const char *client, size_t i, size_t n,
+    char *out, size_t size)
+{
+	const char *base = strrchr(client, '/'), *ext;
+	size_t k;
+	int len;
+
+	base = base != NULL ? base + 1 : client;
+	/* after the first dot when the name has several ("x.tar.gz") */
+	if ((ext = strchr(base, '.')) == NULL || ext == base)
+		return false;
+	ext++;
+	if (*ext == '\0' || strlen(ext) > 32)
+		return false;
+	for (k = 0; ext[k] != '\0'; k++) {
+		unsigned char c = (unsigned char)ext[k];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '_' || c == '-' ||
+			c == '.') ||
+		    (c == '.' && (ext[k + 1] == '.' || ext[k + 1] == '\0')))
+			return false;
+	}
+	len = n > 1 ? snprintf(out, size, "%s_%zu.%s", param, i + 1, ext)
+		    : snprintf(out, size, "%s.%s", param, ext);
+	return len > 0 && (size_t)len < size;
+}
+
+/* The parameters in argv order: by position, ties by declaration. */
+static void
+param_order(const json_t *params, size_t *order, size_t n)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = 1; i < n; i++) {
+		k = order[i];
+		for (j = i; j > 0 &&
+		     json_integer_value(
+			 json_object_get(json_array_get(params, order[j - 1]),
+			     "position")) >
+			 json_integer_value(
+			     json_object_get(json_array_get(params, k),
+				 "position"));
+		     j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+	}
+}
+
+static void
+push_arg(json_t *argv, const char *flag, const char *value)
+{
+	size_t fl = strlen(flag);
+	char *joined;
+
+	if (fl > 0 && flag[fl - 1] == '=') {
+		size_t vl = strlen(value);
+
+		joined = xmalloc(fl + vl + 1);
+		memcpy(joined, flag, fl);
+		memcpy(joined + fl, value, vl + 1);
+		json_array_append_new(argv, json_string(joined));
+		free(joined);
+		return;
+	}
+	if (fl > 0)
+		json_array_append_new(argv, json_string(flag));
+	json_array_append_new(argv, json_string(value));
+}
+
+int
+task_argv(const json_t *script, const char *scripts_dir, const json_t *vals,
+    json_t **argv, struct gr_err *err)
+{
+	const json_t *params = json_object_get(script, "param"), *p, *given;
+	const char *cmd = str(script, "command"), *dflt, *flag, *type;
+	size_t order[SCRIPT_PARAMS_MAX], n = json_array_size(params), i, j;
+	char prog[PATH_MAX];
+	json_t *out;
+	bool truth;
+	int rc;
+
+	if (n > SCRIPT_PARAMS_MAX)
+		return gr_fail(err, GR_INTERNAL, "script with too many params");
+	if (cmd[0] == '/')
+		(void)snprintf(prog, sizeof(prog), "%s", cmd);
+	else
+		(void)snprintf(prog, sizeof(prog), "%s/%s", scripts_dir, cmd);
+	out = json_array();
+	json_array_append_new(out, json_string(prog));
+	param_order(params, order, n);
+	for (i = 0; i < n; i++) {
+		p = json_array_get(params, order[i]);
+		dflt = str(p, "default");
+		flag = str(p, "flag");
+		type = str(p, "type");
+		given = json_is_true(json_object_get(p, "private"))
+		    ? NULL
+		    : json_object_get(vals, str(p, "name"));
+		if (given == NULL || json_array_size(given) == 0) {
+			if (json_is_true(json_object_get(p, "required"))) {
+				json_decref(out);
+				return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+				    "The parameter %s must be specified for "
+				    "the %s task",
+				    str(p, "name"), str(script, "name"));
+			}
+			if (*dflt == '\0')
+				continue;
+			if (strcmp(type, "bool") == 0) {
+				(void)script_value_ok(p, dflt, strlen(dflt),
+				    &truth, NULL);
+				if (truth)
+					json_array_append_new(out,
+					    json_string(flag));
+			} else {
+				push_arg(out, flag, dflt);
+			}
+			continue;
+		}
+		for (j = 0; j < json_array_size(given); j++) {
+			const char *v = json_string_value(
+			    json_array_get(given, j));
+
+			if (strcmp(type, "file") != 0 &&
+			    (rc = script_value_ok(p, v, strlen(v), &truth,
+				 err)) != GR_OK) {
+				json_decref(out);
+				return rc;
+			}
+			if (strcmp(type, "bool") == 0) {
+				if (truth)
+					json_array_append_new(out,
+					    json_string(flag));
+			} else {
+				push_arg(out, flag, v);
+			}
+		}
+	}
+	if (json_array_size(out) > DRM_ARGV_MAX - 1) {
+		json_decref(out);
+		return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+		    "more than %d arguments", DRM_ARGV_MAX - 1);
+	}
+	*argv = out;
+	return GR_OK;
+}
+
+/* --- records ----------------------------------------------------------- */
+
+static int
+get_task(struct st_txn *t, const char *uuid, json_t **out, u_int32_t flags,
+    struct gr_err *err)
+{
+	DBT key = st_dbt(uuid, strlen(uuid));
+	int ret;
+
+	*out = NULL;
+	if (strlen(uuid) != TASK_UUID_LEN)
+		return gr_fail(err, GR_TASK_NOT_FOUND, "Task %.40s not found",
+		    uuid);
+	ret = st_get_json(t, TBL_TASKS, &key, out, flags);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_TASK_NOT_FOUND, "Task %.40s not found",
+		    uuid);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+put_task(struct st_txn *t, const json_t *task, struct gr_err *err)
+{
+	const char *uuid = str(task, "uuid");
+	DBT key = st_dbt(uuid, strlen(uuid));
+	int ret = st_put_json(t, TBL_TASKS, &key, task, 0);
+
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static bool
+final_status(const char *s)
+{
+	return strcmp(s, TASK_DONE) == 0 || strcmp(s, TASK_FAILED) == 0 ||
+	    strcmp(s, TASK_STOPPED) == 0 || strcmp(s, TASK_REJECTED) == 0;
+}
+
+/* The task's status from the states of its DRM jobs (an array: all). */
+static const char *
+status_of(const char *const *states, size_t n)
+{
+	size_t i, done = 0, stopped = 0, running = 0, queued = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(states[i], "RUNNING") == 0)
+			running++;
+		else if (strcmp(states[i], "QUEUED") == 0)
+			queued++;
+		else if (strcmp(states[i], "DONE") == 0)
+			done++;
+		else if (strcmp(states[i], "CANCELLED") == 0)
+			stopped++;
+	}
+	if (running > 0)
+		return TASK_RUNNING;
+	if (queued > 0)
+		return TASK_QUEUED;
+	if (n > 0 && done == n)
+		return TASK_DONE;
+	if (stopped > 0)
+		return TASK_STOPPED;
+	return n > 0 ? TASK_FAILED : TASK_UNDETERMINED;
+}
+
+/*
+ * The DRM hook: a job of a task changed state (in t). The task's status
+ * follows at once, so listings filtered by status see it; GET refreshes
+ * it anyway, for the jobs whose supervisor runs without this hook.
+ */
+static int
+on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
+{
+	const char *states[DRM_ARRAY_MAX], *status;
+	json_t *task, *recs[DRM_ARRAY_MAX], *ids;
+	char now[DATE_RFC1123_LEN];
+	size_t i, n = 0;
+	int rc = GR_OK, ret;
+
+	if ((rc = get_task(t, str(drec, "ref"), &task, DB_RMW, err)) != GR_OK)
+		return rc == GR_TASK_NOT_FOUND ? (gr_clear(err), GR_OK) : rc;
+	ids = json_object_get(task, "_drm");
+	if (final_status(str(task, "status")) ||
+	    json_array_size(ids) > DRM_ARRAY_MAX)
+		goto out;
+	for (i = 0; i < json_array_size(ids); i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+
+		recs[i] = NULL;
+		if (strcmp(id, str(drec, "id")) == 0) {
+			states[n++] = str(drec, "state");
+			continue;
+		}
+		if ((ret = drm_get_txn(t, id, &recs[i], 0)) != 0) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		states[n++] = str(recs[i], "state");
+	}
+	if (rc == GR_OK && n == json_array_size(ids) &&
+	    strcmp((status = status_of(states, n)), str(task, "status")) != 0) {
+		json_object_set_new(task, "status", json_string(status));
+		json_object_set_new(task, "update_date",
+		    json_string(date_rfc1123(time_now(), now)));
+		rc = put_task(t, task, err);
+	}
+	for (i = 0; i < n && i < json_array_size(ids); i++)
+		json_decref(recs[i]);
+out:
+	json_decref(task);
+	return rc;
+}
+
+void
+task_init(void)
+{
+	drm_register("tasks", on_drm);
+}
+
+/* The view of a task: private parameters and members hidden from users;
+   members without a value dropped. New reference. */
+static json_t *
+render(const json_t *task, bool admin)
+{
+	static const char *const keys[] = { "uuid", "task_name", "depends_on",
+		"dependency_type", "task_description", "parent_task",
+		"creation_date", "update_date", "status", "deleted",
+		"drm_job_id", "files_name", NULL };
+	static const char *const admin_keys[] = { "sender_ip_addr", "owner",
+		"root", NULL };
+	const char *const *k;
+	json_t *out = json_object(), *params = json_array(), *p, *v;
+	size_t i;
+
+	for (k = keys; *k != NULL; k++)
+		if ((v = json_object_get(task, *k)) != NULL &&
+		    !json_is_null(v) &&
+		    !(json_is_string(v) && json_string_length(v) == 0))
+			json_object_set(out, *k, v);
+	for (k = admin_keys; admin && *k != NULL; k++)
+		if ((v = json_object_get(task, *k)) != NULL)
+			json_object_set(out, *k, v);
+	json_array_foreach(json_object_get(task, "params"), i, p)
+	{
+		if (!admin && json_is_true(json_object_get(p, "private")))
+			continue;
+		json_array_append_new(params,
+		    json_pack("{s:O, s:O}", "name", json_object_get(p, "name"),
+			"value", json_object_get(p, "value")));
+	}
+	json_object_set_new(out, "params", params);
+	return out;
+}
+
+/* May issuer read (or, with write, change) task? Deleted: admins only. */
+static int
+check_right(struct st_txn *t, const char *issuer, const json_t *task,
+    bool write, bool files, bool *admin, struct gr_err *err)
+{
+	json_t *s;
+	DBT key;
+	int rc, ret;
+
+	if ((rc = account_is_admin(t, issuer, admin, err)) != GR_OK)
+		return rc;
+	if (*admin)
+		return GR_OK;
+	if (json_is_true(json_object_get(task, "deleted")))
+		return gr_fail(err, GR_TASK_NOT_FOUND, "Task %s not found",
+		    str(task, "uuid"));
+	if (strcmp(str(task, "owner"), issuer) == 0)
+		return GR_OK;
+	if (files && !write) {
+		/* the output of some scripts is everybody's */
+		key = st_dbt(str(task, "task_name"),
+		    strlen(str(task, "task_name")));
+		ret = st_get_json(t, TBL_SCRIPTS, &key, &s, 0);
+		if (ret != 0 && ret != DB_NOTFOUND)
+			return st_fail(err, ret);
+		if (ret == 0) {
+			bool open = json_is_true(
+			    json_object_get(s, "is_output_visible"));
+
+			json_decref(s);
+			if (open)
+				return GR_OK;
+		}
+	}
+	return gr_fail(err, GR_FORBIDDEN,
+	    "You do not have permission to perform this action");
+}
+
+static int
+task_dir(char *buf, size_t size, const char *root)
+{
+	int n = snprintf(buf, size, "%s/tasks%s%s", cfg.home,
+	    root != NULL ? "/" : "", root != NULL ? root : "");
+
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* --- submission -------------------------------------------------------- */
+
+struct submit_args {
+	const char *issuer, *group, *ip;
+	const struct task_field *fields;
+	size_t nfields;
+	/* results, rebuilt by every run of the body */
+	char uuid[TASK_UUID_LEN + 1], root[TASK_UUID_LEN + 1];
+	json_t *task, *ids, *files; /* files: [[saved, field index]] */
+	long retry_after;
+	bool admin;
+};
+
+static void
+new_uuid(char out[TASK_UUID_LEN + 1])
+{
+	unsigned char b[16];
+	char hex[33];
+
+	random_bytes(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	hex_encode(b, sizeof(b), hex);
+	(void)snprintf(out, TASK_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+	    hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* A token bucket per account in TBL_META: rate per period, burst rate. */
+static int
+throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
+{
+	const struct task_cfg *c = task_config();
+	char name[KEY_MAX];
+	double tokens, per_s = (double)c->rate / c->rate_period, now;
+	json_t *rec;
+	DBT key;
+	int ret, n;
+
+	n = snprintf(name, sizeof(name), "tasks.rate.%s", a->issuer);
+	if (n <= 0 || (size_t)n >= sizeof(name))
+		return gr_fail(err, GR_INTERNAL, "account name too long");
+	key = st_dbt(name, (size_t)n);
+	now = (double)time_now();
+	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	tokens = c->rate;
+	if (ret == 0) {
+		tokens = json_number_value(json_object_get(rec, "tokens")) +
+		    (now - json_number_value(json_object_get(rec, "at"))) *
+			per_s;
+		json_decref(rec);
+		if (tokens > c->rate)
+			tokens = c->rate;
+	}
+	if (tokens < 1) {
+		a->retry_after = (long)((1 - tokens) / per_s) + 1;
+		return gr_fail(err, GR_THROTTLED,
+		    "Request was throttled. Expected available in %ld seconds.",
+		    a->retry_after);
+	}
+	rec = json_pack("{s:f, s:f}", "tokens", tokens - 1, "at", now);
+	ret = st_put_json(t, TBL_META, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static const struct task_field *
+field(const struct submit_args *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->nfields; i++)
+		if (a->fields[i].filename == NULL &&
+		    strcmp(a->fields[i].name, name) == 0)
+			return &a->fields[i];
+	return NULL;
+}
+
+static const char *
+field_value(const struct submit_args *a, const char *name)
+{
+	const struct task_field *f = field(a, name);
+
+	return f != NULL ? f->value : NULL;
+}
+
+/* The values given for the script's parameters: {name: [value...]};
+   file parameters get their saved names, recorded in a->files. */
+static int
+collect_values(struct submit_args *a, const json_t *script, json_t *vals,
+    json_t *files_name, json_t *params, struct gr_err *err)
+{
+	const json_t *ps = json_object_get(script, "param"), *p;
+	char saved[128];
+	size_t i, j, n, k;
+
+	json_array_foreach(ps, i, p)
+	{
+		const char *pname = str(p, "name");
+		bool file = strcmp(str(p, "type"), "file") == 0;
+		bool priv = json_is_true(json_object_get(p, "private"));
+		json_t *list = json_array();
+
+		for (n = 0, j = 0; j < a->nfields; j++)
+			if (strcmp(a->fields[j].name, pname) == 0)
+				n++;
+		for (k = 0, j = 0; j < a->nfields && !priv; j++) {
+			const struct task_field *f = &a->fields[j];
+
+			if (strcmp(f->name, pname) != 0)
+				continue;
+			if (file != (f->filename != NULL)) {
+				json_decref(list);
+				return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+				    file ? "The parameter %s must be an "
+					   "uploaded file"
+					 : "The parameter %s is not a file",
+				    pname);
+			}
+			if (file) {
+				if (f->len == 0 ||
+				    !task_file_name(pname, f->filename, k, n,
+					saved, sizeof(saved))) {
+					json_decref(list);
+					return gr_fail(err,
+					    GR_PARAM_NOT_ACCEPTABLE,
+					    "The file for the %s parameter "
+					    "must be non-empty and have an "
+					    "extension",
+					    pname);
+				}
+				json_object_set_new(files_name, saved,
+				    json_string(f->filename));
+				json_array_append_new(a->files,
+				    json_pack("[s, I]", saved, (json_int_t)j));
+				json_array_append_new(list, json_string(saved));
+			} else {
+				if (f->len > TASK_VALUE_MAX)
+					return json_decref(list),
+					       gr_fail(err,
+						   GR_PARAM_NOT_ACCEPTABLE,
+						   "The value for the %s "
+						   "parameter is longer than "
+						   "%d bytes",
+						   pname, TASK_VALUE_MAX);
+				if (strlen(f->value) != f->len ||
+				    !utf8_valid(f->value, f->len))
+					return json_decref(list),
+					       gr_fail(err, GR_TYPE_ERROR,
+						   "The value for the %s "
+						   "parameter is not text",
+						   pname);
+				json_array_append_new(list,
+				    json_string(f->value));
+			}
+			k++;
+		}
+		if (priv && *str(p, "default") != '\0')
+			json_array_append_new(list,
+			    json_string(str(p, "default")));
+		for (j = 0; j < json_array_size(list); j++)
+			json_array_append_new(params,
+			    json_pack("{s:s, s:O, s:b}", "name", pname, "value",
+				json_array_get(list, j), "private", priv));
+		if (priv)
+			json_array_clear(list);
+		json_object_set_new(vals, pname, list);
+	}
+	return GR_OK;
+}
+
+/* Every field names a parameter of the script or a field of the form. */
+static int
+check_fields(const struct submit_args *a, const json_t *script,
+    struct gr_err *err)
+{
+	static const char *const own[] = { "task_name", "task_description",
+		"parent_task", "dependencies", "dependency_type",
+		"access_token", NULL };
+	const char *const *o;
+	const json_t *p;
+	size_t i, j;
+	bool known;
+
+	if (a->nfields > SCRIPT_PARAMS_MAX + TASK_FILES_MAX + 8)
+		return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE, "too many fields");
+	for (i = 0; i < a->nfields; i++) {
+		for (known = false, o = own; *o != NULL && !known; o++)
+			known = strcmp(*o, a->fields[i].name) == 0 &&
+			    a->fields[i].filename == NULL;
+		json_array_foreach(json_object_get(script, "param"), j,
+		    p) if (!known)
+		    known = strcmp(str(p, "name"), a->fields[i].name) == 0;
+		if (!known)
+			return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+			    "%.64s is not a parameter of the %s task",
+			    a->fields[i].name, str(script, "name"));
+	}
+	return GR_OK;
+}
+
+/* dependencies: comma-separated uuids of tasks the caller may change */
+static int
+add_deps(struct st_txn *t, struct submit_args *a, struct drm_spec *s,
+    json_t *depends_on, struct gr_err *err)
+{
+	const char *list = field_value(a, "dependencies"), *type, *p, *e;
+	static const char *const names[] = { "afterok", "afterany",
+		"afternotok" };
+	static const enum drm_dep_type types[] = { DRM_AFTEROK, DRM_AFTERANY,
+		DRM_AFTERNOTOK };
+	char uuid[TASK_UUID_LEN + 1];
+	enum drm_dep_type dt = DRM_AFTERANY;
+	json_t *dep, *ids;
+	size_t i;
+	bool admin;
+	int rc;
+
+	type = field_value(a, "dependency_type");
+	if (type != NULL && *type != '\0') {
+		for (i = 0; i < 3 && strcmp(type, names[i]) != 0; i++)
+			;
+		if (i == 3)
+			return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+			    "dependency_type must be afterany, afterok or "
+			    "afternotok");
+		dt = types[i];
+	}
+	json_object_set_new(a->task, "dependency_type",
+	    json_string(type != NULL && *type ? type : "afterany"));
+	for (p = list; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		while (*p == ' ')
+			p++;
+		if (e - p != TASK_UUID_LEN)
+			return gr_fail(err, GR_INVALID_VALUE,
+			    "dependencies must be task uuids, comma-separated");
+		memcpy(uuid, p, TASK_UUID_LEN);
+		uuid[TASK_UUID_LEN] = '\0';
+		if ((rc = get_task(t, uuid, &dep, 0, err)) != GR_OK ||
+		    (rc = check_right(t, a->issuer, dep, true, false, &admin,
+			 err)) != GR_OK) {
+			json_decref(dep);
+			return rc == GR_TASK_NOT_FOUND || rc == GR_FORBIDDEN
+			    ? (gr_clear(err),
+				  gr_fail(err, GR_INVALID_VALUE,
+				      "dependency %s is not a task of yours",
+				      uuid))
+			    : rc;
+		}
+		ids = json_object_get(dep, "_drm");
+		for (i = 0; i < json_array_size(ids); i++) {
+			if (s->ndeps == DRM_DEPS_MAX) {
+				json_decref(dep);
+				return gr_fail(err, GR_INVALID_VALUE,
+				    "at most %d DRM jobs to depend on",
+				    DRM_DEPS_MAX);
+			}
+			s->deps[s->ndeps].type = dt;
+			s->deps[s->ndeps].id = json_string_value(
+			    json_array_get(ids, i));
+			s->ndeps++;
+		}
+		json_array_append_new(depends_on, json_string(uuid));
+		/* the ids are borrowed from dep: keep it until the end */
+		json_array_append_new(a->ids, json_pack("{s:o}", "_dep", dep));
+	}
+	return GR_OK;
+}
+
+static int
+submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct submit_args *a = arg;
+	const char *name = field_value(a, "task_name");
+	const char *desc = field_value(a, "task_description");
+	const char *parent = field_value(a, "parent_task");
+	json_t *script = NULL, *vals = json_object(),
+	       *files_name = json_object();
+	json_t *params = json_array(), *argv = NULL, *ptask = NULL;
+	json_t *depends_on = json_array(), *ids = json_array(), *rec;
+	const char *cargv[DRM_ARGV_MAX + 1];
+	char dir[PATH_MAX], sdir[PATH_MAX], age[32], out[64], errf[64];
+	char now[DATE_RFC1123_LEN];
+	struct drm_spec s;
+	uint64_t seq;
+	size_t i;
+	bool padmin;
+	int rc;
+
+	json_decref(a->task);
+	json_decref(a->ids);
+	json_array_clear(a->files);
+	a->task = json_object();
+	a->ids = json_array();
+	memset(&s, 0, sizeof(s));
+	if ((rc = throttle(t, a, err)) != GR_OK)
+		goto out;
+	if (name == NULL || *name == '\0') {
+		rc = gr_fail(err, GR_KEY_ERROR,
+		    "task_name: This field is "
+		    "required.");
+		goto out;
+	}
+	if (desc != NULL && strlen(desc) > TASK_DESC_MAX) {
+		rc = gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+		    "task_description is longer than %d bytes", TASK_DESC_MAX);
+		goto out;
+	}
+	if ((rc = script_load_txn(t, a->issuer, a->group, name, &script,
+		 &a->admin, err)) != GR_OK ||
+	    (rc = check_fields(a, script, err)) != GR_OK)
+		goto out;
+	new_uuid(a->uuid);
+	memcpy(a->root, a->uuid, sizeof(a->root));
+	if (parent != NULL && *parent != '\0') {
+		if ((rc = get_task(t, parent, &ptask, 0, err)) != GR_OK ||
+		    (rc = check_right(t, a->issuer, ptask, true, false, &padmin,
+			 err)) != GR_OK) {
+			if (rc == GR_TASK_NOT_FOUND || rc == GR_FORBIDDEN) {
+				gr_clear(err);
+				rc = gr_fail(err, GR_INVALID_VALUE,
+				    "parent_task %.40s is not a task of yours",
+				    parent);
+			}
+			goto out;
+		}
+		(void)snprintf(a->root, sizeof(a->root), "%s",
+		    str(ptask, "root"));
+	}
+	json_object_set_new(a->task, "uuid", json_string(a->uuid));
+	if ((rc = add_deps(t, a, &s, depends_on, err)) != GR_OK ||
+	    (rc = collect_values(a, script, vals, files_name, params, err)) !=
+		GR_OK)
+		goto out;
+	(void)snprintf(sdir, sizeof(sdir), "%s/scripts", cfg.home);
+	if ((rc = task_argv(script, sdir, vals, &argv, err)) != GR_OK)
+		goto out;
+	if ((rc = st_seq_next(t, "tasks.seq", &seq, err)) != GR_OK)
+		goto out;
+	for (i = 0; i < json_array_size(argv); i++)
+		cargv[i] = json_string_value(json_array_get(argv, i));
+	cargv[i] = NULL;
+	(void)task_dir(dir, sizeof(dir), a->root);
+	(void)snprintf(out, sizeof(out), "%.8s_out.txt", a->uuid);
+	(void)snprintf(errf, sizeof(errf), "%.8s_err.txt", a->uuid);
+	s.argv = cargv;
+	s.cwd = dir;
+	s.out = out;
+	s.err = errf;
+	s.time_limit = (long)json_integer_value(
+	    json_object_get(script, "max_clock_time"));
+	s.cpus = (int)json_integer_value(
+	    json_object_get(json_object_get(script, "job"), "cpus"));
+	s.mem_mb = (long)json_integer_value(
+	    json_object_get(json_object_get(script, "job"), "mem_mb"));
+	if (json_is_true(json_object_get(script, "is_array"))) {
+		s.array = true;
+		s.array_start = (long)json_integer_value(
+		    json_object_get(script, "begin_index"));
+		s.array_end = (long)json_integer_value(
+		    json_object_get(script, "end_index"));
+		s.array_step = (long)json_integer_value(
+		    json_object_get(script, "step_index"));
+	}
+	s.client = "tasks";
+	s.ref = a->uuid;
+	if ((rc = drm_submit_txn(t, &s, ids, err)) != GR_OK)
+		goto out;
+	(void)snprintf(age, sizeof(age), "%016llu",
+	    (unsigned long long)(AGE_MAX - seq));
+	date_rfc1123(time_now(), now);
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s*,"
+			" s:s, s:O, s:O, s:O, s:O, s:O}",
+	    "task_name", name, "task_description", desc ? desc : "", "owner",
+	    a->issuer, "sender_ip_addr", a->ip ? a->ip : "", "age", age,
+	    "creation_date", now, "update_date", now, "status", TASK_CREATED,
+	    "deleted", false, "parent_task", ptask != NULL ? parent : NULL,
+	    "root", a->root, "depends_on", depends_on, "drm_job_id",
+	    json_array_get(ids, 0), "files_name", files_name, "params", params,
+	    "_drm", ids);
+	json_object_update(a->task, rec);
+	json_decref(rec);
+	rc = put_task(t, a->task, err);
+	json_array_clear(a->ids);
+	json_array_extend(a->ids, ids);
+out:
+	json_decref(script);
+	json_decref(vals);
+	json_decref(files_name);
+	json_decref(params);
+	json_decref(argv);
+	json_decref(ptask);
+	json_decref(depends_on);
+	json_decref(ids);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The working directory and the uploads, after the commit. */
+static int
+make_files(const struct submit_args *a, struct gr_err *err)
+{
+	char path[PATH_MAX];
+	const json_t *f;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+	int dfd, fd, rc;
+
+	if ((rc = drm_job_user(&uid, &gid, err)) != GR_OK)
+		return rc;
+	if (task_dir(path, sizeof(path), NULL) != 0)
+		return gr_fail(err, GR_INTERNAL, "home path too long");
+	(void)mkdir(path, 0711);
+	(void)task_dir(path, sizeof(path), a->root);
+	if (mkdir(path, 0700) == 0) {
+		if (chown(path, uid, gid) != 0)
+			return gr_fail(err, GR_INTERNAL,
+			    "cannot give %s to the job user", path);
+	} else if (errno != EEXIST) {
+		return gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
+		    strerror(errno));
+	}
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0)
+		return gr_fail(err, GR_INTERNAL, "cannot open %s", path);
+	json_array_foreach(a->files, i, f)
+	{
+		const char *saved = json_string_value(json_array_get(f, 0));
+		const struct task_field
+		    *tf = &a->fields[json_integer_value(json_array_get(f, 1))];
+
+		(void)unlinkat(dfd, saved, 0);
+		fd = openat(dfd, saved,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+		if (fd < 0 || write_all(fd, tf->value, tf->len) != 0 ||
+		    fchown(fd, uid, gid) != 0) {
+			if (fd >= 0)
+				close(fd);
+			close(dfd);
+			return gr_fail(err, GR_INTERNAL, "cannot write %s: %s",
+			    saved, strerror(errno));
+		}
+		close(fd);
+	}
+	close(dfd);
+	return GR_OK;
+}
+
+static int reject_txn(struct st_txn *t, void *arg, struct gr_err *err);
+
+int
+task_submit(const char *issuer, const char *group, const char *ip,
+    const struct task_field *fields, size_t nfields, json_t **out,
+    long *retry_after, struct gr_err *err)
+{
+	struct submit_args a = { 0 };
+	struct gr_err ignore = { 0 };
+	const struct task_cfg *c = task_config();
+	size_t i, nfiles = 0;
+	int rc;
+
+	for (i = 0; i < nfields; i++) {
+		if (fields[i].filename == NULL)
+			continue;
+		if (++nfiles > TASK_FILES_MAX)
+			return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
+			    "at most %d files", TASK_FILES_MAX);
+		if (fields[i].len > c->upload_max)
+			return gr_fail(err, GR_BODY_TOO_LARGE,
+			    "the file for %.64s is larger than %zu bytes",
+			    fields[i].name, c->upload_max);
+	}
+	a.issuer = issuer;
+	a.group = group;
+	a.ip = ip;
+	a.fields = fields;
+	a.nfields = nfields;
+	a.files = json_array();
+	rc = st_txn_run(submit_txn, &a, err);
+	*retry_after = a.retry_after;
+	if (rc == GR_OK) {
+		if (make_files(&a, &ignore) != GR_OK) {
+			/* nothing has started: the task is rejected */
+			log_msg(LOG_ERR, "tasks: %s", ignore.msg);
+			for (i = 0; i < json_array_size(a.ids); i++)
+				(void)drm_cancel(json_string_value(
+						     json_array_get(a.ids, i)),
+				    &ignore);
+			(void)st_txn_run(reject_txn, a.task, &ignore);
+			json_object_set_new(a.task, "status",
+			    json_string(TASK_REJECTED));
+		} else if (drm_start(a.ids, &ignore) != GR_OK) {
+			log_msg(LOG_ERR, "tasks: %s", ignore.msg);
+		}
+		*out = render(a.task, a.admin);
+	}
+	json_decref(a.task);
+	json_decref(a.ids);
+	json_decref(a.files);
+	return rc;
+}
+
+static int
+reject_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	json_t *task;
+	int rc;
+
+	if ((rc = get_task(t, str(arg, "uuid"), &task, DB_RMW, err)) != GR_OK)
+		return rc;
+	json_object_set_new(task, "status", json_string(TASK_REJECTED));
+	rc = put_task(t, task, err);
+	json_decref(task);
+	return rc;
+}
+
+/* --- reading and refreshing -------------------------------------------- */
+
+struct load_args {
+	const char *issuer, *uuid;
+	bool write, files, admin;
+	json_t *task;
+};
+
+static int
+load_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct load_args *a = arg;
+	int rc;
+
+	json_decref(a->task);
+	a->task = NULL;
+	if ((rc = get_task(t, a->uuid, &a->task, 0, err)) != GR_OK)
+		return rc;
+	return check_right(t, a->issuer, a->task, a->write, a->files, &a->admin,
+	    err);
+}
+
+struct status_args {
+	const char *uuid, *status;
+};
+
+static int
+status_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct status_args *a = arg;
+	char now[DATE_RFC1123_LEN];
+	json_t *task;
+	int rc;
+
+	if ((rc = get_task(t, a->uuid, &task, DB_RMW, err)) != GR_OK)
+		return rc;
+	json_object_set_new(task, "status", json_string(a->status));
+	json_object_set_new(task, "update_date",
+	    json_string(date_rfc1123(time_now(), now)));
+	rc = put_task(t, task, err);
+	json_decref(task);
+	return rc;
+}
+
+/* Bring task's status up to date from the DRM (task is updated). */
+static int
+refresh(json_t *task, struct gr_err *err)
+{
+	const json_t *ids = json_object_get(task, "_drm");
+	const char *states[DRM_ARRAY_MAX];
+	json_t *recs[DRM_ARRAY_MAX];
+	struct status_args s;
+	size_t i, n = 0;
+	int rc = GR_OK;
+
+	if (final_status(str(task, "status")) || json_array_size(ids) == 0 ||
+	    json_array_size(ids) > DRM_ARRAY_MAX)
+		return GR_OK;
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK; i++) {
+		rc = drm_status(json_string_value(json_array_get(ids, i)),
+		    &recs[n], err);
+		if (rc == GR_OK) {
+			states[n] = str(recs[n], "state");
+			n++;
+		}
+	}
+	if (rc == GR_OK) {
+		s.uuid = str(task, "uuid");
+		s.status = status_of(states, n);
+		if (strcmp(s.status, str(task, "status")) != 0 &&
+		    (rc = st_txn_run(status_txn, &s, err)) == GR_OK)
+			json_object_set_new(task, "status",
+			    json_string(s.status));
+	}
+	for (i = 0; i < n; i++)
+		json_decref(recs[i]);
+	return rc;
+}
+
+static int
+load(struct load_args *a, struct gr_err *err)
+{
+	int rc = st_view(load_txn, a, 0, err);
+
+	if (rc == GR_OK)
+		rc = refresh(a->task, err);
+	if (rc != GR_OK) {
+		json_decref(a->task);
+		a->task = NULL;
+	}
+	return rc;
+}
+
+/* The tasks of the owner in the same tree: {uuid: parent_task}. */
+struct tree_args {
+	const char *owner;
+	char root[TASK_UUID_LEN + 3]; /* as JSON text: quoted */
+	json_t *parents;
+};
+
+static int
+tree_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct tree_args *a = arg;
+	const char *v;
+	size_t vlen;
+	json_t *task;
+
+	(void)key;
+	(void)pkey;
+	/* most of a user's tasks are of other trees: decided on the text */
+	if (!json_member(val->data, val->size, "root", &v, &vlen) ||
+	    vlen != strlen(a->root) || memcmp(v, a->root, vlen) != 0)
+		return GR_OK;
+	if ((task = json_loadb(val->data, val->size, 0, NULL)) == NULL)
+		return GR_OK;
+	if (json_is_string(json_object_get(task, "parent_task")))
+		json_object_set(a->parents, str(task, "uuid"),
+		    json_object_get(task, "parent_task"));
+	json_decref(task);
+	return GR_OK;
+}
+
+static int
+tree_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct tree_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), a->owner, "", (char *)NULL);
+
+	json_object_clear(a->parents);
+	return st_scan(t, TBL_TASKS_BY_OWNER, kbuf, klen, NULL, tree_one, a,
+	    err);
+}
+
+/* task's "descendants": every task below it, breadth first. */
+static int
+add_descendants(json_t *task, json_t *view, struct gr_err *err)
+{
+	struct tree_args a;
+	json_t *out = json_array(), *p;
+	const char *u;
+	size_t i;
+	int rc;
+
+	a.owner = str(task, "owner");
+	(void)snprintf(a.root, sizeof(a.root), "\"%s\"", str(task, "root"));
+	a.parents = json_object();
+	rc = st_view(tree_txn, &a, 0, err);
+	/* out grows as it is walked: each entry's children are added */
+	for (i = 0; rc == GR_OK && i <= json_array_size(out); i++) {
+		const char *of = i == 0
+		    ? str(task, "uuid")
+		    : json_string_value(json_array_get(out, i - 1));
+
+		json_object_foreach(a.parents, u,
+		    p) if (strcmp(json_string_value(p), of) == 0)
+		    json_array_append_new(out, json_string(u));
+	}
+	json_decref(a.parents);
+	if (rc == GR_OK)
+		json_object_set(view, "descendants", out);
+	json_decref(out);
+	return rc;
+}
+
+int
+task_get(const char *issuer, const char *uuid, json_t **out, struct gr_err *err)
+{
+	struct load_args a = { issuer, uuid, false, false, false, NULL };
+	int rc = load(&a, err);
+
+	if (rc == GR_OK) {
+		*out = render(a.task, a.admin);
+		if ((rc = add_descendants(a.task, *out, err)) != GR_OK) {
+			json_decref(*out);
+			*out = NULL;
+		}
+		json_decref(a.task);
+	}
+	return rc;
+}
+
+struct list_args {
+	const char *issuer;
+	const struct task_filter *f;
+	bool admin;
+	size_t first, last, count;
+	json_t *tasks;
+};
+
+static bool
+icontains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return n == 0;
+}
+
+static bool
+listed(const char *ids, const char *uuid)
+{
+	const char *p, *e;
+
+	for (p = ids; *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		if ((size_t)(e - p) == strlen(uuid) &&
+		    strncmp(p, uuid, (size_t)(e - p)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct list_args *a = arg;
+	const struct task_filter *f = a->f;
+	json_t *task = json_loadb(val->data, val->size, 0, NULL);
+
+	(void)key;
+	(void)pkey;
+	if (task == NULL)
+		return GR_OK;
+	if (!json_is_true(json_object_get(task, "deleted")) &&
+	    (f->task_name == NULL ||
+		icontains(str(task, "task_name"), f->task_name)) &&
+	    (f->description == NULL ||
+		icontains(str(task, "task_description"), f->description)) &&
+	    (f->status == NULL ||
+		strcmp(str(task, "status"), f->status) == 0) &&
+	    (f->ids == NULL || listed(f->ids, str(task, "uuid")))) {
+		if (a->count >= a->first && a->count < a->last)
+			json_array_append(a->tasks, task);
+		a->count++;
+	}
+	json_decref(task);
+	return GR_OK;
+}
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct list_args *a = arg;
+	char kbuf[KEY_MAX];
+	size_t klen;
+	int rc;
+
+	a->count = 0;
+	json_array_clear(a->tasks);
+	if ((rc = account_is_admin(t, a->issuer, &a->admin, err)) != GR_OK)
+		return rc;
+	if (a->admin)
+		return st_scan(t, TBL_TASKS_BY_AGE, NULL, 0, NULL, list_one, a,
+		    err);
+	klen = key_join(kbuf, sizeof(kbuf), a->issuer, "", (char *)NULL);
+	return st_scan(t, TBL_TASKS_BY_OWNER, kbuf, klen, NULL, list_one, a,
+	    err);
+}
+
+int
+task_list(const char *issuer, const struct task_filter *f, long page,
+    long page_size, json_t **results, size_t *count, struct gr_err *err)
+{
+	struct list_args a = { 0 };
+	json_t *task;
+	size_t i;
+	int rc;
+
+	a.issuer = issuer;
+	a.f = f;
+	a.first = (size_t)(page - 1) * (size_t)page_size;
+	a.last = a.first + (size_t)page_size;
+	a.tasks = json_array();
+	rc = st_view(list_txn, &a, 0, err);
+	if (rc == GR_OK && page > 1 && a.first >= a.count)
+		rc = gr_fail(err, GR_NOT_FOUND, "Invalid page.");
+	if (rc != GR_OK) {
+		json_decref(a.tasks);
+		return rc;
+	}
+	*results = json_array();
+	json_array_foreach(a.tasks, i, task)
+	{
+		if (refresh(task, err) != GR_OK)
+			gr_clear(err); /* the last known status, then */
+		json_array_append_new(*results, render(task, a.admin));
+	}
+	json_decref(a.tasks);
+	*count = a.count;
+	return GR_OK;
+}
+
+/* --- stop and delete --------------------------------------------------- */
+
+static int
+cancel_all(const json_t *task, struct gr_err *err)
+{
+	const json_t *ids = json_object_get(task, "_drm");
+	size_t i;
+	int rc;
+
+	for (i = 0; i < json_array_size(ids); i++)
+		if ((rc = drm_cancel(json_string_value(json_array_get(ids, i)),
+			 err)) != GR_OK)
+			return rc;
+	return GR_OK;
+}
+
+int
+task_stop(const char *issuer, const char *uuid, json_t **out,
+    struct gr_err *err)
+{
+	struct load_args a = { issuer, uuid, true, false, false, NULL };
+	int rc;
+
+	if ((rc = load(&a, err)) != GR_OK)
+		return rc;
+	if (final_status(str(a.task, "status")))
+		rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "Task %s is not running: %s", uuid, str(a.task, "status"));
+	else if ((rc = cancel_all(a.task, err)) == GR_OK)
+		rc = refresh(a.task, err);
+	if (rc == GR_OK)
+		*out = render(a.task, a.admin);
+	json_decref(a.task);
+	return rc;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	(void)sb;
+	(void)type;
+	(void)f;
+	return remove(path);
+}
+
+static int
+delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	json_t *task;
+	char now[DATE_RFC1123_LEN];
+	int rc;
+
+	if ((rc = get_task(t, str(arg, "uuid"), &task, DB_RMW, err)) != GR_OK)
+		return rc;
+	json_object_set_new(task, "deleted", json_true());
+	json_object_set_new(task, "status", json_object_get(arg, "status"));
+	json_incref(json_object_get(arg, "status"));
+	json_object_set_new(task, "update_date",
+	    json_string(date_rfc1123(time_now(), now)));
+	rc = put_task(t, task, err);
+	json_decref(task);
+	return rc;
+}
+
+int
+task_delete(const char *issuer, const char *uuid, json_t **out,
+    struct gr_err *err)
+{
+	struct load_args a = { issuer, uuid, true, false, false, NULL };
+	char path[PATH_MAX];
+	int i, rc;
+
+	if ((rc = load(&a, err)) != GR_OK)
+		return rc;
+	if (!final_status(str(a.task, "status"))) {
+		if ((rc = cancel_all(a.task, err)) != GR_OK)
+			goto out;
+		/* a running job ends within the DRM's grace: wait for it, so
+		   that its files can go */
+		for (i = 0; i < 100; i++) {
+			if ((rc = refresh(a.task, err)) != GR_OK)
+				goto out;
+			if (final_status(str(a.task, "status")))
+				break;
+			(void)usleep(50000);
+		}
+	}
+	if ((rc = st_txn_run(delete_txn, a.task, err)) != GR_OK)
+		goto out;
+	json_object_set_new(a.task, "deleted", json_true());
+	/* a root's directory holds its children's files too: only a root
+	   removes it, and only once its jobs have ended */
+	if (task_config()->remove_files &&
+	    strcmp(str(a.task, "root"), uuid) == 0 &&
+	    final_status(str(a.task, "status")) &&
+	    task_dir(path, sizeof(path), uuid) == 0)
+		(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	*out = render(a.task, a.admin);
+out:
+	json_decref(a.task);
+	return rc;
+}
+
+/* --- files ------------------------------------------------------------- */
+
+/* Open the task's working directory (rights for reading files). */
+static int
+open_root(const char *issuer, const char *uuid, struct load_args *a, int *dfd,
+    struct gr_err *err)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	a->issuer = issuer;
+	a->uuid = uuid;
+	a->write = false;
+	a->files = true;
+	a->task = NULL;
+	if ((rc = load(a, err)) != GR_OK)
+		return rc;
+	if (task_dir(path, sizeof(path), str(a->task, "root")) != 0 ||
+	    (*dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
+		json_decref(a->task);
+		a->task = NULL;
+		return gr_fail(err, GR_NOT_FOUND,
+		    "Output files not available, check task status");
+	}
+	return GR_OK;
+}
+
+typedef int (*walk_fn)(int dfd, const char *name, const char *rel,
+    const struct stat *st, void *ctx);
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every regular file under dfd (closed here), depth first, in name
+   order; links and special files are skipped, never followed. */
+static int
+walk(int dfd, const char *prefix, unsigned depth, walk_fn fn, void *ctx)
+{
+	struct dirent *de;
+	struct stat st;
+	char rel[PATH_MAX], **names = NULL;
+	size_t i, n = 0, cap = 0;
+	DIR *d;
+	int sub, rc = GR_OK;
+
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return GR_OK;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i];
+
+		if (rc != GR_OK ||
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    snprintf(rel, sizeof(rel), "%s%s%s", prefix,
+			*prefix ? "/" : "", name) >= (int)sizeof(rel))
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			rc = fn(dfd, name, rel, &st, ctx);
+		} else if (S_ISDIR(st.st_mode) && depth < 32) {
+			sub = openat(dfd, name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+			if (sub >= 0)
+				rc = walk(sub, rel, depth + 1, fn, ctx);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static int
+list_file(int dfd, const char *name, const char *rel, const struct stat *st,
+    void *ctx)
+{
+	(void)dfd;
+	(void)name;
+	(void)st;
+	if (json_array_size(ctx) >= TASK_LIST_FILES)
+		return ST_STOP;
+	json_array_append_new(ctx, json_string(rel));
+	return GR_OK;
+}
+
+int
+task_files(const char *issuer, const char *uuid, json_t **out,
+    struct gr_err *err)
+{
+	struct load_args a;
+	int dfd, rc;
+
+	if ((rc = open_root(issuer, uuid, &a, &dfd, err)) != GR_OK)
+		return rc;
+	*out = json_array();
+	(void)walk(dfd, "", 0, list_file, *out);
+	json_decref(a.task);
+	return GR_OK;
+}
+
+int
+task_open_file(const char *issuer, const char *uuid, const char *path, int *fd,
+    long long *size, struct gr_err *err)
+{
+	struct load_args a;
+	struct stat st;
+	const char *p = path, *e;
+	char part[NAME_MAX + 1];
+	int dfd, next, rc;
+
+	if ((rc = open_root(issuer, uuid, &a, &dfd, err)) != GR_OK)
+		return rc;
+	json_decref(a.task);
+	for (;;) {
+		e = p + strcspn(p, "/");
+		if (e == p || (size_t)(e - p) > NAME_MAX ||
+		    (e - p == 1 && p[0] == '.') ||
+		    (e - p == 2 && p[0] == '.' && p[1] == '.'))
+			break;
+		memcpy(part, p, (size_t)(e - p));
+		part[e - p] = '\0';
+		next = openat(dfd, part,
+		    O_RDONLY | O_NOFOLLOW | (*e == '/' ? O_DIRECTORY : 0));
+		close(dfd);
+		dfd = next;
+		if (dfd < 0)
+			break;
+		if (*e == '\0') {
+			if (fstat(dfd, &st) != 0 || !S_ISREG(st.st_mode))
+				break;
+			*fd = dfd;
+			*size = (long long)st.st_size;
+			return GR_OK;
+		}
+		p = e + 1;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return gr_fail(err, GR_NOT_FOUND, "No file %.128s in task %s", path,
+	    uuid);
+}
+
+struct zip_out {
+	task_write_fn fn;
+	void *ctx;
+	int rc;
+	struct archive *a;
+	char *buf;
+};
+
+static la_ssize_t
+zip_write(struct archive *ar, void *c, const void *buf, size_t n)
+{
+	struct zip_out *o = c;
+
+	(void)ar;
+	if (o->rc == GR_OK)
+		o->rc = o->fn(buf, n, o->ctx);
+	return o->rc == GR_OK ? (la_ssize_t)n : -1;
+}
+
+static int
+zip_file(int dfd, const char *name, const char *rel, const struct stat *st,
+    void *ctx)
+{
+	struct zip_out *o = ctx;
+	struct archive_entry *e;
+	ssize_t n;
+	int fd, rc = GR_OK;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW)) < 0)
+		return GR_OK;
+	e = archive_entry_new();
+	archive_entry_set_pathname(e, rel);
+	archive_entry_set_size(e, st->st_size);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, st->st_mode & 0755);
+	archive_entry_set_mtime(e, st->st_mtime, 0);
+	if (archive_write_header(o->a, e) != ARCHIVE_OK)
+		rc = GR_INTERNAL;
+	while (rc == GR_OK && (n = read(fd, o->buf, 65536)) > 0)
+		if (archive_write_data(o->a, o->buf, (size_t)n) != n)
+			rc = GR_INTERNAL;
+	archive_entry_free(e);
+	close(fd);
+	return o->rc != GR_OK ? o->rc : rc;
+}
+
+int
+task_zip(const char *issuer, const char *uuid, task_write_fn fn, void *ctx,
+    struct gr_err *err)
+{
+	struct zip_out o = { fn, ctx, GR_OK, NULL, NULL };
+	struct load_args a;
+	int dfd, rc;
+
+	if ((rc = open_root(issuer, uuid, &a, &dfd, err)) != GR_OK)
+		return rc;
+	if (!final_status(str(a.task, "status"))) {
+		close(dfd);
+		json_decref(a.task);
+		return gr_fail(err, GR_NOT_FOUND,
+		    "Output files not available, check task status");
+	}
+	json_decref(a.task);
+	o.a = archive_write_new();
+	o.buf = xmalloc(65536);
+	(void)archive_write_set_format_zip(o.a);
+	/* stored, not deflated: outputs are often compressed already, and
+	   the download runs at disk speed */
+	(void)archive_write_set_options(o.a, "zip:compression=store");
+	(void)archive_write_set_bytes_in_last_block(o.a, 1);
+	if (archive_write_open(o.a, &o, NULL, zip_write, NULL) != ARCHIVE_OK) {
+		rc = gr_fail(err, GR_INTERNAL, "zip: %s",
+		    archive_error_string(o.a));
+		close(dfd);
+	} else {
+		rc = walk(dfd, "", 0, zip_file, &o);
+		if (archive_write_close(o.a) != ARCHIVE_OK && rc == GR_OK)
+			rc = o.rc != GR_OK ? o.rc : GR_INTERNAL;
+		if (rc != GR_OK && rc != ST_STOP)
+			(void)gr_fail(err, (enum gr_code)rc, "zip: %s",
+			    o.rc != GR_OK ? "client went away"
+					  : archive_error_string(o.a));
+	}
+	archive_write_free(o.a);
+	free(o.buf);
+	return rc;
+}

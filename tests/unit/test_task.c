@@ -1,0 +1,228 @@
+/*
+ * test_task.c -- the pure parts of scripts and tasks (common/script.c,
+ * common/task.c): a script description checked into a record, typed
+ * values, the argv a submission gives (order, flags, bools, defaults,
+ * private parameters, values verbatim), the names uploads are saved as.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "script.h"
+#include "task.h"
+#include "testlib.h"
+#include "util.h"
+
+static const char *script_text =
+    "{\"name\": \"s\", \"command\": \"run.sh\", \"param\": ["
+    " {\"name\": \"n\", \"type\": \"int\", \"flag\": \"-n\", \"position\": 2,"
+    "  \"required\": true},"
+    " {\"name\": \"x\", \"type\": \"float\", \"flag\": \"--x=\","
+    "  \"position\": 1, \"default\": \"0.5\"},"
+    " {\"name\": \"s\", \"position\": 3},"
+    " {\"name\": \"v\", \"type\": \"bool\", \"flag\": \"-v\", \"position\": 0},"
+    " {\"name\": \"w\", \"type\": \"bool\", \"flag\": \"-w\", \"position\": 0,"
+    "  \"default\": \"true\"},"
+    " {\"name\": \"p\", \"flag\": \"--p\", \"position\": 9, \"private\": true,"
+    "  \"default\": \"fixed\"},"
+    " {\"name\": \"f\", \"type\": \"file\", \"position\": 3}]}";
+
+static json_t *
+load_script(void)
+{
+	struct gr_err err = { 0 };
+	json_t *in = json_loads(script_text, 0, NULL), *out = NULL;
+
+	assert_non_null(in);
+	assert_int_equal(script_check(in, NULL, &out, &err), GR_OK);
+	json_decref(in);
+	return out;
+}
+
+/* The argv for vals (JSON text) as one string, args joined by '|', or
+   the error's class. */
+static char *
+argv_of(const char *vals_text)
+{
+	struct gr_err err = { 0 };
+	json_t *s = load_script(), *vals = json_loads(vals_text, 0, NULL);
+	json_t *argv = NULL, *a;
+	struct sbuf b = { 0 };
+	size_t i;
+	int rc;
+
+	assert_non_null(vals);
+	rc = task_argv(s, "/srv/scripts", vals, &argv, &err);
+	if (rc != GR_OK) {
+		sbuf_adds(&b, gr_err_class(err.code));
+	} else {
+		json_array_foreach(argv, i, a)
+		{
+			if (i > 0)
+				sbuf_adds(&b, "|");
+			sbuf_adds(&b, json_string_value(a));
+		}
+	}
+	json_decref(argv);
+	json_decref(vals);
+	json_decref(s);
+	return b.s;
+}
+
+static void
+test_argv(void **state)
+{
+	char *s;
+
+	(void)state;
+	/* by position, ties by declaration; bools only when true; the
+	   private default whatever was sent; defaults for absent ones;
+	   a relative command under the scripts directory */
+	s = argv_of("{\"n\": [\"3\"], \"v\": [\"false\"], \"s\": [\"a b\"],"
+		    " \"p\": [\"mine\"], \"f\": [\"f.txt\"]}");
+	assert_string_equal(s,
+	    "/srv/scripts/run.sh|-w|--x=0.5|-n|3|a b|f.txt|--p|fixed");
+	free(s);
+	s = argv_of("{\"n\": [\"-7\"], \"v\": [\"TRUE\"], \"w\": [\"no\"],"
+		    " \"x\": [\"1e3\"]}");
+	assert_string_equal(s,
+	    "/srv/scripts/run.sh|-v|--x=1e3|-n|-7|--p|fixed");
+	free(s);
+	/* shell metacharacters stay one argument, unchanged */
+	s = argv_of(
+	    "{\"n\": [\"1\"], \"s\": [\"$(id); `x` 'q' \\\"d\\\" | &\"]}");
+	assert_string_equal(s,
+	    "/srv/scripts/run.sh|-w|--x=0.5|-n|1|$(id); `x` 'q' \"d\" | &|--p|"
+	    "fixed");
+	free(s);
+}
+
+static void
+test_argv_refused(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = argv_of("{}");
+	assert_string_equal(s, "ParameterNotAcceptable");
+	free(s);
+	s = argv_of("{\"n\": [\"3.5\"]}");
+	assert_string_equal(s, "TypeError");
+	free(s);
+	s = argv_of("{\"n\": [\"1\"], \"x\": [\"nan\"]}");
+	assert_string_equal(s, "TypeError");
+	free(s);
+	s = argv_of("{\"n\": [\"1\"], \"v\": [\"maybe\"]}");
+	assert_string_equal(s, "TypeError");
+	free(s);
+	s = argv_of("{\"n\": [\"99999999999999999999\"]}");
+	assert_string_equal(s, "TypeError");
+	free(s);
+}
+
+static void
+test_file_names(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_true(task_file_name("in", "data.txt", 0, 1, out, sizeof(out)));
+	assert_string_equal(out, "in.txt");
+	assert_true(task_file_name("in", "x.tar.gz", 1, 3, out, sizeof(out)));
+	assert_string_equal(out, "in_2.tar.gz");
+	assert_true(
+	    task_file_name("in", "../../evil.sh", 0, 1, out, sizeof(out)));
+	assert_string_equal(out, "in.sh");
+	assert_false(task_file_name("in", "noext", 0, 1, out, sizeof(out)));
+	assert_false(task_file_name("in", ".bashrc", 0, 1, out, sizeof(out)));
+	assert_false(task_file_name("in", "a.b/c", 0, 1, out, sizeof(out)));
+	assert_false(task_file_name("in", "a.x..y", 0, 1, out, sizeof(out)));
+	assert_false(task_file_name("in", "a.$(id)", 0, 1, out, sizeof(out)));
+	assert_false(task_file_name("in", "a.", 0, 1, out, sizeof(out)));
+}
+
+/* The class script_check gives a description, or "ok". */
+static const char *
+check_class(const char *text)
+{
+	struct gr_err err = { 0 };
+	json_t *in = json_loads(text, 0, NULL), *out = NULL;
+	int rc;
+
+	assert_non_null(in);
+	rc = script_check(in, NULL, &out, &err);
+	json_decref(in);
+	json_decref(out);
+	return rc == GR_OK ? "ok" : gr_err_class(err.code);
+}
+
+static void
+test_script_check(void **state)
+{
+	json_t *s;
+	char clock[32];
+
+	(void)state;
+	s = load_script();
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(s, "param"), 2),
+				"type")),
+	    "string");
+	assert_int_equal(json_integer_value(
+			     json_object_get(s, "max_clock_time")),
+	    SCRIPT_CLOCK_DFLT);
+	json_decref(s);
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": \"x\","
+					" \"max_clock_time\": \"01:30\"}"),
+	    "ok");
+	assert_string_equal(check_class("{\"command\": \"x\"}"),
+	    "InvalidValueForKey");
+	assert_string_equal(check_class("{\"name\": \"a/b\", \"command\": "
+					"\"x\"}"),
+	    "InvalidValueForKey");
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": "
+					"\"../x\"}"),
+	    "InvalidValueForKey");
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": \"x\","
+					" \"max_clock_time\": \"1:75\"}"),
+	    "InvalidValueForKey");
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": \"x\","
+					" \"param\": [{\"name\": \"b\", "
+					"\"type\": \"bool\"}]}"),
+	    "InvalidValueForKey");
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": \"x\","
+					" \"param\": [{\"name\": \"b\"}, "
+					"{\"name\": \"b\"}]}"),
+	    "Duplicate");
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": \"x\","
+					" \"param\": [{\"name\": \"b\", "
+					"\"flag\": \"-a b\"}]}"),
+	    "InvalidValueForKey");
+	assert_string_equal(check_class("{\"name\": \"a\", \"command\": \"x\","
+					" \"is_array\": true, \"begin_index\":"
+					" 5, \"end_index\": 2}"),
+	    "InvalidValueForKey");
+	script_clock(7 * 86400, clock);
+	assert_string_equal(clock, "168:00");
+	script_clock(61, clock);
+	assert_string_equal(clock, "00:02");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_argv_refused),
+		cmocka_unit_test(test_file_names),
+		cmocka_unit_test(test_script_check),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("task", tests, NULL, NULL);
+}
