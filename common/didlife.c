@@ -15,6 +15,7 @@
 
 struct new_args {
 	const char *type; /* NULL: all */
+	bool files_only;  /* scanning records: only files are listed */
 	gr_emit_fn emit;
 	void *ctx;
 	struct st_txn *t;
@@ -41,7 +42,8 @@ new_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	memcpy(t, type + 1, tlen - 2); /* the text of a JSON string */
 	t[tlen - 2] = '\0';
-	if (a->type != NULL && strcmp(a->type, t) != 0)
+	if ((a->type != NULL && strcmp(a->type, t) != 0) ||
+	    (a->files_only && strcmp(t, "FILE") != 0))
 		return GR_OK;
 	if (!key_did(pkey->data, pkey->size, 0, &scope, &name))
 		return GR_OK;
@@ -55,12 +57,27 @@ new_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return rc;
 }
 
+/* A record of the scope's range of TBL_DIDS: a new file is listed. */
+static int
+new_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	const char *v;
+	size_t vlen;
+
+	(void)pkey;
+	if (json_member(val->data, val->size, "is_new", &v, &vlen) &&
+	    vlen == 5 && memcmp(v, "false", 5) == 0)
+		return GR_OK;
+	return new_one(NULL, key, val, arg);
+}
+
 static int
 new_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct new_args *a = arg;
 	char scope[64], kbuf[KEY_MAX];
 	size_t klen;
+	int rc = GR_OK;
 
 	(void)pkey;
 	(void)val;
@@ -70,11 +87,24 @@ new_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	memcpy(scope, key->data, key->size);
 	scope[key->size] = '\0';
-	klen = didx_key(kbuf, scope, "is_new", DIDX_BOOL, "\1", 1);
-	if (klen == 0)
-		return GR_OK;
-	return st_scan_key(a->t, TBL_DIDS_BY_META, kbuf, klen, new_one, a,
-	    a->err);
+	/* collections through the index; files (never filed there: their
+	   one shared key was where concurrent registrations queued) from
+	   the scope's records, until the listing is full */
+	if (a->type == NULL || strcmp(a->type, "FILE") != 0) {
+		klen = didx_key(kbuf, scope, "is_new", DIDX_BOOL, "\1", 1);
+		if (klen != 0)
+			rc = st_scan_key(a->t, TBL_DIDS_BY_META, kbuf, klen,
+			    new_one, a, a->err);
+	}
+	if (rc == GR_OK && a->count < DID_NEW_MAX &&
+	    (a->type == NULL || strcmp(a->type, "FILE") == 0)) {
+		a->files_only = true;
+		klen = key_join(kbuf, sizeof(kbuf), scope, "", (char *)NULL);
+		rc = st_scan(a->t, TBL_DIDS, kbuf, klen, NULL, new_file, a,
+		    a->err);
+		a->files_only = false;
+	}
+	return rc;
 }
 
 static int

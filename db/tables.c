@@ -532,7 +532,7 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 		return DB_DONOTINDEX;
 	}
 	/* new until something (a subscription's transmogrifier) says not */
-	if (!d.not_new)
+	if (!d.not_new && !d.file)
 		didx_add(&b, "is_new", DIDX_BOOL, &one, 1);
 	if (b.n == 0) {
 		didx_free(&b);

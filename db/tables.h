@@ -116,8 +116,8 @@ bool key_did(const void *key, size_t n, int i, char **scope, char **name);
  * value of a DID, "scope \0 key \0 <tag><value>", so that equality, range
  * and prefix searches on a key within a scope are key ranges. The keys are
  * the column names of collections' type ("did_type", DATASET and CONTAINER
- * only: files are found by their scope), "is_new" ('b' 1, while the
- * record's is_new is not false), the dates "created_at",
+ * only: files are found by their scope), "is_new" ('b' 1, collections
+ * only, while the record's is_new is not false), the dates "created_at",
  * "closed_at" and "eol_at" (collections only: a million files registered
  * would pay for an entry each that searches by date rarely use), "length"
  * and the metadata columns
