@@ -189,6 +189,29 @@ filter_date(const char *s, double *out)
 	return *p == '\0' && tm_epoch(&tm, frac, out);
 }
 
+/* A number, boolean or null v as c's value; false for others. */
+static bool
+typed_scalar(struct crit *c, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+	case JSON_REAL:
+		c->vt = V_NUM;
+		c->num = json_number_value(v);
+		return true;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		c->vt = V_BOOL;
+		c->b = json_is_true(v);
+		return true;
+	case JSON_NULL:
+		c->vt = V_NULL;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A string value typed as Rucio's _try_typecast_string does. */
 static void
 typecast(struct crit *c, const char *s, size_t len)
@@ -210,26 +233,11 @@ typecast(struct crit *c, const char *s, size_t len)
 		else if (pylit_parse(s, &v, why, sizeof(why)) != 0)
 			v = NULL;
 	}
-	switch (v != NULL ? json_typeof(v) : JSON_OBJECT) {
-	case JSON_INTEGER:
-	case JSON_REAL:
-		c->vt = V_NUM;
-		c->num = json_number_value(v);
-		break;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		c->vt = V_BOOL;
-		c->b = json_is_true(v);
-		break;
-	case JSON_NULL:
-		c->vt = V_NULL;
-		break;
-	case JSON_STRING: /* "'x'" is the string x */
+	if (json_is_string(v)) { /* "'x'" is the string x */
 		c->str = xstrndup(json_string_value(v), json_string_length(v));
 		c->slen = json_string_length(v);
-		break;
-	default:
-		break;
+	} else if (v != NULL) {
+		(void)typed_scalar(c, v);
 	}
 	if (c->vt == V_STR && c->str == NULL) {
 		c->str = xstrndup(s, len);
@@ -522,29 +530,13 @@ parse_value(struct crit *c, const json_t *v, struct gr_err *err)
 		    memchr(c->str, '%', c->slen) != NULL;
 		return GR_OK;
 	}
-	switch (json_typeof(v)) {
-	case JSON_STRING:
+	if (json_is_string(v))
 		typecast(c, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-	case JSON_REAL:
-		c->vt = V_NUM;
-		c->num = json_number_value(v);
-		break;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		c->vt = V_BOOL;
-		c->b = json_is_true(v);
-		break;
-	case JSON_NULL:
-		c->vt = V_NULL;
-		break;
-	default:
+	else if (!typed_scalar(c, v))
 		return syntax(err,
 		    "The value of the filter key '%.100s' must be a string, "
 		    "a number, a boolean or None",
 		    c->key);
-	}
 	if (c->vt == V_STR)
 		c->like = memchr(c->str, '*', c->slen) != NULL ||
 		    memchr(c->str, '%', c->slen) != NULL;
