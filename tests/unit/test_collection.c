@@ -262,15 +262,10 @@ setup(void **state)
 				  "{s:s, s:s, s:i}]",
 	    "scope", "d", "name", "f1", "bytes", 10, "scope", "d", "name", "f2",
 	    "bytes", 20, "scope", "d", "name", "f3", "bytes", 30);
-	bool created;
 	int rc;
 
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
-	rc = testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK ||
+	rc = testlib_store_accounts(home) != 0 ||
 	    scope_add("root", "root", "d", &err) != GR_OK ||
 	    rse_add("root", "DISK", none, &err) != GR_OK ||
 	    replica_add("root", "DISK", files, false, &err) != GR_OK;

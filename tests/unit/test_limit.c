@@ -111,15 +111,10 @@ setup(void **state)
 {
 	struct gr_err err = { 0 };
 	json_t *none = json_object();
-	bool created;
 	int rc;
 
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
-	rc = testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK ||
+	rc = testlib_store_accounts(home) != 0 ||
 	    rse_add("root", "RSE_A", none, &err) != GR_OK ||
 	    rse_add("root", "RSE_B", none, &err) != GR_OK ||
 	    rse_add("root", "RSE_A2", none, &err) != GR_OK;

@@ -250,16 +250,11 @@ setup(void **state)
 {
 	struct gr_err err = { 0 };
 	json_t *yes = json_true();
-	bool created;
 	int rc;
 
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
 	cfg.pbkdf2_iter = 1000;
-	rc = testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK ||
+	rc = testlib_store_accounts(home) != 0 ||
 	    account_attr_add("root", "alice", "group.dirac_user", yes, &err) !=
 		GR_OK ||
 	    identity_add("root", "alice", "X509", "/C=CH/CN=Alice",

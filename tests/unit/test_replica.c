@@ -408,15 +408,10 @@ setup(void **state)
 	json_t *proto = json_pack("{s:s, s:i, s:s, s:s, s:{s:{s:i, s:i}}}",
 	    "hostname", "h", "port", 1094, "prefix", "p", "impl", "x",
 	    "domains", "wan", "read", 1, "write", 1);
-	bool created;
 	int rc;
 
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
-	rc = testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK ||
+	rc = testlib_store_accounts(home) != 0 ||
 	    scope_add("root", "root", "data", &err) != GR_OK ||
 	    scope_add("root", "alice", "alice", &err) != GR_OK ||
 	    rse_add("root", "DISK", none, &err) != GR_OK ||

@@ -295,17 +295,8 @@ test_limits(void **state)
 static int
 setup(void **state)
 {
-	struct gr_err err = { 0 };
-	bool created;
-
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
-	if (testlib_store_open(home) != 0 ||
-	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
-	    account_add("root", "alice", "USER", "a@example.org", &err) !=
-		GR_OK)
-		return -1;
-	return 0;
+	return testlib_store_accounts(home);
 }
 
 static int
