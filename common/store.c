@@ -6,8 +6,14 @@
  * recovery panics the region under the feet of the other processes, whose
  * next call returns DB_RUNRECOVERY; the runners here then close and reopen
  * their handles and run the body again, so a crashed sibling costs the
- * clients of the surviving processes nothing. Deadlocks are found by the
- * library (set_lk_detect) and retried in st_txn_run() only.
+ * clients of the surviving processes nothing. A process blocked inside the
+ * old region (on a lock or mutex of the dead one) never sees the panic:
+ * the request watchdog ends it (web.c, st_stale()). Deadlocks are found by
+ * the library (set_lk_detect) and retried in st_txn_run() only.
+ *
+ * Not DB_FAILCHK: its abort of a dead waiter's transaction destroys the
+ * condition variable the waiter slept on, and glibc's
+ * pthread_cond_destroy() then waits for that waiter for ever.
  */
 #include <errno.h>
 #include <limits.h>
@@ -202,6 +208,44 @@ st_close(void)
 static int run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
     struct gr_err *err);
 
+/*
+ * The environment's first region file as this process mapped it. Recovery
+ * by another process removes and recreates it: a different file there
+ * means this process is still attached to the old, dead region.
+ */
+static struct {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+} region;
+
+static void
+note_region(void)
+{
+	struct stat sb;
+
+	if (snprintf(region.path, sizeof(region.path), "%s/__db.001", st.dir) >=
+		(int)sizeof(region.path) ||
+	    stat(region.path, &sb) != 0) {
+		region.path[0] = '\0';
+		return;
+	}
+	region.dev = sb.st_dev;
+	region.ino = sb.st_ino;
+}
+
+bool
+st_stale(void)
+{
+	struct stat sb;
+
+	if (region.path[0] == '\0')
+		return false;
+	if (stat(region.path, &sb) != 0)
+		return true;
+	return sb.st_dev != region.dev || sb.st_ino != region.ino;
+}
+
 static int
 open_env(struct gr_err *err)
 {
@@ -236,6 +280,7 @@ open_env(struct gr_err *err)
 		    st.dir, db_strerror(ret));
 		return st_fail(err, ret);
 	}
+	note_region();
 	return GR_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -867,23 +868,59 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
 }
 
 /*
- * The watchdog. A backend can block for good inside Berkeley DB when a
- * sibling was killed while holding one of the environment's mutexes: no
- * signal wakes a process-shared mutex wait. A request that outlives
- * GRIDREST_REQUEST_TIMEOUT therefore ends the process; lighttpd answers
- * that request with an error and starts a fresh backend, whose open runs
- * recovery. Only async-signal-safe calls here.
+ * The watchdog, a one-second tick while a request runs. A backend can
+ * block for good inside Berkeley DB when a sibling was killed while
+ * holding one of the environment's mutexes: no signal wakes a
+ * process-shared mutex wait. The tick ends the process when the request
+ * outlives GRIDREST_REQUEST_TIMEOUT, or sooner, when the store it waits
+ * in was recovered away by another process for two ticks in a row (a
+ * process that is not blocked notices within one call and reopens).
+ * lighttpd answers that request with an error and starts a fresh backend.
+ * Only async-signal-safe calls here.
  */
+static volatile sig_atomic_t wd_ticks, wd_limit, wd_stale;
+
+static void
+wd_exit(const char *msg, size_t len)
+{
+	(void)!write(STDERR_FILENO, msg, len);
+	_exit(70);
+}
+
 static void
 on_alarm(int sig)
 {
-	static const char msg[] = "gridrest: a request outlived "
-				  "GRIDREST_REQUEST_TIMEOUT; exiting so that "
-				  "lighttpd starts a fresh backend\n";
+	static const char late[] = "gridrest: a request outlived "
+				   "GRIDREST_REQUEST_TIMEOUT; exiting so that "
+				   "lighttpd starts a fresh backend\n";
+	static const char stale[] = "gridrest: the store was recovered while "
+				    "a request waited in it; exiting so that "
+				    "lighttpd starts a fresh backend\n";
 
 	(void)sig;
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(70);
+	if (++wd_ticks >= wd_limit)
+		wd_exit(late, sizeof(late) - 1);
+	if (!st_stale())
+		wd_stale = 0;
+	else if (++wd_stale >= 2)
+		wd_exit(stale, sizeof(stale) - 1);
+}
+
+/* Arm the watchdog for limit seconds, or disarm it (0). */
+static void
+watchdog(unsigned limit)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	wd_ticks = 0;
+	wd_stale = 0;
+	wd_limit = (sig_atomic_t)(limit > 0 ? limit : 1);
+	if (limit > 0) {
+		it.it_value.tv_sec = 1;
+		it.it_interval.tv_sec = 1;
+	}
+	(void)setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static void
@@ -920,7 +957,9 @@ web_main(const char *family, const struct web_route *routes)
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART; /* the tick must not fail the request's I/O */
 	(void)sigaction(SIGALRM, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 
@@ -938,16 +977,16 @@ web_main(const char *family, const struct web_route *routes)
 	arena_init(&r->arena, WEB_ARENA_CHUNK);
 	FCGX_InitRequest(&r->fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!web_stop && !st_must_exit() && FCGX_Accept_r(&r->fcgx) >= 0) {
-		alarm(cfg.request_timeout);
+		watchdog(cfg.request_timeout);
 		web_dispatch(r, routes);
 		FCGX_Finish_r(&r->fcgx);
-		alarm(0);
+		watchdog(0);
 		arena_reset(&r->arena);
 	}
 	FCGX_Free(&r->fcgx, 1);
 	arena_free(&r->arena);
 	free(r);
-	alarm(10); /* the same guard for closing the store */
+	watchdog(10); /* the same guard for closing the store */
 	st_close();
 	return 0;
 }

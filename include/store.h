@@ -63,6 +63,13 @@ void st_close(void);
 bool st_must_exit(void);
 
 /*
+ * true when another process recovered the environment since this one
+ * opened it: this process's regions are the old, dead ones. A stat();
+ * async-signal-safe, for the request watchdog.
+ */
+bool st_stale(void);
+
+/*
  * In a child after fork(): forget the parent's handles without closing
  * them (a child must neither use nor close them); st_open() then opens the
  * child's own.

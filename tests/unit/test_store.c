@@ -546,6 +546,7 @@ test_recovery_after_kill(void **state)
 	pid = spawn("--hold", &fd);
 	wait_line(fd, line, sizeof(line));
 	assert_string_equal(line, "holding");
+	assert_false(st_stale());
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(exit_status(pid), 128 + SIGKILL);
 	close(fd);
@@ -556,6 +557,9 @@ test_recovery_after_kill(void **state)
 	assert_int_equal(exit_status(pid), 0);
 	close(fd);
 	assert_string_equal(line, "committed=yes held=");
+	/* its open recovered the environment: this process's regions are
+	   the dead ones until it reopens (the watchdog's question) */
+	assert_true(st_stale());
 
 	st_get_stats(&before);
 	fds = count_fds();
@@ -565,6 +569,7 @@ test_recovery_after_kill(void **state)
 	   of its siblings without running out of descriptors */
 	assert_int_equal(count_fds(), fds);
 	assert_int_equal(after.reopened, before.reopened + 1);
+	assert_false(st_stale());
 	assert_string_equal(get("after-crash"), "ok");
 	assert_string_equal(get("committed"), "yes");
 	assert_string_equal(get("held"), "");
