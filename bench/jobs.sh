@@ -20,6 +20,7 @@ export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-4}
 . "$(dirname "$0")/lib.sh"
 bench_start
+bench_fs_probe
 
 now_ms() {
 	date +%s%3N

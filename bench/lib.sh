@@ -8,7 +8,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 B=${GR_BUILD:-build}
 case $B in /*) ;; *) B=$top/$B ;; esac
-T=$(mktemp -d /tmp/gr-bench.XXXXXX)
+# under the build directory, not /tmp: on a machine whose /tmp saw many
+# test runs, ext4 creates inodes there at a fraction of its usual speed
+# (bench_fs_probe prints the ceiling; BENCH_DIR chooses another place)
+T=$(mktemp -d "${BENCH_DIR:-$B}/bench.XXXXXX")
 export GRIDREST_BUILD=$B GRIDREST_HOME=$T/home
 export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$port
 export GRIDREST_HTTPS=127.0.0.1:$((port + 1))
@@ -22,6 +25,23 @@ bench_cleanup() {
 	rm -rf "$T"
 }
 trap bench_cleanup EXIT
+
+# bench_fs_probe: how many directories with a file in each this machine
+# creates per second where the benchmark's home is (jobs and tasks make a
+# working directory and files per submission). The files stay until the
+# cleanup: inodes freed just before a measurement slow ext4's allocation.
+bench_fs_probe() {
+	mkdir -p "$T/probe.d"
+	perl -MTime::HiRes=time -e '
+		my $d = shift; my $n = 2000; my $t = time;
+		for my $i (1 .. $n) {
+			mkdir "$d/$i" or die "mkdir: $!";
+			open(my $f, ">", "$d/$i/f") or die "open: $!"; close $f;
+		}
+		printf "fs: %.0f directories with a file per second in %s\n",
+		    $n / (time - $t), $d;
+	' "$T/probe.d" 2>&1 || true
+}
 
 # bench_hello_conf FILE: our lighttpd.conf plus the reference responder
 # bench/hello.fcgi under /bench/hello, written to FILE for bench_start

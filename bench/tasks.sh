@@ -21,6 +21,7 @@ export GRIDREST_TASK_RATE=1000000 GRIDREST_TASK_RATE_PERIOD=1
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-2}
 . "$(dirname "$0")/lib.sh"
 bench_start
+bench_fs_probe
 
 admin() { # METHOD PATH BODY
 	code=$(curl -sS -o "$T/admin.out" -w '%{http_code}' -X "$1" \

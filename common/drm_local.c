@@ -10,6 +10,14 @@
  * the slot back and looks once more, so a job queued while every slot was
  * busy is always seen by the supervisor that frees one. No daemon.
  *
+ * A supervisor with nothing left to do lingers for LINGER_MS, reading the
+ * FIFO <home>/drm/wake. A submitter first writes a byte there: an idle
+ * supervisor takes the job, and the submission costs no fork. Only when
+ * no supervisor listens (the open fails with ENXIO, the write with EPIPE)
+ * does the submitter start one. A lingering supervisor closes the FIFO
+ * before it looks at the queue a last time, so a wake-up written while it
+ * listened is never lost: the job was committed before the byte.
+ *
  * A running job's record holds the supervisor's pid, the boot id and the
  * process start time: a job whose supervisor is gone (killed, or the
  * machine restarted) is found out by drm_local_refresh() and becomes LOST.
@@ -19,14 +27,17 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,9 +51,13 @@
 #define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */
 #define CLAIM_SCAN_MAX 64   /* queued jobs one claim looks at */
 #define KICK_ROUNDS    64   /* slot rounds of one supervisor */
+#define LINGER_MS      2000 /* how long an idle supervisor waits for work */
+#define LINGER_STEP_MS 100  /* and how often it checks its FIFO is there */
 #define JOB_PATH       "/usr/local/bin:/usr/bin:/bin"
 
 static volatile sig_atomic_t got_term;
+
+static void spread(void);
 
 static void
 on_term(int sig)
@@ -106,6 +121,44 @@ slot_free(void)
 		return false;
 	close(fd);
 	return true;
+}
+
+/* --- waking an idle supervisor ------------------------------------- */
+
+static bool
+wake_path(char *buf, size_t n)
+{
+	return snprintf(buf, n, "%s/drm/wake", cfg.home) < (int)n;
+}
+
+/*
+ * Write up to n wake-ups to the idle supervisors; false when none listens.
+ * SIGPIPE is held back around the write, for callers that do not ignore it.
+ */
+static bool
+wake_idle(size_t n)
+{
+	static const char bytes[8] = "jjjjjjjj";
+	char path[PATH_MAX];
+	sigset_t pipe_only, old;
+	struct timespec zero = { 0, 0 };
+	ssize_t w;
+	int fd, e;
+
+	if (!wake_path(path, sizeof(path)) ||
+	    (fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return false;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	(void)sigprocmask(SIG_BLOCK, &pipe_only, &old);
+	w = write(fd, bytes, n < sizeof(bytes) ? n : sizeof(bytes));
+	e = errno;
+	if (w < 0 && e == EPIPE)
+		(void)sigtimedwait(&pipe_only, NULL, &zero);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fd);
+	/* a full FIFO holds wake-ups nobody read yet: as good as read */
+	return w > 0 || (w < 0 && e == EAGAIN);
 }
 
 /* --- claiming work --------------------------------------------------- */
@@ -188,6 +241,10 @@ claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->claimed = NULL;
 	a->n = 0;
 	a->found = false;
+	/* a claim lost at a power cut leaves the job queued, to run after
+	   the restart; the end of every job is a durable commit */
+	if (!a->look)
+		st_txn_lazy(t);
 	rc = st_scan_key(t, TBL_DRM_BY_STATE, qkey, sizeof(qkey) - 1,
 	    collect_queued, a, err);
 	if (rc != GR_OK)
@@ -439,6 +496,8 @@ job_pid_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	DBT key = st_dbt(rec_str(in, "id"), DRM_ID_LEN);
 	int ret;
 
+	/* lost at a power cut only with the job itself */
+	st_txn_lazy(t);
 	ret = drm_get_txn(t, rec_str(in, "id"), &rec, DB_RMW);
 	if (ret != 0)
 		return st_fail(err, ret);
@@ -479,7 +538,7 @@ run_job(json_t *rec)
 	pid_t pid, w;
 	uid_t uid;
 	gid_t gid;
-	int status = -1;
+	int status = -1, pidfd;
 
 	(void)drm_config(&c, &err);
 	if (drm_job_user(&uid, &gid, &err) != GR_OK) {
@@ -495,6 +554,9 @@ run_job(json_t *rec)
 	if (pid == 0)
 		exec_job(rec, uid, gid, pw != NULL ? pw->pw_name : "job");
 	(void)setpgid(pid, pid); /* also here: no race with the child's */
+	/* a descriptor that turns readable when the job ends: the wait
+	   step below is cut short by its end, not slept through */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	note_job_pid(rec, pid);
 	for (;;) {
 		w = waitpid(pid, &status, WNOHANG);
@@ -530,8 +592,16 @@ run_job(json_t *rec)
 		    time_now() - killed_at >= (int64_t)c->grace) {
 			(void)kill(-pid, SIGKILL);
 		}
-		sleep_ms(POLL_MS);
+		if (pidfd >= 0) {
+			struct pollfd p = { pidfd, POLLIN, 0 };
+
+			(void)poll(&p, 1, POLL_MS);
+		} else {
+			sleep_ms(POLL_MS);
+		}
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	(void)kill(-pid, SIGKILL); /* whatever the job left behind */
 	if (state == NULL) {
 		if (status >= 0 && WIFEXITED(status) &&
@@ -568,6 +638,7 @@ work(void)
 			break;
 		}
 		got_term = 0;
+		spread();
 		run_job(a->claimed);
 		json_decref(a->claimed);
 		a->claimed = NULL;
@@ -589,6 +660,68 @@ claimable(void)
 	return found;
 }
 
+/*
+ * Idle: listen on the wake FIFO for up to LINGER_MS. True when there may
+ * be work: a wake-up came, or the last look after closing the FIFO found
+ * some. False at the end of the wait, on SIGTERM, or when the FIFO went
+ * away (the home was removed).
+ */
+static bool
+linger(void)
+{
+	char path[PATH_MAX];
+	struct stat sb, now;
+	struct pollfd pfd;
+	int rd, wr, waited;
+	bool woken = false;
+	char c;
+
+	if (got_term || !wake_path(path, sizeof(path)))
+		return false;
+	if (mkfifo(path, 0600) != 0 && errno != EEXIST)
+		return false;
+	if ((rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return false;
+	/* a writer of its own, or the FIFO reports a hang-up once a
+	   submitter closes it, and poll() spins */
+	wr = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (wr < 0 || fstat(rd, &sb) != 0 || !S_ISFIFO(sb.st_mode)) {
+		if (wr >= 0)
+			close(wr);
+		close(rd);
+		return false;
+	}
+	pfd.fd = rd;
+	pfd.events = POLLIN;
+	for (waited = 0; waited < LINGER_MS && !got_term;
+	     waited += LINGER_STEP_MS) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, LINGER_STEP_MS) > 0 &&
+		    (pfd.revents & POLLIN) && read(rd, &c, 1) == 1) {
+			woken = true;
+			break;
+		}
+		if (stat(path, &now) != 0 || now.st_ino != sb.st_ino ||
+		    now.st_dev != sb.st_dev)
+			break;
+	}
+	close(rd);
+	close(wr);
+	return woken || (!got_term && claimable());
+}
+
+/*
+ * After a claim, while more jobs wait and a slot is free, get another
+ * supervisor onto them, so that one wake-up read for several jobs does
+ * not run them one after the other.
+ */
+static void
+spread(void)
+{
+	if (claimable() && slot_free() && !wake_idle(1))
+		drm_local_kick();
+}
+
 static void
 supervise(void)
 {
@@ -601,8 +734,12 @@ supervise(void)
 		return;
 	}
 	for (round = 0; round < KICK_ROUNDS; round++) {
-		if (!claimable())
-			break;
+		if (!claimable()) {
+			if (!linger())
+				break;
+			round = 0; /* woken: a fresh supervisor's rounds */
+			continue;
+		}
 		if ((slot = slot_grab()) < 0)
 			break; /* every slot busy: their holders look after */
 		work();
@@ -621,6 +758,8 @@ detach(void)
 	int fd;
 
 	(void)setsid();
+	/* "drm-supervisor" in ps and top, not the backend it came from */
+	(void)prctl(PR_SET_NAME, "drm-supervisor", 0, 0, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
@@ -680,7 +819,8 @@ int
 drm_local_start(const json_t *ids, struct gr_err *err)
 {
 	(void)err;
-	if (json_array_size(ids) > 0 && slot_free())
+	if (json_array_size(ids) > 0 && !wake_idle(json_array_size(ids)) &&
+	    slot_free())
 		drm_local_kick();
 	return GR_OK;
 }

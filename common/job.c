@@ -851,9 +851,13 @@ make_dir(struct plan *p, const struct job_file *files, size_t nfiles, uid_t uid,
 	    mkdir(path, 0711) != 0)
 		return gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
 		    strerror(errno));
-	if (jobs_dir(path, sizeof(path), p->dir, "isb") != 0 ||
-	    mkdir(path, 0700) != 0 ||
-	    (isb = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0 ||
+	/* isb/ only for a sandbox with files: an inode less per plain job
+	   (an absent isb/ reads as an empty sandbox) */
+	if ((nfiles > 0 &&
+		(jobs_dir(path, sizeof(path), p->dir, "isb") != 0 ||
+		    mkdir(path, 0700) != 0 ||
+		    (isb = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) <
+			0)) ||
 	    jobs_dir(path, sizeof(path), p->dir, "run") != 0 ||
 	    mkdir(path, 0700) != 0 ||
 	    (run = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {

@@ -67,6 +67,12 @@ st_dbt(const void *data, size_t size)
 	return d;
 }
 
+void
+st_txn_lazy(struct st_txn *t)
+{
+	t->lazy = true;
+}
+
 int
 st_fail(struct gr_err *err, int ret)
 {
@@ -538,7 +544,8 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 		    (flags & ST_ONEREAD))
 			return GR_OK;
 		if (rc == GR_OK && !t.deadlock && !t.panic) {
-			ret = t.tid->commit(t.tid, 0);
+			ret = t.tid->commit(t.tid,
+			    t.lazy ? DB_TXN_WRITE_NOSYNC : 0);
 			t.tid = NULL;
 			if (ret == 0) {
 				if (!snapshot)

@@ -38,6 +38,7 @@ struct st_txn {
 	bool deadlock; /* set by any store call that lost a deadlock */
 	bool panic;    /* set by any store call that saw DB_RUNRECOVERY */
 	bool started;  /* the body ran (for ST_ONCE) */
+	bool lazy;     /* commit without waiting for the disk (st_txn_lazy) */
 };
 
 /*
@@ -92,6 +93,15 @@ DB *st_db(enum tbl_id tbl);
  * reopened and the body run again. Returns fn's code or a store failure.
  */
 int st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err);
+
+/*
+ * From inside a body: commit this transaction without waiting for the disk
+ * (DB_TXN_WRITE_NOSYNC). It survives the crash of any process, but a crash
+ * of the machine may lose it, with the lazy commits after it; the next
+ * durable commit of any process makes it durable too (the log is one
+ * sequence). For bookkeeping that a restart reconciles anyway.
+ */
+void st_txn_lazy(struct st_txn *t);
 
 /*
  * Run fn in a read-only snapshot (MVCC) transaction: no read locks, never a

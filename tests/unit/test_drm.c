@@ -9,8 +9,11 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -566,6 +569,72 @@ test_lost_supervisor(void **state_)
 }
 #endif
 
+#ifndef DRM_TEST_SLURM
+/* The pids of the supervisors alive now (their name, set by detach()). */
+static size_t
+supervisors(pid_t *out, size_t max)
+{
+	char path[300], comm[32];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	assert_non_null(d);
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strcmp(comm, "drm-supervisor\n") == 0)
+			out[n++] = (pid_t)strtol(de->d_name, NULL, 10);
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* A job submitted while a supervisor idles is taken by that supervisor,
+   through the wake FIFO: no new process. */
+static void
+test_idle_supervisor_takes_next(void **state_)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	char path[sizeof(home) + 32];
+	pid_t idle[64], pid;
+	json_t *ids, *rec;
+	struct stat sb;
+	size_t n, i;
+	bool known = false;
+
+	(void)state_;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	json_decref(rec);
+	json_decref(ids);
+	n = supervisors(idle, 64);
+	assert_true(n >= 1); /* it lingers, listening */
+	(void)snprintf(path, sizeof(path), "%s/drm/wake", home);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	pid = (pid_t)num(rec, "pid");
+	for (i = 0; i < n; i++)
+		known = known || idle[i] == pid;
+	assert_true(known);
+	json_decref(rec);
+	json_decref(ids);
+}
+
+#endif
+
 #ifdef DRM_TEST_SLURM
 /* A job Slurm has no trace of, and no exit status: LOST, not Running
    for ever. */
@@ -628,6 +697,7 @@ main(void)
 #else
 		cmocka_unit_test(test_slots_queue),
 		cmocka_unit_test(test_lost_supervisor),
+		cmocka_unit_test(test_idle_supervisor_takes_next),
 #endif
 	};
 
