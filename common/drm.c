@@ -184,6 +184,16 @@ rel_name_ok(const char *s)
 		strlen(s) < 256 && utf8_valid(s, strlen(s)));
 }
 
+bool
+drm_queue_ok(const char *q)
+{
+	size_t n = strspn(q,
+	    "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n > 0 && n <= 64 && q[n] == '\0';
+}
+
 static int
 check_spec(const struct drm_spec *s, struct gr_err *err)
 {
@@ -218,6 +228,10 @@ check_spec(const struct drm_spec *s, struct gr_err *err)
 	if (s->ndeps > DRM_DEPS_MAX)
 		return gr_fail(err, GR_INVALID_VALUE,
 		    "more than %d dependencies", DRM_DEPS_MAX);
+	if (s->queue != NULL && *s->queue != '\0' && !drm_queue_ok(s->queue))
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "a queue name is 1 to 64 letters, digits, '.', '_' or "
+		    "'-'");
 	for (i = 0; i < s->ndeps; i++)
 		if ((unsigned)s->deps[i].type > DRM_AFTERNOTOK)
 			return gr_fail(err, GR_INVALID_VALUE,
@@ -289,6 +303,10 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			s->cpus > 0 ? s->cpus : 1, "mem_mb",
 			(json_int_t)s->mem_mb, "deps", deps, "state", "QUEUED",
 			"submitted_at", (json_int_t)time_now(), "cancel", 0);
+		if (s->queue != NULL && *s->queue != '\0' &&
+		    strcmp(s->queue, "local") != 0)
+			json_object_set_new(rec, "queue",
+			    json_string(s->queue));
 		if (s->array) {
 			json_object_set_new(rec, "array_index",
 			    json_integer(idx));
@@ -601,6 +619,20 @@ drm_refresh(size_t max, struct gr_err *err)
 	return refresh_active(max, &changed, err);
 }
 
+void
+drm_freshen(size_t max)
+{
+	static int64_t last;
+	struct gr_err err = { 0 };
+	int64_t now = time_now();
+
+	if (now == last)
+		return;
+	last = now;
+	if (drm_refresh(max, &err) != GR_OK)
+		log_msg(LOG_WARN, "drm: refresh: %s", err.msg);
+}
+
 int
 drm_reconcile(unsigned *changed, struct gr_err *err)
 {
@@ -625,6 +657,7 @@ drm_capabilities(const char *backend)
 	if (strcmp(backend, "slurm") == 0) {
 		json_array_append_new(caps, json_string("cpus"));
 		json_array_append_new(caps, json_string("memory"));
+		json_array_append_new(caps, json_string("queue"));
 	} else {
 		/* memory as an address-space limit; cpus are recorded only */
 		json_array_append_new(caps, json_string("memory"));

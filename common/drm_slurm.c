@@ -33,8 +33,8 @@
 
 #define CMD_OUT_MAX 65536 /* bytes of a command's output kept */
 #define CMD_TIMEOUT 20    /* seconds a Slurm command may take */
-#define SCRIPT_NAME ".gridrest-batch-"
-#define EXIT_NAME   ".gridrest-exit-"
+#define SCRIPT_NAME DRM_FILE_PREFIX "batch-"
+#define EXIT_NAME   DRM_FILE_PREFIX "exit-"
 
 static const char *
 rec_str(const json_t *rec, const char *key)
@@ -333,7 +333,7 @@ sbatch_one(const char *id, const json_t *all_ids)
 	const char *argv[32], *never, *dspec;
 	char script[PATH_MAX], name[64], tlim[32], cpus[32], mem[48];
 	char outp[PATH_MAX], errp[PATH_MAX], cdir[PATH_MAX], arr[64];
-	char uid[32], gid[32];
+	char uid[32], gid[32], part[80], why[256];
 	long limit, lo = LONG_MAX, hi = -1, step = 1, idx;
 	const json_t *idj;
 	json_t *task;
@@ -410,6 +410,11 @@ sbatch_one(const char *id, const json_t *all_ids)
 			json_object_get(a.rec, "mem_mb")));
 		argv[n++] = mem;
 	}
+	if (rec_str(a.rec, "queue") != NULL) {
+		(void)snprintf(part, sizeof(part), "--partition=%s",
+		    rec_str(a.rec, "queue"));
+		argv[n++] = part;
+	}
 	if (dspec != NULL) {
 		argv[n++] = dspec;
 		argv[n++] = "--kill-on-invalid-dep=yes";
@@ -441,8 +446,12 @@ sbatch_one(const char *id, const json_t *all_ids)
 	st = run_cmd(argv, &out);
 	if (st != 0 || out.len == 0) {
 		log_msg(LOG_ERR, "drm %s: sbatch: %s", id, out.s);
+		/* its first line says why (an unknown partition...) */
+		(void)snprintf(why, sizeof(why), "sbatch refused the job: %.*s",
+		    (int)strcspn(out.s != NULL ? out.s : "", "\n"),
+		    out.s != NULL ? out.s : "");
 		a.state = "FAILED";
-		a.reason = "sbatch refused the job";
+		a.reason = why;
 	} else {
 		out.s[strcspn(out.s, ";\n")] = '\0'; /* "id[;cluster]" */
 		a.native = out.s;

@@ -1282,22 +1282,6 @@ scan_jobs(struct st_txn *t, struct list_args *a, struct gr_err *err)
 	    collect, a, err);
 }
 
-/* Before a listing: bring the DRM's active jobs up to date (Slurm's are
-   only learnt by asking), at most once a second per process. */
-static void
-refresh_active(void)
-{
-	static int64_t last;
-	struct gr_err err = { 0 };
-	int64_t now = time_now();
-
-	if (now == last)
-		return;
-	last = now;
-	if (drm_refresh(JOB_REFRESH_MAX, &err) != GR_OK)
-		log_msg(LOG_WARN, "jobs: refresh: %s", err.msg);
-}
-
 struct page_args {
 	struct list_args l;
 	long start, max;
@@ -1340,7 +1324,7 @@ job_list(const char *issuer, bool all_owners, const json_t *filters, long start,
 	json_t *none = json_object();
 	int rc;
 
-	refresh_active();
+	drm_freshen(JOB_REFRESH_MAX);
 	memset(&a, 0, sizeof(a));
 	a.l.issuer = issuer;
 	a.l.all = all_owners;
@@ -1375,7 +1359,7 @@ job_summary(const char *issuer, bool all_owners, const char *const *groups,
 	json_t *none = json_object();
 	int rc;
 
-	refresh_active();
+	drm_freshen(JOB_REFRESH_MAX);
 	memset(&a, 0, sizeof(a));
 	a.issuer = issuer;
 	a.all = all_owners;

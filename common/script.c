@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "account.h"
+#include "drm.h"
 #include "script.h"
 #include "util.h"
 
@@ -283,6 +284,9 @@ check_job(const json_t *in, json_t **out, struct gr_err *err)
 	    (rc = opt_str(j, "queue", SCRIPT_NAME_MAX, "job.", &queue, err)) !=
 		GR_OK)
 		return rc;
+	if (*queue != '\0' && !drm_queue_ok(queue))
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "job.queue: 1 to 64 letters, digits, '.', '_' or '-'");
 	*out = json_pack("{s:I, s:I, s:s}", "cpus", (json_int_t)cpus, "mem_mb",
 	    (json_int_t)mem, "queue", *queue ? queue : "local");
 	return GR_OK;

@@ -30,7 +30,8 @@
 #include "task.h"
 #include "util.h"
 
-#define AGE_MAX 9999999999999999ULL
+#define AGE_MAX          9999999999999999ULL
+#define TASK_REFRESH_MAX 64 /* active DRM jobs one listing refreshes */
 
 static const char *
 str(const json_t *o, const char *key)
@@ -799,6 +800,8 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		s.array_step = (long)json_integer_value(
 		    json_object_get(script, "step_index"));
 	}
+	s.queue = json_string_value(
+	    json_object_get(json_object_get(script, "job"), "queue"));
 	s.client = "tasks";
 	s.ref = a->uuid;
 	if ((rc = drm_submit_txn(t, &s, ids, err)) != GR_OK)
@@ -1239,6 +1242,8 @@ task_list(const char *issuer, const struct task_filter *f, long page,
 	size_t i;
 	int rc;
 
+	/* the status filter reads stored states: Slurm's first */
+	drm_freshen(TASK_REFRESH_MAX);
 	a.issuer = issuer;
 	a.f = f;
 	a.first = (size_t)(page - 1) * (size_t)page_size;
@@ -1420,8 +1425,11 @@ walk(int dfd, const char *prefix, unsigned depth, walk_fn fn, void *ctx)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+		    strcmp(de->d_name, "..") == 0 ||
+		    (depth == 0 &&
+			strncmp(de->d_name, DRM_FILE_PREFIX,
+			    sizeof(DRM_FILE_PREFIX) - 1) == 0))
+			continue; /* the DRM's files are not the task's */
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
 			names = xrealloc(names, cap * sizeof(*names));
@@ -1499,7 +1507,10 @@ task_open_file(const char *issuer, const char *uuid, const char *path, int *fd,
 		e = p + strcspn(p, "/");
 		if (e == p || (size_t)(e - p) > NAME_MAX ||
 		    (e - p == 1 && p[0] == '.') ||
-		    (e - p == 2 && p[0] == '.' && p[1] == '.'))
+		    (e - p == 2 && p[0] == '.' && p[1] == '.') ||
+		    (p == path &&
+			strncmp(p, DRM_FILE_PREFIX,
+			    sizeof(DRM_FILE_PREFIX) - 1) == 0))
 			break;
 		memcpy(part, p, (size_t)(e - p));
 		part[e - p] = '\0';

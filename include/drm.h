@@ -65,7 +65,20 @@ struct drm_spec {
 	bool array; /* run the tasks array_start..array_end by array_step */
 	long array_start, array_end, array_step;
 	const char *client, *ref; /* who is told of state changes (hooks) */
+	/* slurm: the partition; NULL, "" or "local": the default one. The
+	   local backend has one queue and records the name only. */
+	const char *queue;
 };
+
+/*
+ * The DRM's own files in a job's working directory start with this (the
+ * slurm backend's batch script and exit status): listings and downloads
+ * of a working directory leave them out.
+ */
+#define DRM_FILE_PREFIX ".gridrest-"
+
+/* A queue (partition) name: 1..64 of [A-Za-z0-9._-]. */
+bool drm_queue_ok(const char *q);
 
 /*
  * Called inside every transaction that changes a job's state, with the
@@ -140,6 +153,13 @@ int drm_reconcile(unsigned *changed, struct gr_err *err);
 
 /* Bring at most max active jobs up to date (before a listing). */
 int drm_refresh(size_t max, struct gr_err *err);
+
+/*
+ * Before a listing that reads stored states: drm_refresh(max), at most
+ * once a second per process (Slurm's states are only learnt by asking);
+ * a failure is logged, the listing goes on.
+ */
+void drm_freshen(size_t max);
 
 /* New reference: the capability list of a backend ("local", "slurm"). */
 json_t *drm_capabilities(const char *backend);

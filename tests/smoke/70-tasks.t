@@ -1,12 +1,22 @@
 #!/bin/sh
 # 70-tasks.t -- the DRMAA task portal through lighttpd: scripts managed by
 # an admin (typed parameters, groups, hidden ones, pagination), tasks that
-# really run under the DRM (local backend), their argv, files, zip,
-# dependencies, arrays, stop and delete, rights and hostile input.
+# really run under the DRM (the local backend; 71-tasks-slurm.t: Slurm),
+# their argv, files, zip, dependencies, arrays, stop and delete, rights
+# and hostile input.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
 export GRIDREST_TASK_RATE=${GRIDREST_TASK_RATE:-1000}
+if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
+	scripts/slurm-local status || {
+		echo "Bail out! Slurm is not running: make check starts it" \
+		    "(scripts/slurm-local start; eval \"\$(scripts/slurm-local env)\")"
+		exit 1
+	}
+fi
 server_start
+# Slurm enters the tasks' working directories as the job user
+chmod 711 "$T" "$GRIDREST_HOME"
 db=$B/gridrest-db
 login
 root=$TOKEN
@@ -77,6 +87,8 @@ reqb POST /script '{"name": "bad", "command": "/bin/true", "param": [{"name": "t
 ok "a reserved parameter name: 400" error_is 400 InvalidValueForKey
 reqb POST /script '{"name": "bad", "command": "/bin/true", "param": [{"name": "i", "type": "int", "default": "x"}]}' -H "$J"
 ok "a default of the wrong type: 400" error_is 400 TypeError
+reqb POST /script '{"name": "bad", "command": "/bin/true", "job": {"queue": "a b"}}' -H "$J"
+ok "a queue that is no partition name: 400" error_is 400 InvalidValueForKey
 reqb POST /script '{"name": "../x", "command": "/bin/true"}' -H "$J"
 ok "a name with a path: 400" error_is 400 InvalidValueForKey
 reqb POST /script '{"name": "fail", "command": "/bin/false"}' -H "$J"

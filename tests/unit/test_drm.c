@@ -530,7 +530,55 @@ test_bad_specs(void **state_)
 	s.array_step = 1;
 	gr_clear(&err);
 	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	s.array = false;
+	s.queue = "two words";
+	gr_clear(&err);
+	assert_int_equal(st_txn_run(submit_txn, &a, &err), GR_INVALID_VALUE);
+	assert_non_null(strstr(err.msg, "queue"));
+	assert_int_equal(json_array_size(a.ids), 0); /* nothing was stored */
 	json_decref(a.ids);
+}
+
+/* A queue is Slurm's partition; the local backend, with its one queue,
+   records the name only. "local" names the default. */
+static void
+test_queue(void **state_)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	struct drm_spec s = spec_of(argv, NULL);
+	json_t *ids, *rec;
+
+	(void)state_;
+	s.queue = SLURM ? "debug" : "gpu";
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 30);
+	assert_string_equal(state(rec), "DONE");
+	assert_string_equal(json_string_value(json_object_get(rec, "queue")),
+	    s.queue);
+	json_decref(rec);
+	json_decref(ids);
+	s.queue = "local";
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 30);
+	assert_string_equal(state(rec), "DONE");
+	assert_null(json_object_get(rec, "queue"));
+	json_decref(rec);
+	json_decref(ids);
+	if (!SLURM)
+		return;
+	/* a partition Slurm does not have: FAILED, with sbatch's word */
+	s.queue = "nosuchpartition";
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 30);
+	assert_string_equal(state(rec), "FAILED");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(rec, "reason")),
+		"sbatch refused the job: "));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(rec, "reason")),
+		"artition"));
+	json_decref(rec);
+	json_decref(ids);
 }
 
 #ifndef DRM_TEST_SLURM
@@ -665,15 +713,17 @@ test_capabilities(void **state_)
 	json_t *caps = drm_capabilities(DRM_TEST_BACKEND);
 	size_t i;
 	json_t *c;
-	bool arr = false, dep = false;
+	bool arr = false, dep = false, queue = false;
 
 	(void)state_;
 	json_array_foreach(caps, i, c)
 	{
 		arr |= strcmp(json_string_value(c), "array") == 0;
 		dep |= strcmp(json_string_value(c), "afternotok") == 0;
+		queue |= strcmp(json_string_value(c), "queue") == 0;
 	}
 	assert_true(arr && dep);
+	assert_true(queue == SLURM); /* partitions are Slurm's */
 	json_decref(caps);
 }
 
@@ -690,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_array),
 		cmocka_unit_test(test_env_and_output_names),
 		cmocka_unit_test(test_bad_specs),
+		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_capabilities),
 	/* what only one backend has */
 #ifdef DRM_TEST_SLURM
