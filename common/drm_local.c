@@ -10,13 +10,14 @@
  * the slot back and looks once more, so a job queued while every slot was
  * busy is always seen by the supervisor that frees one. No daemon.
  *
- * A supervisor with nothing left to do lingers for LINGER_MS, reading the
- * FIFO <home>/drm/wake. A submitter first writes a byte there: an idle
- * supervisor takes the job, and the submission costs no fork. Only when
- * no supervisor listens (the open fails with ENXIO, the write with EPIPE)
- * does the submitter start one. A lingering supervisor closes the FIFO
- * before it looks at the queue a last time, so a wake-up written while it
- * listened is never lost: the job was committed before the byte.
+ * A supervisor with nothing left to do lingers for LINGER_MS, keeping its
+ * slot and reading the FIFO <home>/drm/wake. A submitter first writes a
+ * byte there: an idle supervisor takes the job, and the submission costs
+ * no fork. Only when no supervisor listens (the open fails with ENXIO, the
+ * write with EPIPE) and a slot is free does the submitter start one. A
+ * lingering supervisor closes the FIFO before it looks at the queue a last
+ * time, so a wake-up written while it listened is never lost: the job was
+ * committed before the byte.
  *
  * A running job's record holds the supervisor's pid, the boot id and the
  * process start time: a job whose supervisor is gone (killed, or the
@@ -47,13 +48,14 @@
 #include "log.h"
 #include "util.h"
 
-#define POLL_MS        50   /* the supervisor's wait step */
-#define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */
-#define CLAIM_SCAN_MAX 64   /* queued jobs one claim looks at */
-#define KICK_ROUNDS    64   /* slot rounds of one supervisor */
-#define LINGER_MS      2000 /* how long an idle supervisor waits for work */
-#define LINGER_STEP_MS 100  /* and how often it checks its FIFO is there */
-#define JOB_PATH       "/usr/local/bin:/usr/bin:/bin"
+#define POLL_MS         50   /* the supervisor's wait step */
+#define CANCEL_POLL_MS  1000 /* how often it looks for a cancel in the store */
+#define CLAIM_SCAN_MAX  64   /* queued jobs one claim looks at */
+#define KICK_ROUNDS     64   /* slot rounds of one supervisor */
+#define LINGER_MS       2000 /* how long an idle supervisor waits for work */
+#define SUPERVISOR_NICE 10   /* the niceness of supervisors and their jobs */
+#define LINGER_STEP_MS  100  /* and how often it checks its FIFO is there */
+#define JOB_PATH        "/usr/local/bin:/usr/bin:/bin"
 
 static volatile sig_atomic_t got_term;
 
@@ -718,7 +720,7 @@ linger(void)
 static void
 spread(void)
 {
-	if (claimable() && slot_free() && !wake_idle(1))
+	if (slot_free() && claimable() && !wake_idle(1))
 		drm_local_kick();
 }
 
@@ -734,15 +736,15 @@ supervise(void)
 		return;
 	}
 	for (round = 0; round < KICK_ROUNDS; round++) {
-		if (!claimable()) {
-			if (!linger())
-				break;
-			round = 0; /* woken: a fresh supervisor's rounds */
-			continue;
-		}
+		if (!claimable())
+			break;
 		if ((slot = slot_grab()) < 0)
 			break; /* every slot busy: their holders look after */
-		work();
+		/* idle, it keeps its slot: submitters then wake it rather than
+		   start another supervisor, which would find no slot */
+		do
+			work();
+		while (linger());
 		close(slot);
 	}
 	st_close();
