@@ -4,6 +4,8 @@
 # was acknowledged with 201 is there afterwards. Only requests in flight at
 # a kill may fail.
 . tests/smoke/lib.sh
+# what Berkeley DB cannot give back after a recovery (recovery.supp)
+[ -n "${GR_ASAN:-}" ] && export LSAN_OPTIONS="suppressions=$top/tests/smoke/recovery.supp"
 server_start
 login
 lpid=$(cat "$GRIDREST_HOME/run/lighttpd.pid")

@@ -5,6 +5,8 @@
 # and once the lock holder is dead the store recovers and serves writes.
 . tests/smoke/lib.sh
 export GRIDREST_REQUEST_TIMEOUT=3
+# what Berkeley DB cannot give back after a recovery (recovery.supp)
+[ -n "${GR_ASAN:-}" ] && export LSAN_OPTIONS="suppressions=$top/tests/smoke/recovery.supp"
 server_start
 login
 
