@@ -144,12 +144,18 @@ wake_idle(size_t n)
 	char path[PATH_MAX];
 	sigset_t pipe_only, old;
 	struct timespec zero = { 0, 0 };
+	struct stat sb;
 	ssize_t w;
 	int fd, e;
 
 	if (!wake_path(path, sizeof(path)) ||
-	    (fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	    (fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) <
+		0)
 		return false;
+	if (fstat(fd, &sb) != 0 || !S_ISFIFO(sb.st_mode)) {
+		close(fd); /* not ours: start a supervisor instead */
+		return false;
+	}
 	sigemptyset(&pipe_only);
 	sigaddset(&pipe_only, SIGPIPE);
 	(void)sigprocmask(SIG_BLOCK, &pipe_only, &old);
@@ -682,11 +688,12 @@ linger(void)
 		return false;
 	if (mkfifo(path, 0600) != 0 && errno != EEXIST)
 		return false;
-	if ((rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	if ((rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) <
+	    0)
 		return false;
 	/* a writer of its own, or the FIFO reports a hang-up once a
 	   submitter closes it, and poll() spins */
-	wr = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	wr = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (wr < 0 || fstat(rd, &sb) != 0 || !S_ISFIFO(sb.st_mode)) {
 		if (wr >= 0)
 			close(wr);
