@@ -6,16 +6,7 @@
 # rights, bad manifests and hostile file names.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
-if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
-	scripts/slurm-local status || {
-		echo "Bail out! Slurm is not running: make check starts it" \
-		    "(scripts/slurm-local start; eval \"\$(scripts/slurm-local env)\")"
-		exit 1
-	}
-fi
-server_start
-# Slurm enters the jobs' working directories as the job user
-chmod 711 "$T" "$GRIDREST_HOME"
+drm_server_start
 db=$B/gridrest-db
 login
 root=$TOKEN

@@ -7,16 +7,7 @@
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
 export GRIDREST_TASK_RATE=${GRIDREST_TASK_RATE:-1000}
-if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
-	scripts/slurm-local status || {
-		echo "Bail out! Slurm is not running: make check starts it" \
-		    "(scripts/slurm-local start; eval \"\$(scripts/slurm-local env)\")"
-		exit 1
-	}
-fi
-server_start
-# Slurm enters the tasks' working directories as the job user
-chmod 711 "$T" "$GRIDREST_HOME"
+drm_server_start
 db=$B/gridrest-db
 login
 root=$TOKEN

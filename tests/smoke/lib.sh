@@ -134,6 +134,22 @@ finish() {
 # (background subshells must say "trap - EXIT", or they run it too)
 trap finish EXIT
 
+# drm_server_start: server_start for the tests that run jobs, on the
+# backend GRIDREST_DRM_BACKEND names; with slurm, bail out unless the
+# one-node Slurm runs, and let the job user (Slurm enters the working
+# directories as that user) through the private home
+drm_server_start() {
+	if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
+		scripts/slurm-local status || {
+			echo "Bail out! Slurm is not running: make check starts it" \
+			    "(scripts/slurm-local start; eval \"\$(scripts/slurm-local env)\")"
+			exit 1
+		}
+	fi
+	server_start
+	chmod 711 "$T" "$GRIDREST_HOME"
+}
+
 server_start() {
 	"$top/scripts/gridrest" init >"$T/init.out" 2>&1 || {
 		echo "Bail out! init failed: $(cat "$T/init.out")"
