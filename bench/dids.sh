@@ -7,7 +7,8 @@
 #            files attached as they are made)
 #   get      GET /dids/{scope}/{name} of a dataset with wrk, alternating
 #            with the hello-world reference (bench/hello.c) behind the
-#            same lighttpd, median of BENCH_ROUNDS (3): req/s and ratio
+#            same lighttpd, median of BENCH_ROUNDS (3): req/s and ratio,
+#            and the CPU time the backends spent per request
 #   bulk     BENCH_BULK (200,000) empty datasets made by POST /dids, 1000
 #            a request, durable commits, half from one client and half
 #            from two at once: DIDs/s
@@ -171,22 +172,35 @@ for u in "$url_get" "$url_hello"; do
 	[ "$code" = 200 ] || { echo "$u answered $code"; exit 1; }
 	wrk -t2 -c"$conns" -d1s -H "X-Rucio-Auth-Token: $token" "$u" >/dev/null
 done
-run() { # url -> req/s
-	wrk -t2 -c"$conns" -d"${secs}s" -H "X-Rucio-Auth-Token: $token" "$1" |
-	    awk '/^Requests\/sec/ { printf "%d\n", $2 } /Non-2xx/ { print "non-2xx" > "/dev/stderr" }'
+ticks() { # pattern -> CPU clock ticks (user + system) of those processes
+	for p in $(pgrep -f "$1"); do
+		awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+run() { # url backend -> "req/s backend-CPU-microseconds-per-request"
+	c0=$(ticks "$2")
+	wrk -t2 -c"$conns" -d"${secs}s" -H "X-Rucio-Auth-Token: $token" "$1" >"$T/wrk.out"
+	c1=$(ticks "$2")
+	grep -q Non-2xx "$T/wrk.out" && echo "non-2xx answers from $1" >&2
+	awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '
+	    /requests in/ { n = $1 }
+	    /^Requests\/sec/ { r = $2 }
+	    END { printf "%d %.1f\n", r, c * 1e6 / hz / n }' "$T/wrk.out"
 }
 r=1
 while [ "$r" -le "$rounds" ]; do
-	echo "get $(run "$url_get")" >>"$T/results"
-	echo "hello $(run "$url_hello")" >>"$T/results"
+	echo "get $(run "$url_get" "$B/cgi-bin/dids.fcgi")" >>"$T/results"
+	echo "hello $(run "$url_hello" "$B/bench/hello.fcgi")" >>"$T/results"
 	r=$((r + 1))
 done
-median() {
-	awk -v n="$1" '$1 == n { print $2 }' "$T/results" | sort -n |
+median() { # name column
+	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$T/results" | sort -n |
 	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-get=$(median get)
-hello=$(median hello)
+get=$(median get 2)
+hello=$(median hello 2)
+get_us=$(median get 3)
+hello_us=$(median hello 3)
 
 # --- list: the bulk scope, memory sampled meanwhile ---
 pids=$(pgrep -f "$B/cgi-bin/dids.fcgi" | paste -sd' ')
@@ -242,6 +256,7 @@ ms_big=$(search bench)
 echo "gridrest bench/dids.sh: $files files in $datasets datasets, $bulk bulk datasets, durability $GRIDREST_DURABILITY, cache ${GRIDREST_CACHE_MB} MB"
 echo "$b0 $b1 $b2 $files $datasets" | awk '{ printf "build     %8.1f s  %10.0f files/s registered; %.1f s for the datasets (%.0f attachments/s)\n", $2 - $1, $4 / ($2 - $1), $3 - $2, $4 / ($3 - $2) }'
 echo "$get $hello" | awk '{ printf "get       %8d req/s  hello %d req/s  ratio %.2f   (target >= 0.85: %s)\n", $1, $2, $1 / $2, ($1 / $2 >= 0.85 ? "met" : "NOT met") }'
+echo "          backend CPU per request (median): dids ${get_us} us, hello ${hello_us} us"
 echo "$t0 $t1 $t2 $bulk $nb" | awk '{ h = int($5 / 2) * 1000; if (h > $4) h = $4; d = $2 - $1; e = $3 - $2
 	printf "bulk      %8.1f s  %10.0f DIDs/s, one client   (target >= 50000: %s)\n", d, h / d, (h / d >= 50000 ? "met" : "NOT met")
 	printf "          %8.1f s  %10.0f DIDs/s, two clients at once\n", e, ($4 - h) / e }'

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -252,6 +254,57 @@ st_stale(void)
 	return sb.st_dev != region.dev || sb.st_ino != region.ino;
 }
 
+/* --- change counters (store.h) --- */
+
+#define ST_CHANGES_SIZE 4096
+static uint64_t *changes; /* mapped once, kept across reopens */
+
+static int
+map_changes(struct gr_err *err)
+{
+	char path[PATH_MAX + 16];
+	struct stat sb;
+	void *p;
+	int fd;
+
+	if (changes != NULL)
+		return GR_OK;
+	(void)snprintf(path, sizeof(path), "%s/changes", st.dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_size < ST_CHANGES_SIZE &&
+		ftruncate(fd, ST_CHANGES_SIZE) != 0)) {
+		int e = errno;
+
+		if (fd >= 0)
+			(void)close(fd);
+		return gr_fail(err, GR_DATABASE, "cannot open %s: %s", path,
+		    strerror(e));
+	}
+	p = mmap(NULL, ST_CHANGES_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	    0);
+	(void)close(fd);
+	if (p == MAP_FAILED)
+		return gr_fail(err, GR_DATABASE, "cannot map %s: %s", path,
+		    strerror(errno));
+	changes = p;
+	return GR_OK;
+}
+
+uint64_t
+st_changes(enum st_change c)
+{
+	return changes != NULL ? __atomic_load_n(&changes[c], __ATOMIC_ACQUIRE)
+			       : 0;
+}
+
+void
+st_changed(enum st_change c)
+{
+	if (changes != NULL)
+		(void)__atomic_add_fetch(&changes[c], 1, __ATOMIC_SEQ_CST);
+}
+
 static int
 open_env(struct gr_err *err)
 {
@@ -441,7 +494,8 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 	if ((ret = mkdir_p(st.dir)) != 0)
 		return gr_fail(err, GR_DATABASE, "cannot create %s: %s", st.dir,
 		    strerror(ret));
-	if ((rc = open_env(err)) != GR_OK || (rc = open_tables(flags, err)) ||
+	if ((rc = map_changes(err)) != GR_OK || (rc = open_env(err)) != GR_OK ||
+	    (rc = open_tables(flags, err)) ||
 	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err)))) {
 		close_handles();
 		return rc;

@@ -2,6 +2,11 @@
  * token.c -- issue and check tokens (core). TBL_TOKENS is keyed by the
  * SHA-256 of the token: {"account","identity","appid","created_at",
  * "expires_at"}. Expired tokens of an account are purged when it logs in.
+ *
+ * Each process keeps the tokens it validated lately (as the upstream
+ * server caches them for 15 minutes), but never past a revocation: a
+ * cached answer holds only while the store's ST_CHANGE_TOKENS counter is
+ * what it was before the token was read, and for TOKEN_CACHE_TTL at most.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +186,56 @@ struct validate_args {
 	struct token_info *info;
 };
 
+/* --- the cache of validated tokens --- */
+
+#define TOKEN_CACHE_SLOTS 128 /* direct-mapped by the digest */
+#define TOKEN_CACHE_TTL   60  /* seconds */
+
+static struct token_slot {
+	unsigned char digest[SECRET_DIGEST_LEN];
+	uint64_t changes; /* ST_CHANGE_TOKENS before the read */
+	int64_t until;    /* 0: empty */
+	struct token_info info;
+} token_cache[TOKEN_CACHE_SLOTS];
+
+static struct token_slot *
+slot_of(const unsigned char digest[SECRET_DIGEST_LEN])
+{
+	return &token_cache[(digest[0] | digest[1] << 8) % TOKEN_CACHE_SLOTS];
+}
+
+static bool
+cached(const unsigned char digest[SECRET_DIGEST_LEN], uint64_t changes,
+    int64_t now, struct token_info *info)
+{
+	const struct token_slot *s = slot_of(digest);
+
+	if (s->until <= now || s->info.expires_at <= now ||
+	    s->changes != changes ||
+	    memcmp(s->digest, digest, SECRET_DIGEST_LEN) != 0)
+		return false;
+	*info = s->info;
+	return true;
+}
+
+static void
+remember(const unsigned char digest[SECRET_DIGEST_LEN], uint64_t changes,
+    int64_t now, const struct token_info *info)
+{
+	struct token_slot *s = slot_of(digest);
+
+	memcpy(s->digest, digest, SECRET_DIGEST_LEN);
+	s->changes = changes;
+	s->until = now + TOKEN_CACHE_TTL;
+	s->info = *info;
+}
+
+void
+token_forget_all(void)
+{
+	mem_wipe(token_cache, sizeof(token_cache));
+}
+
 static int
 validate_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -227,12 +282,24 @@ token_validate(const char *token, struct token_info *info, struct gr_err *err)
 	struct validate_args a = { .info = info };
 	size_t n;
 
+	uint64_t changes;
+	int64_t now;
+	int rc;
+
 	memset(info, 0, sizeof(*info));
 	if (token == NULL || (n = strlen(token)) == 0 || n >= TOKEN_MAX)
 		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
 		    "Cannot authenticate with given credentials");
 	secret_digest(token, n, a.digest);
-	return st_view(validate_txn, &a, ST_ONEREAD, err);
+	/* the counter first: a revocation after this read drops the copy */
+	changes = st_changes(ST_CHANGE_TOKENS);
+	now = time_now();
+	if (cached(a.digest, changes, now, info))
+		return GR_OK;
+	rc = st_view(validate_txn, &a, ST_ONEREAD, err);
+	if (rc == GR_OK)
+		remember(a.digest, changes, now, info);
+	return rc;
 }
 
 struct revoke_args {
@@ -276,6 +343,10 @@ revoke_by(struct st_txn *t, enum tbl_id idx, const char *skey,
 		if (ret != 0 && ret != DB_NOTFOUND)
 			rc = st_fail(err, ret);
 	}
+	/* after the deletes, under their locks: every process's cached
+	   copies of tokens go (a retried body only bumps it again) */
+	if (r.n > 0)
+		st_changed(ST_CHANGE_TOKENS);
 	free(r.keys);
 	return rc;
 }

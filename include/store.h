@@ -71,6 +71,22 @@ bool st_must_exit(void);
 bool st_stale(void);
 
 /*
+ * Change counters every process of the store shares: a page of the file
+ * "changes" beside the tables, mapped by st_open(). A process that caches
+ * what a table says (token.c) notes the counter before it reads, and
+ * drops its copy when the counter moved; a writer that takes something
+ * away calls st_changed() inside its transaction, after the write, while
+ * its locks still hold readers off the old record. Not persistent in
+ * meaning: only equality matters.
+ */
+enum st_change {
+	ST_CHANGE_TOKENS, /* a token was revoked */
+	ST_CHANGE_COUNT
+};
+uint64_t st_changes(enum st_change c);
+void st_changed(enum st_change c);
+
+/*
  * In a child after fork(): forget the parent's handles without closing
  * them (a child must neither use nor close them); st_open() then opens the
  * child's own.

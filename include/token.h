@@ -75,6 +75,9 @@ int token_issue(const char *account, const char *identity, const char *appid,
 int token_validate(const char *token, struct token_info *info,
     struct gr_err *err);
 
+/* Empty this process's cache of validated tokens (tests). */
+void token_forget_all(void);
+
 /* Inside a transaction: delete every token of account. */
 int token_revoke_account(struct st_txn *t, const char *account,
     struct gr_err *err);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -419,6 +421,46 @@ count_tokens_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    arg, err);
 }
 
+/*
+ * Another backend that validated token t (and so keeps it in its cache):
+ * it answers 'v' once it did, then waits for a byte, validates again and
+ * exits 0 if the token was refused this time.
+ */
+static pid_t
+other_backend(const char *t, int *told, int *tell)
+{
+	int up[2], down[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct token_info info;
+		struct gr_err err = { 0 };
+		char c = 'v';
+		int first, second;
+
+		st_after_fork();
+		if (st_open(home, 0, &err) != GR_OK)
+			_exit(2);
+		first = token_validate(t, &info, &err);
+		gr_clear(&err);
+		if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(3);
+		second = token_validate(t, &info, &err);
+		st_close();
+		_exit(
+		    first == GR_OK && second == GR_CANNOT_AUTHENTICATE ? 0 : 1);
+	}
+	close(up[1]);
+	close(down[0]);
+	*told = up[0];
+	*tell = down[1];
+	return pid;
+}
+
 static void
 test_delete_revokes_tokens(void **state)
 {
@@ -427,7 +469,9 @@ test_delete_revokes_tokens(void **state)
 	struct gr_err err = { 0 };
 	json_t *acc;
 	int64_t exp;
-	int n;
+	int n, told, tell, status;
+	pid_t child;
+	char c;
 
 	(void)state;
 	/* carol has the expired token of test_tokens, plus one good one; the
@@ -442,8 +486,20 @@ test_delete_revokes_tokens(void **state)
 	    GR_OK);
 	assert_int_equal(st_view(count_tokens_txn, &n, 0, &err), GR_OK);
 	assert_int_equal(n, 3);
+	/* both are valid, and cached here and in another process */
+	assert_int_equal(token_validate(t1, &info, &err), GR_OK);
+	assert_int_equal(token_validate(t2, &info, &err), GR_OK);
+	child = other_backend(t1, &told, &tell);
+	assert_int_equal(read(told, &c, 1), 1);
 
 	assert_int_equal(account_delete("root", "carol", &err), GR_OK);
+	/* the other process drops its copy too */
+	assert_int_equal(write(tell, &c, 1), 1);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(told);
+	close(tell);
 	assert_int_equal(token_validate(t1, &info, &err),
 	    GR_CANNOT_AUTHENTICATE);
 	gr_clear(&err);
