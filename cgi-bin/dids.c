@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfg.h"
 #include "collection.h"
 #include "didlife.h"
 #include "didmeta.h"
@@ -568,8 +569,16 @@ static const struct web_route dids_routes[] = {
 };
 /* clang-format on */
 
+/* Expired DIDs are dealt with by the dids backends themselves. */
+static void
+undertaker(void)
+{
+	did_undertaker_tick(cfg.undertaker_interval);
+}
+
 int
 main(void)
 {
+	web_after_requests(undertaker);
 	return web_main("dids", dids_routes);
 }

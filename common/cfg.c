@@ -15,6 +15,7 @@ struct gr_cfg cfg = {
 	.cache_mb = 64,
 	.pbkdf2_iter = 100000,
 	.request_timeout = 60,
+	.undertaker_interval = 60,
 	.oauth_setups = "gridrest",
 	.exchange_source = "oidc",
 	.exchange_timeout = 5,
@@ -34,6 +35,7 @@ cfg_load(struct gr_err *err)
 	long cache = cfg.cache_mb, iter = cfg.pbkdf2_iter;
 	long timeout = cfg.request_timeout;
 	long xtimeout = cfg.exchange_timeout;
+	long sweep = cfg.undertaker_interval;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
@@ -41,6 +43,7 @@ cfg_load(struct gr_err *err)
 		{ "GRIDREST_PBKDF2_ITER", 1000, 10000000, &iter },
 		{ "GRIDREST_REQUEST_TIMEOUT", 0, 86400, &timeout },
 		{ "GRIDREST_EXCHANGE_TIMEOUT", 1, 60, &xtimeout },
+		{ "GRIDREST_UNDERTAKER_INTERVAL", 0, 86400, &sweep },
 	};
 	const char *v;
 	size_t i;
@@ -93,5 +96,6 @@ cfg_load(struct gr_err *err)
 	cfg.pbkdf2_iter = (unsigned)iter;
 	cfg.request_timeout = (unsigned)timeout;
 	cfg.exchange_timeout = (unsigned)xtimeout;
+	cfg.undertaker_interval = (unsigned)sweep;
 	return GR_OK;
 }

@@ -949,15 +949,59 @@ coll_files_below(struct st_txn *t, const char *scope, const char *name,
 	return rc;
 }
 
+int
+coll_unlink(struct st_txn *t, json_t *parent, const char *ps, const char *pn,
+    const char *cs, const char *cn, int64_t now, bool *changed,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	json_t *child = NULL;
+	DBT k = st_dbt(kbuf, content_key(kbuf, ps, pn, cs, cn));
+	int ret;
+
+	ret = st_get_json(t, TBL_CONTENTS, &k, &child, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_DID_NOT_FOUND,
+		    "Data identifier '%s:%s' not found under '%s:%s'", cs, cn,
+		    ps, pn);
+	if (ret == 0)
+		ret = st_del(t, TBL_CONTENTS, &k);
+	if (ret != 0) {
+		json_decref(child);
+		return st_fail(err, ret);
+	}
+	/* a figure of the parent that is set follows */
+	if (json_object_get(parent, "length") != NULL) {
+		const char *fig[] = { "length", "bytes", "events" };
+		json_int_t by[] = { 1,
+			json_integer_value(json_object_get(child, "bytes")),
+			json_integer_value(json_object_get(child, "events")) };
+		size_t j;
+
+		for (j = 0; j < 3; j++)
+			if (json_object_get(parent, fig[j]) != NULL)
+				json_object_set_new(parent, fig[j],
+				    json_integer(
+					json_integer_value(
+					    json_object_get(parent, fig[j])) -
+					by[j]));
+		*changed = true;
+	}
+	json_object_set_new(child, "deleted_at", json_integer(now));
+	ret = st_put_json(t, TBL_CONTENTS_HIST, &k, child, 0);
+	json_decref(child);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
 static int
 detach_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct coll_args *a = arg;
-	json_t *parent, *child = NULL;
+	json_t *parent;
 	int64_t now = time_now();
 	const json_t *d;
 	size_t i;
-	int rc = GR_OK, ret;
+	int rc = GR_OK;
 	bool changed = false;
 
 	if ((rc = did_load(t, a->scope, a->name, DB_RMW, &parent, err)) !=
@@ -975,63 +1019,22 @@ detach_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	{
 		const char *cs = json_string_value(json_object_get(d, "scope"));
 		const char *cn = json_string_value(json_object_get(d, "name"));
-		char kbuf[KEY_MAX];
-		DBT k;
 
 		if (strcmp(cs, a->scope) == 0 && strcmp(cn, a->name) == 0) {
 			rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
 			    "Self-detach is not valid.");
 			goto out;
 		}
-		k = st_dbt(kbuf, content_key(kbuf, a->scope, a->name, cs, cn));
-		ret = st_get_json(t, TBL_CONTENTS, &k, &child, DB_RMW);
-		if (ret == DB_NOTFOUND) {
-			rc = gr_fail(err, GR_DID_NOT_FOUND,
-			    "Data identifier '%s:%s' not found under '%s:%s'",
-			    cs, cn, a->scope, a->name);
+		rc = coll_unlink(t, parent, a->scope, a->name, cs, cn, now,
+		    &changed, err);
+		if (rc != GR_OK)
 			goto out;
-		}
-		if (ret == 0)
-			ret = st_del(t, TBL_CONTENTS, &k);
-		if (ret != 0) {
-			rc = st_fail(err, ret);
-			goto out;
-		}
-		/* a figure of the parent that is set follows */
-		if (json_object_get(parent, "length") != NULL) {
-			const char *fig[] = { "length", "bytes", "events" };
-			json_int_t by[] = { 1,
-				json_integer_value(
-				    json_object_get(child, "bytes")),
-				json_integer_value(
-				    json_object_get(child, "events")) };
-			size_t j;
-
-			for (j = 0; j < 3; j++)
-				if (json_object_get(parent, fig[j]) != NULL)
-					json_object_set_new(parent, fig[j],
-					    json_integer(
-						json_integer_value(
-						    json_object_get(parent,
-							fig[j])) -
-						by[j]));
-			changed = true;
-		}
-		json_object_set_new(child, "deleted_at", json_integer(now));
-		ret = st_put_json(t, TBL_CONTENTS_HIST, &k, child, 0);
-		json_decref(child);
-		child = NULL;
-		if (ret != 0) {
-			rc = st_fail(err, ret);
-			goto out;
-		}
 	}
 	if (changed) {
 		json_object_set_new(parent, "updated_at", json_integer(now));
 		rc = did_store(t, a->scope, a->name, parent, 0, err);
 	}
 out:
-	json_decref(child);
 	json_decref(parent);
 	return rc;
 }

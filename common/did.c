@@ -116,13 +116,35 @@ did_load(struct st_txn *t, const char *scope, const char *name, u_int32_t flags,
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+int
+did_check_reuse(struct st_txn *t, const char *scope, const char *name,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	int ret = st_exists(t, TBL_DELETED_DIDS, &k);
+
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	return gr_fail(err, GR_DID_REUSED,
+	    "A deleted DID %s with scope %s is reused", name, scope);
+}
+
+/* After a put: a new name must not be one the undertaker archived (the
+   put's lock on the name comes first, so a burial in between is seen) */
 static int
-stored(int ret, struct gr_err *err)
+stored(struct st_txn *t, const char *scope, const char *name, int ret,
+    u_int32_t flags, struct gr_err *err)
 {
 	if (ret == DB_KEYEXIST)
 		return gr_fail(err, GR_DID_EXISTS,
 		    "Data Identifier already exists!");
-	return ret == 0 ? GR_OK : st_fail(err, ret);
+	if (ret != 0)
+		return st_fail(err, ret);
+	return (flags & DB_NOOVERWRITE) ? did_check_reuse(t, scope, name, err)
+					: GR_OK;
 }
 
 int
@@ -132,7 +154,8 @@ did_store(struct st_txn *t, const char *scope, const char *name,
 	char kbuf[KEY_MAX];
 	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
 
-	return stored(st_put_json(t, TBL_DIDS, &k, rec, flags), err);
+	return stored(t, scope, name, st_put_json(t, TBL_DIDS, &k, rec, flags),
+	    flags, err);
 }
 
 int
@@ -142,7 +165,8 @@ did_store_text(struct st_txn *t, const char *scope, const char *name,
 	char kbuf[KEY_MAX];
 	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
 
-	return stored(st_put_text(t, TBL_DIDS, &k, text->s, text->len, flags),
+	return stored(t, scope, name,
+	    st_put_text(t, TBL_DIDS, &k, text->s, text->len, flags), flags,
 	    err);
 }
 

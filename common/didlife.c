@@ -6,7 +6,9 @@
 #include <strings.h>
 
 #include "account.h"
+#include "collection.h"
 #include "did.h"
+#include "log.h"
 #include "didlife.h"
 #include "tables.h"
 #include "util.h"
@@ -213,6 +215,32 @@ not_deleted(const char *scope, const char *name, struct gr_err *err)
 	    "Deleted Data identifier '%s:%s' not found", scope, name);
 }
 
+/* An archived collection back into TBL_DIDS; GR_DID_NOT_FOUND if none. */
+static int
+unbury(struct st_txn *t, const char *scope, const char *name, int64_t now,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	json_t *rec;
+	int ret, rc;
+
+	ret = st_get_json(t, TBL_DELETED_DIDS, &k, &rec, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_DID_NOT_FOUND, "not archived");
+	if (ret != 0)
+		return st_fail(err, ret);
+	json_object_del(rec, "deleted_at");
+	json_object_del(rec, "expired_at");
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	/* its name stayed reserved, so nothing took it meanwhile */
+	ret = st_del(t, TBL_DELETED_DIDS, &k);
+	rc = ret == 0 ? did_store(t, scope, name, rec, DB_NOOVERWRITE, err)
+		      : st_fail(err, ret);
+	json_decref(rec);
+	return rc;
+}
+
 static int
 resurrect_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -231,6 +259,13 @@ resurrect_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	{
 		scope = json_string_value(json_object_get(d, "scope"));
 		name = json_string_value(json_object_get(d, "name"));
+		if ((rc = unbury(t, scope, name, now, err)) !=
+		    GR_DID_NOT_FOUND) {
+			if (rc != GR_OK)
+				return rc;
+			continue;
+		}
+		gr_clear(err);
 		rc = did_load(t, scope, name, DB_RMW, &rec, err);
 		if (rc == GR_DID_NOT_FOUND)
 			return not_deleted(scope, name, err);
@@ -260,4 +295,322 @@ did_resurrect(const char *issuer, const json_t *dids, struct gr_err *err)
 	if ((rc = did_check_list(dids, 1000, err)) != GR_OK)
 		return rc;
 	return st_txn_run(resurrect_txn, &a, err);
+}
+
+/* --- the undertaker ----------------------------------------------------- */
+
+/* Keys gathered before they are deleted (a cursor's own records must not
+   move under it), at most BURY_BATCH a transaction. */
+#define BURY_BATCH 2000
+
+struct keylist {
+	struct sbuf buf; /* the keys, one after another */
+	size_t off[BURY_BATCH + 1];
+	size_t n;
+	size_t part; /* the key parts kept: 0 whole key (contents) */
+};
+
+static int
+key_gather(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct keylist *l = arg;
+	const DBT *k = pkey != NULL && pkey->size > 0 ? pkey : key;
+
+	(void)val;
+	if (l->n == BURY_BATCH)
+		return ST_STOP;
+	if (l->n == 0)
+		l->off[0] = l->buf.len = 0;
+	sbuf_add(&l->buf, k->data, k->size);
+	l->off[++l->n] = l->buf.len;
+	return GR_OK;
+}
+
+static DBT
+key_at(const struct keylist *l, size_t i)
+{
+	return st_dbt(l->buf.s + l->off[i], l->off[i + 1] - l->off[i]);
+}
+
+struct bury_args {
+	const char *scope, *name;
+	int64_t now;
+	bool done; /* out: nothing is left to do for this DID */
+	enum { B_NOTHING, B_FILE, B_BURIED } what; /* out, once done */
+	struct keylist keys;
+};
+
+/* Take the DID out of every parent (they may be many: a batch at a time). */
+static int
+unlink_parents(struct st_txn *t, struct bury_args *a, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	size_t klen = did_key(kbuf, a->scope, a->name), i;
+	int rc;
+
+	a->keys.n = 0;
+	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, key_gather,
+	    &a->keys, err);
+	if (rc != GR_OK && rc != ST_STOP)
+		return rc;
+	for (i = 0; i < a->keys.n; i++) {
+		DBT k = key_at(&a->keys, i);
+		char *ps, *pn;
+		json_t *parent;
+		bool changed = false;
+
+		if (!key_did(k.data, k.size, 0, &ps, &pn))
+			continue;
+		rc = did_load(t, ps, pn, DB_RMW, &parent, err);
+		if (rc == GR_OK)
+			rc = coll_unlink(t, parent, ps, pn, a->scope, a->name,
+			    a->now, &changed, err);
+		if (rc == GR_OK && changed) {
+			json_object_set_new(parent, "updated_at",
+			    json_integer(a->now));
+			rc = did_store(t, ps, pn, parent, 0, err);
+		}
+		json_decref(parent);
+		free(ps);
+		free(pn);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+/* Remove a batch of the collection's contents; *all when none is left. */
+static int
+drop_contents(struct st_txn *t, struct bury_args *a, bool *all,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, "",
+		   (char *)NULL),
+	       i;
+	int rc, ret;
+
+	a->keys.n = 0;
+	rc = st_scan(t, TBL_CONTENTS, kbuf, klen, NULL, key_gather, &a->keys,
+	    err);
+	if (rc != GR_OK && rc != ST_STOP)
+		return rc;
+	for (i = 0; i < a->keys.n; i++) {
+		DBT k = key_at(&a->keys, i);
+
+		if ((ret = st_del(t, TBL_CONTENTS, &k)) != 0 &&
+		    ret != DB_NOTFOUND)
+			return st_fail(err, ret);
+	}
+	*all = a->keys.n < BURY_BATCH;
+	return GR_OK;
+}
+
+static int
+bury_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct bury_args *a = arg;
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, a->scope, a->name));
+	const json_t *exp;
+	json_t *rec;
+	bool all = false;
+	int rc, ret;
+
+	a->done = false;
+	a->what = B_NOTHING;
+	rc = did_load(t, a->scope, a->name, DB_RMW, &rec, err);
+	if (rc == GR_DID_NOT_FOUND) { /* another sweep was first */
+		gr_clear(err);
+		a->done = true;
+		return GR_OK;
+	}
+	if (rc != GR_OK)
+		return rc;
+	exp = json_object_get(rec, "expired_at");
+	if (!json_is_integer(exp) || json_integer_value(exp) > a->now) {
+		a->done = true; /* resurrected, or a new lifetime, meanwhile */
+		goto out;
+	}
+	if ((rc = unlink_parents(t, a, err)) != GR_OK)
+		goto out;
+	if (a->keys.n == BURY_BATCH)
+		goto out; /* more parents: the next transaction */
+	if (strcmp(json_string_value(json_object_get(rec, "type")), "FILE") ==
+	    0) {
+		/* a file stays with its replicas (the reaper's, upstream):
+		   only its expiry goes */
+		json_object_del(rec, "expired_at");
+		json_object_set_new(rec, "updated_at", json_integer(a->now));
+		rc = did_store(t, a->scope, a->name, rec, 0, err);
+		a->done = rc == GR_OK;
+		a->what = B_FILE;
+		goto out;
+	}
+	if ((rc = drop_contents(t, a, &all, err)) != GR_OK || !all)
+		goto out;
+	json_object_set_new(rec, "deleted_at", json_integer(a->now));
+	ret = st_put_json(t, TBL_DELETED_DIDS, &k, rec, 0);
+	if (ret == 0)
+		ret = st_del(t, TBL_DIDS, &k);
+	if (ret != 0) {
+		rc = st_fail(err, ret);
+		goto out;
+	}
+	a->done = true;
+	a->what = B_BURIED;
+out:
+	json_decref(rec);
+	return rc;
+}
+
+/* The expired DIDs of one sweep's batch, gathered in a view. */
+#define SWEEP_BATCH 100
+
+struct sweep_batch {
+	char *scope[SWEEP_BATCH], *name[SWEEP_BATCH];
+	size_t n;
+};
+
+static int
+sweep_one(const char *scope, const char *name, int64_t when, void *arg)
+{
+	struct sweep_batch *b = arg;
+
+	(void)when;
+	if (b->n == SWEEP_BATCH)
+		return ST_STOP;
+	b->scope[b->n] = xstrdup(scope);
+	b->name[b->n] = xstrdup(name);
+	b->n++;
+	return GR_OK;
+}
+
+struct sweep_view {
+	struct sweep_batch *b;
+	int64_t now;
+};
+
+static void
+batch_clear(struct sweep_batch *b)
+{
+	while (b->n > 0) {
+		b->n--;
+		free(b->scope[b->n]);
+		free(b->name[b->n]);
+	}
+}
+
+static int
+sweep_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sweep_view *v = arg;
+
+	batch_clear(v->b); /* the body may run again */
+	return did_expired_each(t, v->now, sweep_one, v->b, err);
+}
+
+int
+did_undertake(int64_t now, size_t max, struct did_sweep *out,
+    struct gr_err *err)
+{
+	struct sweep_batch b = { .n = 0 };
+	struct sweep_view v = { &b, now };
+	struct bury_args a = { .now = now };
+	size_t i;
+	int rc = GR_OK;
+
+	memset(out, 0, sizeof(*out));
+	while (rc == GR_OK && out->buried + out->files < max) {
+		if ((rc = st_view(sweep_txn, &v, 0, err)) != GR_OK || b.n == 0)
+			break;
+		for (i = 0; i < b.n && rc == GR_OK; i++) {
+			a.scope = b.scope[i];
+			a.name = b.name[i];
+			do
+				rc = st_txn_run(bury_txn, &a, err);
+			while (rc == GR_OK && !a.done);
+			if (rc == GR_OK && a.what == B_BURIED)
+				out->buried++;
+			else if (rc == GR_OK && a.what == B_FILE)
+				out->files++;
+		}
+		out->more = b.n == SWEEP_BATCH;
+		batch_clear(&b);
+		if (!out->more)
+			break;
+	}
+	batch_clear(&b);
+	sbuf_free(&a.keys.buf);
+	return rc;
+}
+
+/* --- the periodic sweep ------------------------------------------------- */
+
+/* TBL_META "undertaker": {"next_at"}, when the next sweep is due, so that
+   one backend of all sweeps per interval. */
+struct claim_args {
+	int64_t now, next; /* in: now, the next_at to set */
+	bool write;        /* in: claim it (else only look) */
+	bool due;          /* out */
+};
+
+static int
+claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct claim_args *c = arg;
+	DBT k = st_dbt("undertaker", 10);
+	json_t *rec = NULL;
+	int ret;
+
+	c->due = false;
+	ret = st_get_json(t, TBL_META, &k, &rec, c->write ? DB_RMW : 0);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	c->due = json_integer_value(json_object_get(rec, "next_at")) <= c->now;
+	json_decref(rec);
+	if (!c->due || !c->write)
+		return GR_OK;
+	rec = json_pack("{s:I}", "next_at", (json_int_t)c->next);
+	ret = st_put_json(t, TBL_META, &k, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+void
+did_undertaker_tick(unsigned interval)
+{
+	static int64_t next_look;
+	struct gr_err err = { 0 };
+	struct claim_args c = { .now = time_now() };
+	struct did_sweep s;
+
+	if (interval == 0 || c.now < next_look)
+		return;
+	next_look = c.now + 1;
+	c.next = c.now + interval;
+	/* a read first: most looks find the sweep not due */
+	if (st_view(claim_txn, &c, ST_ONEREAD, &err) == GR_OK && c.due) {
+		c.write = true;
+		(void)st_txn_run(claim_txn, &c, &err);
+	}
+	if (err.code != GR_OK || !c.due) {
+		if (err.code != GR_OK)
+			log_msg(LOG_WARN, "undertaker: %s", err.msg);
+		return;
+	}
+	if (did_undertake(c.now, UNDERTAKER_TICK_MAX, &s, &err) != GR_OK)
+		log_msg(LOG_WARN, "undertaker: %s", err.msg);
+	if (s.buried + s.files > 0)
+		log_msg(LOG_INFO,
+		    "undertaker: %zu expired collections deleted, the expiry "
+		    "of %zu files lifted%s",
+		    s.buried, s.files, s.more ? "; more are due" : "");
+	if (s.more) { /* the rest at the next look, a second on */
+		gr_clear(&err);
+		c.now = c.next;
+		c.next = time_now() + 1;
+		if (st_txn_run(claim_txn, &c, &err) != GR_OK)
+			log_msg(LOG_WARN, "undertaker: %s", err.msg);
+	}
 }

@@ -458,6 +458,8 @@ file_did(struct st_txn *t, struct add_args *a, struct rfile *f, int64_t now,
 	}
 	if (ret != 0)
 		return st_fail(err, ret);
+	if ((rc = did_check_reuse(t, f->scope, f->name, err)) != GR_OK)
+		return rc;
 	*bytes = f->bytes;
 	return GR_OK;
 }

@@ -956,6 +956,14 @@ on_signal(int sig)
 	FCGX_ShutdownPending();
 }
 
+static void (*after_requests)(void);
+
+void
+web_after_requests(void (*fn)(void))
+{
+	after_requests = fn;
+}
+
 int
 web_main(const char *family, const struct web_route *routes)
 {
@@ -1006,6 +1014,8 @@ web_main(const char *family, const struct web_route *routes)
 		web_dispatch(r, routes);
 		close_quickly(&r->fcgx);
 		FCGX_Finish_r(&r->fcgx);
+		if (after_requests != NULL)
+			after_requests();
 		watchdog(0);
 		arena_reset(&r->arena);
 	}

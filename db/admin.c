@@ -55,6 +55,10 @@ usage(void)
 	    "                       register an OAuth2 client; prints its id\n"
 	    "  expired              the DIDs whose lifetime has ended, oldest "
 	    "first\n"
+	    "  undertaker           deal with every expired DID now, as the "
+	    "dids\n"
+	    "                       backends do every "
+	    "GRIDREST_UNDERTAKER_INTERVAL s\n"
 	    "  script-put FILE      create or replace a task script from its "
 	    "JSON\n"
 	    "                       description (as POST /script takes it)\n"
@@ -485,7 +489,7 @@ expired_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return did_expired_each(t, time_now(), print_expired, NULL, err);
 }
 
-/* expired: what the undertaker to come will take, oldest first */
+/* expired: what the undertaker will take, oldest first */
 static int
 cmd_expired(void)
 {
@@ -495,6 +499,23 @@ cmd_expired(void)
 		fprintf(stderr, "gridrest-db: %s\n", err.msg);
 		return 1;
 	}
+	return 0;
+}
+
+/* undertaker: every expired DID, now */
+static int
+cmd_undertaker(void)
+{
+	struct gr_err err = { 0 };
+	struct did_sweep s;
+
+	if (did_undertake(time_now(), (size_t)-1, &s, &err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: %s\n", err.msg);
+		return 1;
+	}
+	printf("%zu expired collections deleted, the expiry of %zu files "
+	       "lifted\n",
+	    s.buried, s.files);
 	return 0;
 }
 
@@ -582,8 +603,8 @@ main(int argc, char **argv)
 	    strcmp(cmd, "bootstrap") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
 	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
-	    strcmp(cmd, "expired") != 0 && strcmp(cmd, "script-put") != 0 &&
-	    strcmp(cmd, "script-del") != 0) {
+	    strcmp(cmd, "expired") != 0 && strcmp(cmd, "undertaker") != 0 &&
+	    strcmp(cmd, "script-put") != 0 && strcmp(cmd, "script-del") != 0) {
 		usage();
 		return 2;
 	}
@@ -613,6 +634,8 @@ main(int argc, char **argv)
 		rc = cmd_token(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 	else if (strcmp(cmd, "expired") == 0)
 		rc = cmd_expired();
+	else if (strcmp(cmd, "undertaker") == 0)
+		rc = cmd_undertaker();
 	else if (strcmp(cmd, "script-put") == 0)
 		rc = cmd_script_put(argv[i]);
 	else if (strcmp(cmd, "script-del") == 0)

@@ -664,5 +664,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_TASKS]		= { "tasks.db",			-1,		NULL },
 	[TBL_TASKS_BY_OWNER]	= { "tasks.owner.idx",		TBL_TASKS,	tasks_by_owner },
 	[TBL_TASKS_BY_AGE]	= { "tasks.age.idx",		TBL_TASKS,	tasks_by_age },
+	/* the undertaker's archive */
+	[TBL_DELETED_DIDS]	= { "deleted_dids.db",		-1,		NULL },
 };
 /* clang-format on */

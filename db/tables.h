@@ -72,6 +72,8 @@ enum tbl_id {
 	TBL_TASKS,          /* task uuid -> task record (task.h) */
 	TBL_TASKS_BY_OWNER, /* secondary: owner \0 age (newest first) */
 	TBL_TASKS_BY_AGE,   /* secondary: age, for admins' lists */
+	/* --- the undertaker's archive (issue 5) --- */
+	TBL_DELETED_DIDS, /* scope \0 name -> the record, with "deleted_at" */
 	TBL_COUNT
 };
 

@@ -35,8 +35,10 @@ struct gr_cfg {
 	unsigned exchange_timeout;   /* GRIDREST_EXCHANGE_TIMEOUT s, 5 */
 	const char *oauth_setups;    /* GRIDREST_OAUTH2_SETUPS, "gridrest" */
 	unsigned request_timeout; /* GRIDREST_REQUEST_TIMEOUT s, 0 = none; 60 */
-	bool admin_delete_replicas; /* GRIDREST_DELETE_REPLICAS=admin; Rucio's
-				       generic policy (nobody) by default */
+	unsigned undertaker_interval; /* GRIDREST_UNDERTAKER_INTERVAL s between
+					 sweeps of expired DIDs, 0 = none; 60 */
+	bool admin_delete_replicas;   /* GRIDREST_DELETE_REPLICAS=admin; Rucio's
+					 generic policy (nobody) by default */
 };
 
 /* The settings in force; valid after cfg_load(). */

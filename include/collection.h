@@ -52,6 +52,17 @@ int coll_attach_rse(const char *issuer, const char *scope, const char *name,
     const json_t *dids, const char *rse, bool ignore_duplicate,
     struct gr_err *err);
 
+/*
+ * Inside a transaction: take child cs:cn out of ps:pn, whose record
+ * (read with DB_RMW) is parent: the contents entry moves to the history
+ * with deleted_at = now, and the figures parent has set (length, bytes,
+ * events) drop by the child's, with *changed set: the caller stores
+ * parent. DataIdentifierNotFound if cs:cn is not in ps:pn.
+ */
+int coll_unlink(struct st_txn *t, json_t *parent, const char *ps,
+    const char *pn, const char *cs, const char *cn, int64_t now, bool *changed,
+    struct gr_err *err);
+
 /* Detach dids ([{scope, name}]) from scope:name: each must be attached
    (DataIdentifierNotFound); a closed parent's length and bytes follow;
    the detached content goes to the history. All or nothing. */

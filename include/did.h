@@ -58,11 +58,20 @@ size_t did_key(char *buf, const char *scope, const char *name);
 int did_load(struct st_txn *t, const char *scope, const char *name,
     u_int32_t flags, json_t **rec, struct gr_err *err);
 
-/* Inside a transaction: store rec under scope:name (flags as st_put). */
+/*
+ * Inside a transaction: store rec under scope:name (flags as st_put). With
+ * DB_NOOVERWRITE the name must be new: DataIdentifierAlreadyExists if it
+ * is taken, and 406 DatabaseException if the undertaker archived a DID
+ * of that name (did_check_reuse), as upstream refuses to reuse one.
+ */
 int did_store(struct st_txn *t, const char *scope, const char *name,
     const json_t *rec, u_int32_t flags, struct gr_err *err);
 
-/* The same for a record its caller wrote as compact JSON text. */
+/* Inside a transaction: GR_OK unless TBL_DELETED_DIDS holds scope:name. */
+int did_check_reuse(struct st_txn *t, const char *scope, const char *name,
+    struct gr_err *err);
+/* The same as did_store for a record its caller wrote as compact JSON
+   text. */
 struct sbuf;
 int did_store_text(struct st_txn *t, const char *scope, const char *name,
     const struct sbuf *text, u_int32_t flags, struct gr_err *err);

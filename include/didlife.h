@@ -7,11 +7,19 @@
  * collections under "is_new". New files are found in their scope's records
  * (a shared index key for every file made concurrent registrations queue
  * on one page: 46k instead of 61k replicas/s), which costs little while
- * files are new as a rule: the listing stops at DID_NEW_MAX. A lifetime gives a
- * DID "expired_at"; TBL_DIDS_BY_EXPIRY orders them by it, so that the
- * undertaker to come takes the expired ones in time order without a scan. Until
- * it exists an expired DID stays as it is, readable, and POST /dids/resurrect
- * takes its expiry away.
+ * files are new as a rule: the listing stops at DID_NEW_MAX.
+ *
+ * A lifetime gives a DID "expired_at"; TBL_DIDS_BY_EXPIRY orders them by
+ * it, so that the undertaker takes the expired ones in time order without
+ * a scan. As upstream's, it takes an expired DID out of its parents; a
+ * collection then loses its contents and moves to TBL_DELETED_DIDS (with
+ * "deleted_at"), whose names new DIDs may not take (406); a file keeps its
+ * replicas, which are a reaper's to remove, and only loses its expiry.
+ * POST /dids/resurrect brings an archived collection back (empty, without
+ * expiry), or takes the expiry from a DID the undertaker has not reached.
+ * The dids backends sweep every GRIDREST_UNDERTAKER_INTERVAL seconds (one
+ * of them per interval, after a request's answer went out); "gridrest-db
+ * undertaker" sweeps at once.
  */
 #ifndef DIDLIFE_H
 #define DIDLIFE_H
@@ -47,11 +55,36 @@ typedef int (*did_expired_fn)(const char *scope, const char *name,
 int did_expired_each(struct st_txn *t, int64_t now, did_expired_fn fn,
     void *arg, struct gr_err *err);
 
+/* What a sweep did. */
+struct did_sweep {
+	size_t buried; /* expired collections deleted (archived) */
+	size_t files;  /* expired files detached, their expiry lifted */
+	bool more;     /* it stopped at max with expired DIDs left */
+};
+
+#define UNDERTAKER_TICK_MAX 1000 /* DIDs of one periodic sweep */
+
 /*
- * POST /dids/resurrect: dids [{scope, name}]; each must be an expired DID
- * (its expired_at is removed), else DataIdentifierNotFound ("Deleted Data
- * identifier ... not found": deleted DIDs are not kept yet). Admins only;
- * all or nothing.
+ * Deal with the DIDs expired at now, oldest first, about max of them (in
+ * batches of 100): one transaction per DID (several for a DID with
+ * thousands of parents or contents). Stops at the first error.
+ */
+int did_undertake(int64_t now, size_t max, struct did_sweep *out,
+    struct gr_err *err);
+
+/*
+ * The periodic sweep, for a backend between requests: at most one look a
+ * second per process; sweeps (UNDERTAKER_TICK_MAX) when no process of the
+ * store did in the last interval seconds. 0 turns it off. Logs what it did.
+ */
+void did_undertaker_tick(unsigned interval);
+
+/*
+ * POST /dids/resurrect: dids [{scope, name}]; each must be a collection
+ * the undertaker archived (it comes back, empty and without expiry) or an
+ * expired DID it has not reached yet (its expired_at is removed), else
+ * DataIdentifierNotFound ("Deleted Data identifier ... not found"). Admins
+ * only; all or nothing.
  */
 int did_resurrect(const char *issuer, const json_t *dids, struct gr_err *err);
 

@@ -59,6 +59,13 @@ struct web_req {
  */
 int web_main(const char *family, const struct web_route *routes);
 
+/*
+ * fn runs after each request of web_main, once its answer went out (the
+ * client waits for nothing), under the request's watchdog: periodic work
+ * of a family, which fn keeps short and rate-limits itself. NULL: none.
+ */
+void web_after_requests(void (*fn)(void));
+
 /* Handle one accepted request (also used by tests). */
 void web_dispatch(struct web_req *r, const struct web_route *routes);
 

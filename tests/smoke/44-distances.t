@@ -15,7 +15,7 @@ reqb POST /rses/SRC/distances/DST '{"distance": 3, "bidirectional": true}'
 is "add SRC -> DST both ways: 201" "$STATUS" 201
 req GET /rses/SRC/distances/DST
 is "SRC -> DST" "$(json -c '.[0] | [.distance, .ranking, (.src_rse_id | length), (.dest_rse_id | length)]')" '[3,3,32,32]'
-matches "... dates in RFC 1123" "$(json -r '.[0].created_at')" 'UTC$'
+ok "... dates in RFC 1123" matches "$(json -r '.[0].created_at')" 'UTC$'
 req GET /rses/DST/distances/SRC
 is "DST -> SRC too" "$(json -c '.[0].distance')" 3
 reqb POST /rses/SRC/distances/DST '{"distance": 4}'

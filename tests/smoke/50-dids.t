@@ -24,7 +24,7 @@ req GET /dids/data/ds1
 is "... its view: open, monotonic, no figures while open" \
     "$(json -c '[.scope, .name, .type, .account, .open, .monotonic, .length, .bytes]')" \
     '["data","ds1","DATASET","root",true,true,null,null]'
-matches "... expired_at from the lifetime, RFC 1123" "$(json .expired_at)" '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} UTC$'
+ok "... expired_at from the lifetime, RFC 1123" matches "$(json .expired_at)" '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} UTC$'
 reqb POST /dids/data/ds1 '{"type": "DATASET"}'
 ok "the same name again: 409 DataIdentifierAlreadyExists" error_is 409 DataIdentifierAlreadyExists
 reqb POST /dids/data/f1 '{"type": "CONTAINER"}'
@@ -133,7 +133,7 @@ reqb POST /dids/data/c3 '{"type": "CONTAINER", "dids": [{"scope": "data", "name"
 is "containers in containers: 201" "$STATUS" 201
 reqb POST /dids/data/c1/dids '{"dids": [{"scope": "data", "name": "c3"}]}'
 ok "a cycle (c3 > c2 > c1 > c3): 409 UnsupportedOperation" error_is 409 UnsupportedOperation
-matches "... named as such" "$(json .ExceptionMessage)" 'Circular'
+ok "... named as such" matches "$(json .ExceptionMessage)" 'Circular'
 reqb POST /dids/data/ds3 '{"type": "DATASET"}'
 reqb POST /dids/data/c4 '{"type": "CONTAINER"}'
 reqb POST /dids/data/c5 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "ds3"}, {"scope": "data", "name": "c4"}]}'
@@ -233,7 +233,7 @@ req GET /dids/data/ds2
 is "... its stored figures follow" "$(json -c '[.length, .bytes]')" '[2,90]'
 req GET /dids/data/ds2/dids/history
 is "... the history holds f3" "$(jq -sc 'map([.name, .type, .bytes])' "$T/body")" '[["f3","FILE",30]]'
-matches "... with its deleted_at" "$(jq -r '.deleted_at' "$T/body")" 'UTC$'
+ok "... with its deleted_at" matches "$(jq -r '.deleted_at' "$T/body")" 'UTC$'
 reqb DELETE /dids/data/ds2/dids '{"dids": [{"scope": "data", "name": "f3"}]}'
 ok "detach it again: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
 reqb DELETE /dids/data/ds2/dids '{"dids": [{"scope": "data", "name": "ds2"}]}'
@@ -267,7 +267,7 @@ reqb DELETE /dids/data/gds/dids '{"dids": [{"scope": "data", "name": "g1"}]}'
 req GET /dids/data/ds1/meta
 is "DID_COLUMN (default): the row" "$(json -c '[.scope, .name, .account, .did_type, .is_open, .project, .availability, .purge_replicas, .hidden]')" \
     '["data","ds1","root","DATASET",true,"p1","AVAILABLE",true,false]'
-matches "... dates in RFC 1123" "$(json -r .created_at)" 'UTC$'
+ok "... dates in RFC 1123" matches "$(json -r .created_at)" 'UTC$'
 reqb POST /dids/data/ds1/meta/color '{"value": "blue"}'
 is "set a custom key: 201" "$STATUS" 201
 reqb POST /dids/data/ds1/meta '{"meta": {"run_number": 7, "size": 2.5, "tags": ["a", "b"]}, "recursive": true}'

@@ -2,8 +2,10 @@
 # 53-lifecycle.t -- what happens to DIDs after their creation: the new
 # ones (GET /dids/new), metadata of many at once with inheritance (POST
 # /dids/bulkmeta), samples (POST /dids/sample and the seed's long route),
-# expiry (gridrest-db expired) and resurrection (POST /dids/resurrect).
+# expiry (gridrest-db expired), the undertaker (gridrest-db undertaker,
+# then the backends' own sweep) and resurrection (POST /dids/resurrect).
 . tests/smoke/lib.sh
+export GRIDREST_UNDERTAKER_INTERVAL=0 # the sweep is started by hand first
 server_start
 login
 root=$TOKEN
@@ -107,7 +109,7 @@ sleep 1.1
 "$B/gridrest-db" expired >"$T/expired"
 is "gridrest-db expired: the expired DID, not the one with time left" "$(cut -f1 "$T/expired")" "data:old"
 req GET /dids/data/old
-is "an expired DID is still readable (no undertaker yet)" "$STATUS $(json '.expired_at != null')" "200 true"
+is "an expired DID is readable until the undertaker comes" "$STATUS $(json '.expired_at != null')" "200 true"
 TOKEN=$user
 reqb POST /dids/resurrect '[{"scope": "data", "name": "old"}]'
 ok "a user may not resurrect: 401 AccessDenied" error_is 401 AccessDenied
@@ -129,5 +131,82 @@ ok "a body that is not JSON: 400 ValueError" error_is 400 ValueError
 reqb POST /dids/resurrect '{"scope": "data"}'
 ok "a body that is not a list: 400 InvalidObject" error_is 400 InvalidObject
 
+# --- the undertaker ---
+f() { echo "{\"scope\": \"data\", \"name\": \"$1\"}"; }
+reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "data", "name": "u1", "bytes": 10, "adler32": "0000000a"}, {"scope": "data", "name": "u2", "bytes": 20, "adler32": "00000014"}, {"scope": "data", "name": "uf", "bytes": 5, "adler32": "00000005"}, {"scope": "data", "name": "ug", "bytes": 7, "adler32": "00000007"}]}'
+reqb POST /dids/data/ucont '{"type": "CONTAINER"}'
+reqb POST /dids/data/uds "{\"type\": \"DATASET\", \"lifetime\": 1, \"meta\": {\"color\": \"blue\"}, \"dids\": [$(f u1), $(f u2)]}"
+reqb POST /dids/data/ucont/dids "{\"dids\": [$(f uds)]}"
+reqb POST /dids/data/keep "{\"type\": \"DATASET\", \"dids\": [$(f uf), $(f ug)]}"
+reqb PUT /dids/data/keep/status '{"open": false}'
+reqb POST /dids/data/uf/meta/lifetime '{"value": 1}'
+is "an expiring dataset in a container, an expiring file in a closed dataset" "$STATUS" 201
+req GET /dids/data/uf/meta
+ok "... (the file's expiry shows in its metadata)" matches "$(json .expired_at)" ' UTC$'
+sleep 2.1
+"$B/gridrest-db" expired | cut -f1 | sort | paste -sd' ' >"$T/expired"
+is "... both expired" "$(cat "$T/expired")" "data:uds data:uf"
+"$B/gridrest-db" undertaker >"$T/undertaker"
+is "gridrest-db undertaker: one collection deleted, one file's expiry lifted" "$(cat "$T/undertaker")" \
+    "1 expired collections deleted, the expiry of 1 files lifted"
+req GET /dids/data/uds
+ok "the expired dataset is gone: 404 DataIdentifierNotFound" error_is 404 DataIdentifierNotFound
+req GET /dids/data/ucont/dids
+is "... out of its container" "$STATUS $(cat "$T/body")" "200 "
+req GET /dids/data/ucont/dids/history
+is "... which keeps it in its history" "$(jq -r .name "$T/body")" uds
+req GET /dids/data/u1
+is "... its files stay (their replicas are a reaper's)" "$STATUS" 200
+req GET /dids/data/u1/parents
+is "... without the dataset as a parent" "$STATUS $(cat "$T/body")" "200 "
+req GET '/dids/data/dids/search?color=blue'
+is "... and its metadata no longer finds it" "$STATUS $(cat "$T/body")" "200 "
+req GET /dids/data/uf/meta
+is "the expired file stays, without expiry" "$STATUS $(json .expired_at)" "200 null"
+req GET /dids/data/keep/dids
+is "... out of its dataset" "$(jq -r .name "$T/body")" ug
+req GET /dids/data/keep
+is "... whose figures follow" "$(json '"\(.length) \(.bytes)"')" "1 7"
+"$B/gridrest-db" expired >"$T/expired"
+is "nothing is expired any more" "$(cat "$T/expired")" ""
+"$B/gridrest-db" undertaker >"$T/undertaker"
+is "a second sweep finds nothing" "$(cat "$T/undertaker")" "0 expired collections deleted, the expiry of 0 files lifted"
+reqb POST /dids/data/uds '{"type": "DATASET"}'
+ok "the deleted dataset's name cannot be reused: 406" error_is 406 DatabaseException
+ok "... saying so" matches "$(header ExceptionMessage)" "deleted DID uds with scope data is reused"
+reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "data", "name": "uds", "bytes": 1, "adler32": "00000001"}]}'
+ok "... not even by a file: 406" error_is 406 DatabaseException
+req GET /dids/data/uds
+ok "... and nothing was made" error_is 404 DataIdentifierNotFound
+reqb POST /dids/resurrect "[$(f uds)]"
+is "resurrect the deleted dataset: 201" "$STATUS" 201
+req GET /dids/data/uds
+is "... it is back, open, without expiry" "$STATUS $(json '"\(.type) \(.open) \(.expired_at)"')" "200 DATASET true null"
+req GET "/dids/data/uds/meta?plugin=ALL"
+is "... with its metadata" "$(json .color)" blue
+req GET /dids/data/uds/dids
+is "... and empty (its contents went with it)" "$STATUS $(cat "$T/body")" "200 "
+reqb POST /dids/resurrect "[$(f uds)]"
+ok "resurrecting it again: 404 (neither deleted nor expired)" error_is 404 DataIdentifierNotFound
+reqb POST /dids/data/uds '{"type": "DATASET"}'
+ok "its name is taken again: 409 DataIdentifierAlreadyExists" error_is 409 DataIdentifierAlreadyExists
+
 "$B/gridrest-db" verify >"$T/verify" 2>&1
 ok "the store verifies (every index entry)" [ $? -eq 0 ]
+
+# --- the backends' own sweep ---
+server_stop
+export GRIDREST_UNDERTAKER_INTERVAL=1
+server_start
+reqb POST /dids/data/brief '{"type": "DATASET", "lifetime": 1}'
+is "a dataset with a second to live" "$STATUS" 201
+i=0
+while [ $i -lt 40 ]; do
+	sleep 0.25
+	req GET /dids/data/brief
+	[ "$STATUS" = 404 ] && break
+	i=$((i + 1))
+done
+ok "the dids backends delete it by themselves, within seconds" error_is 404 DataIdentifierNotFound
+grep -q 'undertaker: 1 expired collections deleted' "$GRIDREST_HOME/log/error.log"
+ok "... and log it" [ $? -eq 0 ]

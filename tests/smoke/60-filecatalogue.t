@@ -89,7 +89,7 @@ req GET "$D/$(b64 /vo/data)"
 is "the listing of /vo/data: its subdirectories" "$(json -c '.SubDirs')" '{"2023":true,"2024":true}'
 req GET "$D/$(b64 /vo/data)?verbose=true"
 is "... verbose: owner and mode of each" "$(json -c '[.SubDirs["2024"].Owner, .SubDirs["2024"].Mode]')" '["jdoe",509]'
-matches "... DIRAC dates" "$(json -r '.SubDirs["2024"].CreationDate')" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$'
+ok "... DIRAC dates" matches "$(json -r '.SubDirs["2024"].CreationDate')" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$'
 req GET "$D/$(b64 /vo/data)?extra=1"
 is "... extra= is verbose too" "$(json -r '.SubDirs["2023"].Owner')" jdoe
 
@@ -140,7 +140,7 @@ reqb PUT "$D/$(b64 /vo/data/2023/r9)/metadata" '{"run": 9, "taken": "2023-12-31 
 is "... and on the runs: 200" "$STATUS" 200
 reqb PUT "$D/$(b64 /vo/mc)/metadata" '{"run": "x"}'
 ok "an int field given text: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
-matches "... naming the field" "$(json -r .ExceptionMessage)" "'run'"
+ok "... naming the field" matches "$(json -r .ExceptionMessage)" "'run'"
 reqb PUT "$D/$(b64 /vo/mc)/metadata" '{"taken": "2024-02-30"}'
 ok "an impossible date: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
 reqb PUT "$D/$(b64 /vo/mc)/metadata" '{"site": 5}'
@@ -184,7 +184,7 @@ is "... the searched directory's own f/s stay 0" "$(printf %s "$t" | jq -c '[.f,
 is "a search below the match (inherited from above)" "$(search /vo/data/2024/r1 'site=in|CERN' | jq -c '[.f, .s, .d]')" '[2,150,{}]'
 search /vo 'run=%3E|x' >/dev/null
 ok "a number condition with text: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
-matches "... naming the field" "$(json -r .ExceptionMessage)" "'run'"
+ok "... naming the field" matches "$(json -r .ExceptionMessage)" "'run'"
 search /vo 'taken=%3E|soon' >/dev/null
 ok "a date condition that is no date: 400" error_is 400 InvalidValueForKey
 search /vo 'site=%3E|A' >/dev/null

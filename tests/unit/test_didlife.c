@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "account.h"
 #include "cfg.h"
+#include "collection.h"
 #include "did.h"
 #include "didlife.h"
 #include "scope.h"
@@ -187,6 +190,198 @@ test_expiry_and_resurrect(void **state)
 	json_decref(dids);
 }
 
+/* n files d:<prefix><i> in one transaction */
+struct files {
+	const char *prefix;
+	int n;
+};
+
+static int
+files_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const struct files *f = arg;
+	char name[64];
+	int i, rc = GR_OK;
+
+	for (i = 0; i < f->n && rc == GR_OK; i++) {
+		json_t *rec = did_new_file("root", 1, NULL, NULL, time_now());
+
+		snprintf(name, sizeof(name), "%s%d", f->prefix, i);
+		rc = did_store(t, "d", name, rec, 0, err);
+		json_decref(rec);
+	}
+	return rc;
+}
+
+static json_t *
+did_list(const char *prefix, int n)
+{
+	json_t *l = json_array();
+	char name[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		json_array_append_new(l,
+		    json_pack("{s:s, s:s}", "scope", "d", "name", name));
+	}
+	return l;
+}
+
+static void
+coll(const char *name, const char *type, int lifetime, json_t *dids)
+{
+	struct gr_err err = { 0 };
+	json_t *body = json_pack("{s:s}", "type", type);
+
+	if (lifetime > 0)
+		json_object_set_new(body, "lifetime", json_integer(lifetime));
+	if (dids != NULL)
+		json_object_set_new(body, "dids", dids);
+	assert_int_equal(coll_add("root", "d", name, body, &err), GR_OK);
+	json_decref(body);
+}
+
+static int
+count(json_t *item, void *ctx)
+{
+	(void)item;
+	(*(int *)ctx)++;
+	return GR_OK;
+}
+
+/* How many entries a listing of d:name (coll_contents, coll_parents) has. */
+static int
+entries(int (*list)(const char *, const char *, gr_emit_fn, void *,
+	    struct gr_err *),
+    const char *name)
+{
+	struct gr_err err = { 0 };
+	int n = 0;
+
+	assert_int_equal(list("d", name, count, &n, &err), GR_OK);
+	return n;
+}
+
+#define children(name) entries(coll_contents, name)
+#define parents(name)  entries(coll_parents, name)
+
+static void
+test_undertaker(void **state)
+{
+	struct files fs = { "f", 2500 };
+	struct gr_err err = { 0 };
+	struct did_sweep s;
+	int64_t later = time_now() + 10;
+	json_t *rec, *dids;
+
+	(void)state;
+	/* "big": 2500 files (more than a transaction's batch), in two
+	   containers; "hold" keeps a file that expires */
+	assert_int_equal(st_txn_run(files_txn, &fs, &err), GR_OK);
+	coll("big", "DATASET", 5, did_list("f", 2500));
+	coll("p1", "CONTAINER", 0,
+	    json_pack("[{s:s, s:s}]", "scope", "d", "name", "big"));
+	coll("p2", "CONTAINER", 0,
+	    json_pack("[{s:s, s:s}]", "scope", "d", "name", "big"));
+	coll("hold", "DATASET", 0,
+	    json_pack("[{s:s, s:s}]", "scope", "d", "name", "f0"));
+	put("lone", "FILE", later - 5);
+	dids = json_pack("{s:[{s:s, s:s}]}", "dids", "scope", "d", "name",
+	    "lone");
+	assert_int_equal(coll_attach("root", "d", "hold",
+			     json_object_get(dids, "dids"), false, &err),
+	    GR_OK);
+	json_decref(dids);
+	assert_int_equal(children("big"), 2500);
+	assert_int_equal(parents("big"), 2);
+
+	/* at "later": big and e2 (expired at 1000) go, lone loses its
+	   expiry; e3 has an hour left */
+	assert_int_equal(did_undertake(later, (size_t)-1, &s, &err), GR_OK);
+	assert_int_equal(s.buried, 2);
+	assert_int_equal(s.files, 1);
+	assert_false(s.more);
+	assert_int_equal(did_get("d", "big", NULL, &rec, &err),
+	    GR_DID_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(did_get("d", "e2", NULL, &rec, &err),
+	    GR_DID_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(children("p1"), 0);
+	assert_int_equal(children("p2"), 0);
+	assert_int_equal(parents("f1"), 0); /* the files stay, unlinked */
+	assert_int_equal(parents("f0"), 1); /* ... but for other parents */
+	assert_int_equal(children("hold"), 1);
+	assert_int_equal(did_get("d", "lone", NULL, &rec, &err), GR_OK);
+	json_decref(rec);
+	assert_string_equal(expired(later), "[]"); /* lone's expiry too */
+	assert_int_equal(did_get("d", "e3", NULL, &rec, &err), GR_OK);
+	json_decref(rec);
+
+	/* the name of a deleted DID is not reused, by any kind of DID */
+	dids = json_pack("{s:s}", "type", "CONTAINER");
+	assert_int_equal(coll_add("root", "d", "big", dids, &err),
+	    GR_DID_REUSED);
+	gr_clear(&err);
+	json_decref(dids);
+
+	/* resurrection brings it back, empty, with its name */
+	dids = json_pack("[{s:s, s:s}]", "scope", "d", "name", "big");
+	assert_int_equal(did_resurrect("root", dids, &err), GR_OK);
+	assert_int_equal(did_get("d", "big", NULL, &rec, &err), GR_OK);
+	assert_string_equal(json_string_value(json_object_get(rec, "type")),
+	    "DATASET");
+	assert_true(json_is_true(json_object_get(rec, "open")));
+	assert_true(json_is_null(json_object_get(rec, "expired_at")));
+	json_decref(rec);
+	assert_int_equal(children("big"), 0);
+	assert_int_equal(did_resurrect("root", dids, &err), GR_DID_NOT_FOUND);
+	gr_clear(&err);
+	json_decref(dids);
+}
+
+/* Two processes sweep the same 300 expired datasets at once: each is
+   deleted exactly once. */
+static void
+test_undertakers_at_once(void **state)
+{
+	struct gr_err err = { 0 };
+	struct did_sweep s;
+	int64_t later = time_now() + 10;
+	char name[32];
+	int fds[2], status, i;
+	size_t theirs = 0;
+	pid_t pid;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "x%d", i);
+		coll(name, "DATASET", 5, NULL);
+	}
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		st_after_fork();
+		if (st_open(home, 0, &err) != GR_OK ||
+		    did_undertake(later, (size_t)-1, &s, &err) != GR_OK ||
+		    write(fds[1], &s.buried, sizeof(s.buried)) !=
+			sizeof(s.buried))
+			_exit(1);
+		st_close();
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(did_undertake(later, (size_t)-1, &s, &err), GR_OK);
+	assert_int_equal(read(fds[0], &theirs, sizeof(theirs)), sizeof(theirs));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(s.buried + theirs, 300);
+	assert_string_equal(expired(later), "[]");
+}
+
 static int
 setup(void **state)
 {
@@ -220,6 +415,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new),
 		cmocka_unit_test(test_expiry_and_resurrect),
+		cmocka_unit_test(test_undertaker),
+		cmocka_unit_test(test_undertakers_at_once),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
