@@ -99,4 +99,4 @@ clean:
 
 .PHONY: all run check asan lint bench clean
 .SECONDARY:
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -11,7 +11,8 @@
 #             with wrk (2 threads, 4 connections): requests/s
 #
 # Target (issue 6): >= 500 submissions accepted/s. Settings: BENCH_JOBS,
-# BENCH_CLIENTS, BENCH_PORT (18094), GR_BUILD (build).
+# BENCH_CLIENTS, BENCH_PORT (18094), GR_BUILD (build); BENCH_FS_QUIET and
+# BENCH_FS_WAIT: how long to wait for a quiet disk first (lib.sh).
 set -eu
 njobs=${BENCH_JOBS:-1000}
 clients=${BENCH_CLIENTS:-4}

@@ -11,7 +11,8 @@
 #
 # Targets (issue 7): >= 300 submissions/s on the local backend; zip
 # download >= 100 MB/s with flat memory. Settings: BENCH_CLIENTS,
-# BENCH_SECONDS, BENCH_MB, BENCH_PORT (18094), GR_BUILD (build).
+# BENCH_SECONDS, BENCH_MB, BENCH_PORT (18094), GR_BUILD (build);
+# BENCH_FS_QUIET and BENCH_FS_WAIT: the wait for a quiet disk (lib.sh).
 set -eu
 clients=${BENCH_CLIENTS:-2}
 seconds=${BENCH_SECONDS:-5}

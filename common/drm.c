@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "drm.h"
@@ -89,8 +91,14 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 int
 drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err)
 {
+	static struct {
+		int64_t until; /* the lookup holds until then */
+		uid_t uid;
+		gid_t gid;
+	} known;
 	const struct drm_cfg *c;
 	struct passwd *pw;
+	int64_t now = time_now();
 	int rc;
 
 	if ((rc = drm_config(&c, err)) != GR_OK)
@@ -100,6 +108,12 @@ drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err)
 		*gid = getegid();
 		return GR_OK;
 	}
+	/* a lookup reads /etc/passwd: once a minute, not once a job */
+	if (now < known.until) {
+		*uid = known.uid;
+		*gid = known.gid;
+		return GR_OK;
+	}
 	errno = 0;
 	pw = getpwnam(c->user);
 	if (pw == NULL || pw->pw_uid == 0)
@@ -107,9 +121,37 @@ drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err)
 		    "jobs run as the user '%s', which %s; jobs never run as "
 		    "root",
 		    c->user, pw == NULL ? "does not exist" : "is root");
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
+	*uid = known.uid = pw->pw_uid;
+	*gid = known.gid = pw->pw_gid;
+	known.until = now + 60;
 	return GR_OK;
+}
+
+int
+drm_make_cwd(const json_t *rec, uid_t uid, gid_t gid)
+{
+	const char *cwd = json_string_value(json_object_get(rec, "cwd"));
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (!json_is_true(json_object_get(rec, "make_cwd")))
+		return 0;
+	if (cwd == NULL || cwd[0] != '/' ||
+	    snprintf(parent, sizeof(parent), "%s", cwd) >=
+		(int)sizeof(parent)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0711) != 0 && errno != EEXIST)
+			return -1;
+	}
+	if (mkdir(cwd, 0700) != 0)
+		return errno == EEXIST ? 0 : -1; /* made before: kept as is */
+	if (geteuid() == 0 && lchown(cwd, uid, gid) != 0)
+		return -1;
+	return 0;
 }
 
 bool
@@ -286,10 +328,11 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 	}
 	idx = s->array ? s->array_start : 0;
 	last = s->array ? s->array_end : 0;
-	for (rc = GR_OK; rc == GR_OK && idx <= last;
-	     idx += s->array ? s->array_step : 1) {
-		if ((rc = st_seq_next(t, "drm.seq", &n, err)) != GR_OK)
-			break;
+	rc = st_seq_take("drm.seq",
+	    (uint64_t)((last - idx) / (s->array ? s->array_step : 1) + 1), &n,
+	    err);
+	for (; rc == GR_OK && idx <= last;
+	     idx += s->array ? s->array_step : 1, n++) {
 		id_key(id, n);
 		rec =
 		    json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s?, s:s?,"
@@ -303,6 +346,8 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			s->cpus > 0 ? s->cpus : 1, "mem_mb",
 			(json_int_t)s->mem_mb, "deps", deps, "state", "QUEUED",
 			"submitted_at", (json_int_t)time_now(), "cancel", 0);
+		if (s->make_cwd)
+			json_object_set_new(rec, "make_cwd", json_true());
 		if (s->queue != NULL && *s->queue != '\0' &&
 		    strcmp(s->queue, "local") != 0)
 			json_object_set_new(rec, "queue",

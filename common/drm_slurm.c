@@ -361,6 +361,7 @@ sbatch_one(const char *id, const json_t *all_ids)
 		goto out;
 	}
 	if (drm_job_user(&u, &g, &err) != GR_OK ||
+	    drm_make_cwd(a.rec, u, g) != 0 ||
 	    write_script(a.rec, script, sizeof(script)) != 0) {
 		a.state = "FAILED";
 		a.reason = err.msg[0] != '\0' ? err.msg

@@ -844,20 +844,20 @@ make_dir(struct plan *p, const struct job_file *files, size_t nfiles, uid_t uid,
 	random_bytes(rnd, sizeof(rnd));
 	p->dir[0] = 'w';
 	hex_encode(rnd, sizeof(rnd), p->dir + 1);
+	/* a job without files gets its directories when it starts (the
+	   DRM's make_cwd): its submission touches no file at all */
 	if (jobs_dir(path, sizeof(path), NULL, NULL) != 0)
 		return gr_fail(err, GR_INTERNAL, "home path too long");
-	(void)mkdir(path, 0711);
+	(void)mkdir(path, 0711); /* the base, once (EEXIST costs nothing) */
+	if (nfiles == 0)
+		return GR_OK;
 	if (jobs_dir(path, sizeof(path), p->dir, NULL) != 0 ||
 	    mkdir(path, 0711) != 0)
 		return gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
 		    strerror(errno));
-	/* isb/ only for a sandbox with files: an inode less per plain job
-	   (an absent isb/ reads as an empty sandbox) */
-	if ((nfiles > 0 &&
-		(jobs_dir(path, sizeof(path), p->dir, "isb") != 0 ||
-		    mkdir(path, 0700) != 0 ||
-		    (isb = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) <
-			0)) ||
+	if (jobs_dir(path, sizeof(path), p->dir, "isb") != 0 ||
+	    mkdir(path, 0700) != 0 ||
+	    (isb = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0 ||
 	    jobs_dir(path, sizeof(path), p->dir, "run") != 0 ||
 	    mkdir(path, 0700) != 0 ||
 	    (run = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
@@ -895,7 +895,7 @@ out:
 struct submit_args {
 	const char *owner, *group;
 	struct plan *plans;
-	size_t nplans;
+	size_t nplans, nfiles;
 	json_t *jids, *drm_ids;
 };
 
@@ -938,18 +938,19 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	char ref[32], run[PATH_MAX];
 	struct drm_spec s;
 	json_t *job, *ids;
-	uint64_t seq;
+	uint64_t seq, first;
 	size_t i;
 	long jid = 0;
-	int rc = GR_OK;
+	int rc;
 
 	json_array_clear(a->jids);
 	json_array_clear(a->drm_ids);
+	if ((rc = st_seq_take("jobs.seq", a->nplans, &first, err)) != GR_OK)
+		return rc;
 	for (i = 0; i < a->nplans && rc == GR_OK; i++) {
 		struct plan *p = &a->plans[i];
 
-		if ((rc = st_seq_next(t, "jobs.seq", &seq, err)) != GR_OK)
-			break;
+		seq = first + i;
 		if (seq > JID_MAX) {
 			rc = gr_fail(err, GR_UNAVAILABLE, "no job ids left");
 			break;
@@ -966,6 +967,7 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		s.cpus = p->cpus;
 		s.client = "jobs";
 		s.ref = ref;
+		s.make_cwd = a->nfiles == 0;
 		ids = json_array();
 		rc = drm_submit_txn(t, &s, ids, err);
 		if (rc == GR_OK) {
@@ -1079,7 +1081,7 @@ job_submit(const char *owner, const char *group, const json_t *manifests,
     const struct job_file *files, size_t nfiles, json_t **jids,
     struct gr_err *err)
 {
-	struct submit_args a = { owner, group, NULL, 0, NULL, NULL };
+	struct submit_args a = { owner, group, NULL, 0, nfiles, NULL, NULL };
 	struct gr_err ignore = { 0 };
 	size_t i;
 	uid_t uid;

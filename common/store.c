@@ -451,6 +451,61 @@ schema_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+/*
+ * Counters of stores made before TBL_SEQS were "<name>.seq" records of
+ * TBL_META: init moves them over (seq_txn never reads TBL_META, whose page
+ * the caller's own transaction may hold).
+ */
+struct old_seqs {
+	struct sbuf keys;
+	size_t off[64 + 1];
+	size_t n;
+};
+
+static int
+old_seq_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct old_seqs *o = arg;
+
+	(void)pkey;
+	(void)val;
+	if (key->size > 4 &&
+	    memcmp((const char *)key->data + key->size - 4, ".seq", 4) == 0 &&
+	    o->n < 64) {
+		sbuf_add(&o->keys, key->data, key->size);
+		o->off[++o->n] = o->keys.len;
+	}
+	return GR_OK;
+}
+
+static int
+move_seqs_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct old_seqs o = { .n = 0 };
+	json_t *rec = NULL;
+	size_t i;
+	int ret, rc;
+
+	(void)arg;
+	o.off[0] = 0;
+	rc = st_scan(t, TBL_META, NULL, 0, NULL, old_seq_one, &o, err);
+	for (i = 0; i < o.n && rc == GR_OK; i++) {
+		DBT k = st_dbt(o.keys.s + o.off[i], o.off[i + 1] - o.off[i]);
+
+		ret = st_get_json(t, TBL_META, &k, &rec, DB_RMW);
+		if (ret == 0)
+			ret = st_put_json(t, TBL_SEQS, &k, rec, DB_NOOVERWRITE);
+		if (ret == 0 || ret == DB_KEYEXIST)
+			ret = st_del(t, TBL_META, &k);
+		json_decref(rec);
+		rec = NULL;
+		if (ret != 0)
+			rc = st_fail(err, ret);
+	}
+	sbuf_free(&o.keys);
+	return rc;
+}
+
 /* The schema version must match what this binary was built for. */
 static int
 check_schema(unsigned flags, struct gr_err *err)
@@ -459,9 +514,11 @@ check_schema(unsigned flags, struct gr_err *err)
 	json_int_t v;
 	int rc;
 
-	if (flags & ST_INIT)
+	if (flags & ST_INIT) {
 		rc = st_txn_run(schema_txn, &rec, err);
-	else
+		if (rc == GR_OK)
+			rc = st_txn_run(move_seqs_txn, NULL, err);
+	} else
 		rc = st_view(schema_txn, &rec, 0, err);
 	if (rc != GR_OK) {
 		json_decref(rec);
@@ -830,26 +887,42 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 	return rc == ST_STOP ? GR_OK : rc;
 }
 
-int
-st_seq_next(struct st_txn *t, const char *name, uint64_t *out,
-    struct gr_err *err)
+struct seq_args {
+	const char *name;
+	uint64_t n, first;
+};
+
+static int
+seq_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	DBT key = st_dbt(name, strlen(name));
+	struct seq_args *a = arg;
+	DBT key = st_dbt(a->name, strlen(a->name));
 	json_t *rec = NULL;
-	json_int_t n = 0;
+	json_int_t next = 0;
 	int ret;
 
-	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
+	st_txn_lazy(t);
+	ret = st_get_json(t, TBL_SEQS, &key, &rec, DB_RMW);
 	if (ret == 0)
-		n = json_integer_value(json_object_get(rec, "next"));
+		next = json_integer_value(json_object_get(rec, "next"));
 	else if (ret != DB_NOTFOUND)
 		return st_fail(err, ret);
 	json_decref(rec);
-	if (n < 1)
-		n = 1;
-	*out = (uint64_t)n;
-	rec = json_pack("{s:I}", "next", n + 1);
-	ret = st_put_json(t, TBL_META, &key, rec, 0);
+	if (next < 1)
+		next = 1;
+	a->first = (uint64_t)next;
+	rec = json_pack("{s:I}", "next", next + (json_int_t)a->n);
+	ret = st_put_json(t, TBL_SEQS, &key, rec, 0);
 	json_decref(rec);
 	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+st_seq_take(const char *name, uint64_t n, uint64_t *first, struct gr_err *err)
+{
+	struct seq_args a = { name, n > 0 ? n : 1, 0 };
+	int rc = st_txn_run(seq_txn, &a, err);
+
+	*first = a.first;
+	return rc;
 }

@@ -773,7 +773,7 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	(void)snprintf(sdir, sizeof(sdir), "%s/scripts", cfg.home);
 	if ((rc = task_argv(script, sdir, vals, &argv, err)) != GR_OK)
 		goto out;
-	if ((rc = st_seq_next(t, "tasks.seq", &seq, err)) != GR_OK)
+	if ((rc = st_seq_take("tasks.seq", 1, &seq, err)) != GR_OK)
 		goto out;
 	for (i = 0; i < json_array_size(argv); i++)
 		cargv[i] = json_string_value(json_array_get(argv, i));

@@ -666,5 +666,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_TASKS_BY_AGE]	= { "tasks.age.idx",		TBL_TASKS,	tasks_by_age },
 	/* the undertaker's archive */
 	[TBL_DELETED_DIDS]	= { "deleted_dids.db",		-1,		NULL },
+	/* counters, each in a transaction of its own */
+	[TBL_SEQS]		= { "sequences.db",		-1,		NULL },
 };
 /* clang-format on */

@@ -74,6 +74,7 @@ enum tbl_id {
 	TBL_TASKS_BY_AGE,   /* secondary: age, for admins' lists */
 	/* --- the undertaker's archive (issue 5) --- */
 	TBL_DELETED_DIDS, /* scope \0 name -> the record, with "deleted_at" */
+	TBL_SEQS,         /* counter name -> {"next"} (st_seq_take) */
 	TBL_COUNT
 };
 

@@ -54,7 +54,7 @@ struct drm_dep {
 /* What to run. Strings are borrowed for the call. */
 struct drm_spec {
 	const char *const *argv; /* NULL-terminated, argv[0] the program */
-	const char *cwd;         /* absolute; must exist */
+	const char *cwd;         /* absolute; must exist, unless make_cwd */
 	const char *const *env;  /* "K=V" entries, NULL-terminated, or NULL */
 	const char *out, *err;   /* files relative to cwd; NULL: /dev/null */
 	long time_limit;         /* seconds of wall time, 0: none */
@@ -68,6 +68,9 @@ struct drm_spec {
 	/* slurm: the partition; NULL, "" or "local": the default one. The
 	   local backend has one queue and records the name only. */
 	const char *queue;
+	/* the backend makes cwd (mode 0700, the job user's) and a missing
+	   parent (0711) as the job starts: a submission writes nothing */
+	bool make_cwd;
 };
 
 /*
@@ -106,6 +109,12 @@ int drm_config(const struct drm_cfg **out, struct gr_err *err);
  * and the user is missing: jobs never run as root.
  */
 int drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err);
+
+/*
+ * For a backend starting the job of record rec: when it was submitted with
+ * make_cwd, make its working directory for uid:gid. 0, or -1 with errno.
+ */
+int drm_make_cwd(const json_t *rec, uid_t uid, gid_t gid);
 
 /*
  * Inside the caller's transaction: validate spec and write its records

@@ -168,10 +168,17 @@ int st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key,
 int st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key);
 
 /*
- * The next value (1, 2, ...) of the counter name, kept in TBL_META as
- * {"next": n}; the record stays locked until t ends.
+ * n consecutive values first..first+n-1 (from 1 up) of the counter name,
+ * kept in TBL_SEQS as {"next": n}, in a transaction of the call's own,
+ * committed at once without waiting for the disk. A caller's transaction
+ * that takes ids so does not hold the counter's page until its commit,
+ * and concurrent submissions reach the log together (one flush for
+ * several commits). A value is never given twice: whatever durable
+ * commit uses it flushes the log past the counter's. A transaction that
+ * aborts leaves a gap. Call it from a transaction body or outside one,
+ * never with TBL_SEQS in the caller's own transaction.
  */
-int st_seq_next(struct st_txn *t, const char *name, uint64_t *out,
+int st_seq_take(const char *name, uint64_t n, uint64_t *first,
     struct gr_err *err);
 
 /* Returned by a scan callback to end the scan early (not an error). */

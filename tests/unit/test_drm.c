@@ -313,6 +313,43 @@ test_runs_unprivileged(void **state_)
 	json_decref(ids);
 }
 
+/* Submit s and wait for its end: is its final state want? */
+static void
+ends_as(const struct drm_spec *s, const char *want)
+{
+	json_t *ids = submit(s);
+	json_t *rec = wait_state(id_at(ids, 0), true, NULL, 20);
+
+	assert_string_equal(state(rec), want);
+	json_decref(rec);
+	json_decref(ids);
+}
+
+/* make_cwd: the working directory (and its parent) come with the job */
+static void
+test_make_cwd(void **state_)
+{
+	const char *argv[] = { "/bin/echo", "here", NULL };
+	struct drm_spec s = spec_of(argv, "out.txt");
+	char parent[8192], cwd[8192 + 8];
+	struct stat sb;
+
+	(void)state_;
+	(void)snprintf(parent, sizeof(parent), "%s/lazy", work);
+	(void)snprintf(cwd, sizeof(cwd), "%s/run", parent);
+	s.cwd = cwd;
+	/* without make_cwd a missing directory fails the job */
+	ends_as(&s, "FAILED");
+	assert_int_equal(stat(parent, &sb), -1);
+	s.make_cwd = true;
+	ends_as(&s, "DONE");
+	assert_int_equal(stat(parent, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0711);
+	assert_int_equal(stat(cwd, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	assert_string_equal(slurp("lazy/run/out.txt"), "here\n");
+}
+
 static void
 test_failure_and_missing_program(void **state_)
 {
@@ -734,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_echo_done),
 		cmocka_unit_test(test_runs_unprivileged),
 		cmocka_unit_test(test_failure_and_missing_program),
+		cmocka_unit_test(test_make_cwd),
 		cmocka_unit_test(test_time_limit),
 		cmocka_unit_test(test_cancel_running_and_queued),
 		cmocka_unit_test(test_dependencies),

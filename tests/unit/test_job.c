@@ -192,7 +192,7 @@ static long
 submit_one(const char *manifest)
 {
 	json_t *ms = json_loads(manifest, 0, NULL);
-	struct submit_args a = { "root", "user", NULL, 0, json_array(),
+	struct submit_args a = { "root", "user", NULL, 0, 0, json_array(),
 		json_array() };
 	struct gr_err err = { 0 };
 	long jid;

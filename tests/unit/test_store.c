@@ -182,6 +182,108 @@ test_nooverwrite(void **state)
 	assert_string_equal(get("k2"), "first");
 }
 
+/* A counter from before TBL_SEQS, in TBL_META. */
+static int
+old_seq_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	DBT key = st_dbt("old.seq", 7);
+	json_t *rec = json_pack("{s:i}", "next", 41);
+	int ret = st_put_json(t, TBL_META, &key, rec, 0);
+
+	(void)arg;
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* Takes an id while holding a write lock on TBL_META (as the task
+   portal's rate limit does). */
+static int
+meta_then_take_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	DBT key = st_dbt("bucket", 6);
+	json_t *rec = json_pack("{s:i}", "tokens", 1);
+	int ret = st_put_json(t, TBL_META, &key, rec, 0);
+
+	json_decref(rec);
+	if (ret != 0)
+		return st_fail(err, ret);
+	return st_seq_take("fresh.seq", 1, arg, err);
+}
+
+/* Takes ids inside a transaction that then aborts. */
+static int
+take_then_fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	(void)t;
+	if (st_seq_take("new.seq", 1, arg, err) != GR_OK)
+		return GR_DATABASE;
+	return gr_fail(err, GR_INTERNAL, "no");
+}
+
+static void
+test_seq_take(void **state)
+{
+	struct gr_err err = { 0 };
+	uint64_t first, mine[50], theirs[50];
+	int fds[2], status, i, j;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(st_seq_take("new.seq", 1, &first, &err), GR_OK);
+	assert_int_equal(first, 1);
+	assert_int_equal(st_seq_take("new.seq", 5, &first, &err), GR_OK);
+	assert_int_equal(first, 2);
+	/* taken in an aborted transaction: kept taken (a gap, no reuse) */
+	assert_int_equal(st_txn_run(take_then_fail_txn, &first, &err),
+	    GR_INTERNAL);
+	gr_clear(&err);
+	assert_int_equal(first, 7);
+	assert_int_equal(st_seq_take("new.seq", 1, &first, &err), GR_OK);
+	assert_int_equal(first, 8);
+	/* an old store's counter goes on where it was, once init moved it
+	   (the store is opened again with ST_INIT, as gridrest-db init) */
+	assert_int_equal(st_txn_run(old_seq_txn, NULL, &err), GR_OK);
+	st_close();
+	assert_int_equal(st_open(home, ST_INIT, &err), GR_OK);
+	assert_int_equal(st_seq_take("old.seq", 2, &first, &err), GR_OK);
+	assert_int_equal(first, 41);
+	assert_int_equal(st_seq_take("old.seq", 1, &first, &err), GR_OK);
+	assert_int_equal(first, 43);
+	/* inside a transaction that holds TBL_META's page: no self-deadlock */
+	assert_int_equal(st_txn_run(meta_then_take_txn, &first, &err), GR_OK);
+	assert_int_equal(first, 1);
+	/* two processes at once never get the same value */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		st_after_fork();
+		if (st_open(home, 0, &err) != GR_OK)
+			_exit(1);
+		for (i = 0; i < 50; i++)
+			if (st_seq_take("race.seq", 1, &theirs[i], &err) !=
+			    GR_OK)
+				_exit(2);
+		st_close(); /* a process that dies open costs a recovery */
+		_exit(write(fds[1], theirs, sizeof(theirs)) ==
+			    (ssize_t)sizeof(theirs)
+			? 0
+			: 3);
+	}
+	close(fds[1]);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(st_seq_take("race.seq", 1, &mine[i], &err),
+		    GR_OK);
+	assert_int_equal(read(fds[0], theirs, sizeof(theirs)),
+	    (ssize_t)sizeof(theirs));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < 50; i++)
+		for (j = 0; j < 50; j++)
+			assert_true(mine[i] != theirs[j]);
+}
+
 /* A body that writes, then fails: nothing of it stays. */
 static int
 write_then_fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
@@ -769,6 +871,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get),
 		cmocka_unit_test(test_nooverwrite),
+		cmocka_unit_test(test_seq_take),
 		cmocka_unit_test(test_abort_leaves_nothing),
 		cmocka_unit_test(test_deadlock_retried),
 		cmocka_unit_test(test_deadlock_gives_up),
