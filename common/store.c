@@ -120,6 +120,10 @@ mkdir_p(const char *path)
 	return 0;
 }
 
+/* The transaction whose body runs now: a run inside it (st_seq_take) must
+   not reopen the handles that one still uses. */
+static struct st_txn *running;
+
 static void
 close_handles(void)
 {
@@ -192,6 +196,7 @@ st_after_fork(void)
 {
 	/* the parent's handles: never used or closed in the child */
 	abandon(false);
+	running = NULL;
 }
 
 bool
@@ -623,10 +628,19 @@ maybe_checkpoint(void)
  * The one runner. Write transactions pass snapshot = false and retry on
  * deadlock; views pass snapshot = true (no locks, so no deadlocks).
  */
+/* A nested run that met a recovered region: the enclosing body fails as
+   panicked, and its own run reopens and runs it again. */
+static int
+nested_panic(struct st_txn *up, struct gr_err *err)
+{
+	up->panic = true;
+	return st_fail(err, DB_RUNRECOVERY);
+}
+
 static int
 run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 {
-	struct st_txn t;
+	struct st_txn t, *up = running;
 	int attempt, ret, rc;
 	bool reopened = false;
 
@@ -640,6 +654,8 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 		    ? 0
 		    : st.env->txn_begin(st.env, NULL, &t.tid,
 			  snapshot ? DB_TXN_SNAPSHOT : 0);
+		if (ret == DB_RUNRECOVERY && up != NULL)
+			return nested_panic(up, err);
 		if (ret == DB_RUNRECOVERY && !reopened) {
 			reopened = true;
 			if ((rc = reopen(err)) != GR_OK)
@@ -650,7 +666,9 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 			return st_fail(err, ret);
 		st.stats.begun++;
 		t.started = true;
+		running = &t;
 		rc = fn(&t, arg, err);
+		running = up;
 		if (rc == GR_OK && !t.deadlock && !t.panic &&
 		    (flags & ST_ONEREAD))
 			return GR_OK;
@@ -669,6 +687,8 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 		}
 		if (t.tid != NULL)
 			(void)t.tid->abort(t.tid);
+		if (t.panic && up != NULL)
+			return nested_panic(up, err);
 		if (t.panic && !reopened && !(flags & ST_ONCE)) {
 			reopened = true;
 			gr_clear(err);
