@@ -79,6 +79,8 @@ sleep_ms(long ms)
 
 /* --- slots ----------------------------------------------------------- */
 
+static unsigned my_slot; /* the slot slot_grab() took last */
+
 static int
 slot_grab(void)
 {
@@ -101,8 +103,10 @@ slot_grab(void)
 		    0600);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			my_slot = i;
 			return fd;
+		}
 		close(fd);
 	}
 	return -1;
@@ -117,8 +121,10 @@ slot_grab(void)
 static bool
 slot_free(void)
 {
+	unsigned mine = my_slot; /* a look: the slot held stays the one */
 	int fd = slot_grab();
 
+	my_slot = mine;
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -171,6 +177,8 @@ wake_idle(size_t n)
 
 /* --- claiming work --------------------------------------------------- */
 
+static const char *rec_str(const json_t *rec, const char *key);
+
 enum dep_verdict { DEP_WAIT, DEP_OK, DEP_NEVER };
 
 static enum dep_verdict
@@ -216,9 +224,11 @@ deps_verdict(struct st_txn *t, const json_t *rec, struct gr_err *err, int *rc)
 struct claim_args {
 	char ids[CLAIM_SCAN_MAX][DRM_ID_LEN + 1];
 	size_t n;
+	size_t start;    /* the candidate to try first */
 	json_t *claimed; /* the record now RUNNING under this supervisor */
 	bool look;       /* only tell whether something is claimable */
 	bool found;
+	bool taken; /* a candidate was no longer queued: look again */
 };
 
 static int
@@ -235,35 +245,57 @@ collect_queued(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return ++a->n == CLAIM_SCAN_MAX ? ST_STOP : GR_OK;
 }
 
+/*
+ * The queued jobs, read in a snapshot: no lock on the queue's index page.
+ * A claim that scanned the queue under its own locks deadlocked with every
+ * other claim (each held the index page read, and waited for the record
+ * the other had locked to change it), so claims take their candidates
+ * from here and check each one again under its lock.
+ */
 static int
-claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
+queued_view(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	static const char qkey[] = "local\0QUEUED";
 	struct claim_args *a = arg;
+
+	a->n = 0;
+	return st_scan_key(t, TBL_DRM_BY_STATE, qkey, sizeof(qkey) - 1,
+	    collect_queued, a, err);
+}
+
+/* In a view (look) or a transaction: the first claimable candidate. */
+static int
+claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct claim_args *a = arg;
 	enum dep_verdict v;
 	json_t *rec;
-	size_t i;
+	size_t i, k;
 	int ret, rc;
 
 	json_decref(a->claimed);
 	a->claimed = NULL;
-	a->n = 0;
-	a->found = false;
+	a->found = a->taken = false;
 	/* a claim lost at a power cut leaves the job queued, to run after
 	   the restart; the end of every job is a durable commit */
 	if (!a->look)
 		st_txn_lazy(t);
-	rc = st_scan_key(t, TBL_DRM_BY_STATE, qkey, sizeof(qkey) - 1,
-	    collect_queued, a, err);
-	if (rc != GR_OK)
+	else if ((rc = queued_view(t, a, err)) != GR_OK)
 		return rc;
-	for (i = 0; i < a->n; i++) {
+	for (k = 0; k < a->n; k++) {
+		i = (a->start + k) % a->n;
 		rec = NULL;
 		ret = drm_get_txn(t, a->ids[i], &rec, a->look ? 0 : DB_RMW);
 		if (ret == DB_NOTFOUND)
 			continue;
 		if (ret != 0)
 			return st_fail(err, ret);
+		if (rec_str(rec, "state") == NULL ||
+		    strcmp(rec_str(rec, "state"), "QUEUED") != 0) {
+			json_decref(rec); /* another supervisor's now */
+			a->taken = true;
+			continue;
+		}
 		v = deps_verdict(t, rec, err, &rc);
 		if (rc != GR_OK) {
 			json_decref(rec);
@@ -699,16 +731,21 @@ work(void)
 	struct claim_args *a = xcalloc(1, sizeof(*a));
 	struct gr_err err = { 0 };
 
+	/* supervisors try the queue from different places: fewer of them
+	   wait for the same record */
+	a->start = my_slot;
 	for (;;) {
 		gr_clear(&err);
 		a->look = false;
-		if (st_txn_run(claim_txn, a, &err) != GR_OK) {
+		if (st_view(queued_view, a, 0, &err) != GR_OK ||
+		    st_txn_run(claim_txn, a, &err) != GR_OK) {
 			log_msg(LOG_ERR, "drm: claim: %s", err.msg);
 			break;
 		}
 		if (a->claimed == NULL) {
-			if (a->found)
-				continue; /* marked hopeless ones; look on */
+			if (a->found || a->taken)
+				continue; /* marked hopeless ones, or others
+					     were first: look on */
 			break;
 		}
 		got_term = 0;
@@ -803,22 +840,31 @@ supervise(void)
 	struct gr_err err = { 0 };
 	int round, slot;
 
+	/* the slot first: while this one opens the store (tens of ms, one
+	   process at a time on the environment's registry), submitters see
+	   the slot taken and start no more supervisors for the same jobs */
+	if ((slot = slot_grab()) < 0)
+		return; /* every slot busy: their holders look after */
 	if (st_open(cfg.home, 0, &err) != GR_OK) {
 		log_msg(LOG_ERR, "drm supervisor: cannot open the store: %s",
 		    err.msg);
+		close(slot);
 		return;
 	}
 	for (round = 0; round < KICK_ROUNDS; round++) {
-		if (!claimable())
-			break;
-		if ((slot = slot_grab()) < 0)
-			break; /* every slot busy: their holders look after */
+		if (slot < 0) {
+			if (!claimable())
+				break;
+			if ((slot = slot_grab()) < 0)
+				break;
+		}
 		/* idle, it keeps its slot: submitters then wake it rather than
 		   start another supervisor, which would find no slot */
 		do
 			work();
 		while (linger());
 		close(slot);
+		slot = -1;
 	}
 	st_close();
 }

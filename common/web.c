@@ -932,16 +932,22 @@ watchdog(unsigned limit)
  * libfcgi ends a connection with shutdown(), then waits in poll() for
  * lighttpd to close its side, reading away whatever still comes: a sleep
  * and a wake-up for every request, a sixth of a small request's cost.
- * On a Unix socket the wait only matters when input is left unread:
- * closing then would reset the peer. So when nothing waits in the
- * socket, the request is detached and libfcgi closes at once; otherwise
- * it drains as before (a body the handler refused unread, an abort).
+ * On a Unix socket the wait only matters when input is left unread, or
+ * still on its way: closing then resets the peer, which lighttpd logs as
+ * a backend that died. So a request is detached, and libfcgi closes at
+ * once, only when all its input is in: it had no body, or the handler
+ * read the body to its end, and nothing else waits in the socket.
+ * Otherwise (a body refused unread, an abort) it drains as before.
  */
 static void
 close_quickly(FCGX_Request *req)
 {
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", req->envp);
 	char c;
 
+	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0 &&
+	    (req->in == NULL || !FCGX_HasSeenEOF(req->in)))
+		return;
 	if (req->ipcFd > 0 &&
 	    recv(req->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK))
