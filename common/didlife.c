@@ -450,6 +450,9 @@ bury_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = drop_contents(t, a, &all, err)) != GR_OK || !all)
 		goto out;
 	json_object_set_new(rec, "deleted_at", json_integer(a->now));
+	/* before the write: a creation that reads the counter after its own
+	   put (did_check_reuse) then looks the name up */
+	st_changed(ST_CHANGE_ARCHIVE);
 	ret = st_put_json(t, TBL_DELETED_DIDS, &k, rec, 0);
 	if (ret == 0)
 		ret = st_del(t, TBL_DIDS, &k);
