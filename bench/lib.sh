@@ -21,7 +21,13 @@ base=http://127.0.0.1:$port
 bench_cleanup() {
 	pid=$(cat "$GRIDREST_HOME/run/lighttpd.pid" 2>/dev/null || true)
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	sleep 0.5
+	# until it is gone: a benchmark started next on the same port would
+	# otherwise find this server still answering (and measure it)
+	i=0
+	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
 	rm -rf "$T"
 }
 trap bench_cleanup EXIT
@@ -74,6 +80,10 @@ CONF
 }
 
 bench_start() {
+	if curl -sf -o /dev/null "$base/ping"; then
+		echo "something already answers on $base (a benchmark left running?)"
+		exit 1
+	fi
 	scripts/gridrest init >/dev/null
 	scripts/gridrest serve ${1+"$1"} >"$T/lighttpd.out" 2>&1 &
 	i=0
