@@ -841,16 +841,6 @@ fc_dirs_add(const char *issuer, const char *group, const json_t *dirs,
 }
 
 static int
-stop_first(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
-{
-	(void)key;
-	(void)pkey;
-	(void)val;
-	*(bool *)arg = true;
-	return ST_STOP;
-}
-
-static int
 dir_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct dir_args *a = arg;
@@ -867,11 +857,11 @@ dir_del_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_decref(rec);
 	if (rc != GR_OK)
 		return rc;
-	rc = st_scan_key(t, TBL_FC_DIRS_BY_PARENT, a->path, n, stop_first, &any,
-	    err);
+	rc = st_scan_key(t, TBL_FC_DIRS_BY_PARENT, a->path, n, st_scan_found,
+	    &any, err);
 	if (rc == GR_OK && !any) {
 		memcpy(kbuf, a->path, n + 1); /* "dir \0": its files */
-		rc = st_scan(t, TBL_FC_FILES, kbuf, n + 1, NULL, stop_first,
+		rc = st_scan(t, TBL_FC_FILES, kbuf, n + 1, NULL, st_scan_found,
 		    &any, err);
 	}
 	if (rc != GR_OK)

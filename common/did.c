@@ -116,16 +116,6 @@ did_load(struct st_txn *t, const char *scope, const char *name, u_int32_t flags,
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
-static int
-any_record(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
-{
-	(void)key;
-	(void)pkey;
-	(void)val;
-	*(bool *)arg = true;
-	return ST_STOP;
-}
-
 /*
  * Is the archive of deleted DIDs empty? Most stores never archive a DID,
  * and a bulk creation then spares a lookup per DID: the answer is kept
@@ -143,10 +133,9 @@ archive_empty(struct st_txn *t)
 
 	if (known && now == seen)
 		return empty;
-	if (st_scan(t, TBL_DELETED_DIDS, NULL, 0, NULL, any_record, &found,
-		&err) != GR_OK &&
-	    err.code != GR_OK)
-		return false; /* look it up each time, then */
+	if (st_scan(t, TBL_DELETED_DIDS, NULL, 0, NULL, st_scan_found, &found,
+		&err) != GR_OK)
+		return false; /* the lookup then fails the same way */
 	known = true;
 	empty = !found;
 	seen = now;

@@ -79,8 +79,6 @@ sleep_ms(long ms)
 
 /* --- slots ----------------------------------------------------------- */
 
-static unsigned my_slot; /* the slot slot_grab() took last */
-
 static int
 slot_grab(void)
 {
@@ -103,10 +101,8 @@ slot_grab(void)
 		    0600);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			my_slot = i;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
-		}
 		close(fd);
 	}
 	return -1;
@@ -121,10 +117,8 @@ slot_grab(void)
 static bool
 slot_free(void)
 {
-	unsigned mine = my_slot; /* a look: the slot held stays the one */
 	int fd = slot_grab();
 
-	my_slot = mine;
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -224,7 +218,6 @@ deps_verdict(struct st_txn *t, const json_t *rec, struct gr_err *err, int *rc)
 struct claim_args {
 	char ids[CLAIM_SCAN_MAX][DRM_ID_LEN + 1];
 	size_t n;
-	size_t start;    /* the candidate to try first */
 	json_t *claimed; /* the record now RUNNING under this supervisor */
 	bool look;       /* only tell whether something is claimable */
 	bool found;
@@ -270,7 +263,7 @@ claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	struct claim_args *a = arg;
 	enum dep_verdict v;
 	json_t *rec;
-	size_t i, k;
+	size_t i;
 	int ret, rc;
 
 	json_decref(a->claimed);
@@ -282,8 +275,8 @@ claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		st_txn_lazy(t);
 	else if ((rc = queued_view(t, a, err)) != GR_OK)
 		return rc;
-	for (k = 0; k < a->n; k++) {
-		i = (a->start + k) % a->n;
+	/* in queue order: jobs start in the order they were submitted */
+	for (i = 0; i < a->n; i++) {
 		rec = NULL;
 		ret = drm_get_txn(t, a->ids[i], &rec, a->look ? 0 : DB_RMW);
 		if (ret == DB_NOTFOUND)
@@ -731,9 +724,6 @@ work(void)
 	struct claim_args *a = xcalloc(1, sizeof(*a));
 	struct gr_err err = { 0 };
 
-	/* supervisors try the queue from different places: fewer of them
-	   wait for the same record */
-	a->start = my_slot;
 	for (;;) {
 		gr_clear(&err);
 		a->look = false;

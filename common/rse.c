@@ -588,16 +588,6 @@ rse_update(const char *issuer, const char *name, const json_t *changes,
 	return st_txn_run(update_txn, &a, err);
 }
 
-static int
-found_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
-{
-	(void)key;
-	(void)pkey;
-	(void)val;
-	*(bool *)arg = true;
-	return ST_STOP;
-}
-
 /* An RSE that holds replicas is not deleted (upstream's wording). */
 static int
 require_empty(struct st_txn *t, const char *name, const json_t *rec,
@@ -609,8 +599,8 @@ require_empty(struct st_txn *t, const char *name, const json_t *rec,
 	bool any = false;
 	int rc;
 
-	rc = st_scan(t, TBL_REPLICAS_BY_RSE, kbuf, klen, NULL, found_one, &any,
-	    err);
+	rc = st_scan(t, TBL_REPLICAS_BY_RSE, kbuf, klen, NULL, st_scan_found,
+	    &any, err);
 	if (rc != GR_OK)
 		return rc;
 	if (any)

@@ -833,6 +833,16 @@ st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 }
 
 int
+st_scan_found(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	(void)key;
+	(void)pkey;
+	(void)val;
+	*(bool *)arg = true;
+	return ST_STOP;
+}
+
+int
 st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
     st_scan_fn fn, void *arg, struct gr_err *err)
 {

@@ -194,6 +194,10 @@ int st_seq_take(const char *name, uint64_t n, uint64_t *first,
 typedef int (
     *st_scan_fn)(const DBT *key, const DBT *pkey, const DBT *val, void *arg);
 
+/* A scan callback for "is there anything in this range?": it sets the
+   bool that arg points at and ends the scan at the first record. */
+int st_scan_found(const DBT *key, const DBT *pkey, const DBT *val, void *arg);
+
 /*
  * Call fn for every record whose key starts with prefix[0..plen) (all
  * records if plen is 0), in key order, starting at the first key >= from
