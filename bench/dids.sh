@@ -62,7 +62,7 @@ send() {
 			echo "data-binary = \"@$f.body\""
 			echo "header = \"X-Rucio-Auth-Token: $token\""
 			echo 'output = "/dev/null"'
-			echo 'write-out = "%{http_code}\n"'
+			echo 'write-out = "%{http_code} %{time_total}\n"'
 			echo next
 		} >>"$T/client.$((i % clients))"
 		i=$((i + 1))
@@ -80,7 +80,7 @@ send() {
 	done
 	# shellcheck disable=SC2086 # the list of pids
 	wait $pids
-	bad=$(cat "$T"/codes.* | grep -vc '^201$' || true)
+	bad=$(cat "$T"/codes.* | grep -vc '^201 ' || true)
 	[ "$bad" -eq 0 ] || { echo "$bad requests failed:"; cat "$T"/codes.* | sort | uniq -c; exit 1; }
 }
 
@@ -161,6 +161,9 @@ nb=$(wc -l <"$T/bulk.list")
 t0=$(now)
 send 1 $(head -n $((nb / 2)) "$T/bulk.list")
 t1=$(now)
+# the one client's requests: median, 90th percentile and slowest, ms
+bulk_lat=$(awk '{ print $2 * 1000 }' "$T"/codes.0 | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%.1f / %.1f / %.1f", v[int((NR + 1) / 2)], v[int(NR * 0.9)], v[NR] }')
 send 2 $(tail -n +$((nb / 2 + 1)) "$T/bulk.list")
 t2=$(now)
 
@@ -260,6 +263,7 @@ echo "          backend CPU per request (median): dids ${get_us} us, hello ${hel
 echo "$t0 $t1 $t2 $bulk $nb" | awk '{ h = int($5 / 2) * 1000; if (h > $4) h = $4; d = $2 - $1; e = $3 - $2
 	printf "bulk      %8.1f s  %10.0f DIDs/s, one client   (target >= 50000: %s)\n", d, h / d, (h / d >= 50000 ? "met" : "NOT met")
 	printf "          %8.1f s  %10.0f DIDs/s, two clients at once\n", e, ($4 - h) / e }'
+echo "          one client, ms a request of 1000 (median / p90 / slowest): $bulk_lat"
 echo "$lt $lines" | awk '{ printf "list      %8.3f s  %10.0f lines/s      (target >= 500000: %s)\n", $1, $2 / $1, ($2 / $1 >= 500000 ? "met" : "NOT met") }'
 echo "          dids backend private memory (RssAnon) ${anon0} kB before, peak ${anon1} kB during three listings (target: flat, < 32768 kB: $( [ "$anon1" -lt 32768 ] && [ "$anon1" -le $((anon0 + 1024)) ] && echo met || echo NOT met))"
 echo "          VmHWM (with the shared cache pages touched) ${hwm0} kB before, ${hwm1} kB after"

@@ -16,6 +16,7 @@ struct gr_cfg cfg = {
 	.pbkdf2_iter = 100000,
 	.request_timeout = 60,
 	.undertaker_interval = 60,
+	.keeper_idle = 30,
 	.oauth_setups = "gridrest",
 	.exchange_source = "oidc",
 	.exchange_timeout = 5,
@@ -36,6 +37,7 @@ cfg_load(struct gr_err *err)
 	long timeout = cfg.request_timeout;
 	long xtimeout = cfg.exchange_timeout;
 	long sweep = cfg.undertaker_interval;
+	long idle = cfg.keeper_idle;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
@@ -44,6 +46,7 @@ cfg_load(struct gr_err *err)
 		{ "GRIDREST_REQUEST_TIMEOUT", 0, 86400, &timeout },
 		{ "GRIDREST_EXCHANGE_TIMEOUT", 1, 60, &xtimeout },
 		{ "GRIDREST_UNDERTAKER_INTERVAL", 0, 86400, &sweep },
+		{ "GRIDREST_KEEPER_IDLE", 1, 86400, &idle },
 	};
 	const char *v;
 	size_t i;
@@ -97,5 +100,6 @@ cfg_load(struct gr_err *err)
 	cfg.request_timeout = (unsigned)timeout;
 	cfg.exchange_timeout = (unsigned)xtimeout;
 	cfg.undertaker_interval = (unsigned)sweep;
+	cfg.keeper_idle = (unsigned)idle;
 	return GR_OK;
 }

@@ -25,7 +25,7 @@ struct new_args {
 	long count;
 };
 
-/* One entry of the index under scope \0 is_new \0 b1: pkey scope \0 name. */
+/* A new collection's entry (didx_coll_key), or a record: pkey scope \0 name. */
 static int
 new_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
@@ -76,9 +76,14 @@ new_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 static int
 new_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
+	static const struct {
+		const char *type;
+		char tag;
+	} colls[] = { { "DATASET", DIDX_DATASET },
+		{ "CONTAINER", DIDX_CONTAINER } };
 	struct new_args *a = arg;
 	char scope[64], kbuf[KEY_MAX];
-	size_t klen;
+	size_t klen, i;
 	int rc = GR_OK;
 
 	(void)pkey;
@@ -92,10 +97,13 @@ new_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	/* collections through the index; files (never filed there: their
 	   one shared key was where concurrent registrations queued) from
 	   the scope's records, until the listing is full */
-	if (a->type == NULL || strcmp(a->type, "FILE") != 0) {
-		klen = didx_key(kbuf, scope, "is_new", DIDX_BOOL, "\1", 1);
+	for (i = 0; i < ARRAY_LEN(colls) && rc == GR_OK; i++) {
+		if ((a->type != NULL && strcmp(a->type, colls[i].type) != 0) ||
+		    a->count >= DID_NEW_MAX)
+			continue;
+		klen = didx_coll_key(kbuf, scope, true, colls[i].tag, NULL);
 		if (klen != 0)
-			rc = st_scan_key(a->t, TBL_DIDS_BY_META, kbuf, klen,
+			rc = st_scan(a->t, TBL_DIDS_BY_META, kbuf, klen, NULL,
 			    new_one, a, a->err);
 	}
 	if (rc == GR_OK && a->count < DID_NEW_MAX &&

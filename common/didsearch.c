@@ -1061,18 +1061,70 @@ search_children(struct run *run, const char *scope, const char *name, int depth)
 	    run->err);
 }
 
+/*
+ * The candidates of a group whose plan reads the collection entries
+ * (didx_coll_key): P_TYPE every collection of its types, P_INDEX and
+ * P_RANGE on created_at those created then. A collection is filed once,
+ * new or not, so each type has two runs of entries.
+ */
+static int
+scan_colls(struct run *run, const struct group *g)
+{
+	static const char type[] = { DIDX_DATASET, DIDX_CONTAINER };
+	static const unsigned bits[] = { DS_DATASET, DS_CONTAINER };
+	static const unsigned char zero[8];
+	char kbuf[KEY_MAX], from[KEY_MAX];
+	size_t i, n, klen, plen;
+	DBT f;
+	int rc = GR_OK;
+
+	for (i = 0; i < 2 && rc == GR_OK; i++) {
+		if (!(g->types & bits[i]))
+			continue;
+		for (n = 0; n < 2 && rc == GR_OK; n++) {
+			/* a scan ends early (GR_OK) at the limit */
+			if (run->out->limit > 0 &&
+			    run->count >= run->out->limit)
+				return GR_OK;
+			klen = didx_coll_key(kbuf, run->scope, n == 1, type[i],
+			    g->plan == P_INDEX ? g->lo : zero);
+			if (klen == 0)
+				return GR_OK;
+			plen = klen - 8; /* up to the type */
+			run->head = plen;
+			if (g->plan == P_INDEX)
+				rc = st_scan_key(run->t, TBL_DIDS_BY_META, kbuf,
+				    klen, candidate, run, run->err);
+			else if (g->plan == P_RANGE && g->has_lo) {
+				memcpy(from, kbuf, plen);
+				memcpy(from + plen, g->lo, 8);
+				f = st_dbt(from, klen);
+				rc = st_scan(run->t, TBL_DIDS_BY_META, kbuf,
+				    plen, &f, candidate, run, run->err);
+			} else
+				rc = st_scan(run->t, TBL_DIDS_BY_META, kbuf,
+				    plen, NULL, candidate, run, run->err);
+		}
+	}
+	return rc;
+}
+
 /* Group run->g's candidates through its plan. */
 static int
 scan_group(struct run *run)
 {
 	const struct group *g = &run->q->g[run->g];
-	static const char *const coll[] = { "DATASET", "CONTAINER" };
-	static const unsigned bits[] = { DS_DATASET, DS_CONTAINER };
 	char kbuf[KEY_MAX];
 	size_t klen, i, plen;
 	DBT from;
-	int rc;
 
+	/* created_at is filed in the collection entries, 8 bytes */
+	if (g->plan == P_TYPE ||
+	    ((g->plan == P_INDEX || g->plan == P_RANGE) &&
+		strcmp(g->key, "created_at") == 0))
+		return g->tag == DIDX_DATE || g->plan == P_TYPE
+		    ? scan_colls(run, g)
+		    : GR_OK;
 	switch (g->plan) {
 	case P_NAME:
 	case P_PREFIX:
@@ -1117,18 +1169,8 @@ scan_group(struct run *run)
 			return st_scan(run->t, TBL_DIDS_BY_META, kbuf, klen,
 			    &from, candidate, run, run->err);
 		}
-	case P_TYPE:
-		for (i = 0; i < 2; i++) {
-			if (!(g->types & bits[i]))
-				continue;
-			klen = didx_key(kbuf, run->scope, "did_type", DIDX_STR,
-			    coll[i], strlen(coll[i]));
-			rc = st_scan_key(run->t, TBL_DIDS_BY_META, kbuf, klen,
-			    candidate, run, run->err);
-			if (rc != GR_OK)
-				return rc;
-		}
-		return GR_OK;
+	case P_TYPE: /* above */
+		break;
 	case P_SCAN:
 		klen = key_join(kbuf, sizeof(kbuf), run->scope, "",
 		    (char *)NULL);

@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -859,73 +858,30 @@ supervise(void)
 	st_close();
 }
 
-/* In the fresh child: a session of its own, no inherited descriptors. */
+/* The supervisor, in its detached process. */
 static void
-detach(void)
+supervisor_main(void *arg)
 {
-	struct sigaction sa;
-	sigset_t none;
 	const char *log;
-	int fd;
 
-	(void)setsid();
-	/* "drm-supervisor" in ps and top, not the backend it came from */
-	(void)prctl(PR_SET_NAME, "drm-supervisor", 0, 0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	(void)sigaction(SIGALRM, &sa, NULL);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	alarm(0);
-	/* one call, not one per possible descriptor (20,000 here) */
-	if (close_range(3, ~0U, 0) != 0)
-		for (fd = (int)sysconf(_SC_OPEN_MAX); fd > 2; fd--)
-			if (fd < 65536)
-				(void)close(fd);
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-		if (fd > 2)
-			close(fd);
-	}
+	(void)arg;
 	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
 		(void)log_open(log);
 	log_set_name("drm");
+	supervise();
+	exit(0);
 }
 
 void
 drm_local_kick(void)
 {
-	pid_t pid, w;
-	int status;
+	/* "drm-supervisor" in ps and top, not the backend it came from */
+	int e = detach_run("drm-supervisor", on_term, st_after_fork,
+	    supervisor_main, NULL);
 
-	pid = fork();
-	if (pid < 0) {
+	if (e != 0)
 		log_msg(LOG_ERR, "drm: cannot fork a supervisor: %s",
-		    strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		st_after_fork();
-		if (fork() == 0) {
-			detach();
-			supervise();
-			exit(0);
-		}
-		_exit(0);
-	}
-	do
-		w = waitpid(pid, &status, 0);
-	while (w < 0 && errno == EINTR);
+		    strerror(e));
 }
 
 int

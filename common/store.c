@@ -17,14 +17,17 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -34,10 +37,10 @@
 /*
  * Checkpoint when this much log was written since the last one (and at
  * close), never by the clock: a checkpoint fsyncs every file written
- * since the last, half a second here, and the commits of every process
- * wait behind those flushes. Once a minute, it fell into every burst of
- * submissions that came after a pause (1 s stalls, a third of the jobs
- * benchmark's rate). Recovery replays at most this much log.
+ * since the last, half a second here. Once a minute, it fell into every
+ * burst of submissions that came after a pause (1 s stalls, a third of
+ * the jobs benchmark's rate). Recovery replays at most this much log.
+ * The keeper (below) takes them, off every request's path.
  */
 #define ST_CKP_KBYTES 65536
 #define ST_PAGE_SIZE  16384
@@ -54,6 +57,18 @@ static struct {
 	struct st_stats stats;
 	unsigned commits;
 } st;
+
+/* The keeper's lock file beside the tables (its pid inside), and its
+   settings: how often it looks, and how much of the cache it keeps
+   clean. */
+#define ST_KEEPER_LOCK    "keeper.lock"
+#define ST_KEEPER_TICK_MS 100
+#define ST_KEEPER_CLEAN   20
+
+static bool keeper_auto;   /* this process starts keepers */
+static bool keeper_due;    /* it committed writes since it last looked */
+static int keeper_fd = -1; /* the lock file, open for the probe */
+static volatile sig_atomic_t keeper_stop;
 
 static void
 st_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -131,7 +146,7 @@ mkdir_p(const char *path)
 static struct st_txn *running;
 
 static void
-close_handles(void)
+close_tables(void)
 {
 	int i;
 
@@ -146,6 +161,12 @@ close_handles(void)
 			(void)st.dbs[i]->close(st.dbs[i], 0);
 			st.dbs[i] = NULL;
 		}
+}
+
+static void
+close_handles(void)
+{
+	close_tables();
 	if (st.env != NULL) {
 		(void)st.env->close(st.env, 0);
 		st.env = NULL;
@@ -203,6 +224,10 @@ st_after_fork(void)
 	/* the parent's handles: never used or closed in the child */
 	abandon(false);
 	running = NULL;
+	if (keeper_fd >= 0)
+		(void)close(keeper_fd); /* its own open, for its own locks */
+	keeper_fd = -1;
+	keeper_auto = keeper_due = false;
 }
 
 bool
@@ -340,7 +365,8 @@ open_env(struct gr_err *err)
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	/* fault the shared regions in at open instead of on the first
 	   requests (spec/performance.md: a cold cache halves throughput) */
-	env->set_flags(env, DB_REGION_INIT, 1);
+	if (!(st.flags & ST_KEEPER))
+		env->set_flags(env, DB_REGION_INIT, 1);
 	if (cfg.durability == CFG_DURABLE_WRITE)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
 	else if (cfg.durability == CFG_DURABLE_NONE)
@@ -517,6 +543,57 @@ move_seqs_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return rc;
 }
 
+/*
+ * What a store of an older schema needs from init: the indexes whose
+ * extractor changed since, built again from their primary.
+ */
+static const struct {
+	int before; /* stores of a version below this one */
+	enum tbl_id rebuild;
+} migrations[] = {
+	{ 2, TBL_DIDS_BY_META }, /* collections filed once */
+};
+
+static int
+version_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	DBT key = st_dbt("schema", 6);
+	json_t *rec = json_pack("{s:i}", "version", TBL_SCHEMA_VERSION);
+	int ret = st_put_json(t, TBL_META, &key, rec, 0);
+
+	(void)arg;
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* Bring a store of schema version v up to this build's (init only). */
+static int
+migrate(json_int_t v, struct gr_err *err)
+{
+	bool again[TBL_COUNT] = { false };
+	size_t i;
+	int ret, rc;
+
+	for (i = 0; i < ARRAY_LEN(migrations); i++)
+		if (v < migrations[i].before)
+			again[migrations[i].rebuild] = true;
+	close_tables();
+	for (i = 0; i < TBL_COUNT; i++) {
+		if (!again[i])
+			continue;
+		log_msg(LOG_INFO, "store: schema %lld: building %s again",
+		    (long long)v, tbl_defs[i].file);
+		ret = st.env->dbremove(st.env, NULL, tbl_defs[i].file, NULL,
+		    DB_AUTO_COMMIT);
+		if (ret != 0 && ret != ENOENT)
+			return st_fail(err, ret);
+	}
+	/* the missing index is made, and filled from its primary */
+	if ((rc = open_tables(ST_INIT, err)) != GR_OK)
+		return rc;
+	return st_txn_run(version_txn, NULL, err);
+}
+
 /* The schema version must match what this binary was built for. */
 static int
 check_schema(unsigned flags, struct gr_err *err)
@@ -537,6 +614,11 @@ check_schema(unsigned flags, struct gr_err *err)
 	}
 	v = json_integer_value(json_object_get(rec, "version"));
 	json_decref(rec);
+	if ((flags & ST_INIT) && v > 0 && v < TBL_SCHEMA_VERSION) {
+		if ((rc = migrate(v, err)) != GR_OK)
+			return rc;
+		v = TBL_SCHEMA_VERSION;
+	}
 	if (v != TBL_SCHEMA_VERSION)
 		return gr_fail(err, GR_DATABASE,
 		    "store schema version %lld, this build needs %d",
@@ -562,13 +644,17 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 	if ((ret = mkdir_p(st.dir)) != 0)
 		return gr_fail(err, GR_DATABASE, "cannot create %s: %s", st.dir,
 		    strerror(ret));
-	if ((rc = map_changes(err)) != GR_OK || (rc = open_env(err)) != GR_OK ||
-	    (rc = open_tables(flags, err)) ||
-	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err)))) {
-		close_handles();
-		return rc;
-	}
+	if ((rc = map_changes(err)) != GR_OK || (rc = open_env(err)) != GR_OK)
+		goto fail;
+	if (flags & ST_KEEPER)
+		return GR_OK;
+	if ((rc = open_tables(flags, err)) ||
+	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err))))
+		goto fail;
 	return GR_OK;
+fail:
+	close_handles();
+	return rc;
 }
 
 /* After another process's crash was recovered: drop and reopen. */
@@ -621,12 +707,157 @@ backoff(int attempt)
 	(void)nanosleep(&ts, NULL);
 }
 
+/* --- the keeper (store.h) --- */
+
+static int
+keeper_open(void)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/" ST_KEEPER_LOCK, st.dir) >=
+	    (int)sizeof(path))
+		return -1;
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+bool
+st_keeper_running(void)
+{
+	if (keeper_fd < 0 && (keeper_fd = keeper_open()) < 0)
+		return false;
+	/* a shared lock is refused only while the keeper holds its own */
+	if (flock(keeper_fd, LOCK_SH | LOCK_NB) == 0) {
+		(void)flock(keeper_fd, LOCK_UN);
+		return false;
+	}
+	return errno == EWOULDBLOCK;
+}
+
+static void
+keeper_term(int sig)
+{
+	(void)sig;
+	keeper_stop = 1;
+}
+
+/* The end of the log: it stays put while nothing is written. */
+static bool
+log_end(DB_LSN *out)
+{
+	DB_LOG_STAT *ls = NULL;
+
+	if (st.env->log_stat(st.env, &ls, 0) != 0 || ls == NULL)
+		return false;
+	out->file = ls->st_cur_file;
+	out->offset = ls->st_cur_offset;
+	free(ls);
+	return true;
+}
+
+static void
+keeper_sleep(void)
+{
+	struct timespec ts = { 0, ST_KEEPER_TICK_MS * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/* The keeper's life, in its detached process. */
+static void
+keeper_main(void *arg)
+{
+	struct gr_err err = { 0 };
+	unsigned idle_ticks = 0;
+	DB_LSN seen = { 0, 0 }, now;
+	const char *log;
+	char pid[24];
+	int fd, n, ret = 0;
+
+	(void)arg;
+	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
+		(void)log_open(log);
+	log_set_name("keeper");
+	/* one keeper: whoever started another first has the lock */
+	if ((fd = keeper_open()) < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0)
+		exit(0);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, pid, (size_t)n, 0);
+	if (st_open(st.home, ST_KEEPER, &err) != GR_OK) {
+		log_msg(LOG_ERR, "keeper: %s", err.msg);
+		exit(1);
+	}
+	while (!keeper_stop && !st_stale()) {
+		keeper_sleep();
+		/* pages written now are pages no request writes to make room,
+		   and no checkpoint waits for */
+		ret = st.env->memp_trickle(st.env, ST_KEEPER_CLEAN, &n);
+		if (ret == 0)
+			ret = st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0,
+			    0);
+		if (ret == 0 && !log_end(&now))
+			ret = EIO;
+		if (ret != 0) {
+			/* the next write starts another keeper */
+			if (ret != DB_RUNRECOVERY)
+				log_msg(LOG_ERR, "keeper: %s",
+				    db_strerror(ret));
+			break;
+		}
+		if (now.file != seen.file || now.offset != seen.offset)
+			idle_ticks = 0;
+		else if (++idle_ticks * ST_KEEPER_TICK_MS >=
+		    cfg.keeper_idle * 1000U)
+			break;
+		seen = now;
+	}
+	/* st_close checkpoints, unless another process recovered the
+	   environment (then its handles are dropped, as everywhere) */
+	if (st_stale() || ret == DB_RUNRECOVERY)
+		drop_panicked();
+	st_close();
+	exit(0);
+}
+
+void
+st_keeper_auto(bool on)
+{
+	keeper_auto = on;
+}
+
+/*
+ * Every 32 commits of writes: a checkpoint when due, by this process
+ * unless a keeper runs; a process that starts keepers only notes that one
+ * is due, and st_housekeep() starts it once its request is answered.
+ */
 static void
 maybe_checkpoint(void)
 {
-	/* BDB decides cheaply whether the thresholds were crossed */
-	if (++st.commits % 32 == 0)
+	if (++st.commits % 32 != 0)
+		return;
+	if (keeper_auto)
+		keeper_due = true;
+	else if (!st_keeper_running())
+		/* BDB decides cheaply whether the threshold was crossed */
 		(void)st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0, 0);
+}
+
+void
+st_housekeep(void)
+{
+	int e;
+
+	if (!keeper_due || st.env == NULL)
+		return;
+	keeper_due = false;
+	if (st_keeper_running())
+		return;
+	if ((e = detach_run("gridrest-keeper", keeper_term, st_after_fork,
+		 keeper_main, NULL)) != 0) {
+		log_msg(LOG_ERR, "store: cannot start a keeper: %s",
+		    strerror(e));
+		(void)st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0, 0);
+	}
 }
 
 /*

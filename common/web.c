@@ -1007,6 +1007,7 @@ web_main(const char *family, const struct web_route *routes)
 		    err.msg);
 		return 1;
 	}
+	st_keeper_auto(true);
 	if (FCGX_Init() != 0) {
 		log_msg(LOG_ERR, "FCGX_Init failed");
 		st_close();
@@ -1020,6 +1021,7 @@ web_main(const char *family, const struct web_route *routes)
 		web_dispatch(r, routes);
 		close_quickly(&r->fcgx);
 		FCGX_Finish_r(&r->fcgx);
+		st_housekeep();
 		if (after_requests != NULL)
 			after_requests();
 		watchdog(0);

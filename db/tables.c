@@ -287,8 +287,8 @@ const char *const didx_fields[] = { "length", "events", "lumiblocknr",
 	"stream_name", "prod_step", "version", "campaign", "provenance",
 	"phys_group", NULL };
 
-static const char *const didx_dates[] = { "created_at", "closed_at", "eol_at",
-	NULL };
+/* created_at is filed in the collection entry (didx_coll_key) */
+static const char *const didx_dates[] = { "closed_at", "eol_at", NULL };
 
 void
 didx_num(double d, unsigned char out[8])
@@ -362,6 +362,20 @@ didx_key(char *buf, const char *scope, const char *key, char tag,
 	return n + vlen;
 }
 
+size_t
+didx_coll_key(char *buf, const char *scope, bool is_new, char type,
+    const unsigned char created[8])
+{
+	unsigned char v[10];
+
+	v[0] = is_new ? '1' : '0';
+	v[1] = (unsigned char)type;
+	if (created != NULL)
+		memcpy(v + 2, created, 8);
+	return didx_key(buf, scope, "did_type", DIDX_COLL, v,
+	    created != NULL ? 10 : 2);
+}
+
 /* The entries being built for one record: a growing DBT array. */
 struct didx_build {
 	const char *scope;
@@ -370,14 +384,8 @@ struct didx_build {
 };
 
 static void
-didx_add(struct didx_build *b, const char *key, char tag, const void *val,
-    size_t vlen)
+didx_add_key(struct didx_build *b, const char *buf, size_t n)
 {
-	char buf[KEY_MAX];
-	size_t n = didx_key(buf, b->scope, key, tag, val, vlen);
-
-	if (n == 0)
-		return;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 8;
 		b->keys = xrealloc(b->keys, b->cap * sizeof(*b->keys));
@@ -388,6 +396,17 @@ didx_add(struct didx_build *b, const char *key, char tag, const void *val,
 	b->keys[b->n].size = (u_int32_t)n;
 	b->keys[b->n].flags = DB_DBT_APPMALLOC;
 	b->n++;
+}
+
+static void
+didx_add(struct didx_build *b, const char *key, char tag, const void *val,
+    size_t vlen)
+{
+	char buf[KEY_MAX];
+	size_t n = didx_key(buf, b->scope, key, tag, val, vlen);
+
+	if (n != 0)
+		didx_add_key(b, buf, n);
 }
 
 static void
@@ -461,6 +480,8 @@ struct didx_scan {
 	struct didx_build *b;
 	bool not_new;
 	bool file; /* dates are not filed for files */
+	char type; /* DIDX_DATASET, DIDX_CONTAINER, or 0 */
+	double created;
 };
 
 /* One member of the record's text: only the searchable ones are parsed
@@ -477,11 +498,15 @@ didx_member(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 
 	if (klen == 4 && memcmp(k, "type", 4) == 0) {
 		/* FILE, DATASET or CONTAINER: no escapes in the text */
-		if (vlen > 2 && v[0] == '"' &&
-		    !(vlen == 6 && memcmp(v, "\"FILE\"", 6) == 0))
-			didx_add(d->b, "did_type", DIDX_STR, v + 1, vlen - 2);
+		if (vlen == 9 && memcmp(v, "\"DATASET\"", 9) == 0)
+			d->type = DIDX_DATASET;
+		else if (vlen == 11 && memcmp(v, "\"CONTAINER\"", 11) == 0)
+			d->type = DIDX_CONTAINER;
 	} else if (klen == 6 && memcmp(k, "is_new", 6) == 0) {
 		d->not_new = vlen == 5 && memcmp(v, "false", 5) == 0;
+	} else if (klen == 10 && memcmp(k, "created_at", 10) == 0) {
+		if (json_member_int(v, vlen, &when))
+			d->created = (double)when;
 	} else if (in_list(didx_dates, k, klen)) {
 		if (!d->file && json_member_int(v, vlen, &when)) {
 			memcpy(name, k, klen);
@@ -512,8 +537,10 @@ static int
 dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	struct didx_build b = { 0 };
-	struct didx_scan d = { &b, false, false };
-	unsigned char one = 1;
+	struct didx_scan d = { &b, false, false, 0, 0 };
+	unsigned char created[8];
+	char kbuf[KEY_MAX];
+	size_t klen;
 	const char *key, *type;
 	char scope[64];
 	size_t len;
@@ -531,9 +558,14 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 		didx_free(&b);
 		return DB_DONOTINDEX;
 	}
-	/* new until something (a subscription's transmogrifier) says not */
-	if (!d.not_new && !d.file)
-		didx_add(&b, "is_new", DIDX_BOOL, &one, 1);
+	/* a collection's one entry: new until something (a subscription's
+	   transmogrifier) says not, its type, its creation */
+	if (d.type != 0) {
+		didx_num(d.created, created);
+		klen = didx_coll_key(kbuf, scope, !d.not_new, d.type, created);
+		if (klen != 0)
+			didx_add_key(&b, kbuf, klen);
+	}
 	if (b.n == 0) {
 		didx_free(&b);
 		return DB_DONOTINDEX;

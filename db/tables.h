@@ -90,8 +90,13 @@ struct tbl_def {
 /* Indexed by enum tbl_id. */
 extern const struct tbl_def tbl_defs[TBL_COUNT];
 
-/* Schema version written by "gridrest-db init"; checked at open. */
-#define TBL_SCHEMA_VERSION 1
+/*
+ * Schema version written by "gridrest-db init"; checked at open. init
+ * brings an older store up to date (store.c, migrations): 2 files each
+ * collection once in dids.meta.idx (didx_coll_key), where 1 filed its
+ * type, is_new and created_at apart.
+ */
+#define TBL_SCHEMA_VERSION 2
 
 /* Longest composite key the store builds. */
 #define KEY_MAX 1024
@@ -117,13 +122,14 @@ bool key_did(const void *key, size_t n, int i, char **scope, char **name);
 /*
  * TBL_DIDS_BY_META, the search index of DIDs: one entry per searchable
  * value of a DID, "scope \0 key \0 <tag><value>", so that equality, range
- * and prefix searches on a key within a scope are key ranges. The keys are
- * the column names of collections' type ("did_type", DATASET and CONTAINER
- * only: files are found by their scope), "is_new" ('b' 1, collections
- * only, while the record's is_new is not false), the dates "created_at",
- * "closed_at" and "eol_at" (collections only: a million files registered
- * would pay for an entry each that searches by date rarely use), "length"
- * and the metadata columns
+ * and prefix searches on a key within a scope are key ranges. Each
+ * collection has one entry for its newness, type and creation together
+ * (didx_coll_key: one insert per new collection where three were, a third
+ * of bulk creation's cost); files have none (they are found by their
+ * scope). The other keys are the dates "closed_at" and "eol_at"
+ * (collections only: a million files registered would pay for an entry
+ * each that searches by date rarely use), "length" and the metadata
+ * columns
  * (didx_fields), and every custom key of the record's "meta". A value is
  * filed under each form a search may compare it as:
  *   a string   's' + bytes; also 'n' if it reads as a number, 'd' if as a
@@ -134,11 +140,14 @@ bool key_did(const void *key, size_t n, int i, char **scope, char **name);
  * Strings are cut at DIDX_STR_MAX bytes, so an entry is a superset hint and
  * the search always checks the record itself.
  */
-#define DIDX_NUM     'n'
-#define DIDX_DATE    'd'
-#define DIDX_STR     's'
-#define DIDX_BOOL    'b'
-#define DIDX_STR_MAX 128
+#define DIDX_NUM       'n'
+#define DIDX_DATE      'd'
+#define DIDX_STR       's'
+#define DIDX_BOOL      'b'
+#define DIDX_COLL      'c'
+#define DIDX_DATASET   'D'
+#define DIDX_CONTAINER 'C'
+#define DIDX_STR_MAX   128
 
 /* The record fields filed under their own name (besides "meta"). */
 extern const char *const didx_fields[];
@@ -161,6 +170,16 @@ void didx_num_text(double d, bool integer, long long i, char out[32]);
  */
 size_t didx_key(char *buf, const char *scope, const char *key, char tag,
     const void *val, size_t vlen);
+
+/*
+ * A collection's entry, "scope \0 did_type \0 c" + N T C: N '1' while
+ * it is new (is_new not false) else '0', T DIDX_DATASET or
+ * DIDX_CONTAINER, C the didx_num() bytes of created_at; with created
+ * NULL only the head up to T, for a prefix. Into buf (KEY_MAX); its
+ * length, 0 if it does not fit.
+ */
+size_t didx_coll_key(char *buf, const char *scope, bool is_new, char type,
+    const unsigned char created[8]);
 
 /*
  * The file catalogue's extractors (db/fc_index.c). TBL_FC_DIRS_BY_META

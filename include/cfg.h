@@ -37,8 +37,10 @@ struct gr_cfg {
 	unsigned request_timeout; /* GRIDREST_REQUEST_TIMEOUT s, 0 = none; 60 */
 	unsigned undertaker_interval; /* GRIDREST_UNDERTAKER_INTERVAL s between
 					 sweeps of expired DIDs, 0 = none; 60 */
-	bool admin_delete_replicas;   /* GRIDREST_DELETE_REPLICAS=admin; Rucio's
-					 generic policy (nobody) by default */
+	unsigned keeper_idle; /* GRIDREST_KEEPER_IDLE s without writes before
+				 the store's keeper leaves; 30 */
+	bool admin_delete_replicas; /* GRIDREST_DELETE_REPLICAS=admin; Rucio's
+				       generic policy (nobody) by default */
 };
 
 /* The settings in force; valid after cfg_load(). */

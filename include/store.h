@@ -24,6 +24,7 @@
 /* st_open flags */
 #define ST_INIT    0x1 /* create missing tables and build empty indexes */
 #define ST_NOCHECK 0x2 /* do not require the schema version (admin tool) */
+#define ST_KEEPER  0x4 /* the environment only, no tables (the keeper) */
 
 /* st_view flags */
 /* ST_ONCE: the body has effects outside the store (it streams): never run
@@ -86,6 +87,26 @@ enum st_change {
 };
 uint64_t st_changes(enum st_change c);
 void st_changed(enum st_change c);
+
+/*
+ * The keeper: one detached process per store ("gridrest-keeper" in ps)
+ * that writes the cache's dirty pages out ahead of need (memp_trickle,
+ * 20% of the cache kept clean) and checkpoints after every 64 MB of log,
+ * so that no request waits for a checkpoint's flushes (half a second
+ * after a bulk load) or writes out a dirty page to make room for the one
+ * it reads. It holds an exclusive flock on db/keeper.lock (its pid
+ * inside) while it runs, and leaves after GRIDREST_KEEPER_IDLE seconds
+ * without a write to the log, or at once when the environment was
+ * recovered or removed.
+ *
+ * st_keeper_auto(true): this process (a web backend) starts a keeper when
+ * it wrote and none runs, from st_housekeep(), which it calls after each
+ * answered request. Other processes checkpoint themselves, every 32
+ * commits, when no keeper runs (tools, tests, DRM supervisors).
+ */
+void st_keeper_auto(bool on);
+void st_housekeep(void);
+bool st_keeper_running(void);
 
 /*
  * In a child after fork(): forget the parent's handles without closing

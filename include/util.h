@@ -88,6 +88,19 @@ bool json_members(const char *s, size_t n, json_member_fn fn, void *arg);
 /* A member's text as an integer (false if it is not one). */
 bool json_member_int(const char *val, size_t vlen, long long *out);
 
+/*
+ * Run fn(arg) in a detached grandchild and return once the child between
+ * them is reaped: the grandchild has a session of its own (it outlives
+ * the caller, and init reaps it), the name name in ps, SIGTERM handled by
+ * on_term, SIGINT, SIGHUP and SIGPIPE ignored, the other signals as by
+ * default and none blocked, no alarm, and no descriptors but /dev/null on
+ * 0-2. in_child runs in the child before its fork (NULL: nothing), to
+ * drop what the caller holds (st_after_fork). fn must not return: it
+ * ends with exit(). Returns 0, or an errno when the first fork failed.
+ */
+int detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
+    void (*fn)(void *), void *arg);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* UTIL_H */

@@ -99,10 +99,11 @@ test_new(void **state)
 	struct mark m = { "a", false };
 
 	(void)state;
-	/* a scope's collections (through the index), then its files */
+	/* a scope's datasets and containers (through the index, oldest
+	   first), then its files */
 	assert_string_equal(list_new(NULL),
-	    "[\"a:DATASET\",\"c:CONTAINER\",\"e1:DATASET\","
-	    "\"e2:DATASET\",\"e3:DATASET\",\"b:FILE\"]");
+	    "[\"a:DATASET\",\"e1:DATASET\",\"e2:DATASET\","
+	    "\"e3:DATASET\",\"c:CONTAINER\",\"b:FILE\"]");
 	assert_string_equal(list_new("file"), "[\"b:FILE\"]");
 	assert_string_equal(list_new("CONTAINER"), "[\"c:CONTAINER\"]");
 	assert_int_equal(st_txn_run(mark_txn, &m, &err), GR_OK);

@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "collection.h"
 #include "did.h"
+#include "didlife.h"
 #include "didmeta.h"
 #include "didsearch.h"
 #include "replica.h"
@@ -374,8 +375,16 @@ test_run(void **state)
 		"[{'length.gte': 1}]", "[{'length': 2}]",
 		"[{'created_after': '2020-01-01 00:00:00'}]",
 		"[{'created_before': '2020-01-01 00:00:00'}]",
+		"[{'created_after': '2020-09-13 12:26:40'}]",
+		"[{'created_after': '2020-09-13 12:26:41'}]",
+		"[{'created_at.gt': '2020-09-13 12:26:40', "
+		"'created_before': '2020-09-13 12:30:00'}]",
+		"[{'created_at': '2020-09-13 12:26:40'}]",
+		"[{'created_at': '2020-09-13 12:28:20'}]",
+		"[{'created_before': '2020-09-13 12:28:20', 'e': 1}]",
 		"[{'type': 'container'}]", "[{'b': True}]", "[{'b': 'true'}]",
-		"[{'run_number.lt': 3}]", "[{'project': 3}]" };
+		"[{'run_number.lt': 3}]", "[{'project': 3}]",
+		"[{'is_new': False}]", "[{'is_new': True}]" };
 	static const char *const types[] = { NULL, "all", "file", "dataset" };
 	char want[4096];
 	size_t i, j;
@@ -396,6 +405,23 @@ test_run(void **state)
 	    "ds.1,ds.4,ds.7");
 	assert_string_equal(run("[{'e': 3}]", NULL, false, 0), "ds.3,ds.8");
 	assert_string_equal(run("[{}]", "all", false, 3), "cn.a,ds.0,ds.1");
+	/* collections new or not, of both types, by creation */
+	assert_string_equal(run("[{}]", NULL, false, 0),
+	    "cn.a,ds.0,ds.1,ds.2,ds.3,ds.4,ds.5,ds.6,ds.7,ds.8,ds.9,old.1,"
+	    "old.2");
+	assert_string_equal(run("[{'created_before': '2020-09-13 12:28:20'}]",
+				NULL, false, 0),
+	    "old.1,old.2");
+	assert_string_equal(run("[{'created_at.gt': '2020-09-13 12:26:40', "
+				"'created_before': '2021-01-01 00:00:00'}]",
+				NULL, false, 0),
+	    "old.2");
+	assert_string_equal(run("[{'created_at': '2020-09-13 12:26:40'}]",
+				"dataset", false, 0),
+	    "old.1");
+	assert_string_equal(run("[{'created_before': '2020-09-13 12:28:20'}]",
+				"dataset", false, 1),
+	    "old.1");
 }
 
 static void
@@ -416,6 +442,30 @@ test_recursive(void **state)
 	assert_string_equal(run("[{'name': 'cn.a'}, {'name': 'ds.1'}]", "all",
 				true, 0),
 	    "cn.a,ds.1,ds.2,f1,f2,f3");
+}
+
+static int
+old_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	json_t *r1 = json_pack("{s:s, s:s, s:b, s:I, s:{s:i}}", "type",
+	    "DATASET", "account", "root", "open", 1, "created_at",
+	    (json_int_t)1600000000, "meta", "e", 1);
+	json_t *r2 = json_pack("{s:s, s:s, s:b, s:b, s:I}", "type", "CONTAINER",
+	    "account", "root", "open", 1, "is_new", 0, "created_at",
+	    (json_int_t)1600000100);
+	int rc;
+
+	(void)arg;
+	rc = did_store(t, "d", "old.1", r1, DB_NOOVERWRITE, err);
+	if (rc == GR_OK)
+		rc = did_store(t, "d", "old.2", r2, DB_NOOVERWRITE, err);
+	if (rc == GR_OK)
+		rc = did_set_new(t, "d", "ds.3", false, err);
+	if (rc == GR_OK)
+		rc = did_set_new(t, "d", "cn.a", false, err);
+	json_decref(r1);
+	json_decref(r2);
+	return rc;
 }
 
 static int
@@ -477,6 +527,9 @@ setup(void **state)
 	b = json_pack("{s:b}", "open", 0);
 	rc = rc || coll_set_status("root", "d", "ds.1", b, &err) != GR_OK;
 	json_decref(b);
+	/* older collections (2020-09-13 12:26:40 and 12:28:20), the
+	   container no longer new, and ds.3 and cn.a no longer new */
+	rc = rc || st_txn_run(old_txn, NULL, &err) != GR_OK;
 	if (rc)
 		fprintf(stderr, "# setup: %s\n", err.msg);
 	return rc ? -1 : 0;

@@ -849,6 +849,194 @@ child(const char *role, int out)
 	return rc;
 }
 
+/* --- schema migration ------------------------------------------------ */
+
+/* A dataset record, and the schema record of a version 1 store. */
+static int
+old_store_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	static const char rec[] = "{\"type\":\"DATASET\",\"account\":"
+				  "\"root\",\"open\":true,\"created_at\":"
+				  "1600000000}";
+	DBT k = st_dbt("s\0ds", 4), sk = st_dbt("schema", 6);
+	json_t *v = json_pack("{s:i}", "version", 1);
+	int ret = st_put_text(t, TBL_DIDS, &k, rec, sizeof(rec) - 1, 0);
+
+	(void)arg;
+	if (ret == 0)
+		ret = st_put_json(t, TBL_META, &sk, v, 0);
+	json_decref(v);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* What version 1 filed for it: its "is_new" entry, written into the
+   index file by a handle of its own (no extractor). */
+static void
+old_entry(void)
+{
+	DBT k = st_dbt("s\0is_new\0b\1", 12), d = st_dbt("s\0ds", 4);
+	DB *db;
+
+	assert_int_equal(db_create(&db, st_env(), 0), 0);
+	assert_int_equal(db->set_flags(db, DB_DUPSORT), 0);
+	assert_int_equal(db->open(db, NULL, "dids.meta.idx", NULL, DB_BTREE,
+			     DB_AUTO_COMMIT, 0),
+	    0);
+	assert_int_equal(db->put(db, NULL, &k, &d, DB_AUTO_COMMIT), 0);
+	assert_int_equal(db->close(db, 0), 0);
+}
+
+struct count {
+	const char *prefix;
+	size_t plen;
+	int n;
+};
+
+static int
+count_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct count *c = arg;
+
+	c->n = 0;
+	return st_scan(t, TBL_DIDS_BY_META, c->prefix, c->plen, NULL,
+	    count_all_cb, &c->n, err);
+}
+
+static int
+entries(const char *prefix, size_t plen)
+{
+	struct count c = { prefix, plen, 0 };
+	struct gr_err err = { 0 };
+
+	assert_int_equal(st_view(count_txn, &c, 0, &err), GR_OK);
+	return c.n;
+}
+
+static int
+get_meta_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	DBT k = st_dbt("schema", 6);
+	int ret = st_get_json(t, TBL_META, &k, arg, 0);
+
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static void
+test_schema_migration(void **state)
+{
+	static const char coll[] = "s\0did_type\0c1D";
+	struct gr_err err = { 0 };
+	json_t *rec = NULL;
+
+	(void)state;
+	assert_int_equal(st_txn_run(old_store_txn, NULL, &err), GR_OK);
+	old_entry();
+	assert_int_equal(entries("s\0is_new", 8), 1);
+	assert_int_equal(entries(coll, sizeof(coll) - 1), 1);
+	st_close();
+	/* a backend refuses the old store */
+	assert_int_equal(st_open(home, 0, &err), GR_DATABASE);
+	assert_non_null(strstr(err.msg, "schema version 1"));
+	gr_clear(&err);
+	/* init builds the index again from the records */
+	assert_int_equal(st_open(home, ST_INIT, &err), GR_OK);
+	assert_int_equal(entries("s\0is_new", 8), 0);
+	assert_int_equal(entries(coll, sizeof(coll) - 1), 1);
+	assert_int_equal(entries("s\0", 2), 1);
+	assert_int_equal(st_view(get_meta_txn, &rec, 0, &err), GR_OK);
+	assert_int_equal(json_integer_value(json_object_get(rec, "version")),
+	    TBL_SCHEMA_VERSION);
+	json_decref(rec);
+	st_close();
+	assert_int_equal(st_open(home, 0, &err), GR_OK);
+}
+
+/* --- the keeper ------------------------------------------------------- */
+
+static int
+big_put_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const char *v = arg;
+	DBT key = st_dbt("big", 3);
+	int ret = st_put_text(t, TBL_META, &key, v, strlen(v), 0);
+
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static DB_LSN
+last_checkpoint(void)
+{
+	DB_TXN_STAT *ts = NULL;
+	DB_LSN lsn;
+
+	assert_int_equal(st_env()->txn_stat(st_env(), &ts, 0), 0);
+	lsn = ts->st_last_ckp;
+	free(ts);
+	return lsn;
+}
+
+static bool
+wait_keeper(bool running)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (st_keeper_running() == running)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static void
+test_keeper(void **state)
+{
+	struct gr_err err = { 0 };
+	char path[4200], pid[32];
+	size_t big = 60000;
+	char *v = xmalloc(big + 3);
+	DB_LSN before, now;
+	FILE *f;
+	int i;
+
+	(void)state;
+	cfg.keeper_idle = 1;
+	assert_false(st_keeper_running());
+	/* a process that starts keepers starts one once it wrote */
+	st_keeper_auto(true);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(put("k", "v"), GR_OK);
+	st_housekeep();
+	assert_true(wait_keeper(true));
+	snprintf(path, sizeof(path), "%s/db/keeper.lock", home);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(pid, sizeof(pid), f));
+	fclose(f);
+	assert_int_equal(kill((pid_t)strtol(pid, NULL, 10), 0), 0);
+	/* it checkpoints once 64 MB of log were written, not this process */
+	before = last_checkpoint();
+	v[0] = '"';
+	memset(v + 1, 'x', big);
+	v[big + 1] = '"';
+	v[big + 2] = '\0';
+	for (i = 0; i < 1200; i++) {
+		v[1 + i % big] = (char)('a' + i % 26);
+		assert_int_equal(st_txn_run(big_put_txn, v, &err), GR_OK);
+	}
+	free(v);
+	for (i = 0; i < 500; i++) {
+		now = last_checkpoint();
+		if (log_compare(&now, &before) > 0)
+			break;
+		usleep(10000);
+	}
+	assert_true(log_compare(&now, &before) > 0);
+	/* and leaves after keeper_idle seconds without writes */
+	assert_true(wait_keeper(false));
+	st_keeper_auto(false);
+	cfg.keeper_idle = 30;
+}
+
 /* --- main ----------------------------------------------------------- */
 
 static int
@@ -882,6 +1070,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_real_deadlock),
 		cmocka_unit_test(test_recovery_after_kill),
 		cmocka_unit_test(test_many_recoveries),
+		cmocka_unit_test(test_schema_migration),
+		cmocka_unit_test(test_keeper),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
