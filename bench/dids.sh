@@ -45,14 +45,16 @@ call() { # METHOD PATH [BODY]: fails the benchmark on an error
 	    --data-binary "${3-}" "$base$2" || { echo "$1 $2 failed"; exit 1; }
 }
 now() { date +%s.%N; }
-# send FILE...: POST each body file (its first line: the path) from
-# BENCH_CLIENTS curls at once, each on one connection; fails on a non-201
-send() {
-	clients=$1
-	shift
+# prepare RUN CLIENTS FILE...: the curl configs of a run that POSTs each
+# body file (its first line: the path) from CLIENTS curls at once, each on
+# one connection, made before any clock starts
+prepare() {
+	run=$1
+	clients=$2
+	shift 2
 	c=0
 	while [ $c -lt "$clients" ]; do
-		: >"$T/client.$c"
+		: >"$T/$run.client.$c"
 		c=$((c + 1))
 	done
 	i=0
@@ -64,24 +66,26 @@ send() {
 			echo 'output = "/dev/null"'
 			echo 'write-out = "%{http_code} %{time_total}\n"'
 			echo next
-		} >>"$T/client.$((i % clients))"
+		} >>"$T/$run.client.$((i % clients))"
 		i=$((i + 1))
 	done
+	for f in "$T/$run".client.*; do # a last "next" starts an empty transfer
+		if [ -s "$f" ]; then sed -i '$d' "$f"; fi
+	done
+}
+# send RUN: the run's curls at once, their answers in $T/RUN.codes.<c>;
+# fails on a non-201
+send() {
 	pids=
-	c=0
-	while [ $c -lt "$clients" ]; do
-		: >"$T/codes.$c"
-		if [ -s "$T/client.$c" ]; then # fewer bodies than clients
-			sed -i '$d' "$T/client.$c"
-			curl -s -K "$T/client.$c" >"$T/codes.$c" &
-			pids="$pids $!"
-		fi
-		c=$((c + 1))
+	for f in "$T/$1".client.*; do
+		[ -s "$f" ] || continue # fewer bodies than clients
+		curl -s -K "$f" >"$T/$1.codes.${f##*.}" &
+		pids="$pids $!"
 	done
 	# shellcheck disable=SC2086 # the list of pids
 	wait $pids
-	bad=$(cat "$T"/codes.* | grep -vc '^201 ' || true)
-	[ "$bad" -eq 0 ] || { echo "$bad requests failed:"; cat "$T"/codes.* | sort | uniq -c; exit 1; }
+	bad=$(cat "$T/$1".codes.* | grep -vc '^201 ' || true)
+	[ "$bad" -eq 0 ] || { echo "$bad requests failed:"; cat "$T/$1".codes.* | sort | uniq -c; exit 1; }
 }
 
 call POST /scopes/root/bench ''
@@ -147,24 +151,29 @@ awk -v files="$files" -v per="$per" -v datasets="$datasets" -v bulk="$bulk" -v d
 		close(f)
 	}
 }'
+prepare rep 2 $(ls "$T"/b/rep.* | grep -v body)
+prepare ds 2 $(ls "$T"/b/ds.* | grep -v body)
+prepare small 2 $(ls "$T"/b/small.* | grep -v body)
+ls "$T"/b/bulk.* | grep -v body >"$T/bulk.list"
+nb=$(wc -l <"$T/bulk.list")
+prepare bulk1 1 $(head -n $((nb / 2)) "$T/bulk.list")
+prepare bulk2 2 $(tail -n +$((nb / 2 + 1)) "$T/bulk.list")
 b0=$(now)
-send 2 $(ls "$T"/b/rep.* | grep -v body)
+send rep
 b1=$(now)
-send 2 $(ls "$T"/b/ds.* | grep -v body)
+send ds
 b2=$(now)
-send 2 $(ls "$T"/b/small.* | grep -v body)
+send small
 
 # --- bulk creation: the first half of the batches from one client, the
 # second from two at once (they queue on the scope's shared index keys) ---
-ls "$T"/b/bulk.* | grep -v body >"$T/bulk.list"
-nb=$(wc -l <"$T/bulk.list")
 t0=$(now)
-send 1 $(head -n $((nb / 2)) "$T/bulk.list")
+send bulk1
 t1=$(now)
 # the one client's requests: median, 90th percentile and slowest, ms
-bulk_lat=$(awk '{ print $2 * 1000 }' "$T"/codes.0 | sort -n |
+bulk_lat=$(awk '{ print $2 * 1000 }' "$T"/bulk1.codes.0 | sort -n |
     awk '{ v[NR] = $1 } END { printf "%.1f / %.1f / %.1f", v[int((NR + 1) / 2)], v[int(NR * 0.9)], v[NR] }')
-send 2 $(tail -n +$((nb / 2 + 1)) "$T/bulk.list")
+send bulk2
 t2=$(now)
 
 # --- get: one dataset against the hello-world, alternating ---

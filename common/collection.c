@@ -1315,10 +1315,31 @@ raw_member(struct sbuf *out, const void *rec, size_t n, const char *key)
 		sbuf_add(out, "null", 4);
 }
 
+struct type_bytes {
+	const char *type, *bytes; /* the members' text, or NULL */
+	size_t tlen, blen;
+};
+
+static bool
+type_bytes(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+	struct type_bytes *tb = arg;
+
+	if (klen == 4 && memcmp(k, "type", 4) == 0) {
+		tb->type = v;
+		tb->tlen = vlen;
+	} else if (klen == 5 && memcmp(k, "bytes", 5) == 0) {
+		tb->bytes = v;
+		tb->blen = vlen;
+	}
+	return tb->type != NULL && tb->bytes != NULL;
+}
+
 static int
 top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct scope_list *l = arg;
+	struct type_bytes tb;
 	const char *nm;
 	size_t nl;
 	char *name;
@@ -1335,15 +1356,24 @@ top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if (rc != GR_OK || l->found)
 		return rc;
 	name = xstrndup(nm, nl);
+	/* both members in one pass over the record */
+	memset(&tb, 0, sizeof(tb));
+	(void)json_members(val->data, val->size, type_bytes, &tb);
 	l->line.len = 0;
 	sbuf_adds(&l->line, "{\"scope\":");
 	sbuf_json(&l->line, l->scope);
 	sbuf_adds(&l->line, ",\"name\":");
 	sbuf_json(&l->line, name);
 	sbuf_adds(&l->line, ",\"type\":");
-	raw_member(&l->line, val->data, val->size, "type");
+	if (tb.type != NULL)
+		sbuf_add(&l->line, tb.type, tb.tlen);
+	else
+		sbuf_add(&l->line, "null", 4);
 	sbuf_adds(&l->line, ",\"parent\":null,\"level\":0,\"bytes\":");
-	raw_member(&l->line, val->data, val->size, "bytes");
+	if (tb.bytes != NULL)
+		sbuf_add(&l->line, tb.bytes, tb.blen);
+	else
+		sbuf_add(&l->line, "null", 4);
 	sbuf_add(&l->line, "}", 1);
 	free(name);
 	return l->emit(l->line.s, l->line.len, l->ctx);

@@ -40,6 +40,7 @@ struct st_txn {
 	bool panic;    /* set by any store call that saw DB_RUNRECOVERY */
 	bool started;  /* the body ran (for ST_ONCE) */
 	bool lazy;     /* commit without waiting for the disk (st_txn_lazy) */
+	bool view;     /* a snapshot view (st_view): nothing is written */
 };
 
 /*
