@@ -31,6 +31,7 @@ static struct drm_cfg dcfg = {
 	.slots = 4,
 	.user = "gridrest-job",
 	.grace = 3,
+	.nice = 10,
 };
 static bool dcfg_loaded;
 
@@ -81,6 +82,13 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 			    "[0, 600]",
 			    v);
 		dcfg.grace = (unsigned)n;
+	}
+	if ((v = getenv("GRIDREST_DRM_NICE")) != NULL && *v != '\0') {
+		if (parse_long(v, 0, 19, &n) != 0)
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_DRM_NICE='%s' is not a number in [0, 19]",
+			    v);
+		dcfg.nice = (int)n;
 	}
 	if ((v = getenv("GRIDREST_DRM_USER")) != NULL && *v != '\0')
 		dcfg.user = v;

@@ -556,6 +556,8 @@ finish_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_t *rec = NULL;
 	int ret, rc;
 
+	/* durable within the keeper's tick; nobody waits for it */
+	st_txn_soon(t);
 	ret = drm_get_txn(t, rec_str(a->rec, "id"), &rec, DB_RMW);
 	if (ret != 0)
 		return st_fail(err, ret);
@@ -862,12 +864,21 @@ supervise(void)
 static void
 supervisor_main(void *arg)
 {
+	const struct drm_cfg *c;
+	struct gr_err err = { 0 };
 	const char *log;
 
 	(void)arg;
 	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
 		(void)log_open(log);
 	log_set_name("drm");
+	/* jobs come after the requests that submit and watch them: the
+	   supervisor and its jobs (which inherit it) yield the CPU to the
+	   service on a machine that runs both */
+	if (drm_config(&c, &err) == GR_OK && c->nice > 0 &&
+	    setpriority(PRIO_PROCESS, 0, c->nice) != 0)
+		log_msg(LOG_WARN, "drm: cannot lower the priority: %s",
+		    strerror(errno));
 	supervise();
 	exit(0);
 }

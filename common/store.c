@@ -96,6 +96,12 @@ st_txn_lazy(struct st_txn *t)
 	t->lazy = true;
 }
 
+void
+st_txn_soon(struct st_txn *t)
+{
+	t->soon = true;
+}
+
 int
 st_fail(struct gr_err *err, int ret)
 {
@@ -418,49 +424,133 @@ bytes_prefix(DB *db, const DBT *a, const DBT *b)
 }
 
 static int
-open_tables(unsigned flags, struct gr_err *err)
+open_one(int i, unsigned flags)
 {
-	int i, ret;
 	u_int32_t oflags = DB_AUTO_COMMIT | DB_MULTIVERSION;
+	DB *db;
+	int ret;
 
 	if (flags & ST_INIT)
 		oflags |= DB_CREATE;
-	for (i = 0; i < TBL_COUNT; i++) {
-		DB *db;
-
-		if ((ret = db_create(&db, st.env, 0)) != 0)
-			return st_fail(err, ret);
-		st.dbs[i] = db;
-		db->set_bt_compare(db, bytes_cmp);
-		db->set_bt_prefix(db, bytes_prefix);
-		if (tbl_defs[i].primary >= 0) {
-			db->set_flags(db, DB_DUPSORT);
-			db->set_dup_compare(db, bytes_cmp);
-		}
-		/* used when the table is created: fewer levels and splits
-		   for the big tables (ignored for existing files) */
-		if (flags & ST_INIT)
-			db->set_pagesize(db, ST_PAGE_SIZE);
-		ret = db->open(db, NULL, tbl_defs[i].file, NULL, DB_BTREE,
-		    oflags, 0600);
-		if (ret != 0) {
-			log_msg(LOG_ERR, "store: cannot open %s: %s%s",
-			    tbl_defs[i].file, db_strerror(ret),
-			    ret == ENOENT ? " (run gridrest-db init)" : "");
-			return st_fail(err, ret);
-		}
+	if ((ret = db_create(&db, st.env, 0)) != 0)
+		return ret;
+	db->set_bt_compare(db, bytes_cmp);
+	db->set_bt_prefix(db, bytes_prefix);
+	if (tbl_defs[i].primary >= 0) {
+		db->set_flags(db, DB_DUPSORT);
+		db->set_dup_compare(db, bytes_cmp);
 	}
-	for (i = 0; i < TBL_COUNT; i++) {
-		int p = tbl_defs[i].primary;
+	/* used when the table is created: fewer levels and splits for the
+	   big tables (ignored for existing files) */
+	if (flags & ST_INIT)
+		db->set_pagesize(db, ST_PAGE_SIZE);
+	ret = db->open(db, NULL, tbl_defs[i].file, NULL, DB_BTREE, oflags,
+	    0600);
+	if (ret != 0) {
+		log_msg(LOG_ERR, "store: cannot open %s: %s%s",
+		    tbl_defs[i].file, db_strerror(ret),
+		    ret == ENOENT ? " (run gridrest-db init)" : "");
+		(void)db->close(db, 0);
+		return ret;
+	}
+	st.dbs[i] = db;
+	return 0;
+}
 
-		if (p < 0)
+/*
+ * Open tbl with the rest of its group: its primary and every index of
+ * that primary, associated, or none of them (a primary open without an
+ * index would take writes the index never sees). A process opens the
+ * groups it uses, when it first uses them: every open handle is a locker
+ * in the lock region, and the deadlock detector, which runs at lock
+ * conflicts, costs the square of the lockers (every table in every
+ * process made it half of a job submission's CPU).
+ */
+static int
+open_group(enum tbl_id tbl, unsigned flags)
+{
+	int p = tbl_defs[tbl].primary >= 0 ? tbl_defs[tbl].primary : (int)tbl;
+	int i, ret = 0;
+
+	if (st.dbs[p] != NULL)
+		return 0;
+	if ((ret = open_one(p, flags)) != 0)
+		return ret;
+	for (i = 0; i < TBL_COUNT && ret == 0; i++) {
+		if (tbl_defs[i].primary != p)
 			continue;
-		ret = st.dbs[p]->associate(st.dbs[p], NULL, st.dbs[i],
-		    tbl_defs[i].extract,
-		    (flags & ST_INIT) ? DB_CREATE | DB_AUTO_COMMIT : 0);
-		if (ret != 0)
+		if ((ret = open_one(i, flags)) == 0)
+			ret = st.dbs[p]->associate(st.dbs[p], NULL, st.dbs[i],
+			    tbl_defs[i].extract,
+			    (flags & ST_INIT) ? DB_CREATE | DB_AUTO_COMMIT : 0);
+	}
+	if (ret != 0)
+		for (i = TBL_COUNT - 1; i >= 0; i--)
+			if (st.dbs[i] != NULL &&
+			    (i == p || tbl_defs[i].primary == p)) {
+				(void)st.dbs[i]->close(st.dbs[i], 0);
+				st.dbs[i] = NULL;
+			}
+	return ret;
+}
+
+/* Every table (init: creating the missing ones and their indexes). */
+static int
+open_tables(unsigned flags, struct gr_err *err)
+{
+	int i, ret;
+
+	for (i = 0; i < TBL_COUNT; i++)
+		if ((ret = open_group((enum tbl_id)i, flags)) != 0)
+			return st_fail(err, ret);
+	return GR_OK;
+}
+
+static uint64_t missing; /* tables a write's body needed, not open yet */
+static int writing;      /* write transactions whose bodies run now */
+
+/*
+ * The handle of tbl for a body, its group opened on first use. With no
+ * write transaction of this process running, the open happens at once: a
+ * view holds no locks, so no other process can wait on this one while its
+ * open waits on them. Inside a write transaction it would (its pages
+ * locked, the open waiting for a meta page another writer holds, who
+ * waits for those pages: a deadlock the detector cannot see), so the body
+ * fails as if it lost a deadlock, and run() opens the table and runs it
+ * again.
+ */
+static int
+handle(struct st_txn *t, enum tbl_id tbl, DB **db)
+{
+	int ret;
+
+	if ((*db = st.dbs[tbl]) != NULL)
+		return 0;
+	if (writing == 0) {
+		if ((ret = open_group(tbl, 0)) != 0)
+			return note(t, ret);
+		*db = st.dbs[tbl];
+		return 0;
+	}
+	missing |= UINT64_C(1) << tbl;
+	t->deadlock = true;
+	return DB_LOCK_DEADLOCK;
+}
+
+/* After a body failed for tables not open: open them (no transaction of
+   this process runs now). */
+static int
+open_missing(struct gr_err *err)
+{
+	int i, ret;
+
+	for (i = 0; i < TBL_COUNT; i++) {
+		if (!(missing & (UINT64_C(1) << i)))
+			continue;
+		if ((ret = open_group((enum tbl_id)i, 0)) != 0)
 			return st_fail(err, ret);
 	}
+	missing = 0;
 	return GR_OK;
 }
 
@@ -648,7 +738,8 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 		goto fail;
 	if (flags & ST_KEEPER)
 		return GR_OK;
-	if ((rc = open_tables(flags, err)) ||
+	/* the other processes open the tables they use as they use them */
+	if (((flags & ST_INIT) && (rc = open_tables(flags, err)) != GR_OK) ||
 	    (!(flags & ST_NOCHECK) && (rc = check_schema(flags, err))))
 		goto fail;
 	return GR_OK;
@@ -682,6 +773,8 @@ st_env(void)
 DB *
 st_db(enum tbl_id tbl)
 {
+	if (st.dbs[tbl] == NULL && st.env != NULL)
+		(void)open_group(tbl, 0);
 	return st.dbs[tbl];
 }
 
@@ -792,6 +885,9 @@ keeper_main(void *arg)
 		/* pages written now are pages no request writes to make room,
 		   and no checkpoint waits for */
 		ret = st.env->memp_trickle(st.env, ST_KEEPER_CLEAN, &n);
+		/* the commits made durable "soon" (st_txn_soon) */
+		if (ret == 0 && cfg.durability == CFG_DURABLE_SYNC)
+			ret = st.env->log_flush(st.env, NULL);
 		if (ret == 0)
 			ret = st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0,
 			    0);
@@ -904,15 +1000,45 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 		st.stats.begun++;
 		t.started = true;
 		running = &t;
+		writing += !snapshot;
 		rc = fn(&t, arg, err);
+		writing -= !snapshot;
 		running = up;
+		if (missing != 0) {
+			/* the body needed tables not open yet (handle()) */
+			if (t.tid != NULL)
+				(void)t.tid->abort(t.tid);
+			if (writing > 0) { /* an enclosing write must end */
+				if (up != NULL)
+					up->deadlock = true;
+				return st_fail(err, DB_LOCK_DEADLOCK);
+			}
+			gr_clear(err);
+			if ((rc = open_missing(err)) != GR_OK)
+				return rc;
+			attempt--; /* each pass opens a group: bounded */
+			continue;
+		}
 		if (rc == GR_OK && !t.deadlock && !t.panic &&
 		    (flags & ST_ONEREAD))
 			return GR_OK;
 		if (rc == GR_OK && !t.deadlock && !t.panic) {
+			/* a durable commit releases its locks first and then
+			   waits for the disk (early lock release): writers of
+			   the same pages (an index's last leaf, say) queued
+			   behind each other's fsync, each running the
+			   deadlock detector while it waited */
+			bool flush = !snapshot && !t.lazy &&
+			    cfg.durability == CFG_DURABLE_SYNC &&
+			    !(t.soon && st_keeper_running());
+
 			ret = t.tid->commit(t.tid,
-			    t.lazy ? DB_TXN_WRITE_NOSYNC : 0);
+			    t.lazy || t.soon || flush ? DB_TXN_WRITE_NOSYNC
+						      : 0);
 			t.tid = NULL;
+			if (ret == 0 && flush &&
+			    (ret = st.env->log_flush(st.env, NULL)) != 0)
+				return st_fail(err, ret);
 			if (ret == 0) {
 				if (!snapshot)
 					maybe_checkpoint();
@@ -959,12 +1085,14 @@ int
 st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
     u_int32_t flags)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBT k = *key, v;
 	json_error_t jerr;
 	int ret;
 
 	*out = NULL;
+	if ((ret = handle(t, tbl, &db)) != 0)
+		return ret;
 	memset(&v, 0, sizeof(v));
 	ret = note(t, db->get(db, t->tid, &k, &v, flags));
 	if (ret != 0)
@@ -981,11 +1109,13 @@ st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 int
 st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBT k = *key, v;
 	int ret;
 
 	out->len = 0;
+	if ((ret = handle(t, tbl, &db)) != 0)
+		return ret;
 	memset(&v, 0, sizeof(v));
 	ret = note(t, db->get(db, t->tid, &k, &v, 0));
 	if (ret == 0)
@@ -997,11 +1127,13 @@ int
 st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey, char **pkey,
     size_t *len)
 {
-	DB *db = st.dbs[sec];
+	DB *db;
 	DBT k = *skey, pk, v;
 	int ret;
 
 	*pkey = NULL;
+	if ((ret = handle(t, sec, &db)) != 0)
+		return ret;
 	memset(&pk, 0, sizeof(pk));
 	memset(&v, 0, sizeof(v));
 	ret = note(t, db->pget(db, t->tid, &k, &pk, &v, 0));
@@ -1015,9 +1147,12 @@ st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey, char **pkey,
 int
 st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBT k = *key;
+	int ret;
 
+	if ((ret = handle(t, tbl, &db)) != 0)
+		return ret;
 	return note(t, db->exists(db, t->tid, &k, 0));
 }
 
@@ -1025,12 +1160,14 @@ int
 st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
     const json_t *rec, u_int32_t flags)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBT k = *key, v;
 	char small[1024], *buf = small;
 	size_t n;
 	int ret;
 
+	if ((ret = handle(t, tbl, &db)) != 0)
+		return ret;
 	n = json_dumpb(rec, small, sizeof(small), JSON_COMPACT);
 	if (n == 0)
 		return EINVAL;
@@ -1049,18 +1186,24 @@ int
 st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, const char *text,
     size_t len, u_int32_t flags)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBT k = *key, v = st_dbt(text, len);
+	int ret;
 
+	if ((ret = handle(t, tbl, &db)) != 0)
+		return ret;
 	return note(t, db->put(db, t->tid, &k, &v, flags));
 }
 
 int
 st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBT k = *key;
+	int ret;
 
+	if ((ret = handle(t, tbl, &db)) != 0)
+		return ret;
 	return note(t, db->del(db, t->tid, &k, 0));
 }
 
@@ -1078,14 +1221,15 @@ int
 st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
     st_scan_fn fn, void *arg, struct gr_err *err)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBC *c = NULL;
 	DBT k = st_dbt(key, klen), pk, v;
 	bool sec = tbl_defs[tbl].primary >= 0;
 	u_int32_t op = DB_SET;
 	int ret, rc = GR_OK;
 
-	ret = note(t, db->cursor(db, t->tid, &c, 0));
+	if ((ret = handle(t, tbl, &db)) == 0)
+		ret = note(t, db->cursor(db, t->tid, &c, 0));
 	if (ret != 0)
 		return st_fail(err, ret);
 	memset(&pk, 0, sizeof(pk));
@@ -1161,7 +1305,7 @@ int
 st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
     const DBT *from, st_scan_fn fn, void *arg, struct gr_err *err)
 {
-	DB *db = st.dbs[tbl];
+	DB *db;
 	DBC *c = NULL;
 	DBT k, pk, v;
 	struct bulk b;
@@ -1170,7 +1314,8 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 	u_int32_t op;
 	int ret, rc = GR_OK;
 
-	ret = note(t, db->cursor(db, t->tid, &c, 0));
+	if ((ret = handle(t, tbl, &db)) == 0)
+		ret = note(t, db->cursor(db, t->tid, &c, 0));
 	if (ret != 0)
 		return st_fail(err, ret);
 	memset(&pk, 0, sizeof(pk));

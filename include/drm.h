@@ -100,6 +100,7 @@ struct drm_cfg {
 	unsigned slots;      /* local: jobs that run at once (4) */
 	const char *user; /* the user jobs run as when root ("gridrest-job") */
 	unsigned grace;   /* seconds between SIGTERM and SIGKILL (3) */
+	int nice; /* local: the supervisors' and jobs' nice value (10) */
 };
 int drm_config(const struct drm_cfg **out, struct gr_err *err);
 

@@ -40,6 +40,7 @@ struct st_txn {
 	bool panic;    /* set by any store call that saw DB_RUNRECOVERY */
 	bool started;  /* the body ran (for ST_ONCE) */
 	bool lazy;     /* commit without waiting for the disk (st_txn_lazy) */
+	bool soon;     /* durable within the keeper's tick (st_txn_soon) */
 	bool view;     /* a snapshot view (st_view): nothing is written */
 };
 
@@ -141,6 +142,16 @@ int st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err);
  * sequence). For bookkeeping that a restart reconciles anyway.
  */
 void st_txn_lazy(struct st_txn *t);
+
+/*
+ * From inside a body: commit without waiting for the disk, and durable
+ * within a tenth of a second: the keeper flushes the log on each tick
+ * (when no keeper runs, the commit flushes itself). For records whose
+ * writer waits for nobody (a job's end, written by its supervisor): many
+ * of them then share one flush, instead of each taking the disk in turn
+ * with the requests that do wait.
+ */
+void st_txn_soon(struct st_txn *t);
 
 /*
  * Run fn in a read-only snapshot (MVCC) transaction: no read locks, never a
