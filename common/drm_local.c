@@ -872,6 +872,7 @@ supervisor_main(void *arg)
 	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
 		(void)log_open(log);
 	log_set_name("drm");
+	st_guard();
 	/* jobs come after the requests that submit and watch them: the
 	   supervisor and its jobs (which inherit it) yield the CPU to the
 	   service on a machine that runs both */

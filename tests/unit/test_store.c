@@ -828,6 +828,18 @@ lazy_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 static int
+accounts_put_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct kv *a = arg;
+	DBT key = st_dbt(a->key, strlen(a->key));
+	json_t *rec = json_pack("{s:s}", "account", a->value);
+
+	a->ret = st_put_json(t, TBL_ACCOUNTS, &key, rec, 0);
+	json_decref(rec);
+	return a->ret == 0 ? GR_OK : st_fail(err, a->ret);
+}
+
+static int
 child(const char *role, int out)
 {
 	struct gr_err err = { 0 };
@@ -896,6 +908,14 @@ child(const char *role, int out)
 		dprintf(out, "holding\n");
 		for (;;)
 			pause();
+	} else if (strcmp(role, "--guarded-put") == 0) {
+		/* a supervisor's guard, then a write that waits for the lock
+		   --hold-accounts holds */
+		struct kv a = { "~held", "mine", 0, 0 };
+
+		st_guard();
+		rc = st_txn_run(accounts_put_txn, &a, &err) != GR_OK;
+		dprintf(out, "returned %d\n", rc);
 	} else if (strcmp(role, "--open") == 0) {
 		(void)snprintf(line, sizeof(line), "committed=%s ",
 		    get("committed"));
@@ -924,6 +944,46 @@ test_lazy_open(void **state)
 	   TBL_ACCOUNT_ATTRS closed, the second TBL_SCOPES in its view */
 	assert_string_equal(line, "ok runs=3 retried=0");
 	assert_string_equal(get("lazy"), "lazy");
+}
+
+/* A process with the guard (st_guard), blocked on a lock of a process
+   that dies, is never woken; once another process recovered the
+   environment, the guard's tick ends it. */
+static void
+test_guard(void **state)
+{
+	char line[32];
+	int fd_hold, fd_wait, fd, st = -1, i;
+	pid_t hold, waiter, pid;
+
+	(void)state;
+	hold = spawn("--hold-accounts", &fd_hold);
+	wait_line(fd_hold, line, sizeof(line));
+	assert_string_equal(line, "holding");
+	waiter = spawn("--guarded-put", &fd_wait);
+	usleep(300000); /* it waits for the lock */
+	assert_int_equal(kill(hold, SIGKILL), 0);
+	assert_int_equal(exit_status(hold), 128 + SIGKILL);
+	close(fd_hold);
+	pid = spawn("--open", &fd); /* recovers the environment */
+	wait_line(fd, line, sizeof(line));
+	assert_int_equal(exit_status(pid), 0);
+	close(fd);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(waiter, &st, WNOHANG) == waiter)
+			break;
+		usleep(100000);
+	}
+	if (i == 100) {
+		(void)kill(waiter, SIGKILL);
+		(void)waitpid(waiter, &st, 0);
+		fail_msg("the guarded process still waits 10 s later");
+	}
+	close(fd_wait);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	/* this process reopens and goes on */
+	assert_int_equal(put("after-guard", "ok"), GR_OK);
 }
 
 /* --- schema migration ------------------------------------------------ */
@@ -1148,6 +1208,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_recovery_after_kill),
 		cmocka_unit_test(test_many_recoveries),
 		cmocka_unit_test(test_lazy_open),
+		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_schema_migration),
 		cmocka_unit_test(test_keeper),
 	};
