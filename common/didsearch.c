@@ -1118,13 +1118,12 @@ scan_group(struct run *run)
 	size_t klen, i, plen;
 	DBT from;
 
-	/* created_at is filed in the collection entries, 8 bytes */
+	/* created_at is filed in the collection entries (as a date only:
+	   indexed_key), its 8 bytes last */
 	if (g->plan == P_TYPE ||
 	    ((g->plan == P_INDEX || g->plan == P_RANGE) &&
 		strcmp(g->key, "created_at") == 0))
-		return g->tag == DIDX_DATE || g->plan == P_TYPE
-		    ? scan_colls(run, g)
-		    : GR_OK;
+		return scan_colls(run, g);
 	switch (g->plan) {
 	case P_NAME:
 	case P_PREFIX:

@@ -507,6 +507,7 @@ open_tables(unsigned flags, struct gr_err *err)
 	return GR_OK;
 }
 
+_Static_assert(TBL_COUNT <= 64, "missing is a bit per table");
 static uint64_t missing; /* tables a write's body needed, not open yet */
 static int writing;      /* write transactions whose bodies run now */
 

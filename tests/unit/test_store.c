@@ -828,18 +828,6 @@ lazy_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 static int
-accounts_put_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	struct kv *a = arg;
-	DBT key = st_dbt(a->key, strlen(a->key));
-	json_t *rec = json_pack("{s:s}", "account", a->value);
-
-	a->ret = st_put_json(t, TBL_ACCOUNTS, &key, rec, 0);
-	json_decref(rec);
-	return a->ret == 0 ? GR_OK : st_fail(err, a->ret);
-}
-
-static int
 child(const char *role, int out)
 {
 	struct gr_err err = { 0 };
@@ -911,10 +899,10 @@ child(const char *role, int out)
 	} else if (strcmp(role, "--guarded-put") == 0) {
 		/* a supervisor's guard, then a write that waits for the lock
 		   --hold-accounts holds */
-		struct kv a = { "~held", "mine", 0, 0 };
+		const char *a[] = { "~held", "USER" };
 
 		st_guard();
-		rc = st_txn_run(accounts_put_txn, &a, &err) != GR_OK;
+		rc = st_txn_run(acc_put_txn, a, &err) != GR_OK;
 		dprintf(out, "returned %d\n", rc);
 	} else if (strcmp(role, "--open") == 0) {
 		(void)snprintf(line, sizeof(line), "committed=%s ",
@@ -1090,16 +1078,6 @@ test_schema_migration(void **state)
 
 /* --- the keeper ------------------------------------------------------- */
 
-static int
-big_put_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	const char *v = arg;
-	DBT key = st_dbt("big", 3);
-	int ret = st_put_text(t, TBL_META, &key, v, strlen(v), 0);
-
-	return ret == 0 ? GR_OK : st_fail(err, ret);
-}
-
 static DB_LSN
 last_checkpoint(void)
 {
@@ -1128,10 +1106,9 @@ wait_keeper(bool running)
 static void
 test_keeper(void **state)
 {
-	struct gr_err err = { 0 };
 	char path[4200], pid[32];
 	size_t big = 60000;
-	char *v = xmalloc(big + 3);
+	char *v = xmalloc(big + 1);
 	DB_LSN before, now;
 	FILE *f;
 	int i;
@@ -1152,13 +1129,11 @@ test_keeper(void **state)
 	assert_int_equal(kill((pid_t)strtol(pid, NULL, 10), 0), 0);
 	/* it checkpoints once 64 MB of log were written, not this process */
 	before = last_checkpoint();
-	v[0] = '"';
-	memset(v + 1, 'x', big);
-	v[big + 1] = '"';
-	v[big + 2] = '\0';
+	memset(v, 'x', big);
+	v[big] = '\0';
 	for (i = 0; i < 1200; i++) {
-		v[1 + i % big] = (char)('a' + i % 26);
-		assert_int_equal(st_txn_run(big_put_txn, v, &err), GR_OK);
+		v[i % big] = (char)('a' + i % 26);
+		assert_int_equal(put("big", v), GR_OK);
 	}
 	free(v);
 	for (i = 0; i < 500; i++) {
