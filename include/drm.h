@@ -97,10 +97,10 @@ void drm_register(const char *client, drm_hook_fn fn);
 /* The settings in force (GRIDREST_DRM_*), read on first use. */
 struct drm_cfg {
 	const char *backend; /* "local" or "slurm" */
-	unsigned slots;      /* local: jobs that run at once (4) */
+	unsigned slots;      /* local: jobs that run at once (online CPUs) */
 	const char *user; /* the user jobs run as when root ("gridrest-job") */
 	unsigned grace;   /* seconds between SIGTERM and SIGKILL (3) */
-	int nice; /* local: the supervisors' and jobs' nice value (10) */
+	int nice;         /* local: the jobs' nice value (10) */
 };
 int drm_config(const struct drm_cfg **out, struct gr_err *err);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -619,6 +620,61 @@ test_queue(void **state_)
 }
 
 #ifndef DRM_TEST_SLURM
+/*
+ * A running job's process (its group's leader), as its slot's file names
+ * it: that file, its id and a live pid, or the test fails.
+ */
+static pid_t
+slot_job(const json_t *rec)
+{
+	char path[sizeof(home) + 32], line[256], id[32];
+	unsigned long long start;
+	long pid = 0;
+	FILE *f;
+	int i;
+
+	assert_true(json_is_integer(json_object_get(rec, "slot")));
+	(void)snprintf(path, sizeof(path), "%s/drm/slots/%lld", home,
+	    (long long)num(rec, "slot"));
+	/* written just after the job started, which may be a moment after
+	   the record said RUNNING */
+	for (i = 0; i < 100; i++) {
+		assert_non_null(f = fopen(path, "r"));
+		if (fgets(line, sizeof(line), f) != NULL &&
+		    sscanf(line, "%31s %ld %llu", id, &pid, &start) == 3 &&
+		    strcmp(id, json_string_value(json_object_get(rec, "id"))) ==
+			0) {
+			fclose(f);
+			break;
+		}
+		fclose(f);
+		pid = 0;
+		usleep(20000);
+	}
+	assert_true(pid > 1);
+	assert_int_equal(drm_proc_start((pid_t)pid), start);
+	return (pid_t)pid;
+}
+
+/* The supervisor of a running job killed: the job's pid and the record. */
+static pid_t
+orphan(json_t *ids, json_t **rec)
+{
+	pid_t sup, job;
+	int i;
+
+	*rec = wait_state(id_at(ids, 0), false, "RUNNING", 10);
+	assert_string_equal(state(*rec), "RUNNING");
+	sup = (pid_t)num(*rec, "pid");
+	job = slot_job(*rec);
+	/* the supervisor dies without a word, as at a power cut */
+	assert_int_equal(kill(sup, SIGKILL), 0);
+	for (i = 0; i < 100 && drm_proc_start(sup) != 0; i++)
+		usleep(20000);
+	assert_int_equal(drm_proc_start(sup), 0);
+	return job;
+}
+
 static void
 test_lost_supervisor(void **state_)
 {
@@ -627,29 +683,81 @@ test_lost_supervisor(void **state_)
 	struct gr_err err = { 0 };
 	json_t *ids, *rec;
 	unsigned changed;
-	pid_t sup;
+	pid_t job;
 	int i;
 
 	(void)state_;
 	ids = submit(&s);
-	rec = wait_state(id_at(ids, 0), false, "RUNNING", 10);
-	assert_string_equal(state(rec), "RUNNING");
-	sup = (pid_t)num(rec, "pid");
+	job = orphan(ids, &rec);
 	json_decref(rec);
-	/* the supervisor dies without a word, as at a power cut */
-	assert_int_equal(kill(sup, SIGKILL), 0);
-	for (i = 0; i < 100 && drm_proc_start(sup) != 0; i++)
-		usleep(20000);
+	assert_true(drm_proc_start(job) != 0); /* still running */
 	assert_int_equal(drm_reconcile(&changed, &err), GR_OK);
 	assert_true(changed >= 1);
 	assert_int_equal(drm_status(id_at(ids, 0), &rec, &err), GR_OK);
 	assert_string_equal(state(rec), "LOST");
 	assert_non_null(json_object_get(rec, "reason"));
 	/* and the orphaned job was ended */
-	for (i = 0; i < 100 && drm_proc_start((pid_t)num(rec, "job_pid")); i++)
+	for (i = 0; i < 100 && drm_proc_start(job) != 0; i++)
 		usleep(20000);
-	assert_int_equal(drm_proc_start((pid_t)num(rec, "job_pid")), 0);
+	assert_int_equal(drm_proc_start(job), 0);
 	json_decref(rec);
+	json_decref(ids);
+}
+
+/* Wait until no supervisor of this home holds a slot (lingering ones
+   give theirs back within two seconds). */
+static void
+slots_idle(void)
+{
+	char path[sizeof(home) + 32];
+	int i, n, fd, busy = 1;
+
+	for (i = 0; i < 250 && busy; i++) {
+		busy = 0;
+		for (n = 0; n < DRM_SLOTS_MAX; n++) {
+			(void)snprintf(path, sizeof(path), "%s/drm/slots/%d",
+			    home, n);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+				continue;
+			if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+				busy = 1;
+			close(fd);
+		}
+		if (busy)
+			usleep(20000);
+	}
+	assert_int_equal(busy, 0);
+}
+
+/* Nobody looked at the lost job: the next holder of its slot ends it. */
+static void
+test_lost_supervisor_slot(void **state_)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	const char *quick[] = { "true", NULL };
+	struct drm_spec s = spec_of(argv, NULL), q = spec_of(quick, NULL);
+	json_t *ids, *ids2, *rec;
+	pid_t job;
+	int i;
+
+	(void)state_;
+	/* every slot free: the job's supervisor takes the first, 0 */
+	slots_idle();
+	ids = submit(&s);
+	job = orphan(ids, &rec);
+	assert_int_equal(num(rec, "slot"), 0);
+	json_decref(rec);
+	assert_true(drm_proc_start(job) != 0);
+	/* no supervisor left to wake: the submission takes a free slot,
+	   the lowest, 0 */
+	ids2 = submit(&q);
+	rec = wait_state(id_at(ids2, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	json_decref(rec);
+	for (i = 0; i < 100 && drm_proc_start(job) != 0; i++)
+		usleep(20000);
+	assert_int_equal(drm_proc_start(job), 0);
+	json_decref(ids2);
 	json_decref(ids);
 }
 #endif
@@ -786,6 +894,7 @@ main(void)
 #else
 		cmocka_unit_test(test_slots_queue),
 		cmocka_unit_test(test_lost_supervisor),
+		cmocka_unit_test(test_lost_supervisor_slot),
 		cmocka_unit_test(test_idle_supervisor_takes_next),
 #endif
 	};
