@@ -20,6 +20,7 @@ set -eu
 njobs=${BENCH_JOBS:-1000}
 clients=${BENCH_CLIENTS:-4}
 port=${BENCH_PORT:-18094}
+slots=${GRIDREST_DRM_SLOTS:-$(nproc)}
 export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
 . "$(dirname "$0")/lib.sh"
 bench_start
@@ -74,7 +75,7 @@ t1=$(now_ms)
 ok=$(grep -c '^200$' "$T/codes" || true)
 echo "submit: $ok/$njobs accepted in $((t1 - t0)) ms:" \
     "$((ok * 1000 / (t1 - t0 + 1))) jobs/s ($clients clients," \
-    "${GRIDREST_DRM_SLOTS:-$(nproc)} slots)"
+    "$slots slots)"
 
 t0=$(now_ms)
 curl -s --no-progress-meter -Z --parallel-max 2 -K "$T/bulk.cfg" >"$T/codes"

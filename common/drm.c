@@ -75,11 +75,11 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 			    v, DRM_SLOTS_MAX);
 		dcfg.slots = (unsigned)n;
 	} else {
-		/* one job per CPU, as Slurm allocates by default: a job is a
-		   process to exec, and more slots than cores only share them
-		   (2 cores: fork+exec of /bin/true peaks at ~650/s with 1, 2
-		   or 4 at once; bench/jobs.sh accepted 998 submissions/s with
-		   1 slot, ~480/s with 2, ~350/s with 4) */
+		/* one job per CPU, as Slurm allocates by default: each job
+		   is a process to start and reap, and more slots than cores
+		   only share them (2 cores, bench/jobs.sh: 1055-1106
+		   submissions accepted/s while the jobs ran in 1 slot,
+		   705-771/s with 2, 465-553/s with 4) */
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		dcfg.slots = n < 1      ? 1
 		    : n > DRM_SLOTS_MAX ? DRM_SLOTS_MAX
@@ -314,7 +314,7 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 {
 	const struct drm_cfg *c;
 	char id[DRM_ID_LEN + 1];
-	json_t *rec, *deps, *dep = NULL;
+	json_t *rec, *deps, *dep = NULL, *old = NULL;
 	long idx, last;
 	char first_id[DRM_ID_LEN + 1] = "";
 	size_t first = json_array_size(ids);
@@ -382,12 +382,24 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			    json_string(first_id));
 		}
 		key = st_dbt(id, DRM_ID_LEN);
-		ret = st_put_json(t, TBL_DRM, &key, rec, DB_NOOVERWRITE);
-		json_decref(rec);
-		if (ret != 0)
+		/* the record's page write-locked first, as every writer of a
+		   record does (DB_RMW), and then the state index: a put with
+		   DB_NOOVERWRITE read the page, took the index and then
+		   upgraded its read lock, and two submissions deadlocked
+		   (bench/jobs.sh: one retry in ten submissions) */
+		ret = st_get_json(t, TBL_DRM, &key, &old, DB_RMW);
+		json_decref(old);
+		old = NULL;
+		if (ret == 0)
+			rc = gr_fail(err, GR_INTERNAL, "DRM id %s is taken",
+			    id);
+		else if (ret != DB_NOTFOUND)
+			rc = st_fail(err, ret);
+		else if ((ret = st_put_json(t, TBL_DRM, &key, rec, 0)) != 0)
 			rc = st_fail(err, ret);
 		else
 			json_array_append_new(ids, json_string(id));
+		json_decref(rec);
 	}
 	json_decref(deps);
 	return rc;

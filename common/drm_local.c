@@ -546,7 +546,7 @@ exec_job(const struct job_exec *x)
 	/* jobs come after the requests that submit and watch them, on a
 	   machine that runs both. The job, not its supervisor: that holds
 	   store locks the requests wait for, and lowered it kept them
-	   waiting (bench/jobs.sh, 2 slots: 363-389 submissions/s with
+	   waiting (bench/jobs.sh, 4 slots: 363-389 submissions/s with
 	   the supervisors at nice 10, 412-437/s with only the jobs) */
 	if (x->nice > 0)
 		(void)setpriority(PRIO_PROCESS, 0, x->nice);
