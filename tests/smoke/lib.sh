@@ -58,7 +58,8 @@ ok() {
 	else
 		printf 'not ok %d - %s\n' "$_tap_n" "$desc"
 		_tap_failed=$((_tap_failed + 1))
-		echo "# status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)"
+		# diagnostics on stderr, which prove shows without -v
+		echo "# $desc: status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)" >&2
 	fi
 }
 
@@ -69,7 +70,7 @@ is() {
 		printf 'ok %d - %s\n' "$_tap_n" "$1"
 	else
 		printf 'not ok %d - %s\n' "$_tap_n" "$1"
-		printf "#   got: '%s'\n#  want: '%s'\n" "$2" "$3"
+		printf "# %s\n#   got: '%s'\n#  want: '%s'\n" "$1" "$2" "$3" >&2
 		_tap_failed=$((_tap_failed + 1))
 	fi
 }
