@@ -314,7 +314,7 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 {
 	const struct drm_cfg *c;
 	char id[DRM_ID_LEN + 1];
-	json_t *rec, *deps, *dep = NULL, *old = NULL;
+	json_t *rec, *deps, *dep = NULL;
 	long idx, last;
 	char first_id[DRM_ID_LEN + 1] = "";
 	size_t first = json_array_size(ids);
@@ -387,9 +387,9 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 		   DB_NOOVERWRITE read the page, took the index and then
 		   upgraded its read lock, and two submissions deadlocked
 		   (bench/jobs.sh: one retry in ten submissions) */
-		ret = st_get_json(t, TBL_DRM, &key, &old, DB_RMW);
-		json_decref(old);
-		old = NULL;
+		ret = drm_get_txn(t, id, &dep, DB_RMW);
+		json_decref(dep);
+		dep = NULL;
 		if (ret == 0)
 			rc = gr_fail(err, GR_INTERNAL, "DRM id %s is taken",
 			    id);

@@ -290,7 +290,8 @@ static int finish_txn(struct st_txn *t, void *arg, struct gr_err *err);
 struct claim_args {
 	char ids[CLAIM_SCAN_MAX][DRM_ID_LEN + 1];
 	size_t n;
-	struct finish_args *end; /* the last job's end, recorded first */
+	struct finish_args
+	    *end;        /* the last job's end, recorded with the claim */
 	json_t *claimed; /* the record now RUNNING under this supervisor */
 	bool look;       /* only tell whether something is claimable */
 	bool found;
@@ -809,18 +810,15 @@ work(void)
 			log_msg(LOG_ERR, "drm: claim: %s", err.msg);
 			break;
 		}
-		if (a->claimed == NULL &&
-		    (a->found || a->taken || end->rec != NULL)) {
+		json_decref(end->rec); /* recorded, if there was one */
+		end->rec = NULL;
+		if (a->claimed == NULL) {
 			/* marked hopeless ones, others were first, or the
 			   end just recorded let a job waiting on it go */
-			json_decref(end->rec);
-			end->rec = NULL;
-			continue;
-		}
-		json_decref(end->rec); /* recorded */
-		end->rec = NULL;
-		if (a->claimed == NULL)
+			if (a->found || a->taken || a->end != NULL)
+				continue;
 			break;
+		}
 		got_term = 0;
 		spread();
 		run_job(a->claimed, end); /* end takes the reference */
