@@ -330,8 +330,17 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			goto out;
 	}
 	json_object_set_new(rec, "updated_at", json_integer(now));
-	if ((ret = st_put_json(t, TBL_ACCOUNTS, &key, rec, 0)) != 0)
+	if ((ret = st_put_json(t, TBL_ACCOUNTS, &key, rec, 0)) != 0) {
 		rc = st_fail(err, ret);
+		goto out;
+	}
+	/* any status but ACTIVE ends every session of the account at once,
+	   on every backend, as deletion does; a re-activation gives none
+	   back (a login's check of the status and its token are one
+	   transaction, so no token is issued past this) */
+	status = json_string_value(json_object_get(rec, "status"));
+	if (status == NULL || strcmp(status, "ACTIVE") != 0)
+		rc = token_revoke_account(t, a->name, err);
 out:
 	json_decref(rec);
 	return rc;

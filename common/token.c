@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "secret.h"
 #include "tables.h"
 #include "token.h"
@@ -148,7 +149,16 @@ static int
 issue_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct issue_args *a = arg;
+	int rc;
 
+	/* the status is read under the lock a suspension or deletion takes
+	   to change it: no token outlives the revocation that follows */
+	if ((rc = account_check_active(t, a->account, err)) != GR_OK) {
+		gr_clear(err);
+		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "Cannot authenticate to account %s with given credentials",
+		    a->account);
+	}
 	return token_store(t, a->digest, a->account, a->identity, a->lifetime,
 	    NULL, &a->expires_at, err);
 }

@@ -102,8 +102,28 @@ is "rules of jdoe: an empty stream (no rules exist yet)" \
 req GET /accounts/nobody/rules
 ok "rules of a missing account: 404 AccountNotFound" error_is 404 AccountNotFound
 
+# jdoe's session, used on two families (each caches a token it checked)
+reqb POST /accounts/jdoe/identities '{"identity": "jdoe", "authtype": "userpass", "email": "jdoe@example.org", "password": "pw-jdoe", "default": true}'
+root_token=$TOKEN
+login jdoe jdoe pw-jdoe
+jdoe_token=$TOKEN
+req GET /accounts/whoami -L
+is "jdoe logs in and uses the token: 200" "$STATUS/$(json .account)" 200/jdoe
+req GET /rses/
+is "... on another family too: 200" "$STATUS" 200
+TOKEN=$root_token
+
 reqb PUT /accounts/jdoe '{"email": "john@example.org", "status": "SUSPENDED"}'
 is "update jdoe: 200" "$STATUS" 200
+TOKEN=$jdoe_token
+req GET /accounts/whoami
+ok "a suspended account's token is refused at once: 401" \
+    error_is 401 CannotAuthenticate
+req GET /rses/
+ok "... on every family: 401" error_is 401 CannotAuthenticate
+login jdoe jdoe pw-jdoe
+ok "... and it cannot log in: 401" error_is 401 CannotAuthenticate
+TOKEN=$root_token
 req GET /accounts/jdoe
 is "... email changed" "$(json .email)" john@example.org
 is "... suspended" "$(json .status)" SUSPENDED
@@ -111,6 +131,12 @@ ok "... suspended_at set" [ "$(json .suspended_at)" != null ]
 reqb PUT /accounts/jdoe '{"status": "ACTIVE"}'
 req GET /accounts/jdoe
 is "reactivated" "$(json .status)/$(json .suspended_at)" ACTIVE/null
+TOKEN=$jdoe_token
+req GET /rses/
+ok "... the old token stays dead: 401" error_is 401 CannotAuthenticate
+login jdoe jdoe pw-jdoe
+is "... a new login works" "$STATUS/$(header X-Rucio-Auth-Account)" 200/jdoe
+TOKEN=$root_token
 reqb PUT /accounts/jdoe '{"colour": "blue"}'
 ok "update an unknown key: 400 ValueError" error_is 400 ValueError
 reqb PUT /accounts/jdoe '{"status": "DELETED"}'

@@ -461,6 +461,30 @@ other_backend(const char *t, int *told, int *tell)
 	return pid;
 }
 
+/* Tell the other backend (which validated a token) to validate it again,
+   and check it was refused this time; then check here that tokens t1 and
+   t2 are refused. */
+static void
+assert_revoked(pid_t child, int told, int tell, const char *t1, const char *t2)
+{
+	struct token_info info;
+	struct gr_err err = { 0 };
+	int status;
+	char c = 'r';
+
+	assert_int_equal(write(tell, &c, 1), 1);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(told);
+	close(tell);
+	assert_int_equal(token_validate(t1, &info, &err),
+	    GR_CANNOT_AUTHENTICATE);
+	gr_clear(&err);
+	assert_int_equal(token_validate(t2, &info, &err),
+	    GR_CANNOT_AUTHENTICATE);
+}
+
 static void
 test_delete_revokes_tokens(void **state)
 {
@@ -469,7 +493,7 @@ test_delete_revokes_tokens(void **state)
 	struct gr_err err = { 0 };
 	json_t *acc;
 	int64_t exp;
-	int n, told, tell, status;
+	int n, told, tell;
 	pid_t child;
 	char c;
 
@@ -494,18 +518,7 @@ test_delete_revokes_tokens(void **state)
 
 	assert_int_equal(account_delete("root", "carol", &err), GR_OK);
 	/* the other process drops its copy too */
-	assert_int_equal(write(tell, &c, 1), 1);
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	close(told);
-	close(tell);
-	assert_int_equal(token_validate(t1, &info, &err),
-	    GR_CANNOT_AUTHENTICATE);
-	gr_clear(&err);
-	assert_int_equal(token_validate(t2, &info, &err),
-	    GR_CANNOT_AUTHENTICATE);
-	gr_clear(&err);
+	assert_revoked(child, told, tell, t1, t2);
 	assert_int_equal(st_view(count_tokens_txn, &n, 0, &err), GR_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(account_get("carol", &acc, &err), GR_OK);
@@ -593,6 +606,74 @@ test_attributes(void **state)
 	gr_clear(&err);
 	assert_int_equal(account_attr_list("erin", &out, &err),
 	    GR_ACCOUNT_NOT_FOUND); /* SUSPENDED */
+}
+
+/* Suspension ends an account's sessions at once on every backend; the
+   account cannot log in, and re-activation gives no old token back. */
+static void
+test_suspend_revokes_tokens(void **state)
+{
+	char t1[TOKEN_MAX], t2[TOKEN_MAX], acc[ACCOUNT_NAME_MAX + 1];
+	struct token_info info;
+	struct gr_err err = { 0 };
+	json_t *change;
+	int64_t exp;
+	int told, tell;
+	pid_t child;
+	char c;
+
+	(void)state;
+	assert_int_equal(account_add("root", "sue", "user", "s@example.org",
+			     &err),
+	    GR_OK);
+	assert_int_equal(identity_add("root", "sue", "userpass", "sue",
+			     "s@example.org", "pw-sue", true, &err),
+	    GR_OK);
+	assert_int_equal(identity_check_userpass("sue", "sue", "pw-sue", acc,
+			     &err),
+	    GR_OK);
+	assert_int_equal(token_issue("sue", "sue", NULL, 3600, t1, &exp, &err),
+	    GR_OK);
+	assert_int_equal(token_issue("sue", "sue", NULL, 3600, t2, &exp, &err),
+	    GR_OK);
+	assert_int_equal(token_validate(t1, &info, &err), GR_OK);
+	assert_int_equal(token_validate(t2, &info, &err), GR_OK);
+	child = other_backend(t1, &told, &tell);
+	assert_int_equal(read(told, &c, 1), 1);
+
+	change = json_pack("{s:s}", "status", "SUSPENDED");
+	assert_int_equal(account_update("root", "sue", change, &err), GR_OK);
+	json_decref(change);
+	/* the other process, which had it cached, refuses it now */
+	assert_revoked(child, told, tell, t1, t2);
+	/* no login, and no token even if the login's check passed before
+	   the suspension (token_issue checks again) */
+	assert_int_equal(identity_check_userpass("sue", "sue", "pw-sue", acc,
+			     &err),
+	    GR_CANNOT_AUTHENTICATE);
+	gr_clear(&err);
+	assert_int_equal(token_issue("sue", "sue", NULL, 3600, t2, &exp, &err),
+	    GR_CANNOT_AUTHENTICATE);
+	gr_clear(&err);
+
+	/* back to ACTIVE: the old tokens stay dead, a new login works */
+	change = json_pack("{s:s}", "status", "ACTIVE");
+	assert_int_equal(account_update("root", "sue", change, &err), GR_OK);
+	json_decref(change);
+	assert_int_equal(token_validate(t1, &info, &err),
+	    GR_CANNOT_AUTHENTICATE);
+	gr_clear(&err);
+	assert_int_equal(identity_check_userpass("sue", "sue", "pw-sue", acc,
+			     &err),
+	    GR_OK);
+	assert_int_equal(token_issue("sue", "sue", NULL, 3600, t2, &exp, &err),
+	    GR_OK);
+	assert_int_equal(token_validate(t2, &info, &err), GR_OK);
+	assert_string_equal(info.account, "sue");
+	/* an issue for an account that does not exist is refused too */
+	assert_int_equal(token_issue("nobody", "x", NULL, 3600, t2, &exp, &err),
+	    GR_CANNOT_AUTHENTICATE);
+	gr_clear(&err);
 }
 
 static int
@@ -753,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_userpass_login),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_delete_revokes_tokens),
+		cmocka_unit_test(test_suspend_revokes_tokens),
 		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_identities),
 		cmocka_unit_test(test_dn_forms),

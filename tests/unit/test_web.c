@@ -502,9 +502,8 @@ setup(void **state)
 	int64_t exp;
 
 	(void)state;
-	cfg.durability = CFG_DURABLE_NONE;
 	cfg.max_body = 4096;
-	if (testlib_store_open(home) != 0 ||
+	if (testlib_store_accounts(home) != 0 ||
 	    token_issue("root", "root", NULL, 3600, token, &exp, &err) != GR_OK)
 		return -1;
 	return 0;
