@@ -254,7 +254,8 @@ struct add_args {
 	struct rfile *files;
 	size_t n;
 	bool ignore_availability;
-	struct sbuf text; /* the record being written */
+	enum gr_code mismatch; /* a figure disagreeing with the file's */
+	struct sbuf text;      /* the record being written */
 };
 
 /* The RSE's tombstone_delay attribute: -1 none, else seconds. */
@@ -401,40 +402,74 @@ add_checks(struct st_txn *t, struct add_args *a, const json_t *rse_rec,
 	return GR_OK;
 }
 
-/* The FILE DID of f: reuse it, or create it. *bytes: the replica's. */
+/* A replica's figures: always its file's. */
+struct figures {
+	json_int_t bytes;
+	char md5[33], adler32[9]; /* "": none */
+};
+
+/* Take the existing file's figures (rec) into *fig; a figure f gives
+   that disagrees is FileConsistencyMismatch. */
+static int
+file_figures(const struct rfile *f, const json_t *rec, enum gr_code mismatch,
+    struct figures *fig, struct gr_err *err)
+{
+	const char *md5 = json_string_value(json_object_get(rec, "md5"));
+	const char *adler = json_string_value(json_object_get(rec, "adler32"));
+
+	fig->bytes = json_integer_value(json_object_get(rec, "bytes"));
+	if (f->has_bytes && f->bytes != fig->bytes)
+		return gr_fail(err, mismatch,
+		    "bytes mismatch for '%s:%s': %lld!=%lld", f->scope, f->name,
+		    (long long)fig->bytes, (long long)f->bytes);
+	if (f->adler32 != NULL && adler != NULL &&
+	    strcasecmp(f->adler32, adler) != 0)
+		return gr_fail(err, mismatch,
+		    "adler32 mismatch for '%s:%s': %s!=%s", f->scope, f->name,
+		    adler, f->adler32);
+	if (f->md5 != NULL && md5 != NULL && strcasecmp(f->md5, md5) != 0)
+		return gr_fail(err, mismatch,
+		    "md5 mismatch for '%s:%s': %s!=%s", f->scope, f->name, md5,
+		    f->md5);
+	(void)snprintf(fig->md5, sizeof(fig->md5), "%s",
+	    did_valid_md5(md5) ? md5 : "");
+	(void)snprintf(fig->adler32, sizeof(fig->adler32), "%s",
+	    did_valid_adler32(adler) ? adler : "");
+	return GR_OK;
+}
+
+/* The FILE DID of f: reuse it, or create it; *fig: the replica's figures,
+   the file's. The issuer must be allowed to add DIDs in its scope, as
+   Rucio's generic policy asks of a replica's registration. */
 static int
 file_did(struct st_txn *t, struct add_args *a, struct rfile *f, int64_t now,
-    const char **allowed_scope, json_int_t *bytes, struct gr_err *err)
+    const char **allowed_scope, struct figures *fig, struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
 	DBT k = st_dbt(kbuf, did_key(kbuf, f->scope, f->name));
 	json_t *rec = NULL;
 	int ret, rc;
 
-	ret = st_get_json(t, TBL_DIDS, &k, &rec, 0);
-	if (ret == 0) {
-		const char *type = json_string_value(
-		    json_object_get(rec, "type"));
-
-		if (type == NULL || strcmp(type, "FILE") != 0) {
-			json_decref(rec);
-			return gr_fail(err, GR_DID_EXISTS,
-			    "Data Identifier already exists!");
-		}
-		*bytes = f->has_bytes
-		    ? f->bytes
-		    : json_integer_value(json_object_get(rec, "bytes"));
-		json_decref(rec);
-		return GR_OK;
-	}
-	if (ret != DB_NOTFOUND)
-		return st_fail(err, ret);
-	/* a new file: the issuer must be allowed to add DIDs in its scope */
 	if (*allowed_scope == NULL || strcmp(*allowed_scope, f->scope) != 0) {
 		if ((rc = did_may_add(t, a->issuer, f->scope, err)) != GR_OK)
 			return rc;
 		*allowed_scope = f->scope;
 	}
+	ret = st_get_json(t, TBL_DIDS, &k, &rec, 0);
+	if (ret == 0) {
+		const char *type = json_string_value(
+		    json_object_get(rec, "type"));
+
+		if (type == NULL || strcmp(type, "FILE") != 0)
+			rc = gr_fail(err, GR_DID_EXISTS,
+			    "Data Identifier already exists!");
+		else
+			rc = file_figures(f, rec, a->mismatch, fig, err);
+		json_decref(rec);
+		return rc;
+	}
+	if (ret != DB_NOTFOUND)
+		return st_fail(err, ret);
 	if (!f->has_bytes)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: %s:%s is a new file, its "
@@ -460,31 +495,35 @@ file_did(struct st_txn *t, struct add_args *a, struct rfile *f, int64_t now,
 		return st_fail(err, ret);
 	if ((rc = did_check_reuse(t, f->scope, f->name, err)) != GR_OK)
 		return rc;
-	*bytes = f->bytes;
+	fig->bytes = f->bytes;
+	(void)snprintf(fig->md5, sizeof(fig->md5), "%s",
+	    f->md5 != NULL ? f->md5 : "");
+	(void)snprintf(fig->adler32, sizeof(fig->adler32), "%s",
+	    f->adler32 != NULL ? f->adler32 : "");
 	return GR_OK;
 }
 
 /* A new replica's record as compact JSON text (replica.h), into out. */
 static void
-replica_text(struct sbuf *out, const struct rfile *f, json_int_t bytes,
+replica_text(struct sbuf *out, const struct rfile *f, const struct figures *fig,
     int64_t now, long long delay)
 {
 	out->len = 0;
 	sbuf_adds(out, "{\"state\":");
 	sbuf_json(out, f->state != NULL ? f->state : "A");
 	sbuf_adds(out, ",\"bytes\":");
-	sbuf_addi(out, (long long)bytes);
+	sbuf_addi(out, (long long)fig->bytes);
 	sbuf_adds(out, ",\"created_at\":");
 	sbuf_addi(out, (long long)now);
 	sbuf_adds(out, ",\"updated_at\":");
 	sbuf_addi(out, (long long)now);
-	if (f->md5 != NULL) {
+	if (fig->md5[0] != '\0') {
 		sbuf_adds(out, ",\"md5\":");
-		sbuf_json(out, f->md5);
+		sbuf_json(out, fig->md5);
 	}
-	if (f->adler32 != NULL) {
+	if (fig->adler32[0] != '\0') {
 		sbuf_adds(out, ",\"adler32\":");
-		sbuf_json(out, f->adler32);
+		sbuf_json(out, fig->adler32);
 	}
 	if (f->path != NULL) {
 		sbuf_adds(out, ",\"path\":");
@@ -524,13 +563,13 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return rc;
 	for (i = 0; i < a->n; i++) {
 		struct rfile *f = &a->files[i];
-		json_int_t bytes = 0;
+		struct figures fig;
 		DBT k;
 
-		if ((rc = file_did(t, a, f, now, &allowed_scope, &bytes,
-			 err)) != GR_OK)
+		if ((rc = file_did(t, a, f, now, &allowed_scope, &fig, err)) !=
+		    GR_OK)
 			return rc;
-		replica_text(&a->text, f, bytes, now, delay);
+		replica_text(&a->text, f, &fig, now, delay);
 		k = st_dbt(kbuf, replica_key(kbuf, f->scope, f->name, id));
 		ret = st_put_text(t, TBL_REPLICAS, &k, a->text.s, a->text.len,
 		    DB_NOOVERWRITE);
@@ -539,7 +578,7 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		if (ret != 0)
 			return st_fail(err, ret);
 		nfiles++;
-		nbytes += bytes;
+		nbytes += fig.bytes;
 	}
 	/* the counter's lock was taken up front (usage_rse_lock) */
 	return nfiles == 0 ? GR_OK : usage_rse_add(t, id, nfiles, nbytes, err);
@@ -560,7 +599,8 @@ replica_add(const char *issuer, const char *rse, const json_t *files,
 {
 	struct add_args a = { .issuer = issuer,
 		.rse = rse,
-		.ignore_availability = ignore_availability };
+		.ignore_availability = ignore_availability,
+		.mismatch = GR_REPLICA_MISMATCH };
 	int rc;
 
 	if ((rc = check_rse_name(rse, err)) != GR_OK ||
@@ -576,7 +616,10 @@ int
 replica_add_in(struct st_txn *t, const char *issuer, const char *rse,
     const json_t *files, struct gr_err *err)
 {
-	struct add_args a = { .issuer = issuer, .rse = rse };
+	/* an attachment's mismatch is 412, as its own check says */
+	struct add_args a = { .issuer = issuer,
+		.rse = rse,
+		.mismatch = GR_FILE_CONSISTENCY };
 	int rc;
 
 	if ((rc = check_rse_name(rse, err)) != GR_OK ||

@@ -53,6 +53,25 @@ reqb POST /replicas '{"rse": "SITE_DISK", "files": [{"scope": "data", "name": "f
 is "a second replica of an existing file needs no bytes: 201" "$STATUS" 201
 is "... and takes the file's" "$(usage SITE_DISK)" '[1,100]'
 
+# a replica's figures are its file's (f2: 50 bytes, no checksum)
+reqb POST /rses/FIGMOCK '{}'
+reqb POST /replicas '{"rse": "FIGMOCK", "files": [{"scope": "data", "name": "f2", "bytes": 999999999, "adler32": "deadbeef"}]}'
+ok "a replica whose bytes disagree with its file's: 409 FileConsistencyMismatch" \
+    error_is 409 FileConsistencyMismatch
+is "... says which" "$(json .ExceptionMessage)" "bytes mismatch for 'data:f2': 50!=999999999"
+reqb POST /replicas '{"rse": "FIGMOCK", "files": [{"scope": "data", "name": "f1", "bytes": 100, "adler32": "deadbeef"}]}'
+ok "... or whose adler32 does: 409" error_is 409 FileConsistencyMismatch
+reqb POST /replicas '{"rse": "FIGMOCK", "files": [{"scope": "data", "name": "f1", "md5": "d41d8cd98f00b204e9800998ecf84270"}]}'
+ok "... or whose md5 does: 409" error_is 409 FileConsistencyMismatch
+is "... nothing written" "$(usage FIGMOCK)" '[0,0]'
+reqb POST /replicas '{"rse": "FIGMOCK", "files": [{"scope": "data", "name": "f2", "bytes": 50, "adler32": "0cc737eb"}]}'
+is "agreeing figures: 201" "$STATUS" 201
+is "... the RSE counts the file's bytes" "$(usage FIGMOCK)" '[1,50]'
+"$B/gridrest-db" dump replicas >"$T/replicas" 2>&1
+is "... and both replicas of f2 have the file's figures (no adler32)" \
+    "$(jq -c 'select(.key[0] == "data" and .key[1] == "f2") | .value | [.bytes, .adler32]' "$T/replicas" | sort -u | tr '\n' ' ')" \
+    '[50,null] '
+
 reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "data", "name": "g1", "bytes": 1}, {"scope": "data", "name": "g1", "bytes": 1}]}'
 ok "one file twice in a request: 409 Duplicate" error_is 409 Duplicate
 reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "nope", "name": "g1", "bytes": 1}]}'
@@ -114,6 +133,9 @@ reqb POST /replicas '{"rse": "SITE_DISK", "files": [{"scope": "user.jdoe", "name
 ok "... on SITE_DISK: 401 AccessDenied" error_is 401 AccessDenied
 reqb POST /replicas '{"rse": "MOCK", "files": [{"scope": "data", "name": "u3", "bytes": 3}]}'
 ok "... a new file in another's scope: 401 AccessDenied" error_is 401 AccessDenied
+reqb POST /replicas '{"rse": "FIGMOCK", "files": [{"scope": "data", "name": "f1"}]}'
+ok "... a replica of an existing file in another's scope: 401 AccessDenied" \
+    error_is 401 AccessDenied
 reqb POST /replicas '{"rse": "RO_DISK", "ignore_availability": true, "files": [{"scope": "user.jdoe", "name": "u4", "bytes": 3}]}'
 ok "... ignore_availability is for admins: 401 (RO_DISK is not open) " error_is 401 AccessDenied
 reqb PUT /replicas '{"rse": "MOCK", "files": [{"scope": "user.jdoe", "name": "u1", "state": "B"}]}'

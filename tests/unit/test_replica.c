@@ -399,6 +399,83 @@ test_delete(void **state)
 	cfg.admin_delete_replicas = false;
 }
 
+/* A replica of an existing file takes the file's figures; a given one
+   that disagrees is FileConsistencyMismatch (409) and nothing is written;
+   users may register replicas only of files in scopes they may write. */
+static void
+test_existing_file_figures(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *none = json_object(), *files;
+
+	(void)state;
+	assert_int_equal(rse_add("root", "FIG1", none, &err), GR_OK);
+	assert_int_equal(rse_add("root", "FIG2", none, &err), GR_OK);
+	json_decref(none);
+	files = json_pack("[{s:s, s:s, s:i, s:s, s:s}]", "scope", "data",
+	    "name", "f10", "bytes", 10, "adler32", "0badcafe", "md5",
+	    "0123456789abcdef0123456789abcdef");
+	assert_int_equal(replica_add("root", "FIG1", files, false, &err),
+	    GR_OK);
+	json_decref(files);
+
+	/* the issue's case: 999999999 bytes and deadbeef for a 10-byte file,
+	   in a batch with a good new file: refused, nothing written */
+	files = json_pack("[{s:s, s:s, s:i}, {s:s, s:s, s:i, s:s}]", "scope",
+	    "data", "name", "f11", "bytes", 1, "scope", "data", "name", "f10",
+	    "bytes", 999999999, "adler32", "deadbeef");
+	assert_int_equal(replica_add("root", "FIG2", files, false, &err),
+	    GR_REPLICA_MISMATCH);
+	assert_int_equal(gr_err_status(err.code), 409);
+	assert_string_equal(gr_err_class(err.code), "FileConsistencyMismatch");
+	assert_string_equal(err.msg,
+	    "bytes mismatch for 'data:f10': 10!=999999999");
+	gr_clear(&err);
+	json_decref(files);
+	assert_string_equal(list_one("data", "f11", false), "[]");
+	assert_null(strstr(list_one("data", "f10", false), "FIG2"));
+	assert_null(strstr(usage_of("FIG2"),
+	    "\"used\":"
+	    "999999999"));
+	/* one checksum wrong, the bytes right */
+	files = json_pack("[{s:s, s:s, s:i, s:s}]", "scope", "data", "name",
+	    "f10", "bytes", 10, "adler32", "deadbeef");
+	assert_int_equal(replica_add("root", "FIG2", files, false, &err),
+	    GR_REPLICA_MISMATCH);
+	assert_string_equal(err.msg,
+	    "adler32 mismatch for 'data:f10': 0badcafe!=deadbeef");
+	gr_clear(&err);
+	json_decref(files);
+	files = json_pack("[{s:s, s:s, s:s}]", "scope", "data", "name", "f10",
+	    "md5", "ffffffffffffffffffffffffffffffff");
+	assert_int_equal(replica_add("root", "FIG2", files, false, &err),
+	    GR_REPLICA_MISMATCH);
+	gr_clear(&err);
+	json_decref(files);
+
+	/* agreeing figures (any case), or none: the file's are stored, and
+	   the RSE's usage counts the file's bytes */
+	files = json_pack("[{s:s, s:s, s:s}]", "scope", "data", "name", "f10",
+	    "adler32", "0BADCAFE");
+	assert_int_equal(replica_add("root", "FIG2", files, false, &err),
+	    GR_OK);
+	json_decref(files);
+	assert_string_equal(usage_of("FIG2"),
+	    "[{\"files\":1,\"free\":null,\"rse\":\"FIG2\",\"source\":"
+	    "\"rucio\",\"total\":10,\"used\":10}]");
+	assert_non_null(strstr(list_one("data", "f10", false), "FIG2"));
+
+	/* alice may not write scope data: no replica of its files, even on
+	   an RSE open to users */
+	files = json_pack("[{s:s, s:s}]", "scope", "data", "name", "f10");
+	assert_int_equal(replica_add("alice", "USERMOCK", files, false, &err),
+	    GR_ACCESS_DENIED);
+	assert_non_null(strstr(err.msg, "scope data"));
+	gr_clear(&err);
+	json_decref(files);
+	assert_null(strstr(list_one("data", "f10", false), "USERMOCK"));
+}
+
 static int
 setup(void **state)
 {
@@ -445,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_nondet),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_existing_file_figures),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
