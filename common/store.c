@@ -507,9 +507,9 @@ open_tables(unsigned flags, struct gr_err *err)
 	return GR_OK;
 }
 
-_Static_assert(TBL_COUNT <= 64, "missing is a bit per table");
-static uint64_t missing; /* tables a write's body needed, not open yet */
-static int writing;      /* write transactions whose bodies run now */
+static bool missing[TBL_COUNT]; /* tables a write's body needed, not open */
+static bool any_missing;        /* one of missing[] is set */
+static int writing;             /* write transactions whose bodies run now */
 
 /*
  * The handle of tbl for a body, its group opened on first use. With no
@@ -534,7 +534,7 @@ handle(struct st_txn *t, enum tbl_id tbl, DB **db)
 		*db = st.dbs[tbl];
 		return 0;
 	}
-	missing |= UINT64_C(1) << tbl;
+	missing[tbl] = any_missing = true;
 	t->deadlock = true;
 	return DB_LOCK_DEADLOCK;
 }
@@ -547,12 +547,13 @@ open_missing(struct gr_err *err)
 	int i, ret;
 
 	for (i = 0; i < TBL_COUNT; i++) {
-		if (!(missing & (UINT64_C(1) << i)))
+		if (!missing[i])
 			continue;
 		if ((ret = open_group((enum tbl_id)i, 0)) != 0)
 			return st_fail(err, ret);
 	}
-	missing = 0;
+	memset(missing, 0, sizeof(missing));
+	any_missing = false;
 	return GR_OK;
 }
 
@@ -1075,7 +1076,7 @@ run_body(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
 		rc = fn(&t, arg, err);
 		writing -= !snapshot;
 		running = up;
-		if (missing != 0) {
+		if (any_missing) {
 			/* the body needed tables not open yet (handle()) */
 			if (t.tid != NULL)
 				(void)t.tid->abort(t.tid);
