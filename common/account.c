@@ -85,6 +85,26 @@ account_is_admin(struct st_txn *t, const char *account, bool *admin,
 }
 
 int
+account_may_act_for(struct st_txn *t, const char *issuer, const char *owner,
+    int *admin, const char *action, struct gr_err *err)
+{
+	bool yes;
+	int rc;
+
+	if (owner == NULL || strcmp(owner, issuer) == 0)
+		return GR_OK;
+	if (*admin < 0) {
+		if ((rc = account_is_admin(t, issuer, &yes, err)) != GR_OK)
+			return rc;
+		*admin = yes;
+	}
+	if (!*admin)
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not %s %s", issuer, action, owner);
+	return account_check_active(t, owner, err);
+}
+
+int
 account_require_admin(struct st_txn *t, const char *issuer, const char *action,
     struct gr_err *err)
 {

@@ -1223,27 +1223,6 @@ no_dir(struct st_txn *t, const char *path, struct gr_err *err)
 	return ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
 }
 
-/* Inside a transaction: may the issuer give a file to owner? */
-static int
-may_give(struct st_txn *t, const char *issuer, const char *owner, int *admin,
-    struct gr_err *err)
-{
-	bool yes;
-	int rc;
-
-	if (owner == NULL || strcmp(owner, issuer) == 0)
-		return GR_OK;
-	if (*admin < 0) {
-		if ((rc = account_is_admin(t, issuer, &yes, err)) != GR_OK)
-			return rc;
-		*admin = yes;
-	}
-	if (!*admin)
-		return gr_fail(err, GR_ACCESS_DENIED,
-		    "Account %s can not give files to %s", issuer, owner);
-	return account_check_active(t, owner, err);
-}
-
 static int
 files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -1276,8 +1255,8 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			d = json_pack("[i, i]", 0, 0);
 			json_object_set_new(counts, dir, d);
 		}
-		if ((rc = may_give(t, a->issuer, it->owner, &admin, err)) !=
-			GR_OK ||
+		if ((rc = account_may_act_for(t, a->issuer, it->owner, &admin,
+			 "give files to", err)) != GR_OK ||
 		    (rc = no_dir(t, it->lfn, err)) != GR_OK)
 			goto out;
 		rec.len = 0;

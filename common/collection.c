@@ -263,8 +263,9 @@ check_dids(const json_t *dids, struct gr_err *err)
 
 struct coll_args {
 	const char *issuer, *scope, *name, *dynamic;
-	const char *rse; /* register the files there on the way */
-	bool may_add;    /* the issuer's right to add in scope is known */
+	const char *owner; /* the new DID's account: the issuer if NULL */
+	const char *rse;   /* register the files there on the way */
+	bool may_add;      /* the issuer's right to add in scope is known */
 	const json_t *body, *dids;
 	bool ignore_dup, lng;
 	const char *parent_scope, *parent_name; /* bulkfiles */
@@ -314,7 +315,7 @@ plain_add(struct st_txn *t, const struct coll_args *a, int64_t now,
 	sbuf_adds(&text, "{\"type\":");
 	sbuf_json(&text, json_string_value(json_object_get(b, "type")));
 	sbuf_adds(&text, ",\"account\":");
-	sbuf_json(&text, a->issuer);
+	sbuf_json(&text, a->owner != NULL ? a->owner : a->issuer);
 	sbuf_adds(&text,
 	    json_is_true(
 		json_object_get(json_object_get(b, "statuses"), "monotonic"))
@@ -350,8 +351,8 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (plain_coll(a))
 		return plain_add(t, a, now, err);
 	rec = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I}", "type",
-	    json_string_value(json_object_get(b, "type")), "account", a->issuer,
-	    "open", 1, "monotonic",
+	    json_string_value(json_object_get(b, "type")), "account",
+	    a->owner != NULL ? a->owner : a->issuer, "open", 1, "monotonic",
 	    json_is_true(
 		json_object_get(json_object_get(b, "statuses"), "monotonic")),
 	    "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
@@ -438,7 +439,9 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct coll_args *a = arg;
 	const char *granted = NULL; /* the last scope the issuer may add to */
+	const char *owned = NULL;   /* the last other owner checked */
 	const json_t *item, *v;
+	int admin = -1;
 	size_t i;
 	int rc;
 
@@ -456,6 +459,15 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		if ((v = json_object_get(item, "dids")) != NULL &&
 		    !json_is_null(v))
 			one.dids = v;
+		one.owner = json_string_value(json_object_get(item, "account"));
+		if (one.owner != NULL &&
+		    (owned == NULL || strcmp(owned, one.owner) != 0)) {
+			if ((rc = account_may_act_for(t, a->issuer, one.owner,
+				 &admin, "add data identifiers for account",
+				 err)) != GR_OK)
+				return rc;
+			owned = one.owner;
+		}
 		/* the right is checked once per run of the same scope */
 		one.may_add = granted != NULL &&
 		    strcmp(granted, one.scope) == 0;
@@ -490,11 +502,11 @@ coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err)
 			    i);
 		if (acc != NULL && !json_is_null(acc) &&
 		    (!json_is_string(acc) ||
-			strcmp(json_string_value(acc), issuer) != 0))
-			return gr_fail(err, GR_ACCESS_DENIED,
-			    "Account %s can not add data identifiers for "
-			    "another account",
-			    issuer);
+			!valid_account(json_string_value(acc))))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating account: item %zu needs an "
+			    "account name",
+			    i);
 		if ((rc = check_coll(json_string_value(
 					 json_object_get(item, "scope")),
 			 json_string_value(json_object_get(item, "name")), item,

@@ -107,4 +107,14 @@ int account_require_admin(struct st_txn *t, const char *issuer,
 int account_is_admin(struct st_txn *t, const char *account, bool *admin,
     struct gr_err *err);
 
+/*
+ * Inside a transaction: may issuer make something owner owns? Its own
+ * (owner NULL or issuer), always; an ACTIVE account's (AccountNotFound
+ * otherwise) only when issuer is an admin, else AccessDenied "Account
+ * <issuer> can not <action> <owner>". *admin: -1 before the first call of
+ * a batch; the answer is kept there.
+ */
+int account_may_act_for(struct st_txn *t, const char *issuer, const char *owner,
+    int *admin, const char *action, struct gr_err *err);
+
 #endif /* ACCOUNT_H */

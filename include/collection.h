@@ -30,7 +30,9 @@ int coll_add(const char *issuer, const char *scope, const char *name,
     const json_t *body, struct gr_err *err);
 
 /* Create many ([{scope, name, type, ...}] as coll_add's bodies, up to
-   1000), all or nothing. "account", when given, must be the issuer. */
+   1000), all or nothing. "account", when given, owns the new DID: the
+   issuer's own, or any ACTIVE account's when the issuer is an admin
+   (AccessDenied otherwise, AccountNotFound for an unknown one). */
 int coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err);
 
 /*

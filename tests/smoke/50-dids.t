@@ -63,8 +63,30 @@ reqb POST /dids '[{"scope": "data", "name": "b3", "type": "DATASET"}, {"scope": 
 ok "one that exists: 409 DataIdentifierAlreadyExists" error_is 409 DataIdentifierAlreadyExists
 req GET /dids/data/b3
 ok "... and the other was not created" error_is 404 DataIdentifierNotFound
-reqb POST /dids '[{"scope": "data", "name": "b4", "type": "DATASET", "account": "jdoe"}]'
-ok "for another account: 401 AccessDenied" error_is 401 AccessDenied
+reqb POST /dids '[{"scope": "data", "name": "b4", "type": "DATASET", "account": "jdoe"}, {"scope": "data", "name": "b5", "type": "CONTAINER", "account": "jdoe", "meta": {"project": "p5"}}, {"scope": "data", "name": "b6", "type": "DATASET", "account": "root"}]'
+is "root for another account (seed 001's example): 201" "$STATUS" 201
+req GET /dids/data/b4
+is "... the dataset is owned by that account" "$(json -c '[.type, .account]')" '["DATASET","jdoe"]'
+req GET /dids/data/b5
+is "... the container too (the record built with metadata)" "$(json -c '[.type, .account]')" '["CONTAINER","jdoe"]'
+req GET /dids/data/b6
+is "... and its own account named is its own" "$(json .account)" root
+reqb POST /dids '[{"scope": "data", "name": "b7", "type": "DATASET", "account": "nobody"}]'
+ok "an unknown account: 404 AccountNotFound" error_is 404 AccountNotFound
+reqb POST /dids '[{"scope": "data", "name": "b7", "type": "DATASET", "account": 7}]'
+ok "an account that is not a name: 400 InvalidObject" error_is 400 InvalidObject
+req GET /dids/data/b7
+ok "... neither created b7" error_is 404 DataIdentifierNotFound
+TOKEN=$user
+reqb POST /dids '[{"scope": "user.jdoe", "name": "u1", "type": "DATASET", "account": "jdoe"}]'
+is "a user naming itself in its own scope: 201" "$STATUS" 201
+reqb POST /dids '[{"scope": "user.jdoe", "name": "u2", "type": "DATASET", "account": "root"}]'
+ok "a user for another account, even in its own scope: 401 AccessDenied" error_is 401 AccessDenied
+req GET /dids/user.jdoe/u2
+ok "... not created" error_is 404 DataIdentifierNotFound
+req GET /dids/user.jdoe/u1
+is "... the first owned by the user" "$(json .account)" jdoe
+TOKEN=$root
 reqb POST /dids '[]'
 ok "an empty list: 400 InvalidObject" error_is 400 InvalidObject
 reqb POST /dids '{"scope": "data"}'
@@ -333,9 +355,9 @@ ok "... of an unknown DID: 404 DataIdentifierNotFound" error_is 404 DataIdentifi
 # --- listing a scope ---
 req GET /dids/data/
 is "GET /dids/data/: the DIDs no DID of the scope contains, by name (f3 and g1 were detached; dsr holds r1-r3)" \
-    "$(jq -sc 'map(.name)' "$T/body")" '["b1","b2","c3","c4","ds3","dsr","empty","f3","g1","gds","only10"]'
-is "... top-level entries" "$(jq -sc '.[3] | [.type, .parent, .level]' "$T/body")" '["CONTAINER",null,0]'
-is "... with bytes" "$(jq -sc '.[7] | [.name, .bytes]' "$T/body")" '["f3",30]'
+    "$(jq -sc 'map(.name)' "$T/body")" '["b1","b2","b4","b5","b6","c3","c4","ds3","dsr","empty","f3","g1","gds","only10"]'
+is "... top-level entries" "$(jq -sc '.[6] | [.type, .parent, .level]' "$T/body")" '["CONTAINER",null,0]'
+is "... with bytes" "$(jq -sc '.[10] | [.name, .bytes]' "$T/body")" '["f3",30]'
 req GET '/dids/data/?name=c3'
 is "?name=c3: its children" "$(jq -sc 'map([.name, .level, .parent.name])' "$T/body")" '[["c2",1,"c3"]]'
 req GET '/dids/data/?name=c3&recursive=true'
