@@ -19,10 +19,16 @@
 #   search   a metadata-equality search that finds 10 DIDs, in a scope of
 #            10,000 DIDs and in the scope of BENCH_FILES + BENCH_DATASETS
 #            DIDs: milliseconds, median of 7
+#   top      GET /dids/{scope}/ (the scope's top level) of a scope whose
+#            100 datasets hold 100,000 files, against the same listing of
+#            100 empty datasets: milliseconds, median of 15 each, and the
+#            ratio (BENCH_RUN=top runs this part alone)
 #
 # Targets (issue 5): get >= 0.85 x hello; bulk >= 50k DIDs/s; list >= 500k
 # lines/s with backend memory flat under 32 MB; search time not growing
-# with the table. Settings: BENCH_FILES, BENCH_DATASETS, BENCH_BULK,
+# with the table; top <= 2 x (issue 19: a listing's cost follows its
+# lines, not what is below them). Settings: BENCH_RUN (all | top),
+# BENCH_FILES, BENCH_DATASETS, BENCH_BULK,
 # BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNS (32), BENCH_PORT
 # (18100), GR_BUILD (build), GRIDREST_CACHE_MB (512).
 set -eu
@@ -93,6 +99,77 @@ call POST /scopes/root/bulk ''
 call POST /scopes/root/small ''
 call POST /rses/BENCH_A '{}'
 call POST /rses/BENCH_A/protocols/root '{"hostname": "a.example.org", "port": 1094, "prefix": "/data", "impl": "xrootd", "domains": {"wan": {"read": 1, "write": 1, "delete": 1}}}'
+
+# --- top: the top level of a deep scope against a flat one ---
+call POST /scopes/root/deep ''
+call POST /scopes/root/flat ''
+mkdir "$T/top"
+awk -v dir="$T/top" 'BEGIN {
+	for (b = 0; b < 100; b++) { # 1000 files a request
+		f = sprintf("%s/rep.%03d", dir, b)
+		print "/replicas" > f
+		close(f)
+		f = f ".body"
+		printf "{\"rse\": \"BENCH_A\", \"files\": [" > f
+		for (i = b * 1000; i < (b + 1) * 1000; i++)
+			printf "%s{\"scope\":\"deep\",\"name\":\"file.%06d\",\"bytes\":1}", (i % 1000 ? "," : ""), i > f
+		printf "]}" > f
+		close(f)
+	}
+	for (d = 0; d < 100; d += 10) { # 10 datasets of 1000 files a request
+		f = sprintf("%s/ds.%03d", dir, d)
+		print "/dids" > f
+		close(f)
+		f = f ".body"
+		printf "[" > f
+		for (k = d; k < d + 10; k++) {
+			printf "%s{\"scope\":\"deep\",\"name\":\"ds.%03d\",\"type\":\"DATASET\",\"dids\":[", (k > d ? "," : ""), k > f
+			for (i = k * 1000; i < (k + 1) * 1000; i++)
+				printf "%s{\"scope\":\"deep\",\"name\":\"file.%06d\"}", (i > k * 1000 ? "," : ""), i > f
+			printf "]}" > f
+		}
+		printf "]" > f
+		close(f)
+	}
+	f = dir "/flat"
+	print "/dids" > f
+	close(f)
+	f = f ".body"
+	printf "[" > f
+	for (k = 0; k < 100; k++)
+		printf "%s{\"scope\":\"flat\",\"name\":\"ds.%03d\",\"type\":\"DATASET\"}", (k ? "," : ""), k > f
+	printf "]" > f
+	close(f)
+}'
+prepare toprep 2 $(ls "$T"/top/rep.* | grep -v body)
+prepare topds 2 $(ls "$T"/top/ds.* | grep -v body)
+prepare topflat 1 "$T/top/flat"
+send toprep
+send topds
+send topflat
+for s in deep flat; do # warm, and check the answer: the 100 datasets
+	curl -s -o "$T/top.$s" -H "X-Rucio-Auth-Token: $token" "$base/dids/$s/"
+	n=$(jq -s 'map(select(.level == 0 and .parent == null and .type == "DATASET")) | length' "$T/top.$s")
+	[ "$n" -eq 100 ] || { echo "GET /dids/$s/ listed $n top-level datasets, not 100"; exit 1; }
+done
+k=0
+while [ $k -lt 15 ]; do # alternating, so that load hits both alike
+	for s in deep flat; do
+		curl -s -o /dev/null -w '%{time_total}\n' -H "X-Rucio-Auth-Token: $token" \
+		    "$base/dids/$s/" >>"$T/top.$s.times"
+	done
+	k=$((k + 1))
+done
+top_deep=$(sort -n "$T/top.deep.times" | sed -n 8p)
+top_flat=$(sort -n "$T/top.flat.times" | sed -n 8p)
+top_report() {
+	echo "$top_deep $top_flat" | awk '{ printf "top       %8.2f ms  GET /dids/deep/ (100 datasets holding 100000 files), %.2f ms the same with 100 empty datasets: ratio %.2f   (target <= 2: %s)\n", $1 * 1000, $2 * 1000, $1 / $2, ($1 / $2 <= 2 ? "met" : "NOT met") }'
+}
+if [ "${BENCH_RUN:-all}" = top ]; then
+	echo "gridrest bench/dids.sh (top only): durability $GRIDREST_DURABILITY, cache ${GRIDREST_CACHE_MB} MB"
+	top_report
+	exit 0
+fi
 
 # --- build: files, then datasets holding them ---
 per=$((files / datasets))
@@ -277,3 +354,4 @@ echo "$lt $lines" | awk '{ printf "list      %8.3f s  %10.0f lines/s      (targe
 echo "          dids backend private memory (RssAnon) ${anon0} kB before, peak ${anon1} kB during three listings (target: flat, < 32768 kB: $( [ "$anon1" -lt 32768 ] && [ "$anon1" -le $((anon0 + 1024)) ] && echo met || echo NOT met))"
 echo "          VmHWM (with the shared cache pages touched) ${hwm0} kB before, ${hwm1} kB after"
 echo "search    ${ms_small} ms in a scope of 10000 DIDs, ${ms_big} ms in one of $((files + datasets)) (10 found each time)"
+top_report

@@ -218,6 +218,9 @@ attach_txn(struct st_txn *t, const char *ps, const char *pn,
 		}
 		if (ret != 0)
 			return st_fail(err, ret);
+		if (strcmp(cs, ps) == 0 &&
+		    (rc = did_top_update(t, cs, cn, DID_TOP_OUT, err)) != GR_OK)
+			return rc;
 	}
 	return GR_OK;
 }
@@ -1002,7 +1005,12 @@ coll_unlink(struct st_txn *t, json_t *parent, const char *ps, const char *pn,
 	json_object_set_new(child, "deleted_at", json_integer(now));
 	ret = st_put_json(t, TBL_CONTENTS_HIST, &k, child, 0);
 	json_decref(child);
-	return ret == 0 ? GR_OK : st_fail(err, ret);
+	if (ret != 0)
+		return st_fail(err, ret);
+	/* back at the top of its scope, unless another parent there holds it */
+	return strcmp(cs, ps) == 0
+	    ? did_top_update(t, cs, cn, DID_TOP_CHECK, err)
+	    : GR_OK;
 }
 
 static int
@@ -1293,27 +1301,9 @@ struct scope_list {
 	gr_emit_text_fn emit;
 	void *ctx;
 	struct sbuf line;
-	bool found; /* parent_in_scope: a parent in the scope */
+	struct sbuf rec; /* top_one: the DID's record */
 	int depth;
 };
-
-static int
-parent_in_scope(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
-{
-	struct scope_list *l = arg;
-	const char *ps;
-	size_t psl;
-
-	(void)key;
-	(void)val;
-	ps = key_part(pkey->data, pkey->size, 0, &psl);
-	if (ps != NULL && psl == strlen(l->scope) &&
-	    memcmp(ps, l->scope, psl) == 0) {
-		l->found = true;
-		return ST_STOP;
-	}
-	return GR_OK;
-}
 
 static void
 raw_member(struct sbuf *out, const void *rec, size_t n, const char *key)
@@ -1347,35 +1337,37 @@ type_bytes(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 	return tb->type != NULL && tb->bytes != NULL;
 }
 
+/* A top-level DID of the scope (a key of TBL_DIDS_TOP) and its line. */
 static int
 top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct scope_list *l = arg;
 	struct type_bytes tb;
 	const char *nm;
-	size_t nl;
 	char *name;
-	int rc;
+	size_t nl;
+	int ret;
 
 	(void)pkey;
+	(void)val;
 	nm = key_part(key->data, key->size, 1, &nl);
 	if (nm == NULL)
 		return GR_OK;
-	/* contained by a DID of the same scope: not top level */
-	l->found = false;
-	rc = st_scan_key(l->t, TBL_CONTENTS_BY_CHILD, key->data, key->size,
-	    parent_in_scope, l, l->err);
-	if (rc != GR_OK || l->found)
-		return rc;
-	name = xstrndup(nm, nl);
+	ret = st_get_text(l->t, TBL_DIDS, key, &l->rec);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(l->err, ret);
 	/* both members in one pass over the record */
 	memset(&tb, 0, sizeof(tb));
-	(void)json_members(val->data, val->size, type_bytes, &tb);
+	(void)json_members(l->rec.s, l->rec.len, type_bytes, &tb);
 	l->line.len = 0;
 	sbuf_adds(&l->line, "{\"scope\":");
 	sbuf_json(&l->line, l->scope);
 	sbuf_adds(&l->line, ",\"name\":");
+	name = xstrndup(nm, nl);
 	sbuf_json(&l->line, name);
+	free(name);
 	sbuf_adds(&l->line, ",\"type\":");
 	if (tb.type != NULL)
 		sbuf_add(&l->line, tb.type, tb.tlen);
@@ -1387,7 +1379,6 @@ top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	else
 		sbuf_add(&l->line, "null", 4);
 	sbuf_add(&l->line, "}", 1);
-	free(name);
 	return l->emit(l->line.s, l->line.len, l->ctx);
 }
 
@@ -1477,8 +1468,9 @@ scope_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_decref(rec);
 		return children_of(&a->l, a->l.scope, a->name, 1);
 	}
+	/* the scope's top level, kept apart: no walk through what it holds */
 	klen = key_join(kbuf, sizeof(kbuf), a->l.scope, "", (char *)NULL);
-	return st_scan(t, TBL_DIDS, kbuf, klen, NULL, top_one, &a->l, err);
+	return st_scan(t, TBL_DIDS_TOP, kbuf, klen, NULL, top_one, &a->l, err);
 }
 
 int
@@ -1499,6 +1491,7 @@ did_list_scope(const char *scope, const char *name, bool recursive,
 	a.l.ctx = ctx;
 	rc = st_view(scope_list_txn, &a, ST_ONCE, err);
 	sbuf_free(&a.l.line);
+	sbuf_free(&a.l.rec);
 	return rc;
 }
 

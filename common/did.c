@@ -162,6 +162,42 @@ did_check_reuse(struct st_txn *t, const char *scope, const char *name,
 	    "A deleted DID %s with scope %s is reused", name, scope);
 }
 
+int
+did_top_update(struct st_txn *t, const char *scope, const char *name,
+    enum did_top how, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, did_key(kbuf, scope, name));
+	bool held = false;
+	int ret, rc;
+
+	if (how == DID_TOP_CHECK) {
+		ret = st_exists(t, TBL_DIDS, &k);
+		if (ret != 0 && ret != DB_NOTFOUND)
+			return st_fail(err, ret);
+		if (ret == 0 &&
+		    (rc = st_first_part_shared(t, TBL_CONTENTS_BY_CHILD, k.data,
+			 k.size, &held, err)) != GR_OK)
+			return rc;
+		how = ret == 0 && !held ? DID_TOP_IN : DID_TOP_OUT;
+	}
+	if (how == DID_TOP_IN)
+		ret = st_put_text(t, TBL_DIDS_TOP, &k, "{}", 2, 0);
+	else if ((ret = st_del(t, TBL_DIDS_TOP, &k)) == DB_NOTFOUND)
+		ret = 0;
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+did_created(struct st_txn *t, const char *scope, const char *name,
+    struct gr_err *err)
+{
+	int rc = did_check_reuse(t, scope, name, err);
+
+	return rc != GR_OK ? rc
+			   : did_top_update(t, scope, name, DID_TOP_IN, err);
+}
+
 /* After a put: a new name must not be one the undertaker archived (the
    put's lock on the name comes first, so a burial in between is seen) */
 static int
@@ -173,7 +209,7 @@ stored(struct st_txn *t, const char *scope, const char *name, int ret,
 		    "Data Identifier already exists!");
 	if (ret != 0)
 		return st_fail(err, ret);
-	return (flags & DB_NOOVERWRITE) ? did_check_reuse(t, scope, name, err)
+	return (flags & DB_NOOVERWRITE) ? did_created(t, scope, name, err)
 					: GR_OK;
 }
 

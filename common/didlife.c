@@ -405,10 +405,21 @@ drop_contents(struct st_txn *t, struct bury_args *a, bool *all,
 		return rc;
 	for (i = 0; i < a->keys.n; i++) {
 		DBT k = key_at(&a->keys, i);
+		char *cs, *cn;
 
 		if ((ret = st_del(t, TBL_CONTENTS, &k)) != 0 &&
 		    ret != DB_NOTFOUND)
 			return st_fail(err, ret);
+		/* a child of the same scope may be at the top again */
+		if (!key_did(k.data, k.size, 2, &cs, &cn))
+			continue;
+		rc = strcmp(cs, a->scope) == 0
+		    ? did_top_update(t, cs, cn, DID_TOP_CHECK, err)
+		    : GR_OK;
+		free(cs);
+		free(cn);
+		if (rc != GR_OK)
+			return rc;
 	}
 	*all = a->keys.n < BURY_BATCH;
 	return GR_OK;
@@ -468,6 +479,9 @@ bury_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		rc = st_fail(err, ret);
 		goto out;
 	}
+	if ((rc = did_top_update(t, a->scope, a->name, DID_TOP_OUT, err)) !=
+	    GR_OK)
+		goto out;
 	a->done = true;
 	a->what = B_BURIED;
 out:

@@ -493,7 +493,7 @@ file_did(struct st_txn *t, struct add_args *a, struct rfile *f, int64_t now,
 	}
 	if (ret != 0)
 		return st_fail(err, ret);
-	if ((rc = did_check_reuse(t, f->scope, f->name, err)) != GR_OK)
+	if ((rc = did_created(t, f->scope, f->name, err)) != GR_OK)
 		return rc;
 	fig->bytes = f->bytes;
 	(void)snprintf(fig->md5, sizeof(fig->md5), "%s",

@@ -637,14 +637,99 @@ move_seqs_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 /*
+ * TBL_DIDS_TOP for a store made before it: scope \0 name of every DID no
+ * DID of its scope holds (a parent in TBL_CONTENTS_BY_CHILD whose key
+ * starts with the child's scope), TOP_BATCH DIDs a transaction.
+ */
+#define TOP_BATCH 1000
+
+struct top_fill {
+	struct st_txn *t;
+	struct gr_err *err;
+	struct sbuf keys, from, last; /* from: where this batch starts */
+	size_t off[TOP_BATCH + 1], n, seen;
+	bool held;
+};
+
+static int
+top_did(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct top_fill *f = arg;
+	int rc;
+
+	(void)pkey;
+	(void)val;
+	f->last.len = 0;
+	sbuf_add(&f->last, key->data, key->size);
+	rc = st_first_part_shared(f->t, TBL_CONTENTS_BY_CHILD, f->last.s,
+	    f->last.len, &f->held, f->err);
+	if (rc != GR_OK)
+		return rc;
+	if (!f->held) {
+		sbuf_add(&f->keys, key->data, key->size);
+		f->off[++f->n] = f->keys.len;
+	}
+	return ++f->seen == TOP_BATCH ? ST_STOP : GR_OK;
+}
+
+static int
+top_fill_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct top_fill *f = arg;
+	DBT from = st_dbt(f->from.s, f->from.len);
+	size_t i;
+	int ret, rc;
+
+	f->t = t;
+	f->err = err;
+	f->n = f->seen = f->keys.len = f->off[0] = 0;
+	rc = st_scan(t, TBL_DIDS, NULL, 0, f->from.len > 0 ? &from : NULL,
+	    top_did, f, err);
+	if (rc != GR_OK && rc != ST_STOP)
+		return rc;
+	for (i = 0; i < f->n; i++) {
+		DBT k = st_dbt(f->keys.s + f->off[i],
+		    f->off[i + 1] - f->off[i]);
+
+		if ((ret = st_put_text(t, TBL_DIDS_TOP, &k, "{}", 2, 0)) != 0)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+static int
+fill_dids_top(struct gr_err *err)
+{
+	struct top_fill f = { .n = 0 };
+	int rc;
+
+	do {
+		rc = st_txn_run(top_fill_txn, &f, err);
+		if (rc != GR_OK || f.seen < TOP_BATCH)
+			break;
+		/* the next batch starts just after the last DID seen */
+		f.from.len = 0;
+		sbuf_add(&f.from, f.last.s, f.last.len);
+		sbuf_add(&f.from, "", 1);
+	} while (true);
+	sbuf_free(&f.keys);
+	sbuf_free(&f.from);
+	sbuf_free(&f.last);
+	return rc;
+}
+
+/*
  * What a store of an older schema needs from init: the indexes whose
- * extractor changed since, built again from their primary.
+ * extractor changed since, built again from their primary, and tables
+ * derived from others, filled by their function.
  */
 static const struct {
 	int before; /* stores of a version below this one */
 	enum tbl_id rebuild;
+	int (*fill)(struct gr_err *err); /* NULL: a secondary, associated */
 } migrations[] = {
-	{ 2, TBL_DIDS_BY_META }, /* collections filed once */
+	{ 2, TBL_DIDS_BY_META, NULL },      /* collections filed once */
+	{ 3, TBL_DIDS_TOP, fill_dids_top }, /* the top-level DIDs */
 };
 
 static int
@@ -684,6 +769,10 @@ migrate(json_int_t v, struct gr_err *err)
 	/* the missing index is made, and filled from its primary */
 	if ((rc = open_tables(ST_INIT, err)) != GR_OK)
 		return rc;
+	for (i = 0; i < ARRAY_LEN(migrations); i++)
+		if (v < migrations[i].before && migrations[i].fill != NULL &&
+		    (rc = migrations[i].fill(err)) != GR_OK)
+			return rc;
 	return st_txn_run(version_txn, NULL, err);
 }
 
@@ -1287,6 +1376,43 @@ st_scan_found(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)val;
 	*(bool *)arg = true;
 	return ST_STOP;
+}
+
+struct shared_first {
+	const char *part;
+	size_t len;
+	bool *yes;
+};
+
+static int
+first_part_is(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct shared_first *f = arg;
+	const char *p;
+	size_t n;
+
+	(void)key;
+	(void)val;
+	p = key_part(pkey->data, pkey->size, 0, &n);
+	if (p != NULL && n == f->len && memcmp(p, f->part, n) == 0) {
+		*f->yes = true;
+		return ST_STOP;
+	}
+	return GR_OK;
+}
+
+int
+st_first_part_shared(struct st_txn *t, enum tbl_id sec, const void *key,
+    size_t klen, bool *yes, struct gr_err *err)
+{
+	struct shared_first f = { NULL, 0, yes };
+	int rc;
+
+	*yes = false;
+	if ((f.part = key_part(key, klen, 0, &f.len)) == NULL)
+		return GR_OK;
+	rc = st_scan_key(t, sec, key, klen, first_part_is, &f, err);
+	return rc == ST_STOP ? GR_OK : rc;
 }
 
 int

@@ -700,5 +700,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_DELETED_DIDS]	= { "deleted_dids.db",		-1,		NULL },
 	/* counters, each in a transaction of its own */
 	[TBL_SEQS]		= { "sequences.db",		-1,		NULL },
+	/* the top-level DIDs of each scope (did.h) */
+	[TBL_DIDS_TOP]		= { "dids.top.db",		-1,		NULL },
 };
 /* clang-format on */

@@ -75,6 +75,7 @@ enum tbl_id {
 	/* --- the undertaker's archive (issue 5) --- */
 	TBL_DELETED_DIDS, /* scope \0 name -> the record, with "deleted_at" */
 	TBL_SEQS,         /* counter name -> {"next"} (st_seq_take) */
+	TBL_DIDS_TOP, /* scope \0 name -> {}: no DID of the scope holds it */
 	TBL_COUNT
 };
 
@@ -94,9 +95,10 @@ extern const struct tbl_def tbl_defs[TBL_COUNT];
  * Schema version written by "gridrest-db init"; checked at open. init
  * brings an older store up to date (store.c, migrations): 2 files each
  * collection once in dids.meta.idx (didx_coll_key), where 1 filed its
- * type, is_new and created_at apart.
+ * type, is_new and created_at apart; 3 keeps the top-level DIDs of each
+ * scope in dids.top.db, filled from the DIDs and contents by init.
  */
-#define TBL_SCHEMA_VERSION 2
+#define TBL_SCHEMA_VERSION 3
 
 /* Longest composite key the store builds. */
 #define KEY_MAX 1024

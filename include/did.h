@@ -70,6 +70,25 @@ int did_store(struct st_txn *t, const char *scope, const char *name,
 /* Inside a transaction: GR_OK unless TBL_DELETED_DIDS holds scope:name. */
 int did_check_reuse(struct st_txn *t, const char *scope, const char *name,
     struct gr_err *err);
+/*
+ * Inside a transaction, after the put of a new DID (did_store with
+ * DB_NOOVERWRITE does it itself): did_check_reuse, and the DID files in
+ * TBL_DIDS_TOP (a new DID has no parent).
+ */
+int did_created(struct st_txn *t, const char *scope, const char *name,
+    struct gr_err *err);
+
+/*
+ * TBL_DIDS_TOP: scope \0 name of every DID that no DID of its own scope
+ * contains (GET /dids/<scope>/ lists it without walking what is below).
+ * Inside a transaction: DID_TOP_IN files scope:name, DID_TOP_OUT takes it
+ * out (attached to a DID of its scope, or gone), DID_TOP_CHECK decides
+ * from the DID and its parents (after it left a parent of its scope).
+ */
+enum did_top { DID_TOP_IN, DID_TOP_OUT, DID_TOP_CHECK };
+int did_top_update(struct st_txn *t, const char *scope, const char *name,
+    enum did_top how, struct gr_err *err);
+
 /* The same as did_store for a record its caller wrote as compact JSON
    text. */
 struct sbuf;

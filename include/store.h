@@ -259,6 +259,14 @@ int st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
     st_scan_fn fn, void *arg, struct gr_err *err);
 
 /*
+ * *yes: does secondary sec file under key[0..klen) a primary key whose
+ * first part is key's first part (a DID held by a collection of its own
+ * scope, through TBL_CONTENTS_BY_CHILD)? GR_OK or a store failure.
+ */
+int st_first_part_shared(struct st_txn *t, enum tbl_id sec, const void *key,
+    size_t klen, bool *yes, struct gr_err *err);
+
+/*
  * Record an unexpected BDB error as GR_DATABASE (or GR_UNAVAILABLE for a
  * deadlock that outlived the retries) and return the code.
  */

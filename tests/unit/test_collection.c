@@ -254,6 +254,83 @@ test_meta(void **state)
 }
 
 static int
+top_line(const char *line, size_t n, void *ctx)
+{
+	json_t *rec = json_loadb(line, n, 0, NULL);
+
+	assert_non_null(rec);
+	assert_true(json_is_null(json_object_get(rec, "parent")));
+	assert_int_equal(json_integer_value(json_object_get(rec, "level")), 0);
+	json_array_append(ctx, json_object_get(rec, "name"));
+	json_decref(rec);
+	return GR_OK;
+}
+
+/* The names GET /dids/e/ lists, as JSON text. */
+static const char *
+top_of_e(void)
+{
+	static char buf[2048];
+	struct gr_err err = { 0 };
+	json_t *names = json_array();
+
+	assert_int_equal(did_list_scope("e", NULL, false, top_line, names,
+			     &err),
+	    GR_OK);
+	snprintf(buf, sizeof(buf), "%s", testlib_dumps(names));
+	return buf;
+}
+
+/* e:(name) attached to, or detached from, s:parent */
+static int
+move(const char *s, const char *parent, const char *name, bool in)
+{
+	struct gr_err err = { 0 };
+	json_t *d = json_pack("[{s:s, s:s}]", "scope", "e", "name", name);
+	int rc = in ? coll_attach("root", s, parent, d, false, &err)
+		    : coll_detach("root", s, parent, d, &err);
+
+	json_decref(d);
+	return rc;
+}
+
+/* The top level of a scope follows attach and detach: a DID leaves it
+   with its first parent of the same scope and comes back with its last
+   one gone; parents of other scopes do not count. */
+static void
+test_top_level(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *ds = type("DATASET"), *c = type("CONTAINER");
+	json_t *files = json_pack("[{s:s, s:s, s:i}, {s:s, s:s, s:i}]", "scope",
+	    "e", "name", "g1", "bytes", 1, "scope", "e", "name", "g2", "bytes",
+	    2);
+
+	(void)state;
+	assert_int_equal(scope_add("root", "root", "e", &err), GR_OK);
+	assert_int_equal(replica_add("root", "DISK", files, false, &err),
+	    GR_OK);
+	assert_int_equal(coll_add("root", "e", "da", ds, &err), GR_OK);
+	assert_int_equal(coll_add("root", "e", "db", ds, &err), GR_OK);
+	assert_int_equal(coll_add("root", "e", "c", c, &err), GR_OK);
+	assert_int_equal(coll_add("root", "d", "x", ds, &err), GR_OK);
+	assert_string_equal(top_of_e(), "[\"c\",\"da\",\"db\",\"g1\",\"g2\"]");
+	assert_int_equal(move("e", "da", "g1", true), GR_OK);
+	assert_int_equal(move("e", "db", "g1", true), GR_OK);
+	assert_int_equal(move("d", "x", "g2", true), GR_OK);
+	assert_int_equal(move("e", "c", "da", true), GR_OK);
+	assert_string_equal(top_of_e(), "[\"c\",\"db\",\"g2\"]");
+	assert_int_equal(move("e", "da", "g1", false), GR_OK);
+	assert_string_equal(top_of_e(), "[\"c\",\"db\",\"g2\"]");
+	assert_int_equal(move("e", "db", "g1", false), GR_OK);
+	assert_int_equal(move("e", "c", "da", false), GR_OK);
+	assert_string_equal(top_of_e(), "[\"c\",\"da\",\"db\",\"g1\",\"g2\"]");
+	json_decref(ds);
+	json_decref(c);
+	json_decref(files);
+}
+
+static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
@@ -291,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_close_and_walk),
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_top_level),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);

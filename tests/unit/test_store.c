@@ -994,6 +994,52 @@ old_store_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+/*
+ * Before dids.top.db (schema 3): container s:c holds s:ds and t:x, s:ds
+ * holds s:f0000; files s:f0000..f1499 (more than a batch of the fill).
+ */
+#define OLD_FILES 1500
+
+static int
+old_tree_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	static const char *const held[][2] = { { "s\0c\0s\0ds", "DATASET" },
+		{ "s\0c\0t\0x", "DATASET" }, { "s\0ds\0s\0f0000", "FILE" } };
+	static const size_t held_len[] = { 8, 7, 12 };
+	char kbuf[64], rec[64];
+	size_t i;
+	int ret = 0;
+
+	(void)arg;
+	for (i = 0; i < OLD_FILES && ret == 0; i++) {
+		DBT k = st_dbt(kbuf,
+		    (size_t)snprintf(kbuf, sizeof(kbuf), "s%cf%04zu", '\0', i));
+
+		ret = st_put_text(t, TBL_DIDS, &k, "{\"type\":\"FILE\"}", 15,
+		    0);
+	}
+	if (ret == 0) {
+		DBT k = st_dbt("s\0c", 3);
+
+		ret = st_put_text(t, TBL_DIDS, &k, "{\"type\":\"CONTAINER\"}",
+		    20, 0);
+	}
+	if (ret == 0) {
+		DBT k = st_dbt("t\0x", 3);
+
+		ret = st_put_text(t, TBL_DIDS, &k, "{\"type\":\"DATASET\"}", 18,
+		    0);
+	}
+	for (i = 0; i < ARRAY_LEN(held) && ret == 0; i++) {
+		DBT k = st_dbt(held[i][0], held_len[i]);
+		int n = snprintf(rec, sizeof(rec), "{\"type\":\"%s\"}",
+		    held[i][1]);
+
+		ret = st_put_text(t, TBL_CONTENTS, &k, rec, (size_t)n, 0);
+	}
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
 /* What version 1 filed for it: its "is_new" entry, written into the
    index file by a handle of its own (no extractor). */
 static void
@@ -1028,6 +1074,27 @@ count_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 static int
+top_count_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct count *c = arg;
+
+	c->n = 0;
+	return st_scan(t, TBL_DIDS_TOP, c->prefix, c->plen, NULL, count_all_cb,
+	    &c->n, err);
+}
+
+/* The entries of TBL_DIDS_TOP under prefix. */
+static int
+top_entries(const char *prefix, size_t plen)
+{
+	struct count c = { prefix, plen, 0 };
+	struct gr_err err = { 0 };
+
+	assert_int_equal(st_view(top_count_txn, &c, 0, &err), GR_OK);
+	return c.n;
+}
+
+static int
 entries(const char *prefix, size_t plen)
 {
 	struct count c = { prefix, plen, 0 };
@@ -1055,6 +1122,7 @@ test_schema_migration(void **state)
 
 	(void)state;
 	assert_int_equal(st_txn_run(old_store_txn, NULL, &err), GR_OK);
+	assert_int_equal(st_txn_run(old_tree_txn, NULL, &err), GR_OK);
 	old_entry();
 	assert_int_equal(entries("s\0is_new", 8), 1);
 	assert_int_equal(entries(coll, sizeof(coll) - 1), 1);
@@ -1067,7 +1135,15 @@ test_schema_migration(void **state)
 	assert_int_equal(st_open(home, ST_INIT, &err), GR_OK);
 	assert_int_equal(entries("s\0is_new", 8), 0);
 	assert_int_equal(entries(coll, sizeof(coll) - 1), 1);
-	assert_int_equal(entries("s\0", 2), 1);
+	assert_int_equal(entries("s\0", 2), 2);
+	/* and fills the top level of each scope: what no DID of the same
+	   scope holds (t:x is in s:c, another scope) */
+	assert_int_equal(top_entries("s\0", 2), OLD_FILES - 1 + 1);
+	assert_int_equal(top_entries("s\0c", 3), 1);
+	assert_int_equal(top_entries("s\0ds", 4), 0);
+	assert_int_equal(top_entries("s\0f0000", 7), 0);
+	assert_int_equal(top_entries("s\0f1499", 7), 1);
+	assert_int_equal(top_entries("t\0x", 3), 1);
 	assert_int_equal(st_view(get_meta_txn, &rec, 0, &err), GR_OK);
 	assert_int_equal(json_integer_value(json_object_get(rec, "version")),
 	    TBL_SCHEMA_VERSION);
