@@ -717,7 +717,9 @@ rses_distance_change(struct web_req *r)
 	bool both;
 	int rc;
 
-	if ((rc = web_body_object(r, true, &body)) != GR_OK)
+	/* a body is required but on DELETE (whose options come in the
+	   query) */
+	if ((rc = web_body_object(r, r->method == WEB_DELETE, &body)) != GR_OK)
 		return rc;
 	if ((rc = web_json_bool(r, body, "bidirectional", false, &both)) !=
 	    GR_OK) {

@@ -526,9 +526,8 @@ usage_account_global(const char *issuer, const char *account, const char *expr,
 
 	if ((rc = names_ok(account, NULL, err)) != GR_OK)
 		return rc;
-	if (expr != NULL && (*expr == '\0' || strlen(expr) > RSE_EXPR_MAX))
-		return gr_fail(err, GR_INVALID_RSE_EXPR,
-		    "Expression does not comply to RSE Expression syntax");
+	if (expr != NULL && (rc = rse_expr_check_len(expr, err)) != GR_OK)
+		return rc;
 	a.rows = json_array();
 	rc = st_view(global_txn, &a, ST_ONCE, err);
 	json_decref(a.rows);

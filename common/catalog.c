@@ -43,8 +43,10 @@ b64_val(unsigned char c)
 	return -1;
 }
 
-/* Normalise an absolute LFN: no empty, "." or ".." parts, no trailing
-   "/", no control bytes, valid UTF-8. */
+/* Check an absolute LFN: no empty, "." or ".." parts, no trailing "/"
+   (but "/" itself), no control bytes, valid UTF-8. A trailing "/" is
+   refused, not cut: "/a/b/" and "/a/b" would be one entry under two
+   names. */
 static int
 path_norm(const char *in, size_t n, char out[FC_PATH_MAX + 1],
     struct gr_err *err)
@@ -54,8 +56,9 @@ path_norm(const char *in, size_t n, char out[FC_PATH_MAX + 1],
 	if (n == 0 || in[0] != '/')
 		return gr_fail(err, GR_INVALID_PATH,
 		    "an LFN must be an absolute path");
-	while (n > 1 && in[n - 1] == '/')
-		n--;
+	if (n > 1 && in[n - 1] == '/')
+		return gr_fail(err, GR_INVALID_PATH,
+		    "an LFN has no trailing '/'");
 	if (n > FC_PATH_MAX)
 		return gr_fail(err, GR_INVALID_PATH,
 		    "an LFN has at most %d bytes", FC_PATH_MAX);

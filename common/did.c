@@ -275,39 +275,44 @@ did_new_file_text(struct sbuf *out, const char *account, json_int_t bytes,
 	sbuf_add(out, "}", 1);
 }
 
-/* The metadata columns a client may set (spec/rucio.md 4.3). */
+/* The metadata columns a client may set (spec/rucio.md 4.3), with the
+   sizes of Rucio's columns (models.py: String(n), Integer = 32 bits,
+   BigInteger = 64). */
 enum col_kind { C_BOOL, C_INT, C_STR, C_DATE, C_GUID, C_LIFETIME };
+
+#define C_INT32 1 /* max: an Integer column, not a BigInteger */
 
 static const struct {
 	const char *key;
 	enum col_kind kind;
 	bool file_only;
+	int max; /* C_STR: characters; C_INT: C_INT32 or 0 */
 } columns[] = {
-	{ "guid", C_GUID, true },
-	{ "events", C_INT, true },
-	{ "lumiblocknr", C_INT, false },
-	{ "run_number", C_INT, false },
-	{ "task_id", C_INT, false },
-	{ "panda_id", C_INT, false },
-	{ "access_cnt", C_INT, false },
-	{ "project", C_STR, false },
-	{ "datatype", C_STR, false },
-	{ "stream_name", C_STR, false },
-	{ "prod_step", C_STR, false },
-	{ "version", C_STR, false },
-	{ "campaign", C_STR, false },
-	{ "provenance", C_STR, false },
-	{ "phys_group", C_STR, false },
-	{ "hidden", C_BOOL, false },
-	{ "is_new", C_BOOL, false },
-	{ "purge_replicas", C_BOOL, false },
-	{ "transient", C_BOOL, false },
-	{ "is_archive", C_BOOL, false },
-	{ "constituent", C_BOOL, false },
-	{ "accessed_at", C_DATE, false },
-	{ "closed_at", C_DATE, false },
-	{ "eol_at", C_DATE, false },
-	{ "lifetime", C_LIFETIME, false },
+	{ "guid", C_GUID, true, 0 },
+	{ "events", C_INT, true, 0 },
+	{ "lumiblocknr", C_INT, false, C_INT32 },
+	{ "run_number", C_INT, false, C_INT32 },
+	{ "task_id", C_INT, false, C_INT32 },
+	{ "panda_id", C_INT, false, C_INT32 },
+	{ "access_cnt", C_INT, false, C_INT32 },
+	{ "project", C_STR, false, 50 },
+	{ "datatype", C_STR, false, 50 },
+	{ "stream_name", C_STR, false, 70 },
+	{ "prod_step", C_STR, false, 50 },
+	{ "version", C_STR, false, 50 },
+	{ "campaign", C_STR, false, 50 },
+	{ "provenance", C_STR, false, 2 },
+	{ "phys_group", C_STR, false, 25 },
+	{ "hidden", C_BOOL, false, 0 },
+	{ "is_new", C_BOOL, false, 0 },
+	{ "purge_replicas", C_BOOL, false, 0 },
+	{ "transient", C_BOOL, false, 0 },
+	{ "is_archive", C_BOOL, false, 0 },
+	{ "constituent", C_BOOL, false, 0 },
+	{ "accessed_at", C_DATE, false, 0 },
+	{ "closed_at", C_DATE, false, 0 },
+	{ "eol_at", C_DATE, false, 0 },
+	{ "lifetime", C_LIFETIME, false, 0 },
 };
 
 /* Keys nobody sets through metadata (spec/rucio.md 1.5). */
@@ -317,13 +322,42 @@ static const char *const reserved[] = { "scope", "name", "account", "did_type",
 	"rule_evaluation_action", "rule_evaluation_required", "expired_at",
 	"deleted_at", "created_at", "updated_at" };
 
-#define META_KEY_MAX 100
+#define META_KEY_MAX   100  /* characters of a custom key */
+#define META_VALUE_MAX 4000 /* bytes of a custom value, as JSON */
+#define META_KEYS_MAX  256  /* custom keys of one DID */
+
+/* Rucio's JSON plugin bounds a custom value only by its database's JSON
+   column; ours is the bound of Rucio's other free-text fields on Oracle
+   (a rule's "meta": 3999 characters; VARCHAR2(4000)). */
+static int
+check_custom(const char *key, const json_t *v, struct gr_err *err)
+{
+	size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (n == 0 || n > META_VALUE_MAX)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "The value of the metadata key '%s' has at most %d bytes "
+		    "as JSON",
+		    key, META_VALUE_MAX);
+	return GR_OK;
+}
 
 static int
 bad_value(struct gr_err *err, const char *key, const char *what)
 {
 	return gr_fail(err, GR_INVALID_VALUE,
 	    "The value of the metadata key '%s' must be %s", key, what);
+}
+
+/* Characters of the UTF-8 text s (n bytes). */
+static size_t
+chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
 }
 
 /* One column key: check v and set (or, for null, clear) it in rec. */
@@ -346,14 +380,23 @@ set_column(json_t *rec, size_t c, json_t *v, int64_t now, struct gr_err *err)
 		json_object_set(rec, key, v);
 		break;
 	case C_INT:
-		if (!json_is_integer(v))
-			return bad_value(err, key, "an integer");
+		if (!json_is_integer(v) ||
+		    (columns[c].max == C_INT32 &&
+			(json_integer_value(v) > INT32_MAX ||
+			    json_integer_value(v) < INT32_MIN)))
+			return bad_value(err, key,
+			    columns[c].max == C_INT32 ? "a 32-bit integer"
+						      : "an integer");
 		json_object_set(rec, key, v);
 		break;
 	case C_STR:
-		if (!json_is_string(v) || json_string_length(v) > 255)
-			return bad_value(err, key,
-			    "a string of at most 255 characters");
+		if (!json_is_string(v) ||
+		    chars(json_string_value(v), json_string_length(v)) >
+			(size_t)columns[c].max)
+			return gr_fail(err, GR_INVALID_VALUE,
+			    "The value of the metadata key '%s' must be a "
+			    "string of at most %d characters",
+			    key, columns[c].max);
 		json_object_set(rec, key, v);
 		break;
 	case C_GUID:
@@ -421,12 +464,18 @@ did_meta_apply(json_t *rec, const json_t *meta, const char *issuer, int64_t now,
 				return rc;
 			continue;
 		}
+		if ((rc = check_custom(key, v, err)) != GR_OK)
+			return rc;
 		custom = json_object_get(rec, "meta");
 		if (custom == NULL) {
 			custom = json_object();
 			json_object_set_new(rec, "meta", custom);
 		}
 		json_object_set(custom, key, v);
+		if (json_object_size(custom) > META_KEYS_MAX)
+			return gr_fail(err, GR_INVALID_METADATA,
+			    "A DID has at most %d custom metadata keys",
+			    META_KEYS_MAX);
 	}
 	json_object_set_new(rec, "updated_at", json_integer(now));
 	return GR_OK;

@@ -241,9 +241,8 @@ limit_global_set(const char *issuer, const char *account, const char *expr,
 	if ((rc = names_ok(account, NULL, err)) != GR_OK ||
 	    (rc = check_bytes(bytes, &a.bytes, err)) != GR_OK)
 		return rc;
-	if (expr == NULL || *expr == '\0' || strlen(expr) > RSE_EXPR_MAX)
-		return gr_fail(err, GR_INVALID_RSE_EXPR,
-		    "Expression does not comply to RSE Expression syntax");
+	if ((rc = rse_expr_check_len(expr, err)) != GR_OK)
+		return rc;
 	return st_txn_run(global_set_txn, &a, err);
 }
 
@@ -259,9 +258,8 @@ limit_global_del(const char *issuer, const char *account, const char *expr,
 
 	if ((rc = names_ok(account, NULL, err)) != GR_OK)
 		return rc;
-	if (expr == NULL || *expr == '\0' || strlen(expr) > RSE_EXPR_MAX)
-		return gr_fail(err, GR_INVALID_RSE_EXPR,
-		    "Expression does not comply to RSE Expression syntax");
+	if ((rc = rse_expr_check_len(expr, err)) != GR_OK)
+		return rc;
 	return st_txn_run(global_set_txn, &a, err);
 }
 
@@ -342,9 +340,8 @@ limit_global_get(const char *account, const char *expr, json_t **out,
 	*out = NULL;
 	if ((rc = names_ok(account, NULL, err)) != GR_OK)
 		return rc;
-	if (expr != NULL && strlen(expr) > RSE_EXPR_MAX)
-		return gr_fail(err, GR_INVALID_RSE_EXPR,
-		    "Expression does not comply to RSE Expression syntax");
+	if (expr != NULL && (rc = rse_expr_check_len(expr, err)) != GR_OK)
+		return rc;
 	return run_get(global_get_txn, &a, out, err);
 }
 

@@ -1725,11 +1725,16 @@ dist_run(struct dist_args *a, struct gr_err *err)
 		return gr_fail(err, GR_RSE_NOT_FOUND,
 		    "RSE '%s' cannot be found",
 		    rse_valid_name(a->src) ? a->dst : a->src);
-	if (a->distance != NULL && !json_is_null(a->distance) &&
+	/* adding or changing one needs the figure (Rucio would store a
+	   null distance, which no transfer can rank) */
+	if ((a->op == D_ADD || a->op == D_UPDATE) &&
 	    (!json_is_integer(a->distance) ||
-		json_integer_value(a->distance) < 0))
+		json_integer_value(a->distance) < 0 ||
+		json_integer_value(a->distance) > INT32_MAX))
 		return gr_fail(err, GR_INVALID_OBJECT,
-		    "Problem validating distance: an integer >= 0 or null");
+		    "Problem validating distance: 'distance' (or "
+		    "'ranking') must be an integer from 0 to %d",
+		    INT32_MAX);
 	return a->op == D_GET ? st_view(dist_txn, a, 0, err)
 			      : st_txn_run(dist_txn, a, err);
 }

@@ -383,6 +383,21 @@ expr(struct parser *p, uint64_t **out)
 }
 
 int
+rse_expr_check_len(const char *s, struct gr_err *err)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0) /* as Rucio */
+		return gr_fail(err, GR_INVALID_RSE_EXPR, "%s", SYNTAX);
+	if (n > RSE_EXPR_MAX)
+		return gr_fail(err, GR_INVALID_RSE_EXPR,
+		    "An RSE expression has at most %d characters: this one "
+		    "has %zu",
+		    RSE_EXPR_MAX, n);
+	return GR_OK;
+}
+
+int
 rse_expr_eval(struct st_txn *t, const char *s, json_t **out, struct gr_err *err)
 {
 	struct universe u = { 0 };
@@ -393,8 +408,9 @@ rse_expr_eval(struct st_txn *t, const char *s, json_t **out, struct gr_err *err)
 	int rc;
 
 	*out = NULL;
-	if (s == NULL || (n = strlen(s)) == 0 || n > RSE_EXPR_MAX)
-		return gr_fail(err, GR_INVALID_RSE_EXPR, "%s", SYNTAX);
+	if ((rc = rse_expr_check_len(s, err)) != GR_OK)
+		return rc;
+	n = strlen(s);
 	for (i = 0; i < n && open >= 0; i++)
 		open += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
 	if (open != 0)

@@ -17,6 +17,14 @@
 #define RSE_EXPR_MAX 1024 /* longest expression */
 
 /*
+ * GR_OK when expr is a non-empty text of at most RSE_EXPR_MAX bytes;
+ * GR_INVALID_RSE_EXPR otherwise: Rucio's syntax message for an empty one,
+ * the limit and the length for a long one (checked before the syntax, so
+ * a long expression is not called a syntax error).
+ */
+int rse_expr_check_len(const char *expr, struct gr_err *err);
+
+/*
  * Inside a transaction: *out, new reference to the sorted list of the names
  * of the live RSEs expr selects. An empty result, a syntax error or a
  * parenthesis problem is GR_INVALID_RSE_EXPR with Rucio's message.

@@ -99,6 +99,15 @@ req GET '/rses/?expression=*%5Crse_type%3DTAPE'
 is '*\rse_type=TAPE' "$(jq -r .rse "$T/body" | tr '\n' ' ')" "RSE_B RSE_C "
 req GET '/rses/?expression=RSE_T%7C'
 ok "bad syntax: 400 InvalidRSEExpression" error_is 400 InvalidRSEExpression
+long=$(head -c 1025 /dev/zero | tr '\0' A)
+req GET "/rses/?expression=$long"
+ok "an expression of 1025 characters: 400 InvalidRSEExpression" \
+    error_is 400 InvalidRSEExpression
+is "... saying it is too long, not bad syntax" "$(json .ExceptionMessage)" \
+    "An RSE expression has at most 1024 characters: this one has 1025"
+req GET "/rses/?expression=${long%A}"
+is "... one of 1024 is evaluated" "$(json .ExceptionMessage)" \
+    "RSE Expression resulted in an empty set."
 req GET '/rses/?expression=tier%3D42'
 ok "an empty result: 400 InvalidRSEExpression" error_is 400 InvalidRSEExpression
 is "... saying so" "$(json .ExceptionMessage)" "RSE Expression resulted in an empty set."

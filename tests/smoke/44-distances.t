@@ -30,6 +30,20 @@ reqb POST /rses/SRC/distances/NOPE '{"distance": 1}'
 ok "an unknown RSE: 404 RSENotFound" error_is 404 RSENotFound
 reqb POST /rses/SRC/distances/SRC '{"distance": -1}'
 ok "a negative distance: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /rses/SRC/distances/SRC ''
+ok "an empty body: 400 ValueError" error_is 400 ValueError
+reqb POST /rses/SRC/distances/SRC '{}'
+ok "a body without a distance: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /rses/SRC/distances/SRC '{"distance": null}'
+ok "... or a null one: 400 InvalidObject" error_is 400 InvalidObject
+reqb PUT /rses/SRC/distances/DST ''
+ok "an update with an empty body: 400 ValueError" error_is 400 ValueError
+reqb PUT /rses/SRC/distances/DST '{"bidirectional": true}'
+ok "... without a distance: 400 InvalidObject" error_is 400 InvalidObject
+req GET /rses/SRC/distances/SRC
+is "... nothing stored from SRC to SRC" "$(cat "$T/body")" "[]"
+req GET /rses/SRC/distances/DST
+is "... SRC -> DST kept" "$(json -c '.[0].distance')" 7
 TOKEN=$("$B/gridrest-db" token jdoe)
 reqb POST /rses/DST/distances/DST '{"distance": 1}'
 ok "a user adds a distance: 401 AccessDenied" error_is 401 AccessDenied

@@ -312,6 +312,30 @@ reqb POST /dids/data/ds1/meta/run_number '{"value": "seven"}'
 ok "a column value of the wrong type: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
 reqb POST /dids/data/ds1/meta/color '{}'
 ok "no value: 400 KeyError" error_is 400 KeyError
+# limits: Rucio's column sizes, 4000 bytes of a custom value as JSON
+big=$(head -c 4001 /dev/zero | tr '\0' x)
+reqb POST /dids/data/ds1/meta/note "{\"value\": \"${big#xxx}\"}"
+is "a custom value of 4000 bytes as JSON: 201" "$STATUS" 201
+reqb POST /dids/data/ds1/meta/note "{\"value\": \"${big#xx}\"}"
+ok "... of 4001: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
+is "... saying the limit" "$(json .ExceptionMessage)" \
+    "The value of the metadata key 'note' has at most 4000 bytes as JSON"
+reqb POST /dids/data/ds1/meta '{"meta": {"deep": {"a": ["'"$big"'"]}}}'
+ok "... nested in a custom value: 400 InvalidValueForKey" \
+    error_is 400 InvalidValueForKey
+req GET '/dids/data/ds1/meta?plugin=JSON'
+is "... the first kept, nothing of the others" \
+    "$(json -c '[(.note | length), .deep]')" '[3998,null]'
+req DELETE '/dids/data/ds1/meta?key=note'
+reqb POST /dids/data/ds1/meta/campaign '{"value": "'"$(head -c 51 /dev/zero | tr '\0' c)"'"}'
+ok "campaign of 51 characters (Rucio's String(50)): 400 InvalidValueForKey" \
+    error_is 400 InvalidValueForKey
+reqb POST /dids/data/ds1/meta/provenance '{"value": "abc"}'
+ok "provenance of 3 (String(2)): 400" error_is 400 InvalidValueForKey
+reqb POST /dids/data/ds1/meta/stream_name '{"value": "'"$(head -c 35 /dev/zero | tr '\0' e)é"'"}'
+is "stream_name of 36 characters, 37 bytes: 201" "$STATUS" 201
+reqb POST /dids/data/ds1/meta/run_number '{"value": 2147483648}'
+ok "run_number past 32 bits (Integer): 400" error_is 400 InvalidValueForKey
 req GET /dids/data/ds1/meta/color
 is "GET .../meta/{key}: 405" "$STATUS" 405
 req DELETE '/dids/data/ds1/meta?key=color'

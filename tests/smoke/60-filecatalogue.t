@@ -38,6 +38,9 @@ req GET "$D/TQ"
 ok "an LFN that is not absolute: 400 InvalidPath" error_is 400 InvalidPath
 req GET "$D/$(b64 /a/../b)"
 ok "a '..' component: 400 InvalidPath" error_is 400 InvalidPath
+req GET "$D/$(b64 /a/b/)"
+ok "a trailing '/': 400 InvalidPath" error_is 400 InvalidPath
+is "... saying so" "$(json .ExceptionMessage)" "an LFN has no trailing '/'"
 req GET "$D/$(b64 /nowhere)"
 ok "an unknown directory: 404 NotFound" error_is 404 NotFound
 TOKEN=
@@ -244,10 +247,14 @@ is "an admin removes anyone's file: 200" "$STATUS" 200
 
 # --- many directories in one request ---
 reqb POST /filecatalogue/directories '[{"path": "/vo/bulk/a", "meta": {"run": 42}}, "/vo/bulk/b/"]'
+ok "POST /directories with a trailing '/': 400 InvalidPath" error_is 400 InvalidPath
+req GET "$D/$(b64 /vo/bulk)"
+ok "... none of them made" error_is 404 NotFound
+reqb POST /filecatalogue/directories '[{"path": "/vo/bulk/a", "meta": {"run": 42}}, "/vo/bulk/b"]'
 is "POST /directories: two, one with metadata: 201" "$STATUS" 201
 is "... searchable at once" "$(search /vo 'run=%3D|42' | jq -c '.d.bulk.d | keys')" '["a"]'
 req GET "$D/$(b64 /vo/bulk)"
-is "... both listed (a trailing / dropped)" "$(json -c '.SubDirs | keys')" '["a","b"]'
+is "... both listed" "$(json -c '.SubDirs | keys')" '["a","b"]'
 reqb POST /filecatalogue/directories '["/vo/bulk/c", {"path": "/vo/bulk/d", "meta": {"run": "x"}}]'
 ok "a batch with a bad value: 400 InvalidValueForKey" error_is 400 InvalidValueForKey
 req GET "$D/$(b64 /vo/bulk/c)"

@@ -41,8 +41,10 @@ test_paths(void **state)
 	assert_string_equal(decode(""), "/");
 	assert_string_equal(decode("Lw=="), "/");
 	assert_string_equal(decode("Lw"), "/");
-	assert_string_equal(decode("L2EvYi8="), "/a/b"); /* "/a/b/" */
-	assert_string_equal(decode("L2EvYi8"), "/a/b");
+	assert_string_equal(decode("L2EvYg"), "/a/b");
+	assert_string_equal(decode("L2EvYi8="), "(400)"); /* "/a/b/" */
+	assert_string_equal(decode("L2EvYi8"), "(400)");
+	assert_string_equal(decode("Ly8"), "(400)");      /* "//" */
 	assert_string_equal(decode("L35-fg=="), "/~~~");  /* '-' is 62 */
 	assert_string_equal(decode("Lz8_Pw"), "/???");    /* '_' is 63 */
 	assert_string_equal(decode("L35+fg=="), "(400)"); /* not url-safe */

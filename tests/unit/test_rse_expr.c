@@ -129,7 +129,7 @@ test_syntax(void **state)
 		"A1\\\\B2", "A1&|B2" };
 	static const char *const parens[] = { "(A1", "A1)", "A1&(B2", "(A1))",
 		")A1(" };
-	char deep[200];
+	char deep[200], *long_expr;
 	size_t i;
 
 	(void)state;
@@ -150,6 +150,19 @@ test_syntax(void **state)
 	deep[sizeof(deep) - 1] = '\0';
 	assert_string_equal(eval(deep),
 	    "!RSE Expression resulted in an empty set.");
+	/* the longest expression is evaluated; one more byte is refused as
+	   too long, not as bad syntax */
+	long_expr = malloc(RSE_EXPR_MAX + 2);
+	assert_non_null(long_expr);
+	memset(long_expr, 'A', RSE_EXPR_MAX);
+	long_expr[RSE_EXPR_MAX] = '\0';
+	assert_string_equal(eval(long_expr),
+	    "!RSE Expression resulted in an empty set.");
+	memcpy(long_expr + RSE_EXPR_MAX, "A", 2);
+	assert_string_equal(eval(long_expr),
+	    "!An RSE expression has at most 1024 characters: this one has "
+	    "1025");
+	free(long_expr);
 }
 
 static void
