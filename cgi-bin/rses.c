@@ -11,6 +11,7 @@
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
+#include "subscription.h"
 #include "usage.h"
 #include "util.h"
 #include "web.h"
@@ -746,6 +747,103 @@ rses_distance_change(struct web_req *r)
 				     : web_reply_text(r, 200, CT_HTML, "", 0);
 }
 
+/* --- subscriptions ---------------------------------------------------- */
+
+/* The "options" of a subscription's body (KeyError without it). */
+static int
+sub_options(struct web_req *r, json_t **body, const json_t **options)
+{
+	int rc;
+
+	if ((rc = web_body_object(r, false, body)) != GR_OK)
+		return rc;
+	if ((*options = json_object_get(*body, "options")) == NULL) {
+		json_decref(*body);
+		return gr_fail(&r->err, GR_KEY_ERROR, "'options' not defined");
+	}
+	return GR_OK;
+}
+
+/* POST /subscriptions/{account}/{name} {"options"}: 201, the id as text */
+static int
+subs_add(struct web_req *r)
+{
+	char id[SUB_ID_LEN + 1];
+	const json_t *options;
+	json_t *body;
+	int rc;
+
+	if ((rc = sub_options(r, &body, &options)) != GR_OK)
+		return rc;
+	rc = sub_add(r->issuer, web_param(r, "account"), web_param(r, "name"),
+	    options, id, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc
+			   : web_reply_text(r, 201, CT_HTML, id, SUB_ID_LEN);
+}
+
+/* PUT /subscriptions/{account}/{name} {"options"}: 201 "Created" */
+static int
+subs_update(struct web_req *r)
+{
+	const json_t *options;
+	json_t *body;
+	int rc;
+
+	if ((rc = sub_options(r, &body, &options)) != GR_OK)
+		return rc;
+	rc = sub_update(r->issuer, web_param(r, "account"),
+	    web_param(r, "name"), options, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_created(r);
+}
+
+/* GET /subscriptions/[{account}[/{name}]] and /subscriptions/name/{name}:
+   a stream; none is 404 SubscriptionNotFound */
+static int
+subs_list(struct web_req *r)
+{
+	int rc = sub_list(web_param(r, "account"), web_param(r, "name"),
+	    web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /subscriptions/id/{id} */
+static int
+subs_get_id(struct web_req *r)
+{
+	json_t *out;
+	int rc = sub_get_id(web_param(r, "id"), &out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /subscriptions/{account}/{name}/rules[?state=] */
+static int
+subs_rules(struct web_req *r)
+{
+	int rc = sub_rules(web_param(r, "account"), web_param(r, "name"),
+	    web_query(r, "state"), web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /subscriptions/{account}[/{name}]/rules/states[?include_details=] */
+static int
+subs_rule_states(struct web_req *r)
+{
+	bool details;
+	int rc;
+
+	if ((rc = web_query_bool(r, "include_details", false, &details)) !=
+	    GR_OK)
+		return rc;
+	rc = sub_rule_states(web_param(r, "account"), web_param(r, "name"),
+	    details, web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rses/{rse}/distances/{dst}",	rses_distance_get, 0 },
@@ -786,6 +884,16 @@ static const struct web_route rses_routes[] = {
 	{ WEB_POST,	"/rses/{rse}",			rses_add,	WEB_ANY },
 	{ WEB_PUT,	"/rses/{rse}",			rses_update,	WEB_ANY },
 	{ WEB_DELETE,	"/rses/{rse}",			rses_delete,	WEB_ANY },
+	{ WEB_GET,	"/subscriptions/id/{id}",	subs_get_id,	0 },
+	{ WEB_GET,	"/subscriptions/name/{name}",	subs_list,	WEB_STREAM },
+	{ WEB_GET,	"/subscriptions/{account}/{name}/rules/states", subs_rule_states, WEB_STREAM },
+	{ WEB_GET,	"/subscriptions/{account}/rules/states", subs_rule_states, WEB_STREAM },
+	{ WEB_GET,	"/subscriptions/{account}/{name}/rules", subs_rules, WEB_STREAM },
+	{ WEB_GET,	"/subscriptions/{account}/{name}", subs_list,	WEB_STREAM },
+	{ WEB_POST,	"/subscriptions/{account}/{name}", subs_add,	WEB_ANY },
+	{ WEB_PUT,	"/subscriptions/{account}/{name}", subs_update,	WEB_ANY },
+	{ WEB_GET,	"/subscriptions/{account}",	subs_list,	WEB_STREAM },
+	{ WEB_GET,	"/subscriptions",		subs_list,	WEB_STREAM },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

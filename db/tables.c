@@ -126,6 +126,7 @@ FIELD_INDEX(accounts_by_type, "account_type")
 FIELD_INDEX(accounts_by_email, "email")
 FIELD_INDEX(tokens_by_account, "account")
 FIELD_INDEX(dids_by_guid, "guid")
+FIELD_INDEX(subscriptions_by_id, "id")
 
 /* A secondary key that is part i of the NUL-separated primary key. */
 static int
@@ -141,6 +142,15 @@ extract_part(const DBT *pkey, int i, DBT *skey)
 	skey->data = (void *)(uintptr_t)p;
 	skey->size = (u_int32_t)len;
 	return 0;
+}
+
+/* A subscription's name: the second part of account \0 name. */
+static int
+subscriptions_by_name(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pdata;
+	return extract_part(pkey, 1, skey);
 }
 
 static int
@@ -702,5 +712,9 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_SEQS]		= { "sequences.db",		-1,		NULL },
 	/* the top-level DIDs of each scope (did.h) */
 	[TBL_DIDS_TOP]		= { "dids.top.db",		-1,		NULL },
+	/* subscriptions (subscription.h) */
+	[TBL_SUBSCRIPTIONS]	= { "subscriptions.db",		-1,		NULL },
+	[TBL_SUBSCRIPTIONS_BY_ID] = { "subscriptions.id.idx",	TBL_SUBSCRIPTIONS, subscriptions_by_id },
+	[TBL_SUBSCRIPTIONS_BY_NAME] = { "subscriptions.name.idx", TBL_SUBSCRIPTIONS, subscriptions_by_name },
 };
 /* clang-format on */

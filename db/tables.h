@@ -76,6 +76,10 @@ enum tbl_id {
 	TBL_DELETED_DIDS, /* scope \0 name -> the record, with "deleted_at" */
 	TBL_SEQS,         /* counter name -> {"next"} (st_seq_take) */
 	TBL_DIDS_TOP, /* scope \0 name -> {}: no DID of the scope holds it */
+	/* --- subscriptions (issue 19, subscription.h) --- */
+	TBL_SUBSCRIPTIONS,         /* account \0 name -> subscription record */
+	TBL_SUBSCRIPTIONS_BY_ID,   /* secondary: its id */
+	TBL_SUBSCRIPTIONS_BY_NAME, /* secondary: its name */
 	TBL_COUNT
 };
 

@@ -1,0 +1,969 @@
+/*
+ * subscription.c -- subscriptions (core). See subscription.h.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "date.h"
+#include "secret.h"
+#include "subscription.h"
+#include "tables.h"
+#include "util.h"
+#include "valid.h"
+
+/* Rucio's schema ACTIVITY (common/schema/generic.py): a rule template's
+   activity must be one of these; a template without one is "default",
+   which is not, as upstream refuses it. */
+static const char *const activities[] = { "Data Brokering",
+	"Data Consolidation", "Data Rebalancing", "Debug", "Express",
+	"Functional Test", "Group Subscriptions", "Production Input",
+	"Production Output", "Analysis Input", "Analysis Output", "Staging",
+	"T0 Export", "T0 Tape", "Upload/Download (Job)",
+	"Upload/Download (User)", "User Subscriptions", "Data Challenge" };
+
+static const struct {
+	char letter;
+	const char *name;
+} states[] = { { 'A', "ACTIVE" }, { 'I', "INACTIVE" }, { 'N', "NEW" },
+	{ 'U', "UPDATED" }, { 'B', "BROKEN" } };
+
+static const char *
+state_name(char letter)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(states); i++)
+		if (states[i].letter == letter)
+			return states[i].name;
+	return NULL;
+}
+
+/* A state given as its letter or its name (any case); 0 if neither. */
+static char
+state_letter(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(states); i++)
+		if ((s[0] != '\0' && s[1] == '\0' &&
+			(s[0] == states[i].letter ||
+			    s[0] == states[i].letter + ('a' - 'A'))) ||
+		    strcasecmp(s, states[i].name) == 0)
+			return states[i].letter;
+	return 0;
+}
+
+/* --- validation ------------------------------------------------------ */
+
+static bool
+regex_ok(const char *re)
+{
+	regex_t rx;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	regfree(&rx);
+	return true;
+}
+
+/* Rucio's schema subscription_filter, and expressions that compile. */
+static int
+check_filter(const json_t *f, struct gr_err *err)
+{
+	static const char *const lists[] = { "datatype", "prod_step",
+		"stream_name", "project", "scope", "account" };
+	static const char *const strings[] = { "pattern", "excluded_pattern",
+		"group", "provenance", "grouping" };
+	const json_t *v, *item;
+	const char *key;
+	size_t i, j;
+
+	if (!json_is_object(f))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "filter should be a dict");
+	for (i = 0; i < ARRAY_LEN(lists); i++) {
+		if ((v = json_object_get(f, lists[i])) == NULL)
+			continue;
+		if (!json_is_array(v) || json_array_size(v) > 1000)
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating subscription_filter: '%s' "
+			    "is not of type 'array'",
+			    lists[i]);
+		json_array_foreach(v, j, item)
+		{
+			const char *s = json_string_value(item);
+
+			if (strcmp(lists[i], "account") == 0 &&
+			    (s == NULL || !valid_account(s)))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating subscription_filter: "
+				    "account item %zu is not an account name",
+				    j);
+			if (strcmp(lists[i], "scope") == 0 &&
+			    (s == NULL || !regex_ok(s)))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating subscription_filter: "
+				    "scope item %zu is not a regular "
+				    "expression",
+				    j);
+		}
+	}
+	for (i = 0; i < ARRAY_LEN(strings); i++)
+		if ((v = json_object_get(f, strings[i])) != NULL &&
+		    !json_is_string(v))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating subscription_filter: '%s' is "
+			    "not of type 'string'",
+			    strings[i]);
+	if ((v = json_object_get(f, "split_rule")) != NULL &&
+	    !json_is_boolean(v))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating subscription_filter: 'split_rule' is "
+		    "not of type 'boolean'");
+	json_object_foreach((json_t *)(uintptr_t)f, key, v)
+	{
+		/* what is matched as an expression must compile */
+		if (strcmp(key, "account") == 0 || strcmp(key, "scope") == 0 ||
+		    strcmp(key, "did_type") == 0 ||
+		    strcmp(key, "split_rule") == 0 ||
+		    strcmp(key, "grouping") == 0)
+			continue;
+		if (json_is_string(v) && !regex_ok(json_string_value(v)))
+			return gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating subscription_filter: '%s' is "
+			    "not a regular expression",
+			    key);
+		json_array_foreach(v, j, item)
+		{
+			if (json_is_string(item) &&
+			    !regex_ok(json_string_value(item)))
+				return gr_fail(err, GR_INVALID_OBJECT,
+				    "Problem validating subscription_filter: "
+				    "'%s' item %zu is not a regular expression",
+				    key, j);
+		}
+	}
+	return GR_OK;
+}
+
+/* A rule template: a known activity (upstream's only check), and what
+   a rule needs to be made from it: an RSE expression and copies. */
+static int
+check_rule(const json_t *rule, size_t i, struct gr_err *err)
+{
+	const json_t *act = json_object_get(rule, "activity");
+	const json_t *copies = json_object_get(rule, "copies");
+	const char *a;
+	size_t j;
+
+	if (!json_is_object(rule))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating replication_rules: item %zu is not a "
+		    "dict",
+		    i);
+	a = act == NULL ? "default" : json_string_value(act);
+	for (j = 0; a != NULL && j < ARRAY_LEN(activities); j++)
+		if (strcmp(a, activities[j]) == 0)
+			break;
+	if (a == NULL || j == ARRAY_LEN(activities))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating activity: '%s' is not one of the "
+		    "activities (rule %zu)",
+		    a != NULL ? a : "?", i);
+	if (!json_is_string(json_object_get(rule, "rse_expression")) ||
+	    json_string_length(json_object_get(rule, "rse_expression")) == 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating replication_rules: rule %zu needs an "
+		    "rse_expression",
+		    i);
+	if (!(json_is_integer(copies) && json_integer_value(copies) > 0) &&
+	    !(json_is_string(copies) &&
+		(strcmp(json_string_value(copies), "*") == 0 ||
+		    atoi(json_string_value(copies)) > 0)))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating replication_rules: rule %zu needs "
+		    "copies > 0",
+		    i);
+	return GR_OK;
+}
+
+static int
+check_rules(const json_t *rules, struct gr_err *err)
+{
+	const json_t *r;
+	size_t i;
+	int rc;
+
+	if (rules != NULL && !json_is_null(rules) && !json_is_array(rules))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "replication_rules should be a list");
+	if (json_array_size(rules) == 0)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "You must specify a rule");
+	json_array_foreach(rules, i, r)
+	{
+		if ((rc = check_rule(r, i, err)) != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+/* Is a JSON value, compact, at most SUB_TEXT_MAX characters? */
+static int
+check_size(const json_t *v, const char *what, struct gr_err *err)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY);
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	free(s);
+	if (n > SUB_TEXT_MAX)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating %s: longer than %d characters", what,
+		    SUB_TEXT_MAX);
+	return GR_OK;
+}
+
+/* lifetime: days, or null/false/0 for none; *end 0 for none. */
+static int
+check_lifetime(const json_t *v, int64_t now, int64_t *end, struct gr_err *err)
+{
+	*end = 0;
+	if (v == NULL || json_is_null(v) || json_is_false(v))
+		return GR_OK;
+	if (!json_is_number(v) || json_number_value(v) < 0 ||
+	    json_number_value(v) > 3650000)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating lifetime: days, a number >= 0");
+	if (json_number_value(v) > 0)
+		*end = now + (int64_t)(json_number_value(v) * 86400);
+	return GR_OK;
+}
+
+static int
+check_priority(const json_t *v, json_int_t *out, struct gr_err *err)
+{
+	*out = SUB_PRIORITY_DEF;
+	if (v == NULL || json_is_null(v) || json_is_false(v) ||
+	    (json_is_integer(v) && json_integer_value(v) == 0))
+		return GR_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > 32767)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating priority: an integer");
+	*out = json_integer_value(v);
+	return GR_OK;
+}
+
+static int
+check_comments(const json_t *v, struct gr_err *err)
+{
+	if (v != NULL && !json_is_null(v) && !json_is_string(v))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating comments: a string");
+	if (json_string_length(v) > SUB_TEXT_MAX)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating comments: longer than %d characters",
+		    SUB_TEXT_MAX);
+	return GR_OK;
+}
+
+/* A boolean as Rucio's param_get_bool reads it. */
+static int
+get_bool(const json_t *v, const char *key, bool *out, struct gr_err *err)
+{
+	const char *s = json_string_value(v);
+
+	if (json_is_boolean(v))
+		*out = json_is_true(v);
+	else if (json_is_integer(v) &&
+	    (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+		*out = json_integer_value(v) == 1;
+	else if (s != NULL &&
+	    (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0))
+		*out = true;
+	else if (s != NULL &&
+	    (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0))
+		*out = false;
+	else
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "'%s' must be a boolean type.", key);
+	return GR_OK;
+}
+
+static int
+check_names(const char *account, const char *name, struct gr_err *err)
+{
+	if (account == NULL || !valid_account(account))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating account: an account name");
+	if (name == NULL || *name == '\0' || strlen(name) > SUB_NAME_MAX ||
+	    !utf8_valid(name, strlen(name)))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating name: 1 to %d characters",
+		    SUB_NAME_MAX);
+	return GR_OK;
+}
+
+/* --- storage --------------------------------------------------------- */
+
+static DBT
+sub_key(char *buf, const char *account, const char *name)
+{
+	return st_dbt(buf, key_join(buf, KEY_MAX, account, name, (char *)NULL));
+}
+
+struct sub_args {
+	const char *issuer, *account, *name;
+	const json_t *options;
+	json_t *rec; /* sub_add: the new record */
+	char *id;
+	/* listing */
+	const char *state;
+	bool details, found;
+	int (*each)(struct sub_args *a, const json_t *rec);
+	gr_emit_fn emit;
+	void *ctx;
+	struct st_txn *t;
+	struct gr_err *err;
+	json_t *out;
+};
+
+static int
+add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sub_args *a = arg;
+	char kbuf[KEY_MAX];
+	DBT k = sub_key(kbuf, a->account, a->name);
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "add subscription",
+		 err)) != GR_OK ||
+	    (rc = account_check_active(t, a->account, err)) != GR_OK)
+		return rc;
+	ret = st_put_json(t, TBL_SUBSCRIPTIONS, &k, a->rec, DB_NOOVERWRITE);
+	if (ret == DB_KEYEXIST)
+		return gr_fail(err, GR_SUBSCRIPTION_DUPLICATE,
+		    "Subscription '%s' owned by '%s' already exists!", a->name,
+		    a->account);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+sub_add(const char *issuer, const char *account, const char *name,
+    const json_t *options, char id_out[SUB_ID_LEN + 1], struct gr_err *err)
+{
+	static const char *const required[] = { "filter", "replication_rules",
+		"comments", "lifetime", "retroactive" };
+	struct sub_args a = { .issuer = issuer,
+		.account = account,
+		.name = name };
+	const json_t *filter, *v;
+	int64_t now = time_now(), end;
+	json_int_t prio;
+	bool retro, dry = false;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(options))
+		return gr_fail(err, GR_TYPE_ERROR,
+		    "'options' must be a dictionary");
+	for (i = 0; i < ARRAY_LEN(required); i++)
+		if (json_object_get(options, required[i]) == NULL)
+			return gr_fail(err, GR_KEY_ERROR, "'%s' not defined",
+			    required[i]);
+	if ((rc = get_bool(json_object_get(options, "retroactive"),
+		 "retroactive", &retro, err)) != GR_OK ||
+	    ((v = json_object_get(options, "dry_run")) != NULL &&
+		!json_is_null(v) &&
+		(rc = get_bool(v, "dry_run", &dry, err)) != GR_OK))
+		return rc;
+	if ((rc = check_names(account, name, err)) != GR_OK)
+		return rc;
+	filter = json_object_get(options, "filter");
+	if ((rc = check_filter(filter, err)) != GR_OK ||
+	    (rc = check_size(filter, "filter", err)) != GR_OK ||
+	    (rc = check_rules(json_object_get(options, "replication_rules"),
+		 err)) != GR_OK ||
+	    (rc = check_size(json_object_get(options, "replication_rules"),
+		 "replication_rules", err)) != GR_OK ||
+	    (rc = check_comments(json_object_get(options, "comments"), err)) !=
+		GR_OK ||
+	    (rc = check_lifetime(json_object_get(options, "lifetime"), now,
+		 &end, err)) != GR_OK ||
+	    (rc = check_priority(json_object_get(options, "priority"), &prio,
+		 err)) != GR_OK)
+		return rc;
+	secret_random_hex(id_out, SUB_ID_LEN / 2);
+	a.rec = json_pack("{s:s, s:s, s:s, s:O, s:O, s:I, s:s, s:b, s:b, s:O, "
+			  "s:I, s:I, s:I}",
+	    "id", id_out, "name", name, "account", account, "filter", filter,
+	    "replication_rules", json_object_get(options, "replication_rules"),
+	    "policyid", prio, "state", retro ? "N" : "A", "retroactive", retro,
+	    "dry_run", dry, "comments", json_object_get(options, "comments"),
+	    "last_processed", (json_int_t)now, "created_at", (json_int_t)now,
+	    "updated_at", (json_int_t)now);
+	if (end > 0)
+		json_object_set_new(a.rec, "lifetime", json_integer(end));
+	rc = st_txn_run(add_txn, &a, err);
+	json_decref(a.rec);
+	return rc;
+}
+
+static int
+update_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	static const char *const plain[] = { "filter", "replication_rules",
+		"comments" };
+	struct sub_args *a = arg;
+	const json_t *o = a->options, *v;
+	char kbuf[KEY_MAX];
+	DBT k = sub_key(kbuf, a->account, a->name);
+	int64_t now = time_now(), end;
+	json_t *rec = NULL;
+	json_int_t prio;
+	size_t i;
+	int ret, rc;
+
+	if ((rc = account_require_admin(t, a->issuer, "update subscription",
+		 err)) != GR_OK)
+		return rc;
+	ret = st_get_json(t, TBL_SUBSCRIPTIONS, &k, &rec, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription for account '%s' named '%s' not found",
+		    a->account, a->name);
+	if (ret != 0)
+		return st_fail(err, ret);
+	/* as upstream: what is given and not empty changes */
+	for (i = 0; i < ARRAY_LEN(plain); i++) {
+		v = json_object_get(o, plain[i]);
+		if (v != NULL && !json_is_null(v) &&
+		    !(json_is_string(v) && json_string_length(v) == 0) &&
+		    !(json_is_object(v) && json_object_size(v) == 0) &&
+		    !(json_is_array(v) && json_array_size(v) == 0))
+			json_object_set(rec, plain[i], (json_t *)(uintptr_t)v);
+	}
+	v = json_object_get(o, "lifetime");
+	if ((rc = check_lifetime(v, now, &end, err)) != GR_OK)
+		goto out;
+	if (end > 0) {
+		json_object_set_new(rec, "lifetime", json_integer(end));
+		/* a new lifetime is a new life */
+		json_object_del(rec, "expired_at");
+	}
+	if ((v = json_object_get(o, "retroactive")) != NULL && json_is_true(v))
+		json_object_set_new(rec, "retroactive", json_true());
+	v = json_object_get(o, "priority");
+	if ((rc = check_priority(v, &prio, err)) != GR_OK)
+		goto out;
+	if (json_is_integer(v) && json_integer_value(v) != 0)
+		json_object_set_new(rec, "policyid", json_integer(prio));
+	v = json_object_get(o, "state");
+	if (json_is_string(v) && state_letter(json_string_value(v)) == 'I') {
+		json_object_set_new(rec, "state", json_string("I"));
+		json_object_set_new(rec, "expired_at", json_integer(now));
+	} else
+		json_object_set_new(rec, "state", json_string("U"));
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	ret = st_put_json(t, TBL_SUBSCRIPTIONS, &k, rec, 0);
+	rc = ret == 0 ? GR_OK : st_fail(err, ret);
+out:
+	json_decref(rec);
+	return rc;
+}
+
+int
+sub_update(const char *issuer, const char *account, const char *name,
+    const json_t *options, struct gr_err *err)
+{
+	struct sub_args a = { .issuer = issuer,
+		.account = account,
+		.name = name,
+		.options = options };
+	const json_t *v;
+	int64_t end;
+	json_int_t prio;
+	bool b;
+	int rc;
+
+	if (!json_is_object(options))
+		return gr_fail(err, GR_TYPE_ERROR, "metadata should be a dict");
+	if ((rc = check_names(account, name, err)) != GR_OK)
+		return rc;
+	if ((v = json_object_get(options, "filter")) != NULL &&
+	    !json_is_null(v) &&
+	    ((rc = check_filter(v, err)) != GR_OK ||
+		(rc = check_size(v, "filter", err)) != GR_OK))
+		return rc;
+	if ((v = json_object_get(options, "replication_rules")) != NULL &&
+	    !json_is_null(v) &&
+	    ((rc = check_rules(v, err)) != GR_OK ||
+		(rc = check_size(v, "replication_rules", err)) != GR_OK))
+		return rc;
+	if ((rc = check_comments(json_object_get(options, "comments"), err)) !=
+		GR_OK ||
+	    (rc = check_lifetime(json_object_get(options, "lifetime"), 0, &end,
+		 err)) != GR_OK ||
+	    (rc = check_priority(json_object_get(options, "priority"), &prio,
+		 err)) != GR_OK)
+		return rc;
+	if ((v = json_object_get(options, "retroactive")) != NULL &&
+	    !json_is_null(v) &&
+	    (rc = get_bool(v, "retroactive", &b, err)) != GR_OK)
+		return rc;
+	if ((v = json_object_get(options, "state")) != NULL &&
+	    !json_is_null(v) &&
+	    (!json_is_string(v) || state_letter(json_string_value(v)) == 0))
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Invalid subscription state: %s",
+		    json_is_string(v) ? json_string_value(v) : "?");
+	return st_txn_run(update_txn, &a, err);
+}
+
+/* --- rendering and listing ------------------------------------------- */
+
+static json_t *
+date_or_null(const json_t *rec, const char *key)
+{
+	char d[DATE_RFC1123_LEN];
+	const json_t *v = json_object_get(rec, key);
+
+	return json_is_integer(v)
+	    ? json_string(date_rfc1123(json_integer_value(v), d))
+	    : json_null();
+}
+
+/* The state shown at now: a lifetime that passed makes it INACTIVE. */
+static char
+state_at(const json_t *rec, int64_t now, bool *lapsed)
+{
+	const char *s = json_string_value(json_object_get(rec, "state"));
+	const json_t *life = json_object_get(rec, "lifetime");
+
+	*lapsed = s != NULL && s[0] != 'I' && json_is_integer(life) &&
+	    json_integer_value(life) <= now;
+	return *lapsed ? 'I' : s != NULL ? s[0] : 'A';
+}
+
+static json_t *
+text_of(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY);
+	json_t *out = json_string(s != NULL ? s : "null");
+
+	free(s);
+	return out;
+}
+
+json_t *
+sub_render(const json_t *rec, int64_t now)
+{
+	const char *name;
+	bool lapsed;
+	char st = state_at(rec, now, &lapsed);
+	json_t *out;
+
+	name = state_name(st);
+	out = json_pack("{s:O, s:O, s:o, s:o, s:O?, s:s, s:o, s:O, s:o, s:O?, "
+			"s:b, s:o, s:o, s:o}",
+	    "id", json_object_get(rec, "id"), "name",
+	    json_object_get(rec, "name"), "filter",
+	    text_of(json_object_get(rec, "filter")), "replication_rules",
+	    text_of(json_object_get(rec, "replication_rules")), "policyid",
+	    json_object_get(rec, "policyid"), "state",
+	    name != NULL ? name : "ACTIVE", "last_processed",
+	    date_or_null(rec, "last_processed"), "account",
+	    json_object_get(rec, "account"), "lifetime",
+	    date_or_null(rec, "lifetime"), "comments",
+	    json_object_get(rec, "comments"), "retroactive",
+	    json_is_true(json_object_get(rec, "retroactive")), "expired_at",
+	    lapsed ? date_or_null(rec, "lifetime")
+		   : date_or_null(rec, "expired_at"),
+	    "created_at", date_or_null(rec, "created_at"), "updated_at",
+	    date_or_null(rec, "updated_at"));
+	return out;
+}
+
+/* Does a record of the listing match its account (glob) and name? */
+static bool
+wanted(const struct sub_args *a, const json_t *rec)
+{
+	const char *acc = json_string_value(json_object_get(rec, "account"));
+	const char *nm = json_string_value(json_object_get(rec, "name"));
+
+	return acc != NULL && nm != NULL &&
+	    (a->account == NULL || glob_match(a->account, acc)) &&
+	    (a->name == NULL || strcmp(a->name, nm) == 0);
+}
+
+static int
+list_one(struct sub_args *a, const json_t *rec)
+{
+	json_t *out = sub_render(rec, time_now());
+	int rc;
+
+	a->found = true;
+	rc = a->emit(out, a->ctx);
+	json_decref(out);
+	return rc;
+}
+
+/* A record of the scan: parsed, and given to a->each if wanted. */
+static int
+scan_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct sub_args *a = arg;
+	json_t *rec;
+	int rc = GR_OK;
+
+	(void)key;
+	(void)pkey;
+	rec = json_loadb(val->data, val->size, 0, NULL);
+	if (rec != NULL && wanted(a, rec))
+		rc = a->each(a, rec);
+	json_decref(rec);
+	return rc;
+}
+
+/* Call each for every record the listing's account and name select:
+   by the name's index, the account's range (up to a '*'), or all. */
+static int
+scan_wanted(struct st_txn *t, struct sub_args *a,
+    int (*each)(struct sub_args *a, const json_t *rec), struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	size_t klen = 0;
+
+	a->each = each;
+	if (a->name != NULL &&
+	    (a->account == NULL || strchr(a->account, '*') != NULL))
+		return st_scan_key(t, TBL_SUBSCRIPTIONS_BY_NAME, a->name,
+		    strlen(a->name), scan_one, a, err);
+	if (a->account != NULL && strchr(a->account, '*') == NULL)
+		klen = key_join(kbuf, sizeof(kbuf), a->account, "",
+		    (char *)NULL);
+	else if (a->account != NULL) {
+		klen = strcspn(a->account, "*");
+		memcpy(kbuf, a->account, klen);
+	}
+	return st_scan(t, TBL_SUBSCRIPTIONS, kbuf, klen, NULL, scan_one, a,
+	    err);
+}
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sub_args *a = arg;
+	int rc = scan_wanted(t, a, list_one, err);
+
+	if (rc == GR_OK && !a->found)
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription for account '%s' named '%s' not found",
+		    a->account != NULL ? a->account : "*",
+		    a->name != NULL ? a->name : "None");
+	return rc;
+}
+
+/* Names from the URL: valid, or nothing can match (account may hold
+   '*'). */
+static bool
+plausible(const char *account, const char *name)
+{
+	if (account != NULL &&
+	    (strlen(account) > ACCOUNT_NAME_MAX || *account == '\0'))
+		return false;
+	return name == NULL || (*name != '\0' && strlen(name) <= SUB_NAME_MAX);
+}
+
+int
+sub_list(const char *account, const char *name, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct sub_args a = { .account = account,
+		.name = name,
+		.emit = emit,
+		.ctx = ctx };
+
+	if (!plausible(account, name))
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription for account '%s' named '%s' not found",
+		    account, name != NULL ? name : "None");
+	return st_view(list_txn, &a, ST_ONCE, err);
+}
+
+static int
+id_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sub_args *a = arg;
+	DBT k = st_dbt(a->id, strlen(a->id));
+	char *pkey = NULL;
+	size_t plen;
+	json_t *rec = NULL;
+	DBT p;
+	int ret;
+
+	ret = st_primary_key(t, TBL_SUBSCRIPTIONS_BY_ID, &k, &pkey, &plen);
+	if (ret == 0) {
+		p = st_dbt(pkey, plen);
+		ret = st_get_json(t, TBL_SUBSCRIPTIONS, &p, &rec, 0);
+	}
+	free(pkey);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription with id '%s' not found", a->id);
+	if (ret != 0)
+		return st_fail(err, ret);
+	a->out = sub_render(rec, time_now());
+	json_decref(rec);
+	return GR_OK;
+}
+
+int
+sub_get_id(const char *id, json_t **out, struct gr_err *err)
+{
+	struct sub_args a = { .id = (char *)(uintptr_t)id };
+	int rc;
+
+	*out = NULL;
+	if (id == NULL || strlen(id) != SUB_ID_LEN)
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription with id '%s' not found",
+		    id != NULL ? id : "");
+	rc = st_view(id_txn, &a, 0, err);
+	*out = a.out;
+	return rc;
+}
+
+/* --- rules ----------------------------------------------------------- */
+
+static int
+found_one(struct sub_args *a, const json_t *rec)
+{
+	a->out = json_incref(json_object_get(rec, "id"));
+	return ST_STOP;
+}
+
+static int
+find_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sub_args *a = arg;
+	int rc = scan_wanted(t, a, found_one, err);
+
+	if (rc == ST_STOP)
+		rc = GR_OK;
+	if (rc == GR_OK && a->out == NULL)
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription for account '%s' named '%s' not found",
+		    a->account, a->name);
+	return rc;
+}
+
+int
+sub_rules(const char *account, const char *name, const char *state,
+    gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct sub_args a = { .account = account, .name = name };
+	int rc;
+
+	(void)emit;
+	(void)ctx;
+	if (!plausible(account, name))
+		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
+		    "Subscription for account '%s' named '%s' not found",
+		    account, name);
+	if (state != NULL && strlen(state) != 1)
+		return gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating state: a rule state letter");
+	rc = st_view(find_txn, &a, 0, err);
+	/* the rules made for it come with the rules module */
+	json_decref(a.out);
+	return rc;
+}
+
+static int
+states_one(struct sub_args *a, const json_t *rec)
+{
+	json_t *out, *r;
+	bool lapsed;
+	char st;
+	int rc;
+
+	/* without rules yet: one line, no state, count 0 (an outer join) */
+	out = json_pack("{s:O, s:O, s:n, s:i}", "account",
+	    json_object_get(rec, "account"), "name",
+	    json_object_get(rec, "name"), "state", "count", 0);
+	if (a->details) {
+		st = state_at(rec, time_now(), &lapsed);
+		r = sub_render(rec, time_now());
+		json_object_set_new(out, "subscription_state",
+		    json_string(state_name(st)));
+		json_object_set(out, "last_processed",
+		    json_object_get(r, "last_processed"));
+		json_object_set(out, "lifetime",
+		    json_object_get(r, "lifetime"));
+		json_object_set(out, "expired_at",
+		    json_object_get(r, "expired_at"));
+		json_object_set(out, "comments",
+		    json_object_get(r, "comments"));
+		json_decref(r);
+	}
+	rc = a->emit(out, a->ctx);
+	json_decref(out);
+	return rc;
+}
+
+static int
+states_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return scan_wanted(t, arg, states_one, err);
+}
+
+int
+sub_rule_states(const char *account, const char *name, bool details,
+    gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct sub_args a = { .account = account,
+		.name = name,
+		.details = details,
+		.emit = emit,
+		.ctx = ctx };
+
+	if (!plausible(account, name))
+		return GR_OK; /* nothing to list */
+	return st_view(states_txn, &a, ST_ONCE, err);
+}
+
+/* --- matching (the transmogrifier's test) ---------------------------- */
+
+/* Does the POSIX extended expression re match s from its start (as
+   Python's re.match)? A match at the start is the leftmost one. */
+static bool
+match_start(const char *re, const char *s)
+{
+	regmatch_t m;
+	regex_t rx;
+	bool yes;
+
+	if (regcomp(&rx, re, REG_EXTENDED) != 0)
+		return false;
+	yes = regexec(&rx, s, 1, &m, 0) == 0 && m.rm_so == 0;
+	regfree(&rx);
+	return yes;
+}
+
+/* A value as Python's str() writes it, for the expressions. */
+static char *
+str_of(const json_t *v)
+{
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_true(v))
+		return xstrdup("True");
+	if (json_is_false(v))
+		return xstrdup("False");
+	if (v == NULL || json_is_null(v))
+		return xstrdup("None");
+	return json_dumps(v, JSON_ENCODE_ANY);
+}
+
+/* One of values (a list, or one value) matches the DID's value v? */
+static bool
+any_matches(const json_t *values, const json_t *v)
+{
+	const json_t *one;
+	char *s = str_of(v), *re;
+	bool yes = false;
+	size_t i;
+
+	if (!json_is_array(values)) {
+		re = str_of(values);
+		yes = match_start(re, s);
+		free(re);
+	} else
+		json_array_foreach(values, i, one)
+		{
+			re = str_of(one);
+			yes = match_start(re, s);
+			free(re);
+			if (yes)
+				break;
+		}
+	free(s);
+	return yes;
+}
+
+/* values (a list, or one value) holds the string s? */
+static bool
+holds(const json_t *values, const char *s)
+{
+	const json_t *one;
+	size_t i;
+
+	if (!json_is_array(values))
+		return json_is_string(values) &&
+		    strcmp(json_string_value(values), s) == 0;
+	json_array_foreach(values, i, one)
+	{
+		if (json_is_string(one) &&
+		    strcmp(json_string_value(one), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+sub_match(const json_t *sub, const char *scope, const char *name,
+    const json_t *did)
+{
+	const json_t *filter = json_object_get(sub, "filter"), *values, *v;
+	const char *key, *type, *owner;
+
+	if (json_is_true(json_object_get(did, "hidden")))
+		return false;
+	type = json_string_value(json_object_get(did, "type"));
+	owner = json_string_value(json_object_get(did, "account"));
+	json_object_foreach((json_t *)(uintptr_t)filter, key, values)
+	{
+		if (strcmp(key, "pattern") == 0) {
+			if (!json_is_string(values) ||
+			    !match_start(json_string_value(values), name))
+				return false;
+		} else if (strcmp(key, "excluded_pattern") == 0) {
+			if (json_is_string(values) &&
+			    match_start(json_string_value(values), name))
+				return false;
+		} else if (strcmp(key, "split_rule") == 0 ||
+		    strcmp(key, "grouping") == 0 ||
+		    strcmp(key, "min_avg_file_size") == 0 ||
+		    strcmp(key, "max_avg_file_size") == 0) {
+			continue; /* rule options, or figures a new DID lacks */
+		} else if (strcmp(key, "scope") == 0) {
+			json_t *s = json_string(scope);
+			bool yes = any_matches(values, s);
+
+			json_decref(s);
+			if (!yes)
+				return false;
+		} else if (strcmp(key, "account") == 0) {
+			if (owner == NULL || !holds(values, owner))
+				return false;
+		} else if (strcmp(key, "did_type") == 0) {
+			if (type == NULL || !holds(values, type))
+				return false;
+		} else {
+			/* a metadata key: a column of the record, or custom */
+			v = json_object_get(did, key);
+			if (v == NULL)
+				v = json_object_get(json_object_get(did,
+							"meta"),
+				    key);
+			if (v == NULL || !any_matches(values, v))
+				return false;
+		}
+	}
+	return true;
+}

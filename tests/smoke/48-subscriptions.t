@@ -1,0 +1,147 @@
+#!/bin/sh
+# 48-subscriptions.t -- /subscriptions as the Rucio client drives them:
+# creation and its checks, every listing, the id, updates and
+# deactivation, rights, and the rules routes.
+. tests/smoke/lib.sh
+server_start
+login
+root=$TOKEN
+reqb POST /accounts/jdoe '{"type": "USER", "email": "j@example.org"}'
+user=$("$B/gridrest-db" token jdoe)
+
+rules='[{"copies": 2, "rse_expression": "tier=1", "activity": "Data Brokering", "lifetime": 3600}]'
+filter='{"scope": ["data.*"], "pattern": "AOD\\..*", "project": ["data18"], "did_type": ["DATASET"]}'
+
+# --- creation ---
+reqb POST /subscriptions/root/aod "{\"options\": {\"filter\": $filter, \"replication_rules\": $rules, \"comments\": \"AODs to tier 1\", \"lifetime\": 2, \"retroactive\": false, \"dry_run\": false}}"
+is "POST /subscriptions/root/aod: 201" "$STATUS" 201
+id=$(cat "$T/body")
+ok "... the body is the new id, 32 hex digits" matches "$id" '^[0-9a-f]{32}$'
+reqb POST /subscriptions/root/aod "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "the same name again: 409 SubscriptionDuplicate" error_is 409 SubscriptionDuplicate
+is "... Rucio's message" "$(json .ExceptionMessage)" "Subscription 'aod' owned by 'root' already exists!"
+reqb POST /subscriptions/jdoe/aod "{\"options\": {\"filter\": {\"account\": [\"jdoe\"]}, \"replication_rules\": $rules, \"comments\": null, \"lifetime\": false, \"retroactive\": true, \"priority\": 1}}"
+is "the same name for another account: 201" "$STATUS" 201
+jid=$(cat "$T/body")
+
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"lifetime\": null, \"retroactive\": false}}"
+ok "without comments: 400 KeyError" error_is 400 KeyError
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null}}"
+ok "without retroactive: 400 KeyError" error_is 400 KeyError
+reqb POST /subscriptions/root/x '{"filter": {}}'
+ok "without options: 400 KeyError" error_is 400 KeyError
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": [], \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "no rule: 400 InvalidObject" error_is 400 InvalidObject
+is "... 'You must specify a rule'" "$(json .ExceptionMessage)" "You must specify a rule"
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": [{\"copies\": 1, \"rse_expression\": \"MOCK\"}], \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "a rule without activity ('default' is none): 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": [{\"copies\": 1, \"rse_expression\": \"MOCK\", \"activity\": \"Fun\"}], \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "an unknown activity: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {\"scope\": \"data\"}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "a filter's scope not a list: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {\"pattern\": \"(\"}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "a pattern that is no expression: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {\"split_rule\": \"yes\"}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "split_rule not a boolean: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": [1], \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "a filter that is not a dict: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": {\"copies\": 1}, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "rules that are not a list: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": \"soon\", \"retroactive\": false}}"
+ok "a lifetime that is not days: 400 InvalidObject" error_is 400 InvalidObject
+reqb POST /subscriptions/root/x "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": \"maybe\"}}"
+ok "retroactive not a boolean: 400 TypeError" error_is 400 TypeError
+reqb POST /subscriptions/nobody/x "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "for an unknown account: 404 AccountNotFound" error_is 404 AccountNotFound
+TOKEN=$user
+reqb POST /subscriptions/jdoe/mine "{\"options\": {\"filter\": {}, \"replication_rules\": $rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+ok "a user, even for itself: 401 AccessDenied" error_is 401 AccessDenied
+TOKEN=$root
+req GET /subscriptions/root/x
+ok "... and none of those was stored: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
+req GET /subscriptions/jdoe/mine
+ok "... nor the user's" error_is 404 SubscriptionNotFound
+
+# --- the listings ---
+req GET /subscriptions/root/aod
+is "GET /subscriptions/root/aod: a stream" "$STATUS/$(header Content-Type)" 200/application/x-json-stream
+is "... the subscription's fields (4.7)" "$(json -c '[.id == "'"$id"'", .name, .account, .state, .policyid, .retroactive, .comments, .expired_at]')" \
+    '[true,"aod","root","ACTIVE",3,false,"AODs to tier 1",null]'
+is "... filter and replication_rules are JSON strings" "$(json -c '[(.filter | fromjson), (.replication_rules | fromjson)]')" \
+    "[$(printf "%s" "$filter" | jq -c .),$(printf "%s" "$rules" | jq -c .)]"
+ok "... lifetime: the end of its 2 days, RFC 1123" matches "$(json .lifetime)" '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} UTC$'
+end=$(date -u -d "$(json .lifetime | sed 's/ UTC$//')" +%s)
+now=$(date -u +%s)
+ok "... about two days from now" [ $((end - now)) -gt 172700 ] && [ $((end - now)) -le 172800 ]
+ok "... created_at, updated_at, last_processed dates" \
+    [ "$(json -c '[.created_at, .updated_at, .last_processed] | map(test(" UTC$")) | all')" = true ]
+req GET /subscriptions/jdoe/aod
+is "the retroactive one is NEW, its priority kept, no lifetime" "$(json -c '[.state, .policyid, .retroactive, .lifetime, .comments]')" '["NEW",1,true,null,null]'
+req GET /subscriptions/
+is "GET /subscriptions/: all, by account and name" "$(jq -sc 'map([.account, .name])' "$T/body")" '[["jdoe","aod"],["root","aod"]]'
+req GET /subscriptions
+is "... also without the slash" "$(jq -sc 'map(.account)' "$T/body")" '["jdoe","root"]'
+req GET /subscriptions/root
+is "GET /subscriptions/root: the account's" "$(jq -sc 'map([.account, .name])' "$T/body")" '[["root","aod"]]'
+req GET '/subscriptions/j*'
+is "... '*' in the account is a wildcard" "$(jq -sc 'map(.account)' "$T/body")" '["jdoe"]'
+req GET /subscriptions/name/aod
+is "GET /subscriptions/name/aod: across accounts" "$(jq -sc 'map(.account)' "$T/body")" '["jdoe","root"]'
+req GET /subscriptions/name/nope
+ok "... an unknown name: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
+req GET /subscriptions/nobody
+ok "an account without any: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
+req GET "/subscriptions/id/$id"
+is "GET /subscriptions/id/{id}: the one, application/json" "$STATUS/$(header Content-Type)/$(json -c '[.name, .account]')" \
+    '200/application/json/["aod","root"]'
+req GET /subscriptions/id/0123456789abcdef0123456789abcdef
+ok "... an unknown id: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
+TOKEN=$user
+req GET /subscriptions/root/aod
+is "anybody with a token reads them" "$STATUS" 200
+TOKEN=
+req GET /subscriptions/root/aod
+ok "... without one: 401 CannotAuthenticate" error_is 401 CannotAuthenticate
+TOKEN=$root
+
+# --- updates ---
+reqb PUT /subscriptions/root/aod '{"options": {"comments": "to tier 1, now", "priority": 2, "filter": null, "replication_rules": null, "lifetime": null, "retroactive": null, "state": null}}'
+is "PUT /subscriptions/root/aod: 201 Created" "$STATUS/$(cat "$T/body")" 201/Created
+req GET /subscriptions/root/aod
+is "... UPDATED, comments and priority changed, the filter kept" "$(json -c '[.state, .comments, .policyid, (.filter | fromjson | .pattern)]')" \
+    '["UPDATED","to tier 1, now",2,"AOD\\..*"]'
+reqb PUT /subscriptions/root/aod '{"options": {"filter": {"scope": ["mc.*"]}}}'
+req GET /subscriptions/root/aod
+is "... a new filter replaces the old" "$(json -c '.filter | fromjson')" '{"scope":["mc.*"]}'
+reqb PUT /subscriptions/root/aod '{"options": {"replication_rules": [{"copies": 1, "rse_expression": "X", "activity": "Nope"}]}}'
+ok "an update with an unknown activity: 400 InvalidObject" error_is 400 InvalidObject
+reqb PUT /subscriptions/root/aod '{"options": {"state": "Z"}}'
+ok "an unknown state: 400 InvalidObject" error_is 400 InvalidObject
+reqb PUT /subscriptions/root/aod '{}'
+ok "no options: 400 KeyError" error_is 400 KeyError
+reqb PUT /subscriptions/root/nope '{"options": {"comments": "x"}}'
+ok "an unknown subscription: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
+TOKEN=$user
+reqb PUT /subscriptions/root/aod '{"options": {"comments": "mine"}}'
+ok "a user: 401 AccessDenied" error_is 401 AccessDenied
+TOKEN=$root
+reqb PUT /subscriptions/root/aod '{"options": {"state": "I"}}'
+is "deactivate (the client's state 'I'): 201" "$STATUS" 201
+req GET /subscriptions/root/aod
+is "... INACTIVE, expired now" "$(json -c '[.state, .comments, (.expired_at | test(" UTC$"))]')" '["INACTIVE","to tier 1, now",true]'
+
+# --- rules ---
+req GET /subscriptions/root/aod/rules
+is "GET .../rules: a stream of the rules it made (none yet)" "$STATUS/$(header Content-Type)/$(wc -c <"$T/body")" \
+    200/application/x-json-stream/0
+req GET /subscriptions/root/nope/rules
+ok "... of an unknown subscription: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
+req GET /subscriptions/root/rules/states
+is "GET /subscriptions/root/rules/states: a line per subscription, no rule" "$(jq -sc . "$T/body")" \
+    '[{"account":"root","name":"aod","state":null,"count":0}]'
+req GET '/subscriptions/jdoe/aod/rules/states?include_details=true'
+is "... of one, with its details" "$(json -c '[.account, .name, .count, .subscription_state, .lifetime, .comments, .expired_at]')" \
+    '["jdoe","aod",0,"NEW",null,null,null]'
+req GET /subscriptions/nobody/rules/states
+is "... of an account without any: an empty stream" "$STATUS/$(wc -c <"$T/body")" 200/0
+
