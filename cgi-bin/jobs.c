@@ -256,7 +256,7 @@ jobs_submit(struct web_req *r)
 {
 	const char *ctype = web_env(r, "CONTENT_TYPE"), *body;
 	struct mp_part *parts = NULL;
-	struct job_file *files = NULL;
+	struct wl_file *files = NULL;
 	json_t *manifests = json_array(), *jids, *j;
 	size_t len, i, n = 0, nfiles = 0;
 	int rc = GR_OK;

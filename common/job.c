@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "log.h"
 #include "store.h"
 #include "util.h"
+#include "workload.h"
 
 #define JID_LEN         10
 #define JID_MAX         9999999999L
@@ -226,14 +226,13 @@ static int
 check_right(struct st_txn *t, const char *issuer, const json_t *job,
     struct gr_err *err)
 {
-	bool admin;
+	bool may;
 	int rc;
 
-	if (strcmp(str(job, "owner"), issuer) == 0)
-		return GR_OK;
-	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
+	if ((rc = wl_may(t, issuer, str(job, "owner"), &may, NULL, err)) !=
+	    GR_OK)
 		return rc;
-	if (!admin)
+	if (!may)
 		return gr_fail(err, GR_NONAUTHORIZED_JOB_IDS,
 		    "job %lld belongs to another owner",
 		    (long long)json_integer_value(json_object_get(job, "jid")));
@@ -336,16 +335,7 @@ job_init(struct gr_err *err)
 bool
 job_name_ok(const char *name, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len > JOB_NAME_MAX || name[0] == '.' ||
-	    !utf8_valid(name, len))
-		return false;
-	for (i = 0; i < len; i++)
-		if (name[i] == '/' || name[i] == '\\' ||
-		    (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return false;
-	return true;
+	return wl_name_ok(name, len);
 }
 
 /* A pattern of OutputSandbox: a name that may hold * and ?. */
@@ -516,7 +506,7 @@ static const char *const server_keys[] = { "Owner", "OwnerGroup", "OwnerDN",
 	"VirtualOrganization", "JobID", "Status", "MinorStatus", NULL };
 
 static bool
-uploaded(const struct job_file *files, size_t n, const char *name)
+uploaded(const struct wl_file *files, size_t n, const char *name)
 {
 	size_t i;
 
@@ -539,7 +529,7 @@ concat(const char *a, const char *b)
 
 /* Validate one (expanded) manifest m into a plan with a normalised copy. */
 static int
-plan_of(const json_t *m, const struct job_file *files, size_t nfiles,
+plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
     struct plan *p, struct gr_err *err)
 {
 	const char *exe, *args, *out, *errf, *name, *group, *type, *e;
@@ -781,20 +771,7 @@ parameters(const json_t *m, json_t **out, struct gr_err *err)
 static int
 jobs_dir(char *buf, size_t size, const char *dir, const char *sub)
 {
-	int n = snprintf(buf, size, "%s/jobs%s%s%s%s", cfg.home,
-	    dir != NULL ? "/" : "", dir != NULL ? dir : "",
-	    sub != NULL ? "/" : "", sub != NULL ? sub : "");
-
-	return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-	(void)sb;
-	(void)type;
-	(void)f;
-	return remove(path);
+	return wl_path(buf, size, "jobs", dir, sub);
 }
 
 static void
@@ -803,42 +780,20 @@ rm_dir(const char *dir)
 	char path[PATH_MAX];
 
 	if (dir[0] != '\0' && jobs_dir(path, sizeof(path), dir, NULL) == 0)
-		(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		wl_rm_tree(path);
 }
 
+/* <home>/jobs/<dir>/{isb,run} with the files, fsynced; run/ is the job
+   user's */
 static int
-write_file(int dfd, const struct job_file *f, mode_t mode)
-{
-	size_t done = 0;
-	ssize_t n;
-	int fd;
-
-	fd = openat(dfd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-	    mode);
-	if (fd < 0)
-		return -1;
-	while (done < f->len) {
-		n = write(fd, f->data + done, f->len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return close(fd);
-}
-
-/* <home>/jobs/<dir>/{isb,run} with the files; run/ is the job user's. */
-static int
-make_dir(struct plan *p, const struct job_file *files, size_t nfiles, uid_t uid,
-    gid_t gid, struct gr_err *err)
+make_dir(struct plan *p, const struct wl_file *files, size_t nfiles,
+    uid_t uid, gid_t gid, struct gr_err *err)
 {
 	unsigned char rnd[8];
 	char path[PATH_MAX];
 	const char *exe = str(p->manifest, "Executable");
-	int isb = -1, run = -1, rc = GR_OK;
+	struct wl_file *run_files;
+	int isb = -1, run = -1, rc;
 	size_t i;
 
 	random_bytes(rnd, sizeof(rnd));
@@ -855,34 +810,30 @@ make_dir(struct plan *p, const struct job_file *files, size_t nfiles, uid_t uid,
 	    mkdir(path, 0711) != 0)
 		return gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
 		    strerror(errno));
-	if (jobs_dir(path, sizeof(path), p->dir, "isb") != 0 ||
-	    mkdir(path, 0700) != 0 ||
-	    (isb = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0 ||
-	    jobs_dir(path, sizeof(path), p->dir, "run") != 0 ||
-	    mkdir(path, 0700) != 0 ||
-	    (run = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
-		rc = gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
+	run_files = xcalloc(nfiles, sizeof(*run_files));
 	for (i = 0; i < nfiles; i++) {
-		mode_t mode = strcmp(files[i].name, exe) == 0 ? 0755 : 0644;
-
-		if (write_file(isb, &files[i], 0600) != 0 ||
-		    write_file(run, &files[i], mode) != 0 ||
-		    fchownat(run, files[i].name, uid, gid,
-			AT_SYMLINK_NOFOLLOW) != 0) {
-			rc = gr_fail(err, GR_INTERNAL,
-			    "cannot write the input sandbox: %s",
-			    strerror(errno));
-			goto out;
-		}
+		run_files[i] = files[i];
+		run_files[i].mode = strcmp(files[i].name, exe) == 0 ? 0755
+								    : 0644;
 	}
-	if (fchown(run, uid, gid) != 0)
-		rc = gr_fail(err, GR_INTERNAL,
-		    "cannot give the working directory to the job user: %s",
+	(void)jobs_dir(path, sizeof(path), p->dir, "isb");
+	if ((rc = wl_mkdir(path, 0700, true, false, uid, gid, &isb, err)) !=
+		GR_OK ||
+	    (rc = wl_write_files(isb, files, nfiles, false, uid, gid, err)) !=
+		GR_OK)
+		goto out;
+	(void)jobs_dir(path, sizeof(path), p->dir, "run");
+	if ((rc = wl_mkdir(path, 0700, true, true, uid, gid, &run, err)) !=
+		GR_OK ||
+	    (rc = wl_write_files(run, run_files, nfiles, true, uid, gid,
+		 err)) != GR_OK)
+		goto out;
+	(void)jobs_dir(path, sizeof(path), p->dir, NULL);
+	if (wl_sync_dir(path) != 0)
+		rc = gr_fail(err, GR_INTERNAL, "cannot sync %s: %s", path,
 		    strerror(errno));
 out:
+	free(run_files);
 	if (isb >= 0)
 		close(isb);
 	if (run >= 0)
@@ -986,7 +937,7 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 static int
-check_files(const struct job_file *files, size_t nfiles, struct gr_err *err)
+check_files(const struct wl_file *files, size_t nfiles, struct gr_err *err)
 {
 	size_t i, j;
 
@@ -1010,7 +961,7 @@ check_files(const struct job_file *files, size_t nfiles, struct gr_err *err)
 
 /* Expand and validate every manifest; plans are xmalloc'ed. */
 static int
-make_plans(const json_t *manifests, const struct job_file *files, size_t nfiles,
+make_plans(const json_t *manifests, const struct wl_file *files, size_t nfiles,
     struct plan **out, size_t *nout, struct gr_err *err)
 {
 	struct plan *plans = NULL;
@@ -1078,7 +1029,7 @@ make_plans(const json_t *manifests, const struct job_file *files, size_t nfiles,
 
 int
 job_submit(const char *owner, const char *group, const json_t *manifests,
-    const struct job_file *files, size_t nfiles, json_t **jids,
+    const struct wl_file *files, size_t nfiles, json_t **jids,
     struct gr_err *err)
 {
 	struct submit_args a = { owner, group, NULL, 0, nfiles, NULL, NULL };
@@ -1526,13 +1477,8 @@ sb_add(struct sb_list *l, int dfd, const char *name)
 	if (l->n == SANDBOX_FILES_MAX || listed(l, name) ||
 	    !job_name_ok(name, strlen(name)))
 		return;
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
+	if (wl_open_file(dfd, name, &fd, &st) != 0)
 		return;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return;
-	}
 	l->f[l->n].name = xstrdup(name);
 	l->f[l->n].fd = fd;
 	l->f[l->n].st = st;
@@ -1709,17 +1655,12 @@ job_peek(const char *issuer, long jid, long long offset, struct job_peek *out,
 	out->offset = offset;
 	if (jobs_dir(path, sizeof(path), str(job, "_dir"), "run") == 0 &&
 	    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) >= 0)
-		fd = openat(dfd, str(job, "_stdout"),
-		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		(void)wl_open_file(dfd, str(job, "_stdout"), &fd, &st);
 	json_decref(job);
 	if (dfd >= 0)
 		close(dfd);
 	if (fd < 0)
-		return GR_OK; /* no output yet */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return GR_OK;
-	}
+		return GR_OK; /* no output yet, or no regular file */
 	out->size = st.st_size;
 	if (offset < st.st_size) {
 		out->data = xmalloc(JOB_PEEK_MAX);

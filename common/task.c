@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "store.h"
 #include "task.h"
 #include "util.h"
+#include "workload.h"
 
 #define AGE_MAX          9999999999999999ULL
 #define TASK_REFRESH_MAX 64 /* active DRM jobs one listing refreshes */
@@ -394,16 +394,18 @@ check_right(struct st_txn *t, const char *issuer, const json_t *task,
 {
 	json_t *s;
 	DBT key;
+	bool may;
 	int rc, ret;
 
-	if ((rc = account_is_admin(t, issuer, admin, err)) != GR_OK)
+	if ((rc = wl_may(t, issuer, str(task, "owner"), &may, admin, err)) !=
+	    GR_OK)
 		return rc;
 	if (*admin)
 		return GR_OK;
 	if (json_is_true(json_object_get(task, "deleted")))
 		return gr_fail(err, GR_TASK_NOT_FOUND, "Task %s not found",
 		    str(task, "uuid"));
-	if (strcmp(str(task, "owner"), issuer) == 0)
+	if (may)
 		return GR_OK;
 	if (files && !write) {
 		/* the output of some scripts is everybody's */
@@ -428,10 +430,7 @@ check_right(struct st_txn *t, const char *issuer, const json_t *task,
 static int
 task_dir(char *buf, size_t size, const char *root)
 {
-	int n = snprintf(buf, size, "%s/tasks%s%s", cfg.home,
-	    root != NULL ? "/" : "", root != NULL ? root : "");
-
-	return n > 0 && (size_t)n < size ? 0 : -1;
+	return wl_path(buf, size, "tasks", root, NULL);
 }
 
 /* --- submission -------------------------------------------------------- */
@@ -440,8 +439,10 @@ struct submit_args {
 	const char *issuer, *group, *ip;
 	const struct task_field *fields;
 	size_t nfields;
+	char uuid[TASK_UUID_LEN + 1]; /* chosen before the transaction */
+	bool staged; /* the uploads are in the staging directory */
 	/* results, rebuilt by every run of the body */
-	char uuid[TASK_UUID_LEN + 1], root[TASK_UUID_LEN + 1];
+	char root[TASK_UUID_LEN + 1];
 	json_t *task, *ids, *files; /* files: [[saved, field index]] */
 	long retry_after;
 	bool admin;
@@ -705,6 +706,8 @@ add_deps(struct st_txn *t, struct submit_args *a, struct drm_spec *s,
 	return GR_OK;
 }
 
+static int place_files(struct submit_args *a, struct gr_err *err);
+
 static int
 submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -748,7 +751,6 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		 &a->admin, err)) != GR_OK ||
 	    (rc = check_fields(a, script, err)) != GR_OK)
 		goto out;
-	new_uuid(a->uuid);
 	memcpy(a->root, a->uuid, sizeof(a->root));
 	if (parent != NULL && *parent != '\0') {
 		if ((rc = get_task(t, parent, &ptask, 0, err)) != GR_OK ||
@@ -804,6 +806,9 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    json_object_get(json_object_get(script, "job"), "queue"));
 	s.client = "tasks";
 	s.ref = a->uuid;
+	/* a task without uploads touches no file: the DRM makes its
+	   directory as it starts (a child's, if its root has none yet) */
+	s.make_cwd = true;
 	if ((rc = drm_submit_txn(t, &s, ids, err)) != GR_OK)
 		goto out;
 	(void)snprintf(age, sizeof(age), "%016llu",
@@ -820,7 +825,8 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    "_drm", ids);
 	json_object_update(a->task, rec);
 	json_decref(rec);
-	rc = put_task(t, a->task, err);
+	if ((rc = put_task(t, a->task, err)) == GR_OK && a->staged)
+		rc = place_files(a, err);
 	json_array_clear(a->ids);
 	json_array_extend(a->ids, ids);
 out:
@@ -835,74 +841,135 @@ out:
 	return rc;
 }
 
+/* tasks/.new-<uuid>: where the uploads wait for the commit */
 static int
-write_all(int fd, const char *p, size_t n)
+staging_dir(char *buf, size_t size, const char *uuid)
 {
-	ssize_t w;
+	char name[TASK_UUID_LEN + 8];
 
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	(void)snprintf(name, sizeof(name), ".new-%s", uuid);
+	return task_dir(buf, size, name);
 }
 
-/* The working directory and the uploads, after the commit. */
+/*
+ * Before the transaction: the uploads written, fsynced and the job
+ * user's in the staging directory, under the names collect_values()
+ * gives them. A file whose name it would refuse is left for it to
+ * refuse (with its message, in its order).
+ */
 static int
-make_files(const struct submit_args *a, struct gr_err *err)
+stage_files(struct submit_args *a, struct gr_err *err)
 {
-	char path[PATH_MAX];
-	const json_t *f;
+	struct wl_file *wf;
+	char path[PATH_MAX], (*saved)[128];
+	size_t i, j, k, n, nw = 0;
 	uid_t uid;
 	gid_t gid;
-	size_t i;
-	int dfd, fd, rc;
+	int dfd = -1, rc;
 
 	if ((rc = drm_job_user(&uid, &gid, err)) != GR_OK)
 		return rc;
 	if (task_dir(path, sizeof(path), NULL) != 0)
 		return gr_fail(err, GR_INTERNAL, "home path too long");
-	(void)mkdir(path, 0711);
-	(void)task_dir(path, sizeof(path), a->root);
-	if (mkdir(path, 0700) == 0) {
-		if (chown(path, uid, gid) != 0)
-			return gr_fail(err, GR_INTERNAL,
-			    "cannot give %s to the job user", path);
-	} else if (errno != EEXIST) {
-		return gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
-		    strerror(errno));
+	(void)mkdir(path, 0711); /* the base, once */
+	wf = xcalloc(a->nfields, sizeof(*wf));
+	saved = xcalloc(a->nfields, sizeof(*saved));
+	for (i = 0; i < a->nfields; i++) {
+		const struct task_field *f = &a->fields[i];
+
+		if (f->filename == NULL || f->len == 0)
+			continue;
+		for (n = 0, k = 0, j = 0; j < a->nfields; j++)
+			if (strcmp(a->fields[j].name, f->name) == 0) {
+				k += j < i;
+				n++;
+			}
+		if (!task_file_name(f->name, f->filename, k, n, saved[nw],
+			sizeof(saved[nw])))
+			continue;
+		wf[nw].name = saved[nw];
+		wf[nw].data = f->value;
+		wf[nw].len = f->len;
+		nw++;
 	}
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0)
-		return gr_fail(err, GR_INTERNAL, "cannot open %s", path);
+	(void)staging_dir(path, sizeof(path), a->uuid);
+	if ((rc = wl_mkdir(path, 0700, true, true, uid, gid, &dfd, err)) ==
+	    GR_OK)
+		rc = wl_write_files(dfd, wf, nw, true, uid, gid, err);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc != GR_OK)
+		wl_rm_tree(path);
+	else
+		a->staged = true;
+	free(wf);
+	free(saved);
+	return rc;
+}
+
+/*
+ * In the transaction, once everything is checked: the staged uploads
+ * move into the working directory, before the commit makes the task's
+ * DRM jobs claimable. A root task's staging directory becomes its
+ * working directory (one rename); a child's files move into its root's
+ * directory. A second run of the body finds them moved.
+ */
+static int
+place_files(struct submit_args *a, struct gr_err *err)
+{
+	char stage[PATH_MAX], dir[PATH_MAX];
+	const json_t *f;
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+	int sfd = -1, dfd = -1, rc;
+
+	(void)staging_dir(stage, sizeof(stage), a->uuid);
+	(void)task_dir(dir, sizeof(dir), a->root);
+	if (strcmp(a->root, a->uuid) == 0) {
+		if (rename(stage, dir) != 0 &&
+		    !(errno == ENOENT && lstat(dir, &st) == 0))
+			return gr_fail(err, GR_INTERNAL, "cannot move %s: %s",
+			    stage, strerror(errno));
+		(void)task_dir(dir, sizeof(dir), NULL);
+		if (wl_sync_dir(dir) != 0)
+			return gr_fail(err, GR_INTERNAL, "cannot sync %s: %s",
+			    dir, strerror(errno));
+		return GR_OK;
+	}
+	if ((rc = drm_job_user(&uid, &gid, err)) != GR_OK ||
+	    (rc = wl_mkdir(dir, 0700, false, true, uid, gid, &dfd, err)) !=
+		GR_OK)
+		return rc;
+	if ((sfd = open(stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
+		rc = gr_fail(err, GR_INTERNAL, "cannot open %s: %s", stage,
+		    strerror(errno));
+		goto out;
+	}
 	json_array_foreach(a->files, i, f)
 	{
 		const char *saved = json_string_value(json_array_get(f, 0));
-		const struct task_field
-		    *tf = &a->fields[json_integer_value(json_array_get(f, 1))];
 
-		(void)unlinkat(dfd, saved, 0);
-		fd = openat(dfd, saved,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-		if (fd < 0 || write_all(fd, tf->value, tf->len) != 0 ||
-		    fchown(fd, uid, gid) != 0) {
-			if (fd >= 0)
-				close(fd);
-			close(dfd);
-			return gr_fail(err, GR_INTERNAL, "cannot write %s: %s",
+		/* the name is the parent's too: the child's replaces it, as
+		   in DRMAAtic's shared directory */
+		if (renameat(sfd, saved, dfd, saved) != 0 &&
+		    !(errno == ENOENT &&
+			fstatat(dfd, saved, &st, AT_SYMLINK_NOFOLLOW) == 0)) {
+			rc = gr_fail(err, GR_INTERNAL, "cannot move %s: %s",
 			    saved, strerror(errno));
+			goto out;
 		}
-		close(fd);
 	}
+	if (fsync(dfd) != 0)
+		rc = gr_fail(err, GR_INTERNAL, "cannot sync %s: %s", dir,
+		    strerror(errno));
+out:
+	if (sfd >= 0)
+		close(sfd);
 	close(dfd);
-	return GR_OK;
+	return rc;
 }
-
-static int reject_txn(struct st_txn *t, void *arg, struct gr_err *err);
 
 int
 task_submit(const char *issuer, const char *group, const char *ip,
@@ -912,6 +979,7 @@ task_submit(const char *issuer, const char *group, const char *ip,
 	struct submit_args a = { 0 };
 	struct gr_err ignore = { 0 };
 	const struct task_cfg *c = task_config();
+	char path[PATH_MAX];
 	size_t i, nfiles = 0;
 	int rc;
 
@@ -932,41 +1000,30 @@ task_submit(const char *issuer, const char *group, const char *ip,
 	a.fields = fields;
 	a.nfields = nfields;
 	a.files = json_array();
+	new_uuid(a.uuid);
+	/* the files first: the task may start the moment the commit is
+	   done (a supervisor that ends a job claims the next one) */
+	if (nfiles > 0 && (rc = stage_files(&a, err)) != GR_OK)
+		goto out;
 	rc = st_txn_run(submit_txn, &a, err);
 	*retry_after = a.retry_after;
+	if (a.staged) {
+		(void)staging_dir(path, sizeof(path), a.uuid);
+		wl_rm_tree(path); /* a child's, emptied; or a refused one */
+		/* refused after a root's files moved (the commit failed):
+		   the directory is nobody's */
+		if (rc != GR_OK && task_dir(path, sizeof(path), a.uuid) == 0)
+			wl_rm_tree(path);
+	}
 	if (rc == GR_OK) {
-		if (make_files(&a, &ignore) != GR_OK) {
-			/* nothing has started: the task is rejected */
+		if (drm_start(a.ids, &ignore) != GR_OK)
 			log_msg(LOG_ERR, "tasks: %s", ignore.msg);
-			for (i = 0; i < json_array_size(a.ids); i++)
-				(void)drm_cancel(json_string_value(
-						     json_array_get(a.ids, i)),
-				    &ignore);
-			(void)st_txn_run(reject_txn, a.task, &ignore);
-			json_object_set_new(a.task, "status",
-			    json_string(TASK_REJECTED));
-		} else if (drm_start(a.ids, &ignore) != GR_OK) {
-			log_msg(LOG_ERR, "tasks: %s", ignore.msg);
-		}
 		*out = render(a.task, a.admin);
 	}
+out:
 	json_decref(a.task);
 	json_decref(a.ids);
 	json_decref(a.files);
-	return rc;
-}
-
-static int
-reject_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	json_t *task;
-	int rc;
-
-	if ((rc = get_task(t, str(arg, "uuid"), &task, DB_RMW, err)) != GR_OK)
-		return rc;
-	json_object_set_new(task, "status", json_string(TASK_REJECTED));
-	rc = put_task(t, task, err);
-	json_decref(task);
 	return rc;
 }
 
@@ -1157,7 +1214,7 @@ struct list_args {
 	const char *issuer;
 	const struct task_filter *f;
 	bool admin;
-	size_t first, last, count;
+	struct wl_page page;
 	json_t *tasks;
 };
 
@@ -1205,9 +1262,8 @@ list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	    (f->status == NULL ||
 		strcmp(str(task, "status"), f->status) == 0) &&
 	    (f->ids == NULL || listed(f->ids, str(task, "uuid")))) {
-		if (a->count >= a->first && a->count < a->last)
+		if (wl_page_take(&a->page))
 			json_array_append(a->tasks, task);
-		a->count++;
 	}
 	json_decref(task);
 	return GR_OK;
@@ -1221,7 +1277,7 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	size_t klen;
 	int rc;
 
-	a->count = 0;
+	a->page.count = 0;
 	json_array_clear(a->tasks);
 	if ((rc = account_is_admin(t, a->issuer, &a->admin, err)) != GR_OK)
 		return rc;
@@ -1246,11 +1302,11 @@ task_list(const char *issuer, const struct task_filter *f, long page,
 	drm_freshen(TASK_REFRESH_MAX);
 	a.issuer = issuer;
 	a.f = f;
-	a.first = (size_t)(page - 1) * (size_t)page_size;
-	a.last = a.first + (size_t)page_size;
+	a.page.first = (size_t)(page - 1) * (size_t)page_size;
+	a.page.last = a.page.first + (size_t)page_size;
 	a.tasks = json_array();
 	rc = st_view(list_txn, &a, 0, err);
-	if (rc == GR_OK && page > 1 && a.first >= a.count)
+	if (rc == GR_OK && page > 1 && a.page.first >= a.page.count)
 		rc = gr_fail(err, GR_NOT_FOUND, "Invalid page.");
 	if (rc != GR_OK) {
 		json_decref(a.tasks);
@@ -1264,25 +1320,11 @@ task_list(const char *issuer, const struct task_filter *f, long page,
 		json_array_append_new(*results, render(task, a.admin));
 	}
 	json_decref(a.tasks);
-	*count = a.count;
+	*count = a.page.count;
 	return GR_OK;
 }
 
 /* --- stop and delete --------------------------------------------------- */
-
-static int
-cancel_all(const json_t *task, struct gr_err *err)
-{
-	const json_t *ids = json_object_get(task, "_drm");
-	size_t i;
-	int rc;
-
-	for (i = 0; i < json_array_size(ids); i++)
-		if ((rc = drm_cancel(json_string_value(json_array_get(ids, i)),
-			 err)) != GR_OK)
-			return rc;
-	return GR_OK;
-}
 
 int
 task_stop(const char *issuer, const char *uuid, json_t **out,
@@ -1296,21 +1338,12 @@ task_stop(const char *issuer, const char *uuid, json_t **out,
 	if (final_status(str(a.task, "status")))
 		rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
 		    "Task %s is not running: %s", uuid, str(a.task, "status"));
-	else if ((rc = cancel_all(a.task, err)) == GR_OK)
+	else if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) == GR_OK)
 		rc = refresh(a.task, err);
 	if (rc == GR_OK)
 		*out = render(a.task, a.admin);
 	json_decref(a.task);
 	return rc;
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-	(void)sb;
-	(void)type;
-	(void)f;
-	return remove(path);
 }
 
 static int
@@ -1343,7 +1376,7 @@ task_delete(const char *issuer, const char *uuid, json_t **out,
 	if ((rc = load(&a, err)) != GR_OK)
 		return rc;
 	if (!final_status(str(a.task, "status"))) {
-		if ((rc = cancel_all(a.task, err)) != GR_OK)
+		if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) != GR_OK)
 			goto out;
 		/* a running job ends within the DRM's grace: wait for it, so
 		   that its files can go */
@@ -1364,7 +1397,7 @@ task_delete(const char *issuer, const char *uuid, json_t **out,
 	    strcmp(str(a.task, "root"), uuid) == 0 &&
 	    final_status(str(a.task, "status")) &&
 	    task_dir(path, sizeof(path), uuid) == 0)
-		(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		wl_rm_tree(path);
 	*out = render(a.task, a.admin);
 out:
 	json_decref(a.task);
@@ -1398,70 +1431,6 @@ open_root(const char *issuer, const char *uuid, struct load_args *a, int *dfd,
 	return GR_OK;
 }
 
-typedef int (*walk_fn)(int dfd, const char *name, const char *rel,
-    const struct stat *st, void *ctx);
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every regular file under dfd (closed here), depth first, in name
-   order; links and special files are skipped, never followed. */
-static int
-walk(int dfd, const char *prefix, unsigned depth, walk_fn fn, void *ctx)
-{
-	struct dirent *de;
-	struct stat st;
-	char rel[PATH_MAX], **names = NULL;
-	size_t i, n = 0, cap = 0;
-	DIR *d;
-	int sub, rc = GR_OK;
-
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return GR_OK;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    (depth == 0 &&
-			strncmp(de->d_name, DRM_FILE_PREFIX,
-			    sizeof(DRM_FILE_PREFIX) - 1) == 0))
-			continue; /* the DRM's files are not the task's */
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			names = xrealloc(names, cap * sizeof(*names));
-		}
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (i = 0; i < n; i++) {
-		const char *name = names[i];
-
-		if (rc != GR_OK ||
-		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    snprintf(rel, sizeof(rel), "%s%s%s", prefix,
-			*prefix ? "/" : "", name) >= (int)sizeof(rel))
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			rc = fn(dfd, name, rel, &st, ctx);
-		} else if (S_ISDIR(st.st_mode) && depth < 32) {
-			sub = openat(dfd, name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-			if (sub >= 0)
-				rc = walk(sub, rel, depth + 1, fn, ctx);
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	return rc;
-}
-
 static int
 list_file(int dfd, const char *name, const char *rel, const struct stat *st,
     void *ctx)
@@ -1485,7 +1454,7 @@ task_files(const char *issuer, const char *uuid, json_t **out,
 	if ((rc = open_root(issuer, uuid, &a, &dfd, err)) != GR_OK)
 		return rc;
 	*out = json_array();
-	(void)walk(dfd, "", 0, list_file, *out);
+	(void)wl_walk(dfd, DRM_FILE_PREFIX, list_file, *out);
 	json_decref(a.task);
 	return GR_OK;
 }
@@ -1496,43 +1465,21 @@ task_open_file(const char *issuer, const char *uuid, const char *path, int *fd,
 {
 	struct load_args a;
 	struct stat st;
-	const char *p = path, *e;
-	char part[NAME_MAX + 1];
-	int dfd, next, rc;
+	int dfd, rc;
 
 	if ((rc = open_root(issuer, uuid, &a, &dfd, err)) != GR_OK)
 		return rc;
 	json_decref(a.task);
-	for (;;) {
-		e = p + strcspn(p, "/");
-		if (e == p || (size_t)(e - p) > NAME_MAX ||
-		    (e - p == 1 && p[0] == '.') ||
-		    (e - p == 2 && p[0] == '.' && p[1] == '.') ||
-		    (p == path &&
-			strncmp(p, DRM_FILE_PREFIX,
-			    sizeof(DRM_FILE_PREFIX) - 1) == 0))
-			break;
-		memcpy(part, p, (size_t)(e - p));
-		part[e - p] = '\0';
-		next = openat(dfd, part,
-		    O_RDONLY | O_NOFOLLOW | (*e == '/' ? O_DIRECTORY : 0));
-		close(dfd);
-		dfd = next;
-		if (dfd < 0)
-			break;
-		if (*e == '\0') {
-			if (fstat(dfd, &st) != 0 || !S_ISREG(st.st_mode))
-				break;
-			*fd = dfd;
-			*size = (long long)st.st_size;
-			return GR_OK;
-		}
-		p = e + 1;
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return gr_fail(err, GR_NOT_FOUND, "No file %.128s in task %s", path,
-	    uuid);
+	/* the DRM's own files are not the task's */
+	rc = strncmp(path, DRM_FILE_PREFIX, sizeof(DRM_FILE_PREFIX) - 1) != 0
+	    ? wl_open_at(dfd, path, fd, &st)
+	    : -1;
+	close(dfd);
+	if (rc != 0)
+		return gr_fail(err, GR_NOT_FOUND, "No file %.128s in task %s",
+		    path, uuid);
+	*size = (long long)st.st_size;
+	return GR_OK;
 }
 
 struct zip_out {
@@ -1563,7 +1510,9 @@ zip_file(int dfd, const char *name, const char *rel, const struct stat *st,
 	ssize_t n;
 	int fd, rc = GR_OK;
 
-	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW)) < 0)
+	struct stat now;
+
+	if (wl_open_file(dfd, name, &fd, &now) != 0)
 		return GR_OK;
 	e = archive_entry_new();
 	archive_entry_set_pathname(e, rel);
@@ -1610,7 +1559,7 @@ task_zip(const char *issuer, const char *uuid, task_write_fn fn, void *ctx,
 		    archive_error_string(o.a));
 		close(dfd);
 	} else {
-		rc = walk(dfd, "", 0, zip_file, &o);
+		rc = wl_walk(dfd, DRM_FILE_PREFIX, zip_file, &o);
 		if (archive_write_close(o.a) != ARCHIVE_OK && rc == GR_OK)
 			rc = o.rc != GR_OK ? o.rc : GR_INTERNAL;
 		if (rc != GR_OK && rc != ST_STOP)

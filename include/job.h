@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "workload.h"
 
 #define JOB_LIST_DEFAULT   100   /* maxJobs when not given */
 #define JOB_LIST_MAX       1000  /* the server's cap on maxJobs */
@@ -34,13 +35,6 @@
 #define JOB_PEEK_MAX       65536 /* bytes one peek returns */
 #define JOB_GROUPS_MAX     4     /* summary groupings */
 
-/* An uploaded file (borrowed). */
-struct job_file {
-	const char *name;
-	const char *data;
-	size_t len;
-};
-
 /* Register the DRM hook and reconcile the jobs left by a restart. */
 int job_init(struct gr_err *err);
 
@@ -51,7 +45,7 @@ int job_init(struct gr_err *err);
  * give several). All or nothing.
  */
 int job_submit(const char *owner, const char *group, const json_t *manifests,
-    const struct job_file *files, size_t nfiles, json_t **jids,
+    const struct wl_file *files, size_t nfiles, json_t **jids,
     struct gr_err *err);
 
 /*

@@ -1,0 +1,310 @@
+/*
+ * workload.c -- what jobs and tasks share: the files of a working
+ * directory (written before a submission commits, walked and opened
+ * without ever leaving the directory or waiting on a special file), the
+ * owner-or-admin rule, the end of a job's DRM jobs, a listing's page.
+ */
+#define _GNU_SOURCE /* O_NOFOLLOW, O_DIRECTORY with openat */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "drm.h"
+#include "util.h"
+#include "workload.h"
+
+bool
+wl_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > WL_NAME_MAX || name[0] == '.' ||
+	    !utf8_valid(name, len))
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '\\' ||
+		    (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+int
+wl_path(char *buf, size_t size, const char *family, const char *dir,
+    const char *sub)
+{
+	int n = snprintf(buf, size, "%s/%s%s%s%s%s", cfg.home, family,
+	    dir != NULL ? "/" : "", dir != NULL ? dir : "",
+	    sub != NULL ? "/" : "", sub != NULL ? sub : "");
+
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+int
+wl_mkdir(const char *path, mode_t mode, bool excl, bool give, uid_t uid,
+    gid_t gid, int *dfd, struct gr_err *err)
+{
+	bool made = mkdir(path, mode) == 0;
+
+	if (!made && (excl || errno != EEXIST))
+		return gr_fail(err, GR_INTERNAL, "cannot create %s: %s", path,
+		    strerror(errno));
+	*dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*dfd < 0)
+		return gr_fail(err, GR_INTERNAL, "cannot open %s: %s", path,
+		    strerror(errno));
+	if (made && give && fchown(*dfd, uid, gid) != 0) {
+		close(*dfd);
+		*dfd = -1;
+		return gr_fail(err, GR_INTERNAL,
+		    "cannot give %s to the job user: %s", path,
+		    strerror(errno));
+	}
+	return GR_OK;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+wl_write_files(int dfd, const struct wl_file *files, size_t n, bool give,
+    uid_t uid, gid_t gid, struct gr_err *err)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		const struct wl_file *f = &files[i];
+
+		if (!wl_name_ok(f->name, strlen(f->name)))
+			return gr_fail(err, GR_INVALID_PATH,
+			    "'%.64s' is no plain file name", f->name);
+		fd = openat(dfd, f->name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    f->mode != 0 ? f->mode : 0644);
+		if (fd < 0 || write_all(fd, f->data, f->len) != 0 ||
+		    (give && fchown(fd, uid, gid) != 0) || fsync(fd) != 0) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return gr_fail(err, GR_INTERNAL, "cannot write %s: %s",
+			    f->name, strerror(e));
+		}
+		if (close(fd) != 0)
+			return gr_fail(err, GR_INTERNAL, "cannot write %s: %s",
+			    f->name, strerror(errno));
+	}
+	if (n > 0 && fsync(dfd) != 0)
+		return gr_fail(err, GR_INTERNAL, "cannot sync a directory: %s",
+		    strerror(errno));
+	return GR_OK;
+}
+
+int
+wl_sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	(void)sb;
+	(void)type;
+	(void)f;
+	return remove(path);
+}
+
+void
+wl_rm_tree(const char *path)
+{
+	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+wl_open_file(int dfd, const char *name, int *fd, struct stat *st)
+{
+	*fd = openat(dfd, name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0)
+		return -1;
+	if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(*fd);
+		*fd = -1;
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+wl_open_at(int dfd, const char *path, int *fd, struct stat *st)
+{
+	char part[NAME_MAX + 1];
+	const char *p = path, *e;
+	int cur = dfd, next;
+
+	*fd = -1;
+	for (;;) {
+		e = p + strcspn(p, "/");
+		if (e == p || (size_t)(e - p) > NAME_MAX ||
+		    (e - p == 1 && p[0] == '.') ||
+		    (e - p == 2 && p[0] == '.' && p[1] == '.'))
+			break;
+		memcpy(part, p, (size_t)(e - p));
+		part[e - p] = '\0';
+		if (*e == '\0') {
+			if (wl_open_file(cur, part, fd, st) != 0)
+				break;
+			if (cur != dfd)
+				close(cur);
+			return 0;
+		}
+		next = openat(cur, part,
+		    O_RDONLY | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		if (cur != dfd)
+			close(cur);
+		cur = next;
+		if (cur < 0)
+			break;
+		p = e + 1;
+	}
+	if (cur >= 0 && cur != dfd)
+		close(cur);
+	errno = ENOENT;
+	return -1;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+walk(int dfd, const char *prefix, unsigned depth, const char *skip,
+    wl_walk_fn fn, void *ctx)
+{
+	struct dirent *de;
+	struct stat st;
+	char rel[PATH_MAX], **names = NULL;
+	size_t i, n = 0, cap = 0;
+	DIR *d;
+	int sub, rc = GR_OK;
+
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return GR_OK;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (depth == 0 && skip != NULL &&
+			strncmp(de->d_name, skip, strlen(skip)) == 0))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i];
+
+		if (rc != GR_OK ||
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    snprintf(rel, sizeof(rel), "%s%s%s", prefix,
+			*prefix ? "/" : "", name) >= (int)sizeof(rel))
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			rc = fn(dfd, name, rel, &st, ctx);
+		} else if (S_ISDIR(st.st_mode) && depth < WL_DEPTH_MAX) {
+			sub = openat(dfd, name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				rc = walk(sub, rel, depth + 1, skip, fn, ctx);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+int
+wl_walk(int dfd, const char *skip_prefix, wl_walk_fn fn, void *ctx)
+{
+	return walk(dfd, "", 0, skip_prefix, fn, ctx);
+}
+
+int
+wl_may(struct st_txn *t, const char *issuer, const char *owner, bool *may,
+    bool *admin, struct gr_err *err)
+{
+	bool dummy;
+	int rc;
+
+	/* the owner needs no look-up, unless the caller wants to know */
+	if (admin == NULL && strcmp(owner, issuer) == 0) {
+		*may = true;
+		return GR_OK;
+	}
+	if ((rc = account_is_admin(t, issuer, admin != NULL ? admin : &dummy,
+		 err)) != GR_OK)
+		return rc;
+	*may = (admin != NULL ? *admin : dummy) || strcmp(owner, issuer) == 0;
+	return GR_OK;
+}
+
+int
+wl_cancel(const json_t *ids, struct gr_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < json_array_size(ids); i++)
+		if ((rc = drm_cancel(json_string_value(json_array_get(ids, i)),
+			 err)) != GR_OK)
+			return rc;
+	return GR_OK;
+}
+
+bool
+wl_page_take(struct wl_page *p)
+{
+	bool in = p->count >= p->first && p->count < p->last;
+
+	p->count++;
+	return in;
+}

@@ -1,0 +1,114 @@
+/*
+ * workload.h -- what DIRAC jobs (job.c) and DRMAA tasks (task.c) share:
+ * a job's files on disk (the one writer of uploads, the path rules, the
+ * safe walk and open of a working directory), who may see a job, and the
+ * end of its DRM jobs. job.c and task.c keep only what differs: manifest
+ * or script and parameters to a DRM spec, and their own state names.
+ *
+ * The order a submission follows, for both: the working directory and the
+ * uploads are written, fsynced and the job user's BEFORE the transaction
+ * that makes the DRM record QUEUED commits. A supervisor that finishes a
+ * job claims the next queued one in the same transaction as the end, so
+ * a record is claimable the moment its submission commits.
+ */
+#ifndef WORKLOAD_H
+#define WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "store.h"
+
+#define WL_NAME_MAX  255 /* bytes of an uploaded file's name */
+#define WL_DEPTH_MAX 32  /* directory levels a walk descends */
+
+/* An uploaded file (borrowed). */
+struct wl_file {
+	const char *name; /* a plain name: wl_name_ok */
+	const char *data;
+	size_t len;
+	mode_t mode; /* 0: 0644 */
+};
+
+/* A plain file name: no '/', '\', control character or leading '.',
+   1..WL_NAME_MAX bytes of UTF-8. */
+bool wl_name_ok(const char *name, size_t len);
+
+/* "<home>/<family>[/<dir>[/<sub>]]" in buf; -1 when it does not fit. */
+int wl_path(char *buf, size_t size, const char *family, const char *dir,
+    const char *sub);
+
+/*
+ * Make the directory path (mode; its parent must exist), give it to
+ * uid:gid when give, and open it (*dfd). With excl an existing one is an
+ * error; without, it is opened as it is. Never through a link.
+ */
+int wl_mkdir(const char *path, mode_t mode, bool excl, bool give, uid_t uid,
+    gid_t gid, int *dfd, struct gr_err *err);
+
+/*
+ * The one writer of uploads: each file created new in dfd (O_EXCL, no
+ * link followed), written whole, given to uid:gid when give, fsynced;
+ * then dfd itself is fsynced. All or nothing is the caller's (it removes
+ * the directory on failure).
+ */
+int wl_write_files(int dfd, const struct wl_file *files, size_t n, bool give,
+    uid_t uid, gid_t gid, struct gr_err *err);
+
+/* fsync the directory path (after entries were made or moved in it). */
+int wl_sync_dir(const char *path);
+
+/* Remove path and everything below it (never following a link). */
+void wl_rm_tree(const char *path);
+
+/*
+ * Open path, relative to the directory dfd, for reading: every component
+ * a plain name (no "", ".", ".."), no link followed, O_NONBLOCK (a FIFO
+ * is never waited on), and the end a regular file. *fd and *st, or -1
+ * (errno ENOENT for anything refused). dfd stays open.
+ */
+int wl_open_at(int dfd, const char *path, int *fd, struct stat *st);
+
+/*
+ * Open name in dfd the same way (a single component). -1 when it is no
+ * regular file.
+ */
+int wl_open_file(int dfd, const char *name, int *fd, struct stat *st);
+
+/* Called for each regular file of a walk: its directory (open), its
+   name there, its path from the top, its stat. GR_OK goes on. */
+typedef int (*wl_walk_fn)(int dfd, const char *name, const char *rel,
+    const struct stat *st, void *ctx);
+
+/*
+ * Every regular file below dfd (closed here), depth first, names in byte
+ * order; links and special files skipped, never followed; at the top,
+ * names starting with skip_prefix (the DRM's own files) left out.
+ */
+int wl_walk(int dfd, const char *skip_prefix, wl_walk_fn fn, void *ctx);
+
+/*
+ * May issuer read or change a job owned by owner? Its owner may, and an
+ * admin (*admin tells which; admin NULL: the owner is not looked up).
+ */
+int wl_may(struct st_txn *t, const char *issuer, const char *owner, bool *may,
+    bool *admin, struct gr_err *err);
+
+/* Cancel every DRM job of ids (a JSON array of ids; borrowed). */
+int wl_cancel(const json_t *ids, struct gr_err *err);
+
+/* A page of a listing: the matches numbered first..last-1 are kept. */
+struct wl_page {
+	size_t first, last; /* the window */
+	size_t count;       /* matches seen so far */
+};
+
+/* One more match: true when it falls in the window (count moves on). */
+bool wl_page_take(struct wl_page *p);
+
+#endif /* WORKLOAD_H */
