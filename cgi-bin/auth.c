@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "account.h"
+#include "rule.h"
 #include "cfg.h"
 #include "date.h"
 #include "exchange.h"
@@ -263,7 +264,8 @@ accounts_rules(struct web_req *r)
 {
 	int rc;
 
-	rc = account_rules(web_param(r, "account"), web_emit, r, &r->err);
+	rc = rule_list_account(web_param(r, "account"), web_emit, r,
+	    &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 

@@ -13,6 +13,7 @@
 #include "didmeta.h"
 #include "didsearch.h"
 #include "metaconv.h"
+#include "rule.h"
 #include "util.h"
 #include "web.h"
 
@@ -296,14 +297,24 @@ dids_guid(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
-/* GET /dids/{scope}/{name}/rules and /associated_rules: the rules on (or
-   holding locks of) the DID; an empty stream until replication rules
-   exist, 404 for an unknown DID */
+/* GET /dids/{scope}/{name}/rules: the rules on the DID (404 for an
+   unknown DID) */
 static int
 dids_rules(struct web_req *r)
 {
-	int rc = did_exists(web_param(r, "scope"), web_param(r, "name"),
-	    &r->err);
+	int rc = rule_list_did(web_param(r, "scope"), web_param(r, "name"),
+	    web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /dids/{scope}/{name}/associated_rules: the rules holding locks on
+   the file (or dataset locks on the collection) */
+static int
+dids_assoc_rules(struct web_req *r)
+{
+	int rc = rule_list_associated(web_param(r, "scope"),
+	    web_param(r, "name"), web_emit, r, &r->err);
 
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
@@ -547,7 +558,7 @@ static const struct web_route dids_routes[] = {
 	{ WEB_GET,	"/dids/{scope}/{name}/parents",	dids_parents,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/files",	dids_files,	WEB_STREAM },
 	{ WEB_GET,	"/dids/{scope}/{name}/rules",	dids_rules,	WEB_STREAM },
-	{ WEB_GET,	"/dids/{scope}/{name}/associated_rules", dids_rules, WEB_STREAM },
+	{ WEB_GET,	"/dids/{scope}/{name}/associated_rules", dids_assoc_rules, WEB_STREAM },
 	{ WEB_POST,	"/dids/{scope}/{name}/dids",	dids_attach,	WEB_ANY },
 	{ WEB_GET,	"/dids/{scope}/{name}/status",	dids_get,	0 },
 	{ WEB_PUT,	"/dids/{scope}/{name}/status",	dids_status,	WEB_ANY },

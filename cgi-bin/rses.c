@@ -11,6 +11,7 @@
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
+#include "rule.h"
 #include "subscription.h"
 #include "usage.h"
 #include "util.h"
@@ -844,8 +845,178 @@ subs_rule_states(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* --- /rules and /locks ------------------------------------------------ */
+
+/* The options Rucio reads with param_get_bool: "true"/"1"... allowed. */
+static const char *const rule_bools[] = { "locked", "purge_replicas",
+	"ignore_availability", "ask_approval", "asynchronous",
+	"split_container" };
+
+/* POST /rules/: 201 with the JSON list of the new ids */
+static int
+rules_add(struct web_req *r)
+{
+	static const char *const required[] = { "dids", "account", "copies",
+		"rse_expression" };
+	json_t *body, *ids = NULL;
+	char *text = NULL;
+	size_t i;
+	bool b;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	for (i = 0; i < ARRAY_LEN(required); i++)
+		if (json_object_get(body, required[i]) == NULL) {
+			rc = gr_fail(&r->err, GR_KEY_ERROR, "'%s' not defined",
+			    required[i]);
+			goto out;
+		}
+	for (i = 0; i < ARRAY_LEN(rule_bools); i++) {
+		if (json_object_get(body, rule_bools[i]) == NULL ||
+		    json_is_null(json_object_get(body, rule_bools[i])))
+			continue;
+		if ((rc = web_json_bool(r, body, rule_bools[i], false, &b)) !=
+		    GR_OK)
+			goto out;
+		json_object_set_new(body, rule_bools[i], json_boolean(b));
+	}
+	/* ignore_account_limit is not in Rucio's rule schema */
+	if (json_object_get(body, "ignore_account_limit") != NULL) {
+		rc = gr_fail(&r->err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: Additional properties are not "
+		    "allowed ('ignore_account_limit' was unexpected)");
+		goto out;
+	}
+	ids = json_array();
+	if ((rc = rule_add(r->issuer, body, ids, &r->err)) != GR_OK)
+		goto out;
+	text = json_dumps(ids, JSON_COMPACT);
+	rc = web_reply_text(r, 201, CT_HTML, text, strlen(text));
+out:
+	free(text);
+	json_decref(ids);
+	json_decref(body);
+	return rc;
+}
+
+/* GET /rules/?<column>=<value>...: a stream of rules */
+static int
+rules_list(struct web_req *r)
+{
+	json_t *f = json_object();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nquery; i++)
+		json_object_set_new(f, r->query[i].key,
+		    json_string(r->query[i].value));
+	rc = rule_list(f, web_emit, r, &r->err);
+	json_decref(f);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /rules/{id} */
+static int
+rules_get(struct web_req *r)
+{
+	json_t *rule;
+	int rc;
+
+	rc = rule_get(web_param(r, "id"), &rule, &r->err);
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, rule);
+}
+
+/* DELETE /rules/{id} {"purge_replicas": null|bool} */
+static int
+rules_delete(struct web_req *r)
+{
+	json_t *body, *p;
+	bool purge = false;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	p = json_object_get(body, "purge_replicas");
+	if (p != NULL && !json_is_null(p))
+		rc = web_json_bool(r, body, "purge_replicas", false, &purge);
+	if (rc == GR_OK)
+		rc = rule_delete(r->issuer, web_param(r, "id"),
+		    p == NULL || json_is_null(p) ? -1 : purge, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* GET /rules/{id}/locks */
+static int
+rules_locks(struct web_req *r)
+{
+	int rc = rule_locks(web_param(r, "id"), web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /rules/{id}/history */
+static int
+rules_history(struct web_req *r)
+{
+	int rc = rule_history(web_param(r, "id"), web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /rules/{scope}/{name}/history */
+static int
+rules_did_history(struct web_req *r)
+{
+	int rc = rule_did_history(web_param(r, "scope"), web_param(r, "name"),
+	    web_emit, r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
+/* GET /rules/{id}/analysis */
+static int
+rules_analysis(struct web_req *r)
+{
+	json_t *out;
+	int rc = rule_analysis(web_param(r, "id"), &out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /locks/{rse}?did_type=dataset and /locks/{scope}/{name}?did_type=
+   dataset: dataset locks (Rucio knows no other kind here) */
+static int
+locks_list(struct web_req *r)
+{
+	const char *t = web_query(r, "did_type");
+	int rc;
+
+	if (t == NULL || strcmp(t, "dataset") != 0)
+		return gr_fail(&r->err, GR_INVALID_VALUE,
+		    "Wrong did_type specified");
+	if (web_param(r, "rse") != NULL)
+		rc = rule_dataset_locks(web_param(r, "rse"), NULL, NULL,
+		    web_emit, r, &r->err);
+	else
+		rc = rule_dataset_locks(NULL, web_param(r, "scope"),
+		    web_param(r, "name"), web_emit, r, &r->err);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
+	{ WEB_POST,	"/rules",			rules_add,	WEB_ANY },
+	{ WEB_GET,	"/rules",			rules_list,	WEB_STREAM },
+	{ WEB_GET,	"/rules/{id}/locks",		rules_locks,	WEB_STREAM },
+	{ WEB_GET,	"/rules/{id}/history",		rules_history,	WEB_STREAM },
+	{ WEB_GET,	"/rules/{id}/analysis",		rules_analysis,	0 },
+	{ WEB_GET,	"/rules/{scope}/{name*}/history", rules_did_history, WEB_STREAM },
+	{ WEB_GET,	"/rules/{id}",			rules_get,	0 },
+	{ WEB_DELETE,	"/rules/{id}",			rules_delete,	WEB_ANY },
+	{ WEB_GET,	"/locks/{rse}",			locks_list,	WEB_STREAM },
+	{ WEB_GET,	"/locks/{scope}/{name*}",	locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/distances/{dst}",	rses_distance_get, 0 },
 	{ WEB_POST,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },
 	{ WEB_PUT,	"/rses/{rse}/distances/{dst}",	rses_distance_change, WEB_ANY },

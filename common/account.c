@@ -810,28 +810,3 @@ account_attr_del(const char *issuer, const char *account, const char *key,
 		    account);
 	return st_txn_run(attr_del_txn, &a, err);
 }
-
-static int
-exists_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	const char *account = arg;
-	DBT key = account_key(account);
-	int ret = st_exists(t, TBL_ACCOUNTS, &key);
-
-	if (ret == DB_NOTFOUND)
-		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
-		    "Account with ID '%s' cannot be found", account);
-	return ret == 0 ? GR_OK : st_fail(err, ret);
-}
-
-int
-account_rules(const char *account, gr_emit_fn emit, void *ctx,
-    struct gr_err *err)
-{
-	(void)emit;
-	(void)ctx;
-	if (!valid_account(account))
-		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
-		    "Account with ID '%s' cannot be found", account);
-	return st_view(exists_txn, (void *)(uintptr_t)account, 0, err);
-}

@@ -1555,28 +1555,6 @@ coll_guid(const char *guid, gr_emit_fn emit, void *ctx, struct gr_err *err)
 	return st_view(guid_txn, &g, ST_ONCE, err);
 }
 
-static int
-exists_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	struct coll_args *a = arg;
-	json_t *rec;
-	int rc = did_load(t, a->scope, a->name, 0, &rec, err);
-
-	json_decref(rec);
-	return rc;
-}
-
-int
-did_exists(const char *scope, const char *name, struct gr_err *err)
-{
-	struct coll_args a = { .scope = scope, .name = name };
-	int rc;
-
-	if ((rc = did_check(scope, name, err)) != GR_OK)
-		return rc;
-	return st_view(exists_txn, &a, ST_ONEREAD, err);
-}
-
 /* --- samples ------------------------------------------------------------ */
 
 struct sample_args {

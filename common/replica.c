@@ -19,6 +19,7 @@
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
+#include "rule.h"
 #include "tables.h"
 #include "usage.h"
 #include "util.h"
@@ -695,6 +696,10 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_decref(rec);
 		if (ret != 0)
 			return st_fail(err, ret);
+		/* the locks on it follow (A: OK, U: STUCK), as upstream */
+		if ((rc = rule_replica_state(t, f->scope, f->name, id,
+			 f->state, f->error_message, err)) != GR_OK)
+			return rc;
 	}
 	return GR_OK;
 }

@@ -730,6 +730,7 @@ static const struct {
 } migrations[] = {
 	{ 2, TBL_DIDS_BY_META, NULL },      /* collections filed once */
 	{ 3, TBL_DIDS_TOP, fill_dids_top }, /* the top-level DIDs */
+	{ 4, TBL_RULES, NULL }, /* replication rules: new tables, made empty */
 };
 
 static int

@@ -22,6 +22,7 @@
 #include "secret.h"
 #include "store.h"
 #include "tables.h"
+#include "rule.h"
 #include "token.h"
 #include "usage.h"
 #include "util.h"
@@ -37,7 +38,12 @@ usage(void)
 	    "                       root; password from "
 	    "GRIDREST_ROOT_PASSWORD\n"
 	    "                       or generated and printed once\n"
-	    "  verify               check every record and every index entry\n"
+	    "  verify               check every record and every index "
+	    "entry,\n"
+	    "                       and that the rules' lock counters, the "
+	    "replicas'\n"
+	    "                       lock_cnt and account usage agree with "
+	    "the locks\n"
 	    "  backup DIR           hot backup of the environment into DIR\n"
 	    "  dump [TABLE]         every record as one JSON line\n"
 	    "  token ACCOUNT [SECONDS]\n"
@@ -334,10 +340,19 @@ verify_idx_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 static int
+print_line(const char *line, size_t n, void *ctx)
+{
+	(void)ctx;
+	printf("%.*s\n", (int)n, line);
+	return GR_OK;
+}
+
+static int
 cmd_verify(void)
 {
 	struct gr_err err = { 0 };
 	unsigned long bad = 0;
+	long nbad = 0;
 	int i;
 
 	for (i = 0; i < TBL_COUNT; i++) {
@@ -365,6 +380,11 @@ cmd_verify(void)
 			bad += a.bad;
 		}
 	}
+	/* the replication rules' counters against their locks */
+	if (rule_verify(print_line, NULL, &nbad, &err) != GR_OK)
+		goto fail;
+	printf("%-24s %8ld problems\n", "rule counters", nbad);
+	bad += (unsigned long)nbad;
 	if (bad != 0) {
 		printf("verify: %lu problems\n", bad);
 		return 1;

@@ -588,17 +588,16 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 }
 
 /* DIDs with an expiry: the 8 order-preserving bytes of expired_at. */
+/* An integer member (a time) as didx_num()'s 8 bytes, malloc'ed. */
 static int
-dids_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+time_key(const DBT *pdata, const char *field, DBT *skey)
 {
 	const char *val;
 	long long when;
 	size_t vlen;
 	unsigned char *k;
 
-	(void)sec;
-	(void)pkey;
-	if (!json_member(pdata->data, pdata->size, "expired_at", &val, &vlen) ||
+	if (!json_member(pdata->data, pdata->size, field, &val, &vlen) ||
 	    !json_member_int(val, vlen, &when))
 		return DB_DONOTINDEX;
 	k = xmalloc(8);
@@ -608,6 +607,14 @@ dids_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	skey->size = 8;
 	skey->flags = DB_DBT_APPMALLOC;
 	return 0;
+}
+
+static int
+dids_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return time_key(pdata, "expired_at", skey);
 }
 
 /* --- tasks (issue 7) ----------------------------------------------- */
@@ -643,6 +650,93 @@ tasks_by_owner(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	free(owner.data);
 	free(age.data);
 	return 0;
+}
+
+/* --- replication rules (issue 19) ---------------------------------- */
+
+FIELD_INDEX(rules_by_account, "account")
+FIELD_INDEX(rules_by_state, "state")
+FIELD_INDEX(rules_by_subscription, "subscription_id")
+FIELD_INDEX(requests_by_state, "state")
+
+/* "scope" \0 "name" of a record that names its DID (rules, history) */
+static int
+by_did_fields(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *s, *n;
+	size_t sl, nl;
+	char *out;
+
+	(void)sec;
+	(void)pkey;
+	if (!json_member(pdata->data, pdata->size, "scope", &s, &sl) ||
+	    !json_member(pdata->data, pdata->size, "name", &n, &nl) ||
+	    sl < 2 || nl < 2 || *s != '"' || *n != '"')
+		return DB_DONOTINDEX;
+	/* the members' text, quotes and all: DID names need no escapes */
+	sl -= 2;
+	nl -= 2;
+	out = xmalloc(sl + 1 + nl);
+	memcpy(out, s + 1, sl);
+	out[sl] = '\0';
+	memcpy(out + sl + 1, n + 1, nl);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = out;
+	skey->size = (u_int32_t)(sl + 1 + nl);
+	skey->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int
+rules_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pkey;
+	return time_key(pdata, "expires_at", skey);
+}
+
+/* Parts from..to of a key, contiguous in it: a pointer into the key. */
+static int
+extract_parts(const DBT *pkey, int from, int to, DBT *skey)
+{
+	const char *p, *q;
+	size_t len, qlen;
+
+	p = key_part(pkey->data, pkey->size, from, &len);
+	q = key_part(pkey->data, pkey->size, to, &qlen);
+	if (p == NULL || q == NULL || qlen == 0)
+		return DB_DONOTINDEX;
+	memset(skey, 0, sizeof(*skey));
+	skey->data = (void *)(uintptr_t)p;
+	skey->size = (u_int32_t)(q + qlen - p);
+	return 0;
+}
+
+/* rule id \0 scope \0 name \0 RSE id: the replica, parts 1-3 */
+static int
+locks_by_replica(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pdata;
+	return extract_parts(pkey, 1, 3, skey);
+}
+
+/* ... the RSE id, part 3 (replica and dataset locks) */
+static int
+locks_by_rse(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pdata;
+	return extract_part(pkey, 3, skey);
+}
+
+/* ... the dataset, parts 1-2 */
+static int
+dataset_locks_by_did(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)sec;
+	(void)pdata;
+	return extract_parts(pkey, 1, 2, skey);
 }
 
 /* clang-format off */
@@ -716,5 +810,22 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_SUBSCRIPTIONS]	= { "subscriptions.db",		-1,		NULL },
 	[TBL_SUBSCRIPTIONS_BY_ID] = { "subscriptions.id.idx",	TBL_SUBSCRIPTIONS, subscriptions_by_id },
 	[TBL_SUBSCRIPTIONS_BY_NAME] = { "subscriptions.name.idx", TBL_SUBSCRIPTIONS, subscriptions_by_name },
+	/* replication rules (issue 19) */
+	[TBL_RULES]		= { "rules.db",			-1,		NULL },
+	[TBL_RULES_BY_DID]	= { "rules.did.idx",		TBL_RULES,	by_did_fields },
+	[TBL_RULES_BY_ACCOUNT]	= { "rules.account.idx",	TBL_RULES,	rules_by_account },
+	[TBL_RULES_BY_STATE]	= { "rules.state.idx",		TBL_RULES,	rules_by_state },
+	[TBL_RULES_BY_EXPIRY]	= { "rules.expiry.idx",		TBL_RULES,	rules_by_expiry },
+	[TBL_RULES_BY_SUBSCRIPTION] = { "rules.subscription.idx", TBL_RULES,	rules_by_subscription },
+	[TBL_LOCKS]		= { "locks.db",			-1,		NULL },
+	[TBL_LOCKS_BY_REPLICA]	= { "locks.replica.idx",	TBL_LOCKS,	locks_by_replica },
+	[TBL_LOCKS_BY_RSE]	= { "locks.rse.idx",		TBL_LOCKS,	locks_by_rse },
+	[TBL_DATASET_LOCKS]	= { "dataset_locks.db",		-1,		NULL },
+	[TBL_DATASET_LOCKS_BY_DID] = { "dataset_locks.did.idx",	TBL_DATASET_LOCKS, dataset_locks_by_did },
+	[TBL_DATASET_LOCKS_BY_RSE] = { "dataset_locks.rse.idx",	TBL_DATASET_LOCKS, locks_by_rse },
+	[TBL_RULE_HISTORY]	= { "rules_history.db",		-1,		NULL },
+	[TBL_RULE_HISTORY_BY_DID] = { "rules_history.did.idx",	TBL_RULE_HISTORY, by_did_fields },
+	[TBL_REQUESTS]		= { "requests.db",		-1,		NULL },
+	[TBL_REQUESTS_BY_STATE]	= { "requests.state.idx",	TBL_REQUESTS,	requests_by_state },
 };
 /* clang-format on */

@@ -80,6 +80,23 @@ enum tbl_id {
 	TBL_SUBSCRIPTIONS,         /* account \0 name -> subscription record */
 	TBL_SUBSCRIPTIONS_BY_ID,   /* secondary: its id */
 	TBL_SUBSCRIPTIONS_BY_NAME, /* secondary: its name */
+	/* --- replication rules (issue 19, rule.h) --- */
+	TBL_RULES,             /* rule id (32 hex) -> rule record */
+	TBL_RULES_BY_DID,      /* secondary: scope \0 name */
+	TBL_RULES_BY_ACCOUNT,  /* secondary: account */
+	TBL_RULES_BY_STATE,    /* secondary: state letter */
+	TBL_RULES_BY_EXPIRY,   /* secondary: expires_at (didx_num), if set */
+	TBL_RULES_BY_SUBSCRIPTION, /* secondary: subscription_id, if set */
+	TBL_LOCKS, /* rule id \0 scope \0 name \0 RSE id -> replica lock */
+	TBL_LOCKS_BY_REPLICA,  /* secondary: scope \0 name \0 RSE id */
+	TBL_LOCKS_BY_RSE,      /* secondary: RSE id */
+	TBL_DATASET_LOCKS, /* rule id \0 scope \0 name \0 RSE id -> lock */
+	TBL_DATASET_LOCKS_BY_DID, /* secondary: scope \0 name */
+	TBL_DATASET_LOCKS_BY_RSE, /* secondary: RSE id */
+	TBL_RULE_HISTORY,  /* rule id \0 16 hex of the time \0 seq -> entry */
+	TBL_RULE_HISTORY_BY_DID, /* secondary: scope \0 name */
+	TBL_REQUESTS, /* scope \0 name \0 destination RSE id -> request */
+	TBL_REQUESTS_BY_STATE, /* secondary: state letter */
 	TBL_COUNT
 };
 
@@ -100,9 +117,11 @@ extern const struct tbl_def tbl_defs[TBL_COUNT];
  * brings an older store up to date (store.c, migrations): 2 files each
  * collection once in dids.meta.idx (didx_coll_key), where 1 filed its
  * type, is_new and created_at apart; 3 keeps the top-level DIDs of each
- * scope in dids.top.db, filled from the DIDs and contents by init.
+ * scope in dids.top.db, filled from the DIDs and contents by init; 4
+ * adds the replication rules' tables (rules, locks, dataset locks, rule
+ * history, requests), made empty by init.
  */
-#define TBL_SCHEMA_VERSION 3
+#define TBL_SCHEMA_VERSION 4
 
 /* Longest composite key the store builds. */
 #define KEY_MAX 1024

@@ -61,13 +61,6 @@ struct account_filter {
 int account_list(const struct account_filter *f, gr_emit_fn emit, void *ctx,
     struct gr_err *err);
 
-/*
- * The replication rules of an existing account (a stream). Rules come with
- * their own issue: until then every account has none, and an unknown
- * account is AccountNotFound.
- */
-int account_rules(const char *account, gr_emit_fn emit, void *ctx,
-    struct gr_err *err);
 
 #define ACCOUNT_ATTR_MAX 30
 

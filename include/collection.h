@@ -95,9 +95,6 @@ int coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
 int did_list_scope(const char *scope, const char *name, bool recursive,
     gr_emit_text_fn emit, void *ctx, struct gr_err *err);
 
-/* GR_OK if scope:name exists, else DataIdentifierNotFound (for routes
-   that answer from tables a later issue fills: the DID's rules). */
-int did_exists(const char *scope, const char *name, struct gr_err *err);
 
 /* emit {"scope","name"} of every dataset holding the file with guid
    (through the guid index); no such file: DataIdentifierNotFound. */

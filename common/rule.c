@@ -1,0 +1,2121 @@
+/*
+ * rule.c -- replication rules (core): creation (RSE selection with
+ * weights, quotas and a preference for RSEs that hold the data), replica
+ * locks, dataset locks, transfer requests, deletion, and the lock state
+ * machine that replica states drive. See rule.h for the records. Knows
+ * nothing of HTTP; every write happens inside the caller's or its own
+ * transaction, whose bodies may run twice (nothing here has effects
+ * outside the store).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "collection.h"
+#include "date.h"
+#include "did.h"
+#include "limit.h"
+#include "rse.h"
+#include "rse_expr.h"
+#include "rule.h"
+#include "rule_int.h"
+#include "tables.h"
+#include "usage.h"
+#include "util.h"
+#include "valid.h"
+
+static const struct {
+	const char *letter, *name;
+} rule_states[] = {
+	{ "R", "REPLICATING" },
+	{ "O", "OK" },
+	{ "S", "STUCK" },
+	{ "U", "SUSPENDED" },
+	{ "W", "WAITING_APPROVAL" },
+	{ "I", "INJECT" },
+};
+
+/* Rucio's activities (spec/rucio.md 1.5). */
+static const char *const activities[] = { "Data Brokering",
+	"Data Consolidation", "Data Rebalancing", "Debug", "Express",
+	"Functional Test", "Group Subscriptions", "Production Input",
+	"Production Output", "Analysis Input", "Analysis Output", "Staging",
+	"T0 Export", "T0 Tape", "Upload/Download (Job)",
+	"Upload/Download (User)", "User Subscriptions", "Data Challenge" };
+
+#define DEFAULT_ACTIVITY "User Subscriptions"
+
+const char *
+rule_state_name(const char *letter)
+{
+	size_t i;
+
+	for (i = 0; letter != NULL && i < ARRAY_LEN(rule_states); i++)
+		if (strcmp(letter, rule_states[i].letter) == 0)
+			return rule_states[i].name;
+	return NULL;
+}
+
+const char *
+rule_state_letter(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < ARRAY_LEN(rule_states); i++)
+		if (strcasecmp(name, rule_states[i].name) == 0 ||
+		    strcmp(name, rule_states[i].letter) == 0)
+			return rule_states[i].letter;
+	return NULL;
+}
+
+const char *
+rule_lock_state_name(const char *letter)
+{
+	if (letter == NULL)
+		return "UNKNOWN";
+	switch (*letter) {
+	case 'R':
+		return "REPLICATING";
+	case 'O':
+		return "OK";
+	case 'S':
+		return "STUCK";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+bool
+rule_valid_activity(const char *a)
+{
+	size_t i;
+
+	for (i = 0; a != NULL && i < ARRAY_LEN(activities); i++)
+		if (strcmp(a, activities[i]) == 0)
+			return true;
+	return false;
+}
+
+size_t
+rule_lock_key(char *buf, const char *id, const char *scope, const char *name,
+    const char *rse_id)
+{
+	return key_join(buf, KEY_MAX, id, scope, name, rse_id, (char *)NULL);
+}
+
+/* A new uuid4 as 32 lowercase hex digits. */
+static void
+new_uuid(char out[RULE_ID_LEN + 1])
+{
+	unsigned char b[16];
+
+	random_bytes(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	hex_encode(b, sizeof(b), out);
+	out[RULE_ID_LEN] = '\0';
+}
+
+static bool
+valid_id(const char *id)
+{
+	size_t i;
+
+	if (id == NULL || strlen(id) != RULE_ID_LEN)
+		return false;
+	for (i = 0; i < RULE_ID_LEN; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+			(id[i] >= 'a' && id[i] <= 'f') ||
+			(id[i] >= 'A' && id[i] <= 'F')))
+			return false;
+	return true;
+}
+
+int
+rule_load(struct st_txn *t, const char *id, u_int32_t flags, json_t **rec,
+    struct gr_err *err)
+{
+	char low[RULE_ID_LEN + 1];
+	DBT k;
+	size_t i;
+	int ret;
+
+	*rec = NULL;
+	if (!valid_id(id))
+		return gr_fail(err, GR_RULE_NOT_FOUND,
+		    "No rule with the id %.64s found", id != NULL ? id : "");
+	for (i = 0; i < RULE_ID_LEN; i++)
+		low[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ? id[i] + 32
+							       : id[i]);
+	low[RULE_ID_LEN] = '\0';
+	k = st_dbt(low, RULE_ID_LEN);
+	ret = st_get_json(t, TBL_RULES, &k, rec, flags);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_RULE_NOT_FOUND,
+		    "No rule with the id %s found", low);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+rule_store(struct st_txn *t, const json_t *rec, struct gr_err *err)
+{
+	const char *id = str_of(rec, "id");
+	DBT k = st_dbt(id, strlen(id));
+	int ret = st_put_json(t, TBL_RULES, &k, rec, 0);
+
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+int
+rule_history_add(struct st_txn *t, const json_t *rec, struct gr_err *err)
+{
+	static unsigned seq;
+	char kbuf[KEY_MAX], when[17], n[9];
+	json_t *h;
+	DBT k;
+	int ret;
+
+	(void)snprintf(when, sizeof(when), "%016llx",
+	    (unsigned long long)int_of(rec, "updated_at"));
+	(void)snprintf(n, sizeof(n), "%08x", ++seq);
+	k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), str_of(rec, "id"), when, n,
+		(char *)NULL));
+	h = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, "
+		      "s:O}",
+	    "rule_id", json_object_get(rec, "id"), "scope",
+	    json_object_get(rec, "scope"), "name",
+	    json_object_get(rec, "name"), "account",
+	    json_object_get(rec, "account"), "rse_expression",
+	    json_object_get(rec, "rse_expression"), "state",
+	    json_object_get(rec, "state"), "locks_ok_cnt",
+	    json_object_get(rec, "locks_ok_cnt"), "locks_replicating_cnt",
+	    json_object_get(rec, "locks_replicating_cnt"), "locks_stuck_cnt",
+	    json_object_get(rec, "locks_stuck_cnt"), "created_at",
+	    json_object_get(rec, "created_at"), "updated_at",
+	    json_object_get(rec, "updated_at"));
+	ret = h == NULL ? EINVAL : st_put_json(t, TBL_RULE_HISTORY, &k, h, 0);
+	json_decref(h);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* --- the request's options ------------------------------------------ */
+
+struct spec {
+	const json_t *dids;
+	const char *account, *rse_expression, *weight, *source_expr;
+	const char *activity, *comment, *meta, *subscription_id;
+	json_int_t copies, priority, delay;
+	double lifetime;
+	bool has_lifetime, has_delay;
+	char grouping, notify;
+	bool locked, purge, ignore_avail, ask_approval, asynchronous;
+	bool split_container, ignore_account_limit;
+};
+
+static int
+bad_type(struct gr_err *err, const char *key, const char *want)
+{
+	return gr_fail(err, GR_RULE_INVALID_OBJECT,
+	    "Problem validating rule: '%s' is not of type %s", key, want);
+}
+
+/* An optional string (or null) member. */
+static int
+opt_string(const json_t *o, const char *key, size_t max, const char **out,
+    struct gr_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return GR_OK;
+	if (!json_is_string(v))
+		return bad_type(err, key, "'string', 'null'");
+	if (max > 0 && json_string_length(v) > max)
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: '%s' is too long", key);
+	*out = json_string_value(v);
+	return GR_OK;
+}
+
+static int
+opt_bool(const json_t *o, const char *key, bool *out, struct gr_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*out = false;
+	if (v == NULL || json_is_null(v))
+		return GR_OK;
+	if (!json_is_boolean(v))
+		return bad_type(err, key, "'boolean', 'null'");
+	*out = json_is_true(v);
+	return GR_OK;
+}
+
+static const char *const spec_keys[] = { "dids", "account", "copies",
+	"rse_expression", "grouping", "weight", "lifetime", "locked",
+	"subscription_id", "source_replica_expression", "activity", "notify",
+	"purge_replicas", "ignore_availability", "comment", "ask_approval",
+	"asynchronous", "delay_injection", "priority", "split_container",
+	"meta", "ignore_account_limit" };
+
+static int
+parse_spec(const json_t *o, struct spec *s, struct gr_err *err)
+{
+	const char *key, *g = NULL, *n = NULL;
+	const json_t *v;
+	size_t i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (!json_is_object(o))
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: not a dictionary");
+	json_object_foreach ((json_t *)(uintptr_t)o, key, v) {
+		for (i = 0; i < ARRAY_LEN(spec_keys); i++)
+			if (strcmp(key, spec_keys[i]) == 0)
+				break;
+		if (i == ARRAY_LEN(spec_keys))
+			return gr_fail(err, GR_RULE_INVALID_OBJECT,
+			    "Problem validating rule: Additional properties "
+			    "are not allowed ('%.64s' was unexpected)",
+			    key);
+	}
+	s->dids = json_object_get(o, "dids");
+	if (s->dids == NULL)
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: 'dids' is a required property");
+	if (!json_is_array(s->dids))
+		return bad_type(err, "dids", "'array'");
+	if (json_array_size(s->dids) > RULE_DIDS_MAX)
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: more than %d dids",
+		    RULE_DIDS_MAX);
+	for (i = 0; i < json_array_size(s->dids); i++) {
+		const json_t *d = json_array_get(s->dids, i);
+		const char *sc = str_of(d, "scope"), *nm = str_of(d, "name");
+
+		if (sc == NULL || nm == NULL)
+			return gr_fail(err, GR_RULE_INVALID_OBJECT,
+			    "Problem validating rule: each DID needs a scope "
+			    "and a name");
+		if (did_check(sc, nm, err) != GR_OK) {
+			char msg[sizeof(err->msg)];
+
+			memcpy(msg, err->msg, sizeof(msg));
+			gr_clear(err);
+			return gr_fail(err, GR_RULE_INVALID_OBJECT, "%s", msg);
+		}
+	}
+	v = json_object_get(o, "copies");
+	if (v == NULL)
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: 'copies' is a required "
+		    "property");
+	if (!json_is_integer(v))
+		return bad_type(err, "copies", "'integer'");
+	s->copies = json_integer_value(v);
+	v = json_object_get(o, "rse_expression");
+	if (v == NULL)
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: 'rse_expression' is a required "
+		    "property");
+	if (!json_is_string(v))
+		return bad_type(err, "rse_expression", "'string'");
+	s->rse_expression = json_string_value(v);
+	if ((v = json_object_get(o, "account")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || !valid_account(json_string_value(v)))
+			return gr_fail(err, GR_RULE_INVALID_OBJECT,
+			    "Problem validating rule: 'account' is not a "
+			    "valid account");
+		s->account = json_string_value(v);
+	}
+	if ((rc = opt_string(o, "grouping", 0, &g, err)) != GR_OK ||
+	    (rc = opt_string(o, "weight", 255, &s->weight, err)) != GR_OK ||
+	    (rc = opt_string(o, "subscription_id", 64, &s->subscription_id,
+		 err)) != GR_OK ||
+	    (rc = opt_string(o, "source_replica_expression", RSE_EXPR_MAX,
+		 &s->source_expr, err)) != GR_OK ||
+	    (rc = opt_string(o, "notify", 0, &n, err)) != GR_OK ||
+	    (rc = opt_string(o, "comment", 250, &s->comment, err)) != GR_OK ||
+	    (rc = opt_string(o, "meta", 3999, &s->meta, err)) != GR_OK ||
+	    (rc = opt_bool(o, "locked", &s->locked, err)) != GR_OK ||
+	    (rc = opt_bool(o, "purge_replicas", &s->purge, err)) != GR_OK ||
+	    (rc = opt_bool(o, "ignore_availability", &s->ignore_avail,
+		 err)) != GR_OK ||
+	    (rc = opt_bool(o, "ask_approval", &s->ask_approval, err)) !=
+		GR_OK ||
+	    (rc = opt_bool(o, "asynchronous", &s->asynchronous, err)) !=
+		GR_OK ||
+	    (rc = opt_bool(o, "split_container", &s->split_container, err)) !=
+		GR_OK ||
+	    (rc = opt_bool(o, "ignore_account_limit", &s->ignore_account_limit,
+		 err)) != GR_OK)
+		return rc;
+	if (g == NULL || strcmp(g, "DATASET") == 0)
+		s->grouping = 'D';
+	else if (strcmp(g, "ALL") == 0)
+		s->grouping = 'A';
+	else if (strcmp(g, "NONE") == 0)
+		s->grouping = 'N';
+	else
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: '%.32s' is not one of "
+		    "['DATASET', 'NONE', 'ALL', None]",
+		    g);
+	if (n == NULL)
+		s->notify = 'N';
+	else if (strlen(n) == 1 && strchr("YCNP", *n) != NULL)
+		s->notify = *n;
+	else
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: '%.32s' is not one of ['Y', "
+		    "'C', 'N', 'P', None]",
+		    n);
+	v = json_object_get(o, "activity");
+	if (v == NULL || json_is_null(v))
+		s->activity = DEFAULT_ACTIVITY;
+	else if (!json_is_string(v) ||
+	    !rule_valid_activity(json_string_value(v)))
+		return gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "Problem validating rule: '%.64s' is not a valid activity",
+		    json_is_string(v) ? json_string_value(v) : "?");
+	else
+		s->activity = json_string_value(v);
+	v = json_object_get(o, "lifetime");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_number(v))
+			return bad_type(err, "lifetime", "'number', 'null'");
+		s->has_lifetime = true;
+		s->lifetime = json_number_value(v);
+		if (!isfinite(s->lifetime) || s->lifetime < 0 ||
+		    s->lifetime > 1e10)
+			return gr_fail(err, GR_RULE_INVALID_OBJECT,
+			    "Problem validating rule: 'lifetime' is out of "
+			    "range");
+	}
+	v = json_object_get(o, "delay_injection");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v))
+			return bad_type(err, "delay_injection",
+			    "'integer', 'null'");
+		s->delay = json_integer_value(v);
+		s->has_delay = s->delay != 0;
+		if (s->delay < 0 || s->delay > 1000000000)
+			return gr_fail(err, GR_RULE_INVALID_OBJECT,
+			    "Problem validating rule: 'delay_injection' is "
+			    "out of range");
+	}
+	v = json_object_get(o, "priority");
+	s->priority = 3;
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v))
+			return bad_type(err, "priority", "'integer'");
+		s->priority = json_integer_value(v);
+	}
+	if (strlen(s->rse_expression) > RSE_EXPR_MAX)
+		return gr_fail(err, GR_RULE_INVALID_RSE_EXPR,
+		    "The RSE expression is too long");
+	if (s->copies <= 0)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "The number of copies for a replication rule should be "
+		    "greater than 0.");
+	return GR_OK;
+}
+
+/* --- RSE selection ---------------------------------------------------- */
+
+struct cand {
+	char id[RSE_ID_LEN + 1];
+	double weight;
+	bool unlimited;
+	json_int_t quota_left, global_left; /* LIMIT_UNLIMITED: no bound */
+};
+
+/* Where one rule's locks go, and what they add up to. */
+struct applier {
+	struct st_txn *t;
+	json_t *rule;      /* the record, borrowed */
+	const char *id, *account;
+	char grouping;
+	json_int_t copies;
+	bool fresh;        /* a new rule: no lock of it exists yet */
+	struct cand *c;    /* eligible RSEs */
+	size_t nc;
+	char (*src)[RSE_ID_LEN + 1]; /* source_replica_expression's RSEs */
+	size_t nsrc;
+	bool has_src;
+	int64_t now;
+	json_int_t d_ok, d_rep, d_stuck; /* locks added, by state */
+	struct acc {
+		char id[RSE_ID_LEN + 1];
+		json_int_t files, bytes;   /* the account's usage */
+		json_int_t rfiles, rbytes; /* new replicas on the RSE */
+	} *acc;
+	size_t nacc;
+	struct sbuf text;
+	struct gr_err *err;
+};
+
+static struct acc *
+acc_get(struct applier *ap, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ap->nacc; i++)
+		if (strcmp(ap->acc[i].id, id) == 0)
+			return &ap->acc[i];
+	ap->acc = xrealloc(ap->acc, (ap->nacc + 1) * sizeof(*ap->acc));
+	memset(&ap->acc[ap->nacc], 0, sizeof(*ap->acc));
+	(void)snprintf(ap->acc[ap->nacc].id, sizeof(ap->acc[0].id), "%s", id);
+	return &ap->acc[ap->nacc++];
+}
+
+static void
+applier_free(struct applier *ap)
+{
+	free(ap->c);
+	free(ap->src);
+	free(ap->acc);
+	sbuf_free(&ap->text);
+}
+
+/* Move the usage counted in ap->acc into the store (once per RSE). */
+static int
+flush_usage(struct applier *ap)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ap->nacc; i++) {
+		struct acc *a = &ap->acc[i];
+
+		if ((a->files != 0 || a->bytes != 0) &&
+		    (rc = usage_account_add(ap->t, ap->account, a->id,
+			 a->files, a->bytes, ap->err)) != GR_OK)
+			return rc;
+		if ((a->rfiles != 0 || a->rbytes != 0) &&
+		    (rc = usage_rse_add(ap->t, a->id, a->rfiles, a->rbytes,
+			 ap->err)) != GR_OK)
+			return rc;
+	}
+	ap->nacc = 0;
+	return GR_OK;
+}
+
+/* An RSE expression that fails as the rules view answers: 409. */
+static int
+expr_eval(struct st_txn *t, const char *expr, json_t **out, struct gr_err *err)
+{
+	char msg[sizeof(err->msg)];
+	int rc = rse_expr_eval(t, expr, out, err);
+
+	if (rc == GR_INVALID_RSE_EXPR) {
+		memcpy(msg, err->msg, sizeof(msg));
+		gr_clear(err);
+		rc = gr_fail(err, GR_RULE_INVALID_RSE_EXPR, "%s", msg);
+	}
+	return rc;
+}
+
+static int
+rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf, key_join(kbuf, sizeof(kbuf), rse, key, (char *)NULL));
+	json_t *rec = NULL;
+	int ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
+
+	*val = NULL;
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	*val = json_incref(json_object_get(rec, "value"));
+	json_decref(rec);
+	return GR_OK;
+}
+
+/*
+ * The rule's target RSEs as the selector sees them (5.3 steps 2-3):
+ * write-available ones (unless ignore_availability), with the weight
+ * attribute when there is one, with quota left for the account. May
+ * change *locked (TAPE without lifetime) when locked is not NULL.
+ */
+static int
+build_cands(struct applier *ap, const json_t *rule, bool *locked)
+{
+	struct st_txn *t = ap->t;
+	struct gr_err *err = ap->err;
+	const char *weight = str_of(rule, "weight");
+	const char *srcx = str_of(rule, "source_replica_expression");
+	bool ignore_avail = json_is_true(json_object_get(rule,
+		 "ignore_availability")),
+	     unlimited = json_is_true(json_object_get(rule,
+		 "ignore_account_limit"));
+	bool lifetime = !json_is_null(json_object_get(rule, "expires_at")) &&
+	    json_object_get(rule, "expires_at") != NULL;
+	json_t *names = NULL, *rse = NULL, *wv = NULL;
+	size_t i, n, nw = 0, nwrite = 0;
+	int rc;
+
+	if ((rc = expr_eval(t, str_of(rule, "rse_expression"), &names,
+		 err)) != GR_OK)
+		return rc;
+	n = json_array_size(names);
+	ap->c = xcalloc(n > 0 ? n : 1, sizeof(*ap->c));
+	ap->nc = 0;
+	for (i = 0; i < n; i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		struct cand *c = &ap->c[ap->nc];
+		const char *type;
+
+		json_decref(rse);
+		rse = NULL;
+		if ((rc = rse_load(t, name, 0, &rse, err)) != GR_OK)
+			goto out;
+		if (!ignore_avail &&
+		    !json_is_true(json_object_get(rse, "availability_write")))
+			continue;
+		nwrite++;
+		if (!lifetime &&
+		    json_is_true(json_object_get(rse, "staging_area"))) {
+			rc = gr_fail(err, GR_STAGING_NEEDS_LIFETIME,
+			    "Rules for a staging area must include a "
+			    "lifetime");
+			goto out;
+		}
+		type = str_of(rse, "rse_type");
+		if (locked != NULL && !lifetime && type != NULL &&
+		    strcmp(type, "TAPE") == 0)
+			*locked = true;
+		(void)snprintf(c->id, sizeof(c->id), "%s", str_of(rse, "id"));
+		c->weight = 1;
+		if (weight != NULL) {
+			char *end;
+
+			json_decref(wv);
+			if ((rc = rse_attr(t, name, weight, &wv, err)) != GR_OK)
+				goto out;
+			if (wv == NULL)
+				continue; /* no such attribute: not a target */
+			if (json_is_number(wv))
+				c->weight = json_number_value(wv);
+			else if (json_is_true(wv))
+				c->weight = 1;
+			else if (json_is_string(wv)) {
+				c->weight = strtod(json_string_value(wv), &end);
+				if (end == json_string_value(wv) || *end != '\0')
+					goto bad_weight;
+			} else
+				goto bad_weight;
+			nw++;
+		}
+		/* quotas: admins, ignore_account_limit, ask_approval and
+		   "mock" RSEs are unlimited */
+		c->unlimited = unlimited;
+		if (!c->unlimited) {
+			json_t *mock = NULL;
+
+			if ((rc = rse_attr(t, name, "mock", &mock, err)) !=
+			    GR_OK)
+				goto out;
+			c->unlimited = mock != NULL && !json_is_false(mock);
+			json_decref(mock);
+		}
+		c->quota_left = c->global_left = LIMIT_UNLIMITED;
+		if (!c->unlimited &&
+		    (rc = limit_quota_left(t, ap->account, c->id,
+			 &c->quota_left, &c->global_left, err)) != GR_OK)
+			goto out;
+		ap->nc++;
+		continue;
+bad_weight:
+		rc = gr_fail(err, GR_INVALID_RULE_WEIGHT,
+		    "The RSE '%s' has a non-number specified for the weight "
+		    "'%s'",
+		    name, weight);
+		goto out;
+	}
+	if (nwrite == 0) {
+		rc = gr_fail(err, GR_RSE_WRITE_BLOCKED,
+		    "RSE excluded; not available for writing.");
+		goto out;
+	}
+	if ((json_int_t)ap->nc < ap->copies) {
+		rc = gr_fail(err, GR_INSUFFICIENT_TARGET_RSES,
+		    "Target RSE set not sufficient for number of copies. (%lld "
+		    "copies requested, RSE set size %zu)",
+		    (long long)ap->copies, weight != NULL ? nw : ap->nc);
+		goto out;
+	}
+	/* the RSEs with quota left (Rucio's constructor) */
+	for (i = n = 0; i < ap->nc; i++) {
+		struct cand *c = &ap->c[i];
+
+		if (c->unlimited ||
+		    ((c->quota_left == LIMIT_UNLIMITED || c->quota_left > 0) &&
+			(c->global_left == LIMIT_UNLIMITED ||
+			    c->global_left > 0)))
+			ap->c[n++] = *c;
+	}
+	ap->nc = n;
+	if ((json_int_t)ap->nc < ap->copies) {
+		rc = gr_fail(err, GR_INSUFFICIENT_ACCOUNT_LIMIT,
+		    "There is insufficient quota on any of the target RSE's to "
+		    "fulfill the operation.");
+		goto out;
+	}
+	if (srcx != NULL) {
+		json_decref(names);
+		names = NULL;
+		if ((rc = expr_eval(t, srcx, &names, err)) != GR_OK)
+			goto out;
+		ap->has_src = true;
+		ap->nsrc = json_array_size(names);
+		ap->src = xcalloc(ap->nsrc + 1, sizeof(*ap->src));
+		for (i = 0; i < ap->nsrc; i++) {
+			char id[RSE_ID_LEN + 1] = "";
+
+			gr_clear(err);
+			if (rse_live_id(t,
+				json_string_value(json_array_get(names, i)),
+				id, err) != GR_OK)
+				gr_clear(err);
+			memcpy(ap->src[i], id, sizeof(id));
+		}
+	}
+	rc = GR_OK;
+out:
+	json_decref(names);
+	json_decref(rse);
+	json_decref(wv);
+	return rc;
+}
+
+static bool
+cand_fits(const struct cand *c, json_int_t size)
+{
+	return c->unlimited ||
+	    ((c->quota_left == LIMIT_UNLIMITED || c->quota_left > size) &&
+		(c->global_left == LIMIT_UNLIMITED || c->global_left >= size));
+}
+
+/* Weighted random choice among the n candidates whose flag is set. */
+static struct cand *
+pick(struct cand **v, size_t n)
+{
+	double sum = 0, at, w = 0;
+	size_t i;
+	unsigned r;
+
+	for (i = 0; i < n; i++)
+		sum += v[i]->weight > 0 ? v[i]->weight : 0;
+	random_bytes(&r, sizeof(r));
+	at = sum * ((double)r / 4294967296.0);
+	for (i = 0; i < n; i++) {
+		w += v[i]->weight > 0 ? v[i]->weight : 0;
+		if (at < w)
+			return v[i];
+	}
+	return v[n - 1];
+}
+
+/*
+ * Choose ap->copies RSEs for a block of size bytes: those with quota for
+ * it, the preferred ones (pref, most preferred first) first, by weight.
+ * out receives the ids.
+ */
+static int
+select_rses(struct applier *ap, json_int_t size,
+    char (*pref)[RSE_ID_LEN + 1], size_t npref,
+    char (*out)[RSE_ID_LEN + 1])
+{
+	struct cand **ok = xcalloc(ap->nc + 1, sizeof(*ok));
+	struct cand **pv = xcalloc(ap->nc + 1, sizeof(*pv));
+	size_t i, j, n = 0, np, k;
+	int rc = GR_OK;
+
+	for (i = 0; i < ap->nc; i++)
+		if (cand_fits(&ap->c[i], size))
+			ok[n++] = &ap->c[i];
+	if ((json_int_t)n < ap->copies) {
+		rc = gr_fail(ap->err, GR_INSUFFICIENT_ACCOUNT_LIMIT,
+		    "There is insufficient quota on any of the target RSE's to "
+		    "fulfill the operation.");
+		goto out;
+	}
+	for (k = 0; k < (size_t)ap->copies; k++) {
+		struct cand *c;
+
+		np = 0;
+		for (j = 0; j < npref; j++)
+			for (i = 0; i < n; i++)
+				if (strcmp(ok[i]->id, pref[j]) == 0)
+					pv[np++] = ok[i];
+		c = np > 0 ? pick(pv, np) : pick(ok, n);
+		memcpy(out[k], c->id, sizeof(out[k]));
+		if (c->quota_left != LIMIT_UNLIMITED)
+			c->quota_left -= size;
+		if (c->global_left != LIMIT_UNLIMITED)
+			c->global_left -= size;
+		for (i = 0; i < n; i++) /* not twice */
+			if (ok[i] == c) {
+				ok[i] = ok[--n];
+				break;
+			}
+	}
+out:
+	free(ok);
+	free(pv);
+	return rc;
+}
+
+/* --- files and their replicas ---------------------------------------- */
+
+struct rep {
+	char id[RSE_ID_LEN + 1];
+	char state;
+};
+
+struct gfile {
+	char *scope, *name, *md5, *adler32;
+	json_int_t bytes;
+	struct rep *reps;
+	size_t nreps;
+};
+
+struct group {
+	struct gfile *f;
+	size_t n, cap;
+	json_int_t bytes;
+};
+
+static void
+group_clear(struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		free(g->f[i].scope);
+		free(g->f[i].name);
+		free(g->f[i].md5);
+		free(g->f[i].adler32);
+		free(g->f[i].reps);
+	}
+	g->n = 0;
+	g->bytes = 0;
+}
+
+static void
+group_free(struct group *g)
+{
+	group_clear(g);
+	free(g->f);
+	g->f = NULL;
+	g->cap = 0;
+}
+
+static char *
+member_str(const char *rec, size_t n, const char *key)
+{
+	const char *v;
+	size_t vl;
+
+	if (!json_member(rec, n, key, &v, &vl) || vl < 2 || *v != '"')
+		return NULL;
+	return xstrndup(v + 1, vl - 2);
+}
+
+/* Add a file with its values from rec (a DID or contents record). */
+static void
+group_add(struct group *g, const char *scope, const char *name,
+    const char *rec, size_t n)
+{
+	struct gfile *f;
+	const char *v;
+	size_t vl;
+	long long b = 0;
+
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 64;
+		g->f = xrealloc(g->f, g->cap * sizeof(*g->f));
+	}
+	f = &g->f[g->n++];
+	memset(f, 0, sizeof(*f));
+	f->scope = xstrdup(scope);
+	f->name = xstrdup(name);
+	if (json_member(rec, n, "bytes", &v, &vl))
+		(void)json_member_int(v, vl, &b);
+	f->bytes = b;
+	f->md5 = member_str(rec, n, "md5");
+	f->adler32 = member_str(rec, n, "adler32");
+	g->bytes += b;
+}
+
+static int
+rep_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct gfile *f = arg;
+	const char *id, *s;
+	size_t len, sl;
+
+	(void)pkey;
+	id = key_part(key->data, key->size, 2, &len);
+	if (id == NULL || len != RSE_ID_LEN)
+		return GR_OK;
+	f->reps = xrealloc(f->reps, (f->nreps + 1) * sizeof(*f->reps));
+	memcpy(f->reps[f->nreps].id, id, RSE_ID_LEN);
+	f->reps[f->nreps].id[RSE_ID_LEN] = '\0';
+	f->reps[f->nreps].state = '?';
+	if (json_member(val->data, val->size, "state", &s, &sl) && sl == 3)
+		f->reps[f->nreps].state = s[1];
+	f->nreps++;
+	return GR_OK;
+}
+
+/* Every file's replicas (their RSEs and states). */
+static int
+load_replicas(struct applier *ap, struct group *g)
+{
+	char kbuf[KEY_MAX];
+	size_t i, klen;
+	int rc;
+
+	for (i = 0; i < g->n; i++) {
+		klen = key_join(kbuf, sizeof(kbuf), g->f[i].scope,
+		    g->f[i].name, "", (char *)NULL);
+		if ((rc = st_scan(ap->t, TBL_REPLICAS, kbuf, klen, NULL,
+			 rep_one, &g->f[i], ap->err)) != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+/* The RSEs holding the group's data, most bytes first. */
+static size_t
+preferred(struct applier *ap, const struct group *g,
+    char (**out)[RSE_ID_LEN + 1])
+{
+	struct {
+		char id[RSE_ID_LEN + 1];
+		json_int_t bytes;
+	} *v = NULL, tmp;
+	size_t i, j, k, n = 0;
+
+	(void)ap;
+	for (i = 0; i < g->n; i++)
+		for (j = 0; j < g->f[i].nreps; j++) {
+			const struct rep *r = &g->f[i].reps[j];
+
+			if (strchr("ATC", r->state) == NULL)
+				continue;
+			for (k = 0; k < n && strcmp(v[k].id, r->id) != 0; k++)
+				;
+			if (k == n) {
+				v = xrealloc(v, (n + 1) * sizeof(*v));
+				memcpy(v[n].id, r->id, sizeof(v[n].id));
+				v[n++].bytes = 0;
+			}
+			v[k].bytes += g->f[i].bytes;
+		}
+	for (i = 1; i < n; i++) /* few: insertion sort, most bytes first */
+		for (j = i; j > 0 && v[j].bytes > v[j - 1].bytes; j--) {
+			tmp = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = tmp;
+		}
+	*out = xcalloc(n + 1, sizeof(**out));
+	for (i = 0; i < n; i++)
+		memcpy((*out)[i], v[i].id, RSE_ID_LEN + 1);
+	free(v);
+	return n;
+}
+
+/* --- locks, replicas, requests ---------------------------------------- */
+
+static bool
+is_source(const struct applier *ap, const struct rep *r, const char *dest)
+{
+	size_t i;
+
+	if (r->state != 'A' || strcmp(r->id, dest) == 0)
+		return false;
+	if (!ap->has_src)
+		return true;
+	for (i = 0; i < ap->nsrc; i++)
+		if (strcmp(ap->src[i], r->id) == 0)
+			return true;
+	return false;
+}
+
+/* The transfer request of f to dest, unless one is there already. */
+static int
+request_add(struct applier *ap, const struct gfile *f, const char *dest,
+    bool has_source)
+{
+	char kbuf[KEY_MAX], id[RULE_ID_LEN + 1];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), f->scope, f->name, dest, (char *)NULL));
+	json_t *r;
+	int ret;
+
+	new_uuid(id);
+	r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:O, s:I, s:s?, "
+		      "s:s?, s:i, s:O, s:O, s:s, s:I, s:I}",
+	    "id", id, "state", has_source ? "Q" : "O", "rule_id", ap->id,
+	    "scope", f->scope, "name", f->name, "dest_rse_id", dest,
+	    "source_rse_id", "source_replica_expression",
+	    json_object_get(ap->rule, "source_replica_expression"), "bytes",
+	    f->bytes, "md5", f->md5, "adler32", f->adler32, "attempts", 0,
+	    "activity", json_object_get(ap->rule, "activity"), "priority",
+	    json_object_get(ap->rule, "priority"), "account", ap->account,
+	    "created_at", (json_int_t)ap->now, "updated_at",
+	    (json_int_t)ap->now);
+	ret = st_put_json(ap->t, TBL_REQUESTS, &k, r, DB_NOOVERWRITE);
+	json_decref(r);
+	if (ret == DB_KEYEXIST)
+		return GR_OK;
+	return ret == 0 ? GR_OK : st_fail(ap->err, ret);
+}
+
+/*
+ * The lock of f on dest (5.3 step 5): the replica's state decides the
+ * lock's; a replica is made (COPYING, or UNAVAILABLE when no source can
+ * exist) where there is none; every lock raises the replica's lock_cnt
+ * and clears its tombstone, and counts in the rule and the account.
+ */
+static int
+lock_add(struct applier *ap, const struct gfile *f, const char *dest)
+{
+	char lkey[KEY_MAX], rkey[KEY_MAX], st = 0;
+	DBT lk = st_dbt(lkey, rule_lock_key(lkey, ap->id, f->scope, f->name,
+				  dest));
+	DBT rk = st_dbt(rkey,
+	    key_join(rkey, sizeof(rkey), f->scope, f->name, dest, (char *)NULL));
+	json_t *rep = NULL;
+	bool has_source = false, request = false;
+	struct acc *a;
+	size_t i;
+	int ret, rc = GR_OK;
+
+	if (lk.size == 0 || rk.size == 0)
+		return gr_fail(ap->err, GR_INVALID_OBJECT, "name too long");
+	if (!ap->fresh) {
+		ret = st_exists(ap->t, TBL_LOCKS, &lk);
+		if (ret == 0)
+			return GR_OK; /* locked already */
+		if (ret != DB_NOTFOUND)
+			return st_fail(ap->err, ret);
+	}
+	for (i = 0; i < f->nreps && !has_source; i++)
+		has_source = is_source(ap, &f->reps[i], dest);
+	a = acc_get(ap, dest);
+	ret = st_get_json(ap->t, TBL_REPLICAS, &rk, &rep, DB_RMW);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(ap->err, ret);
+	if (ret == DB_NOTFOUND) {
+		rep = json_pack("{s:s, s:I, s:I, s:I}", "state",
+		    has_source ? "C" : "U", "bytes", f->bytes, "created_at",
+		    (json_int_t)ap->now, "updated_at", (json_int_t)ap->now);
+		if (f->md5 != NULL)
+			json_object_set_new(rep, "md5", json_string(f->md5));
+		if (f->adler32 != NULL)
+			json_object_set_new(rep, "adler32",
+			    json_string(f->adler32));
+		st = has_source ? 'R' : 'S';
+		request = true;
+		a->rfiles++;
+		a->rbytes += f->bytes;
+	} else {
+		const char *s = str_of(rep, "state");
+		char c = s != NULL ? *s : 'U';
+
+		if (c == 'A' || c == 'T')
+			st = 'O';
+		else if (c == 'C') {
+			st = 'R';
+			/* being copied in: its request stays (or is made) */
+			request = has_source = true;
+		} else {
+			st = has_source ? 'R' : 'S';
+			json_object_set_new(rep, "state",
+			    json_string(has_source ? "C" : "U"));
+			request = true;
+		}
+		json_object_set_new(rep, "updated_at", json_integer(ap->now));
+	}
+	json_object_set_new(rep, "lock_cnt",
+	    json_integer(int_of(rep, "lock_cnt") + 1));
+	(void)json_object_del(rep, "tombstone");
+	ret = st_put_json(ap->t, TBL_REPLICAS, &rk, rep, 0);
+	json_decref(rep);
+	if (ret != 0)
+		return st_fail(ap->err, ret);
+	if (request && (rc = request_add(ap, f, dest, has_source)) != GR_OK)
+		return rc;
+	ap->text.len = 0;
+	sbuf_adds(&ap->text, "{\"state\":\"");
+	sbuf_add(&ap->text, &st, 1);
+	sbuf_adds(&ap->text, "\",\"bytes\":");
+	sbuf_addi(&ap->text, (long long)f->bytes);
+	sbuf_adds(&ap->text, ",\"created_at\":");
+	sbuf_addi(&ap->text, (long long)ap->now);
+	sbuf_adds(&ap->text, ",\"updated_at\":");
+	sbuf_addi(&ap->text, (long long)ap->now);
+	sbuf_add(&ap->text, "}", 1);
+	ret = st_put_text(ap->t, TBL_LOCKS, &lk, ap->text.s, ap->text.len, 0);
+	if (ret != 0)
+		return st_fail(ap->err, ret);
+	if (st == 'O')
+		ap->d_ok++;
+	else if (st == 'R')
+		ap->d_rep++;
+	else
+		ap->d_stuck++;
+	a->files++;
+	a->bytes += f->bytes;
+	return GR_OK;
+}
+
+/* The RSEs of the dataset locks the rule holds on ds_scope:ds_name. */
+struct ds_rses {
+	char (*v)[RSE_ID_LEN + 1];
+	size_t n;
+};
+
+static int
+ds_rse_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct ds_rses *d = arg;
+	const char *id;
+	size_t len;
+
+	(void)pkey;
+	(void)val;
+	id = key_part(key->data, key->size, 3, &len);
+	if (id == NULL || len != RSE_ID_LEN)
+		return GR_OK;
+	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+	memcpy(d->v[d->n], id, RSE_ID_LEN);
+	d->v[d->n++][RSE_ID_LEN] = '\0';
+	return GR_OK;
+}
+
+static int
+dataset_locks_add(struct applier *ap, const char *scope, const char *name,
+    char (*rses)[RSE_ID_LEN + 1], size_t n, json_int_t bytes,
+    json_int_t length)
+{
+	char kbuf[KEY_MAX];
+	json_t *rec;
+	size_t i;
+	int ret = 0;
+
+	rec = json_pack("{s:s, s:I, s:I, s:I, s:I}", "state", "R", "bytes",
+	    bytes, "length", length, "created_at", (json_int_t)ap->now,
+	    "updated_at", (json_int_t)ap->now);
+	for (i = 0; i < n && ret == 0; i++) {
+		DBT k = st_dbt(kbuf,
+		    rule_lock_key(kbuf, ap->id, scope, name, rses[i]));
+
+		ret = st_put_json(ap->t, TBL_DATASET_LOCKS, &k, rec,
+		    DB_NOOVERWRITE);
+		if (ret == DB_KEYEXIST)
+			ret = 0;
+	}
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(ap->err, ret);
+}
+
+/*
+ * Lock the files of g (the dataset ds_scope:ds_name's, or ds NULL: a
+ * file rule's one file) where the rule puts them: grouping ALL on the
+ * rule's RSEs (chosen once, kept in "rse_ids"), DATASET on the RSEs of
+ * the dataset's locks (chosen for it the first time), NONE file by file.
+ */
+static int
+place(struct applier *ap, const char *ds_scope, const char *ds_name,
+    struct group *g, json_int_t ds_length)
+{
+	char(*pref)[RSE_ID_LEN + 1] = NULL;
+	char(*out)[RSE_ID_LEN + 1] = NULL;
+	struct ds_rses have = { NULL, 0 };
+	size_t i, j, npref, n = 0;
+	int rc;
+
+	if (g->n == 0 && ds_name == NULL)
+		return GR_OK;
+	if ((rc = load_replicas(ap, g)) != GR_OK)
+		return rc;
+	out = xcalloc((size_t)ap->copies + 1, sizeof(*out));
+	if (ap->grouping == 'N') {
+		struct group one = { 0 };
+
+		for (i = 0; i < g->n && rc == GR_OK; i++) {
+			one.f = &g->f[i];
+			one.n = 1;
+			npref = preferred(ap, &one, &pref);
+			rc = select_rses(ap, g->f[i].bytes, pref, npref, out);
+			free(pref);
+			pref = NULL;
+			for (j = 0; j < (size_t)ap->copies && rc == GR_OK; j++)
+				rc = lock_add(ap, &g->f[i], out[j]);
+		}
+		goto out;
+	}
+	if (ap->grouping == 'A') {
+		const json_t *ids = json_object_get(ap->rule, "rse_ids");
+
+		for (i = 0; i < json_array_size(ids); i++)
+			if (n < (size_t)ap->copies)
+				(void)snprintf(out[n++], RSE_ID_LEN + 1, "%s",
+				    json_string_value(json_array_get(ids, i)));
+	} else if (ds_name != NULL) {
+		char kbuf[KEY_MAX];
+		size_t klen = key_join(kbuf, sizeof(kbuf), ap->id, ds_scope,
+		    ds_name, "", (char *)NULL);
+
+		if ((rc = st_scan(ap->t, TBL_DATASET_LOCKS, kbuf, klen, NULL,
+			 ds_rse_one, &have, ap->err)) != GR_OK)
+			goto out;
+		for (i = 0; i < have.n && n < (size_t)ap->copies; i++)
+			memcpy(out[n++], have.v[i], RSE_ID_LEN + 1);
+	}
+	if (n == 0) {
+		npref = preferred(ap, g, &pref);
+		if ((rc = select_rses(ap, g->bytes, pref, npref, out)) != GR_OK)
+			goto out;
+		n = (size_t)ap->copies;
+		if (ap->grouping == 'A') {
+			json_t *ids = json_array();
+
+			for (i = 0; i < n; i++)
+				json_array_append_new(ids, json_string(out[i]));
+			json_object_set_new(ap->rule, "rse_ids", ids);
+		}
+	}
+	if (ds_name != NULL && have.n == 0 &&
+	    (rc = dataset_locks_add(ap, ds_scope, ds_name, out, n, g->bytes,
+		 ds_length)) != GR_OK)
+		goto out;
+	for (i = 0; i < g->n && rc == GR_OK; i++)
+		for (j = 0; j < n && rc == GR_OK; j++)
+			rc = lock_add(ap, &g->f[i], out[j]);
+out:
+	free(pref);
+	free(out);
+	free(have.v);
+	return rc;
+}
+
+/* --- walking a DID ----------------------------------------------------- */
+
+static int
+file_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct group *g = arg;
+	char *s, *n;
+
+	(void)pkey;
+	if (!key_did(key->data, key->size, 2, &s, &n))
+		return GR_OK;
+	group_add(g, s, n, val->data, val->size);
+	free(s);
+	free(n);
+	return GR_OK;
+}
+
+/* The files of the dataset scope:name, into g (emptied first). */
+static int
+dataset_files(struct st_txn *t, const char *scope, const char *name,
+    struct group *g, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, "",
+	    (char *)NULL);
+
+	group_clear(g);
+	return st_scan(t, TBL_CONTENTS, kbuf, klen, NULL, file_one, g, err);
+}
+
+/* The datasets below a container, each once (collected, then placed). */
+struct dslist {
+	char **scope, **name;
+	size_t n, cap;
+	int depth;
+	struct st_txn *t;
+	struct gr_err *err;
+};
+
+static void
+dslist_free(struct dslist *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->scope[i]);
+		free(d->name[i]);
+	}
+	free(d->scope);
+	free(d->name);
+	memset(d, 0, sizeof(*d));
+}
+
+static int ds_walk(struct dslist *d, const char *scope, const char *name);
+
+static int
+ds_walk_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct dslist *d = arg;
+	const char *type;
+	size_t tlen, i;
+	char *s, *n;
+	int rc = GR_OK;
+
+	(void)pkey;
+	if (!key_did(key->data, key->size, 2, &s, &n))
+		return GR_OK;
+	if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	    tlen == 9 && memcmp(type, "\"DATASET\"", 9) == 0) {
+		for (i = 0; i < d->n; i++)
+			if (strcmp(d->scope[i], s) == 0 &&
+			    strcmp(d->name[i], n) == 0)
+				break;
+		if (i == d->n) {
+			if (d->n == d->cap) {
+				d->cap = d->cap ? d->cap * 2 : 16;
+				d->scope = xrealloc(d->scope,
+				    d->cap * sizeof(char *));
+				d->name = xrealloc(d->name,
+				    d->cap * sizeof(char *));
+			}
+			d->scope[d->n] = s;
+			d->name[d->n++] = n;
+			return GR_OK;
+		}
+	} else if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	    tlen == 11 && memcmp(type, "\"CONTAINER\"", 11) == 0)
+		rc = ds_walk(d, s, n);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+ds_walk(struct dslist *d, const char *scope, const char *name)
+{
+	char kbuf[KEY_MAX];
+	size_t klen;
+	int rc;
+
+	if (d->depth >= 32)
+		return gr_fail(d->err, GR_UNSUPPORTED_OPERATION,
+		    "Containers are nested more than 32 deep");
+	d->depth++;
+	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
+	rc = st_scan(d->t, TBL_CONTENTS, kbuf, klen, NULL, ds_walk_one, d,
+	    d->err);
+	d->depth--;
+	return rc;
+}
+
+/* The rule's counters and state from its locks (5.3 step 6, 5.4). */
+static void
+settle(json_t *rule, int64_t now, const char *error)
+{
+	const char *old = str_of(rule, "state");
+	json_int_t stuck = int_of(rule, "locks_stuck_cnt"),
+		   rep = int_of(rule, "locks_replicating_cnt");
+	const char *st;
+
+	if (old != NULL && strchr("UWI", *old) != NULL)
+		return; /* suspended, waiting, not applied: kept */
+	st = stuck > 0 ? "S" : rep == 0 ? "O" : "R";
+	if (*st == 'S') {
+		if (old == NULL || *old != 'S')
+			json_object_set_new(rule, "stuck_at",
+			    json_integer(now));
+		if (error != NULL || json_is_null(json_object_get(rule,
+					 "error")))
+			json_object_set_new(rule, "error",
+			    json_string(error != NULL ? error
+						      : "MissingSourceReplica"));
+	} else {
+		json_object_set_new(rule, "error", json_null());
+	}
+	json_object_set_new(rule, "state", json_string(st));
+}
+
+static void
+add_counts(json_t *rule, json_int_t ok, json_int_t rep, json_int_t stuck)
+{
+	json_object_set_new(rule, "locks_ok_cnt",
+	    json_integer(int_of(rule, "locks_ok_cnt") + ok));
+	json_object_set_new(rule, "locks_replicating_cnt",
+	    json_integer(int_of(rule, "locks_replicating_cnt") + rep));
+	json_object_set_new(rule, "locks_stuck_cnt",
+	    json_integer(int_of(rule, "locks_stuck_cnt") + stuck));
+}
+
+/* Dataset locks mirror the rule's state. */
+struct dsl_args {
+	struct st_txn *t;
+	char state;
+	struct sbuf keys;
+	size_t *off, n;
+};
+
+static int
+dsl_key(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct dsl_args *d = arg;
+	const char *s;
+	size_t sl;
+
+	(void)pkey;
+	if (json_member(val->data, val->size, "state", &s, &sl) && sl == 3 &&
+	    s[1] == d->state)
+		return GR_OK;
+	d->off = xrealloc(d->off, (d->n + 2) * sizeof(*d->off));
+	if (d->n == 0)
+		d->off[0] = 0;
+	sbuf_add(&d->keys, key->data, key->size);
+	d->off[++d->n] = d->keys.len;
+	return GR_OK;
+}
+
+static int
+dataset_locks_state(struct st_txn *t, const char *id, const char *rstate,
+    int64_t now, struct gr_err *err)
+{
+	struct dsl_args d = { .t = t };
+	char kbuf[KEY_MAX], st[2] = { 0, 0 };
+	size_t klen = key_join(kbuf, sizeof(kbuf), id, "", (char *)NULL), i;
+	json_t *rec = NULL;
+	int ret = 0, rc;
+
+	if (rstate == NULL || strchr("ROS", *rstate) == NULL)
+		return GR_OK;
+	d.state = st[0] = *rstate;
+	rc = st_scan(t, TBL_DATASET_LOCKS, kbuf, klen, NULL, dsl_key, &d, err);
+	for (i = 0; i < d.n && rc == GR_OK; i++) {
+		DBT k = st_dbt(d.keys.s + d.off[i], d.off[i + 1] - d.off[i]);
+
+		ret = st_get_json(t, TBL_DATASET_LOCKS, &k, &rec, DB_RMW);
+		if (ret == 0) {
+			json_object_set_new(rec, "state", json_string(st));
+			json_object_set_new(rec, "updated_at",
+			    json_integer(now));
+			ret = st_put_json(t, TBL_DATASET_LOCKS, &k, rec, 0);
+		}
+		json_decref(rec);
+		rec = NULL;
+		if (ret != 0)
+			rc = st_fail(err, ret);
+	}
+	sbuf_free(&d.keys);
+	free(d.off);
+	return rc;
+}
+
+/*
+ * Apply the rule ap->rule: lock every file below its DID (ds_scope and
+ * ds_name NULL), or only files (borrowed group) of the dataset ds below
+ * it (re-evaluation after an attach). Counters, state, usage and history
+ * follow in the same transaction.
+ */
+static int
+apply(struct applier *ap, const char *ds_scope, const char *ds_name,
+    struct group *files)
+{
+	const char *scope = str_of(ap->rule, "scope"),
+		   *name = str_of(ap->rule, "name"),
+		   *type = str_of(ap->rule, "did_type");
+	const char *before = str_of(ap->rule, "state");
+	char was = before != NULL ? *before : 'R';
+	struct group g = { 0 };
+	struct dslist d = { .t = ap->t, .err = ap->err };
+	json_t *did = NULL;
+	size_t i;
+	int rc;
+
+	ap->d_ok = ap->d_rep = ap->d_stuck = 0;
+	if (ds_name != NULL) {
+		rc = place(ap, ds_scope, ds_name, files, 0);
+	} else if (type != NULL && *type == 'F') {
+		if ((rc = did_load(ap->t, scope, name, 0, &did, ap->err)) !=
+		    GR_OK)
+			goto out;
+		{
+			char *text = json_dumps(did, JSON_COMPACT);
+
+			group_add(&g, scope, name, text, strlen(text));
+			free(text);
+		}
+		rc = place(ap, NULL, NULL, &g, 0);
+	} else if (type != NULL && *type == 'D') {
+		if ((rc = dataset_files(ap->t, scope, name, &g, ap->err)) ==
+		    GR_OK)
+			rc = place(ap, scope, name, &g, (json_int_t)g.n);
+	} else {
+		if ((rc = ds_walk(&d, scope, name)) != GR_OK)
+			goto out;
+		if (ap->grouping == 'A' &&
+		    json_object_get(ap->rule, "rse_ids") == NULL) {
+			/* one choice for everything: all files first */
+			struct group all = { 0 };
+			char(*pref)[RSE_ID_LEN + 1] = NULL;
+			char(*out)[RSE_ID_LEN + 1];
+			json_t *ids = json_array();
+			size_t npref, j;
+
+			for (i = 0; i < d.n && rc == GR_OK; i++) {
+				rc = dataset_files(ap->t, d.scope[i],
+				    d.name[i], &g, ap->err);
+				for (j = 0; j < g.n && rc == GR_OK; j++) {
+					group_add(&all, g.f[j].scope,
+					    g.f[j].name, "{}", 2);
+					all.f[all.n - 1].bytes = g.f[j].bytes;
+					all.bytes += g.f[j].bytes;
+				}
+			}
+			if (rc == GR_OK)
+				rc = load_replicas(ap, &all);
+			out = xcalloc((size_t)ap->copies + 1, sizeof(*out));
+			npref = rc == GR_OK ? preferred(ap, &all, &pref) : 0;
+			if (rc == GR_OK)
+				rc = select_rses(ap, all.bytes, pref, npref,
+				    out);
+			for (j = 0; rc == GR_OK && j < (size_t)ap->copies; j++)
+				json_array_append_new(ids,
+				    json_string(out[j]));
+			json_object_set_new(ap->rule, "rse_ids", ids);
+			free(out);
+			free(pref);
+			group_free(&all);
+		}
+		for (i = 0; i < d.n && rc == GR_OK; i++) {
+			if ((rc = dataset_files(ap->t, d.scope[i], d.name[i],
+				 &g, ap->err)) == GR_OK)
+				rc = place(ap, d.scope[i], d.name[i], &g,
+				    (json_int_t)g.n);
+		}
+	}
+	if (rc != GR_OK)
+		goto out;
+	if ((rc = flush_usage(ap)) != GR_OK)
+		goto out;
+	add_counts(ap->rule, ap->d_ok, ap->d_rep, ap->d_stuck);
+	if (was == 'I')
+		json_object_set_new(ap->rule, "state", json_string("R"));
+	settle(ap->rule, ap->now, NULL);
+	json_object_set_new(ap->rule, "updated_at", json_integer(ap->now));
+	if ((rc = rule_store(ap->t, ap->rule, ap->err)) == GR_OK &&
+	    (rc = dataset_locks_state(ap->t, ap->id,
+		 str_of(ap->rule, "state"), ap->now, ap->err)) == GR_OK &&
+	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 ||
+		was != *str_of(ap->rule, "state")))
+		rc = rule_history_add(ap->t, ap->rule, ap->err);
+out:
+	json_decref(did);
+	group_free(&g);
+	dslist_free(&d);
+	return rc;
+}
+
+/* --- creation ---------------------------------------------------------- */
+
+struct dup_args {
+	const char *account, *expr;
+	json_int_t copies;
+	bool found;
+};
+
+static int
+dup_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct dup_args *d = arg;
+	json_t *r = json_loadb(val->data, val->size, 0, NULL);
+
+	(void)key;
+	(void)pkey;
+	if (r != NULL && strcmp(str_of(r, "account"), d->account) == 0 &&
+	    strcmp(str_of(r, "rse_expression"), d->expr) == 0 &&
+	    int_of(r, "copies") == d->copies)
+		d->found = true;
+	json_decref(r);
+	return d->found ? ST_STOP : GR_OK;
+}
+
+/* Files below scope:name, counted up to limit. */
+struct count_args {
+	size_t n, limit;
+};
+
+static int
+count_one(const char *scope, const char *name, const char *rec, size_t n,
+    void *arg)
+{
+	struct count_args *c = arg;
+
+	(void)scope;
+	(void)name;
+	(void)rec;
+	(void)n;
+	return ++c->n >= c->limit ? ST_STOP : GR_OK;
+}
+
+static char
+type_letter(const char *type)
+{
+	if (type == NULL)
+		return 'F';
+	if (strcmp(type, "DATASET") == 0)
+		return 'D';
+	if (strcmp(type, "CONTAINER") == 0)
+		return 'C';
+	return 'F';
+}
+
+static json_t *
+new_record(const struct spec *s, const char *account, const char *scope,
+    const char *name, char type, bool locked, int64_t now)
+{
+	char id[RULE_ID_LEN + 1], t[2] = { type, 0 }, g[2] = { s->grouping, 0 },
+				  n[2] = { s->notify, 0 };
+	json_t *r;
+
+	new_uuid(id);
+	r = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:I, "
+		      "s:n, s:s?, s:b, s:i, s:i, s:i, s:s?, s:s, s:s, s:s, "
+		      "s:n, s:b, s:b, s:b, s:I, s:s?, s:n, s:n, s:b, s:s?, "
+		      "s:I, s:I}",
+	    "id", id, "subscription_id", s->subscription_id, "account", account,
+	    "scope", scope, "name", name, "did_type", t, "state", "R", "error",
+	    "rse_expression", s->rse_expression, "copies", s->copies,
+	    "expires_at", "weight", s->weight, "locked", locked,
+	    "locks_ok_cnt", 0, "locks_replicating_cnt", 0, "locks_stuck_cnt",
+	    0, "source_replica_expression", s->source_expr, "activity",
+	    s->activity, "grouping", g, "notification", n, "stuck_at",
+	    "purge_replicas", s->purge, "ignore_availability", s->ignore_avail,
+	    "ignore_account_limit", s->ignore_account_limit || s->ask_approval,
+	    "priority", s->priority, "comments", s->comment, "child_rule_id",
+	    "eol_at", "split_container", s->split_container, "meta", s->meta,
+	    "created_at", (json_int_t)now, "updated_at", (json_int_t)now);
+	if (s->has_lifetime)
+		json_object_set_new(r, "expires_at",
+		    json_integer(now + (json_int_t)s->lifetime));
+	if (s->ask_approval)
+		json_object_set_new(r, "state", json_string("W"));
+	return r;
+}
+
+static int
+add_one(struct st_txn *t, const char *issuer, const struct spec *s,
+    const char *account, const json_t *did_ref, json_t *ids,
+    struct gr_err *err)
+{
+	const char *scope = str_of(did_ref, "scope"),
+		   *name = str_of(did_ref, "name");
+	struct applier ap = { .t = t, .err = err, .fresh = true };
+	struct dup_args dup = { account, s->rse_expression, s->copies, false };
+	struct count_args cnt = { 0, 0 };
+	char kbuf[KEY_MAX];
+	json_t *did = NULL, *rule = NULL;
+	bool locked = s->locked, inject = false;
+	char type;
+	int rc;
+
+	(void)issuer;
+	ap.now = time_now();
+	rc = did_load(t, scope, name, 0, &did, err);
+	if (rc == GR_DID_NOT_FOUND) {
+		gr_clear(err);
+		rc = gr_fail(err, GR_DID_NOT_FOUND,
+		    "Data identifier %s:%s is not valid.", scope, name);
+	}
+	if (rc != GR_OK)
+		goto out;
+	type = type_letter(str_of(did, "type"));
+	if ((rc = st_scan_key(t, TBL_RULES_BY_DID, kbuf,
+		 did_key(kbuf, scope, name), dup_one, &dup, err)) != GR_OK)
+		goto out;
+	if (dup.found) {
+		rc = gr_fail(err, GR_DUPLICATE_RULE,
+		    "A duplicate rule for this account, did, rse_expression, "
+		    "copies already exists");
+		goto out;
+	}
+	rule = new_record(s, account, scope, name, type, locked, ap.now);
+	ap.rule = rule;
+	ap.id = str_of(rule, "id");
+	ap.account = account;
+	ap.grouping = s->grouping;
+	ap.copies = s->copies;
+	if ((rc = build_cands(&ap, rule, &locked)) != GR_OK)
+		goto out;
+	json_object_set_new(rule, "locked", json_boolean(locked));
+	if (s->ask_approval) {
+		json_t *blocked = NULL;
+		size_t i;
+
+		for (i = 0; i < ap.nc && rc == GR_OK; i++) {
+			char *rname = rse_live_name(t, ap.c[i].id);
+
+			if (rname != NULL)
+				rc = rse_attr(t, rname,
+				    "block_manual_approval", &blocked, err);
+			free(rname);
+			if (blocked != NULL && !json_is_false(blocked))
+				rc = gr_fail(err, GR_MANUAL_APPROVAL_BLOCKED,
+				    "Manual approval is blocked for this "
+				    "RSE");
+			json_decref(blocked);
+			blocked = NULL;
+		}
+		if (rc != GR_OK)
+			goto out;
+	}
+	if (!s->ask_approval) {
+		/* large rules are injected in the background */
+		cnt.limit = (size_t)((RULE_INJECT_LOCKS + s->copies - 1) /
+		    s->copies);
+		if (type != 'F' &&
+		    (rc = coll_files_below(t, scope, name, count_one,
+			 &cnt, err)) != GR_OK)
+			goto out;
+		inject = s->asynchronous || s->has_delay ||
+		    (s->split_container && type == 'C') ||
+		    cnt.n >= cnt.limit;
+		if (inject) {
+			json_object_set_new(rule, "state", json_string("I"));
+			if (s->has_delay)
+				json_object_set_new(rule, "created_at",
+				    json_integer(ap.now + s->delay));
+		}
+	}
+	if ((rc = rule_store(t, rule, err)) != GR_OK)
+		goto out;
+	if (!s->ask_approval && !inject)
+		rc = apply(&ap, NULL, NULL, NULL);
+	else
+		rc = rule_history_add(t, rule, err);
+	if (rc == GR_OK)
+		json_array_append_new(ids, json_string(ap.id));
+out:
+	applier_free(&ap);
+	json_decref(did);
+	json_decref(rule);
+	return rc;
+}
+
+int
+rule_add_in(struct st_txn *t, const char *issuer, const json_t *spec,
+    json_t *ids_out, struct gr_err *err)
+{
+	const char *account;
+	struct spec s;
+	bool admin;
+	size_t i;
+	int rc;
+
+	if ((rc = parse_spec(spec, &s, err)) != GR_OK)
+		return rc;
+	account = s.account != NULL ? s.account : issuer;
+	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
+		return rc;
+	if (!admin && (strcmp(account, issuer) != 0 || s.locked ||
+			  s.ignore_account_limit))
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not add replication rule. ", issuer);
+	if ((rc = account_check_active(t, account, err)) != GR_OK)
+		return rc;
+	for (i = 0; i < json_array_size(s.dids); i++)
+		if ((rc = add_one(t, issuer, &s, account,
+			 json_array_get(s.dids, i), ids_out, err)) != GR_OK)
+			return rc;
+	return GR_OK;
+}
+
+struct add_args {
+	const char *issuer;
+	const json_t *spec;
+	json_t *ids;
+};
+
+static int
+add_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct add_args *a = arg;
+
+	json_array_clear(a->ids);
+	return rule_add_in(t, a->issuer, a->spec, a->ids, err);
+}
+
+int
+rule_add(const char *issuer, const json_t *spec, json_t *ids_out,
+    struct gr_err *err)
+{
+	struct add_args a = { issuer, spec, ids_out };
+	struct spec s;
+	int rc;
+
+	/* input errors before any transaction */
+	if ((rc = parse_spec(spec, &s, err)) != GR_OK)
+		return rc;
+	return st_txn_run(add_txn, &a, err);
+}
+
+/* --- removing locks ---------------------------------------------------- */
+
+/* Locks collected from a scan, to be removed once it ended. */
+struct lockset {
+	struct sbuf keys;
+	size_t *off;
+	char *state;
+	json_int_t *bytes;
+	size_t n, cap, max;
+};
+
+static void
+lockset_clear(struct lockset *s)
+{
+	s->keys.len = 0;
+	s->n = 0;
+}
+
+static void
+lockset_free(struct lockset *s)
+{
+	sbuf_free(&s->keys);
+	free(s->off);
+	free(s->state);
+	free(s->bytes);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+lockset_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct lockset *s = arg;
+	const char *v;
+	size_t vl;
+	long long b = 0;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->off = xrealloc(s->off, (s->cap + 1) * sizeof(*s->off));
+		s->state = xrealloc(s->state, s->cap);
+		s->bytes = xrealloc(s->bytes, s->cap * sizeof(*s->bytes));
+	}
+	if (s->n == 0)
+		s->off[0] = 0;
+	/* on a secondary, the lock's own key */
+	sbuf_add(&s->keys, pkey->data, pkey->size);
+	(void)key;
+	s->off[s->n + 1] = s->keys.len;
+	s->state[s->n] = 'R';
+	if (json_member(val->data, val->size, "state", &v, &vl) && vl == 3)
+		s->state[s->n] = v[1];
+	if (json_member(val->data, val->size, "bytes", &v, &vl))
+		(void)json_member_int(v, vl, &b);
+	s->bytes[s->n] = b;
+	s->n++;
+	return s->max > 0 && s->n >= s->max ? ST_STOP : GR_OK;
+}
+
+/*
+ * Remove the collected locks (all of the rule of account rule): each
+ * replica's lock_cnt drops; a replica no lock holds gets a tombstone (0,
+ * at once, with purge) and, while it was being copied in for them, loses
+ * its request and becomes UNAVAILABLE. The rule's counters and the
+ * account's usage follow.
+ */
+static int
+locks_remove(struct st_txn *t, json_t *rule, struct lockset *s, bool purge,
+    int64_t now, struct gr_err *err)
+{
+	struct applier ap = { .t = t, .err = err };
+	json_int_t d[3] = { 0, 0, 0 };
+	char rkey[KEY_MAX];
+	size_t i;
+	int ret, rc = GR_OK;
+
+	ap.account = str_of(rule, "account");
+	for (i = 0; i < s->n && rc == GR_OK; i++) {
+		const char *k = s->keys.s + s->off[i];
+		size_t klen = s->off[i + 1] - s->off[i], sl, nl, il;
+		const char *sc = key_part(k, klen, 1, &sl),
+			   *nm = key_part(k, klen, 2, &nl),
+			   *id = key_part(k, klen, 3, &il);
+		DBT lk = st_dbt(k, klen), rk;
+		json_t *rep = NULL;
+		struct acc *a;
+		char rse[RSE_ID_LEN + 1];
+
+		if (sc == NULL || nm == NULL || id == NULL ||
+		    il != RSE_ID_LEN)
+			continue;
+		memcpy(rse, id, RSE_ID_LEN);
+		rse[RSE_ID_LEN] = '\0';
+		/* scope \0 name \0 RSE id is the tail of the lock's key */
+		rk = st_dbt(sc, (size_t)(k + klen - sc));
+		ret = st_get_json(t, TBL_REPLICAS, &rk, &rep, DB_RMW);
+		if (ret == 0) {
+			json_int_t cnt = int_of(rep, "lock_cnt") - 1;
+			const char *st = str_of(rep, "state");
+
+			json_object_set_new(rep, "lock_cnt",
+			    json_integer(cnt > 0 ? cnt : 0));
+			if (cnt <= 0) {
+				json_object_set_new(rep, "tombstone",
+				    json_integer(purge ? 0 : now));
+				if (st != NULL && *st == 'C') {
+					json_object_set_new(rep, "state",
+					    json_string("U"));
+					memcpy(rkey, rk.data, rk.size);
+					(void)st_del(t, TBL_REQUESTS, &rk);
+				}
+			}
+			json_object_set_new(rep, "updated_at",
+			    json_integer(now));
+			ret = st_put_json(t, TBL_REPLICAS, &rk, rep, 0);
+			json_decref(rep);
+		} else if (ret == DB_NOTFOUND)
+			ret = 0; /* gone already: nothing to release */
+		if (ret == 0)
+			ret = st_del(t, TBL_LOCKS, &lk);
+		if (ret != 0 && ret != DB_NOTFOUND) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		a = acc_get(&ap, rse);
+		a->files--;
+		a->bytes -= s->bytes[i];
+		d[s->state[i] == 'O' ? 0 : s->state[i] == 'S' ? 2 : 1]--;
+	}
+	if (rc == GR_OK)
+		rc = flush_usage(&ap);
+	add_counts(rule, d[0], d[1], d[2]);
+	applier_free(&ap);
+	return rc;
+}
+
+/* Remove every lock whose key starts with prefix (batches of 5000). */
+static int
+locks_remove_prefix(struct st_txn *t, json_t *rule, const char *prefix,
+    size_t plen, bool purge, int64_t now, struct gr_err *err)
+{
+	struct lockset s = { .max = 5000 };
+	int rc;
+
+	do {
+		lockset_clear(&s);
+		rc = st_scan(t, TBL_LOCKS, prefix, plen, NULL, lockset_one, &s,
+		    err);
+		if (rc == GR_OK)
+			rc = locks_remove(t, rule, &s, purge, now, err);
+	} while (rc == GR_OK && s.n == s.max);
+	lockset_free(&s);
+	return rc;
+}
+
+static int
+dataset_locks_remove(struct st_txn *t, const char *prefix, size_t plen,
+    struct gr_err *err)
+{
+	struct lockset s = { .max = 5000 };
+	size_t i;
+	int ret, rc;
+
+	do {
+		lockset_clear(&s);
+		rc = st_scan(t, TBL_DATASET_LOCKS, prefix, plen, NULL,
+		    lockset_one, &s, err);
+		for (i = 0; i < s.n && rc == GR_OK; i++) {
+			DBT k = st_dbt(s.keys.s + s.off[i],
+			    s.off[i + 1] - s.off[i]);
+
+			if ((ret = st_del(t, TBL_DATASET_LOCKS, &k)) != 0 &&
+			    ret != DB_NOTFOUND)
+				rc = st_fail(err, ret);
+		}
+	} while (rc == GR_OK && s.n == s.max);
+	lockset_free(&s);
+	return rc;
+}
+
+/* Inside a transaction: delete the rule rec (loaded DB_RMW) entirely. */
+static int
+rule_remove(struct st_txn *t, json_t *rec, bool purge, int64_t now,
+    struct gr_err *err)
+{
+	const char *id = str_of(rec, "id");
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), id, "", (char *)NULL);
+	DBT k;
+	int ret, rc;
+
+	if ((rc = locks_remove_prefix(t, rec, kbuf, klen, purge, now, err)) !=
+		GR_OK ||
+	    (rc = dataset_locks_remove(t, kbuf, klen, err)) != GR_OK)
+		return rc;
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	if ((rc = rule_history_add(t, rec, err)) != GR_OK)
+		return rc;
+	k = st_dbt(id, strlen(id));
+	ret = st_del(t, TBL_RULES, &k);
+	return ret == 0 || ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
+struct del_args {
+	const char *issuer, *id;
+	int purge;
+	bool expired; /* the cleaner: only if it expired, locked kept */
+};
+
+static int
+del_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct del_args *a = arg;
+	json_t *rec = NULL;
+	bool admin, purge;
+	int rc;
+
+	if ((rc = rule_load(t, a->id, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	if (a->issuer != NULL &&
+	    ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK ||
+		(!admin &&
+		    (rc = gr_fail(err, GR_ACCESS_DENIED,
+			 "Account %s can not remove this replication rule. ",
+			 a->issuer)) != GR_OK)))
+		goto out;
+	if (json_is_true(json_object_get(rec, "locked"))) {
+		rc = gr_fail(err, GR_RULE_LOCKED,
+		    "The replication rule is locked and has to be unlocked "
+		    "before it can be deleted.");
+		goto out;
+	}
+	if (str_of(rec, "child_rule_id") != NULL) {
+		rc = gr_fail(err, GR_RULE_LOCKED,
+		    "The replication rule has a child rule and thus cannot be "
+		    "deleted.");
+		goto out;
+	}
+	purge = a->purge < 0 ? json_is_true(json_object_get(rec,
+				   "purge_replicas"))
+			     : a->purge > 0;
+	rc = rule_remove(t, rec, purge, time_now(), err);
+out:
+	json_decref(rec);
+	return rc;
+}
+
+int
+rule_delete(const char *issuer, const char *id, int purge, struct gr_err *err)
+{
+	struct del_args a = { issuer, id, purge, false };
+
+	return st_txn_run(del_txn, &a, err);
+}
+
+/* --- the state machine ------------------------------------------------- */
+
+int
+rule_replica_state(struct st_txn *t, const char *scope, const char *name,
+    const char *rse_id, const char *state, const char *error,
+    struct gr_err *err)
+{
+	struct lockset s = { 0 };
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, rse_id,
+	    (char *)NULL), i;
+	int64_t now = time_now();
+	DBT rk = st_dbt(kbuf, klen);
+	json_t *lock = NULL, *rule = NULL;
+	char to;
+	int ret, rc;
+
+	if (state == NULL || (*state != 'A' && *state != 'U'))
+		return GR_OK;
+	to = *state == 'A' ? 'O' : 'S';
+	if ((rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, kbuf, klen, lockset_one,
+		 &s, err)) != GR_OK)
+		goto out;
+	/* the transfer is over: done, or failed */
+	if (*state == 'A')
+		ret = st_del(t, TBL_REQUESTS, &rk);
+	else {
+		ret = st_get_json(t, TBL_REQUESTS, &rk, &lock, DB_RMW);
+		if (ret == 0) {
+			json_object_set_new(lock, "state", json_string("F"));
+			json_object_set_new(lock, "updated_at",
+			    json_integer(now));
+			ret = st_put_json(t, TBL_REQUESTS, &rk, lock, 0);
+		}
+		json_decref(lock);
+		lock = NULL;
+	}
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		rc = st_fail(err, ret);
+		goto out;
+	}
+	for (i = 0; i < s.n && rc == GR_OK; i++) {
+		const char *k = s.keys.s + s.off[i];
+		size_t kl = s.off[i + 1] - s.off[i], il;
+		const char *id = key_part(k, kl, 0, &il);
+		char rid[RULE_ID_LEN + 1], from = s.state[i], st[2] = { to, 0 };
+		const char *before;
+		DBT lk = st_dbt(k, kl);
+
+		if (from == to || id == NULL || il != RULE_ID_LEN)
+			continue;
+		if (to == 'O' && from != 'R' && from != 'S')
+			continue;
+		memcpy(rid, id, RULE_ID_LEN);
+		rid[RULE_ID_LEN] = '\0';
+		ret = st_get_json(t, TBL_LOCKS, &lk, &lock, DB_RMW);
+		if (ret == 0) {
+			json_object_set_new(lock, "state", json_string(st));
+			json_object_set_new(lock, "updated_at",
+			    json_integer(now));
+			ret = st_put_json(t, TBL_LOCKS, &lk, lock, 0);
+		}
+		json_decref(lock);
+		lock = NULL;
+		if (ret != 0) {
+			rc = st_fail(err, ret);
+			break;
+		}
+		if ((rc = rule_load(t, rid, DB_RMW, &rule, err)) != GR_OK)
+			break;
+		add_counts(rule, (to == 'O') - (from == 'O'),
+		    -(from == 'R'), (to == 'S') - (from == 'S'));
+		before = str_of(rule, "state");
+		st[0] = before != NULL ? *before : 'R';
+		settle(rule, now,
+		    to == 'S' ? (error != NULL && *error != '\0'
+				       ? error
+				       : "Replica became unavailable")
+			      : NULL);
+		json_object_set_new(rule, "updated_at", json_integer(now));
+		if ((rc = rule_store(t, rule, err)) == GR_OK &&
+		    (rc = rule_history_add(t, rule, err)) == GR_OK &&
+		    st[0] != *str_of(rule, "state"))
+			rc = dataset_locks_state(t, rid, str_of(rule, "state"),
+			    now, err);
+		json_decref(rule);
+		rule = NULL;
+	}
+out:
+	lockset_free(&s);
+	return rc;
+}

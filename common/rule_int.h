@@ -1,0 +1,78 @@
+/*
+ * rule_int.h -- what the rule modules share (rule.c: creation, locks,
+ * deletion, the state machine; rule_list.c: listings and verify). Not a
+ * public header.
+ */
+#ifndef RULE_INT_H
+#define RULE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "rse.h"
+#include "store.h"
+#include "util.h"
+
+/* A member of a rule's (or lock's) record: 0 / NULL when absent. */
+static inline json_int_t
+int_of(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static inline const char *
+str_of(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The key rule id \0 scope \0 name \0 RSE id (locks, dataset locks). */
+size_t rule_lock_key(char *buf, const char *id, const char *scope,
+    const char *name, const char *rse_id);
+
+/* Inside a transaction: *rec, new reference to the rule id (flags 0 or
+   DB_RMW); RuleNotFound. */
+int rule_load(struct st_txn *t, const char *id, u_int32_t flags, json_t **rec,
+    struct gr_err *err);
+
+/* Inside a transaction: store the rule record (updated_at set by the
+   caller). */
+int rule_store(struct st_txn *t, const json_t *rec, struct gr_err *err);
+
+/* Inside a transaction: append a history entry of rec as it is now. */
+int rule_history_add(struct st_txn *t, const json_t *rec, struct gr_err *err);
+
+/*
+ * *out: new reference to the rule record rendered as Rucio does (4.5):
+ * names for letters, RFC 1123 dates, "comments"; with_bytes adds the
+ * DID's "bytes" (t: read it there).
+ */
+json_t *rule_render(struct st_txn *t, const json_t *rec, bool with_bytes);
+
+/*
+ * Inside a transaction: load the rule id (RuleNotFound) and call fn for
+ * each of its locks (key rule id \0 scope \0 name \0 RSE id). *rec, if
+ * not NULL: new reference to the rule's record.
+ */
+int rule_scan_locks(struct st_txn *t, const char *id, st_scan_fn fn,
+    void *arg, json_t **rec, struct gr_err *err);
+
+/* Lock state letter -> name (R O S); "UNKNOWN" otherwise. */
+const char *rule_lock_state_name(const char *letter);
+
+/* The RSE id -> name cache of a listing (names are looked up once). */
+struct rse_names {
+	struct {
+		char id[RSE_ID_LEN + 1];
+		char *name;
+	} *v;
+	size_t n, cap;
+};
+const char *rse_names_get(struct st_txn *t, struct rse_names *c,
+    const char *id);
+void rse_names_free(struct rse_names *c);
+
+#endif /* RULE_INT_H */

@@ -1,0 +1,172 @@
+/*
+ * rule.h -- replication rules (core; spec/rucio.md 3.9, 4.5, 5.3, 5.4):
+ * "keep N copies of this DID on RSEs matching this expression". A rule
+ * holds a replica lock per file below its DID per chosen RSE; a lock is
+ * OK when its replica is available, REPLICATING while a transfer request
+ * is queued for it, STUCK when no source can exist. Knows nothing of HTTP.
+ *
+ * TBL_RULES: id (32 lowercase hex) -> {"id","subscription_id","account",
+ * "scope","name","did_type" (letter),"state" (letter: R O S U W I),
+ * "error","rse_expression","copies","expires_at","weight","locked",
+ * "locks_ok_cnt","locks_replicating_cnt","locks_stuck_cnt",
+ * "source_replica_expression","activity","grouping" (A D N),
+ * "notification" (Y N C P),"stuck_at","purge_replicas",
+ * "ignore_availability","ignore_account_limit","priority","comments",
+ * "child_rule_id","eol_at","split_container","meta","created_at",
+ * "updated_at","rse_ids" (grouping ALL: the chosen RSEs)}, dates as epoch
+ * seconds; indexed by DID, account, state, expiry and subscription.
+ *
+ * TBL_LOCKS: rule id \0 scope \0 name \0 RSE id -> {"state" (R O S),
+ * "bytes","created_at","updated_at"}; indexed by replica and by RSE.
+ * Every lock counts once in its replica's "lock_cnt", in its rule's
+ * locks_<state>_cnt and in the rule account's usage on the RSE (files 1,
+ * its bytes): "gridrest-db verify" checks the three.
+ *
+ * TBL_DATASET_LOCKS: the same key for a dataset below the rule's DID
+ * (grouping ALL or DATASET) -> {"state","bytes","length","created_at",
+ * "updated_at"}: where the dataset's files go.
+ *
+ * TBL_REQUESTS: scope \0 name \0 destination RSE id -> the transfer
+ * request a REPLICATING lock waits for: {"id","state" (Q queued, O no
+ * source yet),"rule_id","scope","name","dest_rse_id","source_rse_id"
+ * (null: any),"source_replica_expression","bytes","md5","adler32",
+ * "attempts","activity","priority","account","created_at","updated_at"};
+ * indexed by state. The movers (issue 20) take them.
+ *
+ * TBL_RULE_HISTORY: rule id \0 16 hex digits of the time \0 8 of a
+ * counter -> {"rule_id","scope","name","account","rse_expression","state",
+ * "locks_ok_cnt","locks_replicating_cnt","locks_stuck_cnt","created_at",
+ * "updated_at"}: one entry per change of a rule's state or counters.
+ */
+#ifndef RULE_H
+#define RULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "store.h"
+
+#define RULE_ID_LEN       32    /* uuid4, 32 lowercase hex digits */
+#define RULE_DIDS_MAX     1000  /* DIDs in one POST /rules/ */
+#define RULE_INJECT_LOCKS 10000 /* length x copies from which a rule is
+				   injected in the background */
+#define RULE_COMMENT_MAX  255
+
+/*
+ * Add one rule per DID of spec, the dict of POST /rules/ (borrowed):
+ * "dids" [{scope, name}], "account" (NULL or null: issuer), "copies",
+ * "rse_expression", and the options weight, lifetime, grouping (ALL,
+ * DATASET, NONE), locked, subscription_id, source_replica_expression,
+ * activity, notify (Y N C P), purge_replicas, ignore_availability,
+ * comment, ask_approval, asynchronous, delay_injection, priority,
+ * split_container, meta, ignore_account_limit (admins). Unknown keys are
+ * InvalidObject. The new ids are appended to ids_out (a JSON array) in
+ * the order of dids. Errors as Rucio's (409 DuplicateRule,
+ * InsufficientTargetRSEs, InsufficientAccountLimit, InvalidRSEExpression,
+ * InvalidReplicationRule, InvalidRuleWeight, InvalidObject...; 404
+ * DataIdentifierNotFound; 401 AccessDenied; 400 InvalidValueForKey).
+ *
+ * rule_add_in: the same inside the caller's transaction (which may be
+ * run again: the caller's body empties ids_out first if it reuses it).
+ * Subscriptions call it with subscription_id set.
+ */
+int rule_add(const char *issuer, const json_t *spec, json_t *ids_out,
+    struct gr_err *err);
+int rule_add_in(struct st_txn *t, const char *issuer, const json_t *spec,
+    json_t *ids_out, struct gr_err *err);
+
+/* *out: new reference to the rule as GET /rules/<id> renders it (4.5);
+   RuleNotFound. */
+int rule_get(const char *id, json_t **out, struct gr_err *err);
+
+/*
+ * GET /rules/: emit every rule (with the DID's "bytes") matching the
+ * filters, a JSON object of query values (borrowed; NULL: all): any
+ * rule column by equality (account and scope with '*' wildcards; state,
+ * did_type and grouping by letter), created_before/after and
+ * updated_before/after (RFC 1123).
+ */
+int rule_list(const json_t *filters, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/* emit the rules on scope:name (DataIdentifierNotFound when it does not
+   exist). */
+int rule_list_did(const char *scope, const char *name, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* emit the rules holding locks on scope:name: on a file, the rules of its
+   replica locks; on a collection, those holding dataset locks or on it. */
+int rule_list_associated(const char *scope, const char *name, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* emit the rules of account (AccountNotFound). */
+int rule_list_account(const char *account, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/* emit {"scope","name","rse_id","rse","state","rule_id"} per lock of the
+   rule (RuleNotFound). */
+int rule_locks(const char *id, gr_emit_fn emit, void *ctx, struct gr_err *err);
+
+/* emit {"updated_at","state","locks_ok_cnt","locks_stuck_cnt",
+   "locks_replicating_cnt"} per change of the rule, oldest first. */
+int rule_history(const char *id, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/* emit the same with "rule_id","created_at","rse_expression","account"
+   for every rule scope:name had or has (DataIdentifierNotFound). */
+int rule_did_history(const char *scope, const char *name, gr_emit_fn emit,
+    void *ctx, struct gr_err *err);
+
+/* *out: new reference to {"rule_error", "transfers": [{"scope","name",
+   "rse_id","rse","attempts","last_error","last_source","sources",
+   "last_time"}]}, one transfer per STUCK lock. */
+int rule_analysis(const char *id, json_t **out, struct gr_err *err);
+
+/*
+ * emit the dataset locks on rse (when not NULL) or of the dataset
+ * scope:name: {"scope","name","rse_id","rse","state","rule_id","account",
+ * "length","bytes","accessed_at","updated_at"}.
+ */
+int rule_dataset_locks(const char *rse, const char *scope, const char *name,
+    gr_emit_fn emit, void *ctx, struct gr_err *err);
+
+/*
+ * Delete a rule: its locks, dataset locks and the requests no other lock
+ * waits for; replicas no lock holds any more get a tombstone (now, or at
+ * once with purge: -1 the rule's own setting, 0 no, 1 yes); account usage
+ * drops. Admins only (Rucio's generic policy). A locked rule (or one with
+ * a child rule) is 401 UnsupportedOperation.
+ */
+int rule_delete(const char *issuer, const char *id, int purge,
+    struct gr_err *err);
+
+/*
+ * Inside a transaction (PUT /replicas): the replica scope:name on the RSE
+ * rse_id became state (a letter). A: its REPLICATING/STUCK locks become
+ * OK; U: its REPLICATING/OK locks become STUCK (error). The rules'
+ * counters and states follow.
+ */
+int rule_replica_state(struct st_txn *t, const char *scope, const char *name,
+    const char *rse_id, const char *state, const char *error,
+    struct gr_err *err);
+
+/*
+ * gridrest-db verify: every rule's counters against its locks, every
+ * replica's lock_cnt against the locks on it, every account's usage on
+ * every RSE against the bytes of its rules' locks. Each disagreement is
+ * reported through emit as a line of text; *bad counts them.
+ */
+int rule_verify(gr_emit_text_fn emit, void *ctx, long *bad, struct gr_err *err);
+
+/* State letter <-> name ("O" <-> "OK"; either form for letter); NULL
+   when unknown. */
+const char *rule_state_name(const char *letter);
+const char *rule_state_letter(const char *name);
+
+/* One of Rucio's activities ("User Subscriptions", "T0 Export"...)? */
+bool rule_valid_activity(const char *activity);
+
+#endif /* RULE_H */

@@ -1,0 +1,395 @@
+/*
+ * test_rule.c -- replication rules on a real store: creation and RSE
+ * selection (groupings, preference for RSEs holding the data, weights,
+ * quotas), the lock state machine driven by replica states, deletion,
+ * rules added inside a caller's transaction, and rule_verify.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "collection.h"
+#include "limit.h"
+#include "replica.h"
+#include "rse.h"
+#include "rule.h"
+#include "scope.h"
+#include "testlib.h"
+#include "usage.h"
+#include "util.h"
+
+static char home[] = "/tmp/gr-rule.XXXXXX";
+
+/* The rule id at index i of the last rule_add. */
+static char last_id[RULE_ID_LEN + 1];
+
+static int
+add(const char *issuer, const char *json, struct gr_err *err)
+{
+	json_t *spec = json_loads(json, 0, NULL), *ids = json_array();
+	int rc;
+
+	assert_non_null(spec);
+	rc = rule_add(issuer, spec, ids, err);
+	if (rc == GR_OK) {
+		assert_int_equal(json_array_size(ids), 1);
+		(void)snprintf(last_id, sizeof(last_id), "%s",
+		    json_string_value(json_array_get(ids, 0)));
+	}
+	json_decref(spec);
+	json_decref(ids);
+	return rc;
+}
+
+static json_t *
+get(const char *id)
+{
+	struct gr_err err = { 0 };
+	json_t *r = NULL;
+
+	assert_int_equal(rule_get(id, &r, &err), GR_OK);
+	return r;
+}
+
+static const char *
+state_of(const char *id)
+{
+	static char buf[32];
+	json_t *r = get(id);
+
+	(void)snprintf(buf, sizeof(buf), "%s",
+	    json_string_value(json_object_get(r, "state")));
+	json_decref(r);
+	return buf;
+}
+
+static json_int_t
+count_of(const char *id, const char *what)
+{
+	json_t *r = get(id);
+	json_int_t n = json_integer_value(json_object_get(r, what));
+
+	json_decref(r);
+	return n;
+}
+
+static int
+no_line(const char *line, size_t n, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "# verify: %.*s\n", (int)n, line);
+	return GR_OK;
+}
+
+/* rule_verify finds nothing wrong. */
+static void
+verified(void)
+{
+	struct gr_err err = { 0 };
+	long bad = -1;
+
+	assert_int_equal(rule_verify(no_line, NULL, &bad, &err), GR_OK);
+	assert_int_equal(bad, 0);
+}
+
+static int
+collect(json_t *item, void *ctx)
+{
+	json_array_append(ctx, item);
+	return GR_OK;
+}
+
+static void
+files(const char *rse, const char *json)
+{
+	struct gr_err err = { 0 };
+	json_t *f = json_loads(json, 0, NULL);
+
+	assert_int_equal(replica_add("root", rse, f, false, &err), GR_OK);
+	json_decref(f);
+}
+
+static void
+dataset(const char *name, const char *dids)
+{
+	struct gr_err err = { 0 };
+	char body[512];
+	json_t *b;
+
+	(void)snprintf(body, sizeof(body), "{\"type\": \"DATASET\"%s%s}",
+	    dids != NULL ? ", \"dids\": " : "", dids != NULL ? dids : "");
+	b = json_loads(body, 0, NULL);
+	assert_non_null(b);
+	assert_int_equal(coll_add("root", "data", name, b, &err), GR_OK);
+	json_decref(b);
+}
+
+static void
+set_state(const char *rse, const char *name, const char *state)
+{
+	struct gr_err err = { 0 };
+	json_t *f = json_pack("[{s:s, s:s, s:s}]", "scope", "data", "name",
+	    name, "state", state);
+
+	assert_int_equal(replica_update("root", rse, f, &err), GR_OK);
+	json_decref(f);
+}
+
+static void
+test_available_data(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *locks = json_array();
+
+	(void)state;
+	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"a1\", \"bytes\": 10},"
+		       " {\"scope\": \"data\", \"name\": \"a2\", \"bytes\": 20}]");
+	dataset("dsa", "[{\"scope\": \"data\", \"name\": \"a1\"},"
+		       " {\"scope\": \"data\", \"name\": \"a2\"}]");
+	assert_int_equal(add("root",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"dsa\"}], \"copies\": 1, \"rse_expression\": "
+			     "\"RSE_A|RSE_B|RSE_C\"}",
+			     &err),
+	    GR_OK);
+	/* the RSE holding the data is preferred over the others */
+	assert_string_equal(state_of(last_id), "OK");
+	assert_int_equal(count_of(last_id, "locks_ok_cnt"), 2);
+	assert_int_equal(rule_locks(last_id, collect, locks, &err), GR_OK);
+	assert_int_equal(json_array_size(locks), 2);
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(locks, 0), "rse")),
+	    "RSE_A");
+	json_decref(locks);
+	verified();
+}
+
+static void
+test_state_machine(void **state)
+{
+	struct gr_err err = { 0 };
+	char id[RULE_ID_LEN + 1];
+
+	(void)state;
+	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"b1\", \"bytes\": 5},"
+		       " {\"scope\": \"data\", \"name\": \"b2\", \"bytes\": 6}]");
+	dataset("dsb", "[{\"scope\": \"data\", \"name\": \"b1\"},"
+		       " {\"scope\": \"data\", \"name\": \"b2\"}]");
+	assert_int_equal(add("root",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"dsb\"}], \"copies\": 1, \"rse_expression\": "
+			     "\"RSE_B\"}",
+			     &err),
+	    GR_OK);
+	memcpy(id, last_id, sizeof(id));
+	assert_string_equal(state_of(id), "REPLICATING");
+	assert_int_equal(count_of(id, "locks_replicating_cnt"), 2);
+	set_state("RSE_B", "b1", "A");
+	assert_string_equal(state_of(id), "REPLICATING");
+	assert_int_equal(count_of(id, "locks_ok_cnt"), 1);
+	set_state("RSE_B", "b2", "U");
+	assert_string_equal(state_of(id), "STUCK");
+	assert_int_equal(count_of(id, "locks_stuck_cnt"), 1);
+	set_state("RSE_B", "b2", "A");
+	assert_string_equal(state_of(id), "OK");
+	assert_int_equal(count_of(id, "locks_ok_cnt"), 2);
+	assert_int_equal(count_of(id, "locks_stuck_cnt"), 0);
+	/* an OK lock whose replica is lost is stuck */
+	set_state("RSE_B", "b1", "U");
+	assert_string_equal(state_of(id), "STUCK");
+	verified();
+	assert_int_equal(rule_delete("root", id, 1, &err), GR_OK);
+	verified();
+}
+
+static void
+test_groupings(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *locks = json_array(), *b;
+	const char *rse0;
+	size_t i;
+
+	(void)state;
+	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"c1\", \"bytes\": 1},"
+		       " {\"scope\": \"data\", \"name\": \"c2\", \"bytes\": 1},"
+		       " {\"scope\": \"data\", \"name\": \"c3\", \"bytes\": 1}]");
+	dataset("dsc1", "[{\"scope\": \"data\", \"name\": \"c1\"},"
+			" {\"scope\": \"data\", \"name\": \"c2\"}]");
+	dataset("dsc2", "[{\"scope\": \"data\", \"name\": \"c3\"}]");
+	b = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "CONTAINER",
+	    "dids", "scope", "data", "name", "dsc1", "scope", "data", "name",
+	    "dsc2");
+	assert_int_equal(coll_add("root", "data", "cont", b, &err), GR_OK);
+	json_decref(b);
+	/* ALL: every file on the same RSEs */
+	assert_int_equal(add("root",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"cont\"}], \"copies\": 1, \"rse_expression\": "
+			     "\"RSE_B|RSE_C\", \"grouping\": \"ALL\"}",
+			     &err),
+	    GR_OK);
+	assert_int_equal(rule_locks(last_id, collect, locks, &err), GR_OK);
+	assert_int_equal(json_array_size(locks), 3);
+	rse0 = json_string_value(
+	    json_object_get(json_array_get(locks, 0), "rse"));
+	for (i = 1; i < 3; i++)
+		assert_string_equal(json_string_value(json_object_get(
+					json_array_get(locks, i), "rse")),
+		    rse0);
+	json_decref(locks);
+	/* a second rule, 2 copies by weight: only RSEs with it count */
+	b = json_string("3");
+	assert_int_equal(rse_attr_set("root", "RSE_C", "wgt", b, &err), GR_OK);
+	json_decref(b);
+	assert_int_equal(add("root",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"cont\"}], \"copies\": 2, \"rse_expression\": "
+			     "\"RSE_B|RSE_C\", \"weight\": \"wgt\"}",
+			     &err),
+	    GR_INSUFFICIENT_TARGET_RSES);
+	gr_clear(&err);
+	verified();
+}
+
+/* alice's limit on RSE_B, and what her rule on q1 there gives */
+static int
+quota_try(json_int_t limit)
+{
+	struct gr_err err = { 0 };
+	json_t *b = json_integer(limit);
+	int rc;
+
+	if (limit >= 0)
+		assert_int_equal(limit_local_set("root", "alice", "RSE_B", b,
+				     &err),
+		    GR_OK);
+	json_decref(b);
+	rc = add("alice",
+	    "{\"dids\": [{\"scope\": \"data\", \"name\": \"q1\"}], "
+	    "\"copies\": 1, \"rse_expression\": \"RSE_B\"}",
+	    &err);
+	return rc;
+}
+
+static void
+test_quota(void **state)
+{
+	struct gr_err err = { 0 };
+
+	(void)state;
+	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"q1\", \"bytes\": 40}]");
+	/* no limit at all, then quota left not above the size (Rucio's
+	   selector: quota_left > size) */
+	assert_int_equal(quota_try(-1), GR_INSUFFICIENT_ACCOUNT_LIMIT);
+	assert_int_equal(quota_try(40), GR_INSUFFICIENT_ACCOUNT_LIMIT);
+	assert_int_equal(add("alice",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"q1\"}], \"copies\": 1, \"rse_expression\": "
+			     "\"RSE_B\", \"locked\": true}",
+			     &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(quota_try(41), GR_OK);
+	verified();
+	assert_int_equal(rule_delete("alice", last_id, -1, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(rule_delete("root", last_id, -1, &err), GR_OK);
+	verified();
+}
+
+/* What a subscription does: rules inside its own transaction. */
+struct in_args {
+	json_t *spec, *ids;
+};
+
+static int
+in_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct in_args *a = arg;
+
+	json_array_clear(a->ids);
+	return rule_add_in(t, "root", a->spec, a->ids, err);
+}
+
+static void
+test_add_in(void **state)
+{
+	struct gr_err err = { 0 };
+	struct in_args a;
+	json_t *f = json_pack("{s:s}", "subscription_id",
+	    "0123456789abcdef0123456789abcdef"),
+	       *out = json_array();
+
+	(void)state;
+	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"s1\", \"bytes\": 3}]");
+	a.spec = json_pack("{s:[{s:s, s:s}], s:i, s:s, s:s, s:s}", "dids",
+	    "scope", "data", "name", "s1", "copies", 1, "rse_expression",
+	    "RSE_A", "subscription_id", "0123456789abcdef0123456789abcdef",
+	    "activity", "Data Consolidation");
+	a.ids = json_array();
+	assert_int_equal(st_txn_run(in_txn, &a, &err), GR_OK);
+	assert_int_equal(json_array_size(a.ids), 1);
+	assert_int_equal(rule_list(f, collect, out, &err), GR_OK);
+	assert_int_equal(json_array_size(out), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(out, 0), "id")),
+	    json_string_value(json_array_get(a.ids, 0)));
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(out, 0), "state")),
+	    "OK");
+	json_decref(a.spec);
+	json_decref(a.ids);
+	json_decref(f);
+	json_decref(out);
+	verified();
+}
+
+static int
+setup(void **state)
+{
+	struct gr_err err = { 0 };
+	const char *rses[] = { "RSE_A", "RSE_B", "RSE_C" };
+	json_t *s = json_object();
+	size_t i;
+
+	(void)state;
+	if (testlib_store_accounts(home) != 0 ||
+	    scope_add("root", "root", "data", &err) != GR_OK)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (rse_add("root", rses[i], s, &err) != GR_OK)
+			return -1;
+	json_decref(s);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return testlib_store_remove(home);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_available_data),
+		cmocka_unit_test(test_state_machine),
+		cmocka_unit_test(test_groupings),
+		cmocka_unit_test(test_quota),
+		cmocka_unit_test(test_add_in),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("rule", tests, setup, teardown);
+}
