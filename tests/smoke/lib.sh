@@ -97,6 +97,7 @@ server_stop() {
 }
 
 EXTRA_HOMES= # homes of more servers a test started, stopped at the end
+DAV=         # the WebDAV storage element's URL, once webdav_start ran
 
 finish() {
 	rc=$?
@@ -110,6 +111,7 @@ finish() {
 	for h in $EXTRA_HOMES; do
 		server_stop "$h"
 	done
+	[ -z "$DAV" ] || "$top/scripts/webdav-rse" stop
 	server_stop
 	if [ -n "${GR_ASAN:-}" ]; then
 		_tap_n=$((_tap_n + 1))
@@ -167,6 +169,26 @@ server_start() {
 		echo "Bail out! lighttpd did not start: $(cat "$T/lighttpd.out")"
 		exit 1
 	}
+}
+
+# webdav_start: a real WebDAV storage element (scripts/webdav-rse) under
+# $T/webdav on a free port, with the home's CA (after server_start), stopped
+# at the end; sets DAV (https://localhost:PORT) and DAV_PORT. The
+# environment (GRIDREST_WEBDAV_*) stays set for scripts/webdav-rse.
+webdav_start() {
+	export GRIDREST_WEBDAV_HOME=$T/webdav
+	# below the ephemeral ports (32768-), whose TIME-WAIT sockets would
+	# refuse the bind; no socket in any state on it
+	DAV_PORT=$((20000 + $$ % 10000))
+	while [ -n "$(ss -tanH "sport = :$DAV_PORT")" ]; do
+		DAV_PORT=$((DAV_PORT + 1))
+	done
+	export GRIDREST_WEBDAV_PORT=$DAV_PORT
+	"$top/scripts/webdav-rse" start >"$T/webdav.out" 2>&1 || {
+		echo "Bail out! webdav-rse did not start: $(cat "$T/webdav.out")"
+		exit 1
+	}
+	DAV=https://localhost:$DAV_PORT
 }
 
 # req METHOD PATH [curl args...]: the answer lands in $STATUS,
