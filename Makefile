@@ -16,6 +16,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wvla -Wno-format-nonliteral -fno-common
 LDLIBS   += -ljansson -lfcgi -ldb-5.3 -lgnutls -lcurl
 LDLIBS   += -larchive # jobs' sandboxes (issue 6)
+LDLIBS   += -lz # the mover's adler32 (issue 20)
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 PROVE    ?= prove
@@ -25,7 +26,7 @@ LIB_SRC  := $(filter-out db/admin.c,$(wildcard common/*.c db/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 FAMILIES := $(patsubst cgi-bin/%.c,$(B)/cgi-bin/%.fcgi,$(wildcard cgi-bin/*.c))
 UNIT     := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
-BENCHBIN := $(B)/bench/hello.fcgi $(B)/bench/expr_bench
+BENCHBIN := $(B)/bench/hello.fcgi $(B)/bench/expr_bench $(B)/bench/xfer_copy
 DEPS_OK  := $(B)/.deps-ok
 
 all: $(FAMILIES) $(B)/gridrest-db $(BENCHBIN)
@@ -52,6 +53,9 @@ $(B)/bench/hello.fcgi: $(B)/bench/hello.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi
 
 $(B)/bench/expr_bench: $(B)/bench/expr.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/xfer_copy: $(B)/bench/xfer.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%.o: CPPFLAGS += -Itests -Icommon
@@ -93,6 +97,7 @@ bench: all
 	bench/filecatalogue.sh
 	bench/jobs.sh
 	bench/tasks.sh
+	bench/transfers.sh
 
 clean:
 	rm -rf build
