@@ -4,6 +4,7 @@
  * common/job.c, the running in the DRM.
  */
 #include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +17,7 @@
 #include "task.h"
 #include "util.h"
 #include "web.h"
+#include "web_file.h"
 
 #define CT_BZIP2 "application/x-bzip2"
 
@@ -186,32 +188,37 @@ jobs_osb(struct web_req *r)
 	return sandbox(r, true);
 }
 
-/* GET /jobs/{jid}/peek?offset=N: stdout from byte N */
+/* GET /jobs/{jid}/peek?offset=N: up to JOB_PEEK_MAX bytes of stdout from
+   byte N */
 static int
 jobs_peek(struct web_req *r)
 {
 	struct job_peek p;
+	long long to;
 	char buf[32];
 	long jid, offset;
 	int rc;
 
 	if ((rc = jid_param(r, &jid)) != GR_OK ||
 	    (rc = long_query(r, "offset", 0, LONG_MAX, &offset)) != GR_OK ||
-	    (rc = job_peek(r->issuer, jid, offset, &p, &r->err)) != GR_OK)
+	    (rc = job_peek(r->issuer, jid, &p, &r->err)) != GR_OK)
 		return rc;
-	(void)snprintf(buf, sizeof(buf), "%lld", p.offset);
+	to = offset < p.size ? p.size - 1 : offset - 1; /* none past it */
+	if (to - offset + 1 > JOB_PEEK_MAX)
+		to = offset + JOB_PEEK_MAX - 1;
+	(void)snprintf(buf, sizeof(buf), "%ld", offset);
 	web_add_header(r, "X-Peek-Offset", buf);
-	(void)snprintf(buf, sizeof(buf), "%lld", p.offset + (long long)p.len);
+	(void)snprintf(buf, sizeof(buf), "%lld", to + 1);
 	web_add_header(r, "X-Peek-Next-Offset", buf);
 	(void)snprintf(buf, sizeof(buf), "%lld", p.size);
 	web_add_header(r, "X-Peek-Size", buf);
 	web_add_header(r, "X-Peek-Complete",
-	    p.final && p.offset + (long long)p.len >= p.size ? "true"
-							     : "false");
+	    p.final && to + 1 >= p.size ? "true" : "false");
 	web_add_header(r, "X-Job-Status", p.status);
-	rc = web_reply_text(r, 200, "application/octet-stream",
-	    p.data != NULL ? p.data : "", p.len);
-	free(p.data);
+	rc = web_file_send(r, p.fd, p.size, offset, to, 200,
+	    "application/octet-stream");
+	if (p.fd >= 0)
+		close(p.fd);
 	return rc;
 }
 
@@ -261,27 +268,16 @@ jobs_submit(struct web_req *r)
 	size_t len, i, n = 0, nfiles = 0;
 	int rc = GR_OK;
 
-	if (ctype != NULL &&
-	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
-		if ((rc = web_read_form(r)) != GR_OK)
+	if (mp_is_any_form(ctype)) {
+		if ((rc = mp_form(r, &parts, &n)) != GR_OK)
 			goto out;
-		for (i = 0; i < r->nquery && rc == GR_OK; i++)
-			if (strcmp(r->query[i].key, "manifest") == 0)
-				rc = add_manifest(r, r->query[i].value,
-				    strlen(r->query[i].value), manifests);
-	} else if (mp_is_form(ctype)) {
-		if ((rc = web_body(r, &body, &len)) != GR_OK)
-			goto out;
-		parts = arena_alloc(&r->arena, MP_PARTS_MAX * sizeof(*parts));
-		files = arena_alloc(&r->arena, MP_PARTS_MAX * sizeof(*files));
-		if ((rc = mp_parse(&r->arena, ctype, body, len, parts,
-			 MP_PARTS_MAX, &n, &r->err)) != GR_OK)
-			goto out;
+		files = arena_alloc(&r->arena, (n + 1) * sizeof(*files));
 		for (i = 0; i < n && rc == GR_OK; i++) {
 			if (parts[i].filename != NULL) {
 				files[nfiles].name = parts[i].filename;
 				files[nfiles].data = parts[i].data;
 				files[nfiles].len = parts[i].len;
+				files[nfiles].mode = 0;
 				nfiles++;
 			} else if (strcmp(parts[i].name, "manifest") == 0) {
 				rc = add_manifest(r, parts[i].data,

@@ -21,6 +21,7 @@
 #include "task.h"
 #include "util.h"
 #include "web.h"
+#include "web_file.h"
 
 static const char *
 tok_group(const struct web_req *r)
@@ -152,59 +153,33 @@ script_remove(struct web_req *r)
 static int
 task_create(struct web_req *r)
 {
-	const char *ctype = web_env(r, "CONTENT_TYPE"), *body;
 	struct task_field *fields;
 	struct mp_part *parts;
-	size_t i, n = 0, nf = 0, len;
+	size_t i, n;
 	long retry = 0;
 	char buf[32];
 	json_t *out;
 	int rc;
 
-	fields = arena_alloc(&r->arena,
-	    (MP_PARTS_MAX + WEB_QUERY_MAX) * sizeof(*fields));
-	if (mp_is_form(ctype)) {
-		parts = arena_alloc(&r->arena, MP_PARTS_MAX * sizeof(*parts));
-		if ((rc = web_body(r, &body, &len)) != GR_OK ||
-		    (rc = mp_parse(&r->arena, ctype, body, len, parts,
-			 MP_PARTS_MAX, &n, &r->err)) != GR_OK)
-			return rc;
-		for (i = 0; i < n; i++) {
-			/* a value is a NUL-terminated copy; files point
-			   into the body */
-			fields[nf].name = parts[i].name;
-			fields[nf].filename = parts[i].filename;
-			fields[nf].len = parts[i].len;
-			if (parts[i].filename != NULL) {
-				fields[nf].value = parts[i].data;
-			} else {
-				char *v = arena_alloc(&r->arena,
-				    parts[i].len + 1);
-
-				memcpy(v, parts[i].data, parts[i].len);
-				v[parts[i].len] = '\0';
-				fields[nf].value = v;
-			}
-			nf++;
+	if ((rc = mp_form(r, &parts, &n)) != GR_OK) {
+		if (rc == GR_UNSUPPORTED_MEDIA) {
+			gr_clear(&r->err);
+			rc = gr_fail(&r->err, GR_UNSUPPORTED_MEDIA,
+			    "a task is submitted as a form: "
+			    "multipart/form-data or "
+			    "application/x-www-form-urlencoded");
 		}
-	} else if (ctype != NULL &&
-	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
-		if ((rc = web_read_form(r)) != GR_OK)
-			return rc;
-		for (i = 0; i < r->nquery; i++) {
-			fields[nf].name = r->query[i].key;
-			fields[nf].value = r->query[i].value;
-			fields[nf].len = strlen(r->query[i].value);
-			fields[nf].filename = NULL;
-			nf++;
-		}
-	} else {
-		return gr_fail(&r->err, GR_UNSUPPORTED_MEDIA,
-		    "a task is submitted as a form: multipart/form-data or "
-		    "application/x-www-form-urlencoded");
+		return rc;
+	}
+	fields = arena_alloc(&r->arena, (n + 1) * sizeof(*fields));
+	for (i = 0; i < n; i++) {
+		fields[i].name = parts[i].name;
+		fields[i].value = parts[i].data;
+		fields[i].len = parts[i].len;
+		fields[i].filename = parts[i].filename;
 	}
 	rc = task_submit(r->issuer, tok_group(r), web_env(r, "REMOTE_ADDR"),
-	    fields, nf, &out, &retry, &r->err);
+	    fields, n, &out, &retry, &r->err);
 	if (rc == GR_THROTTLED) {
 		(void)snprintf(buf, sizeof(buf), "%ld", retry);
 		web_add_header(r, "Retry-After", buf);
@@ -271,83 +246,20 @@ task_file_index(struct web_req *r)
 	return reply_task(r, task_files);
 }
 
-/* "bytes=a-b", "bytes=a-", "bytes=-n" against size: 0 and [*from, *to],
-   1 for no (usable) range, -1 when unsatisfiable */
-static int
-range_of(const char *h, long long size, long long *from, long long *to)
-{
-	long long a, b;
-	char *end;
-
-	if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
-		return 1;
-	h += 6;
-	if (*h == '-') {
-		b = strtoll(h + 1, &end, 10);
-		if (*end != '\0' || end == h + 1 || b <= 0)
-			return -1;
-		*from = b >= size ? 0 : size - b;
-		*to = size - 1;
-		return size > 0 ? 0 : -1;
-	}
-	a = strtoll(h, &end, 10);
-	if (end == h || *end != '-' || a < 0)
-		return 1;
-	h = end + 1;
-	b = *h == '\0' ? size - 1 : strtoll(h, &end, 10);
-	if (*h != '\0' && (*end != '\0' || b < a))
-		return 1;
-	if (a >= size)
-		return -1;
-	*from = a;
-	*to = b >= size ? size - 1 : b;
-	return 0;
-}
-
 /* GET /task/{uuid}/file/{path}: the file, whole or a Range */
 static int
 task_file_get(struct web_req *r)
 {
-	long long size, from = 0, to, left;
-	char buf[65536], hdr[96];
-	int fd, rc, rg;
-	ssize_t n;
+	long long size;
+	int fd, rc;
 
 	if ((rc = task_open_file(r->issuer, web_param(r, "uuid"),
 		 web_param(r, "path"), &fd, &size, &r->err)) != GR_OK)
 		return rc;
-	to = size - 1;
-	rg = range_of(web_env(r, "HTTP_RANGE"), size, &from, &to);
-	if (rg < 0) {
-		close(fd);
-		(void)snprintf(hdr, sizeof(hdr), "bytes */%lld", size);
-		web_add_header(r, "Content-Range", hdr);
-		return gr_fail(&r->err, GR_RANGE_NOT_SATISFIABLE,
-		    "Range not satisfiable: the file has %lld bytes", size);
-	}
-	web_add_header(r, "Accept-Ranges", "bytes");
 	web_add_header(r, "Content-Disposition", "inline");
-	if (rg == 0) {
-		(void)snprintf(hdr, sizeof(hdr), "bytes %lld-%lld/%lld", from,
-		    to, size);
-		web_add_header(r, "Content-Range", hdr);
-	}
-	left = size == 0 ? 0 : to - from + 1;
-	rc = web_stream_head(r, rg == 0 ? 206 : 200, "application/octet-stream",
-	    left);
-	while (rc == GR_OK && left > 0 && r->method != WEB_HEAD) {
-		n = pread(fd, buf,
-		    left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf),
-		    (off_t)from);
-		if (n <= 0)
-			break; /* the file shrank: the client sees it short */
-		rc = web_stream_text(r, "application/octet-stream", buf,
-		    (size_t)n);
-		from += n;
-		left -= n;
-	}
+	rc = web_file_reply(r, fd, size, "application/octet-stream");
 	close(fd);
-	return GR_OK;
+	return rc;
 }
 
 static int

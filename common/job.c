@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 
 #include "account.h"
 #include "cfg.h"
@@ -35,7 +33,6 @@
 #define CPU_MAX         500000
 #define CPU_DFLT        86400
 #define TIME_LEN        20 /* "YYYY-MM-DD HH:MM:SS" */
-#define CHUNK           65536
 #define JOB_REFRESH_MAX 64 /* active DRM jobs one listing refreshes */
 
 /* --- the state machine (DIRAC's JobsStateMachine) -------------------- */
@@ -1474,8 +1471,11 @@ sb_add(struct sb_list *l, int dfd, const char *name)
 	struct stat st;
 	int fd;
 
+	/* a name unsafe in an archive is added: the archive skips it and
+	   lists it as skipped; the DRM's own files are not the job's */
 	if (l->n == SANDBOX_FILES_MAX || listed(l, name) ||
-	    !job_name_ok(name, strlen(name)))
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strncmp(name, DRM_FILE_PREFIX, sizeof(DRM_FILE_PREFIX) - 1) == 0)
 		return;
 	if (wl_open_file(dfd, name, &fd, &st) != 0)
 		return;
@@ -1534,83 +1534,31 @@ sb_collect(const json_t *job, bool output)
 	return l;
 }
 
-struct tar_out {
-	job_write_fn fn;
-	void *ctx;
-	int rc;
-};
-
-static la_ssize_t
-tar_write(struct archive *a, void *c, const void *buf, size_t n)
-{
-	struct tar_out *o = c;
-
-	(void)a;
-	if (o->rc == GR_OK)
-		o->rc = o->fn(buf, n, o->ctx);
-	return o->rc == GR_OK ? (la_ssize_t)n : -1;
-}
-
 static int
-write_tar(const struct sb_list *l, struct tar_out *o, struct gr_err *err)
+write_tar(const struct sb_list *l, job_write_fn fn, void *ctx,
+    struct gr_err *err)
 {
-	struct archive *a = archive_write_new();
-	struct archive_entry *e;
-	char *buf = xmalloc(CHUNK);
-	ssize_t n;
+	struct wl_archive *a = wl_archive_new(WL_TAR_BZ2, fn, ctx, err);
+	struct gr_err ignore = { 0 };
 	size_t i;
 	int rc = GR_OK;
 
-	if (archive_write_add_filter_bzip2(a) != ARCHIVE_OK ||
-	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open(a, o, NULL, tar_write, NULL) != ARCHIVE_OK) {
-		rc = gr_fail(err, GR_INTERNAL, "cannot start the archive: %s",
-		    archive_error_string(a));
-		goto out;
+	if (a == NULL)
+		return err->code;
+	for (i = 0; i < l->n && rc == GR_OK; i++)
+		rc = wl_archive_add(a, l->f[i].fd, l->f[i].name, &l->f[i].st,
+		    err);
+	if (rc != GR_OK) {
+		(void)wl_archive_close(a, &ignore);
+		return rc;
 	}
-	for (i = 0; i < l->n && rc == GR_OK; i++) {
-		e = archive_entry_new();
-		archive_entry_set_pathname(e, l->f[i].name);
-		archive_entry_set_size(e, l->f[i].st.st_size);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, l->f[i].st.st_mode & 0755);
-		archive_entry_set_mtime(e, l->f[i].st.st_mtime, 0);
-		if (archive_write_header(a, e) != ARCHIVE_OK)
-			rc = gr_fail(err, GR_UNAVAILABLE, "archive: %s",
-			    archive_error_string(a));
-		/* at most the size announced: a file still growing is cut */
-		for (off_t left = l->f[i].st.st_size; rc == GR_OK && left > 0;
-		     left -= n) {
-			n = read(l->f[i].fd, buf,
-			    (size_t)(left < CHUNK ? left : CHUNK));
-			if (n <= 0) {
-				rc = gr_fail(err, GR_UNAVAILABLE,
-				    "cannot read %s", l->f[i].name);
-				break;
-			}
-			if (archive_write_data(a, buf, (size_t)n) != n)
-				rc = gr_fail(err, GR_UNAVAILABLE, "archive: %s",
-				    archive_error_string(a));
-		}
-		archive_entry_free(e);
-	}
-	if (archive_write_close(a) != ARCHIVE_OK && rc == GR_OK)
-		rc = gr_fail(err, GR_UNAVAILABLE, "archive: %s",
-		    archive_error_string(a));
-out:
-	archive_write_free(a);
-	free(buf);
-	if (o->rc != GR_OK)
-		return o->rc;
-	return rc;
+	return wl_archive_close(a, err);
 }
 
 int
 job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
     void *ctx, struct gr_err *err)
 {
-	struct tar_out o = { fn, ctx, GR_OK };
 	struct sb_list *l;
 	json_t *job;
 	int rc;
@@ -1630,7 +1578,7 @@ job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
 		rc = gr_fail(err, GR_NOT_FOUND, "No %s sandbox for job %ld",
 		    output ? "Output" : "Input", jid);
 	else
-		rc = write_tar(l, &o, err);
+		rc = write_tar(l, fn, ctx, err);
 	sb_free(l);
 	return rc;
 }
@@ -1638,36 +1586,27 @@ job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
 /* --- peek ------------------------------------------------------------ */
 
 int
-job_peek(const char *issuer, long jid, long long offset, struct job_peek *out,
+job_peek(const char *issuer, long jid, struct job_peek *out,
     struct gr_err *err)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	json_t *job;
-	ssize_t n;
-	int dfd = -1, fd = -1, rc;
+	int dfd = -1, rc;
 
 	memset(out, 0, sizeof(*out));
+	out->fd = -1;
 	if ((rc = fetch(issuer, jid, &job, err)) != GR_OK)
 		return rc;
 	out->status = state_name(str(job, "status"));
 	out->final = is_final(out->status);
-	out->offset = offset;
 	if (jobs_dir(path, sizeof(path), str(job, "_dir"), "run") == 0 &&
-	    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) >= 0)
-		(void)wl_open_file(dfd, str(job, "_stdout"), &fd, &st);
+	    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) >= 0 &&
+	    wl_open_file(dfd, str(job, "_stdout"), &out->fd, &st) == 0)
+		out->size = (long long)st.st_size;
 	json_decref(job);
 	if (dfd >= 0)
 		close(dfd);
-	if (fd < 0)
-		return GR_OK; /* no output yet, or no regular file */
-	out->size = st.st_size;
-	if (offset < st.st_size) {
-		out->data = xmalloc(JOB_PEEK_MAX);
-		n = pread(fd, out->data, JOB_PEEK_MAX, (off_t)offset);
-		out->len = n > 0 ? (size_t)n : 0;
-	}
-	close(fd);
 	return GR_OK;
 }
 

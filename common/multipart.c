@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "multipart.h"
+#include "web.h"
 
 #define MP_HEADERS_MAX 8192 /* bytes of one part's headers */
 
@@ -152,4 +153,59 @@ mp_parse(struct arena *a, const char *ctype, const char *body, size_t len,
 	}
 	return gr_fail(err, GR_VALUE_ERROR,
 	    "the multipart body is truncated or malformed");
+}
+
+#define FORM_URLENCODED "application/x-www-form-urlencoded"
+
+bool
+mp_is_any_form(const char *ctype)
+{
+	return mp_is_form(ctype) ||
+	    (ctype != NULL &&
+		strncasecmp(ctype, FORM_URLENCODED,
+		    sizeof(FORM_URLENCODED) - 1) == 0);
+}
+
+int
+mp_form(struct web_req *r, struct mp_part **parts, size_t *n)
+{
+	const char *ctype = web_env(r, "CONTENT_TYPE"), *body;
+	struct mp_part *p;
+	size_t i, len;
+	char *v;
+	int rc;
+
+	*n = 0;
+	if (mp_is_form(ctype)) {
+		p = arena_alloc(&r->arena, MP_PARTS_MAX * sizeof(*p));
+		if ((rc = web_body(r, &body, &len)) != GR_OK ||
+		    (rc = mp_parse(&r->arena, ctype, body, len, p,
+			 MP_PARTS_MAX, n, &r->err)) != GR_OK)
+			return rc;
+		for (i = 0; i < *n; i++) {
+			if (p[i].filename != NULL)
+				continue;
+			v = arena_alloc(&r->arena, p[i].len + 1);
+			memcpy(v, p[i].data, p[i].len);
+			v[p[i].len] = '\0';
+			p[i].data = v;
+		}
+		*parts = p;
+		return GR_OK;
+	}
+	if (!mp_is_any_form(ctype))
+		return gr_fail(&r->err, GR_UNSUPPORTED_MEDIA,
+		    "a form is sent as multipart/form-data or " FORM_URLENCODED);
+	if ((rc = web_read_form(r)) != GR_OK)
+		return rc;
+	p = arena_alloc(&r->arena, (r->nquery + 1) * sizeof(*p));
+	for (i = 0; i < r->nquery; i++) {
+		p[i].name = r->query[i].key;
+		p[i].filename = NULL;
+		p[i].data = r->query[i].value;
+		p[i].len = strlen(r->query[i].value);
+	}
+	*n = r->nquery;
+	*parts = p;
+	return GR_OK;
 }

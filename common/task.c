@@ -16,9 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "account.h"
 #include "cfg.h"
 #include "date.h"
@@ -1482,92 +1479,52 @@ task_open_file(const char *issuer, const char *uuid, const char *path, int *fd,
 	return GR_OK;
 }
 
-struct zip_out {
-	task_write_fn fn;
-	void *ctx;
-	int rc;
-	struct archive *a;
-	char *buf;
-};
-
-static la_ssize_t
-zip_write(struct archive *ar, void *c, const void *buf, size_t n)
-{
-	struct zip_out *o = c;
-
-	(void)ar;
-	if (o->rc == GR_OK)
-		o->rc = o->fn(buf, n, o->ctx);
-	return o->rc == GR_OK ? (la_ssize_t)n : -1;
-}
-
 static int
 zip_file(int dfd, const char *name, const char *rel, const struct stat *st,
     void *ctx)
 {
-	struct zip_out *o = ctx;
-	struct archive_entry *e;
-	ssize_t n;
-	int fd, rc = GR_OK;
-
+	struct wl_archive *a = ctx;
+	struct gr_err ignore = { 0 };
 	struct stat now;
+	int fd, rc;
 
+	(void)st;
+	/* a FIFO, socket or device is skipped, never waited on */
 	if (wl_open_file(dfd, name, &fd, &now) != 0)
 		return GR_OK;
-	e = archive_entry_new();
-	archive_entry_set_pathname(e, rel);
-	archive_entry_set_size(e, st->st_size);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, st->st_mode & 0755);
-	archive_entry_set_mtime(e, st->st_mtime, 0);
-	if (archive_write_header(o->a, e) != ARCHIVE_OK)
-		rc = GR_INTERNAL;
-	while (rc == GR_OK && (n = read(fd, o->buf, 65536)) > 0)
-		if (archive_write_data(o->a, o->buf, (size_t)n) != n)
-			rc = GR_INTERNAL;
-	archive_entry_free(e);
+	rc = wl_archive_add(a, fd, rel, &now, &ignore);
 	close(fd);
-	return o->rc != GR_OK ? o->rc : rc;
+	return rc;
 }
 
 int
 task_zip(const char *issuer, const char *uuid, task_write_fn fn, void *ctx,
     struct gr_err *err)
 {
-	struct zip_out o = { fn, ctx, GR_OK, NULL, NULL };
-	struct load_args a;
+	struct wl_archive *a;
+	struct load_args l;
 	int dfd, rc;
 
-	if ((rc = open_root(issuer, uuid, &a, &dfd, err)) != GR_OK)
+	if ((rc = open_root(issuer, uuid, &l, &dfd, err)) != GR_OK)
 		return rc;
-	if (!final_status(str(a.task, "status"))) {
+	if (!final_status(str(l.task, "status"))) {
 		close(dfd);
-		json_decref(a.task);
+		json_decref(l.task);
 		return gr_fail(err, GR_NOT_FOUND,
 		    "Output files not available, check task status");
 	}
-	json_decref(a.task);
-	o.a = archive_write_new();
-	o.buf = xmalloc(65536);
-	(void)archive_write_set_format_zip(o.a);
-	/* stored, not deflated: outputs are often compressed already, and
-	   the download runs at disk speed */
-	(void)archive_write_set_options(o.a, "zip:compression=store");
-	(void)archive_write_set_bytes_in_last_block(o.a, 1);
-	if (archive_write_open(o.a, &o, NULL, zip_write, NULL) != ARCHIVE_OK) {
-		rc = gr_fail(err, GR_INTERNAL, "zip: %s",
-		    archive_error_string(o.a));
+	json_decref(l.task);
+	if ((a = wl_archive_new(WL_ZIP, fn, ctx, err)) == NULL) {
 		close(dfd);
-	} else {
-		rc = wl_walk(dfd, DRM_FILE_PREFIX, zip_file, &o);
-		if (archive_write_close(o.a) != ARCHIVE_OK && rc == GR_OK)
-			rc = o.rc != GR_OK ? o.rc : GR_INTERNAL;
-		if (rc != GR_OK && rc != ST_STOP)
-			(void)gr_fail(err, (enum gr_code)rc, "zip: %s",
-			    o.rc != GR_OK ? "client went away"
-					  : archive_error_string(o.a));
+		return err->code;
 	}
-	archive_write_free(o.a);
-	free(o.buf);
-	return rc;
+	rc = wl_walk(dfd, DRM_FILE_PREFIX, zip_file, a);
+	if (rc != GR_OK) {
+		struct gr_err ignore = { 0 };
+
+		(void)wl_archive_close(a, &ignore);
+		return gr_fail(err, (enum gr_code)rc, "zip: %s",
+		    "client went away or a file could not be read");
+	}
+	return wl_archive_close(a, err);
 }

@@ -15,9 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "account.h"
 #include "cfg.h"
 #include "drm.h"
+#include "log.h"
 #include "util.h"
 #include "workload.h"
 
@@ -307,4 +311,188 @@ wl_page_take(struct wl_page *p)
 
 	p->count++;
 	return in;
+}
+
+/* --- archives ------------------------------------------------------ */
+
+#define CHUNK 65536
+
+bool
+wl_member_ok(const char *rel)
+{
+	const char *p = rel, *e, *q;
+	bool blank;
+
+	if (rel == NULL || *rel == '\0' || *rel == '/' ||
+	    !utf8_valid(rel, strlen(rel)))
+		return false;
+	for (;;) {
+		e = p + strcspn(p, "/");
+		if (e == p || (e - p == 1 && p[0] == '.') ||
+		    (e - p == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		for (blank = true, q = p; q < e; q++) {
+			if (*q == '\\' || (unsigned char)*q < 0x20 ||
+			    *q == 0x7f)
+				return false;
+			blank &= *q == ' ';
+		}
+		if (blank)
+			return false;
+		if (*e == '\0')
+			return true;
+		p = e + 1;
+	}
+}
+
+struct wl_archive {
+	struct archive *ar;
+	wl_write_fn fn;
+	void *ctx;
+	int rc; /* the writer's */
+	char *buf;
+	json_t *skipped;
+};
+
+static la_ssize_t
+archive_out(struct archive *ar, void *c, const void *buf, size_t n)
+{
+	struct wl_archive *a = c;
+
+	(void)ar;
+	if (a->rc == GR_OK)
+		a->rc = a->fn(buf, n, a->ctx);
+	return a->rc == GR_OK ? (la_ssize_t)n : -1;
+}
+
+static void
+wla_free(struct wl_archive *a)
+{
+	archive_write_free(a->ar);
+	free(a->buf);
+	json_decref(a->skipped);
+	free(a);
+}
+
+struct wl_archive *
+wl_archive_new(enum wl_format f, wl_write_fn fn, void *ctx,
+    struct gr_err *err)
+{
+	struct wl_archive *a = xcalloc(1, sizeof(*a));
+	int ok;
+
+	a->ar = archive_write_new();
+	a->fn = fn;
+	a->ctx = ctx;
+	a->buf = xmalloc(CHUNK);
+	a->skipped = json_array();
+	if (f == WL_ZIP)
+		/* stored, not deflated: outputs are often compressed
+		   already, and the download runs at disk speed */
+		ok = archive_write_set_format_zip(a->ar) == ARCHIVE_OK &&
+		    archive_write_set_options(a->ar, "zip:compression=store") ==
+			ARCHIVE_OK;
+	else
+		ok = archive_write_add_filter_bzip2(a->ar) == ARCHIVE_OK &&
+		    archive_write_set_format_pax_restricted(a->ar) ==
+			ARCHIVE_OK;
+	if (!ok || archive_write_set_bytes_in_last_block(a->ar, 1) !=
+		ARCHIVE_OK ||
+	    archive_write_open(a->ar, a, NULL, archive_out, NULL) !=
+		ARCHIVE_OK) {
+		(void)gr_fail(err, GR_INTERNAL, "cannot start the archive: %s",
+		    archive_error_string(a->ar));
+		wla_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int
+archive_fail(struct wl_archive *a, struct gr_err *err)
+{
+	if (a->rc != GR_OK)
+		return gr_fail(err, (enum gr_code)a->rc, "client went away");
+	return gr_fail(err, GR_UNAVAILABLE, "archive: %s",
+	    archive_error_string(a->ar));
+}
+
+static int
+add_member(struct wl_archive *a, int fd, const char *data, const char *rel,
+    long long size, mode_t mode, time_t mtime, struct gr_err *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	long long left;
+	ssize_t n;
+	int rc = GR_OK;
+
+	archive_entry_set_pathname(e, rel);
+	archive_entry_set_size(e, size);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, mode & 0755);
+	archive_entry_set_mtime(e, mtime, 0);
+	if (archive_write_header(a->ar, e) != ARCHIVE_OK)
+		rc = archive_fail(a, err);
+	for (left = size; rc == GR_OK && left > 0; left -= n) {
+		if (data != NULL) { /* in memory: at once */
+			n = (ssize_t)left;
+			if (archive_write_data(a->ar, data, (size_t)n) != n)
+				rc = archive_fail(a, err);
+			continue;
+		}
+		n = read(fd, a->buf, (size_t)(left < CHUNK ? left : CHUNK));
+		if (n <= 0) {
+			rc = gr_fail(err, GR_UNAVAILABLE, "cannot read %s",
+			    rel);
+			break;
+		}
+		if (archive_write_data(a->ar, a->buf, (size_t)n) != n)
+			rc = archive_fail(a, err);
+	}
+	archive_entry_free(e);
+	return rc;
+}
+
+int
+wl_archive_add(struct wl_archive *a, int fd, const char *rel,
+    const struct stat *st, struct gr_err *err)
+{
+	if (!wl_member_ok(rel)) {
+		json_t *j = json_stringn_nocheck(rel, strlen(rel));
+		char *q = json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+
+		log_msg(LOG_WARN, "archive: %s skipped (unsafe name)",
+		    q != NULL ? q : "?");
+		free(q);
+		json_array_append_new(a->skipped, j);
+		return GR_OK;
+	}
+	return add_member(a, fd, NULL, rel, (long long)st->st_size,
+	    st->st_mode, st->st_mtime, err);
+}
+
+int
+wl_archive_close(struct wl_archive *a, struct gr_err *err)
+{
+	struct sbuf b = { 0 };
+	const json_t *v;
+	char *q;
+	size_t i;
+	int rc = GR_OK;
+
+	json_array_foreach(a->skipped, i, v)
+	{
+		q = json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+		sbuf_adds(&b, q != NULL ? q : "\"?\"");
+		sbuf_adds(&b, "\n");
+		free(q);
+	}
+	if (b.len > 0)
+		rc = add_member(a, -1, b.s, WL_SKIPPED_NAME, (long long)b.len,
+		    0644, (time_t)time_now(), err);
+	sbuf_free(&b);
+	if (archive_write_close(a->ar) != ARCHIVE_OK && rc == GR_OK)
+		rc = archive_fail(a, err);
+	wla_free(a);
+	return rc;
 }

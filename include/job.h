@@ -93,16 +93,15 @@ int job_delete(const char *issuer, long jid, bool killonly, struct gr_err *err);
 int job_summary(const char *issuer, bool all_owners, const char *const *groups,
     size_t ngroups, json_t **out, struct gr_err *err);
 
-/* Up to JOB_PEEK_MAX bytes of the job's stdout from offset. */
+/* The job's stdout, opened for a peek of up to JOB_PEEK_MAX bytes. */
 struct job_peek {
-	char *data; /* malloc'ed */
-	size_t len;
-	long long offset, size; /* where data starts; the file's size now */
+	int fd;                 /* -1: no output yet (or no regular file) */
+	long long size;         /* the file's size now */
 	const char *status;     /* the job's status (static) */
 	bool final;             /* the job has ended: the file is complete */
 };
-int job_peek(const char *issuer, long jid, long long offset,
-    struct job_peek *out, struct gr_err *err);
+int job_peek(const char *issuer, long jid, struct job_peek *out,
+    struct gr_err *err);
 
 /* Does DIRAC's state machine allow from -> to? */
 bool job_can_move(const char *from, const char *to);

@@ -32,4 +32,18 @@ bool mp_is_form(const char *ctype);
 int mp_parse(struct arena *a, const char *ctype, const char *body, size_t len,
     struct mp_part *parts, size_t max, size_t *n, struct gr_err *err);
 
+/* Is ctype a form: multipart/form-data or x-www-form-urlencoded? */
+bool mp_is_any_form(const char *ctype);
+
+struct web_req;
+
+/*
+ * The one form reader of the families (jobs, tasks): the fields of the
+ * request's body, urlencoded or multipart, into *parts (the arena's),
+ * *n of them. A value's data is a NUL-terminated copy (len its bytes);
+ * a file's (filename set) points into the body. Another Content-Type is
+ * 415 UnsupportedMediaType.
+ */
+int mp_form(struct web_req *r, struct mp_part **parts, size_t *n);
+
 #endif /* MULTIPART_H */

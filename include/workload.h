@@ -102,6 +102,41 @@ int wl_may(struct st_txn *t, const char *issuer, const char *owner, bool *may,
 /* Cancel every DRM job of ids (a JSON array of ids; borrowed). */
 int wl_cancel(const json_t *ids, struct gr_err *err);
 
+/* --- archives of a job's files (task zips, job sandboxes) ---------- */
+
+/* Where archive bytes go; GR_OK to go on. */
+typedef int (*wl_write_fn)(const void *buf, size_t n, void *ctx);
+
+/* The member an archive lists its skipped names in, one a line (as JSON
+   strings), when it skipped any. */
+#define WL_SKIPPED_NAME ".gridrest-skipped.txt"
+
+/*
+ * A path safe as an archive member: components separated by '/', each
+ * non-blank, not "." or "..", without '\' or control characters, UTF-8;
+ * no leading '/'.
+ */
+bool wl_member_ok(const char *rel);
+
+enum wl_format { WL_ZIP, WL_TAR_BZ2 };
+
+struct wl_archive;
+
+/* A new archive streamed through fn; NULL (and err) if it cannot start. */
+struct wl_archive *wl_archive_new(enum wl_format f, wl_write_fn fn, void *ctx,
+    struct gr_err *err);
+
+/*
+ * Add the regular file fd (st its stat) as member rel: at most st_size
+ * bytes (a file still growing is cut). A name wl_member_ok refuses is
+ * skipped, logged and listed in WL_SKIPPED_NAME. fd borrowed.
+ */
+int wl_archive_add(struct wl_archive *a, int fd, const char *rel,
+    const struct stat *st, struct gr_err *err);
+
+/* Finish (the skipped list, then the archive's end) and free. */
+int wl_archive_close(struct wl_archive *a, struct gr_err *err);
+
 /* A page of a listing: the matches numbered first..last-1 are kept. */
 struct wl_page {
 	size_t first, last; /* the window */

@@ -218,6 +218,30 @@ untar links
 ok "links in the working directory are not followed" \
     [ ! -e "$T/links/std.out" ] && [ ! -e "$T/links/leak.txt" ]
 
+# --- a FIFO is never waited on; names unsafe in a tar are skipped, listed --
+cat >"$T/hostile.sh" <<'EOF'
+#!/bin/sh
+rm -f std.out
+mkfifo std.out fifo.txt
+: >'..\..\evil.txt'
+: >"$(printf 'a\nb.txt')"
+echo good >good.txt
+EOF
+req POST /jobs -F 'manifest={"Executable": "hostile.sh", "OutputSandbox": ["*.txt"]}' \
+    -F "script=@$T/hostile.sh"
+jid=$(json '.jids[0]')
+wait_job "$jid" Done Failed
+is "a job that makes FIFOs and unsafe names ends" "$st" Done
+req GET "/jobs/$jid/peek" --max-time 5
+is "peek of a stdout that is a FIFO: empty, at once" "$STATUS/$(wc -c <"$T/body")" 200/0
+req GET "/jobs/$jid/outputsandbox" --max-time 10
+untar hostile
+is "its output sandbox: the safe file and the list of skipped ones" \
+    "$(cd "$T/hostile" && find . -type f | LC_ALL=C sort | tr '\n' ' ')" \
+    "./.gridrest-skipped.txt ./good.txt ./std.err "
+is "... which names them" "$(cat "$T/hostile/.gridrest-skipped.txt")" \
+    "$(printf '%s\n' '"..\\..\\evil.txt"' '"a\nb.txt"')"
+
 # --- listing ------------------------------------------------------------
 req GET /jobs
 total=$(json .entries)

@@ -48,6 +48,16 @@ fi
 echo "ran"
 EOF
 chmod 755 "$P/prog.sh"
+# a hostile program: a FIFO, and names unsafe in an archive
+cat >"$P/hostile.sh" <<'EOF'
+#!/bin/sh
+mkfifo fifo
+: >'..\..\evil.txt'
+: >"$(printf 'a\nb.txt')"
+: >'   '
+echo good >good.txt
+EOF
+chmod 755 "$P/hostile.sh"
 printf 'input data\n' >"$T/data.txt"
 
 TOKEN=
@@ -202,6 +212,36 @@ ok "... that unzips" sh -c "cd '$T/unz' && unzip -q '$T/body'"
 ok "... with the files" cmp -s "$T/unz/args.txt" "$T/want"
 is "... and the nested one" "$(cat "$T/unz/sub/deep.txt")" nested
 ok "... without the link" [ ! -e "$T/unz/link" ]
+
+# --- hostile files: a FIFO is never waited on, unsafe names never zipped ----
+TOKEN=$root
+reqb POST /script '{"name": "hostile", "command": "'$P'/hostile.sh"}' -H "$J"
+TOKEN=$jdoe
+req POST /task -F task_name=hostile
+th=$(json .uuid)
+ok "a task that makes a FIFO and unsafe names ends" wait_task "$th"
+req GET "/task/$th/file/fifo" --max-time 5
+ok "GET of its FIFO: 404 at once, never waited on" error_is 404 NotFound
+req GET "/task/$th/file/fifo" --max-time 5 -H 'Range: bytes=0-1'
+ok "... with a Range too" error_is 404 NotFound
+req GET "/task/$th/file" --max-time 5
+ok "the file list leaves the FIFO out" sh -c \
+    "[ $STATUS = 200 ] && jq -e 'any(.[]; . == \"good.txt\") and all(.[]; . != \"fifo\")' '$T/body' >/dev/null"
+req GET "/task/$th/download" --max-time 10
+is "its zip: 200" "$STATUS" 200
+zipnames() {
+	python3 -c 'import json, sys, zipfile
+print(json.dumps(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))' "$1"
+}
+is "... without the FIFO or the unsafe names, with the list of skipped ones" \
+    "$(zipnames "$T/body")" \
+    "[\".gridrest-skipped.txt\", \"${th%%-*}_err.txt\", \"${th%%-*}_out.txt\", \"good.txt\"]"
+is "... which names them" \
+    "$(python3 -c 'import sys, zipfile
+sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(".gridrest-skipped.txt").decode())' "$T/body")" \
+    "$(printf '%s\n' '"   "' '"..\\..\\evil.txt"' '"a\nb.txt"')"
+req GET "/script/all"
+is "the API still answers" "$STATUS" 200
 
 # --- bad submissions --------------------------------------------------------------
 req POST /task -F task_name=all -F n=three
