@@ -14,6 +14,7 @@
 #include "didsearch.h"
 #include "metaconv.h"
 #include "rule.h"
+#include "subscription.h"
 #include "util.h"
 #include "web.h"
 
@@ -580,11 +581,13 @@ static const struct web_route dids_routes[] = {
 };
 /* clang-format on */
 
-/* Expired DIDs are dealt with by the dids backends themselves. */
+/* Expired DIDs, and new ones a subscription's pass left behind, are
+   dealt with by the dids backends themselves. */
 static void
 undertaker(void)
 {
 	did_undertaker_tick(cfg.undertaker_interval);
+	sub_tick(cfg.undertaker_interval);
 }
 
 int

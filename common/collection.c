@@ -9,9 +9,11 @@
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "log.h"
 #include "metaconv.h"
 #include "replica.h"
 #include "scope.h"
+#include "subscription.h"
 #include "tables.h"
 #include "valid.h"
 
@@ -418,6 +420,21 @@ check_coll(const char *scope, const char *name, const json_t *body,
 	return GR_OK;
 }
 
+/*
+ * After new collections committed: the subscriptions they match give them
+ * their rules (subscription.h). What fails there is logged: the DIDs
+ * exist, and a sweep of the backends takes new DIDs left behind.
+ */
+static void
+transmogrify(json_t *dids)
+{
+	struct gr_err err = { 0 };
+
+	if (sub_new_dids(dids, &err) != GR_OK)
+		log_msg(LOG_WARN, "subscriptions: %s", err.msg);
+	json_decref(dids);
+}
+
 int
 coll_add(const char *issuer, const char *scope, const char *name,
     const json_t *body, struct gr_err *err)
@@ -434,7 +451,10 @@ coll_add(const char *issuer, const char *scope, const char *name,
 	if ((v = json_object_get(body, "dids")) != NULL && !json_is_null(v))
 		a.dids = v;
 	a.rse = json_string_value(json_object_get(body, "rse"));
-	return st_txn_run(add_txn, &a, err);
+	if ((rc = st_txn_run(add_txn, &a, err)) == GR_OK)
+		transmogrify(
+		    json_pack("[{s:s, s:s}]", "scope", scope, "name", name));
+	return rc;
 }
 
 static int
@@ -516,7 +536,9 @@ coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err)
 			 err)) != GR_OK)
 			return rc;
 	}
-	return st_txn_run(bulk_txn, &a, err);
+	if ((rc = st_txn_run(bulk_txn, &a, err)) == GR_OK)
+		transmogrify(json_incref((json_t *)(uintptr_t)list));
+	return rc;
 }
 
 /* Sum the files below (for closing and dynamic_depth=FILE). */
@@ -1650,5 +1672,8 @@ coll_sample(const char *issuer, const json_t *body, struct gr_err *err)
 	rc = st_txn_run(sample_txn, &s, err);
 	json_decref(s.files);
 	json_decref(s.seen);
+	if (rc == GR_OK)
+		transmogrify(json_pack("[{s:s, s:s}]", "scope", s.out_scope,
+		    "name", s.out_name));
 	return rc;
 }

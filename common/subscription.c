@@ -9,6 +9,10 @@
 
 #include "account.h"
 #include "date.h"
+#include "did.h"
+#include "didlife.h"
+#include "log.h"
+#include "rule.h"
 #include "secret.h"
 #include "subscription.h"
 #include "tables.h"
@@ -310,6 +314,8 @@ check_names(const char *account, const char *name, struct gr_err *err)
 
 /* --- storage --------------------------------------------------------- */
 
+static void retro_now(void);
+
 static DBT
 sub_key(char *buf, const char *account, const char *name)
 {
@@ -410,6 +416,10 @@ sub_add(const char *issuer, const char *account, const char *name,
 		json_object_set_new(a.rec, "lifetime", json_integer(end));
 	rc = st_txn_run(add_txn, &a, err);
 	json_decref(a.rec);
+	/* retroactive: the collections there are get its rules now (what a
+	   crash leaves, the backends' pass finishes) */
+	if (rc == GR_OK && retro)
+		retro_now();
 	return rc;
 }
 
@@ -767,10 +777,9 @@ sub_rules(const char *account, const char *name, const char *state,
     gr_emit_fn emit, void *ctx, struct gr_err *err)
 {
 	struct sub_args a = { .account = account, .name = name };
+	json_t *filters;
 	int rc;
 
-	(void)emit;
-	(void)ctx;
 	if (!plausible(account, name))
 		return gr_fail(err, GR_SUBSCRIPTION_NOT_FOUND,
 		    "Subscription for account '%s' named '%s' not found",
@@ -778,25 +787,63 @@ sub_rules(const char *account, const char *name, const char *state,
 	if (state != NULL && strlen(state) != 1)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating state: a rule state letter");
-	rc = st_view(find_txn, &a, 0, err);
-	/* the rules made for it come with the rules module */
-	json_decref(a.out);
+	if ((rc = st_view(find_txn, &a, 0, err)) != GR_OK)
+		return rc;
+	filters = json_pack("{s:o}", "subscription_id", a.out);
+	if (state != NULL)
+		json_object_set_new(filters, "state", json_string(state));
+	rc = rule_list(filters, emit, ctx, err);
+	json_decref(filters);
 	return rc;
 }
 
+/* The subscriptions a states listing covers, in a view. */
 static int
-states_one(struct sub_args *a, const json_t *rec)
+gather_one(struct sub_args *a, const json_t *rec)
+{
+	json_array_append(a->out, (json_t *)(uintptr_t)rec);
+	return GR_OK;
+}
+
+/* A view that collects into a->out what a->each keeps of the records
+   the listing selects. */
+static int
+collect_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sub_args *a = arg;
+
+	json_array_clear(a->out);
+	return scan_wanted(t, a, a->each, err);
+}
+
+/* Count a rule of the subscription under its state. */
+static int
+count_state(json_t *rule, void *ctx)
+{
+	json_t *counts = ctx;
+	const char *st = json_string_value(json_object_get(rule, "state"));
+
+	if (st == NULL)
+		st = "";
+	json_object_set_new(counts, st,
+	    json_integer(json_integer_value(json_object_get(counts, st)) + 1));
+	return GR_OK;
+}
+
+/* The line of one subscription and rule state (NULL: it has none). */
+static json_t *
+states_line(const json_t *rec, const char *state, json_int_t count,
+    bool details)
 {
 	json_t *out, *r;
 	bool lapsed;
 	char st;
-	int rc;
 
-	/* without rules yet: one line, no state, count 0 (an outer join) */
-	out = json_pack("{s:O, s:O, s:n, s:i}", "account",
+	out = json_pack("{s:O, s:O, s:o, s:I}", "account",
 	    json_object_get(rec, "account"), "name",
-	    json_object_get(rec, "name"), "state", "count", 0);
-	if (a->details) {
+	    json_object_get(rec, "name"), "state",
+	    state != NULL ? json_string(state) : json_null(), "count", count);
+	if (details) {
 		st = state_at(rec, time_now(), &lapsed);
 		r = sub_render(rec, time_now());
 		json_object_set_new(out, "subscription_state",
@@ -811,15 +858,7 @@ states_one(struct sub_args *a, const json_t *rec)
 		    json_object_get(r, "comments"));
 		json_decref(r);
 	}
-	rc = a->emit(out, a->ctx);
-	json_decref(out);
-	return rc;
-}
-
-static int
-states_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	return scan_wanted(t, arg, states_one, err);
+	return out;
 }
 
 int
@@ -828,13 +867,46 @@ sub_rule_states(const char *account, const char *name, bool details,
 {
 	struct sub_args a = { .account = account,
 		.name = name,
-		.details = details,
-		.emit = emit,
-		.ctx = ctx };
+		.each = gather_one,
+		.out = json_array() };
+	json_t *filters = NULL, *counts = NULL, *line;
+	const json_t *rec, *n;
+	const char *st;
+	size_t i;
+	int rc = GR_OK;
 
-	if (!plausible(account, name))
-		return GR_OK; /* nothing to list */
-	return st_view(states_txn, &a, ST_ONCE, err);
+	if (!plausible(account, name) ||
+	    (rc = st_view(collect_txn, &a, 0, err)) != GR_OK)
+		goto out;
+	json_array_foreach(a.out, i, rec)
+	{
+		/* rules by state, as upstream's outer join and group by */
+		filters = json_pack("{s:O}", "subscription_id",
+		    json_object_get(rec, "id"));
+		counts = json_object();
+		if ((rc = rule_list(filters, count_state, counts, err)) !=
+		    GR_OK)
+			goto out;
+		if (json_object_size(counts) == 0)
+			json_object_set_new(counts, "", json_integer(0));
+		json_object_foreach(counts, st, n)
+		{
+			line = states_line(rec, *st != '\0' ? st : NULL,
+			    json_integer_value(n), details);
+			rc = emit(line, ctx);
+			json_decref(line);
+			if (rc != GR_OK)
+				goto out;
+		}
+		json_decref(filters);
+		json_decref(counts);
+		filters = counts = NULL;
+	}
+out:
+	json_decref(filters);
+	json_decref(counts);
+	json_decref(a.out);
+	return rc;
 }
 
 /* --- matching (the transmogrifier's test) ---------------------------- */
@@ -966,4 +1038,408 @@ sub_match(const json_t *sub, const char *scope, const char *name,
 		}
 	}
 	return true;
+}
+
+/* --- the transmogrifier ---------------------------------------------- */
+
+/* The subscriptions that give rules now (ACTIVE, UPDATED or NEW, their
+   lifetime not over), by priority (policyid, lowest first). */
+static int
+live_one(struct sub_args *a, const json_t *rec)
+{
+	json_int_t prio = json_integer_value(json_object_get(rec, "policyid"));
+	bool lapsed;
+	char st = state_at(rec, time_now(), &lapsed);
+	size_t i;
+
+	if (st != 'A' && st != 'U' && st != 'N')
+		return GR_OK;
+	for (i = json_array_size(a->out); i > 0; i--)
+		if (json_integer_value(
+			json_object_get(json_array_get(a->out, i - 1),
+			    "policyid")) <= prio)
+			break;
+	json_array_insert(a->out, i, (json_t *)(uintptr_t)rec);
+	return GR_OK;
+}
+
+/* A template's flag, true or Rucio's "True". */
+static bool
+flag(const json_t *tmpl, const char *key)
+{
+	const json_t *v = json_object_get(tmpl, key);
+
+	return json_is_true(v) ||
+	    (json_is_string(v) && strcmp(json_string_value(v), "True") == 0);
+}
+
+/*
+ * The POST /rules/ dict of a rule a template of sub gives scope:name, as
+ * the transmogrifier fills it: the subscription's account unless the
+ * template names one, its comments (first 255 characters) unless the
+ * template has its own, grouping DATASET by default.
+ */
+static json_t *
+rule_spec(const json_t *sub, const json_t *tmpl, const char *scope,
+    const char *name)
+{
+	static const char *const copied[] = { "weight",
+		"source_replica_expression", "ignore_availability",
+		"delay_injection" };
+	const json_t *v = json_object_get(tmpl, "copies");
+	json_t *spec;
+	char comment[256];
+	size_t i;
+
+	spec = json_pack("{s:[{s:s, s:s}], s:O, s:I, s:O, s:O, s:s, s:b, s:b, "
+			 "s:O}",
+	    "dids", "scope", scope, "name", name, "account",
+	    json_object_get(tmpl, "account") != NULL
+		? json_object_get(tmpl, "account")
+		: json_object_get(sub, "account"),
+	    "copies",
+	    json_is_integer(v) ? json_integer_value(v)
+			       : (json_int_t)atoll(json_string_value(v)),
+	    "rse_expression", json_object_get(tmpl, "rse_expression"),
+	    "activity", json_object_get(tmpl, "activity"), "grouping",
+	    json_is_string(json_object_get(tmpl, "grouping"))
+		? json_string_value(json_object_get(tmpl, "grouping"))
+		: "DATASET",
+	    "locked", flag(tmpl, "locked"), "purge_replicas",
+	    flag(tmpl, "purge_replicas"), "subscription_id",
+	    json_object_get(sub, "id"));
+	for (i = 0; i < ARRAY_LEN(copied); i++)
+		if ((v = json_object_get(tmpl, copied[i])) != NULL &&
+		    !json_is_null(v))
+			json_object_set(spec, copied[i],
+			    (json_t *)(uintptr_t)v);
+	if ((v = json_object_get(tmpl, "lifetime")) != NULL &&
+	    json_number_value(v) > 0)
+		json_object_set_new(spec, "lifetime",
+		    json_integer((json_int_t)json_number_value(v)));
+	if ((v = json_object_get(tmpl, "comments")) != NULL &&
+	    json_is_string(v))
+		json_object_set(spec, "comment", (json_t *)(uintptr_t)v);
+	else if (json_is_string(json_object_get(sub, "comments"))) {
+		snprintf(comment, sizeof(comment), "%s",
+		    json_string_value(json_object_get(sub, "comments")));
+		json_object_set_new(spec, "comment", json_string(comment));
+	}
+	return spec;
+}
+
+/* The subscriptions that give rules now, into *subs (a new array). */
+static int
+live_subs(json_t **subs, struct gr_err *err)
+{
+	struct sub_args a = { .out = json_array(), .each = live_one };
+	int rc = st_view(collect_txn, &a, 0, err);
+
+	*subs = a.out;
+	return rc;
+}
+
+/* Give scope:name (record did) the rules of every subscription of subs
+   it matches; a rule that fails is logged (as the transmogrifier, which
+   does not try again), the others are made. */
+static void
+give_rules(const json_t *subs, const char *scope, const char *name,
+    const json_t *did)
+{
+	json_int_t made = json_integer_value(
+	    json_object_get(did, "created_at"));
+	const json_t *sub, *tmpl;
+	struct gr_err err = { 0 };
+	json_t *spec, *ids;
+	size_t i, j;
+
+	json_array_foreach(subs, i, sub)
+	{
+		/* new DIDs only, unless the subscription is retroactive */
+		if ((!json_is_true(json_object_get(sub, "retroactive")) &&
+			made < json_integer_value(
+				   json_object_get(sub, "created_at"))) ||
+		    !sub_match(sub, scope, name, did))
+			continue;
+		json_array_foreach(json_object_get(sub, "replication_rules"), j,
+		    tmpl)
+		{
+			if (json_is_true(json_object_get(sub, "dry_run"))) {
+				log_msg(LOG_INFO,
+				    "subscription %s: %s:%s matches (dry run)",
+				    json_string_value(
+					json_object_get(sub, "name")),
+				    scope, name);
+				continue;
+			}
+			spec = rule_spec(sub, tmpl, scope, name);
+			ids = json_array();
+			if (rule_add(ACCOUNT_ROOT, spec, ids, &err) != GR_OK) {
+				log_msg(LOG_WARN,
+				    "subscription %s: no rule %zu for %s:%s: "
+				    "%s",
+				    json_string_value(
+					json_object_get(sub, "name")),
+				    j + 1, scope, name, err.msg);
+				gr_clear(&err);
+			}
+			json_decref(ids);
+			json_decref(spec);
+		}
+	}
+}
+
+struct new_dids {
+	const json_t *dids; /* [{scope, name}] */
+	json_t *recs;       /* their records (null: gone, or not new) */
+};
+
+static int
+load_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct new_dids *n = arg;
+	const json_t *d;
+	json_t *rec;
+	size_t i;
+	int rc;
+
+	json_array_clear(n->recs);
+	json_array_foreach(n->dids, i, d)
+	{
+		rc = did_load(t, json_string_value(json_object_get(d, "scope")),
+		    json_string_value(json_object_get(d, "name")), 0, &rec,
+		    err);
+		if (rc == GR_DID_NOT_FOUND) {
+			gr_clear(err);
+			rec = json_null();
+		} else if (rc != GR_OK)
+			return rc;
+		else if (json_is_false(json_object_get(rec, "is_new"))) {
+			json_decref(rec); /* seen already */
+			rec = json_null();
+		}
+		json_array_append_new(n->recs, rec);
+	}
+	return GR_OK;
+}
+
+/* The DIDs seen: no longer new. */
+static int
+seen_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct new_dids *n = arg;
+	const json_t *d;
+	size_t i;
+	int rc;
+
+	json_array_foreach(n->dids, i, d)
+	{
+		if (json_is_null(json_array_get(n->recs, i)))
+			continue;
+		rc = did_set_new(t,
+		    json_string_value(json_object_get(d, "scope")),
+		    json_string_value(json_object_get(d, "name")), false, err);
+		if (rc == GR_DID_NOT_FOUND)
+			gr_clear(err);
+		else if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+sub_new_dids(const json_t *dids, struct gr_err *err)
+{
+	struct new_dids n = { .dids = dids, .recs = json_array() };
+	json_t *subs = NULL;
+	const json_t *d, *rec;
+	const char *type;
+	size_t i;
+	int rc;
+
+	/* without subscriptions there is nothing to do: the DIDs stay new,
+	   and no subscription made later takes them (created_at) */
+	if ((rc = live_subs(&subs, err)) != GR_OK ||
+	    json_array_size(subs) == 0 ||
+	    (rc = st_view(load_txn, &n, 0, err)) != GR_OK)
+		goto out;
+	json_array_foreach(n.recs, i, rec)
+	{
+		d = json_array_get(dids, i);
+		type = json_string_value(json_object_get(rec, "type"));
+		if (type != NULL && strcmp(type, "FILE") != 0)
+			give_rules(subs,
+			    json_string_value(json_object_get(d, "scope")),
+			    json_string_value(json_object_get(d, "name")), rec);
+	}
+	rc = st_txn_run(seen_txn, &n, err);
+out:
+	json_decref(subs);
+	json_decref(n.recs);
+	return rc;
+}
+
+/* --- retroactive subscriptions, and the periodic pass ---------------- */
+
+#define RETRO_BATCH 1000 /* DIDs looked at in one view */
+
+struct retro {
+	struct sbuf from, last; /* where the batch starts; the last key */
+	json_t *batch;          /* [[scope, name, record]] of collections */
+	size_t seen;
+};
+
+static int
+retro_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct retro *r = arg;
+	const char *type;
+	size_t tlen;
+	char *s, *n;
+
+	(void)pkey;
+	r->last.len = 0;
+	sbuf_add(&r->last, key->data, key->size);
+	if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	    !(tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0) &&
+	    key_did(key->data, key->size, 0, &s, &n)) {
+		json_array_append_new(r->batch,
+		    json_pack("[s, s, o]", s, n,
+			json_loadb(val->data, val->size, 0, NULL)));
+		free(s);
+		free(n);
+	}
+	return ++r->seen == RETRO_BATCH ? ST_STOP : GR_OK;
+}
+
+static int
+retro_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct retro *r = arg;
+	DBT from = st_dbt(r->from.s, r->from.len);
+	int rc;
+
+	json_array_clear(r->batch);
+	r->seen = 0;
+	rc = st_scan(t, TBL_DIDS, NULL, 0, r->from.len > 0 ? &from : NULL,
+	    retro_one, r, err);
+	return rc == ST_STOP ? GR_OK : rc;
+}
+
+/* Retroactive subscriptions done: NEW becomes ACTIVE. */
+static int
+active_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const json_t *subs = arg, *sub;
+	char kbuf[KEY_MAX];
+	json_t *rec;
+	size_t i;
+	int ret;
+
+	json_array_foreach(subs, i, sub)
+	{
+		DBT k = sub_key(kbuf,
+		    json_string_value(json_object_get(sub, "account")),
+		    json_string_value(json_object_get(sub, "name")));
+
+		ret = st_get_json(t, TBL_SUBSCRIPTIONS, &k, &rec, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret == 0 &&
+		    strcmp(json_string_value(json_object_get(rec, "state")),
+			"N") == 0) {
+			json_object_set_new(rec, "state", json_string("A"));
+			json_object_set_new(rec, "last_processed",
+			    json_integer(time_now()));
+			ret = st_put_json(t, TBL_SUBSCRIPTIONS, &k, rec, 0);
+		}
+		json_decref(rec);
+		if (ret != 0)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+int
+sub_retro(struct gr_err *err)
+{
+	struct retro r = { .batch = json_array() };
+	json_t *subs = NULL, *fresh = json_array(), *one;
+	const json_t *sub;
+	size_t i;
+	int rc;
+
+	if ((rc = live_subs(&subs, err)) != GR_OK)
+		goto out;
+	json_array_foreach(subs, i, sub)
+	{
+		if (strcmp(json_string_value(json_object_get(sub, "state")),
+			"N") == 0)
+			json_array_append(fresh, (json_t *)(uintptr_t)sub);
+	}
+	if (json_array_size(fresh) == 0)
+		goto out;
+	/* every collection there is, a batch at a time */
+	do {
+		if ((rc = st_view(retro_txn, &r, 0, err)) != GR_OK)
+			goto out;
+		json_array_foreach(r.batch, i, one)
+		{
+			give_rules(fresh,
+			    json_string_value(json_array_get(one, 0)),
+			    json_string_value(json_array_get(one, 1)),
+			    json_array_get(one, 2));
+		}
+		if (r.seen < RETRO_BATCH)
+			break;
+		r.from.len = 0;
+		sbuf_add(&r.from, r.last.s, r.last.len);
+		sbuf_add(&r.from, "", 1);
+	} while (true);
+	rc = st_txn_run(active_txn, fresh, err);
+out:
+	sbuf_free(&r.from);
+	sbuf_free(&r.last);
+	json_decref(r.batch);
+	json_decref(fresh);
+	json_decref(subs);
+	return rc;
+}
+
+static void
+retro_now(void)
+{
+	struct gr_err err = { 0 };
+
+	if (sub_retro(&err) != GR_OK)
+		log_msg(LOG_WARN, "subscriptions: %s", err.msg);
+}
+
+static int
+gather_new(json_t *item, void *ctx)
+{
+	json_array_append_new(ctx,
+	    json_pack("{s:O, s:O}", "scope", json_object_get(item, "scope"),
+		"name", json_object_get(item, "name")));
+	return GR_OK;
+}
+
+void
+sub_tick(unsigned interval)
+{
+	static int64_t next;
+	int64_t now = time_now();
+	struct gr_err err = { 0 };
+	json_t *dids;
+
+	if (interval == 0 || now < next)
+		return;
+	next = now + interval;
+	dids = json_array();
+	if (did_list_new("DATASET", gather_new, dids, &err) != GR_OK ||
+	    did_list_new("CONTAINER", gather_new, dids, &err) != GR_OK ||
+	    (json_array_size(dids) > 0 && sub_new_dids(dids, &err) != GR_OK) ||
+	    sub_retro(&err) != GR_OK)
+		log_msg(LOG_WARN, "subscriptions: %s", err.msg);
+	json_decref(dids);
 }

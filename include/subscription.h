@@ -97,6 +97,28 @@ int sub_rule_states(const char *account, const char *name, bool details,
 bool sub_match(const json_t *sub, const char *scope, const char *name,
     const json_t *did);
 
+/*
+ * The transmogrifier, for new collections dids ([{scope, name}], whose
+ * creation committed): each DATASET or CONTAINER still new gets, for
+ * every live subscription (ACTIVE, UPDATED or NEW, lifetime not over, by
+ * priority) whose filter it matches, a rule per replication rule
+ * template, with the subscription's id (rule_add as root, each in its own
+ * transaction: one that fails is logged and the others made, as
+ * upstream's daemon); a DID created before a subscription is not matched
+ * by it unless it is retroactive. Then the DIDs are no longer new. With
+ * no live subscription it does nothing.
+ */
+int sub_new_dids(const json_t *dids, struct gr_err *err);
+
+/* Retroactive subscriptions (state NEW): every existing collection they
+   match gets their rules, then they become ACTIVE. */
+int sub_retro(struct gr_err *err);
+
+/* For a backend between requests, every interval seconds (0: never):
+   sub_new_dids for the new collections (up to DID_NEW_MAX of each type)
+   that a crash left unprocessed, and sub_retro. Logs failures. */
+void sub_tick(unsigned interval);
+
 /* A subscription record (borrowed) as GET renders it (4.7), at now. */
 json_t *sub_render(const json_t *rec, int64_t now);
 

@@ -84,11 +84,25 @@ check("... INACTIVE, expired_at set", s["state"] == "INACTIVE" and s["expired_at
 
 check("list_subscription_rules: none made yet",
       list(c.list_subscription_rules("root", "aod")) == [])
+
+# the transmogrifier: a new dataset that matches gets the rules
+c.add_rse("DISK_1")
+c.add_rse_attribute("DISK_1", "tier", 1)
+c.add_scope("root", "data18")
+c.add_dataset("data18", "AOD.1", meta={"project": "data18"})
+c.add_dataset("data18", "ESD.1", meta={"project": "data18"})
+r = list(c.list_did_rules("data18", "AOD.1"))
+check("a new matching dataset has the subscription's rule",
+      [(x["subscription_id"], x["rse_expression"], x["activity"]) for x in r]
+      == [(sid, "tier=1", "Data Brokering")])
+check("... one that does not match has none", list(c.list_did_rules("data18", "ESD.1")) == [])
+r = list(c.list_subscription_rules("root", "aod"))
+check("list_subscription_rules: that rule", [x["name"] for x in r] == ["AOD.1"])
 raises("list_subscription_rules of an unknown one", SubscriptionNotFound,
        lambda: list(c.list_subscription_rules("root", "nope")))
 states = list(c.list_subscription_rule_states("root"))
-check("list_subscription_rule_states: a line, no rule",
-      len(states) == 1 and states[0]["name"] == "aod" and states[0]["count"] == 0)
+check("list_subscription_rule_states: its rule, by state",
+      [(x["name"], x["state"], x["count"]) for x in states] == [("aod", "OK", 1)])
 states = list(c.list_subscription_rule_states("jdoe", "raw", include_details=True))
 check("... with details: the subscription's state",
       len(states) == 1 and states[0]["subscription_state"] == "INACTIVE")

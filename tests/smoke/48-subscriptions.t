@@ -76,7 +76,7 @@ ok "... about two days from now" [ $((end - now)) -gt 172700 ] && [ $((end - now
 ok "... created_at, updated_at, last_processed dates" \
     [ "$(json -c '[.created_at, .updated_at, .last_processed] | map(test(" UTC$")) | all')" = true ]
 req GET /subscriptions/jdoe/aod
-is "the retroactive one is NEW, its priority kept, no lifetime" "$(json -c '[.state, .policyid, .retroactive, .lifetime, .comments]')" '["NEW",1,true,null,null]'
+is "the retroactive one (NEW until the collections there are got its rules, at once), its priority kept, no lifetime" "$(json -c '[.state, .policyid, .retroactive, .lifetime, .comments]')" '["ACTIVE",1,true,null,null]'
 req GET /subscriptions/
 is "GET /subscriptions/: all, by account and name" "$(jq -sc 'map([.account, .name])' "$T/body")" '[["jdoe","aod"],["root","aod"]]'
 req GET /subscriptions
@@ -141,7 +141,77 @@ is "GET /subscriptions/root/rules/states: a line per subscription, no rule" "$(j
     '[{"account":"root","name":"aod","state":null,"count":0}]'
 req GET '/subscriptions/jdoe/aod/rules/states?include_details=true'
 is "... of one, with its details" "$(json -c '[.account, .name, .count, .subscription_state, .lifetime, .comments, .expired_at]')" \
-    '["jdoe","aod",0,"NEW",null,null,null]'
+    '["jdoe","aod",0,"ACTIVE",null,null,null]'
 req GET /subscriptions/nobody/rules/states
 is "... of an account without any: an empty stream" "$STATUS/$(wc -c <"$T/body")" 200/0
 
+
+# --- the transmogrifier: new DIDs that match get the rules -----------------
+reqb POST /rses/DISK_1 '{}'
+reqb POST /rses/DISK_1/attr/tier '{"value": 1}'
+reqb POST /scopes/root/data18 ''
+reqb POST /dids/data18/RAW.0 '{"type": "DATASET"}'
+reqb POST /dids/data18/ESD.0 '{"type": "DATASET"}'
+is "an RSE of tier 1, a scope, two datasets before any rule-giving subscription" "$STATUS" 201
+t1rules='[{"copies": 1, "rse_expression": "tier=1", "activity": "T0 Export", "lifetime": 86400}]'
+reqb POST /subscriptions/root/t1 "{\"options\": {\"filter\": {\"scope\": [\"data1[0-9]\"], \"pattern\": \"AOD\\\\.\", \"project\": [\"data18_13TeV\"], \"did_type\": [\"DATASET\"]}, \"replication_rules\": $t1rules, \"comments\": \"AODs of 2018 to tier 1\", \"lifetime\": null, \"retroactive\": false}}"
+t1=$(cat "$T/body")
+reqb POST /subscriptions/root/esd "{\"options\": {\"filter\": {\"pattern\": \"ESD\"}, \"replication_rules\": $t1rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+is "two subscriptions: 201" "$STATUS" 201
+reqb POST /dids/data18/AOD.1 '{"type": "DATASET", "meta": {"project": "data18_13TeV"}}'
+is "a new dataset that matches: 201" "$STATUS" 201
+req GET /dids/data18/AOD.1/rules
+is "... it has the subscription's rule, with subscription_id" \
+    "$(jq -sc 'map([.subscription_id == "'"$t1"'", .account, .rse_expression, .copies, .activity, .comments, .grouping])' "$T/body")" \
+    '[[true,"root","tier=1",1,"T0 Export","AODs of 2018 to tier 1","DATASET"]]'
+ok "... the template's lifetime gives it an expiry" [ "$(json .expires_at)" != null ]
+req GET /dids/data18/AOD.1/meta
+is "... and the DID is no longer new" "$(json .is_new)" false
+reqb POST /dids/data18/AOD.2 '{"type": "DATASET", "meta": {"project": "mc16_13TeV"}}'
+req GET /dids/data18/AOD.2/rules
+is "another project: no rule" "$(wc -c <"$T/body")" 0
+reqb POST /dids/data18/AOD.c '{"type": "CONTAINER", "meta": {"project": "data18_13TeV"}}'
+req GET /dids/data18/AOD.c/rules
+is "a container (did_type DATASET only): no rule" "$(wc -c <"$T/body")" 0
+reqb POST /dids/data18/xAOD.1 '{"type": "DATASET", "meta": {"project": "data18_13TeV"}}'
+req GET /dids/data18/xAOD.1/rules
+is "a name the pattern does not match from its start: no rule" "$(wc -c <"$T/body")" 0
+reqb POST /dids '[{"scope": "data18", "name": "AOD.3", "type": "DATASET", "meta": {"project": "data18_13TeV"}}, {"scope": "data18", "name": "ESD.1", "type": "DATASET"}]'
+is "bulk POST /dids of two that match: 201" "$STATUS" 201
+req GET /dids/data18/AOD.3/rules
+is "... the AOD has t1's rule" "$(jq -sc 'map(.subscription_id == "'"$t1"'")' "$T/body")" '[true]'
+req GET /dids/data18/ESD.1/rules
+is "... the ESD the other's" "$(jq -sc 'map(.subscription_id != "'"$t1"'")' "$T/body")" '[true]'
+req GET /dids/data18/ESD.0/rules
+is "a DID made before a (not retroactive) subscription: none of its rules" "$(wc -c <"$T/body")" 0
+req GET /subscriptions/root/t1/rules
+is "GET /subscriptions/root/t1/rules: the rules it made" "$(jq -sc 'map(.name) | sort' "$T/body")" '["AOD.1","AOD.3"]'
+req GET '/subscriptions/root/t1/rules?state=O'
+is "... ?state=O (empty datasets: the rules are OK)" "$(jq -sc 'map(.name) | sort' "$T/body")" '["AOD.1","AOD.3"]'
+req GET '/subscriptions/root/t1/rules?state=S'
+is "... ?state=S: none stuck" "$(wc -c <"$T/body")" 0
+req GET /subscriptions/root/t1/rules/states
+is "GET .../t1/rules/states: the count by state" "$(jq -sc . "$T/body")" '[{"account":"root","name":"t1","state":"OK","count":2}]'
+
+# retroactive: the collections there are get the rules at once
+reqb POST /subscriptions/root/raw "{\"options\": {\"filter\": {\"pattern\": \"RAW\"}, \"replication_rules\": $t1rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": true}}"
+raw=$(cat "$T/body")
+req GET /dids/data18/RAW.0/rules
+is "a retroactive subscription: the existing dataset got its rule" "$(jq -sc 'map(.subscription_id == "'"$raw"'")' "$T/body")" '[true]'
+req GET /subscriptions/root/raw
+is "... and it is ACTIVE once done" "$(json .state)" ACTIVE
+
+# an inactive subscription gives nothing
+reqb PUT /subscriptions/root/t1 '{"options": {"state": "I"}}'
+reqb POST /dids/data18/AOD.4 '{"type": "DATASET", "meta": {"project": "data18_13TeV"}}'
+req GET /dids/data18/AOD.4/rules
+is "after deactivation, a matching dataset gets no rule" "$(wc -c <"$T/body")" 0
+req GET /subscriptions/root/t1/rules
+is "... t1's rules stay" "$(jq -sc 'map(.name) | sort' "$T/body")" '["AOD.1","AOD.3"]'
+
+# a template that cannot give a rule does not stop the other, nor the DID
+reqb POST /subscriptions/root/half "{\"options\": {\"filter\": {\"pattern\": \"HALF\"}, \"replication_rules\": [{\"copies\": 1, \"rse_expression\": \"NOWHERE\", \"activity\": \"Express\"}, {\"copies\": 1, \"rse_expression\": \"DISK_1\", \"activity\": \"Express\"}], \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+reqb POST /dids/data18/HALF.1 '{"type": "DATASET"}'
+is "a DID whose subscription has a template with no RSE: 201" "$STATUS" 201
+req GET /dids/data18/HALF.1/rules
+is "... the other template's rule was made" "$(jq -sc 'map(.rse_expression)' "$T/body")" '["DISK_1"]'

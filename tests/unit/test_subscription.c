@@ -14,6 +14,10 @@
 
 #include "account.h"
 #include "cfg.h"
+#include "collection.h"
+#include "rse.h"
+#include "rule.h"
+#include "scope.h"
 #include "subscription.h"
 #include "testlib.h"
 #include "util.h"
@@ -172,7 +176,8 @@ test_update_and_lifetime(void **state)
 	(void)state;
 	assert_int_equal(sub_add("root", "root", "s2", o, id, &err), GR_OK);
 	json_decref(o);
-	assert_string_equal(state_of("root", "s2"), "NEW");
+	/* retroactive: NEW until the existing DIDs were matched, at once */
+	assert_string_equal(state_of("root", "s2"), "ACTIVE");
 	u = json_pack("{s:s}", "comments", "new words");
 	assert_int_equal(sub_update("alice", "root", "s2", u, &err),
 	    GR_ACCESS_DENIED);
@@ -273,6 +278,92 @@ test_match(void **state)
 	    "{\"type\": \"DATASET\", \"hidden\": true}"));
 }
 
+/* The rules of d:name, as [subscription_id...]. */
+static json_t *rules_of(const char *name);
+
+/* d:name has exactly the rules of the subscriptions ids (or none). */
+static void
+rules_are(const char *name, const char *id1)
+{
+	json_t *got = rules_of(name);
+
+	if (id1 == NULL)
+		assert_int_equal(json_array_size(got), 0);
+	else {
+		assert_int_equal(json_array_size(got), 1);
+		assert_string_equal(json_string_value(json_array_get(got, 0)),
+		    id1);
+	}
+	json_decref(got);
+}
+
+static json_t *
+rules_of(const char *name)
+{
+	struct gr_err err = { 0 };
+	json_t *list = json_array(), *ids = json_array(), *r;
+	size_t i;
+
+	assert_int_equal(rule_list_did("d", name, collect, list, &err), GR_OK);
+	json_array_foreach(list, i, r)
+	{
+		json_array_append(ids, json_object_get(r, "subscription_id"));
+	}
+	json_decref(list);
+	return ids;
+}
+
+/* The transmogrifier: new collections that match get the rules, one
+   template failing does not stop the other nor the DID; retroactive
+   subscriptions take the collections there are. */
+static void
+test_transmogrify(void **state)
+{
+	struct gr_err err = { 0 };
+	char id[SUB_ID_LEN + 1], rid[SUB_ID_LEN + 1];
+	json_t *none = json_object(), *o,
+	       *ds = json_pack("{s:s}", "type", "DATASET"),
+	       *one = json_integer(1);
+
+	(void)state;
+	assert_int_equal(rse_add("root", "DISK", none, &err), GR_OK);
+	assert_int_equal(rse_attr_set("root", "DISK", "tier", one, &err),
+	    GR_OK);
+	assert_int_equal(scope_add("root", "root", "d", &err), GR_OK);
+	assert_int_equal(coll_add("root", "d", "A0", ds, &err), GR_OK);
+	o = options("{\"pattern\": \"A\", \"did_type\": [\"DATASET\"]}",
+	    json_null(), false);
+	json_object_set_new(o, "replication_rules",
+	    json_pack("[{s:i, s:s, s:s}, {s:i, s:s, s:s}]", "copies", 1,
+		"rse_expression", "NOWHERE", "activity", "Express", "copies", 1,
+		"rse_expression", "tier=1", "activity", "Express"));
+	assert_int_equal(sub_add("root", "root", "t", o, id, &err), GR_OK);
+	json_decref(o);
+
+	assert_int_equal(coll_add("root", "d", "A1", ds, &err), GR_OK);
+	rules_are("A1", id);
+	assert_int_equal(coll_add("root", "d", "B1", ds, &err), GR_OK);
+	rules_are("B1", NULL);
+	/* made before the subscription: not matched */
+	rules_are("A0", NULL);
+	/* a second pass over the same DID (it is no longer new) adds none */
+	o = json_pack("[{s:s, s:s}]", "scope", "d", "name", "A1");
+	assert_int_equal(sub_new_dids(o, &err), GR_OK);
+	json_decref(o);
+	rules_are("A1", id);
+
+	o = options("{\"pattern\": \"A0\"}", json_null(), true);
+	json_object_set_new(o, "replication_rules",
+	    json_pack("[{s:i, s:s, s:s}]", "copies", 1, "rse_expression",
+		"DISK", "activity", "Express"));
+	assert_int_equal(sub_add("root", "root", "r", o, rid, &err), GR_OK);
+	json_decref(o);
+	rules_are("A0", rid);
+	json_decref(none);
+	json_decref(ds);
+	json_decref(one);
+}
+
 static int
 setup(void **state)
 {
@@ -295,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_update_and_lifetime),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_transmogrify),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
