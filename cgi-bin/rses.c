@@ -852,6 +852,17 @@ static const char *const rule_bools[] = { "locked", "purge_replicas",
 	"ignore_availability", "ask_approval", "asynchronous",
 	"split_container" };
 
+/* The new rule ids (POST /rules/, reduce, move), as JSON text. */
+static int
+reply_ids(struct web_req *r, int status, json_t *ids)
+{
+	char *text = json_dumps(ids, JSON_COMPACT);
+	int rc = web_reply_text(r, status, CT_HTML, text, strlen(text));
+
+	free(text);
+	return rc;
+}
+
 /* POST /rules/: 201 with the JSON list of the new ids */
 static int
 rules_add(struct web_req *r)
@@ -859,7 +870,6 @@ rules_add(struct web_req *r)
 	static const char *const required[] = { "dids", "account", "copies",
 		"rse_expression" };
 	json_t *body, *ids = NULL;
-	char *text = NULL;
 	size_t i;
 	bool b;
 	int rc;
@@ -889,12 +899,9 @@ rules_add(struct web_req *r)
 		goto out;
 	}
 	ids = json_array();
-	if ((rc = rule_add(r->issuer, body, ids, &r->err)) != GR_OK)
-		goto out;
-	text = json_dumps(ids, JSON_COMPACT);
-	rc = web_reply_text(r, 201, CT_HTML, text, strlen(text));
+	if ((rc = rule_add(r->issuer, body, ids, &r->err)) == GR_OK)
+		rc = reply_ids(r, 201, ids);
 out:
-	free(text);
 	json_decref(ids);
 	json_decref(body);
 	return rc;
@@ -945,6 +952,77 @@ rules_delete(struct web_req *r)
 		    p == NULL || json_is_null(p) ? -1 : purge, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* PUT /rules/{id} {"options": {...}} (approve/deny among them) */
+static int
+rules_update(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if (json_object_get(body, "options") == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'options' not defined");
+	else
+		rc = rule_update(r->issuer, web_param(r, "id"),
+		    json_object_get(body, "options"), &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
+}
+
+/* POST /rules/{id}/reduce {"copies", "exclude_expression"}: 200 with the
+   new ids (Rucio's view says 201, its client wants 200: the client wins) */
+static int
+rules_reduce(struct web_req *r)
+{
+	json_t *body, *ids = json_array(), *c;
+	const char *ex = NULL;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK) {
+		json_decref(ids);
+		return rc;
+	}
+	c = json_object_get(body, "copies");
+	if (c == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR, "'copies' not defined");
+	else if (!json_is_integer(c))
+		rc = gr_fail(&r->err, GR_TYPE_ERROR,
+		    "'copies' must be an integer");
+	else if ((rc = web_json_string(r, body, "exclude_expression", false,
+		      &ex)) == GR_OK)
+		rc = rule_reduce(r->issuer, web_param(r, "id"),
+		    json_integer_value(c), ex, ids, &r->err);
+	if (rc == GR_OK)
+		rc = reply_ids(r, 200, ids);
+	json_decref(body);
+	json_decref(ids);
+	return rc;
+}
+
+/* POST /rules/{id}/move {"rse_expression", "override"} → 201 [id] */
+static int
+rules_move(struct web_req *r)
+{
+	json_t *body, *ids = json_array();
+	const char *expr;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK) {
+		json_decref(ids);
+		return rc;
+	}
+	if ((rc = web_json_string(r, body, "rse_expression", true, &expr)) ==
+	    GR_OK)
+		rc = rule_move(r->issuer, web_param(r, "id"), expr,
+		    json_object_get(body, "override"), ids, &r->err);
+	if (rc == GR_OK)
+		rc = reply_ids(r, 201, ids);
+	json_decref(body);
+	json_decref(ids);
+	return rc;
 }
 
 /* GET /rules/{id}/locks */
@@ -1015,6 +1093,9 @@ static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/rules/{scope}/{name*}/history", rules_did_history, WEB_STREAM },
 	{ WEB_GET,	"/rules/{id}",			rules_get,	0 },
 	{ WEB_DELETE,	"/rules/{id}",			rules_delete,	WEB_ANY },
+	{ WEB_PUT,	"/rules/{id}",			rules_update,	WEB_ANY },
+	{ WEB_POST,	"/rules/{id}/reduce",		rules_reduce,	WEB_ANY },
+	{ WEB_POST,	"/rules/{id}/move",		rules_move,	WEB_ANY },
 	{ WEB_GET,	"/locks/{rse}",			locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/locks/{scope}/{name*}",	locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/distances/{dst}",	rses_distance_get, 0 },
@@ -1072,5 +1153,6 @@ static const struct web_route rses_routes[] = {
 int
 main(void)
 {
+	web_after_requests(rule_tick);
 	return web_main("rses", rses_routes);
 }

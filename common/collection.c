@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metaconv.h"
 #include "replica.h"
+#include "rule.h"
 #include "scope.h"
 #include "subscription.h"
 #include "tables.h"
@@ -341,6 +342,44 @@ plain_add(struct st_txn *t, const struct coll_args *a, int64_t now,
 	return rc;
 }
 
+/*
+ * The rules given with a new collection ([{copies, rse_expression,
+ * account?, grouping?, lifetime?, ...}], POST /rules/'s options without
+ * dids): each made on it, in the same transaction, as Rucio's add_did.
+ */
+static int
+add_rules(struct st_txn *t, const struct coll_args *a, const json_t *rules,
+    struct gr_err *err)
+{
+	json_t *ids = json_array(), *spec;
+	const json_t *r;
+	size_t i;
+	int rc = GR_OK;
+
+	if (!json_is_array(rules) && !json_is_null(rules))
+		rc = gr_fail(err, GR_INVALID_OBJECT,
+		    "Problem validating dids: 'rules' is not an array");
+	json_array_foreach(rules, i, r)
+	{
+		if (rc != GR_OK)
+			break;
+		if (!json_is_object(r)) {
+			rc = gr_fail(err, GR_INVALID_OBJECT,
+			    "Problem validating dids: a rule is not a "
+			    "dictionary");
+			break;
+		}
+		spec = json_deep_copy(r);
+		json_object_set_new(spec, "dids",
+		    json_pack("[{s:s, s:s}]", "scope", a->scope, "name",
+			a->name));
+		rc = rule_add_in(t, a->issuer, spec, ids, err);
+		json_decref(spec);
+	}
+	json_decref(ids);
+	return rc;
+}
+
 static int
 add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -368,14 +407,13 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((v = json_object_get(b, "lifetime")) != NULL && !json_is_null(v))
 		json_object_set_new(rec, "expired_at",
 		    json_integer(now + (json_int_t)json_number_value(v)));
-	if ((v = json_object_get(b, "rules")) != NULL && json_is_array(v) &&
-	    json_array_size(v) > 0)
-		json_object_set(rec, "rules", (json_t *)(uintptr_t)v);
 	if ((rc = did_store(t, a->scope, a->name, rec, DB_NOOVERWRITE, err)) !=
 	    GR_OK)
 		goto out;
 	if (a->dids != NULL && (rc = register_on(t, a, rec, err)) == GR_OK)
 		rc = attach_txn(t, a->scope, a->name, rec, a->dids, false, err);
+	if (rc == GR_OK && (v = json_object_get(b, "rules")) != NULL)
+		rc = add_rules(t, a, v, err);
 out:
 	json_decref(rec);
 	return rc;

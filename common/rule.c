@@ -19,6 +19,7 @@
 #include "date.h"
 #include "did.h"
 #include "limit.h"
+#include "log.h"
 #include "rse.h"
 #include "rse_expr.h"
 #include "rule.h"
@@ -1425,6 +1426,9 @@ dataset_locks_state(struct st_txn *t, const char *id, const char *rstate,
 	return rc;
 }
 
+static int release_parents(struct st_txn *t, const json_t *child, int64_t now,
+    struct gr_err *err);
+
 /*
  * Apply the rule ap->rule: lock every file below its DID (ds_scope and
  * ds_name NULL), or only files (borrowed group) of the dataset ds below
@@ -1521,8 +1525,10 @@ apply(struct applier *ap, const char *ds_scope, const char *ds_name,
 	    (rc = dataset_locks_state(ap->t, ap->id,
 		 str_of(ap->rule, "state"), ap->now, ap->err)) == GR_OK &&
 	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 ||
-		was != *str_of(ap->rule, "state")))
-		rc = rule_history_add(ap->t, ap->rule, ap->err);
+		was != *str_of(ap->rule, "state")) &&
+	    (rc = rule_history_add(ap->t, ap->rule, ap->err)) == GR_OK &&
+	    was != *str_of(ap->rule, "state"))
+		rc = release_parents(ap->t, ap->rule, ap->now, ap->err);
 out:
 	json_decref(did);
 	group_free(&g);
@@ -2091,6 +2097,8 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 		}
 		json_decref(lock);
 		lock = NULL;
+		if (ret == DB_NOTFOUND)
+			continue; /* its rule went on the way (a moved one) */
 		if (ret != 0) {
 			rc = st_fail(err, ret);
 			break;
@@ -2109,13 +2117,723 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 		json_object_set_new(rule, "updated_at", json_integer(now));
 		if ((rc = rule_store(t, rule, err)) == GR_OK &&
 		    (rc = rule_history_add(t, rule, err)) == GR_OK &&
-		    st[0] != *str_of(rule, "state"))
-			rc = dataset_locks_state(t, rid, str_of(rule, "state"),
-			    now, err);
+		    st[0] != *str_of(rule, "state") &&
+		    (rc = dataset_locks_state(t, rid, str_of(rule, "state"),
+			 now, err)) == GR_OK)
+			rc = release_parents(t, rule, now, err);
 		json_decref(rule);
 		rule = NULL;
 	}
 out:
 	lockset_free(&s);
 	return rc;
+}
+
+/* --- moves, parents, expiry ---------------------------------------------- */
+
+/* A rule's parents (their child_rule_id is id) once the child is OK:
+   they are deleted, as Rucio lets them expire at once. */
+struct parents {
+	const char *child;
+	json_t *ids;
+};
+
+static int
+parent_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct parents *p = arg;
+	json_t *r = json_loadb(val->data, val->size, 0, NULL);
+	const char *c = str_of(r, "child_rule_id");
+
+	(void)key;
+	(void)pkey;
+	if (c != NULL && strcmp(c, p->child) == 0)
+		json_array_append(p->ids, json_object_get(r, "id"));
+	json_decref(r);
+	return GR_OK;
+}
+
+static int
+release_parents(struct st_txn *t, const json_t *child, int64_t now,
+    struct gr_err *err)
+{
+	struct parents p = { str_of(child, "id"), NULL };
+	char kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	size_t i;
+	int rc;
+
+	if (str_of(child, "state") == NULL || *str_of(child, "state") != 'O')
+		return GR_OK;
+	p.ids = json_array();
+	rc = st_scan_key(t, TBL_RULES_BY_DID, kbuf,
+	    did_key(kbuf, str_of(child, "scope"), str_of(child, "name")),
+	    parent_one, &p, err);
+	for (i = 0; i < json_array_size(p.ids) && rc == GR_OK; i++) {
+		if ((rc = rule_load(t,
+			 json_string_value(json_array_get(p.ids, i)), DB_RMW,
+			 &rec, err)) == GR_OK)
+			rc = rule_remove(t, rec,
+			    json_is_true(json_object_get(rec,
+				"purge_replicas")),
+			    now, err);
+		json_decref(rec);
+		rec = NULL;
+	}
+	json_decref(p.ids);
+	return rc;
+}
+
+/* The POST /rules/ dict that recreates rec on its DID (reduce, move). */
+static json_t *
+spec_of(const json_t *rec, int64_t now)
+{
+	const char *g = str_of(rec, "grouping"), *n = str_of(rec, "notification");
+	char nl[2] = { n != NULL ? *n : 'N', 0 };
+	json_t *s;
+
+	s = json_pack("{s:[{s:O, s:O}], s:O, s:O, s:O, s:s, s:O, s:O, s:O, "
+		      "s:O, s:O, s:s, s:O, s:O, s:O, s:O}",
+	    "dids", "scope", json_object_get(rec, "scope"), "name",
+	    json_object_get(rec, "name"), "account",
+	    json_object_get(rec, "account"), "copies",
+	    json_object_get(rec, "copies"), "rse_expression",
+	    json_object_get(rec, "rse_expression"), "grouping",
+	    g == NULL || *g == 'D' ? "DATASET" : *g == 'A' ? "ALL" : "NONE",
+	    "weight", json_object_get(rec, "weight"), "locked",
+	    json_object_get(rec, "locked"), "subscription_id",
+	    json_object_get(rec, "subscription_id"),
+	    "source_replica_expression",
+	    json_object_get(rec, "source_replica_expression"), "activity",
+	    json_object_get(rec, "activity"), "notify", nl, "purge_replicas",
+	    json_object_get(rec, "purge_replicas"), "ignore_availability",
+	    json_object_get(rec, "ignore_availability"), "comment",
+	    json_object_get(rec, "comments"), "priority",
+	    json_object_get(rec, "priority"));
+	if (s != NULL && json_is_integer(json_object_get(rec, "expires_at")))
+		json_object_set_new(s, "lifetime",
+		    json_integer(int_of(rec, "expires_at") - now > 0
+			    ? int_of(rec, "expires_at") - now
+			    : 0));
+	/* nulls are the options' defaults */
+	if (s != NULL) {
+		const char *k;
+		json_t *v;
+		void *tmp;
+
+		json_object_foreach_safe (s, tmp, k, v)
+			if (json_is_null(v) && strcmp(k, "account") != 0)
+				json_object_del(s, k);
+	}
+	return s;
+}
+
+struct replace_args {
+	const char *issuer, *id, *expr, *exclude;
+	const json_t *override;
+	json_int_t copies;
+	json_t *ids;
+};
+
+/* The start of reduce and move: an admin, the rule (*rec, DB_RMW). */
+static int
+replace_start(struct st_txn *t, struct replace_args *a, const char *verb,
+    json_t **rec, struct gr_err *err)
+{
+	bool admin;
+	int rc;
+
+	json_array_clear(a->ids);
+	if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
+		return rc;
+	if (!admin)
+		return gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not %s this replication rule. ", a->issuer,
+		    verb);
+	return rule_load(t, a->id, DB_RMW, rec, err);
+}
+
+static int
+reduce_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct replace_args *a = arg;
+	int64_t now = time_now();
+	json_t *rec = NULL, *spec = NULL, *nrec = NULL;
+	char expr[2 * RSE_EXPR_MAX + 8];
+	int rc;
+
+	if ((rc = replace_start(t, a, "reduce", &rec, err)) != GR_OK)
+		return rc;
+	if (a->copies >= int_of(rec, "copies")) {
+		rc = gr_fail(err, GR_RULE_REPLACE_FAILED,
+		    "Copies of the new rule must be smaller than the old "
+		    "rule.");
+		goto out;
+	}
+	if (*str_of(rec, "state") != 'O') {
+		rc = gr_fail(err, GR_RULE_REPLACE_FAILED,
+		    "The source rule must be in state OK.");
+		goto out;
+	}
+	spec = spec_of(rec, now);
+	json_object_set_new(spec, "copies", json_integer(a->copies));
+	if (a->exclude != NULL && *a->exclude != '\0') {
+		(void)snprintf(expr, sizeof(expr), "(%s)\\(%s)",
+		    str_of(rec, "rse_expression"), a->exclude);
+		json_object_set_new(spec, "rse_expression", json_string(expr));
+	}
+	if ((rc = rule_add_in(t, a->issuer, spec, a->ids, err)) != GR_OK)
+		goto out;
+	if ((rc = rule_load(t, json_string_value(json_array_get(a->ids, 0)),
+		 0, &nrec, err)) != GR_OK)
+		goto out;
+	if (*str_of(nrec, "state") != 'O') {
+		rc = gr_fail(err, GR_RULE_REPLACE_FAILED,
+		    "The replacement of the rule failed.");
+		goto out;
+	}
+	rc = rule_remove(t, rec, json_is_true(json_object_get(rec,
+				     "purge_replicas")),
+	    now, err);
+out:
+	json_decref(rec);
+	json_decref(nrec);
+	json_decref(spec);
+	return rc;
+}
+
+int
+rule_reduce(const char *issuer, const char *id, json_int_t copies,
+    const char *exclude, json_t *ids_out, struct gr_err *err)
+{
+	struct replace_args a = { .issuer = issuer,
+		.id = id,
+		.exclude = exclude,
+		.copies = copies,
+		.ids = ids_out };
+
+	if (copies <= 0)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "The number of copies for a replication rule should be "
+		    "greater than 0.");
+	return st_txn_run(reduce_txn, &a, err);
+}
+
+static const char *const move_keys[] = { "account", "copies",
+	"rse_expression", "grouping", "weight", "lifetime", "locked",
+	"subscription_id", "source_replica_expression", "activity", "notify",
+	"purge_replicas", "ignore_availability", "comment" };
+
+static int
+move_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct replace_args *a = arg;
+	int64_t now = time_now();
+	json_t *rec = NULL, *spec = NULL;
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	if ((rc = replace_start(t, a, "move", &rec, err)) != GR_OK)
+		return rc;
+	if (str_of(rec, "child_rule_id") != NULL) {
+		rc = gr_fail(err, GR_RULE_REPLACE_FAILED,
+		    "The rule must not have a child rule.");
+		goto out;
+	}
+	spec = spec_of(rec, now);
+	json_object_set_new(spec, "rse_expression", json_string(a->expr));
+	json_object_foreach ((json_t *)(uintptr_t)a->override, key, v) {
+		for (i = 0; i < ARRAY_LEN(move_keys); i++)
+			if (strcmp(key, move_keys[i]) == 0)
+				break;
+		if (i == ARRAY_LEN(move_keys)) {
+			rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+			    strcmp(key, "dids") == 0
+				? "Not allowed to override option %.64s"
+				: "Non-valid override option %.64s",
+			    key);
+			goto out;
+		}
+		json_object_set(spec, key, v);
+	}
+	if ((rc = rule_add_in(t, a->issuer, spec, a->ids, err)) != GR_OK)
+		goto out;
+	json_object_set(rec, "child_rule_id", json_array_get(a->ids, 0));
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	if ((rc = rule_store(t, rec, err)) == GR_OK) {
+		json_t *child = NULL;
+
+		/* a child that is OK at once releases its parent now */
+		if ((rc = rule_load(t,
+			 json_string_value(json_array_get(a->ids, 0)), 0,
+			 &child, err)) == GR_OK)
+			rc = release_parents(t, child, now, err);
+		json_decref(child);
+	}
+out:
+	json_decref(rec);
+	json_decref(spec);
+	return rc;
+}
+
+int
+rule_move(const char *issuer, const char *id, const char *rse_expression,
+    const json_t *override, json_t *ids_out, struct gr_err *err)
+{
+	json_t *none = json_object();
+	struct replace_args a = { .issuer = issuer,
+		.id = id,
+		.expr = rse_expression,
+		.override = override != NULL && json_is_object(override)
+		    ? override
+		    : none,
+		.ids = ids_out };
+	int rc;
+
+	if (override != NULL && !json_is_null(override) &&
+	    !json_is_object(override))
+		rc = gr_fail(err, GR_RULE_INVALID_OBJECT,
+		    "'override' must be a dictionary");
+	else
+		rc = st_txn_run(move_txn, &a, err);
+	json_decref(none);
+	return rc;
+}
+
+struct expire_args {
+	int64_t now;
+	size_t max, done;
+	json_t *ids;
+};
+
+static int
+expire_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct expire_args *e = arg;
+	unsigned char bound[8];
+	const char *v;
+	size_t vl;
+
+	didx_num((double)e->now, bound);
+	if (key->size != 8 || memcmp(key->data, bound, 8) > 0)
+		return ST_STOP;
+	if (json_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
+	    memcmp(v, "true", 4) == 0)
+		return GR_OK; /* kept: never taken */
+	json_array_append_new(e->ids, json_stringn(pkey->data, pkey->size));
+	return json_array_size(e->ids) >= e->max ? ST_STOP : GR_OK;
+}
+
+static int
+expire_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct expire_args *e = arg;
+	json_t *rec = NULL;
+	size_t i;
+	int rc;
+
+	json_array_clear(e->ids);
+	e->done = 0;
+	if ((rc = st_scan(t, TBL_RULES_BY_EXPIRY, NULL, 0, NULL, expire_one, e,
+		 err)) != GR_OK)
+		return rc;
+	for (i = 0; i < json_array_size(e->ids) && rc == GR_OK; i++) {
+		if ((rc = rule_load(t,
+			 json_string_value(json_array_get(e->ids, i)), DB_RMW,
+			 &rec, err)) != GR_OK)
+			break;
+		/* a locked rule, or one with a child, outlives its lifetime
+		   (Rucio's cleaner cannot delete them either) */
+		if (!json_is_true(json_object_get(rec, "locked")) &&
+		    str_of(rec, "child_rule_id") == NULL) {
+			rc = rule_remove(t, rec,
+			    json_is_true(json_object_get(rec,
+				"purge_replicas")),
+			    e->now, err);
+			e->done++;
+		}
+		json_decref(rec);
+		rec = NULL;
+	}
+	return rc;
+}
+
+int
+rule_expire(size_t max, size_t *done, struct gr_err *err)
+{
+	struct expire_args e = { time_now(), max > 0 ? max : 100, 0,
+		json_array() };
+	int rc = st_txn_run(expire_txn, &e, err);
+
+	*done = rc == GR_OK ? e.done : 0;
+	json_decref(e.ids);
+	return rc;
+}
+
+/* --- PUT /rules/<id> ----------------------------------------------------- */
+
+static const char *const update_keys[] = { "comment", "locked", "lifetime",
+	"account", "state", "activity", "source_replica_expression",
+	"cancel_requests", "priority", "child_rule_id", "eol_at", "meta",
+	"purge_replicas", "boost_rule" };
+
+struct upd_args {
+	const char *issuer, *id;
+	const json_t *options;
+};
+
+/* Move every lock's bytes from the rule's account to account. */
+static int
+move_usage(struct st_txn *t, json_t *rec, const char *account,
+    struct gr_err *err)
+{
+	struct lockset s = { 0 };
+	struct applier from = { .t = t, .err = err }, to = { .t = t, .err = err };
+	char kbuf[KEY_MAX];
+	size_t i, il;
+	int rc;
+
+	from.account = str_of(rec, "account");
+	to.account = account;
+	rc = st_scan(t, TBL_LOCKS, kbuf,
+	    key_join(kbuf, sizeof(kbuf), str_of(rec, "id"), "", (char *)NULL),
+	    NULL, lockset_one, &s, err);
+	for (i = 0; i < s.n && rc == GR_OK; i++) {
+		const char *id = key_part(s.keys.s + s.off[i],
+		    s.off[i + 1] - s.off[i], 3, &il);
+		char rse[RSE_ID_LEN + 1];
+		struct acc *a;
+
+		if (id == NULL || il != RSE_ID_LEN)
+			continue;
+		memcpy(rse, id, il);
+		rse[il] = '\0';
+		a = acc_get(&from, rse);
+		a->files--;
+		a->bytes -= s.bytes[i];
+		a = acc_get(&to, rse);
+		a->files++;
+		a->bytes += s.bytes[i];
+	}
+	if (rc == GR_OK && (rc = flush_usage(&from)) == GR_OK)
+		rc = flush_usage(&to);
+	applier_free(&from);
+	applier_free(&to);
+	lockset_free(&s);
+	return rc;
+}
+
+/* Manual STUCK: the REPLICATING locks become STUCK (with cancel_requests
+   their requests go and the replicas become UNAVAILABLE). */
+static int
+stuck_locks(struct st_txn *t, json_t *rec, bool cancel, int64_t now,
+    struct gr_err *err)
+{
+	struct lockset s = { 0 };
+	char kbuf[KEY_MAX];
+	json_int_t moved = 0;
+	json_t *l = NULL;
+	size_t i;
+	int ret, rc;
+
+	rc = st_scan(t, TBL_LOCKS, kbuf,
+	    key_join(kbuf, sizeof(kbuf), str_of(rec, "id"), "", (char *)NULL),
+	    NULL, lockset_one, &s, err);
+	for (i = 0; i < s.n && rc == GR_OK; i++) {
+		const char *k = s.keys.s + s.off[i], *sc;
+		size_t kl = s.off[i + 1] - s.off[i], sl;
+		DBT lk = st_dbt(k, kl), rk;
+
+		if (s.state[i] != 'R' || (sc = key_part(k, kl, 1, &sl)) == NULL)
+			continue;
+		ret = st_get_json(t, TBL_LOCKS, &lk, &l, DB_RMW);
+		if (ret == 0) {
+			json_object_set_new(l, "state", json_string("S"));
+			json_object_set_new(l, "updated_at", json_integer(now));
+			ret = st_put_json(t, TBL_LOCKS, &lk, l, 0);
+		}
+		json_decref(l);
+		l = NULL;
+		rk = st_dbt(sc, (size_t)(k + kl - sc));
+		if (ret == 0 && cancel) {
+			ret = st_del(t, TBL_REQUESTS, &rk);
+			if (ret == 0 || ret == DB_NOTFOUND)
+				ret = st_get_json(t, TBL_REPLICAS, &rk, &l,
+				    DB_RMW);
+			if (ret == 0) {
+				json_object_set_new(l, "state",
+				    json_string("U"));
+				ret = st_put_json(t, TBL_REPLICAS, &rk, l, 0);
+			}
+			json_decref(l);
+			l = NULL;
+			if (ret == DB_NOTFOUND)
+				ret = 0;
+		}
+		if (ret != 0)
+			rc = st_fail(err, ret);
+		moved++;
+	}
+	lockset_free(&s);
+	add_counts(rec, 0, -moved, moved);
+	return rc;
+}
+
+static int
+update_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct upd_args *a = arg;
+	const json_t *o = a->options;
+	json_t *v;
+	int64_t now = time_now();
+	json_t *rec = NULL;
+	const char *key, *before;
+	bool admin;
+	int rc;
+
+	if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
+		return rc;
+	if ((rc = rule_load(t, a->id, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	before = str_of(rec, "state");
+	if ((v = json_object_get(o, "approve")) != NULL) {
+		if (!admin) {
+			rc = gr_fail(err, GR_ACCESS_DENIED,
+			    "Account %s can not approve/deny this replication "
+			    "rule. ",
+			    a->issuer);
+			goto out;
+		}
+		if (*before != 'W') {
+			rc = GR_OK; /* as Rucio: nothing to do */
+			goto out;
+		}
+		if (!json_is_true(v)) { /* denied: the rule goes */
+			const char *why = str_of(o, "comment");
+
+			if (why != NULL)
+				json_object_set_new(rec, "comments",
+				    json_string(why));
+			rc = rule_remove(t, rec, false, now, err);
+			goto out;
+		}
+		json_object_set_new(rec, "ignore_account_limit", json_true());
+		json_object_set_new(rec, "state", json_string("I"));
+		json_object_set_new(rec, "updated_at", json_integer(now));
+		if ((rc = rule_store(t, rec, err)) == GR_OK)
+			rc = rule_history_add(t, rec, err);
+		goto out;
+	}
+	if (!admin) {
+		rc = gr_fail(err, GR_ACCESS_DENIED,
+		    "Account %s can not update this replication rule. ",
+		    a->issuer);
+		goto out;
+	}
+	json_object_foreach ((json_t *)(uintptr_t)o, key, v) {
+		if (strcmp(key, "comment") == 0) {
+			if (!json_is_string(v) && !json_is_null(v))
+				goto bad;
+			json_object_set(rec, "comments", v);
+		} else if (strcmp(key, "locked") == 0 ||
+		    strcmp(key, "purge_replicas") == 0 ||
+		    strcmp(key, "boost_rule") == 0) {
+			if (!json_is_boolean(v))
+				goto bad;
+			if (strcmp(key, "boost_rule") != 0)
+				json_object_set(rec, key, v);
+		} else if (strcmp(key, "lifetime") == 0) {
+			if (json_is_null(v))
+				json_object_set_new(rec, "expires_at",
+				    json_null());
+			else if (json_is_number(v) &&
+			    json_number_value(v) >= 0 &&
+			    json_number_value(v) < 1e10)
+				json_object_set_new(rec, "expires_at",
+				    json_integer(now +
+					(json_int_t)json_number_value(v)));
+			else
+				goto bad;
+		} else if (strcmp(key, "account") == 0) {
+			if (!json_is_string(v) ||
+			    !valid_account(json_string_value(v))) {
+				rc = gr_fail(err, GR_ACCOUNT_NOT_FOUND,
+				    "Account with ID '%.32s' cannot be found",
+				    json_is_string(v) ? json_string_value(v)
+						      : "");
+				goto out;
+			}
+			if ((rc = account_check_active(t, json_string_value(v),
+				 err)) != GR_OK ||
+			    (rc = move_usage(t, rec, json_string_value(v),
+				 err)) != GR_OK)
+				goto out;
+			json_object_set(rec, "account", v);
+		} else if (strcmp(key, "state") == 0) {
+			const char *s = json_string_value(v);
+
+			if (s != NULL && strcasecmp(s, "SUSPENDED") == 0)
+				json_object_set_new(rec, "state",
+				    json_string("U"));
+			else if (s != NULL && strcasecmp(s, "STUCK") == 0) {
+				if ((rc = stuck_locks(t, rec,
+					 json_is_true(json_object_get(o,
+					     "cancel_requests")),
+					 now, err)) != GR_OK)
+					goto out;
+				json_object_set_new(rec, "state",
+				    json_string("S"));
+				json_object_set_new(rec, "stuck_at",
+				    json_integer(now));
+			} else
+				goto bad;
+		} else if (strcmp(key, "activity") == 0) {
+			if (!rule_valid_activity(json_string_value(v)))
+				goto bad;
+			json_object_set(rec, key, v);
+		} else if (strcmp(key, "source_replica_expression") == 0 ||
+		    strcmp(key, "meta") == 0) {
+			if (!json_is_string(v) && !json_is_null(v))
+				goto bad;
+			json_object_set(rec, key, v);
+		} else if (strcmp(key, "priority") == 0) {
+			if (!json_is_integer(v))
+				goto bad;
+			json_object_set(rec, key, v);
+		} else if (strcmp(key, "eol_at") == 0) {
+			int64_t when;
+
+			if (json_is_null(v))
+				json_object_set_new(rec, key, json_null());
+			else if (json_is_string(v) &&
+			    date_parse(json_string_value(v), &when) == 0)
+				json_object_set_new(rec, key,
+				    json_integer(when));
+			else
+				goto bad;
+		} else if (strcmp(key, "child_rule_id") == 0) {
+			json_t *child = NULL;
+
+			if (json_is_null(v)) {
+				if (str_of(rec, "child_rule_id") == NULL) {
+					rc = gr_fail(err,
+					    GR_RULE_INPUT_VALIDATION,
+					    "Cannot detach child when no such "
+					    "relationship exists");
+					goto out;
+				}
+				json_object_set_new(rec, key, json_null());
+				json_object_set_new(rec, "expires_at",
+				    json_null());
+				continue;
+			}
+			if ((rc = rule_load(t, json_string_value(v), 0, &child,
+				 err)) != GR_OK)
+				goto out;
+			if (strcmp(str_of(child, "scope"),
+				str_of(rec, "scope")) != 0 ||
+			    strcmp(str_of(child, "name"),
+				str_of(rec, "name")) != 0 ||
+			    strcmp(str_of(child, "id"), str_of(rec, "id")) ==
+				0) {
+				json_decref(child);
+				rc = gr_fail(err, GR_RULE_INPUT_VALIDATION,
+				    "Parent and child rule must be set on the "
+				    "same dataset.");
+				goto out;
+			}
+			json_object_set(rec, key, json_object_get(child, "id"));
+			json_decref(child);
+		} else if (strcmp(key, "cancel_requests") != 0) {
+			rc = gr_fail(err, GR_RULE_INPUT_VALIDATION,
+			    "%.64s is not a valid option to set.", key);
+			goto out;
+		}
+		continue;
+bad:
+		rc = gr_fail(err, GR_RULE_INPUT_VALIDATION,
+		    "'%.64s' has an invalid value", key);
+		goto out;
+	}
+	json_object_set_new(rec, "updated_at", json_integer(now));
+	if ((rc = rule_store(t, rec, err)) == GR_OK &&
+	    strcmp(before, str_of(rec, "state")) != 0 &&
+	    (rc = rule_history_add(t, rec, err)) == GR_OK)
+		rc = dataset_locks_state(t, str_of(rec, "id"),
+		    str_of(rec, "state"), now, err);
+out:
+	json_decref(rec);
+	return rc;
+}
+
+int
+rule_update(const char *issuer, const char *id, const json_t *options,
+    struct gr_err *err)
+{
+	struct upd_args a = { issuer, id, options };
+	const char *key;
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_object(options))
+		return gr_fail(err, GR_RULE_INPUT_VALIDATION,
+		    "'options' must be a dictionary");
+	json_object_foreach ((json_t *)(uintptr_t)options, key, v) {
+		for (i = 0; i < ARRAY_LEN(update_keys); i++)
+			if (strcmp(key, update_keys[i]) == 0)
+				break;
+		if (i == ARRAY_LEN(update_keys) &&
+		    strcmp(key, "approve") != 0)
+			return gr_fail(err, GR_RULE_INPUT_VALIDATION,
+			    "%.64s is not a valid option to set.", key);
+	}
+	return st_txn_run(update_txn, &a, err);
+}
+
+static int
+due_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	const char *v;
+	size_t vl;
+	unsigned char bound[8];
+	bool *due = arg;
+
+	(void)pkey;
+	didx_num((double)time_now(), bound);
+	if (key->size != 8 || memcmp(key->data, bound, 8) > 0)
+		return ST_STOP;
+	if (json_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
+	    memcmp(v, "true", 4) == 0)
+		return GR_OK;
+	*due = true;
+	return ST_STOP;
+}
+
+static int
+due_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	*(bool *)arg = false;
+	return st_scan(t, TBL_RULES_BY_EXPIRY, NULL, 0, NULL, due_one, arg,
+	    err);
+}
+
+void
+rule_tick(void)
+{
+	static int64_t next;
+	struct gr_err err = { 0 };
+	int64_t now = time_now();
+	size_t done = 0;
+	bool due = false;
+
+	if (now < next)
+		return;
+	next = now + 1;
+	if (st_view(due_txn, &due, 0, &err) == GR_OK && due &&
+	    rule_expire(100, &done, &err) == GR_OK && done > 0)
+		log_msg(LOG_INFO, "rules: %zu expired rules deleted", done);
+	if (err.code != GR_OK)
+		log_msg(LOG_WARN, "rules: %s", err.msg);
 }

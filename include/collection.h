@@ -22,8 +22,8 @@
 /*
  * Create a collection from body {"type": DATASET|CONTAINER, "statuses":
  * {"monotonic"}, "meta", "lifetime", "dids" (content attached at once),
- * "rse" (a dataset's dids registered there first), "rules" (kept for the
- * rules work)}. Admins, the scope's owner, or
+ * "rse" (a dataset's dids registered there first), "rules" (replication
+ * rules made on it at once: POST /rules/'s options without dids)}. Admins, the scope's owner, or
  * anyone in scope "mock".
  */
 int coll_add(const char *issuer, const char *scope, const char *name,

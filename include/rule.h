@@ -144,6 +144,39 @@ int rule_delete(const char *issuer, const char *id, int purge,
     struct gr_err *err);
 
 /*
+ * PUT /rules/<id> {"options": options}: comment, locked, lifetime (s or
+ * null), account (usage moves with the locks), state (SUSPENDED, or
+ * STUCK: REPLICATING locks become STUCK; with cancel_requests their
+ * requests go), activity, source_replica_expression, priority,
+ * child_rule_id, eol_at, meta, purge_replicas, boost_rule; admins only.
+ * {"approve": true} turns a WAITING_APPROVAL rule INJECT,
+ * {"approve": false, "comment"} deletes it. 409 InputValidationError for
+ * an unknown option or a bad value.
+ */
+int rule_update(const char *issuer, const char *id, const json_t *options,
+    struct gr_err *err);
+
+/* POST /rules/<id>/reduce: a rule of fewer copies on the same DID (on
+   the expression less exclude, if not NULL) replaces the OK rule id
+   (RuleReplaceFailed otherwise); its id is appended to ids_out. Admins. */
+int rule_reduce(const char *issuer, const char *id, json_int_t copies,
+    const char *exclude, json_t *ids_out, struct gr_err *err);
+
+/* POST /rules/<id>/move: a child rule on rse_expression (override: other
+   options of it) replaces the rule once it is OK; its id is appended to
+   ids_out. Admins. RuleReplaceFailed for a rule that has a child. */
+int rule_move(const char *issuer, const char *id, const char *rse_expression,
+    const json_t *override, json_t *ids_out, struct gr_err *err);
+
+/* After each answered request of the rses family: at most once a second,
+   the rules whose lifetime ended are deleted (rule_expire). */
+void rule_tick(void);
+
+/* Delete up to max rules whose expires_at has passed (locked ones and
+   those with a child stay); *done: how many. */
+int rule_expire(size_t max, size_t *done, struct gr_err *err);
+
+/*
  * Inside a transaction (PUT /replicas): the replica scope:name on the RSE
  * rse_id became state (a letter). A: its REPLICATING/STUCK locks become
  * OK; U: its REPLICATING/OK locks become STUCK (error). The rules'
