@@ -6,6 +6,8 @@
 #   make asan       the same tests with ASan+UBSan backends
 #   make lint       clang-format check and the banned-function grep
 #   make bench      every benchmark in bench/ (long: 1M-record catalogues)
+#   make fuzz       libFuzzer targets (clang, ASan+UBSan) into build/fuzz/fuzz/
+#   make fuzz-run   run each for FUZZ_SECONDS (20), one at a time
 
 B        ?= build
 CC       ?= cc
@@ -27,6 +29,12 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 FAMILIES := $(patsubst cgi-bin/%.c,$(B)/cgi-bin/%.fcgi,$(wildcard cgi-bin/*.c))
 UNIT     := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 BENCHBIN := $(B)/bench/hello.fcgi $(B)/bench/expr_bench $(B)/bench/xfer_copy
+# fuzz targets (tests/fuzz/<t>.c): make check replays each one's seed
+# corpus through a plain build with replay.c's main; make fuzz links them
+# with libFuzzer
+FUZZ_T   := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,\
+            $(wildcard tests/fuzz/*.c)))
+REPLAY   := $(FUZZ_T:%=$(B)/tests/fuzz/%)
 DEPS_OK  := $(B)/.deps-ok
 
 all: $(FAMILIES) $(B)/gridrest-db $(BENCHBIN)
@@ -62,6 +70,14 @@ $(B)/tests/%.o: CPPFLAGS += -Itests -Icommon
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o \
+    $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/libgridrest.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 # the slurm backend's batch-script interpreter (issue 6)
 all: $(B)/gridrest-drm-exec
 $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o
@@ -76,14 +92,40 @@ SLURM_HOME = $(abspath $(B))/slurm
 SLURM_ENV  = GRIDREST_SLURM_HOME=$(SLURM_HOME) \
              GRIDREST_DRM_SLURM_CONF=$(SLURM_HOME)/slurm.conf
 
-check: all $(UNIT)
+check: all $(UNIT) $(REPLAY)
 	@$(SLURM_ENV) scripts/slurm-local start
-	$(SLURM_ENV) GR_BUILD=$(B) $(PROVE) $(PROVEFLAGS) $(UNIT) tests/smoke/*.t; \
+	$(SLURM_ENV) GR_BUILD=$(B) $(PROVE) $(PROVEFLAGS) $(UNIT) $(REPLAY) \
+	    tests/smoke/*.t; \
 	    rc=$$?; $(SLURM_ENV) scripts/slurm-local stop; exit $$rc
 
 asan:
 	$(MAKE) B=build/asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 	    GR_ASAN=1 check
+
+# Coverage-guided fuzzing (issue 22): clang's libFuzzer with ASan+UBSan,
+# every target in build/fuzz/fuzz/; clang and its runtime are installed
+# for this only (scripts/install-deps --fuzz), not for make check.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS ?= $(FUZZ_T)
+FUZZ_OPTS    ?=
+fuzz:
+	@scripts/install-deps --fuzz
+	$(MAKE) B=build/fuzz CC=clang \
+	    CFLAGS="-O1 -g $(SAN) -fsanitize=fuzzer-no-link" \
+	    LDFLAGS="$(SAN)" $(FUZZ_T:%=build/fuzz/fuzz/%)
+
+# Each target for FUZZ_SECONDS, one after the other (one core): new inputs
+# go to build/fuzz/corpus/<t>, the seeds in tests/fuzz/<t>/corpus are
+# read; a finding stops the run and is left in build/fuzz/artifacts/<t>/.
+fuzz-run: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus/$$t build/fuzz/artifacts/$$t && \
+	    echo "fuzz-run: $$t, $(FUZZ_SECONDS) s" && \
+	    build/fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 $(FUZZ_OPTS) \
+	        -artifact_prefix=build/fuzz/artifacts/$$t/ \
+	        build/fuzz/corpus/$$t tests/fuzz/$$t/corpus || exit 1; \
+	done
 
 lint: | $(DEPS_OK)
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
@@ -102,6 +144,6 @@ bench: all
 clean:
 	rm -rf build
 
-.PHONY: all run check asan lint bench clean
+.PHONY: all run check asan lint bench clean fuzz fuzz-run
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -1,0 +1,12 @@
+/* req_dids.c (fuzz) -- whole requests to the dids family (cgi-bin/dids.c):
+   method, path, query, headers and body through its route table, its
+   handlers and their validators, against a store in a temporary
+   directory, as root (fuzz.h). A 5xx is a finding. */
+int family_main(void);
+#define main family_main
+#include "../../cgi-bin/dids.c"
+#undef main
+
+#include "fuzz.h"
+
+FUZZ_FAMILY(dids_routes)
