@@ -250,7 +250,7 @@ term(struct parser *p, const char *text, uint64_t **out)
 {
 	struct attr_match m = { .p = p };
 	const char *opp = strpbrk(text, "=<>");
-	char key[RSE_EXPR_MAX];
+	char key[RSE_EXPR_MAX + 1];
 	size_t i;
 
 	*out = set_new(p->u);
@@ -325,7 +325,7 @@ static int expr(struct parser *p, uint64_t **out);
 static int
 operand(struct parser *p, uint64_t **out)
 {
-	char text[RSE_EXPR_MAX];
+	char text[RSE_EXPR_MAX + 1];
 	size_t start = p->pos, n;
 	int rc;
 
