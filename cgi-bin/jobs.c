@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "cfg.h"
+#include "identity.h"
 #include "job.h"
 #include "log.h"
 #include "multipart.h"
@@ -47,6 +48,33 @@ long_query(struct web_req *r, const char *key, long dflt, long max, long *out)
 		return gr_fail(&r->err, GR_VALUE_ERROR,
 		    "%s must be an integer between 0 and %ld", key, max);
 	return GR_OK;
+}
+
+/* The token's group, the one a job is submitted in ("user": none) */
+static const char *
+owner_group(const struct web_req *r)
+{
+	return r->group != NULL && *r->group != '\0' ? r->group : "user";
+}
+
+/* The DN of the token's identity when it is one of the account's X509
+   identities (DIRAC's OwnerDN), else NULL */
+static const char *
+x509_dn(struct web_req *r)
+{
+	struct gr_err ignore = { 0 };
+	json_t *accounts = NULL, *a;
+	bool mine = false;
+	size_t i;
+
+	if (r->identity == NULL || r->identity[0] != '/' ||
+	    strchr(r->identity, '=') == NULL ||
+	    identity_accounts("X509", r->identity, &accounts, &ignore) != GR_OK)
+		return NULL;
+	json_array_foreach(accounts, i, a)
+	    mine |= strcmp(json_string_value(a), r->issuer) == 0;
+	json_decref(accounts);
+	return mine ? r->identity : NULL;
 }
 
 static bool
@@ -92,8 +120,8 @@ jobs_list(struct web_req *r)
 		}
 		json_array_append_new(vals, json_string(r->query[i].value));
 	}
-	rc = job_list(r->issuer, all_owners(r), filters, start, max, &out,
-	    &r->err);
+	rc = job_list(r->issuer, owner_group(r), all_owners(r), filters, start, max,
+	    &out, &r->err);
 	json_decref(filters);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
@@ -118,8 +146,25 @@ jobs_summary(struct web_req *r)
 			    "'%.64s' is not a job attribute to group by",
 			    r->query[i].value);
 	}
-	rc = job_summary(r->issuer, all_owners(r), groups, n, &out, &r->err);
+	rc = job_summary(r->issuer, owner_group(r), all_owners(r), groups, n, &out,
+	    &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /jobs/history[?allOwners][&timeSpan=86400] */
+static int
+jobs_history(struct web_req *r)
+{
+	json_t *out;
+	long span;
+	int rc;
+
+	if ((rc = long_query(r, "timeSpan", 86400, JOB_HISTORY_MAX, &span)) !=
+		GR_OK ||
+	    (rc = job_history(r->issuer, owner_group(r), all_owners(r), span,
+		 &out, &r->err)) != GR_OK)
+		return rc;
+	return web_reply_json_new(r, 200, out);
 }
 
 /* GET /jobs/{jid} and /jobs/{jid}/manifest: a JSON object of the job */
@@ -307,9 +352,8 @@ jobs_submit(struct web_req *r)
 		rc = gr_fail(&r->err, GR_INVALID_MANIFEST, "No manifest");
 		goto out;
 	}
-	rc = job_submit(r->issuer,
-	    r->group != NULL && *r->group != '\0' ? r->group : "user",
-	    manifests, files, nfiles, &jids, &r->err);
+	rc = job_submit(r->issuer, owner_group(r), x509_dn(r), manifests, files,
+	    nfiles, &jids, &r->err);
 	if (rc == GR_OK)
 		rc = web_reply_json_new(r, 200,
 		    json_pack("{s:o}", "jids", jids));
@@ -323,6 +367,7 @@ static const struct web_route jobs_routes[] = {
 	{ WEB_GET,	"/jobs",			jobs_list,	0 },
 	{ WEB_POST,	"/jobs",			jobs_submit,	0 },
 	{ WEB_GET,	"/jobs/summary",		jobs_summary,	0 },
+	{ WEB_GET,	"/jobs/history",		jobs_history,	0 },
 	{ WEB_GET,	"/jobs/{jid}",			jobs_get,	0 },
 	{ WEB_DELETE,	"/jobs/{jid}",			jobs_delete,	0 },
 	{ WEB_GET,	"/jobs/{jid}/manifest",		jobs_manifest,	0 },

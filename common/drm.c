@@ -172,6 +172,34 @@ drm_make_cwd(const json_t *rec, uid_t uid, gid_t gid)
 	return 0;
 }
 
+const char *
+drm_out_name(const json_t *rec, const char *key, char *buf, size_t size)
+{
+	const char *s = json_string_value(json_object_get(rec, key)), *p;
+	const json_t *idx = json_object_get(rec, "array_index");
+	size_t n = 0;
+	int w;
+
+	if (s == NULL)
+		return NULL;
+	for (p = s; *p != '\0' && n < size; p++) {
+		if (p[0] == '%' && p[1] == 'a' && json_is_integer(idx)) {
+			w = snprintf(buf + n, size - n, "%lld",
+			    (long long)json_integer_value(idx));
+			if (w < 0 || (size_t)w >= size - n)
+				return NULL;
+			n += (size_t)w;
+			p++;
+			continue;
+		}
+		buf[n++] = *p;
+	}
+	if (n >= size)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
 bool
 drm_final(const char *state)
 {
@@ -516,6 +544,10 @@ drm_status(const char *id, json_t **out, struct gr_err *err)
 	}
 	if (rc == GR_OK && lost(a.out))
 		drm_local_reap(a.out);
+	/* a supervisor found dead (this look made its job LOST): the queue
+	   must not wait for the next submission while a slot is free */
+	if (rc == GR_OK && need && lost(a.out) && !is_slurm(a.out))
+		drm_local_poke();
 	if (rc != GR_OK) {
 		json_decref(a.out);
 		return rc;

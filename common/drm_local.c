@@ -596,12 +596,13 @@ exec_job(const struct job_exec *x)
 static pid_t
 spawn_job(const json_t *rec, uid_t uid, gid_t gid, const char *user, int nice)
 {
+	char out[PATH_MAX], errf[PATH_MAX];
 	struct job_exec x = {
 		.argv = strv(json_object_get(rec, "argv"), 0),
 		.envp = job_env(rec, user),
 		.cwd = rec_str(rec, "cwd"),
-		.out = rec_str(rec, "stdout"),
-		.err = rec_str(rec, "stderr"),
+		.out = drm_out_name(rec, "stdout", out, sizeof(out)),
+		.err = drm_out_name(rec, "stderr", errf, sizeof(errf)),
 		.mem_mb = (long)json_integer_value(
 		    json_object_get(rec, "mem_mb")),
 		.nice = nice,
@@ -649,6 +650,7 @@ struct finish_args {
 	json_t *rec; /* the job's record when claimed (a reference) */
 	const char *state, *reason;
 	int status;
+	double cpu; /* CPU the job used (s), -1 if unknown */
 	char why[GR_ERR_MSG_MAX]; /* a reason of its own */
 };
 
@@ -674,6 +676,8 @@ finish_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	else if (a->status >= 0 && WIFSIGNALED(a->status))
 		json_object_set_new(rec, "signal",
 		    json_integer(WTERMSIG(a->status)));
+	if (a->cpu >= 0)
+		json_object_set_new(rec, "cpu_time", json_real(a->cpu));
 	rc = drm_put_state(t, rec, err);
 	json_decref(rec);
 	return rc;
@@ -702,6 +706,7 @@ run_job(json_t *rec, struct finish_args *end)
 	int64_t started = time_now(), killed_at = 0;
 	const char *state = NULL, *reason = NULL;
 	long since_look = 0;
+	struct rusage ru;
 	pid_t pid, w;
 	uid_t uid;
 	gid_t gid;
@@ -709,7 +714,8 @@ run_job(json_t *rec, struct finish_args *end)
 
 	*end = (struct finish_args){ .rec = rec,
 		.state = "FAILED",
-		.status = -1 };
+		.status = -1,
+		.cpu = -1 };
 	(void)drm_config(&c, &err);
 	if (drm_job_user(&uid, &gid, &err) != GR_OK) {
 		(void)snprintf(end->why, sizeof(end->why), "%s", err.msg);
@@ -731,9 +737,16 @@ run_job(json_t *rec, struct finish_args *end)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	slot_note(rec_str(rec, "id"), pid);
 	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		w = wait4(pid, &status, WNOHANG, &ru);
+		if (w == pid) {
+			/* what the job used (and the children it waited
+			   for): user + system time */
+			end->cpu = (double)ru.ru_utime.tv_sec +
+			    (double)ru.ru_utime.tv_usec / 1e6 +
+			    (double)ru.ru_stime.tv_sec +
+			    (double)ru.ru_stime.tv_usec / 1e6;
 			break;
+		}
 		if (w < 0 && errno != EINTR) {
 			status = -1;
 			break;
@@ -970,6 +983,21 @@ drm_local_kick(void)
 	if (e != 0)
 		log_msg(LOG_ERR, "drm: cannot fork a supervisor: %s",
 		    strerror(e));
+}
+
+void
+drm_local_poke(void)
+{
+	static int64_t last;
+	int64_t now = time_now();
+
+	/* at most once a second a process: a look at queued jobs is
+	   common, a free slot with a queued job rare */
+	if (now == last)
+		return;
+	last = now;
+	if (!wake_idle(1) && slot_free())
+		drm_local_kick();
 }
 
 int

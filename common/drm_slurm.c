@@ -482,8 +482,10 @@ drm_slurm_start(const json_t *ids, struct gr_err *err)
 
 /* "exit N" ... from the interpreter's file; false if there is none. */
 static bool
-read_exit(const json_t *rec, char *how, size_t hsize, int *n)
+read_exit(const json_t *rec, char *how, size_t hsize, int *n, double *cpu)
 {
+	const char *c;
+
 	char path[PATH_MAX], buf[64];
 	struct stat st;
 	ssize_t len;
@@ -504,6 +506,9 @@ read_exit(const json_t *rec, char *how, size_t hsize, int *n)
 	buf[len] = '\0';
 	if (sscanf(buf, "%15s %d", how, n) != 2)
 		return false;
+	*cpu = -1;
+	if ((c = strstr(buf, " cpu=")) != NULL && sscanf(c + 5, "%lf", cpu) != 1)
+		*cpu = -1;
 	(void)hsize;
 	return true;
 }
@@ -544,10 +549,13 @@ static bool
 from_exit(const json_t *rec, json_t *up, bool cancel)
 {
 	char how[16];
+	double cpu;
 	int n;
 
-	if (!read_exit(rec, how, sizeof(how), &n))
+	if (!read_exit(rec, how, sizeof(how), &n, &cpu))
 		return false;
+	if (cpu >= 0)
+		json_object_set_new(up, "cpu_time", json_real(cpu));
 	if (strcmp(how, "exit") == 0) {
 		set_end(up, n == 0 ? "DONE" : "FAILED", NULL);
 		json_object_set_new(up, "exit_code", json_integer(n));
@@ -637,7 +645,7 @@ int
 drm_slurm_apply(json_t *rec, const json_t *polled, bool *changed)
 {
 	const char *keys[] = { "state", "started_at", "ended_at", "exit_code",
-		"signal", "reason" };
+		"signal", "reason", "cpu_time" };
 	size_t i;
 
 	*changed = false;

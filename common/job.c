@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "cfg.h"
+#include "date.h"
 #include "drm.h"
 #include "job.h"
 #include "log.h"
@@ -309,6 +310,11 @@ on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
 	/* the DRM's own times (an end seen late keeps its start) */
 	drm_time(job, "startExecution", drec, "started_at");
 	drm_time(job, "endExecution", drec, "ended_at");
+	/* the CPU it used (s): the backend measured it at its end */
+	if (json_is_number(json_object_get(drec, "cpu_time")))
+		json_object_set_new(job, "cpuTime",
+		    json_real(json_number_value(
+			json_object_get(drec, "cpu_time"))));
 	if (drm_final(state))
 		json_object_set_new(json_object_get(job, "flags"),
 		    "outputSandboxReady", json_true());
@@ -623,6 +629,11 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 		if (!listed)
 			json_array_append_new(isb, json_string(files[i].name));
 	}
+	/* empty names are none (the seed's own example: "Sites": ["", ""]);
+	   no name at all is ANY */
+	for (i = json_array_size(site); i > 0; i--)
+		if (json_string_length(json_array_get(site, i - 1)) == 0)
+			json_array_remove(site, i - 1);
 	if (json_array_size(site) == 0)
 		json_array_append_new(site, json_string("ANY"));
 	p->manifest = json_deep_copy(m);
@@ -841,7 +852,7 @@ out:
 /* --- submission ------------------------------------------------------ */
 
 struct submit_args {
-	const char *owner, *group;
+	const char *owner, *group, *owner_dn;
 	struct plan *plans;
 	size_t nplans, nfiles;
 	json_t *jids, *drm_ids;
@@ -865,10 +876,11 @@ new_job(const struct submit_args *a, const struct plan *p, long jid,
 			" s:s, s:s, s:O, s:s, s:s, s:O}",
 	    "jid", (json_int_t)jid, "status", "Received", "minorStatus",
 	    "Job accepted", "appStatus", "Unknown", "reschedules", 0, "cpuTime",
-	    json_integer_value(json_object_get(m, "CPUTime")), "jobGroup",
+	    (json_int_t)0, "jobGroup",
 	    str(m, "JobGroup"), "name", str(m, "JobName"), "site",
 	    site != NULL ? site : "ANY", "setup", "gridrest", "priority",
-	    json_object_get(m, "Priority"), "owner", a->owner, "ownerDN", "",
+	    json_object_get(m, "Priority"), "owner", a->owner, "ownerDN",
+	    a->owner_dn != NULL ? a->owner_dn : "",
 	    "ownerGroup", a->group, "vo", "gridrest", "jobType",
 	    str(m, "JobType"), "flags", "verified", 1, "retrieved", 0,
 	    "accounted", 0, "outputSandboxReady", 0, "inputSandboxReady", 1,
@@ -1025,11 +1037,13 @@ make_plans(const json_t *manifests, const struct wl_file *files, size_t nfiles,
 }
 
 int
-job_submit(const char *owner, const char *group, const json_t *manifests,
+job_submit(const char *owner, const char *group, const char *owner_dn,
+    const json_t *manifests,
     const struct wl_file *files, size_t nfiles, json_t **jids,
     struct gr_err *err)
 {
-	struct submit_args a = { owner, group, NULL, 0, nfiles, NULL, NULL };
+	struct submit_args a = { owner, group, owner_dn, NULL, 0, nfiles, NULL,
+		NULL };
 	struct gr_err ignore = { 0 };
 	size_t i;
 	uid_t uid;
@@ -1155,6 +1169,8 @@ matches(const DBT *rec, const json_t *filters)
 
 struct list_args {
 	const char *issuer;
+	const char *group; /* the token's: its jobs too, if it shares them */
+	const char *shared; /* while scanning: that group, else NULL */
 	bool all;
 	const json_t *filters;
 	long *jids;
@@ -1163,7 +1179,57 @@ struct list_args {
 	const char *const *groups;
 	size_t ngroups;
 	json_t *counts;
+	/* history: the jobs last updated since from, by status and bucket */
+	json_t *hist;
+	int64_t from, granularity;
 };
+
+/* The job's times.lastUpdate ("YYYY-MM-DD HH:MM:SS", UTC) from its raw
+   record; -1 if none. */
+static int64_t
+last_update(const DBT *val)
+{
+	const char *raw, *s;
+	char iso[TIME_LEN];
+	json_t *times;
+	int64_t t = -1;
+	size_t n;
+
+	if (!json_member(val->data, val->size, "times", &raw, &n) ||
+	    (times = json_loadb(raw, n, 0, NULL)) == NULL)
+		return -1;
+	s = json_string_value(json_object_get(times, "lastUpdate"));
+	if (s != NULL && strlen(s) == TIME_LEN - 1) {
+		memcpy(iso, s, TIME_LEN);
+		iso[10] = 'T';
+		if (date_parse(iso, &t) != 0)
+			t = -1;
+	}
+	json_decref(times);
+	return t;
+}
+
+static void
+add_history(struct list_args *a, const DBT *val)
+{
+	int64_t t = last_update(val);
+	char buf[32], at[32];
+	const char *status;
+	json_t *tmp, *by;
+
+	if (t < a->from)
+		return;
+	status = member_text(val, "status", buf, &tmp);
+	(void)snprintf(at, sizeof(at), "%lld",
+	    (long long)(t - t % a->granularity));
+	if ((by = json_object_get(a->hist, status)) == NULL) {
+		by = json_object();
+		json_object_set_new(a->hist, status, by);
+	}
+	json_object_set_new(by, at,
+	    json_integer(json_integer_value(json_object_get(by, at)) + 1));
+	json_decref(tmp);
+}
 
 static int
 collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
@@ -1179,6 +1245,22 @@ collect(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)key;
 	if (!matches(val, a->filters))
 		return GR_OK;
+	if (a->shared != NULL) {
+		bool mine;
+
+		t = member_text(val, "owner", buf, &tmp);
+		mine = strcmp(t, a->issuer) == 0;
+		json_decref(tmp);
+		t = member_text(val, "ownerGroup", buf, &tmp);
+		mine |= strcmp(t, a->shared) == 0;
+		json_decref(tmp);
+		if (!mine)
+			return GR_OK;
+	}
+	if (a->hist != NULL) {
+		add_history(a, val);
+		return GR_OK;
+	}
 	if (a->counts != NULL) {
 		for (i = 0; i < a->ngroups; i++) {
 			if (i > 0)
@@ -1217,16 +1299,23 @@ scan_jobs(struct st_txn *t, struct list_args *a, struct gr_err *err)
 	int rc;
 
 	a->n = 0;
+	a->shared = NULL;
 	if (a->counts != NULL)
 		json_object_clear(a->counts);
+	if (a->hist != NULL)
+		json_object_clear(a->hist);
+	/* allOwners: what the issuer may see. Admins every job; a member
+	   of a group that shares its jobs (GRIDREST_JOB_SHARING, DIRAC's
+	   JobSharing property) its own and the group's; anybody else its
+	   own */
 	if (a->all) {
 		if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
 			return rc;
-		if (!admin)
-			return gr_fail(err, GR_ACCESS_DENIED,
-			    "only admins may see the jobs of all owners "
-			    "(allOwners)");
-		return st_scan(t, TBL_JOBS, NULL, 0, NULL, collect, a, err);
+		if (!admin && job_group_shares(a->group))
+			a->shared = a->group;
+		if (admin || a->shared != NULL)
+			return st_scan(t, TBL_JOBS, NULL, 0, NULL, collect, a,
+			    err);
 	}
 	return st_scan_key(t, TBL_JOBS_BY_OWNER, a->issuer, strlen(a->issuer),
 	    collect, a, err);
@@ -1266,9 +1355,26 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
+bool
+job_group_shares(const char *group)
+{
+	const char *list = getenv("GRIDREST_JOB_SHARING"), *p, *e;
+
+	if (group == NULL || *group == '\0' || list == NULL)
+		return false;
+	for (p = list; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		if ((size_t)(e - p) == strlen(group) &&
+		    strncmp(p, group, (size_t)(e - p)) == 0)
+			return true;
+	}
+	return false;
+}
+
 int
-job_list(const char *issuer, bool all_owners, const json_t *filters, long start,
-    long max, json_t **out, struct gr_err *err)
+job_list(const char *issuer, const char *group, bool all_owners,
+    const json_t *filters, long start, long max, json_t **out,
+    struct gr_err *err)
 {
 	struct page_args a;
 	json_t *none = json_object();
@@ -1277,6 +1383,7 @@ job_list(const char *issuer, bool all_owners, const json_t *filters, long start,
 	drm_freshen(JOB_REFRESH_MAX);
 	memset(&a, 0, sizeof(a));
 	a.l.issuer = issuer;
+	a.l.group = group;
 	a.l.all = all_owners;
 	a.l.filters = filters != NULL ? filters : none;
 	a.start = start < 0 ? 0 : start;
@@ -1300,20 +1407,31 @@ summary_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return scan_jobs(t, arg, err);
 }
 
+/* A scan of the jobs the issuer may see, stored states brought up to
+   date first (Slurm's are only learnt by asking) */
+static void
+scan_start(struct list_args *a, const char *issuer, const char *group,
+    bool all_owners, const json_t *filters)
+{
+	drm_freshen(JOB_REFRESH_MAX);
+	memset(a, 0, sizeof(*a));
+	a->issuer = issuer;
+	a->group = group;
+	a->all = all_owners;
+	a->filters = filters;
+}
+
 int
-job_summary(const char *issuer, bool all_owners, const char *const *groups,
-    size_t ngroups, json_t **out, struct gr_err *err)
+job_summary(const char *issuer, const char *group, bool all_owners,
+    const char *const *groups, size_t ngroups, json_t **out,
+    struct gr_err *err)
 {
 	static const char *const dflt[] = { "status" };
 	struct list_args a;
 	json_t *none = json_object();
 	int rc;
 
-	drm_freshen(JOB_REFRESH_MAX);
-	memset(&a, 0, sizeof(a));
-	a.issuer = issuer;
-	a.all = all_owners;
-	a.filters = none;
+	scan_start(&a, issuer, group, all_owners, none);
 	a.groups = ngroups > 0 ? groups : dflt;
 	a.ngroups = ngroups > 0 ? ngroups : 1;
 	a.counts = json_object();
@@ -1324,6 +1442,46 @@ job_summary(const char *issuer, bool all_owners, const char *const *groups,
 		return rc;
 	}
 	*out = a.counts;
+	return GR_OK;
+}
+
+int
+job_history(const char *issuer, const char *group, bool all_owners,
+    long span, json_t **out, struct gr_err *err)
+{
+	struct list_args a;
+	json_t *none = json_object(), *totals, *by, *n;
+	const char *st, *at;
+	json_int_t sum;
+	int rc;
+
+	if (span < 1 || span > JOB_HISTORY_MAX)
+		return gr_fail(err, GR_VALUE_ERROR,
+		    "timeSpan must be 1 to %ld seconds", (long)JOB_HISTORY_MAX);
+	scan_start(&a, issuer, group, all_owners, none);
+	a.hist = json_object();
+	/* DIRAC's accounting steps: 15 min up to 2 days, hours up to 2
+	   weeks, days beyond */
+	a.granularity = span <= 2 * 86400 ? 900 : span <= 14 * 86400 ? 3600
+								      : 86400;
+	a.from = time_now() - span;
+	rc = st_view(summary_txn, &a, 0, err);
+	json_decref(none);
+	if (rc != GR_OK) {
+		json_decref(a.hist);
+		return rc;
+	}
+	totals = json_object();
+	json_object_foreach(a.hist, st, by)
+	{
+		sum = 0;
+		json_object_foreach(by, at, n)
+		sum += json_integer_value(n);
+		json_object_set_new(totals, st, json_integer(sum));
+	}
+	*out = json_pack("{s:I, s:I, s:o, s:o}", "timeSpan", (json_int_t)span,
+	    "granularity", (json_int_t)a.granularity, "data", a.hist,
+	    "totals", totals);
 	return GR_OK;
 }
 

@@ -778,8 +778,15 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		cargv[i] = json_string_value(json_array_get(argv, i));
 	cargv[i] = NULL;
 	(void)task_dir(dir, sizeof(dir), a->root);
-	(void)snprintf(out, sizeof(out), "%.8s_out.txt", a->uuid);
-	(void)snprintf(errf, sizeof(errf), "%.8s_err.txt", a->uuid);
+	/* an array's tasks each write their own (%a: the index) */
+	if (json_is_true(json_object_get(script, "is_array"))) {
+		(void)snprintf(out, sizeof(out), "%.8s_out_%%a.txt", a->uuid);
+		(void)snprintf(errf, sizeof(errf), "%.8s_err_%%a.txt",
+		    a->uuid);
+	} else {
+		(void)snprintf(out, sizeof(out), "%.8s_out.txt", a->uuid);
+		(void)snprintf(errf, sizeof(errf), "%.8s_err.txt", a->uuid);
+	}
 	s.argv = cargv;
 	s.cwd = dir;
 	s.out = out;

@@ -56,7 +56,9 @@ struct drm_spec {
 	const char *const *argv; /* NULL-terminated, argv[0] the program */
 	const char *cwd;         /* absolute; must exist, unless make_cwd */
 	const char *const *env;  /* "K=V" entries, NULL-terminated, or NULL */
-	const char *out, *err;   /* files relative to cwd; NULL: /dev/null */
+	/* files relative to cwd; NULL: /dev/null. "%a" stands for an array
+	   task's index (as in Slurm's patterns): each task its own file */
+	const char *out, *err;
 	long time_limit;         /* seconds of wall time, 0: none */
 	int cpus;                /* 0: 1 */
 	long mem_mb;             /* 0: no limit */
@@ -183,6 +185,13 @@ int drm_put_state(struct st_txn *t, json_t *rec, struct gr_err *err);
 int drm_get_txn(struct st_txn *t, const char *id, json_t **out,
     u_int32_t flags);
 
+/*
+ * The record's "stdout" or "stderr" (key) with "%a" replaced by its array
+ * index, in buf; NULL when it has none (or it does not fit).
+ */
+const char *drm_out_name(const json_t *rec, const char *key, char *buf,
+    size_t size);
+
 /* This machine's boot id (for telling a supervisor from its namesake). */
 const char *drm_boot_id(void);
 
@@ -194,6 +203,12 @@ int drm_local_refresh(struct st_txn *t, json_t *rec, bool *changed,
     struct gr_err *err);
 int drm_local_signal(const json_t *rec, struct gr_err *err);
 void drm_local_kick(void);
+/*
+ * A look found a queued job, or a job whose supervisor is gone: if a slot
+ * is free, start a supervisor (or wake an idle one) for the queue; at
+ * most once a second a process.
+ */
+void drm_local_poke(void);
 /* End the process group of a LOST job, if it still runs (same boot). */
 void drm_local_reap(const json_t *rec);
 

@@ -34,19 +34,21 @@
 #define JOB_STRING_MAX     4096  /* bytes of a manifest string */
 #define JOB_PEEK_MAX       65536 /* bytes one peek returns */
 #define JOB_GROUPS_MAX     4     /* summary groupings */
+#define JOB_HISTORY_MAX    (10L * 366 * 86400) /* seconds of a timeSpan */
 
 /* Register the DRM hook and reconcile the jobs left by a restart. */
 int job_init(struct gr_err *err);
 
 /*
  * Submit manifests (a JSON array of objects, borrowed) with files for
- * their common input sandbox, as owner (the token's account) in group.
- * *jids: new reference to the array of new jids (parametric manifests
- * give several). All or nothing.
+ * their common input sandbox, as owner (the token's account) in group;
+ * owner_dn: the DN of the token's X509 identity, or NULL. *jids: new
+ * reference to the array of new jids (parametric manifests give
+ * several). All or nothing.
  */
-int job_submit(const char *owner, const char *group, const json_t *manifests,
-    const struct wl_file *files, size_t nfiles, json_t **jids,
-    struct gr_err *err);
+int job_submit(const char *owner, const char *group, const char *owner_dn,
+    const json_t *manifests, const struct wl_file *files, size_t nfiles,
+    json_t **jids, struct gr_err *err);
 
 /*
  * The record member a list filter or summary grouping names, from the
@@ -56,12 +58,19 @@ int job_submit(const char *owner, const char *group, const json_t *manifests,
 const char *job_attr(const char *name);
 
 /*
- * {"entries": total, "jobs": [JOB...]} of the issuer's jobs (all owners'
- * with all_owners, for admins), newest first, from start, at most max.
+ * {"entries": total, "jobs": [JOB...]} of the issuer's jobs, newest
+ * first, from start, at most max. all_owners: every job the issuer may
+ * see (admins: all; a member of a group that shares jobs, group being
+ * its token's: its own and that group's; anybody else: its own).
  * filters: {member: [values]} (borrowed), values compared as text.
  */
-int job_list(const char *issuer, bool all_owners, const json_t *filters,
-    long start, long max, json_t **out, struct gr_err *err);
+int job_list(const char *issuer, const char *group, bool all_owners,
+    const json_t *filters, long start, long max, json_t **out,
+    struct gr_err *err);
+
+/* Does group share its members' jobs (GRIDREST_JOB_SHARING, a comma-
+   separated list of groups: DIRAC's JobSharing property)? */
+bool job_group_shares(const char *group);
 
 /* One job (the JOB shape), its manifest (DIRAC's: values as strings). */
 int job_get(const char *issuer, long jid, json_t **out, struct gr_err *err);
@@ -87,11 +96,22 @@ int job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
 int job_delete(const char *issuer, long jid, bool killonly, struct gr_err *err);
 
 /*
- * {"<v1>|<v2>": count} of the issuer's (or all) jobs by the members in
- * groups (default: status).
+ * {"<v1>|<v2>": count} of the issuer's jobs (all_owners: as job_list) by
+ * the members in groups (default: status).
  */
-int job_summary(const char *issuer, bool all_owners, const char *const *groups,
-    size_t ngroups, json_t **out, struct gr_err *err);
+int job_summary(const char *issuer, const char *group, bool all_owners,
+    const char *const *groups, size_t ngroups, json_t **out,
+    struct gr_err *err);
+
+/*
+ * GET /jobs/history: the issuer's jobs (all_owners: as job_list) last
+ * updated within the past span seconds, by status, in buckets of
+ * "granularity" seconds (the accounting's WMSHistory NumberOfJobs,
+ * grouped by Status): {"timeSpan", "granularity", "data": {status:
+ * {"<bucket start, epoch s>": n}}, "totals": {status: n}}.
+ */
+int job_history(const char *issuer, const char *group, bool all_owners,
+    long span, json_t **out, struct gr_err *err);
 
 /* The job's stdout, opened for a peek of up to JOB_PEEK_MAX bytes. */
 struct job_peek {

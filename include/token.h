@@ -22,7 +22,7 @@
 
 struct token_info {
 	char account[ACCOUNT_NAME_MAX + 1];
-	char identity[64]; /* shortened, as in the token */
+	char identity[512]; /* as authenticated (an X509 DN whole) */
 	int64_t expires_at;
 	char group[64];     /* OAuth2 grants: the DIRAC group, or "" */
 	char setup[64];     /* ... the setup, or "" */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -104,13 +105,16 @@ exit_name(void)
 }
 
 static void
-record(const char *how, int n)
+record(const char *how, int n, double cpu)
 {
 	char *name = exit_name(), *tmp = join(name, ".tmp");
-	char line[64];
+	char line[96];
 	int fd, len;
 
-	len = snprintf(line, sizeof(line), "%s %d\n", how, n);
+	/* the CPU the job used (user + system, s), when it was reaped */
+	len = cpu >= 0 ? snprintf(line, sizeof(line), "%s %d cpu=%.3f\n", how,
+			     n, cpu)
+		       : snprintf(line, sizeof(line), "%s %d\n", how, n);
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
 	if (fd >= 0) {
@@ -182,17 +186,19 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	size_t n, i;
 	int status = 0;
+	struct rusage ru;
+	double cpu = -1;
 	pid_t pid, w;
 
 	if (argc < 2 || (p = payload(argv[1])) == NULL) {
 		fprintf(stderr, "gridrest-drm-exec: no job description\n");
-		record("exit", 125);
+		record("exit", 125, -1);
 		return 125;
 	}
 	a = json_object_get(p, "argv");
 	n = json_array_size(a);
 	if (n == 0) {
-		record("exit", 125);
+		record("exit", 125, -1);
 		return 125;
 	}
 	cmd = calloc(n + 1, sizeof(*cmd));
@@ -213,7 +219,7 @@ main(int argc, char **argv)
 	(void)sigaction(SIGINT, &sa, NULL);
 	start = time(NULL);
 	if ((pid = fork()) < 0) {
-		record("exit", 125);
+		record("exit", 125, -1);
 		return 125;
 	}
 	if (pid == 0) {
@@ -228,9 +234,14 @@ main(int argc, char **argv)
 	}
 	(void)setpgid(pid, pid);
 	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		w = wait4(pid, &status, WNOHANG, &ru);
+		if (w == pid) {
+			cpu = (double)ru.ru_utime.tv_sec +
+			    (double)ru.ru_utime.tv_usec / 1e6 +
+			    (double)ru.ru_stime.tv_sec +
+			    (double)ru.ru_stime.tv_usec / 1e6;
 			break;
+		}
 		if (w < 0 && errno != EINTR)
 			break;
 		if (how == NULL && got_term)
@@ -247,11 +258,11 @@ main(int argc, char **argv)
 	}
 	(void)kill(-pid, SIGKILL);
 	if (how != NULL)
-		record(how, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		record(how, WIFSIGNALED(status) ? WTERMSIG(status) : 0, cpu);
 	else if (WIFSIGNALED(status))
-		record("signal", WTERMSIG(status));
+		record("signal", WTERMSIG(status), cpu);
 	else
-		record("exit", WEXITSTATUS(status));
+		record("exit", WEXITSTATUS(status), cpu);
 	json_decref(p);
 	for (i = 0; i < n; i++)
 		free(cmd[i]);

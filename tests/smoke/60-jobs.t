@@ -94,6 +94,28 @@ wait_job "$jid" Done Failed
 req GET "/jobs/$jid/peek"
 ok "a job never runs as root" [ "$(cat "$T/body")" -gt 0 ]
 
+# cpuTime: the CPU the job used, not the CPUTime it asked for
+submit '{"Executable": "/bin/sh", "Arguments": "-c \"i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done\"", "CPUTime": 5000}'
+burn=$jid
+submit '{"Executable": "/bin/sleep", "Arguments": "1", "CPUTime": 5000}'
+idle=$jid
+req GET "/jobs/$burn"
+is "cpuTime is 0 before the job runs (or what it used)" \
+    "$(json '.cpuTime < 5000')" true
+wait_job "$burn" Done Failed
+is "a job that computes ends" "$st" Done
+ok "... its cpuTime is what it used (0.05 s to its wall time)" \
+    sh -c "jq -e '.cpuTime > 0.05 and .cpuTime < 60' '$T/body' >/dev/null"
+wait_job "$idle" Done Failed
+ok "a job that sleeps 1 s used almost none" \
+    sh -c "jq -e '.cpuTime >= 0 and .cpuTime < 0.5' '$T/body' >/dev/null"
+submit '{"Executable": "/bin/true", "Sites": ["", ""]}'
+req GET "/jobs/$jid"
+is "Sites with only empty names: ANY" "$(json .site)" ANY
+submit '{"Executable": "/bin/true", "Site": ["", "LCG.CERN.ch"]}'
+req GET "/jobs/$jid"
+is "... an empty name among others is none" "$(json .site)" LCG.CERN.ch
+
 # --- multipart with files --------------------------------------------
 cat >"$T/run.sh" <<'EOF'
 #!/bin/sh
@@ -293,17 +315,59 @@ ok "... nor kill it" error_is 401 NonauthorizedJobIDs
 req GET /jobs
 is "a new user's list is empty" "$(json .entries)" 0
 req GET "/jobs?allOwners=1"
-ok "allOwners is for admins: 401" error_is 401 AccessDenied
+is "allOwners for a user: what it may see (no group shares jobs: none yet)" \
+    "$STATUS/$(json .entries)" 200/0
 submit '{"Executable": "/bin/true"}'
 mine=$jid
 req GET /jobs
 is "the user sees the own job" "$(json -c '[.entries, .jobs[0].jid, .jobs[0].owner]')" \
     "[1,$mine,\"jdoe\"]"
+req GET "/jobs?allOwners=1"
+is "... and with allOwners, only that one" \
+    "$(json -c '[.entries, .jobs[0].jid]')" "[1,$mine]"
+req GET "/jobs/summary?allOwners=1"
+is "... in the summary too" "$STATUS/$(json -c '[.[]] | add')" 200/1
+req GET "/jobs/history?allOwners"
+is "history: the user's job, by status, over the last day" \
+    "$STATUS/$(json -c '[.timeSpan, .granularity, ([.totals[]] | add), ([.data[][]] | add)]')" \
+    "200/[86400,900,1,1]"
+req GET "/jobs/history?timeSpan=nonsense"
+ok "... a timeSpan that is no number: 400" error_is 400 ValueError
+req GET "/jobs/history?timeSpan=0"
+ok "... nor 0" error_is 400 ValueError
 TOKEN=$root
 req GET "/jobs?allOwners=1&owner=jdoe"
 is "an admin sees every owner's" "$(json .entries)" 1
+req GET "/jobs?allOwners=1"
+all=$(json .entries)
+req GET "/jobs/history?allOwners=1&timeSpan=604800"
+is "... and the history of all of them (hours for a week)" \
+    "$(json -c '[.granularity, ([.totals[]] | add)]')" "[3600,$all]"
 req GET "/jobs/$mine"
 is "... and reads the job" "$STATUS" 200
+
+# --- ownerDN: the DN of the token's X509 identity ------------------------
+cert jane "country = CH
+organization = gridrest
+unit = Users
+cn = Jane Doe
+expiration_days = 30
+tls_www_client
+signing_key"
+reqb POST /accounts/jane '{"type": "USER", "email": "jane@example.org"}'
+reqb POST /accounts/jane/identities '{"identity": "CN=Jane Doe,OU=Users,O=gridrest,C=CH", "authtype": "X509", "email": "jane@example.org", "default": true}'
+TOKEN=
+sreq GET /auth/x509 --cert "$T/jane.pem" --key "$T/jane.key"
+TOKEN=$(header X-Rucio-Auth-Token)
+submit '{"Executable": "/bin/true"}'
+req GET "/jobs/$jid"
+is "a job submitted with an X509 login: ownerDN is the certificate's DN" \
+    "$(json -c '[.owner, .ownerDN]')" '["jane","/C=CH/O=gridrest/OU=Users/CN=Jane Doe"]'
+TOKEN=$("$db" token jane)
+submit '{"Executable": "/bin/true"}'
+req GET "/jobs/$jid"
+is "... with another login: none" "$(json -c '[.owner, .ownerDN]')" '["jane",""]'
+TOKEN=$root
 
 # --- bad input ----------------------------------------------------------
 req GET /jobs

@@ -335,6 +335,17 @@ is "... normally" "$st" "job finished normally"
 req GET "/task/$arr/file"
 is "every index ran: 1, 3, 5" "$(json -c '[.[] | select(startswith("idx_"))]')" \
     '["idx_1.txt","idx_3.txt","idx_5.txt"]'
+a8=${arr%%-*}
+is "each element keeps its own stdout and stderr" \
+    "$(json -c "[.[] | select(startswith(\"$a8\"))]")" \
+    "[\"${a8}_err_1.txt\",\"${a8}_err_3.txt\",\"${a8}_err_5.txt\",\"${a8}_out_1.txt\",\"${a8}_out_3.txt\",\"${a8}_out_5.txt\"]"
+req GET "/task/$arr/file/${a8}_out_3.txt"
+is "... with what that element wrote" "$STATUS/$(cat "$T/body")" 200/ran
+req GET "/task/$arr/download"
+is "... and the zip holds them all" \
+    "$(python3 -c 'import json, sys, zipfile
+print(json.dumps(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith(sys.argv[2]))))' "$T/body" "$a8")" \
+    "[\"${a8}_err_1.txt\", \"${a8}_err_3.txt\", \"${a8}_err_5.txt\", \"${a8}_out_1.txt\", \"${a8}_out_3.txt\", \"${a8}_out_5.txt\"]"
 
 # --- stop and delete -----------------------------------------------------------------
 req POST /task -F task_name=sleep

@@ -492,7 +492,8 @@ static void
 test_array(void **state_)
 {
 	const char *argv[] = { "/usr/bin/env", NULL };
-	struct drm_spec s = spec_of(argv, NULL);
+	struct drm_spec s = spec_of(argv, "arr_%a.out");
+	char name[32], want[64], *out;
 	json_t *ids, *rec;
 	size_t i;
 
@@ -507,6 +508,14 @@ test_array(void **state_)
 		rec = wait_state(id_at(ids, i), true, NULL, 10);
 		assert_string_equal(state(rec), "DONE");
 		assert_int_equal(num(rec, "array_index"), 1 + 2 * (long)i);
+		/* each task its own stdout: %a is its index */
+		(void)snprintf(name, sizeof(name), "arr_%ld.out",
+		    1 + 2 * (long)i);
+		(void)snprintf(want, sizeof(want), "\n%s=%ld\n",
+		    "GRIDREST_ARRAY_TASK_ID", 1 + 2 * (long)i);
+		out = slurp(name);
+		assert_non_null(out);
+		assert_non_null(strstr(out, want));
 		json_decref(rec);
 	}
 	json_decref(ids);
@@ -729,6 +738,58 @@ slots_idle(void)
 	assert_int_equal(busy, 0);
 }
 
+/*
+ * Every supervisor killed while a job waits in the queue: the queued job
+ * starts at the next look, with no submission to start a supervisor.
+ */
+static void
+test_dead_supervisors_queue(void **state_)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	const char *quick[] = { "true", NULL };
+	struct drm_spec s = spec_of(argv, NULL), q = spec_of(quick, NULL);
+	json_t *ids[2], *queued, *rec;
+	pid_t sup;
+	int i, k;
+
+	(void)state_;
+	slots_idle();
+	for (k = 0; k < 2; k++) /* both slots busy */
+		ids[k] = submit(&s);
+	for (k = 0; k < 2; k++) {
+		rec = wait_state(id_at(ids[k], 0), false, "RUNNING", 10);
+		assert_string_equal(state(rec), "RUNNING");
+		json_decref(rec);
+	}
+	queued = submit(&q);
+	rec = wait_state(id_at(queued, 0), true, NULL, 1);
+	assert_string_equal(state(rec), "QUEUED");
+	json_decref(rec);
+	for (k = 0; k < 2; k++) { /* a power cut of both supervisors */
+		rec = wait_state(id_at(ids[k], 0), false, "RUNNING", 1);
+		sup = (pid_t)num(rec, "pid");
+		json_decref(rec);
+		assert_int_equal(kill(sup, SIGKILL), 0);
+		for (i = 0; i < 100 && drm_proc_start(sup) != 0; i++)
+			usleep(20000);
+	}
+	/* a look finds a supervisor dead: the queued job runs, with no
+	   submission to start a supervisor */
+	rec = wait_state(id_at(ids[0], 0), true, NULL, 10);
+	assert_string_equal(state(rec), "LOST");
+	json_decref(rec);
+	rec = wait_state(id_at(queued, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	json_decref(rec);
+	for (k = 0; k < 2; k++) {
+		rec = wait_state(id_at(ids[k], 0), true, NULL, 10);
+		assert_string_equal(state(rec), "LOST");
+		json_decref(rec);
+		json_decref(ids[k]);
+	}
+	json_decref(queued);
+}
+
 /* Nobody looked at the lost job: the next holder of its slot ends it. */
 static void
 test_lost_supervisor_slot(void **state_)
@@ -895,6 +956,7 @@ main(void)
 		cmocka_unit_test(test_slots_queue),
 		cmocka_unit_test(test_lost_supervisor),
 		cmocka_unit_test(test_lost_supervisor_slot),
+		cmocka_unit_test(test_dead_supervisors_queue),
 		cmocka_unit_test(test_idle_supervisor_takes_next),
 #endif
 	};

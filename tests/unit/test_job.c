@@ -189,10 +189,10 @@ drm_says(long jid, const char *state, int exit_code)
 /* A job recorded as submitted, with its DRM job QUEUED but never
    started: the hook is driven by hand here, with no supervisor racing. */
 static long
-submit_one(const char *manifest)
+submit_as(const char *owner, const char *group, const char *manifest)
 {
 	json_t *ms = json_loads(manifest, 0, NULL);
-	struct submit_args a = { "root", "user", NULL, 0, 0, json_array(),
+	struct submit_args a = { owner, group, NULL, NULL, 0, 0, json_array(),
 		json_array() };
 	struct gr_err err = { 0 };
 	long jid;
@@ -207,6 +207,60 @@ submit_one(const char *manifest)
 	json_decref(a.drm_ids);
 	json_decref(ms);
 	return jid;
+}
+
+static long
+submit_one(const char *manifest)
+{
+	return submit_as("root", "user", manifest);
+}
+
+/* entries of job_list(issuer, group, allOwners) */
+static long
+entries(const char *issuer, const char *group)
+{
+	struct gr_err err = { 0 };
+	json_t *out = NULL;
+	long n;
+
+	assert_int_equal(job_list(issuer, group, true, NULL, 0, 100, &out,
+			     &err),
+	    GR_OK);
+	n = (long)json_integer_value(json_object_get(out, "entries"));
+	json_decref(out);
+	return n;
+}
+
+static void
+test_all_owners(void **state)
+{
+	static const char *m = "[{\"Executable\": \"/bin/true\"}]";
+	struct gr_err err = { 0 };
+	long before = entries("root", "user");
+	json_t *sum = NULL;
+
+	(void)state;
+	(void)submit_as("alice", "lab", m);
+	(void)submit_as("alice", "other", m);
+	(void)submit_as("bob", "lab", m);
+	(void)submit_as("carol", "other", m);
+	/* no group shares jobs: a user's allOwners is its own jobs (not
+	   401) */
+	unsetenv("GRIDREST_JOB_SHARING");
+	assert_int_equal(entries("alice", "lab"), 2);
+	assert_int_equal(entries("dave", "lab"), 0);
+	/* lab shares them: its members see the group's too */
+	setenv("GRIDREST_JOB_SHARING", "x,lab", 1);
+	assert_int_equal(entries("alice", "lab"), 3);
+	assert_int_equal(entries("dave", "lab"), 2);
+	assert_int_equal(entries("carol", "other"), 1);
+	assert_int_equal(entries("root", "user"), before + 4);
+	assert_int_equal(
+	    job_summary("dave", "lab", true, NULL, 0, &sum, &err), GR_OK);
+	assert_int_equal(json_integer_value(json_object_get(sum, "Waiting")),
+	    2);
+	json_decref(sum);
+	unsetenv("GRIDREST_JOB_SHARING");
 }
 
 static void
@@ -321,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_parametric),
 		cmocka_unit_test(test_drm_states_become_dirac_states),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_all_owners),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
