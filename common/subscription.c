@@ -1430,12 +1430,19 @@ sub_tick(unsigned interval)
 	static int64_t next;
 	int64_t now = time_now();
 	struct gr_err err = { 0 };
-	json_t *dids;
+	json_t *dids = NULL;
 
 	if (interval == 0 || now < next)
 		return;
 	next = now + interval;
-	dids = json_array();
+	/* nothing to look at without a subscription that gives rules */
+	if (live_subs(&dids, &err) != GR_OK || json_array_size(dids) == 0) {
+		if (err.code != GR_OK)
+			log_msg(LOG_WARN, "subscriptions: %s", err.msg);
+		json_decref(dids);
+		return;
+	}
+	json_array_clear(dids);
 	if (did_list_new("DATASET", gather_new, dids, &err) != GR_OK ||
 	    did_list_new("CONTAINER", gather_new, dids, &err) != GR_OK ||
 	    (json_array_size(dids) > 0 && sub_new_dids(dids, &err) != GR_OK) ||

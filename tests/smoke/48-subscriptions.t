@@ -215,3 +215,26 @@ reqb POST /dids/data18/HALF.1 '{"type": "DATASET"}'
 is "a DID whose subscription has a template with no RSE: 201" "$STATUS" 201
 req GET /dids/data18/HALF.1/rules
 is "... the other template's rule was made" "$(jq -sc 'map(.rse_expression)' "$T/body")" '["DISK_1"]'
+
+# --- the backends' pass: a new DID a crash left unprocessed ---
+server_stop
+export GRIDREST_UNDERTAKER_INTERVAL=1
+server_start
+reqb POST /dids/data18/HALF.2 '{"type": "DATASET"}'
+req GET /dids/data18/HALF.2/rules
+rule=$(json .id)
+reqb DELETE "/rules/$rule" '{"purge_replicas": null}'
+reqb POST /dids/data18/HALF.2/meta/is_new '{"value": true}'
+req GET /dids/data18/HALF.2/rules
+is "a matching DID, new again and without its rule (as a crash between its creation and its rules leaves it)" \
+    "$STATUS/$(wc -c <"$T/body")" 200/0
+i=0
+while [ $i -lt 40 ]; do
+	sleep 0.25
+	req GET /dids/data18/HALF.2/rules
+	[ -s "$T/body" ] && break
+	i=$((i + 1))
+done
+is "the dids backends give it the rule by themselves, within seconds" "$(jq -sc 'map(.rse_expression)' "$T/body")" '["DISK_1"]'
+req GET /dids/data18/HALF.2/meta
+is "... and it is no longer new" "$(json .is_new)" false
