@@ -188,6 +188,102 @@ did_top_update(struct st_txn *t, const char *scope, const char *name,
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+struct top_check {
+	struct st_txn *t;
+	struct gr_err *err;
+	gr_emit_text_fn print;
+	void *ctx;
+	long bad;
+};
+
+/* A problem of scope \0 name key: counted, the first 20 printed. */
+static void
+top_problem(struct top_check *c, const DBT *key, const char *what)
+{
+	char line[KEY_MAX + 64];
+	const char *sc, *nm;
+	size_t sl, nl;
+	int n;
+
+	if (++c->bad > 20)
+		return;
+	sc = key_part(key->data, key->size, 0, &sl);
+	nm = key_part(key->data, key->size, 1, &nl);
+	n = snprintf(line, sizeof(line), "dids.top.db: %.*s:%.*s %s",
+	    sc != NULL ? (int)sl : 0, sc != NULL ? sc : "",
+	    nm != NULL ? (int)nl : 0, nm != NULL ? nm : "", what);
+	if (n > 0)
+		(void)c->print(line, (size_t)n, c->ctx);
+}
+
+/* A DID: filed in TBL_DIDS_TOP exactly when no DID of its scope holds
+   it. */
+static int
+top_check_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct top_check *c = arg;
+	bool held;
+	int ret, rc;
+
+	(void)pkey;
+	(void)val;
+	if ((rc = st_first_part_shared(c->t, TBL_CONTENTS_BY_CHILD, key->data,
+		 key->size, &held, c->err)) != GR_OK)
+		return rc;
+	ret = st_exists(c->t, TBL_DIDS_TOP, key);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(c->err, ret);
+	if (held == (ret == 0))
+		top_problem(c, key,
+		    held ? "is held in its scope but filed at the top"
+			 : "is at the top of its scope but not filed");
+	return GR_OK;
+}
+
+/* An entry of TBL_DIDS_TOP: its DID exists (whether it belongs there
+   is top_check_one's). */
+static int
+top_entry_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct top_check *c = arg;
+	int ret;
+
+	(void)pkey;
+	(void)val;
+	ret = st_exists(c->t, TBL_DIDS, key);
+	if (ret == DB_NOTFOUND)
+		top_problem(c, key, "is filed but no DID");
+	else if (ret != 0)
+		return st_fail(c->err, ret);
+	return GR_OK;
+}
+
+static int
+top_check_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct top_check *c = arg;
+	int rc;
+
+	c->t = t;
+	c->err = err;
+	c->bad = 0;
+	rc = st_scan(t, TBL_DIDS, NULL, 0, NULL, top_check_one, c, err);
+	if (rc == GR_OK)
+		rc = st_scan(t, TBL_DIDS_TOP, NULL, 0, NULL, top_entry_one, c,
+		    err);
+	return rc;
+}
+
+int
+did_top_verify(gr_emit_text_fn print, void *ctx, long *bad, struct gr_err *err)
+{
+	struct top_check c = { .print = print, .ctx = ctx };
+	int rc = st_view(top_check_txn, &c, ST_ONCE, err);
+
+	*bad = c.bad;
+	return rc;
+}
+
 int
 did_created(struct st_txn *t, const char *scope, const char *name,
     struct gr_err *err)

@@ -14,6 +14,7 @@
 #include "account.h"
 #include "cfg.h"
 #include "date.h"
+#include "did.h"
 #include "didlife.h"
 #include "identity.h"
 #include "log.h"
@@ -380,6 +381,11 @@ cmd_verify(void)
 			bad += a.bad;
 		}
 	}
+	/* the top level of each scope against the DIDs and contents */
+	if (did_top_verify(print_line, NULL, &nbad, &err) != GR_OK)
+		goto fail;
+	printf("%-24s %8ld problems\n", "top-level DIDs", nbad);
+	bad += (unsigned long)nbad;
 	/* the replication rules' counters against their locks */
 	if (rule_verify(print_line, NULL, &nbad, &err) != GR_OK)
 		goto fail;

@@ -89,6 +89,14 @@ enum did_top { DID_TOP_IN, DID_TOP_OUT, DID_TOP_CHECK };
 int did_top_update(struct st_txn *t, const char *scope, const char *name,
     enum did_top how, struct gr_err *err);
 
+/*
+ * gridrest-db verify: every DID is filed in TBL_DIDS_TOP exactly when no
+ * DID of its scope holds it, and nothing else is. print gets a line per
+ * problem (the first 20); *bad counts them.
+ */
+int did_top_verify(gr_emit_text_fn print, void *ctx, long *bad,
+    struct gr_err *err);
+
 /* The same as did_store for a record its caller wrote as compact JSON
    text. */
 struct sbuf;

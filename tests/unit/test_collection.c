@@ -15,7 +15,9 @@
 #include "account.h"
 #include "cfg.h"
 #include "collection.h"
+#include "did.h"
 #include "didmeta.h"
+#include "tables.h"
 #include "replica.h"
 #include "rse.h"
 #include "scope.h"
@@ -331,6 +333,48 @@ test_top_level(void **state)
 }
 
 static int
+no_print(const char *line, size_t n, void *ctx)
+{
+	(void)line;
+	(void)n;
+	++*(int *)ctx;
+	return GR_OK;
+}
+
+/* Take e:g1 out of TBL_DIDS_TOP (arg NULL), or file e:nope there. */
+static int
+break_top_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	DBT k = arg == NULL ? st_dbt("e\0g1", 4) : st_dbt("e\0nope", 6);
+	int ret = arg == NULL ? st_del(t, TBL_DIDS_TOP, &k)
+			      : st_put_text(t, TBL_DIDS_TOP, &k, "{}", 2, 0);
+
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* gridrest-db verify's check of the top level finds what is off. */
+static void
+test_top_verify(void **state)
+{
+	struct gr_err err = { 0 };
+	int lines = 0;
+	long bad;
+
+	(void)state;
+	assert_int_equal(did_top_verify(no_print, &lines, &bad, &err), GR_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(st_txn_run(break_top_txn, NULL, &err), GR_OK);
+	assert_int_equal(did_top_verify(no_print, &lines, &bad, &err), GR_OK);
+	assert_true(bad >= 1);
+	assert_true(lines >= 1);
+	assert_int_equal(st_txn_run(break_top_txn, "", &err), GR_OK);
+	lines = 0;
+	assert_int_equal(did_top_verify(no_print, &lines, &bad, &err), GR_OK);
+	assert_int_equal(bad, 2); /* g1 missing; one entry too many */
+	assert_int_equal(lines, 2);
+}
+
+static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
@@ -369,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_close_and_walk),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_top_level),
+		cmocka_unit_test(test_top_verify),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
