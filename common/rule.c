@@ -2589,7 +2589,8 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_t *v;
 	int64_t now = time_now();
 	json_t *rec = NULL;
-	const char *key, *before;
+	const char *key;
+	char before; /* the state letter: rec's string is replaced */
 	bool admin;
 	int rc;
 
@@ -2597,7 +2598,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return rc;
 	if ((rc = rule_load(t, a->id, DB_RMW, &rec, err)) != GR_OK)
 		return rc;
-	before = str_of(rec, "state");
+	before = *str_of(rec, "state");
 	if ((v = json_object_get(o, "approve")) != NULL) {
 		if (!admin) {
 			rc = gr_fail(err, GR_ACCESS_DENIED,
@@ -2606,7 +2607,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			    a->issuer);
 			goto out;
 		}
-		if (*before != 'W') {
+		if (before != 'W') {
 			rc = GR_OK; /* as Rucio: nothing to do */
 			goto out;
 		}
@@ -2759,7 +2760,7 @@ bad:
 	}
 	json_object_set_new(rec, "updated_at", json_integer(now));
 	if ((rc = rule_store(t, rec, err)) == GR_OK &&
-	    strcmp(before, str_of(rec, "state")) != 0 &&
+	    before != *str_of(rec, "state") &&
 	    (rc = rule_history_add(t, rec, err)) == GR_OK)
 		rc = dataset_locks_state(t, str_of(rec, "id"),
 		    str_of(rec, "state"), now, err);
