@@ -383,10 +383,8 @@ main(void)
 {
 	struct gr_err err = { 0 };
 
-	/* the DRM hook is this process's, and its supervisors'; then the
-	   jobs a restart left behind are reconciled. The tasks' hook too: a
-	   supervisor started here may run a task queued behind a job */
-	task_init();
+	/* the jobs a restart left behind are reconciled (the DRM's hooks
+	   are its own table: any supervisor tells jobs and tasks) */
 	if (cfg_load(&err) != GR_OK || st_open(cfg.home, 0, &err) != GR_OK ||
 	    job_init(&err) != GR_OK)
 		log_msg(LOG_ERR, "jobs: %s", err.msg);

@@ -311,10 +311,8 @@ main(void)
 {
 	struct gr_err err = { 0 };
 
-	/* the hooks are this process's and its supervisors': the jobs' too,
-	   as a supervisor started here runs the queued job that comes next,
-	   a DIRAC job as well as a task (the jobs family registers ours) */
-	task_init();
+	/* the jobs a restart left behind are reconciled (the DRM's hooks
+	   are its own table: any supervisor tells jobs and tasks) */
 	if (cfg_load(&err) != GR_OK || st_open(cfg.home, 0, &err) != GR_OK ||
 	    job_init(&err) != GR_OK)
 		log_msg(LOG_ERR, "tasks: %s", err.msg);

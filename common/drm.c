@@ -14,17 +14,60 @@
 #include <unistd.h>
 
 #include "drm.h"
-#include "drm_slurm.h"
+#include "drm_backend.h"
 #include "log.h"
 #include "util.h"
 
-#define DRM_HOOKS_MAX 4
+#define DRM_HOOKS_MAX 8
 
+/* The clients: whose jobs' state changes reach whom, in the transaction
+   of the change. Later registrations (tests) come after them. */
 static struct {
 	const char *client;
 	drm_hook_fn fn;
-} hooks[DRM_HOOKS_MAX];
-static size_t nhooks;
+} hooks[DRM_HOOKS_MAX] = {
+	{ "jobs", job_drm_hook },
+	{ "tasks", task_drm_hook },
+};
+static size_t nhooks = 2;
+
+static const struct drm_backend *const backends[] = { &drm_local_backend,
+	&drm_slurm_backend };
+
+/* The backend called name; NULL for none. */
+static const struct drm_backend *
+backend_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < ARRAY_LEN(backends); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+/* The backend of a record (the one named in it; local for an old one). */
+static const struct drm_backend *
+backend_of(const json_t *rec)
+{
+	const struct drm_backend *b =
+	    backend_named(json_string_value(json_object_get(rec, "backend")));
+
+	return b != NULL ? b : &drm_local_backend;
+}
+
+/* The backend in force (GRIDREST_DRM_BACKEND), chosen once. */
+static const struct drm_backend *
+backend_in_force(void)
+{
+	const struct drm_cfg *c;
+	struct gr_err ignore = { 0 };
+
+	if (drm_config(&c, &ignore) != GR_OK)
+		return &drm_local_backend;
+	return backend_named(c->backend) != NULL ? backend_named(c->backend)
+						 : &drm_local_backend;
+}
 
 static struct drm_cfg dcfg = {
 	.backend = "local",
@@ -62,7 +105,7 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 	if (dcfg_loaded)
 		return GR_OK;
 	if ((v = getenv("GRIDREST_DRM_BACKEND")) != NULL && *v != '\0') {
-		if (strcmp(v, "local") != 0 && strcmp(v, "slurm") != 0)
+		if (backend_named(v) == NULL)
 			return gr_fail(err, GR_INPUT_VALIDATION,
 			    "GRIDREST_DRM_BACKEND='%s': use local or slurm", v);
 		dcfg.backend = v;
@@ -441,17 +484,7 @@ drm_start(const json_t *ids, struct gr_err *err)
 
 	if ((rc = drm_config(&c, err)) != GR_OK)
 		return rc;
-	if (strcmp(c->backend, "slurm") == 0)
-		return drm_slurm_start(ids, err);
-	return drm_local_start(ids, err);
-}
-
-static bool
-is_slurm(const json_t *rec)
-{
-	const char *b = json_string_value(json_object_get(rec, "backend"));
-
-	return b != NULL && strcmp(b, "slurm") == 0;
+	return backend_in_force()->start(ids, err);
 }
 
 /* Bring one record up to date under t (a write transaction); polled is
@@ -463,9 +496,7 @@ refresh(struct st_txn *t, json_t *rec, const json_t *polled, bool *changed,
 	*changed = false;
 	if (drm_final(json_string_value(json_object_get(rec, "state"))))
 		return GR_OK;
-	if (is_slurm(rec))
-		return drm_slurm_apply(rec, polled, changed);
-	return drm_local_refresh(t, rec, changed, err);
+	return backend_of(rec)->refresh(t, rec, polled, changed, err);
 }
 
 static bool
@@ -519,35 +550,32 @@ int
 drm_status(const char *id, json_t **out, struct gr_err *err)
 {
 	struct status_args a = { id, NULL, NULL };
+	const struct drm_backend *b = NULL;
 	json_t *copy;
 	bool need = false;
 	int rc;
 
 	/* a final record never changes: read it without locks */
 	rc = st_view(view_txn, &a, ST_ONEREAD, err);
+	if (rc == GR_OK)
+		b = backend_of(a.out);
 	if (rc == GR_OK &&
 	    !drm_final(json_string_value(json_object_get(a.out, "state")))) {
 		/* a write only when something changed: most looks see none */
-		if (is_slurm(a.out)) {
-			a.polled = drm_slurm_poll(a.out);
-			need = a.polled != NULL &&
-			    !json_equal(json_object_get(a.out, "state"),
-				json_object_get(a.polled, "state"));
-		} else {
-			copy = json_deep_copy(a.out);
-			rc = drm_local_refresh(NULL, copy, &need, err);
-			json_decref(copy);
-		}
+		a.polled = b->poll != NULL ? b->poll(a.out) : NULL;
+		copy = json_deep_copy(a.out);
+		rc = b->refresh(NULL, copy, a.polled, &need, err);
+		json_decref(copy);
 		if (rc == GR_OK && need)
 			rc = st_txn_run(status_txn, &a, err);
 		json_decref(a.polled);
 	}
-	if (rc == GR_OK && lost(a.out))
-		drm_local_reap(a.out);
-	/* a supervisor found dead (this look made its job LOST): the queue
-	   must not wait for the next submission while a slot is free */
-	if (rc == GR_OK && need && lost(a.out) && !is_slurm(a.out))
-		drm_local_poke();
+	if (rc == GR_OK && lost(a.out) && b->reap != NULL)
+		b->reap(a.out);
+	/* a job's runner found dead (this look made it LOST): the queue
+	   must not wait for the next submission while there is room */
+	if (rc == GR_OK && need && lost(a.out) && b->poke != NULL)
+		b->poke();
 	if (rc != GR_OK) {
 		json_decref(a.out);
 		return rc;
@@ -590,22 +618,22 @@ drm_cancel_txn(struct st_txn *t, const char *id, bool *running,
 int
 drm_cancel_signal(const char *id, struct gr_err *err)
 {
+	const struct drm_backend *b;
 	json_t *rec;
-	const char *backend;
 	int rc;
 
 	if ((rc = drm_status(id, &rec, err)) != GR_OK)
 		return rc;
-	backend = json_string_value(json_object_get(rec, "backend"));
+	b = backend_of(rec);
 	if (drm_final(json_string_value(json_object_get(rec, "state"))))
 		rc = GR_OK;
-	else if (backend != NULL && strcmp(backend, "slurm") == 0)
-		rc = drm_slurm_signal(rec, err);
 	else
-		rc = drm_local_signal(rec, err);
+		rc = b->signal(rec, err);
 	json_decref(rec);
-	/* the dependents of a cancelled queued job may be able to start */
-	drm_local_kick();
+	/* the dependents of a cancelled queued job may be able to start
+	   (a backend with a scheduler of its own has no kick) */
+	if (b->kick != NULL)
+		b->kick();
 	return rc;
 }
 
@@ -749,27 +777,20 @@ drm_reconcile(unsigned *changed, struct gr_err *err)
 	if ((rc = refresh_active((size_t)-1, changed, err)) != GR_OK ||
 	    (rc = drm_config(&c, err)) != GR_OK)
 		return rc;
-	if (strcmp(c->backend, "local") == 0)
-		drm_local_kick();
+	if (backend_in_force()->kick != NULL)
+		backend_in_force()->kick();
 	return GR_OK;
 }
 
 json_t *
 drm_capabilities(const char *backend)
 {
+	const struct drm_backend *b = backend_named(backend);
 	json_t *caps = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "argv", "cwd",
 	    "env", "stdout", "stderr", "time_limit", "afterok", "afterany",
 	    "afternotok", "array", "cancel", "exit_status");
 
-	if (strcmp(backend, "slurm") == 0) {
-		json_array_append_new(caps, json_string("cpus"));
-		json_array_append_new(caps, json_string("memory"));
-		json_array_append_new(caps, json_string("queue"));
-	} else {
-		/* memory as an address-space limit; cpus are recorded only */
-		json_array_append_new(caps, json_string("memory"));
-		json_array_append_new(caps, json_string("slots"));
-	}
+	(b != NULL ? b : &drm_local_backend)->capabilities(caps);
 	return caps;
 }
 

@@ -50,6 +50,7 @@
 
 #include "cfg.h"
 #include "drm.h"
+#include "drm_backend.h"
 #include "log.h"
 #include "util.h"
 
@@ -915,6 +916,8 @@ linger(void)
  * supervisor onto them, so that one wake-up read for several jobs does
  * not run them one after the other.
  */
+static void drm_local_kick(void);
+
 static void
 spread(void)
 {
@@ -973,7 +976,7 @@ supervisor_main(void *arg)
 	exit(0);
 }
 
-void
+static void
 drm_local_kick(void)
 {
 	/* "drm-supervisor" in ps and top, not the backend it came from */
@@ -985,7 +988,7 @@ drm_local_kick(void)
 		    strerror(e));
 }
 
-void
+static void
 drm_local_poke(void)
 {
 	static int64_t last;
@@ -1000,7 +1003,7 @@ drm_local_poke(void)
 		drm_local_kick();
 }
 
-int
+static int
 drm_local_start(const json_t *ids, struct gr_err *err)
 {
 	(void)err;
@@ -1010,14 +1013,15 @@ drm_local_start(const json_t *ids, struct gr_err *err)
 	return GR_OK;
 }
 
-int
-drm_local_refresh(struct st_txn *t, json_t *rec, bool *changed,
-    struct gr_err *err)
+static int
+drm_local_refresh(struct st_txn *t, json_t *rec, const json_t *polled,
+    bool *changed, struct gr_err *err)
 {
 	const char *state = rec_str(rec, "state"), *boot;
 	json_int_t pid, pstart;
 
 	(void)t;
+	(void)polled;
 	(void)err;
 	*changed = false;
 	if (state == NULL || strcmp(state, "RUNNING") != 0)
@@ -1038,7 +1042,7 @@ drm_local_refresh(struct st_txn *t, json_t *rec, bool *changed,
 	return GR_OK;
 }
 
-void
+static void
 drm_local_reap(const json_t *rec)
 {
 	const json_t *slot = json_object_get(rec, "slot");
@@ -1057,7 +1061,7 @@ drm_local_reap(const json_t *rec)
 	close(fd);
 }
 
-int
+static int
 drm_local_signal(const json_t *rec, struct gr_err *err)
 {
 	json_int_t pid = json_integer_value(json_object_get(rec, "pid"));
@@ -1071,3 +1075,23 @@ drm_local_signal(const json_t *rec, struct gr_err *err)
 		(void)kill((pid_t)pid, SIGTERM);
 	return GR_OK;
 }
+
+static void
+drm_local_capabilities(json_t *caps)
+{
+	/* memory as an address-space limit; cpus are recorded only */
+	json_array_append_new(caps, json_string("memory"));
+	json_array_append_new(caps, json_string("slots"));
+}
+
+const struct drm_backend drm_local_backend = {
+	.name = "local",
+	.start = drm_local_start,
+	.poll = NULL,
+	.refresh = drm_local_refresh,
+	.signal = drm_local_signal,
+	.reap = drm_local_reap,
+	.kick = drm_local_kick,
+	.poke = drm_local_poke,
+	.capabilities = drm_local_capabilities,
+};

@@ -27,7 +27,7 @@
 
 #include "cfg.h"
 #include "drm.h"
-#include "drm_slurm.h"
+#include "drm_backend.h"
 #include "log.h"
 #include "util.h"
 
@@ -466,7 +466,7 @@ out:
 	json_decref(a.ids);
 }
 
-int
+static int
 drm_slurm_start(const json_t *ids, struct gr_err *err)
 {
 	const json_t *idj;
@@ -576,7 +576,7 @@ from_exit(const json_t *rec, json_t *up, bool cancel)
 	return true;
 }
 
-json_t *
+static json_t *
 drm_slurm_poll(const json_t *rec)
 {
 	const char *native = rec_str(rec, "native_id");
@@ -641,9 +641,12 @@ drm_slurm_poll(const json_t *rec)
 	return up;
 }
 
-int
-drm_slurm_apply(json_t *rec, const json_t *polled, bool *changed)
+static int
+drm_slurm_apply(struct st_txn *t, json_t *rec, const json_t *polled,
+    bool *changed, struct gr_err *err)
 {
+	(void)t;
+	(void)err;
 	const char *keys[] = { "state", "started_at", "ended_at", "exit_code",
 		"signal", "reason", "cpu_time" };
 	size_t i;
@@ -660,7 +663,7 @@ drm_slurm_apply(json_t *rec, const json_t *polled, bool *changed)
 	return GR_OK;
 }
 
-int
+static int
 drm_slurm_signal(const json_t *rec, struct gr_err *err)
 {
 	const char *native = rec_str(rec, "native_id");
@@ -678,3 +681,25 @@ drm_slurm_signal(const json_t *rec, struct gr_err *err)
 	(void)err;
 	return GR_OK;
 }
+
+static void
+drm_slurm_capabilities(json_t *caps)
+{
+	json_array_append_new(caps, json_string("cpus"));
+	json_array_append_new(caps, json_string("memory"));
+	json_array_append_new(caps, json_string("queue"));
+}
+
+/* Slurm starts its queue itself: no kick, no poke, no reap (scancel
+   ends what a job left) */
+const struct drm_backend drm_slurm_backend = {
+	.name = "slurm",
+	.start = drm_slurm_start,
+	.poll = drm_slurm_poll,
+	.refresh = drm_slurm_apply,
+	.signal = drm_slurm_signal,
+	.reap = NULL,
+	.kick = NULL,
+	.poke = NULL,
+	.capabilities = drm_slurm_capabilities,
+};

@@ -252,8 +252,8 @@ render(const json_t *job)
 
 /* --- the DRM hook: DRM states become DIRAC states ------------------- */
 
-static int
-on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
+int
+job_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 {
 	static const char *const to_running[] = { "Matched", "Running", NULL };
 	static const char *const to_done[] = { "Matched", "Running",
@@ -329,7 +329,6 @@ job_init(struct gr_err *err)
 {
 	unsigned changed;
 
-	drm_register("jobs", on_drm);
 	return drm_reconcile(&changed, err);
 }
 

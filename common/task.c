@@ -300,8 +300,8 @@ status_of(const char *const *states, size_t n)
  * follows at once, so listings filtered by status see it; GET refreshes
  * it anyway, for the jobs whose supervisor runs without this hook.
  */
-static int
-on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
+int
+task_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 {
 	const char *states[DRM_ARRAY_MAX], *status;
 	json_t *task, *recs[DRM_ARRAY_MAX], *ids;
@@ -341,12 +341,6 @@ on_drm(struct st_txn *t, const json_t *drec, struct gr_err *err)
 out:
 	json_decref(task);
 	return rc;
-}
-
-void
-task_init(void)
-{
-	drm_register("tasks", on_drm);
 }
 
 /* The view of a task: private parameters and members hidden from users;

@@ -93,8 +93,17 @@ bool drm_queue_ok(const char *q);
 typedef int (
     *drm_hook_fn)(struct st_txn *t, const json_t *rec, struct gr_err *err);
 
-/* Register the hook of a client ("jobs", "tasks"); one per client. */
+/*
+ * The DRM's clients are a table it owns (drm.c): "jobs" (job_drm_hook)
+ * and "tasks" (task_drm_hook), so that any process that changes a job's
+ * state (a supervisor forked by either family, a tool) tells its client.
+ * drm_register adds or replaces one for this process (tests).
+ */
 void drm_register(const char *client, drm_hook_fn fn);
+
+/* The hooks of the table's clients (job.c, task.c). */
+int job_drm_hook(struct st_txn *t, const json_t *rec, struct gr_err *err);
+int task_drm_hook(struct st_txn *t, const json_t *rec, struct gr_err *err);
 
 /* The settings in force (GRIDREST_DRM_*), read on first use. */
 struct drm_cfg {
@@ -197,19 +206,5 @@ const char *drm_boot_id(void);
 
 /* The start time of process pid (clock ticks since boot), 0 if none. */
 unsigned long long drm_proc_start(pid_t pid);
-
-int drm_local_start(const json_t *ids, struct gr_err *err);
-int drm_local_refresh(struct st_txn *t, json_t *rec, bool *changed,
-    struct gr_err *err);
-int drm_local_signal(const json_t *rec, struct gr_err *err);
-void drm_local_kick(void);
-/*
- * A look found a queued job, or a job whose supervisor is gone: if a slot
- * is free, start a supervisor (or wake an idle one) for the queue; at
- * most once a second a process.
- */
-void drm_local_poke(void);
-/* End the process group of a LOST job, if it still runs (same boot). */
-void drm_local_reap(const json_t *rec);
 
 #endif /* DRM_H */

@@ -36,7 +36,7 @@
 #define JOB_GROUPS_MAX     4     /* summary groupings */
 #define JOB_HISTORY_MAX    (10L * 366 * 86400) /* seconds of a timeSpan */
 
-/* Register the DRM hook and reconcile the jobs left by a restart. */
+/* Reconcile the DRM jobs a restart left behind (and start the queue). */
 int job_init(struct gr_err *err);
 
 /*

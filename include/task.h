@@ -47,9 +47,6 @@ struct task_field {
 	const char *filename; /* the client's file name; NULL: a value */
 };
 
-/* Register the DRM hook that keeps the tasks' status (once a process). */
-void task_init(void);
-
 /* Settings (GRIDREST_TASK_*), read on first use. */
 struct task_cfg {
 	unsigned rate;        /* submissions a user may make ... */

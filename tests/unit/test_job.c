@@ -24,7 +24,6 @@ setup(void **state)
 	if (testlib_store_open(home) != 0)
 		return -1;
 	cfg.home = home;
-	drm_register("jobs", on_drm);
 	return 0;
 }
 
@@ -168,7 +167,7 @@ hook_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (a->exit_code >= 0)
 		json_object_set_new(drec, "exit_code",
 		    json_integer(a->exit_code));
-	rc = on_drm(t, drec, err);
+	rc = job_drm_hook(t, drec, err);
 	json_decref(drec);
 	json_decref(a->job);
 	a->job = NULL;
