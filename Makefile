@@ -80,7 +80,7 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/libgridrest.a
 
 # the slurm backend's batch-script interpreter (issue 6)
 all: $(B)/gridrest-drm-exec
-$(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o
+$(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson
 
 run: all

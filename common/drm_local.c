@@ -41,8 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,10 +51,10 @@
 #include "cfg.h"
 #include "drm.h"
 #include "drm_backend.h"
+#include "drm_run.h"
 #include "log.h"
 #include "util.h"
 
-#define POLL_MS        50   /* the supervisor's wait step */
 #define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */
 #define CLAIM_SCAN_MAX 64   /* queued jobs one claim looks at */
 #define KICK_ROUNDS    64   /* slot rounds of one supervisor */
@@ -74,15 +74,6 @@ on_term(int sig)
 {
 	(void)sig;
 	got_term = 1;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !got_term)
-		;
 }
 
 /* --- slots ----------------------------------------------------------- */
@@ -629,6 +620,7 @@ spawn_job(const json_t *rec, uid_t uid, gid_t gid, const char *user, int nice)
 struct cancel_look {
 	const char *id;
 	bool cancel;
+	long since; /* ms since the last look */
 };
 
 static int
@@ -644,6 +636,28 @@ cancel_look_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->cancel = json_is_true(json_object_get(rec, "cancel"));
 	json_decref(rec);
 	return GR_OK;
+}
+
+/* The runner's question, every step: has the job been cancelled? A
+   SIGTERM (drm_cancel_signal) makes it look at once, else once a
+   CANCEL_POLL_MS. */
+static const char *
+local_stop(void *ctx)
+{
+	struct cancel_look *look = ctx;
+	struct gr_err err = { 0 };
+
+	if (got_term) {
+		got_term = 0; /* a cancel: make sure it is this job's */
+		look->since = CANCEL_POLL_MS;
+	}
+	if ((look->since += DRM_RUN_POLL_MS) < CANCEL_POLL_MS)
+		return NULL;
+	look->since = 0;
+	if (st_view(cancel_look_txn, look, ST_ONEREAD, &err) == GR_OK &&
+	    look->cancel)
+		return "cancelled";
+	return NULL;
 }
 
 /* A job's end, to record. */
@@ -701,17 +715,15 @@ run_job(json_t *rec, struct finish_args *end)
 {
 	const struct drm_cfg *c;
 	struct gr_err err = { 0 };
-	struct cancel_look look = { rec_str(rec, "id"), false };
+	struct cancel_look look = { rec_str(rec, "id"), false, 0 };
 	long limit = (long)json_integer_value(
 	    json_object_get(rec, "time_limit"));
-	int64_t started = time_now(), killed_at = 0;
 	const char *state = NULL, *reason = NULL;
-	long since_look = 0;
-	struct rusage ru;
-	pid_t pid, w;
+	struct drm_run run;
+	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	int status = -1, pidfd;
+	int status = -1;
 
 	*end = (struct finish_args){ .rec = rec,
 		.state = "FAILED",
@@ -733,64 +745,23 @@ run_job(json_t *rec, struct finish_args *end)
 		return;
 	}
 	(void)setpgid(pid, pid); /* also here: no race with the child's */
-	/* a descriptor that turns readable when the job ends: the wait
-	   step below is cut short by its end, not slept through */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	slot_note(rec_str(rec, "id"), pid);
-	for (;;) {
-		w = wait4(pid, &status, WNOHANG, &ru);
-		if (w == pid) {
-			/* what the job used (and the children it waited
-			   for): user + system time */
-			end->cpu = (double)ru.ru_utime.tv_sec +
-			    (double)ru.ru_utime.tv_usec / 1e6 +
-			    (double)ru.ru_stime.tv_sec +
-			    (double)ru.ru_stime.tv_usec / 1e6;
-			break;
-		}
-		if (w < 0 && errno != EINTR) {
-			status = -1;
-			break;
-		}
-		if (got_term) {
-			got_term = 0; /* a cancel: make sure it is this job's */
-			since_look = CANCEL_POLL_MS;
-		}
-		if (state == NULL && limit > 0 &&
-		    time_now() - started >= limit) {
-			state = "TIMEOUT";
-			reason = "the job reached its time limit";
-		}
-		if (state == NULL &&
-		    (since_look += POLL_MS) >= CANCEL_POLL_MS) {
-			since_look = 0;
-			if (st_view(cancel_look_txn, &look, ST_ONEREAD, &err) ==
-				GR_OK &&
-			    look.cancel) {
-				state = "CANCELLED";
-				reason = "cancelled while running";
-			}
-		}
-		if (state != NULL && killed_at == 0) {
-			(void)kill(-pid, SIGTERM);
-			killed_at = time_now();
-		} else if (state != NULL &&
-		    time_now() - killed_at >= (int64_t)c->grace) {
-			(void)kill(-pid, SIGKILL);
-		}
-		if (pidfd >= 0) {
-			struct pollfd p = { pidfd, POLLIN, 0 };
-
-			(void)poll(&p, 1, POLL_MS);
-		} else {
-			sleep_ms(POLL_MS);
-		}
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	(void)kill(-pid, SIGKILL); /* whatever the job left behind */
+	run.pid = pid;
+	run.limit = limit;
+	run.grace = (long)c->grace;
+	run.stop = local_stop;
+	run.ctx = &look;
+	drm_run_wait(&run);
 	slot_note(NULL, 0);
-	if (state == NULL) {
+	status = run.status;
+	end->cpu = run.cpu;
+	if (run.how != NULL && strcmp(run.how, "timeout") == 0) {
+		state = "TIMEOUT";
+		reason = "the job reached its time limit";
+	} else if (run.how != NULL) {
+		state = "CANCELLED";
+		reason = "cancelled while running";
+	} else {
 		if (status >= 0 && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0)
 			state = "DONE";

@@ -20,13 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "drm_run.h"
 
 #define SCRIPT_MAX (1 << 20)
 #define ENV_MAX    512
@@ -167,12 +168,12 @@ env_free(char **env)
 	free(env);
 }
 
-static void
-sleep_ms(long ms)
+/* The runner's question: scancel (SIGTERM) asks for the end. */
+static const char *
+exec_stop(void *ctx)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	(void)nanosleep(&ts, NULL);
+	(void)ctx;
+	return got_term ? "cancelled" : NULL;
 }
 
 int
@@ -181,14 +182,11 @@ main(int argc, char **argv)
 	json_t *p, *a;
 	char **cmd, **env;
 	long limit, grace;
-	time_t start, killed_at = 0;
-	const char *how = NULL;
 	struct sigaction sa;
 	size_t n, i;
 	int status = 0;
-	struct rusage ru;
-	double cpu = -1;
-	pid_t pid, w;
+	struct drm_run run;
+	pid_t pid;
 
 	if (argc < 2 || (p = payload(argv[1])) == NULL) {
 		fprintf(stderr, "gridrest-drm-exec: no job description\n");
@@ -217,7 +215,6 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
-	start = time(NULL);
 	if ((pid = fork()) < 0) {
 		record("exit", 125, -1);
 		return 125;
@@ -233,36 +230,24 @@ main(int argc, char **argv)
 		_exit(127);
 	}
 	(void)setpgid(pid, pid);
-	for (;;) {
-		w = wait4(pid, &status, WNOHANG, &ru);
-		if (w == pid) {
-			cpu = (double)ru.ru_utime.tv_sec +
-			    (double)ru.ru_utime.tv_usec / 1e6 +
-			    (double)ru.ru_stime.tv_sec +
-			    (double)ru.ru_stime.tv_usec / 1e6;
-			break;
-		}
-		if (w < 0 && errno != EINTR)
-			break;
-		if (how == NULL && got_term)
-			how = "cancelled";
-		if (how == NULL && limit > 0 && time(NULL) - start >= limit)
-			how = "timeout";
-		if (how != NULL && killed_at == 0) {
-			(void)kill(-pid, SIGTERM);
-			killed_at = time(NULL);
-		} else if (how != NULL && time(NULL) - killed_at >= grace) {
-			(void)kill(-pid, SIGKILL);
-		}
-		sleep_ms(50);
+	run.pid = pid;
+	run.limit = limit;
+	run.grace = grace;
+	run.stop = exec_stop;
+	run.ctx = NULL;
+	drm_run_wait(&run);
+	status = run.status;
+	if (status < 0) {
+		record("exit", 125, -1);
+		status = 125 << 8;
+	} else if (run.how != NULL) {
+		record(run.how, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		    run.cpu);
+	} else if (WIFSIGNALED(status)) {
+		record("signal", WTERMSIG(status), run.cpu);
+	} else {
+		record("exit", WEXITSTATUS(status), run.cpu);
 	}
-	(void)kill(-pid, SIGKILL);
-	if (how != NULL)
-		record(how, WIFSIGNALED(status) ? WTERMSIG(status) : 0, cpu);
-	else if (WIFSIGNALED(status))
-		record("signal", WTERMSIG(status), cpu);
-	else
-		record("exit", WEXITSTATUS(status), cpu);
 	json_decref(p);
 	for (i = 0; i < n; i++)
 		free(cmd[i]);
