@@ -12,6 +12,7 @@
 #include "did.h"
 #include "didlife.h"
 #include "log.h"
+#include "rse_expr.h"
 #include "rule.h"
 #include "secret.h"
 #include "subscription.h"
@@ -1073,6 +1074,37 @@ flag(const json_t *tmpl, const char *key)
 	    (json_is_string(v) && strcmp(json_string_value(v), "True") == 0);
 }
 
+static int
+count_rse(json_t *item, void *ctx)
+{
+	(void)item;
+	++*(json_int_t *)ctx;
+	return GR_OK;
+}
+
+/* A template's copies: a number, a string of digits, or "*" (as many as
+   the RSE expression selects, as upstream); 0 when it cannot say. */
+static json_int_t
+copies_of(const json_t *tmpl)
+{
+	const json_t *v = json_object_get(tmpl, "copies");
+	const char *s = json_string_value(v);
+	struct gr_err err = { 0 };
+	json_int_t n = 0;
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (s == NULL)
+		return 0;
+	if (strcmp(s, "*") != 0)
+		return (json_int_t)atoll(s);
+	if (rse_expr_list(json_string_value(
+			      json_object_get(tmpl, "rse_expression")),
+		count_rse, &n, &err) != GR_OK)
+		return 0;
+	return n;
+}
+
 /*
  * The POST /rules/ dict of a rule a template of sub gives scope:name, as
  * the transmogrifier fills it: the subscription's account unless the
@@ -1097,11 +1129,9 @@ rule_spec(const json_t *sub, const json_t *tmpl, const char *scope,
 	    json_object_get(tmpl, "account") != NULL
 		? json_object_get(tmpl, "account")
 		: json_object_get(sub, "account"),
-	    "copies",
-	    json_is_integer(v) ? json_integer_value(v)
-			       : (json_int_t)atoll(json_string_value(v)),
-	    "rse_expression", json_object_get(tmpl, "rse_expression"),
-	    "activity", json_object_get(tmpl, "activity"), "grouping",
+	    "copies", copies_of(tmpl), "rse_expression",
+	    json_object_get(tmpl, "rse_expression"), "activity",
+	    json_object_get(tmpl, "activity"), "grouping",
 	    json_is_string(json_object_get(tmpl, "grouping"))
 		? json_string_value(json_object_get(tmpl, "grouping"))
 		: "DATASET",

@@ -216,6 +216,12 @@ is "a DID whose subscription has a template with no RSE: 201" "$STATUS" 201
 req GET /dids/data18/HALF.1/rules
 is "... the other template's rule was made" "$(jq -sc 'map(.rse_expression)' "$T/body")" '["DISK_1"]'
 
+# copies "*": as many as the expression selects
+reqb POST /subscriptions/root/all "{\"options\": {\"filter\": {\"pattern\": \"ALL\"}, \"replication_rules\": [{\"copies\": \"*\", \"rse_expression\": \"tier=1\", \"activity\": \"Express\"}], \"comments\": \"\", \"lifetime\": null, \"retroactive\": false}}"
+reqb POST /dids/data18/ALL.1 '{"type": "DATASET"}'
+req GET /dids/data18/ALL.1/rules
+is "copies '*': a rule of as many copies as tier=1 has RSEs (one)" "$(jq -sc 'map([.copies, .rse_expression])' "$T/body")" '[[1,"tier=1"]]'
+
 # --- the backends' pass: a new DID a crash left unprocessed ---
 server_stop
 export GRIDREST_UNDERTAKER_INTERVAL=1
