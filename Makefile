@@ -78,6 +78,11 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/libgridrest.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# the local backend's supervisor, exec'd detached (issue 21)
+all: $(B)/gridrest-drm-supervisor
+$(B)/gridrest-drm-supervisor: $(B)/tools/drm-supervisor.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # the slurm backend's batch-script interpreter (issue 6)
 all: $(B)/gridrest-drm-exec
 $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o

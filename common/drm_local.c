@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -932,27 +933,80 @@ supervise(void)
 	st_close();
 }
 
-/* The supervisor, in its detached process. */
-static void
-supervisor_main(void *arg)
+void
+drm_local_supervise(void)
 {
+	struct sigaction sa;
 	const char *log;
 
-	(void)arg;
+	/* "drm-supervisor" in ps and top, as a forked one is named */
+	(void)prctl(PR_SET_NAME, "drm-supervisor", 0, 0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
 	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
 		(void)log_open(log);
 	log_set_name("drm");
 	st_guard();
 	supervise();
+}
+
+/* The supervisor, in its detached process (the program not found: run
+   here, forked). */
+static void
+supervisor_main(void *arg)
+{
+	(void)arg;
+	drm_local_supervise();
 	exit(0);
+}
+
+/* gridrest-drm-supervisor: GRIDREST_DRM_SUPERVISOR, else found as
+   drm_tool_path finds it; NULL when there is none, or when it is "fork"
+   (a process with hooks of its own, a test's, forks its supervisors). */
+static const char *
+supervisor_path(void)
+{
+	static char path[PATH_MAX];
+	static bool looked;
+	const char *v = getenv("GRIDREST_DRM_SUPERVISOR");
+
+	if (v != NULL && *v != '\0')
+		return strcmp(v, "fork") != 0 ? v : NULL;
+	if (!looked && !drm_tool_path("gridrest-drm-supervisor", path,
+			   sizeof(path)))
+		path[0] = '\0';
+	looked = true;
+	return path[0] != '\0' ? path : NULL;
+}
+
+/* In the detached child: become gridrest-drm-supervisor. */
+static void
+exec_supervisor(void *arg)
+{
+	char dur[4];
+	char *const argv[] = { "drm-supervisor", (char *)(uintptr_t)cfg.home,
+		dur, NULL };
+	const char *path = arg;
+
+	(void)snprintf(dur, sizeof(dur), "%d", (int)cfg.durability);
+	execv(path, argv);
+	log_msg(LOG_ERR, "drm: cannot run %s: %s; supervising here", path,
+	    strerror(errno));
+	supervisor_main(NULL);
 }
 
 static void
 drm_local_kick(void)
 {
+	const char *path = supervisor_path();
 	/* "drm-supervisor" in ps and top, not the backend it came from */
-	int e = detach_run("drm-supervisor", on_term, st_after_fork,
-	    supervisor_main, NULL);
+	int e = path != NULL ? detach_run("drm-supervisor", on_term,
+				   st_after_fork, exec_supervisor,
+				   (void *)(uintptr_t)path)
+			     : detach_run("drm-supervisor", on_term,
+				   st_after_fork, supervisor_main, NULL);
 
 	if (e != 0)
 		log_msg(LOG_ERR, "drm: cannot fork a supervisor: %s",

@@ -108,35 +108,20 @@ run_cmd(const char *const *argv, struct sbuf *out)
 
 /* --- submission ------------------------------------------------------ */
 
-/* gridrest-drm-exec: GRIDREST_DRM_EXEC, else next to this program or
-   up to two directories above it (build/cgi-bin, build/tests/unit). */
+/* gridrest-drm-exec: GRIDREST_DRM_EXEC, else found as drm_tool_path
+   finds it, else on the PATH. */
 static const char *
 exec_path(void)
 {
 	static char path[PATH_MAX];
-	static const char *const up[] = { "/", "/../", "/../../" };
 	const char *v = getenv("GRIDREST_DRM_EXEC");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-	size_t i;
 
 	if (v != NULL && *v != '\0')
 		return v;
-	if (path[0] != '\0')
-		return path;
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+	if (path[0] == '\0' &&
+	    !drm_tool_path("gridrest-drm-exec", path, sizeof(path)))
 		return "gridrest-drm-exec";
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) != NULL)
-		*slash = '\0';
-	for (i = 0; i < ARRAY_LEN(up); i++) {
-		if (snprintf(path, sizeof(path), "%.*s%sgridrest-drm-exec",
-			(int)(sizeof(path) - 64), self, up[i]) > 0 &&
-		    access(path, X_OK) == 0)
-			return path;
-	}
-	path[0] = '\0';
-	return "gridrest-drm-exec";
+	return path;
 }
 
 /* Write the batch script into the working directory; its path in out. */

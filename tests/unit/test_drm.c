@@ -112,6 +112,10 @@ setup(void **state)
 	setenv("GRIDREST_DRM_BACKEND", DRM_TEST_BACKEND, 1);
 	setenv("GRIDREST_DRM_SLOTS", "2", 1);
 	setenv("GRIDREST_DRM_GRACE", "1", 1);
+	/* the trace hook is this process's: supervisors forked from it
+	   carry it, exec'd ones (gridrest-drm-supervisor, which the smoke
+	   tests run) would not */
+	setenv("GRIDREST_DRM_SUPERVISOR", "fork", 1);
 	if (SLURM && system("scripts/slurm-local status") != 0) {
 		fprintf(stderr,
 		    "# Slurm is not running: make check starts "
