@@ -1449,7 +1449,7 @@ job_history(const char *issuer, const char *group, bool all_owners,
     long span, json_t **out, struct gr_err *err)
 {
 	struct list_args a;
-	json_t *none = json_object(), *totals, *by, *n;
+	json_t *none, *totals, *by, *n;
 	const char *st, *at;
 	json_int_t sum;
 	int rc;
@@ -1457,6 +1457,7 @@ job_history(const char *issuer, const char *group, bool all_owners,
 	if (span < 1 || span > JOB_HISTORY_MAX)
 		return gr_fail(err, GR_VALUE_ERROR,
 		    "timeSpan must be 1 to %ld seconds", (long)JOB_HISTORY_MAX);
+	none = json_object();
 	scan_start(&a, issuer, group, all_owners, none);
 	a.hist = json_object();
 	/* DIRAC's accounting steps: 15 min up to 2 days, hours up to 2
