@@ -12,12 +12,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gr_err err = { 0 };
 	json_t *in = json_loadb((const char *)data, size, 0, NULL);
 	json_t *rec = NULL, *argv = NULL, *vals, *params, *p, *list, *v;
+	json_t *svals;
 	const char *name;
 	size_t i, j;
 	bool truth;
 
 	if (in == NULL)
 		return 0;
+	svals = json_object();
 	if (script_check(json_object_get(in, "script"), NULL, &rec, &err) !=
 	    GR_OK)
 		goto out;
@@ -37,11 +39,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	gr_clear(&err);
-	if (json_is_object(vals) &&
-	    task_argv(rec, "/srv/scripts", vals, &argv, &err) == GR_OK &&
+	/* task_argv takes what a submission gives it: lists of strings (a
+	   form's values) */
+	json_object_foreach(vals, name, list)
+	{
+		json_t *strs = json_array();
+
+		json_array_foreach(list, j, v)
+		{
+			if (json_is_string(v))
+				json_array_append(strs, v);
+		}
+		json_object_set_new(svals, name, strs);
+	}
+	if (task_argv(rec, "/srv/scripts", svals, &argv, &err) == GR_OK &&
 	    !json_is_array(argv))
 		abort();
 out:
+	json_decref(svals);
 	json_decref(argv);
 	json_decref(rec);
 	json_decref(in);
