@@ -223,8 +223,10 @@ req GET /dids/data18/ALL.1/rules
 is "copies '*': a rule of as many copies as tier=1 has RSEs (one)" "$(jq -sc 'map([.copies, .rse_expression])' "$T/body")" '[[1,"tier=1"]]'
 
 # --- the backends' pass: a new DID a crash left unprocessed ---
+# made by hand with the passes off (a backend's first request runs one),
+# then the server runs again with a pass every second
 server_stop
-export GRIDREST_UNDERTAKER_INTERVAL=1
+export GRIDREST_UNDERTAKER_INTERVAL=0
 server_start
 reqb POST /dids/data18/HALF.2 '{"type": "DATASET"}'
 req GET /dids/data18/HALF.2/rules
@@ -234,6 +236,9 @@ reqb POST /dids/data18/HALF.2/meta/is_new '{"value": true}'
 req GET /dids/data18/HALF.2/rules
 is "a matching DID, new again and without its rule (as a crash between its creation and its rules leaves it)" \
     "$STATUS/$(wc -c <"$T/body")" 200/0
+server_stop
+export GRIDREST_UNDERTAKER_INTERVAL=1
+server_start
 i=0
 while [ $i -lt 40 ]; do
 	sleep 0.25
