@@ -83,6 +83,11 @@ all: $(B)/gridrest-drm-supervisor
 $(B)/gridrest-drm-supervisor: $(B)/tools/drm-supervisor.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the mover of the rules' transfer requests (issue 20), exec'd on demand
+all: $(B)/gridrest-mover
+$(B)/gridrest-mover: $(B)/tools/mover.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # the slurm backend's batch-script interpreter (issue 6)
 all: $(B)/gridrest-drm-exec
 $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o

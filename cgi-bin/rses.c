@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "date.h"
+#include "mover.h"
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
@@ -899,8 +900,10 @@ rules_add(struct web_req *r)
 		goto out;
 	}
 	ids = json_array();
-	if ((rc = rule_add(r->issuer, body, ids, &r->err)) == GR_OK)
+	if ((rc = rule_add(r->issuer, body, ids, &r->err)) == GR_OK) {
+		mover_kick(); /* for the transfers it queued (issue 20) */
 		rc = reply_ids(r, 201, ids);
+	}
 out:
 	json_decref(ids);
 	json_decref(body);

@@ -43,6 +43,9 @@ export GRIDREST_PBKDF2_ITER=${GRIDREST_PBKDF2_ITER:-1000}
 export GRIDREST_MAX_BODY=${GRIDREST_MAX_BODY:-65536}
 export GRIDREST_MAX_REQUEST=${GRIDREST_MAX_REQUEST:-1024}
 export GRIDREST_PROCS=${GRIDREST_PROCS:-2}
+# rules queue transfers; the tests of the rules themselves (no storage
+# behind their RSEs) keep them queued: no mover unless a test asks
+export GRIDREST_MOVER_START=${GRIDREST_MOVER_START:-0}
 if [ -n "${GR_ASAN:-}" ]; then
 	export ASAN_OPTIONS="log_path=$T/asan:detect_leaks=1:abort_on_error=0"
 	export UBSAN_OPTIONS="log_path=$T/ubsan:print_stacktrace=1"

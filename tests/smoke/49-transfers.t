@@ -1,0 +1,186 @@
+#!/bin/sh
+# 49-transfers.t -- rules that move bytes: the mover (gridrest-mover,
+# started by POST /rules) copies between two posix RSEs and a real WebDAV
+# one (scripts/webdav-rse), checks size and adler32, and the replica goes
+# AVAILABLE and the rule OK; a corrupted or missing source leaves the rule
+# STUCK with the reason after the attempts; a source is chosen by
+# distance; a mover killed -9 mid-copy leaves no half file and the next
+# one completes the request.
+export GRIDREST_MOVER_START=1 GRIDREST_MOVER_RETRY=1 GRIDREST_MOVER_ATTEMPTS=3 \
+    GRIDREST_MOVER_IDLE=2
+. tests/smoke/lib.sh
+server_start
+login
+webdav_start
+lock=$GRIDREST_HOME/db/mover.lock
+
+# the storage: two posix RSEs and the WebDAV one
+dom='"domains": {"lan": {"read": 1, "write": 1, "delete": 1}, "wan": {"read": 1, "write": 1, "delete": 1, "third_party_copy_read": 1, "third_party_copy_write": 1}}'
+for r in POSIX_A POSIX_B; do
+	reqb POST "/rses/$r" '{}'
+	reqb POST "/rses/$r/protocols/file" "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$T/$r\", \"impl\": \"rucio.rse.protocols.posix.Default\", $dom}"
+done
+reqb POST /rses/DAV1 '{}'
+reqb POST /rses/DAV1/protocols/davs "{\"hostname\": \"localhost\", \"port\": $DAV_PORT, \"prefix\": \"/rucio\", \"impl\": \"rucio.rse.protocols.webdav.Default\", $dom}"
+is "three RSEs with protocols" "$STATUS" 201
+reqb POST /scopes/root/data ''
+
+# pfn RSE NAME: the file's PFN on RSE; path: a posix PFN's path
+pfn() {
+	req GET "/rses/$1/lfns2pfns?lfn=data:$2"
+	json ".\"data:$2\""
+}
+path() {
+	printf '%s' "${1#file://localhost:0}"
+}
+adler() {
+	python3 -c 'import sys, zlib
+print("%08x" % zlib.adler32(open(sys.argv[1], "rb").read()))' "$1"
+}
+# put RSE NAME FILE [ADLER32]: the file stored on RSE and its replica
+# registered there (AVAILABLE)
+put() {
+	local p a
+	p=$(pfn "$1" "$2")
+	a=${4:-$(adler "$3")}
+	case $p in
+	file://*)
+		mkdir -p "$(dirname "$(path "$p")")"
+		cp "$3" "$(path "$p")" ;;
+	*)
+		mkcols "$p"
+		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -T "$3" \
+		    "https${p#davs}" -o /dev/null ;;
+	esac
+	reqb POST /replicas "{\"rse\": \"$1\", \"files\": [{\"scope\": \"data\", \"name\": \"$2\", \"bytes\": $(stat -c %s "$3"), \"adler32\": \"$a\"}]}"
+}
+mkcols() {
+	local u d c
+	u=https${1#davs}
+	d=
+	for c in $(dirname "${u#"$DAV"}" | tr '/' ' '); do
+		d=$d/$c
+		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -X MKCOL \
+		    "$DAV$d/" -o /dev/null
+	done
+}
+# rule NAME RSE: a rule for data:NAME on RSE; its id in $RULE
+rule() {
+	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"}"
+	RULE=$(json '.[0]')
+}
+# settle: wait (up to 30 s) until the rule $RULE is no longer REPLICATING
+settle() {
+	local i
+	i=0
+	while [ $i -lt 150 ]; do
+		req GET "/rules/$RULE"
+		[ "$(json .state)" != REPLICATING ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+# dav_file PFN: where a davs PFN is stored on disk
+dav_file() {
+	printf '%s/data%s' "$GRIDREST_WEBDAV_HOME" "${1#davs://localhost:$DAV_PORT}"
+}
+
+head -c 3000000 /dev/urandom >"$T/f1"
+put POSIX_A f1 "$T/f1"
+is "f1 on POSIX_A" "$STATUS" 201
+
+# --- posix -> posix -------------------------------------------------------
+rule f1 POSIX_B
+is "a rule to POSIX_B: 201" "$STATUS" 201
+ok "... a mover started" [ -s "$lock" ]
+settle
+is "... OK once the mover copied" "$(json -c '[.state, .locks_ok_cnt]')" '["OK",1]'
+b=$(path "$(pfn POSIX_B f1)")
+ok "... the file on POSIX_B, byte for byte" cmp -s "$T/f1" "$b"
+ok "... no temporary left" [ -z "$(find "$T/POSIX_B" -name '*gridrest-part*')" ]
+reqb POST /replicas/list '{"dids": [{"scope": "data", "name": "f1"}]}'
+is "... the replica AVAILABLE on both" \
+    "$(json -c '.states | to_entries | map(.key + "=" + .value) | sort')" \
+    '["POSIX_A=AVAILABLE","POSIX_B=AVAILABLE"]'
+
+# --- posix -> WebDAV, WebDAV -> posix ---------------------------------------
+rule f1 DAV1
+settle
+is "a rule to the WebDAV RSE: OK" "$(json .state)" OK
+d=$(dav_file "$(pfn DAV1 f1)")
+ok "... the file on the WebDAV server" cmp -s "$T/f1" "$d"
+head -c 100000 /dev/urandom >"$T/f2"
+put DAV1 f2 "$T/f2"
+is "f2 only on DAV1" "$STATUS" 201
+rule f2 POSIX_A
+settle
+is "a rule from WebDAV to POSIX_A: OK" "$(json .state)" OK
+ok "... the file on POSIX_A" cmp -s "$T/f2" "$(path "$(pfn POSIX_A f2)")"
+
+# --- a corrupted and a missing source: STUCK after the attempts -----------
+printf 'not what was registered' >"$T/f3"
+put POSIX_A f3 "$T/f3" 00000001
+rule f3 POSIX_B
+settle
+is "a corrupted source: the rule STUCK" "$(json .state)" STUCK
+ok "... with the reason in its error" matches "$(json .error)" 'checksum mismatch'
+req GET "/rules/$RULE/analysis"
+is "... analysis: 3 attempts, the last error" \
+    "$(json -c '[.transfers[0].attempts, (.transfers[0].last_error | test("checksum mismatch"))]')" \
+    '[3,true]'
+ok "... nothing under the final name on POSIX_B" \
+    [ ! -e "$(path "$(pfn POSIX_B f3)")" ]
+printf 'gone' >"$T/f4"
+put POSIX_A f4 "$T/f4"
+rm "$(path "$(pfn POSIX_A f4)")"
+rule f4 DAV1
+settle
+is "a missing source: STUCK" "$(json .state)" STUCK
+ok "... source missing" matches "$(json .error)" 'source missing'
+
+# --- the source by distance ---------------------------------------------
+# f5 on POSIX_A is damaged: read from there first, the copy would fail
+# once (the mover logs each failed attempt) before the next source
+head -c 5000 /dev/urandom >"$T/f5"
+head -c 5000 /dev/urandom >"$T/f5bad"
+put POSIX_A f5 "$T/f5bad" "$(adler "$T/f5")"
+put DAV1 f5 "$T/f5"
+reqb POST /rses/POSIX_A/distances/POSIX_B '{"distance": 10}'
+reqb POST /rses/DAV1/distances/POSIX_B '{"distance": 1}'
+is "distances set" "$STATUS" 201
+rule f5 POSIX_B
+settle
+is "f5 to POSIX_B: OK" "$(json .state)" OK
+ok "... the good copy" cmp -s "$T/f5" "$(path "$(pfn POSIX_B f5)")"
+ok "... read from DAV1, the nearer, at the first attempt" \
+    sh -c '! grep -q "mover: data:f5 " "$1"' sh "$GRIDREST_HOME/log/error.log"
+
+# --- a mover killed -9 mid-copy ---------------------------------------------
+head -c 300000000 /dev/zero >"$T/big"
+put POSIX_A big "$T/big"
+rule big POSIX_B
+final=$(path "$(pfn POSIX_B big)")
+i=0
+until [ -n "$(find "$T/POSIX_B" -name '.big.gridrest-part' -size +1k 2>/dev/null)" ] ||
+    [ $i -ge 200 ]; do
+	sleep 0.02
+	i=$((i + 1))
+done
+pid=$(cat "$lock")
+kill -9 "$pid"
+ok "the mover killed mid-copy (pid $pid)" [ $i -lt 200 ]
+sleep 0.2
+ok "... no file under the final name" [ ! -e "$final" ]
+req GET "/rules/$RULE"
+is "... the rule still REPLICATING" "$(json .state)" REPLICATING
+"$B/gridrest-mover" 2>"$T/mover.err" &
+mpid=$!
+settle
+is "... the next mover completes it" "$(json .state)" OK
+ok "... having queued the claimed request again" \
+    grep -q '1 requests of a previous mover queued again' "$T/mover.err"
+ok "... the whole file" cmp -s "$T/big" "$final"
+ok "... its temporary gone" [ -z "$(find "$T/POSIX_B" -name '*gridrest-part*')" ]
+wait $mpid
+is "the mover leaves when idle" "$?" 0

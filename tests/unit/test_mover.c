@@ -1,0 +1,355 @@
+/*
+ * test_mover.c -- the mover's steps (common/mover.c) on a real store and
+ * real posix RSEs: a rule's request copied and its rule OK, a damaged
+ * source retried with back-off and then STUCK with the reason, claimed
+ * requests of a killed mover queued again, the nearest source first and
+ * source_replica_expression honoured.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "log.h"
+#include "mover.h"
+#include "replica.h"
+#include "rse.h"
+#include "rule.h"
+#include "scope.h"
+#include "testlib.h"
+#include "util.h"
+#include "xfer.h"
+
+static char home[] = "/tmp/gr-mover.XXXXXX";
+static struct xfer *X;
+static char rule_id[RULE_ID_LEN + 1];
+
+/* The posix path of data:name on rse (its PFN without file://host:port). */
+static char *
+where(const char *rse, const char *name)
+{
+	struct gr_err err = { 0 };
+	json_t *lfns, *out = NULL;
+	char lfn[300], *p;
+	const char *pfn;
+
+	(void)snprintf(lfn, sizeof(lfn), "data:%s", name);
+	lfns = json_pack("[s]", lfn);
+	assert_int_equal(rse_lfns2pfns(rse, lfns, "file", "wan", "write", &out,
+			     &err),
+	    GR_OK);
+	pfn = json_string_value(json_object_get(out, lfn));
+	assert_non_null(pfn);
+	assert_int_equal(strncmp(pfn, "file://localhost:0/", 19), 0);
+	p = xstrdup(pfn + 18);
+	json_decref(out);
+	json_decref(lfns);
+	return p;
+}
+
+static void
+mkdirs(const char *path)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		(void)mkdir(p, 0755);
+		*s = '/';
+	}
+	free(p);
+}
+
+/* data:name stored on rse with content data, registered with the
+   adler32 of good (data when NULL). */
+static void
+put(const char *rse, const char *name, const char *data, const char *good)
+{
+	struct gr_err err = { 0 };
+	char *p = where(rse, name), ad[9];
+	FILE *f;
+	json_t *files;
+
+	mkdirs(p);
+	assert_non_null(f = fopen(p, "w"));
+	assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
+	assert_int_equal(fclose(f), 0);
+	good = good != NULL ? good : data;
+	(void)snprintf(ad, sizeof(ad), "%08lx",
+	    adler32(adler32(0L, Z_NULL, 0), (const Bytef *)good,
+		(uInt)strlen(good)));
+	files = json_pack("[{s:s, s:s, s:I, s:s}]", "scope", "data", "name",
+	    name, "bytes", (json_int_t)strlen(good), "adler32", ad);
+	assert_int_equal(replica_add("root", rse, files, false, &err), GR_OK);
+	json_decref(files);
+	free(p);
+}
+
+static void
+rule(const char *name, const char *rse, const char *more)
+{
+	struct gr_err err = { 0 };
+	char body[512];
+	json_t *spec, *ids = json_array();
+
+	(void)snprintf(body, sizeof(body),
+	    "{\"dids\": [{\"scope\": \"data\", \"name\": \"%s\"}], "
+	    "\"copies\": 1, \"rse_expression\": \"%s\"%s}",
+	    name, rse, more != NULL ? more : "");
+	assert_non_null(spec = json_loads(body, 0, NULL));
+	assert_int_equal(rule_add("root", spec, ids, &err), GR_OK);
+	(void)snprintf(rule_id, sizeof(rule_id), "%s",
+	    json_string_value(json_array_get(ids, 0)));
+	json_decref(spec);
+	json_decref(ids);
+}
+
+/* A member of the rule's record, as text; borrowed until the next call. */
+static const char *
+rule_field(const char *field)
+{
+	static char buf[512];
+	struct gr_err err = { 0 };
+	json_t *r = NULL;
+
+	assert_int_equal(rule_get(rule_id, &r, &err), GR_OK);
+	(void)snprintf(buf, sizeof(buf), "%s",
+	    json_string_value(json_object_get(r, field)) != NULL
+		? json_string_value(json_object_get(r, field))
+		: "");
+	json_decref(r);
+	return buf;
+}
+
+static bool
+same_file(const char *path, const char *data)
+{
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	(void)fclose(f);
+	return n == strlen(data) && memcmp(buf, data, n) == 0;
+}
+
+static void
+step(bool want_work)
+{
+	struct gr_err err = { 0 };
+	int64_t wait;
+	bool worked;
+
+	assert_int_equal(mover_step(X, &worked, &wait, &err), GR_OK);
+	assert_int_equal(worked, want_work);
+}
+
+static void
+test_copy(void **state)
+{
+	char *dst;
+
+	(void)state;
+	put("A", "x1", "some bytes", NULL);
+	rule("x1", "B", NULL);
+	assert_string_equal(rule_field("state"), "REPLICATING");
+	step(true);
+	assert_string_equal(rule_field("state"), "OK");
+	dst = where("B", "x1");
+	assert_true(same_file(dst, "some bytes"));
+	free(dst);
+	step(false); /* nothing left */
+}
+
+static void
+test_retry_then_stuck(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *an = NULL, *tr;
+	int64_t wait;
+	bool worked;
+	char *dst;
+
+	(void)state;
+	setenv("GRIDREST_MOVER_RETRY", "1", 1);
+	setenv("GRIDREST_MOVER_ATTEMPTS", "3", 1);
+	put("A", "x2", "damaged!", "original");
+	rule("x2", "B", NULL);
+	step(true);
+	assert_string_equal(rule_field("state"), "REPLICATING");
+	/* the second attempt waits its back-off */
+	assert_int_equal(mover_step(X, &worked, &wait, &err), GR_OK);
+	assert_false(worked);
+	assert_true(wait >= 0 && wait <= 1);
+	(void)sleep(1);
+	setenv("GRIDREST_MOVER_RETRY", "0", 1);
+	step(true);
+	assert_string_equal(rule_field("state"), "REPLICATING");
+	step(true);
+	assert_string_equal(rule_field("state"), "STUCK");
+	assert_non_null(strstr(rule_field("error"), "checksum mismatch"));
+	assert_int_equal(rule_analysis(rule_id, &an, &err), GR_OK);
+	tr = json_array_get(json_object_get(an, "transfers"), 0);
+	assert_int_equal(json_integer_value(json_object_get(tr, "attempts")),
+	    3);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(tr, "last_error")),
+		"checksum mismatch"));
+	json_decref(an);
+	dst = where("B", "x2");
+	assert_int_equal(access(dst, F_OK), -1);
+	free(dst);
+	step(false);
+}
+
+/* The request of data:name to rse put in state S, as a mover that was
+   killed leaves it. */
+struct claimed {
+	const char *name, *rse_id;
+};
+
+static int
+claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct claimed *c = arg;
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), "data", c->name, c->rse_id,
+		(char *)NULL));
+	json_t *req = NULL;
+	int ret;
+
+	if ((ret = st_get_json(t, TBL_REQUESTS, &k, &req, DB_RMW)) != 0)
+		return st_fail(err, ret);
+	json_object_set_new(req, "state", json_string("S"));
+	ret = st_put_json(t, TBL_REQUESTS, &k, req, 0);
+	json_decref(req);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static void
+test_requeue(void **state)
+{
+	struct gr_err err = { 0 };
+	struct claimed c = { "x3", NULL };
+	json_t *b = NULL;
+	long n = -1;
+
+	(void)state;
+	put("A", "x3", "third", NULL);
+	rule("x3", "C", NULL);
+	assert_int_equal(rse_get("C", &b, &err), GR_OK);
+	c.rse_id = json_string_value(json_object_get(b, "id"));
+	assert_int_equal(st_txn_run(claim_txn, &c, &err), GR_OK);
+	json_decref(b);
+	step(false); /* claimed: not queued */
+	assert_int_equal(mover_requeue(&n, &err), GR_OK);
+	assert_int_equal(n, 1);
+	step(true);
+	assert_string_equal(rule_field("state"), "OK");
+}
+
+static void
+test_sources(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *d = json_integer(1), *far = json_integer(5);
+	char *dst;
+
+	(void)state;
+	setenv("GRIDREST_MOVER_RETRY", "0", 1);
+	/* x4: good on A, damaged on C; A is nearer to B */
+	put("A", "x4", "fourth", NULL);
+	put("C", "x4", "fourtH", "fourth");
+	assert_int_equal(rse_distance_add("root", "A", "B", d, false, &err),
+	    GR_OK);
+	assert_int_equal(rse_distance_add("root", "C", "B", far, false, &err),
+	    GR_OK);
+	rule("x4", "B", NULL);
+	step(true);
+	assert_string_equal(rule_field("state"), "OK"); /* the first attempt */
+	dst = where("B", "x4");
+	assert_true(same_file(dst, "fourth"));
+	free(dst);
+	/* x5, the same, but only C's copy may be read */
+	put("A", "x5", "fifth", NULL);
+	put("C", "x5", "fiftH", "fifth");
+	assert_int_equal(rse_distance_update("root", "A", "B", far, false,
+			     &err),
+	    GR_OK);
+	rule("x5", "B", ", \"source_replica_expression\": \"C\"");
+	step(true);
+	step(true);
+	step(true);
+	assert_string_equal(rule_field("state"), "STUCK");
+	assert_non_null(strstr(rule_field("error"), "checksum mismatch"));
+	json_decref(d);
+	json_decref(far);
+}
+
+static int
+setup(void **state)
+{
+	struct gr_err err = { 0 };
+	const char *rses[] = { "A", "B", "C" };
+	char body[600];
+	json_t *s = json_object(), *p;
+	size_t i;
+
+	(void)state;
+	log_set_level(LOG_WARN); /* each failed attempt is an info line */
+	if (testlib_store_accounts(home) != 0 ||
+	    scope_add("root", "root", "data", &err) != GR_OK)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(body, sizeof(body),
+		    "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": "
+		    "\"%s/%s\", \"impl\": "
+		    "\"rucio.rse.protocols.posix.Default\","
+		    " \"domains\": {\"wan\": {\"read\": 1, \"write\": 1, "
+		    "\"delete\": 1}}}",
+		    home, rses[i]);
+		p = json_loads(body, 0, NULL);
+		if (rse_add("root", rses[i], s, &err) != GR_OK ||
+		    rse_proto_add("root", rses[i], "file", p, &err) != GR_OK) {
+			fprintf(stderr, "# setup: %s\n", err.msg);
+			return -1;
+		}
+		json_decref(p);
+	}
+	json_decref(s);
+	X = xfer_new();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	xfer_free(X);
+	return testlib_store_remove(home);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_retry_then_stuck),
+		cmocka_unit_test(test_requeue),
+		cmocka_unit_test(test_sources),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("mover", tests, setup, teardown);
+}
