@@ -32,6 +32,8 @@ is "hot backup while writing: exit 0" "$?" 0
 wait $writer
 ok "backup holds the tables and the log" \
     sh -c "ls '$T/backup' | grep -q accounts.db && ls '$T/backup' | grep -q '^log\.'"
+ok "... and no region files (recovered in a private environment)" \
+    sh -c "! ls '$T/backup' | grep -q '^__db'"
 
 # restore: the backup becomes the db/ of a new home
 mkdir -p "$T/restored"
