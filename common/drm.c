@@ -17,6 +17,7 @@
 #include "drm_backend.h"
 #include "log.h"
 #include "util.h"
+#include "valid.h"
 
 #define DRM_HOOKS_MAX 8
 
@@ -93,9 +94,11 @@ backend_in_force(void)
 static struct drm_cfg dcfg = {
 	.backend = "local",
 	.slots = 0, /* unset: one per online CPU (drm_config) */
-	.user = "gridrest-job",
 	.grace = 3,
 	.nice = 10,
+	.uid_min = DRM_UID_MIN,
+	.uid_max = DRM_UID_MAX,
+	.gid = -1,
 };
 static bool dcfg_loaded;
 
@@ -116,11 +119,26 @@ drm_register(const char *client, drm_hook_fn fn)
 	}
 }
 
+/* A number setting in [lo, hi] into *out, when the variable is set. */
+static int
+cfg_num(const char *name, long lo, long hi, long *out, struct gr_err *err)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		return GR_OK;
+	if (parse_long(v, lo, hi, out) != 0)
+		return gr_fail(err, GR_INPUT_VALIDATION,
+		    "%s='%s' is not a number in [%ld, %ld]", name, v, lo, hi);
+	return GR_OK;
+}
+
 int
 drm_config(const struct drm_cfg **out, struct gr_err *err)
 {
 	const char *v;
 	long n;
+	int rc;
 
 	*out = &dcfg;
 	if (dcfg_loaded)
@@ -164,48 +182,147 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 			    v);
 		dcfg.nice = (int)n;
 	}
-	if ((v = getenv("GRIDREST_DRM_USER")) != NULL && *v != '\0')
-		dcfg.user = v;
+	if ((rc = cfg_num("GRIDREST_JOB_UID_MIN", 1, UINT32_MAX - 1,
+		 &dcfg.uid_min, err)) != GR_OK ||
+	    (rc = cfg_num("GRIDREST_JOB_UID_MAX", 1, UINT32_MAX - 1,
+		 &dcfg.uid_max, err)) != GR_OK ||
+	    (rc = cfg_num("GRIDREST_JOB_GID", 1, UINT32_MAX - 1, &dcfg.gid,
+		 err)) != GR_OK)
+		return rc;
+	if (dcfg.uid_min > dcfg.uid_max)
+		return gr_fail(err, GR_INPUT_VALIDATION,
+		    "GRIDREST_JOB_UID_MIN (%ld) is above GRIDREST_JOB_UID_MAX "
+		    "(%ld)",
+		    dcfg.uid_min, dcfg.uid_max);
 	dcfg_loaded = true;
 	return GR_OK;
 }
 
-int
-drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err)
+/*
+ * TBL_META holds the job uids: "job_uid" \0 account -> {"uid"}, and the
+ * next one to give, "job_uid.next" -> {"next"}. Both are read for update
+ * in one transaction, so two first submissions of one account meet on
+ * the account's key (the second finds the first's uid) and two accounts
+ * on the counter. A uid is never given again, not even after its
+ * account's deletion: its files may outlive the account.
+ */
+struct uid_args {
+	const char *account;
+	uid_t uid;
+};
+
+static int
+uid_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	static struct {
-		int64_t until; /* the lookup holds until then */
-		uid_t uid;
-		gid_t gid;
-	} known;
+	struct uid_args *a = arg;
 	const struct drm_cfg *c;
-	struct passwd *pw;
-	int64_t now = time_now();
+	char kbuf[16 + ACCOUNT_NAME_MAX];
+	int n = snprintf(kbuf, sizeof(kbuf), "job_uid%c%s", 0, a->account);
+	DBT key = st_dbt(kbuf, (size_t)n), nkey = st_dbt("job_uid.next", 12);
+	json_t *rec = NULL, *next = NULL;
+	json_int_t u;
+	int ret, rc;
+
+	if ((rc = drm_config(&c, err)) != GR_OK)
+		return rc;
+	ret = st_get_json(t, TBL_META, &key, &rec, t->view ? 0 : DB_RMW);
+	if (ret == 0) {
+		a->uid = (uid_t)json_integer_value(json_object_get(rec, "uid"));
+		json_decref(rec);
+		return GR_OK;
+	}
+	if (ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	if (t->view)
+		return GR_OK; /* none yet: the transaction gives one */
+	ret = st_get_json(t, TBL_META, &nkey, &next, DB_RMW);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_fail(err, ret);
+	u = json_integer_value(json_object_get(next, "next"));
+	json_decref(next);
+	if (u < c->uid_min)
+		u = c->uid_min; /* the first, or the range moved up */
+	if (u > c->uid_max)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "no job uid is left for account '%s': the %ld uids of "
+		    "GRIDREST_JOB_UID_MIN..GRIDREST_JOB_UID_MAX (%ld..%ld) are "
+		    "all given",
+		    a->account, c->uid_max - c->uid_min + 1, c->uid_min,
+		    c->uid_max);
+	rec = json_pack("{s:I}", "uid", u);
+	next = json_pack("{s:I}", "next", u + 1);
+	ret = st_put_json(t, TBL_META, &key, rec, 0);
+	if (ret == 0)
+		ret = st_put_json(t, TBL_META, &nkey, next, 0);
+	json_decref(rec);
+	json_decref(next);
+	if (ret != 0)
+		return st_fail(err, ret);
+	a->uid = (uid_t)u;
+	return GR_OK;
+}
+
+int
+drm_uid_alloc(const char *account, uid_t *uid, struct gr_err *err)
+{
+	struct uid_args a = { account, 0 };
+	int rc;
+
+	if (account == NULL || *account == '\0' ||
+	    strlen(account) >= ACCOUNT_NAME_MAX)
+		return gr_fail(err, GR_INVALID_VALUE,
+		    "a job needs the account it runs for");
+	/* a view first: every submission after an account's first reads
+	   its uid and writes nothing */
+	if ((rc = st_view(uid_txn, &a, ST_ONEREAD, err)) != GR_OK ||
+	    a.uid == 0) {
+		gr_clear(err);
+		a.uid = 0;
+		if ((rc = st_txn_run(uid_txn, &a, err)) != GR_OK)
+			return rc;
+	}
+	*uid = a.uid;
+	return GR_OK;
+}
+
+int
+drm_account_user(const char *account, uid_t *uid, gid_t *gid,
+    struct gr_err *err)
+{
+	const struct drm_cfg *c;
 	int rc;
 
 	if ((rc = drm_config(&c, err)) != GR_OK)
 		return rc;
 	if (geteuid() != 0) {
+		/* no right to change users: jobs run as the service */
 		*uid = geteuid();
 		*gid = getegid();
 		return GR_OK;
 	}
-	/* a lookup reads /etc/passwd: once a minute, not once a job */
-	if (now < known.until) {
-		*uid = known.uid;
-		*gid = known.gid;
+	if ((rc = drm_uid_alloc(account, uid, err)) != GR_OK)
+		return rc;
+	*gid = c->gid > 0 ? (gid_t)c->gid : (gid_t)*uid;
+	return GR_OK;
+}
+
+int
+drm_rec_user(const json_t *rec, uid_t *uid, gid_t *gid, struct gr_err *err)
+{
+	json_int_t u = json_integer_value(json_object_get(rec, "uid"));
+	json_int_t g = json_integer_value(json_object_get(rec, "gid"));
+
+	if (geteuid() != 0) {
+		*uid = geteuid();
+		*gid = getegid();
 		return GR_OK;
 	}
-	errno = 0;
-	pw = getpwnam(c->user);
-	if (pw == NULL || pw->pw_uid == 0)
+	if (u <= 0 || g <= 0 || u >= UINT32_MAX || g >= UINT32_MAX)
 		return gr_fail(err, GR_UNAVAILABLE,
-		    "jobs run as the user '%s', which %s; jobs never run as "
-		    "root",
-		    c->user, pw == NULL ? "does not exist" : "is root");
-	*uid = known.uid = pw->pw_uid;
-	*gid = known.gid = pw->pw_gid;
-	known.until = now + 60;
+		    "the job has no user of its own to run as (submitted "
+		    "before per-account users); jobs never run as root");
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
 	return GR_OK;
 }
 
@@ -458,6 +575,10 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			"submitted_at", (json_int_t)time_now(), "cancel", 0);
 		if (s->make_cwd)
 			json_object_set_new(rec, "make_cwd", json_true());
+		if (s->uid > 0) {
+			json_object_set_new(rec, "uid", json_integer(s->uid));
+			json_object_set_new(rec, "gid", json_integer(s->gid));
+		}
 		if (s->queue != NULL && *s->queue != '\0' &&
 		    strcmp(s->queue, "local") != 0)
 			json_object_set_new(rec, "queue",

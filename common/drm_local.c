@@ -731,7 +731,7 @@ run_job(json_t *rec, struct finish_args *end)
 		.status = -1,
 		.cpu = -1 };
 	(void)drm_config(&c, &err);
-	if (drm_job_user(&uid, &gid, &err) != GR_OK) {
+	if (drm_rec_user(rec, &uid, &gid, &err) != GR_OK) {
 		(void)snprintf(end->why, sizeof(end->why), "%s", err.msg);
 		end->reason = end->why;
 		return;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,8 +346,13 @@ sbatch_one(const char *id, const json_t *all_ids)
 		(void)st_txn_run(set_native_txn, &a, &err);
 		goto out;
 	}
-	if (drm_job_user(&u, &g, &err) != GR_OK ||
-	    drm_make_cwd(a.rec, u, g) != 0 ||
+	if (drm_rec_user(a.rec, &u, &g, &err) == GR_OK && geteuid() == 0 &&
+	    getpwuid(u) == NULL)
+		(void)gr_fail(&err, GR_UNAVAILABLE,
+		    "the job's uid %ld has no passwd entry here: Slurm runs "
+		    "jobs only as users its hosts know",
+		    (long)u);
+	if (err.msg[0] != '\0' || drm_make_cwd(a.rec, u, g) != 0 ||
 	    write_script(a.rec, script, sizeof(script)) != 0) {
 		a.state = "FAILED";
 		a.reason = err.msg[0] != '\0' ? err.msg

@@ -855,6 +855,8 @@ struct submit_args {
 	struct plan *plans;
 	size_t nplans, nfiles;
 	json_t *jids, *drm_ids;
+	uid_t uid; /* the owner's job user (drm_account_user) */
+	gid_t gid;
 };
 
 static json_t *
@@ -927,6 +929,8 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		s.client = "jobs";
 		s.ref = ref;
 		s.make_cwd = a->nfiles == 0;
+		s.uid = a->uid;
+		s.gid = a->gid;
 		ids = json_array();
 		rc = drm_submit_txn(t, &s, ids, err);
 		if (rc == GR_OK) {
@@ -1042,7 +1046,7 @@ job_submit(const char *owner, const char *group, const char *owner_dn,
     struct gr_err *err)
 {
 	struct submit_args a = { owner, group, owner_dn, NULL, 0, nfiles, NULL,
-		NULL };
+		NULL, 0, 0 };
 	struct gr_err ignore = { 0 };
 	size_t i;
 	uid_t uid;
@@ -1053,8 +1057,10 @@ job_submit(const char *owner, const char *group, const char *owner_dn,
 	    (rc = make_plans(manifests, files, nfiles, &a.plans, &a.nplans,
 		 err)) != GR_OK)
 		return rc;
-	if ((rc = drm_job_user(&uid, &gid, err)) != GR_OK)
+	if ((rc = drm_account_user(owner, &uid, &gid, err)) != GR_OK)
 		goto out;
+	a.uid = uid;
+	a.gid = gid;
 	/* the files first: a job may start the moment the commit is done */
 	for (i = 0; i < a.nplans && rc == GR_OK; i++)
 		rc = make_dir(&a.plans[i], files, nfiles, uid, gid, err);

@@ -432,6 +432,8 @@ struct submit_args {
 	size_t nfields;
 	char uuid[TASK_UUID_LEN + 1]; /* chosen before the transaction */
 	bool staged; /* the uploads are in the staging directory */
+	uid_t uid;   /* the issuer's job user (drm_account_user) */
+	gid_t gid;
 	/* results, rebuilt by every run of the body */
 	char root[TASK_UUID_LEN + 1];
 	json_t *task, *ids, *files; /* files: [[saved, field index]] */
@@ -807,6 +809,8 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	/* a task without uploads touches no file: the DRM makes its
 	   directory as it starts (a child's, if its root has none yet) */
 	s.make_cwd = true;
+	s.uid = a->uid;
+	s.gid = a->gid;
 	if ((rc = drm_submit_txn(t, &s, ids, err)) != GR_OK)
 		goto out;
 	(void)snprintf(age, sizeof(age), "%016llu",
@@ -861,12 +865,8 @@ stage_files(struct submit_args *a, struct gr_err *err)
 	struct wl_file *wf;
 	char path[PATH_MAX], (*saved)[128];
 	size_t i, j, k, n, nw = 0;
-	uid_t uid;
-	gid_t gid;
 	int dfd = -1, rc;
 
-	if ((rc = drm_job_user(&uid, &gid, err)) != GR_OK)
-		return rc;
 	if (task_dir(path, sizeof(path), NULL) != 0)
 		return gr_fail(err, GR_INTERNAL, "home path too long");
 	(void)mkdir(path, 0711); /* the base, once */
@@ -891,9 +891,9 @@ stage_files(struct submit_args *a, struct gr_err *err)
 		nw++;
 	}
 	(void)staging_dir(path, sizeof(path), a->uuid);
-	if ((rc = wl_mkdir(path, 0700, true, true, uid, gid, &dfd, err)) ==
-	    GR_OK)
-		rc = wl_write_files(dfd, wf, nw, true, uid, gid, err);
+	if ((rc = wl_mkdir(path, 0700, true, true, a->uid, a->gid, &dfd,
+		 err)) == GR_OK)
+		rc = wl_write_files(dfd, wf, nw, true, a->uid, a->gid, err);
 	if (dfd >= 0)
 		close(dfd);
 	if (rc != GR_OK)
@@ -918,8 +918,6 @@ place_files(struct submit_args *a, struct gr_err *err)
 	char stage[PATH_MAX], dir[PATH_MAX];
 	const json_t *f;
 	struct stat st;
-	uid_t uid;
-	gid_t gid;
 	size_t i;
 	int sfd = -1, dfd = -1, rc;
 
@@ -936,9 +934,8 @@ place_files(struct submit_args *a, struct gr_err *err)
 			    dir, strerror(errno));
 		return GR_OK;
 	}
-	if ((rc = drm_job_user(&uid, &gid, err)) != GR_OK ||
-	    (rc = wl_mkdir(dir, 0700, false, true, uid, gid, &dfd, err)) !=
-		GR_OK)
+	if ((rc = wl_mkdir(dir, 0700, false, true, a->uid, a->gid, &dfd,
+		 err)) != GR_OK)
 		return rc;
 	if ((sfd = open(stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
 		rc = gr_fail(err, GR_INTERNAL, "cannot open %s: %s", stage,
@@ -999,6 +996,8 @@ task_submit(const char *issuer, const char *group, const char *ip,
 	a.nfields = nfields;
 	a.files = json_array();
 	new_uuid(a.uuid);
+	if ((rc = drm_account_user(issuer, &a.uid, &a.gid, err)) != GR_OK)
+		goto out;
 	/* the files first: the task may start the moment the commit is
 	   done (a supervisor that ends a job claims the next one) */
 	if (nfiles > 0 && (rc = stage_files(&a, err)) != GR_OK)

@@ -22,7 +22,10 @@
  * the job without an exit status.
  *
  * Commands are argv vectors, executed with execve: never through a shell.
- * Jobs never run as root: a root service runs them as GRIDREST_DRM_USER.
+ * Jobs never run as root: a root service runs each account's jobs under a
+ * uid of the account's own (drm_account_user), taken once from
+ * GRIDREST_JOB_UID_MIN..GRIDREST_JOB_UID_MAX and kept in the store, with
+ * no passwd entry needed; a service that is not root runs them as itself.
  */
 #ifndef DRM_H
 #define DRM_H
@@ -43,6 +46,8 @@
 #define DRM_DEPS_MAX  16   /* dependencies of a job */
 #define DRM_ARRAY_MAX 1000 /* tasks of one array */
 #define DRM_SLOTS_MAX 1024 /* GRIDREST_DRM_SLOTS upper bound */
+#define DRM_UID_MIN   3000000L /* GRIDREST_JOB_UID_MIN's default */
+#define DRM_UID_MAX   3999999L /* GRIDREST_JOB_UID_MAX's default */
 
 enum drm_dep_type { DRM_AFTEROK, DRM_AFTERANY, DRM_AFTERNOTOK };
 
@@ -73,6 +78,9 @@ struct drm_spec {
 	/* the backend makes cwd (mode 0700, the job user's) and a missing
 	   parent (0711) as the job starts: a submission writes nothing */
 	bool make_cwd;
+	/* who the job runs as (drm_account_user); 0: the service itself */
+	uid_t uid;
+	gid_t gid;
 };
 
 /*
@@ -109,18 +117,36 @@ int task_drm_hook(struct st_txn *t, const json_t *rec, struct gr_err *err);
 struct drm_cfg {
 	const char *backend; /* "local" or "slurm" */
 	unsigned slots;      /* local: jobs that run at once (online CPUs) */
-	const char *user; /* the user jobs run as when root ("gridrest-job") */
 	unsigned grace;   /* seconds between SIGTERM and SIGKILL (3) */
 	int nice;         /* local: the jobs' nice value (10) */
+	long uid_min, uid_max; /* the accounts' job uids (3000000..3999999) */
+	long gid; /* the jobs' gid; -1: the same number as the uid */
 };
 int drm_config(const struct drm_cfg **out, struct gr_err *err);
 
 /*
- * The uid/gid jobs run as: the configured user when the service is root,
- * else the service's own. Fails (ResourceTemporaryUnavailable) when root
- * and the user is missing: jobs never run as root.
+ * The job uid of account: the one recorded, or the next free one of the
+ * range, recorded in a transaction of its own (two first submissions of
+ * one account get one uid; two accounts never share one). A uid is never
+ * given twice. GR_UNAVAILABLE when the range is used up.
  */
-int drm_job_user(uid_t *uid, gid_t *gid, struct gr_err *err);
+int drm_uid_alloc(const char *account, uid_t *uid, struct gr_err *err);
+
+/*
+ * Who account's jobs run as: its uid (drm_uid_alloc) and GRIDREST_JOB_GID
+ * or the same number, when the service is root; else the service's own
+ * uid and gid (an unprivileged process cannot change users). Submitters
+ * give their files to it and put it in the spec.
+ */
+int drm_account_user(const char *account, uid_t *uid, gid_t *gid,
+    struct gr_err *err);
+
+/*
+ * For a backend: the uid/gid of record rec (as submitted); the service's
+ * own when it is not root. Fails when root and the record has none: jobs
+ * never run as root.
+ */
+int drm_rec_user(const json_t *rec, uid_t *uid, gid_t *gid, struct gr_err *err);
 
 /*
  * For a backend starting the job of record rec: when it was submitted with

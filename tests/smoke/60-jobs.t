@@ -12,36 +12,10 @@ login
 root=$TOKEN
 J='Content-Type: application/json'
 
-# wait_job JID STATE...: poll until the job is in one of the states (or
-# 30 s pass); $st is the last status seen
-wait_job() {
-	local jid i s
-	jid=$1
-	shift
-	i=0
-	while [ $i -lt 300 ]; do
-		req GET "/jobs/$jid"
-		st=$(json .status)
-		for s in "$@"; do
-			[ "$st" = "$s" ] && return 0
-		done
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # submit JSON: POST it, $jid the first new id
 submit() {
 	reqb POST /jobs "$1" -H "$J"
 	jid=$(json '.jids[0]')
-}
-
-# untar NAME: the last body as a tar.bz2, unpacked into $T/NAME
-untar() {
-	rm -rf "${T:?}/$1"
-	mkdir -p "$T/$1"
-	tar -xjf "$T/body" -C "$T/$1"
 }
 
 TOKEN=
@@ -198,7 +172,9 @@ is "... Deleted" "$(json .status)" Deleted
 req DELETE "/jobs/$sl"
 ok "deleting twice: 400 InvalidJobIDs" error_is 400 InvalidJobIDs
 i=0
-while pgrep -u gridrest-job -f "^sleep 30$" >/dev/null && [ $i -lt 100 ]; do
+# root's job uid: the first of the range (root submitted first)
+while pgrep -u "${GRIDREST_JOB_UID_MIN:-3000000}" -f "^sleep 30$" >/dev/null &&
+    [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done

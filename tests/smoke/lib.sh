@@ -304,3 +304,31 @@ error_is() {
 matches() {
 	printf '%s' "$1" | grep -Eq "$2"
 }
+
+# --- jobs (60-jobs.t, 62-jobs-isolation.t, 63-jobs-limits.t) ---
+
+# wait_job JID STATE...: poll until the job is in one of the states (or
+# 30 s pass); $st is the last status seen
+wait_job() {
+	local jid i s
+	jid=$1
+	shift
+	i=0
+	while [ $i -lt 300 ]; do
+		req GET "/jobs/$jid"
+		st=$(json .status)
+		for s in "$@"; do
+			[ "$st" = "$s" ] && return 0
+		done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# untar NAME: the last body as a tar.bz2, unpacked into $T/NAME
+untar() {
+	rm -rf "${T:?}/$1"
+	mkdir -p "$T/$1"
+	tar -xjf "$T/body" -C "$T/$1"
+}

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,17 +102,21 @@ hook_seen(const char *id)
 	return a[1];
 }
 
+static uid_t job_uid; /* the test account's job user */
+static gid_t job_gid;
+
 static int
 setup(void **state)
 {
-	uid_t uid;
-	gid_t gid;
 	struct gr_err err = { 0 };
 
 	(void)state;
 	setenv("GRIDREST_DRM_BACKEND", DRM_TEST_BACKEND, 1);
 	setenv("GRIDREST_DRM_SLOTS", "2", 1);
 	setenv("GRIDREST_DRM_GRACE", "1", 1);
+	/* ten job uids (those scripts/slurm-local gives passwd entries) */
+	setenv("GRIDREST_JOB_UID_MIN", "3000000", 1);
+	setenv("GRIDREST_JOB_UID_MAX", "3000009", 1);
 	/* the trace hook is this process's: supervisors forked from it
 	   carry it, exec'd ones (gridrest-drm-supervisor, which the smoke
 	   tests run) would not */
@@ -129,8 +134,9 @@ setup(void **state)
 	if (chmod(home, 0711) != 0)
 		return -1;
 	(void)snprintf(work, sizeof(work), "%s/work", home);
-	if (mkdir(work, 0700) != 0 || drm_job_user(&uid, &gid, &err) != GR_OK ||
-	    chown(work, uid, gid) != 0)
+	if (mkdir(work, 0700) != 0 ||
+	    drm_account_user("drmtest", &job_uid, &job_gid, &err) != GR_OK ||
+	    chown(work, job_uid, job_gid) != 0)
 		return -1;
 	drm_register("test", trace_hook);
 	return 0;
@@ -165,6 +171,8 @@ spec_of(const char *const *argv, const char *out)
 	s.err = "err.txt";
 	s.client = "test";
 	s.ref = "r";
+	s.uid = job_uid;
+	s.gid = job_gid;
 	return s;
 }
 
@@ -937,6 +945,127 @@ test_capabilities(void **state_)
 	json_decref(caps);
 }
 
+/* --- job uids --------------------------------------------------------- */
+
+/*
+ * n processes, each with its own store handle, ask at once for the uid
+ * of account (NULL: each its own, "acct<i>"); their answers in uids.
+ */
+static void
+alloc_at_once(const char *account, int n, uid_t *uids)
+{
+	int go[2], back[2], i, status;
+	pid_t pids[8];
+	char c;
+
+	assert_true(n <= 8);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(back), 0);
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct gr_err err = { 0 };
+			char name[16];
+			uint32_t u[2] = { (uint32_t)i, 0 };
+
+			close(go[1]);
+			st_after_fork();
+			if (st_open(home, 0, &err) != GR_OK)
+				_exit(2);
+			(void)snprintf(name, sizeof(name), "acct%d", i);
+			/* all wait for the word, then ask together */
+			if (read(go[0], &c, 1) != 0)
+				_exit(3);
+			if (drm_uid_alloc(account != NULL ? account : name,
+				&u[1], &err) != GR_OK)
+				_exit(4);
+			if (write(back[1], u, sizeof(u)) != (ssize_t)sizeof(u))
+				_exit(5);
+			st_close();
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(back[1]);
+	close(go[1]); /* the word: EOF for all at once */
+	for (i = 0; i < n; i++) {
+		uint32_t u[2];
+
+		assert_int_equal(read(back[0], u, sizeof(u)), sizeof(u));
+		assert_true(u[0] < (uint32_t)n);
+		uids[u[0]] = (uid_t)u[1];
+	}
+	close(back[0]);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+/* Two first submissions of one account at once get one uid; accounts
+   asking at once get one each, never another's */
+static void
+test_uid_once_per_account(void **state_)
+{
+	struct gr_err err = { 0 };
+	uid_t same[4], own[4], again;
+	int i, j;
+
+	(void)state_;
+	alloc_at_once("racer", 4, same);
+	for (i = 1; i < 4; i++)
+		assert_int_equal(same[i], same[0]);
+	assert_int_equal(drm_uid_alloc("racer", &again, &err), GR_OK);
+	assert_int_equal(again, same[0]); /* recorded: the same one later */
+	assert_true(same[0] >= 3000000 && same[0] <= 3000009);
+	assert_true(same[0] != job_uid);
+	alloc_at_once(NULL, 4, own);
+	for (i = 0; i < 4; i++) {
+		assert_true(own[i] >= 3000000 && own[i] <= 3000009);
+		assert_true(own[i] != same[0] && own[i] != job_uid);
+		for (j = 0; j < i; j++)
+			assert_true(own[i] != own[j]);
+	}
+}
+
+/* A used-up range is a clear error for a new account, none for others */
+static void
+test_uid_range_exhausted(void **state_)
+{
+	struct gr_err err = { 0 };
+	char name[16];
+	uid_t u, seen[10];
+	int i, n = 0, rc = GR_OK;
+
+	(void)state_;
+	for (i = 0; i < 12 && rc == GR_OK; i++) {
+		(void)snprintf(name, sizeof(name), "full%d", i);
+		gr_clear(&err);
+		rc = drm_uid_alloc(name, &u, &err);
+		if (rc == GR_OK) {
+			assert_true(n < 10);
+			seen[n++] = u;
+		}
+	}
+	assert_int_equal(rc, GR_UNAVAILABLE);
+	assert_non_null(strstr(err.msg, "no job uid is left"));
+	assert_non_null(strstr(err.msg, "GRIDREST_JOB_UID_MAX"));
+	assert_true(n < 10);
+	for (i = 0; i < n; i++)
+		assert_true(seen[i] >= 3000000 && seen[i] <= 3000009);
+	/* 10 in all: drmtest, racer, acct0-3 and the n above */
+	assert_int_equal(n, 10 - 6);
+	assert_int_equal(seen[n - 1], 3000009);
+	/* the one that failed is not recorded; known accounts still work */
+	gr_clear(&err);
+	assert_int_equal(drm_uid_alloc("drmtest", &u, &err), GR_OK);
+	assert_int_equal(u, job_uid);
+	assert_int_equal(drm_uid_alloc(name, &u, &err), GR_UNAVAILABLE);
+	gr_clear(&err);
+	assert_int_equal(drm_uid_alloc("", &u, &err), GR_INVALID_VALUE);
+}
+
 int
 main(void)
 {
@@ -953,6 +1082,8 @@ main(void)
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_uid_once_per_account),
+		cmocka_unit_test(test_uid_range_exhausted),
 	/* what only one backend has */
 #ifdef DRM_TEST_SLURM
 		cmocka_unit_test(test_slurm_forgotten),

@@ -192,7 +192,7 @@ submit_as(const char *owner, const char *group, const char *manifest)
 {
 	json_t *ms = json_loads(manifest, 0, NULL);
 	struct submit_args a = { owner, group, NULL, NULL, 0, 0, json_array(),
-		json_array() };
+		json_array(), 0, 0 };
 	struct gr_err err = { 0 };
 	long jid;
 

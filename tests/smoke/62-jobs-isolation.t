@@ -1,0 +1,125 @@
+#!/bin/sh
+# 62-jobs-isolation.t -- each account's jobs run under a uid of its own
+# (issue 22): account A's job writes secret.txt and sleeps; account B's
+# job, told A's pid, tries to read the file through /proc/<pid>/cwd, to
+# overwrite it, to list the directory and to signal A's job, and fails at
+# each; A's own second job can (so the attack itself is sound). A's output
+# sandbox then holds A's text. On the local backend the uids come from a
+# range with no passwd entries (none is needed).
+. tests/smoke/lib.sh
+export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
+if [ "${GRIDREST_DRM_BACKEND:-local}" = local ]; then
+	# above the uids scripts/slurm-local gives passwd entries
+	export GRIDREST_JOB_UID_MIN=3100000 GRIDREST_JOB_UID_MAX=3100099
+fi
+drm_server_start
+db=$B/gridrest-db
+login
+
+# wait_ready JID: until the job's output starts with "ready" (20 s)
+wait_ready() {
+	local i=0
+	while req GET "/jobs/$1/peek" && [ "$(head -1 "$T/body")" != ready ] &&
+	    [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# the uid of process $1 (real)
+uid_of() {
+	awk '/^Uid:/ { print $2 }' "/proc/$1/status"
+}
+
+reqb POST /accounts/alice '{"type": "USER", "email": "alice@example.org"}'
+reqb POST /accounts/bob '{"type": "USER", "email": "bob@example.org"}'
+alice=$("$db" token alice)
+bob=$("$db" token bob)
+
+# Each script is named after its test run: pgrep finds this run's only
+tag=iso$$
+cat >"$T/$tag-a.sh" <<'EOF'
+#!/bin/sh
+echo alice-secret >secret.txt
+echo ready
+i=0
+while [ ! -e done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+cat secret.txt
+EOF
+cat >"$T/$tag-b.sh" <<'EOF'
+#!/bin/sh
+p=$1
+cat "/proc/$p/cwd/secret.txt" && echo READ || echo noread
+(echo bob-was-here >"/proc/$p/cwd/secret.txt") 2>/dev/null && echo WROTE || echo nowrite
+ls "/proc/$p/cwd/" >/dev/null 2>&1 && echo LISTED || echo nolist
+cat "/proc/$p/environ" >/dev/null 2>&1 && echo ENVIRON || echo noenviron
+kill -TERM "$p" 2>/dev/null && echo KILLED || echo nokill
+id -u
+EOF
+
+TOKEN=$alice
+req POST /jobs -F "manifest={\"Executable\": \"$tag-a.sh\", \"OutputSandbox\": [\"secret.txt\"]}" \
+    -F "script=@$T/$tag-a.sh"
+is "alice's job: submitted" "$STATUS" 200
+ja=$(json '.jids[0]')
+wait_ready "$ja"
+is "... it wrote its secret and waits" "$(head -1 "$T/body")" ready
+pa=$(pgrep -f "$tag-a.sh" | head -1)
+ok "... its process is found" [ -n "$pa" ]
+ua=$(uid_of "$pa")
+cwd=$(readlink "/proc/$pa/cwd")
+ok "... it runs under a uid of the range, not root" \
+    [ "$ua" -ge "${GRIDREST_JOB_UID_MIN:-3000000}" ]
+is "... its working directory is that uid's, mode 700" \
+    "$(stat -c '%u %a' "$cwd")" "$ua 700"
+is "... so is the uploaded script" "$(stat -c '%u' "$cwd/$tag-a.sh")" "$ua"
+if [ "${GRIDREST_DRM_BACKEND:-local}" = local ]; then
+	ok "... a uid with no passwd entry" sh -c "! getent passwd $ua"
+fi
+
+TOKEN=$bob
+req POST /jobs -F "manifest={\"Executable\": \"$tag-b.sh\", \"Arguments\": \"$pa\"}" \
+    -F "script=@$T/$tag-b.sh"
+jb=$(json '.jids[0]')
+ok "bob's job runs to its end" wait_job "$jb" Done Failed
+req GET "/jobs/$jb/outputsandbox"
+untar b
+ub=$(tail -1 "$T/b/std.out")
+ok "bob's job ran under a uid of its own" \
+    test -n "$ub" -a "$ub" != "$ua" -a "$ub" != 0
+is "bob cannot read, write, list, inspect or signal alice's job" \
+    "$(head -5 "$T/b/std.out" | tr '\n' ' ')" \
+    "noread nowrite nolist noenviron nokill "
+ok "... and alice's job still runs" kill -0 "$pa"
+
+# the same attack from alice's own second job works: the test can fail
+TOKEN=$alice
+req POST /jobs -F "manifest={\"Executable\": \"$tag-b.sh\", \"Arguments\": \"$pa\"}" \
+    -F "script=@$T/$tag-b.sh"
+jc=$(json '.jids[0]')
+wait_job "$jc" Done Failed
+req GET "/jobs/$jc/outputsandbox"
+untar c
+is "alice's own second job reaches the first's files (one account, one uid)" \
+    "$(head -1 "$T/c/std.out")" alice-secret
+# (it also overwrote the file and signalled the first: start another)
+req POST /jobs -F "manifest={\"Executable\": \"$tag-a.sh\", \"OutputSandbox\": [\"secret.txt\"]}" \
+    -F "script=@$T/$tag-a.sh"
+ja=$(json '.jids[0]')
+wait_ready "$ja"
+pa=$(pgrep -f "$tag-a.sh" | head -1)
+TOKEN=$bob
+req POST /jobs -F "manifest={\"Executable\": \"$tag-b.sh\", \"Arguments\": \"$pa\"}" \
+    -F "script=@$T/$tag-b.sh"
+jb=$(json '.jids[0]')
+wait_job "$jb" Done Failed
+touch "$(readlink "/proc/$pa/cwd")/done"
+TOKEN=$alice
+ok "alice's job ends" wait_job "$ja" Done Failed
+is "... Done" "$st" Done
+req GET "/jobs/$ja/outputsandbox"
+is "the service still reads the job's outputs: 200" "$STATUS" 200
+untar a
+is "... secret.txt holds alice's text, not bob's" "$(cat "$T/a/secret.txt")" \
+    alice-secret
+is "... std.out too" "$(tail -1 "$T/a/std.out")" alice-secret
