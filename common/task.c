@@ -956,7 +956,7 @@ place_files(struct submit_args *a, struct gr_err *err)
 			goto out;
 		}
 	}
-	if (fsync(dfd) != 0)
+	if (wl_durable() && fsync(dfd) != 0)
 		rc = gr_fail(err, GR_INTERNAL, "cannot sync %s: %s", dir,
 		    strerror(errno));
 out:

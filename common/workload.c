@@ -108,7 +108,8 @@ wl_write_files(int dfd, const struct wl_file *files, size_t n, bool give,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		    f->mode != 0 ? f->mode : 0644);
 		if (fd < 0 || write_all(fd, f->data, f->len) != 0 ||
-		    (give && fchown(fd, uid, gid) != 0) || fsync(fd) != 0) {
+		    (give && fchown(fd, uid, gid) != 0) ||
+		    (wl_durable() && fsync(fd) != 0)) {
 			int e = errno;
 
 			if (fd >= 0)
@@ -120,18 +121,26 @@ wl_write_files(int dfd, const struct wl_file *files, size_t n, bool give,
 			return gr_fail(err, GR_INTERNAL, "cannot write %s: %s",
 			    f->name, strerror(errno));
 	}
-	if (n > 0 && fsync(dfd) != 0)
+	if (n > 0 && wl_durable() && fsync(dfd) != 0)
 		return gr_fail(err, GR_INTERNAL, "cannot sync a directory: %s",
 		    strerror(errno));
 	return GR_OK;
 }
 
+bool
+wl_durable(void)
+{
+	return cfg.durability == CFG_DURABLE_SYNC;
+}
+
 int
 wl_sync_dir(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+	int fd, rc;
 
-	if (fd < 0)
+	if (!wl_durable())
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	rc = fsync(fd);
 	close(fd);

@@ -52,15 +52,25 @@ int wl_mkdir(const char *path, mode_t mode, bool excl, bool give, uid_t uid,
     gid_t gid, int *dfd, struct gr_err *err);
 
 /*
+ * Are a submission's files fsynced (and their directories)? When commits
+ * are (GRIDREST_DURABILITY=sync, the default): a committed job then
+ * finds its files after a power loss. write and none accept losing
+ * recent commits, and so their files' fsyncs (3 a task: the file, its
+ * directory, the tasks' directory) are spared.
+ */
+bool wl_durable(void);
+
+/*
  * The one writer of uploads: each file created new in dfd (O_EXCL, no
  * link followed), written whole, given to uid:gid when give, fsynced;
- * then dfd itself is fsynced. All or nothing is the caller's (it removes
+ * then dfd itself is fsynced (both as wl_durable says). All or nothing is the caller's (it removes
  * the directory on failure).
  */
 int wl_write_files(int dfd, const struct wl_file *files, size_t n, bool give,
     uid_t uid, gid_t gid, struct gr_err *err);
 
-/* fsync the directory path (after entries were made or moved in it). */
+/* fsync the directory path (after entries were made or moved in it), as
+   wl_durable says. */
 int wl_sync_dir(const char *path);
 
 /* Remove path and everything below it (never following a link). */
