@@ -15,6 +15,7 @@
 
 #include "drm.h"
 #include "drm_backend.h"
+#include "drm_run.h"
 #include "log.h"
 #include "util.h"
 #include "valid.h"
@@ -99,6 +100,9 @@ static struct drm_cfg dcfg = {
 	.uid_min = DRM_UID_MIN,
 	.uid_max = DRM_UID_MAX,
 	.gid = -1,
+	.nproc = 512,
+	.fsize_mb = 16384,
+	.mem_mb = 8192,
 };
 static bool dcfg_loaded;
 
@@ -187,6 +191,12 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 	    (rc = cfg_num("GRIDREST_JOB_UID_MAX", 1, UINT32_MAX - 1,
 		 &dcfg.uid_max, err)) != GR_OK ||
 	    (rc = cfg_num("GRIDREST_JOB_GID", 1, UINT32_MAX - 1, &dcfg.gid,
+		 err)) != GR_OK ||
+	    (rc = cfg_num("GRIDREST_JOB_NPROC", 0, 1 << 22, &dcfg.nproc,
+		 err)) != GR_OK ||
+	    (rc = cfg_num("GRIDREST_JOB_FSIZE_MB", 0, 1L << 30, &dcfg.fsize_mb,
+		 err)) != GR_OK ||
+	    (rc = cfg_num("GRIDREST_JOB_MEM_MB", 0, 1L << 30, &dcfg.mem_mb,
 		 err)) != GR_OK)
 		return rc;
 	if (dcfg.uid_min > dcfg.uid_max)
@@ -324,6 +334,20 @@ drm_rec_user(const json_t *rec, uid_t *uid, gid_t *gid, struct gr_err *err)
 	*uid = (uid_t)u;
 	*gid = (gid_t)g;
 	return GR_OK;
+}
+
+void
+drm_limits_of(const json_t *rec, struct drm_limits *l)
+{
+	const struct drm_cfg *c;
+	struct gr_err ignore = { 0 };
+	long mem = (long)json_integer_value(json_object_get(rec, "mem_mb"));
+
+	(void)drm_config(&c, &ignore);
+	l->nproc = c->nproc;
+	l->fsize_mb = c->fsize_mb;
+	/* what the job asked for (and Slurm allocates), else the default */
+	l->mem_mb = mem > 0 ? mem : c->mem_mb;
 }
 
 int

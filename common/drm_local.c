@@ -507,7 +507,7 @@ user_name(uid_t uid)
 struct job_exec {
 	char **argv, **envp;
 	const char *cwd, *out, *err;
-	long mem_mb;
+	struct drm_limits lim;
 	int nice;
 	uid_t uid;
 	gid_t gid;
@@ -533,7 +533,6 @@ exec_job(const struct job_exec *x)
 {
 	const char *why;
 	sigset_t none;
-	struct rlimit rl;
 	int fd;
 
 	(void)setpgid(0, 0);
@@ -550,6 +549,11 @@ exec_job(const struct job_exec *x)
 	(void)signal(SIGPIPE, SIG_DFL);
 	if (chdir(x->cwd) != 0)
 		_exit(126);
+	/* before the uid changes: the limits of the job's uid, which root
+	   may set at any height (RLIMIT_NPROC counts that uid's processes,
+	   every job of the account's together) */
+	if (drm_limits_apply(&x->lim) != 0)
+		_exit(126);
 	if (geteuid() == 0) {
 		if (setgroups(0, NULL) != 0 || setgid(x->gid) != 0 ||
 		    setuid(x->uid) != 0)
@@ -565,10 +569,6 @@ exec_job(const struct job_exec *x)
 		_exit(126);
 	if (fd != STDERR_FILENO)
 		close(fd);
-	if (x->mem_mb > 0) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)x->mem_mb << 20;
-		(void)setrlimit(RLIMIT_AS, &rl);
-	}
 	execvpe(x->argv[0], x->argv, x->envp);
 	/* strerrordesc_np: the text, neither translated nor allocated */
 	why = strerrordesc_np(errno);
@@ -596,14 +596,13 @@ spawn_job(const json_t *rec, uid_t uid, gid_t gid, const char *user, int nice)
 		.cwd = rec_str(rec, "cwd"),
 		.out = drm_out_name(rec, "stdout", out, sizeof(out)),
 		.err = drm_out_name(rec, "stderr", errf, sizeof(errf)),
-		.mem_mb = (long)json_integer_value(
-		    json_object_get(rec, "mem_mb")),
 		.nice = nice,
 		.uid = uid,
 		.gid = gid,
 	};
 	pid_t pid;
 
+	drm_limits_of(rec, &x.lim);
 	if (x.argv[0] == NULL || x.cwd == NULL) {
 		strv_free(x.argv);
 		strv_free(x.envp);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -70,4 +71,28 @@ drm_run_wait(struct drm_run *r)
 	if (pidfd >= 0)
 		close(pidfd);
 	(void)kill(-r->pid, SIGKILL); /* whatever the job left behind */
+}
+
+static int
+limit(int what, long n, int shift)
+{
+	struct rlimit rl;
+
+	if (n <= 0)
+		return 0;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)n << shift;
+	return setrlimit(what, &rl);
+}
+
+int
+drm_limits_apply(const struct drm_limits *l)
+{
+	/* no set-uid program, file capability or SELinux transition gives
+	   the job or its children more rights than it started with */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    limit(RLIMIT_NPROC, l->nproc, 0) != 0 ||
+	    limit(RLIMIT_FSIZE, l->fsize_mb, 20) != 0 ||
+	    limit(RLIMIT_AS, l->mem_mb, 20) != 0)
+		return -1;
+	return 0;
 }

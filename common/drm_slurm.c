@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "drm.h"
 #include "drm_backend.h"
+#include "drm_run.h"
 #include "log.h"
 #include "util.h"
 
@@ -131,12 +132,14 @@ write_script(const json_t *rec, char *out, size_t size)
 {
 	const struct drm_cfg *c;
 	struct gr_err err = { 0 };
+	struct drm_limits lim;
 	json_t *payload;
 	char *text;
 	FILE *f;
 	int fd, rc = -1;
 
 	(void)drm_config(&c, &err);
+	drm_limits_of(rec, &lim);
 	if (snprintf(out, size, "%s/%s%s", rec_str(rec, "cwd"), SCRIPT_NAME,
 		rec_str(rec, "id")) >= (int)size)
 		return -1;
@@ -145,6 +148,11 @@ write_script(const json_t *rec, char *out, size_t size)
 	    "time_limit",
 	    json_integer_value(json_object_get(rec, "time_limit")), "grace",
 	    (int)c->grace);
+	/* the interpreter applies them as the local supervisor does */
+	json_object_set_new(payload, "limits",
+	    json_pack("{s:I, s:I, s:I}", "nproc", (json_int_t)lim.nproc,
+		"fsize_mb", (json_int_t)lim.fsize_mb, "mem_mb",
+		(json_int_t)lim.mem_mb));
 	json_array_append_new(json_object_get(payload, "env"),
 	    json_sprintf("GRIDREST_DRM_ID=%s", rec_str(rec, "id")));
 	json_array_append_new(json_object_get(payload, "env"),

@@ -120,7 +120,10 @@ struct drm_cfg {
 	unsigned grace;   /* seconds between SIGTERM and SIGKILL (3) */
 	int nice;         /* local: the jobs' nice value (10) */
 	long uid_min, uid_max; /* the accounts' job uids (3000000..3999999) */
-	long gid; /* the jobs' gid; -1: the same number as the uid */
+	long gid;      /* the jobs' gid; -1: the same number as the uid */
+	long nproc;    /* RLIMIT_NPROC of a job's uid (512); 0: none */
+	long fsize_mb; /* RLIMIT_FSIZE, MiB (16384); 0: none */
+	long mem_mb;   /* RLIMIT_AS unless the job asks its own, MiB (8192) */
 };
 int drm_config(const struct drm_cfg **out, struct gr_err *err);
 
@@ -226,6 +229,10 @@ int drm_get_txn(struct st_txn *t, const char *id, json_t **out,
  */
 const char *drm_out_name(const json_t *rec, const char *key, char *buf,
     size_t size);
+
+/* The limits a job of record rec runs under (the settings; its mem_mb). */
+struct drm_limits;
+void drm_limits_of(const json_t *rec, struct drm_limits *l);
 
 /* This machine's boot id (for telling a supervisor from its namesake). */
 const char *drm_boot_id(void);

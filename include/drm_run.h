@@ -30,4 +30,21 @@ struct drm_run {
 /* Run r->pid to its end (and kill what its group left behind). */
 void drm_run_wait(struct drm_run *r);
 
+/*
+ * What bounds every job (GRIDREST_JOB_NPROC, _FSIZE_MB, _MEM_MB; the
+ * memory the job asked for, if any): 0 is no limit.
+ */
+struct drm_limits {
+	long nproc;    /* RLIMIT_NPROC: processes of the job's real uid */
+	long fsize_mb; /* RLIMIT_FSIZE: a larger write gets SIGXFSZ/EFBIG */
+	long mem_mb;   /* RLIMIT_AS: address space of each process */
+};
+
+/*
+ * In the job's process before its exec (and before it leaves root, which
+ * may raise the limits too): no_new_privs, then the limits. System calls
+ * only (a vfork child calls it). 0, or -1 with errno.
+ */
+int drm_limits_apply(const struct drm_limits *l);
+
 #endif /* DRM_RUN_H */

@@ -186,6 +186,7 @@ main(int argc, char **argv)
 	size_t n, i;
 	int status = 0;
 	struct drm_run run;
+	struct drm_limits lim;
 	pid_t pid;
 
 	if (argc < 2 || (p = payload(argv[1])) == NULL) {
@@ -219,8 +220,21 @@ main(int argc, char **argv)
 		record("exit", 125, -1);
 		return 125;
 	}
+	lim.nproc = (long)json_integer_value(
+	    json_object_get(json_object_get(p, "limits"), "nproc"));
+	lim.fsize_mb = (long)json_integer_value(
+	    json_object_get(json_object_get(p, "limits"), "fsize_mb"));
+	lim.mem_mb = (long)json_integer_value(
+	    json_object_get(json_object_get(p, "limits"), "mem_mb"));
 	if (pid == 0) {
 		(void)setpgid(0, 0);
+		if (drm_limits_apply(&lim) != 0) {
+			fprintf(stderr,
+			    "gridrest: cannot set the job's "
+			    "limits: %s\n",
+			    strerror(errno));
+			_exit(126);
+		}
 		sa.sa_handler = SIG_DFL;
 		(void)sigaction(SIGTERM, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
