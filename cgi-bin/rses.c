@@ -9,6 +9,7 @@
 
 #include "date.h"
 #include "mover.h"
+#include "request.h"
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
@@ -1066,6 +1067,29 @@ rules_analysis(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
 
+/* GET /requests/{scope}/{name}/{rse}: the transfer request of a file to
+   an RSE (issue 20) */
+static int
+requests_get(struct web_req *r)
+{
+	json_t *out;
+	int rc = request_get(web_param(r, "scope"), web_param(r, "name"),
+	    web_param(r, "rse"), &out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* GET /requests/list?src_rse=&dst_rse=&request_states=: a stream */
+static int
+requests_list(struct web_req *r)
+{
+	int rc = request_list(r->issuer, web_query(r, "src_rse"),
+	    web_query(r, "dst_rse"), web_query(r, "request_states"), web_emit,
+	    r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* GET /locks/{rse}?did_type=dataset and /locks/{scope}/{name}?did_type=
    dataset: dataset locks (Rucio knows no other kind here) */
 static int
@@ -1099,6 +1123,8 @@ static const struct web_route rses_routes[] = {
 	{ WEB_PUT,	"/rules/{id}",			rules_update,	WEB_ANY },
 	{ WEB_POST,	"/rules/{id}/reduce",		rules_reduce,	WEB_ANY },
 	{ WEB_POST,	"/rules/{id}/move",		rules_move,	WEB_ANY },
+	{ WEB_GET,	"/requests/list",		requests_list,	WEB_STREAM },
+	{ WEB_GET,	"/requests/{scope}/{name*}/{rse}", requests_get, 0 },
 	{ WEB_GET,	"/locks/{rse}",			locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/locks/{scope}/{name*}",	locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/distances/{dst}",	rses_distance_get, 0 },

@@ -131,6 +131,40 @@ is "... analysis: 3 attempts, the last error" \
     '[3,true]'
 ok "... nothing under the final name on POSIX_B" \
     [ ! -e "$(path "$(pfn POSIX_B f3)")" ]
+# the request routes (Rucio's RequestClient)
+req GET /requests/data/f3/POSIX_B
+is "GET /requests/{scope}/{name}/{rse}: the failed request" \
+    "$(json -c '[.state, .retry_count, .source_rse, .dest_rse, .scope, .name, .request_type, (.err_msg | test("checksum mismatch")), .rule_id == "'"$RULE"'"]')" \
+    '["FAILED",3,"POSIX_A","POSIX_B","data","f3","TRANSFER",true,true]'
+req GET /requests/data/f1/POSIX_B
+ok "... a done one is gone: 404 RequestNotFound" error_is 404 RequestNotFound
+req GET /requests/data/f3/NOWHERE
+ok "... an unknown RSE: 404 RSENotFound" error_is 404 RSENotFound
+req GET '/requests/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=F,Q'
+is "GET /requests/list: a stream of the failed one" \
+    "$(header Content-Type) $(jq -sc 'map(.name)' "$T/body")" \
+    'application/x-json-stream ["f3"]'
+req GET '/requests/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=QUEUED'
+is "... none queued" "$STATUS $(wc -c <"$T/body")" "200 0"
+req GET '/requests/list?src_rse=POSIX_A&dst_rse=POSIX_B'
+ok "... without states: 400 MissingParameter" error_is 400 MissingParameter
+req GET '/requests/list?src_rse=POSIX_A&request_states=F'
+ok "... one RSE of the two: 400 MissingParameter" error_is 400 MissingParameter
+req GET '/requests/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=X'
+ok "... an unknown state: 400 Invalid" error_is 400 Invalid
+reqb POST /accounts/jdoe '{"type": "USER", "email": "jdoe@example.org"}'
+reqb POST /accounts/jdoe/identities '{"identity": "jdoe", "authtype": "USERPASS", "email": "jdoe@example.org", "password": "pw"}'
+admin=$TOKEN
+login jdoe jdoe pw
+req GET '/requests/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=F'
+ok "... a user: 401 AccessDenied" error_is 401 AccessDenied
+req GET /requests/data/f3/POSIX_B
+is "... who may read one request" "$STATUS" 200
+TOKEN=
+req GET /requests/data/f3/POSIX_B
+is "... without a token: 401" "$STATUS" 401
+TOKEN=$admin
+
 printf 'gone' >"$T/f4"
 put POSIX_A f4 "$T/f4"
 rm "$(path "$(pfn POSIX_A f4)")"

@@ -3,7 +3,8 @@
  * real posix RSEs: a rule's request copied and its rule OK, a damaged
  * source retried with back-off and then STUCK with the reason, claimed
  * requests of a killed mover queued again, the nearest source first and
- * source_replica_expression honoured.
+ * source_replica_expression honoured; the request routes' core on what
+ * is left (request.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "mover.h"
 #include "replica.h"
+#include "request.h"
 #include "rse.h"
 #include "rule.h"
 #include "scope.h"
@@ -298,6 +300,72 @@ test_sources(void **state)
 }
 
 static int
+collect(json_t *item, void *ctx)
+{
+	json_array_append(ctx, item);
+	return GR_OK;
+}
+
+/* the request routes' core (request.c) on the requests left above */
+static void
+test_requests(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *r = NULL, *l = json_array();
+
+	(void)state;
+	/* x2 failed its 3 attempts from A to B (test_retry_then_stuck) */
+	assert_int_equal(request_get("data", "x2", "B", &r, &err), GR_OK);
+	assert_string_equal(json_string_value(json_object_get(r, "state")),
+	    "FAILED");
+	assert_int_equal(json_integer_value(json_object_get(r, "retry_count")),
+	    3);
+	assert_string_equal(json_string_value(json_object_get(r, "source_rse")),
+	    "A");
+	assert_string_equal(json_string_value(json_object_get(r, "dest_rse")),
+	    "B");
+	assert_non_null(strstr(json_string_value(json_object_get(r, "err_msg")),
+	    "checksum mismatch"));
+	json_decref(r);
+	/* x1 was done: its request is gone */
+	assert_int_equal(request_get("data", "x1", "B", &r, &err),
+	    GR_REQUEST_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(request_get("data", "x2", "NONE", &r, &err),
+	    GR_RSE_NOT_FOUND);
+	gr_clear(&err);
+	assert_int_equal(request_list("root", "A", "B", "F", collect, l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(l, 0), "name")),
+	    "x2");
+	json_array_clear(l);
+	assert_int_equal(request_list("root", "C", "B", "FAILED,Q", collect, l,
+			     &err),
+	    GR_OK);
+	/* x5 read from C (source_replica_expression) and failed */
+	assert_int_equal(json_array_size(l), 1);
+	json_array_clear(l);
+	assert_int_equal(request_list("root", "A", "B", "Q", collect, l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 0);
+	assert_int_equal(request_list("alice", "A", "B", "F", collect, l, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(request_list("root", "A", "B", NULL, collect, l, &err),
+	    GR_MISSING_PARAMETER);
+	gr_clear(&err);
+	assert_int_equal(request_list("root", "A", NULL, "F", collect, l, &err),
+	    GR_MISSING_PARAMETER);
+	gr_clear(&err);
+	assert_int_equal(request_list("root", "A", "B", "F,Z", collect, l,
+			     &err),
+	    GR_INVALID_REQUEST_STATE);
+	json_decref(l);
+}
+
+static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
@@ -348,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_retry_then_stuck),
 		cmocka_unit_test(test_requeue),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_requests),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -1,0 +1,269 @@
+/*
+ * request.c -- transfer requests as Rucio's request routes show them
+ * (core; request.h): one by DID and destination, and listings by source,
+ * destination and states, read from TBL_REQUESTS. No HTTP.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "date.h"
+#include "request.h"
+#include "rse.h"
+#include "store.h"
+#include "util.h"
+
+#define REQUEST_STATES_MAX 16
+
+/* Rucio's request states; stored is the letter TBL_REQUESTS keeps. */
+static const struct {
+	char letter, stored;
+	const char *name;
+} states[] = {
+	{ 'Q', 'Q', "QUEUED" },
+	{ 'S', 'S', "SUBMITTED" },
+	{ 'F', 'F', "FAILED" },
+	{ 'D', 'D', "DONE" },
+	{ 'N', 'O', "NO_SOURCES" },
+	{ 'G', 'G', "SUBMITTING" },
+	{ 'L', 'L', "LOST" },
+	{ 'U', 'U', "SUBMISSION_FAILED" },
+	{ 'W', 'W', "WAITING" },
+	{ 'A', 'A', "SUSPEND" },
+};
+
+static const char *
+state_name(const char *stored)
+{
+	size_t i;
+
+	for (i = 0; stored != NULL && i < ARRAY_LEN(states); i++)
+		if (states[i].stored == stored[0])
+			return states[i].name;
+	return stored;
+}
+
+static const char *
+str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static json_t *
+date_or_null(const json_t *rec, const char *k)
+{
+	char buf[DATE_RFC1123_LEN];
+	const json_t *v = json_object_get(rec, k);
+
+	return json_is_integer(v)
+	    ? json_string(date_rfc1123(json_integer_value(v), buf))
+	    : json_null();
+}
+
+static json_t *
+copy_or_null(const json_t *rec, const char *k)
+{
+	json_t *v = json_object_get(rec, k);
+
+	return v != NULL ? json_incref(v) : json_null();
+}
+
+/* The RSE a request reads from: the one it is bound to, else the last
+   one the mover read from; malloc'ed, or NULL. */
+static char *
+source_of(struct st_txn *t, const json_t *rec)
+{
+	if (str(rec, "source_rse_id") != NULL)
+		return rse_live_name(t, str(rec, "source_rse_id"));
+	return str(rec, "last_source") != NULL
+	    ? xstrdup(str(rec, "last_source"))
+	    : NULL;
+}
+
+/* A stored request with Rucio's field names; new reference. */
+static json_t *
+render(struct st_txn *t, const json_t *rec)
+{
+	char *dest = rse_live_name(t, str(rec, "dest_rse_id")),
+	     *src = source_of(t, rec);
+	json_t *o;
+
+	o = json_pack("{s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:s?, s:s?, s:I, "
+		      "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+		      "s:o, s:s}",
+	    "id", copy_or_null(rec, "id"), "request_type", "TRANSFER", "scope",
+	    copy_or_null(rec, "scope"), "name", copy_or_null(rec, "name"),
+	    "did_type", "FILE", "dest_rse_id", copy_or_null(rec, "dest_rse_id"),
+	    "source_rse_id", copy_or_null(rec, "source_rse_id"), "dest_rse",
+	    dest, "source_rse", src, "retry_count",
+	    json_integer_value(json_object_get(rec, "attempts")), "err_msg",
+	    copy_or_null(rec, "last_error"), "rule_id",
+	    copy_or_null(rec, "rule_id"), "activity",
+	    copy_or_null(rec, "activity"), "bytes", copy_or_null(rec, "bytes"),
+	    "md5", copy_or_null(rec, "md5"), "adler32",
+	    copy_or_null(rec, "adler32"), "account",
+	    copy_or_null(rec, "account"), "priority",
+	    copy_or_null(rec, "priority"), "requested_at",
+	    date_or_null(rec, "created_at"), "submitted_at",
+	    date_or_null(rec, "submitted_at"), "created_at",
+	    date_or_null(rec, "created_at"), "updated_at",
+	    date_or_null(rec, "updated_at"), "transfertool", "gridrest");
+	json_object_set_new(o, "state",
+	    json_string(state_name(str(rec, "state"))));
+	free(dest);
+	free(src);
+	return o;
+}
+
+struct get_args {
+	const char *scope, *name, *rse;
+	json_t *out;
+};
+
+static int
+get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct get_args *a = arg;
+	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	DBT k;
+	int rc, ret;
+
+	json_decref(a->out);
+	a->out = NULL;
+	if ((rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), a->scope, a->name, id, (char *)NULL));
+	ret = st_get_json(t, TBL_REQUESTS, &k, &rec, 0);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_REQUEST_NOT_FOUND,
+		    "No request found for DID %s:%s at RSE %s", a->scope,
+		    a->name, a->rse);
+	if (ret != 0)
+		return st_fail(err, ret);
+	a->out = render(t, rec);
+	json_decref(rec);
+	return GR_OK;
+}
+
+int
+request_get(const char *scope, const char *name, const char *rse, json_t **out,
+    struct gr_err *err)
+{
+	struct get_args a = { scope, name, rse, NULL };
+	int rc;
+
+	*out = NULL;
+	if (strlen(scope) + strlen(name) + RSE_ID_LEN + 3 > KEY_MAX)
+		return gr_fail(err, GR_REQUEST_NOT_FOUND,
+		    "No request found for DID %.60s:%.60s at RSE %.60s", scope,
+		    name, rse);
+	if ((rc = st_view(get_txn, &a, 0, err)) != GR_OK) {
+		json_decref(a.out);
+		return rc;
+	}
+	*out = a.out;
+	return GR_OK;
+}
+
+struct list_args {
+	const char *issuer, *src, *dst;
+	char stored[REQUEST_STATES_MAX];
+	size_t n;
+	char dst_id[RSE_ID_LEN + 1];
+	struct st_txn *t;
+	gr_emit_fn emit;
+	void *ctx;
+};
+
+static int
+list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct list_args *a = arg;
+	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *o;
+	char *src = NULL;
+	int rc = GR_OK;
+
+	(void)key;
+	(void)pkey;
+	if (rec == NULL || str(rec, "dest_rse_id") == NULL ||
+	    strcmp(str(rec, "dest_rse_id"), a->dst_id) != 0 ||
+	    (src = source_of(a->t, rec)) == NULL || strcmp(src, a->src) != 0)
+		goto out;
+	o = render(a->t, rec);
+	rc = a->emit(o, a->ctx);
+	json_decref(o);
+out:
+	free(src);
+	json_decref(rec);
+	return rc;
+}
+
+static int
+list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct list_args *a = arg;
+	char id[RSE_ID_LEN + 1];
+	size_t i;
+	int rc;
+
+	a->t = t;
+	if ((rc = account_require_admin(t, a->issuer, "list requests", err)) !=
+		GR_OK ||
+	    (rc = rse_live_id(t, a->src, id, err)) != GR_OK ||
+	    (rc = rse_live_id(t, a->dst, a->dst_id, err)) != GR_OK)
+		return rc;
+	for (i = 0; i < a->n; i++)
+		if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, &a->stored[i],
+			 1, list_one, a, err)) != GR_OK)
+			return rc;
+	return GR_OK;
+}
+
+int
+request_list(const char *issuer, const char *src_rse, const char *dst_rse,
+    const char *sts, gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct list_args a = { .issuer = issuer,
+		.src = src_rse,
+		.dst = dst_rse,
+		.emit = emit,
+		.ctx = ctx };
+	char *copy, *s, *next;
+	size_t i, j;
+
+	if (sts == NULL || *sts == '\0')
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Request state is missing");
+	if (src_rse != NULL && dst_rse == NULL)
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Destination RSE is missing");
+	if (dst_rse != NULL && src_rse == NULL)
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Source RSE is missing");
+	if (src_rse == NULL)
+		return GR_OK; /* upstream: no RSE, no request */
+	copy = xstrdup(sts);
+	for (s = copy; s != NULL; s = next) {
+		if ((next = strchr(s, ',')) != NULL)
+			*next++ = '\0';
+		for (i = 0; i < ARRAY_LEN(states); i++)
+			if ((s[0] == states[i].letter && s[1] == '\0') ||
+			    strcmp(s, states[i].name) == 0)
+				break;
+		if (i == ARRAY_LEN(states)) {
+			free(copy);
+			return gr_fail(err, GR_INVALID_REQUEST_STATE,
+			    "Request state value is invalid");
+		}
+		for (j = 0; j < a.n; j++)
+			if (a.stored[j] == states[i].stored)
+				break;
+		if (j == a.n && a.n < REQUEST_STATES_MAX)
+			a.stored[a.n++] = states[i].stored;
+	}
+	free(copy);
+	return st_view(list_txn, &a, ST_ONCE, err);
+}

@@ -1,0 +1,32 @@
+/*
+ * request.h -- transfer requests as Rucio's request routes show them
+ * (core): the records of TBL_REQUESTS (rule.h) that rules queue and the
+ * mover (mover.h) performs, rendered with Rucio's field names. States:
+ * QUEUED (Q), SUBMITTED (S: a mover copies it), FAILED (F: its attempts
+ * are spent, its lock STUCK), NO_SOURCES (stored as O: no source could
+ * exist when it was made). A done request is gone (its lock is OK).
+ * Knows nothing of HTTP.
+ */
+#ifndef REQUEST_H
+#define REQUEST_H
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* *out: new reference to the request of scope:name to the RSE rse
+   (RSENotFound, RequestNotFound). Any account, as upstream. */
+int request_get(const char *scope, const char *name, const char *rse,
+    json_t **out, struct gr_err *err);
+
+/*
+ * emit every request from src_rse to dst_rse (names; a request's source is
+ * the RSE it is bound to or was last read from) in one of states, a
+ * comma-separated list of letters (Q, S, F, N...) or names (QUEUED...).
+ * Admins only. MissingParameter without states or with one RSE of the
+ * two; Invalid for an unknown state.
+ */
+int request_list(const char *issuer, const char *src_rse, const char *dst_rse,
+    const char *states, gr_emit_fn emit, void *ctx, struct gr_err *err);
+
+#endif /* REQUEST_H */
