@@ -1,0 +1,201 @@
+#!/bin/sh
+# soak.sh -- a mixed read/write load over every family for SOAK_SECONDS
+# (600) while processes are killed with SIGKILL at random, then a check
+# that every acknowledged write is there.
+#
+#   writers   SOAK_WRITERS (4) clients, each in turn: a DID (dids), a
+#             replica of a new file (rses), a catalogue directory
+#             (files), an account attribute (auth), and every
+#             SOAK_JOB_EVERY-th round (5) a job (jobs); each answer's
+#             status and time are recorded, an acknowledged write (2xx)
+#             by its name
+#   readers   SOAK_READERS (2) clients: a DID, a file's replicas, a
+#             directory, an account, the job list, the scripts (tasks)
+#   killer    every SOAK_KILL_EVERY (2) seconds, one process at random
+#             among the backends (lighttpd's children), the job
+#             supervisors (drm-supervisor) and the store's keeper
+#             (gridrest-keeper) of this home
+#
+# It prints: writes acknowledged, lost (acknowledged but not found
+# afterwards: must be 0; the exit status says so), answers by status, the
+# longest request, the kills by kind, and each process's RSS (KiB) after a
+# 10 s warm-up and at the end. No transfer mover runs as a process of
+# its own yet, so none is killed. Settings: SOAK_SECONDS, SOAK_WRITERS,
+# SOAK_READERS, SOAK_KILL_EVERY, SOAK_JOB_EVERY, BENCH_PORT (18110),
+# GR_BUILD (build).
+set -eu
+secs=${SOAK_SECONDS:-600}
+writers=${SOAK_WRITERS:-4}
+readers=${SOAK_READERS:-2}
+every=${SOAK_KILL_EVERY:-2}
+jobs_every=${SOAK_JOB_EVERY:-5}
+port=${BENCH_PORT:-18110}
+export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
+. "$(dirname "$0")/lib.sh"
+bench_start
+
+call POST /scopes/root/soak ''
+call POST /rses/SOAK_DISK '{}'
+call POST /filecatalogue/directory/L3NvYWs ''
+lpid=$(cat "$GRIDREST_HOME/run/lighttpd.pid")
+deadline=$(($(date +%s) + secs))
+
+# req METHOD PATH [BODY]: prints "status seconds"
+req() {
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X "$1" \
+	    -H "X-Rucio-Auth-Token: $token" --max-time 120 \
+	    --data-binary "${3-}" "$base$2" || echo "000 120"
+}
+
+b64() {
+	printf %s "$1" | base64 -w0 | tr '+/' '-_' | tr -d =
+}
+
+# writer N: until the deadline; acknowledged names into $T/ack.<kind>.N
+writer() {
+	n=$1 i=0
+	log=$T/w.$n
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		name=w$n-$i
+		r=$(req POST "/dids/soak/$name" '{"type": "DATASET"}')
+		echo "$r" >>"$log"
+		case $r in 2*) echo "$name" >>"$T/ack.did.$n" ;; esac
+		r=$(req POST /replicas "{\"rse\": \"SOAK_DISK\", \"files\": [{\"scope\": \"soak\", \"name\": \"f$name\", \"bytes\": $i}]}")
+		echo "$r" >>"$log"
+		case $r in 2*) echo "f$name" >>"$T/ack.replica.$n" ;; esac
+		r=$(req POST "/filecatalogue/directory/$(b64 "/soak/$name")" '')
+		echo "$r" >>"$log"
+		case $r in 2*) echo "$name" >>"$T/ack.dir.$n" ;; esac
+		r=$(req POST "/accounts/root/attr/soak.$name" '{"value": true}')
+		echo "$r" >>"$log"
+		case $r in 2*) echo "$name" >>"$T/ack.attr.$n" ;; esac
+		if [ $((i % jobs_every)) -eq 0 ]; then
+			out=$(curl -s -w '\n%{http_code} %{time_total}' \
+			    -H "X-Rucio-Auth-Token: $token" --max-time 120 \
+			    -H 'Content-Type: application/json' \
+			    --data-binary "{\"Executable\": \"/bin/true\", \"JobName\": \"$name\"}" \
+			    "$base/jobs" || printf '\n000 120')
+			r=$(printf '%s\n' "$out" | tail -1)
+			echo "$r" >>"$log"
+			case $r in
+			2*) printf '%s\n' "$out" | head -1 |
+			    jq -r '.jids[]?' 2>/dev/null >>"$T/ack.job.$n" ||
+			    true ;;
+			esac
+		fi
+		i=$((i + 1))
+	done
+}
+
+reader() {
+	log=$T/r.$1
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		req GET /dids/soak/w0-0 >>"$log"
+		req GET /replicas/soak/fw0-0 >>"$log"
+		req GET "/filecatalogue/directory/$(b64 /soak)" >>"$log"
+		req GET /accounts/root >>"$log"
+		req GET '/jobs?maxJobs=10' >>"$log"
+		req GET /script >>"$log"
+	done
+}
+
+# the server's processes, "pid name": lighttpd's children and the
+# detached ones of this home
+procs() {
+	for p in $(pgrep -P "$lpid"); do
+		printf '%s %s\n' "$p" "$(ps -o comm= -p "$p" 2>/dev/null)"
+	done
+	for name in drm-supervisor gridrest-keeper; do
+		for p in $(pgrep -x "$name"); do
+			# ours: its environment or arguments name our home
+			if cat "/proc/$p/environ" "/proc/$p/cmdline" \
+			    2>/dev/null | tr '\0' '\n' |
+			    grep -q "$GRIDREST_HOME"; then
+				printf '%s %s\n' "$p" "$name"
+			fi
+		done
+	done
+}
+
+rss() {
+	procs | while read -r p name; do
+		printf '%s(%s)=%s ' "$name" "$p" \
+		    "$(ps -o rss= -p "$p" 2>/dev/null | tr -d ' ')"
+	done
+}
+
+killer() {
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep "$every"
+		victim=$(procs | shuf -n 1 || true)
+		[ -n "$victim" ] || continue
+		kill -9 "${victim%% *}" 2>/dev/null &&
+		    echo "${victim#* }" >>"$T/kills" || true
+	done
+}
+
+: >"$T/kills"
+pids=
+n=0
+while [ $n -lt "$writers" ]; do
+	writer $n &
+	pids="$pids $!"
+	n=$((n + 1))
+done
+n=0
+while [ $n -lt "$readers" ]; do
+	reader $n &
+	pids="$pids $!"
+	n=$((n + 1))
+done
+sleep 10
+echo "rss after 10 s (KiB): $(rss)"
+killer &
+pids="$pids $!"
+# shellcheck disable=SC2086 # the clients, not the server (also a job)
+wait $pids
+sleep 2
+echo "rss at the end (KiB): $(rss)"
+
+# every acknowledged write, read back
+lost=0 acked=0
+check() { # KIND PATH-PREFIX [b64|stream]: 200 (and a line, for a stream)
+	for f in "$T"/ack."$1".*; do
+		[ -e "$f" ] || continue
+		while read -r name; do
+			acked=$((acked + 1))
+			p=$name
+			[ "${3:-}" = b64 ] && p=$(b64 "/soak/$name")
+			code=$(curl -s -o "$T/got" -w '%{http_code}' \
+			    -H "X-Rucio-Auth-Token: $token" "$base$2$p")
+			[ "${3:-}" != stream ] || [ -s "$T/got" ] || code=empty
+			[ "$code" = 200 ] || {
+				lost=$((lost + 1))
+				echo "lost: $1 $name ($code)"
+			}
+		done <"$f"
+	done
+}
+check did /dids/soak/
+check replica /replicas/soak/ stream
+check dir /filecatalogue/directory/ b64
+check job /jobs/
+curl -s -H "X-Rucio-Auth-Token: $token" "$base/accounts/root/attr" >"$T/attrs"
+for f in "$T"/ack.attr.*; do
+	[ -e "$f" ] || continue
+	while read -r name; do
+		acked=$((acked + 1))
+		grep -q "\"soak.$name\"" "$T/attrs" || {
+			lost=$((lost + 1))
+			echo "lost: attr $name"
+		}
+	done <"$f"
+done
+
+cat "$T"/w.* "$T"/r.* >"$T/all"
+echo "soak: $secs s, $writers writers, $readers readers, a kill every $every s (a shared machine)"
+echo "writes acknowledged: $acked; lost: $lost"
+echo "answers by status: $(cut -d' ' -f1 "$T/all" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
+echo "longest request: $(sort -k2 -n -r "$T/all" | head -1 | awk '{print $2 " s (status " $1 ")"}')"
+echo "kills: $(sort "$T/kills" | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
+[ "$lost" -eq 0 ]
