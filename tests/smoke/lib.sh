@@ -16,18 +16,29 @@ TOKEN=
 
 export GRIDREST_BUILD=$B
 export GRIDREST_HOME=$T/home
-# free_port: a free TCP port on loopback (and the one after it).
+# free_port [N]: a TCP port p such that p .. p+N-1 (N: 2) have no socket
+# in any state. Below the ephemeral range (32768-): a listener cannot bind
+# a port that a client's connection holds, and loopback clients come and
+# go there by the thousand while the suite runs (lighttpd once failed so).
+# 10000-19999: clear of the test Slurm's ports and of webdav_start's.
 free_port() {
-	p=$((30000 + $$ % 20000))
-	while ss -ltn | grep -q ":$p \|:$((p + 1)) "; do
-		p=$((p + 2))
+	n=${1:-2}
+	p=$((10000 + $$ % 4990 * 2))
+	while :; do
+		i=0
+		while [ $i -lt "$n" ] && [ -z "$(ss -tanH "sport = :$((p + i))")" ]; do
+			i=$((i + 1))
+		done
+		[ $i -eq "$n" ] && break
+		p=$((p + n))
+		[ $p -lt 19990 ] || p=10000
 	done
 	echo $p
 }
 
 # HTTP on a unix socket, or on 127.0.0.1:$GR_TCP_PORT when a test needs a
 # real port (a browser); GR_TCP_PORT=auto picks a free one
-[ "${GR_TCP_PORT:-}" = auto ] && GR_TCP_PORT=$(($(free_port) + 2))
+[ "${GR_TCP_PORT:-}" = auto ] && GR_TCP_PORT=$(($(free_port 4) + 2))
 if [ -n "${GR_TCP_PORT:-}" ]; then
 	export GRIDREST_HTTP_BIND=127.0.0.1 GRIDREST_HTTP_PORT=$GR_TCP_PORT
 	BASE=http://127.0.0.1:$GR_TCP_PORT
