@@ -88,6 +88,11 @@ all: $(B)/gridrest-mover
 $(B)/gridrest-mover: $(B)/tools/mover.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the rule evaluator (issue 19), started on demand by the rses backends
+all: $(B)/gridrest-rules
+$(B)/gridrest-rules: $(B)/tools/rules.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # the slurm backend's batch-script interpreter (issue 6)
 all: $(B)/gridrest-drm-exec
 $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o

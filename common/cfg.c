@@ -17,6 +17,7 @@ struct gr_cfg cfg = {
 	.request_timeout = 60,
 	.undertaker_interval = 60,
 	.keeper_idle = 30,
+	.rules_batch = 2000,
 	.oauth_setups = "gridrest",
 	.exchange_source = "oidc",
 	.exchange_timeout = 5,
@@ -38,6 +39,7 @@ cfg_load(struct gr_err *err)
 	long xtimeout = cfg.exchange_timeout;
 	long sweep = cfg.undertaker_interval;
 	long idle = cfg.keeper_idle;
+	long batch = cfg.rules_batch;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
@@ -47,6 +49,7 @@ cfg_load(struct gr_err *err)
 		{ "GRIDREST_EXCHANGE_TIMEOUT", 1, 60, &xtimeout },
 		{ "GRIDREST_UNDERTAKER_INTERVAL", 0, 86400, &sweep },
 		{ "GRIDREST_KEEPER_IDLE", 1, 86400, &idle },
+		{ "GRIDREST_RULES_BATCH", 1, 1000000, &batch },
 	};
 	const char *v;
 	size_t i;
@@ -101,5 +104,6 @@ cfg_load(struct gr_err *err)
 	cfg.exchange_timeout = (unsigned)xtimeout;
 	cfg.undertaker_interval = (unsigned)sweep;
 	cfg.keeper_idle = (unsigned)idle;
+	cfg.rules_batch = (unsigned)batch;
 	return GR_OK;
 }

@@ -225,7 +225,8 @@ attach_txn(struct st_txn *t, const char *ps, const char *pn,
 		    (rc = did_top_update(t, cs, cn, DID_TOP_OUT, err)) != GR_OK)
 			return rc;
 	}
-	return GR_OK;
+	/* the rules above the parent take the new content at once */
+	return rule_on_attach(t, ps, pn, type_of(parent), dids, err);
 }
 
 static int
@@ -1107,6 +1108,8 @@ detach_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		}
 		rc = coll_unlink(t, parent, a->scope, a->name, cs, cn, now,
 		    &changed, err);
+		if (rc == GR_OK)
+			rc = rule_on_detach(t, a->scope, a->name, cs, cn, err);
 		if (rc != GR_OK)
 			goto out;
 	}

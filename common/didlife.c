@@ -8,6 +8,7 @@
 #include "account.h"
 #include "collection.h"
 #include "did.h"
+#include "rule.h"
 #include "log.h"
 #include "didlife.h"
 #include "tables.h"
@@ -373,6 +374,8 @@ unlink_parents(struct st_txn *t, struct bury_args *a, struct gr_err *err)
 		if (rc == GR_OK)
 			rc = coll_unlink(t, parent, ps, pn, a->scope, a->name,
 			    a->now, &changed, err);
+		if (rc == GR_OK)
+			rc = rule_on_detach(t, ps, pn, a->scope, a->name, err);
 		if (rc == GR_OK && changed) {
 			json_object_set_new(parent, "updated_at",
 			    json_integer(a->now));

@@ -8,16 +8,22 @@
  * outside the store).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "account.h"
+#include "cfg.h"
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "drm_backend.h"
 #include "limit.h"
 #include "log.h"
 #include "rse.h"
@@ -546,11 +552,13 @@ rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
 /*
  * The rule's target RSEs as the selector sees them (5.3 steps 2-3):
  * write-available ones (unless ignore_availability), with the weight
- * attribute when there is one, with quota left for the account. May
- * change *locked (TAPE without lifetime) when locked is not NULL.
+ * attribute when there is one, with quota left for the account (unless
+ * !quota: a re-evaluation places new files where the rule is, quota or
+ * not). May change *locked (TAPE without lifetime) when locked is not
+ * NULL.
  */
 static int
-build_cands(struct applier *ap, const json_t *rule, bool *locked)
+build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 {
 	struct st_txn *t = ap->t;
 	struct gr_err *err = ap->err;
@@ -620,7 +628,7 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked)
 		}
 		/* quotas: admins, ignore_account_limit, ask_approval and
 		   "mock" RSEs are unlimited */
-		c->unlimited = unlimited;
+		c->unlimited = unlimited || !quota;
 		if (!c->unlimited) {
 			json_t *mock = NULL;
 
@@ -1430,6 +1438,81 @@ static int release_parents(struct st_txn *t, const json_t *child, int64_t now,
     struct gr_err *err);
 
 /*
+ * Grouping ALL on a container: one choice of RSEs for all its files,
+ * made once (the first time) from all of them and kept in "rse_ids".
+ */
+static int
+choose_all(struct applier *ap, const struct dslist *d)
+{
+	struct group all = { 0 }, g = { 0 };
+	char(*pref)[RSE_ID_LEN + 1] = NULL;
+	char(*out)[RSE_ID_LEN + 1];
+	json_t *ids;
+	size_t i, j, npref;
+	int rc = GR_OK;
+
+	if (ap->grouping != 'A' || json_object_get(ap->rule, "rse_ids") != NULL)
+		return GR_OK;
+	for (i = 0; i < d->n && rc == GR_OK; i++) {
+		rc = dataset_files(ap->t, d->scope[i], d->name[i], &g, ap->err);
+		for (j = 0; j < g.n && rc == GR_OK; j++) {
+			group_add(&all, g.f[j].scope, g.f[j].name, "{}", 2);
+			all.f[all.n - 1].bytes = g.f[j].bytes;
+			all.bytes += g.f[j].bytes;
+		}
+	}
+	if (rc == GR_OK)
+		rc = load_replicas(ap, &all);
+	out = xcalloc((size_t)ap->copies + 1, sizeof(*out));
+	npref = rc == GR_OK ? preferred(ap, &all, &pref) : 0;
+	if (rc == GR_OK)
+		rc = select_rses(ap, all.bytes, pref, npref, out);
+	if (rc == GR_OK) {
+		ids = json_array();
+		for (j = 0; j < (size_t)ap->copies; j++)
+			json_array_append_new(ids, json_string(out[j]));
+		json_object_set_new(ap->rule, "rse_ids", ids);
+	}
+	free(out);
+	free(pref);
+	group_free(&all);
+	group_free(&g);
+	return rc;
+}
+
+/*
+ * The end of every application of a rule: usage, counters, state,
+ * dataset locks, history, parents. done: the rule is applied entirely
+ * (an INJECT rule becomes what its locks say); else an INJECT rule stays
+ * one, with the locks it has so far counted.
+ */
+static int
+finish(struct applier *ap, char was, bool done)
+{
+	int rc;
+
+	if ((rc = flush_usage(ap)) != GR_OK)
+		return rc;
+	add_counts(ap->rule, ap->d_ok, ap->d_rep, ap->d_stuck);
+	if (was == 'I' && done) {
+		json_object_set_new(ap->rule, "state", json_string("R"));
+		json_object_del(ap->rule, "inject_ds");
+		json_object_del(ap->rule, "inject_after");
+	}
+	settle(ap->rule, ap->now, NULL);
+	json_object_set_new(ap->rule, "updated_at", json_integer(ap->now));
+	if ((rc = rule_store(ap->t, ap->rule, ap->err)) == GR_OK &&
+	    (rc = dataset_locks_state(ap->t, ap->id,
+		 str_of(ap->rule, "state"), ap->now, ap->err)) == GR_OK &&
+	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 ||
+		was != *str_of(ap->rule, "state")) &&
+	    (rc = rule_history_add(ap->t, ap->rule, ap->err)) == GR_OK &&
+	    was != *str_of(ap->rule, "state"))
+		rc = release_parents(ap->t, ap->rule, ap->now, ap->err);
+	return rc;
+}
+
+/*
  * Apply the rule ap->rule: lock every file below its DID (ds_scope and
  * ds_name NULL), or only files (borrowed group) of the dataset ds below
  * it (re-evaluation after an attach). Counters, state, usage and history
@@ -1471,40 +1554,8 @@ apply(struct applier *ap, const char *ds_scope, const char *ds_name,
 	} else {
 		if ((rc = ds_walk(&d, scope, name)) != GR_OK)
 			goto out;
-		if (ap->grouping == 'A' &&
-		    json_object_get(ap->rule, "rse_ids") == NULL) {
-			/* one choice for everything: all files first */
-			struct group all = { 0 };
-			char(*pref)[RSE_ID_LEN + 1] = NULL;
-			char(*out)[RSE_ID_LEN + 1];
-			json_t *ids = json_array();
-			size_t npref, j;
-
-			for (i = 0; i < d.n && rc == GR_OK; i++) {
-				rc = dataset_files(ap->t, d.scope[i],
-				    d.name[i], &g, ap->err);
-				for (j = 0; j < g.n && rc == GR_OK; j++) {
-					group_add(&all, g.f[j].scope,
-					    g.f[j].name, "{}", 2);
-					all.f[all.n - 1].bytes = g.f[j].bytes;
-					all.bytes += g.f[j].bytes;
-				}
-			}
-			if (rc == GR_OK)
-				rc = load_replicas(ap, &all);
-			out = xcalloc((size_t)ap->copies + 1, sizeof(*out));
-			npref = rc == GR_OK ? preferred(ap, &all, &pref) : 0;
-			if (rc == GR_OK)
-				rc = select_rses(ap, all.bytes, pref, npref,
-				    out);
-			for (j = 0; rc == GR_OK && j < (size_t)ap->copies; j++)
-				json_array_append_new(ids,
-				    json_string(out[j]));
-			json_object_set_new(ap->rule, "rse_ids", ids);
-			free(out);
-			free(pref);
-			group_free(&all);
-		}
+		if ((rc = choose_all(ap, &d)) != GR_OK)
+			goto out;
 		for (i = 0; i < d.n && rc == GR_OK; i++) {
 			if ((rc = dataset_files(ap->t, d.scope[i], d.name[i],
 				 &g, ap->err)) == GR_OK)
@@ -1512,23 +1563,8 @@ apply(struct applier *ap, const char *ds_scope, const char *ds_name,
 				    (json_int_t)g.n);
 		}
 	}
-	if (rc != GR_OK)
-		goto out;
-	if ((rc = flush_usage(ap)) != GR_OK)
-		goto out;
-	add_counts(ap->rule, ap->d_ok, ap->d_rep, ap->d_stuck);
-	if (was == 'I')
-		json_object_set_new(ap->rule, "state", json_string("R"));
-	settle(ap->rule, ap->now, NULL);
-	json_object_set_new(ap->rule, "updated_at", json_integer(ap->now));
-	if ((rc = rule_store(ap->t, ap->rule, ap->err)) == GR_OK &&
-	    (rc = dataset_locks_state(ap->t, ap->id,
-		 str_of(ap->rule, "state"), ap->now, ap->err)) == GR_OK &&
-	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 ||
-		was != *str_of(ap->rule, "state")) &&
-	    (rc = rule_history_add(ap->t, ap->rule, ap->err)) == GR_OK &&
-	    was != *str_of(ap->rule, "state"))
-		rc = release_parents(ap->t, ap->rule, ap->now, ap->err);
+	if (rc == GR_OK)
+		rc = finish(ap, was, true);
 out:
 	json_decref(did);
 	group_free(&g);
@@ -1665,7 +1701,7 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 	ap.account = account;
 	ap.grouping = s->grouping;
 	ap.copies = s->copies;
-	if ((rc = build_cands(&ap, rule, &locked)) != GR_OK)
+	if ((rc = build_cands(&ap, rule, &locked, true)) != GR_OK)
 		goto out;
 	json_object_set_new(rule, "locked", json_boolean(locked));
 	if (s->ask_approval) {
@@ -2820,6 +2856,35 @@ due_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    err);
 }
 
+/* The evaluator, in the detached grandchild: exec'd, never a fork that
+   goes on running this program. */
+static void
+exec_evaluator(void *arg)
+{
+	static char name[] = "gridrest-rules";
+	char *argv[] = { name, NULL };
+
+	(void)execv(arg, argv);
+	_exit(127);
+}
+
+/* Does an evaluator hold its lock? */
+static bool
+evaluator_running(void)
+{
+	char lock[PATH_MAX];
+	bool running = false;
+	int fd;
+
+	(void)snprintf(lock, sizeof(lock), "%s/rules.lock", st_dir());
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+		running = true;
+	(void)close(fd);
+	return running;
+}
+
 void
 rule_tick(void)
 {
@@ -2835,6 +2900,686 @@ rule_tick(void)
 	if (st_view(due_txn, &due, 0, &err) == GR_OK && due &&
 	    rule_expire(100, &done, &err) == GR_OK && done > 0)
 		log_msg(LOG_INFO, "rules: %zu expired rules deleted", done);
+	if (rule_inject_due() && !evaluator_running()) {
+		static char path[PATH_MAX];
+		const char *prog = getenv("GRIDREST_RULES_EXEC");
+		int e;
+
+		/* found as the DRM finds its helpers (one search) */
+		if (prog == NULL || *prog == '\0')
+			prog = path[0] != '\0' ||
+				drm_tool_path("gridrest-rules", path,
+				    sizeof(path))
+			    ? path
+			    : "gridrest-rules";
+		e = detach_run("gridrest-rules", NULL, st_after_fork,
+		    exec_evaluator, (void *)(uintptr_t)prog);
+
+		if (e != 0)
+			log_msg(LOG_ERR, "rules: cannot start gridrest-rules: %s",
+			    strerror(e));
+	}
 	if (err.code != GR_OK)
 		log_msg(LOG_WARN, "rules: %s", err.msg);
+}
+
+/* --- re-evaluation: attach and detach ------------------------------------ */
+
+/* A DID and every collection above it, each once ("scope\nname" keys). */
+struct anc {
+	json_t *seen, *list; /* list: [[scope, name]] */
+	struct st_txn *t;
+	struct gr_err *err;
+	int depth;
+};
+
+static int anc_walk(struct anc *a, const char *scope, const char *name);
+
+static int
+anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct anc *a = arg;
+	char *s, *n;
+	int rc;
+
+	(void)key;
+	(void)val;
+	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
+		return GR_OK;
+	rc = anc_walk(a, s, n);
+	free(s);
+	free(n);
+	return rc;
+}
+
+static int
+anc_walk(struct anc *a, const char *scope, const char *name)
+{
+	char kbuf[KEY_MAX];
+	json_t *k;
+	int rc;
+
+	k = json_sprintf("%s\n%s", scope, name);
+	if (k == NULL || json_object_get(a->seen, json_string_value(k))) {
+		json_decref(k);
+		return GR_OK;
+	}
+	json_object_set_new(a->seen, json_string_value(k), json_true());
+	json_decref(k);
+	json_array_append_new(a->list, json_pack("[s, s]", scope, name));
+	if (a->depth >= 32)
+		return GR_OK;
+	a->depth++;
+	rc = st_scan_key(a->t, TBL_CONTENTS_BY_CHILD, kbuf,
+	    did_key(kbuf, scope, name), anc_one, a, a->err);
+	a->depth--;
+	return rc;
+}
+
+static int
+rule_id_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	json_t *ids = arg;
+	json_t *id = json_stringn(pkey->data, pkey->size);
+	size_t i;
+
+	(void)key;
+	(void)val;
+	for (i = 0; i < json_array_size(ids); i++)
+		if (json_equal(json_array_get(ids, i), id)) {
+			json_decref(id);
+			return GR_OK;
+		}
+	json_array_append_new(ids, id);
+	return GR_OK;
+}
+
+/* The ids of the rules on scope:name or above it, into ids. */
+static int
+rules_above(struct st_txn *t, const char *scope, const char *name, json_t *ids,
+    struct gr_err *err)
+{
+	struct anc a = { json_object(), json_array(), t, err, 0 };
+	char kbuf[KEY_MAX];
+	size_t i;
+	int rc;
+
+	rc = anc_walk(&a, scope, name);
+	for (i = 0; i < json_array_size(a.list) && rc == GR_OK; i++) {
+		const json_t *d = json_array_get(a.list, i);
+
+		rc = st_scan_key(t, TBL_RULES_BY_DID, kbuf,
+		    did_key(kbuf, json_string_value(json_array_get(d, 0)),
+			json_string_value(json_array_get(d, 1))),
+		    rule_id_one, ids, err);
+	}
+	json_decref(a.seen);
+	json_decref(a.list);
+	return rc;
+}
+
+/* Is scope:name (still) below the DID ts:tn, or that DID itself? */
+static int
+is_below(struct st_txn *t, const char *scope, const char *name, const char *ts,
+    const char *tn, bool *below, struct gr_err *err)
+{
+	struct anc a = { json_object(), json_array(), t, err, 0 };
+	json_t *k = json_sprintf("%s\n%s", ts, tn);
+	int rc = anc_walk(&a, scope, name);
+
+	*below = json_object_get(a.seen, json_string_value(k)) != NULL;
+	json_decref(k);
+	json_decref(a.seen);
+	json_decref(a.list);
+	return rc;
+}
+
+/* Set up ap for the rule rec (loaded DB_RMW) inside t. */
+static void
+applier_init(struct applier *ap, struct st_txn *t, json_t *rec,
+    struct gr_err *err)
+{
+	const char *g = str_of(rec, "grouping");
+
+	memset(ap, 0, sizeof(*ap));
+	ap->t = t;
+	ap->err = err;
+	ap->rule = rec;
+	ap->id = str_of(rec, "id");
+	ap->account = str_of(rec, "account");
+	ap->grouping = g != NULL ? *g : 'D';
+	ap->copies = int_of(rec, "copies");
+	ap->now = time_now();
+}
+
+/* A failure that is the rule's, not the store's: it is recorded on the
+   rule (which becomes STUCK) and the work goes on. */
+static bool
+soft_failure(int rc)
+{
+	return rc != GR_OK && rc != GR_DATABASE && rc != GR_UNAVAILABLE &&
+	    rc != GR_INTERNAL;
+}
+
+static int
+rule_failed(struct applier *ap, struct gr_err *err)
+{
+	const char *st = str_of(ap->rule, "state");
+	char msg[sizeof(err->msg)];
+
+	memcpy(msg, err->msg, sizeof(msg));
+	gr_clear(err);
+	json_object_set_new(ap->rule, "error", json_string(msg));
+	if (st == NULL || strchr("UW", *st) == NULL) {
+		if (st == NULL || *st != 'S')
+			json_object_set_new(ap->rule, "stuck_at",
+			    json_integer(ap->now));
+		json_object_set_new(ap->rule, "state", json_string("S"));
+	}
+	json_object_set_new(ap->rule, "updated_at", json_integer(ap->now));
+	if (rule_store(ap->t, ap->rule, err) != GR_OK)
+		return err->code;
+	return rule_history_add(ap->t, ap->rule, err);
+}
+
+/* The content records of dids attached to ps:pn, as a group of files. */
+static int
+attached_files(struct st_txn *t, const char *ps, const char *pn,
+    const json_t *dids, struct group *g, struct gr_err *err)
+{
+	struct sbuf rec = { 0 };
+	char kbuf[KEY_MAX];
+	const json_t *d;
+	size_t i;
+	int ret = 0;
+
+	group_clear(g);
+	json_array_foreach(dids, i, d)
+	{
+		const char *cs = str_of(d, "scope"), *cn = str_of(d, "name");
+		DBT k = st_dbt(kbuf,
+		    key_join(kbuf, sizeof(kbuf), ps, pn, cs, cn, (char *)NULL));
+
+		if ((ret = st_get_text(t, TBL_CONTENTS, &k, &rec)) == 0)
+			group_add(g, cs, cn, rec.s, rec.len);
+		else if (ret != DB_NOTFOUND)
+			break;
+		ret = 0;
+	}
+	sbuf_free(&rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* The datasets among (or below) the collections dids. */
+static int
+attached_datasets(struct st_txn *t, const json_t *dids, struct dslist *d,
+    struct gr_err *err)
+{
+	const json_t *c;
+	json_t *rec = NULL;
+	size_t i;
+	int rc = GR_OK;
+
+	json_array_foreach(dids, i, c)
+	{
+		const char *cs = str_of(c, "scope"), *cn = str_of(c, "name");
+		const char *type;
+
+		if ((rc = did_load(t, cs, cn, 0, &rec, err)) != GR_OK)
+			break;
+		type = str_of(rec, "type");
+		if (type != NULL && strcmp(type, "DATASET") == 0) {
+			d->scope = xrealloc(d->scope,
+			    (d->n + 1) * sizeof(char *));
+			d->name = xrealloc(d->name, (d->n + 1) * sizeof(char *));
+			d->scope[d->n] = xstrdup(cs);
+			d->name[d->n++] = xstrdup(cn);
+			d->cap = d->n;
+		} else if ((rc = ds_walk(d, cs, cn)) != GR_OK)
+			break;
+		json_decref(rec);
+		rec = NULL;
+	}
+	json_decref(rec);
+	return rc;
+}
+
+int
+rule_on_attach(struct st_txn *t, const char *ps, const char *pn,
+    const char *ptype, const json_t *dids, struct gr_err *err)
+{
+	json_t *ids = json_array(), *rec = NULL;
+	struct dslist d = { .t = t, .err = err };
+	struct group g = { 0 };
+	struct applier ap;
+	bool dataset = ptype != NULL && strcmp(ptype, "DATASET") == 0;
+	size_t i, j;
+	int rc;
+
+	memset(&ap, 0, sizeof(ap));
+	if ((rc = rules_above(t, ps, pn, ids, err)) != GR_OK ||
+	    json_array_size(ids) == 0)
+		goto out;
+	if (!dataset && (rc = attached_datasets(t, dids, &d, err)) != GR_OK)
+		goto out;
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK; i++) {
+		const char *st;
+		char was;
+
+		json_decref(rec);
+		rec = NULL;
+		if ((rc = rule_load(t, json_string_value(json_array_get(ids, i)),
+			 DB_RMW, &rec, err)) != GR_OK)
+			break;
+		st = str_of(rec, "state");
+		if (st != NULL && *st == 'W')
+			continue; /* applied in full once approved */
+		was = st != NULL ? *st : 'R';
+		applier_free(&ap);
+		applier_init(&ap, t, rec, err);
+		rc = build_cands(&ap, rec, NULL, false);
+		if (soft_failure(rc)) {
+			rc = rule_failed(&ap, err);
+			continue;
+		}
+		if (dataset) {
+			if ((rc = attached_files(t, ps, pn, dids, &g, err)) ==
+			    GR_OK)
+				rc = place(&ap, ps, pn, &g, 0);
+		} else if ((rc = choose_all(&ap, &d)) == GR_OK) {
+			for (j = 0; j < d.n && rc == GR_OK; j++)
+				if ((rc = dataset_files(t, d.scope[j],
+					 d.name[j], &g, err)) == GR_OK)
+					rc = place(&ap, d.scope[j], d.name[j],
+					    &g, (json_int_t)g.n);
+		}
+		if (rc == GR_OK)
+			rc = finish(&ap, was, false);
+	}
+out:
+	applier_free(&ap);
+	group_free(&g);
+	dslist_free(&d);
+	json_decref(rec);
+	json_decref(ids);
+	return rc;
+}
+
+/* Remove the rule's locks on the files of g that are no longer below it. */
+static int
+drop_files(struct st_txn *t, json_t *rec, struct group *g, int64_t now,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	size_t i, klen;
+	bool below;
+	int rc = GR_OK;
+
+	for (i = 0; i < g->n && rc == GR_OK; i++) {
+		if ((rc = is_below(t, g->f[i].scope, g->f[i].name,
+			 str_of(rec, "scope"), str_of(rec, "name"), &below,
+			 err)) != GR_OK ||
+		    below)
+			continue;
+		klen = key_join(kbuf, sizeof(kbuf), str_of(rec, "id"),
+		    g->f[i].scope, g->f[i].name, "", (char *)NULL);
+		rc = locks_remove_prefix(t, rec, kbuf, klen,
+		    json_is_true(json_object_get(rec, "purge_replicas")), now,
+		    err);
+	}
+	return rc;
+}
+
+int
+rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
+    const char *cs, const char *cn, struct gr_err *err)
+{
+	json_t *ids = json_array(), *rec = NULL, *child = NULL;
+	struct dslist d = { .t = t, .err = err };
+	struct group g = { 0 };
+	int64_t now = time_now();
+	const char *type, *before;
+	char kbuf[KEY_MAX];
+	size_t i, j, klen;
+	bool below;
+	int rc;
+
+	if ((rc = rules_above(t, ps, pn, ids, err)) != GR_OK ||
+	    json_array_size(ids) == 0)
+		goto out;
+	rc = did_load(t, cs, cn, 0, &child, err);
+	if (rc == GR_DID_NOT_FOUND) { /* gone already: nothing to place */
+		gr_clear(err);
+		rc = GR_OK;
+		goto out;
+	}
+	if (rc != GR_OK)
+		goto out;
+	type = str_of(child, "type");
+	if (type != NULL && strcmp(type, "FILE") == 0)
+		group_add(&g, cs, cn, "{}", 2);
+	else if (type != NULL && strcmp(type, "DATASET") == 0) {
+		json_t *one = json_pack("[{s:s, s:s}]", "scope", cs, "name", cn);
+
+		rc = attached_datasets(t, one, &d, err);
+		json_decref(one);
+	} else
+		rc = ds_walk(&d, cs, cn);
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK; i++) {
+		json_decref(rec);
+		rec = NULL;
+		if ((rc = rule_load(t, json_string_value(json_array_get(ids, i)),
+			 DB_RMW, &rec, err)) != GR_OK)
+			break;
+		before = str_of(rec, "state");
+		if (g.n > 0)
+			rc = drop_files(t, rec, &g, now, err);
+		for (j = 0; j < d.n && rc == GR_OK; j++) {
+			struct group f = { 0 };
+
+			if ((rc = is_below(t, d.scope[j], d.name[j],
+				 str_of(rec, "scope"), str_of(rec, "name"),
+				 &below, err)) != GR_OK ||
+			    below)
+				continue;
+			klen = key_join(kbuf, sizeof(kbuf), str_of(rec, "id"),
+			    d.scope[j], d.name[j], "", (char *)NULL);
+			if ((rc = dataset_locks_remove(t, kbuf, klen, err)) ==
+				GR_OK &&
+			    (rc = dataset_files(t, d.scope[j], d.name[j], &f,
+				 err)) == GR_OK)
+				rc = drop_files(t, rec, &f, now, err);
+			group_free(&f);
+		}
+		if (rc != GR_OK)
+			break;
+		{
+			char was = before != NULL ? *before : 'R';
+
+			settle(rec, now, NULL);
+			json_object_set_new(rec, "updated_at", json_integer(now));
+			if ((rc = rule_store(t, rec, err)) == GR_OK &&
+			    (rc = rule_history_add(t, rec, err)) == GR_OK &&
+			    was != *str_of(rec, "state"))
+				rc = release_parents(t, rec, now, err);
+		}
+	}
+out:
+	group_free(&g);
+	dslist_free(&d);
+	json_decref(rec);
+	json_decref(child);
+	json_decref(ids);
+	return rc;
+}
+
+/* --- injection: large and asynchronous rules ------------------------------ */
+
+/* Files of a dataset after a key, at most max, into g (emptied first). */
+struct from_args {
+	struct group *g;
+	size_t max;
+	const DBT *skip;
+};
+
+static int
+from_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct from_args *f = arg;
+
+	if (f->skip != NULL && key->size == f->skip->size &&
+	    memcmp(key->data, f->skip->data, key->size) == 0)
+		return GR_OK;
+	(void)file_one(key, pkey, val, f->g);
+	return f->g->n >= f->max ? ST_STOP : GR_OK;
+}
+
+static int
+files_from(struct st_txn *t, const char *scope, const char *name,
+    const json_t *after, size_t max, struct group *g, struct gr_err *err)
+{
+	char pbuf[KEY_MAX], kbuf[KEY_MAX];
+	size_t plen = key_join(pbuf, sizeof(pbuf), scope, name, "",
+	    (char *)NULL);
+	struct from_args f = { g, max, NULL };
+	DBT from;
+
+	group_clear(g);
+	if (json_array_size(after) == 2) {
+		from = st_dbt(kbuf,
+		    key_join(kbuf, sizeof(kbuf), scope, name,
+			json_string_value(json_array_get(after, 0)),
+			json_string_value(json_array_get(after, 1)),
+			(char *)NULL));
+		f.skip = &from;
+	}
+	return st_scan(t, TBL_CONTENTS, pbuf, plen, f.skip, from_one, &f, err);
+}
+
+struct inj_args {
+	char id[RULE_ID_LEN + 1];
+	bool found;
+};
+
+/* Where the next batch starts: after the last file of g, or the next
+   dataset when g came short. */
+static void
+inject_mark(json_t *rec, const struct group *g, size_t want, json_int_t ds)
+{
+	if (g->n < want) {
+		json_object_set_new(rec, "inject_ds", json_integer(ds + 1));
+		json_object_del(rec, "inject_after");
+		return;
+	}
+	json_object_set_new(rec, "inject_ds", json_integer(ds));
+	json_object_set_new(rec, "inject_after",
+	    json_pack("[s, s]", g->f[g->n - 1].scope, g->f[g->n - 1].name));
+}
+
+/*
+ * One batch of an INJECT rule, in its own transaction: up to
+ * GRIDREST_RULES_BATCH files placed, the position kept in the rule
+ * ("inject_ds", "inject_after") with the locks and counters, so a killed
+ * injector's successor goes on where the last commit ended and never
+ * counts a lock twice. The last batch settles the rule's state.
+ */
+static int
+inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct inj_args *a = arg;
+	struct dslist d = { .t = t, .err = err };
+	struct group g = { 0 };
+	struct applier ap;
+	json_t *rec = NULL, *did = NULL;
+	const char *type, *scope, *name, *st;
+	size_t batch = cfg.rules_batch > 0 ? cfg.rules_batch : RULE_INJECT_BATCH;
+	json_int_t ds;
+	bool done = false;
+	int rc;
+
+	memset(&ap, 0, sizeof(ap));
+	rc = rule_load(t, a->id, DB_RMW, &rec, err);
+	if (rc == GR_RULE_NOT_FOUND) { /* deleted meanwhile */
+		gr_clear(err);
+		rc = GR_OK;
+		goto out;
+	}
+	st = str_of(rec, "state");
+	if (rc != GR_OK || st == NULL || *st != 'I')
+		goto out;
+	applier_init(&ap, t, rec, err);
+	rc = build_cands(&ap, rec, NULL, true);
+	if (soft_failure(rc)) {
+		rc = rule_failed(&ap, err);
+		goto out;
+	}
+	type = str_of(rec, "did_type");
+	scope = str_of(rec, "scope");
+	name = str_of(rec, "name");
+	ds = int_of(rec, "inject_ds");
+	if (rc != GR_OK)
+		goto out;
+	if (type != NULL && *type == 'F') {
+		char *text;
+
+		if ((rc = did_load(t, scope, name, 0, &did, err)) != GR_OK)
+			goto out;
+		text = json_dumps(did, JSON_COMPACT);
+		group_add(&g, scope, name, text, strlen(text));
+		free(text);
+		rc = place(&ap, NULL, NULL, &g, 0);
+		done = true;
+	} else if (type != NULL && *type == 'D') {
+		if ((rc = files_from(t, scope, name,
+			 json_object_get(rec, "inject_after"),
+			 batch, &g, err)) != GR_OK)
+			goto out;
+		rc = place(&ap, scope, name, &g, (json_int_t)g.n);
+		done = g.n < batch;
+		inject_mark(rec, &g, batch, 0);
+	} else {
+		if ((rc = ds_walk(&d, scope, name)) != GR_OK ||
+		    (rc = choose_all(&ap, &d)) != GR_OK)
+			goto fail;
+		if ((size_t)ds < d.n) {
+			if ((rc = files_from(t, d.scope[ds], d.name[ds],
+				 json_object_get(rec, "inject_after"),
+				 batch, &g, err)) != GR_OK)
+				goto out;
+			rc = place(&ap, d.scope[ds], d.name[ds], &g,
+			    (json_int_t)g.n);
+			inject_mark(rec, &g, batch, ds);
+		}
+		done = int_of(rec, "inject_ds") >= (json_int_t)d.n;
+	}
+fail:
+	if (soft_failure(rc)) {
+		rc = rule_failed(&ap, err);
+		goto out;
+	}
+	if (rc == GR_OK)
+		rc = finish(&ap, 'I', done);
+out:
+	applier_free(&ap);
+	group_free(&g);
+	dslist_free(&d);
+	json_decref(did);
+	json_decref(rec);
+	return rc;
+}
+
+/* The first INJECT rule whose time has come (delay_injection moves a
+   rule's created_at ahead). */
+static int
+due_rule(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct inj_args *a = arg;
+	const char *v;
+	size_t vl;
+	long long at = 0;
+
+	(void)key;
+	if (json_member(val->data, val->size, "created_at", &v, &vl))
+		(void)json_member_int(v, vl, &at);
+	if (at > time_now() || pkey->size != RULE_ID_LEN)
+		return GR_OK;
+	memcpy(a->id, pkey->data, RULE_ID_LEN);
+	a->id[RULE_ID_LEN] = '\0';
+	a->found = true;
+	return ST_STOP;
+}
+
+static int
+find_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct inj_args *a = arg;
+
+	a->found = false;
+	return st_scan_key(t, TBL_RULES_BY_STATE, "I", 1, due_rule, a, err);
+}
+
+int
+rule_inject_step(bool *worked, struct gr_err *err)
+{
+	struct inj_args a = { .found = false };
+	int rc;
+
+	*worked = false;
+	if ((rc = st_view(find_txn, &a, 0, err)) != GR_OK || !a.found)
+		return rc;
+	*worked = true;
+	return st_txn_run(inject_txn, &a, err);
+}
+
+bool
+rule_inject_due(void)
+{
+	struct inj_args a = { .found = false };
+	struct gr_err err = { 0 };
+
+	return st_view(find_txn, &a, 0, &err) == GR_OK && a.found;
+}
+
+/* --- the operator's re-evaluation ---------------------------------------- */
+
+struct reeval_args {
+	const char *scope, *name;
+	json_t *kids;
+};
+
+static int
+kid_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	json_t *kids = arg;
+	char *s, *n;
+
+	(void)pkey;
+	(void)val;
+	if (!key_did(key->data, key->size, 2, &s, &n))
+		return GR_OK;
+	json_array_append_new(kids, json_pack("{s:s, s:s}", "scope", s, "name",
+					n));
+	free(s);
+	free(n);
+	return GR_OK;
+}
+
+static int
+reeval_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct reeval_args *a = arg;
+	char kbuf[KEY_MAX];
+	json_t *did = NULL;
+	const char *type;
+	int rc;
+
+	json_array_clear(a->kids);
+	if ((rc = did_load(t, a->scope, a->name, 0, &did, err)) != GR_OK)
+		return rc;
+	type = str_of(did, "type");
+	if (type == NULL || strcmp(type, "FILE") == 0)
+		rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
+		    "%s:%s is a file: re-evaluate its datasets", a->scope,
+		    a->name);
+	else
+		rc = st_scan(t, TBL_CONTENTS, kbuf,
+		    key_join(kbuf, sizeof(kbuf), a->scope, a->name, "",
+			(char *)NULL),
+		    NULL, kid_one, a->kids, err);
+	if (rc == GR_OK && json_array_size(a->kids) > 0)
+		rc = rule_on_attach(t, a->scope, a->name, type, a->kids, err);
+	json_decref(did);
+	return rc;
+}
+
+int
+rule_reevaluate(const char *scope, const char *name, struct gr_err *err)
+{
+	struct reeval_args a = { scope, name, json_array() };
+	int rc;
+
+	if ((rc = did_check(scope, name, err)) == GR_OK)
+		rc = st_txn_run(reeval_txn, &a, err);
+	json_decref(a.kids);
+	return rc;
 }

@@ -45,6 +45,12 @@ usage(void)
 	    "replicas'\n"
 	    "                       lock_cnt and account usage agree with "
 	    "the locks\n"
+	    "  rules-stuck          the STUCK replication rules, one JSON "
+	    "line each\n"
+	    "  rules-reevaluate SCOPE:NAME\n"
+	    "                       lock what the rules on or above the "
+	    "collection\n"
+	    "                       should hold below it and do not\n"
 	    "  backup DIR           hot backup of the environment into DIR\n"
 	    "  dump [TABLE]         every record as one JSON line\n"
 	    "  token ACCOUNT [SECONDS]\n"
@@ -338,6 +344,54 @@ verify_idx_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (rc == GR_OK)
 		rc = st_scan(t, a->pri, NULL, 0, NULL, count_expected, a, err);
 	return rc;
+}
+
+static int
+print_json(json_t *item, void *ctx)
+{
+	char *s = json_dumps(item, JSON_COMPACT);
+
+	(void)ctx;
+	printf("%s\n", s);
+	free(s);
+	return GR_OK;
+}
+
+/* The STUCK rules, one JSON line each (as GET /rules/ renders them). */
+static int
+cmd_rules_stuck(void)
+{
+	struct gr_err err = { 0 };
+	json_t *f = json_pack("{s:s}", "state", "S");
+	int rc = rule_list(f, print_json, NULL, &err);
+
+	json_decref(f);
+	if (rc != GR_OK) {
+		fprintf(stderr, "gridrest-db: rules-stuck: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_rules_reevaluate(const char *did)
+{
+	struct gr_err err = { 0 };
+	const char *colon = strchr(did, ':');
+	char scope[256];
+
+	if (colon == NULL || (size_t)(colon - did) >= sizeof(scope)) {
+		fprintf(stderr, "gridrest-db: rules-reevaluate SCOPE:NAME\n");
+		return 2;
+	}
+	memcpy(scope, did, (size_t)(colon - did));
+	scope[colon - did] = '\0';
+	if (rule_reevaluate(scope, colon + 1, &err) != GR_OK) {
+		fprintf(stderr, "gridrest-db: rules-reevaluate: %s\n", err.msg);
+		return 1;
+	}
+	printf("re-evaluated %s\n", did);
+	return 0;
 }
 
 static int
@@ -649,7 +703,9 @@ main(int argc, char **argv)
 	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "dump") != 0 &&
 	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
 	    strcmp(cmd, "expired") != 0 && strcmp(cmd, "undertaker") != 0 &&
-	    strcmp(cmd, "script-put") != 0 && strcmp(cmd, "script-del") != 0) {
+	    strcmp(cmd, "script-put") != 0 && strcmp(cmd, "script-del") != 0 &&
+	    strcmp(cmd, "rules-stuck") != 0 &&
+	    strcmp(cmd, "rules-reevaluate") != 0) {
 		usage();
 		return 2;
 	}
@@ -657,7 +713,8 @@ main(int argc, char **argv)
 	    (strcmp(cmd, "register-client") == 0 && i + 2 > argc) ||
 	    (strcmp(cmd, "token") == 0 && i >= argc) ||
 	    (strcmp(cmd, "usage-add") == 0 && i + 4 != argc) ||
-	    (strncmp(cmd, "script-", 7) == 0 && i >= argc)) {
+	    (strncmp(cmd, "script-", 7) == 0 && i >= argc) ||
+	    (strcmp(cmd, "rules-reevaluate") == 0 && i >= argc)) {
 		usage();
 		return 2;
 	}
@@ -690,6 +747,10 @@ main(int argc, char **argv)
 		    i + 2 < argc ? argv[i + 2] : NULL);
 	else if (strcmp(cmd, "usage-add") == 0)
 		rc = cmd_usage_add(argv + i);
+	else if (strcmp(cmd, "rules-stuck") == 0)
+		rc = cmd_rules_stuck();
+	else if (strcmp(cmd, "rules-reevaluate") == 0)
+		rc = cmd_rules_reevaluate(argv[i]);
 	else
 		rc = cmd_dump(i < argc ? argv[i] : NULL);
 	st_close();

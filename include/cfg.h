@@ -39,6 +39,8 @@ struct gr_cfg {
 					 sweeps of expired DIDs, 0 = none; 60 */
 	unsigned keeper_idle; /* GRIDREST_KEEPER_IDLE s without writes before
 				 the store's keeper leaves; 30 */
+	unsigned rules_batch; /* GRIDREST_RULES_BATCH files an INJECT rule's
+				 evaluator places per transaction; 2000 */
 	bool admin_delete_replicas; /* GRIDREST_DELETE_REPLICAS=admin; Rucio's
 				       generic policy (nobody) by default */
 };

@@ -54,6 +54,7 @@
 #define RULE_INJECT_LOCKS 10000 /* length x copies from which a rule is
 				   injected in the background */
 #define RULE_COMMENT_MAX  255
+#define RULE_INJECT_BATCH 2000  /* files an injection transaction places */
 
 /*
  * Add one rule per DID of spec, the dict of POST /rules/ (borrowed):
@@ -168,8 +169,11 @@ int rule_reduce(const char *issuer, const char *id, json_int_t copies,
 int rule_move(const char *issuer, const char *id, const char *rse_expression,
     const json_t *override, json_t *ids_out, struct gr_err *err);
 
-/* After each answered request of the rses family: at most once a second,
-   the rules whose lifetime ended are deleted (rule_expire). */
+/* After each answered request of the rses family, at most once a second:
+   the rules whose lifetime ended are deleted (rule_expire), and when an
+   INJECT rule is due and no evaluator runs, gridrest-rules is started
+   (exec'd in a detached process; GRIDREST_RULES_EXEC names it, else it is
+   found next to this program). */
 void rule_tick(void);
 
 /* Delete up to max rules whose expires_at has passed (locked ones and
@@ -185,6 +189,44 @@ int rule_expire(size_t max, size_t *done, struct gr_err *err);
 int rule_replica_state(struct st_txn *t, const char *scope, const char *name,
     const char *rse_id, const char *state, const char *error,
     struct gr_err *err);
+
+/*
+ * The rule evaluator's work (gridrest-rules): one batch of the first
+ * INJECT rule that is due (*worked: there was one). Each batch is a
+ * transaction of its own that keeps its position in the rule, so a
+ * killed evaluator's successor resumes where the last commit ended.
+ */
+int rule_inject_step(bool *worked, struct gr_err *err);
+
+/* Is an INJECT rule due (for the backends, which start an evaluator)? */
+bool rule_inject_due(void);
+
+/*
+ * Inside the attach transaction: dids ([{scope, name}], just attached to
+ * ps:pn, of type ptype) get the locks (and requests) of every rule on
+ * ps:pn or above it, as those rules place their files; a rule that can
+ * place nothing (its RSEs gone, say) becomes STUCK with the reason.
+ * Quotas are not checked again (the rule holds its place). Never a lock
+ * twice: a file locked already (another path) is left as it is.
+ */
+int rule_on_attach(struct st_txn *t, const char *ps, const char *pn,
+    const char *ptype, const json_t *dids, struct gr_err *err);
+
+/*
+ * Inside the detach transaction, after cs:cn left ps:pn: the rules on
+ * ps:pn or above it lose their locks (and dataset locks) on what is no
+ * longer below them (a file still below through another path keeps its
+ * lock); tombstones and usage follow as for a deleted rule.
+ */
+int rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
+    const char *cs, const char *cn, struct gr_err *err);
+
+/*
+ * gridrest-db rules-reevaluate: the content of the collection scope:name
+ * as if it had just been attached (rule_on_attach): whatever a rule on it
+ * or above it should lock and does not, it locks now.
+ */
+int rule_reevaluate(const char *scope, const char *name, struct gr_err *err);
 
 /*
  * gridrest-db verify: every rule's counters against its locks, every

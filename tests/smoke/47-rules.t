@@ -144,6 +144,12 @@ rule5=$(json '.[0]')
 req GET "/rules/$rule5"
 is "asynchronous (given as a string, as Rucio's param_get_bool takes): INJECT, no lock yet" \
     "$(json -c '[.state, .locks_ok_cnt]')" '["INJECT",0]'
+i=0
+until req GET "/rules/$rule5" && [ "$(json .state)" = OK ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "... applied soon after by the rule evaluator: OK" "$(json -c '[.state, .locks_ok_cnt]')" '["OK",1]'
 
 # --- errors --------------------------------------------------------------
 reqb POST /rules/ '{"dids": [{"scope": "data", "name": "nope"}], "account": "root", "copies": 1, "rse_expression": "SITE_A"}'
@@ -248,7 +254,7 @@ ok "... an unknown DID: 404" error_is 404 DataIdentifierNotFound
 req GET /dids/data/f1/associated_rules
 is "GET /dids/{s}/{n}/associated_rules: the rules locking the file" \
     "$(jq -r .id "$T/body" | sort | tr '\n' ' ')" \
-    "$(printf '%s\n' "$rule1" "$rule2" "$rule6" | sort | tr '\n' ' ')"
+    "$(printf '%s\n' "$rule1" "$rule2" "$rule5" "$rule6" | sort | tr '\n' ' ')"
 req GET /accounts/jdoe/rules
 is "GET /accounts/{a}/rules" "$(json .id)" "$rule6"
 req GET /accounts/ghost/rules
@@ -271,10 +277,10 @@ is "... and their requests are gone" \
     "$(grep -c "\"dest_rse_id\":\"$B_ID\".*\"rule_id\":\"$rule2\"" "$T/requests")" 0
 req DELETE "/rules/$rule1" --data-binary '{"purge_replicas": null}'
 "$db" dump replicas.db >"$T/replicas" 2>&1
-is "a rule on available data: its replicas on SITE_A get a tombstone of now" \
-    "$(grep -c "\"$A\"\],\"value\":{\"state\":\"A\".*\"lock_cnt\":0,\"tombstone\":[1-9]" "$T/replicas")" 2
+is "a rule on available data: its replica no other rule holds (f2 on SITE_A) gets a tombstone of now" \
+    "$(grep "\"$A\"\],\"value\":{\"state\":\"A\".*\"lock_cnt\":0,\"tombstone\":[1-9]" "$T/replicas" | jq -r '.key[1]')" f2
 req GET /accounts/root/usage/local/SITE_A
-is "... and root's usage there dropped by its locks" "$(json -c '[.files, .bytes]')" '[1,300]'
+is "... and root's usage there dropped by its locks (f3 and f1 of two other rules stay)" "$(json -c '[.files, .bytes]')" '[2,400]'
 req GET "/rules/$rule1/history"
 ok "... its history stays" [ "$(json -r .state | head -1)" = OK ]
 req GET /rules/data/ds1/history

@@ -306,6 +306,44 @@ test_quota(void **state)
 	verified();
 }
 
+static void
+test_reeval_inject(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *one = json_pack("[{s:s, s:s}]", "scope", "data", "name", "r2");
+	char id[RULE_ID_LEN + 1];
+	bool worked = true;
+	int n = 0;
+
+	(void)state;
+	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"r1\", \"bytes\": 1},"
+		       " {\"scope\": \"data\", \"name\": \"r2\", \"bytes\": 2}]");
+	dataset("dsr", "[{\"scope\": \"data\", \"name\": \"r1\"}]");
+	assert_int_equal(add("root",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"dsr\"}], \"copies\": 1, \"rse_expression\": "
+			     "\"RSE_C\", \"asynchronous\": true}",
+			     &err),
+	    GR_OK);
+	memcpy(id, last_id, sizeof(id));
+	assert_string_equal(state_of(id), "INJECT");
+	assert_true(rule_inject_due());
+	while (worked && n++ < 10)
+		assert_int_equal(rule_inject_step(&worked, &err), GR_OK);
+	assert_false(rule_inject_due());
+	assert_string_equal(state_of(id), "REPLICATING");
+	assert_int_equal(count_of(id, "locks_replicating_cnt"), 1);
+	/* attached: locked in the same transaction; detached: released */
+	assert_int_equal(coll_attach("root", "data", "dsr", one, false, &err),
+	    GR_OK);
+	assert_int_equal(count_of(id, "locks_replicating_cnt"), 2);
+	verified();
+	assert_int_equal(coll_detach("root", "data", "dsr", one, &err), GR_OK);
+	assert_int_equal(count_of(id, "locks_replicating_cnt"), 1);
+	verified();
+	json_decref(one);
+}
+
 /* What a subscription does: rules inside its own transaction. */
 struct in_args {
 	json_t *spec, *ids;
@@ -388,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_groupings),
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_add_in),
+		cmocka_unit_test(test_reeval_inject),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
