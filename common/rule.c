@@ -35,6 +35,9 @@
 #include "util.h"
 #include "valid.h"
 
+/* This process made a rule INJECT: its next tick looks at once. */
+static bool inject_kick;
+
 static const struct {
 	const char *letter, *name;
 } rule_states[] = {
@@ -1737,6 +1740,7 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 		    (s->split_container && type == 'C') ||
 		    cnt.n >= cnt.limit;
 		if (inject) {
+			inject_kick = true;
 			json_object_set_new(rule, "state", json_string("I"));
 			if (s->has_delay)
 				json_object_set_new(rule, "created_at",
@@ -2658,6 +2662,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		}
 		json_object_set_new(rec, "ignore_account_limit", json_true());
 		json_object_set_new(rec, "state", json_string("I"));
+		inject_kick = true;
 		json_object_set_new(rec, "updated_at", json_integer(now));
 		if ((rc = rule_store(t, rec, err)) == GR_OK)
 			rc = rule_history_add(t, rec, err);
@@ -2894,9 +2899,10 @@ rule_tick(void)
 	size_t done = 0;
 	bool due = false;
 
-	if (now < next)
+	if (now < next && !inject_kick)
 		return;
 	next = now + 1;
+	inject_kick = false;
 	if (st_view(due_txn, &due, 0, &err) == GR_OK && due &&
 	    rule_expire(100, &done, &err) == GR_OK && done > 0)
 		log_msg(LOG_INFO, "rules: %zu expired rules deleted", done);

@@ -113,7 +113,13 @@ ok "a user may not approve: 401 AccessDenied" error_is 401 AccessDenied
 TOKEN=$root
 reqb PUT "/rules/$r4" '{"options": {"approve": true}}'
 is "approve: 200" "$STATUS" 200
-rule_is "$r4" '[.state, .ignore_account_limit]' '["INJECT",true]' "... the rule is INJECT, outside the quotas"
+i=0
+until req GET "/rules/$r4" && [ "$(json .state)" = REPLICATING ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+rule_is "$r4" '[.state, .ignore_account_limit, .locks_replicating_cnt]' '["REPLICATING",true,1]' \
+    "... the rule is INJECT, outside the quotas, and the evaluator applies it"
 reqb POST /rules/ '{"dids": [{"scope": "data", "name": "f1"}], "account": "root", "copies": 1, "rse_expression": "SITE_B", "ask_approval": true}'
 r5=$(json '.[0]')
 reqb PUT "/rules/$r5" '{"options": {"approve": false, "comment": "no room"}}'
