@@ -123,3 +123,32 @@ untar a
 is "... secret.txt holds alice's text, not bob's" "$(cat "$T/a/secret.txt")" \
     alice-secret
 is "... std.out too" "$(tail -1 "$T/a/std.out")" alice-secret
+
+# --- tasks: the account's uid too ----------------------------------------
+# task_uid UUID: the uid the task's output names (id), once it is there
+task_uid() {
+	local i=0
+	while req GET "/task/$1/file/${1%%-*}_out.txt" &&
+	    ! grep -q '^uid=' "$T/body" && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sed -n 's/^uid=\([0-9]*\).*/\1/p' "$T/body"
+}
+login
+reqb POST /script '{"name": "whoami", "command": "/usr/bin/id"}' \
+    -H 'Content-Type: application/json'
+is "a script that says who runs it: 201" "$STATUS" 201
+TOKEN=$alice
+req POST /task -F task_name=whoami
+ta=$(json .uuid)
+is "alice's task runs under alice's job uid" "$(task_uid "$ta")" "$ua"
+is "... in a directory of that uid, mode 700" \
+    "$(stat -c '%u %a' "$GRIDREST_HOME/tasks/$ta")" "$ua 700"
+TOKEN=$bob
+req POST /task -F task_name=whoami
+tb=$(json .uuid)
+is "bob's task under bob's" "$(task_uid "$tb")" "$ub"
+req GET "/task/$ta/file/${ta%%-*}_out.txt"
+ok "... and bob cannot read alice's task's files through the API: 403" \
+    error_is 403 Forbidden
