@@ -431,7 +431,8 @@ struct submit_args {
 	const struct task_field *fields;
 	size_t nfields;
 	char uuid[TASK_UUID_LEN + 1]; /* chosen before the transaction */
-	bool staged; /* the uploads are in the staging directory */
+	bool staged;   /* the uploads are written */
+	bool in_place; /* ... in the (root) task's own directory */
 	uid_t uid;   /* the issuer's job user (drm_account_user) */
 	gid_t gid;
 	/* results, rebuilt by every run of the body */
@@ -855,15 +856,19 @@ staging_dir(char *buf, size_t size, const char *uuid)
 
 /*
  * Before the transaction: the uploads written, fsynced and the job
- * user's in the staging directory, under the names collect_values()
- * gives them. A file whose name it would refuse is left for it to
- * refuse (with its message, in its order).
+ * user's, under the names collect_values() gives them: a root task's in
+ * its own new directory (tasks/<uuid>, the uuid chosen already), a
+ * child's in the staging directory (its root is known in the
+ * transaction). The fsyncs run here, outside the transaction's locks. A
+ * file whose name collect_values would refuse is left for it to refuse
+ * (with its message, in its order).
  */
 static int
 stage_files(struct submit_args *a, struct gr_err *err)
 {
 	struct wl_file *wf;
-	char path[PATH_MAX], (*saved)[128];
+	char path[PATH_MAX], base[PATH_MAX], (*saved)[128];
+	const char *parent;
 	size_t i, j, k, n, nw = 0;
 	int dfd = -1, rc;
 
@@ -890,12 +895,22 @@ stage_files(struct submit_args *a, struct gr_err *err)
 		wf[nw].len = f->len;
 		nw++;
 	}
-	(void)staging_dir(path, sizeof(path), a->uuid);
+	parent = field_value(a, "parent_task");
+	a->in_place = parent == NULL || *parent == '\0';
+	if (a->in_place)
+		(void)task_dir(path, sizeof(path), a->uuid);
+	else
+		(void)staging_dir(path, sizeof(path), a->uuid);
 	if ((rc = wl_mkdir(path, 0700, true, true, a->uid, a->gid, &dfd,
 		 err)) == GR_OK)
 		rc = wl_write_files(dfd, wf, nw, true, a->uid, a->gid, err);
 	if (dfd >= 0)
 		close(dfd);
+	/* the new directory's own entry */
+	if (rc == GR_OK && task_dir(base, sizeof(base), NULL) == 0 &&
+	    wl_sync_dir(base) != 0)
+		rc = gr_fail(err, GR_INTERNAL, "cannot sync %s: %s", base,
+		    strerror(errno));
 	if (rc != GR_OK)
 		wl_rm_tree(path);
 	else
@@ -906,11 +921,10 @@ stage_files(struct submit_args *a, struct gr_err *err)
 }
 
 /*
- * In the transaction, once everything is checked: the staged uploads
- * move into the working directory, before the commit makes the task's
- * DRM jobs claimable. A root task's staging directory becomes its
- * working directory (one rename); a child's files move into its root's
- * directory. A second run of the body finds them moved.
+ * In the transaction, once everything is checked: a child's staged
+ * uploads move into its root's directory, before the commit makes the
+ * task's DRM jobs claimable (a root task's are in place already). A
+ * second run of the body finds them moved.
  */
 static int
 place_files(struct submit_args *a, struct gr_err *err)
@@ -921,19 +935,10 @@ place_files(struct submit_args *a, struct gr_err *err)
 	size_t i;
 	int sfd = -1, dfd = -1, rc;
 
+	if (a->in_place)
+		return GR_OK;
 	(void)staging_dir(stage, sizeof(stage), a->uuid);
 	(void)task_dir(dir, sizeof(dir), a->root);
-	if (strcmp(a->root, a->uuid) == 0) {
-		if (rename(stage, dir) != 0 &&
-		    !(errno == ENOENT && lstat(dir, &st) == 0))
-			return gr_fail(err, GR_INTERNAL, "cannot move %s: %s",
-			    stage, strerror(errno));
-		(void)task_dir(dir, sizeof(dir), NULL);
-		if (wl_sync_dir(dir) != 0)
-			return gr_fail(err, GR_INTERNAL, "cannot sync %s: %s",
-			    dir, strerror(errno));
-		return GR_OK;
-	}
 	if ((rc = wl_mkdir(dir, 0700, false, true, a->uid, a->gid, &dfd,
 		 err)) != GR_OK)
 		return rc;
@@ -1004,13 +1009,12 @@ task_submit(const char *issuer, const char *group, const char *ip,
 		goto out;
 	rc = st_txn_run(submit_txn, &a, err);
 	*retry_after = a.retry_after;
-	if (a.staged) {
+	if (a.staged && !a.in_place) {
 		(void)staging_dir(path, sizeof(path), a.uuid);
-		wl_rm_tree(path); /* a child's, emptied; or a refused one */
-		/* refused after a root's files moved (the commit failed):
-		   the directory is nobody's */
-		if (rc != GR_OK && task_dir(path, sizeof(path), a.uuid) == 0)
-			wl_rm_tree(path);
+		wl_rm_tree(path); /* emptied, or a refused child's */
+	} else if (a.staged && rc != GR_OK &&
+	    task_dir(path, sizeof(path), a.uuid) == 0) {
+		wl_rm_tree(path); /* a refused root's: nobody's */
 	}
 	if (rc == GR_OK) {
 		if (drm_start(a.ids, &ignore) != GR_OK)
