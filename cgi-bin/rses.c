@@ -931,11 +931,15 @@ rules_list(struct web_req *r)
 static int
 rules_get(struct web_req *r)
 {
-	json_t *rule;
+	struct sbuf text = { 0 };
 	int rc;
 
-	rc = rule_get(web_param(r, "id"), &rule, &r->err);
-	return rc != GR_OK ? rc : web_reply_json_new(r, 200, rule);
+	rc = rule_get_text(web_param(r, "id"), &text, &r->err);
+	if (rc == GR_OK)
+		rc = web_reply_text(r, 200, "application/json", text.s,
+		    text.len);
+	sbuf_free(&text);
+	return rc;
 }
 
 /* DELETE /rules/{id} {"purge_replicas": null|bool} */

@@ -1116,3 +1116,181 @@ rule_verify(gr_emit_text_fn emit, void *ctx, long *bad, struct gr_err *err)
 	json_decref(a.report);
 	return rc;
 }
+
+/* --- GET /rules/<id> as text ----------------------------------------------- */
+
+/* A record's top-level members, found in one pass. */
+struct members {
+	struct {
+		const char *k, *v;
+		size_t kl, vl;
+	} e[64];
+	size_t n;
+};
+
+static bool
+member_one(const char *key, size_t klen, const char *val, size_t vlen,
+    void *arg)
+{
+	struct members *m = arg;
+
+	if (m->n < ARRAY_LEN(m->e)) {
+		m->e[m->n].k = key;
+		m->e[m->n].kl = klen;
+		m->e[m->n].v = val;
+		m->e[m->n].vl = vlen;
+		m->n++;
+	}
+	return false;
+}
+
+static bool
+member_get(const struct members *m, const char *key, const char **v,
+    size_t *vl)
+{
+	size_t i, kl = strlen(key);
+
+	for (i = 0; i < m->n; i++)
+		if (m->e[i].kl == kl && memcmp(m->e[i].k, key, kl) == 0) {
+			*v = m->e[i].v;
+			*vl = m->e[i].vl;
+			return true;
+		}
+	return false;
+}
+
+/* How each member of spec 4.5 is written from the stored one. */
+enum how { COPY, DATE, STATE, DTYPE, GROUPING, NOTIFY };
+
+static const struct {
+	const char *key, *from;
+	enum how how;
+} shape[] = {
+	{ "id", "id", COPY },
+	{ "subscription_id", "subscription_id", COPY },
+	{ "account", "account", COPY },
+	{ "scope", "scope", COPY },
+	{ "name", "name", COPY },
+	{ "did_type", "did_type", DTYPE },
+	{ "state", "state", STATE },
+	{ "error", "error", COPY },
+	{ "rse_expression", "rse_expression", COPY },
+	{ "copies", "copies", COPY },
+	{ "expires_at", "expires_at", DATE },
+	{ "weight", "weight", COPY },
+	{ "locked", "locked", COPY },
+	{ "locks_ok_cnt", "locks_ok_cnt", COPY },
+	{ "locks_replicating_cnt", "locks_replicating_cnt", COPY },
+	{ "locks_stuck_cnt", "locks_stuck_cnt", COPY },
+	{ "source_replica_expression", "source_replica_expression", COPY },
+	{ "activity", "activity", COPY },
+	{ "grouping", "grouping", GROUPING },
+	{ "notification", "notification", NOTIFY },
+	{ "stuck_at", "stuck_at", DATE },
+	{ "purge_replicas", "purge_replicas", COPY },
+	{ "ignore_availability", "ignore_availability", COPY },
+	{ "ignore_account_limit", "ignore_account_limit", COPY },
+	{ "priority", "priority", COPY },
+	{ "comments", "comments", COPY },
+	{ "child_rule_id", "child_rule_id", COPY },
+	{ "eol_at", "eol_at", DATE },
+	{ "split_container", "split_container", COPY },
+	{ "meta", "meta", COPY },
+	{ "created_at", "created_at", DATE },
+	{ "updated_at", "updated_at", DATE },
+};
+
+/* The rule record's text rendered as rule_render() renders the tree. */
+static void
+render_text(const char *rec, size_t n, struct sbuf *out)
+{
+	struct members m = { .n = 0 };
+	char date[DATE_RFC1123_LEN], l[2] = { 0, 0 };
+	const char *v, *name;
+	long long when;
+	size_t i, vl;
+
+	(void)json_members(rec, n, member_one, &m);
+	out->len = 0;
+	sbuf_add(out, "{", 1);
+	for (i = 0; i < ARRAY_LEN(shape); i++) {
+		bool have = member_get(&m, shape[i].from, &v, &vl);
+
+		if (i > 0)
+			sbuf_add(out, ",", 1);
+		sbuf_json(out, shape[i].key);
+		sbuf_add(out, ":", 1);
+		l[0] = have && vl == 3 && *v == '"' ? v[1] : 0;
+		switch (shape[i].how) {
+		case COPY:
+			if (have)
+				sbuf_add(out, v, vl);
+			else
+				sbuf_adds(out, "null");
+			continue;
+		case DATE:
+			if (have && json_member_int(v, vl, &when))
+				sbuf_json(out, date_rfc1123(when, date));
+			else
+				sbuf_adds(out, "null");
+			continue;
+		case STATE:
+			name = rule_state_name(l);
+			name = name != NULL ? name : "REPLICATING";
+			break;
+		case DTYPE:
+			name = did_type_name(l[0] ? l : NULL);
+			break;
+		case GROUPING:
+			name = grouping_name(l[0] ? l : NULL);
+			break;
+		default:
+			name = notification_name(l[0] ? l : NULL);
+			break;
+		}
+		sbuf_json(out, name);
+	}
+	sbuf_add(out, "}", 1);
+}
+
+struct text_args {
+	const char *id;
+	struct sbuf rec, *out;
+};
+
+static int
+text_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct text_args *a = arg;
+	char low[RULE_ID_LEN + 1];
+	size_t i;
+	DBT k;
+	int ret;
+
+	if (a->id == NULL || strlen(a->id) != RULE_ID_LEN)
+		return gr_fail(err, GR_RULE_NOT_FOUND,
+		    "No rule with the id %.64s found", a->id != NULL ? a->id : "");
+	for (i = 0; i <= RULE_ID_LEN; i++)
+		low[i] = (char)((a->id[i] >= 'A' && a->id[i] <= 'F')
+			? a->id[i] + 32
+			: a->id[i]);
+	k = st_dbt(low, RULE_ID_LEN);
+	ret = st_get_text(t, TBL_RULES, &k, &a->rec);
+	if (ret == DB_NOTFOUND)
+		return gr_fail(err, GR_RULE_NOT_FOUND,
+		    "No rule with the id %s found", low);
+	if (ret != 0)
+		return st_fail(err, ret);
+	render_text(a->rec.s, a->rec.len, a->out);
+	return GR_OK;
+}
+
+int
+rule_get_text(const char *id, struct sbuf *out, struct gr_err *err)
+{
+	struct text_args a = { .id = id, .out = out };
+	int rc = st_view(text_txn, &a, ST_ONEREAD, err);
+
+	sbuf_free(&a.rec);
+	return rc;
+}

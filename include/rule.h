@@ -83,6 +83,11 @@ int rule_add_in(struct st_txn *t, const char *issuer, const json_t *spec,
    RuleNotFound. */
 int rule_get(const char *id, json_t **out, struct gr_err *err);
 
+/* The same written as compact JSON text into out (its text replaced),
+   from the stored text without a tree (the route's hot path). */
+struct sbuf;
+int rule_get_text(const char *id, struct sbuf *out, struct gr_err *err);
+
 /*
  * GET /rules/: emit every rule (with the DID's "bytes") matching the
  * filters, a JSON object of query values (borrowed; NULL: all): any

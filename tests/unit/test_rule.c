@@ -168,6 +168,24 @@ test_available_data(void **state)
 				json_array_get(locks, 0), "rse")),
 	    "RSE_A");
 	json_decref(locks);
+	{
+		/* the route's text is the tree, member for member */
+		struct sbuf text = { 0 };
+		json_t *tree = get(last_id), *parsed;
+
+		assert_int_equal(rule_get_text(last_id, &text, &err), GR_OK);
+		parsed = json_loadb(text.s, text.len, 0, NULL);
+		assert_non_null(parsed);
+		assert_true(json_equal(parsed, tree));
+		assert_int_equal(json_object_size(parsed), 32);
+		assert_int_equal(rule_get_text("0123456789abcdef0123456789abcdef",
+				     &text, &err),
+		    GR_RULE_NOT_FOUND);
+		gr_clear(&err);
+		json_decref(parsed);
+		json_decref(tree);
+		sbuf_free(&text);
+	}
 	verified();
 }
 
