@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "date.h"
-#include "mover.h"
 #include "request.h"
 #include "replica.h"
 #include "rse.h"
@@ -901,10 +900,8 @@ rules_add(struct web_req *r)
 		goto out;
 	}
 	ids = json_array();
-	if ((rc = rule_add(r->issuer, body, ids, &r->err)) == GR_OK) {
-		mover_kick(); /* for the transfers it queued (issue 20) */
+	if ((rc = rule_add(r->issuer, body, ids, &r->err)) == GR_OK)
 		rc = reply_ids(r, 201, ids);
-	}
 out:
 	json_decref(ids);
 	json_decref(body);

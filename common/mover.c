@@ -34,6 +34,7 @@
 #define MOVER_ERR_SHOW 200
 
 static volatile sig_atomic_t mover_stop;
+static bool noted; /* a transaction of this process queued a request */
 
 /* --- settings ------------------------------------------------------- */
 
@@ -798,6 +799,21 @@ out:
 }
 
 /* --- starting it ---------------------------------------------------- */
+
+void
+mover_note(void)
+{
+	noted = true;
+}
+
+void
+mover_kick_noted(void)
+{
+	if (!noted)
+		return;
+	noted = false;
+	mover_kick();
+}
 
 static void
 mover_exec(void *arg)

@@ -26,6 +26,7 @@
 #include "drm_backend.h"
 #include "limit.h"
 #include "log.h"
+#include "mover.h"
 #include "rse.h"
 #include "rse_expr.h"
 #include "rule.h"
@@ -994,6 +995,8 @@ request_add(struct applier *ap, const struct gfile *f, const char *dest,
 	json_decref(r);
 	if (ret == DB_KEYEXIST)
 		return GR_OK;
+	if (ret == 0 && has_source)
+		mover_note(); /* a mover starts after the commit (issue 20) */
 	return ret == 0 ? GR_OK : st_fail(ap->err, ret);
 }
 

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "identity.h"
 #include "log.h"
+#include "mover.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -1022,6 +1023,7 @@ web_main(const char *family, const struct web_route *routes)
 		close_quickly(&r->fcgx);
 		FCGX_Finish_r(&r->fcgx);
 		st_housekeep();
+		mover_kick_noted(); /* transfers the request queued */
 		if (after_requests != NULL)
 			after_requests();
 		watchdog(0);

@@ -38,6 +38,15 @@ struct xfer;
    logged). */
 void mover_kick(void);
 
+/*
+ * From inside a transaction body that queued a request (rule.c): this
+ * process starts a mover once its request is answered (web.c calls
+ * mover_kick_noted). A body that runs again or aborts at worst starts a
+ * mover that finds nothing and leaves.
+ */
+void mover_note(void);
+void mover_kick_noted(void);
+
 /* Is a mover running on this store? */
 bool mover_running(void);
 

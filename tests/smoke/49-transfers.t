@@ -218,3 +218,29 @@ ok "... the whole file" cmp -s "$T/big" "$final"
 ok "... its temporary gone" [ -z "$(find "$T/POSIX_B" -name '*gridrest-part*')" ]
 wait $mpid
 is "the mover leaves when idle" "$?" 0
+
+# --- any request that queues transfers starts a mover: an attachment ------
+# (the rule re-evaluated on attach queues the new file's transfer)
+ok "no mover runs now" flock -n "$lock" true
+head -c 1000 /dev/urandom >"$T/f6"
+put POSIX_A f6 "$T/f6"
+reqb POST /dids/data/ds6 '{"type": "DATASET"}'
+rule ds6 POSIX_B
+reqb POST /dids/data/ds6/dids '{"dids": [{"scope": "data", "name": "f6"}]}'
+is "attach a file to a dataset with a rule on POSIX_B: 201" "$STATUS" 201
+f6=$(path "$(pfn POSIX_B f6)")
+i=0
+until [ -f "$f6" ] || [ $i -ge 100 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+ok "... a mover started and copied it" cmp -s "$T/f6" "$f6"
+settle
+is "... the rule OK" "$(json .state)" OK
+pid=$(cat "$lock" 2>/dev/null)
+i=0
+while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "... and left when idle" [ $i -lt 100 ]
