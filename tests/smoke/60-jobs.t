@@ -6,6 +6,7 @@
 # rights, bad manifests and hostile file names.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
+job_uids 3100200 3000000
 drm_server_start
 db=$B/gridrest-db
 login

@@ -8,10 +8,7 @@
 # range with no passwd entries (none is needed).
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
-if [ "${GRIDREST_DRM_BACKEND:-local}" = local ]; then
-	# above the uids scripts/slurm-local gives passwd entries
-	export GRIDREST_JOB_UID_MIN=3100000 GRIDREST_JOB_UID_MAX=3100099
-fi
+job_uids 3100000 3000016
 drm_server_start
 db=$B/gridrest-db
 login

@@ -5,9 +5,7 @@
 # accounts' jobs still run; a job writing past the file-size limit fails.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=3
-if [ "${GRIDREST_DRM_BACKEND:-local}" = local ]; then
-	export GRIDREST_JOB_UID_MIN=3100100 GRIDREST_JOB_UID_MAX=3100199
-fi
+job_uids 3100100 3000032
 export GRIDREST_JOB_NPROC=40 GRIDREST_JOB_FSIZE_MB=1 GRIDREST_JOB_MEM_MB=512
 drm_server_start
 db=$B/gridrest-db

@@ -7,6 +7,7 @@
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
 export GRIDREST_TASK_RATE=${GRIDREST_TASK_RATE:-1000}
+job_uids 3100300 3000048
 drm_server_start
 db=$B/gridrest-db
 login

@@ -9,6 +9,7 @@
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=1
 export GRIDREST_TASK_RATE=100000
+job_uids 3100400 3000048
 drm_server_start
 login
 root=$TOKEN

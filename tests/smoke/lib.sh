@@ -155,6 +155,21 @@ trap finish EXIT
 # backend GRIDREST_DRM_BACKEND names; with slurm, bail out unless the
 # one-node Slurm runs, and let the job user (Slurm enters the working
 # directories as that user) through the private home
+# job_uids LOCAL SLURM: the job uids this test's accounts get, a block of
+# its own, so that tests running at once (prove -j2) never share a uid:
+# RLIMIT_NPROC and pgrep -U count every process of a uid, whichever test
+# started it. LOCAL (no passwd entry needed): a hundred from there; SLURM:
+# sixteen from there, within the 64 that scripts/slurm-local gives passwd
+# entries from 3000000 (Slurm runs only users it knows). Before
+# drm_server_start.
+job_uids() {
+	if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
+		export GRIDREST_JOB_UID_MIN=$2 GRIDREST_JOB_UID_MAX=$(($2 + 15))
+	else
+		export GRIDREST_JOB_UID_MIN=$1 GRIDREST_JOB_UID_MAX=$(($1 + 99))
+	fi
+}
+
 drm_server_start() {
 	if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
 		scripts/slurm-local status || {
