@@ -10,8 +10,9 @@
  * the slot back and looks once more, so a job queued while every slot was
  * busy is always seen by the supervisor that frees one. No daemon.
  *
- * A supervisor with nothing left to do lingers for LINGER_MS, keeping its
- * slot and reading the FIFO <home>/drm/wake. A submitter first writes a
+ * A supervisor with nothing left to do lingers (GRIDREST_DRM_LINGER_MS,
+ * 2 s), keeping its slot and reading the FIFO <home>/drm/wake. A
+ * submitter first writes a
  * byte there: an idle supervisor takes the job, and the submission costs
  * no fork. Only when no supervisor listens (the open fails with ENXIO, the
  * write with EPIPE) and a slot is free does the submitter start one. A
@@ -60,6 +61,7 @@
 #define CLAIM_SCAN_MAX 64   /* queued jobs one claim looks at */
 #define KICK_ROUNDS    64   /* slot rounds of one supervisor */
 #define LINGER_MS      2000 /* how long an idle supervisor waits for work */
+#define LINGER_MS_MAX  600000
 #define LINGER_STEP_MS 100  /* and how often it checks its FIFO is there */
 #define JOB_PATH       "/usr/local/bin:/usr/bin:/bin"
 #define SLOT_LINE      128 /* "<id> <pgid> <start> <boot>", space-padded */
@@ -832,18 +834,31 @@ claimable(void)
 }
 
 /*
- * Idle: listen on the wake FIFO for up to LINGER_MS. True when there may
+ * Idle: listen on the wake FIFO for up to linger_ms(). True when there may
  * be work: a wake-up came, or the last look after closing the FIFO found
  * some. False at the end of the wait, on SIGTERM, or when the FIFO went
  * away (the home was removed).
  */
+/* How long an idle supervisor waits for work: GRIDREST_DRM_LINGER_MS
+   (0 to 600000), else LINGER_MS. */
+static int
+linger_ms(void)
+{
+	const char *v = getenv("GRIDREST_DRM_LINGER_MS");
+	long ms;
+
+	if (v == NULL || *v == '\0' || parse_long(v, 0, LINGER_MS_MAX, &ms) != 0)
+		return LINGER_MS;
+	return (int)ms;
+}
+
 static bool
 linger(void)
 {
 	char path[PATH_MAX];
 	struct stat sb, now;
 	struct pollfd pfd;
-	int rd, wr, waited;
+	int rd, wr, waited, wait_ms = linger_ms();
 	bool woken = false;
 	char c;
 
@@ -865,7 +880,7 @@ linger(void)
 	}
 	pfd.fd = rd;
 	pfd.events = POLLIN;
-	for (waited = 0; waited < LINGER_MS && !got_term;
+	for (waited = 0; waited < wait_ms && !got_term;
 	     waited += LINGER_STEP_MS) {
 		pfd.revents = 0;
 		if (poll(&pfd, 1, LINGER_STEP_MS) > 0 &&

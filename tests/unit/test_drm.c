@@ -877,7 +877,11 @@ test_idle_supervisor_takes_next(void **state_)
 	bool known = false;
 
 	(void)state_;
+	/* long enough for a loaded machine to see the first job's end and
+	   submit again while its supervisor still listens (2 s were not) */
+	setenv("GRIDREST_DRM_LINGER_MS", "30000", 1);
 	ids = submit(&s);
+	unsetenv("GRIDREST_DRM_LINGER_MS");
 	rec = wait_state(id_at(ids, 0), true, NULL, 10);
 	assert_string_equal(state(rec), "DONE");
 	json_decref(rec);
