@@ -129,9 +129,11 @@ exchange_token(const char *username, const char *ext_token,
 	int rc;
 
 	token[0] = '\0';
+	/* DRMAAtic answers a missing token as any failed exchange: 403 */
 	if (ext_token == NULL || (n = strlen(ext_token)) == 0)
-		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
-		    "send the provider's token as Authorization: Bearer");
+		return gr_fail(err, GR_FORBIDDEN,
+		    "Could not authenticate user: send the provider's token "
+		    "as Authorization: Bearer");
 	for (i = 0; i < n; i++)
 		if ((unsigned char)ext_token[i] <= 0x20 ||
 		    (unsigned char)ext_token[i] >= 0x7f)

@@ -1441,6 +1441,10 @@ list_file(int dfd, const char *name, const char *rel, const struct stat *st,
 	(void)st;
 	if (json_array_size(ctx) >= TASK_LIST_FILES)
 		return ST_STOP;
+	/* a name the zip skips (blank, control characters, a backslash)
+	   is left out here too: the zip lists it in its skipped file */
+	if (!wl_member_ok(rel))
+		return GR_OK;
 	json_array_append_new(ctx, json_string(rel));
 	return GR_OK;
 }

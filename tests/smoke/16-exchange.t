@@ -63,7 +63,10 @@ ok "for bob, whose email differs: 403" error_is 403 Forbidden
 req GET /token/nobody -H "Authorization: Bearer $ext"
 ok "for an unknown account: 403" error_is 403 Forbidden
 req GET /token/alice
-ok "no bearer token: 401" error_is 401 CannotAuthenticate
+ok "no bearer token: 403, as DRMAAtic" error_is 403 Forbidden
+ok "... saying what to send" matches "$(json .ExceptionMessage)" 'Authorization: Bearer'
+req GET /token/alice -H "Authorization: Basic YWxpY2U6eA=="
+ok "another scheme than Bearer: 403" error_is 403 Forbidden
 req GET /token/alice -H "Authorization: Bearer forged-0123456789"
 ok "a token the provider does not know: 403" error_is 403 Forbidden
 req GET /token/root -H "Authorization: Bearer $proot"

@@ -241,6 +241,10 @@ is "... which names them" \
     "$(python3 -c 'import sys, zipfile
 sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(".gridrest-skipped.txt").decode())' "$T/body")" \
     "$(printf '%s\n' '"   "' '"..\\..\\evil.txt"' '"a\nb.txt"')"
+req GET "/task/$th/file" --max-time 5
+is "the file list leaves the unsafe names out as the zip does" \
+    "$(jq -c sort "$T/body")" \
+    "[\"${th%%-*}_err.txt\",\"${th%%-*}_out.txt\",\"good.txt\"]"
 req GET "/script/all"
 is "the API still answers" "$STATUS" 200
 
