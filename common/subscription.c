@@ -1,6 +1,7 @@
 /*
  * subscription.c -- subscriptions (core). See subscription.h.
  */
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,7 @@ check_rule(const json_t *rule, size_t i, struct gr_err *err)
 	const json_t *copies = json_object_get(rule, "copies");
 	const char *a;
 	size_t j;
+	long n;
 
 	if (!json_is_object(rule))
 		return gr_fail(err, GR_INVALID_OBJECT,
@@ -188,7 +190,8 @@ check_rule(const json_t *rule, size_t i, struct gr_err *err)
 	if (!(json_is_integer(copies) && json_integer_value(copies) > 0) &&
 	    !(json_is_string(copies) &&
 		(strcmp(json_string_value(copies), "*") == 0 ||
-		    atoi(json_string_value(copies)) > 0)))
+		    parse_long(json_string_value(copies), 1, INT_MAX, &n) ==
+			0)))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating replication_rules: rule %zu needs "
 		    "copies > 0",
@@ -1091,13 +1094,14 @@ copies_of(const json_t *tmpl)
 	const char *s = json_string_value(v);
 	struct gr_err err = { 0 };
 	json_int_t n = 0;
+	long c;
 
 	if (json_is_integer(v))
 		return json_integer_value(v);
 	if (s == NULL)
 		return 0;
 	if (strcmp(s, "*") != 0)
-		return (json_int_t)atoll(s);
+		return parse_long(s, 1, INT_MAX, &c) == 0 ? (json_int_t)c : 0;
 	if (rse_expr_list(json_string_value(
 			      json_object_get(tmpl, "rse_expression")),
 		count_rse, &n, &err) != GR_OK)
