@@ -264,8 +264,7 @@ accounts_rules(struct web_req *r)
 {
 	int rc;
 
-	rc = rule_list_account(web_param(r, "account"), web_emit, r,
-	    &r->err);
+	rc = rule_list_account(web_param(r, "account"), web_emit, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 

@@ -120,8 +120,8 @@ jobs_list(struct web_req *r)
 		}
 		json_array_append_new(vals, json_string(r->query[i].value));
 	}
-	rc = job_list(r->issuer, owner_group(r), all_owners(r), filters, start, max,
-	    &out, &r->err);
+	rc = job_list(r->issuer, owner_group(r), all_owners(r), filters, start,
+	    max, &out, &r->err);
 	json_decref(filters);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
@@ -146,8 +146,8 @@ jobs_summary(struct web_req *r)
 			    "'%.64s' is not a job attribute to group by",
 			    r->query[i].value);
 	}
-	rc = job_summary(r->issuer, owner_group(r), all_owners(r), groups, n, &out,
-	    &r->err);
+	rc = job_summary(r->issuer, owner_group(r), all_owners(r), groups, n,
+	    &out, &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
 

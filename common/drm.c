@@ -52,8 +52,8 @@ backend_named(const char *name)
 static const struct drm_backend *
 backend_of(const json_t *rec)
 {
-	const struct drm_backend *b =
-	    backend_named(json_string_value(json_object_get(rec, "backend")));
+	const struct drm_backend *b = backend_named(
+	    json_string_value(json_object_get(rec, "backend")));
 
 	return b != NULL ? b : &drm_local_backend;
 }

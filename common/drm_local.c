@@ -62,7 +62,7 @@
 #define KICK_ROUNDS    64   /* slot rounds of one supervisor */
 #define LINGER_MS      2000 /* how long an idle supervisor waits for work */
 #define LINGER_MS_MAX  600000
-#define LINGER_STEP_MS 100  /* and how often it checks its FIFO is there */
+#define LINGER_STEP_MS 100 /* and how often it checks its FIFO is there */
 #define JOB_PATH       "/usr/local/bin:/usr/bin:/bin"
 #define SLOT_LINE      128 /* "<id> <pgid> <start> <boot>", space-padded */
 
@@ -667,7 +667,7 @@ struct finish_args {
 	json_t *rec; /* the job's record when claimed (a reference) */
 	const char *state, *reason;
 	int status;
-	double cpu; /* CPU the job used (s), -1 if unknown */
+	double cpu;               /* CPU the job used (s), -1 if unknown */
 	char why[GR_ERR_MSG_MAX]; /* a reason of its own */
 };
 
@@ -847,7 +847,8 @@ linger_ms(void)
 	const char *v = getenv("GRIDREST_DRM_LINGER_MS");
 	long ms;
 
-	if (v == NULL || *v == '\0' || parse_long(v, 0, LINGER_MS_MAX, &ms) != 0)
+	if (v == NULL || *v == '\0' ||
+	    parse_long(v, 0, LINGER_MS_MAX, &ms) != 0)
 		return LINGER_MS;
 	return (int)ms;
 }
@@ -988,8 +989,8 @@ supervisor_path(void)
 
 	if (v != NULL && *v != '\0')
 		return strcmp(v, "fork") != 0 ? v : NULL;
-	if (!looked && !drm_tool_path("gridrest-drm-supervisor", path,
-			   sizeof(path)))
+	if (!looked &&
+	    !drm_tool_path("gridrest-drm-supervisor", path, sizeof(path)))
 		path[0] = '\0';
 	looked = true;
 	return path[0] != '\0' ? path : NULL;
@@ -1016,11 +1017,11 @@ drm_local_kick(void)
 {
 	const char *path = supervisor_path();
 	/* "drm-supervisor" in ps and top, not the backend it came from */
-	int e = path != NULL ? detach_run("drm-supervisor", on_term,
-				   st_after_fork, exec_supervisor,
-				   (void *)(uintptr_t)path)
-			     : detach_run("drm-supervisor", on_term,
-				   st_after_fork, supervisor_main, NULL);
+	int e = path != NULL
+	    ? detach_run("drm-supervisor", on_term, st_after_fork,
+		  exec_supervisor, (void *)(uintptr_t)path)
+	    : detach_run("drm-supervisor", on_term, st_after_fork,
+		  supervisor_main, NULL);
 
 	if (e != 0)
 		log_msg(LOG_ERR, "drm: cannot fork a supervisor: %s",

@@ -63,7 +63,8 @@ drm_run_wait(struct drm_run *r)
 		if (r->how != NULL && killed_at == 0) {
 			(void)kill(-r->pid, SIGTERM);
 			killed_at = time(NULL);
-		} else if (r->how != NULL && time(NULL) - killed_at >= r->grace) {
+		} else if (r->how != NULL &&
+		    time(NULL) - killed_at >= r->grace) {
 			(void)kill(-r->pid, SIGKILL);
 		}
 		nap(pidfd);

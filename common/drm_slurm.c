@@ -506,7 +506,8 @@ read_exit(const json_t *rec, char *how, size_t hsize, int *n, double *cpu)
 	if (sscanf(buf, "%15s %d", how, n) != 2)
 		return false;
 	*cpu = -1;
-	if ((c = strstr(buf, " cpu=")) != NULL && sscanf(c + 5, "%lf", cpu) != 1)
+	if ((c = strstr(buf, " cpu=")) != NULL &&
+	    sscanf(c + 5, "%lf", cpu) != 1)
 		*cpu = -1;
 	(void)hsize;
 	return true;

@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "account.h"
 #include "cfg.h"
 #include "date.h"
@@ -313,8 +312,8 @@ job_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 	/* the CPU it used (s): the backend measured it at its end */
 	if (json_is_number(json_object_get(drec, "cpu_time")))
 		json_object_set_new(job, "cpuTime",
-		    json_real(json_number_value(
-			json_object_get(drec, "cpu_time"))));
+		    json_real(
+			json_number_value(json_object_get(drec, "cpu_time"))));
 	if (drm_final(state))
 		json_object_set_new(json_object_get(job, "flags"),
 		    "outputSandboxReady", json_true());
@@ -793,8 +792,8 @@ rm_dir(const char *dir)
 /* <home>/jobs/<dir>/{isb,run} with the files, fsynced; run/ is the job
    user's */
 static int
-make_dir(struct plan *p, const struct wl_file *files, size_t nfiles,
-    uid_t uid, gid_t gid, struct gr_err *err)
+make_dir(struct plan *p, const struct wl_file *files, size_t nfiles, uid_t uid,
+    gid_t gid, struct gr_err *err)
 {
 	unsigned char rnd[8];
 	char path[PATH_MAX];
@@ -877,11 +876,10 @@ new_job(const struct submit_args *a, const struct plan *p, long jid,
 			" s:s, s:s, s:O, s:s, s:s, s:O}",
 	    "jid", (json_int_t)jid, "status", "Received", "minorStatus",
 	    "Job accepted", "appStatus", "Unknown", "reschedules", 0, "cpuTime",
-	    (json_int_t)0, "jobGroup",
-	    str(m, "JobGroup"), "name", str(m, "JobName"), "site",
-	    site != NULL ? site : "ANY", "setup", "gridrest", "priority",
-	    json_object_get(m, "Priority"), "owner", a->owner, "ownerDN",
-	    a->owner_dn != NULL ? a->owner_dn : "",
+	    (json_int_t)0, "jobGroup", str(m, "JobGroup"), "name",
+	    str(m, "JobName"), "site", site != NULL ? site : "ANY", "setup",
+	    "gridrest", "priority", json_object_get(m, "Priority"), "owner",
+	    a->owner, "ownerDN", a->owner_dn != NULL ? a->owner_dn : "",
 	    "ownerGroup", a->group, "vo", "gridrest", "jobType",
 	    str(m, "JobType"), "flags", "verified", 1, "retrieved", 0,
 	    "accounted", 0, "outputSandboxReady", 0, "inputSandboxReady", 1,
@@ -1041,9 +1039,8 @@ make_plans(const json_t *manifests, const struct wl_file *files, size_t nfiles,
 
 int
 job_submit(const char *owner, const char *group, const char *owner_dn,
-    const json_t *manifests,
-    const struct wl_file *files, size_t nfiles, json_t **jids,
-    struct gr_err *err)
+    const json_t *manifests, const struct wl_file *files, size_t nfiles,
+    json_t **jids, struct gr_err *err)
 {
 	struct submit_args a = { owner, group, owner_dn, NULL, 0, nfiles, NULL,
 		NULL, 0, 0 };
@@ -1174,7 +1171,7 @@ matches(const DBT *rec, const json_t *filters)
 
 struct list_args {
 	const char *issuer;
-	const char *group; /* the token's: its jobs too, if it shares them */
+	const char *group;  /* the token's: its jobs too, if it shares them */
 	const char *shared; /* while scanning: that group, else NULL */
 	bool all;
 	const json_t *filters;
@@ -1428,8 +1425,7 @@ scan_start(struct list_args *a, const char *issuer, const char *group,
 
 int
 job_summary(const char *issuer, const char *group, bool all_owners,
-    const char *const *groups, size_t ngroups, json_t **out,
-    struct gr_err *err)
+    const char *const *groups, size_t ngroups, json_t **out, struct gr_err *err)
 {
 	static const char *const dflt[] = { "status" };
 	struct list_args a;
@@ -1451,8 +1447,8 @@ job_summary(const char *issuer, const char *group, bool all_owners,
 }
 
 int
-job_history(const char *issuer, const char *group, bool all_owners,
-    long span, json_t **out, struct gr_err *err)
+job_history(const char *issuer, const char *group, bool all_owners, long span,
+    json_t **out, struct gr_err *err)
 {
 	struct list_args a;
 	json_t *none, *totals, *by, *n;
@@ -1468,8 +1464,9 @@ job_history(const char *issuer, const char *group, bool all_owners,
 	a.hist = json_object();
 	/* DIRAC's accounting steps: 15 min up to 2 days, hours up to 2
 	   weeks, days beyond */
-	a.granularity = span <= 2 * 86400 ? 900 : span <= 14 * 86400 ? 3600
-								      : 86400;
+	a.granularity = span <= 2 * 86400 ? 900
+	    : span <= 14 * 86400          ? 3600
+					  : 86400;
 	a.from = time_now() - span;
 	rc = st_view(summary_txn, &a, 0, err);
 	json_decref(none);
@@ -1481,13 +1478,12 @@ job_history(const char *issuer, const char *group, bool all_owners,
 	json_object_foreach(a.hist, st, by)
 	{
 		sum = 0;
-		json_object_foreach(by, at, n)
-		sum += json_integer_value(n);
+		json_object_foreach(by, at, n) sum += json_integer_value(n);
 		json_object_set_new(totals, st, json_integer(sum));
 	}
 	*out = json_pack("{s:I, s:I, s:o, s:o}", "timeSpan", (json_int_t)span,
-	    "granularity", (json_int_t)a.granularity, "data", a.hist,
-	    "totals", totals);
+	    "granularity", (json_int_t)a.granularity, "data", a.hist, "totals",
+	    totals);
 	return GR_OK;
 }
 
@@ -1750,8 +1746,7 @@ job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
 /* --- peek ------------------------------------------------------------ */
 
 int
-job_peek(const char *issuer, long jid, struct job_peek *out,
-    struct gr_err *err)
+job_peek(const char *issuer, long jid, struct job_peek *out, struct gr_err *err)
 {
 	char path[PATH_MAX];
 	struct stat st;

@@ -179,8 +179,8 @@ mp_form(struct web_req *r, struct mp_part **parts, size_t *n)
 	if (mp_is_form(ctype)) {
 		p = arena_alloc(&r->arena, MP_PARTS_MAX * sizeof(*p));
 		if ((rc = web_body(r, &body, &len)) != GR_OK ||
-		    (rc = mp_parse(&r->arena, ctype, body, len, p,
-			 MP_PARTS_MAX, n, &r->err)) != GR_OK)
+		    (rc = mp_parse(&r->arena, ctype, body, len, p, MP_PARTS_MAX,
+			 n, &r->err)) != GR_OK)
 			return rc;
 		for (i = 0; i < *n; i++) {
 			if (p[i].filename != NULL)
@@ -195,7 +195,8 @@ mp_form(struct web_req *r, struct mp_part **parts, size_t *n)
 	}
 	if (!mp_is_any_form(ctype))
 		return gr_fail(&r->err, GR_UNSUPPORTED_MEDIA,
-		    "a form is sent as multipart/form-data or " FORM_URLENCODED);
+		    "a form is sent as multipart/form-data "
+		    "or " FORM_URLENCODED);
 	if ((rc = web_read_form(r)) != GR_OK)
 		return rc;
 	p = arena_alloc(&r->arena, (r->nquery + 1) * sizeof(*p));

@@ -697,8 +697,8 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		if (ret != 0)
 			return st_fail(err, ret);
 		/* the locks on it follow (A: OK, U: STUCK), as upstream */
-		if ((rc = rule_replica_state(t, f->scope, f->name, id,
-			 f->state, f->error_message, err)) != GR_OK)
+		if ((rc = rule_replica_state(t, f->scope, f->name, id, f->state,
+			 f->error_message, err)) != GR_OK)
 			return rc;
 	}
 	return GR_OK;

@@ -199,9 +199,8 @@ rule_history_add(struct st_txn *t, const json_t *rec, struct gr_err *err)
 	h = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, "
 		      "s:O}",
 	    "rule_id", json_object_get(rec, "id"), "scope",
-	    json_object_get(rec, "scope"), "name",
-	    json_object_get(rec, "name"), "account",
-	    json_object_get(rec, "account"), "rse_expression",
+	    json_object_get(rec, "scope"), "name", json_object_get(rec, "name"),
+	    "account", json_object_get(rec, "account"), "rse_expression",
 	    json_object_get(rec, "rse_expression"), "state",
 	    json_object_get(rec, "state"), "locks_ok_cnt",
 	    json_object_get(rec, "locks_ok_cnt"), "locks_replicating_cnt",
@@ -287,7 +286,8 @@ parse_spec(const json_t *o, struct spec *s, struct gr_err *err)
 	if (!json_is_object(o))
 		return gr_fail(err, GR_RULE_INVALID_OBJECT,
 		    "Problem validating rule: not a dictionary");
-	json_object_foreach ((json_t *)(uintptr_t)o, key, v) {
+	json_object_foreach((json_t *)(uintptr_t)o, key, v)
+	{
 		for (i = 0; i < ARRAY_LEN(spec_keys); i++)
 			if (strcmp(key, spec_keys[i]) == 0)
 				break;
@@ -357,8 +357,8 @@ parse_spec(const json_t *o, struct spec *s, struct gr_err *err)
 	    (rc = opt_string(o, "meta", 3999, &s->meta, err)) != GR_OK ||
 	    (rc = opt_bool(o, "locked", &s->locked, err)) != GR_OK ||
 	    (rc = opt_bool(o, "purge_replicas", &s->purge, err)) != GR_OK ||
-	    (rc = opt_bool(o, "ignore_availability", &s->ignore_avail,
-		 err)) != GR_OK ||
+	    (rc = opt_bool(o, "ignore_availability", &s->ignore_avail, err)) !=
+		GR_OK ||
 	    (rc = opt_bool(o, "ask_approval", &s->ask_approval, err)) !=
 		GR_OK ||
 	    (rc = opt_bool(o, "asynchronous", &s->asynchronous, err)) !=
@@ -451,12 +451,12 @@ struct cand {
 /* Where one rule's locks go, and what they add up to. */
 struct applier {
 	struct st_txn *t;
-	json_t *rule;      /* the record, borrowed */
+	json_t *rule; /* the record, borrowed */
 	const char *id, *account;
 	char grouping;
 	json_int_t copies;
-	bool fresh;        /* a new rule: no lock of it exists yet */
-	struct cand *c;    /* eligible RSEs */
+	bool fresh;     /* a new rule: no lock of it exists yet */
+	struct cand *c; /* eligible RSEs */
 	size_t nc;
 	char (*src)[RSE_ID_LEN + 1]; /* source_replica_expression's RSEs */
 	size_t nsrc;
@@ -467,7 +467,7 @@ struct applier {
 		char id[RSE_ID_LEN + 1];
 		json_int_t files, bytes;   /* the account's usage */
 		json_int_t rfiles, rbytes; /* new replicas on the RSE */
-	} *acc;
+	} * acc;
 	size_t nacc;
 	struct sbuf text;
 	struct gr_err *err;
@@ -507,8 +507,8 @@ flush_usage(struct applier *ap)
 		struct acc *a = &ap->acc[i];
 
 		if ((a->files != 0 || a->bytes != 0) &&
-		    (rc = usage_account_add(ap->t, ap->account, a->id,
-			 a->files, a->bytes, ap->err)) != GR_OK)
+		    (rc = usage_account_add(ap->t, ap->account, a->id, a->files,
+			 a->bytes, ap->err)) != GR_OK)
 			return rc;
 		if ((a->rfiles != 0 || a->rbytes != 0) &&
 		    (rc = usage_rse_add(ap->t, a->id, a->rfiles, a->rbytes,
@@ -539,7 +539,8 @@ rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
     struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
-	DBT k = st_dbt(kbuf, key_join(kbuf, sizeof(kbuf), rse, key, (char *)NULL));
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), rse, key, (char *)NULL));
 	json_t *rec = NULL;
 	int ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
 
@@ -568,18 +569,18 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 	struct gr_err *err = ap->err;
 	const char *weight = str_of(rule, "weight");
 	const char *srcx = str_of(rule, "source_replica_expression");
-	bool ignore_avail = json_is_true(json_object_get(rule,
-		 "ignore_availability")),
-	     unlimited = json_is_true(json_object_get(rule,
-		 "ignore_account_limit"));
+	bool ignore_avail = json_is_true(
+		 json_object_get(rule, "ignore_availability")),
+	     unlimited = json_is_true(
+		 json_object_get(rule, "ignore_account_limit"));
 	bool lifetime = !json_is_null(json_object_get(rule, "expires_at")) &&
 	    json_object_get(rule, "expires_at") != NULL;
 	json_t *names = NULL, *rse = NULL, *wv = NULL;
 	size_t i, n, nw = 0, nwrite = 0;
 	int rc;
 
-	if ((rc = expr_eval(t, str_of(rule, "rse_expression"), &names,
-		 err)) != GR_OK)
+	if ((rc = expr_eval(t, str_of(rule, "rse_expression"), &names, err)) !=
+	    GR_OK)
 		return rc;
 	n = json_array_size(names);
 	ap->c = xcalloc(n > 0 ? n : 1, sizeof(*ap->c));
@@ -624,7 +625,8 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 				c->weight = 1;
 			else if (json_is_string(wv)) {
 				c->weight = strtod(json_string_value(wv), &end);
-				if (end == json_string_value(wv) || *end != '\0')
+				if (end == json_string_value(wv) ||
+				    *end != '\0')
 					goto bad_weight;
 			} else
 				goto bad_weight;
@@ -649,7 +651,7 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 			goto out;
 		ap->nc++;
 		continue;
-bad_weight:
+	bad_weight:
 		rc = gr_fail(err, GR_INVALID_RULE_WEIGHT,
 		    "The RSE '%s' has a non-number specified for the weight "
 		    "'%s'",
@@ -698,8 +700,8 @@ bad_weight:
 
 			gr_clear(err);
 			if (rse_live_id(t,
-				json_string_value(json_array_get(names, i)),
-				id, err) != GR_OK)
+				json_string_value(json_array_get(names, i)), id,
+				err) != GR_OK)
 				gr_clear(err);
 			memcpy(ap->src[i], id, sizeof(id));
 		}
@@ -746,9 +748,8 @@ pick(struct cand **v, size_t n)
  * out receives the ids.
  */
 static int
-select_rses(struct applier *ap, json_int_t size,
-    char (*pref)[RSE_ID_LEN + 1], size_t npref,
-    char (*out)[RSE_ID_LEN + 1])
+select_rses(struct applier *ap, json_int_t size, char (*pref)[RSE_ID_LEN + 1],
+    size_t npref, char (*out)[RSE_ID_LEN + 1])
 {
 	struct cand **ok = xcalloc(ap->nc + 1, sizeof(*ok));
 	struct cand **pv = xcalloc(ap->nc + 1, sizeof(*pv));
@@ -848,8 +849,8 @@ member_str(const char *rec, size_t n, const char *key)
 
 /* Add a file with its values from rec (a DID or contents record). */
 static void
-group_add(struct group *g, const char *scope, const char *name,
-    const char *rec, size_t n)
+group_add(struct group *g, const char *scope, const char *name, const char *rec,
+    size_t n)
 {
 	struct gfile *f;
 	const char *v;
@@ -902,8 +903,8 @@ load_replicas(struct applier *ap, struct group *g)
 	int rc;
 
 	for (i = 0; i < g->n; i++) {
-		klen = key_join(kbuf, sizeof(kbuf), g->f[i].scope,
-		    g->f[i].name, "", (char *)NULL);
+		klen = key_join(kbuf, sizeof(kbuf), g->f[i].scope, g->f[i].name,
+		    "", (char *)NULL);
 		if ((rc = st_scan(ap->t, TBL_REPLICAS, kbuf, klen, NULL,
 			 rep_one, &g->f[i], ap->err)) != GR_OK)
 			return rc;
@@ -975,7 +976,8 @@ request_add(struct applier *ap, const struct gfile *f, const char *dest,
 {
 	char kbuf[KEY_MAX], id[RULE_ID_LEN + 1];
 	DBT k = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), f->scope, f->name, dest, (char *)NULL));
+	    key_join(kbuf, sizeof(kbuf), f->scope, f->name, dest,
+		(char *)NULL));
 	json_t *r;
 	int ret;
 
@@ -1010,10 +1012,11 @@ static int
 lock_add(struct applier *ap, const struct gfile *f, const char *dest)
 {
 	char lkey[KEY_MAX], rkey[KEY_MAX], st = 0;
-	DBT lk = st_dbt(lkey, rule_lock_key(lkey, ap->id, f->scope, f->name,
-				  dest));
+	DBT lk = st_dbt(lkey,
+	    rule_lock_key(lkey, ap->id, f->scope, f->name, dest));
 	DBT rk = st_dbt(rkey,
-	    key_join(rkey, sizeof(rkey), f->scope, f->name, dest, (char *)NULL));
+	    key_join(rkey, sizeof(rkey), f->scope, f->name, dest,
+		(char *)NULL));
 	json_t *rep = NULL;
 	bool has_source = false, request = false;
 	struct acc *a;
@@ -1125,8 +1128,7 @@ ds_rse_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 static int
 dataset_locks_add(struct applier *ap, const char *scope, const char *name,
-    char (*rses)[RSE_ID_LEN + 1], size_t n, json_int_t bytes,
-    json_int_t length)
+    char (*rses)[RSE_ID_LEN + 1], size_t n, json_int_t bytes, json_int_t length)
 {
 	char kbuf[KEY_MAX];
 	json_t *rec;
@@ -1357,11 +1359,12 @@ settle(json_t *rule, int64_t now, const char *error)
 		if (old == NULL || *old != 'S')
 			json_object_set_new(rule, "stuck_at",
 			    json_integer(now));
-		if (error != NULL || json_is_null(json_object_get(rule,
-					 "error")))
+		if (error != NULL ||
+		    json_is_null(json_object_get(rule, "error")))
 			json_object_set_new(rule, "error",
-			    json_string(error != NULL ? error
-						      : "MissingSourceReplica"));
+			    json_string(error != NULL
+				    ? error
+				    : "MissingSourceReplica"));
 	} else {
 		json_object_set_new(rule, "error", json_null());
 	}
@@ -1508,8 +1511,8 @@ finish(struct applier *ap, char was, bool done)
 	settle(ap->rule, ap->now, NULL);
 	json_object_set_new(ap->rule, "updated_at", json_integer(ap->now));
 	if ((rc = rule_store(ap->t, ap->rule, ap->err)) == GR_OK &&
-	    (rc = dataset_locks_state(ap->t, ap->id,
-		 str_of(ap->rule, "state"), ap->now, ap->err)) == GR_OK &&
+	    (rc = dataset_locks_state(ap->t, ap->id, str_of(ap->rule, "state"),
+		 ap->now, ap->err)) == GR_OK &&
 	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 ||
 		was != *str_of(ap->rule, "state")) &&
 	    (rc = rule_history_add(ap->t, ap->rule, ap->err)) == GR_OK &&
@@ -1648,9 +1651,9 @@ new_record(const struct spec *s, const char *account, const char *scope,
 	    "id", id, "subscription_id", s->subscription_id, "account", account,
 	    "scope", scope, "name", name, "did_type", t, "state", "R", "error",
 	    "rse_expression", s->rse_expression, "copies", s->copies,
-	    "expires_at", "weight", s->weight, "locked", locked,
-	    "locks_ok_cnt", 0, "locks_replicating_cnt", 0, "locks_stuck_cnt",
-	    0, "source_replica_expression", s->source_expr, "activity",
+	    "expires_at", "weight", s->weight, "locked", locked, "locks_ok_cnt",
+	    0, "locks_replicating_cnt", 0, "locks_stuck_cnt", 0,
+	    "source_replica_expression", s->source_expr, "activity",
 	    s->activity, "grouping", g, "notification", n, "stuck_at",
 	    "purge_replicas", s->purge, "ignore_availability", s->ignore_avail,
 	    "ignore_account_limit", s->ignore_account_limit || s->ask_approval,
@@ -1667,8 +1670,7 @@ new_record(const struct spec *s, const char *account, const char *scope,
 
 static int
 add_one(struct st_txn *t, const char *issuer, const struct spec *s,
-    const char *account, const json_t *did_ref, json_t *ids,
-    struct gr_err *err)
+    const char *account, const json_t *did_ref, json_t *ids, struct gr_err *err)
 {
 	const char *scope = str_of(did_ref, "scope"),
 		   *name = str_of(did_ref, "name");
@@ -1718,8 +1720,8 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 			char *rname = rse_live_name(t, ap.c[i].id);
 
 			if (rname != NULL)
-				rc = rse_attr(t, rname,
-				    "block_manual_approval", &blocked, err);
+				rc = rse_attr(t, rname, "block_manual_approval",
+				    &blocked, err);
 			free(rname);
 			if (blocked != NULL && !json_is_false(blocked))
 				rc = gr_fail(err, GR_MANUAL_APPROVAL_BLOCKED,
@@ -1736,12 +1738,11 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 		cnt.limit = (size_t)((RULE_INJECT_LOCKS + s->copies - 1) /
 		    s->copies);
 		if (type != 'F' &&
-		    (rc = coll_files_below(t, scope, name, count_one,
-			 &cnt, err)) != GR_OK)
+		    (rc = coll_files_below(t, scope, name, count_one, &cnt,
+			 err)) != GR_OK)
 			goto out;
 		inject = s->asynchronous || s->has_delay ||
-		    (s->split_container && type == 'C') ||
-		    cnt.n >= cnt.limit;
+		    (s->split_container && type == 'C') || cnt.n >= cnt.limit;
 		if (inject) {
 			inject_kick = true;
 			json_object_set_new(rule, "state", json_string("I"));
@@ -1780,8 +1781,9 @@ rule_add_in(struct st_txn *t, const char *issuer, const json_t *spec,
 	account = s.account != NULL ? s.account : issuer;
 	if ((rc = account_is_admin(t, issuer, &admin, err)) != GR_OK)
 		return rc;
-	if (!admin && (strcmp(account, issuer) != 0 || s.locked ||
-			  s.ignore_account_limit))
+	if (!admin &&
+	    (strcmp(account, issuer) != 0 || s.locked ||
+		s.ignore_account_limit))
 		return gr_fail(err, GR_ACCESS_DENIED,
 		    "Account %s can not add replication rule. ", issuer);
 	if ((rc = account_check_active(t, account, err)) != GR_OK)
@@ -1909,8 +1911,7 @@ locks_remove(struct st_txn *t, json_t *rule, struct lockset *s, bool purge,
 		struct acc *a;
 		char rse[RSE_ID_LEN + 1];
 
-		if (sc == NULL || nm == NULL || id == NULL ||
-		    il != RSE_ID_LEN)
+		if (sc == NULL || nm == NULL || id == NULL || il != RSE_ID_LEN)
 			continue;
 		memcpy(rse, id, RSE_ID_LEN);
 		rse[RSE_ID_LEN] = '\0';
@@ -2059,9 +2060,9 @@ del_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    "deleted.");
 		goto out;
 	}
-	purge = a->purge < 0 ? json_is_true(json_object_get(rec,
-				   "purge_replicas"))
-			     : a->purge > 0;
+	purge = a->purge < 0
+	    ? json_is_true(json_object_get(rec, "purge_replicas"))
+	    : a->purge > 0;
 	rc = rule_remove(t, rec, purge, time_now(), err);
 out:
 	json_decref(rec);
@@ -2086,7 +2087,8 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 	struct lockset s = { 0 };
 	char kbuf[KEY_MAX];
 	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, rse_id,
-	    (char *)NULL), i;
+		   (char *)NULL),
+	       i;
 	int64_t now = time_now();
 	DBT rk = st_dbt(kbuf, klen);
 	json_t *lock = NULL, *rule = NULL;
@@ -2148,14 +2150,14 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 		}
 		if ((rc = rule_load(t, rid, DB_RMW, &rule, err)) != GR_OK)
 			break;
-		add_counts(rule, (to == 'O') - (from == 'O'),
-		    -(from == 'R'), (to == 'S') - (from == 'S'));
+		add_counts(rule, (to == 'O') - (from == 'O'), -(from == 'R'),
+		    (to == 'S') - (from == 'S'));
 		before = str_of(rule, "state");
 		st[0] = before != NULL ? *before : 'R';
 		settle(rule, now,
 		    to == 'S' ? (error != NULL && *error != '\0'
-				       ? error
-				       : "Replica became unavailable")
+					? error
+					: "Replica became unavailable")
 			      : NULL);
 		json_object_set_new(rule, "updated_at", json_integer(now));
 		if ((rc = rule_store(t, rule, err)) == GR_OK &&
@@ -2217,8 +2219,8 @@ release_parents(struct st_txn *t, const json_t *child, int64_t now,
 			 json_string_value(json_array_get(p.ids, i)), DB_RMW,
 			 &rec, err)) == GR_OK)
 			rc = rule_remove(t, rec,
-			    json_is_true(json_object_get(rec,
-				"purge_replicas")),
+			    json_is_true(
+				json_object_get(rec, "purge_replicas")),
 			    now, err);
 		json_decref(rec);
 		rec = NULL;
@@ -2231,7 +2233,8 @@ release_parents(struct st_txn *t, const json_t *child, int64_t now,
 static json_t *
 spec_of(const json_t *rec, int64_t now)
 {
-	const char *g = str_of(rec, "grouping"), *n = str_of(rec, "notification");
+	const char *g = str_of(rec, "grouping"),
+		   *n = str_of(rec, "notification");
 	char nl[2] = { n != NULL ? *n : 'N', 0 };
 	json_t *s;
 
@@ -2242,7 +2245,9 @@ spec_of(const json_t *rec, int64_t now)
 	    json_object_get(rec, "account"), "copies",
 	    json_object_get(rec, "copies"), "rse_expression",
 	    json_object_get(rec, "rse_expression"), "grouping",
-	    g == NULL || *g == 'D' ? "DATASET" : *g == 'A' ? "ALL" : "NONE",
+	    g == NULL || *g == 'D' ? "DATASET"
+		: *g == 'A'        ? "ALL"
+				   : "NONE",
 	    "weight", json_object_get(rec, "weight"), "locked",
 	    json_object_get(rec, "locked"), "subscription_id",
 	    json_object_get(rec, "subscription_id"),
@@ -2264,9 +2269,8 @@ spec_of(const json_t *rec, int64_t now)
 		json_t *v;
 		void *tmp;
 
-		json_object_foreach_safe (s, tmp, k, v)
-			if (json_is_null(v) && strcmp(k, "account") != 0)
-				json_object_del(s, k);
+		json_object_foreach_safe(s, tmp, k, v) if (json_is_null(v) &&
+		    strcmp(k, "account") != 0) json_object_del(s, k);
 	}
 	return s;
 }
@@ -2327,17 +2331,16 @@ reduce_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	}
 	if ((rc = rule_add_in(t, a->issuer, spec, a->ids, err)) != GR_OK)
 		goto out;
-	if ((rc = rule_load(t, json_string_value(json_array_get(a->ids, 0)),
-		 0, &nrec, err)) != GR_OK)
+	if ((rc = rule_load(t, json_string_value(json_array_get(a->ids, 0)), 0,
+		 &nrec, err)) != GR_OK)
 		goto out;
 	if (*str_of(nrec, "state") != 'O') {
 		rc = gr_fail(err, GR_RULE_REPLACE_FAILED,
 		    "The replacement of the rule failed.");
 		goto out;
 	}
-	rc = rule_remove(t, rec, json_is_true(json_object_get(rec,
-				     "purge_replicas")),
-	    now, err);
+	rc = rule_remove(t, rec,
+	    json_is_true(json_object_get(rec, "purge_replicas")), now, err);
 out:
 	json_decref(rec);
 	json_decref(nrec);
@@ -2362,10 +2365,10 @@ rule_reduce(const char *issuer, const char *id, json_int_t copies,
 	return st_txn_run(reduce_txn, &a, err);
 }
 
-static const char *const move_keys[] = { "account", "copies",
-	"rse_expression", "grouping", "weight", "lifetime", "locked",
-	"subscription_id", "source_replica_expression", "activity", "notify",
-	"purge_replicas", "ignore_availability", "comment" };
+static const char *const move_keys[] = { "account", "copies", "rse_expression",
+	"grouping", "weight", "lifetime", "locked", "subscription_id",
+	"source_replica_expression", "activity", "notify", "purge_replicas",
+	"ignore_availability", "comment" };
 
 static int
 move_txn(struct st_txn *t, void *arg, struct gr_err *err)
@@ -2387,7 +2390,8 @@ move_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	}
 	spec = spec_of(rec, now);
 	json_object_set_new(spec, "rse_expression", json_string(a->expr));
-	json_object_foreach ((json_t *)(uintptr_t)a->override, key, v) {
+	json_object_foreach((json_t *)(uintptr_t)a->override, key, v)
+	{
 		for (i = 0; i < ARRAY_LEN(move_keys); i++)
 			if (strcmp(key, move_keys[i]) == 0)
 				break;
@@ -2492,8 +2496,8 @@ expire_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		if (!json_is_true(json_object_get(rec, "locked")) &&
 		    str_of(rec, "child_rule_id") == NULL) {
 			rc = rule_remove(t, rec,
-			    json_is_true(json_object_get(rec,
-				"purge_replicas")),
+			    json_is_true(
+				json_object_get(rec, "purge_replicas")),
 			    e->now, err);
 			e->done++;
 		}
@@ -2533,7 +2537,8 @@ move_usage(struct st_txn *t, json_t *rec, const char *account,
     struct gr_err *err)
 {
 	struct lockset s = { 0 };
-	struct applier from = { .t = t, .err = err }, to = { .t = t, .err = err };
+	struct applier from = { .t = t, .err = err },
+		       to = { .t = t, .err = err };
 	char kbuf[KEY_MAX];
 	size_t i, il;
 	int rc;
@@ -2677,7 +2682,8 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    a->issuer);
 		goto out;
 	}
-	json_object_foreach ((json_t *)(uintptr_t)o, key, v) {
+	json_object_foreach((json_t *)(uintptr_t)o, key, v)
+	{
 		if (strcmp(key, "comment") == 0) {
 			if (!json_is_string(v) && !json_is_null(v))
 				goto bad;
@@ -2797,7 +2803,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			goto out;
 		}
 		continue;
-bad:
+	bad:
 		rc = gr_fail(err, GR_RULE_INPUT_VALIDATION,
 		    "'%.64s' has an invalid value", key);
 		goto out;
@@ -2825,12 +2831,12 @@ rule_update(const char *issuer, const char *id, const json_t *options,
 	if (!json_is_object(options))
 		return gr_fail(err, GR_RULE_INPUT_VALIDATION,
 		    "'options' must be a dictionary");
-	json_object_foreach ((json_t *)(uintptr_t)options, key, v) {
+	json_object_foreach((json_t *)(uintptr_t)options, key, v)
+	{
 		for (i = 0; i < ARRAY_LEN(update_keys); i++)
 			if (strcmp(key, update_keys[i]) == 0)
 				break;
-		if (i == ARRAY_LEN(update_keys) &&
-		    strcmp(key, "approve") != 0)
+		if (i == ARRAY_LEN(update_keys) && strcmp(key, "approve") != 0)
 			return gr_fail(err, GR_RULE_INPUT_VALIDATION,
 			    "%.64s is not a valid option to set.", key);
 	}
@@ -2925,7 +2931,8 @@ rule_tick(void)
 		    exec_evaluator, (void *)(uintptr_t)prog);
 
 		if (e != 0)
-			log_msg(LOG_ERR, "rules: cannot start gridrest-rules: %s",
+			log_msg(LOG_ERR,
+			    "rules: cannot start gridrest-rules: %s",
 			    strerror(e));
 	}
 	if (err.code != GR_OK)
@@ -3140,7 +3147,8 @@ attached_datasets(struct st_txn *t, const json_t *dids, struct dslist *d,
 		if (type != NULL && strcmp(type, "DATASET") == 0) {
 			d->scope = xrealloc(d->scope,
 			    (d->n + 1) * sizeof(char *));
-			d->name = xrealloc(d->name, (d->n + 1) * sizeof(char *));
+			d->name = xrealloc(d->name,
+			    (d->n + 1) * sizeof(char *));
 			d->scope[d->n] = xstrdup(cs);
 			d->name[d->n++] = xstrdup(cn);
 			d->cap = d->n;
@@ -3177,8 +3185,9 @@ rule_on_attach(struct st_txn *t, const char *ps, const char *pn,
 
 		json_decref(rec);
 		rec = NULL;
-		if ((rc = rule_load(t, json_string_value(json_array_get(ids, i)),
-			 DB_RMW, &rec, err)) != GR_OK)
+		if ((rc = rule_load(t,
+			 json_string_value(json_array_get(ids, i)), DB_RMW,
+			 &rec, err)) != GR_OK)
 			break;
 		st = str_of(rec, "state");
 		if (st != NULL && *st == 'W')
@@ -3240,8 +3249,8 @@ drop_files(struct st_txn *t, json_t *rec, struct group *g, int64_t now,
 }
 
 int
-rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
-    const char *cs, const char *cn, struct gr_err *err)
+rule_on_detach(struct st_txn *t, const char *ps, const char *pn, const char *cs,
+    const char *cn, struct gr_err *err)
 {
 	json_t *ids = json_array(), *rec = NULL, *child = NULL;
 	struct dslist d = { .t = t, .err = err };
@@ -3268,7 +3277,8 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
 	if (type != NULL && strcmp(type, "FILE") == 0)
 		group_add(&g, cs, cn, "{}", 2);
 	else if (type != NULL && strcmp(type, "DATASET") == 0) {
-		json_t *one = json_pack("[{s:s, s:s}]", "scope", cs, "name", cn);
+		json_t *one = json_pack("[{s:s, s:s}]", "scope", cs, "name",
+		    cn);
 
 		rc = attached_datasets(t, one, &d, err);
 		json_decref(one);
@@ -3277,8 +3287,9 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
 	for (i = 0; i < json_array_size(ids) && rc == GR_OK; i++) {
 		json_decref(rec);
 		rec = NULL;
-		if ((rc = rule_load(t, json_string_value(json_array_get(ids, i)),
-			 DB_RMW, &rec, err)) != GR_OK)
+		if ((rc = rule_load(t,
+			 json_string_value(json_array_get(ids, i)), DB_RMW,
+			 &rec, err)) != GR_OK)
 			break;
 		before = str_of(rec, "state");
 		if (g.n > 0)
@@ -3306,7 +3317,8 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
 			char was = before != NULL ? *before : 'R';
 
 			settle(rec, now, NULL);
-			json_object_set_new(rec, "updated_at", json_integer(now));
+			json_object_set_new(rec, "updated_at",
+			    json_integer(now));
 			if ((rc = rule_store(t, rec, err)) == GR_OK &&
 			    (rc = rule_history_add(t, rec, err)) == GR_OK &&
 			    was != *str_of(rec, "state"))
@@ -3401,7 +3413,8 @@ inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	struct applier ap;
 	json_t *rec = NULL, *did = NULL;
 	const char *type, *scope, *name, *st;
-	size_t batch = cfg.rules_batch > 0 ? cfg.rules_batch : RULE_INJECT_BATCH;
+	size_t batch = cfg.rules_batch > 0 ? cfg.rules_batch
+					   : RULE_INJECT_BATCH;
 	json_int_t ds;
 	bool done = false;
 	int rc;
@@ -3440,8 +3453,8 @@ inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		done = true;
 	} else if (type != NULL && *type == 'D') {
 		if ((rc = files_from(t, scope, name,
-			 json_object_get(rec, "inject_after"),
-			 batch, &g, err)) != GR_OK)
+			 json_object_get(rec, "inject_after"), batch, &g,
+			 err)) != GR_OK)
 			goto out;
 		rc = place(&ap, scope, name, &g, (json_int_t)g.n);
 		done = g.n < batch;
@@ -3452,8 +3465,8 @@ inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			goto fail;
 		if ((size_t)ds < d.n) {
 			if ((rc = files_from(t, d.scope[ds], d.name[ds],
-				 json_object_get(rec, "inject_after"),
-				 batch, &g, err)) != GR_OK)
+				 json_object_get(rec, "inject_after"), batch,
+				 &g, err)) != GR_OK)
 				goto out;
 			rc = place(&ap, d.scope[ds], d.name[ds], &g,
 			    (json_int_t)g.n);
@@ -3546,8 +3559,8 @@ kid_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)val;
 	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	json_array_append_new(kids, json_pack("{s:s, s:s}", "scope", s, "name",
-					n));
+	json_array_append_new(kids,
+	    json_pack("{s:s, s:s}", "scope", s, "name", n));
 	free(s);
 	free(n);
 	return GR_OK;

@@ -57,8 +57,8 @@ json_t *rule_render(struct st_txn *t, const json_t *rec, bool with_bytes);
  * each of its locks (key rule id \0 scope \0 name \0 RSE id). *rec, if
  * not NULL: new reference to the rule's record.
  */
-int rule_scan_locks(struct st_txn *t, const char *id, st_scan_fn fn,
-    void *arg, json_t **rec, struct gr_err *err);
+int rule_scan_locks(struct st_txn *t, const char *id, st_scan_fn fn, void *arg,
+    json_t **rec, struct gr_err *err);
 
 /* Lock state letter -> name (R O S); "UNKNOWN" otherwise. */
 const char *rule_lock_state_name(const char *letter);
@@ -68,7 +68,7 @@ struct rse_names {
 	struct {
 		char id[RSE_ID_LEN + 1];
 		char *name;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 const char *rse_names_get(struct st_txn *t, struct rse_names *c,

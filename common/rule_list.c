@@ -132,8 +132,9 @@ rule_render(struct st_txn *t, const json_t *rec, bool with_bytes)
 		json_t *did = NULL;
 		struct gr_err e = { 0 };
 
-		if (t != NULL && did_load(t, str_of(rec, "scope"),
-				     str_of(rec, "name"), 0, &did, &e) == GR_OK)
+		if (t != NULL &&
+		    did_load(t, str_of(rec, "scope"), str_of(rec, "name"), 0,
+			&did, &e) == GR_OK)
 			json_object_set_new(o, "bytes",
 			    copy_or_null(did, "bytes"));
 		else
@@ -237,8 +238,8 @@ value_matches(const json_t *stored, const char *want)
 		return strcmp(buf, want) == 0;
 	}
 	if (json_is_boolean(stored))
-		return strcasecmp(want, json_is_true(stored) ? "true" : "false") ==
-		    0 ||
+		return strcasecmp(want,
+			   json_is_true(stored) ? "true" : "false") == 0 ||
 		    strcmp(want, json_is_true(stored) ? "1" : "0") == 0;
 	if (json_is_null(stored))
 		return strcasecmp(want, "none") == 0 ||
@@ -256,7 +257,8 @@ rule_matches(const struct list_args *a, const json_t *rec)
 	if ((a->cb && c >= a->cb) || (a->ca && c <= a->ca) ||
 	    (a->ub && u >= a->ub) || (a->ua && u <= a->ua))
 		return false;
-	json_object_foreach ((json_t *)(uintptr_t)a->filters, key, v) {
+	json_object_foreach((json_t *)(uintptr_t)a->filters, key, v)
+	{
 		const char *want = json_string_value(v);
 		const json_t *have = json_object_get(rec, key);
 		size_t i;
@@ -353,8 +355,7 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-rule_list(const json_t *filters, gr_emit_fn emit, void *ctx,
-    struct gr_err *err)
+rule_list(const json_t *filters, gr_emit_fn emit, void *ctx, struct gr_err *err)
 {
 	struct list_args a = { .filters = filters, .emit = emit, .ctx = ctx };
 	json_t *f = NULL;
@@ -366,7 +367,8 @@ rule_list(const json_t *filters, gr_emit_fn emit, void *ctx,
 
 	if (filters != NULL) {
 		f = json_deep_copy(filters);
-		json_object_foreach ((json_t *)(uintptr_t)filters, key, v) {
+		json_object_foreach((json_t *)(uintptr_t)filters, key, v)
+		{
 			const char *s = json_string_value(v);
 
 			for (i = 0; i < ARRAY_LEN(date_keys); i++)
@@ -406,8 +408,8 @@ static int did_txn(struct st_txn *t, void *arg, struct gr_err *err);
 
 /* Run fn in a view for the DID scope:name (checked first). */
 static int
-did_view(const char *scope, const char *name, st_txn_fn fn,
-    struct list_args *a, struct gr_err *err)
+did_view(const char *scope, const char *name, st_txn_fn fn, struct list_args *a,
+    struct gr_err *err)
 {
 	json_t *f = json_pack("{s:s, s:s}", "scope", scope, "name", name);
 	int rc;
@@ -482,8 +484,8 @@ did_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_decref(did);
 	klen = did_key(kbuf, scope, name);
 	if (a->seen == NULL)
-		return st_scan_key(t, TBL_RULES_BY_DID, kbuf, klen, list_one,
-		    a, err);
+		return st_scan_key(t, TBL_RULES_BY_DID, kbuf, klen, list_one, a,
+		    err);
 	if (file) {
 		klen = key_join(kbuf, sizeof(kbuf), scope, name, "",
 		    (char *)NULL);
@@ -500,7 +502,9 @@ int
 rule_list_associated(const char *scope, const char *name, gr_emit_fn emit,
     void *ctx, struct gr_err *err)
 {
-	struct list_args a = { .emit = emit, .ctx = ctx, .seen = json_object() };
+	struct list_args a = { .emit = emit,
+		.ctx = ctx,
+		.seen = json_object() };
 	int rc = did_view(scope, name, did_txn, &a, err);
 
 	json_decref(a.seen);
@@ -594,17 +598,16 @@ lock_emit(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 			if (rule_load(a->t, buf[0], 0, &rr, a->err) != GR_OK)
 				gr_clear(a->err);
 			json_object_set_new(a->rule, buf[0],
-			    rr != NULL ? json_incref(json_object_get(rr,
-					     "account"))
-				       : json_null());
+			    rr != NULL
+				? json_incref(json_object_get(rr, "account"))
+				: json_null());
 			json_decref(rr);
 			r = json_object_get(a->rule, buf[0]);
 		}
 		acc = json_string_value(r);
 		json_object_set_new(out, "account",
 		    acc != NULL ? json_string(acc) : json_null());
-		json_object_set_new(out, "length",
-		    copy_or_null(rec, "length"));
+		json_object_set_new(out, "length", copy_or_null(rec, "length"));
 		json_object_set_new(out, "bytes", copy_or_null(rec, "bytes"));
 		json_object_set_new(out, "accessed_at", json_null());
 		json_object_set_new(out, "updated_at",
@@ -902,9 +905,9 @@ rule_analysis(const char *id, json_t **out, struct gr_err *err)
 /* --- verify ------------------------------------------------------------ */
 
 struct vf_args {
-	json_t *rules;   /* id -> {"account","o","r","s"} counted */
-	json_t *usage;   /* account \t RSE id -> [files, bytes] from locks */
-	json_t *report;  /* lines */
+	json_t *rules;  /* id -> {"account","o","r","s"} counted */
+	json_t *usage;  /* account \t RSE id -> [files, bytes] from locks */
+	json_t *report; /* lines */
 	struct st_txn *t;
 	struct gr_err *err;
 };
@@ -921,9 +924,8 @@ vf_rule(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	json_object_set_new(a->rules, str_of(r, "id"),
 	    json_pack("{s:O, s:I, s:I, s:I, s:i, s:i, s:i}", "account",
-		json_object_get(r, "account"), "ok",
-		int_of(r, "locks_ok_cnt"), "rep",
-		int_of(r, "locks_replicating_cnt"), "stuck",
+		json_object_get(r, "account"), "ok", int_of(r, "locks_ok_cnt"),
+		"rep", int_of(r, "locks_replicating_cnt"), "stuck",
 		int_of(r, "locks_stuck_cnt"), "o", 0, "r", 0, "s", 0));
 	json_decref(r);
 	return GR_OK;
@@ -1071,28 +1073,24 @@ vf_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    (rc = st_scan(t, TBL_ACCOUNT_USAGE, NULL, 0, NULL, vf_usage, a,
 		 err)) != GR_OK)
 		return rc;
-	json_object_foreach (a->rules, key, v)
-		if (int_of(v, "ok") != int_of(v, "o") ||
-		    int_of(v, "rep") != int_of(v, "r") ||
-		    int_of(v, "stuck") != int_of(v, "s"))
-			json_array_append_new(a->report,
-			    json_sprintf("rule %s: counters ok %lld "
-					 "replicating %lld stuck %lld, locks "
-					 "%lld %lld %lld",
-				key, (long long)int_of(v, "ok"),
-				(long long)int_of(v, "rep"),
-				(long long)int_of(v, "stuck"),
-				(long long)int_of(v, "o"),
-				(long long)int_of(v, "r"),
-				(long long)int_of(v, "s")));
-	json_object_foreach (a->usage, key, v)
-		if (!json_is_true(json_object_get(v, "seen")) &&
-		    int_of(v, "files") != 0)
-			json_array_append_new(a->report,
-			    json_sprintf("usage of %s: none stored, locks "
-					 "hold %lld files %lld bytes",
-				key, (long long)int_of(v, "files"),
-				(long long)int_of(v, "bytes")));
+	json_object_foreach(a->rules, key,
+	    v) if (int_of(v, "ok") != int_of(v, "o") ||
+	    int_of(v, "rep") != int_of(v, "r") ||
+	    int_of(v, "stuck") !=
+		int_of(v, "s")) json_array_append_new(a->report,
+	    json_sprintf("rule %s: counters ok %lld "
+			 "replicating %lld stuck %lld, locks "
+			 "%lld %lld %lld",
+		key, (long long)int_of(v, "ok"), (long long)int_of(v, "rep"),
+		(long long)int_of(v, "stuck"), (long long)int_of(v, "o"),
+		(long long)int_of(v, "r"), (long long)int_of(v, "s")));
+	json_object_foreach(a->usage, key,
+	    v) if (!json_is_true(json_object_get(v, "seen")) &&
+	    int_of(v, "files") != 0) json_array_append_new(a->report,
+	    json_sprintf("usage of %s: none stored, locks "
+			 "hold %lld files %lld bytes",
+		key, (long long)int_of(v, "files"),
+		(long long)int_of(v, "bytes")));
 	return GR_OK;
 }
 
@@ -1117,7 +1115,8 @@ rule_verify(gr_emit_text_fn emit, void *ctx, long *bad, struct gr_err *err)
 	return rc;
 }
 
-/* --- GET /rules/<id> as text ----------------------------------------------- */
+/* --- GET /rules/<id> as text -----------------------------------------------
+ */
 
 /* A record's top-level members, found in one pass. */
 struct members {
@@ -1145,8 +1144,7 @@ member_one(const char *key, size_t klen, const char *val, size_t vlen,
 }
 
 static bool
-member_get(const struct members *m, const char *key, const char **v,
-    size_t *vl)
+member_get(const struct members *m, const char *key, const char **v, size_t *vl)
 {
 	size_t i, kl = strlen(key);
 
@@ -1269,7 +1267,8 @@ text_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	if (a->id == NULL || strlen(a->id) != RULE_ID_LEN)
 		return gr_fail(err, GR_RULE_NOT_FOUND,
-		    "No rule with the id %.64s found", a->id != NULL ? a->id : "");
+		    "No rule with the id %.64s found",
+		    a->id != NULL ? a->id : "");
 	for (i = 0; i <= RULE_ID_LEN; i++)
 		low[i] = (char)((a->id[i] >= 'A' && a->id[i] <= 'F')
 			? a->id[i] + 32

@@ -431,9 +431,9 @@ struct submit_args {
 	const struct task_field *fields;
 	size_t nfields;
 	char uuid[TASK_UUID_LEN + 1]; /* chosen before the transaction */
-	bool staged;   /* the uploads are written */
+	bool staged;                  /* the uploads are written */
 	bool in_place; /* ... in the (root) task's own directory */
-	uid_t uid;   /* the issuer's job user (drm_account_user) */
+	uid_t uid;     /* the issuer's job user (drm_account_user) */
 	gid_t gid;
 	/* results, rebuilt by every run of the body */
 	char root[TASK_UUID_LEN + 1];
@@ -778,8 +778,7 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	/* an array's tasks each write their own (%a: the index) */
 	if (json_is_true(json_object_get(script, "is_array"))) {
 		(void)snprintf(out, sizeof(out), "%.8s_out_%%a.txt", a->uuid);
-		(void)snprintf(errf, sizeof(errf), "%.8s_err_%%a.txt",
-		    a->uuid);
+		(void)snprintf(errf, sizeof(errf), "%.8s_err_%%a.txt", a->uuid);
 	} else {
 		(void)snprintf(out, sizeof(out), "%.8s_out.txt", a->uuid);
 		(void)snprintf(errf, sizeof(errf), "%.8s_err.txt", a->uuid);
@@ -1339,7 +1338,8 @@ task_stop(const char *issuer, const char *uuid, json_t **out,
 	if (final_status(str(a.task, "status")))
 		rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
 		    "Task %s is not running: %s", uuid, str(a.task, "status"));
-	else if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) == GR_OK)
+	else if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) ==
+	    GR_OK)
 		rc = refresh(a.task, err);
 	if (rc == GR_OK)
 		*out = render(a.task, a.admin);
@@ -1377,7 +1377,8 @@ task_delete(const char *issuer, const char *uuid, json_t **out,
 	if ((rc = load(&a, err)) != GR_OK)
 		return rc;
 	if (!final_status(str(a.task, "status"))) {
-		if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) != GR_OK)
+		if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) !=
+		    GR_OK)
 			goto out;
 		/* a running job ends within the DRM's grace: wait for it, so
 		   that its files can go */

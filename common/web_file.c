@@ -93,6 +93,5 @@ web_file_reply(struct web_req *r, int fd, long long size, const char *ctype)
 		from = 0;
 		to = size - 1;
 	}
-	return web_file_send(r, fd, size, from, to, rg != 0 ? 200 : 206,
-	    ctype);
+	return web_file_send(r, fd, size, from, to, rg != 0 ? 200 : 206, ctype);
 }

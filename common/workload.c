@@ -384,8 +384,7 @@ wla_free(struct wl_archive *a)
 }
 
 struct wl_archive *
-wl_archive_new(enum wl_format f, wl_write_fn fn, void *ctx,
-    struct gr_err *err)
+wl_archive_new(enum wl_format f, wl_write_fn fn, void *ctx, struct gr_err *err)
 {
 	struct wl_archive *a = xcalloc(1, sizeof(*a));
 	int ok;
@@ -405,8 +404,8 @@ wl_archive_new(enum wl_format f, wl_write_fn fn, void *ctx,
 		ok = archive_write_add_filter_bzip2(a->ar) == ARCHIVE_OK &&
 		    archive_write_set_format_pax_restricted(a->ar) ==
 			ARCHIVE_OK;
-	if (!ok || archive_write_set_bytes_in_last_block(a->ar, 1) !=
-		ARCHIVE_OK ||
+	if (!ok ||
+	    archive_write_set_bytes_in_last_block(a->ar, 1) != ARCHIVE_OK ||
 	    archive_write_open(a->ar, a, NULL, archive_out, NULL) !=
 		ARCHIVE_OK) {
 		(void)gr_fail(err, GR_INTERNAL, "cannot start the archive: %s",
@@ -476,8 +475,8 @@ wl_archive_add(struct wl_archive *a, int fd, const char *rel,
 		json_array_append_new(a->skipped, j);
 		return GR_OK;
 	}
-	return add_member(a, fd, NULL, rel, (long long)st->st_size,
-	    st->st_mode, st->st_mtime, err);
+	return add_member(a, fd, NULL, rel, (long long)st->st_size, st->st_mode,
+	    st->st_mtime, err);
 }
 
 int

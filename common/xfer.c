@@ -24,9 +24,9 @@
 #include "xfer.h"
 
 #define XFER_PFN_MAX  4096
-#define XFER_COMP_MAX 128       /* path components of a PFN */
+#define XFER_COMP_MAX 128         /* path components of a PFN */
 #define XFER_BUF      (128 << 10) /* posix reads and writes */
-#define XFER_RING     (2 << 20) /* between a WebDAV GET and PUT */
+#define XFER_RING     (2 << 20)   /* between a WebDAV GET and PUT */
 #define XFER_DAV_BUF  (512 << 10)
 #define XFER_TIMEOUT  60 /* seconds without progress */
 #define XFER_CONNECT  10

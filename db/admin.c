@@ -484,7 +484,8 @@ cmd_backup(const char *dir)
 		 DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 		     DB_INIT_TXN | DB_PRIVATE | DB_RECOVER_FATAL,
 		 0600)) != 0) {
-		fprintf(stderr, "gridrest-db: backup: recovery of the copy: %s\n",
+		fprintf(stderr,
+		    "gridrest-db: backup: recovery of the copy: %s\n",
 		    db_strerror(ret));
 		if (copy != NULL)
 			(void)copy->close(copy, 0);

@@ -670,8 +670,8 @@ by_did_fields(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	(void)sec;
 	(void)pkey;
 	if (!json_member(pdata->data, pdata->size, "scope", &s, &sl) ||
-	    !json_member(pdata->data, pdata->size, "name", &n, &nl) ||
-	    sl < 2 || nl < 2 || *s != '"' || *n != '"')
+	    !json_member(pdata->data, pdata->size, "name", &n, &nl) || sl < 2 ||
+	    nl < 2 || *s != '"' || *n != '"')
 		return DB_DONOTINDEX;
 	/* the members' text, quotes and all: DID names need no escapes */
 	sl -= 2;

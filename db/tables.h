@@ -81,19 +81,19 @@ enum tbl_id {
 	TBL_SUBSCRIPTIONS_BY_ID,   /* secondary: its id */
 	TBL_SUBSCRIPTIONS_BY_NAME, /* secondary: its name */
 	/* --- replication rules (issue 19, rule.h) --- */
-	TBL_RULES,             /* rule id (32 hex) -> rule record */
-	TBL_RULES_BY_DID,      /* secondary: scope \0 name */
-	TBL_RULES_BY_ACCOUNT,  /* secondary: account */
-	TBL_RULES_BY_STATE,    /* secondary: state letter */
-	TBL_RULES_BY_EXPIRY,   /* secondary: expires_at (didx_num), if set */
+	TBL_RULES,            /* rule id (32 hex) -> rule record */
+	TBL_RULES_BY_DID,     /* secondary: scope \0 name */
+	TBL_RULES_BY_ACCOUNT, /* secondary: account */
+	TBL_RULES_BY_STATE,   /* secondary: state letter */
+	TBL_RULES_BY_EXPIRY,  /* secondary: expires_at (didx_num), if set */
 	TBL_RULES_BY_SUBSCRIPTION, /* secondary: subscription_id, if set */
 	TBL_LOCKS, /* rule id \0 scope \0 name \0 RSE id -> replica lock */
-	TBL_LOCKS_BY_REPLICA,  /* secondary: scope \0 name \0 RSE id */
-	TBL_LOCKS_BY_RSE,      /* secondary: RSE id */
-	TBL_DATASET_LOCKS, /* rule id \0 scope \0 name \0 RSE id -> lock */
+	TBL_LOCKS_BY_REPLICA, /* secondary: scope \0 name \0 RSE id */
+	TBL_LOCKS_BY_RSE,     /* secondary: RSE id */
+	TBL_DATASET_LOCKS,    /* rule id \0 scope \0 name \0 RSE id -> lock */
 	TBL_DATASET_LOCKS_BY_DID, /* secondary: scope \0 name */
 	TBL_DATASET_LOCKS_BY_RSE, /* secondary: RSE id */
-	TBL_RULE_HISTORY,  /* rule id \0 16 hex of the time \0 seq -> entry */
+	TBL_RULE_HISTORY, /* rule id \0 16 hex of the time \0 seq -> entry */
 	TBL_RULE_HISTORY_BY_DID, /* secondary: scope \0 name */
 	TBL_REQUESTS, /* scope \0 name \0 destination RSE id -> request */
 	TBL_REQUESTS_BY_STATE, /* secondary: state letter */

@@ -61,7 +61,6 @@ struct account_filter {
 int account_list(const struct account_filter *f, gr_emit_fn emit, void *ctx,
     struct gr_err *err);
 
-
 #define ACCOUNT_ATTR_MAX 30
 
 /*

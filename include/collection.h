@@ -23,8 +23,8 @@
  * Create a collection from body {"type": DATASET|CONTAINER, "statuses":
  * {"monotonic"}, "meta", "lifetime", "dids" (content attached at once),
  * "rse" (a dataset's dids registered there first), "rules" (replication
- * rules made on it at once: POST /rules/'s options without dids)}. Admins, the scope's owner, or
- * anyone in scope "mock".
+ * rules made on it at once: POST /rules/'s options without dids)}. Admins, the
+ * scope's owner, or anyone in scope "mock".
  */
 int coll_add(const char *issuer, const char *scope, const char *name,
     const json_t *body, struct gr_err *err);
@@ -94,7 +94,6 @@ int coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
  */
 int did_list_scope(const char *scope, const char *name, bool recursive,
     gr_emit_text_fn emit, void *ctx, struct gr_err *err);
-
 
 /* emit {"scope","name"} of every dataset holding the file with guid
    (through the guid index); no such file: DataIdentifierNotFound. */

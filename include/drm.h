@@ -40,12 +40,12 @@
 #include "err.h"
 #include "store.h"
 
-#define DRM_ID_LEN    16   /* digits of an id */
-#define DRM_ARGV_MAX  256  /* arguments of a command */
-#define DRM_ENV_MAX   64   /* environment entries a spec may add */
-#define DRM_DEPS_MAX  16   /* dependencies of a job */
-#define DRM_ARRAY_MAX 1000 /* tasks of one array */
-#define DRM_SLOTS_MAX 1024 /* GRIDREST_DRM_SLOTS upper bound */
+#define DRM_ID_LEN    16       /* digits of an id */
+#define DRM_ARGV_MAX  256      /* arguments of a command */
+#define DRM_ENV_MAX   64       /* environment entries a spec may add */
+#define DRM_DEPS_MAX  16       /* dependencies of a job */
+#define DRM_ARRAY_MAX 1000     /* tasks of one array */
+#define DRM_SLOTS_MAX 1024     /* GRIDREST_DRM_SLOTS upper bound */
 #define DRM_UID_MIN   3000000L /* GRIDREST_JOB_UID_MIN's default */
 #define DRM_UID_MAX   3999999L /* GRIDREST_JOB_UID_MAX's default */
 
@@ -64,9 +64,9 @@ struct drm_spec {
 	/* files relative to cwd; NULL: /dev/null. "%a" stands for an array
 	   task's index (as in Slurm's patterns): each task its own file */
 	const char *out, *err;
-	long time_limit;         /* seconds of wall time, 0: none */
-	int cpus;                /* 0: 1 */
-	long mem_mb;             /* 0: no limit */
+	long time_limit; /* seconds of wall time, 0: none */
+	int cpus;        /* 0: 1 */
+	long mem_mb;     /* 0: no limit */
 	struct drm_dep deps[DRM_DEPS_MAX];
 	size_t ndeps;
 	bool array; /* run the tasks array_start..array_end by array_step */
@@ -115,10 +115,10 @@ int task_drm_hook(struct st_txn *t, const json_t *rec, struct gr_err *err);
 
 /* The settings in force (GRIDREST_DRM_*), read on first use. */
 struct drm_cfg {
-	const char *backend; /* "local" or "slurm" */
-	unsigned slots;      /* local: jobs that run at once (online CPUs) */
-	unsigned grace;   /* seconds between SIGTERM and SIGKILL (3) */
-	int nice;         /* local: the jobs' nice value (10) */
+	const char *backend;   /* "local" or "slurm" */
+	unsigned slots;        /* local: jobs that run at once (online CPUs) */
+	unsigned grace;        /* seconds between SIGTERM and SIGKILL (3) */
+	int nice;              /* local: the jobs' nice value (10) */
 	long uid_min, uid_max; /* the accounts' job uids (3000000..3999999) */
 	long gid;      /* the jobs' gid; -1: the same number as the uid */
 	long nproc;    /* RLIMIT_NPROC of a job's uid (512); 0: none */

@@ -14,17 +14,17 @@
 #define DRM_RUN_POLL_MS 50 /* the wait step */
 
 struct drm_run {
-	pid_t pid;      /* the job, leader of its own process group */
-	long limit;     /* seconds of wall time; 0: none */
-	long grace;     /* seconds from SIGTERM to SIGKILL */
+	pid_t pid;  /* the job, leader of its own process group */
+	long limit; /* seconds of wall time; 0: none */
+	long grace; /* seconds from SIGTERM to SIGKILL */
 	/* asked every step until it answers: a reason to end the job
 	   ("cancelled"), or NULL to let it run (NULL fn: never) */
 	const char *(*stop)(void *ctx);
 	void *ctx;
 	/* results */
-	int status;        /* as wait(2) gives it; -1 if it could not wait */
-	const char *how;   /* NULL: it ended by itself; "timeout"; stop's */
-	double cpu;        /* user + system seconds it used; -1 unknown */
+	int status;      /* as wait(2) gives it; -1 if it could not wait */
+	const char *how; /* NULL: it ended by itself; "timeout"; stop's */
+	double cpu;      /* user + system seconds it used; -1 unknown */
 };
 
 /* Run r->pid to its end (and kill what its group left behind). */

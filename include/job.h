@@ -115,10 +115,10 @@ int job_history(const char *issuer, const char *group, bool all_owners,
 
 /* The job's stdout, opened for a peek of up to JOB_PEEK_MAX bytes. */
 struct job_peek {
-	int fd;                 /* -1: no output yet (or no regular file) */
-	long long size;         /* the file's size now */
-	const char *status;     /* the job's status (static) */
-	bool final;             /* the job has ended: the file is complete */
+	int fd;             /* -1: no output yet (or no regular file) */
+	long long size;     /* the file's size now */
+	const char *status; /* the job's status (static) */
+	bool final;         /* the job has ended: the file is complete */
 };
 int job_peek(const char *issuer, long jid, struct job_peek *out,
     struct gr_err *err);

@@ -49,12 +49,13 @@
 #include "err.h"
 #include "store.h"
 
-#define RULE_ID_LEN       32    /* uuid4, 32 lowercase hex digits */
-#define RULE_DIDS_MAX     1000  /* DIDs in one POST /rules/ */
-#define RULE_INJECT_LOCKS 10000 /* length x copies from which a rule is
-				   injected in the background */
+#define RULE_ID_LEN   32   /* uuid4, 32 lowercase hex digits */
+#define RULE_DIDS_MAX 1000 /* DIDs in one POST /rules/ */
+#define RULE_INJECT_LOCKS                                                      \
+	10000 /* length x copies from which a rule is                          \
+		 injected in the background */
 #define RULE_COMMENT_MAX  255
-#define RULE_INJECT_BATCH 2000  /* files an injection transaction places */
+#define RULE_INJECT_BATCH 2000 /* files an injection transaction places */
 
 /*
  * Add one rule per DID of spec, the dict of POST /rules/ (borrowed):

@@ -63,8 +63,8 @@ bool wl_durable(void);
 /*
  * The one writer of uploads: each file created new in dfd (O_EXCL, no
  * link followed), written whole, given to uid:gid when give, fsynced;
- * then dfd itself is fsynced (both as wl_durable says). All or nothing is the caller's (it removes
- * the directory on failure).
+ * then dfd itself is fsynced (both as wl_durable says). All or nothing is the
+ * caller's (it removes the directory on failure).
  */
 int wl_write_files(int dfd, const struct wl_file *files, size_t n, bool give,
     uid_t uid, gid_t gid, struct gr_err *err);

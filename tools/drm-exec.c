@@ -113,9 +113,9 @@ record(const char *how, int n, double cpu)
 	int fd, len;
 
 	/* the CPU the job used (user + system, s), when it was reaped */
-	len = cpu >= 0 ? snprintf(line, sizeof(line), "%s %d cpu=%.3f\n", how,
-			     n, cpu)
-		       : snprintf(line, sizeof(line), "%s %d\n", how, n);
+	len = cpu >= 0
+	    ? snprintf(line, sizeof(line), "%s %d cpu=%.3f\n", how, n, cpu)
+	    : snprintf(line, sizeof(line), "%s %d\n", how, n);
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
 	if (fd >= 0) {

@@ -254,8 +254,8 @@ test_all_owners(void **state)
 	assert_int_equal(entries("dave", "lab"), 2);
 	assert_int_equal(entries("carol", "other"), 1);
 	assert_int_equal(entries("root", "user"), before + 4);
-	assert_int_equal(
-	    job_summary("dave", "lab", true, NULL, 0, &sum, &err), GR_OK);
+	assert_int_equal(job_summary("dave", "lab", true, NULL, 0, &sum, &err),
+	    GR_OK);
 	assert_int_equal(json_integer_value(json_object_get(sum, "Waiting")),
 	    2);
 	json_decref(sum);

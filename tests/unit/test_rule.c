@@ -149,10 +149,12 @@ test_available_data(void **state)
 	json_t *locks = json_array();
 
 	(void)state;
-	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"a1\", \"bytes\": 10},"
-		       " {\"scope\": \"data\", \"name\": \"a2\", \"bytes\": 20}]");
-	dataset("dsa", "[{\"scope\": \"data\", \"name\": \"a1\"},"
-		       " {\"scope\": \"data\", \"name\": \"a2\"}]");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"a1\", \"bytes\": 10},"
+	    " {\"scope\": \"data\", \"name\": \"a2\", \"bytes\": 20}]");
+	dataset("dsa",
+	    "[{\"scope\": \"data\", \"name\": \"a1\"},"
+	    " {\"scope\": \"data\", \"name\": \"a2\"}]");
 	assert_int_equal(add("root",
 			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
 			     "\"dsa\"}], \"copies\": 1, \"rse_expression\": "
@@ -164,8 +166,9 @@ test_available_data(void **state)
 	assert_int_equal(count_of(last_id, "locks_ok_cnt"), 2);
 	assert_int_equal(rule_locks(last_id, collect, locks, &err), GR_OK);
 	assert_int_equal(json_array_size(locks), 2);
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(locks, 0), "rse")),
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(locks, 0),
+				    "rse")),
 	    "RSE_A");
 	json_decref(locks);
 	{
@@ -178,7 +181,8 @@ test_available_data(void **state)
 		assert_non_null(parsed);
 		assert_true(json_equal(parsed, tree));
 		assert_int_equal(json_object_size(parsed), 32);
-		assert_int_equal(rule_get_text("0123456789abcdef0123456789abcdef",
+		assert_int_equal(rule_get_text("0123456789abcdef0123456789abcde"
+					       "f",
 				     &text, &err),
 		    GR_RULE_NOT_FOUND);
 		gr_clear(&err);
@@ -196,10 +200,12 @@ test_state_machine(void **state)
 	char id[RULE_ID_LEN + 1];
 
 	(void)state;
-	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"b1\", \"bytes\": 5},"
-		       " {\"scope\": \"data\", \"name\": \"b2\", \"bytes\": 6}]");
-	dataset("dsb", "[{\"scope\": \"data\", \"name\": \"b1\"},"
-		       " {\"scope\": \"data\", \"name\": \"b2\"}]");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"b1\", \"bytes\": 5},"
+	    " {\"scope\": \"data\", \"name\": \"b2\", \"bytes\": 6}]");
+	dataset("dsb",
+	    "[{\"scope\": \"data\", \"name\": \"b1\"},"
+	    " {\"scope\": \"data\", \"name\": \"b2\"}]");
 	assert_int_equal(add("root",
 			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
 			     "\"dsb\"}], \"copies\": 1, \"rse_expression\": "
@@ -236,11 +242,13 @@ test_groupings(void **state)
 	size_t i;
 
 	(void)state;
-	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"c1\", \"bytes\": 1},"
-		       " {\"scope\": \"data\", \"name\": \"c2\", \"bytes\": 1},"
-		       " {\"scope\": \"data\", \"name\": \"c3\", \"bytes\": 1}]");
-	dataset("dsc1", "[{\"scope\": \"data\", \"name\": \"c1\"},"
-			" {\"scope\": \"data\", \"name\": \"c2\"}]");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"c1\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"c2\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"c3\", \"bytes\": 1}]");
+	dataset("dsc1",
+	    "[{\"scope\": \"data\", \"name\": \"c1\"},"
+	    " {\"scope\": \"data\", \"name\": \"c2\"}]");
 	dataset("dsc2", "[{\"scope\": \"data\", \"name\": \"c3\"}]");
 	b = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "type", "CONTAINER",
 	    "dids", "scope", "data", "name", "dsc1", "scope", "data", "name",
@@ -259,8 +267,10 @@ test_groupings(void **state)
 	rse0 = json_string_value(
 	    json_object_get(json_array_get(locks, 0), "rse"));
 	for (i = 1; i < 3; i++)
-		assert_string_equal(json_string_value(json_object_get(
-					json_array_get(locks, i), "rse")),
+		assert_string_equal(json_string_value(
+					json_object_get(json_array_get(locks,
+							    i),
+					    "rse")),
 		    rse0);
 	json_decref(locks);
 	/* a second rule, 2 copies by weight: only RSEs with it count */
@@ -303,7 +313,8 @@ test_quota(void **state)
 	struct gr_err err = { 0 };
 
 	(void)state;
-	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"q1\", \"bytes\": 40}]");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"q1\", \"bytes\": 40}]");
 	/* no limit at all, then quota left not above the size (Rucio's
 	   selector: quota_left > size) */
 	assert_int_equal(quota_try(-1), GR_INSUFFICIENT_ACCOUNT_LIMIT);
@@ -334,8 +345,9 @@ test_reeval_inject(void **state)
 	int n = 0;
 
 	(void)state;
-	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"r1\", \"bytes\": 1},"
-		       " {\"scope\": \"data\", \"name\": \"r2\", \"bytes\": 2}]");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"r1\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"r2\", \"bytes\": 2}]");
 	dataset("dsr", "[{\"scope\": \"data\", \"name\": \"r1\"}]");
 	assert_int_equal(add("root",
 			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
@@ -382,11 +394,12 @@ test_add_in(void **state)
 	struct gr_err err = { 0 };
 	struct in_args a;
 	json_t *f = json_pack("{s:s}", "subscription_id",
-	    "0123456789abcdef0123456789abcdef"),
+		   "0123456789abcdef0123456789abcdef"),
 	       *out = json_array();
 
 	(void)state;
-	files("RSE_A", "[{\"scope\": \"data\", \"name\": \"s1\", \"bytes\": 3}]");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"s1\", \"bytes\": 3}]");
 	a.spec = json_pack("{s:[{s:s, s:s}], s:i, s:s, s:s, s:s}", "dids",
 	    "scope", "data", "name", "s1", "copies", 1, "rse_expression",
 	    "RSE_A", "subscription_id", "0123456789abcdef0123456789abcdef",
@@ -396,11 +409,12 @@ test_add_in(void **state)
 	assert_int_equal(json_array_size(a.ids), 1);
 	assert_int_equal(rule_list(f, collect, out, &err), GR_OK);
 	assert_int_equal(json_array_size(out), 1);
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(out, 0), "id")),
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(out, 0), "id")),
 	    json_string_value(json_array_get(a.ids, 0)));
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(out, 0), "state")),
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(out, 0),
+				    "state")),
 	    "OK");
 	json_decref(a.spec);
 	json_decref(a.ids);

@@ -44,8 +44,7 @@ open_dir(const char *sub)
 {
 	char path[512];
 
-	(void)snprintf(path, sizeof(path), "%s%s%s", dir, *sub ? "/" : "",
-	    sub);
+	(void)snprintf(path, sizeof(path), "%s%s%s", dir, *sub ? "/" : "", sub);
 	return open(path, O_RDONLY | O_DIRECTORY);
 }
 
@@ -77,8 +76,9 @@ test_write_files(void **state)
 
 	(void)state;
 	assert_true(dfd >= 0);
-	assert_int_equal(
-	    wl_write_files(dfd, f, 2, true, getuid(), getgid(), &err), GR_OK);
+	assert_int_equal(wl_write_files(dfd, f, 2, true, getuid(), getgid(),
+			     &err),
+	    GR_OK);
 	assert_int_equal(fstatat(dfd, "run.sh", &st, 0), 0);
 	assert_int_equal(st.st_mode & 0777, 0755);
 	assert_int_equal(st.st_uid, getuid());
@@ -89,18 +89,18 @@ test_write_files(void **state)
 	assert_memory_equal(buf, "alpha", 5);
 	/* an existing name is never overwritten, nor reached through */
 	gr_clear(&err);
-	assert_int_equal(
-	    wl_write_files(dfd, f, 1, false, getuid(), getgid(), &err),
+	assert_int_equal(wl_write_files(dfd, f, 1, false, getuid(), getgid(),
+			     &err),
 	    GR_INTERNAL);
 	assert_int_equal(symlinkat("/etc/passwd", dfd, "link.txt"), 0);
 	f[0].name = "link.txt";
 	gr_clear(&err);
-	assert_int_equal(
-	    wl_write_files(dfd, f, 1, false, getuid(), getgid(), &err),
+	assert_int_equal(wl_write_files(dfd, f, 1, false, getuid(), getgid(),
+			     &err),
 	    GR_INTERNAL);
 	gr_clear(&err);
-	assert_int_equal(
-	    wl_write_files(dfd, &bad, 1, false, getuid(), getgid(), &err),
+	assert_int_equal(wl_write_files(dfd, &bad, 1, false, getuid(), getgid(),
+			     &err),
 	    GR_INVALID_PATH);
 	close(dfd);
 }
