@@ -1,7 +1,6 @@
 """Drive gridrest's /rules and /locks with the real Rucio client
 (scripts/real-client): RuleClient, LockClient and the rule listings of
 DIDClient and AccountClient. Our own driver; the client is only imported."""
-import sys
 import time
 
 from rucio.client import Client
@@ -10,24 +9,7 @@ from rucio.common.exception import (DataIdentifierNotFound, DuplicateRule,
                                     InsufficientTargetRSEs,
                                     InvalidRSEExpression, RuleNotFound,
                                     RuleReplaceFailed, UnsupportedOperation)
-
-failures = 0
-
-
-def check(what, cond):
-    global failures
-    print(("ok - " if cond else "not ok - ") + what)
-    if not cond:
-        failures += 1
-
-
-def raises(what, exc, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-        check(what + " raises " + exc.__name__, False)
-    except exc:
-        check(what + " raises " + exc.__name__, True)
-
+from tap import check, done, raises
 
 c = Client()
 c.add_scope("root", "data")
@@ -125,4 +107,4 @@ raises("... the denied rule", RuleNotFound, c.get_replication_rule, r7)
 # delete
 check("delete_replication_rule", c.delete_replication_rule(r2, purge_replicas=True))
 raises("... then get", RuleNotFound, c.get_replication_rule, r2)
-sys.exit(1 if failures else 0)
+done()

@@ -3,22 +3,12 @@ SubscriptionClient (scripts/real-client): add, list (all, by account, by
 name), update, deactivate, errors, the subscription's rules and rule
 states. Our own driver; the client is only imported."""
 import json
-import sys
 
 from rucio.client import Client
 from rucio.common.exception import (AccessDenied, InvalidObject,
                                     SubscriptionDuplicate,
                                     SubscriptionNotFound)
-
-failures = 0
-
-
-def check(what, cond):
-    global failures
-    print(("ok - " if cond else "not ok - ") + what)
-    if not cond:
-        failures += 1
-
+from tap import check, done, raises
 
 def raises(what, exc, fn, *args, **kwargs):
     try:
@@ -115,4 +105,4 @@ raises("add_subscription by a user", AccessDenied, u.add_subscription,
        "mine", "jdoe", {}, rules, "no", False, False, False)
 check("... a user reads them", len(list(u.list_subscriptions(account="root"))) == 1)
 
-sys.exit(1 if failures else 0)
+done()

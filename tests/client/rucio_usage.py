@@ -6,22 +6,14 @@ rules' locks will move them."""
 import math
 import os
 import subprocess
-import sys
 
 from rucio.client import Client
 from rucio.common.exception import AccessDenied, RSENotFound, RucioException
+from tap import check, done
 
-failures = 0
 top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 gridrest_db = os.path.join(os.environ.get("GRIDREST_BUILD", os.path.join(top, "build")),
                            "gridrest-db")
-
-
-def check(what, cond):
-    global failures
-    print(("ok - " if cond else "not ok - ") + what)
-    if not cond:
-        failures += 1
 
 
 def usage_add(account, rse, files, nbytes):
@@ -139,4 +131,4 @@ try:
 except RucioException as e:
     check("list_replicas(sort='nearest') raises %s" % type(e).__name__,
           type(e).__name__ == "SortingAlgorithmNotSupported")
-sys.exit(1 if failures else 0)
+done()
