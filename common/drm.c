@@ -58,27 +58,6 @@ backend_of(const json_t *rec)
 	return b != NULL ? b : &drm_local_backend;
 }
 
-bool
-drm_tool_path(const char *name, char *buf, size_t size)
-{
-	static const char *const up[] = { "/", "/../", "/../../" };
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-	size_t i;
-
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
-		return false;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) != NULL)
-		*slash = '\0';
-	for (i = 0; i < ARRAY_LEN(up); i++)
-		if (snprintf(buf, size, "%s%s%s", self, up[i], name) <
-			(int)size &&
-		    access(buf, X_OK) == 0)
-			return true;
-	return false;
-}
-
 /* The backend in force (GRIDREST_DRM_BACKEND), chosen once. */
 static const struct drm_backend *
 backend_in_force(void)

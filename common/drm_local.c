@@ -978,7 +978,7 @@ supervisor_main(void *arg)
 }
 
 /* gridrest-drm-supervisor: GRIDREST_DRM_SUPERVISOR, else found as
-   drm_tool_path finds it; NULL when there is none, or when it is "fork"
+   tool_path finds it; NULL when there is none, or when it is "fork"
    (a process with hooks of its own, a test's, forks its supervisors). */
 static const char *
 supervisor_path(void)
@@ -990,7 +990,7 @@ supervisor_path(void)
 	if (v != NULL && *v != '\0')
 		return strcmp(v, "fork") != 0 ? v : NULL;
 	if (!looked &&
-	    !drm_tool_path("gridrest-drm-supervisor", path, sizeof(path)))
+	    !tool_path("gridrest-drm-supervisor", path, sizeof(path)))
 		path[0] = '\0';
 	looked = true;
 	return path[0] != '\0' ? path : NULL;

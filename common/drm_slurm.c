@@ -110,7 +110,7 @@ run_cmd(const char *const *argv, struct sbuf *out)
 
 /* --- submission ------------------------------------------------------ */
 
-/* gridrest-drm-exec: GRIDREST_DRM_EXEC, else found as drm_tool_path
+/* gridrest-drm-exec: GRIDREST_DRM_EXEC, else found as tool_path
    finds it, else on the PATH. */
 static const char *
 exec_path(void)
@@ -121,7 +121,7 @@ exec_path(void)
 	if (v != NULL && *v != '\0')
 		return v;
 	if (path[0] == '\0' &&
-	    !drm_tool_path("gridrest-drm-exec", path, sizeof(path)))
+	    !tool_path("gridrest-drm-exec", path, sizeof(path)))
 		return "gridrest-drm-exec";
 	return path;
 }

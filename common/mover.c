@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "drm_backend.h"
 #include "log.h"
 #include "mover.h"
 #include "replica.h"
@@ -844,12 +843,10 @@ mover_kick(void)
 	if ((on != NULL && strcmp(on, "0") == 0) || st_dir() == NULL ||
 	    mover_running())
 		return;
-	/* GRIDREST_MOVER_EXEC, else beside this program, found as the DRM
-	   finds its helpers (drm_tool_path: one search, not a second copy;
-	   it belongs in util.c once the DRM's header is not its own) */
+	/* GRIDREST_MOVER_EXEC, else beside this program (tool_path) */
 	path = getenv("GRIDREST_MOVER_EXEC");
 	if (path == NULL || *path == '\0')
-		path = drm_tool_path("gridrest-mover", buf, sizeof(buf))
+		path = tool_path("gridrest-mover", buf, sizeof(buf))
 		    ? buf
 		    : "gridrest-mover";
 	/* a process of its own, exec'd: nothing of this one's but the

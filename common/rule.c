@@ -23,7 +23,6 @@
 #include "collection.h"
 #include "date.h"
 #include "did.h"
-#include "drm_backend.h"
 #include "limit.h"
 #include "log.h"
 #include "mover.h"
@@ -2923,8 +2922,7 @@ rule_tick(void)
 		/* found as the DRM finds its helpers (one search) */
 		if (prog == NULL || *prog == '\0')
 			prog = path[0] != '\0' ||
-				drm_tool_path("gridrest-rules", path,
-				    sizeof(path))
+				tool_path("gridrest-rules", path, sizeof(path))
 			    ? path
 			    : "gridrest-rules";
 		e = detach_run("gridrest-rules", NULL, st_after_fork,

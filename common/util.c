@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* close_range */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,4 +491,25 @@ detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
 		w = waitpid(pid, &status, 0);
 	while (w < 0 && errno == EINTR);
 	return 0;
+}
+
+bool
+tool_path(const char *name, char *buf, size_t size)
+{
+	static const char *const up[] = { "/", "/../", "/../../" };
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+	size_t i;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return false;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++)
+		if (snprintf(buf, size, "%s%s%s", self, up[i], name) <
+			(int)size &&
+		    access(buf, X_OK) == 0)
+			return true;
+	return false;
 }

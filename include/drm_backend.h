@@ -41,13 +41,6 @@ struct drm_backend {
 extern const struct drm_backend drm_local_backend;
 
 /*
- * The path of the DRM's executable name (gridrest-drm-exec,
- * gridrest-drm-supervisor) next to this program or up to two directories
- * above it (build/cgi-bin, build/tests/unit) into buf; false if none.
- */
-bool drm_tool_path(const char *name, char *buf, size_t size);
-
-/*
  * The local supervisor's body, in its own process (gridrest-drm-supervisor,
  * exec'd detached): claim and run queued jobs while a slot is free, then
  * return. Its SIGTERM handler, log and store guard are set here.

@@ -103,4 +103,12 @@ int detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The path of one of gridrest's executables (gridrest-drm-exec,
+ * gridrest-drm-supervisor, gridrest-mover, gridrest-rules) next to this
+ * program or up to two directories above it (build/cgi-bin,
+ * build/tests/unit) into buf; false if none.
+ */
+bool tool_path(const char *name, char *buf, size_t size);
+
 #endif /* UTIL_H */
