@@ -203,8 +203,8 @@ with_limit(json_t *row, const json_t *limit)
 	json_int_t lim = json_integer_value(limit); /* none: 0 */
 
 	if (json_is_integer(limit) && lim == LIMIT_UNLIMITED) {
-		json_object_set(row, "bytes_limit", json_infinity());
-		json_object_set(row, "bytes_remaining", json_infinity());
+		json_object_set(row, "bytes_limit", jsonx_infinity());
+		json_object_set(row, "bytes_remaining", jsonx_infinity());
 		return;
 	}
 	json_object_set_new(row, "bytes_limit", json_integer(lim));

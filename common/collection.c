@@ -593,11 +593,11 @@ sum_file(const char *scope, const char *name, const char *rec, size_t n,
 	(void)scope;
 	(void)name;
 	a->length++;
-	if (json_member(rec, n, "bytes", &v, &vlen) &&
-	    json_member_int(v, vlen, &x))
+	if (jsonx_member(rec, n, "bytes", &v, &vlen) &&
+	    jsonx_member_int(v, vlen, &x))
 		a->bytes += x;
-	if (json_member(rec, n, "events", &v, &vlen) &&
-	    json_member_int(v, vlen, &x)) {
+	if (jsonx_member(rec, n, "events", &v, &vlen) &&
+	    jsonx_member_int(v, vlen, &x)) {
 		a->events += x;
 		a->any_events = true;
 	}
@@ -968,7 +968,7 @@ below_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)pkey;
 	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
 	    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
 		rc = b->fn(s, n, val->data, val->size, b->arg);
 	else
@@ -1016,7 +1016,7 @@ coll_files_below(struct st_txn *t, const char *scope, const char *name,
 			  "Data identifier '%s:%s' not found", scope, name)
 		    : st_fail(err, ret);
 	}
-	if (json_member(rec.s, rec.len, "type", &type, &tlen) && tlen == 6 &&
+	if (jsonx_member(rec.s, rec.len, "type", &type, &tlen) && tlen == 6 &&
 	    memcmp(type, "\"FILE\"", 6) == 0)
 		rc = fn(scope, name, rec.s, rec.len, arg);
 	else
@@ -1374,7 +1374,7 @@ raw_member(struct sbuf *out, const void *rec, size_t n, const char *key)
 	const char *v;
 	size_t vlen;
 
-	if (json_member(rec, n, key, &v, &vlen))
+	if (jsonx_member(rec, n, key, &v, &vlen))
 		sbuf_add(out, v, vlen);
 	else
 		sbuf_add(out, "null", 4);
@@ -1423,7 +1423,7 @@ top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return st_fail(l->err, ret);
 	/* both members in one pass over the record */
 	memset(&tb, 0, sizeof(tb));
-	(void)json_members(l->rec.s, l->rec.len, type_bytes, &tb);
+	(void)jsonx_members(l->rec.s, l->rec.len, type_bytes, &tb);
 	l->line.len = 0;
 	sbuf_adds(&l->line, "{\"scope\":");
 	sbuf_json(&l->line, l->scope);
@@ -1483,7 +1483,7 @@ child_line(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	sbuf_add(&l->line, "}", 1);
 	rc = l->emit(l->line.s, l->line.len, l->ctx);
 	if (rc == GR_OK && l->recursive &&
-	    !(json_member(val->data, val->size, "type", &type, &tlen) &&
+	    !(jsonx_member(val->data, val->size, "type", &type, &tlen) &&
 		tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0))
 		rc = children_of(l, s, n, c->level + 1);
 	free(s);

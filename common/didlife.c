@@ -40,7 +40,7 @@ new_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)key;
 	if (a->count >= DID_NEW_MAX)
 		return ST_STOP;
-	if (!json_member(val->data, val->size, "type", &type, &tlen) ||
+	if (!jsonx_member(val->data, val->size, "type", &type, &tlen) ||
 	    tlen < 2 || tlen - 2 >= sizeof(t))
 		return GR_OK;
 	memcpy(t, type + 1, tlen - 2); /* the text of a JSON string */
@@ -68,7 +68,7 @@ new_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	size_t vlen;
 
 	(void)pkey;
-	if (json_member(val->data, val->size, "is_new", &v, &vlen) &&
+	if (jsonx_member(val->data, val->size, "is_new", &v, &vlen) &&
 	    vlen == 5 && memcmp(v, "false", 5) == 0)
 		return GR_OK;
 	return new_one(NULL, key, val, arg);
@@ -186,8 +186,8 @@ expired_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 	if (key->size != 8 || memcmp(key->data, a->until, 8) > 0)
 		return ST_STOP;
-	if (!json_member(val->data, val->size, "expired_at", &v, &vlen) ||
-	    !json_member_int(v, vlen, &when) ||
+	if (!jsonx_member(val->data, val->size, "expired_at", &v, &vlen) ||
+	    !jsonx_member_int(v, vlen, &when) ||
 	    !key_did(pkey->data, pkey->size, 0, &scope, &name))
 		return GR_OK;
 	rc = a->fn(scope, name, (int64_t)when, a->arg);

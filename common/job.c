@@ -1132,7 +1132,7 @@ member_text(const DBT *val, const char *member, char buf[32], json_t **tmp)
 	size_t n;
 
 	*tmp = NULL;
-	if (!json_member(val->data, val->size, member, &raw, &n) || n == 0)
+	if (!jsonx_member(val->data, val->size, member, &raw, &n) || n == 0)
 		return "";
 	if (raw[0] == '"') {
 		*tmp = json_loadb(raw, n, JSON_DECODE_ANY, NULL);
@@ -1197,7 +1197,7 @@ last_update(const DBT *val)
 	int64_t t = -1;
 	size_t n;
 
-	if (!json_member(val->data, val->size, "times", &raw, &n) ||
+	if (!jsonx_member(val->data, val->size, "times", &raw, &n) ||
 	    (times = json_loadb(raw, n, 0, NULL)) == NULL)
 		return -1;
 	s = json_string_value(json_object_get(times, "lastUpdate"));

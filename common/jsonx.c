@@ -8,7 +8,7 @@
 #include "jsonx.h"
 
 json_t *
-json_infinity(void)
+jsonx_infinity(void)
 {
 	static json_t *inf;
 
@@ -29,7 +29,7 @@ jsonx_text(struct sbuf *b, const json_t *v)
 		sbuf_adds(b, "null");
 		return;
 	}
-	if (v == json_infinity()) {
+	if (v == jsonx_infinity()) {
 		sbuf_adds(b, "Infinity");
 		return;
 	}

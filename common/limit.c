@@ -31,7 +31,7 @@ shown(const json_t *rec)
 {
 	json_t *bytes = json_object_get(rec, "bytes");
 
-	return json_integer_value(bytes) == LIMIT_UNLIMITED ? json_infinity()
+	return json_integer_value(bytes) == LIMIT_UNLIMITED ? jsonx_infinity()
 							    : bytes;
 }
 

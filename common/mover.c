@@ -65,8 +65,8 @@ next_at(const DBT *val)
 	size_t vl;
 	long long at = 0;
 
-	if (json_member(val->data, val->size, "next_at", &v, &vl))
-		(void)json_member_int(v, vl, &at);
+	if (jsonx_member(val->data, val->size, "next_at", &v, &vl))
+		(void)jsonx_member_int(v, vl, &at);
 	return at;
 }
 

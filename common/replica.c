@@ -1042,22 +1042,24 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if (e == NULL || !e->usable)
 		return GR_OK;
 	/* read in place: the listing's hot path parses no record */
-	if (!json_member(val->data, val->size, "state", &v, &vlen) || vlen != 3)
+	if (!jsonx_member(val->data, val->size, "state", &v, &vlen) ||
+	    vlen != 3)
 		return GR_OK;
 	state[0] = v[1];
 	state[1] = '\0';
 	if (!state_wanted(a->q, state))
 		return GR_OK;
 	if (a->q->updated_after > 0 &&
-	    (!json_member(val->data, val->size, "updated_at", &v, &vlen) ||
-		!json_member_int(v, vlen, &when) || when < a->q->updated_after))
+	    (!jsonx_member(val->data, val->size, "updated_at", &v, &vlen) ||
+		!jsonx_member_int(v, vlen, &when) ||
+		when < a->q->updated_after))
 		return GR_OK;
 	if (fa->states.len > 0)
 		sbuf_add(&fa->states, ",", 1);
 	sbuf_json(&fa->states, e->name);
 	sbuf_add(&fa->states, ":", 1);
 	sbuf_json(&fa->states, replica_state_name(state));
-	if (!e->det && json_member(val->data, val->size, "path", &v, &vlen)) {
+	if (!e->det && jsonx_member(val->data, val->size, "path", &v, &vlen)) {
 		rec = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
 		path = json_string_value(rec);
 	}
@@ -1164,7 +1166,7 @@ copy_member(struct sbuf *out, const struct sbuf *did, const char *key)
 	const char *v;
 	size_t vlen;
 
-	if (json_member(did->s, did->len, key, &v, &vlen))
+	if (jsonx_member(did->s, did->len, key, &v, &vlen))
 		sbuf_add(out, v, vlen);
 	else
 		sbuf_add(out, "null", 4);
@@ -1344,7 +1346,7 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			rc = st_fail(err, ret);
 			break;
 		}
-		if (json_member(did.s, did.len, "type", &type, &tlen) &&
+		if (jsonx_member(did.s, did.len, "type", &type, &tlen) &&
 		    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
 			rc = emit_file(a, refs[i].scope, refs[i].name, &did,
 			    true);
@@ -1706,17 +1708,17 @@ ds_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		memcpy(d->rses[i].id, id, k);
 		d->n++;
 	}
-	if (json_member(val->data, val->size, "state", &v, &vlen) &&
+	if (jsonx_member(val->data, val->size, "state", &v, &vlen) &&
 	    vlen == 3 && v[1] == 'A') {
 		d->rses[i].avail_len++;
 		d->rses[i].avail_bytes += d->fbytes;
 	}
-	if (json_member(val->data, val->size, "created_at", &v, &vlen) &&
-	    json_member_int(v, vlen, &when) &&
+	if (jsonx_member(val->data, val->size, "created_at", &v, &vlen) &&
+	    jsonx_member_int(v, vlen, &when) &&
 	    (d->rses[i].first == 0 || when < d->rses[i].first))
 		d->rses[i].first = when;
-	if (json_member(val->data, val->size, "updated_at", &v, &vlen) &&
-	    json_member_int(v, vlen, &when) && when > d->rses[i].last)
+	if (jsonx_member(val->data, val->size, "updated_at", &v, &vlen) &&
+	    jsonx_member_int(v, vlen, &when) && when > d->rses[i].last)
 		d->rses[i].last = when;
 	return GR_OK;
 }
@@ -1732,8 +1734,8 @@ ds_file(const char *scope, const char *name, const char *rec, size_t n,
 	size_t klen;
 
 	d->fbytes = 0;
-	if (json_member(rec, n, "bytes", &v, &vlen))
-		(void)json_member_int(v, vlen, &d->fbytes);
+	if (jsonx_member(rec, n, "bytes", &v, &vlen))
+		(void)jsonx_member_int(v, vlen, &d->fbytes);
 	d->length++;
 	d->bytes += d->fbytes;
 	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
@@ -1823,7 +1825,7 @@ ds_did(struct ds_acc *d, const char *scope, const char *name, int depth)
 		sbuf_free(&rec);
 		return st_fail(d->err, ret);
 	}
-	if (!json_member(rec.s, rec.len, "type", &type, &tlen))
+	if (!jsonx_member(rec.s, rec.len, "type", &type, &tlen))
 		tlen = 0;
 	if (tlen == 9 && memcmp(type, "\"DATASET\"", 9) == 0) {
 		rc = ds_emit(d, scope, name);

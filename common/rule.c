@@ -841,7 +841,7 @@ member_str(const char *rec, size_t n, const char *key)
 	const char *v;
 	size_t vl;
 
-	if (!json_member(rec, n, key, &v, &vl) || vl < 2 || *v != '"')
+	if (!jsonx_member(rec, n, key, &v, &vl) || vl < 2 || *v != '"')
 		return NULL;
 	return xstrndup(v + 1, vl - 2);
 }
@@ -864,8 +864,8 @@ group_add(struct group *g, const char *scope, const char *name, const char *rec,
 	memset(f, 0, sizeof(*f));
 	f->scope = xstrdup(scope);
 	f->name = xstrdup(name);
-	if (json_member(rec, n, "bytes", &v, &vl))
-		(void)json_member_int(v, vl, &b);
+	if (jsonx_member(rec, n, "bytes", &v, &vl))
+		(void)jsonx_member_int(v, vl, &b);
 	f->bytes = b;
 	f->md5 = member_str(rec, n, "md5");
 	f->adler32 = member_str(rec, n, "adler32");
@@ -887,7 +887,7 @@ rep_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	memcpy(f->reps[f->nreps].id, id, RSE_ID_LEN);
 	f->reps[f->nreps].id[RSE_ID_LEN] = '\0';
 	f->reps[f->nreps].state = '?';
-	if (json_member(val->data, val->size, "state", &s, &sl) && sl == 3)
+	if (jsonx_member(val->data, val->size, "state", &s, &sl) && sl == 3)
 		f->reps[f->nreps].state = s[1];
 	f->nreps++;
 	return GR_OK;
@@ -1298,7 +1298,7 @@ ds_walk_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)pkey;
 	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
 	    tlen == 9 && memcmp(type, "\"DATASET\"", 9) == 0) {
 		for (i = 0; i < d->n; i++)
 			if (strcmp(d->scope[i], s) == 0 &&
@@ -1316,7 +1316,7 @@ ds_walk_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 			d->name[d->n++] = n;
 			return GR_OK;
 		}
-	} else if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	} else if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
 	    tlen == 11 && memcmp(type, "\"CONTAINER\"", 11) == 0)
 		rc = ds_walk(d, s, n);
 	free(s);
@@ -1397,7 +1397,7 @@ dsl_key(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	size_t sl;
 
 	(void)pkey;
-	if (json_member(val->data, val->size, "state", &s, &sl) && sl == 3 &&
+	if (jsonx_member(val->data, val->size, "state", &s, &sl) && sl == 3 &&
 	    s[1] == d->state)
 		return GR_OK;
 	d->off = xrealloc(d->off, (d->n + 2) * sizeof(*d->off));
@@ -1872,10 +1872,10 @@ lockset_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)key;
 	s->off[s->n + 1] = s->keys.len;
 	s->state[s->n] = 'R';
-	if (json_member(val->data, val->size, "state", &v, &vl) && vl == 3)
+	if (jsonx_member(val->data, val->size, "state", &v, &vl) && vl == 3)
 		s->state[s->n] = v[1];
-	if (json_member(val->data, val->size, "bytes", &v, &vl))
-		(void)json_member_int(v, vl, &b);
+	if (jsonx_member(val->data, val->size, "bytes", &v, &vl))
+		(void)jsonx_member_int(v, vl, &b);
 	s->bytes[s->n] = b;
 	s->n++;
 	return s->max > 0 && s->n >= s->max ? ST_STOP : GR_OK;
@@ -2465,7 +2465,7 @@ expire_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	didx_num((double)e->now, bound);
 	if (key->size != 8 || memcmp(key->data, bound, 8) > 0)
 		return ST_STOP;
-	if (json_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
+	if (jsonx_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
 	    memcmp(v, "true", 4) == 0)
 		return GR_OK; /* kept: never taken */
 	json_array_append_new(e->ids, json_stringn(pkey->data, pkey->size));
@@ -2854,7 +2854,7 @@ due_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	didx_num((double)time_now(), bound);
 	if (key->size != 8 || memcmp(key->data, bound, 8) > 0)
 		return ST_STOP;
-	if (json_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
+	if (jsonx_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
 	    memcmp(v, "true", 4) == 0)
 		return GR_OK;
 	*due = true;
@@ -3499,8 +3499,8 @@ due_rule(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	long long at = 0;
 
 	(void)key;
-	if (json_member(val->data, val->size, "created_at", &v, &vl))
-		(void)json_member_int(v, vl, &at);
+	if (jsonx_member(val->data, val->size, "created_at", &v, &vl))
+		(void)jsonx_member_int(v, vl, &at);
 	if (at > time_now() || pkey->size != RULE_ID_LEN)
 		return GR_OK;
 	memcpy(a->id, pkey->data, RULE_ID_LEN);

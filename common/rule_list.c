@@ -581,7 +581,7 @@ lock_emit(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		memcpy(buf[i], p[i], len[i]);
 		buf[i][len[i]] = '\0';
 	}
-	if (json_member(val->data, val->size, "state", &sv, &svl) && svl == 3)
+	if (jsonx_member(val->data, val->size, "state", &sv, &svl) && svl == 3)
 		st[0] = sv[1];
 	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "scope", buf[1],
 	    "name", buf[2], "rse_id", buf[3], "rse",
@@ -811,7 +811,7 @@ src_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)pkey;
 	id = key_part(key->data, key->size, 2, &len);
 	if (id == NULL || len != RSE_ID_LEN ||
-	    !json_member(val->data, val->size, "state", &s, &sl) || sl != 3 ||
+	    !jsonx_member(val->data, val->size, "state", &s, &sl) || sl != 3 ||
 	    s[1] != 'A')
 		return GR_OK;
 	memcpy(rid, id, len);
@@ -835,7 +835,7 @@ an_lock(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	struct gr_err err = { 0 };
 
 	(void)key;
-	if (!json_member(val->data, val->size, "state", &sv, &svl) ||
+	if (!jsonx_member(val->data, val->size, "state", &sv, &svl) ||
 	    svl != 3 || sv[1] != 'S')
 		return GR_OK;
 	sc = key_part(k, pkey->size, 1, &sl);
@@ -954,10 +954,10 @@ vf_lock(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	memcpy(rid, id, il);
 	rid[il] = '\0';
-	if (json_member(val->data, val->size, "state", &sv, &svl) && svl == 3)
+	if (jsonx_member(val->data, val->size, "state", &sv, &svl) && svl == 3)
 		st[0] = sv[1];
-	if (json_member(val->data, val->size, "bytes", &bv, &bvl))
-		(void)json_member_int(bv, bvl, &b);
+	if (jsonx_member(val->data, val->size, "bytes", &bv, &bvl))
+		(void)jsonx_member_int(bv, bvl, &b);
 	r = json_object_get(a->rules, rid);
 	if (r == NULL) {
 		json_array_append_new(a->report,
@@ -997,8 +997,8 @@ vf_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	size_t n = 0;
 
 	(void)pkey;
-	if (json_member(val->data, val->size, "lock_cnt", &v, &vl))
-		(void)json_member_int(v, vl, &cnt);
+	if (jsonx_member(val->data, val->size, "lock_cnt", &v, &vl))
+		(void)jsonx_member_int(v, vl, &cnt);
 	if (st_scan_key(a->t, TBL_LOCKS_BY_REPLICA, key->data, key->size,
 		count_one, &n, a->err) != GR_OK)
 		return GR_OK;
@@ -1032,10 +1032,10 @@ vf_usage(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	rse = key_part(key->data, key->size, 1, &rl);
 	if (acc == NULL || rse == NULL)
 		return GR_OK;
-	if (json_member(val->data, val->size, "files", &v, &vl))
-		(void)json_member_int(v, vl, &files);
-	if (json_member(val->data, val->size, "bytes", &v, &vl))
-		(void)json_member_int(v, vl, &bytes);
+	if (jsonx_member(val->data, val->size, "files", &v, &vl))
+		(void)jsonx_member_int(v, vl, &files);
+	if (jsonx_member(val->data, val->size, "bytes", &v, &vl))
+		(void)jsonx_member_int(v, vl, &bytes);
 	(void)snprintf(uk, sizeof(uk), "%.*s\t%.*s", (int)al, acc, (int)rl,
 	    rse);
 	u = json_object_get(a->usage, uk);
@@ -1208,7 +1208,7 @@ render_text(const char *rec, size_t n, struct sbuf *out)
 	long long when;
 	size_t i, vl;
 
-	(void)json_members(rec, n, member_one, &m);
+	(void)jsonx_members(rec, n, member_one, &m);
 	out->len = 0;
 	sbuf_add(out, "{", 1);
 	for (i = 0; i < ARRAY_LEN(shape); i++) {
@@ -1227,7 +1227,7 @@ render_text(const char *rec, size_t n, struct sbuf *out)
 				sbuf_adds(out, "null");
 			continue;
 		case DATE:
-			if (have && json_member_int(v, vl, &when))
+			if (have && jsonx_member_int(v, vl, &when))
 				sbuf_json(out, date_rfc1123(when, date));
 			else
 				sbuf_adds(out, "null");

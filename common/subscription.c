@@ -1334,7 +1334,7 @@ retro_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)pkey;
 	r->last.len = 0;
 	sbuf_add(&r->last, key->data, key->size);
-	if (json_member(val->data, val->size, "type", &type, &tlen) &&
+	if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
 	    !(tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0) &&
 	    key_did(key->data, key->size, 0, &s, &n)) {
 		json_array_append_new(r->batch,

@@ -1138,7 +1138,7 @@ tree_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)key;
 	(void)pkey;
 	/* most of a user's tasks are of other trees: decided on the text */
-	if (!json_member(val->data, val->size, "root", &v, &vlen) ||
+	if (!jsonx_member(val->data, val->size, "root", &v, &vlen) ||
 	    vlen != strlen(a->root) || memcmp(v, a->root, vlen) != 0)
 		return GR_OK;
 	if ((task = json_loadb(val->data, val->size, 0, NULL)) == NULL)

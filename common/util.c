@@ -350,7 +350,7 @@ skip_value(const char *p, const char *end)
 }
 
 bool
-json_members(const char *s, size_t n, json_member_fn fn, void *arg)
+jsonx_members(const char *s, size_t n, jsonx_member_fn fn, void *arg)
 {
 	const char *p = s, *end = s + n, *k, *kend, *v;
 
@@ -403,12 +403,12 @@ member_is(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 }
 
 bool
-json_member(const char *s, size_t n, const char *key, const char **val,
+jsonx_member(const char *s, size_t n, const char *key, const char **val,
     size_t *vlen)
 {
 	struct member_find f = { key, strlen(key), NULL, 0 };
 
-	if (!json_members(s, n, member_is, &f) || f.val == NULL)
+	if (!jsonx_members(s, n, member_is, &f) || f.val == NULL)
 		return false;
 	*val = f.val;
 	*vlen = f.vlen;
@@ -416,7 +416,7 @@ json_member(const char *s, size_t n, const char *key, const char **val,
 }
 
 bool
-json_member_int(const char *val, size_t vlen, long long *out)
+jsonx_member_int(const char *val, size_t vlen, long long *out)
 {
 	char buf[24], *e;
 

@@ -515,10 +515,10 @@ didx_member(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 	} else if (klen == 6 && memcmp(k, "is_new", 6) == 0) {
 		d->not_new = vlen == 5 && memcmp(v, "false", 5) == 0;
 	} else if (klen == 10 && memcmp(k, "created_at", 10) == 0) {
-		if (json_member_int(v, vlen, &when))
+		if (jsonx_member_int(v, vlen, &when))
 			d->created = (double)when;
 	} else if (in_list(didx_dates, k, klen)) {
-		if (!d->file && json_member_int(v, vlen, &when)) {
+		if (!d->file && jsonx_member_int(v, vlen, &when)) {
 			memcpy(name, k, klen);
 			name[klen] = '\0';
 			didx_num((double)when, num);
@@ -562,9 +562,9 @@ dids_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	memcpy(scope, key, len);
 	scope[len] = '\0';
 	b.scope = scope;
-	d.file = json_member(pdata->data, pdata->size, "type", &type, &len) &&
+	d.file = jsonx_member(pdata->data, pdata->size, "type", &type, &len) &&
 	    len == 6 && memcmp(type, "\"FILE\"", 6) == 0;
-	if (!json_members(pdata->data, pdata->size, didx_member, &d)) {
+	if (!jsonx_members(pdata->data, pdata->size, didx_member, &d)) {
 		didx_free(&b);
 		return DB_DONOTINDEX;
 	}
@@ -597,8 +597,8 @@ time_key(const DBT *pdata, const char *field, DBT *skey)
 	size_t vlen;
 	unsigned char *k;
 
-	if (!json_member(pdata->data, pdata->size, field, &val, &vlen) ||
-	    !json_member_int(val, vlen, &when))
+	if (!jsonx_member(pdata->data, pdata->size, field, &val, &vlen) ||
+	    !jsonx_member_int(val, vlen, &when))
 		return DB_DONOTINDEX;
 	k = xmalloc(8);
 	didx_num((double)when, k);
@@ -669,9 +669,9 @@ by_did_fields(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 
 	(void)sec;
 	(void)pkey;
-	if (!json_member(pdata->data, pdata->size, "scope", &s, &sl) ||
-	    !json_member(pdata->data, pdata->size, "name", &n, &nl) || sl < 2 ||
-	    nl < 2 || *s != '"' || *n != '"')
+	if (!jsonx_member(pdata->data, pdata->size, "scope", &s, &sl) ||
+	    !jsonx_member(pdata->data, pdata->size, "name", &n, &nl) ||
+	    sl < 2 || nl < 2 || *s != '"' || *n != '"')
 		return DB_DONOTINDEX;
 	/* the members' text, quotes and all: DID names need no escapes */
 	sl -= 2;

@@ -26,7 +26,7 @@ int limit_local_del(const char *issuer, const char *account, const char *rse,
 /*
  * *out: new reference to {rse: bytes} for every local limit of account, or,
  * when rse is not NULL, {rse: bytes or null}. No limit (-1) is
- * json_infinity() (jsonx.h), as Rucio renders it.
+ * jsonx_infinity() (jsonx.h), as Rucio renders it.
  */
 int limit_local_get(const char *account, const char *rse, json_t **out,
     struct gr_err *err);

@@ -182,7 +182,7 @@ int st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 /*
  * The record under key as stored (compact JSON text), copied into out
  * (replacing what it held). For hot read paths that pick a few members
- * with json_member() instead of parsing. 0, DB_NOTFOUND or an error.
+ * with jsonx_member() instead of parsing. 0, DB_NOTFOUND or an error.
  */
 struct sbuf;
 int st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key,

@@ -89,7 +89,7 @@ int usage_account_adjust(const char *account, const char *rse, json_int_t files,
  * emit {"rse_id","rse","bytes","files","bytes_limit","bytes_remaining"},
  * by RSE name, for every live RSE where account has a local limit or uses
  * something (only rse, when not NULL). As Rucio: no limit is a limit of
- * 0; an unlimited one (-1) gives json_infinity() as limit and remaining.
+ * 0; an unlimited one (-1) gives jsonx_infinity() as limit and remaining.
  * Readable by admins, the account itself and country admins.
  */
 int usage_account_local(const char *issuer, const char *account,

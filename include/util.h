@@ -72,7 +72,7 @@ void sbuf_free(struct sbuf *b);
  * value of the top-level member key: *val points into s, *vlen its
  * length. false when the member is absent or the text is not an object.
  */
-bool json_member(const char *s, size_t n, const char *key, const char **val,
+bool jsonx_member(const char *s, size_t n, const char *key, const char **val,
     size_t *vlen);
 
 /*
@@ -81,12 +81,12 @@ bool json_member(const char *s, size_t n, const char *key, const char **val,
  * escapes undone), val its value's text; fn returns true to stop. false if
  * the text is not an object.
  */
-typedef bool (*json_member_fn)(const char *key, size_t klen, const char *val,
+typedef bool (*jsonx_member_fn)(const char *key, size_t klen, const char *val,
     size_t vlen, void *arg);
-bool json_members(const char *s, size_t n, json_member_fn fn, void *arg);
+bool jsonx_members(const char *s, size_t n, jsonx_member_fn fn, void *arg);
 
 /* A member's text as an integer (false if it is not one). */
-bool json_member_int(const char *val, size_t vlen, long long *out);
+bool jsonx_member_int(const char *val, size_t vlen, long long *out);
 
 /*
  * Run fn(arg) in a detached grandchild and return once the child between

@@ -144,9 +144,9 @@ test_local_with_limits(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "rse")),
 	    "RSE_B");
 	assert_int_equal(json_integer_value(json_object_get(r, "bytes")), 0);
-	assert_ptr_equal(json_object_get(r, "bytes_limit"), json_infinity());
+	assert_ptr_equal(json_object_get(r, "bytes_limit"), jsonx_infinity());
 	assert_ptr_equal(json_object_get(r, "bytes_remaining"),
-	    json_infinity());
+	    jsonx_infinity());
 	r = json_array_get(rows, 2); /* usage without a limit: limit 0 */
 	assert_string_equal(json_string_value(json_object_get(r, "rse")),
 	    "RSE_C");
@@ -397,7 +397,7 @@ test_jsonx(void **state)
 {
 	struct sbuf b = { 0 };
 	json_t *v = json_pack("{s:o, s:[i, f, b, n, s], s:{}}", "lim",
-	    json_incref(json_infinity()), "l", 1, 2.5, 0, "a\"b\n", "o");
+	    json_incref(jsonx_infinity()), "l", 1, 2.5, 0, "a\"b\n", "o");
 
 	(void)state;
 	jsonx_text(&b, v);
@@ -408,7 +408,7 @@ test_jsonx(void **state)
 	sbuf_free(&b);
 	json_decref(v);
 	/* a writer that does not know it sees the largest double */
-	v = json_pack("[O]", json_infinity());
+	v = json_pack("[O]", jsonx_infinity());
 	assert_string_equal(testlib_dumps(v), "[1.7976931348623157e308]");
 }
 

@@ -636,29 +636,29 @@ test_json_member(void **state)
 	long long i;
 
 	(void)state;
-	assert_true(json_member(rec, strlen(rec), "a", &v, &n));
+	assert_true(jsonx_member(rec, strlen(rec), "a", &v, &n));
 	assert_int_equal(n, 1);
 	assert_memory_equal(v, "1", 1);
 	/* a nested member of the same name is not the top-level one */
-	assert_true(json_member(rec, strlen(rec), "b", &v, &n));
-	assert_true(json_member_int(v, n, &i));
+	assert_true(jsonx_member(rec, strlen(rec), "b", &v, &n));
+	assert_true(jsonx_member_int(v, n, &i));
 	assert_int_equal(i, -42);
-	assert_true(json_member(rec, strlen(rec), "s", &v, &n));
+	assert_true(jsonx_member(rec, strlen(rec), "s", &v, &n));
 	assert_int_equal(n, 6); /* "q\"}" with its quotes */
-	assert_true(json_member(rec, strlen(rec), "meta", &v, &n));
+	assert_true(jsonx_member(rec, strlen(rec), "meta", &v, &n));
 	assert_memory_equal(v, "{\"x\":[1,\"}\"],\"b\":2}", n);
-	assert_true(json_member(rec, strlen(rec), "n", &v, &n));
-	assert_false(json_member_int(v, n, &i));
-	assert_true(json_member(rec, strlen(rec), "t", &v, &n));
+	assert_true(jsonx_member(rec, strlen(rec), "n", &v, &n));
+	assert_false(jsonx_member_int(v, n, &i));
+	assert_true(jsonx_member(rec, strlen(rec), "t", &v, &n));
 	assert_memory_equal(v, "true", 4);
-	assert_false(json_member(rec, strlen(rec), "x", &v, &n));
-	assert_false(json_member(rec, strlen(rec), "", &v, &n));
-	assert_false(json_member("[1]", 3, "a", &v, &n));
-	assert_false(json_member("{\"a\":\"open", 10, "a", &v, &n));
-	assert_false(json_member("{\"a", 3, "a", &v, &n));
-	assert_false(json_member("", 0, "a", &v, &n));
-	assert_false(json_member_int("12x", 3, &i));
-	assert_false(json_member_int("", 0, &i));
+	assert_false(jsonx_member(rec, strlen(rec), "x", &v, &n));
+	assert_false(jsonx_member(rec, strlen(rec), "", &v, &n));
+	assert_false(jsonx_member("[1]", 3, "a", &v, &n));
+	assert_false(jsonx_member("{\"a\":\"open", 10, "a", &v, &n));
+	assert_false(jsonx_member("{\"a", 3, "a", &v, &n));
+	assert_false(jsonx_member("", 0, "a", &v, &n));
+	assert_false(jsonx_member_int("12x", 3, &i));
+	assert_false(jsonx_member_int("", 0, &i));
 }
 
 static void
