@@ -892,8 +892,10 @@ oauth2_auth(struct web_req *r)
 	c.group = web_query(r, "group");
 	if (c.group != NULL && *c.group == '\0')
 		c.group = NULL;
-	json_array_foreach(groups, i, g) if (c.group == NULL ||
-	    strcmp(json_string_value(g), c.group) == 0) member = true;
+	json_array_foreach(groups, i, g)
+		if (c.group == NULL ||
+		    strcmp(json_string_value(g), c.group) == 0)
+			member = true;
 	if (c.group == NULL && json_array_size(groups) > 0)
 		c.group = arena_strdup(&r->arena,
 		    json_string_value(json_array_get(groups, 0)));

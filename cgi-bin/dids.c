@@ -145,8 +145,7 @@ dids_attachments(struct web_req *r)
 		    "Problem validating attachments: a non-empty list");
 	}
 	/* each attachment in its own transaction, as upstream's loop */
-	json_array_foreach(list, i, att)
-	{
+	json_array_foreach(list, i, att) {
 		if (!json_is_object(att) ||
 		    json_object_get(att, "dids") == NULL)
 			rc = gr_fail(&r->err, GR_INVALID_OBJECT,

@@ -72,7 +72,7 @@ x509_dn(struct web_req *r)
 	    identity_accounts("X509", r->identity, &accounts, &ignore) != GR_OK)
 		return NULL;
 	json_array_foreach(accounts, i, a)
-	    mine |= strcmp(json_string_value(a), r->issuer) == 0;
+		mine |= strcmp(json_string_value(a), r->issuer) == 0;
 	json_decref(accounts);
 	return mine ? r->identity : NULL;
 }

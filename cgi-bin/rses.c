@@ -403,8 +403,7 @@ metalink_emit(json_t *item, void *ctx)
 	xml_add(&buf, &len, &cap, "\">\n", false);
 	if (json_array_size(parents) > 0) {
 		xml_add(&buf, &len, &cap, "  <parents>\n", false);
-		json_array_foreach(parents, i, v)
-		{
+		json_array_foreach(parents, i, v) {
 			xml_add(&buf, &len, &cap, "   <did>", false);
 			xml_add(&buf, &len, &cap, json_string_value(v), true);
 			xml_add(&buf, &len, &cap, "</did>\n", false);
@@ -436,8 +435,7 @@ metalink_emit(json_t *item, void *ctx)
 	xml_add(&buf, &len, &cap, ":", false);
 	xml_add(&buf, &len, &cap, name, true);
 	xml_add(&buf, &len, &cap, "\"></glfn>\n", false);
-	json_object_foreach(json_object_get(item, "pfns"), pfn, v)
-	{
+	json_object_foreach(json_object_get(item, "pfns"), pfn, v) {
 		xml_add(&buf, &len, &cap, "  <url location=\"", false);
 		xml_add(&buf, &len, &cap,
 		    json_string_value(json_object_get(v, "rse")), true);

@@ -344,8 +344,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    "Account with ID '%s' cannot be found", a->name);
 		goto out;
 	}
-	json_object_foreach((json_t *)(uintptr_t)a->changes, k, value)
-	{
+	json_object_foreach((json_t *)(uintptr_t)a->changes, k, value) {
 		if ((rc = apply_change(rec, k, value, now, err)) != GR_OK)
 			goto out;
 	}

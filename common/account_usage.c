@@ -312,8 +312,7 @@ emit_local(struct au_args *a)
 	size_t n = 0;
 
 	list = xcalloc(json_object_size(a->rows) + 1, sizeof(*list));
-	json_object_foreach(a->rows, id, row)
-	{
+	json_object_foreach(a->rows, id, row) {
 		char *name;
 		json_t *out;
 
@@ -404,8 +403,7 @@ usage_account_expr(struct st_txn *t, const char *account, const char *expr,
 	/* an expression that selects nothing any more sums to zeros */
 	if (rse_expr_eval(t, expr, &rses, &ignored) != GR_OK)
 		rses = json_array();
-	json_array_foreach(rses, i, n)
-	{
+	json_array_foreach(rses, i, n) {
 		char id[RSE_ID_LEN + 1];
 
 		if ((rc = rse_live_id(t, json_string_value(n), id, err)) !=
@@ -505,8 +503,7 @@ global_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		}
 		json_decref(rec);
 	}
-	json_array_foreach(a->rows, i, r)
-	{
+	json_array_foreach(a->rows, i, r) {
 		if (rc == GR_OK)
 			rc = a->emit(r, a->ctx);
 	}
@@ -661,8 +658,7 @@ rse_accounts_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return rc;
 	/* by account name (the object's keys are in insertion order) */
 	list = xcalloc(json_object_size(a->rows) + 1, sizeof(*list));
-	json_object_foreach(a->rows, name, row)
-	{
+	json_object_foreach(a->rows, name, row) {
 		list[n] = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O}", "rse_id",
 		    id, "rse", a->rse, "account", name, "used_files",
 		    json_object_get(row, "used_files"), "used_bytes",

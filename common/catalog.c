@@ -605,8 +605,7 @@ recs_store(struct st_txn *t, json_t *recs, struct gr_err *err)
 	json_t *rec;
 	int rc;
 
-	json_object_foreach(recs, path, rec)
-	{
+	json_object_foreach(recs, path, rec) {
 		if ((rc = dir_store(t, path, rec, 0, err)) != GR_OK)
 			return rc;
 	}
@@ -1170,8 +1169,7 @@ file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
 			return gr_fail(err, GR_INVALID_VALUE,
 			    "%s: 'replicas' is {SE: PFN} with up to %d SEs",
 			    it->lfn, FC_SES_MAX);
-		json_object_foreach((json_t *)(uintptr_t)reps, se, v)
-		{
+		json_object_foreach((json_t *)(uintptr_t)reps, se, v) {
 			if (!json_is_string(v) || *se == '\0' ||
 			    strlen(se) > FC_NAME_MAX ||
 			    json_string_length(v) > FC_PFN_MAX)
@@ -1291,8 +1289,7 @@ files_add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_integer_set(json_array_get(d, 1),
 		    json_integer_value(json_array_get(d, 1)) + it->size);
 	}
-	json_object_foreach(counts, path, d)
-	{
+	json_object_foreach(counts, path, d) {
 		if ((rc = counters_add(t, dirs, path,
 			 json_integer_value(json_array_get(d, 0)),
 			 json_integer_value(json_array_get(d, 1)), err)) !=
@@ -1456,16 +1453,14 @@ meta_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		meta = json_object();
 		json_object_set_new(rec, "meta", meta);
 	}
-	json_object_foreach((json_t *)(uintptr_t)a->meta, field, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)a->meta, field, v) {
 		if ((rc = fc_field_type(t, a->dir ? 'd' : 'f', field, &type,
 			 err)) != GR_OK ||
 		    (rc = fc_value(type, field, v, &typed, err)) != GR_OK)
 			goto out;
 		json_object_set_new(meta, field, typed);
 	}
-	json_array_foreach(a->keys, i, v)
-	{
+	json_array_foreach(a->keys, i, v) {
 		if (json_object_del(meta, json_string_value(v)) != 0) {
 			rc = gr_fail(err, GR_KEY_NOT_FOUND,
 			    "'%.64s' is not set on %s", json_string_value(v),
@@ -1513,8 +1508,7 @@ fc_meta_unset(const char *issuer, const char *path, bool dir,
 	    json_array_size(keys) > FC_COND_MAX * 4)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "a list of 1 to %d field names", FC_COND_MAX * 4);
-	json_array_foreach(keys, i, k)
-	{
+	json_array_foreach(keys, i, k) {
 		if (!json_is_string(k))
 			return gr_fail(err, GR_INVALID_OBJECT,
 			    "a list of field names");

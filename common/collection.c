@@ -138,8 +138,7 @@ attach_txn(struct st_txn *t, const char *ps, const char *pn,
 	if (!json_is_true(json_object_get(parent, "open")))
 		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
 		    "Data identifier '%s:%s' is closed", ps, pn);
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		const char *cs = json_string_value(json_object_get(d, "scope"));
 		const char *cn = json_string_value(json_object_get(d, "name"));
 		char kbuf[KEY_MAX];
@@ -239,8 +238,7 @@ check_dids(const json_t *dids, struct gr_err *err)
 	if (!json_is_array(dids) || json_array_size(dids) > 10000)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: a list of at most 10000 DIDs");
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		const json_t *b = json_object_get(d, "bytes");
 		const json_t *ad = json_object_get(d, "adler32");
 		const json_t *md = json_object_get(d, "md5");
@@ -360,8 +358,7 @@ add_rules(struct st_txn *t, const struct coll_args *a, const json_t *rules,
 	if (!json_is_array(rules) && !json_is_null(rules))
 		rc = gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: 'rules' is not an array");
-	json_array_foreach(rules, i, r)
-	{
+	json_array_foreach(rules, i, r) {
 		if (rc != GR_OK)
 			break;
 		if (!json_is_object(r)) {
@@ -507,8 +504,7 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	size_t i;
 	int rc;
 
-	json_array_foreach(a->dids, i, item)
-	{
+	json_array_foreach(a->dids, i, item) {
 		struct coll_args one = { .issuer = a->issuer,
 			.scope = json_string_value(
 			    json_object_get(item, "scope")),
@@ -553,8 +549,7 @@ coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: a list of 1 to 1000 "
 		    "collections");
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach(list, i, item) {
 		const json_t *acc = json_object_get(item, "account");
 
 		if (!json_is_object(item))
@@ -932,8 +927,7 @@ coll_set_status(const char *issuer, const char *scope, const char *name,
 
 	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
-	json_object_foreach((json_t *)(uintptr_t)body, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)body, key, v) {
 		if (strcmp(key, "open") != 0)
 			return gr_fail(err, GR_UNSUPPORTED_STATUS,
 			    "The status '%.40s' is not supported", key);
@@ -1096,8 +1090,7 @@ detach_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    a->scope, a->name);
 		goto out;
 	}
-	json_array_foreach(a->dids, i, d)
-	{
+	json_array_foreach(a->dids, i, d) {
 		const char *cs = json_string_value(json_object_get(d, "scope"));
 		const char *cn = json_string_value(json_object_get(d, "name"));
 
@@ -1303,8 +1296,7 @@ bulk_files_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	size_t i;
 	int rc;
 
-	json_array_foreach(a->dids, i, d)
-	{
+	json_array_foreach(a->dids, i, d) {
 		a->parent_scope = json_string_value(
 		    json_object_get(d, "scope"));
 		a->parent_name = json_string_value(json_object_get(d, "name"));

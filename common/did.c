@@ -534,8 +534,7 @@ did_meta_apply(json_t *rec, const json_t *meta, const char *issuer, int64_t now,
 		    "Problem validating meta: not a JSON object");
 	file = strcmp(json_string_value(json_object_get(rec, "type")),
 		   "FILE") == 0;
-	json_object_foreach((json_t *)(uintptr_t)meta, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)meta, key, v) {
 		if (*key == '\0' || strlen(key) > META_KEY_MAX ||
 		    strchr(key, '.') != NULL || !utf8_valid(key, strlen(key)))
 			return gr_fail(err, GR_INVALID_METADATA,
@@ -623,8 +622,7 @@ did_check_list(const json_t *dids, size_t max, struct gr_err *err)
 	if (!json_is_array(dids) || json_array_size(dids) > max)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: a list of at most %zu DIDs", max);
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		if ((rc = did_check(json_string_value(
 					json_object_get(d, "scope")),
 			 json_string_value(json_object_get(d, "name")), err)) !=

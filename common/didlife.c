@@ -264,8 +264,7 @@ resurrect_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer, "resurrect DIDs", err)) !=
 	    GR_OK)
 		return rc;
-	json_array_foreach(a->dids, i, d)
-	{
+	json_array_foreach(a->dids, i, d) {
 		scope = json_string_value(json_object_get(d, "scope"));
 		name = json_string_value(json_object_get(d, "name"));
 		if ((rc = unbury(t, scope, name, now, err)) !=

@@ -287,8 +287,7 @@ set_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (a->dids == NULL)
 		return set_one(t, a->issuer, a->scope, a->name, a->meta,
 		    a->recursive, err);
-	json_array_foreach(a->dids, i, d)
-	{
+	json_array_foreach(a->dids, i, d) {
 		rc = set_one(t, a->issuer,
 		    json_string_value(json_object_get(d, "scope")),
 		    json_string_value(json_object_get(d, "name")),
@@ -333,8 +332,7 @@ didmeta_set_bulk(const char *issuer, const json_t *dids, bool recursive,
 	    json_array_size(dids) > 1000)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: a list of 1 to 1000 DIDs");
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		const json_t *m = json_object_get(d, "meta");
 
 		if ((rc = did_check(json_string_value(
@@ -455,8 +453,7 @@ merge_unset(json_t *out, json_t *from)
 	const char *k;
 	json_t *v, *cur;
 
-	json_object_foreach(from, k, v)
-	{
+	json_object_foreach(from, k, v) {
 		cur = json_object_get(out, k);
 		if (!json_is_null(v) && (cur == NULL || json_is_null(cur)))
 			json_object_set(out, k, v);
@@ -484,8 +481,7 @@ inherit(struct bulk_args *b, const char *scope, const char *name, json_t *out)
 	     json_array_size(level) > 0;
 	     depth++) {
 		b->next = json_array();
-		json_array_foreach(level, i, pair)
-		{
+		json_array_foreach(level, i, pair) {
 			ks = json_string_value(json_array_get(pair, 0));
 			kn = json_string_value(json_array_get(pair, 1));
 			klen = key_join(kbuf, sizeof(kbuf), ks, kn,
@@ -497,8 +493,7 @@ inherit(struct bulk_args *b, const char *scope, const char *name, json_t *out)
 		}
 		json_decref(level);
 		level = b->next;
-		json_array_foreach(level, i, pair)
-		{
+		json_array_foreach(level, i, pair) {
 			ks = json_string_value(json_array_get(pair, 0));
 			kn = json_string_value(json_array_get(pair, 1));
 			if (did_load(b->t, ks, kn, 0, &rec, b->err) != GR_OK) {
@@ -528,8 +523,7 @@ bulk_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	b->t = t;
 	b->err = err;
-	json_array_foreach(b->dids, i, d)
-	{
+	json_array_foreach(b->dids, i, d) {
 		scope = json_string_value(json_object_get(d, "scope"));
 		name = json_string_value(json_object_get(d, "name"));
 		rc = did_load(t, scope, name, 0, &rec, err);

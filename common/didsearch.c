@@ -622,8 +622,7 @@ parse_group(struct group *g, const json_t *obj, unsigned dflt,
 		    "");
 	g->types = dflt;
 	g->c = xcalloc(json_object_size(obj) + 1, sizeof(*g->c));
-	json_object_foreach((json_t *)(uintptr_t)obj, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
 		struct crit *c = &g->c[g->n];
 
 		if (strcmp(key, "type") == 0) {

@@ -250,8 +250,7 @@ deps_verdict(struct st_txn *t, const json_t *rec, struct gr_err *err, int *rc)
 	int ret;
 
 	*rc = GR_OK;
-	json_array_foreach(deps, i, d)
-	{
+	json_array_foreach(deps, i, d) {
 		drec = NULL;
 		ret = drm_get_txn(t,
 		    json_string_value(json_object_get(d, "id")), &drec, 0);
@@ -436,8 +435,9 @@ strv(const json_t *a, size_t extra)
 	const json_t *s;
 	size_t i, n = 0;
 
-	json_array_foreach(a, i, s) if (json_is_string(s))
-	    v[n++] = xstrdup(json_string_value(s));
+	json_array_foreach(a, i, s)
+		if (json_is_string(s))
+			v[n++] = xstrdup(json_string_value(s));
 	return v;
 }
 
@@ -473,8 +473,9 @@ job_env(const json_t *rec, const char *user)
 			json_object_get(rec, "array_index")));
 		v[n++] = xprintf("%s%s", "GRIDREST_ARRAY_TASK_ID=", num);
 	}
-	json_array_foreach(env, i, e) if (json_is_string(e))
-	    v[n++] = xstrdup(json_string_value(e));
+	json_array_foreach(env, i, e)
+		if (json_is_string(e))
+			v[n++] = xstrdup(json_string_value(e));
 	return v;
 }
 

@@ -201,8 +201,7 @@ view_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->deps = json_array();
 	if ((ret = drm_get_txn(t, a->id, &a->rec, 0)) != 0)
 		return st_fail(err, ret);
-	json_array_foreach(json_object_get(a->rec, "deps"), i, d)
-	{
+	json_array_foreach(json_object_get(a->rec, "deps"), i, d) {
 		drec = NULL;
 		ret = drm_get_txn(t, rec_str(d, "id"), &drec, 0);
 		if (ret != 0)
@@ -221,8 +220,7 @@ set_native_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	size_t i;
 	int ret, rc = GR_OK;
 
-	json_array_foreach(a->ids, i, idj)
-	{
+	json_array_foreach(a->ids, i, idj) {
 		rec = NULL;
 		ret = drm_get_txn(t, json_string_value(idj), &rec, DB_RMW);
 		if (ret != 0)
@@ -262,8 +260,7 @@ dep_spec(const json_t *rec, const json_t *deps, struct sbuf *b,
 
 	*never = NULL;
 	b->len = 0;
-	json_array_foreach(json_object_get(rec, "deps"), i, d)
-	{
+	json_array_foreach(json_object_get(rec, "deps"), i, d) {
 		drec = json_array_get(deps, i);
 		type = rec_str(d, "type");
 		state = rec_str(drec, "state");
@@ -304,8 +301,7 @@ array_ids(const json_t *rec, const json_t *ids, json_t *out)
 	struct gr_err err = { 0 };
 	size_t i;
 
-	json_array_foreach(ids, i, idj)
-	{
+	json_array_foreach(ids, i, idj) {
 		other = NULL;
 		if (drm_status(json_string_value(idj), &other, &err) == GR_OK &&
 		    first != NULL &&
@@ -423,8 +419,7 @@ sbatch_one(const char *id, const json_t *all_ids)
 	    json_is_integer(json_object_get(a.rec, "array_index"))) {
 		struct gr_err e2 = { 0 };
 
-		json_array_foreach(a.ids, i, idj)
-		{
+		json_array_foreach(a.ids, i, idj) {
 			task = NULL;
 			if (drm_status(json_string_value(idj), &task, &e2) ==
 			    GR_OK) {
@@ -473,7 +468,8 @@ drm_slurm_start(const json_t *ids, struct gr_err *err)
 
 	(void)err;
 	/* in order: a dependency submitted earlier has its Slurm id */
-	json_array_foreach(ids, i, idj) sbatch_one(json_string_value(idj), ids);
+	json_array_foreach(ids, i, idj)
+		sbatch_one(json_string_value(idj), ids);
 	return GR_OK;
 }
 

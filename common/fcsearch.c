@@ -126,16 +126,14 @@ query_compile(struct st_txn *t, const json_t *cond, struct query *q,
 	int rc;
 
 	q->n = 0;
-	json_object_foreach((json_t *)(uintptr_t)cond, field, ops)
-	{
+	json_object_foreach((json_t *)(uintptr_t)cond, field, ops) {
 		tm = &q->terms[q->n++];
 		tm->field = field;
 		tm->nops = 0;
 		if ((rc = fc_field_type(t, 'd', field, &tm->type, err)) !=
 		    GR_OK)
 			return rc;
-		json_object_foreach(ops, opname, v)
-		{
+		json_object_foreach(ops, opname, v) {
 			for (i = 0; i < ARRAY_LEN(op_names); i++)
 				if (strcmp(opname, op_names[i]) == 0)
 					break;
@@ -160,8 +158,7 @@ query_compile(struct st_txn *t, const json_t *cond, struct query *q,
 				    typed);
 				continue;
 			}
-			json_array_foreach(v, k, x)
-			{
+			json_array_foreach(v, k, x) {
 				if ((rc = fc_value(tm->type, field, x, &typed,
 					 err)) != GR_OK)
 					return rc;
@@ -220,8 +217,7 @@ term_match(const struct term *tm, const json_t *v)
 		case OP_IN:
 		case OP_NIN:
 			any = false;
-			json_array_foreach(tm->ops[i].vals, k, x)
-			{
+			json_array_foreach(tm->ops[i].vals, k, x) {
 				if (fc_cmp(tm->type, v, x) == 0)
 					any = true;
 			}
@@ -362,8 +358,7 @@ term_scan(struct st_txn *t, const struct term *tm, size_t cap, json_t *paths,
 	plen = ikey(lo, tm->field, tag, "", 0);
 	h.plen = plen;
 	if (points != NULL) {
-		json_array_foreach(points, k, x)
-		{
+		json_array_foreach(points, k, x) {
 			tag = enc(tm, x, num, &p, &n);
 			if ((lolen = ikey(lo, tm->field, tag, p, n)) == 0)
 				continue;
@@ -517,8 +512,7 @@ search(struct st_txn *t, const char *base, const json_t *cond, json_t **res,
 		goto out;
 	paths = json_array();
 	rc = term_scan(t, &q.terms[pick], (size_t)-1, paths, &count, err);
-	json_array_foreach(paths, i, x)
-	{
+	json_array_foreach(paths, i, x) {
 		if (rc != GR_OK)
 			break;
 		if (fc_below(base, json_string_value(x)))
@@ -548,8 +542,7 @@ tree(const char *base, json_t *res)
 	char part[FC_NAME_MAX + 1];
 	const char *path, *p, *q;
 
-	json_object_foreach(res, path, m)
-	{
+	json_object_foreach(res, path, m) {
 		node = root;
 		for (p = path + bl; *p == '/'; p = q) {
 			p++;
@@ -581,10 +574,8 @@ values(json_t *res)
 	const char *path, *field;
 	char *text, *k;
 
-	json_object_foreach(res, path, m)
-	{
-		json_object_foreach(json_array_get(m, 2), field, v)
-		{
+	json_object_foreach(res, path, m) {
+		json_object_foreach(json_array_get(m, 2), field, v) {
 			text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			k = text != NULL
 			    ? xmalloc(strlen(field) + strlen(text) + 2)
@@ -715,8 +706,7 @@ search_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (a->fields) {
 		vals = values(res);
 		a->out = json_object();
-		json_object_foreach(vals, field, v)
-		{
+		json_object_foreach(vals, field, v) {
 			if ((rc = fc_field_type(t, 'd', field, &type, err)) !=
 			    GR_OK)
 				break;
@@ -767,8 +757,7 @@ fc_dir_compatible(const char *path, const json_t *cond, json_t **out,
 	if ((rc = run_search(&a, &o, err)) != GR_OK)
 		return rc;
 	*out = json_object();
-	json_object_foreach(o, field, v)
-	{
+	json_object_foreach(o, field, v) {
 		if (json_array_size(json_object_get(v, "values")) > 0)
 			json_object_set(*out, field,
 			    json_object_get(v, "values"));

@@ -244,8 +244,9 @@ render(const json_t *job)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)(uintptr_t)job, k, v) if (k[0] != '_')
-	    json_object_set(out, k, v);
+	json_object_foreach((json_t *)(uintptr_t)job, k, v)
+		if (k[0] != '_')
+			json_object_set(out, k, v);
 	return out;
 }
 
@@ -434,8 +435,7 @@ list_field(const json_t *m, const char *key, json_t **out, struct gr_err *err)
 	if (!json_is_array(v))
 		return gr_fail(err, GR_INVALID_MANIFEST,
 		    "%s must be a string or a list of strings", key);
-	json_array_foreach(v, i, e)
-	{
+	json_array_foreach(v, i, e) {
 		if (!json_is_string(e) ||
 		    json_string_length(e) > JOB_STRING_MAX)
 			return gr_fail(err, GR_INVALID_MANIFEST,
@@ -576,8 +576,7 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 		 json_object_get(m, "Site") != NULL ? "Site" : "Sites", &site,
 		 err)) != GR_OK)
 		goto out;
-	json_array_foreach(isb, i, v)
-	{
+	json_array_foreach(isb, i, v) {
 		e = json_string_value(v);
 		if (strncmp(e, "LFN:", 4) == 0 || strncmp(e, "SB:", 3) == 0) {
 			rc = gr_fail(err, GR_INVALID_MANIFEST,
@@ -593,14 +592,14 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 			goto out;
 		}
 	}
-	json_array_foreach(osb, i, v) if (!pattern_ok(json_string_value(v)))
-	{
-		rc = gr_fail(err, GR_INVALID_MANIFEST,
-		    "OutputSandbox '%s' is not a file name in the "
-		    "working directory",
-		    json_string_value(v));
-		goto out;
-	}
+	json_array_foreach(osb, i, v)
+		if (!pattern_ok(json_string_value(v))) {
+			rc = gr_fail(err, GR_INVALID_MANIFEST,
+			    "OutputSandbox '%s' is not a file name in the "
+			    "working directory",
+			    json_string_value(v));
+			goto out;
+		}
 	/* the program: one of the sandbox's files, or a path */
 	if (strchr(exe, '/') == NULL && uploaded(files, nfiles, exe)) {
 		p->argv[argc++] = concat("./", exe);
@@ -623,7 +622,8 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 		size_t j;
 
 		json_array_foreach(isb, j, v)
-		    listed |= strcmp(json_string_value(v), files[i].name) == 0;
+			if (strcmp(json_string_value(v), files[i].name) == 0)
+				listed = true;
 		if (!listed)
 			json_array_append_new(isb, json_string(files[i].name));
 	}
@@ -697,13 +697,13 @@ subst_all(const json_t *v, const char *value, size_t index)
 	if (json_is_array(v)) {
 		out = json_array();
 		json_array_foreach((json_t *)(uintptr_t)v, i, e)
-		    json_array_append_new(out, subst_all(e, value, index));
+			json_array_append_new(out, subst_all(e, value, index));
 		return out;
 	}
 	if (json_is_object(v)) {
 		out = json_object();
 		json_object_foreach((json_t *)(uintptr_t)v, k, e)
-		    json_object_set_new(out, k, subst_all(e, value, index));
+			json_object_set_new(out, k, subst_all(e, value, index));
 		return out;
 	}
 	return json_incref((json_t *)(uintptr_t)v);
@@ -730,8 +730,7 @@ parameters(const json_t *m, json_t **out, struct gr_err *err)
 			    "Parameters must list 1 to %d values",
 			    JOB_PARAMETRIC_MAX);
 		*out = json_array();
-		json_array_foreach(p, i, e)
-		{
+		json_array_foreach(p, i, e) {
 			if (json_is_string(e))
 				json_array_append(*out, (json_t *)(uintptr_t)e);
 			else if (json_is_integer(e))
@@ -984,8 +983,7 @@ make_plans(const json_t *manifests, const struct wl_file *files, size_t nfiles,
 	if (json_array_size(manifests) > JOB_BULK_MAX)
 		return gr_fail(err, GR_INVALID_MANIFEST,
 		    "more than %d manifests in one submission", JOB_BULK_MAX);
-	json_array_foreach(manifests, i, m)
-	{
+	json_array_foreach(manifests, i, m) {
 		if (!json_is_object(m)) {
 			rc = gr_fail(err, GR_INVALID_MANIFEST,
 			    "Manifest %zu is not a JSON object", i);
@@ -1156,12 +1154,11 @@ matches(const DBT *rec, const json_t *filters)
 	size_t i;
 	bool any;
 
-	json_object_foreach((json_t *)(uintptr_t)filters, member, vals)
-	{
+	json_object_foreach((json_t *)(uintptr_t)filters, member, vals) {
 		text = member_text(rec, member, buf, &tmp);
 		any = false;
 		json_array_foreach(vals, i, v)
-		    any |= strcmp(json_string_value(v), text) == 0;
+			any |= strcmp(json_string_value(v), text) == 0;
 		json_decref(tmp);
 		if (!any)
 			return false;
@@ -1475,10 +1472,10 @@ job_history(const char *issuer, const char *group, bool all_owners, long span,
 		return rc;
 	}
 	totals = json_object();
-	json_object_foreach(a.hist, st, by)
-	{
+	json_object_foreach(a.hist, st, by) {
 		sum = 0;
-		json_object_foreach(by, at, n) sum += json_integer_value(n);
+		json_object_foreach(by, at, n)
+			sum += json_integer_value(n);
 		json_object_set_new(totals, st, json_integer(sum));
 	}
 	*out = json_pack("{s:I, s:I, s:o, s:o}", "timeSpan", (json_int_t)span,
@@ -1567,13 +1564,13 @@ stringify(const json_t *v)
 			return stringify(json_array_get(v, 0));
 		out = json_array();
 		json_array_foreach((json_t *)(uintptr_t)v, i, e)
-		    json_array_append_new(out, stringify(e));
+			json_array_append_new(out, stringify(e));
 		return out;
 	}
 	if (json_is_object(v)) {
 		out = json_object();
 		json_object_foreach((json_t *)(uintptr_t)v, k, e)
-		    json_object_set_new(out, k, stringify(e));
+			json_object_set_new(out, k, stringify(e));
 		return out;
 	}
 	return json_string("");
@@ -1684,9 +1681,10 @@ sb_collect(const json_t *job, bool output)
 				sb_add(l, dfd, de->d_name);
 				continue;
 			}
-			json_array_foreach(osb, i,
-			    p) if (glob_match(json_string_value(p), de->d_name))
-			    sb_add(l, dfd, de->d_name);
+			json_array_foreach(osb, i, p)
+				if (glob_match(json_string_value(p),
+					de->d_name))
+					sb_add(l, dfd, de->d_name);
 		}
 		closedir(d);
 	}

@@ -37,8 +37,7 @@ jsonx_text(struct sbuf *b, const json_t *v)
 	case JSON_OBJECT:
 		sbuf_add(b, "{", 1);
 		i = 0;
-		json_object_foreach((json_t *)(uintptr_t)v, key, m)
-		{
+		json_object_foreach((json_t *)(uintptr_t)v, key, m) {
 			if (i++ > 0)
 				sbuf_add(b, ",", 1);
 			sbuf_json(b, key);
@@ -49,8 +48,7 @@ jsonx_text(struct sbuf *b, const json_t *v)
 		break;
 	case JSON_ARRAY:
 		sbuf_add(b, "[", 1);
-		json_array_foreach(v, i, m)
-		{
+		json_array_foreach(v, i, m) {
 			if (i > 0)
 				sbuf_add(b, ",", 1);
 			jsonx_text(b, m);

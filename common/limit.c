@@ -283,8 +283,7 @@ global_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if (rse_expr_eval(a->t, expr, &rses, &ignored) != GR_OK)
 		rses = json_array();
 	ids = json_array();
-	json_array_foreach(rses, i, n)
-	{
+	json_array_foreach(rses, i, n) {
 		DBT k = st_dbt(json_string_value(n), json_string_length(n));
 		json_t *r = NULL;
 

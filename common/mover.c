@@ -170,8 +170,7 @@ allowed(const json_t *names, const char *rse)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach(names, i, v) {
 		if (strcmp(json_string_value(v), rse) == 0)
 			return true;
 	}
@@ -287,8 +286,7 @@ pick_proto(const char *rse, const char *op, json_t **out, struct gr_err *err)
 		}
 		return rc;
 	}
-	json_array_foreach(list, i, p)
-	{
+	json_array_foreach(list, i, p) {
 		json_int_t prio = json_integer_value(
 		    json_object_get(json_object_get(json_object_get(p,
 							"domains"),

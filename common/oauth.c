@@ -44,8 +44,9 @@ oauth_setup_known(const char *setup)
 	size_t i;
 	bool known = false;
 
-	json_array_foreach(all, i, v) if (setup != NULL &&
-	    strcmp(json_string_value(v), setup) == 0) known = true;
+	json_array_foreach(all, i, v)
+		if (setup != NULL && strcmp(json_string_value(v), setup) == 0)
+			known = true;
 	json_decref(all);
 	return known;
 }
@@ -61,8 +62,7 @@ oauth_groups(const char *account, json_t **out, struct gr_err *err)
 	if ((rc = account_attr_list(account, &attrs, err)) != GR_OK)
 		return rc;
 	*out = json_array();
-	json_array_foreach(attrs, i, a)
-	{
+	json_array_foreach(attrs, i, a) {
 		const char *k = json_string_value(json_object_get(a, "key"));
 
 		if (k != NULL && strncmp(k, OAUTH_GROUP_ATTR, plen) == 0 &&
@@ -580,8 +580,9 @@ oauth_client_credentials(const char *dn, const char *group, const char *setup,
 		return oauth_dn_refused(rc, err);
 	if ((rc = oauth_groups(account, &groups, err)) != GR_OK)
 		return rc;
-	json_array_foreach(groups, i,
-	    g) if (strcmp(json_string_value(g), group) == 0) member = true;
+	json_array_foreach(groups, i, g)
+		if (strcmp(json_string_value(g), group) == 0)
+			member = true;
 	if (!member) {
 		list = json_dumps(groups, JSON_COMPACT);
 		json_decref(groups);

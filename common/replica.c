@@ -99,8 +99,7 @@ parse_file(const json_t *f, size_t i, enum req_kind kind, struct rfile *rf,
 	if (!json_is_object(f))
 		return bad(err, i, "not a JSON object");
 	if (kind == REQ_ADD)
-		json_object_foreach((json_t *)(uintptr_t)f, key, v)
-		{
+		json_object_foreach((json_t *)(uintptr_t)f, key, v) {
 			for (k = 0; k < ARRAY_LEN(add_keys); k++)
 				if (strcmp(key, add_keys[k]) == 0)
 					break;
@@ -324,8 +323,7 @@ check_pfn(struct rfile *f, const json_t *protos, bool det, const char *rse,
 	size_t i;
 	bool ok = false;
 
-	json_array_foreach(protos, i, p)
-	{
+	json_array_foreach(protos, i, p) {
 		char *base;
 		size_t blen;
 
@@ -822,8 +820,7 @@ wanted_scheme(const struct replica_query *q, const json_t *p)
 
 	if (q->schemes == NULL || json_array_size(q->schemes) == 0)
 		return true;
-	json_array_foreach(q->schemes, i, v)
-	{
+	json_array_foreach(q->schemes, i, v) {
 		if (s != NULL && json_is_string(v) &&
 		    strcmp(json_string_value(v), s) == 0)
 			return true;
@@ -837,8 +834,7 @@ in_list(const json_t *list, const char *s)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		if (strcmp(json_string_value(v), s) == 0)
 			return true;
 	}
@@ -888,8 +884,7 @@ rse_ent_load(struct list_args *a, struct rse_ent *e)
 		return rc;
 	e->doors = xcalloc(json_array_size(protos) * 2 + 1, sizeof(*e->doors));
 	for (d = 0; d < nd; d++)
-		json_array_foreach(protos, i, p)
-		{
+		json_array_foreach(protos, i, p) {
 			json_int_t prio = json_integer_value(
 			    json_object_get(json_object_get(json_object_get(p,
 								"domains"),
@@ -1447,8 +1442,7 @@ replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
 	if (!json_is_array(q->dids))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating r_dids: 'dids' must be a list");
-	json_array_foreach(q->dids, i, d)
-	{
+	json_array_foreach(q->dids, i, d) {
 		const char *s = opt_str(d, "scope"), *n = opt_str(d, "name");
 
 		if (s == NULL || n == NULL || *s == '\0' || *n == '\0' ||
@@ -1575,16 +1569,14 @@ dids_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_decref(rse_rec);
 	if ((rc = rse_protocols(t, a->rse, &protos, err)) != GR_OK)
 		return rc;
-	json_array_foreach(a->pfns, i, v)
-	{
+	json_array_foreach(a->pfns, i, v) {
 		const char *pfn = json_string_value(v), *rel = NULL;
 		char *scope = NULL, *name = NULL, *base;
 		const json_t *p;
 		size_t j, blen;
 		json_t *entry;
 
-		json_array_foreach(protos, j, p)
-		{
+		json_array_foreach(protos, j, p) {
 			base = rse_proto_base(p);
 			blen = strlen(base);
 			if (strncmp(pfn, base, blen) == 0 && pfn[blen] != '\0')
@@ -1652,8 +1644,7 @@ replica_dids(const char *rse, const json_t *pfns, gr_emit_fn emit, void *ctx,
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating pfns: a list of 1 to %d PFNs",
 		    REPLICA_BATCH_MAX * 10);
-	json_array_foreach(pfns, i, v)
-	{
+	json_array_foreach(pfns, i, v) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > 2048)
 			return gr_fail(err, GR_INVALID_OBJECT,
@@ -1855,8 +1846,7 @@ datasets_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	a->acc.t = t;
 	a->acc.err = err;
-	json_array_foreach(a->dids, i, d)
-	{
+	json_array_foreach(a->dids, i, d) {
 		rc = ds_did(&a->acc,
 		    json_string_value(json_object_get(d, "scope")),
 		    json_string_value(json_object_get(d, "name")),
@@ -1881,8 +1871,7 @@ replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating dids: a list of 1 to %d DIDs",
 		    REPLICA_BATCH_MAX);
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		rc = did_check(opt_str(d, "scope"), opt_str(d, "name"), err);
 		if (rc != GR_OK)
 			return rc;
@@ -1970,7 +1959,8 @@ rse_ds_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		 a, err)) != GR_OK)
 		return rc;
 	names = xcalloc(json_object_size(a->seen) + 1, sizeof(*names));
-	json_object_foreach(a->seen, lfn, v) names[n++] = lfn;
+	json_object_foreach(a->seen, lfn, v)
+		names[n++] = lfn;
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && rc == GR_OK; i++) {
 		const char *colon = strchr(names[i], ':');

@@ -108,8 +108,7 @@ apply(json_t *rec, const json_t *changes, bool update, struct gr_err *err)
 	size_t i;
 	bool b, three = false;
 
-	json_object_foreach((json_t *)(uintptr_t)changes, k, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)changes, k, v) {
 		if (strcmp(k, "availability") == 0 ||
 		    (update && strcmp(k, "name") == 0))
 			continue;
@@ -848,8 +847,7 @@ merge_domains(json_t *rec, const json_t *domains, struct gr_err *err)
 	if (!json_is_object(domains))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating domains: an object");
-	json_object_foreach((json_t *)(uintptr_t)domains, d, ops)
-	{
+	json_object_foreach((json_t *)(uintptr_t)domains, d, ops) {
 		const char *const *allowed = strcmp(d, "lan") == 0 ? lan_ops
 		    : strcmp(d, "wan") == 0                        ? wan_ops
 								   : NULL;
@@ -862,8 +860,7 @@ merge_domains(json_t *rec, const json_t *domains, struct gr_err *err)
 		if (!json_is_object(ops))
 			return gr_fail(err, GR_INVALID_OBJECT,
 			    "Problem validating domains.%s: an object", d);
-		json_object_foreach(ops, op, p)
-		{
+		json_object_foreach(ops, op, p) {
 			for (i = 0; allowed[i] != NULL; i++)
 				if (strcmp(op, allowed[i]) == 0)
 					break;
@@ -895,8 +892,7 @@ proto_apply(json_t *rec, const json_t *in, struct gr_err *err)
 	if (!json_is_object(in))
 		return gr_fail(err, GR_TYPE_ERROR,
 		    "body must be a json dictionary");
-	json_object_foreach((json_t *)(uintptr_t)in, k, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)in, k, v) {
 		if (strcmp(k, "scheme") == 0)
 			continue; /* the path's */
 		if (strcmp(k, "hostname") == 0 || strcmp(k, "impl") == 0 ||
@@ -1167,8 +1163,7 @@ proto_change_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    a->hostname != NULL ? " on " : "",
 		    a->hostname != NULL ? a->hostname : "",
 		    a->port != NULL ? ":" : "", a->port != NULL ? a->port : "");
-	json_array_foreach(a->list, i, p)
-	{
+	json_array_foreach(a->list, i, p) {
 		key = st_dbt(kbuf, proto_key(kbuf, sizeof(kbuf), a->id, p));
 		if ((ret = st_del(t, TBL_RSE_PROTOCOLS, &key)) != 0)
 			return st_fail(err, ret);
@@ -1375,8 +1370,7 @@ pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_decref(pa.list);
 		return rc;
 	}
-	json_array_foreach(pa.list, i, p)
-	{
+	json_array_foreach(pa.list, i, p) {
 		json_int_t prio = json_integer_value(
 		    json_object_get(json_object_get(json_object_get(p,
 							"domains"),
@@ -1402,8 +1396,7 @@ pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	prefix = json_string_value(json_object_get(best, "prefix"));
 	/* the prefix starts and ends with '/', as upstream forces it */
 	pre = slash_prefix(prefix != NULL ? prefix : "");
-	json_array_foreach(a->lfns, i, lfn)
-	{
+	json_array_foreach(a->lfns, i, lfn) {
 		const char *s = json_string_value(lfn), *colon;
 		char *scope, *pfn;
 		size_t len;
@@ -1459,8 +1452,7 @@ rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
 		    "Operation '%.40s' not defined in schema.", a.operation);
 	if (json_array_size(lfns) == 0)
 		return gr_fail(err, GR_INVALID_PATH, "no lfn given");
-	json_array_foreach(lfns, i, lfn)
-	{
+	json_array_foreach(lfns, i, lfn) {
 		const char *s = json_string_value(lfn), *colon;
 
 		colon = s != NULL ? strchr(s, ':') : NULL;

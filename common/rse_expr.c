@@ -469,8 +469,7 @@ rse_expr_list(const char *s, gr_emit_fn emit, void *ctx, struct gr_err *err)
 		json_decref(a.names);
 		return rc;
 	}
-	json_array_foreach(a.names, i, name)
-	{
+	json_array_foreach(a.names, i, name) {
 		item = json_pack("{s:O}", "rse", name);
 		rc = emit(item, ctx);
 		json_decref(item);

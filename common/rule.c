@@ -285,8 +285,7 @@ parse_spec(const json_t *o, struct spec *s, struct gr_err *err)
 	if (!json_is_object(o))
 		return gr_fail(err, GR_RULE_INVALID_OBJECT,
 		    "Problem validating rule: not a dictionary");
-	json_object_foreach((json_t *)(uintptr_t)o, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
 		for (i = 0; i < ARRAY_LEN(spec_keys); i++)
 			if (strcmp(key, spec_keys[i]) == 0)
 				break;
@@ -2268,8 +2267,9 @@ spec_of(const json_t *rec, int64_t now)
 		json_t *v;
 		void *tmp;
 
-		json_object_foreach_safe(s, tmp, k, v) if (json_is_null(v) &&
-		    strcmp(k, "account") != 0) json_object_del(s, k);
+		json_object_foreach_safe(s, tmp, k, v)
+			if (json_is_null(v) && strcmp(k, "account") != 0)
+				json_object_del(s, k);
 	}
 	return s;
 }
@@ -2389,8 +2389,7 @@ move_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	}
 	spec = spec_of(rec, now);
 	json_object_set_new(spec, "rse_expression", json_string(a->expr));
-	json_object_foreach((json_t *)(uintptr_t)a->override, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)a->override, key, v) {
 		for (i = 0; i < ARRAY_LEN(move_keys); i++)
 			if (strcmp(key, move_keys[i]) == 0)
 				break;
@@ -2681,8 +2680,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    a->issuer);
 		goto out;
 	}
-	json_object_foreach((json_t *)(uintptr_t)o, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
 		if (strcmp(key, "comment") == 0) {
 			if (!json_is_string(v) && !json_is_null(v))
 				goto bad;
@@ -2830,8 +2828,7 @@ rule_update(const char *issuer, const char *id, const json_t *options,
 	if (!json_is_object(options))
 		return gr_fail(err, GR_RULE_INPUT_VALIDATION,
 		    "'options' must be a dictionary");
-	json_object_foreach((json_t *)(uintptr_t)options, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)options, key, v) {
 		for (i = 0; i < ARRAY_LEN(update_keys); i++)
 			if (strcmp(key, update_keys[i]) == 0)
 				break;
@@ -3108,8 +3105,7 @@ attached_files(struct st_txn *t, const char *ps, const char *pn,
 	int ret = 0;
 
 	group_clear(g);
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		const char *cs = str_of(d, "scope"), *cn = str_of(d, "name");
 		DBT k = st_dbt(kbuf,
 		    key_join(kbuf, sizeof(kbuf), ps, pn, cs, cn, (char *)NULL));
@@ -3134,8 +3130,7 @@ attached_datasets(struct st_txn *t, const json_t *dids, struct dslist *d,
 	size_t i;
 	int rc = GR_OK;
 
-	json_array_foreach(dids, i, c)
-	{
+	json_array_foreach(dids, i, c) {
 		const char *cs = str_of(c, "scope"), *cn = str_of(c, "name");
 		const char *type;
 

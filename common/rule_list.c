@@ -257,8 +257,7 @@ rule_matches(const struct list_args *a, const json_t *rec)
 	if ((a->cb && c >= a->cb) || (a->ca && c <= a->ca) ||
 	    (a->ub && u >= a->ub) || (a->ua && u <= a->ua))
 		return false;
-	json_object_foreach((json_t *)(uintptr_t)a->filters, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)a->filters, key, v) {
 		const char *want = json_string_value(v);
 		const json_t *have = json_object_get(rec, key);
 		size_t i;
@@ -367,8 +366,7 @@ rule_list(const json_t *filters, gr_emit_fn emit, void *ctx, struct gr_err *err)
 
 	if (filters != NULL) {
 		f = json_deep_copy(filters);
-		json_object_foreach((json_t *)(uintptr_t)filters, key, v)
-		{
+		json_object_foreach((json_t *)(uintptr_t)filters, key, v) {
 			const char *s = json_string_value(v);
 
 			for (i = 0; i < ARRAY_LEN(date_keys); i++)
@@ -1073,24 +1071,28 @@ vf_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    (rc = st_scan(t, TBL_ACCOUNT_USAGE, NULL, 0, NULL, vf_usage, a,
 		 err)) != GR_OK)
 		return rc;
-	json_object_foreach(a->rules, key,
-	    v) if (int_of(v, "ok") != int_of(v, "o") ||
-	    int_of(v, "rep") != int_of(v, "r") ||
-	    int_of(v, "stuck") !=
-		int_of(v, "s")) json_array_append_new(a->report,
-	    json_sprintf("rule %s: counters ok %lld "
-			 "replicating %lld stuck %lld, locks "
-			 "%lld %lld %lld",
-		key, (long long)int_of(v, "ok"), (long long)int_of(v, "rep"),
-		(long long)int_of(v, "stuck"), (long long)int_of(v, "o"),
-		(long long)int_of(v, "r"), (long long)int_of(v, "s")));
-	json_object_foreach(a->usage, key,
-	    v) if (!json_is_true(json_object_get(v, "seen")) &&
-	    int_of(v, "files") != 0) json_array_append_new(a->report,
-	    json_sprintf("usage of %s: none stored, locks "
-			 "hold %lld files %lld bytes",
-		key, (long long)int_of(v, "files"),
-		(long long)int_of(v, "bytes")));
+	json_object_foreach(a->rules, key, v)
+		if (int_of(v, "ok") != int_of(v, "o") ||
+		    int_of(v, "rep") != int_of(v, "r") ||
+		    int_of(v, "stuck") != int_of(v, "s"))
+			json_array_append_new(a->report,
+			    json_sprintf("rule %s: counters ok %lld "
+					 "replicating %lld stuck %lld, locks "
+					 "%lld %lld %lld",
+				key, (long long)int_of(v, "ok"),
+				(long long)int_of(v, "rep"),
+				(long long)int_of(v, "stuck"),
+				(long long)int_of(v, "o"),
+				(long long)int_of(v, "r"),
+				(long long)int_of(v, "s")));
+	json_object_foreach(a->usage, key, v)
+		if (!json_is_true(json_object_get(v, "seen")) &&
+		    int_of(v, "files") != 0)
+			json_array_append_new(a->report,
+			    json_sprintf("usage of %s: none stored, locks "
+					 "hold %lld files %lld bytes",
+				key, (long long)int_of(v, "files"),
+				(long long)int_of(v, "bytes")));
 	return GR_OK;
 }
 

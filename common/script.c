@@ -303,8 +303,7 @@ check_groups(const json_t *in, json_t **out, struct gr_err *err)
 		return GR_OK;
 	if (!json_is_array(g) || json_array_size(g) > SCRIPT_GROUPS_MAX)
 		goto bad;
-	json_array_foreach(g, i, v)
-	{
+	json_array_foreach(g, i, v) {
 		/* a group is a name, or DRMAAtic's {"name": ...} */
 		if (json_is_object(v))
 			v = json_object_get(v, "name");
@@ -378,8 +377,7 @@ script_check(const json_t *in, const char *name, json_t **out,
 		    "param must be a list of at most %d parameters",
 		    SCRIPT_PARAMS_MAX);
 	list = json_array();
-	json_array_foreach(params, i, p)
-	{
+	json_array_foreach(params, i, p) {
 		if ((rc = check_param(p, i, list, &one, err)) != GR_OK)
 			goto fail;
 		json_array_append_new(list, one);
@@ -436,8 +434,7 @@ visible(struct st_txn *t, const char *issuer, const char *group,
 		*out = admin;
 		return GR_OK;
 	}
-	json_array_foreach(groups, i, g)
-	{
+	json_array_foreach(groups, i, g) {
 		if (*out)
 			break;
 		if (group != NULL && strcmp(group, json_string_value(g)) == 0) {
@@ -507,8 +504,7 @@ script_view(const json_t *s, bool admin)
 			json_object_set(out, *k, v);
 	json_object_set_new(out, "max_clock_time", json_string(clock));
 	params = json_array();
-	json_array_foreach(json_object_get(s, "param"), i, p)
-	{
+	json_array_foreach(json_object_get(s, "param"), i, p) {
 		json_t *one;
 
 		if (json_is_true(json_object_get(p, "private")))

@@ -99,8 +99,7 @@ check_filter(const json_t *f, struct gr_err *err)
 			    "Problem validating subscription_filter: '%s' "
 			    "is not of type 'array'",
 			    lists[i]);
-		json_array_foreach(v, j, item)
-		{
+		json_array_foreach(v, j, item) {
 			const char *s = json_string_value(item);
 
 			if (strcmp(lists[i], "account") == 0 &&
@@ -130,8 +129,7 @@ check_filter(const json_t *f, struct gr_err *err)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating subscription_filter: 'split_rule' is "
 		    "not of type 'boolean'");
-	json_object_foreach((json_t *)(uintptr_t)f, key, v)
-	{
+	json_object_foreach((json_t *)(uintptr_t)f, key, v) {
 		/* what is matched as an expression must compile */
 		if (strcmp(key, "account") == 0 || strcmp(key, "scope") == 0 ||
 		    strcmp(key, "did_type") == 0 ||
@@ -143,8 +141,7 @@ check_filter(const json_t *f, struct gr_err *err)
 			    "Problem validating subscription_filter: '%s' is "
 			    "not a regular expression",
 			    key);
-		json_array_foreach(v, j, item)
-		{
+		json_array_foreach(v, j, item) {
 			if (json_is_string(item) &&
 			    !regex_ok(json_string_value(item)))
 				return gr_fail(err, GR_INVALID_OBJECT,
@@ -212,8 +209,7 @@ check_rules(const json_t *rules, struct gr_err *err)
 	if (json_array_size(rules) == 0)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "You must specify a rule");
-	json_array_foreach(rules, i, r)
-	{
+	json_array_foreach(rules, i, r) {
 		if ((rc = check_rule(r, i, err)) != GR_OK)
 			return rc;
 	}
@@ -882,8 +878,7 @@ sub_rule_states(const char *account, const char *name, bool details,
 	if (!plausible(account, name) ||
 	    (rc = st_view(collect_txn, &a, 0, err)) != GR_OK)
 		goto out;
-	json_array_foreach(a.out, i, rec)
-	{
+	json_array_foreach(a.out, i, rec) {
 		/* rules by state, as upstream's outer join and group by */
 		filters = json_pack("{s:O}", "subscription_id",
 		    json_object_get(rec, "id"));
@@ -893,8 +888,7 @@ sub_rule_states(const char *account, const char *name, bool details,
 			goto out;
 		if (json_object_size(counts) == 0)
 			json_object_set_new(counts, "", json_integer(0));
-		json_object_foreach(counts, st, n)
-		{
+		json_object_foreach(counts, st, n) {
 			line = states_line(rec, *st != '\0' ? st : NULL,
 			    json_integer_value(n), details);
 			rc = emit(line, ctx);
@@ -960,8 +954,7 @@ any_matches(const json_t *values, const json_t *v)
 		yes = match_start(re, s);
 		free(re);
 	} else
-		json_array_foreach(values, i, one)
-		{
+		json_array_foreach(values, i, one) {
 			re = str_of(one);
 			yes = match_start(re, s);
 			free(re);
@@ -982,8 +975,7 @@ holds(const json_t *values, const char *s)
 	if (!json_is_array(values))
 		return json_is_string(values) &&
 		    strcmp(json_string_value(values), s) == 0;
-	json_array_foreach(values, i, one)
-	{
+	json_array_foreach(values, i, one) {
 		if (json_is_string(one) &&
 		    strcmp(json_string_value(one), s) == 0)
 			return true;
@@ -1002,8 +994,7 @@ sub_match(const json_t *sub, const char *scope, const char *name,
 		return false;
 	type = json_string_value(json_object_get(did, "type"));
 	owner = json_string_value(json_object_get(did, "account"));
-	json_object_foreach((json_t *)(uintptr_t)filter, key, values)
-	{
+	json_object_foreach((json_t *)(uintptr_t)filter, key, values) {
 		if (strcmp(key, "pattern") == 0) {
 			if (!json_is_string(values) ||
 			    !match_start(json_string_value(values), name))
@@ -1187,8 +1178,7 @@ give_rules(const json_t *subs, const char *scope, const char *name,
 	json_t *spec, *ids;
 	size_t i, j;
 
-	json_array_foreach(subs, i, sub)
-	{
+	json_array_foreach(subs, i, sub) {
 		/* new DIDs only, unless the subscription is retroactive */
 		if ((!json_is_true(json_object_get(sub, "retroactive")) &&
 			made < json_integer_value(
@@ -1196,8 +1186,7 @@ give_rules(const json_t *subs, const char *scope, const char *name,
 		    !sub_match(sub, scope, name, did))
 			continue;
 		json_array_foreach(json_object_get(sub, "replication_rules"), j,
-		    tmpl)
-		{
+		    tmpl) {
 			if (json_is_true(json_object_get(sub, "dry_run"))) {
 				log_msg(LOG_INFO,
 				    "subscription %s: %s:%s matches (dry run)",
@@ -1238,8 +1227,7 @@ load_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc;
 
 	json_array_clear(n->recs);
-	json_array_foreach(n->dids, i, d)
-	{
+	json_array_foreach(n->dids, i, d) {
 		rc = did_load(t, json_string_value(json_object_get(d, "scope")),
 		    json_string_value(json_object_get(d, "name")), 0, &rec,
 		    err);
@@ -1266,8 +1254,7 @@ seen_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	size_t i;
 	int rc;
 
-	json_array_foreach(n->dids, i, d)
-	{
+	json_array_foreach(n->dids, i, d) {
 		if (json_is_null(json_array_get(n->recs, i)))
 			continue;
 		rc = did_set_new(t,
@@ -1297,8 +1284,7 @@ sub_new_dids(const json_t *dids, struct gr_err *err)
 	    json_array_size(subs) == 0 ||
 	    (rc = st_view(load_txn, &n, 0, err)) != GR_OK)
 		goto out;
-	json_array_foreach(n.recs, i, rec)
-	{
+	json_array_foreach(n.recs, i, rec) {
 		d = json_array_get(dids, i);
 		type = json_string_value(json_object_get(rec, "type"));
 		if (type != NULL && strcmp(type, "FILE") != 0)
@@ -1370,8 +1356,7 @@ active_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	size_t i;
 	int ret;
 
-	json_array_foreach(subs, i, sub)
-	{
+	json_array_foreach(subs, i, sub) {
 		DBT k = sub_key(kbuf,
 		    json_string_value(json_object_get(sub, "account")),
 		    json_string_value(json_object_get(sub, "name")));
@@ -1405,8 +1390,7 @@ sub_retro(struct gr_err *err)
 
 	if ((rc = live_subs(&subs, err)) != GR_OK)
 		goto out;
-	json_array_foreach(subs, i, sub)
-	{
+	json_array_foreach(subs, i, sub) {
 		if (strcmp(json_string_value(json_object_get(sub, "state")),
 			"N") == 0)
 			json_array_append(fresh, (json_t *)(uintptr_t)sub);
@@ -1417,8 +1401,7 @@ sub_retro(struct gr_err *err)
 	do {
 		if ((rc = st_view(retro_txn, &r, 0, err)) != GR_OK)
 			goto out;
-		json_array_foreach(r.batch, i, one)
-		{
+		json_array_foreach(r.batch, i, one) {
 			give_rules(fresh,
 			    json_string_value(json_array_get(one, 0)),
 			    json_string_value(json_array_get(one, 1)),

@@ -366,8 +366,7 @@ render(const json_t *task, bool admin)
 	for (k = admin_keys; admin && *k != NULL; k++)
 		if ((v = json_object_get(task, *k)) != NULL)
 			json_object_set(out, *k, v);
-	json_array_foreach(json_object_get(task, "params"), i, p)
-	{
+	json_array_foreach(json_object_get(task, "params"), i, p) {
 		if (!admin && json_is_true(json_object_get(p, "private")))
 			continue;
 		json_array_append_new(params,
@@ -526,8 +525,7 @@ collect_values(struct submit_args *a, const json_t *script, json_t *vals,
 	char saved[128];
 	size_t i, j, n, k;
 
-	json_array_foreach(ps, i, p)
-	{
+	json_array_foreach(ps, i, p) {
 		const char *pname = str(p, "name");
 		bool file = strcmp(str(p, "type"), "file") == 0;
 		bool priv = json_is_true(json_object_get(p, "private"));
@@ -620,9 +618,10 @@ check_fields(const struct submit_args *a, const json_t *script,
 		for (known = false, o = own; *o != NULL && !known; o++)
 			known = strcmp(*o, a->fields[i].name) == 0 &&
 			    a->fields[i].filename == NULL;
-		json_array_foreach(json_object_get(script, "param"), j,
-		    p) if (!known)
-		    known = strcmp(str(p, "name"), a->fields[i].name) == 0;
+		json_array_foreach(json_object_get(script, "param"), j, p)
+			if (!known)
+				known = strcmp(str(p, "name"),
+					    a->fields[i].name) == 0;
 		if (!known)
 			return gr_fail(err, GR_PARAM_NOT_ACCEPTABLE,
 			    "%.64s is not a parameter of the %s task",
@@ -946,8 +945,7 @@ place_files(struct submit_args *a, struct gr_err *err)
 		    strerror(errno));
 		goto out;
 	}
-	json_array_foreach(a->files, i, f)
-	{
+	json_array_foreach(a->files, i, f) {
 		const char *saved = json_string_value(json_array_get(f, 0));
 
 		/* the name is the parent's too: the child's replaces it, as
@@ -1182,9 +1180,9 @@ add_descendants(json_t *task, json_t *view, struct gr_err *err)
 		    ? str(task, "uuid")
 		    : json_string_value(json_array_get(out, i - 1));
 
-		json_object_foreach(a.parents, u,
-		    p) if (strcmp(json_string_value(p), of) == 0)
-		    json_array_append_new(out, json_string(u));
+		json_object_foreach(a.parents, u, p)
+			if (strcmp(json_string_value(p), of) == 0)
+				json_array_append_new(out, json_string(u));
 	}
 	json_decref(a.parents);
 	if (rc == GR_OK)
@@ -1313,8 +1311,7 @@ task_list(const char *issuer, const struct task_filter *f, long page,
 		return rc;
 	}
 	*results = json_array();
-	json_array_foreach(a.tasks, i, task)
-	{
+	json_array_foreach(a.tasks, i, task) {
 		if (refresh(task, err) != GR_OK)
 			gr_clear(err); /* the last known status, then */
 		json_array_append_new(*results, render(task, a.admin));

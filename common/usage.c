@@ -184,7 +184,8 @@ account_usages(struct usage_args *a, json_t *entry)
 	}
 	n = json_array_size(a->accounts);
 	items = xcalloc(n + 1, sizeof(*items));
-	json_array_foreach(a->accounts, i, it) items[i] = it;
+	json_array_foreach(a->accounts, i, it)
+		items[i] = it;
 	qsort(items, n, sizeof(*items), cmp_used);
 	list = json_array();
 	for (i = 0; i < n; i++) {

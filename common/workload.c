@@ -488,8 +488,7 @@ wl_archive_close(struct wl_archive *a, struct gr_err *err)
 	size_t i;
 	int rc = GR_OK;
 
-	json_array_foreach(a->skipped, i, v)
-	{
+	json_array_foreach(a->skipped, i, v) {
 		q = json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 		sbuf_adds(&b, q != NULL ? q : "\"?\"");
 		sbuf_adds(&b, "\n");

@@ -76,8 +76,7 @@ fcx_dirs_by_meta(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 		return DB_DONOTINDEX;
 	if ((rec = json_loadb(pdata->data, pdata->size, 0, NULL)) == NULL)
 		return DB_DONOTINDEX;
-	json_object_foreach(json_object_get(rec, "meta"), field, v)
-	{
+	json_object_foreach(json_object_get(rec, "meta"), field, v) {
 		if (json_is_number(v) && isfinite(json_number_value(v))) {
 			didx_num(json_number_value(v), num);
 			fcx_add(&keys, &n, &cap, field, DIDX_NUM, num, 8);

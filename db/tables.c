@@ -529,8 +529,7 @@ didx_member(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 		if ((j = json_loadb(v, vlen, JSON_DECODE_ANY, NULL)) == NULL)
 			return false;
 		if (klen == 4 && memcmp(k, "meta", 4) == 0) {
-			json_object_foreach(j, key, vj)
-			{
+			json_object_foreach(j, key, vj) {
 				didx_value(d->b, key, vj);
 			}
 		} else {

@@ -139,9 +139,9 @@ job_env(const json_t *p)
 
 	if (env == NULL)
 		exit(125);
-	json_array_foreach(json_object_get(p, "env"), i,
-	    e) if (json_is_string(e) && n < ENV_MAX / 2)
-	    env[n++] = xstrdup_or_die(json_string_value(e));
+	json_array_foreach(json_object_get(p, "env"), i, e)
+		if (json_is_string(e) && n < ENV_MAX / 2)
+			env[n++] = xstrdup_or_die(json_string_value(e));
 	for (s = environ; *s != NULL && n < ENV_MAX; s++)
 		if (strncmp(*s, "SLURM_", 6) == 0)
 			env[n++] = *s;

@@ -25,12 +25,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	vals = json_object_get(in, "values");
 	params = json_object_get(rec, "param");
-	json_array_foreach(params, i, p)
-	{
+	json_array_foreach(params, i, p) {
 		name = json_string_value(json_object_get(p, "name"));
 		list = name != NULL ? json_object_get(vals, name) : NULL;
-		json_array_foreach(list, j, v)
-		{
+		json_array_foreach(list, j, v) {
 			if (!json_is_string(v))
 				continue;
 			gr_clear(&err);
@@ -41,12 +39,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gr_clear(&err);
 	/* task_argv takes what a submission gives it: lists of strings (a
 	   form's values) */
-	json_object_foreach(vals, name, list)
-	{
+	json_object_foreach(vals, name, list) {
 		json_t *strs = json_array();
 
-		json_array_foreach(list, j, v)
-		{
+		json_array_foreach(list, j, v) {
 			if (json_is_string(v))
 				json_array_append(strs, v);
 		}

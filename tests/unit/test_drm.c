@@ -938,8 +938,7 @@ test_capabilities(void **state_)
 	bool arr = false, dep = false, queue = false;
 
 	(void)state_;
-	json_array_foreach(caps, i, c)
-	{
+	json_array_foreach(caps, i, c) {
 		arr |= strcmp(json_string_value(c), "array") == 0;
 		dep |= strcmp(json_string_value(c), "afternotok") == 0;
 		queue |= strcmp(json_string_value(c), "queue") == 0;

@@ -40,8 +40,7 @@ eval_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->names[0] = '\0';
 	gr_clear(&a->err);
 	a->rc = rse_expr_eval(t, a->expr, &out, &a->err);
-	json_array_foreach(out, i, n)
-	{
+	json_array_foreach(out, i, n) {
 		size_t len = strlen(a->names);
 
 		(void)snprintf(a->names + len, sizeof(a->names) - len, "%s%s",

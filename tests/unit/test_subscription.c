@@ -305,8 +305,7 @@ rules_of(const char *name)
 	size_t i;
 
 	assert_int_equal(rule_list_did("d", name, collect, list, &err), GR_OK);
-	json_array_foreach(list, i, r)
-	{
+	json_array_foreach(list, i, r) {
 		json_array_append(ids, json_object_get(r, "subscription_id"));
 	}
 	json_decref(list);

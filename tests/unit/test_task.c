@@ -61,8 +61,7 @@ argv_of(const char *vals_text)
 	if (rc != GR_OK) {
 		sbuf_adds(&b, gr_err_class(err.code));
 	} else {
-		json_array_foreach(argv, i, a)
-		{
+		json_array_foreach(argv, i, a) {
 			if (i > 0)
 				sbuf_adds(&b, "|");
 			sbuf_adds(&b, json_string_value(a));
