@@ -12,6 +12,7 @@
 #include "account.h"
 #include "date.h"
 #include "identity.h"
+#include "jsonx.h"
 #include "tables.h"
 #include "token.h"
 #include "util.h"
@@ -344,7 +345,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    "Account with ID '%s' cannot be found", a->name);
 		goto out;
 	}
-	json_object_foreach((json_t *)(uintptr_t)a->changes, k, value) {
+	json_object_foreach(jsonx_unconst(a->changes), k, value) {
 		if ((rc = apply_change(rec, k, value, now, err)) != GR_OK)
 			goto out;
 	}
@@ -731,7 +732,7 @@ attr_value(const json_t *v)
 	char num[32];
 
 	if (json_is_boolean(v))
-		return json_incref((json_t *)(uintptr_t)v);
+		return json_incref(jsonx_unconst(v));
 	if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "True") == 0))
 		return json_true();
 	if (s != NULL && (strcmp(s, "false") == 0 || strcmp(s, "False") == 0))

@@ -15,6 +15,7 @@
 #include "account.h"
 #include "catalog.h"
 #include "fc_int.h"
+#include "jsonx.h"
 #include "tables.h"
 #include "util.h"
 
@@ -1169,7 +1170,7 @@ file_prepare(const json_t *in, size_t i, const unsigned char rnd_in[16],
 			return gr_fail(err, GR_INVALID_VALUE,
 			    "%s: 'replicas' is {SE: PFN} with up to %d SEs",
 			    it->lfn, FC_SES_MAX);
-		json_object_foreach((json_t *)(uintptr_t)reps, se, v) {
+		json_object_foreach(jsonx_unconst(reps), se, v) {
 			if (!json_is_string(v) || *se == '\0' ||
 			    strlen(se) > FC_NAME_MAX ||
 			    json_string_length(v) > FC_PFN_MAX)
@@ -1453,7 +1454,7 @@ meta_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		meta = json_object();
 		json_object_set_new(rec, "meta", meta);
 	}
-	json_object_foreach((json_t *)(uintptr_t)a->meta, field, v) {
+	json_object_foreach(jsonx_unconst(a->meta), field, v) {
 		if ((rc = fc_field_type(t, a->dir ? 'd' : 'f', field, &type,
 			 err)) != GR_OK ||
 		    (rc = fc_value(type, field, v, &typed, err)) != GR_OK)

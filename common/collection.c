@@ -9,6 +9,7 @@
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "jsonx.h"
 #include "log.h"
 #include "metaconv.h"
 #include "replica.h"
@@ -104,7 +105,7 @@ consistent(const json_t *given, const json_t *file, const char *scope,
 		int rc;
 
 		if (g == NULL || json_is_null(g) || f == NULL ||
-		    json_equal((json_t *)(uintptr_t)g, (json_t *)(uintptr_t)f))
+		    json_equal(jsonx_unconst(g), jsonx_unconst(f)))
 			continue;
 		gs = json_dumps(g, JSON_ENCODE_ANY);
 		fs = json_dumps(f, JSON_ENCODE_ANY);
@@ -571,7 +572,7 @@ coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err)
 			return rc;
 	}
 	if ((rc = st_txn_run(bulk_txn, &a, err)) == GR_OK)
-		transmogrify(json_incref((json_t *)(uintptr_t)list));
+		transmogrify(json_incref(jsonx_unconst(list)));
 	return rc;
 }
 
@@ -614,12 +615,10 @@ render(const char *scope, const char *name, const json_t *rec)
 		    json_object_get(rec, "bytes"), "length", 1);
 		v = json_object_get(rec, "md5");
 		json_object_set_new(out, "md5",
-		    v != NULL ? json_incref((json_t *)(uintptr_t)v)
-			      : json_null());
+		    v != NULL ? json_incref(jsonx_unconst(v)) : json_null());
 		v = json_object_get(rec, "adler32");
 		json_object_set_new(out, "adler32",
-		    v != NULL ? json_incref((json_t *)(uintptr_t)v)
-			      : json_null());
+		    v != NULL ? json_incref(jsonx_unconst(v)) : json_null());
 		return out;
 	}
 	out = json_pack("{s:s, s:s, s:s, s:O, s:b, s:b}", "scope", scope,
@@ -634,10 +633,10 @@ render(const char *scope, const char *name, const json_t *rec)
 		: json_null());
 	v = json_object_get(rec, "length");
 	json_object_set_new(out, "length",
-	    v != NULL ? json_incref((json_t *)(uintptr_t)v) : json_null());
+	    v != NULL ? json_incref(jsonx_unconst(v)) : json_null());
 	v = json_object_get(rec, "bytes");
 	json_object_set_new(out, "bytes",
-	    v != NULL ? json_incref((json_t *)(uintptr_t)v) : json_null());
+	    v != NULL ? json_incref(jsonx_unconst(v)) : json_null());
 	return out;
 }
 
@@ -927,7 +926,7 @@ coll_set_status(const char *issuer, const char *scope, const char *name,
 
 	if ((rc = did_check(scope, name, err)) != GR_OK)
 		return rc;
-	json_object_foreach((json_t *)(uintptr_t)body, key, v) {
+	json_object_foreach(jsonx_unconst(body), key, v) {
 		if (strcmp(key, "open") != 0)
 			return gr_fail(err, GR_UNSUPPORTED_STATUS,
 			    "The status '%.40s' is not supported", key);

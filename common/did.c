@@ -9,6 +9,7 @@
 #include "account.h"
 #include "date.h"
 #include "did.h"
+#include "jsonx.h"
 #include "scope.h"
 #include "tables.h"
 #include "util.h"
@@ -534,7 +535,7 @@ did_meta_apply(json_t *rec, const json_t *meta, const char *issuer, int64_t now,
 		    "Problem validating meta: not a JSON object");
 	file = strcmp(json_string_value(json_object_get(rec, "type")),
 		   "FILE") == 0;
-	json_object_foreach((json_t *)(uintptr_t)meta, key, v) {
+	json_object_foreach(jsonx_unconst(meta), key, v) {
 		if (*key == '\0' || strlen(key) > META_KEY_MAX ||
 		    strchr(key, '.') != NULL || !utf8_valid(key, strlen(key)))
 			return gr_fail(err, GR_INVALID_METADATA,

@@ -20,6 +20,7 @@
 #include "did.h"
 #include "didmeta.h"
 #include "didsearch.h"
+#include "jsonx.h"
 #include "pylit.h"
 #include "store.h"
 #include "tables.h"
@@ -622,7 +623,7 @@ parse_group(struct group *g, const json_t *obj, unsigned dflt,
 		    "");
 	g->types = dflt;
 	g->c = xcalloc(json_object_size(obj) + 1, sizeof(*g->c));
-	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+	json_object_foreach(jsonx_unconst(obj), key, v) {
 		struct crit *c = &g->c[g->n];
 
 		if (strcmp(key, "type") == 0) {
@@ -677,7 +678,7 @@ did_search_parse(const json_t *filters, const char *type,
 	if (json_is_object(filters)) {
 		list = json_pack("[O]", filters);
 	} else if (json_is_array(filters)) {
-		list = json_incref((json_t *)(uintptr_t)filters);
+		list = json_incref(jsonx_unconst(filters));
 	} else if (filters == NULL) {
 		list = json_pack("[{}]");
 	} else {

@@ -30,6 +30,7 @@
 #include "drm.h"
 #include "drm_backend.h"
 #include "drm_run.h"
+#include "jsonx.h"
 #include "log.h"
 #include "util.h"
 
@@ -309,7 +310,7 @@ array_ids(const json_t *rec, const json_t *ids, json_t *out)
 			    ? rec_str(other, "array_first")
 			    : "",
 			first) == 0)
-			json_array_append(out, (json_t *)(uintptr_t)idj);
+			json_array_append(out, jsonx_unconst(idj));
 		json_decref(other);
 	}
 }

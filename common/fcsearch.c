@@ -23,6 +23,7 @@
 
 #include "catalog.h"
 #include "fc_int.h"
+#include "jsonx.h"
 #include "tables.h"
 #include "util.h"
 
@@ -126,7 +127,7 @@ query_compile(struct st_txn *t, const json_t *cond, struct query *q,
 	int rc;
 
 	q->n = 0;
-	json_object_foreach((json_t *)(uintptr_t)cond, field, ops) {
+	json_object_foreach(jsonx_unconst(cond), field, ops) {
 		tm = &q->terms[q->n++];
 		tm->field = field;
 		tm->nops = 0;
@@ -420,9 +421,9 @@ walk_child(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK; /* walked from its own index entry */
 	}
 	if (json_object_size(own) == 0) {
-		eff = json_incref((json_t *)(uintptr_t)c->eff);
+		eff = json_incref(jsonx_unconst(c->eff));
 	} else {
-		eff = json_copy((json_t *)(uintptr_t)c->eff);
+		eff = json_copy(jsonx_unconst(c->eff));
 		json_object_update(eff, own);
 	}
 	rc = walk_dir(c->w, pkey->data, pkey->size, eff, rec, c->depth + 1);

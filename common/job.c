@@ -20,6 +20,7 @@
 #include "date.h"
 #include "drm.h"
 #include "job.h"
+#include "jsonx.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -244,7 +245,7 @@ render(const json_t *job)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)(uintptr_t)job, k, v)
+	json_object_foreach(jsonx_unconst(job), k, v)
 		if (k[0] != '_')
 			json_object_set(out, k, v);
 	return out;
@@ -429,7 +430,7 @@ list_field(const json_t *m, const char *key, json_t **out, struct gr_err *err)
 	if (v == NULL || json_is_null(v))
 		return GR_OK;
 	if (json_is_string(v)) {
-		json_array_append(*out, (json_t *)(uintptr_t)v);
+		json_array_append(*out, jsonx_unconst(v));
 		return GR_OK;
 	}
 	if (!json_is_array(v))
@@ -440,7 +441,7 @@ list_field(const json_t *m, const char *key, json_t **out, struct gr_err *err)
 		    json_string_length(e) > JOB_STRING_MAX)
 			return gr_fail(err, GR_INVALID_MANIFEST,
 			    "%s must be a list of strings", key);
-		json_array_append(*out, (json_t *)(uintptr_t)e);
+		json_array_append(*out, jsonx_unconst(e));
 	}
 	return GR_OK;
 }
@@ -696,17 +697,17 @@ subst_all(const json_t *v, const char *value, size_t index)
 		return subst(json_string_value(v), value, index);
 	if (json_is_array(v)) {
 		out = json_array();
-		json_array_foreach((json_t *)(uintptr_t)v, i, e)
+		json_array_foreach(jsonx_unconst(v), i, e)
 			json_array_append_new(out, subst_all(e, value, index));
 		return out;
 	}
 	if (json_is_object(v)) {
 		out = json_object();
-		json_object_foreach((json_t *)(uintptr_t)v, k, e)
+		json_object_foreach(jsonx_unconst(v), k, e)
 			json_object_set_new(out, k, subst_all(e, value, index));
 		return out;
 	}
-	return json_incref((json_t *)(uintptr_t)v);
+	return json_incref(jsonx_unconst(v));
 }
 
 /* The parameter values of a parametric manifest (a new array of
@@ -732,7 +733,7 @@ parameters(const json_t *m, json_t **out, struct gr_err *err)
 		*out = json_array();
 		json_array_foreach(p, i, e) {
 			if (json_is_string(e))
-				json_array_append(*out, (json_t *)(uintptr_t)e);
+				json_array_append(*out, jsonx_unconst(e));
 			else if (json_is_integer(e))
 				json_array_append_new(*out,
 				    json_sprintf("%lld",
@@ -1154,7 +1155,7 @@ matches(const DBT *rec, const json_t *filters)
 	size_t i;
 	bool any;
 
-	json_object_foreach((json_t *)(uintptr_t)filters, member, vals) {
+	json_object_foreach(jsonx_unconst(filters), member, vals) {
 		text = member_text(rec, member, buf, &tmp);
 		any = false;
 		json_array_foreach(vals, i, v)
@@ -1552,7 +1553,7 @@ stringify(const json_t *v)
 	size_t i;
 
 	if (json_is_string(v))
-		return json_incref((json_t *)(uintptr_t)v);
+		return json_incref(jsonx_unconst(v));
 	if (json_is_integer(v))
 		return json_sprintf("%lld", (long long)json_integer_value(v));
 	if (json_is_real(v))
@@ -1563,13 +1564,13 @@ stringify(const json_t *v)
 		if (json_array_size(v) == 1)
 			return stringify(json_array_get(v, 0));
 		out = json_array();
-		json_array_foreach((json_t *)(uintptr_t)v, i, e)
+		json_array_foreach(jsonx_unconst(v), i, e)
 			json_array_append_new(out, stringify(e));
 		return out;
 	}
 	if (json_is_object(v)) {
 		out = json_object();
-		json_object_foreach((json_t *)(uintptr_t)v, k, e)
+		json_object_foreach(jsonx_unconst(v), k, e)
 			json_object_set_new(out, k, stringify(e));
 		return out;
 	}

@@ -37,7 +37,7 @@ jsonx_text(struct sbuf *b, const json_t *v)
 	case JSON_OBJECT:
 		sbuf_add(b, "{", 1);
 		i = 0;
-		json_object_foreach((json_t *)(uintptr_t)v, key, m) {
+		json_object_foreach(jsonx_unconst(v), key, m) {
 			if (i++ > 0)
 				sbuf_add(b, ",", 1);
 			sbuf_json(b, key);

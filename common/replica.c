@@ -16,6 +16,7 @@
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "jsonx.h"
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
@@ -99,7 +100,7 @@ parse_file(const json_t *f, size_t i, enum req_kind kind, struct rfile *rf,
 	if (!json_is_object(f))
 		return bad(err, i, "not a JSON object");
 	if (kind == REQ_ADD)
-		json_object_foreach((json_t *)(uintptr_t)f, key, v) {
+		json_object_foreach(jsonx_unconst(f), key, v) {
 			for (k = 0; k < ARRAY_LEN(add_keys); k++)
 				if (strcmp(key, add_keys[k]) == 0)
 					break;

@@ -18,6 +18,7 @@
 #include "account.h"
 #include "date.h"
 #include "identity.h"
+#include "jsonx.h"
 #include "rse.h"
 #include "secret.h"
 #include "tables.h"
@@ -108,7 +109,7 @@ apply(json_t *rec, const json_t *changes, bool update, struct gr_err *err)
 	size_t i;
 	bool b, three = false;
 
-	json_object_foreach((json_t *)(uintptr_t)changes, k, v) {
+	json_object_foreach(jsonx_unconst(changes), k, v) {
 		if (strcmp(k, "availability") == 0 ||
 		    (update && strcmp(k, "name") == 0))
 			continue;
@@ -742,7 +743,7 @@ rse_attr_set(const char *issuer, const char *name, const char *key,
 	/* Rucio's BooleanString: true/"true"/"True" and false alike are
 	   booleans, numbers and strings are kept as strings */
 	if (json_is_boolean(value))
-		a.rec = json_incref((json_t *)(uintptr_t)value);
+		a.rec = json_incref(jsonx_unconst(value));
 	else if (s != NULL && strcasecmp(s, "true") == 0)
 		a.rec = json_true();
 	else if (s != NULL && strcasecmp(s, "false") == 0)
@@ -847,7 +848,7 @@ merge_domains(json_t *rec, const json_t *domains, struct gr_err *err)
 	if (!json_is_object(domains))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating domains: an object");
-	json_object_foreach((json_t *)(uintptr_t)domains, d, ops) {
+	json_object_foreach(jsonx_unconst(domains), d, ops) {
 		const char *const *allowed = strcmp(d, "lan") == 0 ? lan_ops
 		    : strcmp(d, "wan") == 0                        ? wan_ops
 								   : NULL;
@@ -892,7 +893,7 @@ proto_apply(json_t *rec, const json_t *in, struct gr_err *err)
 	if (!json_is_object(in))
 		return gr_fail(err, GR_TYPE_ERROR,
 		    "body must be a json dictionary");
-	json_object_foreach((json_t *)(uintptr_t)in, k, v) {
+	json_object_foreach(jsonx_unconst(in), k, v) {
 		if (strcmp(k, "scheme") == 0)
 			continue; /* the path's */
 		if (strcmp(k, "hostname") == 0 || strcmp(k, "impl") == 0 ||
@@ -1656,8 +1657,7 @@ dist_one(struct st_txn *t, struct dist_args *a, const char *from,
 	if (rec == NULL)
 		rec = json_pack("{s:I}", "created_at", (json_int_t)now);
 	json_object_set(rec, "distance",
-	    (json_t *)(uintptr_t)(a->distance != NULL ? a->distance
-						      : json_null()));
+	    jsonx_unconst(a->distance != NULL ? a->distance : json_null()));
 	json_object_set_new(rec, "updated_at", json_integer(now));
 	ret = st_put_json(t, TBL_RSE_DISTANCES, &k, rec, 0);
 	json_decref(rec);

@@ -23,6 +23,7 @@
 #include "collection.h"
 #include "date.h"
 #include "did.h"
+#include "jsonx.h"
 #include "limit.h"
 #include "log.h"
 #include "mover.h"
@@ -285,7 +286,7 @@ parse_spec(const json_t *o, struct spec *s, struct gr_err *err)
 	if (!json_is_object(o))
 		return gr_fail(err, GR_RULE_INVALID_OBJECT,
 		    "Problem validating rule: not a dictionary");
-	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
+	json_object_foreach(jsonx_unconst(o), key, v) {
 		for (i = 0; i < ARRAY_LEN(spec_keys); i++)
 			if (strcmp(key, spec_keys[i]) == 0)
 				break;
@@ -2389,7 +2390,7 @@ move_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	}
 	spec = spec_of(rec, now);
 	json_object_set_new(spec, "rse_expression", json_string(a->expr));
-	json_object_foreach((json_t *)(uintptr_t)a->override, key, v) {
+	json_object_foreach(jsonx_unconst(a->override), key, v) {
 		for (i = 0; i < ARRAY_LEN(move_keys); i++)
 			if (strcmp(key, move_keys[i]) == 0)
 				break;
@@ -2680,7 +2681,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    a->issuer);
 		goto out;
 	}
-	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
+	json_object_foreach(jsonx_unconst(o), key, v) {
 		if (strcmp(key, "comment") == 0) {
 			if (!json_is_string(v) && !json_is_null(v))
 				goto bad;
@@ -2828,7 +2829,7 @@ rule_update(const char *issuer, const char *id, const json_t *options,
 	if (!json_is_object(options))
 		return gr_fail(err, GR_RULE_INPUT_VALIDATION,
 		    "'options' must be a dictionary");
-	json_object_foreach((json_t *)(uintptr_t)options, key, v) {
+	json_object_foreach(jsonx_unconst(options), key, v) {
 		for (i = 0; i < ARRAY_LEN(update_keys); i++)
 			if (strcmp(key, update_keys[i]) == 0)
 				break;

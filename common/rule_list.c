@@ -12,6 +12,7 @@
 #include "account.h"
 #include "date.h"
 #include "did.h"
+#include "jsonx.h"
 #include "rse.h"
 #include "rule.h"
 #include "rule_int.h"
@@ -257,7 +258,7 @@ rule_matches(const struct list_args *a, const json_t *rec)
 	if ((a->cb && c >= a->cb) || (a->ca && c <= a->ca) ||
 	    (a->ub && u >= a->ub) || (a->ua && u <= a->ua))
 		return false;
-	json_object_foreach((json_t *)(uintptr_t)a->filters, key, v) {
+	json_object_foreach(jsonx_unconst(a->filters), key, v) {
 		const char *want = json_string_value(v);
 		const json_t *have = json_object_get(rec, key);
 		size_t i;
@@ -366,7 +367,7 @@ rule_list(const json_t *filters, gr_emit_fn emit, void *ctx, struct gr_err *err)
 
 	if (filters != NULL) {
 		f = json_deep_copy(filters);
-		json_object_foreach((json_t *)(uintptr_t)filters, key, v) {
+		json_object_foreach(jsonx_unconst(filters), key, v) {
 			const char *s = json_string_value(v);
 
 			for (i = 0; i < ARRAY_LEN(date_keys); i++)

@@ -12,6 +12,7 @@
 
 #include "account.h"
 #include "drm.h"
+#include "jsonx.h"
 #include "script.h"
 #include "util.h"
 
@@ -309,7 +310,7 @@ check_groups(const json_t *in, json_t **out, struct gr_err *err)
 			v = json_object_get(v, "name");
 		if (!json_is_string(v) || !name_ok(json_string_value(v), false))
 			goto bad;
-		json_array_append(*out, (json_t *)(uintptr_t)v);
+		json_array_append(*out, jsonx_unconst(v));
 	}
 	return GR_OK;
 bad:

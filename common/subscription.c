@@ -12,6 +12,7 @@
 #include "date.h"
 #include "did.h"
 #include "didlife.h"
+#include "jsonx.h"
 #include "log.h"
 #include "rse_expr.h"
 #include "rule.h"
@@ -129,7 +130,7 @@ check_filter(const json_t *f, struct gr_err *err)
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating subscription_filter: 'split_rule' is "
 		    "not of type 'boolean'");
-	json_object_foreach((json_t *)(uintptr_t)f, key, v) {
+	json_object_foreach(jsonx_unconst(f), key, v) {
 		/* what is matched as an expression must compile */
 		if (strcmp(key, "account") == 0 || strcmp(key, "scope") == 0 ||
 		    strcmp(key, "did_type") == 0 ||
@@ -455,7 +456,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    !(json_is_string(v) && json_string_length(v) == 0) &&
 		    !(json_is_object(v) && json_object_size(v) == 0) &&
 		    !(json_is_array(v) && json_array_size(v) == 0))
-			json_object_set(rec, plain[i], (json_t *)(uintptr_t)v);
+			json_object_set(rec, plain[i], jsonx_unconst(v));
 	}
 	v = json_object_get(o, "lifetime");
 	if ((rc = check_lifetime(v, now, &end, err)) != GR_OK)
@@ -801,7 +802,7 @@ sub_rules(const char *account, const char *name, const char *state,
 static int
 gather_one(struct sub_args *a, const json_t *rec)
 {
-	json_array_append(a->out, (json_t *)(uintptr_t)rec);
+	json_array_append(a->out, jsonx_unconst(rec));
 	return GR_OK;
 }
 
@@ -994,7 +995,7 @@ sub_match(const json_t *sub, const char *scope, const char *name,
 		return false;
 	type = json_string_value(json_object_get(did, "type"));
 	owner = json_string_value(json_object_get(did, "account"));
-	json_object_foreach((json_t *)(uintptr_t)filter, key, values) {
+	json_object_foreach(jsonx_unconst(filter), key, values) {
 		if (strcmp(key, "pattern") == 0) {
 			if (!json_is_string(values) ||
 			    !match_start(json_string_value(values), name))
@@ -1054,7 +1055,7 @@ live_one(struct sub_args *a, const json_t *rec)
 			json_object_get(json_array_get(a->out, i - 1),
 			    "policyid")) <= prio)
 			break;
-	json_array_insert(a->out, i, (json_t *)(uintptr_t)rec);
+	json_array_insert(a->out, i, jsonx_unconst(rec));
 	return GR_OK;
 }
 
@@ -1136,15 +1137,14 @@ rule_spec(const json_t *sub, const json_t *tmpl, const char *scope,
 	for (i = 0; i < ARRAY_LEN(copied); i++)
 		if ((v = json_object_get(tmpl, copied[i])) != NULL &&
 		    !json_is_null(v))
-			json_object_set(spec, copied[i],
-			    (json_t *)(uintptr_t)v);
+			json_object_set(spec, copied[i], jsonx_unconst(v));
 	if ((v = json_object_get(tmpl, "lifetime")) != NULL &&
 	    json_number_value(v) > 0)
 		json_object_set_new(spec, "lifetime",
 		    json_integer((json_int_t)json_number_value(v)));
 	if ((v = json_object_get(tmpl, "comments")) != NULL &&
 	    json_is_string(v))
-		json_object_set(spec, "comment", (json_t *)(uintptr_t)v);
+		json_object_set(spec, "comment", jsonx_unconst(v));
 	else if (json_is_string(json_object_get(sub, "comments"))) {
 		snprintf(comment, sizeof(comment), "%s",
 		    json_string_value(json_object_get(sub, "comments")));
@@ -1393,7 +1393,7 @@ sub_retro(struct gr_err *err)
 	json_array_foreach(subs, i, sub) {
 		if (strcmp(json_string_value(json_object_get(sub, "state")),
 			"N") == 0)
-			json_array_append(fresh, (json_t *)(uintptr_t)sub);
+			json_array_append(fresh, jsonx_unconst(sub));
 	}
 	if (json_array_size(fresh) == 0)
 		goto out;

@@ -12,9 +12,28 @@
 #ifndef JSONX_H
 #define JSONX_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "util.h"
+
+/*
+ * v with its const taken off, for the jansson calls that want a json_t *
+ * where we hold a const one: json_object_foreach and json_array_foreach,
+ * json_equal and json_copy (which only read), json_incref and the
+ * non-stealing setters (json_array_append, json_object_set), which add a
+ * reference. Safe because jansson allocates every value itself, so none
+ * is a const object (C11 6.7.3p6 forbids only writing through a cast to
+ * an object defined const), and those calls change at most the reference
+ * count, never what the value holds; the const in our signatures promises
+ * that. The uintptr_t step keeps -Wcast-qual quiet for this one cast.
+ */
+static inline json_t *
+jsonx_unconst(const json_t *v)
+{
+	return (json_t *)(uintptr_t)v;
+}
 
 /*
  * The value that stands for an unlimited number. Borrowed and never freed:

@@ -17,6 +17,7 @@
 #include "account.h"
 #include "cfg.h"
 #include "did.h"
+#include "jsonx.h"
 #include "replica.h"
 #include "rse.h"
 #include "scope.h"
@@ -168,7 +169,7 @@ list_one(const char *scope, const char *name, bool all_states)
 
 	q.dids = json_pack("[{s:s, s:s}]", "scope", scope, "name", name);
 	assert_int_equal(replica_list(&q, collect_text, out, &err), GR_OK);
-	json_decref((json_t *)(uintptr_t)q.dids);
+	json_decref(jsonx_unconst(q.dids));
 	return testlib_dumps(out);
 }
 
@@ -287,7 +288,7 @@ test_list_options(void **state)
 	assert_int_equal(replica_list(&q, collect_text, out, &err),
 	    GR_INVALID_OBJECT);
 	gr_clear(&err);
-	json_decref((json_t *)(uintptr_t)q.dids);
+	json_decref(jsonx_unconst(q.dids));
 	/* no datasets hold them: no dataset replicas on DISK */
 	json_array_clear(out);
 	assert_int_equal(replica_datasets_rse("DISK", collect, out, &err),
