@@ -34,7 +34,7 @@ auth_ping(struct web_req *r)
 
 /* The token headers every successful /auth answer carries. */
 static void
-token_headers(struct web_req *r, const char *token, int64_t expires,
+add_token_headers(struct web_req *r, const char *token, int64_t expires,
     const char *account)
 {
 	char date[DATE_RFC1123_LEN];
@@ -93,7 +93,7 @@ auth_userpass(struct web_req *r)
 	    cfg.token_lifetime, token, &expires, &r->err);
 	if (rc != GR_OK)
 		return rc;
-	token_headers(r, token, expires, account);
+	add_token_headers(r, token, expires, account);
 	return web_reply_text(r, 200, "application/octet-stream", "", 0);
 }
 
@@ -132,7 +132,7 @@ auth_x509(struct web_req *r)
 	    cfg.token_lifetime, token, &expires, &r->err);
 	if (rc != GR_OK)
 		return rc;
-	token_headers(r, token, expires, account);
+	add_token_headers(r, token, expires, account);
 	return web_reply_text(r, 200, "application/octet-stream", "", 0);
 }
 
@@ -321,7 +321,7 @@ limits_global_get(struct web_req *r)
 
 /* GET /accounts/{a}/usage[/local][/{rse}]: stream of local usage rows */
 static int
-usage_local_get(struct web_req *r)
+accounts_usage_local(struct web_req *r)
 {
 	int rc;
 
@@ -332,7 +332,7 @@ usage_local_get(struct web_req *r)
 
 /* GET /accounts/{a}/usage/global[/{expr}]: stream of global usage rows */
 static int
-usage_global_get(struct web_req *r)
+accounts_usage_global(struct web_req *r)
 {
 	int rc;
 
@@ -343,7 +343,7 @@ usage_global_get(struct web_req *r)
 
 /* GET /accounts/{a}/usage/history/{rse}: [{bytes, files, updated_at}] */
 static int
-usage_history_get(struct web_req *r)
+accounts_usage_history(struct web_req *r)
 {
 	json_t *out;
 	int rc;
@@ -623,7 +623,7 @@ oauth2_groups(struct web_req *r)
 
 /* The token answer: both DIRAC's "token" and the standard keys. */
 static int
-token_answer(struct web_req *r, const struct oauth_tokens *t)
+reply_tokens(struct web_req *r, const struct oauth_tokens *t)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "access_token", t->access,
 	    "token", t->access, "token_type", "bearer", "expires_in",
@@ -669,7 +669,7 @@ oauth2_token(struct web_req *r)
 		    "grant_type %.40s is not supported", grant);
 	if (rc != GR_OK)
 		return rc;
-	rc = token_answer(r, &t);
+	rc = reply_tokens(r, &t);
 	mem_wipe(&t, sizeof(t));
 	return rc;
 }
@@ -930,7 +930,7 @@ oauth2_auth(struct web_req *r)
 /* GET /token/{username} with Authorization: Bearer <the provider's token>:
    the DRMAA portals' exchange for a gridrest token */
 static int
-token_exchange(struct web_req *r)
+tokens_exchange(struct web_req *r)
 {
 	const char *auth = web_env(r, "HTTP_AUTHORIZATION");
 	char token[TOKEN_MAX];
@@ -965,7 +965,7 @@ static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/auth/x509/webui",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/x509_proxy",		auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/validate",		auth_validate,	WEB_PUBLIC | WEB_ANY },
-	{ WEB_GET,	"/token/{username}",		token_exchange,	WEB_PUBLIC },
+	{ WEB_GET,	"/token/{username}",		tokens_exchange, WEB_PUBLIC },
 	{ WEB_GET,	"/oauth2/setups",		oauth2_setups,	WEB_PUBLIC | WEB_OAUTH },
 	{ WEB_GET,	"/oauth2/groups",		oauth2_groups,	WEB_PUBLIC | WEB_OAUTH },
 	{ WEB_GET,	"/oauth2/token",		oauth2_token,	WEB_PUBLIC | WEB_OAUTH },
@@ -991,13 +991,13 @@ static const struct web_route auth_routes[] = {
 	{ WEB_DELETE,	"/accounts/{account}/limits/global/{expr}", limits_del, WEB_ANY },
 	{ WEB_GET,	"/accounts/{account}/limits/{rse}", limits_local_get, 0 },
 	{ WEB_GET,	"/accounts/{account}/rules",	accounts_rules,	WEB_STREAM },
-	{ WEB_GET,	"/accounts/{account}/usage",	usage_local_get, WEB_STREAM },
-	{ WEB_GET,	"/accounts/{account}/usage/local", usage_local_get, WEB_STREAM },
-	{ WEB_GET,	"/accounts/{account}/usage/global", usage_global_get, WEB_STREAM },
-	{ WEB_GET,	"/accounts/{account}/usage/local/{rse}", usage_local_get, WEB_STREAM },
-	{ WEB_GET,	"/accounts/{account}/usage/global/{expr}", usage_global_get, WEB_STREAM },
-	{ WEB_GET,	"/accounts/{account}/usage/history/{rse}", usage_history_get, 0 },
-	{ WEB_GET,	"/accounts/{account}/usage/{rse}", usage_local_get, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage",	accounts_usage_local, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/local", accounts_usage_local, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/global", accounts_usage_global, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/local/{rse}", accounts_usage_local, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/global/{expr}", accounts_usage_global, WEB_STREAM },
+	{ WEB_GET,	"/accounts/{account}/usage/history/{rse}", accounts_usage_history, 0 },
+	{ WEB_GET,	"/accounts/{account}/usage/{rse}", accounts_usage_local, WEB_STREAM },
 	{ WEB_GET,	"/accounts/{account}/attr",	attrs_list,	0 },
 	{ WEB_POST,	"/accounts/{account}/attr/{key}", attrs_add,	WEB_ANY },
 	{ WEB_DELETE,	"/accounts/{account}/attr/{key}", attrs_del,	WEB_ANY },

@@ -81,7 +81,7 @@ dids_status(struct web_req *r)
 
 /* An attachment's "rse": absent, null or a name; *rse NULL or the name. */
 static int
-rse_of(struct web_req *r, const json_t *attachment, const char **rse)
+attachment_rse(struct web_req *r, const json_t *attachment, const char **rse)
 {
 	const json_t *v = json_object_get(attachment, "rse");
 
@@ -104,7 +104,7 @@ dids_attach(struct web_req *r)
 		return rc;
 	if ((dids = json_object_get(body, "dids")) == NULL)
 		rc = gr_fail(&r->err, GR_KEY_ERROR, "'dids' not defined");
-	else if ((rc = rse_of(r, body, &rse)) == GR_OK)
+	else if ((rc = attachment_rse(r, body, &rse)) == GR_OK)
 		rc = coll_attach_rse(r->issuer, web_param(r, "scope"),
 		    web_param(r, "name"), dids, rse, false, &r->err);
 	json_decref(body);
@@ -152,7 +152,7 @@ dids_attachments(struct web_req *r)
 			    "Problem validating attachments: item %zu needs "
 			    "scope, name and dids",
 			    i);
-		else if ((rc = rse_of(r, att, &rse)) == GR_OK)
+		else if ((rc = attachment_rse(r, att, &rse)) == GR_OK)
 			rc = coll_attach_rse(r->issuer,
 			    json_string_value(json_object_get(att, "scope")),
 			    json_string_value(json_object_get(att, "name")),

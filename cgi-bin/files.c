@@ -70,7 +70,7 @@ body_any(struct web_req *r, json_t **out)
 
 /* GET /filecatalogue/metadata[?cond] */
 static int
-fc_fields_get(struct web_req *r)
+fields_list(struct web_req *r)
 {
 	json_t *cond, *out;
 	int rc;
@@ -84,7 +84,7 @@ fc_fields_get(struct web_req *r)
 
 /* POST /filecatalogue/metadata {"name", "type", "kind": directory|file} */
 static int
-fc_field_post(struct web_req *r)
+fields_add(struct web_req *r)
 {
 	const char *name, *type, *kind;
 	json_t *body;
@@ -117,7 +117,7 @@ emit_json(const char *s, size_t n, void *ctx)
 
 /* GET /filecatalogue/directory[/{dir}][?verbose=true|extra=...] */
 static int
-fc_dir_get(struct web_req *r)
+dirs_get(struct web_req *r)
 {
 	char path[FC_PATH_MAX + 1];
 	const char *extra = web_query(r, "extra");
@@ -134,7 +134,7 @@ fc_dir_get(struct web_req *r)
 
 /* POST /filecatalogue/directory/{dir} [{"mode", "owner"}] */
 static int
-fc_dir_post(struct web_req *r)
+dirs_add(struct web_req *r)
 {
 	char path[FC_PATH_MAX + 1];
 	json_t *body;
@@ -174,20 +174,20 @@ meta_change(struct web_req *r, const char *param, bool dir)
 }
 
 static int
-fc_dir_meta_change(struct web_req *r)
+dirs_meta_change(struct web_req *r)
 {
 	return meta_change(r, "dir", true);
 }
 
 static int
-fc_file_meta_change(struct web_req *r)
+files_meta_change(struct web_req *r)
 {
 	return meta_change(r, "file", false);
 }
 
 /* POST /filecatalogue/file/{file} {"size", "checksum", "guid", ...} */
 static int
-fc_file_post(struct web_req *r)
+files_add(struct web_req *r)
 {
 	char path[FC_PATH_MAX + 1];
 	json_t *body, *list;
@@ -229,13 +229,13 @@ dir_cond_get(struct web_req *r, path_cond_fn fn)
 }
 
 static int
-fc_dir_meta_get(struct web_req *r)
+dirs_meta_get(struct web_req *r)
 {
 	return dir_cond_get(r, fc_dir_compatible);
 }
 
 static int
-fc_dir_find(struct web_req *r)
+dirs_search(struct web_req *r)
 {
 	return dir_cond_get(r, fc_dir_search);
 }
@@ -258,14 +258,14 @@ bulk_post(struct web_req *r, const char *member, bulk_fn fn)
 
 /* POST /filecatalogue/directories [lfn | {"path", ...}] */
 static int
-fc_dirs_post(struct web_req *r)
+dirs_add_bulk(struct web_req *r)
 {
 	return bulk_post(r, "directories", fc_dirs_add);
 }
 
 /* POST /filecatalogue/files [{"lfn", ...}] */
 static int
-fc_files_post(struct web_req *r)
+files_add_bulk(struct web_req *r)
 {
 	return bulk_post(r, "files", fc_files_add);
 }
@@ -284,13 +284,13 @@ removal(struct web_req *r, const char *param, remove_fn fn)
 }
 
 static int
-fc_dir_delete(struct web_req *r)
+dirs_delete(struct web_req *r)
 {
 	return removal(r, "dir", fc_dir_del);
 }
 
 static int
-fc_file_delete(struct web_req *r)
+files_delete(struct web_req *r)
 {
 	return removal(r, "file", fc_file_del);
 }
@@ -310,45 +310,45 @@ file_get(struct web_req *r, file_get_fn fn)
 }
 
 static int
-fc_file_attributes(struct web_req *r)
+files_get(struct web_req *r)
 {
 	return file_get(r, fc_file_attrs);
 }
 
 static int
-fc_file_meta_get(struct web_req *r)
+files_meta_get(struct web_req *r)
 {
 	return file_get(r, fc_file_meta);
 }
 
 /* clang-format off */
 static const struct web_route files_routes[] = {
-	{ WEB_GET,	"/filecatalogue/metadata",	fc_fields_get,	0 },
-	{ WEB_POST,	"/filecatalogue/metadata",	fc_field_post,	WEB_ANY },
-	{ WEB_POST,	"/filecatalogue/directories",	fc_dirs_post,	WEB_ANY },
-	{ WEB_POST,	"/filecatalogue/files",		fc_files_post,	WEB_ANY },
-	{ WEB_GET,	"/filecatalogue/directory",	fc_dir_get,	0 },
-	{ WEB_GET,	"/filecatalogue/directory/metadata", fc_dir_meta_get, 0 },
-	{ WEB_PUT,	"/filecatalogue/directory/metadata", fc_dir_meta_change, WEB_ANY },
-	{ WEB_POST,	"/filecatalogue/directory/metadata", fc_dir_meta_change, WEB_ANY },
-	{ WEB_DELETE,	"/filecatalogue/directory/metadata", fc_dir_meta_change, WEB_ANY },
-	{ WEB_GET,	"/filecatalogue/directory/search", fc_dir_find,	0 },
-	{ WEB_GET,	"/filecatalogue/directory/{dir}/metadata", fc_dir_meta_get, 0 },
-	{ WEB_PUT,	"/filecatalogue/directory/{dir}/metadata", fc_dir_meta_change, WEB_ANY },
-	{ WEB_POST,	"/filecatalogue/directory/{dir}/metadata", fc_dir_meta_change, WEB_ANY },
-	{ WEB_DELETE,	"/filecatalogue/directory/{dir}/metadata", fc_dir_meta_change, WEB_ANY },
-	{ WEB_GET,	"/filecatalogue/directory/{dir}/search", fc_dir_find, 0 },
-	{ WEB_GET,	"/filecatalogue/directory/{dir}", fc_dir_get,	0 },
-	{ WEB_POST,	"/filecatalogue/directory/{dir}", fc_dir_post,	WEB_ANY },
-	{ WEB_DELETE,	"/filecatalogue/directory/{dir}", fc_dir_delete, WEB_ANY },
-	{ WEB_GET,	"/filecatalogue/file/{file}/attributes", fc_file_attributes, 0 },
-	{ WEB_GET,	"/filecatalogue/file/{file}/metadata", fc_file_meta_get, 0 },
-	{ WEB_PUT,	"/filecatalogue/file/{file}/metadata", fc_file_meta_change, WEB_ANY },
-	{ WEB_POST,	"/filecatalogue/file/{file}/metadata", fc_file_meta_change, WEB_ANY },
-	{ WEB_DELETE,	"/filecatalogue/file/{file}/metadata", fc_file_meta_change, WEB_ANY },
-	{ WEB_GET,	"/filecatalogue/file/{file}",	fc_file_attributes, 0 },
-	{ WEB_POST,	"/filecatalogue/file/{file}",	fc_file_post,	WEB_ANY },
-	{ WEB_DELETE,	"/filecatalogue/file/{file}",	fc_file_delete,	WEB_ANY },
+	{ WEB_GET,	"/filecatalogue/metadata",	fields_list,	0 },
+	{ WEB_POST,	"/filecatalogue/metadata",	fields_add,	WEB_ANY },
+	{ WEB_POST,	"/filecatalogue/directories",	dirs_add_bulk,	WEB_ANY },
+	{ WEB_POST,	"/filecatalogue/files",		files_add_bulk,	WEB_ANY },
+	{ WEB_GET,	"/filecatalogue/directory",	dirs_get,	0 },
+	{ WEB_GET,	"/filecatalogue/directory/metadata", dirs_meta_get, 0 },
+	{ WEB_PUT,	"/filecatalogue/directory/metadata", dirs_meta_change, WEB_ANY },
+	{ WEB_POST,	"/filecatalogue/directory/metadata", dirs_meta_change, WEB_ANY },
+	{ WEB_DELETE,	"/filecatalogue/directory/metadata", dirs_meta_change, WEB_ANY },
+	{ WEB_GET,	"/filecatalogue/directory/search", dirs_search,	0 },
+	{ WEB_GET,	"/filecatalogue/directory/{dir}/metadata", dirs_meta_get, 0 },
+	{ WEB_PUT,	"/filecatalogue/directory/{dir}/metadata", dirs_meta_change, WEB_ANY },
+	{ WEB_POST,	"/filecatalogue/directory/{dir}/metadata", dirs_meta_change, WEB_ANY },
+	{ WEB_DELETE,	"/filecatalogue/directory/{dir}/metadata", dirs_meta_change, WEB_ANY },
+	{ WEB_GET,	"/filecatalogue/directory/{dir}/search", dirs_search, 0 },
+	{ WEB_GET,	"/filecatalogue/directory/{dir}", dirs_get,	0 },
+	{ WEB_POST,	"/filecatalogue/directory/{dir}", dirs_add,	WEB_ANY },
+	{ WEB_DELETE,	"/filecatalogue/directory/{dir}", dirs_delete,	WEB_ANY },
+	{ WEB_GET,	"/filecatalogue/file/{file}/attributes", files_get, 0 },
+	{ WEB_GET,	"/filecatalogue/file/{file}/metadata", files_meta_get, 0 },
+	{ WEB_PUT,	"/filecatalogue/file/{file}/metadata", files_meta_change, WEB_ANY },
+	{ WEB_POST,	"/filecatalogue/file/{file}/metadata", files_meta_change, WEB_ANY },
+	{ WEB_DELETE,	"/filecatalogue/file/{file}/metadata", files_meta_change, WEB_ANY },
+	{ WEB_GET,	"/filecatalogue/file/{file}",	files_get,	0 },
+	{ WEB_POST,	"/filecatalogue/file/{file}",	files_add,	WEB_ANY },
+	{ WEB_DELETE,	"/filecatalogue/file/{file}",	files_delete,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

@@ -751,7 +751,7 @@ rses_distance_change(struct web_req *r)
 
 /* The "options" of a subscription's body (KeyError without it). */
 static int
-sub_options(struct web_req *r, json_t **body, const json_t **options)
+body_options(struct web_req *r, json_t **body, const json_t **options)
 {
 	int rc;
 
@@ -773,7 +773,7 @@ subs_add(struct web_req *r)
 	json_t *body;
 	int rc;
 
-	if ((rc = sub_options(r, &body, &options)) != GR_OK)
+	if ((rc = body_options(r, &body, &options)) != GR_OK)
 		return rc;
 	rc = sub_add(r->issuer, web_param(r, "account"), web_param(r, "name"),
 	    options, id, &r->err);
@@ -790,7 +790,7 @@ subs_update(struct web_req *r)
 	json_t *body;
 	int rc;
 
-	if ((rc = sub_options(r, &body, &options)) != GR_OK)
+	if ((rc = body_options(r, &body, &options)) != GR_OK)
 		return rc;
 	rc = sub_update(r->issuer, web_param(r, "account"),
 	    web_param(r, "name"), options, &r->err);

@@ -84,7 +84,7 @@ reply_page(struct web_req *r, long page, long size, size_t count,
 
 /* GET /script?page=&page_size= */
 static int
-script_index(struct web_req *r)
+scripts_list(struct web_req *r)
 {
 	json_t *results;
 	long page, size;
@@ -100,7 +100,7 @@ script_index(struct web_req *r)
 
 /* GET /script/{name} */
 static int
-script_show(struct web_req *r)
+scripts_get(struct web_req *r)
 {
 	json_t *out;
 	int rc;
@@ -112,7 +112,7 @@ script_show(struct web_req *r)
 
 /* POST /script (create), PUT /script/{name} (replace): admins */
 static int
-script_write(struct web_req *r, const char *name, bool create)
+put_script(struct web_req *r, const char *name, bool create)
 {
 	json_t *body, *out;
 	int rc;
@@ -127,20 +127,20 @@ script_write(struct web_req *r, const char *name, bool create)
 }
 
 static int
-script_create(struct web_req *r)
+scripts_add(struct web_req *r)
 {
-	return script_write(r, NULL, true);
+	return put_script(r, NULL, true);
 }
 
 static int
-script_update(struct web_req *r)
+scripts_update(struct web_req *r)
 {
-	return script_write(r, web_param(r, "name"), false);
+	return put_script(r, web_param(r, "name"), false);
 }
 
 /* DELETE /script/{name}: admins */
 static int
-script_remove(struct web_req *r)
+scripts_delete(struct web_req *r)
 {
 	int rc = script_del(r->issuer, web_param(r, "name"), &r->err);
 
@@ -151,7 +151,7 @@ script_remove(struct web_req *r)
 
 /* POST /task: a form, urlencoded or multipart (files) */
 static int
-task_create(struct web_req *r)
+tasks_submit(struct web_req *r)
 {
 	struct task_field *fields;
 	struct mp_part *parts;
@@ -189,7 +189,7 @@ task_create(struct web_req *r)
 
 /* GET /task?task_name=&description=&status=&ids=&page=&page_size= */
 static int
-task_index(struct web_req *r)
+tasks_list(struct web_req *r)
 {
 	struct task_filter f;
 	json_t *results;
@@ -220,35 +220,35 @@ reply_task(struct web_req *r,
 
 /* GET /task/{uuid} */
 static int
-task_show(struct web_req *r)
+tasks_get(struct web_req *r)
 {
 	return reply_task(r, task_get);
 }
 
 /* PUT /task/{uuid}/stop */
 static int
-task_halt(struct web_req *r)
+tasks_stop(struct web_req *r)
 {
 	return reply_task(r, task_stop);
 }
 
 /* DELETE /task/{uuid} */
 static int
-task_remove(struct web_req *r)
+tasks_delete(struct web_req *r)
 {
 	return reply_task(r, task_delete);
 }
 
 /* GET /task/{uuid}/file (and /files): the working directory's paths */
 static int
-task_file_index(struct web_req *r)
+tasks_files(struct web_req *r)
 {
 	return reply_task(r, task_files);
 }
 
 /* GET /task/{uuid}/file/{path}: the file, whole or a Range */
 static int
-task_file_get(struct web_req *r)
+tasks_file_get(struct web_req *r)
 {
 	long long size;
 	int fd, rc;
@@ -270,7 +270,7 @@ zip_write(const void *buf, size_t n, void *ctx)
 
 /* GET /task/{uuid}/download: the working directory as a zip */
 static int
-task_download(struct web_req *r)
+tasks_download(struct web_req *r)
 {
 	const char *uuid = web_param(r, "uuid");
 	char disp[96];
@@ -287,21 +287,21 @@ task_download(struct web_req *r)
 
 /* clang-format off */
 static const struct web_route tasks_routes[] = {
-	{ WEB_GET,	"/script",			script_index,	0 },
-	{ WEB_POST,	"/script",			script_create,	0 },
-	{ WEB_GET,	"/script/{name}",		script_show,	0 },
-	{ WEB_PUT,	"/script/{name}",		script_update,	0 },
-	{ WEB_DELETE,	"/script/{name}",		script_remove,	0 },
-	{ WEB_GET,	"/task",			task_index,	0 },
-	{ WEB_POST,	"/task",			task_create,	0 },
-	{ WEB_GET,	"/task/{uuid}",			task_show,	0 },
-	{ WEB_DELETE,	"/task/{uuid}",			task_remove,	0 },
-	{ WEB_PUT,	"/task/{uuid}/stop",		task_halt,	0 },
-	{ WEB_GET,	"/task/{uuid}/file",		task_file_index, 0 },
-	{ WEB_GET,	"/task/{uuid}/files",		task_file_index, 0 },
-	{ WEB_GET,	"/task/{uuid}/file/{path*}",	task_file_get,	WEB_ANY },
-	{ WEB_GET,	"/task/{uuid}/files/{path*}",	task_file_get,	WEB_ANY },
-	{ WEB_GET,	"/task/{uuid}/download",	task_download,	WEB_ANY },
+	{ WEB_GET,	"/script",			scripts_list,	0 },
+	{ WEB_POST,	"/script",			scripts_add,	0 },
+	{ WEB_GET,	"/script/{name}",		scripts_get,	0 },
+	{ WEB_PUT,	"/script/{name}",		scripts_update,	0 },
+	{ WEB_DELETE,	"/script/{name}",		scripts_delete,	0 },
+	{ WEB_GET,	"/task",			tasks_list,	0 },
+	{ WEB_POST,	"/task",			tasks_submit,	0 },
+	{ WEB_GET,	"/task/{uuid}",			tasks_get,	0 },
+	{ WEB_DELETE,	"/task/{uuid}",			tasks_delete,	0 },
+	{ WEB_PUT,	"/task/{uuid}/stop",		tasks_stop,	0 },
+	{ WEB_GET,	"/task/{uuid}/file",		tasks_files,	0 },
+	{ WEB_GET,	"/task/{uuid}/files",		tasks_files,	0 },
+	{ WEB_GET,	"/task/{uuid}/file/{path*}",	tasks_file_get,	WEB_ANY },
+	{ WEB_GET,	"/task/{uuid}/files/{path*}",	tasks_file_get,	WEB_ANY },
+	{ WEB_GET,	"/task/{uuid}/download",	tasks_download,	WEB_ANY },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */

@@ -43,6 +43,12 @@ typedef int (*web_handler_fn)(struct web_req *r);
  * after it must match the end of the path). A trailing slash on the path
  * is ignored, as Rucio clients use both forms. Tables end with a zero
  * entry.
+ *
+ * A handler is named <resource>_<action> after its path, the resource in
+ * the plural (dids_attach, rses_get, tasks_stop, dirs_meta_get), so it
+ * never reads like the core function it calls: core prefixes are
+ * singular (did_, rse_, task_, fc_). A family's other static helpers
+ * take neither form (reply_task, attachment_rse).
  */
 struct web_route {
 	unsigned method;
