@@ -11,6 +11,7 @@
 #include "rule.h"
 #include "log.h"
 #include "didlife.h"
+#include "jsonx.h"
 #include "tables.h"
 #include "util.h"
 

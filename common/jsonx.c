@@ -1,9 +1,12 @@
 /*
- * jsonx.c -- compact JSON text with Infinity (see jsonx.h). Leaf module:
+ * jsonx.c -- compact JSON text with Infinity, and the members of a JSON
+ * object's text found without parsing it (see jsonx.h). Leaf module:
  * jansson and util only.
  */
+#include <errno.h>
 #include <float.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "jsonx.h"
 
@@ -76,4 +79,129 @@ jsonx_text(struct sbuf *b, const json_t *v)
 		sbuf_adds(b, "null");
 		break;
 	}
+}
+
+/* The end of the JSON string starting at p (its opening quote), just past
+   the closing quote, or NULL. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* The end of the JSON value starting at p, or NULL. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		while (
+		    p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ')
+			p++;
+		return p;
+	}
+	for (; p < end; p++) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			p--;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return p + 1;
+		}
+	}
+	return NULL;
+}
+
+bool
+jsonx_members(const char *s, size_t n, jsonx_member_fn fn, void *arg)
+{
+	const char *p = s, *end = s + n, *k, *kend, *v;
+
+	while (p < end && *p == ' ')
+		p++;
+	if (p >= end || *p++ != '{')
+		return false;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == ','))
+			p++;
+		if (p < end && *p == '}')
+			return true;
+		if (p >= end || *p != '"')
+			return false;
+		k = p + 1;
+		if ((p = skip_string(p, end)) == NULL)
+			return false;
+		kend = p - 1; /* the closing quote */
+		while (p < end && (*p == ' ' || *p == ':'))
+			p++;
+		v = p;
+		if ((p = skip_value(p, end)) == NULL)
+			return false;
+		if (fn(k, (size_t)(kend - k), v, (size_t)(p - v), arg))
+			return true;
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end || *p == '}')
+			return p < end;
+	}
+}
+
+struct member_find {
+	const char *key;
+	size_t klen;
+	const char *val;
+	size_t vlen;
+};
+
+static bool
+member_is(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+	struct member_find *f = arg;
+
+	if (klen != f->klen || memcmp(k, f->key, klen) != 0)
+		return false;
+	f->val = v;
+	f->vlen = vlen;
+	return true;
+}
+
+bool
+jsonx_member(const char *s, size_t n, const char *key, const char **val,
+    size_t *vlen)
+{
+	struct member_find f = { key, strlen(key), NULL, 0 };
+
+	if (!jsonx_members(s, n, member_is, &f) || f.val == NULL)
+		return false;
+	*val = f.val;
+	*vlen = f.vlen;
+	return true;
+}
+
+bool
+jsonx_member_int(const char *val, size_t vlen, long long *out)
+{
+	char buf[24], *e;
+
+	if (vlen == 0 || vlen >= sizeof(buf))
+		return false;
+	memcpy(buf, val, vlen);
+	buf[vlen] = '\0';
+	errno = 0;
+	*out = strtoll(buf, &e, 10);
+	return *e == '\0' && errno == 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "jsonx.h"
 #include "log.h"
 #include "mover.h"
 #include "replica.h"

@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "date.h"
 #include "drm.h"
+#include "jsonx.h"
 #include "log.h"
 #include "script.h"
 #include "store.h"

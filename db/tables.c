@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "date.h"
+#include "jsonx.h"
 #include "tables.h"
 #include "util.h"
 

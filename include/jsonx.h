@@ -1,8 +1,12 @@
 /*
- * jsonx.h -- JSON text for what jansson cannot hold: Rucio writes an
- * unlimited quota as Python's float('inf'), which json.dumps writes as the
- * bare token Infinity (read back by Python's json.loads, the real client's
- * parser, and by jq). Jansson refuses infinite reals, so core puts one
+ * jsonx.h -- gridrest's JSON helpers beside jansson: members of a stored
+ * record's JSON text read in place (jsonx_member, for listings' hot paths
+ * that would otherwise parse every record), const values handed to
+ * jansson (jsonx_unconst), and JSON text for what jansson cannot hold.
+ *
+ * Rucio writes an unlimited quota as Python's float('inf'), which json.dumps
+ * writes as the bare token Infinity (read back by Python's json.loads, the real
+ * client's parser, and by jq). Jansson refuses infinite reals, so core puts one
  * shared value in its place and jsonx_text() writes it as Infinity.
  *
  * Our JSON helpers are named jsonx_, never json_: jansson owns the json_
@@ -44,5 +48,26 @@ json_t *jsonx_infinity(void);
 
 /* Append v as compact JSON text to b, jsonx_infinity() as Infinity. */
 void jsonx_text(struct sbuf *b, const json_t *v);
+
+/*
+ * In the JSON object text s[0..n) (a stored record), the text of the
+ * value of the top-level member key: *val points into s, *vlen its
+ * length. false when the member is absent or the text is not an object.
+ */
+bool jsonx_member(const char *s, size_t n, const char *key, const char **val,
+    size_t *vlen);
+
+/*
+ * Call fn(key, klen, val, vlen, arg) for every top-level member of the
+ * JSON object text s[0..n), key without its quotes and as written (no
+ * escapes undone), val its value's text; fn returns true to stop. false if
+ * the text is not an object.
+ */
+typedef bool (*jsonx_member_fn)(const char *key, size_t klen, const char *val,
+    size_t vlen, void *arg);
+bool jsonx_members(const char *s, size_t n, jsonx_member_fn fn, void *arg);
+
+/* A member's text as an integer (false if it is not one). */
+bool jsonx_member_int(const char *val, size_t vlen, long long *out);
 
 #endif /* JSONX_H */

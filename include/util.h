@@ -68,27 +68,6 @@ void sbuf_json(struct sbuf *b, const char *s);
 void sbuf_free(struct sbuf *b);
 
 /*
- * In the JSON object text s[0..n) (a stored record), the text of the
- * value of the top-level member key: *val points into s, *vlen its
- * length. false when the member is absent or the text is not an object.
- */
-bool jsonx_member(const char *s, size_t n, const char *key, const char **val,
-    size_t *vlen);
-
-/*
- * Call fn(key, klen, val, vlen, arg) for every top-level member of the
- * JSON object text s[0..n), key without its quotes and as written (no
- * escapes undone), val its value's text; fn returns true to stop. false if
- * the text is not an object.
- */
-typedef bool (*jsonx_member_fn)(const char *key, size_t klen, const char *val,
-    size_t vlen, void *arg);
-bool jsonx_members(const char *s, size_t n, jsonx_member_fn fn, void *arg);
-
-/* A member's text as an integer (false if it is not one). */
-bool jsonx_member_int(const char *val, size_t vlen, long long *out);
-
-/*
  * Run fn(arg) in a detached grandchild and return once the child between
  * them is reaped: the grandchild has a session of its own (it outlives
  * the caller, and init reaps it), the name name in ps, SIGTERM handled by

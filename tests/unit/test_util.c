@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "jsonx.h"
 #include "util.h"
 #include "valid.h"
 
@@ -626,7 +627,7 @@ test_valid_email(void **state)
 }
 
 static void
-test_json_member(void **state)
+test_jsonx_member(void **state)
 {
 	static const char rec[] = "{\"a\":1,\"meta\":{\"x\":[1,\"}\"],"
 				  "\"b\":2},\"s\":\"q\\\"}\",\"b\":-42,"
@@ -683,7 +684,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_member),
+		cmocka_unit_test(test_jsonx_member),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_length),
