@@ -59,7 +59,7 @@ dids_get(struct web_req *r)
 
 	if (dyn == NULL && web_query(r, "dynamic") != NULL)
 		dyn = "FILE";
-	rc = did_get(web_param(r, "scope"), web_param(r, "name"), dyn, &out,
+	rc = coll_get(web_param(r, "scope"), web_param(r, "name"), dyn, &out,
 	    &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
@@ -232,7 +232,7 @@ dids_scope(struct web_req *r)
 	    (strcasecmp(rec, "true") == 0 || strcmp(rec, "1") == 0);
 	int rc;
 
-	rc = did_list_scope(web_param(r, "scope"), web_query(r, "name"),
+	rc = coll_list_scope(web_param(r, "scope"), web_query(r, "name"),
 	    recursive, web_emit_text, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }

@@ -719,7 +719,7 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-did_get(const char *scope, const char *name, const char *dynamic, json_t **out,
+coll_get(const char *scope, const char *name, const char *dynamic, json_t **out,
     struct gr_err *err)
 {
 	struct coll_args a = { .scope = scope, .name = name };
@@ -1528,7 +1528,7 @@ scope_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-did_list_scope(const char *scope, const char *name, bool recursive,
+coll_list_scope(const char *scope, const char *name, bool recursive,
     gr_emit_text_fn emit, void *ctx, struct gr_err *err)
 {
 	struct scope_list_args a = { .name = name };

@@ -40,7 +40,7 @@ int coll_add_bulk(const char *issuer, const json_t *list, struct gr_err *err);
  * NULL uses the stored length and bytes; "FILE" or "DATASET" computes them
  * now (spec/rucio.md 4.2).
  */
-int did_get(const char *scope, const char *name, const char *dynamic,
+int coll_get(const char *scope, const char *name, const char *dynamic,
     json_t **out, struct gr_err *err);
 
 /* Attach dids ([{scope, name, bytes?, adler32?, md5?}]) to scope:name;
@@ -92,7 +92,7 @@ int coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
  * below) as {"scope","name","type","parent": {"scope","name"},"level"}.
  * Written as JSON text.
  */
-int did_list_scope(const char *scope, const char *name, bool recursive,
+int coll_list_scope(const char *scope, const char *name, bool recursive,
     gr_emit_text_fn emit, void *ctx, struct gr_err *err);
 
 /* emit {"scope","name"} of every dataset holding the file with guid

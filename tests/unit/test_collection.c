@@ -79,13 +79,13 @@ test_create(void **state)
 	    "monotonic", 1);
 	assert_int_equal(coll_add("root", "d", "c1", b, &err), GR_OK);
 	json_decref(b);
-	assert_int_equal(did_get("d", "c1", NULL, &out, &err), GR_OK);
+	assert_int_equal(coll_get("d", "c1", NULL, &out, &err), GR_OK);
 	json_object_del(out, "expired_at");
 	assert_string_equal(testlib_dumps(out),
 	    "{\"account\":\"root\",\"bytes\":null,\"length\":null,"
 	    "\"monotonic\":true,\"name\":\"c1\",\"open\":true,\"scope\":\"d\","
 	    "\"type\":\"CONTAINER\"}");
-	assert_int_equal(did_get("d", "nope", NULL, &out, &err),
+	assert_int_equal(coll_get("d", "nope", NULL, &out, &err),
 	    GR_DID_NOT_FOUND);
 	gr_clear(&err);
 }
@@ -172,7 +172,7 @@ test_close_and_walk(void **state)
 	json_t *bad = json_pack("{s:b}", "frozen", 1);
 
 	(void)state;
-	assert_int_equal(did_get("d", "c3", "FILE", &out, &err), GR_OK);
+	assert_int_equal(coll_get("d", "c3", "FILE", &out, &err), GR_OK);
 	assert_int_equal(json_integer_value(json_object_get(out, "length")), 2);
 	assert_int_equal(json_integer_value(json_object_get(out, "bytes")), 30);
 	json_decref(out);
@@ -190,12 +190,12 @@ test_close_and_walk(void **state)
 	assert_int_equal(coll_set_status("root", "d", "ds1", close, &err),
 	    GR_UNSUPPORTED_OPERATION);
 	gr_clear(&err);
-	assert_int_equal(did_get("d", "ds1", NULL, &out, &err), GR_OK);
+	assert_int_equal(coll_get("d", "ds1", NULL, &out, &err), GR_OK);
 	assert_false(json_is_true(json_object_get(out, "open")));
 	assert_int_equal(json_integer_value(json_object_get(out, "length")), 2);
 	json_decref(out);
 	assert_int_equal(attach("ds1", "f3"), GR_UNSUPPORTED_OPERATION);
-	assert_int_equal(did_get("d", "c3", "DATASET", &out, &err), GR_OK);
+	assert_int_equal(coll_get("d", "c3", "DATASET", &out, &err), GR_OK);
 	assert_int_equal(json_integer_value(json_object_get(out, "bytes")), 30);
 	json_decref(out);
 	assert_int_equal(coll_set_status("root", "d", "ds1", open, &err),
@@ -276,7 +276,7 @@ top_of_e(void)
 	struct gr_err err = { 0 };
 	json_t *names = json_array();
 
-	assert_int_equal(did_list_scope("e", NULL, false, top_line, names,
+	assert_int_equal(coll_list_scope("e", NULL, false, top_line, names,
 			     &err),
 	    GR_OK);
 	snprintf(buf, sizeof(buf), "%s", testlib_dumps(names));

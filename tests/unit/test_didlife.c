@@ -303,10 +303,10 @@ test_undertaker(void **state)
 	assert_int_equal(s.buried, 2);
 	assert_int_equal(s.files, 1);
 	assert_false(s.more);
-	assert_int_equal(did_get("d", "big", NULL, &rec, &err),
+	assert_int_equal(coll_get("d", "big", NULL, &rec, &err),
 	    GR_DID_NOT_FOUND);
 	gr_clear(&err);
-	assert_int_equal(did_get("d", "e2", NULL, &rec, &err),
+	assert_int_equal(coll_get("d", "e2", NULL, &rec, &err),
 	    GR_DID_NOT_FOUND);
 	gr_clear(&err);
 	assert_int_equal(children("p1"), 0);
@@ -314,10 +314,10 @@ test_undertaker(void **state)
 	assert_int_equal(parents("f1"), 0); /* the files stay, unlinked */
 	assert_int_equal(parents("f0"), 1); /* ... but for other parents */
 	assert_int_equal(children("hold"), 1);
-	assert_int_equal(did_get("d", "lone", NULL, &rec, &err), GR_OK);
+	assert_int_equal(coll_get("d", "lone", NULL, &rec, &err), GR_OK);
 	json_decref(rec);
 	assert_string_equal(expired(later), "[]"); /* lone's expiry too */
-	assert_int_equal(did_get("d", "e3", NULL, &rec, &err), GR_OK);
+	assert_int_equal(coll_get("d", "e3", NULL, &rec, &err), GR_OK);
 	json_decref(rec);
 
 	/* the name of a deleted DID is not reused, by any kind of DID */
@@ -330,7 +330,7 @@ test_undertaker(void **state)
 	/* resurrection brings it back, empty, with its name */
 	dids = json_pack("[{s:s, s:s}]", "scope", "d", "name", "big");
 	assert_int_equal(did_resurrect("root", dids, &err), GR_OK);
-	assert_int_equal(did_get("d", "big", NULL, &rec, &err), GR_OK);
+	assert_int_equal(coll_get("d", "big", NULL, &rec, &err), GR_OK);
 	assert_string_equal(json_string_value(json_object_get(rec, "type")),
 	    "DATASET");
 	assert_true(json_is_true(json_object_get(rec, "open")));
