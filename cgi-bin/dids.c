@@ -247,8 +247,8 @@ dids_search(struct web_req *r)
 {
 	static const char *const own[] = { "type", "limit", "long",
 		"recursive" };
-	struct did_search_out out = { .emit = web_emit_text, .ctx = r };
-	struct did_search *q = NULL;
+	struct didsearch_out out = { .emit = web_emit_text, .ctx = r };
+	struct didsearch *q = NULL;
 	const char *lit = web_query(r, "filters"), *lim;
 	json_t *filters = NULL, *group;
 	size_t i, j;
@@ -263,7 +263,7 @@ dids_search(struct web_req *r)
 		return gr_fail(&r->err, GR_INVALID_OBJECT,
 		    "limit must be a whole number");
 	if (lit != NULL) {
-		if ((rc = did_search_literal(lit, &filters, &r->err)) != GR_OK)
+		if ((rc = didsearch_literal(lit, &filters, &r->err)) != GR_OK)
 			return rc;
 	} else {
 		group = json_object();
@@ -278,13 +278,13 @@ dids_search(struct web_req *r)
 		}
 		filters = json_pack("[o]", group);
 	}
-	rc = did_search_parse(filters, web_query(r, "type"), &q, &r->err);
+	rc = didsearch_parse(filters, web_query(r, "type"), &q, &r->err);
 	json_decref(filters);
 	/* GET /dids/ (seed 002): every scope, each DID with its scope */
 	out.with_scope = web_param(r, "scope") == NULL;
 	if (rc == GR_OK)
-		rc = did_search_run(web_param(r, "scope"), q, &out, &r->err);
-	did_search_free(q);
+		rc = didsearch_run(web_param(r, "scope"), q, &out, &r->err);
+	didsearch_free(q);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 

@@ -66,7 +66,7 @@ struct group {
 	bool has_lo, has_hi;
 };
 
-struct did_search {
+struct didsearch {
 	struct group *g;
 	size_t n;
 };
@@ -431,8 +431,8 @@ group_matches(const struct group *g, const char *scope, const char *name,
 }
 
 bool
-did_search_match(const struct did_search *q, const char *scope,
-    const char *name, const json_t *rec)
+didsearch_match(const struct didsearch *q, const char *scope, const char *name,
+    const json_t *rec)
 {
 	size_t g;
 
@@ -595,7 +595,7 @@ group_free(struct group *g)
 }
 
 void
-did_search_free(struct did_search *q)
+didsearch_free(struct didsearch *q)
 {
 	size_t i;
 
@@ -662,10 +662,10 @@ parse_group(struct group *g, const json_t *obj, unsigned dflt,
 }
 
 int
-did_search_parse(const json_t *filters, const char *type,
-    struct did_search **out, struct gr_err *err)
+didsearch_parse(const json_t *filters, const char *type, struct didsearch **out,
+    struct gr_err *err)
 {
-	struct did_search *q;
+	struct didsearch *q;
 	json_t *list;
 	unsigned dflt;
 	size_t i;
@@ -696,7 +696,7 @@ did_search_parse(const json_t *filters, const char *type,
 		rc = parse_group(&q->g[i], json_array_get(list, i), dflt, err);
 	json_decref(list);
 	if (rc != GR_OK) {
-		did_search_free(q);
+		didsearch_free(q);
 		return rc;
 	}
 	*out = q;
@@ -704,7 +704,7 @@ did_search_parse(const json_t *filters, const char *type,
 }
 
 int
-did_search_literal(const char *text, json_t **filters, struct gr_err *err)
+didsearch_literal(const char *text, json_t **filters, struct gr_err *err)
 {
 	char why[120];
 	json_t *v;
@@ -872,7 +872,7 @@ plan_group(struct group *g)
 }
 
 const char *
-did_search_plan(const struct did_search *q, size_t g)
+didsearch_plan(const struct didsearch *q, size_t g)
 {
 	return g < q->n ? plan_names[q->g[g].plan] : NULL;
 }
@@ -880,8 +880,8 @@ did_search_plan(const struct did_search *q, size_t g)
 /* --- running ---------------------------------------------------------- */
 
 struct run {
-	const struct did_search *q;
-	const struct did_search_out *out;
+	const struct didsearch *q;
+	const struct didsearch_out *out;
 	const char *scope;
 	struct st_txn *t;
 	struct gr_err *err;
@@ -1229,8 +1229,8 @@ run_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-did_search_run(const char *scope, const struct did_search *q,
-    const struct did_search_out *out, struct gr_err *err)
+didsearch_run(const char *scope, const struct didsearch *q,
+    const struct didsearch_out *out, struct gr_err *err)
 {
 	struct run run = { .q = q, .out = out, .scope = scope };
 	int rc;

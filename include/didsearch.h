@@ -26,14 +26,14 @@
 
 #include "err.h"
 
-struct did_search;
+struct didsearch;
 
 /*
  * The client's filters literal (a Python list of dicts, or one dict) into
  * *filters, a new JSON array of objects. DIDFilterSyntaxError if it is not
  * one.
  */
-int did_search_literal(const char *text, json_t **filters, struct gr_err *err);
+int didsearch_literal(const char *text, json_t **filters, struct gr_err *err);
 
 /*
  * Parse filters (an array of objects, or one object; borrowed) for DIDs of
@@ -41,13 +41,13 @@ int did_search_literal(const char *text, json_t **filters, struct gr_err *err);
  * collection) into *q. DIDFilterSyntaxError, DuplicateCriteriaInDIDFilter,
  * or UnsupportedOperation for a bad type.
  */
-int did_search_parse(const json_t *filters, const char *type,
-    struct did_search **q, struct gr_err *err);
+int didsearch_parse(const json_t *filters, const char *type,
+    struct didsearch **q, struct gr_err *err);
 
-void did_search_free(struct did_search *q);
+void didsearch_free(struct didsearch *q);
 
 /* Whether the record rec of scope:name matches q. */
-bool did_search_match(const struct did_search *q, const char *scope,
+bool didsearch_match(const struct didsearch *q, const char *scope,
     const char *name, const json_t *rec);
 
 /*
@@ -55,9 +55,9 @@ bool did_search_match(const struct did_search *q, const char *scope,
  * "prefix" (a name range), "range" (a value range), "type" (the
  * collections of a type) or "scan" (the whole scope).
  */
-const char *did_search_plan(const struct did_search *q, size_t g);
+const char *didsearch_plan(const struct didsearch *q, size_t g);
 
-struct did_search_out {
+struct didsearch_out {
 	long limit;      /* at most this many DIDs; 0: all */
 	bool long_form;  /* {"scope","name","did_type","bytes","length"} */
 	bool recursive;  /* also search inside matched collections */
@@ -72,7 +72,7 @@ struct did_search_out {
  * with with_scope), or the long form. recursive: the children of matched
  * collections are searched too (name criteria set aside), at any depth.
  */
-int did_search_run(const char *scope, const struct did_search *q,
-    const struct did_search_out *out, struct gr_err *err);
+int didsearch_run(const char *scope, const struct didsearch *q,
+    const struct didsearch_out *out, struct gr_err *err);
 
 #endif /* DIDSEARCH_H */

@@ -9,21 +9,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const types[] = { "all", "file", "dataset" };
 	struct gr_err err = { 0 };
-	struct did_search *q;
+	struct didsearch *q;
 	json_t *filters = NULL, *rec;
 	char *s = fuzz_text(data, size);
 	size_t i;
 
-	if (did_search_literal(s, &filters, &err) == GR_OK) {
+	if (didsearch_literal(s, &filters, &err) == GR_OK) {
 		rec = json_pack("{s:s, s:I, s:s, s:s, s:{s:s, s:i}}", "type",
 		    "FILE", "bytes", (json_int_t)10, "account", "root",
 		    "project", "p1", "meta", "color", "blue", "n", 7);
 		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 			gr_clear(&err);
-			if (did_search_parse(filters, types[i], &q, &err) ==
+			if (didsearch_parse(filters, types[i], &q, &err) ==
 			    GR_OK) {
-				(void)did_search_match(q, "data", "f1", rec);
-				did_search_free(q);
+				(void)didsearch_match(q, "data", "f1", rec);
+				didsearch_free(q);
 			}
 		}
 		json_decref(rec);

@@ -31,16 +31,16 @@ static char home[] = "/tmp/gr-search.XXXXXX";
 
 /* Parse a filters literal with type; the code, q set on GR_OK. */
 static int
-parse(const char *lit, const char *type, struct did_search **q)
+parse(const char *lit, const char *type, struct didsearch **q)
 {
 	struct gr_err err = { 0 };
 	json_t *f;
 	int rc;
 
 	*q = NULL;
-	if ((rc = did_search_literal(lit, &f, &err)) != GR_OK)
+	if ((rc = didsearch_literal(lit, &f, &err)) != GR_OK)
 		return rc;
-	rc = did_search_parse(f, type, q, &err);
+	rc = didsearch_parse(f, type, q, &err);
 	json_decref(f);
 	if (rc != GR_OK)
 		assert_true(err.msg[0] != '\0');
@@ -51,14 +51,14 @@ parse(const char *lit, const char *type, struct did_search **q)
 static bool
 match(const char *lit, const char *type, const char *name, const char *rec)
 {
-	struct did_search *q;
+	struct didsearch *q;
 	json_t *r = json_loads(rec, 0, NULL);
 	bool m;
 
 	assert_non_null(r);
 	assert_int_equal(parse(lit, type, &q), GR_OK);
-	m = did_search_match(q, "d", name, r);
-	did_search_free(q);
+	m = didsearch_match(q, "d", name, r);
+	didsearch_free(q);
 	json_decref(r);
 	return m;
 }
@@ -67,11 +67,11 @@ static const char *
 plan(const char *lit, const char *type)
 {
 	static char out[16];
-	struct did_search *q;
+	struct didsearch *q;
 
 	assert_int_equal(parse(lit, type, &q), GR_OK);
-	snprintf(out, sizeof(out), "%s", did_search_plan(q, 0));
-	did_search_free(q);
+	snprintf(out, sizeof(out), "%s", didsearch_plan(q, 0));
+	didsearch_free(q);
 	return out;
 }
 
@@ -183,7 +183,7 @@ static void
 test_errors(void **state)
 {
 	struct gr_err err = { 0 };
-	struct did_search *q;
+	struct didsearch *q;
 	json_t *f;
 
 	(void)state;
@@ -225,9 +225,9 @@ test_errors(void **state)
 	    GR_DUPLICATE_CRITERIA);
 	/* the same key with two operators is a range, not a duplicate */
 	assert_int_equal(parse("[{'a.gt': 1, 'a.lt': 3}]", NULL, &q), GR_OK);
-	did_search_free(q);
+	didsearch_free(q);
 	f = json_pack("[s]", "x");
-	assert_int_equal(did_search_parse(f, NULL, &q, &err),
+	assert_int_equal(didsearch_parse(f, NULL, &q, &err),
 	    GR_DID_FILTER_SYNTAX);
 	json_decref(f);
 }
@@ -307,22 +307,22 @@ static const char *
 run(const char *lit, const char *type, bool recursive, long limit)
 {
 	static char out[4096];
-	struct did_search_out o = { .limit = limit,
+	struct didsearch_out o = { .limit = limit,
 		.recursive = recursive,
 		.emit = collect_line };
 	struct collect c = { json_array() };
 	struct gr_err err = { 0 };
-	struct did_search *q;
+	struct didsearch *q;
 
 	o.ctx = &c;
 	assert_int_equal(parse(lit, type, &q), GR_OK);
-	assert_int_equal(did_search_run("d", q, &o, &err), GR_OK);
-	did_search_free(q);
+	assert_int_equal(didsearch_run("d", q, &o, &err), GR_OK);
+	didsearch_free(q);
 	return joined(c.names, out);
 }
 
 struct brute {
-	struct did_search *q;
+	struct didsearch *q;
 	json_t *names;
 };
 
@@ -335,7 +335,7 @@ brute_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 	(void)pkey;
 	assert_true(key_did(key->data, key->size, 0, &s, &n));
-	if (did_search_match(b->q, s, n, rec))
+	if (didsearch_match(b->q, s, n, rec))
 		json_array_append_new(b->names, json_string(n));
 	json_decref(rec);
 	free(s);
@@ -359,7 +359,7 @@ brute(const char *lit, const char *type)
 
 	assert_int_equal(parse(lit, type, &b.q), GR_OK);
 	assert_int_equal(st_view(brute_txn, &b, 0, &err), GR_OK);
-	did_search_free(b.q);
+	didsearch_free(b.q);
 	return joined(b.names, out);
 }
 
