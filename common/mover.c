@@ -20,6 +20,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "mover.h"
+#include "pfn.h"
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
@@ -258,111 +259,6 @@ cmp_cand(const void *x, const void *y)
 	return strcmp(a->rse, b->rse);
 }
 
-/* --- protocols and PFNs --------------------------------------------- */
-
-static bool
-spoken(const char *scheme)
-{
-	return scheme != NULL &&
-	    (strcmp(scheme, "file") == 0 || strcmp(scheme, "https") == 0 ||
-		strcmp(scheme, "davs") == 0);
-}
-
-/* *out: new reference to rse's protocol first in line for wan op among
-   the schemes the copy layer speaks. */
-static int
-pick_proto(const char *rse, const char *op, json_t **out, struct gr_err *err)
-{
-	json_t *list = NULL, *p, *best = NULL;
-	json_int_t bestprio = 0;
-	size_t i;
-	int rc;
-
-	*out = NULL;
-	if ((rc = rse_proto_list(rse, &list, err)) != GR_OK) {
-		if (rc == GR_RSE_PROTO_NOT_SUPPORTED) {
-			gr_clear(err);
-			rc = gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
-			    "RSE %s has no protocol", rse);
-		}
-		return rc;
-	}
-	json_array_foreach(list, i, p) {
-		json_int_t prio = json_integer_value(
-		    json_object_get(json_object_get(json_object_get(p,
-							"domains"),
-					"wan"),
-			op));
-
-		if (spoken(str(p, "scheme")) && prio > 0 &&
-		    (best == NULL || prio < bestprio)) {
-			best = p;
-			bestprio = prio;
-		}
-	}
-	if (best != NULL)
-		*out = json_incref(best);
-	json_decref(list);
-	if (best == NULL)
-		return gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
-		    "RSE %s has no file, https or davs protocol to %s", rse,
-		    op);
-	return GR_OK;
-}
-
-/* *pfn (malloc'ed): the file's PFN on rse through proto: the stored path
-   of a non-deterministic RSE's replica, else lfns2pfns's. */
-static int
-make_pfn(const char *rse, const json_t *proto, const char *op,
-    const char *scope, const char *name, const char *path, char **pfn,
-    struct gr_err *err)
-{
-	json_t *lfns, *out = NULL;
-	struct sbuf b = { 0 };
-	char *base;
-	int rc;
-
-	*pfn = NULL;
-	if (path != NULL) {
-		base = rse_proto_base(proto);
-		sbuf_adds(&b, base);
-		sbuf_adds(&b, path[0] == '/' ? path + 1 : path);
-		free(base);
-		*pfn = b.s;
-		return GR_OK;
-	}
-	sbuf_adds(&b, scope);
-	sbuf_adds(&b, ":");
-	sbuf_adds(&b, name);
-	lfns = json_pack("[s]", b.s);
-	rc = rse_lfns2pfns(rse, lfns, str(proto, "scheme"), "wan", op, &out,
-	    err);
-	if (rc == GR_OK && str(out, b.s) != NULL)
-		*pfn = xstrdup(str(out, b.s));
-	else if (rc == GR_OK)
-		rc = gr_fail(err, GR_INVALID_PATH, "no PFN for %s on %s", b.s,
-		    rse);
-	json_decref(out);
-	json_decref(lfns);
-	sbuf_free(&b);
-	return rc;
-}
-
-/* The copy layer's settings of an RSE from its protocol: the prefix, and
-   extended_attributes ca_file, client_cert, client_key (the CA default:
-   the home's private CA, which also signs scripts/webdav-rse). */
-static void
-settings_of(const json_t *proto, const char *defca, struct xfer_rse *r)
-{
-	const json_t *ext = json_object_get(proto, "extended_attributes");
-
-	memset(r, 0, sizeof(*r));
-	r->prefix = str(proto, "prefix") != NULL ? str(proto, "prefix") : "";
-	r->cafile = str(ext, "ca_file") != NULL ? str(ext, "ca_file") : defca;
-	r->cert = str(ext, "client_cert");
-	r->key = str(ext, "client_key");
-}
-
 /* --- one transfer --------------------------------------------------- */
 
 struct job {
@@ -380,19 +276,6 @@ job_free(struct job *j)
 	free(j->dst_pfn);
 	free(j->source);
 	json_decref(j->dproto);
-}
-
-static const char *
-default_ca(void)
-{
-	static char path[PATH_MAX];
-
-	if (path[0] == '\0' &&
-	    snprintf(path, sizeof(path), "%s/tls/ca.pem", cfg.home) <
-		(int)sizeof(path) &&
-	    access(path, R_OK) != 0)
-		path[0] = '\0';
-	return path[0] != '\0' ? path : NULL;
 }
 
 /* Copy the request's file to its destination, from the source its
@@ -422,8 +305,8 @@ perform(struct xfer *x, struct job *j, struct gr_err *err)
 		goto out;
 	}
 	qsort(p.c, p.n, sizeof(*p.c), cmp_cand);
-	if ((rc = pick_proto(j->dest, "write", &j->dproto, err)) != GR_OK ||
-	    (rc = make_pfn(j->dest, j->dproto, "write", scope, name, NULL,
+	if ((rc = pfn_proto(j->dest, "write", &j->dproto, err)) != GR_OK ||
+	    (rc = pfn_make(j->dest, j->dproto, "write", scope, name, NULL,
 		 &j->dst_pfn, err)) != GR_OK)
 		goto out;
 	/* the nearest first; a retry turns to the next one */
@@ -438,8 +321,8 @@ perform(struct xfer *x, struct job *j, struct gr_err *err)
 		free(src_pfn);
 		src_pfn = NULL;
 		gr_clear(err);
-		if ((rc = pick_proto(c->rse, "read", &sproto, err)) == GR_OK &&
-		    (rc = make_pfn(c->rse, sproto, "read", scope, name, c->path,
+		if ((rc = pfn_proto(c->rse, "read", &sproto, err)) == GR_OK &&
+		    (rc = pfn_make(c->rse, sproto, "read", scope, name, c->path,
 			 &src_pfn, err)) == GR_OK) {
 			j->source = xstrdup(c->rse);
 			break;
@@ -456,8 +339,8 @@ perform(struct xfer *x, struct job *j, struct gr_err *err)
 	if (str(j->req, "md5") != NULL)
 		(void)snprintf(want.md5, sizeof(want.md5), "%s",
 		    str(j->req, "md5"));
-	settings_of(sproto, default_ca(), &srs);
-	settings_of(j->dproto, default_ca(), &drs);
+	pfn_settings(sproto, &srs);
+	pfn_settings(j->dproto, &drs);
 	rc = xfer_copy(x, src_pfn, &srs, j->dst_pfn, &drs, &want, 0, NULL, err);
 out:
 	json_decref(sproto);
@@ -562,7 +445,7 @@ mover_step(struct xfer *x, bool *worked, int64_t *wait, struct gr_err *err)
 			log_msg(LOG_INFO, "mover: %s:%s on %s: %s; removed",
 			    str(c.req, "scope"), str(c.req, "name"), j.dest,
 			    err->msg);
-			settings_of(j.dproto, default_ca(), &drs);
+			pfn_settings(j.dproto, &drs);
 			(void)xfer_delete(x, j.dst_pfn, &drs, &why);
 			gr_clear(err);
 			rc = GR_OK;
