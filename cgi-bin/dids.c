@@ -418,7 +418,7 @@ dids_bulkmeta(struct web_req *r)
 static int
 dids_new(struct web_req *r)
 {
-	int rc = did_list_new(web_query(r, "type"), web_emit, r, &r->err);
+	int rc = didlife_list_new(web_query(r, "type"), web_emit, r, &r->err);
 
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
@@ -432,7 +432,7 @@ dids_resurrect(struct web_req *r)
 
 	if ((rc = web_body_json(r, &body)) != GR_OK)
 		return rc;
-	rc = did_resurrect(r->issuer, body, &r->err);
+	rc = didlife_resurrect(r->issuer, body, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
@@ -585,7 +585,7 @@ static const struct web_route dids_routes[] = {
 static void
 undertaker(void)
 {
-	did_undertaker_tick(cfg.undertaker_interval);
+	didlife_undertaker_tick(cfg.undertaker_interval);
 	sub_tick(cfg.undertaker_interval);
 }
 

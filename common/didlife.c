@@ -132,7 +132,8 @@ new_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-did_list_new(const char *type, gr_emit_fn emit, void *ctx, struct gr_err *err)
+didlife_list_new(const char *type, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
 {
 	static const char *const types[] = { "FILE", "DATASET", "CONTAINER" };
 	struct new_args a = { .emit = emit, .ctx = ctx };
@@ -152,8 +153,8 @@ did_list_new(const char *type, gr_emit_fn emit, void *ctx, struct gr_err *err)
 }
 
 int
-did_set_new(struct st_txn *t, const char *scope, const char *name, bool is_new,
-    struct gr_err *err)
+didlife_set_new(struct st_txn *t, const char *scope, const char *name,
+    bool is_new, struct gr_err *err)
 {
 	json_t *rec;
 	int rc;
@@ -170,7 +171,7 @@ did_set_new(struct st_txn *t, const char *scope, const char *name, bool is_new,
 
 struct expired_args {
 	unsigned char until[8];
-	did_expired_fn fn;
+	didlife_expired_fn fn;
 	void *arg;
 	struct st_txn *t;
 };
@@ -198,8 +199,8 @@ expired_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 int
-did_expired_each(struct st_txn *t, int64_t now, did_expired_fn fn, void *arg,
-    struct gr_err *err)
+didlife_expired_each(struct st_txn *t, int64_t now, didlife_expired_fn fn,
+    void *arg, struct gr_err *err)
 {
 	struct expired_args a = { .fn = fn, .arg = arg, .t = t };
 	int rc;
@@ -296,7 +297,7 @@ resurrect_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-did_resurrect(const char *issuer, const json_t *dids, struct gr_err *err)
+didlife_resurrect(const char *issuer, const json_t *dids, struct gr_err *err)
 {
 	struct resurrect_args a = { issuer, dids };
 	int rc;
@@ -535,11 +536,11 @@ sweep_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	struct sweep_view *v = arg;
 
 	batch_clear(v->b); /* the body may run again */
-	return did_expired_each(t, v->now, sweep_one, v->b, err);
+	return didlife_expired_each(t, v->now, sweep_one, v->b, err);
 }
 
 int
-did_undertake(int64_t now, size_t max, struct did_sweep *out,
+didlife_undertake(int64_t now, size_t max, struct didlife_sweep *out,
     struct gr_err *err)
 {
 	struct sweep_batch b = { .n = 0 };
@@ -606,12 +607,12 @@ claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 void
-did_undertaker_tick(unsigned interval)
+didlife_undertaker_tick(unsigned interval)
 {
 	static int64_t next_look;
 	struct gr_err err = { 0 };
 	struct claim_args c = { .now = time_now() };
-	struct did_sweep s;
+	struct didlife_sweep s;
 
 	if (interval == 0 || c.now < next_look)
 		return;
@@ -627,7 +628,7 @@ did_undertaker_tick(unsigned interval)
 			log_msg(LOG_WARN, "undertaker: %s", err.msg);
 		return;
 	}
-	if (did_undertake(c.now, UNDERTAKER_TICK_MAX, &s, &err) != GR_OK)
+	if (didlife_undertake(c.now, UNDERTAKER_TICK_MAX, &s, &err) != GR_OK)
 		log_msg(LOG_WARN, "undertaker: %s", err.msg);
 	if (s.buried + s.files > 0)
 		log_msg(LOG_INFO,

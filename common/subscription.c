@@ -1257,7 +1257,7 @@ seen_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_array_foreach(n->dids, i, d) {
 		if (json_is_null(json_array_get(n->recs, i)))
 			continue;
-		rc = did_set_new(t,
+		rc = didlife_set_new(t,
 		    json_string_value(json_object_get(d, "scope")),
 		    json_string_value(json_object_get(d, "name")), false, err);
 		if (rc == GR_DID_NOT_FOUND)
@@ -1460,8 +1460,8 @@ sub_tick(unsigned interval)
 		return;
 	}
 	json_array_clear(dids);
-	if (did_list_new("DATASET", gather_new, dids, &err) != GR_OK ||
-	    did_list_new("CONTAINER", gather_new, dids, &err) != GR_OK ||
+	if (didlife_list_new("DATASET", gather_new, dids, &err) != GR_OK ||
+	    didlife_list_new("CONTAINER", gather_new, dids, &err) != GR_OK ||
 	    (json_array_size(dids) > 0 && sub_new_dids(dids, &err) != GR_OK) ||
 	    sub_retro(&err) != GR_OK)
 		log_msg(LOG_WARN, "subscriptions: %s", err.msg);

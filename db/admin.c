@@ -586,7 +586,7 @@ static int
 expired_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	(void)arg;
-	return did_expired_each(t, time_now(), print_expired, NULL, err);
+	return didlife_expired_each(t, time_now(), print_expired, NULL, err);
 }
 
 /* expired: what the undertaker will take, oldest first */
@@ -607,9 +607,9 @@ static int
 cmd_undertaker(void)
 {
 	struct gr_err err = { 0 };
-	struct did_sweep s;
+	struct didlife_sweep s;
 
-	if (did_undertake(time_now(), (size_t)-1, &s, &err) != GR_OK) {
+	if (didlife_undertake(time_now(), (size_t)-1, &s, &err) != GR_OK) {
 		fprintf(stderr, "gridrest-db: %s\n", err.msg);
 		return 1;
 	}

@@ -38,11 +38,11 @@
  * collections, then its files), at most DID_NEW_MAX; type NULL for all, else
  * FILE, DATASET or CONTAINER (any case; others UnsupportedOperation).
  */
-int did_list_new(const char *type, gr_emit_fn emit, void *ctx,
+int didlife_list_new(const char *type, gr_emit_fn emit, void *ctx,
     struct gr_err *err);
 
 /* Inside a transaction: mark scope:name as no longer new (or new). */
-int did_set_new(struct st_txn *t, const char *scope, const char *name,
+int didlife_set_new(struct st_txn *t, const char *scope, const char *name,
     bool is_new, struct gr_err *err);
 
 /*
@@ -50,13 +50,13 @@ int did_set_new(struct st_txn *t, const char *scope, const char *name,
  * whose expired_at is at or before now, oldest first; fn returns GR_OK to
  * go on, ST_STOP to end.
  */
-typedef int (*did_expired_fn)(const char *scope, const char *name,
+typedef int (*didlife_expired_fn)(const char *scope, const char *name,
     int64_t expired_at, void *arg);
-int did_expired_each(struct st_txn *t, int64_t now, did_expired_fn fn,
+int didlife_expired_each(struct st_txn *t, int64_t now, didlife_expired_fn fn,
     void *arg, struct gr_err *err);
 
 /* What a sweep did. */
-struct did_sweep {
+struct didlife_sweep {
 	size_t buried; /* expired collections deleted (archived) */
 	size_t files;  /* expired files detached, their expiry lifted */
 	bool more;     /* it stopped at max with expired DIDs left */
@@ -69,7 +69,7 @@ struct did_sweep {
  * batches of 100): one transaction per DID (several for a DID with
  * thousands of parents or contents). Stops at the first error.
  */
-int did_undertake(int64_t now, size_t max, struct did_sweep *out,
+int didlife_undertake(int64_t now, size_t max, struct didlife_sweep *out,
     struct gr_err *err);
 
 /*
@@ -77,7 +77,7 @@ int did_undertake(int64_t now, size_t max, struct did_sweep *out,
  * second per process; sweeps (UNDERTAKER_TICK_MAX) when no process of the
  * store did in the last interval seconds. 0 turns it off. Logs what it did.
  */
-void did_undertaker_tick(unsigned interval);
+void didlife_undertaker_tick(unsigned interval);
 
 /*
  * POST /dids/resurrect: dids [{scope, name}]; each must be a collection
@@ -86,6 +86,7 @@ void did_undertaker_tick(unsigned interval);
  * DataIdentifierNotFound ("Deleted Data identifier ... not found"). Admins
  * only; all or nothing.
  */
-int did_resurrect(const char *issuer, const json_t *dids, struct gr_err *err);
+int didlife_resurrect(const char *issuer, const json_t *dids,
+    struct gr_err *err);
 
 #endif /* DIDLIFE_H */

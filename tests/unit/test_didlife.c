@@ -75,7 +75,7 @@ list_new(const char *type)
 	struct gr_err err = { 0 };
 	json_t *names = json_array();
 
-	assert_int_equal(did_list_new(type, collect, names, &err), GR_OK);
+	assert_int_equal(didlife_list_new(type, collect, names, &err), GR_OK);
 	return testlib_dumps(names);
 }
 
@@ -89,7 +89,7 @@ mark_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	const struct mark *m = arg;
 
-	return did_set_new(t, "d", m->name, m->is_new, err);
+	return didlife_set_new(t, "d", m->name, m->is_new, err);
 }
 
 static void
@@ -113,7 +113,7 @@ test_new(void **state)
 	assert_int_equal(st_txn_run(mark_txn, &m, &err), GR_OK);
 	assert_string_equal(list_new("dataset"),
 	    "[\"a:DATASET\",\"e1:DATASET\",\"e2:DATASET\",\"e3:DATASET\"]");
-	assert_int_equal(did_list_new("bag", collect, NULL, &err),
+	assert_int_equal(didlife_list_new("bag", collect, NULL, &err),
 	    GR_UNSUPPORTED_OPERATION);
 	gr_clear(&err);
 	m.name = "nope";
@@ -141,7 +141,7 @@ expired_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct expired *e = arg;
 
-	return did_expired_each(t, e->now, expired_one, e->out, err);
+	return didlife_expired_each(t, e->now, expired_one, e->out, err);
 }
 
 static const char *
@@ -172,21 +172,25 @@ test_expiry_and_resurrect(void **state)
 	/* e3 expires in an hour: not expired, not resurrected */
 	dids = json_pack("[{s:s, s:s}, {s:s, s:s}]", "scope", "d", "name", "e1",
 	    "scope", "d", "name", "e3");
-	assert_int_equal(did_resurrect("root", dids, &err), GR_DID_NOT_FOUND);
+	assert_int_equal(didlife_resurrect("root", dids, &err),
+	    GR_DID_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "Deleted Data identifier 'd:e3'"));
 	gr_clear(&err);
 	json_decref(dids);
 	assert_string_equal(expired(now), want); /* all or nothing */
 	dids = json_pack("[{s:s, s:s}]", "scope", "d", "name", "e1");
-	assert_int_equal(did_resurrect("alice", dids, &err), GR_ACCESS_DENIED);
+	assert_int_equal(didlife_resurrect("alice", dids, &err),
+	    GR_ACCESS_DENIED);
 	gr_clear(&err);
-	assert_int_equal(did_resurrect("root", dids, &err), GR_OK);
+	assert_int_equal(didlife_resurrect("root", dids, &err), GR_OK);
 	assert_string_equal(expired(now), "[[\"e2\",1000]]");
-	assert_int_equal(did_resurrect("root", dids, &err), GR_DID_NOT_FOUND);
+	assert_int_equal(didlife_resurrect("root", dids, &err),
+	    GR_DID_NOT_FOUND);
 	gr_clear(&err);
 	json_decref(dids);
 	dids = json_pack("[{s:s, s:s}]", "scope", "d", "name", "a b");
-	assert_int_equal(did_resurrect("root", dids, &err), GR_INVALID_OBJECT);
+	assert_int_equal(didlife_resurrect("root", dids, &err),
+	    GR_INVALID_OBJECT);
 	gr_clear(&err);
 	json_decref(dids);
 }
@@ -272,7 +276,7 @@ test_undertaker(void **state)
 {
 	struct files fs = { "f", 2500 };
 	struct gr_err err = { 0 };
-	struct did_sweep s;
+	struct didlife_sweep s;
 	int64_t later = time_now() + 10;
 	json_t *rec, *dids;
 
@@ -299,7 +303,7 @@ test_undertaker(void **state)
 
 	/* at "later": big and e2 (expired at 1000) go, lone loses its
 	   expiry; e3 has an hour left */
-	assert_int_equal(did_undertake(later, (size_t)-1, &s, &err), GR_OK);
+	assert_int_equal(didlife_undertake(later, (size_t)-1, &s, &err), GR_OK);
 	assert_int_equal(s.buried, 2);
 	assert_int_equal(s.files, 1);
 	assert_false(s.more);
@@ -329,7 +333,7 @@ test_undertaker(void **state)
 
 	/* resurrection brings it back, empty, with its name */
 	dids = json_pack("[{s:s, s:s}]", "scope", "d", "name", "big");
-	assert_int_equal(did_resurrect("root", dids, &err), GR_OK);
+	assert_int_equal(didlife_resurrect("root", dids, &err), GR_OK);
 	assert_int_equal(coll_get("d", "big", NULL, &rec, &err), GR_OK);
 	assert_string_equal(json_string_value(json_object_get(rec, "type")),
 	    "DATASET");
@@ -337,7 +341,8 @@ test_undertaker(void **state)
 	assert_true(json_is_null(json_object_get(rec, "expired_at")));
 	json_decref(rec);
 	assert_int_equal(children("big"), 0);
-	assert_int_equal(did_resurrect("root", dids, &err), GR_DID_NOT_FOUND);
+	assert_int_equal(didlife_resurrect("root", dids, &err),
+	    GR_DID_NOT_FOUND);
 	gr_clear(&err);
 	json_decref(dids);
 }
@@ -348,7 +353,7 @@ static void
 test_undertakers_at_once(void **state)
 {
 	struct gr_err err = { 0 };
-	struct did_sweep s;
+	struct didlife_sweep s;
 	int64_t later = time_now() + 10;
 	char name[32];
 	int fds[2], status, i;
@@ -366,7 +371,7 @@ test_undertakers_at_once(void **state)
 	if (pid == 0) {
 		st_after_fork();
 		if (st_open(home, 0, &err) != GR_OK ||
-		    did_undertake(later, (size_t)-1, &s, &err) != GR_OK ||
+		    didlife_undertake(later, (size_t)-1, &s, &err) != GR_OK ||
 		    write(fds[1], &s.buried, sizeof(s.buried)) !=
 			sizeof(s.buried))
 			_exit(1);
@@ -374,7 +379,7 @@ test_undertakers_at_once(void **state)
 		_exit(0);
 	}
 	close(fds[1]);
-	assert_int_equal(did_undertake(later, (size_t)-1, &s, &err), GR_OK);
+	assert_int_equal(didlife_undertake(later, (size_t)-1, &s, &err), GR_OK);
 	assert_int_equal(read(fds[0], &theirs, sizeof(theirs)), sizeof(theirs));
 	close(fds[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);

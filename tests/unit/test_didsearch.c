@@ -460,9 +460,9 @@ old_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (rc == GR_OK)
 		rc = did_store(t, "d", "old.2", r2, DB_NOOVERWRITE, err);
 	if (rc == GR_OK)
-		rc = did_set_new(t, "d", "ds.3", false, err);
+		rc = didlife_set_new(t, "d", "ds.3", false, err);
 	if (rc == GR_OK)
-		rc = did_set_new(t, "d", "cn.a", false, err);
+		rc = didlife_set_new(t, "d", "cn.a", false, err);
 	json_decref(r1);
 	json_decref(r2);
 	return rc;
