@@ -170,14 +170,14 @@ jobs_history(struct web_req *r)
 /* GET /jobs/{jid} and /jobs/{jid}/manifest: a JSON object of the job */
 static int
 reply_job(struct web_req *r,
-    int (*get)(const char *, long, json_t **, struct gr_err *))
+    int (*get)(const char *, const char *, long, json_t **, struct gr_err *))
 {
 	json_t *out;
 	long jid;
 	int rc;
 
 	if ((rc = jid_param(r, &jid)) != GR_OK ||
-	    (rc = get(r->issuer, jid, &out, &r->err)) != GR_OK)
+	    (rc = get(r->issuer, owner_group(r), jid, &out, &r->err)) != GR_OK)
 		return rc;
 	return web_reply_json_new(r, 200, out);
 }
@@ -214,7 +214,8 @@ sandbox(struct web_req *r, bool output)
 	    output ? "outputsandbox" : "inputsandbox");
 	web_add_header(r, "Content-Disposition", disp);
 	web_add_header(r, "Cache-Control", "max-age=86400");
-	rc = job_sandbox(r->issuer, jid, output, sandbox_write, r, &r->err);
+	rc = job_sandbox(r->issuer, owner_group(r), jid, output, sandbox_write,
+	    r, &r->err);
 	if (rc == GR_OK && r->status == 0)
 		rc = web_stream_text(r, CT_BZIP2, "", 0);
 	return rc;
@@ -246,7 +247,8 @@ jobs_peek(struct web_req *r)
 
 	if ((rc = jid_param(r, &jid)) != GR_OK ||
 	    (rc = long_query(r, "offset", 0, LONG_MAX, &offset)) != GR_OK ||
-	    (rc = job_peek(r->issuer, jid, &p, &r->err)) != GR_OK)
+	    (rc = job_peek(r->issuer, owner_group(r), jid, &p, &r->err)) !=
+		GR_OK)
 		return rc;
 	to = offset < p.size ? p.size - 1 : offset - 1; /* none past it */
 	if (to - offset + 1 > JOB_PEEK_MAX)
@@ -276,8 +278,8 @@ jobs_delete(struct web_req *r)
 	int rc;
 
 	if ((rc = jid_param(r, &jid)) != GR_OK ||
-	    (rc = job_delete(r->issuer, jid, k != NULL && *k != '\0',
-		 &r->err)) != GR_OK)
+	    (rc = job_delete(r->issuer, owner_group(r), jid,
+		 k != NULL && *k != '\0', &r->err)) != GR_OK)
 		return rc;
 	return web_reply_json_new(r, 200,
 	    json_pack("{s:I}", "jid", (json_int_t)jid));

@@ -219,16 +219,26 @@ put_job(struct st_txn *t, const json_t *job, struct gr_err *err)
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
-/* May issuer see and change job? (its owner, or an admin) */
-static int
-check_right(struct st_txn *t, const char *issuer, const json_t *job,
-    struct gr_err *err)
+/* The group a token's group shares jobs as (job_group_shares), or NULL. */
+static const char *
+share_of(const char *group)
 {
+	return job_group_shares(group) ? group : NULL;
+}
+
+/* May issuer see (write: change) job? Its owner, an admin, or a member
+   of the group it was submitted in when that group shares its jobs (the
+   listing's allOwners rule; share: share_of the token's group). */
+static int
+check_right(struct st_txn *t, const char *issuer, const char *share,
+    const json_t *job, bool write, struct gr_err *err)
+{
+	struct wl_right q = { issuer, share, str(job, "owner"),
+		str(job, "ownerGroup"), write };
 	bool may;
 	int rc;
 
-	if ((rc = wl_may(t, issuer, str(job, "owner"), &may, NULL, err)) !=
-	    GR_OK)
+	if ((rc = wl_may(t, &q, &may, NULL, err)) != GR_OK)
 		return rc;
 	if (!may)
 		return gr_fail(err, GR_NONAUTHORIZED_JOB_IDS,
@@ -1486,7 +1496,7 @@ job_history(const char *issuer, const char *group, bool all_owners, long span,
 }
 
 struct get_args {
-	const char *issuer;
+	const char *issuer, *share;
 	long jid;
 	json_t *job;
 };
@@ -1501,14 +1511,15 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->job = NULL;
 	if ((rc = get_job(t, a->jid, &a->job, 0, err)) != GR_OK)
 		return rc;
-	return check_right(t, a->issuer, a->job, err);
+	return check_right(t, a->issuer, a->share, a->job, false, err);
 }
 
 /* The job's record, brought up to date with its DRM job first. */
 static int
-fetch(const char *issuer, long jid, json_t **out, struct gr_err *err)
+fetch(const char *issuer, const char *group, long jid, json_t **out,
+    struct gr_err *err)
 {
-	struct get_args a = { issuer, jid, NULL };
+	struct get_args a = { issuer, share_of(group), jid, NULL };
 	json_t *drec;
 	int rc;
 
@@ -1532,12 +1543,13 @@ fetch(const char *issuer, long jid, json_t **out, struct gr_err *err)
 }
 
 int
-job_get(const char *issuer, long jid, json_t **out, struct gr_err *err)
+job_get(const char *issuer, const char *group, long jid, json_t **out,
+    struct gr_err *err)
 {
 	json_t *job;
 	int rc;
 
-	if ((rc = fetch(issuer, jid, &job, err)) != GR_OK)
+	if ((rc = fetch(issuer, group, jid, &job, err)) != GR_OK)
 		return rc;
 	*out = render(job);
 	json_decref(job);
@@ -1578,12 +1590,13 @@ stringify(const json_t *v)
 }
 
 int
-job_manifest(const char *issuer, long jid, json_t **out, struct gr_err *err)
+job_manifest(const char *issuer, const char *group, long jid, json_t **out,
+    struct gr_err *err)
 {
 	json_t *job, *m;
 	int rc;
 
-	if ((rc = fetch(issuer, jid, &job, err)) != GR_OK)
+	if ((rc = fetch(issuer, group, jid, &job, err)) != GR_OK)
 		return rc;
 	m = stringify(json_object_get(job, "_manifest"));
 	json_object_set_new(m, "JobID", json_sprintf("%ld", jid));
@@ -1715,14 +1728,14 @@ write_tar(const struct sb_list *l, job_write_fn fn, void *ctx,
 }
 
 int
-job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
-    void *ctx, struct gr_err *err)
+job_sandbox(const char *issuer, const char *group, long jid, bool output,
+    job_write_fn fn, void *ctx, struct gr_err *err)
 {
 	struct sb_list *l;
 	json_t *job;
 	int rc;
 
-	if ((rc = fetch(issuer, jid, &job, err)) != GR_OK)
+	if ((rc = fetch(issuer, group, jid, &job, err)) != GR_OK)
 		return rc;
 	if (output && !is_final(str(job, "status"))) {
 		rc = gr_fail(err, GR_NOT_FOUND,
@@ -1745,7 +1758,8 @@ job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
 /* --- peek ------------------------------------------------------------ */
 
 int
-job_peek(const char *issuer, long jid, struct job_peek *out, struct gr_err *err)
+job_peek(const char *issuer, const char *group, long jid, struct job_peek *out,
+    struct gr_err *err)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -1754,7 +1768,7 @@ job_peek(const char *issuer, long jid, struct job_peek *out, struct gr_err *err)
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
-	if ((rc = fetch(issuer, jid, &job, err)) != GR_OK)
+	if ((rc = fetch(issuer, group, jid, &job, err)) != GR_OK)
 		return rc;
 	out->status = state_name(str(job, "status"));
 	out->final = is_final(out->status);
@@ -1771,7 +1785,7 @@ job_peek(const char *issuer, long jid, struct job_peek *out, struct gr_err *err)
 /* --- kill and delete ------------------------------------------------- */
 
 struct delete_args {
-	const char *issuer;
+	const char *issuer, *share;
 	long jid;
 	bool killonly;
 	bool signal; /* the DRM job runs: signal it after the commit */
@@ -1791,7 +1805,7 @@ delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->drm[0] = '\0';
 	if ((rc = get_job(t, a->jid, &job, DB_RMW, err)) != GR_OK)
 		return rc;
-	if ((rc = check_right(t, a->issuer, job, err)) != GR_OK)
+	if ((rc = check_right(t, a->issuer, a->share, job, true, err)) != GR_OK)
 		goto out;
 	from = state_name(str(job, "status"));
 	ended = is_final(from);
@@ -1825,9 +1839,11 @@ out:
 }
 
 int
-job_delete(const char *issuer, long jid, bool killonly, struct gr_err *err)
+job_delete(const char *issuer, const char *group, long jid, bool killonly,
+    struct gr_err *err)
 {
-	struct delete_args a = { issuer, jid, killonly, false, "" };
+	struct delete_args a = { issuer, share_of(group), jid, killonly, false,
+		"" };
 	struct gr_err ignore = { 0 };
 	int rc;
 

@@ -383,13 +383,13 @@ static int
 check_right(struct st_txn *t, const char *issuer, const json_t *task,
     bool write, bool files, bool *admin, struct gr_err *err)
 {
+	struct wl_right q = { issuer, NULL, str(task, "owner"), NULL, write };
 	json_t *s;
 	DBT key;
 	bool may;
 	int rc, ret;
 
-	if ((rc = wl_may(t, issuer, str(task, "owner"), &may, admin, err)) !=
-	    GR_OK)
+	if ((rc = wl_may(t, &q, &may, admin, err)) != GR_OK)
 		return rc;
 	if (*admin)
 		return GR_OK;

@@ -282,21 +282,33 @@ wl_walk(int dfd, const char *skip_prefix, wl_walk_fn fn, void *ctx)
 }
 
 int
-wl_may(struct st_txn *t, const char *issuer, const char *owner, bool *may,
-    bool *admin, struct gr_err *err)
+wl_may(struct st_txn *t, const struct wl_right *q, bool *may, bool *admin,
+    struct gr_err *err)
 {
-	bool dummy;
+	bool anon = strcmp(q->issuer, ACCOUNT_ANONYMOUS) == 0, yes, dummy;
+	bool *adm = admin != NULL ? admin : &dummy;
 	int rc;
 
-	/* the owner needs no look-up, unless the caller wants to know */
-	if (admin == NULL && strcmp(owner, issuer) == 0) {
-		*may = true;
+	/* the owner (an anonymous caller, of an anonymous job: DRMAAtic's
+	   None == None); anybody, to read an anonymous job (its id is the
+	   capability); a member of the group the job was submitted in,
+	   when the caller's token is in that group and it shares its jobs
+	   (DIRAC's JobSharing: the owner's rights) */
+	yes = strcmp(q->owner, q->issuer) == 0 ||
+	    (!q->write && strcmp(q->owner, ACCOUNT_ANONYMOUS) == 0) ||
+	    (!anon && q->share != NULL && *q->share != '\0' &&
+		q->owner_group != NULL &&
+		strcmp(q->share, q->owner_group) == 0);
+	*adm = false;
+	/* no look-up when the answer is known, unless the caller wants to
+	   know; an anonymous caller is nobody's admin */
+	if ((admin == NULL && yes) || anon) {
+		*may = yes;
 		return GR_OK;
 	}
-	if ((rc = account_is_admin(t, issuer, admin != NULL ? admin : &dummy,
-		 err)) != GR_OK)
+	if ((rc = account_is_admin(t, q->issuer, adm, err)) != GR_OK)
 		return rc;
-	*may = (admin != NULL ? *admin : dummy) || strcmp(owner, issuer) == 0;
+	*may = yes || *adm;
 	return GR_OK;
 }
 

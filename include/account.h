@@ -17,6 +17,14 @@
 
 #define ACCOUNT_ROOT "root"
 
+/*
+ * The issuer of a caller without a token on a route that admits one
+ * (DRMAAtic's anonymous user, GRIDREST_TASK_ANONYMOUS), and the owner of
+ * what such a caller makes. '@' is in no account name (valid_account), so
+ * it never matches a real account, nor an attribute, nor an admin.
+ */
+#define ACCOUNT_ANONYMOUS "@anonymous"
+
 /* Create an ACTIVE account. type: USER, GROUP or SERVICE (any case). */
 int account_add(const char *issuer, const char *name, const char *type,
     const char *email, struct gr_err *err);

@@ -72,9 +72,17 @@ int job_list(const char *issuer, const char *group, bool all_owners,
    separated list of groups: DIRAC's JobSharing property)? */
 bool job_group_shares(const char *group);
 
-/* One job (the JOB shape), its manifest (DIRAC's: values as strings). */
-int job_get(const char *issuer, long jid, json_t **out, struct gr_err *err);
-int job_manifest(const char *issuer, long jid, json_t **out,
+/*
+ * One job (the JOB shape), its manifest (DIRAC's: values as strings).
+ * Every function on one job takes the token's account and group: its
+ * owner, an admin, or a member of the group it was submitted in when
+ * that group shares its jobs (job_group_shares, the listing's allOwners
+ * rule) may read, kill and delete it; anybody else gets
+ * NonauthorizedJobIDs.
+ */
+int job_get(const char *issuer, const char *group, long jid, json_t **out,
+    struct gr_err *err);
+int job_manifest(const char *issuer, const char *group, long jid, json_t **out,
     struct gr_err *err);
 
 /* Where sandbox bytes go (tar.bz2); GR_OK to go on. */
@@ -85,15 +93,16 @@ typedef int (*job_write_fn)(const void *buf, size_t n, void *ctx);
  * before writing anything (GR_NOT_FOUND "No ... sandbox") when there is
  * none: no input files, or the job has not ended.
  */
-int job_sandbox(const char *issuer, long jid, bool output, job_write_fn fn,
-    void *ctx, struct gr_err *err);
+int job_sandbox(const char *issuer, const char *group, long jid, bool output,
+    job_write_fn fn, void *ctx, struct gr_err *err);
 
 /*
  * DELETE: kill (killonly) or delete the job. A job that cannot make the
  * move (a Done job killed, a Deleted one deleted) is refused with
  * InvalidJobIDs.
  */
-int job_delete(const char *issuer, long jid, bool killonly, struct gr_err *err);
+int job_delete(const char *issuer, const char *group, long jid, bool killonly,
+    struct gr_err *err);
 
 /*
  * {"<v1>|<v2>": count} of the issuer's jobs (all_owners: as job_list) by
@@ -120,8 +129,8 @@ struct job_peek {
 	const char *status; /* the job's status (static) */
 	bool final;         /* the job has ended: the file is complete */
 };
-int job_peek(const char *issuer, long jid, struct job_peek *out,
-    struct gr_err *err);
+int job_peek(const char *issuer, const char *group, long jid,
+    struct job_peek *out, struct gr_err *err);
 
 /* Does DIRAC's state machine allow from -> to? */
 bool job_can_move(const char *from, const char *to);

@@ -102,12 +102,27 @@ typedef int (*wl_walk_fn)(int dfd, const char *name, const char *rel,
  */
 int wl_walk(int dfd, const char *skip_prefix, wl_walk_fn fn, void *ctx);
 
+/* A question of rights: may issuer read (write: change) a job? */
+struct wl_right {
+	const char *issuer;      /* the caller (ACCOUNT_ANONYMOUS: no token) */
+	const char *share;       /* the caller's token's group when that group
+				    shares its members' jobs, else NULL */
+	const char *owner;       /* the job's owner */
+	const char *owner_group; /* the group it was submitted in, or NULL */
+	bool write;              /* to change it (kill, stop, delete) */
+};
+
 /*
- * May issuer read or change a job owned by owner? Its owner may, and an
- * admin (*admin tells which; admin NULL: the owner is not looked up).
+ * The one rights check of jobs and tasks. Its owner may; an admin may
+ * (*admin tells; admin NULL: no look-up when the answer is known); a
+ * caller whose token's group shares its jobs may read and change the jobs
+ * submitted in that group (DIRAC's JobSharing). A job of ACCOUNT_ANONYMOUS
+ * is read by anybody who names it (its id is the capability) and changed
+ * by anonymous callers and admins (DRMAAtic's IsOwner: no user on both
+ * sides). An anonymous caller is never an admin nor a group's member.
  */
-int wl_may(struct st_txn *t, const char *issuer, const char *owner, bool *may,
-    bool *admin, struct gr_err *err);
+int wl_may(struct st_txn *t, const struct wl_right *q, bool *may, bool *admin,
+    struct gr_err *err);
 
 /* Cancel every DRM job of ids (a JSON array of ids; borrowed). */
 int wl_cancel(const json_t *ids, struct gr_err *err);

@@ -6,6 +6,7 @@
 # rights, bad manifests and hostile file names.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
+export GRIDREST_JOB_SHARING=x,lab # DIRAC's JobSharing, for the group lab
 job_uids 3100200 3000000
 drm_server_start
 db=$B/gridrest-db
@@ -344,7 +345,63 @@ TOKEN=$("$db" token jane)
 submit '{"Executable": "/bin/true"}'
 req GET "/jobs/$jid"
 is "... with another login: none" "$(json -c '[.owner, .ownerDN]')" '["jane",""]'
+janes=$jid
+
+# --- a group that shares its jobs (GRIDREST_JOB_SHARING) -------------------
+# tokens of the OAuth2 group lab: client_credentials with a certificate
+cert jim "country = CH
+organization = gridrest
+unit = Users
+cn = Jim Roe
+expiration_days = 30
+tls_www_client
+signing_key"
 TOKEN=$root
+reqb POST /accounts/jim '{"type": "USER", "email": "jim@example.org"}'
+reqb POST /accounts/jim/identities '{"identity": "CN=Jim Roe,OU=Users,O=gridrest,C=CH", "authtype": "X509", "email": "jim@example.org", "default": true}'
+reqb POST /accounts/jane/attr/group.lab '{"value": true}'
+reqb POST /accounts/jim/attr/group.lab '{"value": true}'
+is "jane and jim are in group lab" "$STATUS" 201
+# lab_token NAME: $TOKEN, NAME's token of the group lab
+lab_token() {
+	TOKEN=
+	sreq POST /oauth2/token --cert "$T/$1.pem" --key "$T/$1.key" \
+	    --data 'grant_type=client_credentials&group=lab&setup=gridrest'
+	TOKEN=$(json .token)
+}
+lab_token jane
+submit '{"Executable": "/bin/echo", "Arguments": "shared", "StdOutput": "std.out", "OutputSandbox": ["std.out"]}'
+shared=$jid
+ok "jane's job in lab ends" wait_job "$shared" Done
+req GET "/jobs/$shared"
+is "... submitted in lab" "$(json .ownerGroup)" lab
+lab_token jim
+req GET "/jobs?allOwners=1"
+is "jim (lab) lists it with allOwners" \
+    "$(json -c "[.jobs[] | select(.jid == $shared) | .owner]")" '["jane"]'
+req GET "/jobs/$shared"
+is "... and reads it: 200, as the listing shows it" "$STATUS/$(json .owner)" 200/jane
+req GET "/jobs/$shared/manifest"
+is "... its manifest" "$STATUS/$(json .JobID)" "200/$shared"
+req GET "/jobs/$shared/outputsandbox"
+is "... its output sandbox" "$STATUS" 200
+untar shared
+is "... with its output" "$(cat "$T/shared/std.out")" shared
+req GET "/jobs/$shared/peek"
+is "... its peek" "$STATUS/$(cat "$T/body")" 200/shared
+req GET "/jobs/$janes"
+ok "not jane's job of another group: 401" error_is 401 NonauthorizedJobIDs
+TOKEN=$("$db" token jim)
+req GET "/jobs/$shared"
+ok "jim without the group's token: 401" error_is 401 NonauthorizedJobIDs
+req GET "/jobs/$shared/peek"
+ok "... nor its peek" error_is 401 NonauthorizedJobIDs
+lab_token jim
+req DELETE "/jobs/$shared"
+is "a member deletes the group's job (DIRAC's JobSharing)" "$STATUS" 200
+TOKEN=$root
+req GET "/jobs/$shared"
+is "... it is Deleted" "$(json .status)" Deleted
 
 # --- bad input ----------------------------------------------------------
 req GET /jobs

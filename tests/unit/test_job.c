@@ -262,6 +262,61 @@ test_all_owners(void **state)
 	unsetenv("GRIDREST_JOB_SHARING");
 }
 
+/* job_get's rights: the record, or the failure code */
+static int
+read_as(const char *issuer, const char *group, long jid)
+{
+	struct get_args a = { issuer, share_of(group), jid, NULL };
+	struct gr_err err = { 0 };
+	int rc = st_view(get_txn, &a, 0, &err);
+
+	json_decref(a.job);
+	return rc;
+}
+
+/* job_delete's rights and move, killonly */
+static int
+kill_as(const char *issuer, const char *group, long jid)
+{
+	struct delete_args a = { issuer, share_of(group), jid, true, false,
+		"" };
+	struct gr_err err = { 0 };
+
+	return st_txn_run(delete_txn, &a, &err);
+}
+
+static void
+test_single_job_rights(void **state)
+{
+	static const char *m = "[{\"Executable\": \"/bin/true\"}]";
+	long bob_lab, alice_other;
+
+	(void)state;
+	bob_lab = submit_as("bob", "lab", m);
+	alice_other = submit_as("alice", "other", m);
+	unsetenv("GRIDREST_JOB_SHARING");
+	assert_int_equal(read_as("bob", "user", bob_lab), GR_OK);
+	assert_int_equal(read_as("dave", "lab", bob_lab),
+	    GR_NONAUTHORIZED_JOB_IDS);
+	assert_int_equal(read_as("root", "user", alice_other), GR_OK);
+	/* what allOwners lists, a member reads (and, as DIRAC's
+	   JobSharing, kills); nothing of another group */
+	setenv("GRIDREST_JOB_SHARING", "x,lab", 1);
+	assert_int_equal(read_as("dave", "lab", bob_lab), GR_OK);
+	assert_int_equal(read_as("dave", "other", bob_lab),
+	    GR_NONAUTHORIZED_JOB_IDS);
+	assert_int_equal(read_as("dave", "lab", alice_other),
+	    GR_NONAUTHORIZED_JOB_IDS);
+	assert_int_equal(read_as("carol", "other", alice_other),
+	    GR_NONAUTHORIZED_JOB_IDS);
+	assert_int_equal(kill_as("dave", "other", bob_lab),
+	    GR_NONAUTHORIZED_JOB_IDS);
+	assert_int_equal(kill_as("dave", "lab", bob_lab), GR_OK);
+	unsetenv("GRIDREST_JOB_SHARING");
+	assert_int_equal(kill_as("dave", "lab", alice_other),
+	    GR_NONAUTHORIZED_JOB_IDS);
+}
+
 static void
 test_drm_states_become_dirac_states(void **state)
 {
@@ -375,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_drm_states_become_dirac_states),
 		cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_all_owners),
+		cmocka_unit_test(test_single_job_rights),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -21,6 +21,7 @@
 
 #include "testlib.h"
 #include "util.h"
+#include "account.h"
 #include "workload.h"
 
 static char dir[] = "/tmp/test_workload.XXXXXX";
@@ -166,7 +167,7 @@ test_walk(void **state)
 }
 
 struct may_args {
-	const char *issuer, *owner;
+	struct wl_right q;
 	bool want_admin, may, admin;
 };
 
@@ -175,32 +176,65 @@ may_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct may_args *a = arg;
 
-	a->admin = false;
-	return wl_may(t, a->issuer, a->owner, &a->may,
-	    a->want_admin ? &a->admin : NULL, err);
+	a->admin = true; /* wl_may must say */
+	return wl_may(t, &a->q, &a->may, a->want_admin ? &a->admin : NULL, err);
 }
 
 static void
 test_may(void **state)
 {
+	/* issuer, share, owner, owner_group, write -> may, admin */
+	static const struct {
+		struct wl_right q;
+		bool may, admin;
+	} cases[] = {
+		{ { "alice", NULL, "alice", "user", false }, true, false },
+		{ { "alice", NULL, "alice", "user", true }, true, false },
+		{ { "alice", NULL, "bob", "user", false }, false, false },
+		{ { "alice", NULL, "bob", "lab", true }, false, false },
+		{ { "root", NULL, "bob", "lab", true }, true, true },
+		/* a group that shares its jobs: read and change */
+		{ { "alice", "lab", "bob", "lab", false }, true, false },
+		{ { "alice", "lab", "bob", "lab", true }, true, false },
+		{ { "alice", "lab", "bob", "other", false }, false, false },
+		{ { "alice", "lab", "bob", NULL, false }, false, false },
+		{ { "alice", "", "bob", "", false }, false, false },
+		/* an anonymous job: anybody reads it by its id; anonymous
+		   callers and admins change it */
+		{ { "alice", NULL, ACCOUNT_ANONYMOUS, NULL, false }, true,
+		    false },
+		{ { "alice", NULL, ACCOUNT_ANONYMOUS, NULL, true }, false,
+		    false },
+		{ { ACCOUNT_ANONYMOUS, NULL, ACCOUNT_ANONYMOUS, NULL, true },
+		    true, false },
+		{ { "root", NULL, ACCOUNT_ANONYMOUS, NULL, true }, true, true },
+		/* an anonymous caller: nothing of an account's, no group */
+		{ { ACCOUNT_ANONYMOUS, NULL, "alice", "user", false }, false,
+		    false },
+		{ { ACCOUNT_ANONYMOUS, "user", "alice", "user", false }, false,
+		    false },
+	};
 	char home[] = "/tmp/test_workload_db.XXXXXX";
 	struct gr_err err = { 0 };
-	struct may_args a = { "alice", "alice", true, false, false };
+	struct may_args a;
+	size_t i;
+	int w;
 
 	(void)state;
 	assert_int_equal(testlib_store_accounts(home), 0);
-	assert_int_equal(st_view(may_txn, &a, 0, &err), GR_OK);
-	assert_true(a.may);
-	assert_false(a.admin);
-	a.owner = "bob";
-	a.want_admin = false;
-	assert_int_equal(st_view(may_txn, &a, 0, &err), GR_OK);
-	assert_false(a.may);
-	a.issuer = "root";
-	a.want_admin = true;
-	assert_int_equal(st_view(may_txn, &a, 0, &err), GR_OK);
-	assert_true(a.may);
-	assert_true(a.admin);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (w = 0; w < 2; w++) {
+			memset(&a, 0, sizeof(a));
+			a.q = cases[i].q;
+			a.want_admin = w == 1;
+			assert_int_equal(st_view(may_txn, &a, 0, &err), GR_OK);
+			if (a.may != cases[i].may)
+				fail_msg("case %zu (admin wanted: %d): may %d",
+				    i, w, a.may);
+			if (w == 1 && a.admin != cases[i].admin)
+				fail_msg("case %zu: admin %d", i, a.admin);
+		}
+	}
 	assert_int_equal(testlib_store_remove(home), 0);
 }
 
