@@ -201,6 +201,9 @@ tasks_list(struct web_req *r)
 	f.description = web_query(r, "description");
 	f.status = web_query(r, "status");
 	f.ids = web_query(r, "ids");
+	/* DRMAAtic: an anonymous caller that names no task has none */
+	if (r->anonymous && f.ids == NULL)
+		return web_reply_text(r, 204, "application/json", "", 0);
 	if ((rc = paging(r, SCRIPT_PAGE_MAX, &page, &size)) != GR_OK ||
 	    (rc = task_list(r->issuer, &f, page, size, &results, &count,
 		 &r->err)) != GR_OK)
@@ -286,24 +289,28 @@ tasks_download(struct web_req *r)
 }
 
 /* clang-format off */
+/* T: without a token, an anonymous caller when GRIDREST_TASK_ANONYMOUS
+   is on (DRMAAtic's portal: public scripts, tasks by their uuid) */
+#define T WEB_TOKEN_OPTIONAL
 static const struct web_route tasks_routes[] = {
-	{ WEB_GET,	"/script",			scripts_list,	0 },
+	{ WEB_GET,	"/script",			scripts_list,	T },
 	{ WEB_POST,	"/script",			scripts_add,	0 },
-	{ WEB_GET,	"/script/{name}",		scripts_get,	0 },
+	{ WEB_GET,	"/script/{name}",		scripts_get,	T },
 	{ WEB_PUT,	"/script/{name}",		scripts_update,	0 },
 	{ WEB_DELETE,	"/script/{name}",		scripts_delete,	0 },
-	{ WEB_GET,	"/task",			tasks_list,	0 },
-	{ WEB_POST,	"/task",			tasks_submit,	0 },
-	{ WEB_GET,	"/task/{uuid}",			tasks_get,	0 },
-	{ WEB_DELETE,	"/task/{uuid}",			tasks_delete,	0 },
-	{ WEB_PUT,	"/task/{uuid}/stop",		tasks_stop,	0 },
-	{ WEB_GET,	"/task/{uuid}/file",		tasks_files,	0 },
-	{ WEB_GET,	"/task/{uuid}/files",		tasks_files,	0 },
-	{ WEB_GET,	"/task/{uuid}/file/{path*}",	tasks_file_get,	WEB_ANY },
-	{ WEB_GET,	"/task/{uuid}/files/{path*}",	tasks_file_get,	WEB_ANY },
-	{ WEB_GET,	"/task/{uuid}/download",	tasks_download,	WEB_ANY },
+	{ WEB_GET,	"/task",			tasks_list,	T },
+	{ WEB_POST,	"/task",			tasks_submit,	T },
+	{ WEB_GET,	"/task/{uuid}",			tasks_get,	T },
+	{ WEB_DELETE,	"/task/{uuid}",			tasks_delete,	T },
+	{ WEB_PUT,	"/task/{uuid}/stop",		tasks_stop,	T },
+	{ WEB_GET,	"/task/{uuid}/file",		tasks_files,	T },
+	{ WEB_GET,	"/task/{uuid}/files",		tasks_files,	T },
+	{ WEB_GET,	"/task/{uuid}/file/{path*}",	tasks_file_get,	WEB_ANY | T },
+	{ WEB_GET,	"/task/{uuid}/files/{path*}",	tasks_file_get,	WEB_ANY | T },
+	{ WEB_GET,	"/task/{uuid}/download",	tasks_download,	WEB_ANY | T },
 	{ 0, NULL, NULL, 0 }
 };
+#undef T
 /* clang-format on */
 
 int
@@ -316,5 +323,6 @@ main(void)
 	if (cfg_load(&err) != GR_OK || st_open(cfg.home, 0, &err) != GR_OK ||
 	    job_init(&err) != GR_OK)
 		log_msg(LOG_ERR, "tasks: %s", err.msg);
+	web_allow_anonymous(task_config()->anonymous);
 	return web_main("tasks", tasks_routes);
 }

@@ -74,6 +74,16 @@ task_config(void)
 		    1UL << 40);
 		s = getenv("GRIDREST_TASK_REMOVE_FILES");
 		c.remove_files = s == NULL || strcmp(s, "0") != 0;
+		s = getenv("GRIDREST_TASK_ANONYMOUS");
+		c.anonymous = s != NULL && strcmp(s, "1") == 0;
+		/* DRMAAtic's anon group: 100 a day (sustained) */
+		c.anon_rate = (unsigned)env_num("GRIDREST_TASK_ANONYMOUS_RATE",
+		    100, 1000000);
+		c.anon_rate_period = (unsigned)
+		    env_num("GRIDREST_TASK_ANONYMOUS_RATE_PERIOD", 86400,
+			86400 * 30);
+		if (c.anon_rate_period == 0)
+			c.anon_rate_period = 1;
 		loaded = true;
 	}
 	return &c;
@@ -456,33 +466,43 @@ new_uuid(char out[TASK_UUID_LEN + 1])
 	    hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-/* A token bucket per account in TBL_META: rate per period, burst rate. */
+/*
+ * A token bucket in TBL_META: rate per period, burst rate. One per
+ * account ("tasks.rate.<account>"); anonymous callers one per client
+ * address ("tasks.rate.@ip:<REMOTE_ADDR>", with the anonymous rate).
+ */
 static int
 throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
 {
 	const struct task_cfg *c = task_config();
+	bool anon = strcmp(a->issuer, ACCOUNT_ANONYMOUS) == 0;
+	unsigned rate = anon ? c->anon_rate : c->rate;
+	double tokens, now,
+	    per_s = (double)rate /
+	    (anon ? c->anon_rate_period : c->rate_period);
 	char name[KEY_MAX];
-	double tokens, per_s = (double)c->rate / c->rate_period, now;
 	json_t *rec;
 	DBT key;
 	int ret, n;
 
-	n = snprintf(name, sizeof(name), "tasks.rate.%s", a->issuer);
+	n = anon ? snprintf(name, sizeof(name), "tasks.rate.@ip:%s",
+		       a->ip != NULL ? a->ip : "")
+		 : snprintf(name, sizeof(name), "tasks.rate.%s", a->issuer);
 	if (n <= 0 || (size_t)n >= sizeof(name))
-		return gr_fail(err, GR_INTERNAL, "account name too long");
+		return gr_fail(err, GR_INTERNAL, "throttle key too long");
 	key = st_dbt(name, (size_t)n);
 	now = (double)time_now();
 	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
-	tokens = c->rate;
+	tokens = rate;
 	if (ret == 0) {
 		tokens = json_number_value(json_object_get(rec, "tokens")) +
 		    (now - json_number_value(json_object_get(rec, "at"))) *
 			per_s;
 		json_decref(rec);
-		if (tokens > c->rate)
-			tokens = c->rate;
+		if (tokens > rate)
+			tokens = rate;
 	}
 	if (tokens < 1) {
 		a->retry_after = (long)((1 - tokens) / per_s) + 1;
@@ -981,6 +1001,10 @@ task_submit(const char *issuer, const char *group, const char *ip,
 	size_t i, nfiles = 0;
 	int rc;
 
+	/* anonymous callers only while the portal admits them */
+	if (strcmp(issuer, ACCOUNT_ANONYMOUS) == 0 && !c->anonymous)
+		return gr_fail(err, GR_CANNOT_AUTHENTICATE,
+		    "No auth token given: anonymous tasks are off");
 	for (i = 0; i < nfields; i++) {
 		if (fields[i].filename == NULL)
 			continue;
@@ -1242,30 +1266,91 @@ listed(const char *ids, const char *uuid)
 	return false;
 }
 
-static int
-list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+/* Is task one of the listing's? (not deleted, and the filters) */
+static bool
+list_match(const struct task_filter *f, const json_t *task)
 {
-	struct list_args *a = arg;
-	const struct task_filter *f = a->f;
-	json_t *task = json_loadb(val->data, val->size, 0, NULL);
-
-	(void)key;
-	(void)pkey;
-	if (task == NULL)
-		return GR_OK;
-	if (!json_is_true(json_object_get(task, "deleted")) &&
+	return !json_is_true(json_object_get(task, "deleted")) &&
 	    (f->task_name == NULL ||
 		icontains(str(task, "task_name"), f->task_name)) &&
 	    (f->description == NULL ||
 		icontains(str(task, "task_description"), f->description)) &&
 	    (f->status == NULL ||
 		strcmp(str(task, "status"), f->status) == 0) &&
-	    (f->ids == NULL || listed(f->ids, str(task, "uuid")))) {
-		if (wl_page_take(&a->page))
-			json_array_append(a->tasks, task);
-	}
+	    (f->ids == NULL || listed(f->ids, str(task, "uuid")));
+}
+
+static int
+list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct list_args *a = arg;
+	json_t *task = json_loadb(val->data, val->size, 0, NULL);
+
+	(void)key;
+	(void)pkey;
+	if (task == NULL)
+		return GR_OK;
+	if (list_match(a->f, task) && wl_page_take(&a->page))
+		json_array_append(a->tasks, task);
 	json_decref(task);
 	return GR_OK;
+}
+
+/* newest first: "age" grows as tasks get older */
+static int
+by_age(const void *x, const void *y)
+{
+	return strcmp(str(*(json_t *const *)x, "age"),
+	    str(*(json_t *const *)y, "age"));
+}
+
+/*
+ * An anonymous caller's listing: the anonymous tasks among the uuids
+ * named in ids (each uuid is its task's capability; DRMAAtic lists an
+ * anonymous caller's ids), never a scan. At most TASK_IDS_MAX uuids.
+ */
+static int
+list_named(struct st_txn *t, struct list_args *a, struct gr_err *err)
+{
+	json_t *found[TASK_IDS_MAX], *task;
+	char uuid[TASK_UUID_LEN + 1];
+	const char *p, *e;
+	size_t i, n = 0, seen = 0;
+	int rc = GR_OK;
+
+	for (p = a->f->ids; *p != '\0' && seen < TASK_IDS_MAX;
+	     p = *e != '\0' ? e + 1 : e, seen++) {
+		e = p + strcspn(p, ",");
+		if (e - p != TASK_UUID_LEN)
+			continue;
+		memcpy(uuid, p, TASK_UUID_LEN);
+		uuid[TASK_UUID_LEN] = '\0';
+		for (i = 0; i < n && strcmp(str(found[i], "uuid"), uuid) != 0;
+		     i++)
+			;
+		if (i < n)
+			continue; /* named twice */
+		if ((rc = get_task(t, uuid, &task, 0, err)) ==
+		    GR_TASK_NOT_FOUND) {
+			gr_clear(err);
+			rc = GR_OK;
+			continue;
+		}
+		if (rc != GR_OK)
+			break;
+		if (strcmp(str(task, "owner"), ACCOUNT_ANONYMOUS) == 0 &&
+		    list_match(a->f, task))
+			found[n++] = task;
+		else
+			json_decref(task);
+	}
+	qsort(found, n, sizeof(*found), by_age);
+	for (i = 0; i < n; i++) {
+		if (rc == GR_OK && wl_page_take(&a->page))
+			json_array_append(a->tasks, found[i]);
+		json_decref(found[i]);
+	}
+	return rc;
 }
 
 static int
@@ -1278,6 +1363,12 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 	a->page.count = 0;
 	json_array_clear(a->tasks);
+	/* nobody lists anonymous tasks but admins: an anonymous caller
+	   names them (nothing without ids) */
+	if (strcmp(a->issuer, ACCOUNT_ANONYMOUS) == 0) {
+		a->admin = false;
+		return a->f->ids != NULL ? list_named(t, a, err) : GR_OK;
+	}
 	if ((rc = account_is_admin(t, a->issuer, &a->admin, err)) != GR_OK)
 		return rc;
 	if (a->admin)

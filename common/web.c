@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "account.h"
 #include "cfg.h"
 #include "identity.h"
 #include "log.h"
@@ -34,6 +35,13 @@
 #define CT_HTML   "text/html; charset=utf-8"
 
 static volatile sig_atomic_t web_stop;
+static bool web_anonymous; /* web_allow_anonymous */
+
+void
+web_allow_anonymous(bool on)
+{
+	web_anonymous = on;
+}
 
 static const char *
 reason(int status)
@@ -829,9 +837,16 @@ prepare(struct web_req *r, const struct web_route *routes)
 			return gr_fail(&r->err, GR_NOT_ACCEPTABLE,
 			    "this resource answers %s only", type);
 	}
-	if (!(r->route->flags & WEB_PUBLIC))
-		return authenticate(r);
-	return GR_OK;
+	if (r->route->flags & WEB_PUBLIC)
+		return GR_OK;
+	if ((r->route->flags & WEB_TOKEN_OPTIONAL) && web_anonymous &&
+	    find_token(r) == NULL) {
+		r->anonymous = true;
+		r->issuer = ACCOUNT_ANONYMOUS;
+		r->identity = r->group = r->setup = "";
+		return GR_OK;
+	}
+	return authenticate(r);
 }
 
 void
@@ -844,6 +859,7 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
 	r->route = NULL;
 	r->nparams = r->nquery = r->nheaders = 0;
 	r->issuer = r->identity = r->group = r->setup = NULL;
+	r->anonymous = false;
 	r->status = 0;
 	r->client_gone = false;
 	r->body_len = 0;

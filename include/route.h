@@ -28,6 +28,9 @@ enum web_method {
 #define WEB_STREAM 0x2 /* answers application/x-json-stream */
 #define WEB_ANY    0x4 /* answers a type of its own: no Accept check */
 #define WEB_OAUTH  0x8 /* errors in RFC 6749 form: {"error", ...} */
+/* a token is optional: without one, when the family admits anonymous
+   callers (web_allow_anonymous), the caller is ACCOUNT_ANONYMOUS */
+#define WEB_TOKEN_OPTIONAL 0x10
 
 #define ROUTE_SEGS_MAX   64   /* segments in a path */
 #define ROUTE_PARAMS_MAX 8    /* parameters in a pattern */

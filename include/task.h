@@ -27,6 +27,7 @@
 #define TASK_FILES_MAX  64    /* uploaded files of one task */
 #define TASK_LIST_FILES 10000 /* entries GET /task/{uuid}/file lists */
 #define TASK_UUID_LEN   36
+#define TASK_IDS_MAX    1000 /* uuids an anonymous listing's ids names */
 
 /* DRMAAtic's status strings */
 #define TASK_RECEIVED     "task has been received from the ws"
@@ -53,6 +54,11 @@ struct task_cfg {
 	unsigned rate_period; /* ... per this many seconds (default 600/60) */
 	size_t upload_max;    /* bytes of one uploaded file (16 MiB) */
 	bool remove_files;    /* DELETE removes a root's directory (yes) */
+	bool anonymous;       /* callers without a token may submit public
+				 scripts (GRIDREST_TASK_ANONYMOUS=1; no) */
+	unsigned anon_rate;   /* submissions one client address may make
+				 anonymously ... */
+	unsigned anon_rate_period; /* ... per this many s (100/86400) */
 };
 const struct task_cfg *task_config(void);
 
@@ -80,21 +86,27 @@ bool task_file_name(const char *param, const char *client, size_t i, size_t n,
 /*
  * Submit: task_name and the other fields of the form; ip the sender's.
  * *out: new reference, the task's view. retry_after: set (seconds) when
- * the caller is throttled (429).
+ * the caller is throttled (429). issuer ACCOUNT_ANONYMOUS (refused unless
+ * task_config()->anonymous): public scripts only, throttled per ip, the
+ * task owned by ACCOUNT_ANONYMOUS and run under that name's job uid.
  */
 int task_submit(const char *issuer, const char *group, const char *ip,
     const struct task_field *fields, size_t nfields, json_t **out,
     long *retry_after, struct gr_err *err);
 
 /* One task (status refreshed from the DRM). Owner or admin (or anyone
-   for a script with visible output, for reading). */
+   for a script with visible output, for reading). Every function on one
+   task follows wl_may: an anonymous task is read by anybody holding its
+   uuid, stopped and deleted by anonymous callers and admins. */
 int task_get(const char *issuer, const char *uuid, json_t **out,
     struct gr_err *err);
 
 /*
  * The caller's tasks (admins: everybody's), newest first, not deleted,
  * filtered: task_name and description by substring (any case), status
- * exactly, ids a comma-separated list; a page as script_list's.
+ * exactly, ids a comma-separated list; a page as script_list's. An
+ * anonymous caller (ACCOUNT_ANONYMOUS) gets only the anonymous tasks its
+ * ids name (the first TASK_IDS_MAX uuids); without ids, none.
  */
 struct task_filter {
 	const char *task_name, *description, *status, *ids;

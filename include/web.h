@@ -47,6 +47,8 @@ struct web_req {
 	const char *identity; /* the token's identity */
 	const char *group;    /* the token's OAuth2 group, or "" */
 	const char *setup;    /* the token's OAuth2 setup, or "" */
+	bool anonymous; /* no token, on a WEB_TOKEN_OPTIONAL route: the issuer
+			   is ACCOUNT_ANONYMOUS */
 	char reqid[24];
 	int status;       /* status sent, 0 before */
 	bool client_gone; /* a write failed */
@@ -65,6 +67,13 @@ int web_main(const char *family, const struct web_route *routes);
  * of a family, which fn keeps short and rate-limits itself. NULL: none.
  */
 void web_after_requests(void (*fn)(void));
+
+/*
+ * Admit callers without a token on the family's WEB_TOKEN_OPTIONAL routes
+ * (off: those routes want a token like any other, 401 without). A token
+ * sent is checked as everywhere, anonymous or not.
+ */
+void web_allow_anonymous(bool on);
 
 /* Handle one accepted request (also used by tests). */
 void web_dispatch(struct web_req *r, const struct web_route *routes);

@@ -14,24 +14,6 @@ login
 root=$TOKEN
 J='Content-Type: application/json'
 
-# wait_task UUID: poll until the task has ended (or 30 s pass); $st is
-# the last status seen
-wait_task() {
-	local i
-	i=0
-	while [ $i -lt 300 ]; do
-		req GET "/task/$1"
-		st=$(json .status)
-		case $st in
-		"job finished normally" | "job finished, but failed" | \
-		    "job was stopped by the user") return 0 ;;
-		esac
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # the program lives where the job user can reach it ($T is the
 # service's alone)
 P=$(mktemp -d /tmp/gr-prog.XXXXXX)
@@ -414,23 +396,13 @@ ok "a bad uuid: 404" error_is 404 TaskNotFound
 server_stop
 export GRIDREST_TASK_RATE=3 GRIDREST_TASK_RATE_PERIOD=3600
 export GRIDREST_TASK_UPLOAD_MAX=100 GRIDREST_DRM_SLOTS=1
-"$top/scripts/gridrest" serve >"$T/lighttpd.out" 2>&1 &
-i=0
-until curl -s ${VIA:+--unix-socket "$VIA"} -o /dev/null "$BASE/ping" || [ $i -ge 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+server_serve
 # one slot: the supervisor of a task runs the DIRAC job queued behind it,
 # and the job's state still reaches the jobs family (and the reverse)
 TOKEN=$root
 req POST /task -F task_name=sleep
 one=$(json .uuid)
-i=0
-until [ "$(json .status)" = "job is running" ] || [ $i -ge 100 ]; do
-	sleep 0.1
-	req GET "/task/$one"
-	i=$((i + 1))
-done
+wait_running "$one"
 reqb POST /jobs '{"Executable": "/bin/true"}' -H "$J"
 jid=$(json '.jids[0]')
 req POST /task -F task_name=fail

@@ -159,7 +159,7 @@ trap finish EXIT
 # its own, so that tests running at once (prove -j2) never share a uid:
 # RLIMIT_NPROC and pgrep -U count every process of a uid, whichever test
 # started it. LOCAL (no passwd entry needed): a hundred from there; SLURM:
-# sixteen from there, within the 64 that scripts/slurm-local gives passwd
+# sixteen from there, within the 80 that scripts/slurm-local gives passwd
 # entries from 3000000 (Slurm runs only users it knows). Before
 # drm_server_start.
 job_uids() {
@@ -187,6 +187,12 @@ server_start() {
 		echo "Bail out! init failed: $(cat "$T/init.out")"
 		exit 1
 	}
+	server_serve
+}
+
+# server_serve: serve the home server_start made (again, after
+# server_stop: settings changed in the environment take effect)
+server_serve() {
 	"$top/scripts/gridrest" serve >"$T/lighttpd.out" 2>&1 &
 	i=0
 	until curl -s ${VIA:+--unix-socket "$VIA"} -o /dev/null "$BASE/ping" ||
@@ -357,4 +363,37 @@ untar() {
 	rm -rf "${T:?}/$1"
 	mkdir -p "$T/$1"
 	tar -xjf "$T/body" -C "$T/$1"
+}
+
+# --- tasks (70-tasks.t, 73-tasks-anonymous.t) ---
+
+# wait_task UUID [curl args...]: poll until the task has ended (or 30 s
+# pass); $st is the last status seen
+wait_task() {
+	local i uuid
+	uuid=$1
+	shift
+	i=0
+	while [ $i -lt 300 ]; do
+		req GET "/task/$uuid" "$@"
+		st=$(json .status)
+		case $st in
+		"job finished normally" | "job finished, but failed" | \
+		    "job was stopped by the user") return 0 ;;
+		esac
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wait_running UUID: poll until the task runs (or 10 s pass)
+wait_running() {
+	local i
+	i=0
+	until [ "$(json .status)" = "job is running" ] || [ $i -ge 100 ]; do
+		sleep 0.1
+		req GET "/task/$1"
+		i=$((i + 1))
+	done
 }

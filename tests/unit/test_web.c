@@ -203,6 +203,14 @@ h_created(struct web_req *r)
 	return web_reply_created(r);
 }
 
+static int
+h_who(struct web_req *r)
+{
+	return web_reply_json_new(r, 200,
+	    json_pack("{s:s, s:b, s:s}", "issuer", r->issuer, "anonymous",
+		r->anonymous, "group", r->group));
+}
+
 /* clang-format off */
 static const struct web_route routes[] = {
 	{ WEB_GET,	"/hello",		h_hello,	WEB_PUBLIC },
@@ -211,6 +219,8 @@ static const struct web_route routes[] = {
 	{ WEB_PUT,	"/echo/{rest*}",	h_created,	WEB_ANY },
 	{ WEB_GET,	"/list",		h_list,		WEB_STREAM },
 	{ WEB_GET,	"/fail",		h_fail,		0 },
+	{ WEB_GET,	"/who",			h_who,		WEB_TOKEN_OPTIONAL },
+	{ WEB_POST,	"/who",			h_who,		0 },
 	{ 0, NULL, NULL, 0 }
 };
 /* clang-format on */
@@ -336,6 +346,54 @@ test_token(void **state)
 	    (int)strlen(token) - 1, token);
 	exchange(routes, "GET", "/hello/x", NULL, env);
 	assert_error(401, "CannotAuthenticate");
+}
+
+/* GET /who with env: 401, or 200 naming issuer (anonymous or not) */
+static void
+who_is(const char *const *env, const char *issuer)
+{
+	char want[128];
+
+	exchange(routes, "GET", "/who", NULL, env);
+	if (issuer == NULL) {
+		assert_error(401, "CannotAuthenticate");
+		return;
+	}
+	(void)snprintf(want, sizeof(want),
+	    "{\"issuer\":\"%s\",\"anonymous\":%s,\"group\":\"\"}", issuer,
+	    issuer[0] == '@' ? "true" : "false");
+	assert_int_equal(ans.status, 200);
+	assert_string_equal(ans.body, want);
+}
+
+/* WEB_TOKEN_OPTIONAL: anonymous only when the family admits it */
+static void
+test_token_optional(void **state)
+{
+	char bad[TOKEN_MAX + 64];
+	const char *env[2] = { bad, NULL };
+
+	(void)state;
+	(void)snprintf(bad, sizeof(bad), "HTTP_AUTHORIZATION=Bearer %.*sX",
+	    (int)strlen(token) - 1, token);
+	/* off (the default): like any route */
+	who_is(NULL, NULL);
+	who_is(with_token(), "root");
+	web_allow_anonymous(true);
+	who_is(NULL, "@anonymous");
+	/* a token sent is a token checked, and used; the next request of
+	   the process is not anonymous by inheritance */
+	who_is(with_token(), "root");
+	who_is(env, NULL);
+	who_is(NULL, "@anonymous");
+	who_is(with_token(), "root");
+	/* routes without the flag still want a token */
+	exchange(routes, "POST", "/who", "", NULL);
+	assert_error(401, "CannotAuthenticate");
+	exchange(routes, "GET", "/hello/x", NULL, NULL);
+	assert_error(401, "CannotAuthenticate");
+	web_allow_anonymous(false);
+	who_is(NULL, NULL);
 }
 
 static void
@@ -475,6 +533,7 @@ main(void)
 		cmocka_unit_test(test_not_found_and_methods),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_token_optional),
 		cmocka_unit_test(test_query_and_body),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_stream),
