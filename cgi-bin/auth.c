@@ -325,7 +325,7 @@ accounts_usage_local(struct web_req *r)
 {
 	int rc;
 
-	rc = usage_account_local(r->issuer, web_param(r, "account"),
+	rc = account_usage_local(r->issuer, web_param(r, "account"),
 	    web_param(r, "rse"), emit_inf, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
@@ -336,7 +336,7 @@ accounts_usage_global(struct web_req *r)
 {
 	int rc;
 
-	rc = usage_account_global(r->issuer, web_param(r, "account"),
+	rc = account_usage_global(r->issuer, web_param(r, "account"),
 	    web_param(r, "expr"), emit_inf, r, &r->err);
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
@@ -348,7 +348,7 @@ accounts_usage_history(struct web_req *r)
 	json_t *out;
 	int rc;
 
-	rc = usage_account_history(r->issuer, web_param(r, "account"),
+	rc = account_usage_history(r->issuer, web_param(r, "account"),
 	    web_param(r, "rse"), &out, &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }

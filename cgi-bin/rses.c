@@ -269,7 +269,7 @@ rses_accounts_usage(struct web_req *r)
 {
 	int rc;
 
-	rc = usage_rse_accounts(web_param(r, "rse"), emit_json_line, r,
+	rc = account_usage_on_rse(web_param(r, "rse"), emit_json_line, r,
 	    &r->err);
 	return rc != GR_OK ? rc : web_stream_text(r, "application/json", "", 0);
 }

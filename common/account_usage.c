@@ -4,7 +4,7 @@
  * "updated_at"} (absent: nothing used), indexed by RSE; TBL_ACCOUNT_USAGE_HIST:
  * account \0 RSE id \0 <hour> -> the same, one point per hour (its last
  * figures), oldest first. The replication rules' locks keep the counters
- * with usage_account_add() in their own transactions.
+ * with account_usage_add() in their own transactions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ int_of(const json_t *rec, const char *key)
 }
 
 int
-usage_account_add(struct st_txn *t, const char *account, const char *rse_id,
+account_usage_add(struct st_txn *t, const char *account, const char *rse_id,
     json_int_t files, json_int_t bytes, struct gr_err *err)
 {
 	char kbuf[KEY_MAX], stamp[24];
@@ -99,7 +99,7 @@ adjust_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK ||
 	    (rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
 		return rc;
-	return usage_account_add(t, a->account, id, a->files, a->bytes, err);
+	return account_usage_add(t, a->account, id, a->files, a->bytes, err);
 }
 
 static int
@@ -115,7 +115,7 @@ names_ok(const char *account, const char *rse, struct gr_err *err)
 }
 
 int
-usage_account_adjust(const char *account, const char *rse, json_int_t files,
+account_usage_adjust(const char *account, const char *rse, json_int_t files,
     json_int_t bytes, struct gr_err *err)
 {
 	struct au_args a = { .account = account,
@@ -175,7 +175,7 @@ may_read(struct st_txn *t, const char *issuer, const char *account,
 }
 
 int
-usage_account_used(struct st_txn *t, const char *account, const char *id,
+account_usage_used(struct st_txn *t, const char *account, const char *id,
     json_int_t *bytes, json_int_t *files, struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
@@ -369,7 +369,7 @@ local_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-usage_account_local(const char *issuer, const char *account, const char *rse,
+account_usage_local(const char *issuer, const char *account, const char *rse,
     gr_emit_fn emit, void *ctx, struct gr_err *err)
 {
 	struct au_args a = { .issuer = issuer,
@@ -388,7 +388,7 @@ usage_account_local(const char *issuer, const char *account, const char *rse,
 }
 
 int
-usage_account_expr(struct st_txn *t, const char *account, const char *expr,
+account_usage_expr(struct st_txn *t, const char *account, const char *expr,
     const char *rse_id, json_int_t *bytes, json_int_t *files, bool *selects,
     struct gr_err *err)
 {
@@ -408,7 +408,7 @@ usage_account_expr(struct st_txn *t, const char *account, const char *expr,
 
 		if ((rc = rse_live_id(t, json_string_value(n), id, err)) !=
 			GR_OK ||
-		    (rc = usage_account_used(t, account, id, &b, &f, err)) !=
+		    (rc = account_usage_used(t, account, id, &b, &f, err)) !=
 			GR_OK)
 			break;
 		*selects = *selects ||
@@ -429,7 +429,7 @@ global_row(struct au_args *a, const char *expr, json_t **row)
 	int rc;
 
 	*row = NULL;
-	rc = usage_account_expr(a->t, a->account, expr, NULL, &bytes, &files,
+	rc = account_usage_expr(a->t, a->account, expr, NULL, &bytes, &files,
 	    &selects, a->err);
 	if (rc == GR_OK)
 		*row = json_pack("{s:s, s:I, s:I}", "rse_expression", expr,
@@ -511,7 +511,7 @@ global_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-usage_account_global(const char *issuer, const char *account, const char *expr,
+account_usage_global(const char *issuer, const char *account, const char *expr,
     gr_emit_fn emit, void *ctx, struct gr_err *err)
 {
 	struct au_args a = { .issuer = issuer,
@@ -569,7 +569,7 @@ history_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-usage_account_history(const char *issuer, const char *account, const char *rse,
+account_usage_history(const char *issuer, const char *account, const char *rse,
     json_t **out, struct gr_err *err)
 {
 	struct au_args a = { .issuer = issuer, .account = account, .rse = rse };
@@ -670,7 +670,7 @@ rse_accounts_txn(struct st_txn *t, void *arg, struct gr_err *err)
 }
 
 int
-usage_rse_accounts(const char *rse, gr_emit_fn emit, void *ctx,
+account_usage_on_rse(const char *rse, gr_emit_fn emit, void *ctx,
     struct gr_err *err)
 {
 	struct au_args a = { .rse = rse, .emit = emit, .ctx = ctx };

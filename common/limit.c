@@ -372,7 +372,7 @@ quota_global(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if ((e = key_part(key->data, key->size, 1, &len)) == NULL)
 		return GR_OK;
 	expr = xstrndup(e, len);
-	rc = usage_account_expr(q->t, q->account, expr, q->rse_id, &used,
+	rc = account_usage_expr(q->t, q->account, expr, q->rse_id, &used,
 	    &files, &selects, q->err);
 	free(expr);
 	if (rc == GR_OK && selects && lim != LIMIT_UNLIMITED &&
@@ -410,7 +410,7 @@ limit_quota_left(struct st_txn *t, const char *account, const char *rse_id,
 		*local_left = 0;
 	} else if (json_integer_value(json_object_get(rec, "bytes")) !=
 	    LIMIT_UNLIMITED) {
-		if ((rc = usage_account_used(t, account, rse_id, &b, &f,
+		if ((rc = account_usage_used(t, account, rse_id, &b, &f,
 			 err)) != GR_OK) {
 			json_decref(rec);
 			return rc;

@@ -506,7 +506,7 @@ flush_usage(struct applier *ap)
 		struct acc *a = &ap->acc[i];
 
 		if ((a->files != 0 || a->bytes != 0) &&
-		    (rc = usage_account_add(ap->t, ap->account, a->id, a->files,
+		    (rc = account_usage_add(ap->t, ap->account, a->id, a->files,
 			 a->bytes, ap->err)) != GR_OK)
 			return rc;
 		if ((a->rfiles != 0 || a->rbytes != 0) &&

@@ -530,7 +530,7 @@ cmd_usage_add(char **argv)
 		    "integers\n");
 		return 2;
 	}
-	if (usage_account_adjust(argv[0], argv[1], files, bytes, &err) !=
+	if (account_usage_adjust(argv[0], argv[1], files, bytes, &err) !=
 	    GR_OK) {
 		fprintf(stderr, "gridrest-db: usage-add: %s\n", err.msg);
 		return 1;

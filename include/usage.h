@@ -56,8 +56,8 @@ int usage_rse_history(const char *rse, const char *source, gr_emit_fn emit,
     void *ctx, struct gr_err *err);
 
 /*
- * Account usage (common/account_usage.c): what each account uses on each
- * RSE, next to its limits (limit.h).
+ * Account usage (common/account_usage.c, hence account_usage_): what each
+ * account uses on each RSE, next to its limits (limit.h).
  *
  * Inside the caller's transaction (the replication rules' locks): add
  * files and bytes (either may be negative) to account's usage on the RSE
@@ -65,24 +65,24 @@ int usage_rse_history(const char *rse, const char *source, gr_emit_fn emit,
  * would fall below zero is refused (InvalidObject: the caller aborts).
  * Names are not checked: the caller has.
  */
-int usage_account_add(struct st_txn *t, const char *account, const char *rse_id,
+int account_usage_add(struct st_txn *t, const char *account, const char *rse_id,
     json_int_t files, json_int_t bytes, struct gr_err *err);
 
 /* Inside a transaction: the bytes and files account uses on the RSE with
    id rse_id (zeros: nothing). */
-int usage_account_used(struct st_txn *t, const char *account,
+int account_usage_used(struct st_txn *t, const char *account,
     const char *rse_id, json_int_t *bytes, json_int_t *files,
     struct gr_err *err);
 
 /* Inside a transaction: the usage of account summed over the RSEs expr
    selects now (zeros if it selects nothing), and whether one is rse_id. */
-int usage_account_expr(struct st_txn *t, const char *account, const char *expr,
+int account_usage_expr(struct st_txn *t, const char *account, const char *expr,
     const char *rse_id, json_int_t *bytes, json_int_t *files, bool *selects,
     struct gr_err *err);
 
 /* The same in a transaction of its own, by names (gridrest-db usage-add):
    AccountNotFound, RSENotFound. */
-int usage_account_adjust(const char *account, const char *rse, json_int_t files,
+int account_usage_adjust(const char *account, const char *rse, json_int_t files,
     json_int_t bytes, struct gr_err *err);
 
 /*
@@ -92,7 +92,7 @@ int usage_account_adjust(const char *account, const char *rse, json_int_t files,
  * 0; an unlimited one (-1) gives jsonx_infinity() as limit and remaining.
  * Readable by admins, the account itself and country admins.
  */
-int usage_account_local(const char *issuer, const char *account,
+int account_usage_local(const char *issuer, const char *account,
     const char *rse, gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 /*
@@ -101,12 +101,12 @@ int usage_account_local(const char *issuer, const char *account,
  * expression selects now; with expr, that expression's (which must parse
  * and select something), with or without a limit.
  */
-int usage_account_global(const char *issuer, const char *account,
+int account_usage_global(const char *issuer, const char *account,
     const char *expr, gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 /* *out: new reference to [{"bytes","files","updated_at" (ISO 8601)}], the
    hourly points of account's usage on rse, oldest first. */
-int usage_account_history(const char *issuer, const char *account,
+int account_usage_history(const char *issuer, const char *account,
     const char *rse, json_t **out, struct gr_err *err);
 
 /*
@@ -114,7 +114,7 @@ int usage_account_history(const char *issuer, const char *account,
  * (the stored local limit, -1 for none, or null)}, by account, for every
  * account with a limit or usage on rse (through the by-RSE indexes).
  */
-int usage_rse_accounts(const char *rse, gr_emit_fn emit, void *ctx,
+int account_usage_on_rse(const char *rse, gr_emit_fn emit, void *ctx,
     struct gr_err *err);
 
 #endif /* USAGE_H */

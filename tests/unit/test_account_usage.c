@@ -42,7 +42,7 @@ move_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc;
 
 	if ((rc = rse_live_id(t, m->rse, id, err)) != GR_OK ||
-	    (rc = usage_account_add(t, m->account, id, m->files, m->bytes,
+	    (rc = account_usage_add(t, m->account, id, m->files, m->bytes,
 		 err)) != GR_OK)
 		return rc;
 	return m->then == GR_OK ? GR_OK : gr_fail(err, m->then, "rolled back");
@@ -72,7 +72,7 @@ local(const char *account, const char *rse)
 	struct gr_err err = { 0 };
 	json_t *rows = json_array();
 
-	assert_int_equal(usage_account_local("root", account, rse, collect,
+	assert_int_equal(account_usage_local("root", account, rse, collect,
 			     rows, &err),
 	    GR_OK);
 	return rows;
@@ -177,7 +177,7 @@ test_global(void **state)
 	assert_int_equal(limit_global_set("root", "carol", "RSE_A|RSE_B", b,
 			     &err),
 	    GR_OK);
-	assert_int_equal(usage_account_global("carol", "carol", NULL, collect,
+	assert_int_equal(account_usage_global("carol", "carol", NULL, collect,
 			     rows, &err),
 	    GR_OK);
 	assert_int_equal(json_array_size(rows), 1);
@@ -192,7 +192,7 @@ test_global(void **state)
 	    4880);
 	json_array_clear(rows);
 	/* one expression without a limit: summed, limit 0 */
-	assert_int_equal(usage_account_global("root", "carol", "RSE_C|RSE_A",
+	assert_int_equal(account_usage_global("root", "carol", "RSE_C|RSE_A",
 			     collect, rows, &err),
 	    GR_OK);
 	r = json_array_get(rows, 0);
@@ -200,7 +200,7 @@ test_global(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "bytes_limit")),
 	    0);
 	json_array_clear(rows);
-	assert_int_equal(usage_account_global("root", "carol", "RSE_C|",
+	assert_int_equal(account_usage_global("root", "carol", "RSE_C|",
 			     collect, rows, &err),
 	    GR_INVALID_RSE_EXPR);
 	assert_int_equal(json_array_size(rows), 0);
@@ -217,7 +217,7 @@ test_history(void **state)
 	(void)state;
 	assert_int_equal(move("dave", "RSE_A", 1, 10, GR_OK), GR_OK);
 	assert_int_equal(move("dave", "RSE_A", 1, 10, GR_OK), GR_OK);
-	assert_int_equal(usage_account_history("dave", "dave", "RSE_A", &out,
+	assert_int_equal(account_usage_history("dave", "dave", "RSE_A", &out,
 			     &err),
 	    GR_OK);
 	/* one point per hour: the last figures */
@@ -230,12 +230,12 @@ test_history(void **state)
 				 "updated_at"))),
 	    19);
 	json_decref(out);
-	assert_int_equal(usage_account_history("dave", "dave", "RSE_B", &out,
+	assert_int_equal(account_usage_history("dave", "dave", "RSE_B", &out,
 			     &err),
 	    GR_OK);
 	assert_int_equal(json_array_size(out), 0);
 	json_decref(out);
-	assert_int_equal(usage_account_history("dave", "dave", "NOPE", &out,
+	assert_int_equal(account_usage_history("dave", "dave", "NOPE", &out,
 			     &err),
 	    GR_RSE_NOT_FOUND);
 	assert_null(out);
@@ -248,15 +248,15 @@ test_rights(void **state)
 	json_t *rows = json_array(), *out, *adm = json_string("admin");
 
 	(void)state;
-	assert_int_equal(usage_account_local("alice", "bob", NULL, collect,
+	assert_int_equal(account_usage_local("alice", "bob", NULL, collect,
 			     rows, &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
-	assert_int_equal(usage_account_global("alice", "bob", NULL, collect,
+	assert_int_equal(account_usage_global("alice", "bob", NULL, collect,
 			     rows, &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
-	assert_int_equal(usage_account_history("alice", "bob", "RSE_A", &out,
+	assert_int_equal(account_usage_history("alice", "bob", "RSE_A", &out,
 			     &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
@@ -265,13 +265,13 @@ test_rights(void **state)
 	assert_int_equal(account_attr_add("root", "alice", "country-ch", adm,
 			     &err),
 	    GR_OK);
-	assert_int_equal(usage_account_local("alice", "bob", NULL, collect,
+	assert_int_equal(account_usage_local("alice", "bob", NULL, collect,
 			     rows, &err),
 	    GR_OK);
 	assert_int_equal(json_array_size(rows), 3);
 	assert_int_equal(account_attr_del("root", "alice", "country-ch", &err),
 	    GR_OK);
-	assert_int_equal(usage_account_local("root", "nobody", NULL, collect,
+	assert_int_equal(account_usage_local("root", "nobody", NULL, collect,
 			     rows, &err),
 	    GR_ACCOUNT_NOT_FOUND);
 	json_decref(rows);
@@ -286,7 +286,7 @@ test_rse_accounts(void **state)
 
 	(void)state;
 	/* bob: usage and a limit on RSE_A; carol: usage only */
-	assert_int_equal(usage_rse_accounts("RSE_A", collect, rows, &err),
+	assert_int_equal(account_usage_on_rse("RSE_A", collect, rows, &err),
 	    GR_OK);
 	assert_int_equal(json_array_size(rows), 3); /* bob, carol, dave */
 	r = json_array_get(rows, 0);
@@ -301,13 +301,13 @@ test_rse_accounts(void **state)
 	    "carol");
 	assert_true(json_is_null(json_object_get(r, "quota_bytes")));
 	json_array_clear(rows);
-	assert_int_equal(usage_rse_accounts("RSE_B", collect, rows, &err),
+	assert_int_equal(account_usage_on_rse("RSE_B", collect, rows, &err),
 	    GR_OK);
 	r = json_array_get(rows, 0); /* bob's stored -1 */
 	assert_int_equal(json_integer_value(json_object_get(r, "quota_bytes")),
 	    -1);
 	json_array_clear(rows);
-	assert_int_equal(usage_rse_accounts("NOPE", collect, rows, &err),
+	assert_int_equal(account_usage_on_rse("NOPE", collect, rows, &err),
 	    GR_RSE_NOT_FOUND);
 	json_decref(rows);
 }
