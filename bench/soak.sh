@@ -18,11 +18,13 @@
 #
 # It prints: writes acknowledged, lost (acknowledged but not found
 # afterwards: must be 0; the exit status says so), answers by status, the
-# longest request, the kills by kind, and each process's RSS (KiB) after a
-# 10 s warm-up and at the end. No transfer mover runs as a process of
-# its own yet, so none is killed. Settings: SOAK_SECONDS, SOAK_WRITERS,
-# SOAK_READERS, SOAK_KILL_EVERY, SOAK_JOB_EVERY, BENCH_PORT (18110),
-# GR_BUILD (build).
+# longest request, the kills by kind, each process's resident memory
+# (private+shared KiB) after a 10 s warm-up and at the end, and every 5xx
+# answer by who gave it: lighttpd, for a backend killed under the
+# request, or gridrest (a bug: printed with its body). The killer also
+# takes the mover, the rule evaluator and the reaper when they run.
+# Settings: SOAK_SECONDS, SOAK_WRITERS, SOAK_READERS, SOAK_KILL_EVERY,
+# SOAK_JOB_EVERY, BENCH_PORT (18110), GR_BUILD (build).
 set -eu
 secs=${SOAK_SECONDS:-600}
 writers=${SOAK_WRITERS:-4}
@@ -40,11 +42,32 @@ call POST /filecatalogue/directory/L3NvYWs ''
 lpid=$(cat "$GRIDREST_HOME/run/lighttpd.pid")
 deadline=$(($(date +%s) + secs))
 
-# req METHOD PATH [BODY]: prints "status seconds"
+# req METHOD PATH [BODY]: prints "status seconds"; a 5xx answer's body
+# goes to $T/5xx with the request, for the summary's "who said it"
 req() {
-	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X "$1" \
-	    -H "X-Rucio-Auth-Token: $token" --max-time 120 \
-	    --data-binary "${3-}" "$base$2" || echo "000 120"
+	r=$(curl -s -o "$T/body.$me" -w '%{http_code} %{time_total}' \
+	    -X "$1" -H "X-Rucio-Auth-Token: $token" --max-time 120 \
+	    --data-binary "${3-}" "$base$2" || echo "000 120")
+	case $r in 5*) note5xx "$1 $2" "$r" "$T/body.$me" ;; esac
+	echo "$r"
+}
+
+# note5xx REQUEST STATUS BODYFILE: one line per 5xx answer, tagged by who
+# wrote it: "lighttpd" when the body is the error file it serves for a 500
+# of its own (a backend that died under the request: the killer's SIGKILL;
+# lighttpd cannot replay a request it already sent), "gridrest" for any
+# other body, "empty" for none
+
+note5xx() {
+	if grep -q 'backend failed while answering' "$3" 2>/dev/null; then
+		who=lighttpd # its error file for a 500 it made itself
+	elif [ -s "$3" ]; then
+		who=gridrest
+	else
+		who=empty
+	fi
+	printf '%s %s %s %s\n' "$who" "$(date +%s)" "$2" "$1" >>"$T/5xx"
+	[ $who = lighttpd ] || head -c 300 "$3" >>"$T/5xx"
 }
 
 b64() {
@@ -53,7 +76,7 @@ b64() {
 
 # writer N: until the deadline; acknowledged names into $T/ack.<kind>.N
 writer() {
-	n=$1 i=0
+	n=$1 i=0 me=w$1
 	log=$T/w.$n
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		name=w$n-$i
@@ -78,6 +101,10 @@ writer() {
 			r=$(printf '%s\n' "$out" | tail -1)
 			echo "$r" >>"$log"
 			case $r in
+			5*) printf '%s\n' "$out" | head -1 >"$T/body.$me"
+			    note5xx "POST /jobs" "$r" "$T/body.$me" ;;
+			esac
+			case $r in
 			2*) printf '%s\n' "$out" | head -1 |
 			    jq -r '.jids[]?' 2>/dev/null >>"$T/ack.job.$n" ||
 			    true ;;
@@ -88,6 +115,7 @@ writer() {
 }
 
 reader() {
+	me=r$1
 	log=$T/r.$1
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		req GET /dids/soak/w0-0 >>"$log"
@@ -105,7 +133,8 @@ procs() {
 	for p in $(pgrep -P "$lpid"); do
 		printf '%s %s\n' "$p" "$(ps -o comm= -p "$p" 2>/dev/null)"
 	done
-	for name in drm-supervisor gridrest-keeper; do
+	for name in drm-supervisor gridrest-keeper gridrest-mover \
+	    gridrest-rules gridrest-reaper; do
 		for p in $(pgrep -x "$name"); do
 			# ours: its environment or arguments name our home
 			if cat "/proc/$p/environ" "/proc/$p/cmdline" \
@@ -117,10 +146,17 @@ procs() {
 	done
 }
 
+# each process's resident memory in KiB as private+shared: private is its
+# own heap and stacks (RssAnon), shared the pages of the store's mapped
+# regions and files it touched (RssFile + RssShmem), counted again in
+# every process that touches them, so only private growth is a leak
 rss() {
 	procs | while read -r p name; do
-		printf '%s(%s)=%s ' "$name" "$p" \
-		    "$(ps -o rss= -p "$p" 2>/dev/null | tr -d ' ')"
+		awk -v n="$name($p)" '
+			/^RssAnon:/ { a = $2 }
+			/^RssFile:|^RssShmem:/ { s += $2 }
+			END { if (a != "") printf "%s=%d+%d ", n, a, s }
+		' "/proc/$p/status" 2>/dev/null
 	done
 }
 
@@ -130,7 +166,8 @@ killer() {
 		victim=$(procs | shuf -n 1 || true)
 		[ -n "$victim" ] || continue
 		kill -9 "${victim%% *}" 2>/dev/null &&
-		    echo "${victim#* }" >>"$T/kills" || true
+		    echo "${victim#* }" >>"$T/kills" &&
+		    echo "$(date +%s) ${victim#* }" >>"$T/killtimes" || true
 	done
 }
 
@@ -198,4 +235,15 @@ echo "writes acknowledged: $acked; lost: $lost"
 echo "answers by status: $(cut -d' ' -f1 "$T/all" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
 echo "longest request: $(sort -k2 -n -r "$T/all" | head -1 | awk '{print $2 " s (status " $1 ")"}')"
 echo "kills: $(sort "$T/kills" | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
+# 5xx by who answered; lighttpd's must each follow a backend's kill within
+# 2 s (the request was on the process killed), gridrest's are bugs
+: >>"$T/5xx"
+: >>"$T/killtimes"
+echo "5xx from lighttpd (backend killed under the request): $(grep -c '^lighttpd ' "$T/5xx" || true)," \
+    "of which not within 2 s of a backend's kill: $(awk '
+	NR == FNR { if ($2 ~ /fcgi/) k[$1] = 1; next }
+	$1 == "lighttpd" && !(k[$2] || k[$2 - 1] || k[$2 - 2]) { n++ }
+	END { print n + 0 }' "$T/killtimes" "$T/5xx")"
+echo "5xx from gridrest or without a body: $(grep -c '^gridrest \|^empty ' "$T/5xx" || true)"
+grep -A1 '^gridrest \|^empty ' "$T/5xx" || true
 [ "$lost" -eq 0 ]
