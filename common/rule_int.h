@@ -64,15 +64,15 @@ int rule_scan_locks(struct st_txn *t, const char *id, st_scan_fn fn, void *arg,
 const char *rule_lock_state_name(const char *letter);
 
 /* The RSE id -> name cache of a listing (names are looked up once). */
-struct rse_names {
+struct rule_rse_names {
 	struct {
 		char id[RSE_ID_LEN + 1];
 		char *name;
 	} * v;
 	size_t n, cap;
 };
-const char *rse_names_get(struct st_txn *t, struct rse_names *c,
+const char *rule_rse_name(struct st_txn *t, struct rule_rse_names *c,
     const char *id);
-void rse_names_free(struct rse_names *c);
+void rule_rse_names_free(struct rule_rse_names *c);
 
 #endif /* RULE_INT_H */

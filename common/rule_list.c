@@ -146,7 +146,7 @@ rule_render(struct st_txn *t, const json_t *rec, bool with_bytes)
 }
 
 const char *
-rse_names_get(struct st_txn *t, struct rse_names *c, const char *id)
+rule_rse_name(struct st_txn *t, struct rule_rse_names *c, const char *id)
 {
 	size_t i;
 
@@ -165,7 +165,7 @@ rse_names_get(struct st_txn *t, struct rse_names *c, const char *id)
 }
 
 void
-rse_names_free(struct rse_names *c)
+rule_rse_names_free(struct rule_rse_names *c)
 {
 	size_t i;
 
@@ -556,7 +556,7 @@ struct locks_args {
 	gr_emit_fn emit;
 	void *ctx;
 	struct st_txn *t;
-	struct rse_names names;
+	struct rule_rse_names names;
 	json_t *rule; /* dataset locks: the rules' accounts */
 	bool dataset;
 	struct gr_err *err;
@@ -584,7 +584,7 @@ lock_emit(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		st[0] = sv[1];
 	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "scope", buf[1],
 	    "name", buf[2], "rse_id", buf[3], "rse",
-	    rse_names_get(a->t, &a->names, buf[3]), "state",
+	    rule_rse_name(a->t, &a->names, buf[3]), "state",
 	    rule_lock_state_name(st), "rule_id", buf[0]);
 	if (a->dataset) {
 		json_t *rec = json_loadb(val->data, val->size, 0, NULL), *r;
@@ -651,7 +651,7 @@ rule_locks(const char *id, gr_emit_fn emit, void *ctx, struct gr_err *err)
 	struct locks_args a = { .id = id, .emit = emit, .ctx = ctx };
 	int rc = st_view(locks_txn, &a, ST_ONCE, err);
 
-	rse_names_free(&a.names);
+	rule_rse_names_free(&a.names);
 	return rc;
 }
 
@@ -695,7 +695,7 @@ rule_dataset_locks(const char *rse, const char *scope, const char *name,
 		.rule = json_object() };
 	int rc = st_view(dslocks_txn, &a, ST_ONCE, err);
 
-	rse_names_free(&a.names);
+	rule_rse_names_free(&a.names);
 	json_decref(a.rule);
 	return rc;
 }
@@ -795,7 +795,7 @@ struct an_args {
 	const char *id;
 	json_t *out;
 	struct st_txn *t;
-	struct rse_names names;
+	struct rule_rse_names names;
 };
 
 static int
@@ -816,7 +816,7 @@ src_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	memcpy(rid, id, len);
 	rid[len] = '\0';
 	json_array_append_new(srcs,
-	    json_string(rse_names_get(a->t, &a->names, rid)));
+	    json_string(rule_rse_name(a->t, &a->names, rid)));
 	return GR_OK;
 }
 
@@ -860,7 +860,7 @@ an_lock(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)st_get_json(a->t, TBL_REQUESTS, &rk, &req, 0);
 	e = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:n, s:o, s:n}", "scope",
 	    scope, "name", name, "rse_id", rse, "rse",
-	    rse_names_get(a->t, &a->names, rse), "attempts",
+	    rule_rse_name(a->t, &a->names, rse), "attempts",
 	    int_of(req, "attempts"), "last_error",
 	    json_array_size(srcs) == 0 ? json_string("No source replica")
 				       : copy_or_null(req, "last_error"),
@@ -894,7 +894,7 @@ rule_analysis(const char *id, json_t **out, struct gr_err *err)
 	struct an_args a = { .id = id };
 	int rc = st_view(an_txn, &a, 0, err);
 
-	rse_names_free(&a.names);
+	rule_rse_names_free(&a.names);
 	*out = rc == GR_OK ? a.out : NULL;
 	if (rc != GR_OK)
 		json_decref(a.out);
