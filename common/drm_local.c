@@ -555,7 +555,7 @@ exec_job(const struct job_exec *x)
 	/* before the uid changes: the limits of the job's uid, which root
 	   may set at any height (RLIMIT_NPROC counts that uid's processes,
 	   every job of the account's together) */
-	if (drm_limits_apply(&x->lim) != 0)
+	if (drm_run_apply_limits(&x->lim) != 0)
 		_exit(126);
 	if (geteuid() == 0) {
 		if (setgroups(0, NULL) != 0 || setgid(x->gid) != 0 ||

@@ -86,7 +86,7 @@ limit(int what, long n, int shift)
 }
 
 int
-drm_limits_apply(const struct drm_limits *l)
+drm_run_apply_limits(const struct drm_limits *l)
 {
 	/* no set-uid program, file capability or SELinux transition gives
 	   the job or its children more rights than it started with */

@@ -45,6 +45,6 @@ struct drm_limits {
  * may raise the limits too): no_new_privs, then the limits. System calls
  * only (a vfork child calls it). 0, or -1 with errno.
  */
-int drm_limits_apply(const struct drm_limits *l);
+int drm_run_apply_limits(const struct drm_limits *l);
 
 #endif /* DRM_RUN_H */

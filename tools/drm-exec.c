@@ -228,7 +228,7 @@ main(int argc, char **argv)
 	    json_object_get(json_object_get(p, "limits"), "mem_mb"));
 	if (pid == 0) {
 		(void)setpgid(0, 0);
-		if (drm_limits_apply(&lim) != 0) {
+		if (drm_run_apply_limits(&lim) != 0) {
 			fprintf(stderr,
 			    "gridrest: cannot set the job's "
 			    "limits: %s\n",
