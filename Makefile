@@ -4,7 +4,8 @@
 #   make run        install what is missing, build, init, serve on :8080/:8443
 #   make check      install what is missing, build, run every test (prove)
 #   make asan       the same tests with ASan+UBSan backends
-#   make lint       clang-format check and the banned-function grep
+#   make lint       clang-format check, the smoke tests' assertions
+#                   (scripts/lint-smoke) and the banned-function grep
 #   make bench      every benchmark in bench/ (long: 1M-record catalogues)
 #   make fuzz       libFuzzer targets (clang, ASan+UBSan) into build/fuzz/fuzz/
 #   make fuzz-run   run each for FUZZ_SECONDS (20), one at a time
@@ -144,6 +145,7 @@ fuzz-run: fuzz
 
 lint: | $(DEPS_OK)
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	scripts/lint-smoke
 	@! git grep -n -E '\<(sprintf|vsprintf|strcpy|strcat|strncat|gets|atoi|atol|strtok)\(' \
 	    -- '*.c' '*.h' || { echo 'banned function (see STYLE 2.3)'; exit 1; }
 

@@ -127,7 +127,7 @@ TOKEN=$root_token
 req GET /accounts/jdoe
 is "... email changed" "$(json .email)" john@example.org
 is "... suspended" "$(json .status)" SUSPENDED
-ok "... suspended_at set" [ "$(json .suspended_at)" != null ]
+ok "... suspended_at set" nonempty "$(json .suspended_at)"
 reqb PUT /accounts/jdoe '{"status": "ACTIVE"}'
 req GET /accounts/jdoe
 is "reactivated" "$(json .status)/$(json .suspended_at)" ACTIVE/null
@@ -148,7 +148,7 @@ req DELETE /accounts/jdoe
 is "delete jdoe: 200" "$STATUS" 200
 req GET /accounts/jdoe
 is "... still readable, status DELETED" "$(json .status)" DELETED
-ok "... deleted_at set" [ "$(json .deleted_at)" != null ]
+ok "... deleted_at set" nonempty "$(json .deleted_at)"
 req GET /accounts
 is "... and gone from the list" "$(jq -r .account "$T/body" | tr '\n' ' ')" "grp1 root svc1 "
 req DELETE /accounts/jdoe

@@ -22,7 +22,8 @@ proxy_policy_language = 1.3.6.1.5.5.7.21.1
 tls_www_client
 signing_key' jane
 cert rogue "$user" self
-ok "certificates made" [ -s "$T/jane.pem" ] && [ -s "$T/proxy.pem" ] && [ -s "$T/rogue.pem" ]
+ok_all "certificates made" [ -s "$T/jane.pem" ] -- [ -s "$T/proxy.pem" ] -- \
+    [ -s "$T/rogue.pem" ]
 
 reqb POST /accounts/jane '{"type": "USER", "email": "jane@example.org"}'
 is "account jane: 201" "$STATUS" 201

@@ -16,7 +16,7 @@ is "... the configured one" "$(json -c .setups)" '["gridrest"]'
 reqb POST /oauth2/clients "{\"name\": \"portal\", \"redirect_uri\": \"$redirect\"}"
 is "register a client: 201" "$STATUS" 201
 client=$(json .client_id)
-ok "... a client_id" [ -n "$client" ]
+ok "... a client_id" nonempty "$client"
 reqb POST /oauth2/clients "{\"name\": \"portal\", \"redirect_uri\": \"$redirect\"}"
 is "the same name again: 409" "$STATUS" 409
 reqb POST /oauth2/clients '{"name": "x", "redirect_uri": "javascript:alert(1)"}'
@@ -24,7 +24,7 @@ is "a redirect that is no http(s) URI: 400" "$STATUS" 400
 is "... RFC 6749 error JSON" "$(json .error)" invalid_request
 "$B/gridrest-db" register-client cli "$redirect" >"$T/reg.out"
 ok "gridrest-db register-client prints a client_id" \
-    [ -n "$(jq -r .client_id "$T/reg.out")" ]
+    nonempty "$(jq -r .client_id "$T/reg.out")"
 
 reqb POST /accounts/jdoe '{"type": "USER", "email": "jdoe@example.org"}'
 reqb POST /accounts/jdoe/identities '{"identity": "jdoe", "authtype": "USERPASS", "email": "jdoe@example.org", "password": "pw-jdoe"}'
@@ -39,7 +39,9 @@ q="response_type=code&client_id=$client&redirect_uri=$redirect&state=st%20%261&c
 req GET "/oauth2/auth?$q"
 is "consent page: 200" "$STATUS" 200
 is "... HTML" "$(header Content-Type)" "text/html; charset=utf-8"
-ok "... a login form with Grant and Deny" sh -c "grep -q 'name=\"password\"' '$T/body' && grep -q 'value=\"grant\"' '$T/body' && grep -q 'value=\"deny\"' '$T/body'"
+ok_all "... a login form with Grant and Deny" \
+    grep -q 'name="password"' "$T/body" -- grep -q 'value="grant"' "$T/body" -- \
+    grep -q 'value="deny"' "$T/body"
 ok "... the state kept, escaped" grep -q 'value="st &amp;1"' "$T/body"
 req GET "/oauth2/auth?response_type=code&client_id=nosuch&redirect_uri=$redirect"
 is "unknown client: 401, no redirect" "$STATUS/$(header Location)" 401/
@@ -81,9 +83,10 @@ is "redeem: 200" "$STATUS" 200
 is "... no-store" "$(header Cache-Control)" no-store
 access=$(json .access_token)
 refresh=$(json .refresh_token)
+ok "... an access token" nonempty "$access"
 is "... token equals access_token (old RESTDIRAC clients)" "$(json .token)" "$access"
 is "... bearer" "$(json .token_type)" bearer
-ok "... a refresh token" [ -n "$refresh" ] && [ "$refresh" != null ]
+ok "... a refresh token" nonempty "$refresh"
 
 TOKEN=$access
 req GET /accounts/whoami
@@ -122,7 +125,8 @@ tok --data-urlencode grant_type=refresh_token --data-urlencode refresh_token="$r
 is "refresh: 200" "$STATUS" 200
 access2=$(json .access_token)
 refresh2=$(json .refresh_token)
-ok "... a new pair" [ "$refresh2" != "$refresh" ] && [ "$access2" != "$access" ]
+ok_all "... a new pair" nonempty "$refresh2" -- nonempty "$access2" -- \
+    [ "$refresh2" != "$refresh" ] -- [ "$access2" != "$access" ]
 TOKEN=$access2
 req GET /accounts/whoami
 is "... the new access token works" "$STATUS" 303

@@ -48,7 +48,8 @@ req GET /token/alice -H "Authorization: Bearer $ext"
 is "exchange alice's provider token: 200" "$STATUS" 200
 is "... DRMAAtic's shape" "$(json -c '[.user_source, .user_name]')" '["oidc","alice"]'
 local=$(json .access_token)
-ok "... a local token, not the provider's" [ -n "$local" ] && [ "$local" != "$ext" ]
+ok_all "... a local token, not the provider's" nonempty "$local" -- \
+    [ "$local" != "$ext" ]
 TOKEN=$local
 req GET /accounts/whoami
 is "the local token works: whoami alice" "$(header Location)" /accounts/alice
@@ -82,7 +83,7 @@ req GET /token/alice -H "Authorization: Bearer $ext"
 took=$(($(date +%s) - start))
 pkill -CONT -P "$ppid" -f auth.fcgi
 ok "a slow provider: 503 ResourceTemporaryUnavailable" error_is 503 ResourceTemporaryUnavailable
-ok "... after the 2 s timeout" [ "$took" -ge 1 ] && [ "$took" -le 6 ]
+ok_all "... after the 2 s timeout" [ "$took" -ge 1 ] -- [ "$took" -le 6 ]
 
 server_stop "$P"
 req GET /token/alice -H "Authorization: Bearer $ext"

@@ -27,7 +27,8 @@ user=$("$db" token jdoe)
 admin=$("$db" token eve)
 expired=$("$db" token jdoe -1)
 forged="jdoe-jdoe-unknown-$(openssl rand -hex 16)"
-ok "tokens made with gridrest-db" [ -n "$user" ] && [ -n "$admin" ] && [ -n "$expired" ]
+ok_all "tokens made with gridrest-db" [ -n "$user" ] -- [ -n "$admin" ] -- \
+    [ -n "$expired" ]
 
 # METHOD|PATH|BODY|as user|as admin   (%K: a name unique to the caller)
 while IFS="|" read -r r_method r_path r_body as_user as_admin; do

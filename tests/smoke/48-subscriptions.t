@@ -72,7 +72,8 @@ is "... filter and replication_rules are JSON strings" "$(json -c '[(.filter | f
 ok "... lifetime: the end of its 2 days, RFC 1123" matches "$(json .lifetime)" '^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} UTC$'
 end=$(date -u -d "$(json .lifetime | sed 's/ UTC$//')" +%s)
 now=$(date -u +%s)
-ok "... about two days from now" [ $((end - now)) -gt 172700 ] && [ $((end - now)) -le 172800 ]
+ok_all "... about two days from now" [ $((end - now)) -gt 172700 ] -- \
+    [ $((end - now)) -le 172800 ]
 ok "... created_at, updated_at, last_processed dates" \
     [ "$(json -c '[.created_at, .updated_at, .last_processed] | map(test(" UTC$")) | all')" = true ]
 req GET /subscriptions/jdoe/aod
@@ -164,7 +165,7 @@ req GET /dids/data18/AOD.1/rules
 is "... it has the subscription's rule, with subscription_id" \
     "$(jq -sc 'map([.subscription_id == "'"$t1"'", .account, .rse_expression, .copies, .activity, .comments, .grouping])' "$T/body")" \
     '[[true,"root","tier=1",1,"T0 Export","AODs of 2018 to tier 1","DATASET"]]'
-ok "... the template's lifetime gives it an expiry" [ "$(json .expires_at)" != null ]
+ok "... the template's lifetime gives it an expiry" nonempty "$(json .expires_at)"
 req GET /dids/data18/AOD.1/meta
 is "... and the DID is no longer new" "$(json .is_new)" false
 reqb POST /dids/data18/AOD.2 '{"type": "DATASET", "meta": {"project": "mc16_13TeV"}}'

@@ -43,7 +43,7 @@ is "PROPFIND: 207" "$STATUS" 207
 ok "... with the size" grep -q '<D:getcontentlength>11</D:getcontentlength>' "$T/davbody"
 dav MOVE /rucio/a/f1 -H "Destination: $DAV/rucio/a/f2"
 is "MOVE: 201" "$STATUS" 201
-ok "... renamed on disk" [ -f "$data/rucio/a/f2" ] && [ ! -e "$data/rucio/a/f1" ]
+ok_all "... renamed on disk" [ -f "$data/rucio/a/f2" ] -- [ ! -e "$data/rucio/a/f1" ]
 dav DELETE /rucio/a/f2
 is "DELETE: 204" "$STATUS" 204
 dav GET /rucio/a/f2

@@ -215,8 +215,8 @@ submit '{"Executable": "/bin/sh", "Arguments": "-c \"rm -f std.out; ln -s /etc/s
 wait_job "$jid" Done Failed
 req GET "/jobs/$jid/outputsandbox"
 untar links
-ok "links in the working directory are not followed" \
-    [ ! -e "$T/links/std.out" ] && [ ! -e "$T/links/leak.txt" ]
+ok_all "links in the working directory are not followed" \
+    [ ! -e "$T/links/std.out" ] -- [ ! -e "$T/links/leak.txt" ]
 
 # --- a FIFO is never waited on; names unsafe in a tar are skipped, listed --
 cat >"$T/hostile.sh" <<'EOF'
@@ -256,6 +256,7 @@ first=$(json '.jobs[0].jid')
 is "... startJob=1 starts at the second newest" "$((first - 1))" "$second"
 req GET "/jobs?status=Done"
 done_n=$(json .entries)
+ok "... counted in entries" nonempty "$done_n"
 ok "filter by status" [ "$(json '[.jobs[].status] | unique | join(",")')" = Done ]
 req GET "/jobs?Status=Done"
 is "... and by DIRAC's name for it" "$(json .entries)" "$done_n"
@@ -406,6 +407,7 @@ is "... it is Deleted" "$(json .status)" Deleted
 # --- bad input ----------------------------------------------------------
 req GET /jobs
 before=$(json .entries)
+ok "the list counts its entries" nonempty "$before"
 for bad in '{"Arguments": "x"}' '{"Executable": ""}' \
     '{"Executable": "/bin/true", "Priority": 99}' \
     '{"Executable": "/bin/true", "StdOutput": "../x"}' \
@@ -436,9 +438,9 @@ done
 req POST /jobs -F 'manifest={"Executable": "/bin/true"}' \
     -F "f=@$T/data.txt;filename=same" -F "g=@$T/data.txt;filename=same"
 ok "the same file twice: 400" error_is 400 InvalidPath
-ok "no evil file was written anywhere" \
-    [ -z "$(find "$T" -name 'evil.sh')" ] && [ ! -e /etc/evil.sh ] &&
-    [ ! -e /tmp/evil.sh ] && [ ! -e /evil.sh ]
+ok_all "no evil file was written anywhere" \
+    [ -z "$(find "$T" -name 'evil.sh')" ] -- [ ! -e /etc/evil.sh ] -- \
+    [ ! -e /tmp/evil.sh ] -- [ ! -e /evil.sh ]
 req GET /jobs
 is "nothing of the refused submissions was kept" "$(json .entries)" "$before"
 req GET /jobs/99999

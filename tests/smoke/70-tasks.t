@@ -338,8 +338,8 @@ print(json.dumps(sorted(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.
 req POST /task -F task_name=sleep
 sl=$(json .uuid)
 req GET "/task/$sl/download"
-ok "no zip before the task ends: 404" sh -c "[ $STATUS = 404 ] &&
-    grep -q 'Output files not available, check task status' '$T/body'"
+ok_all "no zip before the task ends: 404" [ "$STATUS" = 404 ] -- \
+    grep -q 'Output files not available, check task status' "$T/body"
 req PUT "/task/$sl/stop"
 is "stop: 200" "$STATUS" 200
 ok "it ends" wait_task "$sl"
@@ -389,6 +389,7 @@ done
 is "the DRM's state reaches the stored status by itself" "$(json .count)" 1
 req GET /task
 n=$(json .count)
+ok "the list counts its tasks" nonempty "$n"
 req GET /task/not-a-uuid
 ok "a bad uuid: 404" error_is 404 TaskNotFound
 

@@ -106,8 +106,8 @@ ub=$(cat "$T/body")
 req GET "/task/$jt/file/uid.txt" -H "X-Rucio-Auth-Token: $jdoe"
 uj=$(cat "$T/body")
 is "anonymous tasks share one job uid" "$ub" "$ua"
-ok "... not the user's, within GRIDREST_JOB_UID_MIN..MAX" \
-    [ "$ua" != "$uj" ] && [ "$ua" -ge "$GRIDREST_JOB_UID_MIN" ] &&
+ok_all "... not the user's, within GRIDREST_JOB_UID_MIN..MAX" \
+    [ "$ua" != "$uj" ] -- [ "$ua" -ge "$GRIDREST_JOB_UID_MIN" ] -- \
     [ "$ua" -le "$GRIDREST_JOB_UID_MAX" ]
 
 # --- the uuid is the capability -----------------------------------------------

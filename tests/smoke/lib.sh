@@ -62,30 +62,90 @@ if [ -n "${GR_ASAN:-}" ]; then
 	export UBSAN_OPTIONS="log_path=$T/ubsan:print_stacktrace=1"
 fi
 
+# _tap PASSED DESCRIPTION [DIAGNOSTIC]: one TAP line; on failure the
+# diagnostic (default: the last answer's status and body) on stderr,
+# which prove shows without -v.
+_tap() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = 1 ]; then
+		printf 'ok %d - %s\n' "$_tap_n" "$2"
+	else
+		printf 'not ok %d - %s\n' "$_tap_n" "$2"
+		_tap_failed=$((_tap_failed + 1))
+		echo "# $2: ${3:-status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)}" >&2
+	fi
+}
+
 # ok DESCRIPTION COMMAND...: one TAP line for the command's exit status.
+# One command only: the shell reads `ok "x" [ a ] && [ b ]` as
+# `{ ok "x" [ a ]; } && [ b ]`, whose [ b ] no line reports (make lint
+# refuses such lines); use ok_all for several.
 ok() {
 	desc=$1
 	shift
-	_tap_n=$((_tap_n + 1))
 	if "$@"; then
-		printf 'ok %d - %s\n' "$_tap_n" "$desc"
+		_tap 1 "$desc"
 	else
-		printf 'not ok %d - %s\n' "$_tap_n" "$desc"
-		_tap_failed=$((_tap_failed + 1))
-		# diagnostics on stderr, which prove shows without -v
-		echo "# $desc: status=$STATUS body: $(head -c 400 "$T/body" 2>/dev/null)" >&2
+		_tap 0 "$desc"
 	fi
+}
+
+# ok_all DESCRIPTION COMMAND... [-- COMMAND...]...: one TAP line, ok when
+# every command succeeds. They run in order, and the first that fails ends
+# the line (a later one may rely on it), named in the diagnostic. A
+# command that needs a literal "--" argument goes into a function.
+ok_all() {
+	local _oa_desc _oa_part _oa_n _oa_i _oa_cmd _oa_a
+	_oa_desc=$1
+	shift
+	_oa_part=0
+	while :; do
+		_oa_part=$((_oa_part + 1))
+		# the words up to the next "--", run as one command (eval
+		# expands "${1}" ... "${N}" again: no word is re-split)
+		_oa_n=0
+		for _oa_a; do
+			[ "$_oa_a" = -- ] && break
+			_oa_n=$((_oa_n + 1))
+		done
+		if [ "$_oa_n" -eq 0 ]; then
+			_tap 0 "$_oa_desc" "part $_oa_part is empty"
+			return
+		fi
+		_oa_cmd=
+		_oa_i=1
+		while [ "$_oa_i" -le "$_oa_n" ]; do
+			_oa_cmd="$_oa_cmd \"\${$_oa_i}\""
+			_oa_i=$((_oa_i + 1))
+		done
+		if ! eval "$_oa_cmd"; then
+			_oa_cmd=$(eval "printf '%s ' $_oa_cmd")
+			_tap 0 "$_oa_desc" "part $_oa_part failed: $_oa_cmd(status=$STATUS)"
+			return
+		fi
+		shift "$_oa_n"
+		[ $# -eq 0 ] && break
+		shift # the "--"
+		if [ $# -eq 0 ]; then
+			_tap 0 "$_oa_desc" "a \"--\" ends the line"
+			return
+		fi
+	done
+	_tap 1 "$_oa_desc"
+}
+
+# nonempty VALUE: VALUE is neither empty nor "null", what `json` (jq -r)
+# prints for a member the body does not have.
+nonempty() {
+	[ -n "$1" ] && [ "$1" != null ]
 }
 
 # is DESCRIPTION GOT WANT
 is() {
-	_tap_n=$((_tap_n + 1))
 	if [ "$2" = "$3" ]; then
-		printf 'ok %d - %s\n' "$_tap_n" "$1"
+		_tap 1 "$1"
 	else
-		printf 'not ok %d - %s\n' "$_tap_n" "$1"
-		printf "# %s\n#   got: '%s'\n#  want: '%s'\n" "$1" "$2" "$3" >&2
-		_tap_failed=$((_tap_failed + 1))
+		_tap 0 "$1" "$(printf "\n#   got: '%s'\n#  want: '%s'" "$2" "$3")"
 	fi
 }
 
