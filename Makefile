@@ -14,12 +14,31 @@ B        ?= build
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -Iinclude -Idb -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -MMD -MP
+# Warnings, every one an error (-Werror): a warning is fixed, not lived with.
+#   -Wall -Wextra         the compiler's usual and extra checks
+#   -Wshadow              a local that hides another name reads as the other
+#   -Wstrict-prototypes   "f()" declares no parameter list in C: calls go
+#                         unchecked; "f(void)" says none
+#   -Wmissing-prototypes  a global function without a header declaration is
+#                         dead, should be static, or its header drifted
+#   -Wpointer-arith       arithmetic on void * is a GNU extension with size 1
+#   -Wcast-qual           a cast that drops const lets a write reach data
+#                         the owner (Jansson's getters, the store) lent
+#   -Wformat=2            printf formats checked, the non-literal ones too:
+#                         every format is a literal or goes through a
+#                         function declared format(printf, ...)
+#   -Wvla                 an array sized at run time from a client's input
+#                         overruns the stack instead of failing
+#   -fno-common           one global defined in two files is a link error,
+#                         not silently merged
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
-            -Wvla -Wno-format-nonliteral -fno-common
+            -Wvla -fno-common
 LDLIBS   += -ljansson -lfcgi -ldb-5.3 -lgnutls -lcurl
 LDLIBS   += -larchive # jobs' sandboxes (issue 6)
 LDLIBS   += -lz # the mover's adler32 (issue 20)
+# sanitizers (make asan, make fuzz): a report ends the process, so that a
+# test fails on it (-fno-sanitize-recover); frame pointers give whole stacks
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 PROVE    ?= prove

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE /* timegm */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -444,10 +445,19 @@ didsearch_match(const struct didsearch *q, const char *scope, const char *name,
 
 /* --- parsing ---------------------------------------------------------- */
 
+static int syntax(struct gr_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
-syntax(struct gr_err *err, const char *fmt, const char *what)
+syntax(struct gr_err *err, const char *fmt, ...)
 {
-	return gr_fail(err, GR_DID_FILTER_SYNTAX, fmt, what);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = gr_vfail(err, GR_DID_FILTER_SYNTAX, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
@@ -494,7 +504,7 @@ parse_key(struct crit *c, const char *key, struct gr_err *err)
 	c->key = dot != NULL ? xstrndup(key, (size_t)(dot - key))
 			     : xstrdup(key);
 	if (*c->key == '\0')
-		return syntax(err, "A filter key is empty%s", "");
+		return syntax(err, "A filter key is empty");
 	if (strcmp(c->key, "name") == 0)
 		c->col = COL_NAME;
 	else if (strcmp(c->key, "scope") == 0)
@@ -552,7 +562,7 @@ check_crit(struct crit *c, struct gr_err *err)
 
 	if (c->col == COL_NAME && c->op != OP_EQ && c->op != OP_NE)
 		return syntax(err,
-		    "Name operator must be an equality operator%s", "");
+		    "Name operator must be an equality operator");
 	if (strcmp(c->key, "length") == 0) {
 		if (c->vt == V_STR && didx_str_num(c->str, &d) &&
 		    d == floor(d)) {
@@ -562,12 +572,11 @@ check_crit(struct crit *c, struct gr_err *err)
 			c->num = d;
 		}
 		if (c->vt != V_NUM && c->vt != V_BOOL)
-			return syntax(err,
-			    "Length has to be an integer value%s", "");
+			return syntax(err, "Length has to be an integer value");
 	}
 	if (c->like && c->op != OP_EQ && c->op != OP_NE)
 		return syntax(err,
-		    "Wildcards can only be used with equality operators%s", "");
+		    "Wildcards can only be used with equality operators");
 	if (strcmp(c->key, "created_at") == 0 && c->vt != V_DATE)
 		return syntax(err,
 		    "Couldn't parse the date of '%.100s'. Valid formats are "
@@ -619,8 +628,7 @@ parse_group(struct group *g, const json_t *obj, unsigned dflt,
 	int rc;
 
 	if (!json_is_object(obj))
-		return syntax(err, "Each filter group must be a dictionary%s",
-		    "");
+		return syntax(err, "Each filter group must be a dictionary");
 	g->types = dflt;
 	g->c = xcalloc(json_object_size(obj) + 1, sizeof(*g->c));
 	json_object_foreach(jsonx_unconst(obj), key, v) {
@@ -636,8 +644,7 @@ parse_group(struct group *g, const json_t *obj, unsigned dflt,
 		if (strcmp(key, "did_type") == 0)
 			continue; /* Rucio sets it from type */
 		if (strncmp(key, "type.", 5) == 0)
-			return syntax(err, "Type operator must be equals%s",
-			    "");
+			return syntax(err, "Type operator must be equals");
 		memset(c, 0, sizeof(*c));
 		g->n++;
 		if ((rc = parse_key(c, key, err)) != GR_OK ||
@@ -683,7 +690,7 @@ didsearch_parse(const json_t *filters, const char *type, struct didsearch **out,
 		list = json_pack("[{}]");
 	} else {
 		return syntax(err,
-		    "The filters must be a list of dictionaries%s", "");
+		    "The filters must be a list of dictionaries");
 	}
 	/* an empty list: no group, no condition (Rucio lists everything) */
 	if (json_array_size(list) == 0) {
@@ -720,7 +727,7 @@ didsearch_literal(const char *text, json_t **filters, struct gr_err *err)
 	if (!json_is_array(v)) {
 		json_decref(v);
 		return syntax(err,
-		    "The filters must be a list of dictionaries%s", "");
+		    "The filters must be a list of dictionaries");
 	}
 	*filters = v;
 	return GR_OK;

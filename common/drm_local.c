@@ -441,13 +441,14 @@ strv(const json_t *a, size_t extra)
 	return v;
 }
 
+/* "NAME=" and a value: an environment entry, allocated */
 static char *
-xprintf(const char *fmt, const char *a, const char *b)
+env_entry(const char *name_eq, const char *value)
 {
-	size_t n = strlen(fmt) + strlen(a) + strlen(b);
+	size_t n = strlen(name_eq) + strlen(value) + 1;
 	char *s = xmalloc(n);
 
-	(void)snprintf(s, n, fmt, a, b);
+	(void)snprintf(s, n, "%s%s", name_eq, value);
 	return s;
 }
 
@@ -462,16 +463,16 @@ job_env(const json_t *rec, const char *user)
 	size_t i, n = 0;
 
 	v[n++] = xstrdup("PATH=" JOB_PATH);
-	v[n++] = xprintf("%s%s", "HOME=", rec_str(rec, "cwd"));
-	v[n++] = xprintf("%s%s", "USER=", user);
-	v[n++] = xprintf("%s%s", "LOGNAME=", user);
+	v[n++] = env_entry("HOME=", rec_str(rec, "cwd"));
+	v[n++] = env_entry("USER=", user);
+	v[n++] = env_entry("LOGNAME=", user);
 	v[n++] = xstrdup("LANG=C.UTF-8");
-	v[n++] = xprintf("%s%s", "GRIDREST_DRM_ID=", rec_str(rec, "id"));
+	v[n++] = env_entry("GRIDREST_DRM_ID=", rec_str(rec, "id"));
 	if (json_is_integer(json_object_get(rec, "array_index"))) {
 		(void)snprintf(num, sizeof(num), "%lld",
 		    (long long)json_integer_value(
 			json_object_get(rec, "array_index")));
-		v[n++] = xprintf("%s%s", "GRIDREST_ARRAY_TASK_ID=", num);
+		v[n++] = env_entry("GRIDREST_ARRAY_TASK_ID=", num);
 	}
 	json_array_foreach(env, i, e)
 		if (json_is_string(e))
