@@ -1,8 +1,10 @@
 /*
  * test_route.c -- path splitting, percent-decoding and route matching
  * (common/route.c). Pure functions over an arena: no FastCGI, no store.
- * Includes the table-driven check STYLE 2.11 asks of every family: sample
- * paths mapped to the handler that must answer them.
+ * The matcher's rules ({x*} with suffixes, first match wins, trailing
+ * slashes, 405 against 404) are shown on small tables of this file's own,
+ * built to exercise each rule; test_family_routes.c walks the families'
+ * real tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -311,7 +313,10 @@ test_decode_rejects(void **state)
 
 /* --- route_match ---------------------------------------------------- */
 
-/* Dummy handlers, each with its own return value so none can be folded. */
+/* Handlers that only say which they are (a return value of their own, so
+   that the compiler folds none of them into another): the table below
+   puts {name*} routes with suffixes, literals and parameters side by
+   side, which no family's table does all at once. */
 static int
 h_list(struct web_req *r)
 {
