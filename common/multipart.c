@@ -20,50 +20,66 @@ prefix_ci(const char *s, const char *p)
 bool
 mp_is_form(const char *ctype)
 {
-	return ctype != NULL && prefix_ci(ctype, "multipart/form-data");
+	size_t n = strlen("multipart/form-data");
+
+	/* the type ends there: "multipart/form-dataX" is another */
+	return ctype != NULL && prefix_ci(ctype, "multipart/form-data") &&
+	    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ' ||
+		ctype[n] == '\t');
 }
 
 /*
- * The value of parameter key in a header value (after the first ';'),
- * quoted (with \-escapes) or a token, copied into the arena; NULL if
- * absent. *bad set for a malformed value.
+ * The value of parameter key in a header value: the parameters after the
+ * first ';' are read in order, each key=token or key="quoted", where \
+ * escapes the next character and a ';' separates nothing (a filename
+ * "a; name=x" is no name parameter). The value is copied into the arena;
+ * NULL if absent. *bad set for an unclosed quote or a NUL in the value.
  */
 static const char *
 param(struct arena *a, const char *h, size_t n, const char *key, bool *bad)
 {
-	const char *p = h, *end = h + n, *v;
+	const char *p = memchr(h, ';', n), *end = h + n, *k;
 	size_t klen = strlen(key);
-	char *out, *o;
+	char *out = NULL, *o = NULL;
+	bool hit;
 
-	while ((p = memchr(p, ';', (size_t)(end - p))) != NULL) {
-		p++;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if ((size_t)(end - p) <= klen ||
-		    strncasecmp(p, key, klen) != 0 || p[klen] != '=')
-			continue;
-		v = p + klen + 1;
-		out = o = arena_alloc(a, (size_t)(end - v) + 1);
-		if (v < end && *v == '"') {
-			for (v++; v < end && *v != '"'; v++) {
-				if (*v == '\\' && v + 1 < end)
-					v++;
-				*o++ = *v;
+	while (p != NULL && p < end) {
+		for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		for (k = p; p < end && *p != '=' && *p != ';'; p++)
+			;
+		if (p >= end || *p == ';')
+			continue; /* a parameter without a value */
+		hit = (size_t)(p - k) == klen && strncasecmp(k, key, klen) == 0;
+		if (hit)
+			out = o = arena_alloc(a, (size_t)(end - p) + 1);
+		if (++p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				if (hit)
+					*o++ = *p;
 			}
-			if (v >= end) {
+			if (p >= end) {
 				*bad = true;
 				return NULL;
 			}
+			p++;
 		} else {
-			while (v < end && *v != ';' && *v != ' ' && *v != '\t')
-				*o++ = *v++;
+			for (; p < end && *p != ';' && *p != ' ' && *p != '\t';
+			     p++)
+				if (hit)
+					*o++ = *p;
 		}
-		*o = '\0';
-		if (memchr(out, '\0', (size_t)(o - out)) != NULL) {
-			*bad = true;
-			return NULL;
+		if (hit) {
+			*o = '\0';
+			if (memchr(out, '\0', (size_t)(o - out)) != NULL) {
+				*bad = true;
+				return NULL;
+			}
+			return out;
 		}
-		return out;
+		p = memchr(p, ';', (size_t)(end - p));
 	}
 	return NULL;
 }
@@ -131,6 +147,9 @@ mp_parse(struct arena *a, const char *ctype, const char *body, size_t len,
 	for (;;) {
 		if (end - p >= 2 && memcmp(p, "--", 2) == 0)
 			return GR_OK; /* the closing delimiter */
+		/* RFC 2046's transport padding: blanks before the CRLF */
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
 		if (end - p < 2 || memcmp(p, "\r\n", 2) != 0)
 			break;
 		p += 2;

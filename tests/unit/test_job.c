@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include "job.c"
-#include "multipart.h"
 #include "testlib.h"
 
 static char home[] = "/tmp/gr-job.XXXXXX";
@@ -374,51 +373,6 @@ test_drm_states_become_dirac_states(void **state)
 	json_decref(job);
 }
 
-static void
-test_multipart(void **state)
-{
-	static const char body[] =
-	    "--XyZ\r\n"
-	    "Content-Disposition: form-data; name=\"manifest\"\r\n\r\n"
-	    "{\"Executable\": \"x\"}\r\n"
-	    "--XyZ\r\n"
-	    "Content-Disposition: form-data; name=\"f\"; "
-	    "filename=\"../a \\\"b\\\".sh\"\r\n"
-	    "Content-Type: application/octet-stream\r\n\r\n"
-	    "line1\r\n--not the boundary\r\n"
-	    "--XyZ--\r\n";
-	struct mp_part parts[4];
-	struct gr_err err = { 0 };
-	struct arena a;
-	size_t n;
-
-	(void)state;
-	arena_init(&a, 4096);
-	assert_true(mp_is_form("multipart/form-data; boundary=XyZ"));
-	assert_int_equal(mp_parse(&a, "multipart/form-data; boundary=\"XyZ\"",
-			     body, sizeof(body) - 1, parts, 4, &n, &err),
-	    GR_OK);
-	assert_int_equal(n, 2);
-	assert_string_equal(parts[0].name, "manifest");
-	assert_null(parts[0].filename);
-	assert_int_equal(parts[0].len, 19);
-	assert_string_equal(parts[1].filename, "../a \"b\".sh");
-	assert_int_equal(parts[1].len, strlen("line1\r\n--not the boundary"));
-	/* truncated, no boundary, too many parts */
-	assert_int_equal(mp_parse(&a, "multipart/form-data; boundary=XyZ", body,
-			     60, parts, 4, &n, &err),
-	    GR_VALUE_ERROR);
-	gr_clear(&err);
-	assert_int_equal(mp_parse(&a, "multipart/form-data", body,
-			     sizeof(body) - 1, parts, 4, &n, &err),
-	    GR_VALUE_ERROR);
-	gr_clear(&err);
-	assert_int_equal(mp_parse(&a, "multipart/form-data; boundary=XyZ", body,
-			     sizeof(body) - 1, parts, 1, &n, &err),
-	    GR_VALUE_ERROR);
-	arena_free(&a);
-}
-
 int
 main(void)
 {
@@ -428,7 +382,6 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_parametric),
 		cmocka_unit_test(test_drm_states_become_dirac_states),
-		cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_all_owners),
 		cmocka_unit_test(test_single_job_rights),
 	};
