@@ -307,21 +307,71 @@ test_echo_done(void **state_)
 	json_decref(ids);
 }
 
+/* What a shell command prints in this process ("" if it fails). */
+static void
+own_output(const char *cmd, char *buf, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = p != NULL ? fread(buf, 1, cap - 1, p) : 0;
+
+	buf[n] = '\0';
+	if (p != NULL)
+		(void)pclose(p);
+}
+
+/*
+ * A job runs as its account's job user, whoever runs the test: as root,
+ * the uid the store gave the account (from GRIDREST_JOB_UID_MIN..MAX), its
+ * group and no other; otherwise the service cannot change users, and the
+ * job runs with exactly the test's own identity. Never as root: a spec
+ * that names uid 0 (an account without a job user) does not run as root
+ * either.
+ */
 static void
 test_runs_unprivileged(void **state_)
 {
-	const char *argv[] = { "id", "-u", NULL };
+	const char *argv[] = { "/bin/sh", "-c", "id -u; id -g; id -G", NULL };
 	struct drm_spec s = spec_of(argv, "id.out");
+	char want[512], groups[256];
 	json_t *ids, *rec;
-	char *out;
+	const char *out;
 
 	(void)state_;
+	if (geteuid() == 0) {
+		assert_in_range(job_uid, 3000000, 3000009);
+		assert_int_equal(job_gid, job_uid);
+		(void)snprintf(groups, sizeof(groups), "%u\n",
+		    (unsigned)job_gid);
+	} else {
+		assert_int_equal(job_uid, geteuid());
+		assert_int_equal(job_gid, getegid());
+		own_output("id -G", groups, sizeof(groups));
+	}
+	(void)snprintf(want, sizeof(want), "%u\n%u\n%s", (unsigned)job_uid,
+	    (unsigned)job_gid, groups);
 	ids = submit(&s);
 	rec = wait_state(id_at(ids, 0), true, NULL, 10);
 	assert_string_equal(state(rec), "DONE");
 	out = slurp("id.out");
 	assert_non_null(out);
-	assert_true(strtol(out, NULL, 10) != 0); /* never root */
+	assert_string_equal(out, want);
+	json_decref(rec);
+	json_decref(ids);
+
+	/* uid 0 asked for: the job fails or runs as the test (not root) */
+	s = spec_of(argv, "id0.out");
+	s.uid = 0;
+	s.gid = 0;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	out = slurp("id0.out");
+	if (geteuid() == 0) {
+		assert_string_equal(state(rec), "FAILED");
+		assert_true(out == NULL || *out == '\0');
+	} else {
+		assert_string_equal(state(rec), "DONE");
+		assert_string_equal(out, want);
+	}
 	json_decref(rec);
 	json_decref(ids);
 }
