@@ -35,8 +35,8 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
             -Wvla -fno-common
 LDLIBS   += -ljansson -lfcgi -ldb-5.3 -lgnutls -lcurl
-LDLIBS   += -larchive # jobs' sandboxes (issue 6)
-LDLIBS   += -lz # the mover's adler32 (issue 20)
+LDLIBS   += -larchive # jobs' sandboxes (tar.bz2 in and out)
+LDLIBS   += -lz # the mover's adler32 checksums
 # sanitizers (make asan, make fuzz): a report ends the process, so that a
 # test fails on it (-fno-sanitize-recover); frame pointers give whole stacks
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -98,22 +98,23 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/libgridrest.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-# the local backend's supervisor, exec'd detached (issue 21)
+# the local backend's supervisor, exec'd detached: a job outlives the
+# backend that submitted it
 all: $(B)/gridrest-drm-supervisor
 $(B)/gridrest-drm-supervisor: $(B)/tools/drm-supervisor.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# the mover of the rules' transfer requests (issue 20), exec'd on demand
+# the mover of the rules' transfer requests, exec'd on demand
 all: $(B)/gridrest-mover
 $(B)/gridrest-mover: $(B)/tools/mover.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# the rule evaluator (issue 19), started on demand by the rses backends
+# the rule evaluator, started on demand by the rses backends
 all: $(B)/gridrest-rules
 $(B)/gridrest-rules: $(B)/tools/rules.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# the slurm backend's batch-script interpreter (issue 6)
+# the slurm backend's batch-script interpreter (runs on the nodes)
 all: $(B)/gridrest-drm-exec
 $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson
@@ -121,7 +122,7 @@ $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o
 run: all
 	scripts/gridrest run
 
-# The DRM tests also run against a one-node Slurm (issue 6), started for
+# The DRM tests also run against a one-node Slurm, started for
 # the suite under the build directory and stopped after it.
 SLURM_HOME = $(abspath $(B))/slurm
 SLURM_ENV  = GRIDREST_SLURM_HOME=$(SLURM_HOME) \
@@ -137,7 +138,7 @@ asan:
 	$(MAKE) B=build/asan CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 	    GR_ASAN=1 check
 
-# Coverage-guided fuzzing (issue 22): clang's libFuzzer with ASan+UBSan,
+# Coverage-guided fuzzing: clang's libFuzzer with ASan+UBSan,
 # every target in build/fuzz/fuzz/; clang and its runtime are installed
 # for this only (scripts/install-deps --fuzz), not for make check.
 FUZZ_SECONDS ?= 20

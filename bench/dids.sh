@@ -24,9 +24,9 @@
 #            100 empty datasets: milliseconds, median of 15 each, and the
 #            ratio (BENCH_RUN=top runs this part alone)
 #
-# Targets (issue 5): get >= 0.85 x hello; bulk >= 50k DIDs/s; list >= 500k
+# Targets: get >= 0.85 x hello; bulk >= 50k DIDs/s; list >= 500k
 # lines/s with backend memory flat under 32 MB; search time not growing
-# with the table; top <= 2 x (issue 19: a listing's cost follows its
+# with the table; top <= 2 x (a listing's cost follows its
 # lines, not what is below them). Settings: BENCH_RUN (all | top),
 # BENCH_FILES, BENCH_DATASETS, BENCH_BULK,
 # BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNS (32), BENCH_PORT

@@ -16,7 +16,7 @@
 #             median of 3 (entries/s)
 #   fields    GET /filecatalogue/metadata: every field with all its values
 #
-# Targets (issue 8): >= 30k files/s registered; search latency flat.
+# Targets: >= 30k files/s registered; search latency flat.
 # Settings: BENCH_DIRS, BENCH_FILES, BENCH_CLIENTS, BENCH_PORT (18094),
 # GR_BUILD (build).
 set -eu

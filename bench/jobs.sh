@@ -13,7 +13,7 @@
 # The jobs run while submissions arrive, in GRIDREST_DRM_SLOTS slots (the
 # server's default: one per online CPU).
 #
-# Target (issue 6): >= 500 submissions accepted/s. Settings: BENCH_JOBS,
+# Target: >= 500 submissions accepted/s. Settings: BENCH_JOBS,
 # BENCH_CLIENTS, BENCH_PORT (18094), GR_BUILD (build); BENCH_FS_QUIET and
 # BENCH_FS_WAIT: how long to wait for a quiet disk first (lib.sh).
 set -eu

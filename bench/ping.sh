@@ -9,7 +9,7 @@
 #   account       GET /accounts/root with a token: token check and one
 #                 record, both from Berkeley DB
 #
-# Targets (issue 2): ping >= 0.90 x hello, account >= 0.85 x hello.
+# Targets: ping >= 0.90 x hello, account >= 0.85 x hello.
 # Settings: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNS (32),
 # BENCH_PORT (18080), GR_BUILD (build).
 set -eu

@@ -10,7 +10,7 @@
 #   expr       RSE-expression evaluation over 1000 RSEs (bench/expr.c,
 #              in a private store): microseconds per evaluation
 #
-# Targets (issue 4): >= 50k replicas/s registered; listing >= 200k
+# Targets: >= 50k replicas/s registered; listing >= 200k
 # entries/s with flat backend memory. Settings: BENCH_FILES, BENCH_CLIENTS,
 # BENCH_LIST, BENCH_PORT (18090), GR_BUILD (build).
 set -eu

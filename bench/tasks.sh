@@ -9,7 +9,7 @@
 #             BENCH_MB (100) MB, median of 3: MB/s, and the tasks
 #             backends' peak RSS before and after (VmHWM)
 #
-# Targets (issue 7): >= 300 submissions/s on the local backend; zip
+# Targets: >= 300 submissions/s on the local backend; zip
 # download >= 100 MB/s with flat memory. Settings: BENCH_CLIENTS,
 # BENCH_SECONDS, BENCH_MB, BENCH_PORT (18094), GR_BUILD (build);
 # BENCH_FS_QUIET and BENCH_FS_WAIT: the wait for a quiet disk (lib.sh).

@@ -15,9 +15,9 @@
 #
 # Each figure is the median of BENCH_REPS (3) runs; every run starts with
 # the source in the page cache and nothing dirty (a sync beforehand,
-# outside the clock). Targets (issue 20): >= 0.9x of cp + sync, >= 0.8x of
+# outside the clock). Targets: >= 0.9x of cp + sync, >= 0.8x of
 # curl -T, RSS < 32 MB. Settings: BENCH_MB, BENCH_REPS, BENCH_DAV_PORT
-# (18444), GR_BUILD (build). Other issue-20 figures (10,000 files under a
+# (18444), GR_BUILD (build). Other transfer figures (10,000 files under a
 # rule, the reaper) come with the mover itself.
 set -eu
 mb=${BENCH_MB:-1024}

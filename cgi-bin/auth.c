@@ -1,7 +1,10 @@
 /*
- * auth.c -- the auth family: /ping, /auth, /accounts (and later /oauth2,
- * /identities, /scopes, /token). Routes and handlers only: parse, call
- * core, answer.
+ * auth.c -- the auth family: /ping, /auth (Rucio's token routes), /token
+ * (DRMAAtic's token exchange), /oauth2 (DIRAC's authorization server),
+ * /accounts with their attributes, identities, scopes, limits, usage and
+ * rules, /identities and /scopes; lighttpd sends it every path no other
+ * family claims, which it answers with a JSON 404. Routes and handlers
+ * only: parse, call core, answer.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,10 @@
 /*
- * dids.c -- the dids family (/dids /meta /meta_conventions): routes and
- * handlers only. Collections, their content and status so far; search
- * and metadata come with the rest of their issue.
+ * dids.c -- the dids family (/dids /meta /meta_conventions): DIDs, their
+ * contents, parents, files, status, metadata, rules, search and sampling,
+ * and the metadata conventions. Routes and handlers only: parse, call
+ * core (collection.c, didmeta.c, didsearch.c, didlife.c, metaconv.c),
+ * answer. Its backends also run the undertaker and the subscriptions'
+ * pass after their requests.
  */
 #include <limits.h>
 #include <string.h>

@@ -1,6 +1,9 @@
 /*
- * rses.c -- the rses family: /rses (and later /replicas, /rules,
- * /subscriptions). Routes and handlers only: parse, call core, answer.
+ * rses.c -- the rses family: /rses (with attributes, protocols, distances,
+ * limits and usage), /replicas, /rules, /locks, /requests and
+ * /subscriptions. Routes and handlers only: parse, call core, answer.
+ * After their requests its backends delete expired rules and start the
+ * rule evaluator when a rule waits for it (rule_tick).
  */
 #include <string.h>
 
@@ -1067,7 +1070,7 @@ rules_analysis(struct web_req *r)
 }
 
 /* GET /requests/{scope}/{name}/{rse}: the transfer request of a file to
-   an RSE (issue 20) */
+   an RSE */
 static int
 requests_get(struct web_req *r)
 {

@@ -997,7 +997,7 @@ request_add(struct applier *ap, const struct gfile *f, const char *dest,
 	if (ret == DB_KEYEXIST)
 		return GR_OK;
 	if (ret == 0 && has_source)
-		mover_note(); /* a mover starts after the commit (issue 20) */
+		mover_note(); /* a mover starts after the commit */
 	return ret == 0 ? GR_OK : st_fail(ap->err, ret);
 }
 

@@ -630,7 +630,7 @@ cmd_tables(void)
 	return 0;
 }
 
-/* --- task scripts (issue 7) --- */
+/* --- task scripts --- */
 
 static int
 cmd_script_put(const char *file)

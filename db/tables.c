@@ -252,7 +252,7 @@ idmap_by_account(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return extract_part(pkey, 2, skey);
 }
 
-/* --- workload (issue 6) -------------------------------------------- */
+/* --- workload ------------------------------------------------------ */
 
 FIELD_INDEX(jobs_by_owner, "owner")
 
@@ -617,7 +617,7 @@ dids_by_expiry(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return time_key(pdata, "expired_at", skey);
 }
 
-/* --- tasks (issue 7) ----------------------------------------------- */
+/* --- tasks --------------------------------------------------------- */
 
 /* "age" is the task's inverted sequence number (16 digits): ascending keys
    list the newest task first */
@@ -652,7 +652,7 @@ tasks_by_owner(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return 0;
 }
 
-/* --- replication rules (issue 19) ---------------------------------- */
+/* --- replication rules --------------------------------------------- */
 
 FIELD_INDEX(rules_by_account, "account")
 FIELD_INDEX(rules_by_state, "state")
@@ -790,12 +790,12 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_FC_DIRS_BY_META]	= { "fc_dirs.meta.idx",		TBL_FC_DIRS,	fcx_dirs_by_meta },
 	[TBL_FC_FILES]		= { "fc_files.db",		-1,		NULL },
 	[TBL_FC_FIELDS]		= { "fc_fields.db",		-1,		NULL },
-	/* workload (issue 6) */
+	/* workload */
 	[TBL_DRM]		= { "drm.db",			-1,		NULL },
 	[TBL_DRM_BY_STATE]	= { "drm.state.idx",		TBL_DRM,	drm_by_state },
 	[TBL_JOBS]		= { "jobs.db",			-1,		NULL },
 	[TBL_JOBS_BY_OWNER]	= { "jobs.owner.idx",		TBL_JOBS,	jobs_by_owner },
-	/* tasks (issue 7) */
+	/* tasks */
 	[TBL_SCRIPTS]		= { "scripts.db",		-1,		NULL },
 	[TBL_TASKS]		= { "tasks.db",			-1,		NULL },
 	[TBL_TASKS_BY_OWNER]	= { "tasks.owner.idx",		TBL_TASKS,	tasks_by_owner },
@@ -810,7 +810,7 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_SUBSCRIPTIONS]	= { "subscriptions.db",		-1,		NULL },
 	[TBL_SUBSCRIPTIONS_BY_ID] = { "subscriptions.id.idx",	TBL_SUBSCRIPTIONS, subscriptions_by_id },
 	[TBL_SUBSCRIPTIONS_BY_NAME] = { "subscriptions.name.idx", TBL_SUBSCRIPTIONS, subscriptions_by_name },
-	/* replication rules (issue 19) */
+	/* replication rules */
 	[TBL_RULES]		= { "rules.db",			-1,		NULL },
 	[TBL_RULES_BY_DID]	= { "rules.did.idx",		TBL_RULES,	by_did_fields },
 	[TBL_RULES_BY_ACCOUNT]	= { "rules.account.idx",	TBL_RULES,	rules_by_account },

@@ -62,25 +62,25 @@ enum tbl_id {
 	TBL_FC_DIRS_BY_META,   /* secondary: field \0 tag value, see fcx_ */
 	TBL_FC_FILES,          /* directory LFN \0 basename -> file record */
 	TBL_FC_FIELDS,         /* 'd'|'f' \0 field -> {"type"} */
-	/* --- workload (issue 6): the DRM and the jobs family --- */
+	/* --- workload: the DRM and the jobs family --- */
 	TBL_DRM,           /* DRM id (16 digits) -> DRM job record (drm.h) */
 	TBL_DRM_BY_STATE,  /* secondary: backend \0 state, active jobs only */
 	TBL_JOBS,          /* jid (10 digits) -> DIRAC job record (job.h) */
 	TBL_JOBS_BY_OWNER, /* secondary: the job's owner */
-	/* --- tasks (issue 7): DRMAA scripts and tasks --- */
+	/* --- tasks: DRMAA scripts and tasks --- */
 	TBL_SCRIPTS,        /* script name -> script record (script.h) */
 	TBL_TASKS,          /* task uuid -> task record (task.h) */
 	TBL_TASKS_BY_OWNER, /* secondary: owner \0 age (newest first) */
 	TBL_TASKS_BY_AGE,   /* secondary: age, for admins' lists */
-	/* --- the undertaker's archive (issue 5) --- */
+	/* --- the undertaker's archive --- */
 	TBL_DELETED_DIDS, /* scope \0 name -> the record, with "deleted_at" */
 	TBL_SEQS,         /* counter name -> {"next"} (st_seq_take) */
 	TBL_DIDS_TOP, /* scope \0 name -> {}: no DID of the scope holds it */
-	/* --- subscriptions (issue 19, subscription.h) --- */
+	/* --- subscriptions (subscription.h) --- */
 	TBL_SUBSCRIPTIONS,         /* account \0 name -> subscription record */
 	TBL_SUBSCRIPTIONS_BY_ID,   /* secondary: its id */
 	TBL_SUBSCRIPTIONS_BY_NAME, /* secondary: its name */
-	/* --- replication rules (issue 19, rule.h) --- */
+	/* --- replication rules (rule.h) --- */
 	TBL_RULES,            /* rule id (32 hex) -> rule record */
 	TBL_RULES_BY_DID,     /* secondary: scope \0 name */
 	TBL_RULES_BY_ACCOUNT, /* secondary: account */

@@ -1,7 +1,7 @@
 /*
  * limit.h -- account limits (core): bytes an account may use on one RSE
- * (local) or on the RSEs of an RSE expression (global). Stored now;
- * replication rules will check them.
+ * (local) or on the RSEs of an RSE expression (global). Replication rules
+ * check them when they choose RSEs (limit_quota_left).
  */
 #ifndef LIMIT_H
 #define LIMIT_H

@@ -31,7 +31,7 @@
  * source yet),"rule_id","scope","name","dest_rse_id","source_rse_id"
  * (null: any),"source_replica_expression","bytes","md5","adler32",
  * "attempts","activity","priority","account","created_at","updated_at"};
- * indexed by state. The movers (issue 20) take them.
+ * indexed by state. The movers (gridrest-mover) take them.
  *
  * TBL_RULE_HISTORY: rule id \0 16 hex digits of the time \0 8 of a
  * counter -> {"rule_id","scope","name","account","rse_expression","state",

@@ -171,7 +171,8 @@ int web_stream_text(struct web_req *r, const char *ctype, const char *s,
     size_t n);
 
 /* The status line and headers of a body of len bytes (len < 0: no
-   Content-Length) that web_stream_text() then writes (tasks, issue 7). */
+   Content-Length) that web_stream_text() then writes (the tasks
+   family's files). */
 int web_stream_head(struct web_req *r, int status, const char *ctype,
     long long len);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # 00-ping.t -- /ping through lighttpd over HTTP and HTTPS, negotiation,
-# methods, and the answers of families that have no routes yet.
+# methods, and the JSON 404 every family gives a path it does not know.
 . tests/smoke/lib.sh
 server_start
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # 62-jobs-isolation.t -- each account's jobs run under a uid of its own
-# (issue 22): account A's job writes secret.txt and sleeps; account B's
+# (GRIDREST_JOB_UID_MIN..MAX): account A's job writes secret.txt and sleeps; account B's
 # job, told A's pid, tries to read the file through /proc/<pid>/cwd, to
 # overwrite it, to list the directory and to signal A's job, and fails at
 # each; A's own second job can (so the attack itself is sound). A's output

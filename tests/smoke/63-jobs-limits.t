@@ -1,5 +1,5 @@
 #!/bin/sh
-# 63-jobs-limits.t -- every job's limits (issue 22): no_new_privs and the
+# 63-jobs-limits.t -- every job's limits: no_new_privs and the
 # process, file-size and memory limits are in force in the job; a fork
 # bomb stops at the process limit while the API keeps answering and other
 # accounts' jobs still run; a job writing past the file-size limit fails.
