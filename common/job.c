@@ -1341,18 +1341,24 @@ static int
 list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct page_args *a = arg;
+	struct wl_page page;
 	json_t *jobs, *job;
-	long k;
+	size_t i;
 	int rc;
 
 	json_decref(a->out);
 	a->out = NULL;
 	if ((rc = scan_jobs(t, &a->l, err)) != GR_OK)
 		return rc;
+	page.first = (size_t)a->start;
+	page.last = page.first + (size_t)a->max;
+	page.count = 0;
 	jobs = json_array();
-	for (k = a->start; k < (long)a->l.n && k < a->start + a->max; k++) {
-		rc = get_job(t, a->l.jids[a->l.n - 1 - (size_t)k], &job, 0,
-		    err);
+	/* newest first: the scan gave them in jid order */
+	for (i = a->l.n; i-- > 0 && page.count < page.last;) {
+		if (!wl_page_take(&page))
+			continue;
+		rc = get_job(t, a->l.jids[i], &job, 0, err);
 		if (rc != GR_OK) {
 			json_decref(jobs);
 			return rc;
@@ -1788,8 +1794,7 @@ struct delete_args {
 	const char *issuer, *share;
 	long jid;
 	bool killonly;
-	bool signal; /* the DRM job runs: signal it after the commit */
-	char drm[DRM_ID_LEN + 1];
+	struct wl_kill kill; /* the DRM job, if it has not ended */
 };
 
 static int
@@ -1797,12 +1802,12 @@ delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct delete_args *a = arg;
 	const char *from;
-	json_t *job;
+	json_t *job, *ids;
 	bool ended;
 	int rc;
 
-	a->signal = false;
-	a->drm[0] = '\0';
+	if (a->kill.ids != NULL)
+		json_array_clear(a->kill.ids);
 	if ((rc = get_job(t, a->jid, &job, DB_RMW, err)) != GR_OK)
 		return rc;
 	if ((rc = check_right(t, a->issuer, a->share, job, true, err)) != GR_OK)
@@ -1830,8 +1835,9 @@ delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = put_job(t, job, err)) != GR_OK)
 		goto out;
 	if (!ended && str(job, "_drm") != NULL) {
-		(void)snprintf(a->drm, sizeof(a->drm), "%s", str(job, "_drm"));
-		rc = drm_cancel_txn(t, a->drm, &a->signal, err);
+		ids = json_pack("[s]", str(job, "_drm"));
+		rc = wl_kill_txn(t, ids, &a->kill, err);
+		json_decref(ids);
 	}
 out:
 	json_decref(job);
@@ -1842,14 +1848,10 @@ int
 job_delete(const char *issuer, const char *group, long jid, bool killonly,
     struct gr_err *err)
 {
-	struct delete_args a = { issuer, share_of(group), jid, killonly, false,
-		"" };
-	struct gr_err ignore = { 0 };
-	int rc;
+	struct delete_args a = { issuer, share_of(group), jid, killonly,
+		{ NULL } };
+	int rc = st_txn_run(delete_txn, &a, err);
 
-	if ((rc = st_txn_run(delete_txn, &a, err)) != GR_OK)
-		return rc;
-	if (a.signal && drm_cancel_signal(a.drm, &ignore) != GR_OK)
-		log_msg(LOG_ERR, "jobs: cancel %s: %s", a.drm, ignore.msg);
-	return GR_OK;
+	wl_kill_end(&a.kill, rc == GR_OK);
+	return rc;
 }

@@ -1415,6 +1415,51 @@ task_list(const char *issuer, const struct task_filter *f, long page,
 
 /* --- stop and delete --------------------------------------------------- */
 
+/* Stop and delete, once the rights are checked (load): in one
+   transaction the task marked deleted (delete) and its DRM jobs asked
+   to end if it has not (wl_kill_txn; their hook updates the task in the
+   same transaction, after the mark). */
+struct end_args {
+	const char *uuid;
+	bool mark;
+	struct wl_kill kill;
+};
+
+static int
+end_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct end_args *a = arg;
+	char now[DATE_RFC1123_LEN];
+	json_t *task;
+	int rc = GR_OK;
+
+	if (a->kill.ids != NULL)
+		json_array_clear(a->kill.ids);
+	if ((rc = get_task(t, a->uuid, &task, DB_RMW, err)) != GR_OK)
+		return rc;
+	if (a->mark) {
+		json_object_set_new(task, "deleted", json_true());
+		json_object_set_new(task, "update_date",
+		    json_string(date_rfc1123(time_now(), now)));
+		rc = put_task(t, task, err);
+	}
+	if (rc == GR_OK && !final_status(str(task, "status")))
+		rc = wl_kill_txn(t, json_object_get(task, "_drm"), &a->kill,
+		    err);
+	json_decref(task);
+	return rc;
+}
+
+static int
+end_task(const char *uuid, bool mark, struct gr_err *err)
+{
+	struct end_args e = { uuid, mark, { NULL } };
+	int rc = st_txn_run(end_txn, &e, err);
+
+	wl_kill_end(&e.kill, rc == GR_OK);
+	return rc;
+}
+
 int
 task_stop(const char *issuer, const char *uuid, json_t **out,
     struct gr_err *err)
@@ -1427,31 +1472,11 @@ task_stop(const char *issuer, const char *uuid, json_t **out,
 	if (final_status(str(a.task, "status")))
 		rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
 		    "Task %s is not running: %s", uuid, str(a.task, "status"));
-	else if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) ==
-	    GR_OK)
+	else if ((rc = end_task(uuid, false, err)) == GR_OK)
 		rc = refresh(a.task, err);
 	if (rc == GR_OK)
 		*out = render(a.task, a.admin);
 	json_decref(a.task);
-	return rc;
-}
-
-static int
-delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	json_t *task;
-	char now[DATE_RFC1123_LEN];
-	int rc;
-
-	if ((rc = get_task(t, str(arg, "uuid"), &task, DB_RMW, err)) != GR_OK)
-		return rc;
-	json_object_set_new(task, "deleted", json_true());
-	json_object_set_new(task, "status", json_object_get(arg, "status"));
-	json_incref(json_object_get(arg, "status"));
-	json_object_set_new(task, "update_date",
-	    json_string(date_rfc1123(time_now(), now)));
-	rc = put_task(t, task, err);
-	json_decref(task);
 	return rc;
 }
 
@@ -1465,23 +1490,17 @@ task_delete(const char *issuer, const char *uuid, json_t **out,
 
 	if ((rc = load(&a, err)) != GR_OK)
 		return rc;
-	if (!final_status(str(a.task, "status"))) {
-		if ((rc = wl_cancel(json_object_get(a.task, "_drm"), err)) !=
-		    GR_OK)
-			goto out;
-		/* a running job ends within the DRM's grace: wait for it, so
-		   that its files can go */
-		for (i = 0; i < 100; i++) {
-			if ((rc = refresh(a.task, err)) != GR_OK)
-				goto out;
-			if (final_status(str(a.task, "status")))
-				break;
-			(void)usleep(50000);
-		}
-	}
-	if ((rc = st_txn_run(delete_txn, a.task, err)) != GR_OK)
+	if ((rc = end_task(uuid, true, err)) != GR_OK)
 		goto out;
 	json_object_set_new(a.task, "deleted", json_true());
+	/* a running job ends within the DRM's grace: wait for it, so that
+	   its files can go */
+	for (i = 0; i < 100 && !final_status(str(a.task, "status")); i++) {
+		if ((rc = refresh(a.task, err)) != GR_OK)
+			goto out;
+		if (!final_status(str(a.task, "status")))
+			(void)usleep(50000);
+	}
 	/* a root's directory holds its children's files too: only a root
 	   removes it, and only once its jobs have ended */
 	if (task_config()->remove_files &&

@@ -313,16 +313,46 @@ wl_may(struct st_txn *t, const struct wl_right *q, bool *may, bool *admin,
 }
 
 int
-wl_cancel(const json_t *ids, struct gr_err *err)
+wl_kill_txn(struct st_txn *t, const json_t *ids, struct wl_kill *k,
+    struct gr_err *err)
 {
+	const char *id;
+	bool running;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < json_array_size(ids); i++)
-		if ((rc = drm_cancel(json_string_value(json_array_get(ids, i)),
-			 err)) != GR_OK)
+	if (k->ids == NULL)
+		k->ids = json_array();
+	json_array_clear(k->ids);
+	for (i = 0; i < json_array_size(ids); i++) {
+		if ((id = json_string_value(json_array_get(ids, i))) == NULL)
+			continue;
+		if ((rc = drm_cancel_txn(t, id, &running, err)) != GR_OK)
 			return rc;
+		json_array_append_new(k->ids, json_string(id));
+	}
 	return GR_OK;
+}
+
+void
+wl_kill_end(struct wl_kill *k, bool committed)
+{
+	struct gr_err err = { 0 };
+	const char *id;
+	size_t i;
+
+	/* every one, not only the running: a cancelled queued job's
+	   dependents may start now, and drm_cancel_signal kicks the
+	   backend for them */
+	for (i = 0; committed && i < json_array_size(k->ids); i++) {
+		id = json_string_value(json_array_get(k->ids, i));
+		if (drm_cancel_signal(id, &err) != GR_OK) {
+			log_msg(LOG_ERR, "cancel %s: %s", id, err.msg);
+			gr_clear(&err);
+		}
+	}
+	json_decref(k->ids);
+	k->ids = NULL;
 }
 
 bool

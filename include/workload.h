@@ -124,8 +124,29 @@ struct wl_right {
 int wl_may(struct st_txn *t, const struct wl_right *q, bool *may, bool *admin,
     struct gr_err *err);
 
-/* Cancel every DRM job of ids (a JSON array of ids; borrowed). */
-int wl_cancel(const json_t *ids, struct gr_err *err);
+/* --- the end of a job's DRM jobs: kill, stop, delete ---------------- */
+
+/* A kill begun in a transaction, ended after its commit. Zeroed first. */
+struct wl_kill {
+	json_t *ids; /* the DRM jobs asked to end */
+};
+
+/*
+ * The one kill path of jobs and tasks. Inside the caller's transaction
+ * (with the job's own change: its state, a deleted mark), ask every DRM
+ * job of ids (a JSON array of ids; borrowed; final ones are left alone)
+ * to end: a queued one is CANCELLED at once, its client's hook running
+ * in t; a running one is marked. k starts over at each run of the body.
+ */
+int wl_kill_txn(struct st_txn *t, const json_t *ids, struct wl_kill *k,
+    struct gr_err *err);
+
+/*
+ * After the transaction (committed: the marked jobs are signalled and
+ * the backend looks for jobs that may start now, failures logged: the
+ * supervisor ends a marked job anyway; not: nothing), then free k.
+ */
+void wl_kill_end(struct wl_kill *k, bool committed);
 
 /* --- archives of a job's files (task zips, job sandboxes) ---------- */
 

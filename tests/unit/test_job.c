@@ -273,15 +273,56 @@ read_as(const char *issuer, const char *group, long jid)
 	return rc;
 }
 
-/* job_delete's rights and move, killonly */
+/* job_delete's rights and move, killonly (the kill's transaction: no
+   signal, no backend kicked) */
 static int
 kill_as(const char *issuer, const char *group, long jid)
 {
-	struct delete_args a = { issuer, share_of(group), jid, true, false,
-		"" };
+	struct delete_args a = { issuer, share_of(group), jid, true, { NULL } };
+	struct gr_err err = { 0 };
+	int rc = st_txn_run(delete_txn, &a, &err);
+
+	if (rc == GR_OK)
+		assert_int_equal(json_array_size(a.kill.ids), 1);
+	wl_kill_end(&a.kill, false);
+	return rc;
+}
+
+/* The job's record and its DRM job's state (static). */
+struct states_args {
+	long jid;
+	char job[32], drm[32];
+};
+
+static int
+states_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct states_args *a = arg;
+	json_t *job, *drec;
+	int rc;
+
+	if ((rc = get_job(t, a->jid, &job, 0, err)) != GR_OK)
+		return rc;
+	(void)snprintf(a->job, sizeof(a->job), "%s", str(job, "status"));
+	if (drm_get_txn(t, str(job, "_drm"), &drec, 0) == 0) {
+		(void)snprintf(a->drm, sizeof(a->drm), "%s",
+		    str(drec, "state"));
+		json_decref(drec);
+	}
+	json_decref(job);
+	return GR_OK;
+}
+
+static const char *
+states(long jid)
+{
+	static char buf[80];
+	struct states_args a = { jid, "", "" };
 	struct gr_err err = { 0 };
 
-	return st_txn_run(delete_txn, &a, &err);
+	assert_int_equal(st_view(states_txn, &a, 0, &err), GR_OK);
+	(void)snprintf(buf, sizeof(buf), "%s/%s", a.job, a.drm);
+	return buf;
 }
 
 static void
@@ -310,7 +351,12 @@ test_single_job_rights(void **state)
 	    GR_NONAUTHORIZED_JOB_IDS);
 	assert_int_equal(kill_as("dave", "other", bob_lab),
 	    GR_NONAUTHORIZED_JOB_IDS);
+	assert_string_equal(states(bob_lab), "Waiting/QUEUED");
 	assert_int_equal(kill_as("dave", "lab", bob_lab), GR_OK);
+	/* the one kill path: the queued DRM job ends in the same
+	   transaction as the job's move */
+	assert_string_equal(states(bob_lab), "Killed/CANCELLED");
+	assert_int_equal(kill_as("bob", "user", bob_lab), GR_INVALID_JOB_IDS);
 	unsetenv("GRIDREST_JOB_SHARING");
 	assert_int_equal(kill_as("dave", "lab", alice_other),
 	    GR_NONAUTHORIZED_JOB_IDS);
