@@ -116,8 +116,9 @@ $(B)/gridrest-rules: $(B)/tools/rules.o $(B)/libgridrest.a
 
 # the slurm backend's batch-script interpreter (runs on the nodes)
 all: $(B)/gridrest-drm-exec
-$(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/common/drm_run.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson
+# (it copies the jobs' data on the node: stage.c, xfer.c, libcurl)
+$(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 run: all
 	scripts/gridrest run

@@ -1424,6 +1424,27 @@ fc_file_attrs(const char *path, json_t **out, struct gr_err *err)
 	return file_get(path, false, out, err);
 }
 
+static int
+record_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct get_args *a = arg;
+
+	json_decref(a->out);
+	return file_load(t, a->path, 0, &a->out, err);
+}
+
+int
+fc_file_record(const char *path, json_t **out, struct gr_err *err)
+{
+	struct get_args a = { path, false, NULL };
+	int rc = st_view(record_txn, &a, 0, err);
+
+	*out = rc == GR_OK ? a.out : NULL;
+	if (rc != GR_OK)
+		json_decref(a.out);
+	return rc;
+}
+
 int
 fc_file_meta(const char *path, json_t **out, struct gr_err *err)
 {

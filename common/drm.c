@@ -33,6 +33,26 @@ static struct {
 };
 static size_t nhooks = 2;
 
+/* The clients that register what their jobs stored (drm_client_finish). */
+static const struct {
+	const char *client;
+	int (*fn)(const json_t *rec, const json_t *got, char *why, size_t n);
+} finishers[] = {
+	{ "jobs", job_drm_finish },
+};
+
+int
+drm_client_finish(const json_t *rec, const json_t *got, char *why, size_t n)
+{
+	const char *client = json_string_value(json_object_get(rec, "client"));
+	size_t i;
+
+	for (i = 0; client != NULL && i < ARRAY_LEN(finishers); i++)
+		if (strcmp(finishers[i].client, client) == 0)
+			return finishers[i].fn(rec, got, why, n);
+	return 0;
+}
+
 static const struct drm_backend *const backends[] = { &drm_local_backend,
 	&drm_slurm_backend };
 
@@ -578,6 +598,9 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			"submitted_at", (json_int_t)time_now(), "cancel", 0);
 		if (s->make_cwd)
 			json_object_set_new(rec, "make_cwd", json_true());
+		if (s->stage != NULL)
+			json_object_set_new(rec, "stage",
+			    json_deep_copy(s->stage));
 		if (s->uid > 0) {
 			json_object_set_new(rec, "uid", json_integer(s->uid));
 			json_object_set_new(rec, "gid", json_integer(s->gid));

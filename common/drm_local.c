@@ -55,6 +55,7 @@
 #include "drm_backend.h"
 #include "drm_run.h"
 #include "log.h"
+#include "stage.h"
 #include "util.h"
 
 #define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */
@@ -388,6 +389,13 @@ claim_one(struct st_txn *t, struct claim_args *a, struct gr_err *err)
 		json_object_set_new(rec, "pstart",
 		    json_integer((json_int_t)drm_proc_start(getpid())));
 		json_object_set_new(rec, "slot", json_integer(slot_no));
+		/* its input data first (the job shows "Input Data
+		   Resolution" until run_job has copied it) */
+		if (json_array_size(
+			json_object_get(json_object_get(rec, "stage"), "in")) >
+		    0)
+			json_object_set_new(rec, "stage_phase",
+			    json_string("in"));
 		if ((rc = drm_put_state(t, rec, err)) != GR_OK) {
 			json_decref(rec);
 			return rc;
@@ -670,6 +678,7 @@ struct finish_args {
 	const char *state, *reason;
 	int status;
 	double cpu;               /* CPU the job used (s), -1 if unknown */
+	bool data_failed;         /* its data could not be staged */
 	char why[GR_ERR_MSG_MAX]; /* a reason of its own */
 };
 
@@ -697,6 +706,8 @@ finish_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    json_integer(WTERMSIG(a->status)));
 	if (a->cpu >= 0)
 		json_object_set_new(rec, "cpu_time", json_real(a->cpu));
+	if (a->data_failed)
+		json_object_set_new(rec, "data_failed", json_true());
 	rc = drm_put_state(t, rec, err);
 	json_decref(rec);
 	return rc;
@@ -711,6 +722,82 @@ record_end(struct finish_args *end)
 	if (st_txn_run(finish_txn, end, &err) != GR_OK)
 		log_msg(LOG_ERR, "drm %s: cannot record its end: %s",
 		    rec_str(end->rec, "id"), err.msg);
+}
+
+struct phase_args {
+	const char *id, *phase;
+};
+
+static int
+phase_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct phase_args *a = arg;
+	json_t *rec = NULL;
+	int ret, rc;
+
+	st_txn_lazy(t); /* a phase lost at a power cut: the job is LOST */
+	ret = drm_get_txn(t, a->id, &rec, DB_RMW);
+	if (ret != 0)
+		return st_fail(err, ret);
+	if (rec_str(rec, "state") == NULL ||
+	    strcmp(rec_str(rec, "state"), "RUNNING") != 0) {
+		json_decref(rec);
+		return GR_OK;
+	}
+	json_object_set_new(rec, "stage_phase", json_string(a->phase));
+	rc = drm_put_state(t, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+/* The running job's data phase ("run", "out"), for its client's eyes. */
+static void
+set_phase(const json_t *rec, const char *phase)
+{
+	struct phase_args a = { rec_str(rec, "id"), phase };
+	struct gr_err err = { 0 };
+
+	if (st_txn_run(phase_txn, &a, &err) != GR_OK)
+		log_msg(LOG_WARN, "drm %s: phase %s: %s", a.id, phase, err.msg);
+}
+
+/* Copy the job's input data in (as root: then give it to uid:gid). */
+static bool
+data_in(const json_t *rec, uid_t uid, gid_t gid, struct finish_args *end)
+{
+	const json_t *in = json_object_get(json_object_get(rec, "stage"), "in");
+
+	if (json_array_size(in) == 0)
+		return true;
+	if (stage_in(in, rec_str(rec, "cwd"), geteuid() == 0, uid, gid,
+		end->why, sizeof(end->why)) != 0) {
+		end->reason = end->why;
+		end->data_failed = true;
+		return false;
+	}
+	set_phase(rec, "run");
+	return true;
+}
+
+/* After a job ended well: its output data out, and registered. */
+static void
+data_out(const json_t *rec, struct finish_args *end)
+{
+	const json_t *out = json_object_get(json_object_get(rec, "stage"),
+	    "out");
+	json_t *got = NULL;
+
+	if (json_array_size(out) == 0 || strcmp(end->state, "DONE") != 0)
+		return;
+	set_phase(rec, "out");
+	if (stage_out(out, rec_str(rec, "cwd"), &got, end->why,
+		sizeof(end->why)) != 0 ||
+	    drm_client_finish(rec, got, end->why, sizeof(end->why)) != 0) {
+		end->state = "FAILED";
+		end->reason = end->why;
+		end->data_failed = true;
+	}
+	json_decref(got);
 }
 
 /* Run a claimed job to its end, which *end describes on return. */
@@ -743,6 +830,8 @@ run_job(json_t *rec, struct finish_args *end)
 		end->reason = "cannot make the working directory";
 		return;
 	}
+	if (!data_in(rec, uid, gid, end))
+		return;
 	pid = spawn_job(rec, uid, gid, user_name(uid), c->nice);
 	if (pid < 0) {
 		end->reason = "cannot start the job";
@@ -778,6 +867,7 @@ run_job(json_t *rec, struct finish_args *end)
 	end->state = state;
 	end->reason = reason;
 	end->status = status;
+	data_out(rec, end);
 }
 
 /* --- the supervisor -------------------------------------------------- */

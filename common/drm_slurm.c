@@ -32,6 +32,7 @@
 #include "drm_run.h"
 #include "jsonx.h"
 #include "log.h"
+#include "stage.h"
 #include "util.h"
 
 #define CMD_OUT_MAX 65536 /* bytes of a command's output kept */
@@ -150,6 +151,10 @@ write_script(const json_t *rec, char *out, size_t size)
 	    json_integer_value(json_object_get(rec, "time_limit")), "grace",
 	    (int)c->grace);
 	/* the interpreter applies them as the local supervisor does */
+	/* its data, copied on the node (stage.h) */
+	if (json_object_get(rec, "stage") != NULL)
+		json_object_set(payload, "stage",
+		    json_object_get(rec, "stage"));
 	json_object_set_new(payload, "limits",
 	    json_pack("{s:I, s:I, s:I}", "nproc", (json_int_t)lim.nproc,
 		"fsize_mb", (json_int_t)lim.fsize_mb, "mem_mb",
@@ -573,6 +578,42 @@ from_exit(const json_t *rec, json_t *up, bool cancel)
 	return true;
 }
 
+/*
+ * An end read from the exit file, and the job's data: a failure the node
+ * wrote (staging in or out), or the output it stored, registered here by
+ * the client (again, harmlessly, by every look until the end is recorded).
+ */
+static void
+data_end(const json_t *rec, json_t *up)
+{
+	const json_t *stage = json_object_get(rec, "stage");
+	const json_t *out = json_object_get(stage, "out");
+	char why[GR_ERR_MSG_MAX];
+	json_t *res;
+
+	if (stage == NULL)
+		return;
+	res = stage_result_read(rec_str(rec, "cwd"), rec_str(rec, "native_id"));
+	if (json_string_value(json_object_get(res, "why")) != NULL) {
+		set_end(up, "FAILED",
+		    json_string_value(json_object_get(res, "why")));
+		json_object_set_new(up, "data_failed", json_true());
+	} else if (json_array_size(out) > 0 &&
+	    strcmp(rec_str(up, "state"), "DONE") == 0) {
+		if (!json_is_array(json_object_get(res, "got")))
+			(void)snprintf(why, sizeof(why),
+			    "Failed to upload output data: the job's node "
+			    "left no account of it");
+		if (!json_is_array(json_object_get(res, "got")) ||
+		    drm_client_finish(rec, json_object_get(res, "got"), why,
+			sizeof(why)) != 0) {
+			set_end(up, "FAILED", why);
+			json_object_set_new(up, "data_failed", json_true());
+		}
+	}
+	json_decref(res);
+}
+
 static json_t *
 drm_slurm_poll(const json_t *rec)
 {
@@ -580,6 +621,7 @@ drm_slurm_poll(const json_t *rec)
 	const char *argv[] = { "scontrol", "-o", "show", "job", native, NULL };
 	bool cancel = json_is_true(json_object_get(rec, "cancel"));
 	char state[64], reason[128] = "";
+	const char *phase;
 	struct sbuf out = { 0 };
 	json_t *up;
 	int st;
@@ -587,13 +629,16 @@ drm_slurm_poll(const json_t *rec)
 	if (native == NULL)
 		return NULL;
 	up = json_deep_copy(rec);
-	if (from_exit(rec, up, cancel))
+	if (from_exit(rec, up, cancel)) {
+		data_end(rec, up);
 		return up;
+	}
 	st = run_cmd(argv, &out);
 	/* the job may have ended (its exit file written) while scontrol
 	   ran: the file is the truth, Slurm's view of an end only a guess */
 	if (from_exit(rec, up, cancel)) {
 		sbuf_free(&out);
+		data_end(rec, up);
 		return up;
 	}
 	if (st == 0 && sc_field(out.s, "JobState", state, sizeof(state))) {
@@ -607,6 +652,10 @@ drm_slurm_poll(const json_t *rec)
 		    strcmp(state, "CONFIGURING") == 0) {
 			json_object_set_new(up, "state",
 			    json_string("RUNNING"));
+			phase = stage_phase_read(rec_str(rec, "cwd"), native);
+			if (phase != NULL)
+				json_object_set_new(up, "stage_phase",
+				    json_string(phase));
 			if (json_object_get(up, "started_at") == NULL)
 				json_object_set_new(up, "started_at",
 				    json_integer(time_now()));
@@ -645,14 +694,17 @@ drm_slurm_apply(struct st_txn *t, json_t *rec, const json_t *polled,
 	(void)t;
 	(void)err;
 	const char *keys[] = { "state", "started_at", "ended_at", "exit_code",
-		"signal", "reason", "cpu_time" };
+		"signal", "reason", "cpu_time", "stage_phase", "data_failed" };
 	size_t i;
 
 	*changed = false;
 	if (polled == NULL || drm_final(rec_str(rec, "state")))
 		return GR_OK;
 	*changed = !json_equal(json_object_get(rec, "state"),
-	    json_object_get(polled, "state"));
+		       json_object_get(polled, "state")) ||
+	    (json_object_get(polled, "stage_phase") != NULL &&
+		!json_equal(json_object_get(rec, "stage_phase"),
+		    json_object_get(polled, "stage_phase")));
 	for (i = 0; *changed && i < ARRAY_LEN(keys); i++)
 		if (json_object_get(polled, keys[i]) != NULL)
 			json_object_set(rec, keys[i],

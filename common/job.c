@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +21,10 @@
 #include "date.h"
 #include "drm.h"
 #include "job.h"
+#include "jobdata.h"
 #include "jsonx.h"
 #include "log.h"
+#include "stage.h"
 #include "store.h"
 #include "util.h"
 #include "workload.h"
@@ -276,6 +279,7 @@ job_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 	static const char *const to_killed[] = { "Killed", NULL };
 	const char *state = str(drec, "state"), *reason = str(drec, "reason");
 	const json_t *code = json_object_get(drec, "exit_code");
+	const char *phase, *minor;
 	char app[64];
 	json_t *job;
 	long jid;
@@ -293,10 +297,40 @@ job_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 		(void)snprintf(app, sizeof(app), "%s",
 		    reason != NULL ? reason : "Unknown");
 	if (strcmp(state, "RUNNING") == 0) {
-		moved = move_path(job, to_running, "Application");
-		if (moved)
-			json_object_set_new(job, "appStatus",
-			    json_string("Executing"));
+		phase = str(drec, "stage_phase");
+		if (phase == NULL)
+			phase = json_array_size(
+				    json_object_get(json_object_get(drec,
+							"stage"),
+					"in")) > 0
+			    ? "in"
+			    : "run";
+		if (strcmp(phase, "out") == 0) {
+			(void)move_path(job, to_running, "Application");
+			moved = move(job, "Completing",
+			    "Uploading Output Data");
+		} else {
+			minor = strcmp(phase, "in") == 0
+			    ? "Input Data Resolution"
+			    : "Application";
+			moved = move_path(job, to_running, minor);
+			if (!moved &&
+			    strcmp(str(job, "status"), "Running") == 0)
+				json_object_set_new(job, "minorStatus",
+				    json_string(minor));
+			if (strcmp(phase, "run") == 0)
+				json_object_set_new(job, "appStatus",
+				    json_string("Executing"));
+		}
+	} else if (strcmp(state, "FAILED") == 0 &&
+	    json_is_true(json_object_get(drec, "data_failed"))) {
+		/* "Input data not available: ...", "Failed to upload output
+		   data: ..." (from Completing straight to Failed) */
+		moved = strcmp(str(job, "status"), "Completing") == 0
+		    ? move(job, "Failed", reason)
+		    : move_path(job, to_failed, reason);
+		if (json_is_integer(code))
+			json_object_set_new(job, "appStatus", json_string(app));
 	} else if (strcmp(state, "DONE") == 0) {
 		moved = move_path(job, to_done, "Execution Complete");
 		json_object_set_new(job, "appStatus",
@@ -336,6 +370,14 @@ job_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 }
 
 int
+job_drm_finish(const json_t *rec, const json_t *got, char *why, size_t n)
+{
+	return jd_register(json_object_get(json_object_get(rec, "stage"),
+			       "out"),
+	    got, why, n);
+}
+
+int
 job_init(struct gr_err *err)
 {
 	unsigned changed;
@@ -361,6 +403,8 @@ pattern_ok(const char *p)
 /* One planned job, from a manifest after parametric expansion. */
 struct plan {
 	json_t *manifest; /* validated, normalised */
+	json_t *lfns;     /* InputData and LFN: sandbox entries, to resolve */
+	json_t *stage;    /* their plans: {"in", "out"} (jobdata.h), or NULL */
 	char *argv[ARGS_MAX + 1];
 	char dir[DIR_LEN + 1];
 	long time_limit;
@@ -373,6 +417,8 @@ plan_free(struct plan *p)
 	size_t i;
 
 	json_decref(p->manifest);
+	json_decref(p->lfns);
+	json_decref(p->stage);
 	for (i = 0; p->argv[i] != NULL; i++)
 		free(p->argv[i]);
 	memset(p, 0, sizeof(*p));
@@ -539,6 +585,60 @@ concat(const char *a, const char *b)
 	return s;
 }
 
+/*
+ * The data fields (spec A.8): InputData's LFNs ("/x" is "LFN:/x") joined
+ * to the sandbox's into lfns, each a valid LFN whose file name clashes
+ * with no other file of the working directory; OutputData, OutputSE and
+ * OutputPath of the right types (jd_plan_out checks them further).
+ */
+static int
+data_fields(const json_t *m, const struct wl_file *files, size_t nfiles,
+    const char *out, const char *errf, json_t *lfns, struct gr_err *err)
+{
+	char lfn[FC_PATH_MAX + 1], name[WL_NAME_MAX + 1];
+	json_t *in = NULL, *odata = NULL, *names = json_object();
+	const char *se, *path;
+	const json_t *v;
+	size_t i;
+	bool rucio;
+	int rc;
+
+	if ((rc = list_field(m, "InputData", &in, err)) != GR_OK ||
+	    (rc = list_field(m, "OutputData", &odata, err)) != GR_OK ||
+	    (rc = str_field(m, "OutputSE", NULL, &se, err)) != GR_OK ||
+	    (rc = str_field(m, "OutputPath", NULL, &path, err)) != GR_OK)
+		goto out;
+	json_array_extend(lfns, in);
+	if (json_array_size(lfns) > STAGE_IN_MAX) {
+		rc = gr_fail(err, GR_INVALID_MANIFEST,
+		    "more than %d input data files", STAGE_IN_MAX);
+		goto out;
+	}
+	json_array_foreach(lfns, i, v) {
+		if ((rc = jd_lfn_parse(json_string_value(v), lfn, name, &rucio,
+			 err)) != GR_OK)
+			goto out;
+		if (json_object_get(names, name) != NULL ||
+		    uploaded(files, nfiles, name) || strcmp(name, out) == 0 ||
+		    strcmp(name, errf) == 0) {
+			rc = gr_fail(err, GR_INVALID_MANIFEST,
+			    "input data '%s' would land on '%s', which another "
+			    "file of the job takes",
+			    json_string_value(v), name);
+			goto out;
+		}
+		json_object_set_new(names, name, json_true());
+	}
+	if (json_array_size(odata) > 0 && (se == NULL || *se == '\0'))
+		rc = gr_fail(err, GR_INVALID_MANIFEST,
+		    "OutputData needs an OutputSE");
+out:
+	json_decref(in);
+	json_decref(odata);
+	json_decref(names);
+	return rc;
+}
+
 /* Validate one (expanded) manifest m into a plan with a normalised copy. */
 static int
 plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
@@ -587,12 +687,18 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 		 json_object_get(m, "Site") != NULL ? "Site" : "Sites", &site,
 		 err)) != GR_OK)
 		goto out;
+	p->lfns = json_array();
 	json_array_foreach(isb, i, v) {
 		e = json_string_value(v);
-		if (strncmp(e, "LFN:", 4) == 0 || strncmp(e, "SB:", 3) == 0) {
+		if (strncasecmp(e, "LFN:", 4) == 0) {
+			json_array_append(p->lfns, v); /* the catalogues' */
+			continue;
+		}
+		if (strncmp(e, "SB:", 3) == 0) {
 			rc = gr_fail(err, GR_INVALID_MANIFEST,
-			    "InputSandbox '%s': only files uploaded with the "
-			    "submission can be used here",
+			    "InputSandbox '%s': a sandbox is the files "
+			    "uploaded "
+			    "with the submission",
 			    e);
 			goto out;
 		}
@@ -603,6 +709,9 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 			goto out;
 		}
 	}
+	if ((rc = data_fields(m, files, nfiles, out, errf, p->lfns, err)) !=
+	    GR_OK)
+		goto out;
 	json_array_foreach(osb, i, v)
 		if (!pattern_ok(json_string_value(v))) {
 			rc = gr_fail(err, GR_INVALID_MANIFEST,
@@ -939,6 +1048,7 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		s.make_cwd = a->nfiles == 0;
 		s.uid = a->uid;
 		s.gid = a->gid;
+		s.stage = p->stage;
 		ids = json_array();
 		rc = drm_submit_txn(t, &s, ids, err);
 		if (rc == GR_OK) {
@@ -1046,6 +1156,32 @@ make_plans(const json_t *manifests, const struct wl_file *files, size_t nfiles,
 	return GR_OK;
 }
 
+/* The plan's data: its LFNs resolved, its OutputData planned. */
+static int
+plan_data(struct plan *p, const char *owner, const char *group,
+    struct gr_err *err)
+{
+	json_t *in = NULL, *out = NULL, *odata = NULL;
+	int rc = GR_OK;
+
+	if (json_array_size(p->lfns) > 0)
+		rc = jd_resolve(owner, group, p->lfns, &in, err);
+	if (rc == GR_OK)
+		rc = list_field(p->manifest, "OutputData", &odata, err);
+	if (rc == GR_OK)
+		rc = jd_plan_out(owner, group, odata,
+		    str(p->manifest, "OutputSE"),
+		    str(p->manifest, "OutputPath"), &out, err);
+	if (rc == GR_OK && (in != NULL || out != NULL))
+		p->stage = json_pack("{s:O, s:O}", "in",
+		    in != NULL ? in : json_array(), "out",
+		    out != NULL ? out : json_array());
+	json_decref(in);
+	json_decref(out);
+	json_decref(odata);
+	return rc;
+}
+
 int
 job_submit(const char *owner, const char *group, const char *owner_dn,
     const json_t *manifests, const struct wl_file *files, size_t nfiles,
@@ -1067,6 +1203,10 @@ job_submit(const char *owner, const char *group, const char *owner_dn,
 		goto out;
 	a.uid = uid;
 	a.gid = gid;
+	/* the catalogues read before the transaction (the copies are the
+	   runner's, when the job starts) */
+	for (i = 0; i < a.nplans && rc == GR_OK; i++)
+		rc = plan_data(&a.plans[i], owner, group, err);
 	/* the files first: a job may start the moment the commit is done */
 	for (i = 0; i < a.nplans && rc == GR_OK; i++)
 		rc = make_dir(&a.plans[i], files, nfiles, uid, gid, err);

@@ -130,6 +130,10 @@ int fc_file_del(const char *issuer, const char *path, struct gr_err *err);
 /* *out = DIRAC's file attributes {Size, Checksum, ..., FileID}. */
 int fc_file_attrs(const char *path, json_t **out, struct gr_err *err);
 
+/* *out = the file's stored record (new reference): "size", "checksum",
+   "checksumtype", "owner", "group", "mode", "replicas" {SE: PFN}... */
+int fc_file_record(const char *path, json_t **out, struct gr_err *err);
+
 /* *out = {field: value} of a file, with its directories' (inherited). */
 int fc_file_meta(const char *path, json_t **out, struct gr_err *err);
 

@@ -81,6 +81,11 @@ struct drm_spec {
 	/* who the job runs as (drm_account_user); 0: the service itself */
 	uid_t uid;
 	gid_t gid;
+	/* data its runner copies (stage.h): {"in": [...], "out": [...]}, or
+	   NULL. The input before the job starts (the record's "stage_phase"
+	   "in", then "run"), the output after it ended with 0 ("out"); a
+	   failure ends it FAILED with "data_failed" and the reason */
+	const json_t *stage;
 };
 
 /*
@@ -108,6 +113,16 @@ typedef int (
  * drm_register adds or replaces one for this process (tests).
  */
 void drm_register(const char *client, drm_hook_fn fn);
+
+/*
+ * After a job's runner stored its output data (stage_out's list got), and
+ * before its end is recorded: the client registers it, outside any
+ * transaction (jobs: job_drm_finish). 0, or -1 with why (size n) the
+ * job's reason to fail. A client without one: 0.
+ */
+int drm_client_finish(const json_t *rec, const json_t *got, char *why,
+    size_t n);
+int job_drm_finish(const json_t *rec, const json_t *got, char *why, size_t n);
 
 /* The hooks of the table's clients (job.c, task.c). */
 int job_drm_hook(struct st_txn *t, const json_t *rec, struct gr_err *err);

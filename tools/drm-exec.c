@@ -11,6 +11,12 @@
  * directory, .gridrest-exit-<slurm job id>: "exit N", "signal N",
  * "timeout N" or "cancelled N". That file keeps the exit status after
  * Slurm has forgotten the job.
+ *
+ * A payload with "stage" (stage.h) has the job's data copied here, on the
+ * node, as the job's user: its input before the command runs, its output
+ * after it ended with 0. The phase goes to .gridrest-phase-<id> and a
+ * failure or the output stored to .gridrest-data-<id>, before the exit
+ * file: the service registers the output and shows the phase.
  */
 #define _GNU_SOURCE /* execvpe */
 #include <errno.h>
@@ -28,6 +34,7 @@
 #include <jansson.h>
 
 #include "drm_run.h"
+#include "stage.h"
 
 #define SCRIPT_MAX (1 << 20)
 #define ENV_MAX    512
@@ -88,20 +95,29 @@ payload(const char *path)
 	return json_loads(nl + 1, 0, NULL);
 }
 
-static char *
-exit_name(void)
+/* The job's Slurm id as the service knows it: "<job>" or "<array>_<task>". */
+static const char *
+native_id(void)
 {
+	static char buf[96];
 	const char *job = getenv("SLURM_JOB_ID");
 	const char *arr = getenv("SLURM_ARRAY_JOB_ID");
 	const char *task = getenv("SLURM_ARRAY_TASK_ID");
-	char buf[128];
 
 	if (arr != NULL && task != NULL)
-		(void)snprintf(buf, sizeof(buf), ".gridrest-exit-%s_%s", arr,
-		    task);
+		(void)snprintf(buf, sizeof(buf), "%s_%s", arr, task);
 	else
-		(void)snprintf(buf, sizeof(buf), ".gridrest-exit-%s",
+		(void)snprintf(buf, sizeof(buf), "%s",
 		    job != NULL ? job : "unknown");
+	return buf;
+}
+
+static char *
+exit_name(void)
+{
+	char buf[128];
+
+	(void)snprintf(buf, sizeof(buf), ".gridrest-exit-%s", native_id());
 	return xstrdup_or_die(buf);
 }
 
@@ -168,6 +184,50 @@ env_free(char **env)
 	free(env);
 }
 
+/* The job's input data, copied into cwd; false (the reason written for
+   the service) when a file could not be. */
+static bool
+data_in(const json_t *stage, const char *cwd)
+{
+	const json_t *in = json_object_get(stage, "in");
+	char why[512];
+	json_t *res;
+
+	if (json_array_size(in) > 0) {
+		stage_phase_write(cwd, native_id(), "in");
+		if (stage_in(in, cwd, false, 0, 0, why, sizeof(why)) != 0) {
+			fprintf(stderr, "gridrest: %s\n", why);
+			res = json_pack("{s:s}", "why", why);
+			(void)stage_result_write(cwd, native_id(), res);
+			json_decref(res);
+			return false;
+		}
+	}
+	stage_phase_write(cwd, native_id(), "run");
+	return true;
+}
+
+/* After the job ended with 0: its output data stored, and told. */
+static void
+data_out(const json_t *stage, const char *cwd)
+{
+	const json_t *out = json_object_get(stage, "out");
+	char why[512];
+	json_t *got = NULL, *res;
+
+	if (json_array_size(out) == 0)
+		return;
+	stage_phase_write(cwd, native_id(), "out");
+	if (stage_out(out, cwd, &got, why, sizeof(why)) != 0) {
+		fprintf(stderr, "gridrest: %s\n", why);
+		res = json_pack("{s:o, s:s}", "got", got, "why", why);
+	} else {
+		res = json_pack("{s:o}", "got", got);
+	}
+	(void)stage_result_write(cwd, native_id(), res);
+	json_decref(res);
+}
+
 /* The runner's question: scancel (SIGTERM) asks for the end. */
 static const char *
 exec_stop(void *ctx)
@@ -180,7 +240,8 @@ int
 main(int argc, char **argv)
 {
 	json_t *p, *a;
-	char **cmd, **env;
+	const json_t *stage;
+	char **cmd, **env, cwd[4096];
 	long limit, grace;
 	struct sigaction sa;
 	size_t n, i;
@@ -216,6 +277,15 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
+	stage = json_object_get(p, "stage");
+	if (stage != NULL && getcwd(cwd, sizeof(cwd)) == NULL) {
+		record("exit", 125, -1);
+		return 125;
+	}
+	if (stage != NULL && !data_in(stage, cwd)) {
+		record("exit", 125, -1);
+		return 125;
+	}
 	if ((pid = fork()) < 0) {
 		record("exit", 125, -1);
 		return 125;
@@ -251,6 +321,9 @@ main(int argc, char **argv)
 	run.ctx = NULL;
 	drm_run_wait(&run);
 	status = run.status;
+	if (stage != NULL && status >= 0 && run.how == NULL &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		data_out(stage, cwd);
 	if (status < 0) {
 		record("exit", 125, -1);
 		status = 125 << 8;

@@ -25,44 +25,15 @@ reqb POST /rses/DAV1/protocols/davs "{\"hostname\": \"localhost\", \"port\": $DA
 is "three RSEs with protocols" "$STATUS" 201
 reqb POST /scopes/root/data ''
 
-# pfn RSE NAME: the file's PFN on RSE; path: a posix PFN's path
+# pfn RSE NAME, put RSE NAME FILE [ADLER32]: lib.sh's, in scope data
 pfn() {
-	req GET "/rses/$1/lfns2pfns?lfn=data:$2"
-	json ".\"data:$2\""
+	rse_pfn "$1" data "$2"
+}
+put() {
+	rse_put "$1" data "$2" "$3" ${4:+"$4"}
 }
 path() {
-	printf '%s' "${1#file://localhost:0}"
-}
-adler() {
-	python3 -c 'import sys, zlib
-print("%08x" % zlib.adler32(open(sys.argv[1], "rb").read()))' "$1"
-}
-# put RSE NAME FILE [ADLER32]: the file stored on RSE and its replica
-# registered there (AVAILABLE)
-put() {
-	local p a
-	p=$(pfn "$1" "$2")
-	a=${4:-$(adler "$3")}
-	case $p in
-	file://*)
-		mkdir -p "$(dirname "$(path "$p")")"
-		cp "$3" "$(path "$p")" ;;
-	*)
-		mkcols "$p"
-		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -T "$3" \
-		    "https${p#davs}" -o /dev/null ;;
-	esac
-	reqb POST /replicas "{\"rse\": \"$1\", \"files\": [{\"scope\": \"data\", \"name\": \"$2\", \"bytes\": $(stat -c %s "$3"), \"adler32\": \"$a\"}]}"
-}
-mkcols() {
-	local u d c
-	u=https${1#davs}
-	d=
-	for c in $(dirname "${u#"$DAV"}" | tr '/' ' '); do
-		d=$d/$c
-		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -X MKCOL \
-		    "$DAV$d/" -o /dev/null
-	done
+	posix_path "$1"
 }
 # rule NAME RSE: a rule for data:NAME on RSE; its id in $RULE
 rule() {

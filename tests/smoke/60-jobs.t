@@ -413,7 +413,7 @@ for bad in '{"Arguments": "x"}' '{"Executable": ""}' \
     '{"Executable": "/bin/true", "StdOutput": "../x"}' \
     '{"Executable": "/bin/true", "Arguments": "\"open"}' \
     '{"Executable": "/bin/true", "InputSandbox": ["missing.txt"]}' \
-    '{"Executable": "/bin/true", "InputSandbox": ["LFN:/x/y"]}' \
+    '{"Executable": "/bin/true", "InputSandbox": ["LFN:/x//y"]}' \
     '{"Executable": "/bin/true", "JobType": "Bogus"}' \
     '{"Executable": "/bin/true", "OutputSandbox": ["../../etc/passwd"]}' \
     '{"Executable": "bin/relative"}' \

@@ -286,6 +286,51 @@ webdav_start() {
 	DAV=https://localhost:$DAV_PORT
 }
 
+# --- storage (49-transfers.t, 66-jobs-data.t) ---
+
+# rse_pfn RSE SCOPE NAME: the file's PFN on RSE (lfns2pfns)
+rse_pfn() {
+	req GET "/rses/$1/lfns2pfns?lfn=$2:$3"
+	json ".\"$2:$3\""
+}
+# posix_path PFN: a posix PFN's path
+posix_path() {
+	printf '%s' "${1#file://localhost:0}"
+}
+# adler FILE: its adler32, 8 hex digits
+adler() {
+	python3 -c 'import sys, zlib
+print("%08x" % zlib.adler32(open(sys.argv[1], "rb").read()))' "$1"
+}
+# rse_put RSE SCOPE NAME FILE [ADLER32]: the file stored where lfns2pfns
+# says and its replica registered there (AVAILABLE); $STATUS the POST's
+rse_put() {
+	local p a
+	p=$(rse_pfn "$1" "$2" "$3")
+	a=${5:-$(adler "$4")}
+	case $p in
+	file://*)
+		mkdir -p "$(dirname "$(posix_path "$p")")"
+		cp "$4" "$(posix_path "$p")" ;;
+	*)
+		dav_mkcols "$p"
+		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -T "$4" \
+		    "https${p#davs}" -o /dev/null ;;
+	esac
+	reqb POST /replicas "{\"rse\": \"$1\", \"files\": [{\"scope\": \"$2\", \"name\": \"$3\", \"bytes\": $(stat -c %s "$4"), \"adler32\": \"$a\"}]}"
+}
+# dav_mkcols PFN: the WebDAV collections above a davs PFN
+dav_mkcols() {
+	local u d c
+	u=https${1#davs}
+	d=
+	for c in $(dirname "${u#"$DAV"}" | tr '/' ' '); do
+		d=$d/$c
+		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -X MKCOL \
+		    "$DAV$d/" -o /dev/null
+	done
+}
+
 # req METHOD PATH [curl args...]: the answer lands in $STATUS,
 # $T/headers and $T/body. The token in $TOKEN, if any, is sent.
 req() {

@@ -1,0 +1,64 @@
+/*
+ * stage.h -- a job's data moved in and out of its working directory by
+ * whatever runs the job (core, no store: the local supervisor links it,
+ * and so does gridrest-drm-exec on Slurm's nodes). The plans are JSON,
+ * made on the service's side by jobdata.c and carried in the DRM record:
+ *
+ *   in:  [{"name", "lfn", "bytes", "adler32", "md5",
+ *          "sources": [{"pfn", "rse", "prefix", "cafile", "cert", "key"}],
+ *          "why"}]            why: no source at all, and why not
+ *   out: [{"name", "pfn", "rse", "prefix", "cafile", "cert", "key", ...}]
+ *
+ * Copies go through xfer.c (posix and WebDAV), sizes and checksums checked.
+ */
+#ifndef STAGE_H
+#define STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define STAGE_IN_MAX  500 /* InputData of a User job (DIRAC's bound) */
+#define STAGE_OUT_MAX 100 /* OutputData of one job */
+
+/* The DRM's phase files of a Slurm job: ".gridrest-phase-<slurm id>"
+   holds "in", "run" or "out"; ".gridrest-data-<slurm id>" the results. */
+#define STAGE_PHASE_NAME ".gridrest-phase-"
+#define STAGE_DATA_NAME  ".gridrest-data-"
+
+/*
+ * Copy every file of in into the directory cwd under its name (a plain
+ * name, never through a link, nothing outside cwd), trying its sources in
+ * order; with give, each file is then the uid:gid's. On failure, why
+ * (size n) says which file and why: "Input data not available: <lfn>:
+ * ..." (no source, none reached, a checksum that does not match). 0 or -1.
+ */
+int stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
+    char *why, size_t n);
+
+/*
+ * Copy every file of out from cwd to its PFN. *got: new reference to
+ * [{"name", "bytes", "adler32", "md5"}] of what was stored (on failure,
+ * what was stored before it). why as stage_in's: "Failed to upload output
+ * data: <name>: ...". 0 or -1.
+ */
+int stage_out(const json_t *out, const char *cwd, json_t **got, char *why,
+    size_t n);
+
+/* The phase of a Slurm job (stage_phase_write) read back: "in", "run",
+   "out", or NULL when there is none. */
+const char *stage_phase_read(const char *cwd, const char *native);
+void stage_phase_write(const char *cwd, const char *native, const char *p);
+
+/*
+ * The data results of a Slurm job, written by gridrest-drm-exec for the
+ * service: {"got": [stage_out's], "why": a failure}. read: new reference,
+ * or NULL when there is none (or it is no object).
+ */
+#define STAGE_RESULT_MAX (1 << 20)
+int stage_result_write(const char *cwd, const char *native, const json_t *res);
+json_t *stage_result_read(const char *cwd, const char *native);
+
+#endif /* STAGE_H */
