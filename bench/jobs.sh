@@ -7,6 +7,14 @@
 #   start     time from POST /jobs to the job seen Running, with free
 #             slots (a job that sleeps 0.5 s; the next is sent once it
 #             is Done), median of 5, milliseconds
+#   data      time from POST /jobs to Running with InputData of
+#             BENCH_DATA_FILES (10) catalogue files of BENCH_DATA_MB (10) MB
+#             on a posix RSE: to the job's claim (MinorStatus "Input Data
+#             Resolution") and to its start ("Application": copied,
+#             adler32 checked, fsynced, given to the job's user), median of
+#             3, against cp of the same files (and cp + sync of them, as
+#             the copies are fsynced); both with the files in the page
+#             cache; ratio = to the start / cp + sync
 #   list      GET /jobs?maxJobs=100 over the 2000+ jobs above, for 5 s
 #             with wrk (2 threads, 4 connections): requests/s
 #
@@ -114,6 +122,70 @@ for k in 1 2 3 4 5; do
 done
 echo "start: submission to Running, median of 5: $(sort -n "$T/starts" | sed -n 3p) ms" \
     "(all: $(sort -n "$T/starts" | tr '\n' ' '))"
+
+# --- data: InputData staged by the supervisor, against cp -------------
+nf=${BENCH_DATA_FILES:-10}
+mb=${BENCH_DATA_MB:-10}
+rse=$T/BENCH_DISK
+mkdir -p "$rse/bench"
+auth="X-Rucio-Auth-Token: $token"
+curl -sf -H "$auth" -X POST --data-binary '{}' "$base/rses/BENCH_DISK" >/dev/null
+curl -sf -H "$auth" -X POST --data-binary "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$rse\", \"impl\": \"rucio.rse.protocols.posix.Default\", \"domains\": {\"wan\": {\"read\": 1, \"write\": 1, \"delete\": 1}}}" \
+    "$base/rses/BENCH_DISK/protocols/file" >/dev/null
+curl -sf -H "$auth" -X POST --data-binary "" "$base/filecatalogue/directory/$(printf /bench | base64 -w0 | tr '+/' '-_')" >/dev/null
+files=
+lfns=
+i=0
+while [ $i -lt "$nf" ]; do
+	head -c $((mb * 1048576)) /dev/urandom >"$rse/bench/f$i"
+	a=$(python3 -c 'import sys, zlib
+print("%08x" % zlib.adler32(open(sys.argv[1], "rb").read()))' "$rse/bench/f$i")
+	files="$files${files:+,}{\"lfn\": \"/bench/f$i\", \"size\": $((mb * 1048576)), \"checksum\": \"$a\", \"replicas\": {\"BENCH_DISK\": \"file://localhost:0$rse/bench/f$i\"}}"
+	lfns="$lfns${lfns:+,}\"/bench/f$i\""
+	i=$((i + 1))
+done
+curl -sf -H "$auth" -X POST --data-binary "[$files]" "$base/filecatalogue/files" >/dev/null
+: >"$T/cp"
+for k in 1 2 3; do
+	rm -rf "$T/cpdst"
+	mkdir "$T/cpdst"
+	t0=$(now_ms)
+	cp "$rse"/bench/f* "$T/cpdst/"
+	t1=$(now_ms)
+	sync "$T"/cpdst/f*
+	echo "$((t1 - t0)) $(($(now_ms) - t0))" >>"$T/cp"
+done
+: >"$T/claims"
+: >"$T/runs"
+for k in 1 2 3; do
+	t0=$(now_ms)
+	jid=$(curl -s -H "$auth" -H 'Content-Type: application/json' \
+	    --data-binary "{\"Executable\": \"sleep\", \"Arguments\": \"0.2\", \"InputData\": [$lfns]}" \
+	    "$base/jobs" | jq '.jids[0]')
+	claimed=
+	while :; do
+		j=$(curl -s -H "$auth" "$base/jobs/$jid")
+		if [ -z "$claimed" ] && printf '%s' "$j" | grep -q '"status":"Running"\|"status":"Done"\|"status":"Failed"'; then
+			claimed=$(($(now_ms) - t0))
+		fi
+		printf '%s' "$j" | grep -q '"minorStatus":"Application"\|"status":"Done"\|"status":"Failed"' && break
+		sleep 0.005
+	done
+	echo $(($(now_ms) - t0)) >>"$T/runs"
+	echo "$claimed" >>"$T/claims"
+	until curl -s -H "$auth" "$base/jobs/$jid" | grep -q '"status":"Done"\|"status":"Failed"'; do
+		sleep 0.05
+	done
+	st=$(curl -s -H "$auth" "$base/jobs/$jid" | jq -r '.status + "/" + .minorStatus')
+	[ "$st" = "Done/Execution Complete" ] || echo "data: job $jid ended $st"
+done
+run=$(sort -n "$T/runs" | sed -n 2p)
+cpt=$(sort -n "$T/cp" | sed -n 2p)
+echo "data: submission to Running with $nf x $mb MB InputData, median of 3:" \
+    "claimed $(sort -n "$T/claims" | sed -n 2p) ms, started $run ms" \
+    "(all: $(sort -n "$T/runs" | tr '\n' ' '))"
+echo "data: cp of the same files: ${cpt% *} ms, cp + sync ${cpt#* } ms;" \
+    "ratio started / (cp + sync) = $(echo "scale=2; $run / ${cpt#* }" | bc)"
 
 cat >"$T/token.lua" <<EOF
 wrk.headers["X-Rucio-Auth-Token"] = "$token"

@@ -7,7 +7,7 @@
 # and registered (file catalogue, Rucio) once the job ended, and read back.
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-2}
-job_uids 3200000 3000032
+job_uids 3200000 3000080
 drm_server_start
 login
 webdav_start

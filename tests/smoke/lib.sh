@@ -219,7 +219,7 @@ trap finish EXIT
 # its own, so that tests running at once (prove -j2) never share a uid:
 # RLIMIT_NPROC and pgrep -U count every process of a uid, whichever test
 # started it. LOCAL (no passwd entry needed): a hundred from there; SLURM:
-# sixteen from there, within the 80 that scripts/slurm-local gives passwd
+# sixteen from there, within the 96 that scripts/slurm-local gives passwd
 # entries from 3000000 (Slurm runs only users it knows). Before
 # drm_server_start.
 job_uids() {
