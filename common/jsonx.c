@@ -1,13 +1,14 @@
 /*
- * jsonx.c -- compact JSON text with Infinity, and the members of a JSON
- * object's text found without parsing it (see jsonx.h). Leaf module:
- * jansson and util only.
+ * jsonx.c -- compact JSON text with Infinity, stored times as dates, and
+ * the members of a JSON object's text found without parsing it (see
+ * jsonx.h). Leaf module: jansson, util and date only.
  */
 #include <errno.h>
 #include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "jsonx.h"
 
 json_t *
@@ -18,6 +19,17 @@ jsonx_infinity(void)
 	if (inf == NULL)
 		inf = json_real(DBL_MAX);
 	return inf;
+}
+
+json_t *
+jsonx_date(const json_t *rec, const char *key)
+{
+	char buf[DATE_RFC1123_LEN];
+	const json_t *v = json_object_get(rec, key);
+
+	if (!json_is_integer(v))
+		return json_null();
+	return json_string(date_rfc1123(json_integer_value(v), buf));
 }
 
 void

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "account.h"
-#include "date.h"
+#include "jsonx.h"
 #include "request.h"
 #include "rse.h"
 #include "store.h"
@@ -48,17 +48,6 @@ static const char *
 str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
-}
-
-static json_t *
-date_or_null(const json_t *rec, const char *k)
-{
-	char buf[DATE_RFC1123_LEN];
-	const json_t *v = json_object_get(rec, k);
-
-	return json_is_integer(v)
-	    ? json_string(date_rfc1123(json_integer_value(v), buf))
-	    : json_null();
 }
 
 static json_t *
@@ -105,10 +94,10 @@ render(struct st_txn *t, const json_t *rec)
 	    copy_or_null(rec, "adler32"), "account",
 	    copy_or_null(rec, "account"), "priority",
 	    copy_or_null(rec, "priority"), "requested_at",
-	    date_or_null(rec, "created_at"), "submitted_at",
-	    date_or_null(rec, "submitted_at"), "created_at",
-	    date_or_null(rec, "created_at"), "updated_at",
-	    date_or_null(rec, "updated_at"), "transfertool", "gridrest");
+	    jsonx_date(rec, "created_at"), "submitted_at",
+	    jsonx_date(rec, "submitted_at"), "created_at",
+	    jsonx_date(rec, "created_at"), "updated_at",
+	    jsonx_date(rec, "updated_at"), "transfertool", "gridrest");
 	json_object_set_new(o, "state",
 	    json_string(state_name(str(rec, "state"))));
 	free(dest);

@@ -20,16 +20,6 @@
 #include "util.h"
 #include "valid.h"
 
-static json_t *
-date_or_null(const json_t *v)
-{
-	char buf[DATE_RFC1123_LEN];
-
-	if (!json_is_integer(v))
-		return json_null();
-	return json_string(date_rfc1123(json_integer_value(v), buf));
-}
-
 static const char *
 grouping_name(const char *l)
 {
@@ -91,8 +81,7 @@ rule_render(struct st_txn *t, const json_t *rec, bool with_bytes)
 	json_object_set_new(o, "rse_expression",
 	    copy_or_null(rec, "rse_expression"));
 	json_object_set_new(o, "copies", copy_or_null(rec, "copies"));
-	json_object_set_new(o, "expires_at",
-	    date_or_null(json_object_get(rec, "expires_at")));
+	json_object_set_new(o, "expires_at", jsonx_date(rec, "expires_at"));
 	json_object_set_new(o, "weight", copy_or_null(rec, "weight"));
 	json_object_set_new(o, "locked", copy_or_null(rec, "locked"));
 	json_object_set_new(o, "locks_ok_cnt",
@@ -108,8 +97,7 @@ rule_render(struct st_txn *t, const json_t *rec, bool with_bytes)
 	    json_string(grouping_name(str_of(rec, "grouping"))));
 	json_object_set_new(o, "notification",
 	    json_string(notification_name(str_of(rec, "notification"))));
-	json_object_set_new(o, "stuck_at",
-	    date_or_null(json_object_get(rec, "stuck_at")));
+	json_object_set_new(o, "stuck_at", jsonx_date(rec, "stuck_at"));
 	json_object_set_new(o, "purge_replicas",
 	    copy_or_null(rec, "purge_replicas"));
 	json_object_set_new(o, "ignore_availability",
@@ -120,15 +108,12 @@ rule_render(struct st_txn *t, const json_t *rec, bool with_bytes)
 	json_object_set_new(o, "comments", copy_or_null(rec, "comments"));
 	json_object_set_new(o, "child_rule_id",
 	    copy_or_null(rec, "child_rule_id"));
-	json_object_set_new(o, "eol_at",
-	    date_or_null(json_object_get(rec, "eol_at")));
+	json_object_set_new(o, "eol_at", jsonx_date(rec, "eol_at"));
 	json_object_set_new(o, "split_container",
 	    copy_or_null(rec, "split_container"));
 	json_object_set_new(o, "meta", copy_or_null(rec, "meta"));
-	json_object_set_new(o, "created_at",
-	    date_or_null(json_object_get(rec, "created_at")));
-	json_object_set_new(o, "updated_at",
-	    date_or_null(json_object_get(rec, "updated_at")));
+	json_object_set_new(o, "created_at", jsonx_date(rec, "created_at"));
+	json_object_set_new(o, "updated_at", jsonx_date(rec, "updated_at"));
 	if (with_bytes) {
 		json_t *did = NULL;
 		struct gr_err e = { 0 };
@@ -610,7 +595,7 @@ lock_emit(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		json_object_set_new(out, "bytes", copy_or_null(rec, "bytes"));
 		json_object_set_new(out, "accessed_at", json_null());
 		json_object_set_new(out, "updated_at",
-		    date_or_null(json_object_get(rec, "updated_at")));
+		    jsonx_date(rec, "updated_at"));
 		json_decref(rec);
 	}
 	rc = a->emit(out, a->ctx);
@@ -722,7 +707,7 @@ hist_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	st = rule_state_name(str_of(h, "state"));
 	out = json_pack("{s:o, s:s, s:O, s:O, s:O}", "updated_at",
-	    date_or_null(json_object_get(h, "updated_at")), "state",
+	    jsonx_date(h, "updated_at"), "state",
 	    st != NULL ? st : "REPLICATING", "locks_ok_cnt",
 	    json_object_get(h, "locks_ok_cnt"), "locks_stuck_cnt",
 	    json_object_get(h, "locks_stuck_cnt"), "locks_replicating_cnt",
@@ -730,7 +715,7 @@ hist_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if (out != NULL && a->id == NULL) {
 		json_object_set_new(out, "rule_id", copy_or_null(h, "rule_id"));
 		json_object_set_new(out, "created_at",
-		    date_or_null(json_object_get(h, "created_at")));
+		    jsonx_date(h, "created_at"));
 		json_object_set_new(out, "rse_expression",
 		    copy_or_null(h, "rse_expression"));
 		json_object_set_new(out, "account", copy_or_null(h, "account"));

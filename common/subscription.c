@@ -9,7 +9,6 @@
 #include <strings.h>
 
 #include "account.h"
-#include "date.h"
 #include "did.h"
 #include "didlife.h"
 #include "jsonx.h"
@@ -537,17 +536,6 @@ sub_update(const char *issuer, const char *account, const char *name,
 
 /* --- rendering and listing ------------------------------------------- */
 
-static json_t *
-date_or_null(const json_t *rec, const char *key)
-{
-	char d[DATE_RFC1123_LEN];
-	const json_t *v = json_object_get(rec, key);
-
-	return json_is_integer(v)
-	    ? json_string(date_rfc1123(json_integer_value(v), d))
-	    : json_null();
-}
-
 /* The state shown at now: a lifetime that passed makes it INACTIVE. */
 static char
 state_at(const json_t *rec, int64_t now, bool *lapsed)
@@ -587,15 +575,15 @@ sub_render(const json_t *rec, int64_t now)
 	    text_of(json_object_get(rec, "replication_rules")), "policyid",
 	    json_object_get(rec, "policyid"), "state",
 	    name != NULL ? name : "ACTIVE", "last_processed",
-	    date_or_null(rec, "last_processed"), "account",
+	    jsonx_date(rec, "last_processed"), "account",
 	    json_object_get(rec, "account"), "lifetime",
-	    date_or_null(rec, "lifetime"), "comments",
+	    jsonx_date(rec, "lifetime"), "comments",
 	    json_object_get(rec, "comments"), "retroactive",
 	    json_is_true(json_object_get(rec, "retroactive")), "expired_at",
-	    lapsed ? date_or_null(rec, "lifetime")
-		   : date_or_null(rec, "expired_at"),
-	    "created_at", date_or_null(rec, "created_at"), "updated_at",
-	    date_or_null(rec, "updated_at"));
+	    lapsed ? jsonx_date(rec, "lifetime")
+		   : jsonx_date(rec, "expired_at"),
+	    "created_at", jsonx_date(rec, "created_at"), "updated_at",
+	    jsonx_date(rec, "updated_at"));
 	return out;
 }
 

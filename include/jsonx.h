@@ -2,7 +2,8 @@
  * jsonx.h -- gridrest's JSON helpers beside jansson: members of a stored
  * record's JSON text read in place (jsonx_member, for listings' hot paths
  * that would otherwise parse every record), const values handed to
- * jansson (jsonx_unconst), and JSON text for what jansson cannot hold.
+ * jansson (jsonx_unconst), stored times as Rucio's dates (jsonx_date), and
+ * JSON text for what jansson cannot hold.
  *
  * Rucio writes an unlimited quota as Python's float('inf'), which json.dumps
  * writes as the bare token Infinity (read back by Python's json.loads, the real
@@ -48,6 +49,13 @@ json_t *jsonx_infinity(void);
 
 /* Append v as compact JSON text to b, jsonx_infinity() as Infinity. */
 void jsonx_text(struct sbuf *b, const json_t *v);
+
+/*
+ * New reference: rec's member key, a time in epoch seconds as stored, as
+ * the RFC 1123 date string Rucio renders (date.h); null when the member
+ * is absent or not an integer.
+ */
+json_t *jsonx_date(const json_t *rec, const char *key);
 
 /*
  * In the JSON object text s[0..n) (a stored record), the text of the

@@ -662,6 +662,29 @@ test_jsonx_member(void **state)
 	assert_false(jsonx_member_int("", 0, &i));
 }
 
+/* a stored time as Rucio's date; anything else null */
+static void
+test_jsonx_date(void **state)
+{
+	json_t *rec = json_pack("{s:I, s:s, s:I}", "t", (json_int_t)1368440583,
+	    "s", "1368440583", "z", (json_int_t)0);
+	json_t *v;
+
+	(void)state;
+	v = jsonx_date(rec, "t");
+	assert_string_equal(json_string_value(v),
+	    "Mon, 13 May 2013 10:23:03 UTC");
+	json_decref(v);
+	v = jsonx_date(rec, "z");
+	assert_string_equal(json_string_value(v),
+	    "Thu, 01 Jan 1970 00:00:00 UTC");
+	json_decref(v);
+	assert_true(json_is_null(jsonx_date(rec, "s")));
+	assert_true(json_is_null(jsonx_date(rec, "absent")));
+	assert_true(json_is_null(jsonx_date(NULL, "t")));
+	json_decref(rec);
+}
+
 static void
 test_sbuf(void **state)
 {
@@ -685,6 +708,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsonx_member),
+		cmocka_unit_test(test_jsonx_date),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_length),
