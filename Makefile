@@ -2,6 +2,7 @@
 # directory (build/, build/asan/) so changing flags never mixes objects.
 #   make            build every family and gridrest-db into build/
 #   make run        install what is missing, build, init, serve on :8080/:8443
+#   make install    the programs and their data under PREFIX (/usr/local)
 #   make check      install what is missing, build, run every test (prove)
 #   make asan       the same tests with ASan+UBSan backends
 #   make lint       clang-format check, the smoke tests' assertions
@@ -58,6 +59,20 @@ REPLAY   := $(FUZZ_T:%=$(B)/tests/fuzz/%)
 DEPS_OK  := $(B)/.deps-ok
 
 all: $(FAMILIES) $(B)/gridrest-db $(BENCHBIN)
+
+# Where make install puts things. The programs find their data files
+# (share/: page templates) through GRIDREST_DATADIR, else beside them or up
+# to two directories above (the build tree: $(B)/share/gridrest, copied
+# here), else in DATADIR, compiled in (include/template.h).
+PREFIX     ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/lib/gridrest
+DATADIR    ?= $(PREFIX)/share/gridrest
+DATA       := $(patsubst share/%,$(B)/share/gridrest/%,$(wildcard share/*))
+all: $(DATA)
+$(B)/share/gridrest/%: share/%
+	@mkdir -p $(@D)
+	cp $< $@
+$(B)/common/template.o: CPPFLAGS += -DGR_DATADIR='"$(DATADIR)"'
 
 # Install missing Debian packages once per build directory.
 $(DEPS_OK): scripts/install-deps
@@ -123,6 +138,18 @@ $(B)/gridrest-drm-exec: $(B)/tools/drm-exec.o $(B)/libgridrest.a
 run: all
 	scripts/gridrest run
 
+# The programs as the build tree holds them (the tools beside cgi-bin/,
+# where the families look for them) under LIBEXECDIR, the data files
+# under DATADIR; DESTDIR for a staged install. lighttpd.conf then runs
+# them with GRIDREST_BINDIR=$(LIBEXECDIR)/cgi-bin.
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR)/cgi-bin $(DESTDIR)$(DATADIR)
+	install -m 755 $(FAMILIES) $(DESTDIR)$(LIBEXECDIR)/cgi-bin/
+	install -m 755 $(B)/gridrest-db $(B)/gridrest-drm-supervisor \
+	    $(B)/gridrest-drm-exec $(B)/gridrest-mover $(B)/gridrest-rules \
+	    $(DESTDIR)$(LIBEXECDIR)/
+	install -m 644 $(DATA) $(DESTDIR)$(DATADIR)/
+
 # The DRM tests also run against a one-node Slurm, started for
 # the suite under the build directory and stopped after it.
 SLURM_HOME = $(abspath $(B))/slurm
@@ -182,6 +209,6 @@ bench: all
 clean:
 	rm -rf build
 
-.PHONY: all run check asan lint bench clean fuzz fuzz-run
+.PHONY: all run install check asan lint bench clean fuzz fuzz-run
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -19,6 +19,7 @@
 #include "jsonx.h"
 #include "limit.h"
 #include "oauth.h"
+#include "template.h"
 #include "scope.h"
 #include "token.h"
 #include "usage.h"
@@ -719,56 +720,35 @@ oauth2_client_add(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_json_new(r, 201, out);
 }
 
-/* The consent page: a login form for the account's password, the group
-   and lifetime asked for, Grant and Deny. */
+/* The consent page (share/gridrest/oauth2-consent.html): a login form for
+   the account's password, the group and lifetime asked for, Grant and
+   Deny; error, when not NULL, says why the form is back. */
 static int
 consent_page(struct web_req *r, int status, const json_t *client,
     const char *error)
 {
-	const char *lifetime = web_query(r, "lifetime");
+	const char *lifetime = web_query(r, "lifetime"), *text;
+	const struct tmpl_var vars[] = {
+		{ "client_name",
+		    json_string_value(json_object_get(client, "name")) },
+		{ "error", error },
+		{ "client_id", web_query(r, "client_id") },
+		{ "redirect_uri", web_query(r, "redirect_uri") },
+		{ "state", web_query(r, "state") },
+		{ "scope", web_query(r, "scope") },
+		{ "code_challenge", web_query(r, "code_challenge") },
+		{ "code_challenge_method",
+		    web_query(r, "code_challenge_method") },
+		{ "group", web_query(r, "group") },
+		{ "lifetime", lifetime != NULL ? lifetime : "24" },
+	};
 	char *page;
+	int rc;
 
-	page = arena_printf(&r->arena,
-	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<title>gridrest: authorise %s</title></head><body>\n"
-	    "<h1>Authorise %s</h1>\n<p>%s asks to act for your account.</p>\n"
-	    "%s%s%s"
-	    "<form method=\"post\" action=\"/oauth2/auth\">\n"
-	    "<input type=\"hidden\" name=\"response_type\" value=\"code\">\n"
-	    "<input type=\"hidden\" name=\"client_id\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"redirect_uri\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"state\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"scope\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"code_challenge\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"code_challenge_method\" "
-	    "value=\"%s\">\n"
-	    "<p><label>Username <input name=\"username\" id=\"username\" "
-	    "autocomplete=\"username\" required></label></p>\n"
-	    "<p><label>Password <input type=\"password\" name=\"password\" "
-	    "id=\"password\" autocomplete=\"current-password\" "
-	    "required></label></p>\n"
-	    "<p><label>Group <input name=\"group\" id=\"group\" "
-	    "value=\"%s\"></label></p>\n"
-	    "<p><label>Access for (hours) <input type=\"number\" min=\"1\" "
-	    "max=\"720\" name=\"lifetime\" id=\"lifetime\" "
-	    "value=\"%s\"></label></p>\n"
-	    "<p><button name=\"action\" value=\"grant\" id=\"grant\">Grant"
-	    "</button> <button name=\"action\" value=\"deny\" formnovalidate "
-	    "id=\"deny\">Deny</button></p>\n</form></body></html>\n",
-	    web_html(r, json_string_value(json_object_get(client, "name"))),
-	    web_html(r, json_string_value(json_object_get(client, "name"))),
-	    web_html(r, json_string_value(json_object_get(client, "name"))),
-	    error != NULL ? "<p role=\"alert\" id=\"error\">" : "",
-	    error != NULL ? web_html(r, error) : "",
-	    error != NULL ? "</p>\n" : "",
-	    web_html(r, web_query(r, "client_id")),
-	    web_html(r, web_query(r, "redirect_uri")),
-	    web_html(r, web_query(r, "state")),
-	    web_html(r, web_query(r, "scope")),
-	    web_html(r, web_query(r, "code_challenge")),
-	    web_html(r, web_query(r, "code_challenge_method")),
-	    web_html(r, web_query(r, "group")),
-	    web_html(r, lifetime != NULL ? lifetime : "24"));
+	if ((rc = tmpl_load("oauth2-consent.html", &text, &r->err)) != GR_OK ||
+	    (rc = tmpl_render(&r->arena, text, vars, ARRAY_LEN(vars), &page,
+		 &r->err)) != GR_OK)
+		return rc;
 	web_add_header(r, "Cache-Control", "no-store");
 	web_add_header(r, "X-Frame-Options", "DENY");
 	/* no form-action: browsers apply it to the redirect to the client */
@@ -807,127 +787,67 @@ back_to_client(struct web_req *r, const char *redirect, const char *params)
 		state != NULL ? web_urlencode(r, state) : ""));
 }
 
-/* GET /oauth2/auth: the consent page; POST: its answer. */
+/* GET /oauth2/auth: the consent page; POST: its answer. The rules of the
+   grant (PKCE, the password, the group, the code) are oauth.c's. */
 static int
 oauth2_auth(struct web_req *r)
 {
-	char account[ACCOUNT_NAME_MAX + 1], code[OAUTH_CODE_MAX];
-	struct oauth_consent c = { 0 };
-	const char *redirect, *rtype, *method, *challenge, *action, *lt;
-	json_t *client = NULL, *groups = NULL, *g;
-	long hours = 24;
-	size_t i;
-	bool member = false;
+	struct oauth_grant_form f = { 0 };
+	const char *redirect, *rtype, *action, *why;
+	char code[OAUTH_CODE_MAX];
+	json_t *client = NULL;
+	bool on_page;
 	int rc;
 
 	if (r->method == WEB_POST && (rc = web_read_form(r)) != GR_OK)
 		return rc;
-	redirect = web_query(r, "redirect_uri");
-	if (redirect != NULL && *redirect == '\0')
-		redirect = NULL;
+	f.client_id = web_query(r, "client_id");
+	f.redirect_uri = web_query(r, "redirect_uri");
+	if (f.redirect_uri != NULL && *f.redirect_uri == '\0')
+		f.redirect_uri = NULL;
 	/* until the client and its redirect URI are known good, nothing is
 	   sent back to them */
-	if (oauth_client_check(web_query(r, "client_id"), redirect, &client,
-		&r->err) != GR_OK)
+	if (oauth_client_check(f.client_id, f.redirect_uri, &client, &r->err) !=
+	    GR_OK)
 		return auth_error_page(r);
-	c.client_id = web_query(r, "client_id");
-	c.redirect_uri = redirect;
-	if (redirect == NULL)
-		redirect = arena_strdup(&r->arena,
-		    json_string_value(json_object_get(client, "redirect_uri")));
+	redirect = f.redirect_uri != NULL
+	    ? f.redirect_uri
+	    : arena_strdup(&r->arena,
+		  json_string_value(json_object_get(client, "redirect_uri")));
 	rtype = web_query(r, "response_type");
-	method = web_query(r, "code_challenge_method");
-	challenge = web_query(r, "code_challenge");
+	action = web_query(r, "action");
+	f.challenge = web_query(r, "code_challenge");
 	if (rtype == NULL || strcmp(rtype, "code") != 0) {
-		json_decref(client);
-		return back_to_client(r, redirect,
+		rc = back_to_client(r, redirect,
 		    rtype == NULL ? "error=invalid_request"
 				  : "error=unsupported_response_type");
-	}
-	if ((challenge != NULL && *challenge != '\0' &&
-		(strlen(challenge) != 43 ||
-		    (method != NULL && strcmp(method, "S256") != 0))) ||
-	    (method != NULL && *method != '\0' &&
-		(challenge == NULL || strcmp(method, "S256") != 0))) {
-		json_decref(client);
-		return back_to_client(r, redirect,
+	} else if (!oauth_pkce_request_ok(f.challenge,
+		       web_query(r, "code_challenge_method"))) {
+		rc = back_to_client(r, redirect,
 		    "error=invalid_request&error_description="
 		    "PKCE%20needs%20S256%20and%20a%2043-character%20challenge");
-	}
-	if (r->method == WEB_GET) {
+	} else if (r->method == WEB_GET) {
 		rc = consent_page(r, 200, client, NULL);
-		json_decref(client);
-		return rc;
-	}
-	action = web_query(r, "action");
-	if (action == NULL || strcmp(action, "grant") != 0) {
-		json_decref(client);
-		return back_to_client(r, redirect, "error=access_denied");
-	}
-	rc = identity_check_userpass(NULL, web_query(r, "username"),
-	    web_query(r, "password"), account, &r->err);
-	if (rc != GR_OK) {
-		/* several accounts comes only after a right password */
-		const char *why = rc == GR_MULTIPLE_ACCOUNTS
-		    ? arena_printf(&r->arena,
-			  "This login belongs to several accounts (%s) and "
-			  "none of them is its default: an administrator "
-			  "must make one the default.",
-			  r->err.msg)
-		    : "Wrong username or password.";
-
-		gr_clear(&r->err);
-		rc = consent_page(r, 401, client, why);
-		json_decref(client);
-		return rc;
-	}
-	if ((lt = web_query(r, "lifetime")) != NULL && *lt != '\0' &&
-	    parse_long(lt, 1, OAUTH_REFRESH_MAX / 3600, &hours) != 0) {
-		rc = consent_page(r, 400, client,
-		    "The access time is a number of hours, 1 to 720.");
-		json_decref(client);
-		return rc;
-	}
-	if ((rc = oauth_groups(account, &groups, &r->err)) != GR_OK) {
-		json_decref(client);
-		return rc;
-	}
-	c.group = web_query(r, "group");
-	if (c.group != NULL && *c.group == '\0')
-		c.group = NULL;
-	json_array_foreach(groups, i, g)
-		if (c.group == NULL ||
-		    strcmp(json_string_value(g), c.group) == 0)
-			member = true;
-	if (c.group == NULL && json_array_size(groups) > 0)
-		c.group = arena_strdup(&r->arena,
-		    json_string_value(json_array_get(groups, 0)));
-	json_decref(groups);
-	if (!member && c.group != NULL) {
-		rc = consent_page(r, 403, client,
-		    "Your account is not in that group.");
-		json_decref(client);
-		return rc;
+	} else if (action == NULL || strcmp(action, "grant") != 0) {
+		rc = back_to_client(r, redirect, "error=access_denied");
+	} else {
+		f.username = web_query(r, "username");
+		f.password = web_query(r, "password");
+		f.group = web_query(r, "group");
+		f.lifetime_hours = web_query(r, "lifetime");
+		f.scope = web_query(r, "scope");
+		rc = oauth_consent_grant(&f, code, &on_page, &r->err);
+		if (rc == GR_OK) {
+			rc = back_to_client(r, redirect,
+			    arena_printf(&r->arena, "code=%s", code));
+		} else if (on_page) {
+			why = arena_strdup(&r->arena, r->err.msg);
+			gr_clear(&r->err);
+			rc = consent_page(r, gr_err_status(rc), client, why);
+		}
 	}
 	json_decref(client);
-	{
-		json_t *setups = oauth_setups();
-
-		c.setup = arena_strdup(&r->arena,
-		    json_string_value(json_array_get(setups, 0)) != NULL
-			? json_string_value(json_array_get(setups, 0))
-			: "");
-		json_decref(setups);
-	}
-	c.account = account;
-	c.scope = web_query(r, "scope");
-	c.challenge = challenge != NULL && *challenge != '\0' ? challenge
-							      : NULL;
-	c.lifetime = (int64_t)hours * 3600;
-	if ((rc = oauth_code_issue(&c, code, &r->err)) != GR_OK)
-		return rc;
-	return back_to_client(r, redirect,
-	    arena_printf(&r->arena, "code=%s", code));
+	return rc;
 }
 
 /* GET /token/{username} with Authorization: Bearer <the provider's token>:

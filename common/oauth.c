@@ -287,6 +287,104 @@ oauth_code_issue(const struct oauth_consent *c, char out[OAUTH_CODE_MAX],
 	return rc;
 }
 
+#define B64URL                                                                 \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+/* absent when NULL or "" */
+static const char *
+given(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+bool
+oauth_pkce_request_ok(const char *challenge, const char *method)
+{
+	size_t i;
+
+	challenge = given(challenge);
+	method = given(method);
+	if (challenge == NULL)
+		return method == NULL;
+	if (method != NULL && strcmp(method, "S256") != 0)
+		return false;
+	if (strlen(challenge) != 43)
+		return false;
+	for (i = 0; i < 43; i++)
+		if (strchr(B64URL, challenge[i]) == NULL)
+			return false;
+	return true;
+}
+
+int
+oauth_consent_grant(const struct oauth_grant_form *f, char out[OAUTH_CODE_MAX],
+    bool *on_page, struct gr_err *err)
+{
+	char account[ACCOUNT_NAME_MAX + 1], accounts[GR_ERR_MSG_MAX];
+	struct oauth_consent c = { 0 };
+	json_t *groups = NULL, *setups = oauth_setups(), *g;
+	long hours = 24;
+	size_t i;
+	bool member = false;
+	int rc;
+
+	*on_page = true;
+	rc = identity_check_userpass(NULL, f->username, f->password, account,
+	    err);
+	if (rc != GR_OK) {
+		/* the accounts are named only after a right password */
+		(void)snprintf(accounts, sizeof(accounts), "%s", err->msg);
+		gr_clear(err);
+		rc = rc == GR_MULTIPLE_ACCOUNTS
+		    ? gr_fail(err, GR_CANNOT_AUTHENTICATE,
+			  "This login belongs to several accounts (%s) and "
+			  "none of them is its default: an administrator must "
+			  "make one the default.",
+			  accounts)
+		    : gr_fail(err, GR_CANNOT_AUTHENTICATE,
+			  "Wrong username or password.");
+		goto out;
+	}
+	if (given(f->lifetime_hours) != NULL &&
+	    parse_long(f->lifetime_hours, 1, OAUTH_REFRESH_MAX / 3600,
+		&hours) != 0) {
+		rc = gr_fail(err, GR_INVALID_VALUE,
+		    "The access time is a number of hours, 1 to %d.",
+		    OAUTH_REFRESH_MAX / 3600);
+		goto out;
+	}
+	*on_page = false;
+	if ((rc = oauth_groups(account, &groups, err)) != GR_OK)
+		goto out;
+	c.group = given(f->group);
+	json_array_foreach(groups, i, g)
+		if (c.group == NULL ||
+		    strcmp(json_string_value(g), c.group) == 0)
+			member = true;
+	if (c.group == NULL)
+		c.group = json_string_value(json_array_get(groups, 0));
+	if (!member && c.group != NULL) {
+		*on_page = true;
+		rc = gr_fail(err, GR_FORBIDDEN,
+		    "Your account is not in that group.");
+		goto out;
+	}
+	c.setup = json_string_value(json_array_get(setups, 0));
+	if (c.setup == NULL)
+		c.setup = "";
+	c.client_id = f->client_id;
+	c.redirect_uri = given(f->redirect_uri);
+	c.account = account;
+	c.scope = f->scope;
+	c.challenge = given(f->challenge);
+	c.lifetime = (int64_t)hours * 3600;
+	rc = oauth_code_issue(&c, out, err);
+out:
+	json_decref(groups);
+	json_decref(setups);
+	return rc;
+}
+
 /* Issue an access token (and a refresh token when refresh_life > 0) for
    the grant in rec, inside the caller's transaction. */
 static int

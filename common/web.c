@@ -24,6 +24,7 @@
 #include "store.h"
 #include "token.h"
 #include "util.h"
+#include "template.h"
 #include "web.h"
 
 #define WEB_ARENA_CHUNK    16384
@@ -612,42 +613,7 @@ web_read_form(struct web_req *r)
 const char *
 web_html(struct web_req *r, const char *s)
 {
-	size_t n = 0, i;
-	char *out, *p;
-
-	if (s == NULL)
-		return "";
-	for (i = 0; s[i] != '\0'; i++)
-		n += strchr("&<>\"'", s[i]) != NULL ? 6 : 1;
-	out = p = arena_alloc(&r->arena, n + 1);
-	for (i = 0; s[i] != '\0'; i++) {
-		switch (s[i]) {
-		case '&':
-			memcpy(p, "&amp;", 5);
-			p += 5;
-			break;
-		case '<':
-			memcpy(p, "&lt;", 4);
-			p += 4;
-			break;
-		case '>':
-			memcpy(p, "&gt;", 4);
-			p += 4;
-			break;
-		case '"':
-			memcpy(p, "&quot;", 6);
-			p += 6;
-			break;
-		case '\'':
-			memcpy(p, "&#39;", 5);
-			p += 5;
-			break;
-		default:
-			*p++ = s[i];
-		}
-	}
-	*p = '\0';
-	return out;
+	return tmpl_html(&r->arena, s);
 }
 
 const char *

@@ -1,13 +1,16 @@
 /*
  * oauth.h -- DIRAC's OAuth2 (core): setups, groups, registered clients,
+ * the rules of the consent page's grant (password, lifetime, group, PKCE),
  * authorization codes (single use, 10 minutes, exact redirect URI, PKCE
  * S256), the client_credentials grant from a client certificate, and
  * refresh tokens that rotate. Every token it gives is an ordinary gridrest
- * token, valid on every family. Knows nothing of HTTP.
+ * token, valid on every family. Knows nothing of HTTP: the auth family
+ * renders the page and its answers.
  */
 #ifndef OAUTH_H
 #define OAUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -62,6 +65,40 @@ struct oauth_consent {
 /* Make a single-use code for a consent; out: OAUTH_CODE_MAX bytes. */
 int oauth_code_issue(const struct oauth_consent *c, char out[OAUTH_CODE_MAX],
     struct gr_err *err);
+
+/*
+ * Is the PKCE part of an authorization request acceptable (RFC 7636)?
+ * Neither code_challenge nor code_challenge_method, or a challenge of 43
+ * base64url characters (a SHA-256 digest) with the method S256 or none.
+ * "plain" is refused: a challenge anyone between the browser and the
+ * client may read proves nothing. NULL and "" both mean absent.
+ */
+bool oauth_pkce_request_ok(const char *challenge, const char *method);
+
+/* What the resource owner sent from the consent page with Grant. NULL and
+   "" both mean absent. */
+struct oauth_grant_form {
+	const char *client_id;
+	const char *redirect_uri; /* as in the authorization request */
+	const char *username, *password;
+	const char *group;          /* absent: the account's first group */
+	const char *lifetime_hours; /* 1 to 720; absent: 24 */
+	const char *scope;
+	const char *challenge; /* PKCE, checked by oauth_pkce_request_ok */
+};
+
+/*
+ * Grant: the password checked, the lifetime read, the group (one of the
+ * account's groups), the first setup, then a single-use code in out. A
+ * refusal the consent page shows again sets *on_page and leaves the
+ * sentence for the person in err->msg: a wrong login (CannotAuthenticate,
+ * 401; that a login belongs to several accounts and none is its default is
+ * said only after a right password), a lifetime out of range
+ * (InvalidValueForKey, 400), a group the account is not in (Forbidden,
+ * 403). Other failures (the store's) leave *on_page false.
+ */
+int oauth_consent_grant(const struct oauth_grant_form *f,
+    char out[OAUTH_CODE_MAX], bool *on_page, struct gr_err *err);
 
 /* The tokens a grant gives. */
 struct oauth_tokens {

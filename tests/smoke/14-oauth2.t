@@ -52,6 +52,9 @@ is "response_type=token: 302 back with the error" "$STATUS" 302
 is "... unsupported_response_type" "$(header Location)" "$redirect?error=unsupported_response_type"
 req GET "/oauth2/auth?response_type=code&client_id=$client&code_challenge=$challenge&code_challenge_method=plain"
 ok "PKCE plain refused" matches "$(header Location)" 'error=invalid_request'
+req GET "/oauth2/auth?response_type=code&client_id=$client&code_challenge=&code_challenge_method=S256"
+ok_all "PKCE S256 without a challenge refused" [ "$STATUS" = 302 ] -- \
+    matches "$(header Location)" "^$redirect\\?error=invalid_request"
 
 form="--data-urlencode response_type=code --data-urlencode client_id=$client --data-urlencode redirect_uri=$redirect --data-urlencode state=st&1 --data-urlencode code_challenge=$challenge --data-urlencode code_challenge_method=S256"
 # shellcheck disable=SC2086

@@ -245,6 +245,129 @@ test_client_credentials(void **state)
 	    GR_OAUTH_INVALID_REQUEST);
 }
 
+static void
+test_pkce_request(void **state)
+{
+	(void)state;
+	/* none, or a 43-character base64url S256 challenge */
+	assert_true(oauth_pkce_request_ok(NULL, NULL));
+	assert_true(oauth_pkce_request_ok("", ""));
+	assert_true(oauth_pkce_request_ok(challenge, "S256"));
+	assert_true(oauth_pkce_request_ok(challenge, NULL));
+	assert_true(oauth_pkce_request_ok(challenge, ""));
+	/* plain, another method, or a method without a challenge */
+	assert_false(oauth_pkce_request_ok(challenge, "plain"));
+	assert_false(oauth_pkce_request_ok(challenge, "s256"));
+	assert_false(oauth_pkce_request_ok(NULL, "S256"));
+	assert_false(oauth_pkce_request_ok("", "S256"));
+	assert_false(oauth_pkce_request_ok(NULL, "plain"));
+	/* not a SHA-256 digest in base64url */
+	assert_false(
+	    oauth_pkce_request_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c",
+		"S256"));
+	assert_false(oauth_pkce_request_ok(
+	    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cMM", "S256"));
+	assert_false(
+	    oauth_pkce_request_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM",
+		"S256"));
+	assert_false(
+	    oauth_pkce_request_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c=",
+		"S256"));
+}
+
+/* oauth_consent_grant of a form: its code, and on a refusal whether the
+   page comes back and the sentence it shows */
+static int
+grant(const char *user, const char *pw, const char *group, const char *hours,
+    char code[OAUTH_CODE_MAX], bool *on_page, struct gr_err *err)
+{
+	struct oauth_grant_form f = { .client_id = client_id,
+		.redirect_uri = redirect,
+		.username = user,
+		.password = pw,
+		.group = group,
+		.lifetime_hours = hours,
+		.challenge = challenge };
+
+	gr_clear(err);
+	return oauth_consent_grant(&f, code, on_page, err);
+}
+
+static void
+test_consent_grant(void **state)
+{
+	static const char *const bad_hours[] = { "0", "721", "x", "1.5", "-1" };
+	char code[OAUTH_CODE_MAX];
+	struct oauth_tokens t, t2;
+	struct token_info info;
+	struct gr_err err = { 0 };
+	bool on_page;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(grant("alice", "wrong", NULL, NULL, code, &on_page,
+			     &err),
+	    GR_CANNOT_AUTHENTICATE);
+	assert_true(on_page);
+	assert_string_equal(err.msg, "Wrong username or password.");
+	assert_int_equal(grant("nobody", "pw-alice", NULL, NULL, code, &on_page,
+			     &err),
+	    GR_CANNOT_AUTHENTICATE);
+	assert_string_equal(err.msg, "Wrong username or password.");
+	for (i = 0; i < ARRAY_LEN(bad_hours); i++) {
+		assert_int_equal(grant("alice", "pw-alice", NULL, bad_hours[i],
+				     code, &on_page, &err),
+		    GR_INVALID_VALUE);
+		assert_true(on_page);
+		assert_string_equal(err.msg,
+		    "The access time is a number of hours, 1 to 720.");
+	}
+	assert_int_equal(grant("alice", "pw-alice", "dirac_admin", NULL, code,
+			     &on_page, &err),
+	    GR_FORBIDDEN);
+	assert_true(on_page);
+	assert_string_equal(err.msg, "Your account is not in that group.");
+
+	/* a login of two accounts, neither its default: said only after the
+	   right password */
+	assert_int_equal(grant("shared", "pw-shared", NULL, NULL, code,
+			     &on_page, &err),
+	    GR_CANNOT_AUTHENTICATE);
+	assert_true(on_page);
+	assert_string_equal(err.msg,
+	    "This login belongs to several accounts (alice,bob) and none of "
+	    "them is its default: an administrator must make one the "
+	    "default.");
+	assert_int_equal(grant("shared", "wrong", NULL, NULL, code, &on_page,
+			     &err),
+	    GR_CANNOT_AUTHENTICATE);
+	assert_string_equal(err.msg, "Wrong username or password.");
+
+	/* granted (no group named: the account's first); the code needs
+	   the PKCE verifier */
+	assert_int_equal(grant("alice", "pw-alice", "", "3", code, &on_page,
+			     &err),
+	    GR_OK);
+	assert_int_equal(strlen(code), 43);
+	assert_int_equal(oauth_code_redeem(code, client_id, redirect, NULL, &t,
+			     &err),
+	    GR_OAUTH_INVALID_GRANT);
+	gr_clear(&err);
+	assert_int_equal(grant("alice", "pw-alice", "dirac_user", "3", code,
+			     &on_page, &err),
+	    GR_OK);
+	assert_int_equal(oauth_code_redeem(code, client_id, redirect, verifier,
+			     &t, &err),
+	    GR_OK);
+	assert_int_equal(token_validate(t.access, &info, &err), GR_OK);
+	assert_string_equal(info.account, "alice");
+	assert_string_equal(info.group, "dirac_user");
+	assert_string_equal(info.setup, "gridrest");
+	assert_string_equal(info.client_id, client_id);
+	assert_true(t.refresh[0] != '\0');
+	assert_int_equal(oauth_refresh(t.refresh, client_id, &t2, &err), GR_OK);
+}
+
 static int
 setup(void **state)
 {
@@ -258,7 +381,15 @@ setup(void **state)
 	    account_attr_add("root", "alice", "group.dirac_user", yes, &err) !=
 		GR_OK ||
 	    identity_add("root", "alice", "X509", "/C=CH/CN=Alice",
-		"a@example.org", NULL, true, &err) != GR_OK;
+		"a@example.org", NULL, true, &err) != GR_OK ||
+	    identity_add("root", "alice", "USERPASS", "alice", "a@example.org",
+		"pw-alice", true, &err) != GR_OK ||
+	    account_add("root", "bob", "USER", "b@example.org", &err) !=
+		GR_OK ||
+	    identity_add("root", "alice", "USERPASS", "shared", "a@example.org",
+		"pw-shared", false, &err) != GR_OK ||
+	    identity_add("root", "bob", "USERPASS", "shared", "b@example.org",
+		NULL, false, &err) != GR_OK;
 	json_decref(yes);
 	return rc ? -1 : 0;
 }
@@ -279,6 +410,8 @@ main(void)
 		cmocka_unit_test(test_code_flow),
 		cmocka_unit_test(test_refresh_rotation),
 		cmocka_unit_test(test_client_credentials),
+		cmocka_unit_test(test_pkce_request),
+		cmocka_unit_test(test_consent_grant),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
