@@ -195,7 +195,7 @@ type_parse(const char *s, enum fc_type *out)
 }
 
 static bool
-valid_field(const char *s)
+field_name_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -227,7 +227,7 @@ fc_field_type(struct st_txn *t, char kind, const char *name, enum fc_type *type,
 	DBT key;
 	int ret;
 
-	if (!valid_field(name))
+	if (!field_name_ok(name))
 		return gr_fail(err, GR_INVALID_METADATA,
 		    "'%.64s' is not a metadata field name", name);
 	key = st_dbt(kbuf, field_key(kbuf, kind, name));
@@ -283,7 +283,7 @@ fc_field_add(const char *issuer, const char *name, const char *type, char kind,
 {
 	struct field_args a = { issuer, name, kind, FC_T_INT };
 
-	if (name == NULL || !valid_field(name))
+	if (name == NULL || !field_name_ok(name))
 		return gr_fail(err, GR_INVALID_METADATA,
 		    "a field name is a letter and up to %d letters, digits "
 		    "or '_'",
@@ -299,7 +299,7 @@ fc_field_add(const char *issuer, const char *name, const char *type, char kind,
 
 /* "YYYY-MM-DD[( |T)HH:MM[:SS]]" -> "YYYY-MM-DD HH:MM:SS", checked. */
 static bool
-date_norm(const char *s, char out[FC_DATE_LEN])
+norm_date(const char *s, char out[FC_DATE_LEN])
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, c;
 	struct tm tm = { 0 }, chk;
@@ -375,7 +375,7 @@ fc_value(enum fc_type type, const char *field, const json_t *in, json_t **out,
 			*out = json_string(s);
 		break;
 	case FC_T_DATE:
-		if (s != NULL && date_norm(s, date))
+		if (s != NULL && norm_date(s, date))
 			*out = json_string(date);
 		break;
 	}

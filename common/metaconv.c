@@ -20,7 +20,7 @@ static const char *const value_types[] = { "<class 'float'>", "<class 'int'>",
 /* A key or value as Rucio's String(255) columns take it, and as our keys
    need it: UTF-8, no control characters (so no NUL). */
 static bool
-valid_text(const char *s)
+text_ok(const char *s)
 {
 	const unsigned char *p;
 
@@ -208,7 +208,7 @@ metaconv_add_key(const char *issuer, const char *key, const json_t *body,
 	size_t i;
 	int rc;
 
-	if (!valid_text(key))
+	if (!text_ok(key))
 		return bad_key(key, err);
 	if (body != NULL && !json_is_object(body))
 		return gr_fail(err, GR_INVALID_OBJECT,
@@ -309,7 +309,7 @@ metaconv_del_key(const char *issuer, const char *key, struct gr_err *err)
 {
 	struct mc_args a = { .issuer = issuer, .key = key };
 
-	if (!valid_text(key))
+	if (!text_ok(key))
 		return gr_fail(err, GR_KEY_NOT_FOUND,
 		    "key '%.100s' does not exist!", key != NULL ? key : "");
 	return st_txn_run(del_key_txn, &a, err);
@@ -433,7 +433,7 @@ metaconv_add_value(const char *issuer, const char *key, const json_t *value,
 	char text[64];
 	int rc;
 
-	if (!valid_text(key))
+	if (!text_ok(key))
 		return gr_fail(err, GR_KEY_NOT_FOUND,
 		    "key '%.100s' does not exist!", key != NULL ? key : "");
 	if (json_is_string(value)) {
@@ -450,7 +450,7 @@ metaconv_add_value(const char *issuer, const char *key, const json_t *value,
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating value: a string or a number");
 	}
-	if (!valid_text(a.value))
+	if (!text_ok(a.value))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating value: 1 to %d printable characters",
 		    METACONV_TEXT_MAX);
@@ -486,7 +486,7 @@ metaconv_del_value(const char *issuer, const char *key, const char *value,
 {
 	struct mc_args a = { .issuer = issuer, .key = key, .value = value };
 
-	if (!valid_text(key) || !valid_text(value))
+	if (!text_ok(key) || !text_ok(value))
 		return gr_fail(err, GR_KEY_NOT_FOUND,
 		    "key-value '%.100s-%.100s' does not exist!",
 		    key != NULL ? key : "", value != NULL ? value : "");
@@ -525,7 +525,7 @@ metaconv_list_values(const char *key, json_t **out, struct gr_err *err)
 {
 	struct mc_args a = { .key = key };
 
-	if (!valid_text(key)) {
+	if (!text_ok(key)) {
 		*out = json_array();
 		return GR_OK;
 	}
@@ -544,7 +544,7 @@ metaconv_check_meta(struct st_txn *t, const char *type, const json_t *meta,
 
 	if (v == NULL || type == NULL || strcmp(type, "DATASET") != 0)
 		return GR_OK;
-	if (json_is_string(v) && valid_text(json_string_value(v)))
+	if (json_is_string(v) && text_ok(json_string_value(v)))
 		klen = value_key(kbuf, "datatype", json_string_value(v));
 	if (klen == 0)
 		ret = DB_NOTFOUND;
