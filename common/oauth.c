@@ -75,7 +75,7 @@ oauth_groups(const char *account, json_t **out, struct gr_err *err)
 
 /* An absolute http(s) URI without fragment, spaces or controls. */
 static bool
-valid_uri(const char *s)
+uri_ok(const char *s)
 {
 	size_t i, n;
 
@@ -91,7 +91,7 @@ valid_uri(const char *s)
 }
 
 static bool
-valid_name(const char *s)
+client_name_ok(const char *s)
 {
 	size_t i, n;
 
@@ -161,14 +161,14 @@ oauth_client_add(const char *issuer, const char *name, const char *redirect_uri,
 	int rc;
 
 	*out = NULL;
-	if (!valid_name(name))
+	if (!client_name_ok(name))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "a client name is 1 to 64 characters");
-	if (!valid_uri(redirect_uri))
+	if (!uri_ok(redirect_uri))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "redirect_uri must be an absolute http(s) URI without "
 		    "fragment");
-	if (url != NULL && !valid_uri(url))
+	if (url != NULL && !uri_ok(url))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "url must be an absolute http(s) URI");
 	random_bytes(rnd, sizeof(rnd));
