@@ -767,7 +767,7 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		goto out;
 	memcpy(a->root, a->uuid, sizeof(a->root));
 	if (parent != NULL && *parent != '\0') {
-		if ((rc = get_task(t, parent, &ptask, 0, err)) != GR_OK ||
+		if ((rc = get_task(t, parent, &ptask, DB_RMW, err)) != GR_OK ||
 		    (rc = check_right(t, a->issuer, ptask, true, false, &padmin,
 			 err)) != GR_OK) {
 			if (rc == GR_TASK_NOT_FOUND || rc == GR_FORBIDDEN) {
@@ -776,6 +776,13 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 				    "parent_task %.40s is not a task of yours",
 				    parent);
 			}
+			goto out;
+		}
+		if (json_array_size(json_object_get(ptask, "_children")) >=
+		    TASK_CHILDREN_MAX) {
+			rc = gr_fail(err, GR_INVALID_VALUE,
+			    "parent_task %s has %d children already", parent,
+			    TASK_CHILDREN_MAX);
 			goto out;
 		}
 		(void)snprintf(a->root, sizeof(a->root), "%s",
@@ -837,17 +844,25 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    (unsigned long long)(AGE_MAX - seq));
 	date_rfc1123(time_now(), now);
 	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s*,"
-			" s:s, s:O, s:O, s:O, s:O, s:O}",
+			" s:s, s:O, s:O, s:O, s:O, s:O, s:[]}",
 	    "task_name", name, "task_description", desc ? desc : "", "owner",
 	    a->issuer, "sender_ip_addr", a->ip ? a->ip : "", "age", age,
 	    "creation_date", now, "update_date", now, "status", TASK_CREATED,
 	    "deleted", false, "parent_task", ptask != NULL ? parent : NULL,
 	    "root", a->root, "depends_on", depends_on, "drm_job_id",
 	    json_array_get(ids, 0), "files_name", files_name, "params", params,
-	    "_drm", ids);
+	    "_drm", ids, "_children");
 	json_object_update(a->task, rec);
 	json_decref(rec);
-	if ((rc = put_task(t, a->task, err)) == GR_OK && a->staged)
+	rc = put_task(t, a->task, err);
+	/* the parent lists it (a parent older than the lists does not:
+	   add_descendants scans its tree) */
+	if (rc == GR_OK && json_is_array(json_object_get(ptask, "_children"))) {
+		json_array_append_new(json_object_get(ptask, "_children"),
+		    json_string(a->uuid));
+		rc = put_task(t, ptask, err);
+	}
+	if (rc == GR_OK && a->staged)
 		rc = place_files(a, err);
 	json_array_clear(a->ids);
 	json_array_extend(a->ids, ids);
@@ -1143,7 +1158,8 @@ load(struct load_args *a, struct gr_err *err)
 	return rc;
 }
 
-/* The tasks of the owner in the same tree: {uuid: parent_task}. */
+/* The tasks of the owner in the same tree: {uuid: parent_task} (records
+   older than the children lists). */
 struct tree_args {
 	const char *owner;
 	char root[TASK_UUID_LEN + 3]; /* as JSON text: quoted */
@@ -1185,12 +1201,13 @@ tree_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    err);
 }
 
-/* task's "descendants": every task below it, breadth first. */
+/* Every task below task, breadth first, from a scan of the owner's
+   tasks of its tree (out: an empty array). */
 static int
-add_descendants(json_t *task, json_t *view, struct gr_err *err)
+scan_descendants(const json_t *task, json_t *out, struct gr_err *err)
 {
 	struct tree_args a;
-	json_t *out = json_array(), *p;
+	const json_t *p;
 	const char *u;
 	size_t i;
 	int rc;
@@ -1210,9 +1227,68 @@ add_descendants(json_t *task, json_t *view, struct gr_err *err)
 				json_array_append_new(out, json_string(u));
 	}
 	json_decref(a.parents);
+	return rc;
+}
+
+/* The children lists ("_children") of a tree, read breadth first. */
+struct desc_args {
+	const char *uuid;
+	json_t *out;
+	bool old; /* a record without a list: the tree is scanned */
+};
+
+static int
+desc_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct desc_args *a = arg;
+	const char *of = a->uuid;
+	const json_t *kids, *k;
+	json_t *rec;
+	size_t i = 0, j;
+	int rc;
+
+	json_array_clear(a->out);
+	a->old = false;
+	for (;;) {
+		rc = get_task(t, of, &rec, 0, err);
+		if (rc == GR_TASK_NOT_FOUND)
+			gr_clear(err);
+		else if (rc != GR_OK)
+			return rc;
+		if (rec != NULL) {
+			kids = json_object_get(rec, "_children");
+			a->old = !json_is_array(kids);
+			json_array_foreach(kids, j, k)
+				json_array_append(a->out, jsonx_unconst(k));
+			json_decref(rec);
+			if (a->old)
+				return GR_OK;
+		}
+		if (i >= json_array_size(a->out))
+			return GR_OK;
+		of = json_string_value(json_array_get(a->out, i++));
+	}
+}
+
+/*
+ * task's "descendants": every task below it, breadth first. The children
+ * lists of the records are followed (the cost is the tree's, not the
+ * owner's: every anonymous task has one owner); a tree with a record
+ * older than those lists is found by a scan of the owner's tasks.
+ */
+static int
+add_descendants(json_t *task, json_t *view, struct gr_err *err)
+{
+	struct desc_args d = { str(task, "uuid"), json_array(), false };
+	int rc = st_view(desc_txn, &d, 0, err);
+
+	if (rc == GR_OK && d.old) {
+		json_array_clear(d.out);
+		rc = scan_descendants(task, d.out, err);
+	}
 	if (rc == GR_OK)
-		json_object_set(view, "descendants", out);
-	json_decref(out);
+		json_object_set(view, "descendants", d.out);
+	json_decref(d.out);
 	return rc;
 }
 

@@ -7,7 +7,8 @@
  *   {uuid, task_name, task_description, owner, sender_ip_addr, age,
  *    creation_date, update_date, status, deleted, parent_task, root,
  *    depends_on: [uuid], dependency_type, drm_job_id, files_name:
- *    {saved: original}, params: [{name, value, private}], _drm: [id...]}
+ *    {saved: original}, params: [{name, value, private}], _drm: [id...],
+ *    _children: [uuid...] (the tasks whose parent_task it is)}
  * The working directory is <home>/tasks/<root>/ (a child task shares its
  * root ancestor's); it belongs to the DRM's job user. The task's stdout
  * and stderr go to <uuid8>_out.txt and <uuid8>_err.txt there.
@@ -22,12 +23,13 @@
 
 #include "err.h"
 
-#define TASK_VALUE_MAX  5000  /* bytes of a parameter value */
-#define TASK_DESC_MAX   200   /* bytes of a task description */
-#define TASK_FILES_MAX  64    /* uploaded files of one task */
-#define TASK_LIST_FILES 10000 /* entries GET /task/{uuid}/file lists */
-#define TASK_UUID_LEN   36
-#define TASK_IDS_MAX    1000 /* uuids an anonymous listing's ids names */
+#define TASK_VALUE_MAX    5000  /* bytes of a parameter value */
+#define TASK_DESC_MAX     200   /* bytes of a task description */
+#define TASK_FILES_MAX    64    /* uploaded files of one task */
+#define TASK_LIST_FILES   10000 /* entries GET /task/{uuid}/file lists */
+#define TASK_UUID_LEN     36
+#define TASK_CHILDREN_MAX 1000 /* tasks with one parent_task */
+#define TASK_IDS_MAX      1000 /* uuids an anonymous listing's ids names */
 
 /* DRMAAtic's status strings */
 #define TASK_RECEIVED     "task has been received from the ws"

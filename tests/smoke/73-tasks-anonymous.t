@@ -11,7 +11,7 @@ GR_TCP_PORT=auto # a real port: clients from 127.0.0.1 and 127.0.0.2
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-2}
 export GRIDREST_TASK_ANONYMOUS=1
-export GRIDREST_TASK_ANONYMOUS_RATE=5 GRIDREST_TASK_ANONYMOUS_RATE_PERIOD=3600
+export GRIDREST_TASK_ANONYMOUS_RATE=7 GRIDREST_TASK_ANONYMOUS_RATE_PERIOD=3600
 job_uids 3100500 3000064
 drm_server_start
 db=$B/gridrest-db
@@ -160,10 +160,17 @@ is "a child of an anonymous task" "$STATUS/$(json .parent_task)" "201/$ta"
 tc=$(json .uuid)
 used=$((used + 1))
 ok "... ends" wait_task "$tc"
+req POST /task -F task_name=pub -F who=grandchild -F parent_task="$tc"
+tg=$(json .uuid)
+req POST /task -F task_name=pub -F who=sibling -F parent_task="$ta"
+td=$(json .uuid)
+used=$((used + 2))
 req GET "/task/$ta"
-is "... among its parent's descendants" "$(json -c .descendants)" "[\"$tc\"]"
-req GET "/task/$ta/file/out.txt"
-is "... in the parent's directory" "$(cat "$T/body")" "hello child"
+is "... among its parent's descendants, breadth first" \
+    "$(json -c .descendants)" "[\"$tc\",\"$td\",\"$tg\"]"
+ok "... the others end" wait_task "$tg" && wait_task "$td"
+req GET "/task/$ta/file/${tc%%-*}_out.txt"
+is "... in the parent's directory" "$STATUS/$(cat "$T/body")" 200/ran
 req POST /task -F task_name=slow
 ts=$(json .uuid)
 used=$((used + 1))
@@ -178,12 +185,12 @@ req GET "/task/$ts"
 ok "... gone for anybody but admins" error_is 404 TaskNotFound
 
 # --- throttled per address -------------------------------------------------------
-while [ $used -lt 5 ]; do
+while [ $used -lt 7 ]; do
 	req POST /task -F task_name=pub -F who=n
 	[ "$STATUS" = 201 ] || break
 	used=$((used + 1))
 done
-is "GRIDREST_TASK_ANONYMOUS_RATE submissions from one address" "$used/$STATUS" 5/201
+is "GRIDREST_TASK_ANONYMOUS_RATE submissions from one address" "$used/$STATUS" 7/201
 req POST /task -F task_name=pub -F who=n
 ok "one more: 429" error_is 429 Throttled
 ok "... with Retry-After" matches "$(header Retry-After)" '^[0-9]+$'

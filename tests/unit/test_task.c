@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "script.h"
+#include "store.h"
 #include "task.h"
 #include "testlib.h"
 #include "util.h"
@@ -212,6 +213,92 @@ test_script_check(void **state)
 	assert_string_equal(clock, "00:02");
 }
 
+/* --- descendants: children lists, and the scan for older records ---- */
+
+#define U(n) "00000000-0000-4000-8000-00000000000" #n
+
+struct rec_args {
+	const char *uuid, *owner, *parent, *root, *children; /* JSON */
+};
+
+static int
+rec_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const struct rec_args *a = arg;
+	static unsigned seq;
+	DBT key = st_dbt(a->uuid, strlen(a->uuid));
+	char age[32];
+	json_t *rec;
+	int ret;
+
+	(void)snprintf(age, sizeof(age), "%016u", 99999 - seq++);
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s*, s:s, s:b, s:[]}",
+	    "uuid", a->uuid, "task_name", "t", "owner", a->owner, "age", age,
+	    "root", a->root, "parent_task", a->parent, "status", TASK_DONE,
+	    "deleted", false, "_drm");
+	if (a->children != NULL)
+		json_object_set_new(rec, "_children",
+		    json_loads(a->children, 0, NULL));
+	ret = st_put_json(t, TBL_TASKS, &key, rec, 0);
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static void
+put_rec(const char *uuid, const char *owner, const char *parent,
+    const char *root, const char *children)
+{
+	struct rec_args a = { uuid, owner, parent, root, children };
+	struct gr_err err = { 0 };
+
+	assert_int_equal(st_txn_run(rec_txn, &a, &err), GR_OK);
+}
+
+/* task_get(issuer, uuid)'s descendants as compact JSON (static) */
+static const char *
+descendants(const char *uuid)
+{
+	static char buf[512];
+	struct gr_err err = { 0 };
+	json_t *out = NULL;
+	char *s;
+
+	assert_int_equal(task_get("root", uuid, &out, &err), GR_OK);
+	s = json_dumps(json_object_get(out, "descendants"), JSON_COMPACT);
+	(void)snprintf(buf, sizeof(buf), "%s", s);
+	free(s);
+	json_decref(out);
+	return buf;
+}
+
+static void
+test_descendants(void **state)
+{
+	char home[] = "/tmp/test_task_db.XXXXXX";
+
+	(void)state;
+	assert_int_equal(testlib_store_accounts(home), 0);
+	/* a tree of records older than the children lists: scanned */
+	put_rec(U(1), "alice", NULL, U(1), NULL);
+	put_rec(U(2), "alice", U(1), U(1), NULL);
+	put_rec(U(3), "alice", U(2), U(1), "[]");
+	put_rec(U(4), "alice", NULL, U(4), NULL);
+	assert_string_equal(descendants(U(1)), "[\"" U(2) "\",\"" U(3) "\"]");
+	assert_string_equal(descendants(U(2)), "[\"" U(3) "\"]");
+	assert_string_equal(descendants(U(3)), "[]");
+	assert_string_equal(descendants(U(4)), "[]");
+	/* lists: followed, whoever owns the children (the owner's scan
+	   would miss root's child of alice's task) */
+	put_rec(U(5), "alice", NULL, U(5), "[\"" U(6) "\", \"" U(7) "\"]");
+	put_rec(U(6), "root", U(5), U(5), "[\"" U(8) "\"]");
+	put_rec(U(7), "alice", U(5), U(5), "[]");
+	put_rec(U(8), "root", U(6), U(5), "[]");
+	assert_string_equal(descendants(U(5)),
+	    "[\"" U(6) "\",\"" U(7) "\",\"" U(8) "\"]");
+	assert_string_equal(descendants(U(6)), "[\"" U(8) "\"]");
+	assert_int_equal(testlib_store_remove(home), 0);
+}
+
 int
 main(void)
 {
@@ -220,8 +307,10 @@ main(void)
 		cmocka_unit_test(test_argv_refused),
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_script_check),
+		cmocka_unit_test(test_descendants),
 	};
 
+	json_set_alloc_funcs(xmalloc, free);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests_name("task", tests, NULL, NULL);
 }
