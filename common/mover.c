@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +32,11 @@
 
 #define MOVER_LOCK     "mover.lock"
 #define MOVER_TICK_MS  200
+#define MOVER_LINGER_MS 2000 /* a worker without work leaves */
+#define MOVER_WORKERS_MAX 64
 #define MOVER_FAR      ((json_int_t)1 << 40) /* no distance known */
 #define MOVER_ISSUER   "root" /* the replicas' state changes: an admin's */
-#define MOVER_ERR_SHOW 200
+#define MOVER_SCAN     4096 /* queued requests a batch looks through */
 
 static volatile sig_atomic_t mover_stop;
 static bool noted; /* a transaction of this process queued a request */
@@ -50,82 +54,14 @@ env_long(const char *name, long def, long min, long max)
 	return out;
 }
 
-/* --- claiming ------------------------------------------------------- */
+/* --- claiming ------------------------------------------------------ */
 
-struct claim {
-	int64_t now;
-	int64_t next; /* the earliest due time of the others; -1 none */
-	char *key;    /* the claimed request's key, malloc'ed */
-	size_t klen;
-	json_t *req; /* and the request, as claimed */
+/* A worker copying to a destination: one (destination, pid) of the
+   claimed requests. */
+struct busy {
+	char dest[RSE_ID_LEN + 1];
+	long pid;
 };
-
-static int64_t
-next_at(const DBT *val)
-{
-	const char *v;
-	size_t vl;
-	long long at = 0;
-
-	if (jsonx_member(val->data, val->size, "next_at", &v, &vl))
-		(void)jsonx_member_int(v, vl, &at);
-	return at;
-}
-
-static int
-claim_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
-{
-	struct claim *c = arg;
-	int64_t at = next_at(val);
-
-	(void)key;
-	if (at > c->now) {
-		if (c->next < 0 || at < c->next)
-			c->next = at;
-		return GR_OK;
-	}
-	c->key = xmalloc(pkey->size);
-	memcpy(c->key, pkey->data, pkey->size);
-	c->klen = pkey->size;
-	return ST_STOP;
-}
-
-static void
-claim_reset(struct claim *c)
-{
-	free(c->key);
-	c->key = NULL;
-	json_decref(c->req);
-	c->req = NULL;
-	c->next = -1;
-}
-
-/* The first due queued request becomes S (submitted), with this pid. */
-static int
-claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	struct claim *c = arg;
-	DBT k;
-	int rc, ret;
-
-	claim_reset(c);
-	if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, "Q", 1, claim_one, c,
-		 err)) != GR_OK ||
-	    c->key == NULL)
-		return rc;
-	k = st_dbt(c->key, c->klen);
-	if ((ret = st_get_json(t, TBL_REQUESTS, &k, &c->req, DB_RMW)) != 0)
-		return st_fail(err, ret);
-	json_object_set_new(c->req, "state", json_string("S"));
-	json_object_set_new(c->req, "submitted_at", json_integer(c->now));
-	json_object_set_new(c->req, "updated_at", json_integer(c->now));
-	json_object_set_new(c->req, "mover", json_integer(getpid()));
-	if ((ret = st_put_json(t, TBL_REQUESTS, &k, c->req, 0)) != 0)
-		return st_fail(err, ret);
-	return GR_OK;
-}
-
-/* --- choosing a source ---------------------------------------------- */
 
 struct cand {
 	char *rse;  /* its name */
@@ -133,13 +69,51 @@ struct cand {
 	json_int_t distance;
 };
 
-struct plan {
-	const json_t *req;
-	struct st_txn *t;
-	char *dest;      /* the destination RSE's name */
+/* One claimed request and what becomes of it. */
+struct item {
+	char *key; /* TBL_REQUESTS's key, malloc'ed */
+	size_t klen;
+	json_t *req;     /* as claimed */
 	json_t *allowed; /* source_replica_expression's RSE names, or NULL */
-	struct cand *c;
+	struct cand *c;  /* the sources, nearest first */
+	size_t nc;
+	char *source; /* the chosen source's name */
+	char *src_pfn, *dst_pfn;
+	long stage; /* its index among the staged copies, or -1 */
+	int rc;     /* GR_OK: copied */
+	struct gr_err why;
+};
+
+/* A source RSE's protocol and the PFNs of the batch's files on it. */
+struct srcrse {
+	char *rse;
+	json_t *proto; /* NULL: rc, err say why */
+	json_t *pfns;  /* {"scope:name": pfn}, made when first needed */
+	int rc;
+	struct gr_err err;
+};
+
+/* The requests one worker claims at once: all to one destination. */
+struct batch {
+	int64_t now;
+	int64_t next; /* the earliest due time of the others; -1 none */
+	long self;    /* the claiming process */
+	long per_rse; /* workers one destination may have */
+	size_t max_n;
+	int64_t max_bytes, bytes;
+	char dest_id[RSE_ID_LEN + 1];
+	struct item *it;
 	size_t n;
+	struct busy *busy;
+	size_t nbusy;
+	size_t scanned;
+	bool blocked; /* due requests left for a destination at its limit */
+	/* the plan */
+	struct st_txn *t;
+	char *dest; /* the destination's name */
+	json_t *dproto;
+	struct srcrse *src;
+	size_t nsrc;
 };
 
 static const char *
@@ -148,23 +122,218 @@ str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* A member of a stored record that is a string without escapes (an RSE
+   id), into out (size n); false if it is not one. */
+static bool
+member_str(const DBT *val, const char *key, char *out, size_t n)
+{
+	const char *v;
+	size_t vl;
+
+	if (!jsonx_member(val->data, val->size, key, &v, &vl) || vl < 2 ||
+	    v[0] != '"' || v[vl - 1] != '"' || vl - 2 >= n ||
+	    memchr(v + 1, '\\', vl - 2) != NULL)
+		return false;
+	memcpy(out, v + 1, vl - 2);
+	out[vl - 2] = '\0';
+	return true;
+}
+
+static long long
+member_int(const DBT *val, const char *key, long long def)
+{
+	const char *v;
+	size_t vl;
+	long long out;
+
+	if (jsonx_member(val->data, val->size, key, &v, &vl) &&
+	    jsonx_member_int(v, vl, &out))
+		return out;
+	return def;
+}
+
 static void
-plan_free(struct plan *p)
+cands_free(struct item *it)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++) {
-		free(p->c[i].rse);
-		free(p->c[i].path);
+	for (i = 0; i < it->nc; i++) {
+		free(it->c[i].rse);
+		free(it->c[i].path);
 	}
-	free(p->c);
-	free(p->dest);
-	json_decref(p->allowed);
-	p->c = NULL;
-	p->dest = NULL;
-	p->allowed = NULL;
-	p->n = 0;
+	free(it->c);
+	it->c = NULL;
+	it->nc = 0;
+	json_decref(it->allowed);
+	it->allowed = NULL;
 }
+
+static void
+batch_plan_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		cands_free(&b->it[i]);
+	for (i = 0; i < b->nsrc; i++) {
+		free(b->src[i].rse);
+		json_decref(b->src[i].proto);
+		json_decref(b->src[i].pfns);
+	}
+	free(b->src);
+	b->src = NULL;
+	b->nsrc = 0;
+	free(b->dest);
+	b->dest = NULL;
+	json_decref(b->dproto);
+	b->dproto = NULL;
+}
+
+static void
+batch_reset(struct batch *b)
+{
+	size_t i;
+
+	batch_plan_free(b);
+	for (i = 0; i < b->n; i++) {
+		free(b->it[i].key);
+		json_decref(b->it[i].req);
+		free(b->it[i].source);
+		free(b->it[i].src_pfn);
+		free(b->it[i].dst_pfn);
+	}
+	free(b->it);
+	b->it = NULL;
+	b->n = 0;
+	free(b->busy);
+	b->busy = NULL;
+	b->nbusy = 0;
+	b->next = -1;
+	b->bytes = 0;
+	b->scanned = 0;
+	b->blocked = false;
+	b->dest_id[0] = '\0';
+}
+
+/* Each claimed request names its destination and its mover. */
+static int
+busy_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct batch *b = arg;
+	struct busy w;
+	size_t i;
+
+	(void)key;
+	(void)pkey;
+	if (!member_str(val, "dest_rse_id", w.dest, sizeof(w.dest)))
+		return GR_OK;
+	w.pid = (long)member_int(val, "mover", 0);
+	for (i = 0; i < b->nbusy; i++)
+		if (b->busy[i].pid == w.pid &&
+		    strcmp(b->busy[i].dest, w.dest) == 0)
+			return GR_OK;
+	b->busy = xrealloc(b->busy, (b->nbusy + 1) * sizeof(*b->busy));
+	b->busy[b->nbusy++] = w;
+	return GR_OK;
+}
+
+/* How many other workers copy to dest. */
+static long
+busy_count(const struct batch *b, const char *dest)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < b->nbusy; i++)
+		if (b->busy[i].pid != b->self &&
+		    strcmp(b->busy[i].dest, dest) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * The queue in key order: the first due request whose destination has
+ * fewer than per_rse workers opens the batch; the due ones to the same
+ * destination after it join it, up to max_n requests and max_bytes (a
+ * larger file goes alone).
+ */
+static int
+claim_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct batch *b = arg;
+	int64_t at = member_int(val, "next_at", 0), size;
+	char dest[RSE_ID_LEN + 1];
+	struct item *it;
+
+	(void)key;
+	b->scanned++;
+	if (at > b->now) {
+		if (b->next < 0 || at < b->next)
+			b->next = at;
+		goto next;
+	}
+	if (!member_str(val, "dest_rse_id", dest, sizeof(dest)))
+		goto next;
+	if (b->n == 0) {
+		if (busy_count(b, dest) >= b->per_rse) {
+			b->blocked = true;
+			goto next;
+		}
+		memcpy(b->dest_id, dest, sizeof(dest));
+	} else if (strcmp(dest, b->dest_id) != 0)
+		goto next;
+	size = member_int(val, "bytes", 0);
+	if (b->n > 0 && b->bytes + size > b->max_bytes)
+		return ST_STOP;
+	b->it = xrealloc(b->it, (b->n + 1) * sizeof(*b->it));
+	it = &b->it[b->n++];
+	memset(it, 0, sizeof(*it));
+	it->key = xmalloc(pkey->size);
+	memcpy(it->key, pkey->data, pkey->size);
+	it->klen = pkey->size;
+	it->stage = -1;
+	b->bytes += size;
+	if (b->n >= b->max_n || b->bytes >= b->max_bytes)
+		return ST_STOP;
+next:
+	/* a batch begun stops looking far for more of its kind */
+	return b->n > 0 && b->scanned > MOVER_SCAN ? ST_STOP : GR_OK;
+}
+
+/* The batch's requests become S (submitted), with this pid. */
+static int
+claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct batch *b = arg;
+	size_t i;
+	int rc, ret;
+	DBT k;
+
+	batch_reset(b);
+	if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, "S", 1, busy_one, b,
+		 err)) != GR_OK ||
+	    (rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, "Q", 1, claim_one, b,
+		 err)) != GR_OK)
+		return rc;
+	for (i = 0; i < b->n; i++) {
+		struct item *it = &b->it[i];
+
+		k = st_dbt(it->key, it->klen);
+		if ((ret = st_get_json(t, TBL_REQUESTS, &k, &it->req,
+			 DB_RMW)) != 0)
+			return st_fail(err, ret);
+		json_object_set_new(it->req, "state", json_string("S"));
+		json_object_set_new(it->req, "submitted_at",
+		    json_integer(b->now));
+		json_object_set_new(it->req, "updated_at", json_integer(b->now));
+		json_object_set_new(it->req, "mover", json_integer(b->self));
+		if ((ret = st_put_json(t, TBL_REQUESTS, &k, it->req, 0)) != 0)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+/* --- choosing a source ---------------------------------------------- */
 
 static bool
 allowed(const json_t *names, const char *rse)
@@ -172,20 +341,27 @@ allowed(const json_t *names, const char *rse)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(names, i, v) {
+	json_array_foreach(names, i, v)
+	{
 		if (strcmp(json_string_value(v), rse) == 0)
 			return true;
 	}
 	return false;
 }
 
+struct cand_args {
+	struct batch *b;
+	struct item *it;
+};
+
 /* A replica of the request's file: a source when AVAILABLE elsewhere. */
 static int
 cand_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
-	struct plan *p = arg;
-	const char *idp, *dest = str(p->req, "dest_rse_id"),
-			 *only = str(p->req, "source_rse_id");
+	struct cand_args *a = arg;
+	struct item *it = a->it;
+	const char *idp, *dest = a->b->dest_id,
+			 *only = str(it->req, "source_rse_id");
 	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
 	json_t *rec = NULL, *d = NULL;
 	struct cand c = { NULL, NULL, MOVER_FAR };
@@ -198,55 +374,64 @@ cand_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		return GR_OK;
 	memcpy(id, idp, il);
 	id[il] = '\0';
-	if ((dest != NULL && strcmp(id, dest) == 0) ||
-	    (only != NULL && strcmp(id, only) != 0))
+	if (strcmp(id, dest) == 0 || (only != NULL && strcmp(id, only) != 0))
 		return GR_OK;
 	rec = json_loadb(val->data, val->size, 0, NULL);
 	if (rec == NULL || str(rec, "state") == NULL ||
 	    strcmp(str(rec, "state"), "A") != 0 ||
-	    (c.rse = rse_live_name(p->t, id)) == NULL ||
-	    (p->allowed != NULL && !allowed(p->allowed, c.rse))) {
+	    (c.rse = rse_live_name(a->b->t, id)) == NULL ||
+	    (it->allowed != NULL && !allowed(it->allowed, c.rse))) {
 		free(c.rse);
 		json_decref(rec);
 		return GR_OK;
 	}
 	if (str(rec, "path") != NULL)
 		c.path = xstrdup(str(rec, "path"));
-	dk = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), id, dest != NULL ? dest : "",
-		(char *)NULL));
-	if (st_get_json(p->t, TBL_RSE_DISTANCES, &dk, &d, 0) == 0 &&
+	dk = st_dbt(kbuf, key_join(kbuf, sizeof(kbuf), id, dest, (char *)NULL));
+	if (st_get_json(a->b->t, TBL_RSE_DISTANCES, &dk, &d, 0) == 0 &&
 	    json_is_integer(json_object_get(d, "distance")))
 		c.distance = json_integer_value(json_object_get(d, "distance"));
 	json_decref(d);
 	json_decref(rec);
-	p->c = xrealloc(p->c, (p->n + 1) * sizeof(*p->c));
-	p->c[p->n++] = c;
+	it->c = xrealloc(it->c, (it->nc + 1) * sizeof(*it->c));
+	it->c[it->nc++] = c;
 	return GR_OK;
 }
 
+/* The destination's name and every request's sources, in one view. */
 static int
 plan_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct plan *p = arg;
-	const char *scope = str(p->req, "scope"), *name = str(p->req, "name"),
-		   *expr = str(p->req, "source_replica_expression");
+	struct batch *b = arg;
+	struct cand_args a = { b, NULL };
 	char kbuf[KEY_MAX];
-	size_t klen;
+	size_t klen, i;
+	int rc;
 
-	plan_free(p);
-	p->t = t;
-	if ((p->dest = rse_live_name(t, str(p->req, "dest_rse_id"))) == NULL)
+	batch_plan_free(b);
+	b->t = t;
+	if ((b->dest = rse_live_name(t, b->dest_id)) == NULL)
 		return gr_fail(err, GR_RSE_NOT_FOUND,
 		    "the destination RSE is gone");
-	if (expr != NULL && *expr != '\0' &&
-	    rse_expr_eval(t, expr, &p->allowed, err) != GR_OK) {
-		/* an expression that selects nothing allows no source */
-		gr_clear(err);
-		p->allowed = json_array();
+	for (i = 0; i < b->n; i++) {
+		struct item *it = &b->it[i];
+		const char *expr = str(it->req, "source_replica_expression");
+
+		a.it = it;
+		if (expr != NULL && *expr != '\0' &&
+		    rse_expr_eval(t, expr, &it->allowed, err) != GR_OK) {
+			/* an expression that selects nothing allows no
+			   source */
+			gr_clear(err);
+			it->allowed = json_array();
+		}
+		klen = key_join(kbuf, sizeof(kbuf), str(it->req, "scope"),
+		    str(it->req, "name"), "", (char *)NULL);
+		if ((rc = st_scan(t, TBL_REPLICAS, kbuf, klen, NULL, cand_one,
+			 &a, err)) != GR_OK)
+			return rc;
 	}
-	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
-	return st_scan(t, TBL_REPLICAS, kbuf, klen, NULL, cand_one, p, err);
+	return GR_OK;
 }
 
 static int
@@ -259,234 +444,409 @@ cmp_cand(const void *x, const void *y)
 	return strcmp(a->rse, b->rse);
 }
 
-/* --- one transfer --------------------------------------------------- */
+/* --- protocols and PFNs --------------------------------------------- */
 
-struct job {
-	json_t *req; /* borrowed */
-	char *dest;  /* the destination RSE's name */
-	char *dst_pfn;
-	char *source; /* the source RSE's name, once chosen */
-	json_t *dproto;
-};
-
-static void
-job_free(struct job *j)
+static char *
+lfn_of(const json_t *req)
 {
-	free(j->dest);
-	free(j->dst_pfn);
-	free(j->source);
-	json_decref(j->dproto);
+	struct sbuf b = { 0 };
+
+	sbuf_adds(&b, str(req, "scope"));
+	sbuf_adds(&b, ":");
+	sbuf_adds(&b, str(req, "name"));
+	return b.s;
 }
 
-/* Copy the request's file to its destination, from the source its
-   attempt's turn names among the nearest ones. */
+/* --- one batch ----------------------------------------------------- */
+
+/* The PFNs of every file of the batch on rse through proto (one
+   lfns2pfns for them all): those whose candidates name rse without a
+   stored path. */
 static int
-perform(struct xfer *x, struct job *j, struct gr_err *err)
+batch_pfns(struct batch *b, const char *rse, const json_t *proto,
+    const char *op, json_t **out, struct gr_err *err)
 {
-	struct plan p = { .req = j->req };
-	const char *scope = str(j->req, "scope"), *name = str(j->req, "name");
-	struct xfer_sum want = { .bytes = -1 };
-	struct xfer_rse srs, drs;
-	json_t *sproto = NULL;
-	char *src_pfn = NULL;
-	size_t i, first;
-	int rc;
+	json_t *lfns = json_array();
+	size_t i, j;
+	int rc = GR_OK;
 
-	if ((rc = st_view(plan_txn, &p, 0, err)) != GR_OK)
-		goto out;
-	j->dest = xstrdup(p.dest);
-	if (p.n == 0) {
-		rc = gr_fail(err, GR_SOURCE_NOT_FOUND,
-		    "no source: no AVAILABLE replica of %s:%s elsewhere%s",
-		    scope, name,
-		    str(j->req, "source_replica_expression") != NULL
-			? " within the source_replica_expression"
-			: "");
-		goto out;
-	}
-	qsort(p.c, p.n, sizeof(*p.c), cmp_cand);
-	if ((rc = pfn_proto(j->dest, "write", &j->dproto, err)) != GR_OK ||
-	    (rc = pfn_make(j->dest, j->dproto, "write", scope, name, NULL,
-		 &j->dst_pfn, err)) != GR_OK)
-		goto out;
-	/* the nearest first; a retry turns to the next one */
-	first = (size_t)json_integer_value(
-		    json_object_get(j->req, "attempts")) %
-	    p.n;
-	for (i = 0; i < p.n; i++) {
-		struct cand *c = &p.c[(first + i) % p.n];
-
-		json_decref(sproto);
-		sproto = NULL;
-		free(src_pfn);
-		src_pfn = NULL;
-		gr_clear(err);
-		if ((rc = pfn_proto(c->rse, "read", &sproto, err)) == GR_OK &&
-		    (rc = pfn_make(c->rse, sproto, "read", scope, name, c->path,
-			 &src_pfn, err)) == GR_OK) {
-			j->source = xstrdup(c->rse);
-			break;
-		}
-	}
-	if (rc != GR_OK)
-		goto out;
-	if (json_is_integer(json_object_get(j->req, "bytes")))
-		want.bytes = json_integer_value(
-		    json_object_get(j->req, "bytes"));
-	if (str(j->req, "adler32") != NULL)
-		(void)snprintf(want.adler32, sizeof(want.adler32), "%s",
-		    str(j->req, "adler32"));
-	if (str(j->req, "md5") != NULL)
-		(void)snprintf(want.md5, sizeof(want.md5), "%s",
-		    str(j->req, "md5"));
-	pfn_settings(sproto, &srs);
-	pfn_settings(j->dproto, &drs);
-	rc = xfer_copy(x, src_pfn, &srs, j->dst_pfn, &drs, &want, 0, NULL, err);
-out:
-	json_decref(sproto);
-	free(src_pfn);
-	plan_free(&p);
+	*out = NULL;
+	for (i = 0; i < b->n; i++)
+		for (j = 0; j < b->it[i].nc; j++)
+			if (b->it[i].c[j].path == NULL &&
+			    strcmp(b->it[i].c[j].rse, rse) == 0) {
+				json_array_append_new(lfns,
+				    json_string_nocheck(lfn_of(b->it[i].req)));
+				break;
+			}
+	if (json_array_size(lfns) > 0)
+		rc = rse_lfns2pfns(rse, lfns, str(proto, "scheme"), "wan", op,
+		    out, err);
+	else
+		*out = json_object();
+	json_decref(lfns);
 	return rc;
 }
 
-/* --- ending a request ----------------------------------------------- */
+/* The source RSE rse's protocol and PFNs, found once a batch. */
+static struct srcrse *
+source_of(struct batch *b, const char *rse)
+{
+	struct srcrse *s;
+	size_t i;
+
+	for (i = 0; i < b->nsrc; i++)
+		if (strcmp(b->src[i].rse, rse) == 0)
+			return &b->src[i];
+	b->src = xrealloc(b->src, (b->nsrc + 1) * sizeof(*b->src));
+	s = &b->src[b->nsrc++];
+	memset(s, 0, sizeof(*s));
+	s->rse = xstrdup(rse);
+	if ((s->rc = pfn_proto(rse, "read", &s->proto, &s->err)) == GR_OK &&
+	    (s->rc = batch_pfns(b, rse, s->proto, "read", &s->pfns,
+		 &s->err)) != GR_OK) {
+		json_decref(s->proto);
+		s->proto = NULL;
+	}
+	return s;
+}
+
+/* Choose the item's source, the nearest first (a retry turns to the next
+   one), and its PFN; *proto borrowed from the batch. */
+static int
+choose(struct batch *b, struct item *it, const json_t **proto,
+    struct gr_err *err)
+{
+	size_t i, first;
+	char *lfn;
+	int rc = GR_OK;
+
+	if (it->nc == 0)
+		return gr_fail(err, GR_SOURCE_NOT_FOUND,
+		    "no source: no AVAILABLE replica of %s:%s elsewhere%s",
+		    str(it->req, "scope"), str(it->req, "name"),
+		    str(it->req, "source_replica_expression") != NULL
+			? " within the source_replica_expression"
+			: "");
+	qsort(it->c, it->nc, sizeof(*it->c), cmp_cand);
+	first = (size_t)json_integer_value(
+		    json_object_get(it->req, "attempts")) %
+	    it->nc;
+	lfn = lfn_of(it->req);
+	for (i = 0; i < it->nc; i++) {
+		struct cand *c = &it->c[(first + i) % it->nc];
+		struct srcrse *s = source_of(b, c->rse);
+		const char *pfn;
+
+		gr_clear(err);
+		if (s->proto == NULL) {
+			rc = gr_fail(err, (enum gr_code)s->rc, "%s",
+			    s->err.msg);
+			continue;
+		}
+		if (c->path != NULL) {
+			if ((rc = pfn_make(c->rse, s->proto, "read",
+				 str(it->req, "scope"), str(it->req, "name"),
+				 c->path, &it->src_pfn, err)) != GR_OK)
+				continue;
+		} else if ((pfn = str(s->pfns, lfn)) != NULL)
+			it->src_pfn = xstrdup(pfn);
+		else {
+			rc = gr_fail(err, GR_INVALID_PATH,
+			    "no PFN for %s on %s", lfn, c->rse);
+			continue;
+		}
+		it->source = xstrdup(c->rse);
+		*proto = s->proto;
+		rc = GR_OK;
+		break;
+	}
+	free(lfn);
+	return rc;
+}
+
+/* Copy one item, a posix destination staged (XFER_STAGE). */
+static void
+copy_item(struct xfer *x, struct batch *b, struct item *it,
+    const json_t *dpfns)
+{
+	struct xfer_sum want = { .bytes = -1 };
+	struct xfer_rse srs, drs;
+	const json_t *sproto = NULL;
+	size_t before = xfer_staged(x);
+	char *lfn = lfn_of(it->req);
+
+	it->rc = GR_OK;
+	if (str(dpfns, lfn) == NULL) {
+		it->rc = gr_fail(&it->why, GR_INVALID_PATH,
+		    "no PFN for %s on %s", lfn, b->dest);
+		goto out;
+	}
+	it->dst_pfn = xstrdup(str(dpfns, lfn));
+	if ((it->rc = choose(b, it, &sproto, &it->why)) != GR_OK)
+		goto out;
+	if (json_is_integer(json_object_get(it->req, "bytes")))
+		want.bytes = json_integer_value(
+		    json_object_get(it->req, "bytes"));
+	if (str(it->req, "adler32") != NULL)
+		(void)snprintf(want.adler32, sizeof(want.adler32), "%s",
+		    str(it->req, "adler32"));
+	if (str(it->req, "md5") != NULL)
+		(void)snprintf(want.md5, sizeof(want.md5), "%s",
+		    str(it->req, "md5"));
+	pfn_settings(sproto, &srs);
+	pfn_settings(b->dproto, &drs);
+	it->rc = xfer_copy(x, it->src_pfn, &srs, it->dst_pfn, &drs, &want,
+	    XFER_STAGE, NULL, &it->why);
+	if (it->rc == GR_OK && xfer_staged(x) > before)
+		it->stage = (long)before;
+out:
+	free(lfn);
+}
+
+/* Copy the batch: the destination's protocol and PFNs once, then each
+   file; the staged ones committed together. */
+static int
+perform(struct xfer *x, struct batch *b, struct gr_err *err)
+{
+	json_t *dpfns = NULL, *lfns;
+	struct gr_err *errs;
+	size_t i, ns;
+	int rc;
+
+	if ((rc = st_view(plan_txn, b, 0, err)) != GR_OK)
+		return rc;
+	lfns = json_array();
+	for (i = 0; i < b->n; i++)
+		json_array_append_new(lfns,
+		    json_string_nocheck(lfn_of(b->it[i].req)));
+	if ((rc = pfn_proto(b->dest, "write", &b->dproto, err)) == GR_OK)
+		rc = rse_lfns2pfns(b->dest, lfns, str(b->dproto, "scheme"),
+		    "wan", "write", &dpfns, err);
+	json_decref(lfns);
+	if (rc != GR_OK)
+		return rc; /* every item fails with err */
+	for (i = 0; i < b->n; i++)
+		copy_item(x, b, &b->it[i], dpfns);
+	json_decref(dpfns);
+	if ((ns = xfer_staged(x)) == 0)
+		return GR_OK;
+	errs = xcalloc(ns, sizeof(*errs));
+	(void)xfer_commit(x, errs);
+	for (i = 0; i < b->n; i++) {
+		struct item *it = &b->it[i];
+
+		if (it->stage >= 0 && errs[it->stage].code != GR_OK) {
+			it->rc = errs[it->stage].code;
+			it->why = errs[it->stage];
+		}
+	}
+	free(errs);
+	return GR_OK;
+}
+
+/* --- ending the requests -------------------------------------------- */
 
 static int
-set_replica(const char *rse, const char *scope, const char *name,
-    const char *state, const char *error, struct gr_err *err)
+set_replicas(const char *rse, json_t *files, struct gr_err *err)
 {
-	json_t *files = json_pack("[{s:s, s:s, s:s, s:s?}]", "scope", scope,
-	    "name", name, "state", state, "error_message", error);
 	int rc = replica_update(MOVER_ISSUER, rse, files, err);
 
 	json_decref(files);
 	return rc;
 }
 
+static int
+set_replica(const char *rse, const char *scope, const char *name,
+    const char *state, const char *error, struct gr_err *err)
+{
+	return set_replicas(rse,
+	    json_pack("[{s:s, s:s, s:s, s:s?}]", "scope", scope, "name", name,
+		"state", state, "error_message", error),
+	    err);
+}
+
 struct fail_args {
-	const char *key;
-	size_t klen;
-	const char *error, *source;
+	struct batch *b;
 	long attempts, retry;
 	int64_t now;
-	bool last, gone;
 };
 
-/* A failed attempt: counted, with its reason; queued again after the
-   back-off unless it was the last. */
+/* The failed attempts: counted, with their reasons; queued again after
+   the back-off unless it was the last (it->stage then -2). */
 static int
 fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct fail_args *a = arg;
-	DBT k = st_dbt(a->key, a->klen);
 	json_t *req = NULL;
 	json_int_t n;
+	size_t i;
 	int ret;
 
-	a->last = a->gone = false;
-	ret = st_get_json(t, TBL_REQUESTS, &k, &req, DB_RMW);
-	if (ret == DB_NOTFOUND) {
-		a->gone = true; /* its rule went meanwhile */
-		return GR_OK;
+	for (i = 0; i < a->b->n; i++) {
+		struct item *it = &a->b->it[i];
+		DBT k = st_dbt(it->key, it->klen);
+
+		if (it->rc == GR_OK)
+			continue;
+		it->stage = -1;
+		ret = st_get_json(t, TBL_REQUESTS, &k, &req, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue; /* its rule went meanwhile */
+		if (ret != 0)
+			return st_fail(err, ret);
+		n = json_integer_value(json_object_get(req, "attempts")) + 1;
+		json_object_set_new(req, "attempts", json_integer(n));
+		json_object_set_new(req, "last_error",
+		    json_string(it->why.msg));
+		json_object_set_new(req, "last_time", json_integer(a->now));
+		json_object_set_new(req, "updated_at", json_integer(a->now));
+		if (it->source != NULL)
+			json_object_set_new(req, "last_source",
+			    json_string(it->source));
+		if (n >= a->attempts)
+			it->stage = -2; /* FAILED by the replica's change */
+		else {
+			json_object_set_new(req, "state", json_string("Q"));
+			json_object_set_new(req, "next_at",
+			    json_integer(a->now +
+				((json_int_t)a->retry << (n - 1))));
+		}
+		ret = st_put_json(t, TBL_REQUESTS, &k, req, 0);
+		json_decref(req);
+		req = NULL;
+		if (ret != 0)
+			return st_fail(err, ret);
 	}
-	if (ret != 0)
-		return st_fail(err, ret);
-	n = json_integer_value(json_object_get(req, "attempts")) + 1;
-	json_object_set_new(req, "attempts", json_integer(n));
-	json_object_set_new(req, "last_error", json_string(a->error));
-	json_object_set_new(req, "last_time", json_integer(a->now));
-	json_object_set_new(req, "updated_at", json_integer(a->now));
-	if (a->source != NULL)
-		json_object_set_new(req, "last_source", json_string(a->source));
-	if (n >= a->attempts)
-		a->last = true; /* FAILED by the replica's change below */
-	else {
-		json_object_set_new(req, "state", json_string("Q"));
-		json_object_set_new(req, "next_at",
-		    json_integer(a->now + ((json_int_t)a->retry << (n - 1))));
+	return GR_OK;
+}
+
+/* A copied file whose replica cannot become AVAILABLE: removed when its
+   replica or RSE went (its rule went meanwhile), else an attempt to
+   repeat (it->rc set). */
+static void
+done_one(struct xfer *x, struct batch *b, struct item *it)
+{
+	struct gr_err err = { 0 };
+	struct xfer_rse drs;
+	int rc = set_replica(b->dest, str(it->req, "scope"),
+	    str(it->req, "name"), "A", NULL, &err);
+
+	if (rc == GR_OK)
+		return;
+	if (rc == GR_REPLICA_NOT_FOUND || rc == GR_RSE_NOT_FOUND) {
+		log_msg(LOG_INFO, "mover: %s:%s on %s: %s; removed",
+		    str(it->req, "scope"), str(it->req, "name"), b->dest,
+		    err.msg);
+		pfn_settings(b->dproto, &drs);
+		(void)xfer_delete(x, it->dst_pfn, &drs, &err);
+		return;
 	}
-	ret = st_put_json(t, TBL_REQUESTS, &k, req, 0);
-	json_decref(req);
-	return ret == 0 ? GR_OK : st_fail(err, ret);
+	it->rc = rc;
+	it->why = err;
+}
+
+/* The copied files' replicas AVAILABLE in one change (their locks OK,
+   their requests away); one by one when the change as a whole fails. */
+static void
+finish_done(struct xfer *x, struct batch *b)
+{
+	struct gr_err err = { 0 };
+	json_t *files = json_array();
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++)
+		if (b->it[i].rc == GR_OK) {
+			json_array_append_new(files,
+			    json_pack("{s:s, s:s, s:s}", "scope",
+				str(b->it[i].req, "scope"), "name",
+				str(b->it[i].req, "name"), "state", "A"));
+			n++;
+		}
+	if (n == 0) {
+		json_decref(files);
+		return;
+	}
+	if (set_replicas(b->dest, files, &err) == GR_OK)
+		return;
+	for (i = 0; i < b->n; i++)
+		if (b->it[i].rc == GR_OK)
+			done_one(x, b, &b->it[i]);
 }
 
 int
 mover_step(struct xfer *x, bool *worked, int64_t *wait, struct gr_err *err)
 {
-	struct claim c = { .next = -1 };
-	struct job j = { 0 };
+	struct batch b = { .next = -1 };
+	struct fail_args f = { .b = &b };
 	struct gr_err why = { 0 };
-	struct fail_args f = { 0 };
+	size_t i;
 	int rc;
 
 	*worked = false;
 	*wait = -1;
-	c.now = time_now();
-	if ((rc = st_txn_run(claim_txn, &c, err)) != GR_OK)
+	b.now = time_now();
+	b.self = (long)getpid();
+	b.per_rse = env_long("GRIDREST_MOVER_PER_RSE", 2, 1, 1000);
+	b.max_n = (size_t)env_long("GRIDREST_MOVER_BATCH", 100, 1, 10000);
+	b.max_bytes = (int64_t)env_long("GRIDREST_MOVER_BATCH_MB", 64, 1,
+			  1 << 20)
+	    << 20;
+	if ((rc = st_txn_run(claim_txn, &b, err)) != GR_OK)
 		goto out;
-	if (c.key == NULL) {
-		if (c.next >= 0)
-			*wait = c.next > c.now ? c.next - c.now : 0;
+	if (b.n == 0) {
+		if (b.blocked)
+			*wait = 0;
+		else if (b.next >= 0)
+			*wait = b.next > b.now ? b.next - b.now : 0;
 		goto out;
 	}
 	*worked = true;
-	j.req = c.req;
-	if (perform(x, &j, &why) == GR_OK) {
-		rc = set_replica(j.dest, str(c.req, "scope"),
-		    str(c.req, "name"), "A", NULL, err);
-		if (rc == GR_OK)
-			goto out;
-		gr_clear(&why);
-		if (rc == GR_REPLICA_NOT_FOUND || rc == GR_RSE_NOT_FOUND) {
-			/* no replica to make AVAILABLE (its rule went
-			   meanwhile): the copy is nobody's */
-			struct xfer_rse drs;
-
-			log_msg(LOG_INFO, "mover: %s:%s on %s: %s; removed",
-			    str(c.req, "scope"), str(c.req, "name"), j.dest,
-			    err->msg);
-			pfn_settings(j.dproto, &drs);
-			(void)xfer_delete(x, j.dst_pfn, &drs, &why);
-			gr_clear(err);
-			rc = GR_OK;
-			goto out;
+	if (perform(x, &b, &why) != GR_OK) {
+		xfer_discard(x);
+		for (i = 0; i < b.n; i++) {
+			b.it[i].rc = why.code;
+			b.it[i].why = why;
 		}
-		/* the copy is there, its record not: an attempt to repeat */
-		(void)gr_fail(&why, (enum gr_code)rc, "%s", err->msg);
-		gr_clear(err);
-		rc = GR_OK;
 	}
-	f.key = c.key;
-	f.klen = c.klen;
-	f.error = why.msg;
-	f.source = j.source;
+	finish_done(x, &b);
 	f.attempts = env_long("GRIDREST_MOVER_ATTEMPTS", 3, 1, 100);
 	f.retry = env_long("GRIDREST_MOVER_RETRY", 1, 0, 3600);
 	f.now = time_now();
-	log_msg(LOG_INFO, "mover: %s:%s to %s: %s", str(c.req, "scope"),
-	    str(c.req, "name"), j.dest != NULL ? j.dest : "?", why.msg);
-	if ((rc = st_txn_run(fail_txn, &f, err)) != GR_OK || !f.last ||
-	    j.dest == NULL)
+	for (i = 0; i < b.n; i++)
+		if (b.it[i].rc != GR_OK)
+			log_msg(LOG_INFO, "mover: %s:%s to %s: %s",
+			    str(b.it[i].req, "scope"), str(b.it[i].req, "name"),
+			    b.dest != NULL ? b.dest : "?", b.it[i].why.msg);
+	if ((rc = st_txn_run(fail_txn, &f, err)) != GR_OK || b.dest == NULL)
 		goto out;
-	/* the last attempt: the replica UNAVAILABLE, its locks STUCK, the
-	   reason in their rules' error */
-	if (set_replica(j.dest, str(c.req, "scope"), str(c.req, "name"), "U",
-		why.msg, err) != GR_OK) {
-		log_msg(LOG_WARN, "mover: %s:%s on %s: %s", str(c.req, "scope"),
-		    str(c.req, "name"), j.dest, err->msg);
-		gr_clear(err);
+	/* the last attempts: the replicas UNAVAILABLE, their locks STUCK,
+	   the reasons in their rules' error */
+	for (i = 0; i < b.n; i++) {
+		struct item *it = &b.it[i];
+
+		if (it->rc == GR_OK || it->stage != -2)
+			continue;
+		if (set_replica(b.dest, str(it->req, "scope"),
+			str(it->req, "name"), "U", it->why.msg,
+			err) != GR_OK) {
+			log_msg(LOG_WARN, "mover: %s:%s on %s: %s",
+			    str(it->req, "scope"), str(it->req, "name"), b.dest,
+			    err->msg);
+			gr_clear(err);
+		}
 	}
 out:
-	job_free(&j);
-	claim_reset(&c);
+	batch_reset(&b);
 	return rc;
 }
 
 /* --- requeueing, the mover's life ----------------------------------- */
 
 struct requeue {
-	struct sbuf keys; /* the claimed requests' keys, each NUL-ended */
+	struct sbuf keys; /* the claimed requests' keys, length-prefixed */
 	long n;
+	long pid; /* only the claims of this mover (0: all) */
 };
 
 static int
@@ -497,7 +857,8 @@ requeue_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		(unsigned char)pkey->size };
 
 	(void)key;
-	(void)val;
+	if (q->pid != 0 && member_int(val, "mover", 0) != q->pid)
+		return GR_OK;
 	sbuf_add(&q->keys, (const char *)len, 2);
 	sbuf_add(&q->keys, pkey->data, pkey->size);
 	q->n++;
@@ -536,15 +897,21 @@ requeue_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
-int
-mover_requeue(long *n, struct gr_err *err)
+static int
+requeue_pid(long pid, long *n, struct gr_err *err)
 {
-	struct requeue q = { { 0 }, 0 };
+	struct requeue q = { { 0 }, 0, pid };
 	int rc = st_txn_run(requeue_txn, &q, err);
 
 	*n = q.n;
 	sbuf_free(&q.keys);
 	return rc;
+}
+
+int
+mover_requeue(long *n, struct gr_err *err)
+{
+	return requeue_pid(0, n, err);
 }
 
 static int
@@ -581,6 +948,88 @@ queued_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    err);
 }
 
+/* What the queue asks of the workers (the supervisor's look). */
+struct dest_due {
+	char dest[RSE_ID_LEN + 1];
+	long due;
+};
+
+struct demand {
+	struct batch b; /* its busy list: who copies where */
+	int64_t now, next; /* next: the earliest due time; -1 none */
+	struct dest_due *d;
+	size_t nd;
+	size_t scanned;
+	bool queued;
+};
+
+static int
+demand_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct demand *m = arg;
+	int64_t at = member_int(val, "next_at", 0);
+	char dest[RSE_ID_LEN + 1];
+	size_t i;
+
+	(void)key;
+	(void)pkey;
+	m->queued = true;
+	if (at > m->now) {
+		if (m->next < 0 || at < m->next)
+			m->next = at;
+	} else if (member_str(val, "dest_rse_id", dest, sizeof(dest))) {
+		m->next = m->now;
+		for (i = 0; i < m->nd && strcmp(m->d[i].dest, dest) != 0; i++)
+			;
+		if (i == m->nd) {
+			m->d = xrealloc(m->d, (m->nd + 1) * sizeof(*m->d));
+			memcpy(m->d[i].dest, dest, sizeof(dest));
+			m->d[i].due = 0;
+			m->nd++;
+		}
+		m->d[i].due++;
+	}
+	return ++m->scanned >= MOVER_SCAN ? ST_STOP : GR_OK;
+}
+
+static int
+demand_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct demand *m = arg;
+	int rc;
+
+	free(m->b.busy);
+	m->b.busy = NULL;
+	m->b.nbusy = 0;
+	free(m->d);
+	m->d = NULL;
+	m->nd = m->scanned = 0;
+	m->next = -1;
+	m->queued = false;
+	if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, "S", 1, busy_one,
+		 &m->b, err)) != GR_OK)
+		return rc;
+	return st_scan_key(t, TBL_REQUESTS_BY_STATE, "Q", 1, demand_one, m,
+	    err);
+}
+
+/* How many more workers the due requests could keep busy: per
+   destination, a worker a batch, up to the destination's limit. */
+static long
+demand_wanted(const struct demand *m, long per_rse, long batch)
+{
+	long want = 0, free_slots, need;
+	size_t i;
+
+	for (i = 0; i < m->nd; i++) {
+		free_slots = per_rse - busy_count(&m->b, m->d[i].dest);
+		need = (m->d[i].due + batch - 1) / batch;
+		if (free_slots > 0)
+			want += need < free_slots ? need : free_slots;
+	}
+	return want;
+}
+
 static void
 on_term(int sig)
 {
@@ -596,15 +1045,129 @@ nap(long ms)
 	(void)nanosleep(&ts, NULL);
 }
 
+/*
+ * A worker (a fork of the supervisor, its store opened anew): batch after
+ * batch while there are any it may claim, then it leaves after
+ * MOVER_LINGER_MS. It dies with the supervisor (PR_SET_PDEATHSIG) and
+ * holds the supervisor's lock with it (the same open file), so no new
+ * mover starts while a worker of the old one still copies.
+ */
+static void
+worker(pid_t parent)
+{
+	struct gr_err err = { 0 };
+	struct xfer *x;
+	int64_t wait;
+	long quiet = 0;
+	bool worked;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	(void)prctl(PR_SET_NAME, "mover-worker");
+	st_after_fork();
+	if (st_open(cfg.home, 0, &err) != GR_OK) {
+		log_msg(LOG_ERR, "mover: worker: %s", err.msg);
+		_exit(1);
+	}
+	st_guard();
+	x = xfer_new();
+	while (!mover_stop && !st_stale() && quiet < MOVER_LINGER_MS) {
+		gr_clear(&err);
+		if (mover_step(x, &worked, &wait, &err) != GR_OK) {
+			log_msg(LOG_ERR, "mover: %s", err.msg);
+			if (st_must_exit())
+				break;
+			worked = false;
+		}
+		if (worked) {
+			quiet = 0;
+			continue;
+		}
+		nap(MOVER_TICK_MS);
+		quiet += MOVER_TICK_MS;
+	}
+	xfer_free(x);
+	st_close();
+	_exit(0);
+}
+
+struct workers {
+	pid_t pid[MOVER_WORKERS_MAX];
+	long n;
+};
+
+static void
+spawn(struct workers *w)
+{
+	pid_t parent = getpid(), pid;
+
+	if ((pid = fork()) < 0) {
+		log_msg(LOG_ERR, "mover: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0)
+		worker(parent);
+	w->pid[w->n++] = pid;
+}
+
+/* Reap the workers that ended; what a killed one had claimed is queued
+   again at once. hang: wait for them all. */
+static void
+reap(struct workers *w, bool hang)
+{
+	struct gr_err err = { 0 };
+	long i, n;
+	pid_t pid;
+	int status;
+
+	while (w->n > 0 &&
+	    (pid = waitpid(-1, &status, hang ? 0 : WNOHANG)) > 0) {
+		for (i = 0; i < w->n && w->pid[i] != pid; i++)
+			;
+		if (i == w->n)
+			continue;
+		w->pid[i] = w->pid[--w->n];
+		gr_clear(&err);
+		if (requeue_pid((long)pid, &n, &err) != GR_OK)
+			log_msg(LOG_ERR, "mover: %s", err.msg);
+		else if (n > 0)
+			log_msg(LOG_WARN,
+			    "mover: worker %ld ended (status %d): %ld "
+			    "requests queued again",
+			    (long)pid, status, n);
+	}
+}
+
+/* How many of the workers have claims. */
+static long
+claiming(const struct demand *m, const struct workers *w)
+{
+	long n = 0, i;
+	size_t j;
+
+	for (i = 0; i < w->n; i++)
+		for (j = 0; j < m->b.nbusy; j++)
+			if (m->b.busy[j].pid == (long)w->pid[i]) {
+				n++;
+				break;
+			}
+	return n;
+}
+
 int
 mover_main(void)
 {
 	struct sigaction sa;
 	struct gr_err err = { 0 };
-	struct xfer *x = NULL;
-	int64_t wait, idle_since;
-	long idle = env_long("GRIDREST_MOVER_IDLE", 10, 0, 86400), n;
-	bool worked, queued;
+	struct demand m = { .b = { .next = -1 } };
+	struct workers w = { .n = 0 };
+	int64_t idle_since;
+	long idle = env_long("GRIDREST_MOVER_IDLE", 10, 0, 86400), n,
+	     max = env_long("GRIDREST_MOVER_WORKERS", 4, 1, MOVER_WORKERS_MAX),
+	     per_rse = env_long("GRIDREST_MOVER_PER_RSE", 2, 1, 1000),
+	     batch = env_long("GRIDREST_MOVER_BATCH", 100, 1, 10000), i;
+	bool queued;
 	char pid[24];
 	int fd, rc = 0, len;
 
@@ -633,11 +1196,14 @@ mover_main(void)
 		    "mover: %ld requests of a previous mover "
 		    "queued again",
 		    n);
-	x = xfer_new();
 	idle_since = time_now();
-	while (!mover_stop && !st_stale()) {
+	/* a store recovered under it (a killed worker's successor opened
+	   it) is reopened by the next call, not left: its workers copy on */
+	while (!mover_stop && !st_must_exit()) {
+		reap(&w, false);
 		gr_clear(&err);
-		if (mover_step(x, &worked, &wait, &err) != GR_OK) {
+		m.now = time_now();
+		if (st_view(demand_txn, &m, 0, &err) != GR_OK) {
 			log_msg(LOG_ERR, "mover: %s", err.msg);
 			if (st_must_exit()) {
 				rc = 1;
@@ -646,16 +1212,15 @@ mover_main(void)
 			nap(1000);
 			continue;
 		}
-		if (worked || wait >= 0)
-			idle_since = time_now();
-		if (worked)
-			continue;
-		if (wait >= 0) {
-			nap(wait > 0 ? 1000 : MOVER_TICK_MS);
-			continue;
-		}
-		if (time_now() - idle_since < idle) {
-			nap(MOVER_TICK_MS);
+		/* one more worker a tick while the queue wants more than
+		   the workers without claims can take */
+		if (w.n < max &&
+		    demand_wanted(&m, per_rse, batch) > w.n - claiming(&m, &w))
+			spawn(&w);
+		if (w.n > 0 || m.queued)
+			idle_since = m.now;
+		if (w.n > 0 || time_now() - idle_since < idle) {
+			nap(w.n > 0 ? MOVER_TICK_MS / 2 : MOVER_TICK_MS);
 			continue;
 		}
 		/*
@@ -673,8 +1238,13 @@ mover_main(void)
 		}
 		break;
 	}
+	/* stopped: the workers end their batches */
+	for (i = 0; i < w.n; i++)
+		(void)kill(w.pid[i], SIGTERM);
+	reap(&w, true);
 out:
-	xfer_free(x);
+	free(m.b.busy);
+	free(m.d);
 	(void)close(fd);
 	return rc;
 }

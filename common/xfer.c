@@ -3,6 +3,7 @@
  * WebDAV sources and destinations, checksums while streaming. No store and
  * no HTTP server code; WebDAV is spoken through libcurl.
  */
+#define _GNU_SOURCE /* syncfs */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,12 +33,22 @@
 #define XFER_CONNECT  10
 #define XFER_PART     ".gridrest-part"
 #define XFER_SHOW     160 /* of a PFN in a message */
+#define XFER_SYNCFS_MIN 8 /* staged copies synced with syncfs(2) */
+
+/* A posix copy checked and left under its temporary name (XFER_STAGE). */
+struct staged {
+	int dfd, fd; /* its directory; the temporary, locked */
+	char part[NAME_MAX + 1];
+	char *leaf, *pfn;
+};
 
 struct xfer {
 	CURL *src, *dst; /* kept between copies: their connections stay */
 	CURLM *multi;
 	char *buf; /* XFER_BUF, posix copies */
 	char cerr[CURL_ERROR_SIZE];
+	struct staged *st; /* XFER_STAGE copies waiting for xfer_commit */
+	size_t nst, ast;
 };
 
 enum loc_kind { LOC_FILE, LOC_DAV };
@@ -783,9 +794,11 @@ dst_close(struct dst *d)
 	d->url = d->parturl = NULL;
 }
 
-/* The temporary's size (after the copy), -1 when it is not there. */
+/* The temporary's size (after the copy), -1 when it is not there; a
+   posix one synced first unless staged (xfer_commit syncs). */
 static int
-dst_size(struct xfer *x, struct dst *d, int64_t *size, struct gr_err *err)
+dst_size(struct xfer *x, struct dst *d, bool sync, int64_t *size,
+    struct gr_err *err)
 {
 	struct stat st;
 	curl_off_t len = -1;
@@ -794,7 +807,7 @@ dst_size(struct xfer *x, struct dst *d, int64_t *size, struct gr_err *err)
 
 	*size = -1;
 	if (d->l->kind == LOC_FILE) {
-		if (fsync(d->fd) != 0)
+		if (sync && fsync(d->fd) != 0)
 			return dst_refused(d, errno, err);
 		if (fstat(d->fd, &st) != 0)
 			return dst_refused(d, errno, err);
@@ -1115,6 +1128,134 @@ copy_pump(struct xfer *x, struct src *s, struct dst *d, struct gr_err *err)
 	return rc;
 }
 
+/* --- staged posix copies ------------------------------------------ */
+
+/* The checked temporary of d waits in x for xfer_commit, still locked. */
+static void
+stage_keep(struct xfer *x, struct dst *d)
+{
+	struct staged *t;
+
+	if (x->nst == x->ast) {
+		x->ast = x->ast > 0 ? 2 * x->ast : 64;
+		x->st = xrealloc(x->st, x->ast * sizeof(*x->st));
+	}
+	t = &x->st[x->nst++];
+	t->dfd = d->dfd;
+	t->fd = d->fd;
+	memcpy(t->part, d->part, sizeof(t->part));
+	t->leaf = xstrdup(leaf(d->l));
+	t->pfn = xstrdup(d->l->pfn);
+	d->dfd = d->fd = -1;
+	d->made = false;
+}
+
+static void
+stage_close(struct staged *t, bool remove)
+{
+	if (remove)
+		(void)unlinkat(t->dfd, t->part, 0);
+	(void)close(t->fd);
+	(void)close(t->dfd);
+	free(t->leaf);
+	free(t->pfn);
+}
+
+/*
+ * The staged copies durable: their files (data) or their directories
+ * (names, after the renames). A few are synced one by one; from
+ * XFER_SYNCFS_MIN on, one syncfs(2) of each file system they are on is
+ * cheaper than a sync each (and a sync of one file is cheaper than a
+ * syncfs when other writers keep the file system busy). errno of the
+ * first failure, or 0.
+ */
+static int
+stage_sync(struct xfer *x, bool names)
+{
+	dev_t devs[16];
+	size_t nd = 0, i, j;
+	struct stat st;
+
+	for (i = 0; i < x->nst; i++) {
+		struct staged *t = &x->st[i];
+
+		if (x->nst < XFER_SYNCFS_MIN) {
+			if (fsync(names ? t->dfd : t->fd) != 0)
+				return errno;
+			continue;
+		}
+		if (fstat(t->dfd, &st) != 0)
+			return errno;
+		for (j = 0; j < nd && devs[j] != st.st_dev; j++)
+			;
+		if (j < nd)
+			continue;
+		if (nd < ARRAY_LEN(devs))
+			devs[nd++] = st.st_dev;
+		if (syncfs(t->dfd) != 0)
+			return errno;
+	}
+	return 0;
+}
+
+size_t
+xfer_staged(const struct xfer *x)
+{
+	return x->nst;
+}
+
+int
+xfer_commit(struct xfer *x, struct gr_err *errs)
+{
+	bool *moved;
+	size_t i, n = x->nst;
+	int e, rc = GR_OK;
+
+	if (n == 0)
+		return GR_OK;
+	moved = xcalloc(n, sizeof(*moved));
+	/* the data durable before any final name, the names after */
+	if ((e = stage_sync(x, false)) != 0)
+		goto failed;
+	for (i = 0; i < n; i++) {
+		struct staged *t = &x->st[i];
+
+		if (renameat(t->dfd, t->part, t->dfd, t->leaf) == 0)
+			moved[i] = true;
+		else
+			rc = gr_fail(&errs[i], GR_DEST_NOT_ACCESSIBLE,
+			    "destination refused: %s: %.*s", strerror(errno),
+			    XFER_SHOW, t->pfn);
+	}
+	if ((e = stage_sync(x, true)) != 0)
+		goto failed;
+	for (i = 0; i < n; i++)
+		stage_close(&x->st[i], !moved[i]);
+	goto out;
+failed:
+	/* a renamed copy stays: not registered, its request repeats */
+	for (i = 0; i < n; i++) {
+		rc = gr_fail(&errs[i], GR_DEST_NOT_ACCESSIBLE,
+		    "destination refused: sync: %s: %.*s", strerror(e),
+		    XFER_SHOW, x->st[i].pfn);
+		stage_close(&x->st[i], !moved[i]);
+	}
+out:
+	x->nst = 0;
+	free(moved);
+	return rc;
+}
+
+void
+xfer_discard(struct xfer *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nst; i++)
+		stage_close(&x->st[i], true);
+	x->nst = 0;
+}
+
 /* --- the API -------------------------------------------------------- */
 
 struct xfer *
@@ -1140,6 +1281,8 @@ xfer_free(struct xfer *x)
 {
 	if (x == NULL)
 		return;
+	xfer_discard(x);
+	free(x->st);
 	curl_multi_cleanup(x->multi);
 	curl_easy_cleanup(x->src);
 	curl_easy_cleanup(x->dst);
@@ -1159,6 +1302,7 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 	struct dst d = { .fd = -1, .dfd = -1 };
 	struct xfer_sum have = { .bytes = -1 };
 	int64_t size;
+	bool stage = false;
 	int rc;
 
 	if (got != NULL)
@@ -1212,7 +1356,8 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 	}
 	if ((rc = sums_check(expect, &have, src_pfn, err)) != GR_OK)
 		goto out;
-	if ((rc = dst_size(x, &d, &size, err)) != GR_OK)
+	stage = (flags & XFER_STAGE) && dl.kind == LOC_FILE;
+	if ((rc = dst_size(x, &d, !stage, &size, err)) != GR_OK)
 		goto out;
 	if (size != have.bytes) {
 		rc = gr_fail(err, GR_FILE_CONSISTENCY,
@@ -1221,7 +1366,10 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 		    (long long)size, (long long)have.bytes, XFER_SHOW, dst_pfn);
 		goto out;
 	}
-	rc = dst_commit(x, &d, err);
+	if (stage)
+		stage_keep(x, &d);
+	else
+		rc = dst_commit(x, &d, err);
 out:
 	if (rc != GR_OK)
 		dst_abort(x, &d);

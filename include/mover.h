@@ -13,15 +13,27 @@
  * One mover per store: the executable gridrest-mover (tools/mover.c),
  * exec'd by mover_kick() when requests wait and none runs, visible in ps,
  * leaving when nothing is queued. It holds an exclusive flock on
- * db/mover.lock; at start it requeues the requests a killed mover had
- * claimed (state S), and the next attempt takes over the half-written
- * temporary of the copy it killed.
+ * db/mover.lock and supervises its workers: forks of it (mover-worker in
+ * ps) that each claim a batch -- due requests to one destination, up to
+ * GRIDREST_MOVER_BATCH files and GRIDREST_MOVER_BATCH_MB MiB (a larger
+ * file alone) -- copy it in one process (posix copies synced together,
+ * xfer_commit) and end it in one replica change, batch after batch, and
+ * leave after 2 s without one. It starts a worker while the due requests
+ * want more than the workers without claims take: at most
+ * GRIDREST_MOVER_WORKERS in all, and a batch is claimed only for a
+ * destination with fewer than GRIDREST_MOVER_PER_RSE workers copying to
+ * it (counted from the claimed requests, each naming its worker). A
+ * worker dies with the supervisor and keeps the lock held while it
+ * lives; what a dead worker claimed is queued again when it is reaped,
+ * what a dead supervisor's workers claimed when the next mover starts
+ * (state S), and the next attempt takes over the half-written temporary.
  *
  * Settings (environment): GRIDREST_MOVER_START (1; 0: none is started,
  * the requests wait), GRIDREST_MOVER_ATTEMPTS (3) attempts in all,
  * GRIDREST_MOVER_RETRY (1) seconds before the second attempt, doubling
  * after each, GRIDREST_MOVER_IDLE (10) seconds without a queued request
- * before it leaves.
+ * before it leaves, GRIDREST_MOVER_WORKERS (4), GRIDREST_MOVER_PER_RSE
+ * (2), GRIDREST_MOVER_BATCH (100), GRIDREST_MOVER_BATCH_MB (64).
  */
 #ifndef MOVER_H
 #define MOVER_H
@@ -56,9 +68,10 @@ bool mover_running(void);
 int mover_main(void);
 
 /*
- * One request, for the mover and the tests: claim the first due queued
- * request and perform it. *worked: one was there; *wait: seconds until the
- * next queued one is due (-1: none queued).
+ * One batch, for the workers and the tests: claim due queued requests to
+ * one destination (as above) and perform them. *worked: some were
+ * claimed; *wait: seconds until the next queued one is due (0: due ones
+ * wait for their destination's workers; -1: none queued).
  */
 int mover_step(struct xfer *x, bool *worked, int64_t *wait, struct gr_err *err);
 

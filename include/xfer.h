@@ -52,7 +52,8 @@ struct xfer *xfer_new(void);
 void xfer_free(struct xfer *x); /* x may be NULL */
 
 /* xfer_copy's flags */
-#define XFER_MD5 0x1 /* compute md5 even when expect has none */
+#define XFER_MD5   0x1 /* compute md5 even when expect has none */
+#define XFER_STAGE 0x2 /* posix destination: keep for xfer_commit */
 
 /*
  * Copy src_pfn (of the RSE src) to dst_pfn (of dst). The figures in expect
@@ -77,6 +78,25 @@ int xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
     const char *dst_pfn, const struct xfer_rse *dst,
     const struct xfer_sum *expect, int flags, struct xfer_sum *got,
     struct gr_err *err);
+
+/*
+ * Many small files share their syncs: a copy to a posix destination with
+ * XFER_STAGE is checked as above but left under its temporary name, not
+ * synced and still locked (xfer_copy returns GR_OK; xfer_staged counts
+ * it). xfer_commit then makes every staged copy durable and gives it its
+ * final name: their data synced before the renames and their names after,
+ * so a final name never shows a file whose data is not on disk; from 8
+ * copies on with one syncfs(2) of each file system each time (two syncs
+ * for the batch instead of two fsyncs a file), fewer one by one. errs: an array
+ * of xfer_staged(x) entries, in staging order; a failed copy's entry is
+ * set (DestinationNotAccessible) and its temporary removed, the others
+ * untouched. Returns GR_OK when all were committed, else the last
+ * failure's code. xfer_discard removes every staged temporary (xfer_free
+ * does it too). Other destinations ignore XFER_STAGE.
+ */
+size_t xfer_staged(const struct xfer *x);
+int xfer_commit(struct xfer *x, struct gr_err *errs);
+void xfer_discard(struct xfer *x);
 
 /*
  * Delete the file at pfn (unlink, WebDAV DELETE); a file already missing is

@@ -5,7 +5,8 @@
 # AVAILABLE and the rule OK; a corrupted or missing source leaves the rule
 # STUCK with the reason after the attempts; a source is chosen by
 # distance; a mover killed -9 mid-copy leaves no half file and the next
-# one completes the request.
+# one completes the request; a worker killed -9 has its claim queued again
+# by its supervisor.
 export GRIDREST_MOVER_START=1 GRIDREST_MOVER_RETRY=1 GRIDREST_MOVER_ATTEMPTS=3 \
     GRIDREST_MOVER_IDLE=2
 . tests/smoke/lib.sh
@@ -162,16 +163,21 @@ ok "... read from DAV1, the nearer, at the first attempt" \
     sh -c '! grep -q "mover: data:f5 " "$1"' sh "$GRIDREST_HOME/log/error.log"
 
 # --- a mover killed -9 mid-copy ---------------------------------------------
+# copying NAME: wait (up to 4 s) until NAME's temporary on POSIX_B grows;
+# $i below 200 when it did
+copying() {
+	i=0
+	until [ -n "$(find "$T/POSIX_B" -name ".$1.gridrest-part" -size +1k 2>/dev/null)" ] ||
+	    [ $i -ge 200 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+}
 head -c 300000000 /dev/zero >"$T/big"
 put POSIX_A big "$T/big"
 rule big POSIX_B
 final=$(path "$(pfn POSIX_B big)")
-i=0
-until [ -n "$(find "$T/POSIX_B" -name '.big.gridrest-part' -size +1k 2>/dev/null)" ] ||
-    [ $i -ge 200 ]; do
-	sleep 0.02
-	i=$((i + 1))
-done
+copying big
 pid=$(cat "$lock")
 kill -9 "$pid"
 ok "the mover killed mid-copy (pid $pid)" [ $i -lt 200 ]
@@ -189,6 +195,33 @@ ok "... the whole file" cmp -s "$T/big" "$final"
 ok "... its temporary gone" [ -z "$(find "$T/POSIX_B" -name '*gridrest-part*')" ]
 wait $mpid
 is "the mover leaves when idle" "$?" 0
+
+# --- a worker killed -9 mid-copy: its supervisor queues its claim again ---
+head -c 200000000 /dev/zero >"$T/big2"
+put POSIX_A big2 "$T/big2"
+rule big2 POSIX_B
+final=$(path "$(pfn POSIX_B big2)")
+copying big2
+sup=$(cat "$lock")
+worker=$(pgrep -P "$sup" | head -1)
+is "a worker, a child of the mover, named mover-worker" \
+    "$(cat "/proc/$worker/comm" 2>/dev/null)" mover-worker
+kill -9 "$worker"
+ok "... killed mid-copy (pid $worker)" [ $i -lt 200 ]
+settle
+is "... the supervisor queued its claim again: the rule OK" "$(json .state)" OK
+ok "... the whole file" cmp -s "$T/big2" "$final"
+ok "... no temporary left" [ -z "$(find "$T/POSIX_B" -name '*gridrest-part*')" ]
+ok "... the same mover still runs" kill -0 "$sup"
+ok "... and logged the claim queued again" \
+    grep -q "worker $worker ended (status 9): 1 requests queued again" \
+    "$GRIDREST_HOME/log/error.log"
+rm -f "$T/big2" "$final"
+i=0
+until flock -n "$lock" true || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 
 # --- any request that queues transfers starts a mover: an attachment ------
 # (the rule re-evaluated on attach queues the new file's transfer)

@@ -145,6 +145,13 @@ same_file(const char *path, const char *data)
 	return n == strlen(data) && memcmp(buf, data, n) == 0;
 }
 
+static int
+collect_rule(json_t *item, void *ctx)
+{
+	json_array_append(ctx, item);
+	return GR_OK;
+}
+
 static void
 step(bool want_work)
 {
@@ -218,6 +225,7 @@ test_retry_then_stuck(void **state)
    killed leaves it. */
 struct claimed {
 	const char *name, *rse_id;
+	long pid; /* the mover that claimed it (0: none named) */
 };
 
 static int
@@ -234,6 +242,8 @@ claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((ret = st_get_json(t, TBL_REQUESTS, &k, &req, DB_RMW)) != 0)
 		return st_fail(err, ret);
 	json_object_set_new(req, "state", json_string("S"));
+	if (c->pid != 0)
+		json_object_set_new(req, "mover", json_integer(c->pid));
 	ret = st_put_json(t, TBL_REQUESTS, &k, req, 0);
 	json_decref(req);
 	return ret == 0 ? GR_OK : st_fail(err, ret);
@@ -243,7 +253,7 @@ static void
 test_requeue(void **state)
 {
 	struct gr_err err = { 0 };
-	struct claimed c = { "x3", NULL };
+	struct claimed c = { "x3", NULL, 0 };
 	json_t *b = NULL;
 	long n = -1;
 
@@ -297,6 +307,110 @@ test_sources(void **state)
 	assert_non_null(strstr(rule_field("error"), "checksum mismatch"));
 	json_decref(d);
 	json_decref(far);
+}
+
+/* The state of the rule of data:name (the last one made on it). */
+static const char *
+state_of(const char *name)
+{
+	static char buf[32];
+	struct gr_err err = { 0 };
+	json_t *l = json_array();
+	int rc = rule_list_did("data", name, collect_rule, l, &err);
+
+	assert_int_equal(rc, GR_OK);
+	assert_true(json_array_size(l) > 0);
+	(void)snprintf(buf, sizeof(buf), "%s",
+	    json_string_value(json_object_get(
+		json_array_get(l, json_array_size(l) - 1), "state")));
+	json_decref(l);
+	return buf;
+}
+
+/*
+ * Batches: the due requests to one destination are claimed and copied
+ * together (GRIDREST_MOVER_BATCH of them at most); a destination with
+ * GRIDREST_MOVER_PER_RSE workers copying to it is left alone while
+ * another destination's requests are taken.
+ */
+static void
+test_batches(void **state)
+{
+	struct gr_err err = { 0 };
+	struct claimed c = { "z1", NULL, 999999 };
+	char name[8], data[16];
+	json_t *b = NULL;
+	int64_t wait;
+	bool worked;
+	long n;
+	int i;
+
+	(void)state;
+	setenv("GRIDREST_MOVER_RETRY", "0", 1);
+	for (i = 1; i <= 5; i++) {
+		(void)snprintf(name, sizeof(name), "y%d", i);
+		(void)snprintf(data, sizeof(data), "batch %d", i);
+		put("A", name, data, NULL);
+		rule(name, "B", NULL);
+	}
+	/* one step copies them all */
+	step(true);
+	for (i = 1; i <= 5; i++) {
+		char *dst;
+
+		(void)snprintf(name, sizeof(name), "y%d", i);
+		(void)snprintf(data, sizeof(data), "batch %d", i);
+		assert_string_equal(state_of(name), "OK");
+		dst = where("B", name);
+		assert_true(same_file(dst, data));
+		free(dst);
+	}
+	step(false);
+	/* at most GRIDREST_MOVER_BATCH a step */
+	setenv("GRIDREST_MOVER_BATCH", "2", 1);
+	for (i = 6; i <= 8; i++) {
+		(void)snprintf(name, sizeof(name), "y%d", i);
+		put("A", name, "small", NULL);
+		rule(name, "B", NULL);
+	}
+	step(true);
+	assert_string_equal(state_of("y6"), "OK");
+	assert_string_equal(state_of("y7"), "OK");
+	assert_string_equal(state_of("y8"), "REPLICATING");
+	step(true);
+	assert_string_equal(state_of("y8"), "OK");
+	unsetenv("GRIDREST_MOVER_BATCH");
+
+	/* another worker (pid 999999) copies to B: with one worker a
+	   destination, z2 to B waits, z3 to C is taken */
+	setenv("GRIDREST_MOVER_PER_RSE", "1", 1);
+	put("A", "z1", "zed one", NULL);
+	rule("z1", "B", NULL);
+	assert_int_equal(rse_get("B", &b, &err), GR_OK);
+	c.rse_id = json_string_value(json_object_get(b, "id"));
+	assert_int_equal(st_txn_run(claim_txn, &c, &err), GR_OK);
+	json_decref(b);
+	put("A", "z2", "zed two", NULL);
+	rule("z2", "B", NULL);
+	put("A", "z3", "zed three", NULL);
+	rule("z3", "C", NULL);
+	step(true);
+	assert_string_equal(state_of("z3"), "OK");
+	assert_string_equal(state_of("z2"), "REPLICATING");
+	/* due but held back: nothing claimed, look again at once */
+	assert_int_equal(mover_step(X, &worked, &wait, &err), GR_OK);
+	assert_false(worked);
+	assert_int_equal(wait, 0);
+	/* two workers a destination: z2 goes */
+	setenv("GRIDREST_MOVER_PER_RSE", "2", 1);
+	step(true);
+	assert_string_equal(state_of("z2"), "OK");
+	/* the other worker's claim, queued again, done */
+	assert_int_equal(mover_requeue(&n, &err), GR_OK);
+	assert_int_equal(n, 1);
+	step(true);
+	assert_string_equal(state_of("z1"), "OK");
+	unsetenv("GRIDREST_MOVER_PER_RSE");
 }
 
 static int
@@ -416,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_retry_then_stuck),
 		cmocka_unit_test(test_requeue),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_requests),
 	};
 

@@ -273,6 +273,72 @@ test_posix_copy(void **state)
 	free(data);
 }
 
+/* Staged posix copies (XFER_STAGE): checked, left under their temporary
+   names until xfer_commit gives them their final names together; a
+   failed one among them is said by its entry; xfer_discard removes what
+   waits. */
+static void
+test_posix_stage(void **state)
+{
+	struct xfer_rse r1 = { .prefix = keep(path("/s1")) },
+			r2 = { .prefix = keep(path("/s2")) };
+	struct xfer_sum want = sum(3, ABC_ADLER, "");
+	struct gr_err err = { 0 }, errs[3];
+	char src[1024], dst[3][1024], *data;
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(mkdir(path("/s1"), 0755), 0);
+	put_file(path("/s1/f"), "abc", 3);
+	(void)snprintf(src, sizeof(src), "file://%s", path("/s1/f"));
+	for (i = 0; i < 3; i++)
+		(void)snprintf(dst[i], sizeof(dst[i]), "file://%s/d%zu/f%zu",
+		    path("/s2"), i, i);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(xfer_copy(X, src, &r1, dst[i], &r2, &want,
+				     XFER_STAGE, NULL, &err),
+		    GR_OK);
+	assert_int_equal(xfer_staged(X), 3);
+	/* nothing under a final name yet, three temporaries */
+	assert_int_equal(access(path("/s2/d0/f0"), F_OK), -1);
+	assert_int_equal(parts_in(path("/s2")), 3);
+	/* one of them cannot be renamed: a directory holds its name */
+	assert_int_equal(mkdir(path("/s2/d1/f1"), 0755), 0);
+	assert_int_equal(mkdir(path("/s2/d1/f1/x"), 0755), 0);
+	memset(errs, 0, sizeof(errs));
+	assert_int_equal(xfer_commit(X, errs), GR_DEST_NOT_ACCESSIBLE);
+	assert_int_equal(errs[0].code, GR_OK);
+	assert_int_equal(errs[1].code, GR_DEST_NOT_ACCESSIBLE);
+	assert_non_null(strstr(errs[1].msg, "destination refused"));
+	assert_int_equal(errs[2].code, GR_OK);
+	assert_int_equal(xfer_staged(X), 0);
+	for (i = 0; i < 3; i += 2) {
+		data = slurp(path("/s2/d%zu/f%zu", i, i), &n);
+		assert_non_null(data);
+		assert_int_equal(n, 3);
+		assert_memory_equal(data, "abc", 3);
+		free(data);
+	}
+	assert_int_equal(parts_in(path("/s2")), 0);
+	/* a checksum failure is not staged; discard removes the staged */
+	want = sum(3, "00000001", "");
+	assert_int_equal(xfer_copy(X, src, &r1, dst[0], &r2, &want, XFER_STAGE,
+			     NULL, &err),
+	    GR_FILE_CONSISTENCY);
+	assert_int_equal(xfer_staged(X), 0);
+	want = sum(3, ABC_ADLER, "");
+	assert_int_equal(xfer_copy(X, src, &r1, dst[2], &r2, &want, XFER_STAGE,
+			     NULL, &err),
+	    GR_OK);
+	assert_int_equal(parts_in(path("/s2")), 1);
+	xfer_discard(X);
+	assert_int_equal(xfer_staged(X), 0);
+	assert_int_equal(parts_in(path("/s2")), 0);
+	assert_int_equal(access(path("/s2/d2/f2"), F_OK), 0);
+	/* nothing staged: nothing to do */
+	assert_int_equal(xfer_commit(X, errs), GR_OK);
+}
+
 /* The adler32 measured while copying is zlib's, at every length around
    the vector code's steps (32 bytes, a 5536-byte round), for random
    bytes and for 0xff (the largest sums). */
@@ -680,6 +746,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_posix_copy),
+		cmocka_unit_test(test_posix_stage),
 		cmocka_unit_test(test_adler32),
 		cmocka_unit_test(test_posix_failures),
 		cmocka_unit_test(test_hostile_paths),
