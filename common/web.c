@@ -1006,8 +1006,12 @@ web_main(const char *family, const struct web_route *routes)
 		FCGX_Finish_r(&r->fcgx);
 		st_housekeep();
 		mover_kick_noted(); /* transfers the request queued */
-		if (after_requests != NULL)
+		if (after_requests != NULL) {
 			after_requests();
+			/* and those of the hook: a subscription's rules, the
+			   evaluator's start */
+			mover_kick_noted();
+		}
 		watchdog(0);
 		arena_reset(&r->arena);
 	}

@@ -23,6 +23,7 @@
 #include "secret.h"
 #include "store.h"
 #include "tables.h"
+#include "mover.h"
 #include "rule.h"
 #include "token.h"
 #include "usage.h"
@@ -754,6 +755,7 @@ main(int argc, char **argv)
 		rc = cmd_rules_reevaluate(argv[i]);
 	else
 		rc = cmd_dump(i < argc ? argv[i] : NULL);
+	mover_kick_noted(); /* transfers a command queued */
 	st_close();
 	return rc;
 }

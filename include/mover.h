@@ -52,9 +52,12 @@ void mover_kick(void);
 
 /*
  * From inside a transaction body that queued a request (rule.c): this
- * process starts a mover once its request is answered (web.c calls
- * mover_kick_noted). A body that runs again or aborts at worst starts a
- * mover that finds nothing and leaves.
+ * process starts a mover once its work is committed -- every process that
+ * can queue one calls mover_kick_noted then: the backends after each
+ * request and after their pass between requests (web.c), the rule
+ * evaluator after each batch (tools/rules.c), gridrest-db after its
+ * command. A body that runs again or aborts at worst starts a mover that
+ * finds nothing and leaves.
  */
 void mover_note(void);
 void mover_kick_noted(void);

@@ -22,6 +22,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "mover.h"
 #include "rule.h"
 #include "store.h"
 #include "util.h"
@@ -78,6 +79,8 @@ main(void)
 			log_msg(LOG_WARN, "rules: %s", err.msg);
 			worked = false;
 		}
+		/* the batch's transfers start while the next is locked */
+		mover_kick_noted();
 		if (worked) {
 			idle = 0;
 			continue;

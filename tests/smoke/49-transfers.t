@@ -6,7 +6,7 @@
 # STUCK with the reason after the attempts; a source is chosen by
 # distance; a mover killed -9 mid-copy leaves no half file and the next
 # one completes the request; a worker killed -9 has its claim queued again
-# by its supervisor.
+# by its supervisor; the rule evaluator's requests start a mover too.
 export GRIDREST_MOVER_START=1 GRIDREST_MOVER_RETRY=1 GRIDREST_MOVER_ATTEMPTS=3 \
     GRIDREST_MOVER_IDLE=2
 . tests/smoke/lib.sh
@@ -248,3 +248,21 @@ while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 ok "... and left when idle" [ $i -lt 100 ]
+
+# --- the rule evaluator's transfers start a mover too ---------------------
+# (an asynchronous rule: gridrest-rules makes its locks and requests, no
+# backend request does)
+i=0
+until flock -n "$lock" true || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "no mover runs" [ $i -lt 100 ]
+head -c 2000 /dev/urandom >"$T/f7"
+put POSIX_A f7 "$T/f7"
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "f7"}], "account": "root", "copies": 1, "rse_expression": "POSIX_B", "asynchronous": true}'
+RULE=$(json '.[0]')
+is "an asynchronous rule to POSIX_B: 201" "$STATUS" 201
+settle
+is "... the evaluator's request copied: OK" "$(json .state)" OK
+ok "... the file on POSIX_B" cmp -s "$T/f7" "$(path "$(pfn POSIX_B f7)")"
