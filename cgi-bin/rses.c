@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "date.h"
@@ -1092,6 +1093,41 @@ requests_list(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* GET /requests/history/{scope}/{name}/{rse}: the latest ended request
+   of a file to an RSE (admins) */
+static int
+requests_history_get(struct web_req *r)
+{
+	json_t *out;
+	int rc = request_history_get(r->issuer, web_param(r, "scope"),
+	    web_param(r, "name"), web_param(r, "rse"), &out, &r->err);
+
+	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
+}
+
+/* A paging parameter as upstream reads it: not an integer, the default */
+static long
+query_long(struct web_req *r, const char *name, long def)
+{
+	const char *v = web_query(r, name);
+	long out;
+
+	return v != NULL && parse_long(v, 0, LONG_MAX, &out) == 0 ? out : def;
+}
+
+/* GET /requests/history/list?src_rse=&dst_rse=&request_states=&offset=
+   &limit=: a stream (admins) */
+static int
+requests_history_list(struct web_req *r)
+{
+	int rc = request_history_list(r->issuer, web_query(r, "src_rse"),
+	    web_query(r, "dst_rse"), web_query(r, "request_states"),
+	    query_long(r, "offset", 0), query_long(r, "limit", 100), web_emit,
+	    r, &r->err);
+
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* GET /locks/{rse}?did_type=dataset and /locks/{scope}/{name}?did_type=
    dataset: dataset locks (Rucio knows no other kind here) */
 static int
@@ -1126,6 +1162,8 @@ static const struct web_route rses_routes[] = {
 	{ WEB_POST,	"/rules/{id}/reduce",		rules_reduce,	WEB_ANY },
 	{ WEB_POST,	"/rules/{id}/move",		rules_move,	WEB_ANY },
 	{ WEB_GET,	"/requests/list",		requests_list,	WEB_STREAM },
+	{ WEB_GET,	"/requests/history/list",	requests_history_list, WEB_STREAM },
+	{ WEB_GET,	"/requests/history/{scope}/{name*}/{rse}", requests_history_get, 0 },
 	{ WEB_GET,	"/requests/{scope}/{name*}/{rse}", requests_get, 0 },
 	{ WEB_GET,	"/locks/{rse}",			locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/locks/{scope}/{name*}",	locks_list,	WEB_STREAM },

@@ -666,52 +666,30 @@ set_replica(const char *rse, const char *scope, const char *name,
 	    err);
 }
 
-struct fail_args {
-	struct batch *b;
-	long attempts, retry;
-	int64_t now;
-};
-
-/* The failed attempts: counted, with their reasons; queued again after
-   the back-off unless it was the last (it->stage then -2). */
+/* Change the stored request of each item that failed (or of each that
+   did not): change(it, req, arg) on it, read for update; an item whose
+   request went (its rule went meanwhile) is left out. */
 static int
-fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
+each_request(struct st_txn *t, struct batch *b, bool failed,
+    void (*change)(struct item *, json_t *, void *), void *arg,
+    struct gr_err *err)
 {
-	struct fail_args *a = arg;
 	json_t *req = NULL;
-	json_int_t n;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < a->b->n; i++) {
-		struct item *it = &a->b->it[i];
+	for (i = 0; i < b->n; i++) {
+		struct item *it = &b->it[i];
 		DBT k = st_dbt(it->key, it->klen);
 
-		if (it->rc == GR_OK)
+		if ((it->rc != GR_OK) != failed)
 			continue;
-		it->stage = -1;
 		ret = st_get_json(t, TBL_REQUESTS, &k, &req, DB_RMW);
 		if (ret == DB_NOTFOUND)
-			continue; /* its rule went meanwhile */
+			continue;
 		if (ret != 0)
 			return st_fail(err, ret);
-		n = json_integer_value(json_object_get(req, "attempts")) + 1;
-		json_object_set_new(req, "attempts", json_integer(n));
-		json_object_set_new(req, "last_error",
-		    json_string(it->why.msg));
-		json_object_set_new(req, "last_time", json_integer(a->now));
-		json_object_set_new(req, "updated_at", json_integer(a->now));
-		if (it->source != NULL)
-			json_object_set_new(req, "last_source",
-			    json_string(it->source));
-		if (n >= a->attempts)
-			it->stage = -2; /* FAILED by the replica's change */
-		else {
-			json_object_set_new(req, "state", json_string("Q"));
-			json_object_set_new(req, "next_at",
-			    json_integer(a->now +
-				((json_int_t)a->retry << (n - 1))));
-		}
+		change(it, req, arg);
 		ret = st_put_json(t, TBL_REQUESTS, &k, req, 0);
 		json_decref(req);
 		req = NULL;
@@ -719,6 +697,47 @@ fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			return st_fail(err, ret);
 	}
 	return GR_OK;
+}
+
+struct fail_args {
+	struct batch *b;
+	long attempts, retry;
+	int64_t now;
+};
+
+/* A failed attempt: counted, with its reason; queued again after the
+   back-off unless it was the last (it->stage then -2). */
+static void
+fail_one(struct item *it, json_t *req, void *arg)
+{
+	struct fail_args *a = arg;
+	json_int_t n = json_integer_value(json_object_get(req, "attempts")) + 1;
+
+	json_object_set_new(req, "attempts", json_integer(n));
+	json_object_set_new(req, "last_error", json_string(it->why.msg));
+	json_object_set_new(req, "last_time", json_integer(a->now));
+	json_object_set_new(req, "updated_at", json_integer(a->now));
+	if (it->source != NULL)
+		json_object_set_new(req, "last_source",
+		    json_string(it->source));
+	if (n >= a->attempts)
+		it->stage = -2; /* FAILED by the replica's change */
+	else {
+		json_object_set_new(req, "state", json_string("Q"));
+		json_object_set_new(req, "next_at",
+		    json_integer(a->now + ((json_int_t)a->retry << (n - 1))));
+	}
+}
+
+static int
+fail_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct fail_args *a = arg;
+	size_t i;
+
+	for (i = 0; i < a->b->n; i++)
+		a->b->it[i].stage = -1;
+	return each_request(t, a->b, true, fail_one, a, err);
 }
 
 /* A copied file whose replica cannot become AVAILABLE: removed when its
@@ -746,6 +765,24 @@ done_one(struct xfer *x, struct batch *b, struct item *it)
 	it->why = err;
 }
 
+/* A copied file's request names its source and the copy's end, for the
+   history the replica's change writes it to. */
+static void
+source_one(struct item *it, json_t *req, void *arg)
+{
+	json_object_set_new(req, "last_source", json_string(it->source));
+	json_object_set_new(req, "transferred_at",
+	    json_integer(*(int64_t *)arg));
+}
+
+static int
+source_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	int64_t now = time_now();
+
+	return each_request(t, arg, false, source_one, &now, err);
+}
+
 /* The copied files' replicas AVAILABLE in one change (their locks OK,
    their requests away); one by one when the change as a whole fails. */
 static void
@@ -766,6 +803,10 @@ finish_done(struct xfer *x, struct batch *b)
 	if (n == 0) {
 		json_decref(files);
 		return;
+	}
+	if (st_txn_run(source_txn, b, &err) != GR_OK) {
+		log_msg(LOG_WARN, "mover: %s", err.msg);
+		gr_clear(&err);
 	}
 	if (set_replicas(b->dest, files, &err) == GR_OK)
 		return;

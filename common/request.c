@@ -3,6 +3,7 @@
  * (core; request.h): one by DID and destination, and listings by source,
  * destination and states, read from TBL_REQUESTS. No HTTP.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,8 @@ render(struct st_txn *t, const json_t *rec)
 	    jsonx_date(rec, "submitted_at"), "created_at",
 	    jsonx_date(rec, "created_at"), "updated_at",
 	    jsonx_date(rec, "updated_at"), "transfertool", "gridrest");
+	json_object_set_new(o, "transferred_at",
+	    jsonx_date(rec, "transferred_at"));
 	json_object_set_new(o, "state",
 	    json_string(state_name(str(rec, "state"))));
 	free(dest);
@@ -108,6 +111,7 @@ render(struct st_txn *t, const json_t *rec)
 struct get_args {
 	const char *scope, *name, *rse;
 	json_t *out;
+	const char *issuer; /* the history's: admins only */
 };
 
 static int
@@ -137,41 +141,55 @@ get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
+/* One request by its DID and RSE, through fn (get_txn, history_get_txn);
+   a key too long for the store names none. */
+static int
+get_with(st_txn_fn fn, struct get_args *a, json_t **out, struct gr_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if (strlen(a->scope) + strlen(a->name) + RSE_ID_LEN + 4 > KEY_MAX)
+		return gr_fail(err, GR_REQUEST_NOT_FOUND,
+		    "No request found for DID %.60s:%.60s at RSE %.60s",
+		    a->scope, a->name, a->rse);
+	if ((rc = st_view(fn, a, 0, err)) != GR_OK) {
+		json_decref(a->out);
+		return rc;
+	}
+	*out = a->out;
+	return GR_OK;
+}
+
 int
 request_get(const char *scope, const char *name, const char *rse, json_t **out,
     struct gr_err *err)
 {
-	struct get_args a = { scope, name, rse, NULL };
-	int rc;
+	struct get_args a = { scope, name, rse, NULL, NULL };
 
-	*out = NULL;
-	if (strlen(scope) + strlen(name) + RSE_ID_LEN + 3 > KEY_MAX)
-		return gr_fail(err, GR_REQUEST_NOT_FOUND,
-		    "No request found for DID %.60s:%.60s at RSE %.60s", scope,
-		    name, rse);
-	if ((rc = st_view(get_txn, &a, 0, err)) != GR_OK) {
-		json_decref(a.out);
-		return rc;
-	}
-	*out = a.out;
-	return GR_OK;
+	return get_with(get_txn, &a, out, err);
 }
 
 struct list_args {
 	const char *issuer, *src, *dst;
 	char stored[REQUEST_STATES_MAX];
 	size_t n;
+	bool history;       /* TBL_REQUESTS_HISTORY's, not TBL_REQUESTS's */
+	long offset, limit; /* paging (limit 0: all) */
 	char dst_id[RSE_ID_LEN + 1];
 	struct st_txn *t;
 	gr_emit_fn emit;
 	void *ctx;
 };
 
+/* A request between the two RSEs (of the history: in one of the states,
+   skipped while the offset lasts, emitted up to the limit). */
 static int
 list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct list_args *a = arg;
 	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *o;
+	const char *st;
 	char *src = NULL;
 	int rc = GR_OK;
 
@@ -179,11 +197,20 @@ list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)pkey;
 	if (rec == NULL || str(rec, "dest_rse_id") == NULL ||
 	    strcmp(str(rec, "dest_rse_id"), a->dst_id) != 0 ||
+	    (a->history &&
+		((st = str(rec, "state")) == NULL ||
+		    memchr(a->stored, st[0], a->n) == NULL)) ||
 	    (src = source_of(a->t, rec)) == NULL || strcmp(src, a->src) != 0)
 		goto out;
+	if (a->offset > 0) {
+		a->offset--;
+		goto out;
+	}
 	o = render(a->t, rec);
 	rc = a->emit(o, a->ctx);
 	json_decref(o);
+	if (rc == GR_OK && a->limit > 0 && --a->limit == 0)
+		rc = ST_STOP;
 out:
 	free(src);
 	json_decref(rec);
@@ -199,11 +226,15 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc;
 
 	a->t = t;
-	if ((rc = account_require_admin(t, a->issuer, "list requests", err)) !=
-		GR_OK ||
+	if ((rc = account_require_admin(t, a->issuer,
+		 a->history ? "list historical requests" : "list requests",
+		 err)) != GR_OK ||
 	    (rc = rse_live_id(t, a->src, id, err)) != GR_OK ||
 	    (rc = rse_live_id(t, a->dst, a->dst_id, err)) != GR_OK)
 		return rc;
+	if (a->history)
+		return st_scan(t, TBL_REQUESTS_HISTORY, "", 0, NULL, list_one,
+		    a, err);
 	for (i = 0; i < a->n; i++)
 		if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, &a->stored[i],
 			 1, list_one, a, err)) != GR_OK)
@@ -211,30 +242,15 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
-int
-request_list(const char *issuer, const char *src_rse, const char *dst_rse,
-    const char *sts, gr_emit_fn emit, void *ctx, struct gr_err *err)
+/* The stored letters of a comma-separated list of states (letters or
+   names) into a; Invalid for an unknown one. */
+static int
+parse_states(const char *sts, char *stored, size_t *n, struct gr_err *err)
 {
-	struct list_args a = { .issuer = issuer,
-		.src = src_rse,
-		.dst = dst_rse,
-		.emit = emit,
-		.ctx = ctx };
-	char *copy, *s, *next;
+	char *copy = xstrdup(sts), *s, *next;
 	size_t i, j;
 
-	if (sts == NULL || *sts == '\0')
-		return gr_fail(err, GR_MISSING_PARAMETER,
-		    "Request state is missing");
-	if (src_rse != NULL && dst_rse == NULL)
-		return gr_fail(err, GR_MISSING_PARAMETER,
-		    "Destination RSE is missing");
-	if (dst_rse != NULL && src_rse == NULL)
-		return gr_fail(err, GR_MISSING_PARAMETER,
-		    "Source RSE is missing");
-	if (src_rse == NULL)
-		return GR_OK; /* upstream: no RSE, no request */
-	copy = xstrdup(sts);
+	*n = 0;
 	for (s = copy; s != NULL; s = next) {
 		if ((next = strchr(s, ',')) != NULL)
 			*next++ = '\0';
@@ -247,12 +263,154 @@ request_list(const char *issuer, const char *src_rse, const char *dst_rse,
 			return gr_fail(err, GR_INVALID_REQUEST_STATE,
 			    "Request state value is invalid");
 		}
-		for (j = 0; j < a.n; j++)
-			if (a.stored[j] == states[i].stored)
+		for (j = 0; j < *n; j++)
+			if (stored[j] == states[i].stored)
 				break;
-		if (j == a.n && a.n < REQUEST_STATES_MAX)
-			a.stored[a.n++] = states[i].stored;
+		if (j == *n && *n < REQUEST_STATES_MAX)
+			stored[(*n)++] = states[i].stored;
 	}
 	free(copy);
-	return st_view(list_txn, &a, ST_ONCE, err);
+	return GR_OK;
+}
+
+/* Upstream's checks of a listing's parameters (no RSE named: an empty
+   listing), then the listing. */
+static int
+list_run(struct list_args *a, const char *sts, struct gr_err *err)
+{
+	int rc;
+
+	if (sts == NULL || *sts == '\0')
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Request state is missing");
+	if (a->src != NULL && a->dst == NULL)
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Destination RSE is missing");
+	if (a->dst != NULL && a->src == NULL)
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Source RSE is missing");
+	if ((rc = parse_states(sts, a->stored, &a->n, err)) != GR_OK ||
+	    a->src == NULL)
+		return rc;
+	return st_view(list_txn, a, ST_ONCE, err);
+}
+
+int
+request_list(const char *issuer, const char *src_rse, const char *dst_rse,
+    const char *sts, gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct list_args a = { .issuer = issuer,
+		.src = src_rse,
+		.dst = dst_rse,
+		.emit = emit,
+		.ctx = ctx };
+
+	return list_run(&a, sts, err);
+}
+
+/* --- the history: requests as they ended ---------------------------- */
+
+int
+request_archive(struct st_txn *t, const json_t *rec, const char *state,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX], when[17];
+	int64_t now = time_now();
+	json_t *h;
+	size_t klen;
+	DBT k;
+	int ret;
+
+	if (str(rec, "scope") == NULL || str(rec, "name") == NULL ||
+	    str(rec, "dest_rse_id") == NULL)
+		return GR_OK; /* not a request */
+	(void)snprintf(when, sizeof(when), "%016llx", (unsigned long long)now);
+	klen = key_join(kbuf, sizeof(kbuf), str(rec, "scope"),
+	    str(rec, "name"), str(rec, "dest_rse_id"), when, (char *)NULL);
+	if (str(rec, "id") != NULL && klen + strlen(str(rec, "id")) <=
+		sizeof(kbuf)) {
+		/* the id after the time, in the same part: ends of one
+		   second stay apart */
+		memcpy(kbuf + klen, str(rec, "id"), strlen(str(rec, "id")));
+		klen += strlen(str(rec, "id"));
+	}
+	h = json_deep_copy(rec);
+	json_object_set_new(h, "state", json_string(state));
+	json_object_set_new(h, "updated_at", json_integer(now));
+	json_object_del(h, "next_at");
+	json_object_del(h, "mover");
+	k = st_dbt(kbuf, klen);
+	ret = st_put_json(t, TBL_REQUESTS_HISTORY, &k, h, 0);
+	json_decref(h);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+keep_last(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	json_t **out = arg;
+
+	(void)key;
+	(void)pkey;
+	json_decref(*out);
+	*out = json_loadb(val->data, val->size, 0, NULL);
+	return GR_OK;
+}
+
+static int
+history_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct get_args *a = arg;
+	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	size_t klen;
+	int rc;
+
+	json_decref(a->out);
+	a->out = NULL;
+	if ((rc = account_require_admin(t, a->issuer,
+		 "retrieve the historical request", err)) != GR_OK ||
+	    (rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	klen = key_join(kbuf, sizeof(kbuf), a->scope, a->name, id, "",
+	    (char *)NULL);
+	/* the latest: keys run by the time of the end */
+	if ((rc = st_scan(t, TBL_REQUESTS_HISTORY, kbuf, klen, NULL, keep_last,
+		 &rec, err)) != GR_OK) {
+		json_decref(rec);
+		return rc;
+	}
+	if (rec == NULL)
+		return gr_fail(err, GR_REQUEST_NOT_FOUND,
+		    "No request found for DID %s:%s at RSE %s", a->scope,
+		    a->name, a->rse);
+	a->out = render(t, rec);
+	json_decref(rec);
+	return GR_OK;
+}
+
+int
+request_history_get(const char *issuer, const char *scope, const char *name,
+    const char *rse, json_t **out, struct gr_err *err)
+{
+	struct get_args a = { scope, name, rse, NULL, issuer };
+
+	return get_with(history_get_txn, &a, out, err);
+}
+
+int
+request_history_list(const char *issuer, const char *src_rse,
+    const char *dst_rse, const char *sts, long offset, long limit,
+    gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct list_args a = { .issuer = issuer,
+		.src = src_rse,
+		.dst = dst_rse,
+		.emit = emit,
+		.ctx = ctx,
+		.history = true,
+		.offset = offset,
+		.limit = limit };
+
+	return list_run(&a, sts, err);
 }

@@ -27,6 +27,7 @@
 #include "limit.h"
 #include "log.h"
 #include "mover.h"
+#include "request.h"
 #include "rse.h"
 #include "rse_expr.h"
 #include "rule.h"
@@ -2100,20 +2101,26 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 	if ((rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, kbuf, klen, lockset_one,
 		 &s, err)) != GR_OK)
 		goto out;
-	/* the transfer is over: done, or failed */
-	if (*state == 'A')
-		ret = st_del(t, TBL_REQUESTS, &rk);
-	else {
-		ret = st_get_json(t, TBL_REQUESTS, &rk, &lock, DB_RMW);
-		if (ret == 0) {
-			json_object_set_new(lock, "state", json_string("F"));
-			json_object_set_new(lock, "updated_at",
-			    json_integer(now));
-			ret = st_put_json(t, TBL_REQUESTS, &rk, lock, 0);
-		}
+	/* the transfer is over: done, or failed; either kept in the
+	   requests' history */
+	ret = st_get_json(t, TBL_REQUESTS, &rk, &lock, DB_RMW);
+	if (ret == 0 &&
+	    (*state == 'A' || str_of(lock, "state") == NULL ||
+		*str_of(lock, "state") != 'F') &&
+	    (rc = request_archive(t, lock, *state == 'A' ? "D" : "F", err)) !=
+		GR_OK) {
 		json_decref(lock);
-		lock = NULL;
+		goto out;
 	}
+	if (ret == 0 && *state == 'A')
+		ret = st_del(t, TBL_REQUESTS, &rk);
+	else if (ret == 0) {
+		json_object_set_new(lock, "state", json_string("F"));
+		json_object_set_new(lock, "updated_at", json_integer(now));
+		ret = st_put_json(t, TBL_REQUESTS, &rk, lock, 0);
+	}
+	json_decref(lock);
+	lock = NULL;
 	if (ret != 0 && ret != DB_NOTFOUND) {
 		rc = st_fail(err, ret);
 		goto out;

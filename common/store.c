@@ -731,6 +731,7 @@ static const struct {
 	{ 2, TBL_DIDS_BY_META, NULL },      /* collections filed once */
 	{ 3, TBL_DIDS_TOP, fill_dids_top }, /* the top-level DIDs */
 	{ 4, TBL_RULES, NULL }, /* replication rules: new tables, made empty */
+	{ 5, TBL_REQUESTS_HISTORY, NULL }, /* ended requests: new, empty */
 };
 
 static int

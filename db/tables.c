@@ -827,5 +827,6 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_RULE_HISTORY_BY_DID] = { "rules_history.did.idx",	TBL_RULE_HISTORY, by_did_fields },
 	[TBL_REQUESTS]		= { "requests.db",		-1,		NULL },
 	[TBL_REQUESTS_BY_STATE]	= { "requests.state.idx",	TBL_REQUESTS,	requests_by_state },
+	[TBL_REQUESTS_HISTORY]	= { "requests_history.db",	-1,		NULL },
 };
 /* clang-format on */

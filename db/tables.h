@@ -97,6 +97,9 @@ enum tbl_id {
 	TBL_RULE_HISTORY_BY_DID, /* secondary: scope \0 name */
 	TBL_REQUESTS, /* scope \0 name \0 destination RSE id -> request */
 	TBL_REQUESTS_BY_STATE, /* secondary: state letter */
+	TBL_REQUESTS_HISTORY, /* scope \0 name \0 destination RSE id \0 16
+				 hex of the end's time + request id -> the
+				 request as it ended (request.h) */
 	TBL_COUNT
 };
 
@@ -119,9 +122,10 @@ extern const struct tbl_def tbl_defs[TBL_COUNT];
  * type, is_new and created_at apart; 3 keeps the top-level DIDs of each
  * scope in dids.top.db, filled from the DIDs and contents by init; 4
  * adds the replication rules' tables (rules, locks, dataset locks, rule
- * history, requests), made empty by init.
+ * history, requests), made empty by init; 5 keeps the ended transfer
+ * requests (requests_history.db), made empty by init.
  */
-#define TBL_SCHEMA_VERSION 4
+#define TBL_SCHEMA_VERSION 5
 
 /* Longest composite key the store builds. */
 #define KEY_MAX 1024

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "store.h"
 
 /* *out: new reference to the request of scope:name to the RSE rse
    (RSENotFound, RequestNotFound). Any account, as upstream. */
@@ -28,5 +29,24 @@ int request_get(const char *scope, const char *name, const char *rse,
  */
 int request_list(const char *issuer, const char *src_rse, const char *dst_rse,
     const char *states, gr_emit_fn emit, void *ctx, struct gr_err *err);
+
+/*
+ * The history: a request as it ended, kept in TBL_REQUESTS_HISTORY --
+ * DONE (D) when its replica became AVAILABLE, FAILED (F) when its last
+ * attempt failed -- with the same fields. request_archive writes rec (a
+ * TBL_REQUESTS record) there with state, inside the transaction that ends
+ * it (rule.c). request_history_get: the latest ended request of scope:name
+ * to rse; request_history_list: those from src_rse to dst_rse in one of
+ * states, skipping offset, at most limit (0: all), in the order of their
+ * DIDs. Both admins only (AccessDenied), with request_list's errors and
+ * RequestNotFound.
+ */
+int request_archive(struct st_txn *t, const json_t *rec, const char *state,
+    struct gr_err *err);
+int request_history_get(const char *issuer, const char *scope,
+    const char *name, const char *rse, json_t **out, struct gr_err *err);
+int request_history_list(const char *issuer, const char *src_rse,
+    const char *dst_rse, const char *states, long offset, long limit,
+    gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 #endif /* REQUEST_H */

@@ -128,6 +128,7 @@ reqb POST /accounts/jdoe '{"type": "USER", "email": "jdoe@example.org"}'
 reqb POST /accounts/jdoe/identities '{"identity": "jdoe", "authtype": "USERPASS", "email": "jdoe@example.org", "password": "pw"}'
 admin=$TOKEN
 login jdoe jdoe pw
+user=$TOKEN
 req GET '/requests/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=F'
 ok "... a user: 401 AccessDenied" error_is 401 AccessDenied
 req GET /requests/data/f3/POSIX_B
@@ -135,6 +136,46 @@ is "... who may read one request" "$STATUS" 200
 TOKEN=
 req GET /requests/data/f3/POSIX_B
 is "... without a token: 401" "$STATUS" 401
+TOKEN=$admin
+
+# the history forms: requests as they ended
+req GET /requests/history/data/f1/POSIX_B
+is "GET /requests/history/{scope}/{name}/{rse}: the done request" \
+    "$(json -c '[.state, .retry_count, .source_rse, .dest_rse, .name, .request_type, .transferred_at != null, .err_msg]')" \
+    '["DONE",0,"POSIX_A","POSIX_B","f1","TRANSFER",true,null]'
+req GET /requests/history/data/f3/POSIX_B
+is "... the failed one, as it failed" \
+    "$(json -c '[.state, .retry_count, (.err_msg | test("checksum mismatch")), .rule_id == "'"$RULE"'"]')" \
+    '["FAILED",3,true,true]'
+req GET /requests/history/data/f2/POSIX_B
+ok "... a file never sent there: 404 RequestNotFound" error_is 404 RequestNotFound
+req GET /requests/history/data/f1/NOWHERE
+ok "... an unknown RSE: 404 RSENotFound" error_is 404 RSENotFound
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=DONE'
+is "GET /requests/history/list: a stream of the done one" \
+    "$(header Content-Type) $(jq -sc 'map([.name, .state])' "$T/body")" \
+    'application/x-json-stream [["f1","DONE"]]'
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=D,F'
+is "... done and failed" "$(jq -sc 'map(.name) | sort' "$T/body")" '["f1","f3"]'
+all=$(jq -sc 'map(.name)' "$T/body")
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=D,F&limit=1'
+first=$(jq -sc 'map(.name)' "$T/body")
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=D,F&offset=1&limit=1'
+is "... limit and offset page through them" \
+    "$(printf '%s %s' "$first" "$(jq -sc 'map(.name)' "$T/body")" | jq -sc 'add')" "$all"
+req GET '/requests/history/list?src_rse=DAV1&dst_rse=POSIX_B&request_states=D,F'
+is "... from another source: none" "$STATUS $(wc -c <"$T/body")" "200 0"
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B'
+ok "... without states: 400 MissingParameter" error_is 400 MissingParameter
+req GET '/requests/history/list?dst_rse=POSIX_B&request_states=D'
+ok "... one RSE of the two: 400 MissingParameter" error_is 400 MissingParameter
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=DONE,X'
+ok "... an unknown state: 400 Invalid" error_is 400 Invalid
+TOKEN=$user
+req GET /requests/history/data/f1/POSIX_B
+ok "... a user may not read the history: 401 AccessDenied" error_is 401 AccessDenied
+req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=D'
+ok "... nor list it" error_is 401 AccessDenied
 TOKEN=$admin
 
 printf 'gone' >"$T/f4"

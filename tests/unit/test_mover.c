@@ -476,6 +476,65 @@ test_requests(void **state)
 	assert_int_equal(request_list("root", "A", "B", "F,Z", collect, l,
 			     &err),
 	    GR_INVALID_REQUEST_STATE);
+	gr_clear(&err);
+
+	/* the history: x1 done from A, x2 failed from A */
+	assert_int_equal(request_history_get("root", "data", "x1", "B", &r,
+			     &err),
+	    GR_OK);
+	assert_string_equal(json_string_value(json_object_get(r, "state")),
+	    "DONE");
+	assert_string_equal(json_string_value(json_object_get(r, "source_rse")),
+	    "A");
+	assert_true(json_is_string(json_object_get(r, "transferred_at")));
+	json_decref(r);
+	assert_int_equal(request_history_get("root", "data", "x2", "B", &r,
+			     &err),
+	    GR_OK);
+	assert_string_equal(json_string_value(json_object_get(r, "state")),
+	    "FAILED");
+	assert_int_equal(json_integer_value(json_object_get(r, "retry_count")),
+	    3);
+	json_decref(r);
+	assert_int_equal(request_history_get("alice", "data", "x1", "B", &r,
+			     &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(request_history_get("root", "data", "x3", "A", &r,
+			     &err),
+	    GR_REQUEST_NOT_FOUND);
+	gr_clear(&err);
+	json_array_clear(l);
+	assert_int_equal(request_history_list("root", "A", "B", "F", 0, 0,
+			     collect, l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(l, 0), "name")),
+	    "x2");
+	json_array_clear(l);
+	/* done A -> B: x1, x4, y1..y8, z1, z2 */
+	assert_int_equal(request_history_list("root", "A", "B", "DONE", 0, 0,
+			     collect, l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 12);
+	json_array_clear(l);
+	assert_int_equal(request_history_list("root", "A", "B", "DONE", 9, 5,
+			     collect, l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 3);
+	json_array_clear(l);
+	assert_int_equal(request_history_list("root", "A", "B", "D", 0, 3,
+			     collect, l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 3);
+	assert_int_equal(request_history_list("alice", "A", "B", "D", 0, 0,
+			     collect, l, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	assert_int_equal(request_history_list("root", "A", "B", "", 0, 0,
+			     collect, l, &err),
+	    GR_MISSING_PARAMETER);
 	json_decref(l);
 }
 
