@@ -8,6 +8,10 @@
 #   download  GET /task/{uuid}/download of a working directory holding
 #             BENCH_MB (100) MB, median of 3: MB/s, and the tasks
 #             backends' peak RSS before and after (VmHWM)
+#   anonymous GET /task/{uuid} of an anonymous task (GRIDREST_TASK_ANONYMOUS),
+#             req/s with one anonymous task, then after BENCH_SECONDS of
+#             anonymous submissions: every anonymous task has one owner,
+#             and a read must cost its task's tree, not their number
 #
 # Targets: >= 300 submissions/s on the local backend; zip
 # download >= 100 MB/s with flat memory. Settings: BENCH_CLIENTS,
@@ -19,6 +23,8 @@ seconds=${BENCH_SECONDS:-5}
 mb=${BENCH_MB:-100}
 port=${BENCH_PORT:-18094}
 export GRIDREST_TASK_RATE=1000000 GRIDREST_TASK_RATE_PERIOD=1
+export GRIDREST_TASK_ANONYMOUS=1 GRIDREST_TASK_ANONYMOUS_RATE=1000000 \
+    GRIDREST_TASK_ANONYMOUS_RATE_PERIOD=1
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-2}
 . "$(dirname "$0")/lib.sh"
 bench_start
@@ -31,6 +37,7 @@ admin() { # METHOD PATH BODY
 	[ "$code" = 201 ] || { echo "$1 $2: $code $(cat "$T/admin.out")"; exit 1; }
 }
 admin POST /script '{"name": "one", "command": "/bin/true", "param": [{"name": "in", "type": "file", "required": true}]}'
+admin POST /script '{"name": "pub", "command": "/bin/true"}'
 admin POST /script "{\"name\": \"big\", \"command\": \"/bin/dd\", \"param\": [
  {\"name\": \"src\", \"flag\": \"if=\", \"private\": true, \"default\": \"/dev/zero\"},
  {\"name\": \"dst\", \"flag\": \"of=\", \"private\": true, \"default\": \"big.bin\"},
@@ -88,6 +95,26 @@ done | sort -k2 -n | sed -n 2p | awk -v mb="$mb" '{
 	    mb, $1 / 1048576, $2, $1 / 1048576 / $2 }'
 echo "tasks backends' VmHWM: ${before} kB before, $(hwm) kB after"
 unzip -l "$T/out.zip" | tail -1 | awk '{ print "zip: " $2 " files, " $1 " bytes" }'
+
+# --- anonymous reads -----------------------------------------------------------
+anon=$(curl -sf -F task_name=pub "$base/task" | jq -r .uuid)
+reads() { # req/s of GET /task/$anon, no token
+	wrk -t1 -c"$clients" -d"${seconds}s" "$base/task/$anon" |
+	    awk '/Requests\/sec/ { printf "%.0f", $2 }'
+}
+one=$(reads)
+cat >"$T/anon.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "task_name=pub"
+done = function(summary, latency, requests)
+  io.write(string.format("%d\n", summary.requests - summary.errors.status))
+end
+EOF
+made=$(wrk -t1 -c"$clients" -d"${seconds}s" -s "$T/anon.lua" "$base/task" |
+    tail -1)
+echo "anonymous: GET /task/{uuid} $one req/s with 1 anonymous task," \
+    "$(reads) req/s with $((made + 1))"
 
 # the queued tasks run on after the clock stopped: let them drain, so that
 # no supervisor outlives the home it works in
