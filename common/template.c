@@ -137,7 +137,8 @@ append(struct page *pg, const char *s, size_t n)
 	if (pg->len + n + 1 > pg->cap) {
 		pg->cap = (pg->len + n + 1) * 2;
 		grown = arena_alloc(pg->a, pg->cap);
-		memcpy(grown, pg->buf, pg->len);
+		if (pg->len > 0) /* the first call has no buffer yet */
+			memcpy(grown, pg->buf, pg->len);
 		pg->buf = grown;
 	}
 	memcpy(pg->buf + pg->len, s, n);
