@@ -8,7 +8,9 @@ GR_TCP_PORT=auto
 server_start
 B2=$top/tests/browser
 if [ ! -d "$B2/node_modules/playwright-core" ]; then
-	(cd "$B2" && npm ci --no-audit --no-fund >"$T/npm.out" 2>&1)
+	# npm's cache in the build directory, not in the user's home
+	(cd "$B2" && npm_config_cache="$B/npm-cache" npm ci --no-audit \
+	    --no-fund >"$T/npm.out" 2>&1)
 fi
 ok "playwright-core is installed" [ -d "$B2/node_modules/playwright-core" ]
 ok "Debian's chromium is installed" [ -x /usr/bin/chromium ]
