@@ -6,7 +6,8 @@
 #   make check      install what is missing, build, run every test (prove)
 #   make asan       the same tests with ASan+UBSan backends
 #   make lint       clang-format check, the smoke tests' assertions
-#                   (scripts/lint-smoke) and the banned-function grep
+#                   (scripts/lint-smoke), the banned-function grep and
+#                   no tracker numbers in the tree
 #   make bench      every benchmark in bench/ (long: 1M-record catalogues)
 #   make fuzz       libFuzzer targets (clang, ASan+UBSan) into build/fuzz/fuzz/
 #   make fuzz-run   run each for FUZZ_SECONDS (20), one at a time
@@ -196,6 +197,9 @@ lint: | $(DEPS_OK)
 	scripts/lint-smoke
 	@! git grep -n -E '\<(sprintf|vsprintf|strcpy|strcat|strncat|gets|atoi|atol|strtok)\(' \
 	    -- '*.c' '*.h' || { echo 'banned function (see STYLE 2.3)'; exit 1; }
+	@! git grep -n -i -E '\<issues? ?#?[0-9]|\<issue-[0-9]' -- . ':!tests/fuzz' || \
+	    { echo 'a tracker number: say why instead (README, Contributing)'; \
+	      exit 1; }
 
 bench: all
 	bench/ping.sh

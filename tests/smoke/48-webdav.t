@@ -1,5 +1,5 @@
 #!/bin/sh
-# 47-webdav.t -- scripts/webdav-rse: a real WebDAV storage element
+# 48-webdav.t -- scripts/webdav-rse: a real WebDAV storage element
 # (lighttpd's mod_webdav over HTTPS with the private CA) as curl and the
 # transfers see it, and registered as an RSE the way the README shows.
 . tests/smoke/lib.sh

@@ -1,11 +1,11 @@
 #!/bin/sh
 # 62-jobs-isolation.t -- each account's jobs run under a uid of its own
-# (GRIDREST_JOB_UID_MIN..MAX): account A's job writes secret.txt and sleeps; account B's
-# job, told A's pid, tries to read the file through /proc/<pid>/cwd, to
-# overwrite it, to list the directory and to signal A's job, and fails at
-# each; A's own second job can (so the attack itself is sound). A's output
-# sandbox then holds A's text. On the local backend the uids come from a
-# range with no passwd entries (none is needed).
+# (from GRIDREST_JOB_UID_MIN..MAX): account A's job writes secret.txt and
+# sleeps; account B's job, told A's pid, tries to read the file through
+# /proc/<pid>/cwd, to overwrite it, to list the directory and to signal
+# A's job, and fails at each; A's own second job can (so the attack itself
+# is sound). A's output sandbox then holds A's text. On the local backend
+# the uids come from a range with no passwd entries (none is needed).
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
 job_uids 3100000 3000016

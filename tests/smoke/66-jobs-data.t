@@ -1,5 +1,5 @@
 #!/bin/sh
-# 66-jobs-data.t -- jobs that use data (issue 21): InputData and "LFN:"
+# 66-jobs-data.t -- jobs that use data: InputData and "LFN:"
 # input sandbox entries resolved through the file catalogue and Rucio,
 # copied into the working directory from a posix RSE and a real WebDAV
 # one before the job starts, checksums checked; a missing, unreadable or
