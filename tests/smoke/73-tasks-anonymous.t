@@ -168,7 +168,7 @@ used=$((used + 2))
 req GET "/task/$ta"
 is "... among its parent's descendants, breadth first" \
     "$(json -c .descendants)" "[\"$tc\",\"$td\",\"$tg\"]"
-ok "... the others end" wait_task "$tg" && wait_task "$td"
+ok_all "... the others end" wait_task "$tg" -- wait_task "$td"
 req GET "/task/$ta/file/${tc%%-*}_out.txt"
 is "... in the parent's directory" "$STATUS/$(cat "$T/body")" 200/ran
 req POST /task -F task_name=slow
