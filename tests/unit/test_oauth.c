@@ -1,7 +1,8 @@
 /*
  * test_oauth.c -- the OAuth2 core on a real store: setups, groups, client
  * registration, codes with PKCE, single use and replay revocation, refresh
- * rotation and replay, client_credentials.
+ * rotation and replay, client_credentials, the PKCE rule of an
+ * authorization request and the consent page's grant.
  */
 #include <setjmp.h>
 #include <stdarg.h>
