@@ -125,6 +125,11 @@ all: $(B)/gridrest-mover
 $(B)/gridrest-mover: $(B)/tools/mover.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the reaper of the replicas no rule wants, exec'd on demand
+all: $(B)/gridrest-reaper
+$(B)/gridrest-reaper: $(B)/tools/reaper.o $(B)/libgridrest.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # the rule evaluator, started on demand by the rses backends
 all: $(B)/gridrest-rules
 $(B)/gridrest-rules: $(B)/tools/rules.o $(B)/libgridrest.a

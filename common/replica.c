@@ -17,6 +17,7 @@
 #include "date.h"
 #include "did.h"
 #include "jsonx.h"
+#include "reaper.h"
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"
@@ -580,6 +581,8 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		nfiles++;
 		nbytes += fig.bytes;
 	}
+	if (delay != -1 && nfiles > 0)
+		reaper_note(); /* a tombstone_delay: the reaper's, once due */
 	/* the counter's lock was taken up front (usage_rse_lock) */
 	return nfiles == 0 ? GR_OK : usage_rse_add(t, id, nfiles, nbytes, err);
 }
@@ -682,8 +685,10 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			    a->rse);
 		}
 		json_object_set_new(rec, "state", json_string(f->state));
-		if (strcmp(f->state, "B") == 0)
+		if (strcmp(f->state, "B") == 0) {
 			json_object_set_new(rec, "tombstone", json_integer(0));
+			reaper_note(); /* deleted at once */
+		}
 		if (f->path_in != NULL && *f->path_in != '\0')
 			json_object_set_new(rec, "path",
 			    json_string(f->path_in));

@@ -19,6 +19,7 @@
 #include "date.h"
 #include "identity.h"
 #include "jsonx.h"
+#include "reaper.h"
 #include "rse.h"
 #include "secret.h"
 #include "tables.h"
@@ -574,6 +575,7 @@ rse_update(const char *issuer, const char *name, const json_t *changes,
 {
 	struct rse_args a = { .issuer = issuer, .name = name, .in = changes };
 	const json_t *to;
+	int rc;
 
 	if (!json_is_object(changes))
 		return gr_fail(err, GR_TYPE_ERROR,
@@ -585,7 +587,9 @@ rse_update(const char *issuer, const char *name, const json_t *changes,
 	if (to != NULL && !rse_valid_name(json_string_value(to)))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating name: not an RSE name");
-	return st_txn_run(update_txn, &a, err);
+	if ((rc = st_txn_run(update_txn, &a, err)) == GR_OK)
+		reaper_note(); /* availability_delete may have come back */
+	return rc;
 }
 
 /* An RSE that holds replicas is not deleted (upstream's wording). */
@@ -767,6 +771,10 @@ rse_attr_set(const char *issuer, const char *name, const char *key,
 		    "of at most 255 characters");
 	rc = st_txn_run(attr_set_txn, &a, err);
 	json_decref(a.rec);
+	/* greedyDeletion and the usage sources decide what the reaper
+	   deletes */
+	if (rc == GR_OK)
+		reaper_note();
 	return rc;
 }
 
@@ -1107,6 +1115,8 @@ rse_proto_add(const char *issuer, const char *rse, const char *scheme,
 	if ((rc = proto_apply(a.rec, body, err)) == GR_OK)
 		rc = st_txn_run(proto_add_txn, &a, err);
 	json_decref(a.rec);
+	if (rc == GR_OK)
+		reaper_note(); /* deletions may wait for a protocol */
 	return rc;
 }
 
@@ -1220,11 +1230,14 @@ rse_proto_update(const char *issuer, const char *rse, const char *scheme,
 		.hostname = hostname,
 		.port = port,
 		.in = changes };
+	int rc;
 
 	if (!json_is_object(changes))
 		return gr_fail(err, GR_TYPE_ERROR,
 		    "body must be a json dictionary");
-	return proto_change(&a, err);
+	if ((rc = proto_change(&a, err)) == GR_OK)
+		reaper_note(); /* deletions may wait for a protocol */
+	return rc;
 }
 
 int
@@ -1600,7 +1613,9 @@ rse_limit_set(const char *issuer, const char *rse, const char *name,
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating value: an integer");
 	a.value = json_integer_value(value);
-	return st_txn_run(rlimit_set_txn, &a, err);
+	if ((rc = st_txn_run(rlimit_set_txn, &a, err)) == GR_OK)
+		reaper_note(); /* MinFreeSpace: the reaper looks again */
+	return rc;
 }
 
 int

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mover.h"
 #include "request.h"
+#include "reaper.h"
 #include "rse.h"
 #include "rse_expr.h"
 #include "rule.h"
@@ -1927,6 +1928,7 @@ locks_remove(struct st_txn *t, json_t *rule, struct lockset *s, bool purge,
 			if (cnt <= 0) {
 				json_object_set_new(rep, "tombstone",
 				    json_integer(purge ? 0 : now));
+				reaper_note(); /* after the commit */
 				if (st != NULL && *st == 'C') {
 					json_object_set_new(rep, "state",
 					    json_string("U"));

@@ -731,7 +731,8 @@ static const struct {
 	{ 2, TBL_DIDS_BY_META, NULL },      /* collections filed once */
 	{ 3, TBL_DIDS_TOP, fill_dids_top }, /* the top-level DIDs */
 	{ 4, TBL_RULES, NULL }, /* replication rules: new tables, made empty */
-	{ 5, TBL_REQUESTS_HISTORY, NULL }, /* ended requests: new, empty */
+	{ 5, TBL_REQUESTS_HISTORY, NULL },      /* ended requests: new, empty */
+	{ 6, TBL_REPLICAS_BY_TOMBSTONE, NULL }, /* the reaper's candidates */
 };
 
 static int

@@ -13,6 +13,7 @@
 #include "date.h"
 #include "rse.h"
 #include "tables.h"
+#include "reaper.h"
 #include "usage.h"
 #include "util.h"
 
@@ -398,7 +399,9 @@ usage_rse_set(const char *issuer, const char *rse, const json_t *body,
 	if ((rc = opt_int(body, "files", true, &v, err)) != GR_OK)
 		return rc;
 	json_decref(v);
-	return st_txn_run(set_txn, &a, err);
+	if ((rc = st_txn_run(set_txn, &a, err)) == GR_OK)
+		reaper_note(); /* the free space the reaper goes by */
+	return rc;
 }
 
 static int

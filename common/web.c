@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "log.h"
 #include "mover.h"
+#include "reaper.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -1012,6 +1013,7 @@ web_main(const char *family, const struct web_route *routes)
 			   evaluator's start */
 			mover_kick_noted();
 		}
+		reaper_kick_noted(); /* deletes what got a tombstone */
 		watchdog(0);
 		arena_reset(&r->arena);
 	}

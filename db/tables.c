@@ -224,6 +224,43 @@ replicas_by_path(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return 0;
 }
 
+/*
+ * RSE id \0 tombstone (8 bytes, big-endian, so that keys sort by time),
+ * for the replicas the reaper may delete: those with a tombstone that no
+ * lock holds (lock_cnt absent or 0).
+ */
+static int
+replicas_by_tombstone(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const char *id, *v;
+	size_t idlen, vlen;
+	long long when, cnt = 0;
+	unsigned char *out;
+	uint64_t u;
+	int i;
+
+	(void)sec;
+	id = key_part(pkey->data, pkey->size, 2, &idlen);
+	if (id == NULL || idlen == 0 ||
+	    !jsonx_member(pdata->data, pdata->size, "tombstone", &v, &vlen) ||
+	    !jsonx_member_int(v, vlen, &when))
+		return DB_DONOTINDEX;
+	if (jsonx_member(pdata->data, pdata->size, "lock_cnt", &v, &vlen) &&
+	    jsonx_member_int(v, vlen, &cnt) && cnt > 0)
+		return DB_DONOTINDEX;
+	out = xmalloc(idlen + 1 + 8);
+	memcpy(out, id, idlen);
+	out[idlen] = '\0';
+	u = when > 0 ? (uint64_t)when : 0;
+	for (i = 7; i >= 0; i--, u >>= 8)
+		out[idlen + 1 + i] = (unsigned char)(u & 0xff);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = out;
+	skey->size = (u_int32_t)(idlen + 1 + 8);
+	skey->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
 /* The child, parts 2 and 3 of parent scope \0 name \0 child scope \0
    name: a contiguous tail of the key. */
 static int
@@ -828,5 +865,6 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_REQUESTS]		= { "requests.db",		-1,		NULL },
 	[TBL_REQUESTS_BY_STATE]	= { "requests.state.idx",	TBL_REQUESTS,	requests_by_state },
 	[TBL_REQUESTS_HISTORY]	= { "requests_history.db",	-1,		NULL },
+	[TBL_REPLICAS_BY_TOMBSTONE] = { "replicas.tombstone.idx", TBL_REPLICAS,	replicas_by_tombstone },
 };
 /* clang-format on */

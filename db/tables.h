@@ -97,9 +97,13 @@ enum tbl_id {
 	TBL_RULE_HISTORY_BY_DID, /* secondary: scope \0 name */
 	TBL_REQUESTS, /* scope \0 name \0 destination RSE id -> request */
 	TBL_REQUESTS_BY_STATE, /* secondary: state letter */
-	TBL_REQUESTS_HISTORY, /* scope \0 name \0 destination RSE id \0 16
-				 hex of the end's time + request id -> the
-				 request as it ended (request.h) */
+	TBL_REQUESTS_HISTORY,  /* scope \0 name \0 destination RSE id \0 16
+				  hex of the end's time + request id -> the
+				  request as it ended (request.h) */
+	/* --- the reaper (reaper.h) --- */
+	TBL_REPLICAS_BY_TOMBSTONE, /* secondary of TBL_REPLICAS: RSE id \0
+				      tombstone (8 bytes, big-endian), only
+				      replicas no lock holds */
 	TBL_COUNT
 };
 
@@ -123,9 +127,11 @@ extern const struct tbl_def tbl_defs[TBL_COUNT];
  * scope in dids.top.db, filled from the DIDs and contents by init; 4
  * adds the replication rules' tables (rules, locks, dataset locks, rule
  * history, requests), made empty by init; 5 keeps the ended transfer
- * requests (requests_history.db), made empty by init.
+ * requests (requests_history.db), made empty by init; 6 indexes the replicas
+ * the reaper may delete (replicas.tombstone.idx), built from the
+ * replicas by init.
  */
-#define TBL_SCHEMA_VERSION 5
+#define TBL_SCHEMA_VERSION 6
 
 /* Longest composite key the store builds. */
 #define KEY_MAX 1024

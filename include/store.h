@@ -83,8 +83,9 @@ bool st_stale(void);
  * meaning: only equality matters.
  */
 enum st_change {
-	ST_CHANGE_TOKENS,  /* a token was revoked */
-	ST_CHANGE_ARCHIVE, /* a DID is about to be archived (didlife.c) */
+	ST_CHANGE_TOKENS,     /* a token was revoked */
+	ST_CHANGE_ARCHIVE,    /* a DID is about to be archived (didlife.c) */
+	ST_CHANGE_TOMBSTONES, /* a replica got a tombstone (reaper.c) */
 	ST_CHANGE_COUNT
 };
 uint64_t st_changes(enum st_change c);

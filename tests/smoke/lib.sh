@@ -57,6 +57,8 @@ export GRIDREST_PROCS=${GRIDREST_PROCS:-2}
 # rules queue transfers; the tests of the rules themselves (no storage
 # behind their RSEs) keep them queued: no mover unless a test asks
 export GRIDREST_MOVER_START=${GRIDREST_MOVER_START:-0}
+# and replicas their rules left keep their tombstones: no reaper either
+export GRIDREST_REAPER_START=${GRIDREST_REAPER_START:-0}
 if [ -n "${GR_ASAN:-}" ]; then
 	export ASAN_OPTIONS="log_path=$T/asan:detect_leaks=1:abort_on_error=0"
 	export UBSAN_OPTIONS="log_path=$T/ubsan:print_stacktrace=1"
