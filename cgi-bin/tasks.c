@@ -324,5 +324,6 @@ main(void)
 	    job_init(&err) != GR_OK)
 		log_msg(LOG_ERR, "tasks: %s", err.msg);
 	web_allow_anonymous(task_config()->anonymous);
+	web_after_requests(task_throttle_tick);
 	return web_main("tasks", tasks_routes);
 }

@@ -30,6 +30,9 @@
 
 #define AGE_MAX          9999999999999999ULL
 #define TASK_REFRESH_MAX 64 /* active DRM jobs one listing refreshes */
+#define RATE_IP_PREFIX   "tasks.rate.@ip:" /* an address's bucket */
+#define SWEEP_MAX        256               /* buckets one sweep removes */
+#define SWEEP_EVERY      60 /* seconds between a backend's sweeps */
 
 static const char *
 str(const json_t *o, const char *key)
@@ -485,7 +488,7 @@ throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
 	DBT key;
 	int ret, n;
 
-	n = anon ? snprintf(name, sizeof(name), "tasks.rate.@ip:%s",
+	n = anon ? snprintf(name, sizeof(name), RATE_IP_PREFIX "%s",
 		       a->ip != NULL ? a->ip : "")
 		 : snprintf(name, sizeof(name), "tasks.rate.%s", a->issuer);
 	if (n <= 0 || (size_t)n >= sizeof(name))
@@ -514,6 +517,88 @@ throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
 	ret = st_put_json(t, TBL_META, &key, rec, 0);
 	json_decref(rec);
 	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+/* --- the anonymous buckets' sweep ------------------------------------- */
+
+struct sweep_args {
+	double now;
+	json_t *keys; /* the full buckets' keys */
+};
+
+static int
+sweep_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct sweep_args *a = arg;
+	const struct task_cfg *c = task_config();
+	json_t *rec;
+	double tokens;
+
+	(void)pkey;
+	if (json_array_size(a->keys) >= SWEEP_MAX)
+		return ST_STOP;
+	if ((rec = json_loadb(val->data, val->size, 0, NULL)) == NULL)
+		return GR_OK;
+	tokens = json_number_value(json_object_get(rec, "tokens")) +
+	    (a->now - json_number_value(json_object_get(rec, "at"))) *
+		c->anon_rate / c->anon_rate_period;
+	json_decref(rec);
+	if (tokens >= c->anon_rate)
+		json_array_append_new(a->keys,
+		    json_stringn(key->data, key->size));
+	return GR_OK;
+}
+
+static int
+sweep_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct sweep_args *a = arg;
+	const json_t *k;
+	size_t i;
+	DBT key;
+	int rc, ret;
+
+	json_array_clear(a->keys);
+	rc = st_scan(t, TBL_META, RATE_IP_PREFIX, strlen(RATE_IP_PREFIX), NULL,
+	    sweep_one, a, err);
+	if (rc != GR_OK && rc != ST_STOP)
+		return rc;
+	json_array_foreach(a->keys, i, k) {
+		key = st_dbt(json_string_value(k), json_string_length(k));
+		if ((ret = st_del(t, TBL_META, &key)) != 0 &&
+		    ret != DB_NOTFOUND)
+			return st_fail(err, ret);
+	}
+	return GR_OK;
+}
+
+int
+task_throttle_sweep(size_t *removed, struct gr_err *err)
+{
+	struct sweep_args a = { (double)time_now(), json_array() };
+	int rc = st_txn_run(sweep_txn, &a, err);
+
+	*removed = rc == GR_OK ? json_array_size(a.keys) : 0;
+	json_decref(a.keys);
+	return rc;
+}
+
+void
+task_throttle_tick(void)
+{
+	static int64_t next;
+	struct gr_err err = { 0 };
+	int64_t now = time_now();
+	size_t n;
+
+	if (now < next)
+		return;
+	next = now + SWEEP_EVERY;
+	if (task_throttle_sweep(&n, &err) != GR_OK)
+		log_msg(LOG_WARN, "tasks: throttle sweep: %s", err.msg);
+	else if (n > 0)
+		log_msg(LOG_DEBUG, "tasks: %zu full anonymous buckets removed",
+		    n);
 }
 
 static const struct task_field *

@@ -116,6 +116,17 @@ struct task_filter {
 int task_list(const char *issuer, const struct task_filter *f, long page,
     long page_size, json_t **results, size_t *count, struct gr_err *err);
 
+/*
+ * The anonymous submissions' buckets (one per client address) of the
+ * addresses that have been quiet long enough to be full again: removing
+ * them changes no answer and keeps TBL_META from growing with every
+ * address that ever submitted. At most 256 a call (*removed tells).
+ * task_throttle_tick: the same after a tasks backend's requests, once a
+ * minute, failures logged.
+ */
+int task_throttle_sweep(size_t *removed, struct gr_err *err);
+void task_throttle_tick(void);
+
 /* Stop a task that has not ended (UnsupportedOperation if it has). */
 int task_stop(const char *issuer, const char *uuid, json_t **out,
     struct gr_err *err);

@@ -299,6 +299,74 @@ test_descendants(void **state)
 	assert_int_equal(testlib_store_remove(home), 0);
 }
 
+/* --- the anonymous buckets' sweep --------------------------------------- */
+
+struct bucket_args {
+	const char *name;
+	double tokens, ago;
+	bool exists;
+};
+
+static int
+bucket_put_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct bucket_args *a = arg;
+	DBT key = st_dbt(a->name, strlen(a->name));
+	json_t *rec = json_pack("{s:f, s:f}", "tokens", a->tokens, "at",
+	    (double)time_now() - a->ago);
+	int ret = st_put_json(t, TBL_META, &key, rec, 0);
+
+	json_decref(rec);
+	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+bucket_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct bucket_args *a = arg;
+	DBT key = st_dbt(a->name, strlen(a->name));
+	int ret = st_exists(t, TBL_META, &key);
+
+	a->exists = ret == 0;
+	return ret == 0 || ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
+static void
+test_throttle_sweep(void **state)
+{
+	/* 100 a day (the default): 1000 s give back 1.16 */
+	struct bucket_args b[] = {
+		{ "tasks.rate.@ip:192.0.2.1", 99.5, 1000, false },  /* full */
+		{ "tasks.rate.@ip:192.0.2.2", 0, 0, false },        /* empty */
+		{ "tasks.rate.@ip:2001:db8::1", 50, 86400, false }, /* full */
+		{ "tasks.rate.@ip:192.0.2.3", 98, 10, false },      /* not */
+		{ "tasks.rate.alice", 600, 100000, false }, /* an account's */
+	};
+	static const bool kept[] = { false, true, false, true, true };
+	char home[] = "/tmp/test_task_db.XXXXXX";
+	struct gr_err err = { 0 };
+	size_t i, n;
+
+	(void)state;
+	unsetenv("GRIDREST_TASK_ANONYMOUS_RATE");
+	unsetenv("GRIDREST_TASK_ANONYMOUS_RATE_PERIOD");
+	assert_int_equal(testlib_store_accounts(home), 0);
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		assert_int_equal(st_txn_run(bucket_put_txn, &b[i], &err),
+		    GR_OK);
+	assert_int_equal(task_throttle_sweep(&n, &err), GR_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		assert_int_equal(st_view(bucket_get_txn, &b[i], 0, &err),
+		    GR_OK);
+		if (b[i].exists != kept[i])
+			fail_msg("%s: exists %d", b[i].name, b[i].exists);
+	}
+	assert_int_equal(task_throttle_sweep(&n, &err), GR_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(testlib_store_remove(home), 0);
+}
+
 int
 main(void)
 {
@@ -308,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_script_check),
 		cmocka_unit_test(test_descendants),
+		cmocka_unit_test(test_throttle_sweep),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);
