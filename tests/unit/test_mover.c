@@ -338,7 +338,7 @@ test_batches(void **state)
 {
 	struct gr_err err = { 0 };
 	struct claimed c = { "z1", NULL, 999999 };
-	char name[8], data[16];
+	char name[16], data[24]; /* room for any int */
 	json_t *b = NULL;
 	int64_t wait;
 	bool worked;
