@@ -11,10 +11,10 @@
 #             BENCH_DATA_FILES (10) catalogue files of BENCH_DATA_MB (10) MB
 #             on a posix RSE: to the job's claim (MinorStatus "Input Data
 #             Resolution") and to its start ("Application": copied,
-#             adler32 checked, fsynced, given to the job's user), median of
-#             3, against cp of the same files (and cp + sync of them, as
-#             the copies are fsynced); both with the files in the page
-#             cache; ratio = to the start / cp + sync
+#             adler32 checked, given to the job's user; not fsynced),
+#             median of 3, against cp of the same files (and cp + sync);
+#             both with the files in the page cache; ratio = to the
+#             start / cp
 #   list      GET /jobs?maxJobs=100 over the 2000+ jobs above, for 5 s
 #             with wrk (2 threads, 4 connections): requests/s
 #
@@ -185,7 +185,7 @@ echo "data: submission to Running with $nf x $mb MB InputData, median of 3:" \
     "claimed $(sort -n "$T/claims" | sed -n 2p) ms, started $run ms" \
     "(all: $(sort -n "$T/runs" | tr '\n' ' '))"
 echo "data: cp of the same files: ${cpt% *} ms, cp + sync ${cpt#* } ms;" \
-    "ratio started / (cp + sync) = $(echo "scale=2; $run / ${cpt#* }" | bc)"
+    "ratio started / cp = $(echo "scale=2; $run / ${cpt% *}" | bc)"
 
 cat >"$T/token.lua" <<EOF
 wrk.headers["X-Rucio-Auth-Token"] = "$token"

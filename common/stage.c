@@ -111,8 +111,8 @@ in_one(struct xfer *x, int dfd, const char *cwd, const json_t *e, bool give,
 		gr_clear(&err);
 		rse_of(src, &srs);
 		if (str(src, "pfn") != NULL &&
-		    xfer_copy(x, str(src, "pfn"), &srs, dst, &drs, &want, 0,
-			NULL, &err) == GR_OK)
+		    xfer_copy(x, str(src, "pfn"), &srs, dst, &drs, &want,
+			XFER_NOSYNC, NULL, &err) == GR_OK)
 			break;
 		if (str(src, "pfn") == NULL)
 			(void)gr_fail(&err, GR_INVALID_PATH, "no PFN");

@@ -648,6 +648,7 @@ struct dst {
 	char *url, *parturl; /* WebDAV */
 	int werr;            /* errno of a failed write */
 	bool made;           /* the temporary may exist */
+	bool nosync;         /* posix: no fsync (XFER_NOSYNC) */
 };
 
 static int
@@ -838,7 +839,7 @@ dst_commit(struct xfer *x, struct dst *d, struct gr_err *err)
 			return dst_refused(d, errno, err);
 		d->made = false;
 		/* the new name itself is durable */
-		if (fsync(d->dfd) != 0)
+		if (!d->nosync && fsync(d->dfd) != 0)
 			return dst_refused(d, errno, err);
 		return GR_OK;
 	}
@@ -1357,7 +1358,8 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 	if ((rc = sums_check(expect, &have, src_pfn, err)) != GR_OK)
 		goto out;
 	stage = (flags & XFER_STAGE) && dl.kind == LOC_FILE;
-	if ((rc = dst_size(x, &d, !stage, &size, err)) != GR_OK)
+	d.nosync = (flags & XFER_NOSYNC) != 0;
+	if ((rc = dst_size(x, &d, !stage && !d.nosync, &size, err)) != GR_OK)
 		goto out;
 	if (size != have.bytes) {
 		rc = gr_fail(err, GR_FILE_CONSISTENCY,

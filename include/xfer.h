@@ -52,8 +52,9 @@ struct xfer *xfer_new(void);
 void xfer_free(struct xfer *x); /* x may be NULL */
 
 /* xfer_copy's flags */
-#define XFER_MD5   0x1 /* compute md5 even when expect has none */
-#define XFER_STAGE 0x2 /* posix destination: keep for xfer_commit */
+#define XFER_MD5    0x1 /* compute md5 even when expect has none */
+#define XFER_STAGE  0x2 /* posix destination: keep for xfer_commit */
+#define XFER_NOSYNC 0x4 /* posix destination: no fsync at all (below) */
 
 /*
  * Copy src_pfn (of the RSE src) to dst_pfn (of dst). The figures in expect
@@ -61,11 +62,13 @@ void xfer_free(struct xfer *x); /* x may be NULL */
  * copy, the destination's size (stat, or HEAD for WebDAV) and the adler32
  * and md5 computed while streaming after it. The file appears under its
  * final name only once all of that held: posix writes a hidden temporary
- * name beside it (".<name>.gridrest-part"), fsyncs and renames it; WebDAV
- * PUTs the temporary name (parent collections made with MKCOL) and MOVEs
- * it. A failure removes the temporary. An existing destination is
- * replaced. *got (may be NULL): the figures measured (md5 only when
- * computed). Errors, their message saying what failed, with the PFN:
+ * name beside it (".<name>.gridrest-part"), fsyncs it (not with
+ * XFER_NOSYNC: a copy that need not outlive a crash, a job's input that
+ * the crash loses with its job) and renames it; WebDAV PUTs the temporary
+ * name (parent collections made with MKCOL) and MOVEs it. A failure
+ * removes the temporary. An existing destination is replaced. *got (may
+ * be NULL): the figures measured (md5 only when computed). Errors, their
+ * message saying what failed, with the PFN:
  *   GR_INVALID_PATH            a PFN outside its RSE's prefix, malformed
  *   GR_RSE_PROTO_NOT_SUPPORTED a scheme other than file, https, davs
  *   GR_SOURCE_NOT_FOUND        "source missing"
