@@ -157,6 +157,7 @@ for k in 1 2 3; do
 done
 : >"$T/claims"
 : >"$T/runs"
+: >"$T/minors"
 for k in 1 2 3; do
 	t0=$(now_ms)
 	jid=$(curl -s -H "$auth" -H 'Content-Type: application/json' \
@@ -167,6 +168,7 @@ for k in 1 2 3; do
 		j=$(curl -s -H "$auth" "$base/jobs/$jid")
 		if [ -z "$claimed" ] && printf '%s' "$j" | grep -q '"status":"Running"\|"status":"Done"\|"status":"Failed"'; then
 			claimed=$(($(now_ms) - t0))
+			printf '%s\n' "$j" | jq -r .minorStatus >>"$T/minors"
 		fi
 		printf '%s' "$j" | grep -q '"minorStatus":"Application"\|"status":"Done"\|"status":"Failed"' && break
 		sleep 0.005
@@ -184,6 +186,8 @@ cpt=$(sort -n "$T/cp" | sed -n 2p)
 echo "data: submission to Running with $nf x $mb MB InputData, median of 3:" \
     "claimed $(sort -n "$T/claims" | sed -n 2p) ms, started $run ms" \
     "(all: $(sort -n "$T/runs" | tr '\n' ' '))"
+echo "data: minor status first seen Running: $(sort "$T/minors" | uniq -c |
+    awk '{ $1 = $1 "x"; print }' | paste -sd, -)"
 echo "data: cp of the same files: ${cpt% *} ms, cp + sync ${cpt#* } ms;" \
     "ratio started / cp = $(echo "scale=2; $run / ${cpt% *}" | bc)"
 

@@ -639,6 +639,27 @@ out:
 	return rc;
 }
 
+/* InputData as DIRAC keeps it: a list, "/x" as "LFN:/x" (spec A.8). */
+static void
+lfn_prefix(json_t *manifest)
+{
+	struct gr_err ignore = { 0 };
+	json_t *in = NULL, *v;
+	size_t i;
+
+	if (json_object_get(manifest, "InputData") == NULL ||
+	    list_field(manifest, "InputData", &in, &ignore) != GR_OK) {
+		json_decref(in);
+		return;
+	}
+	json_array_foreach(in, i, v) {
+		if (strncasecmp(json_string_value(v), "LFN:", 4) != 0)
+			json_array_set_new(in, i,
+			    json_sprintf("LFN:%s", json_string_value(v)));
+	}
+	json_object_set_new(manifest, "InputData", in);
+}
+
 /* Validate one (expanded) manifest m into a plan with a normalised copy. */
 static int
 plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
@@ -758,6 +779,7 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 	for (t = server_keys; *t != NULL; t++)
 		json_object_del(p->manifest, *t);
 	json_object_del(p->manifest, "Sites");
+	lfn_prefix(p->manifest);
 	json_object_set_new(p->manifest, "Executable", json_string(exe));
 	json_object_set_new(p->manifest, "Arguments", json_string(args));
 	json_object_set_new(p->manifest, "StdOutput", json_string(out));

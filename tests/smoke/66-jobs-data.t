@@ -91,6 +91,11 @@ is "catalogue files" "$STATUS" 201
 submit '{"Executable": "/bin/sh", "Arguments": "-c \"cat in1.txt in2.txt; test $(stat -c %u in1.txt) = $(id -u) && echo owned\"", "InputData": ["/vo/data/in1.txt", "LFN:data:in2.txt"]}'
 is "InputData from the catalogue and Rucio: accepted" "$STATUS" 200
 j1=$jid
+TOKEN=$alice
+req GET "/jobs/$j1/manifest"
+TOKEN=$root
+is "... the manifest's InputData as DIRAC keeps it" "$(json -c '.InputData')" \
+    '["LFN:/vo/data/in1.txt","LFN:data:in2.txt"]'
 job_end "$j1"
 is "... Done" "$st" Done
 is "... the files were in the working directory, the job's" "$(peek "$j1")" \
