@@ -217,3 +217,63 @@ jsonx_member_int(const char *val, size_t vlen, long long *out)
 	*out = strtoll(buf, &e, 10);
 	return *e == '\0' && errno == 0;
 }
+
+struct edit_args {
+	struct sbuf *out;
+	const struct jsonx_edit *e;
+	size_t ne;
+	unsigned long seen; /* bit i: edit i met */
+};
+
+/* One member into the new text: after a comma unless it is the first. */
+static void
+edit_put(struct sbuf *out, const char *k, size_t klen, const char *v,
+    size_t vlen)
+{
+	sbuf_add(out, out->len > 1 ? ",\"" : "\"", out->len > 1 ? 2 : 1);
+	sbuf_add(out, k, klen);
+	sbuf_add(out, "\":", 2);
+	sbuf_add(out, v, vlen);
+}
+
+static bool
+edit_one(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+	struct edit_args *a = arg;
+	size_t i;
+
+	for (i = 0; i < a->ne; i++)
+		if (strlen(a->e[i].key) == klen &&
+		    memcmp(a->e[i].key, k, klen) == 0)
+			break;
+	if (i < a->ne) {
+		a->seen |= 1UL << i;
+		if (a->e[i].val == NULL)
+			return false;
+		v = a->e[i].val;
+		vlen = strlen(v);
+	}
+	edit_put(a->out, k, klen, v, vlen);
+	return false;
+}
+
+bool
+jsonx_edit(struct sbuf *out, const char *s, size_t n,
+    const struct jsonx_edit *e, size_t ne)
+{
+	struct edit_args a = { out, e, ne, 0 };
+	size_t i;
+
+	out->len = 0;
+	if (ne > sizeof(a.seen) * 8)
+		return false;
+	sbuf_add(out, "{", 1);
+	if (!jsonx_members(s, n, edit_one, &a))
+		return false;
+	for (i = 0; i < ne; i++)
+		if (!(a.seen & (1UL << i)) && e[i].val != NULL)
+			edit_put(out, e[i].key, strlen(e[i].key), e[i].val,
+			    strlen(e[i].val));
+	sbuf_add(out, "}", 1);
+	return true;
+}

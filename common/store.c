@@ -1270,8 +1270,9 @@ st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 	return 0;
 }
 
-int
-st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out)
+static int
+get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out,
+    u_int32_t flags)
 {
 	DB *db;
 	DBT k = *key, v;
@@ -1281,10 +1282,23 @@ st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out)
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
 	memset(&v, 0, sizeof(v));
-	ret = note(t, db->get(db, t->tid, &k, &v, 0));
+	ret = note(t, db->get(db, t->tid, &k, &v, flags));
 	if (ret == 0)
 		sbuf_add(out, v.data, v.size);
 	return ret;
+}
+
+int
+st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out)
+{
+	return get_text(t, tbl, key, out, 0);
+}
+
+int
+st_get_text_rmw(struct st_txn *t, enum tbl_id tbl, const DBT *key,
+    struct sbuf *out)
+{
+	return get_text(t, tbl, key, out, DB_RMW);
 }
 
 int

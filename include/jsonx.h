@@ -78,4 +78,19 @@ bool jsonx_members(const char *s, size_t n, jsonx_member_fn fn, void *arg);
 /* A member's text as an integer (false if it is not one). */
 bool jsonx_member_int(const char *val, size_t vlen, long long *out);
 
+/*
+ * The JSON object text s[0..n) with members changed, into out (emptied
+ * first): each edit's key gets the value text val (JSON, as written)
+ * where it stands, or at the end when absent; val NULL removes the
+ * member. The other members are copied as they are, so a record stored
+ * compact by jansson comes out as jansson would write it after the same
+ * json_object_set/del calls, without a parse. false if s is not an
+ * object.
+ */
+struct jsonx_edit {
+	const char *key, *val;
+};
+bool jsonx_edit(struct sbuf *out, const char *s, size_t n,
+    const struct jsonx_edit *e, size_t ne);
+
 #endif /* JSONX_H */

@@ -204,6 +204,13 @@ int rule_replica_state(struct st_txn *t, const char *scope, const char *name,
  */
 int rule_inject_step(bool *worked, struct gr_err *err);
 
+/*
+ * The evaluator's tables, opened before its first batch: a table first
+ * met inside a write transaction costs the body a rerun (store.c,
+ * handle()), and the first batch of a rule would run once per table.
+ */
+void rule_evaluator_open(void);
+
 /* Is an INJECT rule due (for the backends, which start an evaluator)? */
 bool rule_inject_due(void);
 

@@ -188,6 +188,9 @@ int st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 struct sbuf;
 int st_get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key,
     struct sbuf *out);
+/* The same, read for an update (DB_RMW: the write lock taken at once). */
+int st_get_text_rmw(struct st_txn *t, enum tbl_id tbl, const DBT *key,
+    struct sbuf *out);
 
 /*
  * Through a secondary index: *pkey, a malloc'ed copy (NUL-terminated) of

@@ -72,6 +72,7 @@ main(void)
 		return 1;
 	}
 	st_guard();
+	rule_evaluator_open();
 	while (!stop && !st_must_exit() &&
 	    idle < (cfg.keeper_idle > 0 ? cfg.keeper_idle : 30) * 10U) {
 		gr_clear(&err);

@@ -3,14 +3,15 @@
 # same way) are applied by gridrest-rules, the evaluator the rses backends
 # start on demand: batch by batch, each its own transaction, so a kill -9
 # in the middle loses nothing and counts nothing twice; the evaluator
-# leaves when idle. Small batches make the run long enough to kill.
+# leaves when idle. Small batches make the run long enough to kill (a
+# batch before the last does not wait for the disk: 3000 of them).
 . tests/smoke/lib.sh
 GRIDREST_RULES_BATCH=1 GRIDREST_KEEPER_IDLE=2
 export GRIDREST_RULES_BATCH GRIDREST_KEEPER_IDLE
 server_start
 db=$B/gridrest-db
 login
-N=1000
+N=3000
 
 counts() { # rule -> "state ok replicating stuck"
 	req GET "/rules/$1"
@@ -24,8 +25,8 @@ evaluator() { # the running evaluator's pid, or nothing
 reqb POST /scopes/root/data ''
 for r in SITE_A SITE_B; do reqb POST "/rses/$r" '{}'; done
 reqb POST /dids/data/big '{"type": "DATASET"}'
-for half in 1 2; do # bodies under the server's request limit
-	seq $((half * N / 2 - N / 2 + 1)) $((half * N / 2)) |
+for part in $(seq 1 6); do # bodies under the server's request limit
+	seq $(((part - 1) * N / 6 + 1)) $((part * N / 6)) |
 	    jq -R '{scope: "data", name: ("f" + .), bytes: 10}' |
 	    jq -sc '{rse: "SITE_A", files: .}' >"$T/files"
 	reqb POST /replicas "$(cat "$T/files")"

@@ -685,6 +685,43 @@ test_jsonx_date(void **state)
 	json_decref(rec);
 }
 
+/* jsonx_edit writes what jansson writes after the same changes. */
+static void
+test_jsonx_edit(void **state)
+{
+	static const char rec[] = "{\"state\":\"A\",\"meta\":{\"lock_cnt\":9},"
+				  "\"tombstone\":5,\"bytes\":10,\"lock_cnt\":2}";
+	const struct jsonx_edit e[] = { { "state", "\"C\"" },
+		{ "tombstone", NULL }, { "lock_cnt", "3" },
+		{ "updated_at", "77" }, { "absent", NULL } };
+	struct sbuf b = { 0 };
+	json_t *j = json_loads(rec, 0, NULL);
+	char *want;
+
+	(void)state;
+	assert_non_null(j);
+	json_object_set_new(j, "state", json_string("C"));
+	json_object_del(j, "tombstone");
+	json_object_set_new(j, "lock_cnt", json_integer(3));
+	json_object_set_new(j, "updated_at", json_integer(77));
+	want = json_dumps(j, JSON_COMPACT);
+	assert_true(jsonx_edit(&b, rec, strlen(rec), e, ARRAY_LEN(e)));
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.s, want, b.len);
+	/* the only member removed, and the empty object */
+	assert_true(jsonx_edit(&b, "{\"tombstone\":1}", 15, e + 1, 1));
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.s, "{}", 2);
+	assert_true(jsonx_edit(&b, "{}", 2, e + 2, 2));
+	assert_int_equal(b.len, strlen("{\"lock_cnt\":3,\"updated_at\":77}"));
+	assert_memory_equal(b.s, "{\"lock_cnt\":3,\"updated_at\":77}", b.len);
+	assert_false(jsonx_edit(&b, "[1]", 3, e, 1));
+	assert_false(jsonx_edit(&b, "{\"a\":", 5, e, 1));
+	free(want);
+	json_decref(j);
+	sbuf_free(&b);
+}
+
 static void
 test_sbuf(void **state)
 {
@@ -708,6 +745,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsonx_member),
+		cmocka_unit_test(test_jsonx_edit),
 		cmocka_unit_test(test_jsonx_date),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_utf8_valid),
