@@ -819,7 +819,11 @@ count_state(json_t *rule, void *ctx)
 	return GR_OK;
 }
 
-/* The line of one subscription and rule state (NULL: it has none). */
+/*
+ * The line of one subscription and rule state (NULL: it has none): an
+ * array [account, name, state, count] as upstream writes its named
+ * tuple, or with details an object with the subscription's own fields.
+ */
 static json_t *
 states_line(const json_t *rec, const char *state, json_int_t count,
     bool details)
@@ -828,25 +832,24 @@ states_line(const json_t *rec, const char *state, json_int_t count,
 	bool lapsed;
 	char st;
 
+	if (!details)
+		return json_pack("[O, O, o, I]", json_object_get(rec, "account"),
+		    json_object_get(rec, "name"),
+		    state != NULL ? json_string(state) : json_null(), count);
 	out = json_pack("{s:O, s:O, s:o, s:I}", "account",
 	    json_object_get(rec, "account"), "name",
 	    json_object_get(rec, "name"), "state",
 	    state != NULL ? json_string(state) : json_null(), "count", count);
-	if (details) {
-		st = state_at(rec, time_now(), &lapsed);
-		r = sub_render(rec, time_now());
-		json_object_set_new(out, "subscription_state",
-		    json_string(state_name(st)));
-		json_object_set(out, "last_processed",
-		    json_object_get(r, "last_processed"));
-		json_object_set(out, "lifetime",
-		    json_object_get(r, "lifetime"));
-		json_object_set(out, "expired_at",
-		    json_object_get(r, "expired_at"));
-		json_object_set(out, "comments",
-		    json_object_get(r, "comments"));
-		json_decref(r);
-	}
+	st = state_at(rec, time_now(), &lapsed);
+	r = sub_render(rec, time_now());
+	json_object_set_new(out, "subscription_state",
+	    json_string(state_name(st)));
+	json_object_set(out, "last_processed",
+	    json_object_get(r, "last_processed"));
+	json_object_set(out, "lifetime", json_object_get(r, "lifetime"));
+	json_object_set(out, "expired_at", json_object_get(r, "expired_at"));
+	json_object_set(out, "comments", json_object_get(r, "comments"));
+	json_decref(r);
 	return out;
 }
 

@@ -81,10 +81,11 @@ int sub_rules(const char *account, const char *name, const char *state,
     gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 /*
- * GET /subscriptions/<account>[/<name>]/rules/states: emit {"account",
- * "name","state","count"} per subscription (account with '*' wildcards,
- * name NULL for all) and state of its rules (a subscription without rules:
- * state null, count 0); details adds "subscription_state",
+ * GET /subscriptions/<account>[/<name>]/rules/states: emit [account,
+ * name, state, count] (upstream's named tuple) per subscription (account
+ * with '*' wildcards, name NULL for all) and state of its rules (a
+ * subscription without rules: state null, count 0); details makes it an
+ * object {"account","name","state","count"} with "subscription_state",
  * "last_processed","lifetime","expired_at","comments".
  */
 int sub_rule_states(const char *account, const char *name, bool details,

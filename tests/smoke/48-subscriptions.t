@@ -139,7 +139,7 @@ req GET /subscriptions/root/nope/rules
 ok "... of an unknown subscription: 404 SubscriptionNotFound" error_is 404 SubscriptionNotFound
 req GET /subscriptions/root/rules/states
 is "GET /subscriptions/root/rules/states: a line per subscription, no rule" "$(jq -sc . "$T/body")" \
-    '[{"account":"root","name":"aod","state":null,"count":0}]'
+    '[["root","aod",null,0]]'
 req GET '/subscriptions/jdoe/aod/rules/states?include_details=true'
 is "... of one, with its details" "$(json -c '[.account, .name, .count, .subscription_state, .lifetime, .comments, .expired_at]')" \
     '["jdoe","aod",0,"ACTIVE",null,null,null]'
@@ -192,7 +192,7 @@ is "... ?state=O (empty datasets: the rules are OK)" "$(jq -sc 'map(.name) | sor
 req GET '/subscriptions/root/t1/rules?state=S'
 is "... ?state=S: none stuck" "$(wc -c <"$T/body")" 0
 req GET /subscriptions/root/t1/rules/states
-is "GET .../t1/rules/states: the count by state" "$(jq -sc . "$T/body")" '[{"account":"root","name":"t1","state":"OK","count":2}]'
+is "GET .../t1/rules/states: the count by state" "$(jq -sc . "$T/body")" '[["root","t1","OK",2]]'
 
 # retroactive: the collections there are get the rules at once
 reqb POST /subscriptions/root/raw "{\"options\": {\"filter\": {\"pattern\": \"RAW\"}, \"replication_rules\": $t1rules, \"comments\": \"\", \"lifetime\": null, \"retroactive\": true}}"
