@@ -2510,6 +2510,21 @@ rule_move(const char *issuer, const char *id, const char *rse_expression,
 	return rc;
 }
 
+/* Does a rule (its stored text) go when its lifetime ends? A locked one
+   and one with a child stay (upstream's cleaner cannot delete them). */
+static bool
+expirable(const DBT *val)
+{
+	const char *v;
+	size_t vl;
+
+	if (jsonx_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
+	    memcmp(v, "true", 4) == 0)
+		return false;
+	return !jsonx_member(val->data, val->size, "child_rule_id", &v, &vl) ||
+	    (vl == 4 && memcmp(v, "null", 4) == 0);
+}
+
 struct expire_args {
 	int64_t now;
 	size_t max, done;
@@ -2521,14 +2536,11 @@ expire_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct expire_args *e = arg;
 	unsigned char bound[8];
-	const char *v;
-	size_t vl;
 
 	didx_num((double)e->now, bound);
 	if (key->size != 8 || memcmp(key->data, bound, 8) > 0)
 		return ST_STOP;
-	if (jsonx_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
-	    memcmp(v, "true", 4) == 0)
+	if (!expirable(val))
 		return GR_OK; /* kept: never taken */
 	json_array_append_new(e->ids, json_stringn(pkey->data, pkey->size));
 	return json_array_size(e->ids) >= e->max ? ST_STOP : GR_OK;
@@ -2566,6 +2578,50 @@ expire_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		rec = NULL;
 	}
 	return rc;
+}
+
+struct next_args {
+	int64_t now, at;
+};
+
+static int
+next_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct next_args *n = arg;
+	const char *v;
+	size_t vl;
+	long long at = 0;
+
+	(void)key;
+	(void)pkey;
+	if (!expirable(val) ||
+	    !jsonx_member(val->data, val->size, "expires_at", &v, &vl) ||
+	    !jsonx_member_int(v, vl, &at) || at <= n->now)
+		return GR_OK; /* due already, or never: not what is next */
+	n->at = at;
+	return ST_STOP;
+}
+
+static int
+next_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct next_args *n = arg;
+	unsigned char from[8] = { 0 };
+	DBT f;
+
+	n->at = 0;
+	didx_num((double)n->now + 1, from);
+	f = st_dbt(from, sizeof(from));
+	return st_scan(t, TBL_RULES_BY_EXPIRY, NULL, 0, &f, next_one, n, err);
+}
+
+int64_t
+rule_expiry_next(void)
+{
+	struct next_args n = { time_now(), 0 };
+	struct gr_err err = { 0 };
+
+	return st_view(next_txn, &n, 0, &err) == GR_OK ? n.at : 0;
 }
 
 int
@@ -2905,8 +2961,6 @@ rule_update(const char *issuer, const char *id, const json_t *options,
 static int
 due_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
-	const char *v;
-	size_t vl;
 	unsigned char bound[8];
 	bool *due = arg;
 
@@ -2914,8 +2968,7 @@ due_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	didx_num((double)time_now(), bound);
 	if (key->size != 8 || memcmp(key->data, bound, 8) > 0)
 		return ST_STOP;
-	if (jsonx_member(val->data, val->size, "locked", &v, &vl) && vl == 4 &&
-	    memcmp(v, "true", 4) == 0)
+	if (!expirable(val))
 		return GR_OK;
 	*due = true;
 	return ST_STOP;
@@ -2964,17 +3017,17 @@ rule_tick(void)
 	static int64_t next;
 	struct gr_err err = { 0 };
 	int64_t now = time_now();
-	size_t done = 0;
 	bool due = false;
 
 	if (now < next && !inject_kick)
 		return;
 	next = now + 1;
 	inject_kick = false;
-	if (st_view(due_txn, &due, 0, &err) == GR_OK && due &&
-	    rule_expire(100, &done, &err) == GR_OK && done > 0)
-		log_msg(LOG_INFO, "rules: %zu expired rules deleted", done);
-	if (rule_inject_due() && !evaluator_running()) {
+	/* expired rules are the evaluator's too: a big one is not deleted
+	   in a backend between two requests */
+	if (((st_view(due_txn, &due, 0, &err) == GR_OK && due) ||
+		rule_inject_due()) &&
+	    !evaluator_running()) {
 		static char path[PATH_MAX];
 		const char *prog = getenv("GRIDREST_RULES_EXEC");
 		int e;

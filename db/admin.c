@@ -48,6 +48,8 @@ usage(void)
 	    "the locks\n"
 	    "  rules-stuck          the STUCK replication rules, one JSON "
 	    "line each\n"
+	    "  rules-expire         delete the rules whose lifetime ended, "
+	    "now\n"
 	    "  rules-reevaluate SCOPE:NAME\n"
 	    "                       lock what the rules on or above the "
 	    "collection\n"
@@ -371,6 +373,26 @@ cmd_rules_stuck(void)
 		fprintf(stderr, "gridrest-db: rules-stuck: %s\n", err.msg);
 		return 1;
 	}
+	return 0;
+}
+
+/* rules-expire: every rule whose lifetime ended, now (a hundred a
+   transaction), for an operator or a cron job of an idle server. */
+static int
+cmd_rules_expire(void)
+{
+	struct gr_err err = { 0 };
+	size_t done, all = 0;
+
+	do {
+		if (rule_expire(100, &done, &err) != GR_OK) {
+			fprintf(stderr, "gridrest-db: rules-expire: %s\n",
+			    err.msg);
+			return 1;
+		}
+		all += done;
+	} while (done == 100);
+	printf("%zu expired rules deleted\n", all);
 	return 0;
 }
 
@@ -707,6 +729,7 @@ main(int argc, char **argv)
 	    strcmp(cmd, "expired") != 0 && strcmp(cmd, "undertaker") != 0 &&
 	    strcmp(cmd, "script-put") != 0 && strcmp(cmd, "script-del") != 0 &&
 	    strcmp(cmd, "rules-stuck") != 0 &&
+	    strcmp(cmd, "rules-expire") != 0 &&
 	    strcmp(cmd, "rules-reevaluate") != 0) {
 		usage();
 		return 2;
@@ -751,6 +774,8 @@ main(int argc, char **argv)
 		rc = cmd_usage_add(argv + i);
 	else if (strcmp(cmd, "rules-stuck") == 0)
 		rc = cmd_rules_stuck();
+	else if (strcmp(cmd, "rules-expire") == 0)
+		rc = cmd_rules_expire();
 	else if (strcmp(cmd, "rules-reevaluate") == 0)
 		rc = cmd_rules_reevaluate(argv[i]);
 	else

@@ -176,15 +176,20 @@ int rule_move(const char *issuer, const char *id, const char *rse_expression,
     const json_t *override, json_t *ids_out, struct gr_err *err);
 
 /* After each answered request of the rses family, at most once a second:
-   the rules whose lifetime ended are deleted (rule_expire), and when an
-   INJECT rule is due and no evaluator runs, gridrest-rules is started
-   (exec'd in a detached process; GRIDREST_RULES_EXEC names it, else it is
-   found next to this program). */
+   when a rule's lifetime ended or an INJECT rule is due, and no
+   evaluator runs, gridrest-rules is started (exec'd in a detached
+   process; GRIDREST_RULES_EXEC names it, else it is found next to this
+   program); it deletes the expired rules (rule_expire) and injects. */
 void rule_tick(void);
 
 /* Delete up to max rules whose expires_at has passed (locked ones and
-   those with a child stay); *done: how many. */
+   those with a child stay); *done: how many. The evaluator calls it
+   every second, gridrest-db rules-expire at once. */
 int rule_expire(size_t max, size_t *done, struct gr_err *err);
+
+/* When the next rule expires (epoch seconds, after now; 0: none does),
+   for the evaluator, which stays for it when it is near. */
+int64_t rule_expiry_next(void);
 
 /*
  * Inside a transaction (PUT /replicas): the replica scope:name on the RSE

@@ -4,7 +4,9 @@
  * approved ones) batch by batch. Started on demand by the rses backends
  * (rule_tick) when such a rule is due and no evaluator runs; one per
  * store (an exclusive flock on db/rules.lock, its pid inside); leaves after
- * GRIDREST_KEEPER_IDLE seconds without work. Every batch is a
+ * GRIDREST_KEEPER_IDLE seconds without work (or stays, when a rule's
+ * lifetime ends before then). Every second it deletes the rules whose
+ * lifetime ended (rule_expire), a hundred a transaction. Every batch is a
  * transaction that keeps its position in the rule, so a kill -9 at any
  * moment loses nothing: the next evaluator resumes after the last commit.
  */
@@ -27,6 +29,9 @@
 #include "store.h"
 #include "util.h"
 
+/* Expired rules deleted in one transaction. */
+#define EXPIRE_BATCH 100
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -46,6 +51,9 @@ main(void)
 	const char *log;
 	unsigned idle = 0;
 	char pid[24];
+	unsigned linger;
+	int64_t next_expiry = 0;
+	size_t done;
 	bool worked;
 	int fd, n;
 
@@ -60,6 +68,7 @@ main(void)
 	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
 		(void)log_open(log);
 	log_set_name("rules");
+	linger = cfg.keeper_idle > 0 ? cfg.keeper_idle : 30;
 	(void)snprintf(lock, sizeof(lock), "%s/db/rules.lock", cfg.home);
 	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
 	    flock(fd, LOCK_EX | LOCK_NB) != 0)
@@ -73,8 +82,20 @@ main(void)
 	}
 	st_guard();
 	rule_evaluator_open();
-	while (!stop && !st_must_exit() &&
-	    idle < (cfg.keeper_idle > 0 ? cfg.keeper_idle : 30) * 10U) {
+	while (!stop && !st_must_exit()) {
+		if (time_now() >= next_expiry) { /* once a second */
+			next_expiry = time_now() + 1;
+			gr_clear(&err);
+			if (rule_expire(EXPIRE_BATCH, &done, &err) != GR_OK)
+				log_msg(LOG_WARN, "rules: %s", err.msg);
+			else if (done > 0) {
+				log_msg(LOG_INFO,
+				    "rules: %zu expired rules deleted", done);
+				idle = 0;
+				if (done == EXPIRE_BATCH)
+					next_expiry = 0; /* more: at once */
+			}
+		}
 		gr_clear(&err);
 		if (rule_inject_step(&worked, &err) != GR_OK) {
 			log_msg(LOG_WARN, "rules: %s", err.msg);
@@ -86,7 +107,15 @@ main(void)
 			idle = 0;
 			continue;
 		}
-		idle++;
+		/* idle: it leaves, unless a rule expires before it would
+		   have left (a lifetime of minutes needs no web request) */
+		if (++idle >= linger * 10U) {
+			int64_t at = rule_expiry_next();
+
+			if (at == 0 || at > time_now() + (int64_t)linger)
+				break;
+			idle = 0;
+		}
 		(void)nanosleep(&nap, NULL);
 	}
 	st_close();
