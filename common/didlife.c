@@ -309,6 +309,9 @@ didlife_resurrect(const char *issuer, const json_t *dids, struct gr_err *err)
 
 /* --- the undertaker ----------------------------------------------------- */
 
+/* A collection a locked rule keeps is looked at again this much later. */
+#define BURY_RETRY 86400
+
 /* Keys gathered before they are deleted (a cursor's own records must not
    move under it), at most BURY_BATCH a transaction. */
 #define BURY_BATCH 2000
@@ -346,7 +349,7 @@ struct bury_args {
 	const char *scope, *name;
 	int64_t now;
 	bool done; /* out: nothing is left to do for this DID */
-	enum { B_NOTHING, B_FILE, B_BURIED } what; /* out, once done */
+	enum { B_NOTHING, B_FILE, B_BURIED, B_KEPT } what; /* out, once done */
 	struct keylist keys;
 };
 
@@ -455,6 +458,31 @@ bury_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		a->done = true; /* resurrected, or a new lifetime, meanwhile */
 		goto out;
 	}
+	if (strcmp(json_string_value(json_object_get(rec, "type")), "FILE") !=
+	    0) {
+		/* the collection's rules go first, with their locks and usage
+		   (replicas purged unless the DID says otherwise, as upstream
+		   propagates purge_replicas); a locked rule keeps the DID, and
+		   the sweep looks at it again a day later instead of meeting
+		   it in every batch */
+		bool locked;
+
+		rc = rule_remove_of_did(t, a->scope, a->name,
+		    !json_is_false(json_object_get(rec, "purge_replicas")),
+		    a->now, &locked, err);
+		if (rc != GR_OK)
+			goto out;
+		if (locked) {
+			json_object_set_new(rec, "expired_at",
+			    json_integer(a->now + BURY_RETRY));
+			json_object_set_new(rec, "updated_at",
+			    json_integer(a->now));
+			rc = did_store(t, a->scope, a->name, rec, 0, err);
+			a->done = rc == GR_OK;
+			a->what = B_KEPT;
+			goto out;
+		}
+	}
 	if ((rc = unlink_parents(t, a, err)) != GR_OK)
 		goto out;
 	if (a->keys.n == BURY_BATCH)
@@ -550,7 +578,7 @@ didlife_undertake(int64_t now, size_t max, struct didlife_sweep *out,
 	int rc = GR_OK;
 
 	memset(out, 0, sizeof(*out));
-	while (rc == GR_OK && out->buried + out->files < max) {
+	while (rc == GR_OK && out->buried + out->files + out->kept < max) {
 		if ((rc = st_view(sweep_txn, &v, 0, err)) != GR_OK || b.n == 0)
 			break;
 		for (i = 0; i < b.n && rc == GR_OK; i++) {
@@ -563,6 +591,8 @@ didlife_undertake(int64_t now, size_t max, struct didlife_sweep *out,
 				out->buried++;
 			else if (rc == GR_OK && a.what == B_FILE)
 				out->files++;
+			else if (rc == GR_OK && a.what == B_KEPT)
+				out->kept++;
 		}
 		out->more = b.n == SWEEP_BATCH;
 		batch_clear(&b);
@@ -635,6 +665,11 @@ didlife_undertaker_tick(unsigned interval)
 		    "undertaker: %zu expired collections deleted, the expiry "
 		    "of %zu files lifted%s",
 		    s.buried, s.files, s.more ? "; more are due" : "");
+	if (s.kept > 0)
+		log_msg(LOG_WARN,
+		    "undertaker: %zu expired collections have a locked rule: "
+		    "kept, looked at again in a day",
+		    s.kept);
 	if (s.more) { /* the rest at the next look, a second on */
 		gr_clear(&err);
 		c.now = c.next;

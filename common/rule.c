@@ -3050,6 +3050,47 @@ rule_tick(void)
 		log_msg(LOG_WARN, "rules: %s", err.msg);
 }
 
+/* --- the undertaker ---------------------------------------------------- */
+
+static int rule_id_one(const DBT *key, const DBT *pkey, const DBT *val,
+    void *arg);
+
+int
+rule_remove_of_did(struct st_txn *t, const char *scope, const char *name,
+    bool purge, int64_t now, bool *locked, struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	json_t *ids = json_array(), *rec = NULL;
+	size_t i;
+	int rc;
+
+	*locked = false;
+	rc = st_scan_key(t, TBL_RULES_BY_DID, kbuf, did_key(kbuf, scope, name),
+	    rule_id_one, ids, err);
+	/* a locked rule keeps its DID (upstream's delete_rule refuses it):
+	   nothing is removed then */
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK && !*locked;
+	     i++) {
+		rc = rule_load(t, json_string_value(json_array_get(ids, i)), 0,
+		    &rec, err);
+		if (rc == GR_OK)
+			*locked = json_is_true(json_object_get(rec, "locked"));
+		json_decref(rec);
+		rec = NULL;
+	}
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK && !*locked;
+	     i++) {
+		if ((rc = rule_load(t,
+			 json_string_value(json_array_get(ids, i)), DB_RMW,
+			 &rec, err)) == GR_OK)
+			rc = rule_remove(t, rec, purge, now, err);
+		json_decref(rec);
+		rec = NULL;
+	}
+	json_decref(ids);
+	return rc;
+}
+
 /* --- re-evaluation: attach and detach ------------------------------------ */
 
 /* A DID and every collection above it, each once ("scope\nname" keys). */

@@ -639,6 +639,10 @@ cmd_undertaker(void)
 	printf("%zu expired collections deleted, the expiry of %zu files "
 	       "lifted\n",
 	    s.buried, s.files);
+	if (s.kept > 0)
+		printf("%zu expired collections kept a day more: a rule on each "
+		       "is locked\n",
+		    s.kept);
 	return 0;
 }
 

@@ -59,6 +59,7 @@ int didlife_expired_each(struct st_txn *t, int64_t now, didlife_expired_fn fn,
 struct didlife_sweep {
 	size_t buried; /* expired collections deleted (archived) */
 	size_t files;  /* expired files detached, their expiry lifted */
+	size_t kept;   /* collections a locked rule keeps (a day more) */
 	bool more;     /* it stopped at max with expired DIDs left */
 };
 
@@ -67,7 +68,9 @@ struct didlife_sweep {
 /*
  * Deal with the DIDs expired at now, oldest first, about max of them (in
  * batches of 100): one transaction per DID (several for a DID with
- * thousands of parents or contents). Stops at the first error.
+ * thousands of parents or contents). A collection's rules are removed
+ * with it (rule_remove_of_did); one with a locked rule is kept, its
+ * expiry a day later. Stops at the first error.
  */
 int didlife_undertake(int64_t now, size_t max, struct didlife_sweep *out,
     struct gr_err *err);

@@ -240,6 +240,16 @@ int rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
     const char *cs, const char *cn, struct gr_err *err);
 
 /*
+ * Inside the undertaker's transaction, before it deletes the collection
+ * scope:name: its rules go with their locks, dataset locks and usage, as
+ * upstream's delete_dids removes them (a rule with a child too; purge:
+ * the unlocked replicas are purged at once, else tombstoned). If one of
+ * them is locked, *locked is set and none is removed: the DID stays.
+ */
+int rule_remove_of_did(struct st_txn *t, const char *scope, const char *name,
+    bool purge, int64_t now, bool *locked, struct gr_err *err);
+
+/*
  * gridrest-db rules-reevaluate: the content of the collection scope:name
  * as if it had just been attached (rule_on_attach): whatever a rule on it
  * or above it should lock and does not, it locks now.

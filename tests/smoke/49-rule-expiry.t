@@ -2,10 +2,12 @@
 # 49-rule-expiry.t -- what ends rules without a DELETE: their lifetime
 # (gridrest-db rules-expire at once; the evaluator, gridrest-rules, every
 # second while it runs, started by a request to the rses family when one
-# is due, or staying for one that is near). gridrest-db verify after
-# each part.
+# is due, or staying for one that is near) and the undertaker (the rules
+# of a collection it deletes go with their locks and usage; a locked rule
+# keeps its collection a day more). gridrest-db verify after each part.
 # No request reaches the server while a test waits for an expiry.
 . tests/smoke/lib.sh
+export GRIDREST_UNDERTAKER_INTERVAL=0 # swept by hand here
 GRIDREST_KEEPER_IDLE=1
 export GRIDREST_KEEPER_IDLE
 server_start
@@ -99,3 +101,42 @@ ok "a rule of 4 s: the evaluator stays for it and deletes it, no request after i
     gone_within "$r4" 10
 wait "$lingerer"
 verify "after the lingering evaluator"
+
+# --- the undertaker -----------------------------------------------------
+reqb POST /dids/data/ds3 '{"type": "DATASET", "lifetime": 1, "dids": [{"scope": "data", "name": "f3"}]}'
+rule ds3
+r5=$RULE
+rule ds3 '"grouping": "ALL"' 'SITE_A|SITE_A'
+r6=$RULE
+reqb POST /dids/data/ds4 '{"type": "DATASET", "lifetime": 1}'
+reqb POST /dids/data/ds5 '{"type": "DATASET", "lifetime": 1, "dids": [{"scope": "data", "name": "f2"}]}'
+rule ds5 '"locked": true'
+r7=$RULE
+req GET /accounts/root/usage/local/SITE_A
+is "root's usage: f3 twice (two rules), f2 twice (the locked ones)" \
+    "$(json -c '[.files, .bytes]')" '[4,1200]'
+sleep 2
+"$db" undertaker >"$T/out"
+is "gridrest-db undertaker: two collections deleted, one kept by its locked rule" \
+    "$(cat "$T/out")" "2 expired collections deleted, the expiry of 0 files lifted
+1 expired collections kept a day more: a rule on each is locked"
+is "... the deleted dataset's rules are gone" "$(stored "$r5") $(stored "$r6")" "0 0"
+"$db" dump locks.db >"$T/locks"
+is "... with their locks" "$(grep -c "\"$r5\"\|\"$r6\"" "$T/locks")" 0
+"$db" dump dataset_locks.db >"$T/dslocks"
+is "... and dataset locks" "$(grep -c "\"$r5\"\|\"$r6\"" "$T/dslocks")" 0
+"$db" dump replicas.db >"$T/replicas"
+ok "... f3's replica holds no lock, purged (tombstone 0)" \
+    grep -q '"key":\["data","f3",.*"lock_cnt":0,"tombstone":0' "$T/replicas"
+req GET /accounts/root/usage/local/SITE_A
+is "... root's usage lost f3's two locks" "$(json -c '[.files, .bytes]')" '[2,400]'
+req GET /rules/$r7
+is "the collection with a locked rule keeps it" "$STATUS $(json -r .state)" "200 OK"
+req GET /dids/data/ds5
+is "... and stays, its expiry a day later" \
+    "$STATUS $(json -r '.expired_at | test(" UTC$")')" "200 true"
+"$db" expired >"$T/expired"
+is "... so that it is not expired now" "$(grep -c ds5 "$T/expired")" 0
+req GET /dids/data/ds4
+ok "an expired dataset without rules is deleted as before" error_is 404 DataIdentifierNotFound
+verify "after the undertaker"
