@@ -1148,6 +1148,28 @@ locks_list(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
+/* POST /locks/bulk_locks_for_dids {"dids": [{scope, name, type?}]}:
+   the dataset locks of those datasets and of the datasets below those
+   containers (Rucio's LockClient.get_locks_for_dids) */
+static int
+locks_bulk(struct web_req *r)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+		return rc;
+	if (json_object_get(body, "dids") == NULL)
+		rc = gr_fail(&r->err, GR_KEY_ERROR,
+		    "Can not find the list of DIDs in the data. Use \"dids\" "
+		    "keyword.");
+	else
+		rc = rule_dataset_locks_bulk(json_object_get(body, "dids"),
+		    web_emit, r, &r->err);
+	json_decref(body);
+	return rc != GR_OK ? rc : web_stream_end(r);
+}
+
 /* clang-format off */
 static const struct web_route rses_routes[] = {
 	{ WEB_POST,	"/rules",			rules_add,	WEB_ANY },
@@ -1165,6 +1187,7 @@ static const struct web_route rses_routes[] = {
 	{ WEB_GET,	"/requests/history/list",	requests_history_list, WEB_STREAM },
 	{ WEB_GET,	"/requests/history/{scope}/{name*}/{rse}", requests_history_get, 0 },
 	{ WEB_GET,	"/requests/{scope}/{name*}/{rse}", requests_get, 0 },
+	{ WEB_POST,	"/locks/bulk_locks_for_dids",	locks_bulk,	WEB_STREAM },
 	{ WEB_GET,	"/locks/{rse}",			locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/locks/{scope}/{name*}",	locks_list,	WEB_STREAM },
 	{ WEB_GET,	"/rses/{rse}/distances/{dst}",	rses_distance_get, 0 },

@@ -1397,6 +1397,21 @@ ds_walk(struct dslist *d, const char *scope, const char *name)
 	return rc;
 }
 
+int
+rule_child_datasets(struct st_txn *t, const char *scope, const char *name,
+    json_t *out, struct gr_err *err)
+{
+	struct dslist d = { .t = t, .err = err };
+	size_t i;
+	int rc = ds_walk(&d, scope, name);
+
+	for (i = 0; i < d.n && rc == GR_OK; i++)
+		json_array_append_new(out,
+		    json_pack("[s, s]", d.scope[i], d.name[i]));
+	dslist_free(&d);
+	return rc;
+}
+
 /* The rule's counters and state from its locks (5.3 step 6, 5.4). */
 static void
 settle(json_t *rule, int64_t now, const char *error)

@@ -60,6 +60,11 @@ json_t *rule_render(struct st_txn *t, const json_t *rec, bool with_bytes);
 int rule_scan_locks(struct st_txn *t, const char *id, st_scan_fn fn, void *arg,
     json_t **rec, struct gr_err *err);
 
+/* Inside a transaction: append [scope, name] to out for every dataset
+   below the container scope:name, at any depth, each once. */
+int rule_child_datasets(struct st_txn *t, const char *scope, const char *name,
+    json_t *out, struct gr_err *err);
+
 /* Lock state letter -> name (R O S); "UNKNOWN" otherwise. */
 const char *rule_lock_state_name(const char *letter);
 

@@ -685,6 +685,128 @@ rule_dataset_locks(const char *rse, const char *scope, const char *name,
 	return rc;
 }
 
+/* POST /locks/bulk_locks_for_dids: the datasets asked for, then their
+   locks. */
+struct bulk_q {
+	const json_t *dids; /* checked: [{scope, name, type?}] */
+	json_t *sets;       /* [scope, name] of each dataset, once */
+};
+
+static int
+bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct locks_args *a = arg;
+	struct bulk_q *q = (void *)(uintptr_t)a->id;
+	const json_t *d, *set;
+	json_t *did = NULL, *seen = json_object();
+	char kbuf[KEY_MAX];
+	size_t i;
+	int rc = GR_OK;
+
+	a->t = t;
+	a->err = err;
+	json_array_clear(q->sets);
+	json_array_foreach(q->dids, i, d)
+	{
+		const char *scope = str_of(d, "scope"), *name = str_of(d, "name"),
+			   *type = str_of(d, "type");
+
+		if (type == NULL) { /* found out, as upstream does */
+			rc = did_load(t, scope, name, 0, &did, err);
+			if (rc == GR_DID_NOT_FOUND) {
+				gr_clear(err);
+				rc = GR_OK;
+				continue;
+			}
+			if (rc != GR_OK)
+				break;
+			type = strcmp(str_of(did, "type"), "DATASET") == 0
+			    ? "dataset"
+			    : strcmp(str_of(did, "type"), "CONTAINER") == 0
+			    ? "container"
+			    : NULL;
+			json_decref(did);
+			did = NULL;
+			if (type == NULL) {
+				rc = gr_fail(err, GR_VALUE_ERROR,
+				    "Can only get locks for datasets and "
+				    "containers.");
+				break;
+			}
+		}
+		if (*type == 'd')
+			json_array_append_new(q->sets,
+			    json_pack("[s, s]", scope, name));
+		else if ((rc = rule_child_datasets(t, scope, name, q->sets,
+			      err)) != GR_OK)
+			break;
+	}
+	/* every lock once (upstream filters the duplicates) */
+	json_array_foreach(q->sets, i, set)
+	{
+		const char *s = json_string_value(json_array_get(set, 0)),
+			   *n = json_string_value(json_array_get(set, 1));
+		char *k;
+
+		if (rc != GR_OK)
+			break;
+		k = xmalloc(strlen(s) + strlen(n) + 2);
+		(void)sprintf(k, "%s\n%s", s, n);
+		if (json_object_get(seen, k) == NULL) {
+			json_object_set_new(seen, k, json_true());
+			rc = st_scan_key(t, TBL_DATASET_LOCKS_BY_DID, kbuf,
+			    did_key(kbuf, s, n), lock_emit, a, err);
+		}
+		free(k);
+	}
+	json_decref(seen);
+	return rc;
+}
+
+int
+rule_dataset_locks_bulk(const json_t *dids, gr_emit_fn emit, void *ctx,
+    struct gr_err *err)
+{
+	struct bulk_q q = { dids, json_array() };
+	struct locks_args a = { .id = (const char *)&q,
+		.emit = emit,
+		.ctx = ctx,
+		.dataset = true,
+		.rule = json_object() };
+	const json_t *d, *type;
+	size_t i;
+	int rc = GR_OK;
+
+	if (!json_is_array(dids))
+		rc = gr_fail(err, GR_TYPE_ERROR, "'dids' must be a list");
+	json_array_foreach(dids, i, d)
+	{
+		if (rc != GR_OK)
+			break;
+		type = json_object_get(d, "type");
+		if (!json_is_object(d) || !json_is_string(json_object_get(d,
+					       "scope")) ||
+		    !json_is_string(json_object_get(d, "name")))
+			rc = gr_fail(err, GR_TYPE_ERROR,
+			    "each DID must have a scope and a name");
+		else if (type != NULL && !json_is_null(type) &&
+		    (!json_is_string(type) ||
+			(strcmp(json_string_value(type), "dataset") != 0 &&
+			    strcmp(json_string_value(type), "container") !=
+				0)))
+			rc = gr_fail(err, GR_VALUE_ERROR,
+			    "Unknown DID type %.64s",
+			    json_is_string(type) ? json_string_value(type)
+						 : "?");
+	}
+	if (rc == GR_OK)
+		rc = st_view(bulk_txn, &a, ST_ONCE, err);
+	rule_rse_names_free(&a.names);
+	json_decref(a.rule);
+	json_decref(q.sets);
+	return rc;
+}
+
 /* --- history ----------------------------------------------------------- */
 
 struct hist_args {

@@ -141,6 +141,16 @@ int rule_dataset_locks(const char *rse, const char *scope, const char *name,
     gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 /*
+ * POST /locks/bulk_locks_for_dids: emit, as rule_dataset_locks, the
+ * dataset locks of every dataset of dids ([{scope, name, type}], type
+ * "dataset", "container" or absent: looked up, unknown DIDs skipped) and
+ * of every dataset below each container, each lock once. 400 TypeError
+ * for a malformed list, ValueError for another type or a file.
+ */
+int rule_dataset_locks_bulk(const json_t *dids, gr_emit_fn emit, void *ctx,
+    struct gr_err *err);
+
+/*
  * Delete a rule: its locks, dataset locks and the requests no other lock
  * waits for; replicas no lock holds any more get a tombstone (now, or at
  * once with purge: -1 the rule's own setting, 0 no, 1 yes); account usage

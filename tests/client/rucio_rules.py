@@ -58,6 +58,14 @@ check("list_replica_locks: one per file, on SITE_B",
 dsl = list(c.get_dataset_locks("data", "ds1"))
 check("get_dataset_locks: one per rule", sorted(lk["rule_id"] for lk in dsl) == sorted([r1, r2]))
 check("get_dataset_locks_by_rse", [lk["name"] for lk in c.get_dataset_locks_by_rse("SITE_B")] == ["ds1"])
+c.add_container("data", "cont1")
+c.attach_dids("data", "cont1", ds)
+bulk = c.get_locks_for_dids([{"scope": "data", "name": "cont1", "type": "container"},
+                             {"scope": "data", "name": "ds1"}])
+check("get_locks_for_dids: the container's dataset's locks, each once",
+      sorted(lk["rule_id"] for lk in bulk) == sorted([r1, r2])
+      and {lk["name"] for lk in bulk} == {"ds1"})
+check("... filtered by the client", [lk["rse"] for lk in c.get_locks_for_dids(ds, rule_id=r2)] == ["SITE_B"])
 
 # the state machine through update_replicas_states
 c.update_replicas_states("SITE_B", [{"scope": "data", "name": "f0", "state": "A"},

@@ -79,6 +79,35 @@ is "... and by RSE" "$(json -c '[.scope, .name]')" '["data","ds1"]'
 req GET '/locks/SITE_A?did_type=file'
 ok "... only dataset locks: 400 for another did_type" \
     error_is 400 InvalidValueForKey
+# POST /locks/bulk_locks_for_dids (LockClient.get_locks_for_dids)
+reqb POST /dids/data/cont1 '{"type": "CONTAINER"}'
+reqb POST /dids/data/cont2 '{"type": "CONTAINER"}'
+reqb POST /dids/data/cont2/dids '{"dids": [{"scope": "data", "name": "ds1"}, {"scope": "data", "name": "lonely"}]}'
+reqb POST /dids/data/cont1/dids '{"dids": [{"scope": "data", "name": "cont2"}]}'
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data", "name": "ds1", "type": "dataset"}]}'
+is "POST /locks/bulk_locks_for_dids: a dataset's lock" \
+    "$STATUS $(header Content-Type) $(jq -sc 'map([.scope, .name, .rse, .state, .rule_id == "'"$rule1"'", .account, .length, .bytes])' "$T/body")" \
+    '200 application/x-json-stream [["data","ds1","SITE_A","OK",true,"root",2,300]]'
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data", "name": "cont1", "type": "container"}, {"scope": "data", "name": "ds1"}, {"scope": "data", "name": "nope"}]}'
+is "... a container's (two levels down), the dataset again, an unknown DID: each lock once" \
+    "$STATUS $(jq -sc 'map(.name)' "$T/body")" '200 ["ds1"]'
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data", "name": "lonely"}]}'
+is "... a dataset without rules: none" "$STATUS $(wc -c <"$T/body")" "200 0"
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data", "name": "f1"}]}'
+ok "... a file: 400 ValueError" error_is 400 ValueError
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data", "name": "ds1", "type": "file"}]}'
+ok "... another type: 400 ValueError" error_is 400 ValueError
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data"}]}'
+ok "... a DID without a name: 400 TypeError" error_is 400 TypeError
+reqb POST /locks/bulk_locks_for_dids '{"scope": "data"}'
+ok "... no dids: 400 KeyError" error_is 400 KeyError
+TOKEN=$("$db" token jdoe)
+reqb POST /locks/bulk_locks_for_dids '{"dids": [{"scope": "data", "name": "ds1"}]}'
+is "... any account may read them" "$STATUS $(jq -sc 'length' "$T/body")" '200 1'
+TOKEN=bad
+reqb POST /locks/bulk_locks_for_dids '{"dids": []}'
+ok "... a token is needed: 401" error_is 401 CannotAuthenticate
+TOKEN=$root
 verify "after a rule on available data"
 
 # --- a rule that must copy: replicas COPYING, requests queued ----------
