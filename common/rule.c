@@ -558,6 +558,60 @@ rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
 }
 
 /*
+ * Upstream's SCRATCHDISK policy (get_scratch_policy): a rule of an
+ * account that is not an admin, whose expression names an RSE with the
+ * attribute type=SCRATCHDISK (write-available ones only when
+ * write_only), lives at most SCRATCH_LIFETIME less a second: the rule's
+ * expires_at is brought down to that (and set when it had none).
+ */
+#define SCRATCH_LIFETIME (14 * 86400)
+
+static int
+scratch_cap(struct st_txn *t, json_t *rule, bool write_only, int64_t now,
+    struct gr_err *err)
+{
+	const json_t *exp = json_object_get(rule, "expires_at");
+	json_int_t cap = now + SCRATCH_LIFETIME - 1;
+	json_t *names = NULL, *rse = NULL, *type = NULL;
+	bool scratch = false, admin = false;
+	size_t i;
+	int rc;
+
+	if (json_is_integer(exp) && json_integer_value(exp) <= cap)
+		return GR_OK;
+	if ((rc = account_is_admin(t, str_of(rule, "account"), &admin, err)) !=
+		GR_OK ||
+	    admin)
+		return rc;
+	if ((rc = expr_eval(t, str_of(rule, "rse_expression"), &names,
+		 err)) != GR_OK)
+		return rc;
+	for (i = 0; i < json_array_size(names) && !scratch && rc == GR_OK;
+	     i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+
+		json_decref(rse);
+		rse = NULL;
+		if ((rc = rse_load(t, name, 0, &rse, err)) != GR_OK)
+			break;
+		if (write_only &&
+		    !json_is_true(json_object_get(rse, "availability_write")))
+			continue;
+		json_decref(type);
+		type = NULL;
+		if ((rc = rse_attr(t, name, "type", &type, err)) == GR_OK)
+			scratch = json_is_string(type) &&
+			    strcmp(json_string_value(type), "SCRATCHDISK") == 0;
+	}
+	if (rc == GR_OK && scratch)
+		json_object_set_new(rule, "expires_at", json_integer(cap));
+	json_decref(type);
+	json_decref(rse);
+	json_decref(names);
+	return rc;
+}
+
+/*
  * The rule's target RSEs as the selector sees them (5.3 steps 2-3):
  * write-available ones (unless ignore_availability), with the weight
  * attribute when there is one, with quota left for the account (unless
@@ -1778,7 +1832,8 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 	ap.account = account;
 	ap.grouping = s->grouping;
 	ap.copies = s->copies;
-	if ((rc = build_cands(&ap, rule, &locked, true)) != GR_OK)
+	if ((rc = build_cands(&ap, rule, &locked, true)) != GR_OK ||
+	    (rc = scratch_cap(t, rule, true, ap.now, err)) != GR_OK)
 		goto out;
 	json_object_set_new(rule, "locked", json_boolean(locked));
 	if (s->ask_approval) {
@@ -2838,6 +2893,9 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 					(json_int_t)json_number_value(v)));
 			else
 				goto bad;
+			if ((rc = scratch_cap(t, rec, false, now, err)) !=
+			    GR_OK)
+				goto out;
 		} else if (strcmp(key, "account") == 0) {
 			if (!json_is_string(v) ||
 			    !valid_account(json_string_value(v))) {

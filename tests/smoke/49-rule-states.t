@@ -69,6 +69,12 @@ rule_is "$r1" '[.comments, .priority, .activity, .locked, (.expires_at | test(" 
     '["new words",5,"Express",true,true]' "... comment, priority, activity, locked, lifetime"
 reqb PUT "/rules/$r1" '{"options": {"lifetime": null, "locked": false}}'
 rule_is "$r1" '[.expires_at, .locked]' '[null,false]' "... lifetime null: no expiry"
+reqb PUT "/rules/$r1" '{"options": {"eol_at": "2030-01-02T03:04:05"}}'
+rule_is "$r1" '.eol_at' 'Wed, 02 Jan 2030 03:04:05 UTC' "... eol_at"
+reqb PUT "/rules/$r1" '{"options": {"eol_at": null}}'
+rule_is "$r1" '.eol_at' 'null' "... eol_at null"
+reqb PUT "/rules/$r1" '{"options": {"eol_at": "soon"}}'
+ok "... eol_at not a date: 409 InputValidationError" error_is 409 InputValidationError
 reqb PUT "/rules/$r1" '{"options": {"colour": "red"}}'
 ok "an unknown option: 409 InputValidationError" error_is 409 InputValidationError
 reqb PUT "/rules/$r1" '{"options": {"state": "FLYING"}}'
@@ -178,6 +184,35 @@ reqb POST /dids/data/ds5 '{"type": "DATASET", "rules": [{"copies": 1, "rse_expre
 ok "a rule that cannot be made: the DID is refused too (409)" error_is 409 InvalidRSEExpression
 req GET /dids/data/ds5
 ok "... and not created" error_is 404 DataIdentifierNotFound
+
+# --- the SCRATCHDISK policy (upstream's get_scratch_policy) --------------
+reqb POST /rses/SCRATCH '{}'
+reqb POST /rses/SCRATCH/attr/type '{"value": "SCRATCHDISK"}'
+reqb POST /accounts/jdoe/limits/local/SCRATCH '{"bytes": 100000}'
+reqb POST /dids/data/dss '{"type": "DATASET", "dids": [{"scope": "data", "name": "f1"}]}'
+epoch() { # rule -> its expires_at in epoch seconds
+	req GET "/rules/$1"
+	json '.expires_at | strptime("%a, %d %b %Y %H:%M:%S UTC") | mktime'
+}
+cap=$(($(date +%s) + 14 * 86400 - 1))
+TOKEN=$("$db" token jdoe)
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dss"}], "account": "jdoe", "copies": 1, "rse_expression": "SCRATCH"}'
+TOKEN=$root
+rs=$(json -r '.[0]')
+e=$(epoch "$rs")
+ok "a user's rule on a SCRATCHDISK without lifetime: 14 days less a second ($e ~ $cap)" \
+    [ "$e" -ge $((cap - 1)) ] && [ "$e" -le $((cap + 10)) ]
+reqb PUT "/rules/$rs" '{"options": {"lifetime": 2592000}}'
+e=$(epoch "$rs")
+ok "... a lifetime of 30 days put: capped the same ($e)" \
+    [ "$e" -ge $((cap - 1)) ] && [ "$e" -le $((cap + 10)) ]
+reqb PUT "/rules/$rs" '{"options": {"lifetime": 3600}}'
+e=$(epoch "$rs")
+ok "... a shorter one is kept ($e)" [ "$e" -le $(($(date +%s) + 3600)) ] && [ "$e" -ge $(($(date +%s) + 3590)) ]
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dss"}], "account": "root", "copies": 1, "rse_expression": "SCRATCH"}'
+rr=$(json -r '.[0]')
+rule_is "$rr" '.expires_at' 'null' "an admin's rule there has no lifetime forced on it"
+verify "after the SCRATCHDISK rules"
 
 # --- expiry --------------------------------------------------------------
 sleep 2
