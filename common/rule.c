@@ -2816,6 +2816,38 @@ stuck_locks(struct st_txn *t, json_t *rec, bool cancel, int64_t now,
 	return rc;
 }
 
+/* boost_rule: the rule's STUCK locks' updated_at a day earlier. */
+static int
+boost_locks(struct st_txn *t, const char *id, struct gr_err *err)
+{
+	struct lockset s = { 0 };
+	char kbuf[KEY_MAX];
+	json_t *l = NULL;
+	size_t i;
+	int ret = 0, rc;
+
+	rc = st_scan(t, TBL_LOCKS, kbuf,
+	    key_join(kbuf, sizeof(kbuf), id, "", (char *)NULL), NULL,
+	    lockset_one, &s, err);
+	for (i = 0; i < s.n && rc == GR_OK; i++) {
+		DBT lk = st_dbt(s.keys.s + s.off[i], s.off[i + 1] - s.off[i]);
+
+		if (s.state[i] != 'S')
+			continue;
+		if ((ret = st_get_json(t, TBL_LOCKS, &lk, &l, DB_RMW)) == 0) {
+			json_object_set_new(l, "updated_at",
+			    json_integer(int_of(l, "updated_at") - 86400));
+			ret = st_put_json(t, TBL_LOCKS, &lk, l, 0);
+		}
+		json_decref(l);
+		l = NULL;
+		if (ret != 0)
+			rc = st_fail(err, ret);
+	}
+	lockset_free(&s);
+	return rc;
+}
+
 static int
 update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -2998,8 +3030,16 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		goto out;
 	}
 	json_object_set_new(rec, "updated_at", json_integer(now));
-	if ((rc = rule_store(t, rec, err)) == GR_OK &&
-	    before != *str_of(rec, "state") &&
+	/* boost_rule, after the other options (a state STUCK among them),
+	   as upstream: the rule and its STUCK locks look a day older, so
+	   that whatever repairs stuck rules oldest first takes it sooner */
+	v = json_object_get(o, "boost_rule");
+	if (json_is_true(v) &&
+	    (rc = boost_locks(t, str_of(rec, "id"), err)) == GR_OK)
+		json_object_set_new(rec, "updated_at",
+		    json_integer(now - 86400));
+	if (rc == GR_OK && (rc = rule_store(t, rec, err)) == GR_OK &&
+	    (before != *str_of(rec, "state") || json_is_true(v)) &&
 	    (rc = rule_history_add(t, rec, err)) == GR_OK)
 		rc = dataset_locks_state(t, str_of(rec, "id"),
 		    str_of(rec, "state"), now, err);

@@ -107,6 +107,19 @@ r3=$(json '.[0]')
 reqb PUT "/rules/$r3" '{"options": {"state": "STUCK"}}'
 rule_is "$r3" '[.state, .locks_replicating_cnt, .locks_stuck_cnt, (.stuck_at | test(" UTC$"))]' \
     '["STUCK",0,1,true]' "manual STUCK: the replicating locks become STUCK"
+lock_age() { # lock updated_at in the store, per rule (no request)
+	"$db" dump locks.db | grep "\"$1\"" | sed 's/.*"updated_at":\([0-9]*\).*/\1/'
+}
+before=$(lock_age "$r3")
+reqb PUT "/rules/$r3" '{"options": {"boost_rule": true}}'
+is "boost_rule: 200" "$STATUS" 200
+is "... its STUCK lock looks a day older" "$(lock_age "$r3")" "$((before - 86400))"
+req GET "/rules/$r3"
+ok "... and so does the rule" [ "$(json '.updated_at | strptime("%a, %d %b %Y %H:%M:%S UTC") | mktime')" -le $(($(date +%s) - 86390)) ]
+req GET "/rules/$r3/history"
+is "... a history entry more, STUCK" "$(jq -sc 'map(.state) | .[-1]' "$T/body")" '"STUCK"'
+reqb PUT "/rules/$r3" '{"options": {"boost_rule": "yes"}}'
+ok "... boost_rule not a boolean: 409 InputValidationError" error_is 409 InputValidationError
 verify "after manual states"
 
 # --- approval ------------------------------------------------------------
