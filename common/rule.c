@@ -1708,7 +1708,7 @@ out:
 
 struct dup_args {
 	const char *account, *expr;
-	json_int_t copies;
+	json_int_t copies; /* -1: any */
 	bool found;
 };
 
@@ -1722,7 +1722,7 @@ dup_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)pkey;
 	if (r != NULL && strcmp(str_of(r, "account"), d->account) == 0 &&
 	    strcmp(str_of(r, "rse_expression"), d->expr) == 0 &&
-	    int_of(r, "copies") == d->copies)
+	    (d->copies < 0 || int_of(r, "copies") == d->copies))
 		d->found = true;
 	json_decref(r);
 	return d->found ? ST_STOP : GR_OK;
@@ -3661,6 +3661,80 @@ inject_mark(json_t *rec, const struct group *g, size_t want, json_int_t ds)
 }
 
 /*
+ * A split_container rule on a container, as upstream's injector does
+ * it: a rule per dataset below the container (each once, none where
+ * the account has a rule on the same expression already), grouping
+ * DATASET, asynchronous (injected next), outside the quotas, with the
+ * rule's copies, expression, remaining lifetime, activity, notification,
+ * comment, priority and ignore_availability; then the container's rule
+ * goes.
+ */
+static int
+split_container(struct st_txn *t, json_t *rec, struct gr_err *err)
+{
+	const char *account = str_of(rec, "account"),
+		   *expr = str_of(rec, "rse_expression");
+	json_t *sets = json_array(), *dids = json_array(), *spec, *ids;
+	const json_t *set;
+	int64_t now = time_now();
+	char kbuf[KEY_MAX], notify[2] = { 'N', 0 };
+	size_t i;
+	int rc;
+
+	rc = rule_child_datasets(t, str_of(rec, "scope"), str_of(rec, "name"),
+	    sets, err);
+	json_array_foreach(sets, i, set)
+	{
+		const char *s = json_string_value(json_array_get(set, 0)),
+			   *n = json_string_value(json_array_get(set, 1));
+		/* one of the account on the expression: any copies */
+		struct dup_args sim = { account, expr, -1, false };
+
+		if (rc != GR_OK)
+			break;
+		rc = st_scan_key(t, TBL_RULES_BY_DID, kbuf, did_key(kbuf, s, n),
+		    dup_one, &sim, err);
+		if (rc == GR_OK && !sim.found)
+			json_array_append_new(dids,
+			    json_pack("{s:s, s:s}", "scope", s, "name", n));
+	}
+	if (str_of(rec, "notification") != NULL)
+		notify[0] = *str_of(rec, "notification");
+	spec = json_pack("{s:O, s:s, s:O?, s:s, s:s, s:b, s:O?, s:s, s:O?, "
+			 "s:b, s:O?, s:b, s:b, s:O?}",
+	    "dids", dids, "account", account, "copies",
+	    json_object_get(rec, "copies"), "rse_expression", expr, "grouping",
+	    "DATASET", "locked", 0, "activity",
+	    json_object_get(rec, "activity"), "notify", notify, "comment",
+	    json_object_get(rec, "comments"), "asynchronous", 1,
+	    "ignore_availability", json_object_get(rec, "ignore_availability"),
+	    "ignore_account_limit", 1, "split_container", 1, "priority",
+	    json_object_get(rec, "priority"));
+	if (spec == NULL) {
+		json_decref(dids);
+		json_decref(sets);
+		return gr_fail(err, GR_INTERNAL, "a split rule's record is odd");
+	}
+	if (json_is_integer(json_object_get(rec, "expires_at"))) {
+		json_int_t left = int_of(rec, "expires_at") - now;
+
+		json_object_set_new(spec, "lifetime",
+		    json_integer(left > 0 ? left : 0));
+	}
+	ids = json_array();
+	/* the evaluator acts for the system: root, an admin, adds them */
+	if (rc == GR_OK && json_array_size(dids) > 0)
+		rc = rule_add_in(t, "root", spec, ids, err);
+	if (rc == GR_OK)
+		rc = rule_remove(t, rec, false, now, err);
+	json_decref(ids);
+	json_decref(spec);
+	json_decref(dids);
+	json_decref(sets);
+	return rc;
+}
+
+/*
  * One batch of an INJECT rule, in its own transaction: up to
  * GRIDREST_RULES_BATCH files placed, the position kept in the rule
  * ("inject_ds", "inject_after") with the locks and counters, so a killed
@@ -3692,6 +3766,12 @@ inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	st = str_of(rec, "state");
 	if (rc != GR_OK || st == NULL || *st != 'I')
 		goto out;
+	type = str_of(rec, "did_type");
+	if (json_is_true(json_object_get(rec, "split_container")) &&
+	    type != NULL && *type == 'C') {
+		rc = split_container(t, rec, err);
+		goto out;
+	}
 	applier_init(&ap, t, rec, err);
 	rc = build_cands(&ap, rec, NULL, true);
 	if (soft_failure(rc)) {

@@ -318,3 +318,40 @@ is "GET /rules/{scope}/{name}/history: the DID's rules" \
     "$(jq -r .rule_id "$T/body" | sort -u | tr '\n' ' ')" \
     "$(printf '%s\n' "$rule1" "$rule2" | sort | tr '\n' ' ')"
 verify "after the deletions"
+
+# --- split_container: a rule per dataset, made by the evaluator ------------
+reqb POST /replicas '{"rse": "SITE_A", "files": [{"scope": "data", "name": "s1", "bytes": 1}, {"scope": "data", "name": "s2", "bytes": 2}]}'
+reqb POST /dids/data/sds1 '{"type": "DATASET", "dids": [{"scope": "data", "name": "s1"}]}'
+reqb POST /dids/data/sds2 '{"type": "DATASET", "dids": [{"scope": "data", "name": "s2"}]}'
+reqb POST /dids/data/sin1 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "sds1"}]}'
+reqb POST /dids/data/sin2 '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "sds1"}, {"scope": "data", "name": "sds2"}]}'
+reqb POST /dids/data/scont '{"type": "CONTAINER", "dids": [{"scope": "data", "name": "sin1"}, {"scope": "data", "name": "sin2"}]}'
+is "a container of two containers of datasets (sds1 in both)" "$STATUS $(cat "$T/body")" "201 Created"
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "sds2"}], "account": "root", "copies": 1, "rse_expression": "SITE_A"}'
+had=$(json -r '.[0]')
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "scont"}], "account": "root", "copies": 1, "rse_expression": "SITE_A", "split_container": true, "lifetime": 3600, "comment": "split me", "priority": 4}'
+split=$(json -r '.[0]')
+is "a split_container rule on a container: 201" "$STATUS" 201
+i=0
+until req GET "/rules/$split" && [ "$STATUS" = 404 ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ok "... the evaluator replaces it (it is gone)" error_is 404 RuleNotFound
+req GET /dids/data/sds1/rules
+is "... by a rule on a dataset two levels below it (once), with its options" \
+    "$(json -c '[.account, .rse_expression, .grouping, .comments, .priority, .split_container, (.expires_at | test(" UTC$"))]')" \
+    '["root","SITE_A","DATASET","split me",4,true,true]'
+i=0
+until [ "$(json -r .state)" = OK ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	req GET /dids/data/sds1/rules
+	i=$((i + 1))
+done
+is "... injected in turn: OK" "$(json -c '[.state, .locks_ok_cnt]')" '["OK",1]'
+req GET /dids/data/sds2/rules
+is "... none on the dataset that had one already" \
+    "$(json -r .id | tr '\n' ' ')" "$had "
+req GET '/rules/?scope=data&name=scont'
+is "... and none left on the container" "$STATUS $(wc -c <"$T/body")" "200 0"
+verify "after a split container"
