@@ -457,6 +457,17 @@ lfn_of(const json_t *req)
 	return b.s;
 }
 
+/* The same as a new JSON string, for an lfns2pfns list. */
+static json_t *
+lfn_json(const json_t *req)
+{
+	char *lfn = lfn_of(req);
+	json_t *s = json_string_nocheck(lfn);
+
+	free(lfn);
+	return s;
+}
+
 /* --- one batch ----------------------------------------------------- */
 
 /* The PFNs of every file of the batch on rse through proto (one
@@ -476,7 +487,7 @@ batch_pfns(struct batch *b, const char *rse, const json_t *proto,
 			if (b->it[i].c[j].path == NULL &&
 			    strcmp(b->it[i].c[j].rse, rse) == 0) {
 				json_array_append_new(lfns,
-				    json_string_nocheck(lfn_of(b->it[i].req)));
+				    lfn_json(b->it[i].req));
 				break;
 			}
 	if (json_array_size(lfns) > 0)
@@ -618,8 +629,7 @@ perform(struct xfer *x, struct batch *b, struct gr_err *err)
 		return rc;
 	lfns = json_array();
 	for (i = 0; i < b->n; i++)
-		json_array_append_new(lfns,
-		    json_string_nocheck(lfn_of(b->it[i].req)));
+		json_array_append_new(lfns, lfn_json(b->it[i].req));
 	if ((rc = pfn_proto(b->dest, "write", &b->dproto, err)) == GR_OK)
 		rc = rse_lfns2pfns(b->dest, lfns, str(b->dproto, "scheme"),
 		    "wan", "write", &dpfns, err);
