@@ -1195,9 +1195,9 @@ plan_data(struct plan *p, const char *owner, const char *group,
 		    str(p->manifest, "OutputSE"),
 		    str(p->manifest, "OutputPath"), &out, err);
 	if (rc == GR_OK && (in != NULL || out != NULL))
-		p->stage = json_pack("{s:O, s:O}", "in",
-		    in != NULL ? in : json_array(), "out",
-		    out != NULL ? out : json_array());
+		p->stage = json_pack("{s:o, s:o}", "in",
+		    in != NULL ? json_incref(in) : json_array(), "out",
+		    out != NULL ? json_incref(out) : json_array());
 	json_decref(in);
 	json_decref(out);
 	json_decref(odata);
