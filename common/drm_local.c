@@ -55,6 +55,7 @@
 #include "drm_backend.h"
 #include "drm_run.h"
 #include "log.h"
+#include "proc.h"
 #include "stage.h"
 #include "util.h"
 

@@ -32,6 +32,7 @@
 #include "drm_run.h"
 #include "jsonx.h"
 #include "log.h"
+#include "proc.h"
 #include "stage.h"
 #include "util.h"
 

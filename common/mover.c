@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mover.h"
 #include "pfn.h"
+#include "proc.h"
 #include "replica.h"
 #include "rse.h"
 #include "rse_expr.h"

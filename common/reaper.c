@@ -18,6 +18,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "pfn.h"
+#include "proc.h"
 #include "reaper.h"
 #include "rse.h"
 #include "store.h"

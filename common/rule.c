@@ -27,6 +27,7 @@
 #include "limit.h"
 #include "log.h"
 #include "mover.h"
+#include "proc.h"
 #include "request.h"
 #include "reaper.h"
 #include "rse.h"

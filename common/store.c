@@ -32,6 +32,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "proc.h"
 #include "store.h"
 #include "util.h"
 

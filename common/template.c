@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "template.h"
 #include "util.h"
 

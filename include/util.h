@@ -67,27 +67,6 @@ void sbuf_addi(struct sbuf *b, long long v);   /* a decimal integer */
 void sbuf_json(struct sbuf *b, const char *s);
 void sbuf_free(struct sbuf *b);
 
-/*
- * Run fn(arg) in a detached grandchild and return once the child between
- * them is reaped: the grandchild has a session of its own (it outlives
- * the caller, and init reaps it), the name name in ps, SIGTERM handled by
- * on_term, SIGINT, SIGHUP and SIGPIPE ignored, the other signals as by
- * default and none blocked, no alarm, and no descriptors but /dev/null on
- * 0-2. in_child runs in the child before its fork (NULL: nothing), to
- * drop what the caller holds (st_after_fork). fn must not return: it
- * ends with exit(). Returns 0, or an errno when the first fork failed.
- */
-int detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
-    void (*fn)(void *), void *arg);
-
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/*
- * The path of one of gridrest's executables (gridrest-drm-exec,
- * gridrest-drm-supervisor, gridrest-mover, gridrest-rules) next to this
- * program or up to two directories above it (build/cgi-bin,
- * build/tests/unit) into buf; false if none.
- */
-bool tool_path(const char *name, char *buf, size_t size);
 
 #endif /* UTIL_H */

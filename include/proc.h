@@ -1,0 +1,34 @@
+/*
+ * proc.h -- starting gridrest's own helper processes. Unlike util.h, these
+ * fork, exec-search and touch descriptors and signals: call them from
+ * a process's own code, never from a transaction body (which may run
+ * twice) nor from a signal handler.
+ */
+#ifndef PROC_H
+#define PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Run fn(arg) in a detached grandchild and return once the child between
+ * them is reaped: the grandchild has a session of its own (it outlives
+ * the caller, and init reaps it), the name name in ps, SIGTERM handled by
+ * on_term, SIGINT, SIGHUP and SIGPIPE ignored, the other signals as by
+ * default and none blocked, no alarm, and no descriptors but /dev/null on
+ * 0-2. in_child runs in the child before its fork (NULL: nothing), to
+ * drop what the caller holds (st_after_fork). fn must not return: it
+ * ends with exit(). Returns 0, or an errno when the first fork failed.
+ */
+int detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
+    void (*fn)(void *), void *arg);
+
+/*
+ * The path of one of gridrest's executables (gridrest-drm-exec,
+ * gridrest-drm-supervisor, gridrest-mover, gridrest-rules) next to this
+ * program or up to two directories above it (build/cgi-bin,
+ * build/tests/unit) into buf; false if none.
+ */
+bool tool_path(const char *name, char *buf, size_t size);
+
+#endif /* PROC_H */
