@@ -57,6 +57,7 @@
 #include "log.h"
 #include "proc.h"
 #include "stage.h"
+#include "store_guard.h"
 #include "util.h"
 
 #define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */

@@ -28,6 +28,7 @@
 #include "rse.h"
 #include "rse_expr.h"
 #include "store.h"
+#include "store_guard.h"
 #include "util.h"
 #include "xfer.h"
 

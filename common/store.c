@@ -34,6 +34,8 @@
 #include "log.h"
 #include "proc.h"
 #include "store.h"
+#include "store_guard.h"
+#include "store_int.h"
 #include "util.h"
 
 /*
@@ -896,57 +898,6 @@ backoff(int attempt)
 	(void)nanosleep(&ts, NULL);
 }
 
-/* --- the stale guard (store.h) --- */
-
-static bool guarded;
-static int guard_depth;
-static volatile sig_atomic_t guard_stale;
-
-static void
-guard_tick(int sig)
-{
-	static const char msg[] = "gridrest: the store was recovered or "
-				  "removed while this process waited in it; "
-				  "exiting\n";
-
-	(void)sig;
-	if (!st_stale())
-		guard_stale = 0;
-	else if (++guard_stale >= 2) {
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		_exit(1);
-	}
-}
-
-void
-st_guard(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = guard_tick;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGALRM, &sa, NULL);
-	guarded = true;
-}
-
-/* A one-second tick while this process is inside the store (nested
-   calls: the outermost arms and disarms it). */
-static void
-guard_arm(bool on)
-{
-	struct itimerval it;
-
-	if (!guarded || (on ? guard_depth++ : --guard_depth) != 0)
-		return;
-	memset(&it, 0, sizeof(it));
-	if (on)
-		it.it_interval.tv_sec = it.it_value.tv_sec = 1;
-	guard_stale = 0;
-	(void)setitimer(ITIMER_REAL, &it, NULL);
-}
-
 /* --- the keeper (store.h) --- */
 
 static int
@@ -1032,7 +983,7 @@ keeper_main(void *arg)
 		keeper_sleep();
 		/* pages written now are pages no request writes to make room,
 		   and no checkpoint waits for */
-		guard_arm(true);
+		st_guard_arm(true);
 		ret = st.env->memp_trickle(st.env, ST_KEEPER_CLEAN, &n);
 		/* the commits made durable "soon" (st_txn_soon) */
 		if (ret == 0 && cfg.durability == CFG_DURABLE_SYNC)
@@ -1042,7 +993,7 @@ keeper_main(void *arg)
 			    0);
 		if (ret == 0 && !log_end(&now))
 			ret = EIO;
-		guard_arm(false);
+		st_guard_arm(false);
 		if (ret != 0) {
 			/* the next write starts another keeper */
 			if (ret != DB_RUNRECOVERY)
@@ -1127,9 +1078,9 @@ run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
 {
 	int rc;
 
-	guard_arm(true);
+	st_guard_arm(true);
 	rc = run_body(fn, arg, snapshot, flags, err);
-	guard_arm(false);
+	st_guard_arm(false);
 	return rc;
 }
 

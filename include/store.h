@@ -112,16 +112,6 @@ void st_housekeep(void);
 bool st_keeper_running(void);
 
 /*
- * For processes that have no request watchdog (DRM supervisors, the
- * keeper): while this process is inside the store, a one-second tick
- * (SIGALRM) ends it when the environment was recovered or removed under
- * it for two ticks. A process blocked on a mutex that a dead process held
- * is never woken (Berkeley DB's mutexes are not robust); it would keep
- * its DRM slot for ever.
- */
-void st_guard(void);
-
-/*
  * In a child after fork(): forget the parent's handles without closing
  * them (a child must neither use nor close them); st_open() then opens the
  * child's own.

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mover.h"
 #include "store.h"
+#include "store_guard.h"
 
 int
 main(void)

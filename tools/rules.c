@@ -27,6 +27,7 @@
 #include "mover.h"
 #include "rule.h"
 #include "store.h"
+#include "store_guard.h"
 #include "util.h"
 
 /* Expired rules deleted in one transaction. */
