@@ -11,6 +11,7 @@
 #include "did.h"
 #include "jsonx.h"
 #include "scope.h"
+#include "store_counter.h"
 #include "tables.h"
 #include "util.h"
 #include "valid.h"

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "didlife.h"
 #include "jsonx.h"
+#include "store_counter.h"
 #include "tables.h"
 #include "util.h"
 

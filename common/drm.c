@@ -17,6 +17,7 @@
 #include "drm_backend.h"
 #include "drm_run.h"
 #include "log.h"
+#include "store_counter.h"
 #include "util.h"
 #include "valid.h"
 

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "stage.h"
 #include "store.h"
+#include "store_counter.h"
 #include "util.h"
 #include "workload.h"
 

@@ -22,6 +22,7 @@
 #include "reaper.h"
 #include "rse.h"
 #include "store.h"
+#include "store_counter.h"
 #include "usage.h"
 #include "util.h"
 #include "xfer.h"

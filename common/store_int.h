@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "err.h"
+
 /*
  * store_guard.c: a one-second tick while this process is inside the
  * store, once st_guard() was called (otherwise nothing). Nested calls:
@@ -14,5 +16,12 @@
  * their work with it.
  */
 void st_guard_arm(bool on);
+
+/*
+ * store_counter.c: map the change counters' page of the store in dir,
+ * creating the file; once per process (later calls keep the first map,
+ * which outlives reopens). GR_OK or GR_DATABASE.
+ */
+int st_changes_map(const char *dir, struct gr_err *err);
 
 #endif /* STORE_INT_H */

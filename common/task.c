@@ -24,6 +24,7 @@
 #include "log.h"
 #include "script.h"
 #include "store.h"
+#include "store_counter.h"
 #include "task.h"
 #include "util.h"
 #include "workload.h"

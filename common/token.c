@@ -14,6 +14,7 @@
 
 #include "account.h"
 #include "secret.h"
+#include "store_counter.h"
 #include "tables.h"
 #include "token.h"
 #include "util.h"

@@ -23,6 +23,7 @@
 
 #include "cfg.h"
 #include "store.h"
+#include "store_counter.h"
 #include "store_guard.h"
 #include "testlib.h"
 #include "util.h"
