@@ -34,45 +34,22 @@
 #include "log.h"
 #include "proc.h"
 #include "store.h"
-#include "store_guard.h"
 #include "store_int.h"
+#include "store_keeper.h"
 #include "util.h"
 
-/*
- * Checkpoint when this much log was written since the last one (and at
- * close), never by the clock: a checkpoint fsyncs every file written
- * since the last, half a second here. Once a minute, it fell into every
- * burst of submissions that came after a pause (1 s stalls, a third of
- * the jobs benchmark's rate). Recovery replays at most this much log.
- * The keeper (below) takes them, off every request's path.
- */
-#define ST_CKP_KBYTES 65536
-#define ST_PAGE_SIZE  16384
+#define ST_PAGE_SIZE 16384
 /* Lock waits longer than this are broken, so that a lock left by a dead
    process never blocks forever (microseconds). */
 #define ST_LOCK_TIMEOUT 5000000
 
-static struct {
-	DB_ENV *env;
-	DB *dbs[TBL_COUNT];
-	char dir[PATH_MAX];
-	char home[PATH_MAX];
-	unsigned flags;
-	struct st_stats stats;
-	unsigned commits;
-} st;
+static struct st_store st;
 
-/* The keeper's lock file beside the tables (its pid inside), and its
-   settings: how often it looks, and how much of the cache it keeps
-   clean. */
-#define ST_KEEPER_LOCK    "keeper.lock"
-#define ST_KEEPER_TICK_MS 100
-#define ST_KEEPER_CLEAN   20
-
-static bool keeper_auto;   /* this process starts keepers */
-static bool keeper_due;    /* it committed writes since it last looked */
-static int keeper_fd = -1; /* the lock file, open for the probe */
-static volatile sig_atomic_t keeper_stop;
+struct st_store *
+st_self(void)
+{
+	return &st;
+}
 
 static void
 st_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -222,8 +199,8 @@ abandon(bool close_env)
 	memset(st.dbs, 0, sizeof(st.dbs));
 }
 
-static void
-drop_panicked(void)
+void
+st_drop_panicked(void)
 {
 	abandon(true);
 }
@@ -234,10 +211,7 @@ st_after_fork(void)
 	/* the parent's handles: never used or closed in the child */
 	abandon(false);
 	running = NULL;
-	if (keeper_fd >= 0)
-		(void)close(keeper_fd); /* its own open, for its own locks */
-	keeper_fd = -1;
-	keeper_auto = keeper_due = false;
+	st_keeper_forget();
 }
 
 bool
@@ -254,7 +228,7 @@ st_close(void)
 	if (st.env != NULL)
 		ret = st.env->txn_checkpoint(st.env, 0, 0, 0);
 	if (ret == DB_RUNRECOVERY)
-		drop_panicked();
+		st_drop_panicked();
 	else
 		close_handles();
 }
@@ -781,7 +755,8 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 	if ((ret = mkdir_p(st.dir)) != 0)
 		return gr_fail(err, GR_DATABASE, "cannot create %s: %s", st.dir,
 		    strerror(ret));
-	if ((rc = st_changes_map(st.dir, err)) != GR_OK || (rc = open_env(err)) != GR_OK)
+	if ((rc = st_changes_map(st.dir, err)) != GR_OK ||
+	    (rc = open_env(err)) != GR_OK)
 		goto fail;
 	if (flags & ST_KEEPER)
 		return GR_OK;
@@ -800,7 +775,7 @@ static int
 reopen(struct gr_err *err)
 {
 	log_msg(LOG_WARN, "store: environment was recovered; reopening");
-	drop_panicked();
+	st_drop_panicked();
 	st.stats.reopened++;
 	return st_open(st.home, st.flags & ~ST_INIT, err);
 }
@@ -845,165 +820,6 @@ backoff(int attempt)
 	ts.tv_sec = us / 1000000;
 	ts.tv_nsec = (us % 1000000) * 1000;
 	(void)nanosleep(&ts, NULL);
-}
-
-/* --- the keeper (store.h) --- */
-
-static int
-keeper_open(void)
-{
-	char path[PATH_MAX];
-
-	if (snprintf(path, sizeof(path), "%s/" ST_KEEPER_LOCK, st.dir) >=
-	    (int)sizeof(path))
-		return -1;
-	return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-}
-
-bool
-st_keeper_running(void)
-{
-	if (keeper_fd < 0 && (keeper_fd = keeper_open()) < 0)
-		return false;
-	/* a shared lock is refused only while the keeper holds its own */
-	if (flock(keeper_fd, LOCK_SH | LOCK_NB) == 0) {
-		(void)flock(keeper_fd, LOCK_UN);
-		return false;
-	}
-	return errno == EWOULDBLOCK;
-}
-
-static void
-keeper_term(int sig)
-{
-	(void)sig;
-	keeper_stop = 1;
-}
-
-/* The end of the log: it stays put while nothing is written. */
-static bool
-log_end(DB_LSN *out)
-{
-	DB_LOG_STAT *ls = NULL;
-
-	if (st.env->log_stat(st.env, &ls, 0) != 0 || ls == NULL)
-		return false;
-	out->file = ls->st_cur_file;
-	out->offset = ls->st_cur_offset;
-	free(ls);
-	return true;
-}
-
-static void
-keeper_sleep(void)
-{
-	struct timespec ts = { 0, ST_KEEPER_TICK_MS * 1000000L };
-
-	(void)nanosleep(&ts, NULL);
-}
-
-/* The keeper's life, in its detached process. */
-static void
-keeper_main(void *arg)
-{
-	struct gr_err err = { 0 };
-	unsigned idle_ticks = 0;
-	DB_LSN seen = { 0, 0 }, now;
-	const char *log;
-	char pid[24];
-	int fd, n, ret = 0;
-
-	(void)arg;
-	if ((log = getenv("GRIDREST_LOG")) != NULL && *log != '\0')
-		(void)log_open(log);
-	log_set_name("keeper");
-	/* one keeper: whoever started another first has the lock */
-	if ((fd = keeper_open()) < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0)
-		exit(0);
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0)
-		(void)!pwrite(fd, pid, (size_t)n, 0);
-	if (st_open(st.home, ST_KEEPER, &err) != GR_OK) {
-		log_msg(LOG_ERR, "keeper: %s", err.msg);
-		exit(1);
-	}
-	st_guard();
-	while (!keeper_stop && !st_stale()) {
-		keeper_sleep();
-		/* pages written now are pages no request writes to make room,
-		   and no checkpoint waits for */
-		st_guard_arm(true);
-		ret = st.env->memp_trickle(st.env, ST_KEEPER_CLEAN, &n);
-		/* the commits made durable "soon" (st_txn_soon) */
-		if (ret == 0 && cfg.durability == CFG_DURABLE_SYNC)
-			ret = st.env->log_flush(st.env, NULL);
-		if (ret == 0)
-			ret = st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0,
-			    0);
-		if (ret == 0 && !log_end(&now))
-			ret = EIO;
-		st_guard_arm(false);
-		if (ret != 0) {
-			/* the next write starts another keeper */
-			if (ret != DB_RUNRECOVERY)
-				log_msg(LOG_ERR, "keeper: %s",
-				    db_strerror(ret));
-			break;
-		}
-		if (now.file != seen.file || now.offset != seen.offset)
-			idle_ticks = 0;
-		else if (++idle_ticks * ST_KEEPER_TICK_MS >=
-		    cfg.keeper_idle * 1000U)
-			break;
-		seen = now;
-	}
-	/* st_close checkpoints, unless another process recovered the
-	   environment (then its handles are dropped, as everywhere) */
-	if (st_stale() || ret == DB_RUNRECOVERY)
-		drop_panicked();
-	st_close();
-	exit(0);
-}
-
-void
-st_keeper_auto(bool on)
-{
-	keeper_auto = on;
-}
-
-/*
- * Every 32 commits of writes: a checkpoint when due, by this process
- * unless a keeper runs; a process that starts keepers only notes that one
- * is due, and st_housekeep() starts it once its request is answered.
- */
-static void
-maybe_checkpoint(void)
-{
-	if (++st.commits % 32 != 0)
-		return;
-	if (keeper_auto)
-		keeper_due = true;
-	else if (!st_keeper_running())
-		/* BDB decides cheaply whether the threshold was crossed */
-		(void)st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0, 0);
-}
-
-void
-st_housekeep(void)
-{
-	int e;
-
-	if (!keeper_due || st.env == NULL)
-		return;
-	keeper_due = false;
-	if (st_keeper_running())
-		return;
-	if ((e = detach_run("gridrest-keeper", keeper_term, st_after_fork,
-		 keeper_main, NULL)) != 0) {
-		log_msg(LOG_ERR, "store: cannot start a keeper: %s",
-		    strerror(e));
-		(void)st.env->txn_checkpoint(st.env, ST_CKP_KBYTES, 0, 0);
-	}
 }
 
 /*
@@ -1106,7 +922,7 @@ run_body(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
 				return st_fail(err, ret);
 			if (ret == 0) {
 				if (!snapshot)
-					maybe_checkpoint();
+					st_maybe_checkpoint();
 				return GR_OK;
 			}
 			(void)note(&t, ret);

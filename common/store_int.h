@@ -5,9 +5,39 @@
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
+#include <limits.h>
 #include <stdbool.h>
 
+#include <db.h>
+
 #include "err.h"
+#include "store.h"
+#include "tables.h"
+
+/*
+ * The process's handles on its one environment (store.c owns it; one per
+ * process, single-threaded; a child after fork() abandons the parent's,
+ * st_after_fork). The other store files reach it through st_self().
+ */
+struct st_store {
+	DB_ENV *env;         /* NULL while closed or dropped after a panic */
+	DB *dbs[TBL_COUNT];  /* a table's handle once its group was opened */
+	char dir[PATH_MAX];  /* <home>/db */
+	char home[PATH_MAX]; /* as st_open() was given it, for reopening */
+	unsigned flags;      /* st_open()'s */
+	struct st_stats stats;
+	unsigned commits; /* write commits, for st_maybe_checkpoint() */
+};
+
+/* store.c: this process's store. */
+struct st_store *st_self(void);
+
+/*
+ * store.c: forget handles whose environment another process recovered,
+ * without the full close that could write into the new one (see
+ * abandon() there); the next runner reopens.
+ */
+void st_drop_panicked(void);
 
 /*
  * store_guard.c: a one-second tick while this process is inside the
@@ -23,5 +53,17 @@ void st_guard_arm(bool on);
  * which outlives reopens). GR_OK or GR_DATABASE.
  */
 int st_changes_map(const char *dir, struct gr_err *err);
+
+/*
+ * store_keeper.c: after each committed write transaction (not a view):
+ * every 32nd checkpoints when due, by this process unless a keeper runs,
+ * or (st_keeper_auto) notes that st_housekeep() should start one. Outside
+ * any body: the runner calls it after the commit.
+ */
+void st_maybe_checkpoint(void);
+
+/* store_keeper.c: in a child after fork(), forget the parent's keeper
+   probe and settings (st_after_fork). */
+void st_keeper_forget(void);
 
 #endif /* STORE_INT_H */

@@ -23,6 +23,7 @@
 #include "mover.h"
 #include "reaper.h"
 #include "store.h"
+#include "store_keeper.h"
 #include "token.h"
 #include "util.h"
 #include "template.h"

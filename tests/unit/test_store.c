@@ -25,6 +25,7 @@
 #include "store.h"
 #include "store_counter.h"
 #include "store_guard.h"
+#include "store_keeper.h"
 #include "testlib.h"
 #include "util.h"
 
