@@ -1,15 +1,19 @@
 /*
- * store.c -- Berkeley DB environment, tables, transactions, cursors.
+ * store.c -- the Berkeley DB environment, its tables (opened by group,
+ * when first used), records and cursors, the schema and its migrations.
+ * One environment per process, owned here (struct st_store, store_int.h).
+ * The runner is store_txn.c, the keeper store_keeper.c, the guard
+ * store_guard.c, the shared counters store_counter.c.
  *
  * Every process opens the one environment with DB_REGISTER|DB_RECOVER: the
  * open runs recovery only when a registered process died holding it. That
  * recovery panics the region under the feet of the other processes, whose
- * next call returns DB_RUNRECOVERY; the runners here then close and reopen
- * their handles and run the body again, so a crashed sibling costs the
- * clients of the surviving processes nothing. A process blocked inside the
- * old region (on a lock or mutex of the dead one) never sees the panic:
- * the request watchdog ends it (web.c, st_stale()). Deadlocks are found by
- * the library (set_lk_detect) and retried in st_txn_run() only.
+ * next call returns DB_RUNRECOVERY; the runner (store_txn.c) then drops
+ * and reopens their handles and runs the body again, so a crashed sibling
+ * costs the clients of the surviving processes nothing. A process blocked
+ * inside the old region (on a lock or mutex of the dead one) never sees the
+ * panic: the request watchdog ends it (web.c, st_stale()). Deadlocks are found
+ * by the library (set_lk_detect) and retried in st_txn_run() only.
  *
  * Not DB_FAILCHK: its abort of a dead waiter's transaction destroys the
  * condition variable the waiter slept on, and glibc's
@@ -17,18 +21,11 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -71,18 +68,6 @@ st_dbt(const void *data, size_t size)
 	return d;
 }
 
-void
-st_txn_lazy(struct st_txn *t)
-{
-	t->lazy = true;
-}
-
-void
-st_txn_soon(struct st_txn *t)
-{
-	t->soon = true;
-}
-
 int
 st_fail(struct gr_err *err, int ret)
 {
@@ -95,17 +80,6 @@ st_fail(struct gr_err *err, int ret)
 	log_msg(LOG_ERR, "store: %s", db_strerror(ret));
 	return gr_fail(err, GR_DATABASE,
 	    "An unknown Database Exception has occurred.");
-}
-
-/* Note the conditions the runners react to. Returns ret. */
-static int
-note(struct st_txn *t, int ret)
-{
-	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
-		t->deadlock = true;
-	else if (ret == DB_RUNRECOVERY)
-		t->panic = true;
-	return ret;
 }
 
 static int
@@ -127,10 +101,6 @@ mkdir_p(const char *path)
 		return errno;
 	return 0;
 }
-
-/* The transaction whose body runs now: a run inside it (st_seq_take) must
-   not reopen the handles that one still uses. */
-static struct st_txn *running;
 
 static void
 close_tables(void)
@@ -210,7 +180,8 @@ st_after_fork(void)
 {
 	/* the parent's handles: never used or closed in the child */
 	abandon(false);
-	running = NULL;
+	st.running = NULL;
+	st.writing = 0;
 	st_keeper_forget();
 }
 
@@ -232,9 +203,6 @@ st_close(void)
 	else
 		close_handles();
 }
-
-static int run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
-    struct gr_err *err);
 
 /*
  * The environment's first region file as this process mapped it. Recovery
@@ -374,9 +342,11 @@ open_one(int i, unsigned flags)
 	ret = db->open(db, NULL, tbl_defs[i].file, NULL, DB_BTREE, oflags,
 	    0600);
 	if (ret != 0) {
-		log_msg(LOG_ERR, "store: cannot open %s: %s%s",
-		    tbl_defs[i].file, db_strerror(ret),
-		    ret == ENOENT ? " (run gridrest-db init)" : "");
+		/* a lock not free at once (handle()) is not worth a line */
+		if (ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED)
+			log_msg(LOG_ERR, "store: cannot open %s: %s%s",
+			    tbl_defs[i].file, db_strerror(ret),
+			    ret == ENOENT ? " (run gridrest-db init)" : "");
 		(void)db->close(db, 0);
 		return ret;
 	}
@@ -433,54 +403,47 @@ open_tables(unsigned flags, struct gr_err *err)
 	return GR_OK;
 }
 
-static bool missing[TBL_COUNT]; /* tables a write's body needed, not open */
-static bool any_missing;        /* one of missing[] is set */
-static int writing;             /* write transactions whose bodies run now */
-
 /*
  * The handle of tbl for a body, its group opened on first use. With no
- * write transaction of this process running, the open happens at once: a
- * view holds no locks, so no other process can wait on this one while its
- * open waits on them. Inside a write transaction it would (its pages
- * locked, the open waiting for a meta page another writer holds, who
- * waits for those pages: a deadlock the detector cannot see), so the body
- * fails as if it lost a deadlock, and run() opens the table and runs it
- * again.
+ * write body of this process running, the open waits as any open does: a
+ * view holds no locks, so no other process can wait on this one. Inside a
+ * write body it must not wait: the body's page locks may be what holds up
+ * the writer whose meta page lock the open waits for, a cycle through two
+ * lockers of one process that the deadlock detector cannot see. So there
+ * the open's own transactions never wait (DB_TXN_NOWAIT): usually every
+ * lock is free and the body goes on; else the open fails as Berkeley DB
+ * reports the conflict, t->missing names the table, and the runner opens
+ * it after the abort, waiting, and runs the body again.
  */
 static int
 handle(struct st_txn *t, enum tbl_id tbl, DB **db)
 {
+	struct st_store *s = &st;
+	bool nowait = s->writing > 0;
 	int ret;
 
-	if ((*db = st.dbs[tbl]) != NULL)
+	if ((*db = s->dbs[tbl]) != NULL)
 		return 0;
-	if (writing == 0) {
-		if ((ret = open_group(tbl, 0)) != 0)
-			return note(t, ret);
-		*db = st.dbs[tbl];
+	if (nowait && (ret = s->env->set_flags(s->env, DB_TXN_NOWAIT, 1)) != 0)
+		return st_note(t, ret);
+	ret = open_group(tbl, 0);
+	if (nowait)
+		(void)s->env->set_flags(s->env, DB_TXN_NOWAIT, 0);
+	if (ret == 0) {
+		*db = s->dbs[tbl];
 		return 0;
 	}
-	missing[tbl] = any_missing = true;
-	t->deadlock = true;
-	return DB_LOCK_DEADLOCK;
+	if (nowait && (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED))
+		t->missing = (int)tbl + 1;
+	return st_note(t, ret);
 }
 
-/* After a body failed for tables not open: open them (no transaction of
-   this process runs now). */
-static int
-open_missing(struct gr_err *err)
+int
+st_open_table(enum tbl_id tbl, struct gr_err *err)
 {
-	int i, ret;
+	int ret = open_group(tbl, 0);
 
-	for (i = 0; i < TBL_COUNT; i++) {
-		if (!missing[i])
-			continue;
-		if ((ret = open_group((enum tbl_id)i, 0)) != 0)
-			return st_fail(err, ret);
-	}
-	memset(missing, 0, sizeof(missing));
-	any_missing = false;
-	return GR_OK;
+	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
 /* The schema record: read in a snapshot, so a process that opens the
@@ -771,8 +734,8 @@ fail:
 }
 
 /* After another process's crash was recovered: drop and reopen. */
-static int
-reopen(struct gr_err *err)
+int
+st_reopen(struct gr_err *err)
 {
 	log_msg(LOG_WARN, "store: environment was recovered; reopening");
 	st_drop_panicked();
@@ -806,162 +769,6 @@ st_get_stats(struct st_stats *out)
 	*out = st.stats;
 }
 
-static void
-backoff(int attempt)
-{
-	struct timespec ts;
-	unsigned r;
-	long us;
-
-	/* randomised exponential back-off, 0.1 ms .. ~50 ms */
-	random_bytes(&r, sizeof(r));
-	us = 100L << (attempt < 9 ? attempt : 9);
-	us = us / 2 + (long)(r % (unsigned long)us);
-	ts.tv_sec = us / 1000000;
-	ts.tv_nsec = (us % 1000000) * 1000;
-	(void)nanosleep(&ts, NULL);
-}
-
-/*
- * The one runner. Write transactions pass snapshot = false and retry on
- * deadlock; views pass snapshot = true (no locks, so no deadlocks).
- */
-/* A nested run that met a recovered region: the enclosing body fails as
-   panicked, and its own run reopens and runs it again. */
-static int
-nested_panic(struct st_txn *up, struct gr_err *err)
-{
-	up->panic = true;
-	return st_fail(err, DB_RUNRECOVERY);
-}
-
-static int run_body(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
-    struct gr_err *err);
-
-static int
-run(st_txn_fn fn, void *arg, bool snapshot, unsigned flags, struct gr_err *err)
-{
-	int rc;
-
-	st_guard_arm(true);
-	rc = run_body(fn, arg, snapshot, flags, err);
-	st_guard_arm(false);
-	return rc;
-}
-
-static int
-run_body(st_txn_fn fn, void *arg, bool snapshot, unsigned flags,
-    struct gr_err *err)
-{
-	struct st_txn t, *up = running;
-	int attempt, ret, rc;
-	bool reopened = false;
-
-	for (attempt = 0; attempt < ST_RETRY_MAX; attempt++) {
-		memset(&t, 0, sizeof(t));
-		t.view = snapshot;
-		if (st.env == NULL && (rc = reopen(err)) != GR_OK)
-			return rc;
-		/* one read needs no transaction: the get is atomic by itself,
-		   and the begin and commit cost as much as the read */
-		ret = (flags & ST_ONEREAD)
-		    ? 0
-		    : st.env->txn_begin(st.env, NULL, &t.tid,
-			  snapshot ? DB_TXN_SNAPSHOT : 0);
-		if (ret == DB_RUNRECOVERY && up != NULL)
-			return nested_panic(up, err);
-		if (ret == DB_RUNRECOVERY && !reopened) {
-			reopened = true;
-			if ((rc = reopen(err)) != GR_OK)
-				return rc;
-			continue;
-		}
-		if (ret != 0)
-			return st_fail(err, ret);
-		st.stats.begun++;
-		t.started = true;
-		running = &t;
-		writing += !snapshot;
-		rc = fn(&t, arg, err);
-		writing -= !snapshot;
-		running = up;
-		if (any_missing) {
-			/* the body needed tables not open yet (handle()) */
-			if (t.tid != NULL)
-				(void)t.tid->abort(t.tid);
-			if (writing > 0) { /* an enclosing write must end */
-				if (up != NULL)
-					up->deadlock = true;
-				return st_fail(err, DB_LOCK_DEADLOCK);
-			}
-			gr_clear(err);
-			if ((rc = open_missing(err)) != GR_OK)
-				return rc;
-			attempt--; /* each pass opens a group: bounded */
-			continue;
-		}
-		if (rc == GR_OK && !t.deadlock && !t.panic &&
-		    (flags & ST_ONEREAD))
-			return GR_OK;
-		if (rc == GR_OK && !t.deadlock && !t.panic) {
-			/* a durable commit releases its locks first and then
-			   waits for the disk (early lock release): writers of
-			   the same pages (an index's last leaf, say) queued
-			   behind each other's fsync, each running the
-			   deadlock detector while it waited */
-			bool flush = !snapshot && !t.lazy &&
-			    cfg.durability == CFG_DURABLE_SYNC &&
-			    !(t.soon && st_keeper_running());
-
-			ret = t.tid->commit(t.tid,
-			    t.lazy || t.soon || flush ? DB_TXN_WRITE_NOSYNC
-						      : 0);
-			t.tid = NULL;
-			if (ret == 0 && flush &&
-			    (ret = st.env->log_flush(st.env, NULL)) != 0)
-				return st_fail(err, ret);
-			if (ret == 0) {
-				if (!snapshot)
-					st_maybe_checkpoint();
-				return GR_OK;
-			}
-			(void)note(&t, ret);
-			if (!t.deadlock && !t.panic)
-				return st_fail(err, ret);
-		}
-		if (t.tid != NULL)
-			(void)t.tid->abort(t.tid);
-		if (t.panic && up != NULL)
-			return nested_panic(up, err);
-		if (t.panic && !reopened && !(flags & ST_ONCE)) {
-			reopened = true;
-			gr_clear(err);
-			if ((rc = reopen(err)) != GR_OK)
-				return rc;
-			continue;
-		}
-		if (!t.deadlock || (flags & ST_ONCE))
-			return t.panic ? st_fail(err, DB_RUNRECOVERY) : rc;
-		/* lost a deadlock: forget what the body recorded, run again */
-		gr_clear(err);
-		st.stats.retried++;
-		backoff(attempt);
-	}
-	return st_fail(err, DB_LOCK_DEADLOCK);
-}
-
-int
-st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err)
-{
-	return run(fn, arg, false, 0, err);
-}
-
-int
-st_view(st_txn_fn fn, void *arg, unsigned flags, struct gr_err *err)
-{
-	return run(fn, arg, true, flags, err);
-}
-
 int
 st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
     u_int32_t flags)
@@ -975,7 +782,7 @@ st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
 	memset(&v, 0, sizeof(v));
-	ret = note(t, db->get(db, t->tid, &k, &v, flags));
+	ret = st_note(t, db->get(db, t->tid, &k, &v, flags));
 	if (ret != 0)
 		return ret;
 	*out = json_loadb(v.data, v.size, 0, &jerr);
@@ -999,7 +806,7 @@ get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out,
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
 	memset(&v, 0, sizeof(v));
-	ret = note(t, db->get(db, t->tid, &k, &v, flags));
+	ret = st_note(t, db->get(db, t->tid, &k, &v, flags));
 	if (ret == 0)
 		sbuf_add(out, v.data, v.size);
 	return ret;
@@ -1031,7 +838,7 @@ st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey, char **pkey,
 		return ret;
 	memset(&pk, 0, sizeof(pk));
 	memset(&v, 0, sizeof(v));
-	ret = note(t, db->pget(db, t->tid, &k, &pk, &v, 0));
+	ret = st_note(t, db->pget(db, t->tid, &k, &pk, &v, 0));
 	if (ret != 0)
 		return ret;
 	*pkey = xstrndup(pk.data, pk.size);
@@ -1048,7 +855,7 @@ st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
-	return note(t, db->exists(db, t->tid, &k, 0));
+	return st_note(t, db->exists(db, t->tid, &k, 0));
 }
 
 int
@@ -1071,7 +878,7 @@ st_put_json(struct st_txn *t, enum tbl_id tbl, const DBT *key,
 		n = json_dumpb(rec, buf, n, JSON_COMPACT);
 	}
 	v = st_dbt(buf, n);
-	ret = note(t, db->put(db, t->tid, &k, &v, flags));
+	ret = st_note(t, db->put(db, t->tid, &k, &v, flags));
 	if (buf != small)
 		free(buf);
 	return ret;
@@ -1087,7 +894,7 @@ st_put_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, const char *text,
 
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
-	return note(t, db->put(db, t->tid, &k, &v, flags));
+	return st_note(t, db->put(db, t->tid, &k, &v, flags));
 }
 
 int
@@ -1099,7 +906,7 @@ st_del(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
-	return note(t, db->del(db, t->tid, &k, 0));
+	return st_note(t, db->del(db, t->tid, &k, 0));
 }
 
 int
@@ -1161,7 +968,7 @@ st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
 	int ret, rc = GR_OK;
 
 	if ((ret = handle(t, tbl, &db)) == 0)
-		ret = note(t, db->cursor(db, t->tid, &c, 0));
+		ret = st_note(t, db->cursor(db, t->tid, &c, 0));
 	if (ret != 0)
 		return st_fail(err, ret);
 	memset(&pk, 0, sizeof(pk));
@@ -1174,7 +981,7 @@ st_scan_key(struct st_txn *t, enum tbl_id tbl, const void *key, size_t klen,
 		op = DB_NEXT_DUP;
 		if (ret == DB_NOTFOUND)
 			break;
-		if (note(t, ret) != 0) {
+		if (st_note(t, ret) != 0) {
 			rc = st_fail(err, ret);
 			break;
 		}
@@ -1247,7 +1054,7 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 	int ret, rc = GR_OK;
 
 	if ((ret = handle(t, tbl, &db)) == 0)
-		ret = note(t, db->cursor(db, t->tid, &c, 0));
+		ret = st_note(t, db->cursor(db, t->tid, &c, 0));
 	if (ret != 0)
 		return st_fail(err, ret);
 	memset(&pk, 0, sizeof(pk));
@@ -1268,7 +1075,7 @@ st_scan(struct st_txn *t, enum tbl_id tbl, const void *prefix, size_t plen,
 		op = DB_NEXT;
 		if (ret == DB_NOTFOUND)
 			break;
-		if (note(t, ret) != 0) {
+		if (st_note(t, ret) != 0) {
 			rc = st_fail(err, ret);
 			break;
 		}

@@ -27,6 +27,10 @@ struct st_store {
 	unsigned flags;      /* st_open()'s */
 	struct st_stats stats;
 	unsigned commits; /* write commits, for st_maybe_checkpoint() */
+	/* the runner's (store_txn.c) */
+	struct st_txn *running; /* whose body runs now; a run inside it
+				   (st_seq_take) must not reopen its handles */
+	int writing;            /* write bodies running now (nested runs) */
 };
 
 /* store.c: this process's store. */
@@ -38,6 +42,25 @@ struct st_store *st_self(void);
  * abandon() there); the next runner reopens.
  */
 void st_drop_panicked(void);
+
+/* store.c: after another process's crash was recovered, drop the handles
+   and open again (no body of this process may be running). */
+int st_reopen(struct gr_err *err);
+
+/* store.c: open tbl's group, waiting for its locks (no transaction of
+   this process may be running). GR_OK or a store failure. */
+int st_open_table(enum tbl_id tbl, struct gr_err *err);
+
+/* Note in t the conditions the runner reacts to. Returns ret. */
+static inline int
+st_note(struct st_txn *t, int ret)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		t->deadlock = true;
+	else if (ret == DB_RUNRECOVERY)
+		t->panic = true;
+	return ret;
+}
 
 /*
  * store_guard.c: a one-second tick while this process is inside the

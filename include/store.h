@@ -1,9 +1,13 @@
 /*
  * store.h -- the Berkeley DB layer: one transactional environment shared by
- * every process, tables from db/tables.c, the one transaction runner (with
- * deadlock retry and recovery after a crashed process), snapshot views for
- * reads, JSON records. Speaks BDB return codes to core; knows nothing of the
- * domain beyond the table list.
+ * every process, tables from db/tables.c, records and cursors (store.c),
+ * and the one transaction runner with deadlock retry and recovery after a
+ * crashed process, and snapshot views for reads (store_txn.c). Speaks BDB
+ * return codes to core; knows nothing of the domain beyond the table list.
+ * Single-threaded: one environment per process, which a child after
+ * fork() must not use (st_after_fork). The keeper, the guard and the
+ * shared counters have headers of their own: store_keeper.h,
+ * store_guard.h, store_counter.h.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -42,11 +46,13 @@ struct st_txn {
 	bool lazy;     /* commit without waiting for the disk (st_txn_lazy) */
 	bool soon;     /* durable within the keeper's tick (st_txn_soon) */
 	bool view;     /* a snapshot view (st_view): nothing is written */
+	int missing;   /* 1 + a table the body could not open at once */
 };
 
 /*
- * A transaction body. It may run several times (deadlock, recovery), so it
- * must not write output, touch files, start jobs or keep DBT pointers.
+ * A transaction body. It may run several times (deadlock, recovery, a table
+ * opened late), so it must not write output, touch files, start jobs or
+ * keep DBT pointers.
  * Returns GR_OK to commit, anything else to abort.
  */
 typedef int (*st_txn_fn)(struct st_txn *t, void *arg, struct gr_err *err);
@@ -93,7 +99,10 @@ DB *st_db(enum tbl_id tbl);
  * Run fn in a write transaction: commit on GR_OK, abort otherwise. A body
  * that lost a deadlock is aborted and run again (back-off, ST_RETRY_MAX); if
  * another process crashed and the environment was recovered, the handles are
- * reopened and the body run again. Returns fn's code or a store failure.
+ * reopened and the body run again; a body that met a table this process
+ * had not opened, whose open could not get its locks at once, is aborted
+ * and run again once the table is open. Returns fn's code or a store
+ * failure.
  */
 int st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err);
 
