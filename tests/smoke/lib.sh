@@ -223,12 +223,18 @@ trap finish EXIT
 # started it. LOCAL (no passwd entry needed): a hundred from there; SLURM:
 # sixteen from there, within the 96 that scripts/slurm-local gives passwd
 # entries from 3000000 (Slurm runs only users it knows). Before
-# drm_server_start.
+# drm_server_start. The LOCAL blocks move by a step derived from the
+# checkout's path, so two checkouts running make check at once (which
+# each start their own servers) do not share uids either; the Slurm
+# ones cannot move (passwd entries are the machine's).
 job_uids() {
 	if [ "${GRIDREST_DRM_BACKEND:-local}" = slurm ]; then
 		export GRIDREST_JOB_UID_MIN=$2 GRIDREST_JOB_UID_MAX=$(($2 + 15))
 	else
-		export GRIDREST_JOB_UID_MIN=$1 GRIDREST_JOB_UID_MAX=$(($1 + 99))
+		step=$(printf %s "$top" | cksum | cut -d' ' -f1)
+		step=$((step % 100 * 200000))
+		export GRIDREST_JOB_UID_MIN=$(($1 + step)) \
+		    GRIDREST_JOB_UID_MAX=$(($1 + step + 99))
 	fi
 }
 
