@@ -965,13 +965,15 @@ an_lock(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	rk = st_dbt(kbuf,
 	    key_join(kbuf, sizeof(kbuf), scope, name, rse, (char *)NULL));
 	(void)st_get_json(a->t, TBL_REQUESTS, &rk, &req, 0);
-	e = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:n, s:o, s:n}", "scope",
+	/* the mover's last failed attempt: its source and time */
+	e = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "scope",
 	    scope, "name", name, "rse_id", rse, "rse",
 	    rule_rse_name(a->t, &a->names, rse), "attempts",
 	    int_of(req, "attempts"), "last_error",
 	    json_array_size(srcs) == 0 ? json_string("No source replica")
 				       : copy_or_null(req, "last_error"),
-	    "last_source", "sources", srcs, "last_time");
+	    "last_source", copy_or_null(req, "last_source"), "sources", srcs,
+	    "last_time", jsonx_date(req, "last_time"));
 	json_array_append_new(json_object_get(a->out, "transfers"), e);
 	json_decref(req);
 	return GR_OK;

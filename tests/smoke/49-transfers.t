@@ -6,7 +6,10 @@
 # STUCK with the reason after the attempts; a source is chosen by
 # distance; a mover killed -9 mid-copy leaves no half file and the next
 # one completes the request; a worker killed -9 has its claim queued again
-# by its supervisor; the rule evaluator's requests start a mover too.
+# by its supervisor; the rule evaluator's requests start a mover too; a
+# destination that refuses writes leaves the rule STUCK with the reason
+# after the attempts; hostile names, prefixes and links never write
+# outside the destination RSE's prefix.
 export GRIDREST_MOVER_START=1 GRIDREST_MOVER_RETRY=1 GRIDREST_MOVER_ATTEMPTS=3 \
     GRIDREST_MOVER_IDLE=2
 . tests/smoke/lib.sh
@@ -65,6 +68,11 @@ is "f1 on POSIX_A" "$STATUS" 201
 # --- posix -> posix -------------------------------------------------------
 rule f1 POSIX_B
 is "a rule to POSIX_B: 201" "$STATUS" 201
+i=0
+until [ -s "$lock" ] || [ $i -ge 50 ]; do # started after the response
+	sleep 0.1
+	i=$((i + 1))
+done
 ok "... a mover started" [ -s "$lock" ]
 settle
 is "... OK once the mover copied" "$(json -c '[.state, .locks_ok_cnt]')" '["OK",1]'
@@ -307,3 +315,57 @@ is "an asynchronous rule to POSIX_B: 201" "$STATUS" 201
 settle
 is "... the evaluator's request copied: OK" "$(json .state)" OK
 ok "... the file on POSIX_B" cmp -s "$T/f7" "$(path "$(pfn POSIX_B f7)")"
+
+# --- a destination that refuses writes: STUCK with the reason -------------
+# (an immutable directory: root too is refused)
+reqb POST /rses/POSIX_RO '{}'
+reqb POST /rses/POSIX_RO/protocols/file "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$T/POSIX_RO\", \"impl\": \"rucio.rse.protocols.posix.Default\", $dom}"
+mkdir "$T/POSIX_RO"
+chattr +i "$T/POSIX_RO"
+rule f1 POSIX_RO
+settle
+chattr -i "$T/POSIX_RO"
+is "a rule to an RSE whose directory refuses writes: STUCK" "$(json .state)" STUCK
+ok "... with the reason in its error" \
+    matches "$(json .error)" '^destination refused: Operation not permitted: file://'
+req GET "/rules/$RULE/analysis"
+is "... after the configured attempts, the last from one of its sources" \
+    "$(json -c '.transfers[0] | [.attempts, (.last_source as $s | .sources | index($s) != null), (.sources | sort), (.last_error | test("destination refused")), .last_time != null]')" \
+    '[3,true,["DAV1","POSIX_A","POSIX_B"],true,true]'
+ok "... nothing written there" [ -z "$(find "$T/POSIX_RO" -mindepth 1)" ]
+
+# --- hostile names and prefixes never write outside the RSE's prefix -----
+# a DID name that climbs out of the hash path (a valid name), read from a
+# non-deterministic RSE where it has a plain path
+reqb POST /rses/POSIX_ND '{"deterministic": false}'
+reqb POST /rses/POSIX_ND/protocols/file "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$T/POSIX_ND\", \"impl\": \"rucio.rse.protocols.posix.Default\", $dom}"
+mkdir -p "$T/POSIX_ND/plain"
+head -c 500 /dev/urandom >"$T/POSIX_ND/plain/evil"
+evil='x/../../../../../../../evil'
+reqb POST /replicas "{\"rse\": \"POSIX_ND\", \"files\": [{\"scope\": \"data\", \"name\": \"$evil\", \"bytes\": 500, \"adler32\": \"$(adler "$T/POSIX_ND/plain/evil")\", \"pfn\": \"file://localhost:0$T/POSIX_ND/plain/evil\"}]}"
+is "a replica named $evil on a non-deterministic RSE: 201" "$STATUS" 201
+rule "$evil" POSIX_B
+settle
+is "... a rule to POSIX_B: STUCK" "$(json .state)" STUCK
+ok "... its PFN refused" matches "$(json .error)" "^PFN with '\\.' or '\\.\\.'"
+# (seven levels up from $T/POSIX_B/data/xx/yy/x is /)
+is "... no file of that name but the source" \
+    "$(find "$T" -name evil; ls /evil 2>/dev/null)" "$T/POSIX_ND/plain/evil"
+# a prefix with '..'
+reqb POST /rses/POSIX_DOTS '{}'
+reqb POST /rses/POSIX_DOTS/protocols/file "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$T/POSIX_DOTS/../outside\", \"impl\": \"rucio.rse.protocols.posix.Default\", $dom}"
+rule f1 POSIX_DOTS
+settle
+is "a prefix with '..': STUCK" "$(json .state)" STUCK
+ok "... refused" matches "$(json .error)" "^PFN with '\\.' or '\\.\\.'"
+ok "... nothing made outside" [ ! -e "$T/outside" ]
+# a symbolic link below the prefix that leads out
+reqb POST /rses/POSIX_LN '{}'
+reqb POST /rses/POSIX_LN/protocols/file "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$T/POSIX_LN\", \"impl\": \"rucio.rse.protocols.posix.Default\", $dom}"
+mkdir -p "$T/POSIX_LN" "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/POSIX_LN/data"
+rule f1 POSIX_LN
+settle
+is "a symbolic link out of the prefix: STUCK" "$(json .state)" STUCK
+ok "... refused" matches "$(json .error)" '^PFN leaves the RSE prefix through a symbolic link'
+ok "... nothing written where it leads" [ -z "$(find "$T/elsewhere" -mindepth 1)" ]
