@@ -1256,6 +1256,11 @@ mover_main(void)
 		reap(&w, false);
 		gr_clear(&err);
 		m.now = time_now();
+		if (w.n >= max) { /* no look at the queue: no worker to add */
+			idle_since = m.now;
+			nap(MOVER_TICK_MS);
+			continue;
+		}
 		if (st_view(demand_txn, &m, 0, &err) != GR_OK) {
 			log_msg(LOG_ERR, "mover: %s", err.msg);
 			if (st_must_exit()) {
@@ -1267,13 +1272,12 @@ mover_main(void)
 		}
 		/* one more worker a tick while the queue wants more than
 		   the workers without claims can take */
-		if (w.n < max &&
-		    demand_wanted(&m, per_rse, batch) > w.n - claiming(&m, &w))
+		if (demand_wanted(&m, per_rse, batch) > w.n - claiming(&m, &w))
 			spawn(&w);
 		if (w.n > 0 || m.queued)
 			idle_since = m.now;
 		if (w.n > 0 || time_now() - idle_since < idle) {
-			nap(w.n > 0 ? MOVER_TICK_MS / 2 : MOVER_TICK_MS);
+			nap(MOVER_TICK_MS);
 			continue;
 		}
 		/*
