@@ -191,13 +191,28 @@ st_must_exit(void)
 	return nabandoned >= ST_ABANDON_MAX;
 }
 
+/*
+ * A store removed or recovered under this process is only forgotten: its
+ * regions are the old ones, where a checkpoint or a close may wait for
+ * ever on a mutex that a process killed inside them still holds (an
+ * exiting DRM supervisor was found so, an hour after its test's home was
+ * removed). Otherwise the closing checkpoint runs under the guard, which
+ * ends the process if a recovery replaces the store meanwhile.
+ */
 void
 st_close(void)
 {
 	int ret = 0;
 
-	if (st.env != NULL)
+	if (st.env != NULL && st_stale()) {
+		abandon(false);
+		return;
+	}
+	if (st.env != NULL) {
+		st_guard_arm(true);
 		ret = st.env->txn_checkpoint(st.env, 0, 0, 0);
+		st_guard_arm(false);
+	}
 	if (ret == DB_RUNRECOVERY)
 		st_drop_panicked();
 	else
