@@ -584,8 +584,8 @@ scratch_cap(struct st_txn *t, json_t *rule, bool write_only, int64_t now,
 		GR_OK ||
 	    admin)
 		return rc;
-	if ((rc = expr_eval(t, str_of(rule, "rse_expression"), &names,
-		 err)) != GR_OK)
+	if ((rc = expr_eval(t, str_of(rule, "rse_expression"), &names, err)) !=
+	    GR_OK)
 		return rc;
 	for (i = 0; i < json_array_size(names) && !scratch && rc == GR_OK;
 	     i++) {
@@ -1103,8 +1103,8 @@ lock_add(struct applier *ap, struct gfile *f, const char *dest)
 	ret = st_get_text_rmw(ap->t, TBL_REPLICAS, &rk, &ap->rtext);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(ap->err, ret);
-	if (ret == DB_NOTFOUND || !jsonx_member(ap->rtext.s, ap->rtext.len,
-				      "state", &v, &vl) ||
+	if (ret == DB_NOTFOUND ||
+	    !jsonx_member(ap->rtext.s, ap->rtext.len, "state", &v, &vl) ||
 	    vl != 3 || strchr("ATC", v[1]) == NULL) {
 		/* not there (yet): where could it come from? */
 		if ((rc = file_replicas(ap, f)) != GR_OK)
@@ -1116,7 +1116,8 @@ lock_add(struct applier *ap, struct gfile *f, const char *dest)
 		st = has_source ? 'R' : 'S';
 	} else {
 		char c = jsonx_member(ap->rtext.s, ap->rtext.len, "state", &v,
-			     &vl) && vl == 3
+			     &vl) &&
+			vl == 3
 		    ? v[1]
 		    : 'U';
 
@@ -1173,9 +1174,10 @@ lock_add(struct applier *ap, struct gfile *f, const char *dest)
 			{ "tombstone", NULL } };
 		size_t first = 1;
 
-		if (st == 'R' && !(jsonx_member(ap->rtext.s, ap->rtext.len,
-					"state", &v, &vl) &&
-				      vl == 3 && v[1] == 'C')) {
+		if (st == 'R' &&
+		    !(jsonx_member(ap->rtext.s, ap->rtext.len, "state", &v,
+			  &vl) &&
+			vl == 3 && v[1] == 'C')) {
 			/* to be copied (or stuck) here from now on */
 			e[0].val = has_source ? "\"C\"" : "\"U\"";
 			first = 0;
@@ -3183,8 +3185,7 @@ rule_remove_of_did(struct st_txn *t, const char *scope, const char *name,
 	    rule_id_one, ids, err);
 	/* a locked rule keeps its DID (upstream's delete_rule refuses it):
 	   nothing is removed then */
-	for (i = 0; i < json_array_size(ids) && rc == GR_OK && !*locked;
-	     i++) {
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK && !*locked; i++) {
 		rc = rule_load(t, json_string_value(json_array_get(ids, i)), 0,
 		    &rec, err);
 		if (rc == GR_OK)
@@ -3192,8 +3193,7 @@ rule_remove_of_did(struct st_txn *t, const char *scope, const char *name,
 		json_decref(rec);
 		rec = NULL;
 	}
-	for (i = 0; i < json_array_size(ids) && rc == GR_OK && !*locked;
-	     i++) {
+	for (i = 0; i < json_array_size(ids) && rc == GR_OK && !*locked; i++) {
 		if ((rc = rule_load(t,
 			 json_string_value(json_array_get(ids, i)), DB_RMW,
 			 &rec, err)) == GR_OK)
@@ -3684,8 +3684,7 @@ split_container(struct st_txn *t, json_t *rec, struct gr_err *err)
 
 	rc = rule_child_datasets(t, str_of(rec, "scope"), str_of(rec, "name"),
 	    sets, err);
-	json_array_foreach(sets, i, set)
-	{
+	json_array_foreach(sets, i, set) {
 		const char *s = json_string_value(json_array_get(set, 0)),
 			   *n = json_string_value(json_array_get(set, 1));
 		/* one of the account on the expression: any copies */
@@ -3714,7 +3713,8 @@ split_container(struct st_txn *t, json_t *rec, struct gr_err *err)
 	if (spec == NULL) {
 		json_decref(dids);
 		json_decref(sets);
-		return gr_fail(err, GR_INTERNAL, "a split rule's record is odd");
+		return gr_fail(err, GR_INTERNAL,
+		    "a split rule's record is odd");
 	}
 	if (json_is_integer(json_object_get(rec, "expires_at"))) {
 		json_int_t left = int_of(rec, "expires_at") - now;
@@ -3886,11 +3886,11 @@ void
 rule_evaluator_open(void)
 {
 	static const enum tbl_id used[] = { TBL_RULES, TBL_LOCKS,
-		TBL_DATASET_LOCKS, TBL_RULE_HISTORY, TBL_REQUESTS,
-		TBL_REPLICAS, TBL_CONTENTS, TBL_DIDS, TBL_RSES, TBL_RSE_ATTRS,
-		TBL_ACCOUNTS, TBL_ACCOUNT_ATTRS, TBL_ACCOUNT_LIMITS,
-		TBL_ACCOUNT_GLIMITS, TBL_ACCOUNT_USAGE, TBL_ACCOUNT_USAGE_HIST,
-		TBL_RSE_USAGE, TBL_RSE_USAGE_HIST };
+		TBL_DATASET_LOCKS, TBL_RULE_HISTORY, TBL_REQUESTS, TBL_REPLICAS,
+		TBL_CONTENTS, TBL_DIDS, TBL_RSES, TBL_RSE_ATTRS, TBL_ACCOUNTS,
+		TBL_ACCOUNT_ATTRS, TBL_ACCOUNT_LIMITS, TBL_ACCOUNT_GLIMITS,
+		TBL_ACCOUNT_USAGE, TBL_ACCOUNT_USAGE_HIST, TBL_RSE_USAGE,
+		TBL_RSE_USAGE_HIST };
 	size_t i;
 
 	for (i = 0; i < sizeof(used) / sizeof(used[0]); i++)

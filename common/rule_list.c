@@ -706,10 +706,9 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->t = t;
 	a->err = err;
 	json_array_clear(q->sets);
-	json_array_foreach(q->dids, i, d)
-	{
-		const char *scope = str_of(d, "scope"), *name = str_of(d, "name"),
-			   *type = str_of(d, "type");
+	json_array_foreach(q->dids, i, d) {
+		const char *scope = str_of(d, "scope"),
+			   *name = str_of(d, "name"), *type = str_of(d, "type");
 
 		if (type == NULL) { /* found out, as upstream does */
 			rc = did_load(t, scope, name, 0, &did, err);
@@ -742,16 +741,17 @@ bulk_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			break;
 	}
 	/* every lock once (upstream filters the duplicates) */
-	json_array_foreach(q->sets, i, set)
-	{
+	json_array_foreach(q->sets, i, set) {
 		const char *s = json_string_value(json_array_get(set, 0)),
 			   *n = json_string_value(json_array_get(set, 1));
+		size_t kl;
 		char *k;
 
 		if (rc != GR_OK)
 			break;
-		k = xmalloc(strlen(s) + strlen(n) + 2);
-		(void)sprintf(k, "%s\n%s", s, n);
+		kl = strlen(s) + strlen(n) + 2;
+		k = xmalloc(kl);
+		(void)snprintf(k, kl, "%s\n%s", s, n);
 		if (json_object_get(seen, k) == NULL) {
 			json_object_set_new(seen, k, json_true());
 			rc = st_scan_key(t, TBL_DATASET_LOCKS_BY_DID, kbuf,
@@ -779,21 +779,19 @@ rule_dataset_locks_bulk(const json_t *dids, gr_emit_fn emit, void *ctx,
 
 	if (!json_is_array(dids))
 		rc = gr_fail(err, GR_TYPE_ERROR, "'dids' must be a list");
-	json_array_foreach(dids, i, d)
-	{
+	json_array_foreach(dids, i, d) {
 		if (rc != GR_OK)
 			break;
 		type = json_object_get(d, "type");
-		if (!json_is_object(d) || !json_is_string(json_object_get(d,
-					       "scope")) ||
+		if (!json_is_object(d) ||
+		    !json_is_string(json_object_get(d, "scope")) ||
 		    !json_is_string(json_object_get(d, "name")))
 			rc = gr_fail(err, GR_TYPE_ERROR,
 			    "each DID must have a scope and a name");
 		else if (type != NULL && !json_is_null(type) &&
 		    (!json_is_string(type) ||
 			(strcmp(json_string_value(type), "dataset") != 0 &&
-			    strcmp(json_string_value(type), "container") !=
-				0)))
+			    strcmp(json_string_value(type), "container") != 0)))
 			rc = gr_fail(err, GR_VALUE_ERROR,
 			    "Unknown DID type %.64s",
 			    json_is_string(type) ? json_string_value(type)

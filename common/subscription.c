@@ -833,7 +833,8 @@ states_line(const json_t *rec, const char *state, json_int_t count,
 	char st;
 
 	if (!details)
-		return json_pack("[O, O, o, I]", json_object_get(rec, "account"),
+		return json_pack("[O, O, o, I]",
+		    json_object_get(rec, "account"),
 		    json_object_get(rec, "name"),
 		    state != NULL ? json_string(state) : json_null(), count);
 	out = json_pack("{s:O, s:O, s:o, s:I}", "account",

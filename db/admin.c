@@ -640,7 +640,8 @@ cmd_undertaker(void)
 	       "lifted\n",
 	    s.buried, s.files);
 	if (s.kept > 0)
-		printf("%zu expired collections kept a day more: a rule on each "
+		printf("%zu expired collections kept a day more: a rule on "
+		       "each "
 		       "is locked\n",
 		    s.kept);
 	return 0;

@@ -213,15 +213,15 @@ reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dss"}], "account": "jdoe
 TOKEN=$root
 rs=$(json -r '.[0]')
 e=$(epoch "$rs")
-ok "a user's rule on a SCRATCHDISK without lifetime: 14 days less a second ($e ~ $cap)" \
-    [ "$e" -ge $((cap - 1)) ] && [ "$e" -le $((cap + 10)) ]
+ok_all "a user's rule on a SCRATCHDISK without lifetime: 14 days less a second ($e ~ $cap)" \
+    [ "$e" -ge $((cap - 1)) ] -- [ "$e" -le $((cap + 10)) ]
 reqb PUT "/rules/$rs" '{"options": {"lifetime": 2592000}}'
 e=$(epoch "$rs")
-ok "... a lifetime of 30 days put: capped the same ($e)" \
-    [ "$e" -ge $((cap - 1)) ] && [ "$e" -le $((cap + 10)) ]
+ok_all "... a lifetime of 30 days put: capped the same ($e)" \
+    [ "$e" -ge $((cap - 1)) ] -- [ "$e" -le $((cap + 10)) ]
 reqb PUT "/rules/$rs" '{"options": {"lifetime": 3600}}'
 e=$(epoch "$rs")
-ok "... a shorter one is kept ($e)" [ "$e" -le $(($(date +%s) + 3600)) ] && [ "$e" -ge $(($(date +%s) + 3590)) ]
+ok_all "... a shorter one is kept ($e)" [ "$e" -le $(($(date +%s) + 3600)) ] -- [ "$e" -ge $(($(date +%s) + 3590)) ]
 reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dss"}], "account": "root", "copies": 1, "rse_expression": "SCRATCH"}'
 rr=$(json -r '.[0]')
 rule_is "$rr" '.expires_at' 'null' "an admin's rule there has no lifetime forced on it"

@@ -689,8 +689,9 @@ test_jsonx_date(void **state)
 static void
 test_jsonx_edit(void **state)
 {
-	static const char rec[] = "{\"state\":\"A\",\"meta\":{\"lock_cnt\":9},"
-				  "\"tombstone\":5,\"bytes\":10,\"lock_cnt\":2}";
+	static const char rec[] =
+	    "{\"state\":\"A\",\"meta\":{\"lock_cnt\":9},"
+	    "\"tombstone\":5,\"bytes\":10,\"lock_cnt\":2}";
 	const struct jsonx_edit e[] = { { "state", "\"C\"" },
 		{ "tombstone", NULL }, { "lock_cnt", "3" },
 		{ "updated_at", "77" }, { "absent", NULL } };
