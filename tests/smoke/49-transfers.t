@@ -44,13 +44,17 @@ rule() {
 	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"}"
 	RULE=$(json '.[0]')
 }
-# settle: wait (up to 30 s) until the rule $RULE is no longer REPLICATING
+# settle: wait (up to 30 s) until the rule $RULE is neither REPLICATING nor
+# INJECT (an asynchronous rule the evaluator has not reached yet)
 settle() {
 	local i
 	i=0
 	while [ $i -lt 150 ]; do
 		req GET "/rules/$RULE"
-		[ "$(json .state)" != REPLICATING ] && return 0
+		case $(json .state) in
+		REPLICATING | INJECT) ;; # copying, or not evaluated yet
+		*) return 0 ;;
+		esac
 		sleep 0.2
 		i=$((i + 1))
 	done
