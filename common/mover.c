@@ -32,13 +32,13 @@
 #include "util.h"
 #include "xfer.h"
 
-#define MOVER_LOCK     "mover.lock"
-#define MOVER_TICK_MS  200
-#define MOVER_LINGER_MS 2000 /* a worker without work leaves */
+#define MOVER_LOCK        "mover.lock"
+#define MOVER_TICK_MS     200
+#define MOVER_LINGER_MS   2000 /* a worker without work leaves */
 #define MOVER_WORKERS_MAX 64
-#define MOVER_FAR      ((json_int_t)1 << 40) /* no distance known */
-#define MOVER_ISSUER   "root" /* the replicas' state changes: an admin's */
-#define MOVER_SCAN     4096 /* queued requests a batch looks through */
+#define MOVER_FAR         ((json_int_t)1 << 40) /* no distance known */
+#define MOVER_ISSUER      "root" /* the replicas' state changes: an admin's */
+#define MOVER_SCAN        4096   /* queued requests a batch looks through */
 
 static volatile sig_atomic_t mover_stop;
 static bool noted; /* a transaction of this process queued a request */
@@ -327,7 +327,8 @@ claim_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_object_set_new(it->req, "state", json_string("S"));
 		json_object_set_new(it->req, "submitted_at",
 		    json_integer(b->now));
-		json_object_set_new(it->req, "updated_at", json_integer(b->now));
+		json_object_set_new(it->req, "updated_at",
+		    json_integer(b->now));
 		json_object_set_new(it->req, "mover", json_integer(b->self));
 		if ((ret = st_put_json(t, TBL_REQUESTS, &k, it->req, 0)) != 0)
 			return st_fail(err, ret);
@@ -343,8 +344,7 @@ allowed(const json_t *names, const char *rse)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach(names, i, v) {
 		if (strcmp(json_string_value(v), rse) == 0)
 			return true;
 	}
@@ -516,8 +516,8 @@ source_of(struct batch *b, const char *rse)
 	memset(s, 0, sizeof(*s));
 	s->rse = xstrdup(rse);
 	if ((s->rc = pfn_proto(rse, "read", &s->proto, &s->err)) == GR_OK &&
-	    (s->rc = batch_pfns(b, rse, s->proto, "read", &s->pfns,
-		 &s->err)) != GR_OK) {
+	    (s->rc = batch_pfns(b, rse, s->proto, "read", &s->pfns, &s->err)) !=
+		GR_OK) {
 		json_decref(s->proto);
 		s->proto = NULL;
 	}
@@ -580,8 +580,7 @@ choose(struct batch *b, struct item *it, const json_t **proto,
 
 /* Copy one item, a posix destination staged (XFER_STAGE). */
 static void
-copy_item(struct xfer *x, struct batch *b, struct item *it,
-    const json_t *dpfns)
+copy_item(struct xfer *x, struct batch *b, struct item *it, const json_t *dpfns)
 {
 	struct xfer_sum want = { .bytes = -1 };
 	struct xfer_rse srs, drs;
@@ -881,8 +880,7 @@ mover_step(struct xfer *x, bool *worked, int64_t *wait, struct gr_err *err)
 		if (it->rc == GR_OK || it->stage != -2)
 			continue;
 		if (set_replica(b.dest, str(it->req, "scope"),
-			str(it->req, "name"), "U", it->why.msg,
-			err) != GR_OK) {
+			str(it->req, "name"), "U", it->why.msg, err) != GR_OK) {
 			log_msg(LOG_WARN, "mover: %s:%s on %s: %s",
 			    str(it->req, "scope"), str(it->req, "name"), b.dest,
 			    err->msg);
@@ -1008,7 +1006,7 @@ struct dest_due {
 };
 
 struct demand {
-	struct batch b; /* its busy list: who copies where */
+	struct batch b;    /* its busy list: who copies where */
 	int64_t now, next; /* next: the earliest due time; -1 none */
 	struct dest_due *d;
 	size_t nd;
@@ -1059,8 +1057,8 @@ demand_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	m->nd = m->scanned = 0;
 	m->next = -1;
 	m->queued = false;
-	if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, "S", 1, busy_one,
-		 &m->b, err)) != GR_OK)
+	if ((rc = st_scan_key(t, TBL_REQUESTS_BY_STATE, "S", 1, busy_one, &m->b,
+		 err)) != GR_OK)
 		return rc;
 	return st_scan_key(t, TBL_REQUESTS_BY_STATE, "Q", 1, demand_one, m,
 	    err);
@@ -1174,8 +1172,8 @@ reap(struct workers *w, bool hang)
 	pid_t pid;
 	int status;
 
-	while (w->n > 0 &&
-	    (pid = waitpid(-1, &status, hang ? 0 : WNOHANG)) > 0) {
+	while (
+	    w->n > 0 && (pid = waitpid(-1, &status, hang ? 0 : WNOHANG)) > 0) {
 		for (i = 0; i < w->n && w->pid[i] != pid; i++)
 			;
 		if (i == w->n)

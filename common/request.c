@@ -325,10 +325,10 @@ request_archive(struct st_txn *t, const json_t *rec, const char *state,
 	    str(rec, "dest_rse_id") == NULL)
 		return GR_OK; /* not a request */
 	(void)snprintf(when, sizeof(when), "%016llx", (unsigned long long)now);
-	klen = key_join(kbuf, sizeof(kbuf), str(rec, "scope"),
-	    str(rec, "name"), str(rec, "dest_rse_id"), when, (char *)NULL);
-	if (str(rec, "id") != NULL && klen + strlen(str(rec, "id")) <=
-		sizeof(kbuf)) {
+	klen = key_join(kbuf, sizeof(kbuf), str(rec, "scope"), str(rec, "name"),
+	    str(rec, "dest_rse_id"), when, (char *)NULL);
+	if (str(rec, "id") != NULL &&
+	    klen + strlen(str(rec, "id")) <= sizeof(kbuf)) {
 		/* the id after the time, in the same part: ends of one
 		   second stay apart */
 		memcpy(kbuf + klen, str(rec, "id"), strlen(str(rec, "id")));

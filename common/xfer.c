@@ -24,16 +24,16 @@
 #include "util.h"
 #include "xfer.h"
 
-#define XFER_PFN_MAX  4096
-#define XFER_COMP_MAX 128         /* path components of a PFN */
-#define XFER_BUF      (128 << 10) /* posix reads and writes */
-#define XFER_RING     (2 << 20)   /* between a WebDAV GET and PUT */
-#define XFER_DAV_BUF  (512 << 10)
-#define XFER_TIMEOUT  60 /* seconds without progress */
-#define XFER_CONNECT  10
-#define XFER_PART     ".gridrest-part"
-#define XFER_SHOW     160 /* of a PFN in a message */
-#define XFER_SYNCFS_MIN 8 /* staged copies synced with syncfs(2) */
+#define XFER_PFN_MAX    4096
+#define XFER_COMP_MAX   128         /* path components of a PFN */
+#define XFER_BUF        (128 << 10) /* posix reads and writes */
+#define XFER_RING       (2 << 20)   /* between a WebDAV GET and PUT */
+#define XFER_DAV_BUF    (512 << 10)
+#define XFER_TIMEOUT    60 /* seconds without progress */
+#define XFER_CONNECT    10
+#define XFER_PART       ".gridrest-part"
+#define XFER_SHOW       160 /* of a PFN in a message */
+#define XFER_SYNCFS_MIN 8   /* staged copies synced with syncfs(2) */
 
 /* A posix copy checked and left under its temporary name (XFER_STAGE). */
 struct staged {

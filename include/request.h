@@ -43,8 +43,8 @@ int request_list(const char *issuer, const char *src_rse, const char *dst_rse,
  */
 int request_archive(struct st_txn *t, const json_t *rec, const char *state,
     struct gr_err *err);
-int request_history_get(const char *issuer, const char *scope,
-    const char *name, const char *rse, json_t **out, struct gr_err *err);
+int request_history_get(const char *issuer, const char *scope, const char *name,
+    const char *rse, json_t **out, struct gr_err *err);
 int request_history_list(const char *issuer, const char *src_rse,
     const char *dst_rse, const char *states, long offset, long limit,
     gr_emit_fn emit, void *ctx, struct gr_err *err);

@@ -321,8 +321,9 @@ state_of(const char *name)
 	assert_int_equal(rc, GR_OK);
 	assert_true(json_array_size(l) > 0);
 	(void)snprintf(buf, sizeof(buf), "%s",
-	    json_string_value(json_object_get(
-		json_array_get(l, json_array_size(l) - 1), "state")));
+	    json_string_value(
+		json_object_get(json_array_get(l, json_array_size(l) - 1),
+		    "state")));
 	json_decref(l);
 	return buf;
 }
