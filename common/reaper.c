@@ -33,6 +33,7 @@
 #define REAPER_TS_LEN    8         /* the index's tombstone bytes */
 #define REAPER_SOURCE    "storage" /* Rucio's default usage source */
 #define REAPER_CHUNK_MAX 100000
+#define REAPER_FAILS_MAX 30 /* failed passes in a row (one a second) */
 
 static volatile sig_atomic_t reaper_stop;
 static bool noted; /* a transaction of this process set a tombstone */
@@ -751,7 +752,7 @@ reaper_main(void)
 	int64_t idle_since, next, now;
 	uint64_t seen;
 	char pid[24];
-	int fd, rc = 0, len;
+	int fd, rc = 0, len, fails = 0;
 
 	if ((fd = lock_open()) < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (fd >= 0)
@@ -773,13 +774,17 @@ reaper_main(void)
 		gr_clear(&err);
 		if (reaper_run(x, &r, &err) != GR_OK) {
 			log_msg(LOG_ERR, "reaper: %s", err.msg);
-			if (st_must_exit()) {
+			/* a store that fails every pass (its home removed
+			   and made again under it): leave; a kick starts
+			   another on whatever store is there then */
+			if (st_must_exit() || ++fails >= REAPER_FAILS_MAX) {
 				rc = 1;
 				break;
 			}
 			nap(1000);
 			continue;
 		}
+		fails = 0;
 		now = time_now();
 		if (r.deleted > 0 || r.failed > 0) {
 			idle_since = now;

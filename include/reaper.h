@@ -40,7 +40,9 @@
  * due without a kick (a future tombstone on a greedy RSE, candidates on
  * an RSE with a MinFreeSpace limit, a deletion to retry), looking again
  * every GRIDREST_REAPER_INTERVAL seconds or at once when a tombstone is
- * set, and leaves after GRIDREST_REAPER_IDLE seconds without any.
+ * set, and leaves after GRIDREST_REAPER_IDLE seconds without any, or
+ * after 30 passes in a row that the store failed (a home removed and made
+ * again under it).
  *
  * Settings (environment): GRIDREST_REAPER_START (1; 0: none is started),
  * GRIDREST_REAPER_INTERVAL (10), GRIDREST_REAPER_IDLE (10),
