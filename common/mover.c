@@ -1250,7 +1250,7 @@ mover_main(void)
 	idle_since = time_now();
 	/* a store recovered under it (a killed worker's successor opened
 	   it) is reopened by the next call, not left: its workers copy on */
-	while (!mover_stop && !st_must_exit()) {
+	while (!mover_stop && !st_must_exit() && !st_removed()) {
 		reap(&w, false);
 		gr_clear(&err);
 		m.now = time_now();

@@ -220,6 +220,19 @@ st_close(void)
 }
 
 /*
+ * The store's directory is gone: its home was removed under the process,
+ * and a daemon of that store (mover, evaluator) has nothing left to serve.
+ * A recovery (st_stale) recreates the regions but keeps the directory.
+ */
+bool
+st_removed(void)
+{
+	struct stat sb;
+
+	return st.dir[0] != '\0' && stat(st.dir, &sb) != 0 && errno == ENOENT;
+}
+
+/*
  * The environment's first region file as this process mapped it. Recovery
  * by another process removes and recreates it: a different file there
  * means this process is still attached to the old, dead region.

@@ -79,6 +79,10 @@ bool st_must_exit(void);
  */
 bool st_stale(void);
 
+/* true when the store's directory no longer exists (the home was
+   removed): the process's daemons should leave, not serve it on */
+bool st_removed(void);
+
 /*
  * In a child after fork(): forget the parent's handles without closing
  * them (a child must neither use nor close them); st_open() then opens the

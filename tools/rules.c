@@ -83,7 +83,7 @@ main(void)
 	}
 	st_guard();
 	rule_evaluator_open();
-	while (!stop && !st_must_exit()) {
+	while (!stop && !st_must_exit() && !st_removed()) {
 		if (time_now() >= next_expiry) { /* once a second */
 			next_expiry = time_now() + 1;
 			gr_clear(&err);

@@ -665,6 +665,7 @@ test_recovery_after_kill(void **state)
 	/* its open recovered the environment: this process's regions are
 	   the dead ones until it reopens (the watchdog's question) */
 	assert_true(st_stale());
+	assert_false(st_removed());
 
 	st_get_stats(&before);
 	fds = count_fds();
@@ -679,6 +680,23 @@ test_recovery_after_kill(void **state)
 	assert_string_equal(get("after-crash"), "ok");
 	assert_string_equal(get("committed"), "yes");
 	assert_string_equal(get("held"), "");
+}
+
+/* A removed home is told apart from a recovered one: the daemons leave
+   the first and reopen the second. */
+static void
+test_removed(void **state)
+{
+	char db[sizeof(home) + 8], away[sizeof(home) + 16];
+
+	(void)state;
+	(void)snprintf(db, sizeof(db), "%s/db", home);
+	(void)snprintf(away, sizeof(away), "%s/db.away", home);
+	assert_false(st_removed());
+	assert_int_equal(rename(db, away), 0);
+	assert_true(st_removed());
+	assert_int_equal(rename(away, db), 0);
+	assert_false(st_removed());
 }
 
 /* Each recovery leaves the old handles behind (BDB cannot close them); a
@@ -1320,6 +1338,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_many_recoveries),
 		cmocka_unit_test(test_lazy_open),
 		cmocka_unit_test(test_lazy_open_conflict),
+		cmocka_unit_test(test_removed),
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_schema_migration),
 		cmocka_unit_test(test_keeper),
