@@ -965,30 +965,10 @@ mover_requeue(long *n, struct gr_err *err)
 	return requeue_pid(0, n, err);
 }
 
-static int
-lock_open(void)
-{
-	char path[PATH_MAX];
-
-	if (st_dir() == NULL ||
-	    snprintf(path, sizeof(path), "%s/" MOVER_LOCK, st_dir()) >=
-		(int)sizeof(path))
-		return -1;
-	return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-}
-
 bool
 mover_running(void)
 {
-	int fd = lock_open();
-	bool yes;
-
-	if (fd < 0)
-		return false;
-	/* a shared lock is refused only while a mover holds its own */
-	yes = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	(void)close(fd);
-	return yes;
+	return proc_lock_held(st_dir(), MOVER_LOCK);
 }
 
 static int
@@ -1223,7 +1203,8 @@ mover_main(void)
 	int fd, rc = 0, len;
 
 	/* one mover: whoever started another first has the lock */
-	if ((fd = lock_open()) < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if ((fd = proc_lock_open(st_dir(), MOVER_LOCK)) < 0 ||
+	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (fd >= 0)
 			(void)close(fd);
 		return 0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,4 +102,30 @@ tool_path(const char *name, char *buf, size_t size)
 		    access(buf, X_OK) == 0)
 			return true;
 	return false;
+}
+
+int
+proc_lock_open(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (dir == NULL ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+		(int)sizeof(path))
+		return -1;
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+bool
+proc_lock_held(const char *dir, const char *name)
+{
+	int fd = proc_lock_open(dir, name);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	/* a shared lock is refused only while the daemon holds its own */
+	yes = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	(void)close(fd);
+	return yes;
 }

@@ -699,30 +699,10 @@ out:
 
 /* --- the reaper's life ---------------------------------------------- */
 
-static int
-lock_open(void)
-{
-	char path[PATH_MAX];
-
-	if (st_dir() == NULL ||
-	    snprintf(path, sizeof(path), "%s/" REAPER_LOCK, st_dir()) >=
-		(int)sizeof(path))
-		return -1;
-	return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-}
-
 bool
 reaper_running(void)
 {
-	int fd = lock_open();
-	bool yes;
-
-	if (fd < 0)
-		return false;
-	/* a shared lock is refused only while a reaper holds its own */
-	yes = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	(void)close(fd);
-	return yes;
+	return proc_lock_held(st_dir(), REAPER_LOCK);
 }
 
 static void
@@ -754,7 +734,8 @@ reaper_main(void)
 	char pid[24];
 	int fd, rc = 0, len, fails = 0;
 
-	if ((fd = lock_open()) < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if ((fd = proc_lock_open(st_dir(), REAPER_LOCK)) < 0 ||
+	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (fd >= 0)
 			(void)close(fd);
 		return 0;

@@ -3114,17 +3114,7 @@ exec_evaluator(void *arg)
 static bool
 evaluator_running(void)
 {
-	char lock[PATH_MAX];
-	bool running = false;
-	int fd;
-
-	(void)snprintf(lock, sizeof(lock), "%s/rules.lock", st_dir());
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return false;
-	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
-		running = true;
-	(void)close(fd);
-	return running;
+	return proc_lock_held(st_dir(), "rules.lock");
 }
 
 void

@@ -31,4 +31,13 @@ int detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
  */
 bool tool_path(const char *name, char *buf, size_t size);
 
+/*
+ * A daemon's lock file, dir/name (created 0600, never through a symbolic
+ * link): the daemon holds it with an exclusive flock while it runs, one
+ * per store. proc_lock_open returns its descriptor (close-on-exec) or -1;
+ * proc_lock_held is true while some process holds it exclusively.
+ */
+int proc_lock_open(const char *dir, const char *name);
+bool proc_lock_held(const char *dir, const char *name);
+
 #endif /* PROC_H */

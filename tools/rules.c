@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "proc.h"
 #include "mover.h"
 #include "rule.h"
 #include "store.h"
@@ -70,8 +71,8 @@ main(void)
 		(void)log_open(log);
 	log_set_name("rules");
 	linger = cfg.keeper_idle > 0 ? cfg.keeper_idle : 30;
-	(void)snprintf(lock, sizeof(lock), "%s/db/rules.lock", cfg.home);
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	(void)snprintf(lock, sizeof(lock), "%s/db", cfg.home);
+	if ((fd = proc_lock_open(lock, "rules.lock")) < 0 ||
 	    flock(fd, LOCK_EX | LOCK_NB) != 0)
 		return 0; /* another evaluator runs */
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());

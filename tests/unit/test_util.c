@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "arena.h"
 #include "err.h"
 #include "jsonx.h"
+#include "proc.h"
 #include "util.h"
 #include "valid.h"
 
@@ -741,6 +744,33 @@ test_sbuf(void **state)
 	assert_null(b.s);
 }
 
+/* A daemon's lock: held only while a descriptor has it exclusively. */
+static void
+test_proc_lock(void **state)
+{
+	char dir[] = "/tmp/gr-lock.XXXXXX", path[64], link[64];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_false(proc_lock_held(dir, "d.lock")); /* created, free */
+	fd = proc_lock_open(dir, "d.lock");
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	assert_true(proc_lock_held(dir, "d.lock"));
+	assert_int_equal(close(fd), 0);
+	assert_false(proc_lock_held(dir, "d.lock"));
+	/* never through a symbolic link */
+	(void)snprintf(path, sizeof(path), "%s/d.lock", dir);
+	(void)snprintf(link, sizeof(link), "%s/l.lock", dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(proc_lock_open(dir, "l.lock"), -1);
+	assert_int_equal(proc_lock_open(NULL, "d.lock"), -1);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -768,6 +798,7 @@ main(void)
 		cmocka_unit_test(test_gr_err_table),
 		cmocka_unit_test(test_valid_account),
 		cmocka_unit_test(test_valid_email),
+		cmocka_unit_test(test_proc_lock),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
