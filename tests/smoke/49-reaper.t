@@ -34,19 +34,6 @@ pfn() {
 path() {
 	printf '%s' "${1#file://localhost:0}"
 }
-dav_file() {
-	printf '%s/data%s' "$GRIDREST_WEBDAV_HOME" "${1#davs://localhost:$DAV_PORT}"
-}
-mkcols() {
-	local u d c
-	u=https${1#davs}
-	d=
-	for c in $(dirname "${u#"$DAV"}" | tr '/' ' '); do
-		d=$d/$c
-		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -X MKCOL \
-		    "$DAV$d/" -o /dev/null
-	done
-}
 # put RSE NAME BYTES: NAME (random bytes) stored on RSE and registered
 put() {
 	local p f
@@ -58,7 +45,7 @@ put() {
 		mkdir -p "$(dirname "$(path "$p")")"
 		cp "$f" "$(path "$p")" ;;
 	*)
-		mkcols "$p"
+		dav_mkcols "$p"
 		curl -sS --http1.1 --cacert "$GRIDREST_HOME/tls/ca.pem" -T "$f" \
 		    "https${p#davs}" -o /dev/null ;;
 	esac

@@ -60,10 +60,6 @@ settle() {
 	done
 	return 1
 }
-# dav_file PFN: where a davs PFN is stored on disk
-dav_file() {
-	printf '%s/data%s' "$GRIDREST_WEBDAV_HOME" "${1#davs://localhost:$DAV_PORT}"
-}
 
 head -c 3000000 /dev/urandom >"$T/f1"
 put POSIX_A f1 "$T/f1"

@@ -327,6 +327,10 @@ rse_put() {
 	esac
 	reqb POST /replicas "{\"rse\": \"$1\", \"files\": [{\"scope\": \"$2\", \"name\": \"$3\", \"bytes\": $(stat -c %s "$4"), \"adler32\": \"$a\"}]}"
 }
+# dav_file PFN: where a davs PFN of scripts/webdav-rse is stored on disk
+dav_file() {
+	printf '%s/data%s' "$GRIDREST_WEBDAV_HOME" "${1#davs://localhost:$DAV_PORT}"
+}
 # dav_mkcols PFN: the WebDAV collections above a davs PFN
 dav_mkcols() {
 	local u d c
