@@ -47,9 +47,26 @@ void st_drop_panicked(void);
    and open again (no body of this process may be running). */
 int st_reopen(struct gr_err *err);
 
+/* store.c: close every table (secondaries first), keeping the
+   environment. */
+void st_close_tables(void);
+
+/* store.c: open every table, creating the missing ones and their
+   indexes when flags has ST_INIT. GR_OK or a store failure. */
+int st_open_tables(unsigned flags, struct gr_err *err);
+
 /* store.c: open tbl's group, waiting for its locks (no transaction of
    this process may be running). GR_OK or a store failure. */
 int st_open_table(enum tbl_id tbl, struct gr_err *err);
+
+/*
+ * store_schema.c: at open, with every table open when flags has ST_INIT:
+ * the store's schema version must be this build's (GR_DATABASE if not, or
+ * if the store was never initialised); ST_INIT writes it in a new store
+ * and migrates an older one first. Runs transactions of its own: never
+ * from a body.
+ */
+int st_schema_check(unsigned flags, struct gr_err *err);
 
 /* Note in t the conditions the runner reacts to. Returns ret. */
 static inline int

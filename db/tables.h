@@ -121,7 +121,7 @@ extern const struct tbl_def tbl_defs[TBL_COUNT];
 
 /*
  * Schema version written by "gridrest-db init"; checked at open. init
- * brings an older store up to date (store.c, migrations): 2 files each
+ * brings an older store up to date (store_schema.c, migrations): 2 files each
  * collection once in dids.meta.idx (didx_coll_key), where 1 filed its
  * type, is_new and created_at apart; 3 keeps the top-level DIDs of each
  * scope in dids.top.db, filled from the DIDs and contents by init; 4
