@@ -1,5 +1,5 @@
 /*
- * store_txn.c -- the transaction runner (store.h: st_txn_run, st_view):
+ * store_txn.c -- the transaction runner (store_txn.h: st_txn_run, st_view):
  * the one place a transaction begins, commits, aborts, and runs its body
  * again -- after a lost deadlock (randomised back-off, ST_RETRY_MAX
  * times), after another process's crash was recovered (handles reopened,
@@ -17,6 +17,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_keeper.h"
+#include "store_txn.h"
 #include "util.h"
 
 void

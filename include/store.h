@@ -1,13 +1,14 @@
 /*
  * store.h -- the Berkeley DB layer: one transactional environment shared by
  * every process, tables from db/tables.c, records and cursors (store.c),
- * and the one transaction runner with deadlock retry and recovery after a
- * crashed process, and snapshot views for reads (store_txn.c). Speaks BDB
- * return codes to core; knows nothing of the domain beyond the table list.
- * Single-threaded: one environment per process, which a child after
- * fork() must not use (st_after_fork). The keeper, the guard and the
- * shared counters have headers of their own: store_keeper.h,
- * store_guard.h, store_counter.h.
+ * which transaction bodies call. Speaks BDB return codes to core; knows
+ * nothing of the domain beyond the table list. Single-threaded: one
+ * environment per process, which a child after fork() must not use
+ * (st_after_fork). Included with it: the transaction runner, which runs
+ * the bodies (store_txn.h). The keeper, the guard and the shared counters
+ * have headers of their own: store_keeper.h, store_guard.h,
+ * store_counter.h; the schema version and its migrations are the store's
+ * own business (store_schema.c).
  */
 #ifndef STORE_H
 #define STORE_H
@@ -20,42 +21,13 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "store_txn.h"
 #include "tables.h"
-
-/* How often a write transaction is retried after a deadlock. */
-#define ST_RETRY_MAX 12
 
 /* st_open flags */
 #define ST_INIT    0x1 /* create missing tables and build empty indexes */
 #define ST_NOCHECK 0x2 /* do not require the schema version (admin tool) */
 #define ST_KEEPER  0x4 /* the environment only, no tables (the keeper) */
-
-/* st_view flags */
-/* ST_ONCE: the body has effects outside the store (it streams): never run
-   it twice. ST_ONEREAD: the body reads one record, so no transaction is
-   begun around it (t->tid is NULL). */
-#define ST_ONCE    0x1
-#define ST_ONEREAD 0x2
-
-/* A running transaction as a body sees it. */
-struct st_txn {
-	DB_TXN *tid;
-	bool deadlock; /* set by any store call that lost a deadlock */
-	bool panic;    /* set by any store call that saw DB_RUNRECOVERY */
-	bool started;  /* the body ran (for ST_ONCE) */
-	bool lazy;     /* commit without waiting for the disk (st_txn_lazy) */
-	bool soon;     /* durable within the keeper's tick (st_txn_soon) */
-	bool view;     /* a snapshot view (st_view): nothing is written */
-	int missing;   /* 1 + a table the body could not open at once */
-};
-
-/*
- * A transaction body. It may run several times (deadlock, recovery, a table
- * opened late), so it must not write output, touch files, start jobs or
- * keep DBT pointers.
- * Returns GR_OK to commit, anything else to abort.
- */
-typedef int (*st_txn_fn)(struct st_txn *t, void *arg, struct gr_err *err);
 
 /*
  * Open (creating if needed) the environment under <home>/db and every table;
@@ -98,42 +70,6 @@ DB_ENV *st_env(void);
 
 /* A table handle, for the admin tool only. */
 DB *st_db(enum tbl_id tbl);
-
-/*
- * Run fn in a write transaction: commit on GR_OK, abort otherwise. A body
- * that lost a deadlock is aborted and run again (back-off, ST_RETRY_MAX); if
- * another process crashed and the environment was recovered, the handles are
- * reopened and the body run again; a body that met a table this process
- * had not opened, whose open could not get its locks at once, is aborted
- * and run again once the table is open. Returns fn's code or a store
- * failure.
- */
-int st_txn_run(st_txn_fn fn, void *arg, struct gr_err *err);
-
-/*
- * From inside a body: commit this transaction without waiting for the disk
- * (DB_TXN_WRITE_NOSYNC). It survives the crash of any process, but a crash
- * of the machine may lose it, with the lazy commits after it; the next
- * durable commit of any process makes it durable too (the log is one
- * sequence). For bookkeeping that a restart reconciles anyway.
- */
-void st_txn_lazy(struct st_txn *t);
-
-/*
- * From inside a body: commit without waiting for the disk, and durable
- * within a tenth of a second: the keeper flushes the log on each tick
- * (when no keeper runs, the commit flushes itself). For records whose
- * writer waits for nobody (a job's end, written by its supervisor): many
- * of them then share one flush, instead of each taking the disk in turn
- * with the requests that do wait.
- */
-void st_txn_soon(struct st_txn *t);
-
-/*
- * Run fn in a read-only snapshot (MVCC) transaction: no read locks, never a
- * deadlock. flags: ST_ONCE, ST_ONEREAD.
- */
-int st_view(st_txn_fn fn, void *arg, unsigned flags, struct gr_err *err);
 
 /* A DBT pointing at caller memory (BDB copies input DBTs). */
 DBT st_dbt(const void *data, size_t size);
