@@ -537,6 +537,27 @@ replica_text(struct sbuf *out, const struct rfile *f, const struct figures *fig,
 	sbuf_add(out, "}", 1);
 }
 
+/*
+ * f became AVAILABLE on the RSE id: the requests waiting for a source of
+ * it may take this one (rule.h). *wanted: -1 not known yet, 0 no request
+ * waits for a source (looked up once per transaction), 1 some do.
+ */
+static int
+source_appeared(struct st_txn *t, int *wanted, const struct rfile *f,
+    const char *id, struct gr_err *err)
+{
+	bool yes;
+	int rc;
+
+	if (*wanted < 0) {
+		if ((rc = rule_sources_wanted(t, &yes, err)) != GR_OK)
+			return rc;
+		*wanted = yes;
+	}
+	return *wanted ? rule_source_appeared(t, f->scope, f->name, id, err)
+		       : GR_OK;
+}
+
 static int
 add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -548,7 +569,7 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	long long delay;
 	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
 	size_t i;
-	int rc, ret;
+	int rc, ret, wanted = -1;
 
 	if ((rc = rse_load(t, a->rse, 0, &rse_rec, err)) != GR_OK)
 		return rc;
@@ -580,6 +601,9 @@ add_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			return st_fail(err, ret);
 		nfiles++;
 		nbytes += fig.bytes;
+		if ((f->state == NULL || strcmp(f->state, "A") == 0) &&
+		    (rc = source_appeared(t, &wanted, f, id, err)) != GR_OK)
+			return rc;
 	}
 	if (delay != -1 && nfiles > 0)
 		reaper_note(); /* a tombstone_delay: the reaper's, once due */
@@ -648,7 +672,7 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
 	int64_t now = time_now();
 	size_t i;
-	int rc, ret;
+	int rc, ret, wanted = -1;
 
 	if ((rc = account_require_admin(t, a->issuer, "update replicas states",
 		 err)) != GR_OK ||
@@ -703,6 +727,10 @@ update_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		/* the locks on it follow (A: OK, U: STUCK), as upstream */
 		if ((rc = rule_replica_state(t, f->scope, f->name, id, f->state,
 			 f->error_message, err)) != GR_OK)
+			return rc;
+		/* and a new source for the copies that waited for one */
+		if (strcmp(f->state, "A") == 0 &&
+		    (rc = source_appeared(t, &wanted, f, id, err)) != GR_OK)
 			return rc;
 	}
 	return GR_OK;

@@ -2207,63 +2207,30 @@ rule_delete(const char *issuer, const char *id, int purge, struct gr_err *err)
 
 /* --- the state machine ------------------------------------------------- */
 
-int
-rule_replica_state(struct st_txn *t, const char *scope, const char *name,
-    const char *rse_id, const char *state, const char *error,
-    struct gr_err *err)
+/*
+ * The collected locks s of one replica move to state to (O, R or S) from
+ * one of the states in from: each lock, its rule's counters and state
+ * (error: a STUCK rule's reason), the dataset locks when the rule's state
+ * changed, and the parents of a rule that became OK.
+ */
+static int
+locks_move(struct st_txn *t, const struct lockset *s, char to, const char *from,
+    const char *error, int64_t now, struct gr_err *err)
 {
-	struct lockset s = { 0 };
-	char kbuf[KEY_MAX];
-	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, rse_id,
-		   (char *)NULL),
-	       i;
-	int64_t now = time_now();
-	DBT rk = st_dbt(kbuf, klen);
 	json_t *lock = NULL, *rule = NULL;
-	char to;
-	int ret, rc;
+	size_t i;
+	int ret, rc = GR_OK;
 
-	if (state == NULL || (*state != 'A' && *state != 'U'))
-		return GR_OK;
-	to = *state == 'A' ? 'O' : 'S';
-	if ((rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, kbuf, klen, lockset_one,
-		 &s, err)) != GR_OK)
-		goto out;
-	/* the transfer is over: done, or failed; either kept in the
-	   requests' history */
-	ret = st_get_json(t, TBL_REQUESTS, &rk, &lock, DB_RMW);
-	if (ret == 0 &&
-	    (*state == 'A' || str_of(lock, "state") == NULL ||
-		*str_of(lock, "state") != 'F') &&
-	    (rc = request_archive(t, lock, *state == 'A' ? "D" : "F", err)) !=
-		GR_OK) {
-		json_decref(lock);
-		goto out;
-	}
-	if (ret == 0 && *state == 'A')
-		ret = st_del(t, TBL_REQUESTS, &rk);
-	else if (ret == 0) {
-		json_object_set_new(lock, "state", json_string("F"));
-		json_object_set_new(lock, "updated_at", json_integer(now));
-		ret = st_put_json(t, TBL_REQUESTS, &rk, lock, 0);
-	}
-	json_decref(lock);
-	lock = NULL;
-	if (ret != 0 && ret != DB_NOTFOUND) {
-		rc = st_fail(err, ret);
-		goto out;
-	}
-	for (i = 0; i < s.n && rc == GR_OK; i++) {
-		const char *k = s.keys.s + s.off[i];
-		size_t kl = s.off[i + 1] - s.off[i], il;
+	for (i = 0; i < s->n && rc == GR_OK; i++) {
+		const char *k = s->keys.s + s->off[i];
+		size_t kl = s->off[i + 1] - s->off[i], il;
 		const char *id = key_part(k, kl, 0, &il);
-		char rid[RULE_ID_LEN + 1], from = s.state[i], st[2] = { to, 0 };
+		char rid[RULE_ID_LEN + 1], was = s->state[i], st[2] = { to, 0 };
 		const char *before;
 		DBT lk = st_dbt(k, kl);
 
-		if (from == to || id == NULL || il != RULE_ID_LEN)
-			continue;
-		if (to == 'O' && from != 'R' && from != 'S')
+		if (was == to || strchr(from, was) == NULL || id == NULL ||
+		    il != RULE_ID_LEN)
 			continue;
 		memcpy(rid, id, RULE_ID_LEN);
 		rid[RULE_ID_LEN] = '\0';
@@ -2284,15 +2251,11 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 		}
 		if ((rc = rule_load(t, rid, DB_RMW, &rule, err)) != GR_OK)
 			break;
-		add_counts(rule, (to == 'O') - (from == 'O'), -(from == 'R'),
-		    (to == 'S') - (from == 'S'));
+		add_counts(rule, (to == 'O') - (was == 'O'),
+		    (to == 'R') - (was == 'R'), (to == 'S') - (was == 'S'));
 		before = str_of(rule, "state");
 		st[0] = before != NULL ? *before : 'R';
-		settle(rule, now,
-		    to == 'S' ? (error != NULL && *error != '\0'
-					? error
-					: "Replica became unavailable")
-			      : NULL);
+		settle(rule, now, to == 'S' ? error : NULL);
 		json_object_set_new(rule, "updated_at", json_integer(now));
 		if ((rc = rule_store(t, rule, err)) == GR_OK &&
 		    (rc = rule_history_add(t, rule, err)) == GR_OK &&
@@ -2303,8 +2266,196 @@ rule_replica_state(struct st_txn *t, const char *scope, const char *name,
 		json_decref(rule);
 		rule = NULL;
 	}
+	return rc;
+}
+
+int
+rule_replica_state(struct st_txn *t, const char *scope, const char *name,
+    const char *rse_id, const char *state, const char *error,
+    struct gr_err *err)
+{
+	struct lockset s = { 0 };
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, rse_id,
+	    (char *)NULL);
+	int64_t now = time_now();
+	DBT rk = st_dbt(kbuf, klen);
+	json_t *req = NULL;
+	int ret, rc;
+
+	if (state == NULL || (*state != 'A' && *state != 'U'))
+		return GR_OK;
+	if ((rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, kbuf, klen, lockset_one,
+		 &s, err)) != GR_OK)
+		goto out;
+	/* the transfer is over: done, or failed; either kept in the
+	   requests' history */
+	ret = st_get_json(t, TBL_REQUESTS, &rk, &req, DB_RMW);
+	if (ret == 0 &&
+	    (*state == 'A' || str_of(req, "state") == NULL ||
+		*str_of(req, "state") != 'F') &&
+	    (rc = request_archive(t, req, *state == 'A' ? "D" : "F", err)) !=
+		GR_OK) {
+		json_decref(req);
+		goto out;
+	}
+	if (ret == 0 && *state == 'A')
+		ret = st_del(t, TBL_REQUESTS, &rk);
+	else if (ret == 0) {
+		json_object_set_new(req, "state", json_string("F"));
+		json_object_set_new(req, "updated_at", json_integer(now));
+		ret = st_put_json(t, TBL_REQUESTS, &rk, req, 0);
+	}
+	json_decref(req);
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		rc = st_fail(err, ret);
+		goto out;
+	}
+	rc = *state == 'A' ? locks_move(t, &s, 'O', "RS", NULL, now, err)
+			   : locks_move(t, &s, 'S', "RO",
+				 error != NULL && *error != '\0'
+				     ? error
+				     : "Replica became unavailable",
+				 now, err);
 out:
 	lockset_free(&s);
+	return rc;
+}
+
+/* --- sources that appear ------------------------------------------------ */
+
+int
+rule_sources_wanted(struct st_txn *t, bool *yes, struct gr_err *err)
+{
+	*yes = false;
+	return st_scan_key(t, TBL_REQUESTS_BY_STATE, "O", 1, st_scan_found, yes,
+	    err);
+}
+
+/* The keys of a file's requests that wait for a source. */
+static int
+waiting_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+{
+	struct lockset *s = arg;
+	const char *v;
+	size_t vl;
+
+	if (jsonx_member(val->data, val->size, "state", &v, &vl) && vl == 3 &&
+	    v[1] == 'O')
+		return lockset_one(key, pkey, val, s);
+	return GR_OK;
+}
+
+/* May the request req read from the RSE rse_id (named rse)? */
+static int
+source_allowed(struct st_txn *t, const json_t *req, const char *rse_id,
+    const char *rse, bool *yes, struct gr_err *err)
+{
+	const char *only = str_of(req, "source_rse_id"),
+		   *expr = str_of(req, "source_replica_expression");
+	json_t *names = NULL, *v;
+	size_t i;
+	int rc;
+
+	*yes = false;
+	if (only != NULL && strcmp(only, rse_id) != 0)
+		return GR_OK;
+	if (expr == NULL || *expr == '\0') {
+		*yes = true;
+		return GR_OK;
+	}
+	rc = rse_expr_eval(t, expr, &names, err);
+	if (rc == GR_INVALID_RSE_EXPR) { /* it selects nothing (now) */
+		gr_clear(err);
+		return GR_OK;
+	}
+	json_array_foreach(names, i, v) {
+		if (strcmp(json_string_value(v), rse) == 0)
+			*yes = true;
+	}
+	json_decref(names);
+	return rc;
+}
+
+/* The request of key (NO_SOURCES) is queued again: its replica is to be
+   copied (UNAVAILABLE -> COPYING), its STUCK locks REPLICATING. */
+static int
+requeue_waiting(struct st_txn *t, const DBT *key, const char *rse_id,
+    const char *rse, int64_t now, struct gr_err *err)
+{
+	struct lockset s = { 0 };
+	json_t *req = NULL, *rep = NULL;
+	bool yes;
+	int ret, rc = GR_OK;
+
+	ret = st_get_json(t, TBL_REQUESTS, key, &req, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	if (str_of(req, "state") == NULL || *str_of(req, "state") != 'O' ||
+	    (rc = source_allowed(t, req, rse_id, rse, &yes, err)) != GR_OK ||
+	    !yes)
+		goto out;
+	json_object_set_new(req, "state", json_string("Q"));
+	json_object_set_new(req, "updated_at", json_integer(now));
+	(void)json_object_del(req, "next_at");
+	if ((ret = st_put_json(t, TBL_REQUESTS, key, req, 0)) != 0) {
+		rc = st_fail(err, ret);
+		goto out;
+	}
+	mover_note(); /* a mover starts after the commit */
+	ret = st_get_json(t, TBL_REPLICAS, key, &rep, DB_RMW);
+	if (ret == 0 && str_of(rep, "state") != NULL &&
+	    *str_of(rep, "state") == 'U') {
+		json_object_set_new(rep, "state", json_string("C"));
+		json_object_set_new(rep, "updated_at", json_integer(now));
+		ret = st_put_json(t, TBL_REPLICAS, key, rep, 0);
+	}
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		rc = st_fail(err, ret);
+		goto out;
+	}
+	if ((rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, key->data, key->size,
+		 lockset_one, &s, err)) == GR_OK)
+		rc = locks_move(t, &s, 'R', "S", NULL, now, err);
+out:
+	lockset_free(&s);
+	json_decref(rep);
+	json_decref(req);
+	return rc;
+}
+
+int
+rule_source_appeared(struct st_txn *t, const char *scope, const char *name,
+    const char *rse_id, struct gr_err *err)
+{
+	struct lockset w = { 0 };
+	char kbuf[KEY_MAX], *rse = NULL;
+	size_t klen = key_join(kbuf, sizeof(kbuf), scope, name, "",
+		   (char *)NULL),
+	       i, dl;
+	int64_t now = time_now();
+	int rc;
+
+	if (klen == 0)
+		return GR_OK;
+	rc = st_scan(t, TBL_REQUESTS, kbuf, klen, NULL, waiting_one, &w, err);
+	if (rc != GR_OK || w.n == 0 || (rse = rse_live_name(t, rse_id)) == NULL)
+		goto out;
+	for (i = 0; i < w.n && rc == GR_OK; i++) {
+		DBT k = st_dbt(w.keys.s + w.off[i], w.off[i + 1] - w.off[i]);
+		const char *dest = key_part(k.data, k.size, 2, &dl);
+
+		/* a copy to the RSE itself needs none */
+		if (dest == NULL ||
+		    (dl == strlen(rse_id) && memcmp(dest, rse_id, dl) == 0))
+			continue;
+		rc = requeue_waiting(t, &k, rse_id, rse, now, err);
+	}
+out:
+	free(rse);
+	lockset_free(&w);
 	return rc;
 }
 

@@ -212,6 +212,20 @@ int rule_replica_state(struct st_txn *t, const char *scope, const char *name,
     struct gr_err *err);
 
 /*
+ * Inside a transaction where the replica scope:name on the RSE rse_id
+ * became AVAILABLE (registered, set, or copied there): the file's
+ * requests that wait for a source (NO_SOURCES) and may read from that RSE
+ * (their source_replica_expression, if any, selects it) are QUEUED again,
+ * their replicas COPYING, their STUCK locks REPLICATING (the rules'
+ * counters and states follow), as upstream's repairer takes up stuck
+ * locks once a source exists. rule_sources_wanted: *yes when any request
+ * waits for a source at all (callers ask once per transaction).
+ */
+int rule_source_appeared(struct st_txn *t, const char *scope, const char *name,
+    const char *rse_id, struct gr_err *err);
+int rule_sources_wanted(struct st_txn *t, bool *yes, struct gr_err *err);
+
+/*
  * The rule evaluator's work (gridrest-rules): one batch of the first
  * INJECT rule that is due (*worked: there was one). Each batch is a
  * transaction of its own that keeps its position in the rule, so a

@@ -309,6 +309,128 @@ test_sources(void **state)
 	json_decref(far);
 }
 
+/* The rules' counters, the replicas' lock counts and the usage agree. */
+static void
+verified(void)
+{
+	assert_int_equal(testlib_rule_bad(), 0);
+}
+
+/* data:name registered on rse as UNAVAILABLE (its bytes lost), with the
+   figures of data. */
+static void
+put_lost(const char *rse, const char *name, const char *data)
+{
+	struct gr_err err = { 0 };
+	char ad[9];
+	json_t *files;
+
+	(void)snprintf(ad, sizeof(ad), "%08lx",
+	    adler32(adler32(0L, Z_NULL, 0), (const Bytef *)data,
+		(uInt)strlen(data)));
+	files = json_pack("[{s:s, s:s, s:I, s:s, s:s}]", "scope", "data",
+	    "name", name, "bytes", (json_int_t)strlen(data), "adler32", ad,
+	    "state", "U");
+	assert_int_equal(replica_add("root", rse, files, false, &err), GR_OK);
+	json_decref(files);
+}
+
+/* The state of the request of data:name to rse, by name. */
+static const char *
+request_state(const char *name, const char *rse)
+{
+	static char buf[32];
+	struct gr_err err = { 0 };
+	json_t *r = NULL;
+
+	assert_int_equal(request_get("data", name, rse, &r, &err), GR_OK);
+	(void)snprintf(buf, sizeof(buf), "%s",
+	    json_string_value(json_object_get(r, "state")));
+	json_decref(r);
+	return buf;
+}
+
+static json_int_t
+rule_count(const char *field)
+{
+	struct gr_err err = { 0 };
+	json_t *r = NULL;
+	json_int_t n;
+
+	assert_int_equal(rule_get(rule_id, &r, &err), GR_OK);
+	n = json_integer_value(json_object_get(r, field));
+	json_decref(r);
+	return n;
+}
+
+/*
+ * A request with no source anywhere (NO_SOURCES, its lock STUCK) is
+ * queued again when a replica of its file becomes AVAILABLE: registered
+ * on another RSE, or set AVAILABLE where it was lost; the lock goes back
+ * to REPLICATING and the mover completes it. A source the request's
+ * source_replica_expression excludes does not count.
+ */
+static void
+test_no_sources(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *files;
+	char *p;
+	FILE *f;
+
+	(void)state;
+	put_lost("A", "x9", "ninth");
+	rule("x9", "B", NULL);
+	assert_string_equal(rule_field("state"), "STUCK");
+	assert_string_equal(rule_field("error"), "MissingSourceReplica");
+	assert_int_equal(rule_count("locks_stuck_cnt"), 1);
+	assert_string_equal(request_state("x9", "B"), "NO_SOURCES");
+	step(false); /* nothing to copy from */
+	verified();
+	/* a copy appears on C */
+	put("C", "x9", "ninth", NULL);
+	assert_string_equal(rule_field("state"), "REPLICATING");
+	assert_string_equal(rule_field("error"), "");
+	assert_int_equal(rule_count("locks_stuck_cnt"), 0);
+	assert_int_equal(rule_count("locks_replicating_cnt"), 1);
+	assert_string_equal(request_state("x9", "B"), "QUEUED");
+	verified();
+	step(true);
+	assert_string_equal(rule_field("state"), "OK");
+	p = where("B", "x9");
+	assert_true(same_file(p, "ninth"));
+	free(p);
+	verified();
+
+	/* x10 may be read from A only: a copy on C changes nothing */
+	put_lost("A", "x10", "tenth");
+	rule("x10", "B", ", \"source_replica_expression\": \"A\"");
+	assert_string_equal(rule_field("state"), "STUCK");
+	put("C", "x10", "tenth", NULL);
+	assert_string_equal(rule_field("state"), "STUCK");
+	assert_string_equal(request_state("x10", "B"), "NO_SOURCES");
+	step(false);
+	/* the file found again on A and declared AVAILABLE there */
+	p = where("A", "x10");
+	mkdirs(p);
+	assert_non_null(f = fopen(p, "w"));
+	assert_true(fputs("tenth", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	free(p);
+	files = json_pack("[{s:s, s:s, s:s}]", "scope", "data", "name", "x10",
+	    "state", "A");
+	assert_int_equal(replica_update("root", "A", files, &err), GR_OK);
+	json_decref(files);
+	assert_string_equal(rule_field("state"), "REPLICATING");
+	assert_string_equal(request_state("x10", "B"), "QUEUED");
+	step(true);
+	assert_string_equal(rule_field("state"), "OK");
+	p = where("B", "x10");
+	assert_true(same_file(p, "tenth"));
+	free(p);
+	verified();
+}
+
 /* The state of the rule of data:name (the last one made on it). */
 static const char *
 state_of(const char *name)
@@ -592,6 +714,7 @@ main(void)
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_no_sources),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

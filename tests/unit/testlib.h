@@ -14,6 +14,7 @@
 
 #include "account.h"
 #include "cfg.h"
+#include "rule.h"
 #include "store.h"
 
 static int
@@ -59,6 +60,30 @@ testlib_store_accounts(char *home)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+testlib_verify_line(const char *line, size_t n, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "# verify: %.*s\n", (int)n, line);
+	return GR_OK;
+}
+
+/* What rule_verify finds wrong (the rules' counters, the replicas' lock
+   counts, the accounts' usage), each printed as a TAP comment; -1 when
+   it cannot look. */
+static inline long
+testlib_rule_bad(void)
+{
+	struct gr_err err = { 0 };
+	long bad = -1;
+
+	if (rule_verify(testlib_verify_line, NULL, &bad, &err) != GR_OK) {
+		fprintf(stderr, "# verify: %s\n", err.msg);
+		return -1;
+	}
+	return bad;
 }
 
 /* Close the store and remove home with everything in it; 0 or -1. */
