@@ -36,7 +36,7 @@ str(const json_t *o, const char *k)
 /* An absolute catalogue path: components neither empty nor "." or "..";
    its last one a plain name into name. */
 static bool
-fc_lfn_ok(const char *p, char *name)
+jd_lfn_ok(const char *p, char *name)
 {
 	const char *c = p, *slash;
 	size_t n;
@@ -62,7 +62,7 @@ fc_lfn_ok(const char *p, char *name)
 }
 
 static bool
-scope_ok(const char *s, size_t n)
+jd_scope_ok(const char *s, size_t n)
 {
 	size_t i;
 
@@ -85,7 +85,7 @@ jd_lfn_parse(const char *entry, char *lfn, char *name, bool *rucio,
 		e += 4;
 	if (e[0] == '/') {
 		*rucio = false;
-		if (!fc_lfn_ok(e, name))
+		if (!jd_lfn_ok(e, name))
 			return gr_fail(err, GR_INVALID_MANIFEST,
 			    "LFN '%.200s' is not a catalogue path (absolute, "
 			    "no '//', '.' or '..', a plain file name last)",
@@ -95,7 +95,7 @@ jd_lfn_parse(const char *entry, char *lfn, char *name, bool *rucio,
 	}
 	*rucio = true;
 	colon = strchr(e, ':');
-	if (colon == NULL || !scope_ok(e, (size_t)(colon - e)) ||
+	if (colon == NULL || !jd_scope_ok(e, (size_t)(colon - e)) ||
 	    colon[1] == '\0' || strlen(colon + 1) > DID_MAX)
 		return gr_fail(err, GR_INVALID_MANIFEST,
 		    "LFN '%.200s' is neither a catalogue path (/vo/...) nor a "
@@ -209,7 +209,7 @@ admin_txn(struct st_txn *t, void *arg, struct gr_err *err)
 
 /* May owner (in group) read the catalogue file rec? */
 static bool
-fc_may_read(const json_t *rec, const char *owner, const char *group, int *admin)
+jd_may_read(const json_t *rec, const char *owner, const char *group, int *admin)
 {
 	json_int_t mode = json_is_integer(json_object_get(rec, "mode"))
 	    ? json_integer_value(json_object_get(rec, "mode"))
@@ -229,7 +229,7 @@ fc_may_read(const json_t *rec, const char *owner, const char *group, int *admin)
 }
 
 static void
-fc_sums(const json_t *rec, json_t *e)
+jd_sums(const json_t *rec, json_t *e)
 {
 	const char *sum = str(rec, "checksum"),
 		   *type = str(rec, "checksumtype");
@@ -253,8 +253,8 @@ fc_sums(const json_t *rec, json_t *e)
 }
 
 static void
-fc_resolve(const char *lfn, const char *owner, const char *group, int *admin,
-    json_t *cache, json_t *e)
+jd_resolve_lfn(const char *lfn, const char *owner, const char *group,
+    int *admin, json_t *cache, json_t *e)
 {
 	struct gr_err err = { 0 };
 	json_t *rec = NULL, *srcs = json_object_get(e, "sources"), *src;
@@ -268,12 +268,12 @@ fc_resolve(const char *lfn, const char *owner, const char *group, int *admin,
 			    : err.msg));
 		return;
 	}
-	if (!fc_may_read(rec, owner, group, admin)) {
+	if (!jd_may_read(rec, owner, group, admin)) {
 		json_object_set_new(e, "why",
 		    json_string("the job's owner may not read it"));
 		goto out;
 	}
-	fc_sums(rec, e);
+	jd_sums(rec, e);
 	json_object_foreach(json_object_get(rec, "replicas"), se, pfn) {
 		if (!json_is_string(pfn))
 			continue;
@@ -305,7 +305,7 @@ collect_line(const char *line, size_t n, void *ctx)
 }
 
 static void
-did_resolve(const char *did, json_t *cache, json_t *e)
+jd_resolve_did(const char *did, json_t *cache, json_t *e)
 {
 	const char *colon = strchr(did, ':'), *pfn, *rse;
 	char scope[SCOPE_MAX + 1];
@@ -382,9 +382,9 @@ jd_resolve(const char *owner, const char *group, const json_t *lfns,
 		e = json_pack("{s:s, s:s, s:[]}", "name", name, "lfn", lfn,
 		    "sources");
 		if (rucio)
-			did_resolve(lfn, cache, e);
+			jd_resolve_did(lfn, cache, e);
 		else
-			fc_resolve(lfn, owner, group, &admin, cache, e);
+			jd_resolve_lfn(lfn, owner, group, &admin, cache, e);
 		json_array_append_new(*in, e);
 	}
 	json_decref(cache);
@@ -397,14 +397,14 @@ jd_resolve(const char *owner, const char *group, const json_t *lfns,
 
 /* --- output ---------------------------------------------------------- */
 
-struct scope_args {
+struct jd_scope_args {
 	const char *scope;
 };
 
 static int
-scope_txn(struct st_txn *t, void *arg, struct gr_err *err)
+jd_scope_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct scope_args *a = arg;
+	struct jd_scope_args *a = arg;
 
 	return scope_owner(t, a->scope, NULL, err);
 }
@@ -415,7 +415,7 @@ static int
 out_target(const char *owner, const char *path, char *dir, char *scope,
     char *prefix, struct gr_err *err)
 {
-	struct scope_args a = { scope };
+	struct jd_scope_args a = { scope };
 	char leaf[WL_NAME_MAX + 1];
 	const char *colon;
 	size_t n;
@@ -430,7 +430,7 @@ out_target(const char *owner, const char *path, char *dir, char *scope,
 			    "OutputPath is too long");
 		memcpy(dir, path, n);
 		dir[n] = '\0';
-		if (n > 1 && !fc_lfn_ok(dir, leaf))
+		if (n > 1 && !jd_lfn_ok(dir, leaf))
 			return gr_fail(err, GR_INVALID_MANIFEST,
 			    "OutputPath '%.200s' is not a catalogue directory "
 			    "(no '//', '.' or '..')",
@@ -446,7 +446,7 @@ out_target(const char *owner, const char *path, char *dir, char *scope,
 	} else {
 		colon = strchr(path, ':');
 		n = colon != NULL ? (size_t)(colon - path) : strlen(path);
-		if (!scope_ok(path, n) ||
+		if (!jd_scope_ok(path, n) ||
 		    (colon != NULL && strlen(colon + 1) > DID_MAX / 2))
 			return gr_fail(err, GR_INVALID_MANIFEST,
 			    "OutputPath '%.200s' is neither a catalogue "
@@ -458,7 +458,7 @@ out_target(const char *owner, const char *path, char *dir, char *scope,
 			(void)snprintf(prefix, DID_MAX, "%s%s", colon + 1,
 			    colon[strlen(colon) - 1] == '/' ? "" : "/");
 	}
-	if (st_view(scope_txn, &a, 0, err) != GR_OK) {
+	if (st_view(jd_scope_txn, &a, 0, err) != GR_OK) {
 		struct gr_err why = *err;
 
 		gr_clear(err);
@@ -581,7 +581,7 @@ got_of(const json_t *got, const char *name)
 /* Is the catalogue file lfn there already with these figures and a
    replica on se (a registration made before)? */
 static bool
-fc_done(const char *lfn, const char *se, const json_t *g)
+jd_registered(const char *lfn, const char *se, const json_t *g)
 {
 	struct gr_err err = { 0 };
 	json_t *rec = NULL;
@@ -642,7 +642,7 @@ jd_register(const json_t *out, const json_t *got, char *why, size_t n)
 			break;
 		}
 		if (str(e, "lfn") != NULL) {
-			if (!fc_done(str(e, "lfn"), se, g))
+			if (!jd_registered(str(e, "lfn"), se, g))
 				json_array_append_new(fc,
 				    json_pack("{s:s, s:O, s:O, s:s, s:{s:s}}",
 					"lfn", str(e, "lfn"), "size",
