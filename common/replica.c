@@ -824,7 +824,7 @@ struct door {
 };
 
 /* What a listing knows of one RSE, looked up once per request. */
-struct rse_ent {
+struct replica_rse {
 	char id[RSE_ID_LEN + 1];
 	char *name;
 	bool usable; /* live, selected, readable (or availability ignored) */
@@ -841,7 +841,7 @@ struct list_args {
 	struct st_txn *t;
 	struct gr_err *err;
 	json_t *selected; /* names the RSE expression selects, or NULL */
-	struct rse_ent *rses;
+	struct replica_rse *rses;
 	size_t nrses, cap;
 };
 
@@ -877,7 +877,7 @@ in_list(const json_t *list, const char *s)
 
 /* Fill e from the store; e->usable false when it is not to be listed. */
 static int
-rse_ent_load(struct list_args *a, struct rse_ent *e)
+replica_rse_load(struct list_args *a, struct replica_rse *e)
 {
 	static const char *const both[] = { "lan", "wan" };
 	const struct replica_query *q = a->q;
@@ -938,9 +938,10 @@ rse_ent_load(struct list_args *a, struct rse_ent *e)
 
 /* The entry of the RSE with id (k bytes), loaded on first use. */
 static int
-rse_ent_get(struct list_args *a, const char *id, size_t k, struct rse_ent **out)
+replica_rse_get(struct list_args *a, const char *id, size_t k,
+    struct replica_rse **out)
 {
-	struct rse_ent *e;
+	struct replica_rse *e;
 	size_t i;
 	int rc;
 
@@ -961,14 +962,14 @@ rse_ent_get(struct list_args *a, const char *id, size_t k, struct rse_ent **out)
 	memset(e, 0, sizeof(*e));
 	memcpy(e->id, id, k);
 	e->id[k] = '\0';
-	if ((rc = rse_ent_load(a, e)) != GR_OK)
+	if ((rc = replica_rse_load(a, e)) != GR_OK)
 		return rc;
 	*out = e;
 	return GR_OK;
 }
 
 static void
-rse_ents_free(struct list_args *a)
+replica_rses_free(struct list_args *a)
 {
 	size_t i, j;
 
@@ -984,7 +985,7 @@ rse_ents_free(struct list_args *a)
 /* One PFN of a file while its entry is built. */
 struct pfn_ent {
 	char *pfn;
-	const struct rse_ent *rse;
+	const struct replica_rse *rse;
 	const char *domain;
 	json_int_t prio;
 };
@@ -1058,7 +1059,7 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	struct list_args *a = fa->a;
 	const char *id, *path = NULL, *v;
 	char state[2];
-	struct rse_ent *e;
+	struct replica_rse *e;
 	json_t *rec = NULL;
 	size_t k, i, vlen;
 	long long when;
@@ -1066,7 +1067,7 @@ file_replica(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 	(void)pkey;
 	id = key_part(key->data, key->size, 2, &k);
-	if (id == NULL || (rc = rse_ent_get(a, id, k, &e)) != GR_OK)
+	if (id == NULL || (rc = replica_rse_get(a, id, k, &e)) != GR_OK)
 		return id == NULL ? GR_OK : rc;
 	if (e == NULL || !e->usable)
 		return GR_OK;
@@ -1503,7 +1504,7 @@ replica_list(const struct replica_query *q, gr_emit_text_fn emit, void *ctx,
 	}
 	rc = st_view(list_txn, &a, ST_ONCE, err);
 	json_decref(a.selected);
-	rse_ents_free(&a);
+	replica_rses_free(&a);
 	if (q->nrandom > 0)
 		rc = reservoir_emit(&res, emit, ctx, rc);
 	return rc;
@@ -1920,7 +1921,7 @@ replica_datasets(const json_t *dids, bool deep, gr_emit_fn emit, void *ctx,
 
 /* The datasets with a file on one RSE. */
 
-struct rse_ds_args {
+struct replica_rse_ds_args {
 	struct ds_acc acc;
 	const char *rse;
 	char id[RSE_ID_LEN + 1];
@@ -1928,9 +1929,10 @@ struct rse_ds_args {
 };
 
 static int
-rse_ds_parent(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+replica_rse_ds_parent(const DBT *key, const DBT *pkey, const DBT *val,
+    void *arg)
 {
-	struct rse_ds_args *a = arg;
+	struct replica_rse_ds_args *a = arg;
 	char *s, *n, *lfn;
 
 	(void)key;
@@ -1946,9 +1948,9 @@ rse_ds_parent(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 static int
-rse_ds_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+replica_rse_ds_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
-	struct rse_ds_args *a = arg;
+	struct replica_rse_ds_args *a = arg;
 	char kbuf[KEY_MAX];
 	const char *s, *n;
 	size_t slen, nlen, klen;
@@ -1963,7 +1965,7 @@ rse_ds_file(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	memcpy(kbuf, s, slen + 1 + nlen);
 	klen = slen + 1 + nlen;
 	return st_scan_key(a->acc.t, TBL_CONTENTS_BY_CHILD, kbuf, klen,
-	    rse_ds_parent, a, a->acc.err);
+	    replica_rse_ds_parent, a, a->acc.err);
 }
 
 static int
@@ -1973,9 +1975,9 @@ cmp_str(const void *x, const void *y)
 }
 
 static int
-rse_ds_txn(struct st_txn *t, void *arg, struct gr_err *err)
+replica_rse_ds_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct rse_ds_args *a = arg;
+	struct replica_rse_ds_args *a = arg;
 	char kbuf[KEY_MAX];
 	const char **names, *lfn;
 	json_t *v;
@@ -1989,8 +1991,8 @@ rse_ds_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		return rc;
 	a->acc.only = a->id;
 	klen = key_join(kbuf, sizeof(kbuf), a->id, "", (char *)NULL);
-	if ((rc = st_scan(t, TBL_REPLICAS_BY_RSE, kbuf, klen, NULL, rse_ds_file,
-		 a, err)) != GR_OK)
+	if ((rc = st_scan(t, TBL_REPLICAS_BY_RSE, kbuf, klen, NULL,
+		 replica_rse_ds_file, a, err)) != GR_OK)
 		return rc;
 	names = xcalloc(json_object_size(a->seen) + 1, sizeof(*names));
 	json_object_foreach(a->seen, lfn, v)
@@ -2011,7 +2013,7 @@ int
 replica_datasets_rse(const char *rse, gr_emit_fn emit, void *ctx,
     struct gr_err *err)
 {
-	struct rse_ds_args a = { .rse = rse };
+	struct replica_rse_ds_args a = { .rse = rse };
 	int rc;
 
 	if ((rc = check_rse_name(rse, err)) != GR_OK)
@@ -2019,7 +2021,7 @@ replica_datasets_rse(const char *rse, gr_emit_fn emit, void *ctx,
 	a.acc.emit = emit;
 	a.acc.ctx = ctx;
 	a.seen = json_object();
-	rc = st_view(rse_ds_txn, &a, ST_ONCE, err);
+	rc = st_view(replica_rse_ds_txn, &a, ST_ONCE, err);
 	json_decref(a.seen);
 	free(a.acc.rses);
 	return rc;
