@@ -135,7 +135,7 @@ new_uuid(char out[RULE_ID_LEN + 1])
 }
 
 static bool
-valid_id(const char *id)
+rule_id_ok(const char *id)
 {
 	size_t i;
 
@@ -159,7 +159,7 @@ rule_load(struct st_txn *t, const char *id, u_int32_t flags, json_t **rec,
 	int ret;
 
 	*rec = NULL;
-	if (!valid_id(id))
+	if (!rule_id_ok(id))
 		return gr_fail(err, GR_RULE_NOT_FOUND,
 		    "No rule with the id %.64s found", id != NULL ? id : "");
 	for (i = 0; i < RULE_ID_LEN; i++)
@@ -539,7 +539,7 @@ expr_eval(struct st_txn *t, const char *expr, json_t **out, struct gr_err *err)
 }
 
 static int
-rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
+rule_rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
     struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
@@ -600,7 +600,7 @@ scratch_cap(struct st_txn *t, json_t *rule, bool write_only, int64_t now,
 			continue;
 		json_decref(type);
 		type = NULL;
-		if ((rc = rse_attr(t, name, "type", &type, err)) == GR_OK)
+		if ((rc = rule_rse_attr(t, name, "type", &type, err)) == GR_OK)
 			scratch = json_is_string(type) &&
 			    strcmp(json_string_value(type), "SCRATCHDISK") == 0;
 	}
@@ -673,7 +673,8 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 			char *end;
 
 			json_decref(wv);
-			if ((rc = rse_attr(t, name, weight, &wv, err)) != GR_OK)
+			if ((rc = rule_rse_attr(t, name, weight, &wv, err)) !=
+			    GR_OK)
 				goto out;
 			if (wv == NULL)
 				continue; /* no such attribute: not a target */
@@ -696,7 +697,7 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 		if (!c->unlimited) {
 			json_t *mock = NULL;
 
-			if ((rc = rse_attr(t, name, "mock", &mock, err)) !=
+			if ((rc = rule_rse_attr(t, name, "mock", &mock, err)) !=
 			    GR_OK)
 				goto out;
 			c->unlimited = mock != NULL && !json_is_false(mock);
@@ -1042,7 +1043,7 @@ is_source(const struct applier *ap, const struct rep *r, const char *dest)
 
 /* The transfer request of f to dest, unless one is there already. */
 static int
-request_add(struct applier *ap, const struct gfile *f, const char *dest,
+rule_request_add(struct applier *ap, const struct gfile *f, const char *dest,
     bool has_source)
 {
 	char kbuf[KEY_MAX], id[RULE_ID_LEN + 1];
@@ -1198,7 +1199,8 @@ lock_add(struct applier *ap, struct gfile *f, const char *dest)
 	}
 	if (ret != 0)
 		return st_fail(ap->err, ret);
-	if (request && (rc = request_add(ap, f, dest, has_source)) != GR_OK)
+	if (request &&
+	    (rc = rule_request_add(ap, f, dest, has_source)) != GR_OK)
 		return rc;
 	if (st == 'O')
 		ap->d_ok++;
@@ -1847,8 +1849,8 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 			char *rname = rse_live_name(t, ap.c[i].id);
 
 			if (rname != NULL)
-				rc = rse_attr(t, rname, "block_manual_approval",
-				    &blocked, err);
+				rc = rule_rse_attr(t, rname,
+				    "block_manual_approval", &blocked, err);
 			free(rname);
 			if (blocked != NULL && !json_is_false(blocked))
 				rc = gr_fail(err, GR_MANUAL_APPROVAL_BLOCKED,

@@ -46,7 +46,7 @@ notification_name(const char *l)
 }
 
 static const char *
-did_type_name(const char *l)
+rule_did_type_name(const char *l)
 {
 	if (l == NULL)
 		return "FILE";
@@ -74,7 +74,7 @@ rule_render(struct st_txn *t, const json_t *rec, bool with_bytes)
 	json_object_set_new(o, "scope", copy_or_null(rec, "scope"));
 	json_object_set_new(o, "name", copy_or_null(rec, "name"));
 	json_object_set_new(o, "did_type",
-	    json_string(did_type_name(str_of(rec, "did_type"))));
+	    json_string(rule_did_type_name(str_of(rec, "did_type"))));
 	json_object_set_new(o, "state",
 	    json_string(st != NULL ? st : "REPLICATING"));
 	json_object_set_new(o, "error", copy_or_null(rec, "error"));
@@ -388,12 +388,12 @@ rule_list(const json_t *filters, gr_emit_fn emit, void *ctx, struct gr_err *err)
 	return rc;
 }
 
-static int did_txn(struct st_txn *t, void *arg, struct gr_err *err);
+static int rule_did_txn(struct st_txn *t, void *arg, struct gr_err *err);
 
 /* Run fn in a view for the DID scope:name (checked first). */
 static int
-did_view(const char *scope, const char *name, st_txn_fn fn, struct list_args *a,
-    struct gr_err *err)
+rule_did_view(const char *scope, const char *name, st_txn_fn fn,
+    struct list_args *a, struct gr_err *err)
 {
 	json_t *f = json_pack("{s:s, s:s}", "scope", scope, "name", name);
 	int rc;
@@ -413,7 +413,7 @@ rule_list_did(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
 {
 	struct list_args a = { .emit = emit, .ctx = ctx };
 
-	return did_view(scope, name, did_txn, &a, err);
+	return rule_did_view(scope, name, rule_did_txn, &a, err);
 }
 
 /* A rule named by the first part of a lock's key, once. */
@@ -448,7 +448,7 @@ assoc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 
 /* The rules on a DID (a->seen NULL) or associated with it. */
 static int
-did_txn(struct st_txn *t, void *arg, struct gr_err *err)
+rule_did_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct list_args *a = arg;
 	const char *scope = str_of(a->filters, "scope"),
@@ -489,14 +489,14 @@ rule_list_associated(const char *scope, const char *name, gr_emit_fn emit,
 	struct list_args a = { .emit = emit,
 		.ctx = ctx,
 		.seen = json_object() };
-	int rc = did_view(scope, name, did_txn, &a, err);
+	int rc = rule_did_view(scope, name, rule_did_txn, &a, err);
 
 	json_decref(a.seen);
 	return rc;
 }
 
 static int
-account_txn(struct st_txn *t, void *arg, struct gr_err *err)
+rule_account_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct list_args *a = arg;
 	const char *acc = str_of(a->filters, "account");
@@ -529,7 +529,7 @@ rule_list_account(const char *account, gr_emit_fn emit, void *ctx,
 		    account != NULL ? account : "");
 	f = json_pack("{s:s}", "account", account);
 	a.filters = f;
-	rc = st_view(account_txn, &a, ST_ONCE, err);
+	rc = st_view(rule_account_txn, &a, ST_ONCE, err);
 	json_decref(f);
 	return rc;
 }
@@ -1347,7 +1347,7 @@ render_text(const char *rec, size_t n, struct sbuf *out)
 			name = name != NULL ? name : "REPLICATING";
 			break;
 		case DTYPE:
-			name = did_type_name(l[0] ? l : NULL);
+			name = rule_did_type_name(l[0] ? l : NULL);
 			break;
 		case GROUPING:
 			name = grouping_name(l[0] ? l : NULL);

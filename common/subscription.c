@@ -1100,7 +1100,7 @@ copies_of(const json_t *tmpl)
  * template has its own, grouping DATASET by default.
  */
 static json_t *
-rule_spec(const json_t *sub, const json_t *tmpl, const char *scope,
+sub_rule_spec(const json_t *sub, const json_t *tmpl, const char *scope,
     const char *name)
 {
 	static const char *const copied[] = { "weight",
@@ -1187,7 +1187,7 @@ give_rules(const json_t *subs, const char *scope, const char *name,
 				    scope, name);
 				continue;
 			}
-			spec = rule_spec(sub, tmpl, scope, name);
+			spec = sub_rule_spec(sub, tmpl, scope, name);
 			ids = json_array();
 			if (rule_add(ACCOUNT_ROOT, spec, ids, &err) != GR_OK) {
 				log_msg(LOG_WARN,
