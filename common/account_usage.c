@@ -611,7 +611,8 @@ account_row(struct au_args *a, const DBT *pkey)
 }
 
 static int
-rse_limit_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+account_usage_rse_limit_one(const DBT *key, const DBT *pkey, const DBT *val,
+    void *arg)
 {
 	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *row;
 
@@ -624,7 +625,8 @@ rse_limit_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 static int
-rse_usage_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+account_usage_rse_used_one(const DBT *key, const DBT *pkey, const DBT *val,
+    void *arg)
 {
 	json_t *rec = json_loadb(val->data, val->size, 0, NULL), *row;
 
@@ -640,7 +642,7 @@ rse_usage_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 static int
-rse_accounts_txn(struct st_txn *t, void *arg, struct gr_err *err)
+account_usage_rse_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct au_args *a = arg;
 	char id[RSE_ID_LEN + 1];
@@ -652,9 +654,9 @@ rse_accounts_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	json_object_clear(a->rows);
 	if ((rc = rse_live_id(t, a->rse, id, err)) != GR_OK ||
 	    (rc = st_scan_key(t, TBL_ACCOUNT_LIMITS_BY_RSE, id, strlen(id),
-		 rse_limit_one, a, err)) != GR_OK ||
+		 account_usage_rse_limit_one, a, err)) != GR_OK ||
 	    (rc = st_scan_key(t, TBL_ACCOUNT_USAGE_BY_RSE, id, strlen(id),
-		 rse_usage_one, a, err)) != GR_OK)
+		 account_usage_rse_used_one, a, err)) != GR_OK)
 		return rc;
 	/* by account name (the object's keys are in insertion order) */
 	list = xcalloc(json_object_size(a->rows) + 1, sizeof(*list));
@@ -680,7 +682,7 @@ account_usage_on_rse(const char *rse, gr_emit_fn emit, void *ctx,
 		return gr_fail(err, GR_RSE_NOT_FOUND,
 		    "RSE '%s' cannot be found", rse);
 	a.rows = json_object();
-	rc = st_view(rse_accounts_txn, &a, ST_ONCE, err);
+	rc = st_view(account_usage_rse_txn, &a, ST_ONCE, err);
 	json_decref(a.rows);
 	return rc;
 }

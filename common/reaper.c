@@ -205,8 +205,8 @@ attr_get(struct st_txn *t, const char *rse, const char *key, json_t **out,
 /* *out: new reference to the usage record of source on the RSE id, or
    NULL when there is none. */
 static int
-usage_get(struct st_txn *t, const char *id, const char *source, u_int32_t flags,
-    json_t **out, struct gr_err *err)
+reaper_usage_get(struct st_txn *t, const char *id, const char *source,
+    u_int32_t flags, json_t **out, struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
 	DBT k = st_dbt(kbuf,
@@ -251,14 +251,14 @@ plan_space(struct st_txn *t, struct plan *p, struct gr_err *err)
 	json_decref(v);
 	if ((rc = attr_get(t, p->name, "source_for_total_space", &v, err)) !=
 		GR_OK ||
-	    (rc = usage_get(t, p->id,
+	    (rc = reaper_usage_get(t, p->id,
 		 (ts = json_string_value(v)) != NULL ? ts : REAPER_SOURCE, 0,
 		 &tot, err)) != GR_OK)
 		goto out;
 	json_decref(v);
 	if ((rc = attr_get(t, p->name, "source_for_used_space", &v, err)) !=
 		GR_OK ||
-	    (rc = usage_get(t, p->id,
+	    (rc = reaper_usage_get(t, p->id,
 		 (us = json_string_value(v)) != NULL ? us : REAPER_SOURCE, 0,
 		 &used, err)) != GR_OK)
 		goto out;
@@ -444,7 +444,7 @@ used_follows(struct st_txn *t, const struct plan *p, json_int_t bytes,
 	json_int_t used;
 	int ret, rc;
 
-	if ((rc = usage_get(t, p->id, p->used_src, DB_RMW, &rec, err)) !=
+	if ((rc = reaper_usage_get(t, p->id, p->used_src, DB_RMW, &rec, err)) !=
 		GR_OK ||
 	    rec == NULL)
 		return rc;

@@ -829,7 +829,7 @@ static const char *const wan_ops[] = { "read", "write", "delete",
 	"third_party_copy_read", "third_party_copy_write", NULL };
 
 static bool
-valid_scheme(const char *s)
+rse_scheme_ok(const char *s)
 {
 	size_t i, n;
 
@@ -1108,7 +1108,7 @@ rse_proto_add(const char *issuer, const char *rse, const char *scheme,
 	if (!rse_valid_name(rse))
 		return gr_fail(err, GR_RSE_NOT_FOUND,
 		    "RSE '%s' cannot be found", rse);
-	if (!valid_scheme(scheme))
+	if (!rse_scheme_ok(scheme))
 		return gr_fail(err, GR_INVALID_OBJECT,
 		    "Problem validating scheme: a URI scheme");
 	a.rec = proto_new(scheme);
@@ -1209,7 +1209,7 @@ proto_change(struct proto_args *a, struct gr_err *err)
 	if (!rse_valid_name(a->rse))
 		return gr_fail(err, GR_RSE_NOT_FOUND,
 		    "RSE '%s' cannot be found", a->rse);
-	if (!valid_scheme(a->scheme) ||
+	if (!rse_scheme_ok(a->scheme) ||
 	    (a->port != NULL && parse_long(a->port, 0, 65535, &port) != 0))
 		return gr_fail(err, GR_RSE_PROTO_NOT_SUPPORTED,
 		    "RSE '%s' has no such protocol", a->rse);
@@ -1355,16 +1355,16 @@ rse_live_name(struct st_txn *t, const char *id)
 	return name;
 }
 
-struct pfn_args {
+struct rse_pfn_args {
 	const char *rse, *scheme, *domain, *operation;
 	const json_t *lfns;
 	json_t *out;
 };
 
 static int
-pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
+rse_pfn_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct pfn_args *a = arg;
+	struct rse_pfn_args *a = arg;
 	struct proto_args pa = { .rse = a->rse, .scheme = a->scheme };
 	json_t *rec, *p, *best = NULL, *lfn;
 	json_int_t bestprio = 0;
@@ -1439,7 +1439,7 @@ int
 rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
     const char *domain, const char *operation, json_t **out, struct gr_err *err)
 {
-	struct pfn_args a = { .rse = rse, .scheme = scheme, .lfns = lfns };
+	struct rse_pfn_args a = { .rse = rse, .scheme = scheme, .lfns = lfns };
 	const char *const *ops;
 	json_t *lfn;
 	size_t i;
@@ -1477,7 +1477,7 @@ rse_lfns2pfns(const char *rse, const json_t *lfns, const char *scheme,
 			    s != NULL ? s : "");
 	}
 	a.out = json_object();
-	if ((rc = st_view(pfn_txn, &a, 0, err)) != GR_OK) {
+	if ((rc = st_view(rse_pfn_txn, &a, 0, err)) != GR_OK) {
 		json_decref(a.out);
 		return rc;
 	}

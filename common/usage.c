@@ -169,7 +169,7 @@ cmp_used(const void *x, const void *y)
 
 /* The "account_usages" list of the rucio entry. */
 static int
-account_usages(struct usage_args *a, json_t *entry)
+usage_account_list(struct usage_args *a, json_t *entry)
 {
 	json_int_t total = int_of(entry, "total");
 	json_t **items, *list, *it;
@@ -213,7 +213,7 @@ emit_entry(struct usage_args *a, const char *source, const json_t *rec)
 	int rc = GR_OK;
 
 	if (a->per_account && strcmp(source, USAGE_SOURCE) == 0)
-		rc = account_usages(a, entry);
+		rc = usage_account_list(a, entry);
 	if (rc == GR_OK)
 		rc = a->emit(entry, a->ctx);
 	json_decref(entry);
