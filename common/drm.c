@@ -125,7 +125,7 @@ drm_register(const char *client, drm_hook_fn fn)
 
 /* A number setting in [lo, hi] into *out, when the variable is set. */
 static int
-cfg_num(const char *name, long lo, long hi, long *out, struct gr_err *err)
+drm_cfg_num(const char *name, long lo, long hi, long *out, struct gr_err *err)
 {
 	const char *v = getenv(name);
 
@@ -186,17 +186,17 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 			    v);
 		dcfg.nice = (int)n;
 	}
-	if ((rc = cfg_num("GRIDREST_JOB_UID_MIN", 1, UINT32_MAX - 1,
+	if ((rc = drm_cfg_num("GRIDREST_JOB_UID_MIN", 1, UINT32_MAX - 1,
 		 &dcfg.uid_min, err)) != GR_OK ||
-	    (rc = cfg_num("GRIDREST_JOB_UID_MAX", 1, UINT32_MAX - 1,
+	    (rc = drm_cfg_num("GRIDREST_JOB_UID_MAX", 1, UINT32_MAX - 1,
 		 &dcfg.uid_max, err)) != GR_OK ||
-	    (rc = cfg_num("GRIDREST_JOB_GID", 1, UINT32_MAX - 1, &dcfg.gid,
+	    (rc = drm_cfg_num("GRIDREST_JOB_GID", 1, UINT32_MAX - 1, &dcfg.gid,
 		 err)) != GR_OK ||
-	    (rc = cfg_num("GRIDREST_JOB_NPROC", 0, 1 << 22, &dcfg.nproc,
+	    (rc = drm_cfg_num("GRIDREST_JOB_NPROC", 0, 1 << 22, &dcfg.nproc,
 		 err)) != GR_OK ||
-	    (rc = cfg_num("GRIDREST_JOB_FSIZE_MB", 0, 1L << 30, &dcfg.fsize_mb,
-		 err)) != GR_OK ||
-	    (rc = cfg_num("GRIDREST_JOB_MEM_MB", 0, 1L << 30, &dcfg.mem_mb,
+	    (rc = drm_cfg_num("GRIDREST_JOB_FSIZE_MB", 0, 1L << 30,
+		 &dcfg.fsize_mb, err)) != GR_OK ||
+	    (rc = drm_cfg_num("GRIDREST_JOB_MEM_MB", 0, 1L << 30, &dcfg.mem_mb,
 		 err)) != GR_OK)
 		return rc;
 	if (dcfg.uid_min > dcfg.uid_max)

@@ -464,7 +464,7 @@ env_entry(const char *name_eq, const char *value)
 
 /* The environment of a job: a clean base, then the spec's entries. */
 static char **
-job_env(const json_t *rec, const char *user)
+drm_local_job_env(const json_t *rec, const char *user)
 {
 	const json_t *env = json_object_get(rec, "env");
 	char **v = xcalloc(json_array_size(env) + 9, sizeof(*v));
@@ -606,7 +606,7 @@ spawn_job(const json_t *rec, uid_t uid, gid_t gid, const char *user, int nice)
 	char out[PATH_MAX], errf[PATH_MAX];
 	struct job_exec x = {
 		.argv = strv(json_object_get(rec, "argv"), 0),
-		.envp = job_env(rec, user),
+		.envp = drm_local_job_env(rec, user),
 		.cwd = rec_str(rec, "cwd"),
 		.out = drm_out_name(rec, "stdout", out, sizeof(out)),
 		.err = drm_out_name(rec, "stderr", errf, sizeof(errf)),

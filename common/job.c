@@ -138,7 +138,8 @@ set_time(json_t *job, const char *which)
 
 /* times.<which> from the DRM record's epoch seconds member, if any. */
 static void
-drm_time(json_t *job, const char *which, const json_t *drec, const char *key)
+job_drm_time(json_t *job, const char *which, const json_t *drec,
+    const char *key)
 {
 	const json_t *v = json_object_get(drec, key);
 	char buf[TIME_LEN];
@@ -354,8 +355,8 @@ job_drm_hook(struct st_txn *t, const json_t *drec, struct gr_err *err)
 		json_object_set_new(job, "appStatus", json_string(app));
 	}
 	/* the DRM's own times (an end seen late keeps its start) */
-	drm_time(job, "startExecution", drec, "started_at");
-	drm_time(job, "endExecution", drec, "ended_at");
+	job_drm_time(job, "startExecution", drec, "started_at");
+	job_drm_time(job, "endExecution", drec, "ended_at");
 	/* the CPU it used (s): the backend measured it at its end */
 	if (json_is_number(json_object_get(drec, "cpu_time")))
 		json_object_set_new(job, "cpuTime",

@@ -26,7 +26,7 @@ str(const json_t *o, const char *k)
 
 /* The copy layer's settings of a source or destination entry. */
 static void
-rse_of(const json_t *e, struct xfer_rse *r)
+stage_rse_of(const json_t *e, struct xfer_rse *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->prefix = str(e, "prefix") != NULL ? str(e, "prefix") : "";
@@ -109,7 +109,7 @@ in_one(struct xfer *x, int dfd, const char *cwd, const json_t *e, bool give,
 	dst = local_pfn(cwd, name, &drs);
 	json_array_foreach(srcs, i, src) {
 		gr_clear(&err);
-		rse_of(src, &srs);
+		stage_rse_of(src, &srs);
 		if (str(src, "pfn") != NULL &&
 		    xfer_copy(x, str(src, "pfn"), &srs, dst, &drs, &want,
 			XFER_NOSYNC, NULL, &err) == GR_OK)
@@ -200,7 +200,7 @@ out_one(struct xfer *x, int dfd, const char *cwd, const json_t *e, json_t *got,
 		return -1;
 	}
 	src = local_pfn(cwd, name, &srs);
-	rse_of(e, &drs);
+	stage_rse_of(e, &drs);
 	rc = xfer_copy(x, src, &srs, str(e, "pfn"), &drs, NULL, XFER_MD5, &sum,
 	    &err);
 	free(src);

@@ -984,7 +984,7 @@ staging_dir(char *buf, size_t size, const char *uuid)
  * (with its message, in its order).
  */
 static int
-stage_files(struct submit_args *a, struct gr_err *err)
+task_stage_files(struct submit_args *a, struct gr_err *err)
 {
 	struct wl_file *wf;
 	char path[PATH_MAX], base[PATH_MAX], (*saved)[128];
@@ -1128,7 +1128,7 @@ task_submit(const char *issuer, const char *group, const char *ip,
 		goto out;
 	/* the files first: the task may start the moment the commit is
 	   done (a supervisor that ends a job claims the next one) */
-	if (nfiles > 0 && (rc = stage_files(&a, err)) != GR_OK)
+	if (nfiles > 0 && (rc = task_stage_files(&a, err)) != GR_OK)
 		goto out;
 	rc = st_txn_run(submit_txn, &a, err);
 	*retry_after = a.retry_after;

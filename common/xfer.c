@@ -1133,7 +1133,7 @@ copy_pump(struct xfer *x, struct src *s, struct dst *d, struct gr_err *err)
 
 /* The checked temporary of d waits in x for xfer_commit, still locked. */
 static void
-stage_keep(struct xfer *x, struct dst *d)
+xfer_staged_keep(struct xfer *x, struct dst *d)
 {
 	struct staged *t;
 
@@ -1152,7 +1152,7 @@ stage_keep(struct xfer *x, struct dst *d)
 }
 
 static void
-stage_close(struct staged *t, bool remove)
+xfer_staged_close(struct staged *t, bool remove)
 {
 	if (remove)
 		(void)unlinkat(t->dfd, t->part, 0);
@@ -1171,7 +1171,7 @@ stage_close(struct staged *t, bool remove)
  * first failure, or 0.
  */
 static int
-stage_sync(struct xfer *x, bool names)
+xfer_staged_sync(struct xfer *x, bool names)
 {
 	dev_t devs[16];
 	size_t nd = 0, i, j;
@@ -1216,7 +1216,7 @@ xfer_commit(struct xfer *x, struct gr_err *errs)
 		return GR_OK;
 	moved = xcalloc(n, sizeof(*moved));
 	/* the data durable before any final name, the names after */
-	if ((e = stage_sync(x, false)) != 0)
+	if ((e = xfer_staged_sync(x, false)) != 0)
 		goto failed;
 	for (i = 0; i < n; i++) {
 		struct staged *t = &x->st[i];
@@ -1228,10 +1228,10 @@ xfer_commit(struct xfer *x, struct gr_err *errs)
 			    "destination refused: %s: %.*s", strerror(errno),
 			    XFER_SHOW, t->pfn);
 	}
-	if ((e = stage_sync(x, true)) != 0)
+	if ((e = xfer_staged_sync(x, true)) != 0)
 		goto failed;
 	for (i = 0; i < n; i++)
-		stage_close(&x->st[i], !moved[i]);
+		xfer_staged_close(&x->st[i], !moved[i]);
 	goto out;
 failed:
 	/* a renamed copy stays: not registered, its request repeats */
@@ -1239,7 +1239,7 @@ failed:
 		rc = gr_fail(&errs[i], GR_DEST_NOT_ACCESSIBLE,
 		    "destination refused: sync: %s: %.*s", strerror(e),
 		    XFER_SHOW, x->st[i].pfn);
-		stage_close(&x->st[i], !moved[i]);
+		xfer_staged_close(&x->st[i], !moved[i]);
 	}
 out:
 	x->nst = 0;
@@ -1253,7 +1253,7 @@ xfer_discard(struct xfer *x)
 	size_t i;
 
 	for (i = 0; i < x->nst; i++)
-		stage_close(&x->st[i], true);
+		xfer_staged_close(&x->st[i], true);
 	x->nst = 0;
 }
 
@@ -1369,7 +1369,7 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 		goto out;
 	}
 	if (stage)
-		stage_keep(x, &d);
+		xfer_staged_keep(x, &d);
 	else
 		rc = dst_commit(x, &d, err);
 out:

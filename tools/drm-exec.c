@@ -145,7 +145,7 @@ record(const char *how, int n, double cpu)
 }
 
 static char **
-job_env(const json_t *p)
+exec_job_env(const json_t *p)
 {
 	char **env = calloc(ENV_MAX + 8, sizeof(*env));
 	const json_t *e;
@@ -166,7 +166,7 @@ job_env(const json_t *p)
 	return env;
 }
 
-/* The entries job_env() copied (not the SLURM_ ones of environ). */
+/* The entries exec_job_env() copied (not the SLURM_ ones of environ). */
 static void
 env_free(char **env)
 {
@@ -269,7 +269,7 @@ main(int argc, char **argv)
 		    json_string_value(json_array_get(a, i)) != NULL
 			? json_string_value(json_array_get(a, i))
 			: "");
-	env = job_env(p);
+	env = exec_job_env(p);
 	limit = (long)json_integer_value(json_object_get(p, "time_limit"));
 	grace = (long)json_integer_value(json_object_get(p, "grace"));
 	memset(&sa, 0, sizeof(sa));
