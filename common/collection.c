@@ -1347,7 +1347,7 @@ coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
 	return st_view(files_txn, &a, ST_ONCE, err);
 }
 
-struct scope_list {
+struct coll_scope_list {
 	struct st_txn *t;
 	struct gr_err *err;
 	const char *scope;
@@ -1395,7 +1395,7 @@ type_bytes(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 static int
 top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
-	struct scope_list *l = arg;
+	struct coll_scope_list *l = arg;
 	struct type_bytes tb;
 	const char *nm;
 	char *name;
@@ -1436,11 +1436,11 @@ top_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return l->emit(l->line.s, l->line.len, l->ctx);
 }
 
-static int children_of(struct scope_list *l, const char *scope,
+static int children_of(struct coll_scope_list *l, const char *scope,
     const char *name, int level);
 
 struct child_ctx {
-	struct scope_list *l;
+	struct coll_scope_list *l;
 	const char *ps, *pn;
 	int level;
 };
@@ -1449,7 +1449,7 @@ static int
 child_line(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct child_ctx *c = arg;
-	struct scope_list *l = c->l;
+	struct coll_scope_list *l = c->l;
 	const char *type;
 	size_t tlen;
 	char *s, *n;
@@ -1483,7 +1483,7 @@ child_line(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 static int
-children_of(struct scope_list *l, const char *scope, const char *name,
+children_of(struct coll_scope_list *l, const char *scope, const char *name,
     int level)
 {
 	struct child_ctx c = { l, scope, name, level };
@@ -1497,15 +1497,15 @@ children_of(struct scope_list *l, const char *scope, const char *name,
 	    l->err);
 }
 
-struct scope_list_args {
-	struct scope_list l;
+struct coll_scope_list_args {
+	struct coll_scope_list l;
 	const char *name;
 };
 
 static int
-scope_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
+coll_scope_list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
-	struct scope_list_args *a = arg;
+	struct coll_scope_list_args *a = arg;
 	char kbuf[KEY_MAX], owner[ACCOUNT_NAME_MAX + 1];
 	json_t *rec;
 	size_t klen;
@@ -1531,7 +1531,7 @@ int
 coll_list_scope(const char *scope, const char *name, bool recursive,
     gr_emit_text_fn emit, void *ctx, struct gr_err *err)
 {
-	struct scope_list_args a = { .name = name };
+	struct coll_scope_list_args a = { .name = name };
 	int rc;
 
 	if (scope == NULL || !valid_scope(scope))
@@ -1543,7 +1543,7 @@ coll_list_scope(const char *scope, const char *name, bool recursive,
 	a.l.recursive = recursive;
 	a.l.emit = emit;
 	a.l.ctx = ctx;
-	rc = st_view(scope_list_txn, &a, ST_ONCE, err);
+	rc = st_view(coll_scope_list_txn, &a, ST_ONCE, err);
 	sbuf_free(&a.l.line);
 	sbuf_free(&a.l.rec);
 	return rc;

@@ -325,7 +325,7 @@ struct keylist {
 };
 
 static int
-key_gather(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+didlife_key_gather(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct keylist *l = arg;
 	const DBT *k = pkey != NULL && pkey->size > 0 ? pkey : key;
@@ -341,7 +341,7 @@ key_gather(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 static DBT
-key_at(const struct keylist *l, size_t i)
+didlife_key_at(const struct keylist *l, size_t i)
 {
 	return st_dbt(l->buf.s + l->off[i], l->off[i + 1] - l->off[i]);
 }
@@ -363,12 +363,12 @@ unlink_parents(struct st_txn *t, struct bury_args *a, struct gr_err *err)
 	int rc;
 
 	a->keys.n = 0;
-	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, key_gather,
-	    &a->keys, err);
+	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf, klen,
+	    didlife_key_gather, &a->keys, err);
 	if (rc != GR_OK && rc != ST_STOP)
 		return rc;
 	for (i = 0; i < a->keys.n; i++) {
-		DBT k = key_at(&a->keys, i);
+		DBT k = didlife_key_at(&a->keys, i);
 		char *ps, *pn;
 		json_t *parent;
 		bool changed = false;
@@ -407,12 +407,12 @@ drop_contents(struct st_txn *t, struct bury_args *a, bool *all,
 	int rc, ret;
 
 	a->keys.n = 0;
-	rc = st_scan(t, TBL_CONTENTS, kbuf, klen, NULL, key_gather, &a->keys,
-	    err);
+	rc = st_scan(t, TBL_CONTENTS, kbuf, klen, NULL, didlife_key_gather,
+	    &a->keys, err);
 	if (rc != GR_OK && rc != ST_STOP)
 		return rc;
 	for (i = 0; i < a->keys.n; i++) {
-		DBT k = key_at(&a->keys, i);
+		DBT k = didlife_key_at(&a->keys, i);
 		char *cs, *cn;
 
 		if ((ret = st_del(t, TBL_CONTENTS, &k)) != 0 &&

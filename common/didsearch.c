@@ -1202,7 +1202,7 @@ run_groups(struct run *run)
 
 /* A scope of TBL_SCOPES (key: its name), for a search of them all. */
 static int
-scope_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+didsearch_scope_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct run *run = arg;
 	char scope[64];
@@ -1231,7 +1231,8 @@ run_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if (run->scope != NULL)
 		rc = run_groups(run);
 	else
-		rc = st_scan(t, TBL_SCOPES, NULL, 0, NULL, scope_one, run, err);
+		rc = st_scan(t, TBL_SCOPES, NULL, 0, NULL, didsearch_scope_one,
+		    run, err);
 	return rc == ST_STOP ? GR_OK : rc;
 }
 

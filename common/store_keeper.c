@@ -80,7 +80,7 @@ keeper_term(int sig)
 
 /* The end of the log: it stays put while nothing is written. */
 static bool
-log_end(DB_ENV *env, DB_LSN *out)
+st_log_end(DB_ENV *env, DB_LSN *out)
 {
 	DB_LOG_STAT *ls = NULL;
 
@@ -139,7 +139,7 @@ keeper_main(void *arg)
 			ret = env->log_flush(env, NULL);
 		if (ret == 0)
 			ret = env->txn_checkpoint(env, ST_CKP_KBYTES, 0, 0);
-		if (ret == 0 && !log_end(env, &now))
+		if (ret == 0 && !st_log_end(env, &now))
 			ret = EIO;
 		st_guard_arm(false);
 		if (ret != 0) {

@@ -342,7 +342,7 @@ utf8_prefix(const char *s, size_t n)
 
 /* The RFC 6749 error code for a failure on an OAuth2 route. */
 static const char *
-oauth_error(enum gr_code code, int status)
+web_oauth_error(enum gr_code code, int status)
 {
 	if (code >= GR_OAUTH_INVALID_REQUEST && code <= GR_OAUTH_INVALID_TOKEN)
 		return gr_err_class(code);
@@ -388,7 +388,7 @@ web_reply_error(struct web_req *r)
 		/* RFC 6749 5.2: the protocol's own error object */
 		web_add_header(r, "Cache-Control", "no-store");
 		body = json_pack("{s:s, s:s}", "error",
-		    oauth_error(code, status), "error_description", msg);
+		    web_oauth_error(code, status), "error_description", msg);
 		ctype = CT_JSON;
 	} else {
 		body = json_pack("{s:s, s:s}", "ExceptionClass", cls,
