@@ -763,20 +763,52 @@ set_phase(const json_t *rec, const char *phase)
 		log_msg(LOG_WARN, "drm %s: phase %s: %s", a.id, phase, err.msg);
 }
 
-/* Copy the job's input data in (as root: then give it to uid:gid). */
+/*
+ * Copy the job's input data in (as root: then give it to uid:gid), inside
+ * its life as DIRAC's job wrapper does: the time limit runs from here, and
+ * a cancel ends the copies at once (slot_note names their process, which
+ * a LOST job's reap ends). *limit: the time the job has left.
+ */
 static bool
-data_in(const json_t *rec, uid_t uid, gid_t gid, struct finish_args *end)
+data_in(const json_t *rec, uid_t uid, gid_t gid, long *limit,
+    struct cancel_look *look, struct finish_args *end)
 {
 	const json_t *in = json_object_get(json_object_get(rec, "stage"), "in");
+	const struct drm_cfg *c;
+	struct gr_err err = { 0 };
+	struct drm_run run = { .limit = *limit,
+		.stop = local_stop,
+		.ctx = look };
+	int fd, rc;
 
 	if (json_array_size(in) == 0)
 		return true;
-	if (stage_in(in, rec_str(rec, "cwd"), geteuid() == 0, uid, gid,
-		end->why, sizeof(end->why)) != 0) {
+	(void)drm_config(&c, &err);
+	run.grace = c != NULL ? (long)c->grace : 3;
+	rc = stage_in_start(in, rec_str(rec, "cwd"), geteuid() == 0, uid, gid,
+	    &run, &fd, end->why, sizeof(end->why));
+	if (rc == 0) {
+		slot_note(rec_str(rec, "id"), run.pid);
+		rc = stage_in_wait(in, rec_str(rec, "cwd"), &run, fd, end->why,
+		    sizeof(end->why));
+		slot_note(NULL, 0);
+	}
+	if (rc != 0) {
 		end->reason = end->why;
-		end->data_failed = true;
+		if (run.how != NULL && strcmp(run.how, "timeout") == 0) {
+			end->state = "TIMEOUT";
+			end->reason = "the job reached its time limit while "
+				      "its input data was copied";
+		} else if (run.how != NULL) {
+			end->state = "CANCELLED";
+			end->reason = "cancelled while its input data was "
+				      "copied";
+		} else {
+			end->data_failed = true;
+		}
 		return false;
 	}
+	*limit = run.limit;
 	set_phase(rec, "run");
 	return true;
 }
@@ -832,7 +864,7 @@ run_job(json_t *rec, struct finish_args *end)
 		end->reason = "cannot make the working directory";
 		return;
 	}
-	if (!data_in(rec, uid, gid, end))
+	if (!data_in(rec, uid, gid, &limit, &look, end))
 		return;
 	pid = spawn_job(rec, uid, gid, user_name(uid), c->nice);
 	if (pid < 0) {

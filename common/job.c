@@ -1697,7 +1697,15 @@ fetch(const char *issuer, const char *group, long jid, json_t **out,
 		json_decref(a.job);
 		return rc;
 	}
-	if (!is_final(str(a.job, "status")) && str(a.job, "_drm") != NULL &&
+	/* a killed job's run may still be ending (Slurm's is only learnt
+	   by asking): until its end is known */
+	if ((!is_final(str(a.job, "status")) ||
+		(strcmp(str(a.job, "status"), "Killed") == 0 &&
+		    json_object_get(json_object_get(a.job, "times"),
+			"endExecution") == NULL &&
+		    json_object_get(json_object_get(a.job, "times"),
+			"startExecution") != NULL)) &&
+	    str(a.job, "_drm") != NULL &&
 	    drm_status(str(a.job, "_drm"), &drec, err) == GR_OK) {
 		json_decref(drec);
 		json_decref(a.job);

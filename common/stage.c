@@ -7,12 +7,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "drm_run.h"
 #include "stage.h"
 #include "util.h"
 #include "workload.h"
@@ -161,6 +165,123 @@ stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
 	xfer_free(x);
 	close(dfd);
 	return rc;
+}
+
+/* --- the copies in a process of their own ---------------------------- */
+
+int
+stage_in_start(const json_t *in, const char *cwd, bool give, uid_t uid,
+    gid_t gid, struct drm_run *r, int *fd, char *why, size_t n)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGALRM, SIGPIPE,
+		SIGCHLD };
+	int fds[2], rc;
+	sigset_t none;
+	size_t i;
+	pid_t pid;
+
+	r->pid = -1;
+	*fd = -1;
+	if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		(void)snprintf(why, n,
+		    "Input data not available: cannot start the copies: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* the runner ends the group; nothing of the parent's
+		   handlers (its store, its guard) acts here */
+		close(fds[0]);
+		(void)setpgid(0, 0);
+		for (i = 0; i < ARRAY_LEN(sigs); i++)
+			(void)signal(sigs[i], SIG_DFL);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		why[0] = '\0';
+		rc = stage_in(in, cwd, give, uid, gid, why, n);
+		if (rc != 0)
+			(void)!write(fds[1], why, strlen(why));
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	(void)setpgid(pid, pid); /* also here: no race with the child's */
+	r->pid = pid;
+	*fd = fds[0];
+	return 0;
+}
+
+/* After copies ended early: no input file of the plan, whole or partial,
+   stays in cwd. */
+static void
+in_clean(const json_t *in, const char *cwd)
+{
+	char part[NAME_MAX + 1];
+	const char *name;
+	const json_t *e;
+	size_t i;
+	int dfd;
+
+	dfd = open(cwd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	json_array_foreach(in, i, e) {
+		name = str(e, "name");
+		if (name == NULL || !wl_name_ok(name, strlen(name)))
+			continue;
+		if (name_free(dfd, name))
+			(void)unlinkat(dfd, name, 0);
+		xfer_part_name(name, part);
+		(void)unlinkat(dfd, part, 0);
+	}
+	close(dfd);
+}
+
+int
+stage_in_wait(const json_t *in, const char *cwd, struct drm_run *r, int fd,
+    char *why, size_t n)
+{
+	time_t t0 = time(NULL);
+	ssize_t len;
+	int st;
+
+	drm_run_wait(r);
+	st = r->status;
+	/* a cancel that reached the copies before the runner saw it (Slurm
+	   signals every process of the job) */
+	if (r->how == NULL && st >= 0 && WIFSIGNALED(st) && r->stop != NULL)
+		r->how = r->stop(r->ctx);
+	if (r->how != NULL) {
+		close(fd);
+		in_clean(in, cwd);
+		(void)snprintf(why, n, "the copy of the input data was %s",
+		    strcmp(r->how, "timeout") == 0 ? "stopped at the time limit"
+						   : "interrupted");
+		return -1;
+	}
+	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		close(fd);
+		/* what the job has left of its time */
+		if (r->limit > 0)
+			r->limit = r->limit - (long)(time(NULL) - t0) > 1
+			    ? r->limit - (long)(time(NULL) - t0)
+			    : 1;
+		return 0;
+	}
+	len = read(fd, why, n - 1);
+	close(fd);
+	if (len > 0) {
+		why[len] = '\0';
+	} else if (st >= 0 && WIFSIGNALED(st)) {
+		(void)snprintf(why, n,
+		    "Input data not available: the copies ended by signal %d",
+		    WTERMSIG(st));
+	} else {
+		(void)snprintf(why, n,
+		    "Input data not available: the copies ended with status "
+		    "%d",
+		    st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	return -1;
 }
 
 static int

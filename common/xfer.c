@@ -345,9 +345,8 @@ out:
 	return rc;
 }
 
-/* The temporary name beside leaf, into out (NAME_MAX + 1). */
-static void
-part_name(const char *leaf, char *out)
+void
+xfer_part_name(const char *leaf, char *out)
 {
 	unsigned char d[16];
 	char hex[33];
@@ -736,7 +735,7 @@ dst_open(struct xfer *x, struct dst *d, struct gr_err *err)
 {
 	int rc;
 
-	part_name(leaf(d->l), d->part);
+	xfer_part_name(leaf(d->l), d->part);
 	if (d->l->kind == LOC_DAV) {
 		if ((rc = dav_mkcols(x, d->l, d->r, err)) != GR_OK)
 			return rc;

@@ -39,6 +39,23 @@ int stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
     char *why, size_t n);
 
 /*
+ * stage_in inside the job's life: in a process of its own (its own process
+ * group, the caller's signal handlers dropped) that the runner r ends as it
+ * ends a job: at r->limit seconds, or when r->stop answers (a kill).
+ * stage_in_start forks it (r->pid, and *fd to hand to stage_in_wait); -1
+ * with why when it cannot. stage_in_wait waits for it to its end: 0 when
+ * every file was copied (r->limit then the time the job has left, at
+ * least 1 s); -1 with why (stage_in's reason) when one could
+ * not be, or with r->how set when the runner ended the copies ("timeout"
+ * or stop's answer): then no file of in, whole or partial, stays in cwd.
+ */
+struct drm_run;
+int stage_in_start(const json_t *in, const char *cwd, bool give, uid_t uid,
+    gid_t gid, struct drm_run *r, int *fd, char *why, size_t n);
+int stage_in_wait(const json_t *in, const char *cwd, struct drm_run *r, int fd,
+    char *why, size_t n);
+
+/*
  * Copy every file of out from cwd to its PFN. *got: new reference to
  * [{"name", "bytes", "adler32", "md5"}] of what was stored (on failure,
  * what was stored before it). why as stage_in's: "Failed to upload output

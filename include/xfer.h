@@ -110,6 +110,13 @@ int xfer_delete(struct xfer *x, const char *pfn, const struct xfer_rse *rse,
     struct gr_err *err);
 
 /*
+ * The temporary name a posix copy writes beside leaf until it is checked
+ * (".<leaf>.gridrest-part", or a digest of a long leaf), into out
+ * (NAME_MAX + 1): what an interrupted copy may leave behind.
+ */
+void xfer_part_name(const char *leaf, char *out);
+
+/*
  * *bytes: the size of the file at pfn, or -1 when there is none (not an
  * error). Posix stat (no symbolic link followed) or WebDAV HEAD.
  */

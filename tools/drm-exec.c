@@ -184,24 +184,49 @@ env_free(char **env)
 	free(env);
 }
 
-/* The job's input data, copied into cwd; false (the reason written for
-   the service) when a file could not be. */
+/* The runner's question: scancel (SIGTERM) asks for the end. */
+static const char *
+exec_stop(void *ctx)
+{
+	(void)ctx;
+	return got_term ? "cancelled" : NULL;
+}
+
+/*
+ * The job's input data, copied into cwd inside the job's life (the time
+ * limit runs from its start, scancel ends the copies at once); *limit: the
+ * time the job has left. False when a file could not be copied (the
+ * reason written for the service) or the copies were ended (the end
+ * recorded as the job's).
+ */
 static bool
-data_in(const json_t *stage, const char *cwd)
+data_in(const json_t *stage, const char *cwd, long *limit, long grace)
 {
 	const json_t *in = json_object_get(stage, "in");
+	struct drm_run run = { .limit = *limit,
+		.grace = grace,
+		.stop = exec_stop };
 	char why[512];
 	json_t *res;
+	int fd;
 
 	if (json_array_size(in) > 0) {
 		stage_phase_write(cwd, native_id(), "in");
-		if (stage_in(in, cwd, false, 0, 0, why, sizeof(why)) != 0) {
+		if (stage_in_start(in, cwd, false, 0, 0, &run, &fd, why,
+			sizeof(why)) != 0 ||
+		    stage_in_wait(in, cwd, &run, fd, why, sizeof(why)) != 0) {
 			fprintf(stderr, "gridrest: %s\n", why);
+			if (run.how != NULL) {
+				record(run.how, 0, -1);
+				return false;
+			}
 			res = json_pack("{s:s}", "why", why);
 			(void)stage_result_write(cwd, native_id(), res);
 			json_decref(res);
+			record("exit", 125, -1);
 			return false;
 		}
+		*limit = run.limit;
 	}
 	stage_phase_write(cwd, native_id(), "run");
 	return true;
@@ -226,14 +251,6 @@ data_out(const json_t *stage, const char *cwd)
 	}
 	(void)stage_result_write(cwd, native_id(), res);
 	json_decref(res);
-}
-
-/* The runner's question: scancel (SIGTERM) asks for the end. */
-static const char *
-exec_stop(void *ctx)
-{
-	(void)ctx;
-	return got_term ? "cancelled" : NULL;
 }
 
 int
@@ -282,10 +299,8 @@ main(int argc, char **argv)
 		record("exit", 125, -1);
 		return 125;
 	}
-	if (stage != NULL && !data_in(stage, cwd)) {
-		record("exit", 125, -1);
+	if (stage != NULL && !data_in(stage, cwd, &limit, grace))
 		return 125;
-	}
 	if ((pid = fork()) < 0) {
 		record("exit", 125, -1);
 		return 125;

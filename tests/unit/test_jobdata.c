@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "catalog.h"
+#include "drm_run.h"
 #include "jobdata.h"
 #include "replica.h"
 #include "rse.h"
@@ -243,6 +244,96 @@ test_stage_in(void **state)
 	json_decref(lfns);
 }
 
+/* A new sparse file of size bytes at path. */
+static int
+truncate_new(const char *path, off_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = ftruncate(fd, size);
+	close(fd);
+	return rc;
+}
+
+/* The runner's stop: asks for the end at once. */
+static const char *
+stop_now(void *ctx)
+{
+	(void)ctx;
+	return "cancelled";
+}
+
+static void
+test_stage_in_run(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *lfns = json_pack("[s, s]", "/vo/data/a.txt", "data:b.txt");
+	json_t *in = NULL;
+	struct drm_run run = { .grace = 1 };
+	char path[700], msg[512];
+	int fd;
+
+	(void)state;
+	fresh_cwd();
+	assert_int_equal(jd_resolve("alice", "user", lfns, &in, &err), GR_OK);
+	/* in a process of its own, to its end */
+	assert_int_equal(stage_in_start(in, cwd, false, 0, 0, &run, &fd, msg,
+			     sizeof(msg)),
+	    0);
+	assert_true(run.pid > 0);
+	assert_int_equal(stage_in_wait(in, cwd, &run, fd, msg, sizeof(msg)), 0);
+	assert_null(run.how);
+	(void)snprintf(path, sizeof(path), "%s/b.txt", cwd);
+	assert_string_equal(read_file(path), "abc");
+	/* a failure's reason comes back from the process */
+	fresh_cwd();
+	(void)snprintf(path, sizeof(path), "%s/vo/data/a.txt", rse_dir);
+	write_file(path, "abd");
+	assert_int_equal(stage_in_start(in, cwd, false, 0, 0, &run, &fd, msg,
+			     sizeof(msg)),
+	    0);
+	assert_int_equal(stage_in_wait(in, cwd, &run, fd, msg, sizeof(msg)),
+	    -1);
+	assert_null(run.how);
+	assert_non_null(
+	    strstr(msg, "Input data not available: /vo/data/a.txt: "));
+	assert_non_null(strstr(msg, "checksum mismatch"));
+	write_file(path, "abc");
+	/* ended by the runner before it is done (a large file after them,
+	   a copy of tens of ms): nothing left, not even a file copied
+	   before, nor a partial one */
+	fresh_cwd();
+	(void)snprintf(path, sizeof(path), "%s/big", rse_dir);
+	assert_int_equal(truncate_new(path, 256 << 20), 0);
+	json_array_append_new(in,
+	    json_pack("{s:s, s:s, s:[{s:s+, s:s}]}", "name", "big", "lfn",
+		"/vo/big", "sources", "pfn", "file://", path, "prefix",
+		rse_dir));
+	(void)snprintf(path, sizeof(path), "%s/.big.gridrest-part", cwd);
+	write_file(path, "ab");
+	run.stop = stop_now;
+	assert_int_equal(stage_in_start(in, cwd, false, 0, 0, &run, &fd, msg,
+			     sizeof(msg)),
+	    0);
+	assert_int_equal(stage_in_wait(in, cwd, &run, fd, msg, sizeof(msg)),
+	    -1);
+	assert_string_equal(run.how, "cancelled");
+	assert_string_equal(msg, "the copy of the input data was interrupted");
+	assert_int_equal(access(path, F_OK), -1);
+	(void)snprintf(path, sizeof(path), "%s/a.txt", cwd);
+	assert_int_equal(access(path, F_OK), -1);
+	(void)snprintf(path, sizeof(path), "%s/b.txt", cwd);
+	assert_int_equal(access(path, F_OK), -1);
+	(void)snprintf(path, sizeof(path), "%s/big", cwd);
+	assert_int_equal(access(path, F_OK), -1);
+	(void)snprintf(path, sizeof(path), "%s/big", rse_dir);
+	(void)unlink(path);
+	json_decref(in);
+	json_decref(lfns);
+}
+
 static void
 test_output(void **state)
 {
@@ -426,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_lfn_parse),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_stage_in),
+		cmocka_unit_test(test_stage_in_run),
 		cmocka_unit_test(test_output),
 	};
 
