@@ -407,6 +407,8 @@ struct plan {
 	json_t *manifest; /* validated, normalised */
 	json_t *lfns;     /* InputData and LFN: sandbox entries, to resolve */
 	json_t *stage;    /* their plans: {"in", "out"} (jobdata.h), or NULL */
+	size_t nsb;       /* lfns from the sandbox: always copied */
+	bool protocol;    /* InputData read where it lies (InputDataPolicy) */
 	char *argv[ARGS_MAX + 1];
 	char dir[DIR_LEN + 1];
 	long time_limit;
@@ -595,8 +597,9 @@ concat(const char *a, const char *b)
  */
 static int
 data_fields(const json_t *m, const struct wl_file *files, size_t nfiles,
-    const char *out, const char *errf, json_t *lfns, struct gr_err *err)
+    const char *out, const char *errf, struct plan *p, struct gr_err *err)
 {
+	json_t *lfns = p->lfns;
 	char lfn[FC_PATH_MAX + 1], name[WL_NAME_MAX + 1];
 	json_t *in = NULL, *odata = NULL, *names = json_object();
 	const char *se, *path;
@@ -608,8 +611,12 @@ data_fields(const json_t *m, const struct wl_file *files, size_t nfiles,
 	if ((rc = list_field(m, "InputData", &in, err)) != GR_OK ||
 	    (rc = list_field(m, "OutputData", &odata, err)) != GR_OK ||
 	    (rc = str_field(m, "OutputSE", NULL, &se, err)) != GR_OK ||
-	    (rc = str_field(m, "OutputPath", NULL, &path, err)) != GR_OK)
+	    (rc = str_field(m, "OutputPath", NULL, &path, err)) != GR_OK ||
+	    (rc = jd_policy(json_object_get(m, "InputDataPolicy"),
+		 json_object_get(m, "InputDataModule"), &p->protocol, err)) !=
+		GR_OK)
 		goto out;
+	p->nsb = json_array_size(lfns);
 	json_array_extend(lfns, in);
 	if (json_array_size(lfns) > STAGE_IN_MAX) {
 		rc = gr_fail(err, GR_INVALID_MANIFEST,
@@ -732,8 +739,7 @@ plan_of(const json_t *m, const struct wl_file *files, size_t nfiles,
 			goto out;
 		}
 	}
-	if ((rc = data_fields(m, files, nfiles, out, errf, p->lfns, err)) !=
-	    GR_OK)
+	if ((rc = data_fields(m, files, nfiles, out, errf, p, err)) != GR_OK)
 		goto out;
 	json_array_foreach(osb, i, v)
 		if (!pattern_ok(json_string_value(v))) {
@@ -1185,11 +1191,19 @@ static int
 plan_data(struct plan *p, const char *owner, const char *group,
     struct gr_err *err)
 {
-	json_t *in = NULL, *out = NULL, *odata = NULL;
+	json_t *in = NULL, *out = NULL, *odata = NULL, *e;
 	int rc = GR_OK;
+	size_t i;
 
 	if (json_array_size(p->lfns) > 0)
 		rc = jd_resolve(owner, group, p->lfns, &in, err);
+	/* InputData by protocol: the job gets where each file lies; its
+	   sandbox's LFN: entries are copied whatever the policy (DIRAC's
+	   job wrapper downloads the sandbox) */
+	json_array_foreach(in, i, e)
+		if (p->protocol && i >= p->nsb)
+			json_object_set_new(e, "access",
+			    json_string("protocol"));
 	if (rc == GR_OK)
 		rc = list_field(p->manifest, "OutputData", &odata, err);
 	if (rc == GR_OK)

@@ -274,6 +274,8 @@ jd_resolve_lfn(const char *lfn, const char *owner, const char *group,
 		goto out;
 	}
 	jd_sums(rec, e);
+	if (str(rec, "guid") != NULL && *str(rec, "guid") != '\0')
+		json_object_set(e, "guid", json_object_get(rec, "guid"));
 	json_object_foreach(json_object_get(rec, "replicas"), se, pfn) {
 		if (!json_is_string(pfn))
 			continue;
@@ -393,6 +395,59 @@ jd_resolve(const char *owner, const char *group, const json_t *lfns,
 		*in = NULL;
 	}
 	return rc;
+}
+
+/* --- policy ---------------------------------------------------------- */
+
+/* One InputDataPolicy entry: 1 protocol, 0 download, -1 unknown. */
+static int
+jd_policy_of(const char *v)
+{
+	if (strcmp(v, JD_BY_PROTOCOL) == 0 || strcasecmp(v, "Protocol") == 0)
+		return 1;
+	if (strcmp(v, JD_DOWNLOAD) == 0 || strcasecmp(v, "Download") == 0)
+		return 0;
+	return -1;
+}
+
+int
+jd_policy(const json_t *policy, const json_t *module, bool *protocol,
+    struct gr_err *err)
+{
+	const json_t *v;
+	size_t i;
+	int first = -1, one;
+
+	*protocol = false;
+	if (module != NULL && !json_is_null(module) &&
+	    (!json_is_string(module) ||
+		strcmp(json_string_value(module), JD_RESOLUTION) != 0))
+		return gr_fail(err, GR_INVALID_MANIFEST,
+		    "InputDataModule must be " JD_RESOLUTION
+		    " (this service resolves input data itself)");
+	if (policy == NULL || json_is_null(policy))
+		return GR_OK;
+	if (json_is_string(policy)) {
+		first = jd_policy_of(json_string_value(policy));
+	} else if (json_is_array(policy) && json_array_size(policy) > 0) {
+		json_array_foreach(policy, i, v) {
+			one = json_is_string(v)
+			    ? jd_policy_of(json_string_value(v))
+			    : -1;
+			if (one < 0) {
+				first = -1;
+				break;
+			}
+			if (i == 0)
+				first = one;
+		}
+	}
+	if (first < 0)
+		return gr_fail(err, GR_INVALID_MANIFEST,
+		    "InputDataPolicy must be " JD_DOWNLOAD " or " JD_BY_PROTOCOL
+		    " (Download or Protocol), or a list of them");
+	*protocol = first == 1;
+	return GR_OK;
 }
 
 /* --- output ---------------------------------------------------------- */

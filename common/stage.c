@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "drm_run.h"
 #include "stage.h"
+#include "template.h"
 #include "util.h"
 #include "workload.h"
 #include "xfer.h"
@@ -139,12 +141,144 @@ in_one(struct xfer *x, int dfd, const char *cwd, const json_t *e, bool give,
 	return 0;
 }
 
+/* --- InputData by protocol: a POOL XML catalogue of TURLs ------------ */
+
+/* A PFN as the job opens it: a posix one's path, others as they are. */
+static const char *
+turl_of(const char *pfn)
+{
+	const char *p;
+
+	if (strncmp(pfn, "file://", 7) != 0)
+		return pfn;
+	p = strchr(pfn + 7, '/'); /* past the host (and port) */
+	return p != NULL ? p : pfn;
+}
+
+/* The first source of e whose file is there, of its size, as a File of
+   the catalogue cat; -1 with why when none is. */
+static int
+turl_one(struct xfer *x, struct arena *a, const json_t *e, struct sbuf *cat,
+    char *why, size_t n)
+{
+	const char *lfn = str(e, "lfn"), *pfn = NULL;
+	const json_t *src = NULL, *srcs = json_object_get(e, "sources");
+	struct gr_err err = { 0 };
+	struct xfer_rse rs;
+	struct xfer_sum want;
+	unsigned char rnd[16];
+	char guid[40];
+	int64_t bytes;
+	size_t i;
+
+	if (lfn == NULL)
+		lfn = "?";
+	if (json_array_size(srcs) == 0) {
+		(void)snprintf(why, n, "Input data not available: %s: %s", lfn,
+		    str(e, "why") != NULL ? str(e, "why") : "no replica");
+		return -1;
+	}
+	want_of(e, &want);
+	json_array_foreach(srcs, i, src) {
+		gr_clear(&err);
+		stage_rse_of(src, &rs);
+		if ((pfn = str(src, "pfn")) == NULL) {
+			(void)gr_fail(&err, GR_INVALID_PATH, "no PFN");
+			continue;
+		}
+		if (xfer_stat(x, pfn, &rs, &bytes, &err) != GR_OK)
+			continue;
+		if (bytes < 0)
+			(void)gr_fail(&err, GR_SOURCE_NOT_FOUND,
+			    "source missing");
+		else if (want.bytes >= 0 && bytes != want.bytes)
+			(void)gr_fail(&err, GR_FILE_CONSISTENCY,
+			    "size mismatch: %lld bytes, %lld expected",
+			    (long long)bytes, (long long)want.bytes);
+		else
+			break;
+	}
+	if (i == json_array_size(srcs)) {
+		(void)snprintf(why, n, "Input data not available: %s: %s", lfn,
+		    err.msg);
+		return -1;
+	}
+	if (str(e, "guid") != NULL) {
+		(void)snprintf(guid, sizeof(guid), "%s", str(e, "guid"));
+	} else {
+		random_bytes(rnd, sizeof(rnd));
+		rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
+		rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
+		(void)snprintf(guid, sizeof(guid),
+		    "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
+		    "%02X%02X%02X%02X%02X%02X",
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+		    rnd[7], rnd[8], rnd[9], rnd[10], rnd[11], rnd[12], rnd[13],
+		    rnd[14], rnd[15]);
+	}
+	sbuf_adds(cat, "  <File ID=\"");
+	sbuf_adds(cat, tmpl_html(a, guid));
+	sbuf_adds(cat,
+	    "\">\n    <physical>\n      <pfn filetype=\"ROOT\" "
+	    "name=\"");
+	sbuf_adds(cat, tmpl_html(a, turl_of(pfn)));
+	sbuf_adds(cat, "\" se=\"");
+	sbuf_adds(cat, tmpl_html(a, str(src, "rse")));
+	sbuf_adds(cat,
+	    "\"/>\n    </physical>\n    <logical>\n      <lfn "
+	    "name=\"");
+	sbuf_adds(cat, tmpl_html(a, lfn));
+	sbuf_adds(cat, "\"/>\n    </logical>\n  </File>\n");
+	return 0;
+}
+
+/* The catalogue written into the directory dfd under STAGE_CATALOG (a
+   temporary first: never through a link, the job's when give). */
+static int
+stage_catalog_write(int dfd, const struct sbuf *cat, bool give, uid_t uid,
+    gid_t gid, char *why, size_t n)
+{
+	static const char head[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" "
+	    "?>\n<!DOCTYPE POOLFILECATALOG SYSTEM \"InMemory\">\n"
+	    "<POOLFILECATALOG>\n";
+	static const char tail[] = "</POOLFILECATALOG>\n";
+	char part[NAME_MAX + 1];
+	bool done;
+	int fd;
+
+	xfer_part_name(STAGE_CATALOG, part);
+	(void)unlinkat(dfd, part, 0);
+	fd = openat(dfd, part,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	done = fd >= 0 &&
+	    write(fd, head, sizeof(head) - 1) == (ssize_t)(sizeof(head) - 1) &&
+	    (cat->len == 0 ||
+		write(fd, cat->s, cat->len) == (ssize_t)cat->len) &&
+	    write(fd, tail, sizeof(tail) - 1) == (ssize_t)(sizeof(tail) - 1) &&
+	    (!give || fchown(fd, uid, gid) == 0);
+	if (fd >= 0 && close(fd) != 0)
+		done = false;
+	if (!done || !name_free(dfd, STAGE_CATALOG) ||
+	    renameat(dfd, part, dfd, STAGE_CATALOG) != 0) {
+		(void)snprintf(why, n,
+		    "Input data not available: cannot write %s: %s",
+		    STAGE_CATALOG, strerror(errno));
+		(void)unlinkat(dfd, part, 0);
+		return -1;
+	}
+	return 0;
+}
+
 int
 stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
     char *why, size_t n)
 {
+	struct sbuf cat = { 0 };
+	struct arena a;
 	const json_t *e;
 	struct xfer *x;
+	bool turls = false;
 	size_t i;
 	int dfd, rc = 0;
 
@@ -157,12 +291,24 @@ stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
 		    strerror(errno));
 		return -1;
 	}
+	arena_init(&a, 4096);
 	x = xfer_new();
 	json_array_foreach(in, i, e) {
-		if ((rc = in_one(x, dfd, cwd, e, give, uid, gid, why, n)) != 0)
+		if (str(e, "access") != NULL &&
+		    strcmp(str(e, "access"), "protocol") == 0) {
+			turls = true;
+			rc = turl_one(x, &a, e, &cat, why, n);
+		} else {
+			rc = in_one(x, dfd, cwd, e, give, uid, gid, why, n);
+		}
+		if (rc != 0)
 			break;
 	}
+	if (rc == 0 && turls)
+		rc = stage_catalog_write(dfd, &cat, give, uid, gid, why, n);
 	xfer_free(x);
+	arena_free(&a);
+	sbuf_free(&cat);
 	close(dfd);
 	return rc;
 }
@@ -224,9 +370,13 @@ in_clean(const json_t *in, const char *cwd)
 	dfd = open(cwd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return;
+	xfer_part_name(STAGE_CATALOG, part);
+	(void)unlinkat(dfd, part, 0);
 	json_array_foreach(in, i, e) {
 		name = str(e, "name");
-		if (name == NULL || !wl_name_ok(name, strlen(name)))
+		if (name == NULL || !wl_name_ok(name, strlen(name)) ||
+		    (str(e, "access") != NULL &&
+			strcmp(str(e, "access"), "protocol") == 0))
 			continue;
 		if (name_free(dfd, name))
 			(void)unlinkat(dfd, name, 0);

@@ -40,6 +40,23 @@ int jd_lfn_parse(const char *entry, char *lfn, char *name, bool *rucio,
     struct gr_err *err);
 
 /*
+ * DIRAC's input data policy of a job: InputDataPolicy (policy: NULL, a
+ * string or a list of strings, the first taking precedence as in DIRAC's
+ * InputDataResolution; every entry must be known) and InputDataModule
+ * (module: NULL or DIRAC's InputDataResolution). *protocol: the job's
+ * InputData is read where it lies (InputDataByProtocol, or the Job API's
+ * "Protocol"), not copied (DownloadInputData, "Download", or no policy).
+ * GR_INVALID_MANIFEST naming the values known for anything else.
+ */
+#define JD_DOWNLOAD "DIRAC.WorkloadManagementSystem.Client.DownloadInputData"
+#define JD_BY_PROTOCOL                                                         \
+	"DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol"
+#define JD_RESOLUTION                                                          \
+	"DIRAC.WorkloadManagementSystem.Client.InputDataResolution"
+int jd_policy(const json_t *policy, const json_t *module, bool *protocol,
+    struct gr_err *err);
+
+/*
  * *in: new reference to the stage-in plan of lfns (a list of entries,
  * each already accepted by jd_lfn_parse) for a job of owner in group. A
  * file that is unknown, that the owner may not read, or that has no

@@ -4,9 +4,11 @@
  * and so does gridrest-drm-exec on Slurm's nodes). The plans are JSON,
  * made on the service's side by jobdata.c and carried in the DRM record:
  *
- *   in:  [{"name", "lfn", "bytes", "adler32", "md5",
+ *   in:  [{"name", "lfn", "bytes", "adler32", "md5", "guid", "access",
  *          "sources": [{"pfn", "rse", "prefix", "cafile", "cert", "key"}],
  *          "why"}]            why: no source at all, and why not
+ *        access "protocol": not copied, the job reads it where it lies
+ *        (DIRAC's InputDataByProtocol): see stage_in
  *   out: [{"name", "pfn", "rse", "prefix", "cafile", "cert", "key", ...}]
  *
  * Copies go through xfer.c (posix and WebDAV), sizes and checksums checked.
@@ -31,10 +33,16 @@
 /*
  * Copy every file of in into the directory cwd under its name (a plain
  * name, never through a link, nothing outside cwd), trying its sources in
- * order; with give, each file is then the uid:gid's. On failure, why
- * (size n) says which file and why: "Input data not available: <lfn>:
- * ..." (no source, none reached, a checksum that does not match). 0 or -1.
+ * order; with give, each file is then the uid:gid's. An entry of access
+ * "protocol" is not copied: its first source whose file is there with its
+ * size goes into STAGE_CATALOG in cwd, a POOL XML file catalogue as
+ * DIRAC's PoolXMLSlice writes it (<File ID=guid> with <pfn name=TURL
+ * se=RSE> and <lfn name=LFN>; a posix PFN as its path, others as they
+ * are). On failure, why (size n) says which file and why: "Input data not
+ * available: <lfn>: ..." (no source, none reached, a checksum or size that
+ * does not match). 0 or -1.
  */
+#define STAGE_CATALOG "pool_xml_catalog.xml"
 int stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
     char *why, size_t n);
 

@@ -117,6 +117,66 @@ TOKEN=$root
 is "... the manifest keeps the entries" "$(json -c '.InputSandbox')" \
     '["up.txt","LFN:data:in3.txt","LFN:/vo/data/in1.txt"]'
 
+# InputDataPolicy: DIRAC's InputDataByProtocol reads InputData where it
+# lies (no copy; the TURLs in pool_xml_catalog.xml, as DIRAC's POOL XML
+# slice); the sandbox's LFN: entries are copied whatever the policy
+submit '{"Executable": "/bin/sh", "Arguments": "-c \"cat pool_xml_catalog.xml; test -e in1.txt && echo copied1; test -e in2.txt && echo copied2; cat in3.txt\"", "InputData": ["/vo/data/in1.txt", "data:in2.txt"], "InputSandbox": ["LFN:data:in3.txt"], "InputDataPolicy": "DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol"}'
+is "InputDataPolicy InputDataByProtocol: accepted" "$STATUS" 200
+jp=$jid
+job_end "$jp"
+is "... Done" "$st" Done
+peek "$jp" >"$T/pool.out"
+is "... no InputData copied" "$(grep -c copied "$T/pool.out")" 0
+ok "... the sandbox's LFN: entry copied" grep -qx 'a posix DID' "$T/pool.out"
+ok "... a POOL XML catalogue" grep -q '^<POOLFILECATALOG>$' "$T/pool.out"
+ok "... the catalogue file: its path on the posix RSE" \
+    grep -qF "<pfn filetype=\"ROOT\" name=\"$T/POSIX_USERDISK/vo/data/in1.txt\" se=\"POSIX_USERDISK\"/>" "$T/pool.out"
+ok "... with its LFN" grep -qF '<lfn name="/vo/data/in1.txt"/>' "$T/pool.out"
+ok "... the DID: its davs TURL on the WebDAV RSE" \
+    grep -qF "name=\"$(rse_pfn DAV_SCRATCHDISK data in2.txt)\" se=\"DAV_SCRATCHDISK\"" "$T/pool.out"
+ok "... with its name" grep -qF '<lfn name="data:in2.txt"/>' "$T/pool.out"
+cat >"$T/reader.sh" <<'EOF'
+cat "$(sed -n 's/.*pfn filetype="ROOT" name="\([^"]*\)" se=.*/\1/p' pool_xml_catalog.xml)"
+EOF
+TOKEN=$alice
+req POST /jobs -F 'manifest={"Executable": "/bin/sh", "Arguments": "reader.sh", "InputData": ["/vo/data/in1.txt"], "InputDataPolicy": "Protocol"}' \
+    -F "up=@$T/reader.sh"
+TOKEN=$root
+jid=$(json '.jids[0]')
+job_end "$jid"
+is "... the job reads the file where it lies (the Job API's \"Protocol\")" \
+    "$st/$(peek "$jid")" "Done/from the catalogue"
+submit '{"Executable": "/bin/true", "InputData": ["data:bad.txt"], "InputDataPolicy": ["DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol", "DIRAC.WorkloadManagementSystem.Client.DownloadInputData"]}'
+job_end "$jid"
+is "... a list, the first taking precedence: no copy, no checksum read" "$st" Done
+rm -f "$(posix_path "$(rse_pfn POSIX_USERDISK data in3.txt)")"
+submit '{"Executable": "/bin/true", "InputData": ["data:in3.txt"], "InputDataPolicy": "DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol"}'
+job_end "$jid"
+is "... a replica gone from its storage fails the job" "$st" Failed
+ok "... saying so" matches "$minor" \
+    "^Input data not available: data:in3.txt: source missing"
+rse_put POSIX_USERDISK data in3.txt "$T/in3.txt" >/dev/null
+chmod -R a+rX "$T/POSIX_USERDISK"
+submit '{"Executable": "/bin/cat", "Arguments": "in1.txt", "InputData": ["/vo/data/in1.txt"], "InputDataPolicy": "DIRAC.WorkloadManagementSystem.Client.DownloadInputData", "InputDataModule": "DIRAC.WorkloadManagementSystem.Client.InputDataResolution"}'
+job_end "$jid"
+is "DownloadInputData (and DIRAC's InputDataResolution module): copied" \
+    "$st/$(peek "$jid")" "Done/from the catalogue"
+TOKEN=$alice
+req GET "/jobs/$jid/manifest"
+TOKEN=$root
+is "... the manifest keeps the policy" "$(json -r .InputDataPolicy)" \
+    DIRAC.WorkloadManagementSystem.Client.DownloadInputData
+TOKEN=$alice
+req POST /jobs --data-urlencode 'manifest={"Executable": "/bin/true", "InputData": ["/vo/data/in1.txt"], "InputDataModule": "LHCbDIRAC.Resolution"}'
+ok "another InputDataModule: 400, named with the one known" matches \
+    "$STATUS/$(json -r .ExceptionMessage)" \
+    "^400/InputDataModule must be DIRAC.WorkloadManagementSystem.Client.InputDataResolution"
+req POST /jobs --data-urlencode 'manifest={"Executable": "/bin/true", "InputDataPolicy": "Stream"}'
+ok "... an unknown InputDataPolicy: named with the ones known" matches \
+    "$STATUS/$(json -r .ExceptionMessage)" \
+    "^400/InputDataPolicy must be DIRAC.WorkloadManagementSystem.Client.DownloadInputData or DIRAC.WorkloadManagementSystem.Client.InputDataByProtocol"
+TOKEN=$root
+
 submit '{"Executable": "/bin/true", "InputData": ["/vo/data/nope.txt"]}'
 is "an input that does not exist: accepted (as DIRAC)" "$STATUS" 200
 job_end "$jid"
@@ -171,7 +231,11 @@ for m in '{"Executable": "/bin/true", "InputData": ["relative/f"]}' \
     '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "NOPE"}' \
     '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "POSIX_USERDISK", "OutputPath": "noscope"}' \
     '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "POSIX_USERDISK", "OutputPath": "/vo/../x"}' \
-    '{"Executable": "/bin/true", "InputSandbox": ["SB:x|y"]}'; do
+    '{"Executable": "/bin/true", "InputSandbox": ["SB:x|y"]}' \
+    '{"Executable": "/bin/true", "InputData": ["/vo/data/in1.txt"], "InputDataPolicy": "DIRAC.WorkloadManagementSystem.Client.NoSuchPolicy"}' \
+    '{"Executable": "/bin/true", "InputData": ["/vo/data/in1.txt"], "InputDataPolicy": ["Protocol", "Stream"]}' \
+    '{"Executable": "/bin/true", "InputData": ["/vo/data/in1.txt"], "InputDataPolicy": 3}' \
+    '{"Executable": "/bin/true", "InputData": ["/vo/data/in1.txt"], "InputDataModule": "LHCbDIRAC.Resolution"}'; do
 	req POST /jobs --data-urlencode "manifest=$m"
 	is "refused: $m" "$STATUS/$(header ExceptionClass)" 400/InvalidManifest
 done

@@ -48,7 +48,7 @@ write_file(const char *path, const char *text)
 static char *
 read_file(const char *path)
 {
-	static char buf[256];
+	static char buf[4096];
 	FILE *f = fopen(path, "r");
 	size_t n;
 
@@ -203,7 +203,7 @@ test_stage_in(void **state)
 	struct gr_err err = { 0 };
 	json_t *lfns = json_pack("[s, s]", "/vo/data/a.txt", "data:b.txt");
 	json_t *in = NULL;
-	char path[700], msg[512];
+	char path[700], away[700], want[800], msg[512];
 	struct stat st;
 
 	(void)state;
@@ -234,6 +234,38 @@ test_stage_in(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 	(void)snprintf(path, sizeof(path), "%s/vo/data/a.txt", rse_dir);
 	write_file(path, "abc");
+	/* by protocol: nothing copied, the catalogue names each file where
+	   it lies (a posix PFN as its path), its GUID, its RSE */
+	fresh_cwd();
+	json_object_set_new(json_array_get(in, 0), "access",
+	    json_string("protocol"));
+	json_object_set_new(json_array_get(in, 1), "access",
+	    json_string("protocol"));
+	assert_int_equal(stage_in(in, cwd, false, 0, 0, msg, sizeof(msg)), 0);
+	(void)snprintf(path, sizeof(path), "%s/a.txt", cwd);
+	assert_int_equal(access(path, F_OK), -1);
+	(void)snprintf(path, sizeof(path), "%s/" STAGE_CATALOG, cwd);
+	assert_non_null(read_file(path));
+	assert_non_null(strstr(read_file(path), "<POOLFILECATALOG>\n"));
+	(void)snprintf(want, sizeof(want),
+	    "<pfn filetype=\"ROOT\" name=\"%s/vo/data/a.txt\" "
+	    "se=\"POSIX_USERDISK\"/>",
+	    rse_dir);
+	assert_non_null(strstr(read_file(path), want));
+	assert_non_null(
+	    strstr(read_file(path), "<lfn name=\"/vo/data/a.txt\"/>"));
+	/* a file gone from its storage: the job is told which */
+	(void)snprintf(path, sizeof(path), "%s/vo/data/a.txt", rse_dir);
+	(void)snprintf(away, sizeof(away), "%s/away", rse_dir);
+	assert_int_equal(rename(path, away), 0);
+	fresh_cwd();
+	assert_int_equal(stage_in(in, cwd, false, 0, 0, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg,
+	    "Input data not available: /vo/data/a.txt: source missing"));
+	(void)snprintf(path, sizeof(path), "%s/" STAGE_CATALOG, cwd);
+	assert_int_equal(access(path, F_OK), -1);
+	(void)snprintf(path, sizeof(path), "%s/vo/data/a.txt", rse_dir);
+	assert_int_equal(rename(away, path), 0);
 	json_decref(in);
 	/* no source at all: its why */
 	in = json_pack("[{s:s, s:s, s:[], s:s}]", "name", "x", "lfn", "/vo/x",
@@ -255,6 +287,55 @@ truncate_new(const char *path, off_t size)
 	rc = ftruncate(fd, size);
 	close(fd);
 	return rc;
+}
+
+static void
+test_policy(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *v, *m;
+	bool protocol = true;
+
+	(void)state;
+	/* none: download */
+	assert_int_equal(jd_policy(NULL, NULL, &protocol, &err), GR_OK);
+	assert_false(protocol);
+	v = json_string(JD_BY_PROTOCOL);
+	assert_int_equal(jd_policy(v, NULL, &protocol, &err), GR_OK);
+	assert_true(protocol);
+	json_decref(v);
+	v = json_string("protocol"); /* the Job API's name, any case */
+	assert_int_equal(jd_policy(v, NULL, &protocol, &err), GR_OK);
+	assert_true(protocol);
+	json_decref(v);
+	/* a list: the first decides, every entry known */
+	v = json_pack("[s, s]", JD_DOWNLOAD, JD_BY_PROTOCOL);
+	m = json_string(JD_RESOLUTION);
+	assert_int_equal(jd_policy(v, m, &protocol, &err), GR_OK);
+	assert_false(protocol);
+	json_decref(v);
+	json_decref(m);
+	v = json_pack("[s, s]", JD_BY_PROTOCOL, "Stream");
+	assert_int_equal(jd_policy(v, NULL, &protocol, &err),
+	    GR_INVALID_MANIFEST);
+	assert_non_null(strstr(err.msg, JD_DOWNLOAD));
+	json_decref(v);
+	gr_clear(&err);
+	v = json_pack("[]");
+	assert_int_equal(jd_policy(v, NULL, &protocol, &err),
+	    GR_INVALID_MANIFEST);
+	json_decref(v);
+	gr_clear(&err);
+	v = json_integer(1);
+	assert_int_equal(jd_policy(v, NULL, &protocol, &err),
+	    GR_INVALID_MANIFEST);
+	json_decref(v);
+	gr_clear(&err);
+	m = json_string("LHCbDIRAC.Resolution");
+	assert_int_equal(jd_policy(NULL, m, &protocol, &err),
+	    GR_INVALID_MANIFEST);
+	assert_non_null(strstr(err.msg, JD_RESOLUTION));
+	json_decref(m);
 }
 
 /* The runner's stop: asks for the end at once. */
@@ -518,6 +599,7 @@ main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_stage_in),
 		cmocka_unit_test(test_stage_in_run),
+		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_output),
 	};
 
