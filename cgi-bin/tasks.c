@@ -82,6 +82,35 @@ reply_page(struct web_req *r, long page, long size, size_t count,
 
 /* --- scripts ----------------------------------------------------------- */
 
+/* A 429's Retry-After: the seconds a throttled caller waits. */
+static void
+retry_after(struct web_req *r, int rc, long retry)
+{
+	char buf[32];
+
+	if (rc != GR_THROTTLED)
+		return;
+	(void)snprintf(buf, sizeof(buf), "%ld", retry);
+	web_add_header(r, "Retry-After", buf);
+}
+
+/*
+ * Every anonymous request but a submission (which has its own bucket) is
+ * throttled per client address, as DRMAAtic's burst rate does.
+ */
+static int
+anon_gate(struct web_req *r)
+{
+	long retry = 0;
+	int rc;
+
+	if (!r->anonymous)
+		return GR_OK;
+	rc = task_read_throttle(web_env(r, "REMOTE_ADDR"), &retry, &r->err);
+	retry_after(r, rc, retry);
+	return rc;
+}
+
 /* GET /script?page=&page_size= */
 static int
 scripts_list(struct web_req *r)
@@ -91,7 +120,8 @@ scripts_list(struct web_req *r)
 	size_t count;
 	int rc;
 
-	if ((rc = paging(r, SCRIPT_PAGE_MAX, &page, &size)) != GR_OK ||
+	if ((rc = anon_gate(r)) != GR_OK ||
+	    (rc = paging(r, SCRIPT_PAGE_MAX, &page, &size)) != GR_OK ||
 	    (rc = script_list(r->issuer, tok_group(r), page, size, &results,
 		 &count, &r->err)) != GR_OK)
 		return rc;
@@ -105,6 +135,8 @@ scripts_get(struct web_req *r)
 	json_t *out;
 	int rc;
 
+	if ((rc = anon_gate(r)) != GR_OK)
+		return rc;
 	rc = script_get(r->issuer, tok_group(r), web_param(r, "name"), &out,
 	    &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
@@ -157,7 +189,6 @@ tasks_submit(struct web_req *r)
 	struct mp_part *parts;
 	size_t i, n;
 	long retry = 0;
-	char buf[32];
 	json_t *out;
 	int rc;
 
@@ -180,10 +211,7 @@ tasks_submit(struct web_req *r)
 	}
 	rc = task_submit(r->issuer, tok_group(r), web_env(r, "REMOTE_ADDR"),
 	    fields, n, &out, &retry, &r->err);
-	if (rc == GR_THROTTLED) {
-		(void)snprintf(buf, sizeof(buf), "%ld", retry);
-		web_add_header(r, "Retry-After", buf);
-	}
+	retry_after(r, rc, retry);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 201, out);
 }
 
@@ -201,6 +229,8 @@ tasks_list(struct web_req *r)
 	f.description = web_query(r, "description");
 	f.status = web_query(r, "status");
 	f.ids = web_query(r, "ids");
+	if ((rc = anon_gate(r)) != GR_OK)
+		return rc;
 	/* DRMAAtic: an anonymous caller that names no task has none */
 	if (r->anonymous && f.ids == NULL)
 		return web_reply_text(r, 204, "application/json", "", 0);
@@ -216,8 +246,11 @@ reply_task(struct web_req *r,
     int (*fn)(const char *, const char *, json_t **, struct gr_err *))
 {
 	json_t *out;
-	int rc = fn(r->issuer, web_param(r, "uuid"), &out, &r->err);
+	int rc;
 
+	if ((rc = anon_gate(r)) != GR_OK)
+		return rc;
+	rc = fn(r->issuer, web_param(r, "uuid"), &out, &r->err);
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
 
@@ -256,7 +289,8 @@ tasks_file_get(struct web_req *r)
 	long long size;
 	int fd, rc;
 
-	if ((rc = task_open_file(r->issuer, web_param(r, "uuid"),
+	if ((rc = anon_gate(r)) != GR_OK ||
+	    (rc = task_open_file(r->issuer, web_param(r, "uuid"),
 		 web_param(r, "path"), &fd, &size, &r->err)) != GR_OK)
 		return rc;
 	web_add_header(r, "Content-Disposition", "inline");
@@ -279,6 +313,8 @@ tasks_download(struct web_req *r)
 	char disp[96];
 	int rc;
 
+	if ((rc = anon_gate(r)) != GR_OK)
+		return rc;
 	(void)snprintf(disp, sizeof(disp), "attachment; filename=\"%.36s.zip\"",
 	    uuid);
 	web_add_header(r, "Content-Disposition", disp);

@@ -31,8 +31,10 @@
 
 #define AGE_MAX          9999999999999999ULL
 #define TASK_REFRESH_MAX 64 /* active DRM jobs one listing refreshes */
-#define RATE_IP_PREFIX   "tasks.rate.@ip:" /* an address's bucket */
-#define SWEEP_MAX        256               /* buckets one sweep removes */
+#define RATE_ANON_PREFIX "tasks.rate.@"     /* every address's bucket */
+#define RATE_IP_PREFIX   "tasks.rate.@ip:"  /* its submissions */
+#define RATE_READ_PREFIX "tasks.rate.@ipr:" /* the rest it asks */
+#define SWEEP_MAX        256                /* buckets one sweep removes */
 #define SWEEP_EVERY      60 /* seconds between a backend's sweeps */
 
 static const char *
@@ -88,6 +90,13 @@ task_config(void)
 			86400 * 30);
 		if (c.anon_rate_period == 0)
 			c.anon_rate_period = 1;
+		/* DRMAAtic's anon group's burst: 20 a second */
+		c.anon_reads = (unsigned)
+		    env_num("GRIDREST_TASK_ANONYMOUS_READS", 20, 1000000);
+		c.anon_reads_period = (unsigned)
+		    env_num("GRIDREST_TASK_ANONYMOUS_READS_PERIOD", 1, 86400);
+		if (c.anon_reads_period == 0)
+			c.anon_reads_period = 1;
 		loaded = true;
 	}
 	return &c;
@@ -471,31 +480,22 @@ new_uuid(char out[TASK_UUID_LEN + 1])
 }
 
 /*
- * A token bucket in TBL_META: rate per period, burst rate. One per
- * account ("tasks.rate.<account>"); anonymous callers one per client
- * address ("tasks.rate.@ip:<REMOTE_ADDR>", with the anonymous rate).
+ * A token bucket in TBL_META, named name: rate per period, a burst of rate.
+ * One per account for submissions ("tasks.rate.<account>"); anonymous
+ * callers one per client address for submissions ("tasks.rate.@ip:<addr>",
+ * the anonymous rate) and one for everything else they ask
+ * ("tasks.rate.@ipr:<addr>", the anonymous read rate). GR_THROTTLED with
+ * *retry_after (s) when it is empty.
  */
 static int
-throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
+bucket_take(struct st_txn *t, const char *name, unsigned rate, unsigned period,
+    long *retry_after, struct gr_err *err)
 {
-	const struct task_cfg *c = task_config();
-	bool anon = strcmp(a->issuer, ACCOUNT_ANONYMOUS) == 0;
-	unsigned rate = anon ? c->anon_rate : c->rate;
-	double tokens, now,
-	    per_s = (double)rate /
-	    (anon ? c->anon_rate_period : c->rate_period);
-	char name[KEY_MAX];
+	double tokens, now = (double)time_now(), per_s = (double)rate / period;
+	DBT key = st_dbt(name, strlen(name));
 	json_t *rec;
-	DBT key;
-	int ret, n;
+	int ret;
 
-	n = anon ? snprintf(name, sizeof(name), RATE_IP_PREFIX "%s",
-		       a->ip != NULL ? a->ip : "")
-		 : snprintf(name, sizeof(name), "tasks.rate.%s", a->issuer);
-	if (n <= 0 || (size_t)n >= sizeof(name))
-		return gr_fail(err, GR_INTERNAL, "throttle key too long");
-	key = st_dbt(name, (size_t)n);
-	now = (double)time_now();
 	ret = st_get_json(t, TBL_META, &key, &rec, DB_RMW);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
@@ -509,15 +509,64 @@ throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
 			tokens = rate;
 	}
 	if (tokens < 1) {
-		a->retry_after = (long)((1 - tokens) / per_s) + 1;
+		*retry_after = (long)((1 - tokens) / per_s) + 1;
 		return gr_fail(err, GR_THROTTLED,
 		    "Request was throttled. Expected available in %ld seconds.",
-		    a->retry_after);
+		    *retry_after);
 	}
 	rec = json_pack("{s:f, s:f}", "tokens", tokens - 1, "at", now);
 	ret = st_put_json(t, TBL_META, &key, rec, 0);
 	json_decref(rec);
 	return ret == 0 ? GR_OK : st_fail(err, ret);
+}
+
+static int
+throttle(struct st_txn *t, struct submit_args *a, struct gr_err *err)
+{
+	const struct task_cfg *c = task_config();
+	bool anon = strcmp(a->issuer, ACCOUNT_ANONYMOUS) == 0;
+	char name[KEY_MAX];
+	int n;
+
+	n = anon ? snprintf(name, sizeof(name), RATE_IP_PREFIX "%s",
+		       a->ip != NULL ? a->ip : "")
+		 : snprintf(name, sizeof(name), "tasks.rate.%s", a->issuer);
+	if (n <= 0 || (size_t)n >= sizeof(name))
+		return gr_fail(err, GR_INTERNAL, "throttle key too long");
+	return bucket_take(t, name, anon ? c->anon_rate : c->rate,
+	    anon ? c->anon_rate_period : c->rate_period, &a->retry_after, err);
+}
+
+struct read_args {
+	char name[KEY_MAX];
+	long retry_after;
+};
+
+static int
+read_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct read_args *a = arg;
+	const struct task_cfg *c = task_config();
+
+	/* a bucket lost at a crash is a full one: no sync */
+	st_txn_lazy(t);
+	return bucket_take(t, a->name, c->anon_reads, c->anon_reads_period,
+	    &a->retry_after, err);
+}
+
+int
+task_read_throttle(const char *ip, long *retry_after, struct gr_err *err)
+{
+	struct read_args a = { .retry_after = 0 };
+	int n, rc;
+
+	n = snprintf(a.name, sizeof(a.name), RATE_READ_PREFIX "%s",
+	    ip != NULL ? ip : "");
+	if (n <= 0 || (size_t)n >= sizeof(a.name))
+		return gr_fail(err, GR_INTERNAL, "throttle key too long");
+	rc = st_txn_run(read_txn, &a, err);
+	*retry_after = a.retry_after;
+	return rc;
 }
 
 /* --- the anonymous buckets' sweep ------------------------------------- */
@@ -534,17 +583,22 @@ sweep_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	const struct task_cfg *c = task_config();
 	json_t *rec;
 	double tokens;
+	unsigned rate;
+	bool read;
 
 	(void)pkey;
 	if (json_array_size(a->keys) >= SWEEP_MAX)
 		return ST_STOP;
 	if ((rec = json_loadb(val->data, val->size, 0, NULL)) == NULL)
 		return GR_OK;
+	read = key->size > strlen(RATE_READ_PREFIX) &&
+	    memcmp(key->data, RATE_READ_PREFIX, strlen(RATE_READ_PREFIX)) == 0;
+	rate = read ? c->anon_reads : c->anon_rate;
 	tokens = json_number_value(json_object_get(rec, "tokens")) +
-	    (a->now - json_number_value(json_object_get(rec, "at"))) *
-		c->anon_rate / c->anon_rate_period;
+	    (a->now - json_number_value(json_object_get(rec, "at"))) * rate /
+		(read ? c->anon_reads_period : c->anon_rate_period);
 	json_decref(rec);
-	if (tokens >= c->anon_rate)
+	if (tokens >= rate)
 		json_array_append_new(a->keys,
 		    json_stringn(key->data, key->size));
 	return GR_OK;
@@ -560,8 +614,8 @@ sweep_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int rc, ret;
 
 	json_array_clear(a->keys);
-	rc = st_scan(t, TBL_META, RATE_IP_PREFIX, strlen(RATE_IP_PREFIX), NULL,
-	    sweep_one, a, err);
+	rc = st_scan(t, TBL_META, RATE_ANON_PREFIX, strlen(RATE_ANON_PREFIX),
+	    NULL, sweep_one, a, err);
 	if (rc != GR_OK && rc != ST_STOP)
 		return rc;
 	json_array_foreach(a->keys, i, k) {

@@ -814,7 +814,14 @@ prepare(struct web_req *r, const struct web_route *routes)
 		r->identity = r->group = r->setup = "";
 		return GR_OK;
 	}
-	return authenticate(r);
+	rc = authenticate(r);
+	/* DRMAAtic: a token sent that is bad (forged, expired, revoked) is
+	   403, where its missing one would be no error (its authenticator
+	   has no challenge, so DRF answers 403, not 401) */
+	if (rc == GR_CANNOT_AUTHENTICATE &&
+	    (r->route->flags & WEB_TOKEN_OPTIONAL) && find_token(r) != NULL)
+		rc = r->err.code = GR_FORBIDDEN;
+	return rc;
 }
 
 void

@@ -60,7 +60,10 @@ struct task_cfg {
 				 scripts (GRIDREST_TASK_ANONYMOUS=1; no) */
 	unsigned anon_rate;   /* submissions one client address may make
 				 anonymously ... */
-	unsigned anon_rate_period; /* ... per this many s (100/86400) */
+	unsigned anon_rate_period;  /* ... per this many s (100/86400) */
+	unsigned anon_reads;        /* other requests (reads, stop, delete) one
+				       client address may make anonymously ... */
+	unsigned anon_reads_period; /* ... per this many s (20/1) */
 };
 const struct task_cfg *task_config(void);
 
@@ -117,14 +120,22 @@ int task_list(const char *issuer, const struct task_filter *f, long page,
     long page_size, json_t **results, size_t *count, struct gr_err *err);
 
 /*
- * The anonymous submissions' buckets (one per client address) of the
- * addresses that have been quiet long enough to be full again: removing
- * them changes no answer and keeps TBL_META from growing with every
- * address that ever submitted. At most 256 a call (*removed tells).
+ * The anonymous callers' buckets (per client address: its submissions',
+ * its other requests') of the addresses that have been quiet long enough to be
+ * full again: removing them changes no answer and keeps TBL_META from growing
+ * with every address that ever submitted. At most 256 a call (*removed tells).
  * task_throttle_tick: the same after a tasks backend's requests, once a
  * minute, failures logged.
  */
 int task_throttle_sweep(size_t *removed, struct gr_err *err);
+
+/*
+ * An anonymous request other than a submission from client address ip
+ * (DRMAAtic throttles every action of the anon group at its burst rate):
+ * one from the address's bucket of anon_reads per anon_reads_period.
+ * GR_THROTTLED (429) with *retry_after (s) when it is empty.
+ */
+int task_read_throttle(const char *ip, long *retry_after, struct gr_err *err);
 void task_throttle_tick(void);
 
 /* Stop a task that has not ended (UnsupportedOperation if it has). */

@@ -71,7 +71,9 @@ void web_after_requests(void (*fn)(void));
 /*
  * Admit callers without a token on the family's WEB_TOKEN_OPTIONAL routes
  * (off: those routes want a token like any other, 401 without). A token
- * sent is checked as everywhere, anonymous or not.
+ * sent is checked as everywhere, anonymous or not; a bad one (forged,
+ * expired, revoked) is 403 Forbidden on those routes, on or off, as
+ * DRMAAtic answers it.
  */
 void web_allow_anonymous(bool on);
 

@@ -4,8 +4,9 @@
 # submit the public scripts (nothing else), throttled per client address,
 # under one job uid of their own; a task's uuid is the capability to read
 # it, its files and its zip, and (DRMAAtic's IsOwner) to stop or delete
-# it; nobody lists anonymous tasks but admins; a wrong uuid is 404; with
-# the mode off, 401 as before. The local backend unless
+# it; nobody lists anonymous tasks but admins; a wrong uuid is 404; a bad
+# token is 403 (DRMAAtic's), never anonymous; every other anonymous request
+# is throttled per address too; with the mode off, 401 as before. The local backend unless
 # GRIDREST_DRM_BACKEND says otherwise (74-tasks-anonymous-slurm.t).
 GR_TCP_PORT=auto # a real port: clients from 127.0.0.1 and 127.0.0.2
 . tests/smoke/lib.sh
@@ -200,10 +201,57 @@ TOKEN=$jdoe
 req POST /task -F task_name=pub -F who=n
 is "an account from the throttled address has its own" "$STATUS" 201
 
+# --- a bad token is 403, as DRMAAtic's ---------------------------------------------
+forged="jdoe-jdoe-unknown-$(openssl rand -hex 16)"
+expired=$("$db" token jdoe -1)
+for bad in forged expired; do
+	eval "TOKEN=\$$bad"
+	req GET /script
+	ok "a $bad token is no anonymous caller: 403" error_is 403 Forbidden
+	req GET "/task/$ta"
+	ok "... nor for a read by uuid" error_is 403 Forbidden
+	req POST /task -F task_name=pub -F who=x
+	ok "... nor for a submission" error_is 403 Forbidden
+done
+
+# --- anonymous reads throttled per address ----------------------------------------
+server_stop
+export GRIDREST_TASK_ANONYMOUS_READS=5 GRIDREST_TASK_ANONYMOUS_READS_PERIOD=3600
+server_serve
+THIRD='--interface 127.0.0.3'
+TOKEN=
+n=0
+while [ $n -lt 5 ]; do
+	req GET "/task/$ta" $THIRD
+	[ "$STATUS" = 200 ] || break
+	n=$((n + 1))
+done
+is "GRIDREST_TASK_ANONYMOUS_READS reads from one address" "$n/$STATUS" 5/200
+req GET "/task/$ta" $THIRD
+ok "one more: 429" error_is 429 Throttled
+ok "... with Retry-After" matches "$(header Retry-After)" '^[0-9]+$'
+req GET /script $THIRD
+ok "... for every read (scripts too)" error_is 429 Throttled
+req GET "/task/$ta/download" $THIRD
+ok "... files and zips" error_is 429 Throttled
+req PUT "/task/$ta/stop" $THIRD -d ''
+ok "... and stops" error_is 429 Throttled
+req POST /task -F task_name=pub -F who=r $THIRD
+is "submissions have their own bucket" "$STATUS" 201
+req GET "/task/$ta" $OTHER
+is "another address reads" "$STATUS" 200
+TOKEN=$jdoe
+req GET "/task/$ta" $THIRD
+is "a token from the throttled address reads" "$STATUS" 200
+
 # --- the mode off --------------------------------------------------------------------
 server_stop
-unset GRIDREST_TASK_ANONYMOUS
+unset GRIDREST_TASK_ANONYMOUS GRIDREST_TASK_ANONYMOUS_READS \
+    GRIDREST_TASK_ANONYMOUS_READS_PERIOD
 server_serve
+TOKEN=$forged
+req GET /script
+ok "off: a forged token is still 403" error_is 403 Forbidden
 TOKEN=
 req GET /script
 ok "off: no token is 401 again" error_is 401 CannotAuthenticate

@@ -341,8 +341,12 @@ test_throttle_sweep(void **state)
 		{ "tasks.rate.@ip:2001:db8::1", 50, 86400, false }, /* full */
 		{ "tasks.rate.@ip:192.0.2.3", 98, 10, false },      /* not */
 		{ "tasks.rate.alice", 600, 100000, false }, /* an account's */
+		/* reads: 20 a second (the default) */
+		{ "tasks.rate.@ipr:192.0.2.1", 0, 2, false },   /* full */
+		{ "tasks.rate.@ipr:192.0.2.2", 0, 0.5, false }, /* not */
 	};
-	static const bool kept[] = { false, true, false, true, true };
+	static const bool kept[] = { false, true, false, true, true, false,
+		true };
 	char home[] = "/tmp/test_task_db.XXXXXX";
 	struct gr_err err = { 0 };
 	size_t i, n;
@@ -350,12 +354,14 @@ test_throttle_sweep(void **state)
 	(void)state;
 	unsetenv("GRIDREST_TASK_ANONYMOUS_RATE");
 	unsetenv("GRIDREST_TASK_ANONYMOUS_RATE_PERIOD");
+	unsetenv("GRIDREST_TASK_ANONYMOUS_READS");
+	unsetenv("GRIDREST_TASK_ANONYMOUS_READS_PERIOD");
 	assert_int_equal(testlib_store_accounts(home), 0);
 	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
 		assert_int_equal(st_txn_run(bucket_put_txn, &b[i], &err),
 		    GR_OK);
 	assert_int_equal(task_throttle_sweep(&n, &err), GR_OK);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
 		assert_int_equal(st_view(bucket_get_txn, &b[i], 0, &err),
 		    GR_OK);
@@ -364,6 +370,37 @@ test_throttle_sweep(void **state)
 	}
 	assert_int_equal(task_throttle_sweep(&n, &err), GR_OK);
 	assert_int_equal(n, 0);
+	assert_int_equal(testlib_store_remove(home), 0);
+}
+
+/* An address's reads: a burst of the rate, then 429 with the wait; the
+   next address has its own bucket, refilled by the time gone. */
+static void
+test_read_throttle(void **state)
+{
+	struct bucket_args b = { "tasks.rate.@ipr:192.0.2.9", 0, 1, false };
+	char home[] = "/tmp/test_task_db.XXXXXX";
+	struct gr_err err = { 0 };
+	long retry = 0;
+	int i;
+
+	(void)state;
+	assert_int_equal(testlib_store_accounts(home), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(task_read_throttle("192.0.2.8", &retry, &err),
+		    GR_OK);
+	assert_int_equal(task_read_throttle("192.0.2.8", &retry, &err),
+	    GR_THROTTLED);
+	assert_int_equal(gr_err_status(err.code), 429);
+	assert_true(retry >= 1);
+	assert_non_null(strstr(err.msg, "Request was throttled."));
+	gr_clear(&err);
+	assert_int_equal(task_read_throttle("192.0.2.7", &retry, &err), GR_OK);
+	/* empty a second ago: 20 back, one taken */
+	assert_int_equal(st_txn_run(bucket_put_txn, &b, &err), GR_OK);
+	for (i = 0; i < 19; i++)
+		assert_int_equal(task_read_throttle("192.0.2.9", &retry, &err),
+		    GR_OK);
 	assert_int_equal(testlib_store_remove(home), 0);
 }
 
@@ -377,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_script_check),
 		cmocka_unit_test(test_descendants),
 		cmocka_unit_test(test_throttle_sweep),
+		cmocka_unit_test(test_read_throttle),
 	};
 
 	json_set_alloc_funcs(xmalloc, free);

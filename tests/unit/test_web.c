@@ -376,19 +376,26 @@ test_token_optional(void **state)
 	(void)state;
 	(void)snprintf(bad, sizeof(bad), "HTTP_AUTHORIZATION=Bearer %.*sX",
 	    (int)strlen(token) - 1, token);
-	/* off (the default): like any route */
+	/* off (the default): like any route, but a bad token is 403 */
 	who_is(NULL, NULL);
 	who_is(with_token(), "root");
+	exchange(routes, "GET", "/who", NULL, env);
+	assert_error(403, "Forbidden");
 	web_allow_anonymous(true);
 	who_is(NULL, "@anonymous");
 	/* a token sent is a token checked, and used; the next request of
-	   the process is not anonymous by inheritance */
+	   the process is not anonymous by inheritance. A bad one never
+	   makes an anonymous caller: 403, as DRMAAtic answers it */
 	who_is(with_token(), "root");
-	who_is(env, NULL);
+	exchange(routes, "GET", "/who", NULL, env);
+	assert_error(403, "Forbidden");
 	who_is(NULL, "@anonymous");
 	who_is(with_token(), "root");
-	/* routes without the flag still want a token */
+	/* routes without the flag still want a token, and a bad one is
+	   401 there */
 	exchange(routes, "POST", "/who", "", NULL);
+	assert_error(401, "CannotAuthenticate");
+	exchange(routes, "POST", "/who", "", env);
 	assert_error(401, "CannotAuthenticate");
 	exchange(routes, "GET", "/hello/x", NULL, NULL);
 	assert_error(401, "CannotAuthenticate");
