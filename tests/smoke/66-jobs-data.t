@@ -191,6 +191,14 @@ submit '{"Executable": "/bin/true", "InputData": ["/vo/data/elsewhere.txt"]}'
 job_end "$jid"
 is "a replica on no RSE of this service: never read" "$st/$minor" \
     "Failed/Input data not available: /vo/data/elsewhere.txt: no replica at its path on a storage element this service reaches (file, https or davs)"
+install -m 644 "$T/in1.txt" "$T/POSIX_USERDISK/vo/data/mixed.txt"
+reqb POST /filecatalogue/files "[{\"lfn\": \"/vo/data/mixed.txt\", \"size\": $(stat -c %s "$T/in1.txt"), \"checksum\": \"$(adler "$T/in1.txt")\", \"replicas\": {\"Posix_UserDisk\": \"$pbase/vo/data/mixed.txt\"}}]"
+is "a catalogue file whose SE is POSIX_USERDISK in mixed case" "$STATUS" 201
+submit '{"Executable": "/bin/true", "InputData": ["/vo/data/mixed.txt"]}'
+job_end "$jid"
+is "a replica on an SE that is no RSE name (mixed case): never read" \
+    "$st/$minor" \
+    "Failed/Input data not available: /vo/data/mixed.txt: no replica at its path on a storage element this service reaches (file, https or davs)"
 submit '{"Executable": "/bin/true", "InputData": ["/vo/data/secret.txt"]}'
 job_end "$jid"
 is "a file the owner may not read (mode 0600, root's)" "$st/$minor" \
@@ -229,6 +237,7 @@ for m in '{"Executable": "/bin/true", "InputData": ["relative/f"]}' \
     '{"Executable": "/bin/true", "OutputData": ["out.txt"]}' \
     '{"Executable": "/bin/true", "OutputData": ["../x"], "OutputSE": "POSIX_USERDISK"}' \
     '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "NOPE"}' \
+    '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "Posix_userdisk"}' \
     '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "POSIX_USERDISK", "OutputPath": "noscope"}' \
     '{"Executable": "/bin/true", "OutputData": ["x"], "OutputSE": "POSIX_USERDISK", "OutputPath": "/vo/../x"}' \
     '{"Executable": "/bin/true", "InputSandbox": ["SB:x|y"]}' \
