@@ -3,7 +3,8 @@
 # life, as DIRAC's job wrapper does: the job is Running ("Input Data
 # Resolution") while a large input comes from a slow WebDAV storage, a
 # kill ends the copy at once (nothing of it left in the working
-# directory), and the time limit counts the copy.
+# directory), and the time limit counts the copy; locally, a supervisor
+# killed -9 while it copies takes its copy with it (the job found lost).
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-2}
 job_uids 3400000 3000096
@@ -111,3 +112,36 @@ is "... Failed at the limit" "$(json -r '[.status, .minorStatus] | join("/")')" 
 ok "... the job never ran" [ "$(cat "$dir/std.out" 2>/dev/null)" != ran ]
 ok "... no partial copy left" [ ! -e "$dir/.big.bin.gridrest-part" ]
 ok "... nor a whole one" [ ! -e "$dir/big.bin" ]
+
+# --- its supervisor killed while it copies (local) ---------------------
+# the copy is noted in the supervisor's slot: the look that finds the
+# job LOST ends it, as it ends a job's processes
+if [ "${GRIDREST_DRM_BACKEND:-local}" = local ]; then
+	submit '{"Executable": "/bin/echo", "Arguments": "ran", "InputData": ["data:big.bin"]}'
+	j3=$jid
+	ok "a third job copying" copying "$j3"
+	# the copying process holds the partial copy; its parent supervises
+	cp_pid=$(ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v f="$dir/.big.bin.gridrest-part" '
+	    /^\/proc\// { p = $1; sub("^/proc/", "", p); sub("/fd:$", "", p) }
+	    index($0, f) { print p; exit }')
+	sup=$(awk '/^PPid:/ { print $2 }' "/proc/$cp_pid/status" 2>/dev/null)
+	ok_all "... by a process of its own under the supervisor" \
+	    [ -n "$cp_pid" ] -- \
+	    [ "$(cat "/proc/$sup/comm" 2>/dev/null)" = drm-supervisor ]
+	kill -9 "$sup"
+	TOKEN=$alice
+	wait_job "$j3" Failed Stalled
+	TOKEN=$root
+	is "... the supervisor killed -9: the job found lost" "$(json .minorStatus)" \
+	    "Watchdog identified this job as stalled"
+	gone() {
+		local i
+		i=0
+		while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		! kill -0 "$1" 2>/dev/null
+	}
+	ok "... and its copy ended with it" gone "$cp_pid"
+fi
