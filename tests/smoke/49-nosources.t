@@ -10,12 +10,6 @@ export GRIDREST_MOVER_START=1 GRIDREST_MOVER_RETRY=1 GRIDREST_MOVER_IDLE=2
 . tests/smoke/lib.sh
 server_start
 login
-db=$B/gridrest-db
-
-verify() {
-	"$db" verify >"$T/verify" 2>&1
-	ok "gridrest-db verify: $1" grep -q '^verify: ok' "$T/verify"
-}
 
 dom='"domains": {"lan": {"read": 1, "write": 1, "delete": 1}, "wan": {"read": 1, "write": 1, "delete": 1, "third_party_copy_read": 1, "third_party_copy_write": 1}}'
 for r in POSIX_A POSIX_B POSIX_C; do
@@ -53,11 +47,6 @@ request() {
 	req GET "/requests/data/$1/$2"
 	json -r .state
 }
-# states NAME: the replicas' states ("RSE=STATE" sorted)
-states() {
-	reqb POST /replicas/list "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"all_states\": true}"
-	json -c '[.states // {} | to_entries[] | .key + "=" + .value] | sort'
-}
 
 # --- no source anywhere, then one on another RSE ---------------------------
 head -c 200000 /dev/urandom >"$T/f1"
@@ -70,22 +59,22 @@ is "... STUCK: no source" \
     "$(json -c '[.state, .locks_stuck_cnt, .error]')" \
     '["STUCK",1,"MissingSourceReplica"]'
 is "... its request NO_SOURCES" "$(request f1 POSIX_B)" NO_SOURCES
-is "... the replica on POSIX_B UNAVAILABLE" "$(states f1)" \
+is "... the replica on POSIX_B UNAVAILABLE" "$(rse_states data f1)" \
     '["POSIX_A=UNAVAILABLE","POSIX_B=UNAVAILABLE"]'
-verify "a stuck rule"
+store_verify "a stuck rule"
 rse_put POSIX_C data f1 "$T/f1"
 is "f1 uploaded to POSIX_C: 201" "$STATUS" 201
 ok "... the rule OK within seconds, the lock OK" rule_is '["OK",1,0,0]'
 ok "... the file on POSIX_B, byte for byte" \
     cmp -s "$T/f1" "$(posix_path "$(rse_pfn POSIX_B data f1)")"
-is "... the replica AVAILABLE there" "$(states f1)" \
+is "... the replica AVAILABLE there" "$(rse_states data f1)" \
     '["POSIX_A=UNAVAILABLE","POSIX_B=AVAILABLE","POSIX_C=AVAILABLE"]'
 req GET /requests/data/f1/POSIX_B
 ok "... the request done and gone: 404" error_is 404 RequestNotFound
 req GET /requests/history/data/f1/POSIX_B
 is "... its history: DONE, read from POSIX_C" \
     "$(json -c '[.state, .source_rse]')" '["DONE","POSIX_C"]'
-verify "the rule OK"
+store_verify "the rule OK"
 
 # --- a source the rule excludes, then the lost replica found again ---------
 head -c 100000 /dev/urandom >"$T/f2"
@@ -109,4 +98,4 @@ ok "... the file on POSIX_B, byte for byte" \
     cmp -s "$T/f2" "$(posix_path "$(rse_pfn POSIX_B data f2)")"
 req GET /requests/history/data/f2/POSIX_B
 is "... read from POSIX_A" "$(json -r .source_rse)" POSIX_A
-verify "after the second rule"
+store_verify "after the second rule"

@@ -342,6 +342,18 @@ dav_mkcols() {
 		    "$DAV$d/" -o /dev/null
 	done
 }
+# rse_states SCOPE NAME: the file's replicas, every state, as
+# ["RSE=STATE", ...] sorted (POST /replicas/list with all_states)
+rse_states() {
+	reqb POST /replicas/list "{\"dids\": [{\"scope\": \"$1\", \"name\": \"$2\"}], \"all_states\": true}"
+	json -c '[.states // {} | to_entries[] | .key + "=" + .value] | sort'
+}
+# store_verify WHEN: one TAP line, gridrest-db verify finding the store
+# consistent (the rules' counters, the replicas' lock counts, the usage)
+store_verify() {
+	"$B/gridrest-db" verify >"$T/verify" 2>&1
+	ok "gridrest-db verify: $1" grep -q '^verify: ok' "$T/verify"
+}
 
 # req METHOD PATH [curl args...]: the answer lands in $STATUS,
 # $T/headers and $T/body. The token in $TOKEN, if any, is sent.
