@@ -20,6 +20,7 @@
 #include "pfn.h"
 #include "proc.h"
 #include "reaper.h"
+#include "replica.h"
 #include "rse.h"
 #include "store.h"
 #include "store_counter.h"
@@ -464,6 +465,7 @@ used_follows(struct st_txn *t, const struct plan *p, json_int_t bytes,
 struct removal {
 	struct plan *p;
 	long deleted, failed, kept;
+	size_t erased; /* DIDs gone with their last replica */
 };
 
 /*
@@ -482,6 +484,7 @@ remove_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	int ret, rc;
 
 	r->deleted = r->failed = r->kept = 0;
+	r->erased = 0;
 	for (i = 0; i < p->n; i++) {
 		struct victim *w = &p->v[i];
 		DBT k = st_dbt(w->key, w->klen);
@@ -501,12 +504,28 @@ remove_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			continue;
 		}
 		if (w->done) {
+			size_t sl, nl;
+			const char *s = key_part(w->key, w->klen, 0, &sl),
+				   *n = key_part(w->key, w->klen, 1, &nl);
+			char *sc, *nm;
+
 			json_decref(rec);
 			if ((ret = st_del(t, TBL_REPLICAS, &k)) != 0)
 				return st_fail(err, ret);
 			files++;
 			bytes += w->bytes;
 			r->deleted++;
+			if (s == NULL || n == NULL)
+				continue;
+			/* the file's last replica: its DID and what holds
+			   it follow */
+			sc = xstrndup(s, sl);
+			nm = xstrndup(n, nl);
+			rc = replica_gone(t, sc, nm, p->now, &r->erased, err);
+			free(sc);
+			free(nm);
+			if (rc != GR_OK)
+				return rc;
 			continue;
 		}
 		json_object_set_new(rec, "error_message",
@@ -627,7 +646,7 @@ static int
 reap_rse(struct xfer *x, struct plan *p, struct reaper_pass *out,
     struct gr_err *err)
 {
-	struct removal r = { p, 0, 0, 0 };
+	struct removal r = { p, 0, 0, 0, 0 };
 	json_t *proto = NULL;
 	int rc = GR_OK;
 
@@ -662,8 +681,10 @@ reap_rse(struct xfer *x, struct plan *p, struct reaper_pass *out,
 		out->deleted += r.deleted;
 		out->failed += r.failed;
 		if (r.deleted > 0)
-			log_msg(LOG_INFO, "reaper: %s: %ld replicas deleted",
-			    p->name, r.deleted);
+			log_msg(LOG_INFO,
+			    "reaper: %s: %ld replicas deleted, %zu DIDs with "
+			    "them",
+			    p->name, r.deleted, r.erased);
 		/* a round that deleted nothing would find the same again */
 		if ((long)p->n < p->max || r.deleted == 0 || reaper_stop)
 			break;

@@ -758,8 +758,9 @@ delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
 	json_t *rse_rec = NULL;
 	json_int_t nbytes = 0;
+	int64_t now = time_now();
 	bool admin;
-	size_t i;
+	size_t i, gone = 0;
 	int rc, ret;
 
 	if ((rc = account_is_admin(t, a->issuer, &admin, err)) != GR_OK)
@@ -793,6 +794,10 @@ delete_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		json_decref(rec);
 		if ((ret = st_del(t, TBL_REPLICAS, &k)) != 0)
 			return st_fail(err, ret);
+		/* the last replica: the file's DID and what holds it */
+		if ((rc = replica_gone(t, f->scope, f->name, now, &gone,
+			 err)) != GR_OK)
+			return rc;
 	}
 	return usage_rse_add(t, id, -(json_int_t)a->n, -nbytes, err);
 }

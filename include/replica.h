@@ -36,6 +36,21 @@ struct st_txn;
 int replica_add_in(struct st_txn *t, const char *issuer, const char *rse,
     const json_t *files, struct gr_err *err);
 
+/*
+ * Inside the transaction that deleted a replica of the file scope:name
+ * (the reaper's, DELETE /replicas'): when the file has no replica left
+ * and is neither LOST nor a constituent of an archive, what has no
+ * meaning any more goes, as upstream's delete_replicas cleans up: the
+ * file leaves every collection holding it (their contents history keeps
+ * it, they become incomplete) and its DID goes, with its metadata; a
+ * collection left empty leaves its own parents, and goes too when it is
+ * closed. A DID goes only with rules waiting for approval or suspended
+ * (they go with it, as upstream's); another rule keeps it. *gone counts
+ * the DIDs deleted (added to). Not archived: the names may be used again.
+ */
+int replica_gone(struct st_txn *t, const char *scope, const char *name,
+    int64_t now, size_t *gone, struct gr_err *err);
+
 /* Change states ([{scope, name, state, path?, error_message?}]); admins
    only. All or nothing. */
 int replica_update(const char *issuer, const char *rse, const json_t *files,

@@ -5,7 +5,9 @@ that the mover fulfils, DownloadClient from each rule's RSE only (the
 client checks the checksums; rucio.rse.protocols.webdav for the WebDAV
 one), RequestClient on a transfer that fails, and the rules deleted with
 purge_replicas: the reaper removes the files from storage and from
-list_replicas. Our own driver; the client is only imported."""
+list_replicas, and once a file's last replica is gone its DID goes, with
+the closed dataset it leaves empty. Our own driver; the client is only
+imported."""
 import os
 import shutil
 import socket
@@ -19,7 +21,7 @@ from rucio.client import Client
 from rucio.client.downloadclient import DownloadClient
 from rucio.client.requestclient import RequestClient
 from rucio.client.uploadclient import UploadClient
-from rucio.common.exception import RequestNotFound
+from rucio.common.exception import DataIdentifierNotFound, RequestNotFound
 from tap import check, done, raises
 
 # rucio.rse.protocols.webdav never verifies the server (verify=False)
@@ -203,6 +205,36 @@ try:
     rse_usage = [u for u in c.get_rse_usage("POSIX_B") if u["source"] == "rucio"]
     check("POSIX_B's usage: the damaged file's replica only",
           [(u["files"], u["used"]) for u in rse_usage] == [(1, 100)])
+
+    # the last replicas purged: the files' DIDs go, and the closed dataset
+    # they leave empty, as Rucio's delete_replicas cleans up
+    check("close(ds)", c.close("data", "ds"))
+    rules_a = [r["id"] for r in c.list_did_rules("data", "ds")]
+    check("the upload's rule on ds (POSIX_A), the only one left",
+          [r["rse_expression"] for r in c.list_did_rules("data", "ds")] == ["POSIX_A"])
+    check("... deleted with purge_replicas",
+          c.delete_replication_rule(rules_a[0], purge_replicas=True))
+
+    def did_gone(name):
+        try:
+            c.get_did("data", name)
+            return False
+        except DataIdentifierNotFound:
+            return True
+
+    wait("get_did(f1), get_did(f2): DataIdentifierNotFound",
+         lambda: did_gone("f1") and did_gone("f2"), 30)
+    raises("get_did(ds), closed and emptied: DataIdentifierNotFound",
+           DataIdentifierNotFound, c.get_did, "data", "ds")
+    check("list_replicas of f1 and f2: nothing",
+          list(c.list_replicas([{"scope": "data", "name": n} for n in ("f1", "f2")],
+                               all_states=True)) == [])
+    check("... the files gone from POSIX_A's disk",
+          not any(os.path.exists(p) for p in path_a.values()))
+    check("bad, whose replica a stuck rule holds, stays",
+          c.get_did("data", "bad")["name"] == "bad")
+    check("list_dids in scope data: bad alone",
+          sorted(c.list_dids("data", {"name": "*"}, did_type="all")) == ["bad"])
 finally:
     subprocess.run([os.path.join(top, "scripts", "webdav-rse"), "stop"],
                    stdout=subprocess.DEVNULL)

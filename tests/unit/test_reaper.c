@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "collection.h"
+#include "did.h"
 #include "jsonx.h"
 #include "log.h"
 #include "reaper.h"
@@ -402,6 +404,190 @@ test_symlink_refused(void **state)
 	free(p);
 }
 
+/* --- what goes with a file's last replica ---------------------------- */
+
+/* A DID's record as GET /dids shows it, or NULL when there is none. */
+static json_t *
+did(const char *name)
+{
+	struct gr_err err = { 0 };
+	json_t *out = NULL;
+	int rc = coll_get("data", name, NULL, &out, &err);
+
+	if (rc == GR_DID_NOT_FOUND)
+		return NULL;
+	assert_int_equal(rc, GR_OK);
+	return out;
+}
+
+static bool
+did_exists(const char *name)
+{
+	json_t *d = did(name);
+
+	json_decref(d);
+	return d != NULL;
+}
+
+static void
+collection(const char *name, const char *type, const char *files)
+{
+	struct gr_err err = { 0 };
+	json_t *body = json_pack("{s:s}", "type", type), *dids;
+
+	assert_int_equal(coll_add("root", "data", name, body, &err), GR_OK);
+	json_decref(body);
+	if (files == NULL)
+		return;
+	assert_non_null(dids = json_loads(files, 0, NULL));
+	assert_int_equal(coll_attach("root", "data", name, dids, false, &err),
+	    GR_OK);
+	json_decref(dids);
+}
+
+static void
+close_collection(const char *name)
+{
+	struct gr_err err = { 0 };
+	json_t *body = json_pack("{s:b}", "open", 0);
+
+	assert_int_equal(coll_set_status("root", "data", name, body, &err),
+	    GR_OK);
+	json_decref(body);
+}
+
+/* The names of what collection name holds (in key order), as one
+   string: "a,b". */
+static const char *
+contents(const char *name)
+{
+	static char buf[256];
+	struct gr_err err = { 0 };
+	json_t *l = json_array(), *v;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(coll_contents("data", name, keep, l, &err), GR_OK);
+	json_array_foreach(l, i, v) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+		    i > 0 ? "," : "",
+		    json_string_value(json_object_get(v, "name")));
+		assert_true(n < sizeof(buf));
+	}
+	json_decref(l);
+	return buf;
+}
+
+struct lost_args {
+	const char *name;
+};
+
+/* data:name declared LOST (its availability), as a declaration of lost
+   files would leave it. */
+static int
+lost_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct lost_args *a = arg;
+	json_t *rec = NULL;
+	int rc;
+
+	if ((rc = did_load(t, "data", a->name, DB_RMW, &rec, err)) != GR_OK)
+		return rc;
+	json_object_set_new(rec, "availability", json_string("LOST"));
+	rc = did_store(t, "data", a->name, rec, 0, err);
+	json_decref(rec);
+	return rc;
+}
+
+/*
+ * The reaper deletes the last replica of files: each leaves its
+ * collections (kept in their history, which become incomplete) and its
+ * DID goes; a closed collection left empty goes too, with its rule
+ * waiting for approval, after leaving its container, which stays (open);
+ * an open one stays, empty; a file with a replica elsewhere, or LOST,
+ * keeps its DID; a closed dataset that keeps a file keeps its place and
+ * its figures follow. The rules' books stay right.
+ */
+static void
+test_last_replica(void **state)
+{
+	struct gr_err err = { 0 };
+	struct reaper_pass r;
+	struct lost_args lost = { "c4" };
+	json_t *spec, *ids = json_array(), *d, *h = json_array();
+	char rid[RULE_ID_LEN + 1];
+	const char *all[] = { "c1", "c2", "c3", "c4", "c5" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		put("G", all[i], false);
+	put("G", "c6", false);
+	put("S", "c3", false);
+	collection("dsA", "DATASET",
+	    "[{\"scope\": \"data\", \"name\": \"c1\"}, "
+	    "{\"scope\": \"data\", \"name\": \"c2\"}]");
+	collection("dsB", "DATASET",
+	    "[{\"scope\": \"data\", \"name\": \"c1\"}, "
+	    "{\"scope\": \"data\", \"name\": \"c3\"}, "
+	    "{\"scope\": \"data\", \"name\": \"c4\"}]");
+	collection("dsC", "DATASET",
+	    "[{\"scope\": \"data\", \"name\": \"c5\"}, "
+	    "{\"scope\": \"data\", \"name\": \"c6\"}]");
+	collection("cont", "CONTAINER",
+	    "[{\"scope\": \"data\", \"name\": \"dsA\"}]");
+	close_collection("dsA");
+	close_collection("dsC");
+	/* a rule on dsA that waits for approval: it locks nothing */
+	spec = json_pack("{s:[{s:s, s:s}], s:i, s:s, s:b}", "dids", "scope",
+	    "data", "name", "dsA", "copies", 1, "rse_expression", "S",
+	    "ask_approval", 1);
+	assert_int_equal(rule_add("root", spec, ids, &err), GR_OK);
+	(void)snprintf(rid, sizeof(rid), "%s",
+	    json_string_value(json_array_get(ids, 0)));
+	json_decref(spec);
+	assert_int_equal(st_txn_run(lost_txn, &lost, &err), GR_OK);
+	for (i = 0; i < 5; i++)
+		unwanted(all[i], "G", true);
+	pass(&r);
+	assert_int_equal(r.deleted, 5);
+
+	/* the files whose last replica went: gone */
+	assert_false(did_exists("c1"));
+	assert_false(did_exists("c2"));
+	assert_false(did_exists("c5"));
+	/* c3 has its replica on S, c4 is LOST: kept, in dsB */
+	assert_true(did_exists("c3"));
+	assert_true(did_exists("c4"));
+	assert_string_equal(contents("dsB"), "c3,c4");
+	/* dsA, closed and emptied: gone, out of cont, with its rule */
+	assert_false(did_exists("dsA"));
+	assert_int_equal(rule_get(rid, &d, &err), GR_RULE_NOT_FOUND);
+	gr_clear(&err);
+	assert_non_null(d = did("cont"));
+	assert_string_equal(contents("cont"), "");
+	assert_true(json_is_true(json_object_get(d, "open")));
+	json_decref(d);
+	/* dsC keeps c6: smaller, incomplete */
+	assert_string_equal(contents("dsC"), "c6");
+	assert_non_null(d = did("dsC"));
+	assert_int_equal(json_integer_value(json_object_get(d, "length")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "bytes")), 100);
+	json_decref(d);
+	/* dsB's history has c1 */
+	assert_int_equal(coll_history("data", "dsB", keep, h, &err), GR_OK);
+	assert_int_equal(json_array_size(h), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(h, 0), "name")),
+	    "c1");
+	json_decref(h);
+	json_decref(ids);
+	/* a name gone is free again */
+	put("G", "c1", false);
+	assert_true(did_exists("c1"));
+	assert_int_equal(testlib_rule_bad(), 0);
+}
+
 static int
 setup(void **state)
 {
@@ -458,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_space),
 		cmocka_unit_test(test_missing_and_retaken),
 		cmocka_unit_test(test_symlink_refused),
+		cmocka_unit_test(test_last_replica),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
