@@ -872,15 +872,117 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
  * outlives GRIDREST_REQUEST_TIMEOUT, or sooner, when the store it waits
  * in was recovered away by another process for two ticks in a row (a
  * process that is not blocked notices within one call and reopens).
- * lighttpd answers that request with an error and starts a fresh backend.
+ * Before it goes it answers the request 503 with Retry-After, when no
+ * answer was begun (wd_answer), and lighttpd starts a fresh backend.
  * Only async-signal-safe calls here.
  */
 static volatile sig_atomic_t wd_ticks, wd_limit, wd_stale;
+/* the request being handled, while its connection is open: the tick
+   answers it before the process leaves */
+static struct web_req *volatile wd_req;
+
+#define WD_RETRY_AFTER "1" /* lighttpd starts the next backend at once */
+
+/* Append s to buf at *n, as far as it fits; async-signal-safe. */
+static void
+wd_cat(char *buf, size_t size, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > size - *n)
+		len = size - *n;
+	memcpy(buf + *n, s, len);
+	*n += len;
+}
+
+/* The header of a FastCGI record of type and len bytes. */
+static void
+wd_record(unsigned char *h, int type, int id, size_t len)
+{
+	h[0] = 1; /* FCGI_VERSION_1 */
+	h[1] = (unsigned char)type;
+	h[2] = (unsigned char)((id >> 8) & 0xff);
+	h[3] = (unsigned char)(id & 0xff);
+	h[4] = (unsigned char)((len >> 8) & 0xff);
+	h[5] = (unsigned char)(len & 0xff);
+	h[6] = 0; /* no padding */
+	h[7] = 0;
+}
+
+/*
+ * Answer the request in hand with 503 ServiceUnavailable, Retry-After and
+ * the usual error body, written straight to lighttpd as FastCGI records:
+ * only when nothing of a response was written yet (libfcgi's buffer is
+ * then empty too), and without ever waiting, since the socket may be
+ * full. A write that cannot go out whole is given up: lighttpd then
+ * answers the request itself, as before. Async-signal-safe.
+ */
+static void
+wd_answer(const char *msg)
+{
+	struct web_req *r = wd_req;
+	unsigned char out[2048];
+	char body[512], len[24];
+	size_t n = 0, nb = 0, hs, i, v;
+	ssize_t w;
+	const char *cls = gr_err_class(GR_SERVICE_UNAVAILABLE);
+
+	if (r == NULL || r->status != 0 || r->fcgx.ipcFd < 0)
+		return;
+	wd_cat(body, sizeof(body), &nb, "{\"ExceptionClass\":\"");
+	wd_cat(body, sizeof(body), &nb, cls);
+	wd_cat(body, sizeof(body), &nb, "\",\"ExceptionMessage\":\"");
+	wd_cat(body, sizeof(body), &nb, msg);
+	wd_cat(body, sizeof(body), &nb, "\"}");
+	i = sizeof(len) - 1;
+	len[i] = '\0';
+	v = r->method == WEB_HEAD ? 0 : nb;
+	do {
+		len[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && i > 0);
+	n = 8;                 /* the STDOUT record's header goes in front */
+	hs = sizeof(out) - 16; /* room for the closing records */
+	wd_cat((char *)out, hs, &n,
+	    "Status: 503 Service Unavailable\r\n"
+	    "Content-Type: " CT_ERROR "\r\n"
+	    "Retry-After: " WD_RETRY_AFTER "\r\n"
+	    "X-Request-Id: ");
+	wd_cat((char *)out, hs, &n, r->reqid);
+	wd_cat((char *)out, hs, &n, "\r\nExceptionClass: ");
+	wd_cat((char *)out, hs, &n, cls);
+	wd_cat((char *)out, hs, &n, "\r\nExceptionMessage: ");
+	wd_cat((char *)out, hs, &n, msg);
+	wd_cat((char *)out, hs, &n, "\r\nContent-Length: ");
+	wd_cat((char *)out, hs, &n, len + i);
+	wd_cat((char *)out, hs, &n, "\r\n\r\n");
+	if (r->method != WEB_HEAD) {
+		if (nb > hs - n)
+			return;
+		memcpy(out + n, body, nb);
+		n += nb;
+	}
+	wd_record(out, 6 /* FCGI_STDOUT */, r->fcgx.requestId, n - 8);
+	wd_record(out + n, 6, r->fcgx.requestId, 0); /* end of stdout */
+	n += 8;
+	wd_record(out + n, 3 /* FCGI_END_REQUEST */, r->fcgx.requestId, 8);
+	memset(out + n + 8, 0, 8); /* app status 0, FCGI_REQUEST_COMPLETE */
+	n += 16;
+	for (i = 0; i < n; i += (size_t)w) {
+		w = send(r->fcgx.ipcFd, out + i, n - i,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			w = 0;
+		else if (w <= 0)
+			return;
+	}
+}
 
 static void
-wd_exit(const char *msg, size_t len)
+wd_exit(const char *msg, size_t len, const char *answer)
 {
 	(void)!write(STDERR_FILENO, msg, len);
+	wd_answer(answer);
 	_exit(70);
 }
 
@@ -896,11 +998,15 @@ on_alarm(int sig)
 
 	(void)sig;
 	if (++wd_ticks >= wd_limit)
-		wd_exit(late, sizeof(late) - 1);
+		wd_exit(late, sizeof(late) - 1,
+		    "The request took too long; the backend was restarted. "
+		    "Try again.");
 	if (!st_stale())
 		wd_stale = 0;
 	else if (++wd_stale >= 2)
-		wd_exit(stale, sizeof(stale) - 1);
+		wd_exit(stale, sizeof(stale) - 1,
+		    "The database was recovered while the request waited "
+		    "in it; the backend was restarted. Try again.");
 }
 
 /* Arm the watchdog for limit seconds, or disarm it (0). */
@@ -1010,7 +1116,9 @@ web_main(const char *family, const struct web_route *routes)
 	FCGX_InitRequest(&r->fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!web_stop && !st_must_exit() && FCGX_Accept_r(&r->fcgx) >= 0) {
 		watchdog(cfg.request_timeout);
+		wd_req = r;
 		web_dispatch(r, routes);
+		wd_req = NULL;
 		close_quickly(&r->fcgx);
 		FCGX_Finish_r(&r->fcgx);
 		st_housekeep();
