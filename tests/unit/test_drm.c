@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -886,69 +885,66 @@ test_lost_supervisor_slot(void **state_)
 #endif
 
 #ifndef DRM_TEST_SLURM
-/* The pids of the supervisors alive now (their name, set by detach()). */
-static size_t
-supervisors(pid_t *out, size_t max)
+/* Wait until a supervisor of this home listens on the wake FIFO: a
+   writer's non-blocking open succeeds only while a reader holds it. */
+static bool
+wake_listened(void)
 {
-	char path[300], comm[32];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d = opendir("/proc");
-	FILE *f;
+	char path[sizeof(home) + 32];
+	int i, fd = -1;
 
-	assert_non_null(d);
-	while (n < max && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		(void)snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(comm, sizeof(comm), f) != NULL &&
-		    strcmp(comm, "drm-supervisor\n") == 0)
-			out[n++] = (pid_t)strtol(de->d_name, NULL, 10);
-		fclose(f);
+	(void)snprintf(path, sizeof(path), "%s/drm/wake", home);
+	for (i = 0; i < 500 && fd < 0; i++) {
+		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			usleep(20000);
 	}
-	closedir(d);
-	return n;
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
-/* A job submitted while a supervisor idles is taken by that supervisor,
-   through the wake FIFO: no new process. */
+/*
+ * A job submitted while a supervisor idles is taken by that supervisor,
+ * through the wake FIFO: no new process. The supervisor listens only
+ * once it has recorded its job's end and opened the FIFO; a submission
+ * between the two finds no listener and rightly starts a supervisor of
+ * its own, so the test submits again only once the first one listens
+ * (it once failed under load by submitting in that gap). And the first
+ * job must start a supervisor of its own, with the long linger set here:
+ * one of an earlier test, lingering 2 s, may have left before the second
+ * submission on a loaded machine.
+ */
 static void
 test_idle_supervisor_takes_next(void **state_)
 {
 	const char *argv[] = { "/bin/true", NULL };
 	struct drm_spec s = spec_of(argv, NULL);
 	char path[sizeof(home) + 32];
-	pid_t idle[64], pid;
 	json_t *ids, *rec;
 	struct stat sb;
-	size_t n, i;
-	bool known = false;
+	pid_t first;
 
 	(void)state_;
-	/* long enough for a loaded machine to see the first job's end and
-	   submit again while its supervisor still listens (2 s were not) */
+	slots_idle(); /* no supervisor of an earlier test is left */
 	setenv("GRIDREST_DRM_LINGER_MS", "30000", 1);
 	ids = submit(&s);
 	unsetenv("GRIDREST_DRM_LINGER_MS");
 	rec = wait_state(id_at(ids, 0), true, NULL, 10);
 	assert_string_equal(state(rec), "DONE");
+	first = (pid_t)num(rec, "pid");
 	json_decref(rec);
 	json_decref(ids);
-	n = supervisors(idle, 64);
-	assert_true(n >= 1); /* it lingers, listening */
 	(void)snprintf(path, sizeof(path), "%s/drm/wake", home);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(S_ISFIFO(sb.st_mode));
+	assert_true(wake_listened()); /* it lingers, listening */
 
 	ids = submit(&s);
 	rec = wait_state(id_at(ids, 0), true, NULL, 10);
 	assert_string_equal(state(rec), "DONE");
-	pid = (pid_t)num(rec, "pid");
-	for (i = 0; i < n; i++)
-		known = known || idle[i] == pid;
-	assert_true(known);
+	assert_int_equal(num(rec, "pid"), first);
 	json_decref(rec);
 	json_decref(ids);
 }
@@ -976,6 +972,41 @@ test_slurm_forgotten(void **state_)
 	assert_string_equal(state(rec), "LOST");
 	json_decref(rec);
 	json_decref(a.ids);
+}
+
+/*
+ * A job cancelled in Slurm by someone else (an operator's scancel, or
+ * Slurm itself) failed; "stopped by the user" (CANCELLED) is only for a
+ * stop asked through the service (test_cancel_running_and_queued), as
+ * DRMAAtic, whose slurm-drmaa calls any other cancellation FAILED.
+ */
+static void
+test_slurm_cancelled_outside(void **state_)
+{
+	const char *argv[] = { "sleep", "30", NULL };
+	const char *conf = getenv("GRIDREST_DRM_SLURM_CONF");
+	struct drm_spec s = spec_of(argv, NULL);
+	char cmd[64];
+	json_t *ids, *rec;
+
+	(void)state_;
+	ids = submit(&s);
+	rec = wait_state(id_at(ids, 0), false, "RUNNING", 10);
+	assert_string_equal(state(rec), "RUNNING");
+	(void)snprintf(cmd, sizeof(cmd), "scancel %lld",
+	    (long long)strtoll(json_string_value(
+				   json_object_get(rec, "native_id")),
+		NULL, 10));
+	json_decref(rec);
+	if (conf != NULL)
+		setenv("SLURM_CONF", conf, 1);
+	assert_int_equal(system(cmd), 0);
+	rec = wait_state(id_at(ids, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "FAILED");
+	assert_string_equal(json_string_value(json_object_get(rec, "reason")),
+	    "cancelled in Slurm");
+	json_decref(rec);
+	json_decref(ids);
 }
 #endif
 
@@ -1140,6 +1171,7 @@ main(void)
 	/* what only one backend has */
 #ifdef DRM_TEST_SLURM
 		cmocka_unit_test(test_slurm_forgotten),
+		cmocka_unit_test(test_slurm_cancelled_outside),
 #else
 		cmocka_unit_test(test_slots_queue),
 		cmocka_unit_test(test_lost_supervisor),
