@@ -696,6 +696,8 @@ drm_slurm_apply(struct st_txn *t, json_t *rec, const json_t *polled,
 	(void)err;
 	const char *keys[] = { "state", "started_at", "ended_at", "exit_code",
 		"signal", "reason", "cpu_time", "stage_phase", "data_failed" };
+	const char *state;
+	bool cancel;
 	size_t i;
 
 	*changed = false;
@@ -710,6 +712,25 @@ drm_slurm_apply(struct st_txn *t, json_t *rec, const json_t *polled,
 		if (json_object_get(polled, keys[i]) != NULL)
 			json_object_set(rec, keys[i],
 			    json_object_get(polled, keys[i]));
+	if (!*changed)
+		return GR_OK;
+	/*
+	 * Stopped by the user only when the user asked: the cancel flag of
+	 * the record as it is now, not as the look began (a stop may have
+	 * come while scontrol ran). A job Slurm cancelled of itself, or an
+	 * operator's scancel, failed (slurm-drmaa: DRMAA FAILED); one Slurm
+	 * forgot after a stop was stopped.
+	 */
+	cancel = json_is_true(json_object_get(rec, "cancel"));
+	state = rec_str(rec, "state");
+	if (state != NULL && strcmp(state, "CANCELLED") == 0 && !cancel) {
+		json_object_set_new(rec, "state", json_string("FAILED"));
+		if (rec_str(rec, "reason") == NULL)
+			json_object_set_new(rec, "reason",
+			    json_string("cancelled in Slurm"));
+	} else if (state != NULL && strcmp(state, "LOST") == 0 && cancel) {
+		json_object_set_new(rec, "state", json_string("CANCELLED"));
+	}
 	return GR_OK;
 }
 
