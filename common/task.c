@@ -456,8 +456,9 @@ struct submit_args {
 	char uuid[TASK_UUID_LEN + 1]; /* chosen before the transaction */
 	bool staged;                  /* the uploads are written */
 	bool in_place; /* ... in the (root) task's own directory */
-	uid_t uid;     /* the issuer's job user (drm_account_user) */
+	uid_t uid;     /* the tree's job user (tree_runner) */
 	gid_t gid;
+	char run_root[TASK_UUID_LEN + 1]; /* the root tree_runner read */
 	/* results, rebuilt by every run of the body */
 	char root[TASK_UUID_LEN + 1];
 	json_t *task, *ids, *files; /* files: [[saved, field index]] */
@@ -927,6 +928,14 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		}
 		(void)snprintf(a->root, sizeof(a->root), "%s",
 		    str(ptask, "root"));
+		if (strcmp(a->root, a->run_root) != 0) {
+			/* tree_runner saw another tree, or none */
+			rc = gr_fail(err, GR_UNAVAILABLE,
+			    "the tree of parent_task %s could not be read; "
+			    "try again",
+			    parent);
+			goto out;
+		}
 	}
 	json_object_set_new(a->task, "uuid", json_string(a->uuid));
 	if ((rc = add_deps(t, a, &s, depends_on, err)) != GR_OK ||
@@ -1144,12 +1153,53 @@ out:
 	return rc;
 }
 
+/*
+ * Whose job user runs a task: its tree's, the owner of its root task.
+ * A child shares its root's directory (DRMAAtic runs every task of a
+ * tree in OUT/<root-uuid>), and that directory is the root owner's job
+ * user's, mode 0700. So an admin's child of another account's task runs
+ * as that account's job user, acting for it in its directory, and no
+ * directory is opened to a second uid (neither by group nor by ACL: the
+ * files the child leaves stay the tree's, for its next tasks). Only a
+ * caller who may write the parent gets the tree's user (an owner, or an
+ * admin); anybody else keeps their own, and the submission refuses them.
+ */
+struct runner_args {
+	const char *issuer, *parent;
+	char owner[64];               /* the root's owner, or "" */
+	char root[TASK_UUID_LEN + 1]; /* the root's uuid, or "" */
+};
+
+static int
+tree_runner_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct runner_args *a = arg;
+	json_t *ptask = NULL, *rtask = NULL;
+	bool admin;
+
+	a->owner[0] = a->root[0] = '\0';
+	if (get_task(t, a->parent, &ptask, 0, err) != GR_OK ||
+	    check_right(t, a->issuer, ptask, true, false, &admin, err) !=
+		GR_OK ||
+	    get_task(t, str(ptask, "root"), &rtask, 0, err) != GR_OK)
+		goto out;
+	(void)snprintf(a->owner, sizeof(a->owner), "%s", str(rtask, "owner"));
+	(void)snprintf(a->root, sizeof(a->root), "%s", str(rtask, "uuid"));
+out:
+	/* not known: the submission's own checks say why */
+	gr_clear(err);
+	json_decref(ptask);
+	json_decref(rtask);
+	return GR_OK;
+}
+
 int
 task_submit(const char *issuer, const char *group, const char *ip,
     const struct task_field *fields, size_t nfields, json_t **out,
     long *retry_after, struct gr_err *err)
 {
 	struct submit_args a = { 0 };
+	struct runner_args r = { 0 };
 	struct gr_err ignore = { 0 };
 	const struct task_cfg *c = task_config();
 	char path[PATH_MAX];
@@ -1178,7 +1228,14 @@ task_submit(const char *issuer, const char *group, const char *ip,
 	a.nfields = nfields;
 	a.files = json_array();
 	new_uuid(a.uuid);
-	if ((rc = drm_account_user(issuer, &a.uid, &a.gid, err)) != GR_OK)
+	r.issuer = issuer;
+	r.parent = field_value(&a, "parent_task");
+	if (r.parent != NULL && *r.parent != '\0' &&
+	    (rc = st_view(tree_runner_txn, &r, 0, err)) != GR_OK)
+		goto out;
+	memcpy(a.run_root, r.root, sizeof(a.run_root));
+	if ((rc = drm_account_user(r.owner[0] != '\0' ? r.owner : issuer,
+		 &a.uid, &a.gid, err)) != GR_OK)
 		goto out;
 	/* the files first: the task may start the moment the commit is
 	   done (a supervisor that ends a job claims the next one) */

@@ -315,6 +315,23 @@ req GET "/task/$aok/file"
 ok "... without running the program" sh -c "! grep -q args.txt '$T/body'"
 req GET "/task/$t1/file/args.txt"
 is "the child ran in its parent's directory" "$(head -2 "$T/body" | tr -d '\n')" '[-n][1]'
+# an admin's child of another account's task shares the tree's 0700
+# directory: it runs as the tree's job user, not the admin's
+TOKEN=$root
+req POST /task -F task_name=all -F n=5 -F "parent_task=$t1" -F "in=@$T/data.txt"
+ac=$(json .uuid)
+is "an admin's child of jdoe's task: 201, the admin's" "$STATUS/$(json .owner)" \
+    "201/root"
+ok "... it ends" wait_task "$ac"
+is "... normally: it entered the tree's directory" "$st" "job finished normally"
+req GET "/task/$t1/file/args.txt"
+is "... and wrote there" "$(head -2 "$T/body" | tr -d '\n')" '[-n][5]'
+d1=$GRIDREST_HOME/tasks/$t1
+is "... as the tree's job user, its upload too" \
+    "$(stat -c %u "$d1/args.txt")/$(stat -c %u "$d1/in.txt")" \
+    "$(stat -c %u "$d1")/$(stat -c %u "$d1")"
+is "... and the directory is still 0700" "$(stat -c %a "$d1")" 700
+TOKEN=$jdoe
 req POST /task -F task_name=arr
 arr=$(json .uuid)
 ok "an array ends" wait_task "$arr"
