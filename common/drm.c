@@ -103,6 +103,7 @@ static struct drm_cfg dcfg = {
 	.nproc = 512,
 	.fsize_mb = 16384,
 	.mem_mb = 8192,
+	.hidepid = 1,
 };
 static bool dcfg_loaded;
 
@@ -197,6 +198,8 @@ drm_config(const struct drm_cfg **out, struct gr_err *err)
 	    (rc = drm_cfg_num("GRIDREST_JOB_FSIZE_MB", 0, 1L << 30,
 		 &dcfg.fsize_mb, err)) != GR_OK ||
 	    (rc = drm_cfg_num("GRIDREST_JOB_MEM_MB", 0, 1L << 30, &dcfg.mem_mb,
+		 err)) != GR_OK ||
+	    (rc = drm_cfg_num("GRIDREST_JOB_HIDEPID", 0, 1, &dcfg.hidepid,
 		 err)) != GR_OK)
 		return rc;
 	if (dcfg.uid_min > dcfg.uid_max)

@@ -41,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -523,6 +525,7 @@ struct job_exec {
 	const char *cwd, *out, *err;
 	struct drm_limits lim;
 	int nice;
+	bool own_proc; /* a mount namespace with a /proc of its own */
 	uid_t uid;
 	gid_t gid;
 };
@@ -535,6 +538,30 @@ strv_free(char **v)
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+/*
+ * The job's own view of the processes: a mount namespace of its own
+ * whose /proc is a new instance with hidepid=2 ("invisible"), so that a
+ * job sees only the processes of its uid, its account's -- not another
+ * account's command lines, nor the service's. Mounts of the host still
+ * reach the job (a slave of /), none of the job's leave it. Linux 5.8
+ * and later give each proc mount its own options; before, the option
+ * would have changed the host's /proc. A PID namespace would hide as
+ * much but make the job PID 1: it ignores SIGTERM it has no handler for,
+ * inherits every orphan to reap, and cannot end by a signal, so its wait
+ * status could no longer say how the job died. In the vfork() child, as
+ * root; 0, or -1 with errno.
+ */
+static int
+own_proc(void)
+{
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		"hidepid=2") != 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -561,6 +588,8 @@ exec_job(const struct job_exec *x)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGTERM, SIG_DFL);
 	(void)signal(SIGPIPE, SIG_DFL);
+	if (x->own_proc && geteuid() == 0 && own_proc() != 0)
+		_exit(126); /* never with the host's view */
 	if (chdir(x->cwd) != 0)
 		_exit(126);
 	/* before the uid changes: the limits of the job's uid, which root
@@ -614,9 +643,12 @@ spawn_job(const json_t *rec, uid_t uid, gid_t gid, const char *user, int nice)
 		.uid = uid,
 		.gid = gid,
 	};
+	const struct drm_cfg *c;
+	struct gr_err ignore = { 0 };
 	pid_t pid;
 
 	drm_limits_of(rec, &x.lim);
+	x.own_proc = drm_config(&c, &ignore) == GR_OK && c->hidepid != 0;
 	if (x.argv[0] == NULL || x.cwd == NULL) {
 		strv_free(x.argv);
 		strv_free(x.envp);

@@ -139,6 +139,7 @@ struct drm_cfg {
 	long nproc;    /* RLIMIT_NPROC of a job's uid (512); 0: none */
 	long fsize_mb; /* RLIMIT_FSIZE, MiB (16384); 0: none */
 	long mem_mb;   /* RLIMIT_AS unless the job asks its own, MiB (8192) */
+	long hidepid;  /* local, as root: a /proc of the job's own (1) */
 };
 int drm_config(const struct drm_cfg **out, struct gr_err *err);
 

@@ -3,9 +3,11 @@
 # (from GRIDREST_JOB_UID_MIN..MAX): account A's job writes secret.txt and
 # sleeps; account B's job, told A's pid, tries to read the file through
 # /proc/<pid>/cwd, to overwrite it, to list the directory and to signal
-# A's job, and fails at each; A's own second job can (so the attack itself
-# is sound). A's output sandbox then holds A's text. On the local backend
-# the uids come from a range with no passwd entries (none is needed).
+# A's job, and fails at each; nor does it see A's process in /proc (the
+# local backend gives each job a /proc of its own); A's own second job can
+# do all of it (so the attack itself is sound). A's output sandbox then
+# holds A's text. On the local backend the uids come from a range with no
+# passwd entries (none is needed).
 . tests/smoke/lib.sh
 export GRIDREST_DRM_SLOTS=${GRIDREST_DRM_SLOTS:-3}
 job_uids 3100000 3000016
@@ -50,6 +52,9 @@ cat "/proc/$p/cwd/secret.txt" && echo READ || echo noread
 (echo bob-was-here >"/proc/$p/cwd/secret.txt") 2>/dev/null && echo WROTE || echo nowrite
 ls "/proc/$p/cwd/" >/dev/null 2>&1 && echo LISTED || echo nolist
 cat "/proc/$p/environ" >/dev/null 2>&1 && echo ENVIRON || echo noenviron
+[ -e "/proc/$p" ] && echo SEEN || echo unseen
+grep -qs "iso[0-9]*-a.sh" /proc/[0-9]*/cmdline && echo CMDLINE || echo nocmdline
+[ -e /proc/1 ] && echo INIT || echo noinit
 kill -TERM "$p" 2>/dev/null && echo KILLED || echo nokill
 id -u
 EOF
@@ -85,9 +90,16 @@ ub=$(tail -1 "$T/b/std.out")
 ok "bob's job ran under a uid of its own" \
     test -n "$ub" -a "$ub" != "$ua" -a "$ub" != 0
 is "bob cannot read, write, list, inspect or signal alice's job" \
-    "$(head -5 "$T/b/std.out" | tr '\n' ' ')" \
+    "$(sed -n '1,4p;8p' "$T/b/std.out" | tr '\n' ' ')" \
     "noread nowrite nolist noenviron nokill "
 ok "... and alice's job still runs" kill -0 "$pa"
+if [ "${GRIDREST_DRM_BACKEND:-local}" = local ]; then
+	# a /proc of the job's own (GRIDREST_JOB_HIDEPID): on Slurm, the
+	# nodes' own /proc settings decide (README)
+	is "... nor see alice's process, its command line, or init" \
+	    "$(sed -n 5,7p "$T/b/std.out" | tr '\n' ' ')" \
+	    "unseen nocmdline noinit "
+fi
 
 # the same attack from alice's own second job works: the test can fail
 TOKEN=$alice
@@ -99,6 +111,9 @@ req GET "/jobs/$jc/outputsandbox"
 untar c
 is "alice's own second job reaches the first's files (one account, one uid)" \
     "$(head -1 "$T/c/std.out")" alice-secret
+is "... and sees its process and command line" \
+    "$(grep -E '^(SEEN|unseen|CMDLINE|nocmdline)$' "$T/c/std.out" | tr '\n' ' ')" \
+    "SEEN CMDLINE "
 # (it also overwrote the file and signalled the first: start another)
 req POST /jobs -F "manifest={\"Executable\": \"$tag-a.sh\", \"OutputSandbox\": [\"secret.txt\"]}" \
     -F "script=@$T/$tag-a.sh"
