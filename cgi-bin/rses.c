@@ -1082,13 +1082,27 @@ requests_get(struct web_req *r)
 	return rc != GR_OK ? rc : web_reply_json_new(r, 200, out);
 }
 
-/* GET /requests/list?src_rse=&dst_rse=&request_states=: a stream */
+/* A listing's filter from the query: src_rse, dst_rse, src_site,
+   dst_site, request_states */
+static struct request_filter
+requests_filter(struct web_req *r)
+{
+	struct request_filter f = { .src_rse = web_query(r, "src_rse"),
+		.dst_rse = web_query(r, "dst_rse"),
+		.src_site = web_query(r, "src_site"),
+		.dst_site = web_query(r, "dst_site"),
+		.states = web_query(r, "request_states") };
+
+	return f;
+}
+
+/* GET /requests/list?src_rse=&dst_rse=&request_states= (or src_site=
+   &dst_site=): a stream */
 static int
 requests_list(struct web_req *r)
 {
-	int rc = request_list(r->issuer, web_query(r, "src_rse"),
-	    web_query(r, "dst_rse"), web_query(r, "request_states"), web_emit,
-	    r, &r->err);
+	struct request_filter f = requests_filter(r);
+	int rc = request_list(r->issuer, &f, web_emit, r, &r->err);
 
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
@@ -1116,14 +1130,13 @@ query_long(struct web_req *r, const char *name, long def)
 }
 
 /* GET /requests/history/list?src_rse=&dst_rse=&request_states=&offset=
-   &limit=: a stream (admins) */
+   &limit= (or src_site=&dst_site=): a stream (admins) */
 static int
 requests_history_list(struct web_req *r)
 {
-	int rc = request_history_list(r->issuer, web_query(r, "src_rse"),
-	    web_query(r, "dst_rse"), web_query(r, "request_states"),
-	    query_long(r, "offset", 0), query_long(r, "limit", 100), web_emit,
-	    r, &r->err);
+	struct request_filter f = requests_filter(r);
+	int rc = request_history_list(r->issuer, &f, query_long(r, "offset", 0),
+	    query_long(r, "limit", 100), web_emit, r, &r->err);
 
 	return rc != GR_OK ? rc : web_stream_end(r);
 }

@@ -12,6 +12,7 @@
 #include "jsonx.h"
 #include "request.h"
 #include "rse.h"
+#include "rse_expr.h"
 #include "store.h"
 #include "util.h"
 
@@ -171,16 +172,81 @@ request_get(const char *scope, const char *name, const char *rse, json_t **out,
 }
 
 struct list_args {
-	const char *issuer, *src, *dst;
+	const char *issuer;
+	const struct request_filter *f;
 	char stored[REQUEST_STATES_MAX];
 	size_t n;
 	bool history;       /* TBL_REQUESTS_HISTORY's, not TBL_REQUESTS's */
 	long offset, limit; /* paging (limit 0: all) */
-	char dst_id[RSE_ID_LEN + 1];
+	json_t *srcs;       /* the source RSEs' names */
+	json_t *dst_ids;    /* the destination RSEs' ids */
 	struct st_txn *t;
 	gr_emit_fn emit;
 	void *ctx;
 };
+
+/* Is s one of the strings of list? */
+static bool
+among(const json_t *list, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		if (strcmp(json_string_value(json_array_get(list, i)), s) == 0)
+			return true;
+	return false;
+}
+
+/* The RSEs whose attribute "site" is site (names) into *out; NotFound
+   when there is none, as upstream. */
+static int
+site_rses(struct st_txn *t, const char *site, json_t **out, struct gr_err *err)
+{
+	int rc;
+
+	if ((rc = rse_attr_equals(t, "site", site, out, err)) != GR_OK)
+		return rc;
+	if (json_array_size(*out) == 0)
+		return gr_fail(err, GR_NOT_FOUND,
+		    "Could not resolve site name %s to RSE", site);
+	return GR_OK;
+}
+
+/* a->srcs and a->dst_ids from the filter's RSEs or sites */
+static int
+list_ends(struct st_txn *t, struct list_args *a, struct gr_err *err)
+{
+	const struct request_filter *f = a->f;
+	char id[RSE_ID_LEN + 1];
+	json_t *dsts = NULL;
+	size_t i;
+	int rc;
+
+	json_decref(a->srcs);
+	json_decref(a->dst_ids);
+	a->srcs = NULL;
+	a->dst_ids = json_array();
+	if (f->src_site != NULL) {
+		if ((rc = site_rses(t, f->src_site, &a->srcs, err)) != GR_OK ||
+		    (rc = site_rses(t, f->dst_site, &dsts, err)) != GR_OK)
+			goto out;
+	} else {
+		if ((rc = rse_live_id(t, f->src_rse, id, err)) != GR_OK)
+			goto out;
+		a->srcs = json_pack("[s]", f->src_rse);
+		dsts = json_pack("[s]", f->dst_rse);
+	}
+	for (i = 0; i < json_array_size(dsts); i++) {
+		if ((rc = rse_live_id(t,
+			 json_string_value(json_array_get(dsts, i)), id,
+			 err)) != GR_OK)
+			goto out;
+		json_array_append_new(a->dst_ids, json_string(id));
+	}
+out:
+	json_decref(dsts);
+	return rc;
+}
 
 /* A request between the two RSEs (of the history: in one of the states,
    skipped while the offset lasts, emitted up to the limit). */
@@ -196,11 +262,11 @@ list_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)key;
 	(void)pkey;
 	if (rec == NULL || str(rec, "dest_rse_id") == NULL ||
-	    strcmp(str(rec, "dest_rse_id"), a->dst_id) != 0 ||
+	    !among(a->dst_ids, str(rec, "dest_rse_id")) ||
 	    (a->history &&
 		((st = str(rec, "state")) == NULL ||
 		    memchr(a->stored, st[0], a->n) == NULL)) ||
-	    (src = source_of(a->t, rec)) == NULL || strcmp(src, a->src) != 0)
+	    (src = source_of(a->t, rec)) == NULL || !among(a->srcs, src))
 		goto out;
 	if (a->offset > 0) {
 		a->offset--;
@@ -221,7 +287,6 @@ static int
 list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct list_args *a = arg;
-	char id[RSE_ID_LEN + 1];
 	size_t i;
 	int rc;
 
@@ -229,8 +294,7 @@ list_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	if ((rc = account_require_admin(t, a->issuer,
 		 a->history ? "list historical requests" : "list requests",
 		 err)) != GR_OK ||
-	    (rc = rse_live_id(t, a->src, id, err)) != GR_OK ||
-	    (rc = rse_live_id(t, a->dst, a->dst_id, err)) != GR_OK)
+	    (rc = list_ends(t, a, err)) != GR_OK)
 		return rc;
 	if (a->history)
 		return st_scan(t, TBL_REQUESTS_HISTORY, "", 0, NULL, list_one,
@@ -273,39 +337,48 @@ parse_states(const char *sts, char *stored, size_t *n, struct gr_err *err)
 	return GR_OK;
 }
 
-/* Upstream's checks of a listing's parameters (no RSE named: an empty
-   listing), then the listing. */
+/* Upstream's checks of a listing's parameters (neither RSEs nor sites
+   named: an empty listing; sites named: they win), then the listing. */
 static int
-list_run(struct list_args *a, const char *sts, struct gr_err *err)
+list_run(struct list_args *a, struct gr_err *err)
 {
+	const struct request_filter *f = a->f;
 	int rc;
 
-	if (sts == NULL || *sts == '\0')
+	if (f->states == NULL || *f->states == '\0')
 		return gr_fail(err, GR_MISSING_PARAMETER,
 		    "Request state is missing");
-	if (a->src != NULL && a->dst == NULL)
+	if (f->src_rse != NULL && f->dst_rse == NULL)
 		return gr_fail(err, GR_MISSING_PARAMETER,
 		    "Destination RSE is missing");
-	if (a->dst != NULL && a->src == NULL)
+	if (f->dst_rse != NULL && f->src_rse == NULL)
 		return gr_fail(err, GR_MISSING_PARAMETER,
 		    "Source RSE is missing");
-	if ((rc = parse_states(sts, a->stored, &a->n, err)) != GR_OK ||
-	    a->src == NULL)
+	if (f->src_site != NULL && f->dst_site == NULL)
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Destination site is missing");
+	if (f->dst_site != NULL && f->src_site == NULL)
+		return gr_fail(err, GR_MISSING_PARAMETER,
+		    "Source site is missing");
+	if ((rc = parse_states(f->states, a->stored, &a->n, err)) != GR_OK ||
+	    (f->src_rse == NULL && f->src_site == NULL))
 		return rc;
-	return st_view(list_txn, a, ST_ONCE, err);
+	rc = st_view(list_txn, a, ST_ONCE, err);
+	json_decref(a->srcs);
+	json_decref(a->dst_ids);
+	return rc;
 }
 
 int
-request_list(const char *issuer, const char *src_rse, const char *dst_rse,
-    const char *sts, gr_emit_fn emit, void *ctx, struct gr_err *err)
+request_list(const char *issuer, const struct request_filter *f,
+    gr_emit_fn emit, void *ctx, struct gr_err *err)
 {
 	struct list_args a = { .issuer = issuer,
-		.src = src_rse,
-		.dst = dst_rse,
+		.f = f,
 		.emit = emit,
 		.ctx = ctx };
 
-	return list_run(&a, sts, err);
+	return list_run(&a, err);
 }
 
 /* --- the history: requests as they ended ---------------------------- */
@@ -399,18 +472,16 @@ request_history_get(const char *issuer, const char *scope, const char *name,
 }
 
 int
-request_history_list(const char *issuer, const char *src_rse,
-    const char *dst_rse, const char *sts, long offset, long limit,
-    gr_emit_fn emit, void *ctx, struct gr_err *err)
+request_history_list(const char *issuer, const struct request_filter *f,
+    long offset, long limit, gr_emit_fn emit, void *ctx, struct gr_err *err)
 {
 	struct list_args a = { .issuer = issuer,
-		.src = src_rse,
-		.dst = dst_rse,
+		.f = f,
 		.emit = emit,
 		.ctx = ctx,
 		.history = true,
 		.offset = offset,
 		.limit = limit };
 
-	return list_run(&a, sts, err);
+	return list_run(&a, err);
 }

@@ -442,6 +442,39 @@ out:
 	return rc;
 }
 
+int
+rse_attr_equals(struct st_txn *t, const char *key, const char *value,
+    json_t **out, struct gr_err *err)
+{
+	struct universe u = { 0 };
+	struct parser p = { .s = "", .u = &u, .t = t, .err = err };
+	struct attr_match m = { .p = &p,
+		.key = key,
+		.value = value,
+		.op = '=' };
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = st_scan(t, TBL_RSES, NULL, 0, NULL, load_one, &u, err)) !=
+	    GR_OK)
+		goto out;
+	u.words = (u.n + 63) / 64;
+	m.set = set_new(&u);
+	rc = st_scan(t, TBL_RSE_ATTRS_BY_KEY, key, strlen(key), NULL, attr_one,
+	    &m, err);
+	if (rc != GR_OK)
+		goto out;
+	*out = json_array();
+	for (i = 0; i < u.n; i++)
+		if (m.set[i / 64] & ((uint64_t)1 << (i % 64)))
+			json_array_append_new(*out, json_string(u.names[i]));
+out:
+	free(m.set);
+	universe_free(&u);
+	return rc;
+}
+
 struct list_args {
 	const char *expr;
 	json_t *names;

@@ -21,14 +21,27 @@ int request_get(const char *scope, const char *name, const char *rse,
     json_t **out, struct gr_err *err);
 
 /*
- * emit every request from src_rse to dst_rse (names; a request's source is
- * the RSE it is bound to or was last read from) in one of states, a
- * comma-separated list of letters (Q, S, F, N...) or names (QUEUED...).
- * Admins only. MissingParameter without states or with one RSE of the
- * two; Invalid for an unknown state.
+ * Which requests a listing shows: those from src_rse to dst_rse (names; a
+ * request's source is the RSE it is bound to or was last read from) or,
+ * when src_site is set, from any RSE whose attribute "site" is src_site to
+ * any whose "site" is dst_site (the sites win over the RSEs, as upstream);
+ * in one of states, a comma-separated list of letters (Q, S, F, N...) or
+ * names (QUEUED...). Neither RSEs nor sites: an empty listing.
  */
-int request_list(const char *issuer, const char *src_rse, const char *dst_rse,
-    const char *states, gr_emit_fn emit, void *ctx, struct gr_err *err);
+struct request_filter {
+	const char *src_rse, *dst_rse;
+	const char *src_site, *dst_site;
+	const char *states;
+};
+
+/*
+ * emit every request f selects. Admins only. MissingParameter without
+ * states, with one RSE of the two or one site of the two; Invalid for an
+ * unknown state; RSENotFound for an unknown RSE; NotFound for a site no
+ * live RSE has.
+ */
+int request_list(const char *issuer, const struct request_filter *f,
+    gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 /*
  * The history: a request as it ended, kept in TBL_REQUESTS_HISTORY --
@@ -36,17 +49,15 @@ int request_list(const char *issuer, const char *src_rse, const char *dst_rse,
  * attempt failed -- with the same fields. request_archive writes rec (a
  * TBL_REQUESTS record) there with state, inside the transaction that ends
  * it (rule.c). request_history_get: the latest ended request of scope:name
- * to rse; request_history_list: those from src_rse to dst_rse in one of
- * states, skipping offset, at most limit (0: all), in the order of their
- * DIDs. Both admins only (AccessDenied), with request_list's errors and
- * RequestNotFound.
+ * to rse; request_history_list: those f selects, skipping offset, at most limit
+ * (0: all), in the order of their DIDs. Both admins only (AccessDenied), with
+ * request_list's errors and RequestNotFound.
  */
 int request_archive(struct st_txn *t, const json_t *rec, const char *state,
     struct gr_err *err);
 int request_history_get(const char *issuer, const char *scope, const char *name,
     const char *rse, json_t **out, struct gr_err *err);
-int request_history_list(const char *issuer, const char *src_rse,
-    const char *dst_rse, const char *states, long offset, long limit,
-    gr_emit_fn emit, void *ctx, struct gr_err *err);
+int request_history_list(const char *issuer, const struct request_filter *f,
+    long offset, long limit, gr_emit_fn emit, void *ctx, struct gr_err *err);
 
 #endif /* REQUEST_H */

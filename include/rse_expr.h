@@ -32,6 +32,15 @@ int rse_expr_check_len(const char *expr, struct gr_err *err);
 int rse_expr_eval(struct st_txn *t, const char *expr, json_t **out,
     struct gr_err *err);
 
+/*
+ * Inside a transaction: *out, new reference to the sorted names of the live
+ * RSEs whose attribute key equals value as key=value compares it in an
+ * expression (a string exactly; true/false, 1/0 and numbers by value),
+ * without the expression syntax: [] when none has it.
+ */
+int rse_attr_equals(struct st_txn *t, const char *key, const char *value,
+    json_t **out, struct gr_err *err);
+
 /* emit {"rse": name} for every RSE expr selects (GET /rses/?expression=). */
 int rse_expr_list(const char *expr, gr_emit_fn emit, void *ctx,
     struct gr_err *err);

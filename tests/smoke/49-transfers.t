@@ -179,11 +179,43 @@ req GET '/requests/history/list?dst_rse=POSIX_B&request_states=D'
 ok "... one RSE of the two: 400 MissingParameter" error_is 400 MissingParameter
 req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=DONE,X'
 ok "... an unknown state: 400 Invalid" error_is 400 Invalid
+# by site (the RSE attribute "site", as upstream): POSIX_A and DAV1 at
+# one, POSIX_B at another
+reqb POST /rses/POSIX_A/attr/site '{"value": "CERN"}'
+reqb POST /rses/DAV1/attr/site '{"value": "CERN"}'
+reqb POST /rses/POSIX_B/attr/site '{"value": "DESY"}'
+req GET '/requests/list?src_site=CERN&dst_site=DESY&request_states=F'
+is "GET /requests/list by site: the failed one" \
+    "$STATUS $(jq -sc 'map([.name, .source_rse, .dest_rse])' "$T/body")" \
+    '200 [["f3","POSIX_A","POSIX_B"]]'
+req GET '/requests/list?src_site=DESY&dst_site=CERN&request_states=F'
+is "... the other way: none" "$STATUS $(wc -c <"$T/body")" "200 0"
+req GET '/requests/list?src_site=CERN&dst_site=DESY&src_rse=DAV1&dst_rse=POSIX_A&request_states=F'
+is "... sites win over RSEs" "$(jq -sc 'map(.name)' "$T/body")" '["f3"]'
+req GET '/requests/list?src_site=CERN&request_states=F'
+ok "... one site of the two: 400 MissingParameter" error_is 400 MissingParameter
+ok "... Destination site is missing" matches "$(json .ExceptionMessage)" \
+    'Destination site is missing'
+req GET '/requests/list?dst_site=DESY&request_states=F'
+ok "... the other one: 400 MissingParameter" error_is 400 MissingParameter
+req GET '/requests/list?src_site=CERN&dst_site=NOWHERE&request_states=F'
+ok "... a site no RSE has: 404 NotFound" error_is 404 NotFound
+ok "... named in the message" matches "$(json .ExceptionMessage)" \
+    'Could not resolve site name NOWHERE to RSE'
+req GET '/requests/history/list?src_site=CERN&dst_site=DESY&request_states=D,F'
+is "GET /requests/history/list by site: done and failed" \
+    "$(jq -sc 'map(.name) | sort' "$T/body")" '["f1","f3"]'
+req GET '/requests/history/list?src_site=CERN&dst_site=DESY&request_states=D,F&offset=1&limit=1'
+is "... paged" "$(jq -sc 'length' "$T/body")" 1
+req GET '/requests/history/list?src_site=DESY&dst_site=NOWHERE&request_states=D'
+ok "... a site no RSE has: 404 NotFound" error_is 404 NotFound
 TOKEN=$user
 req GET /requests/history/data/f1/POSIX_B
 ok "... a user may not read the history: 401 AccessDenied" error_is 401 AccessDenied
 req GET '/requests/history/list?src_rse=POSIX_A&dst_rse=POSIX_B&request_states=D'
 ok "... nor list it" error_is 401 AccessDenied
+req GET '/requests/list?src_site=CERN&dst_site=DESY&request_states=F'
+ok "... nor list requests by site" error_is 401 AccessDenied
 TOKEN=$admin
 
 printf 'gone' >"$T/f4"

@@ -543,12 +543,47 @@ collect(json_t *item, void *ctx)
 	return GR_OK;
 }
 
+/* request_list of the requests from src to dst (RSEs; sites when site)
+   in sts into l */
+static int
+lst_by(const char *issuer, bool site, const char *src, const char *dst,
+    const char *sts, json_t *l, struct gr_err *err)
+{
+	struct request_filter f = { .states = sts };
+
+	*(site ? &f.src_site : &f.src_rse) = src;
+	*(site ? &f.dst_site : &f.dst_rse) = dst;
+	return request_list(issuer, &f, collect, l, err);
+}
+
+static int
+lst(const char *issuer, const char *src, const char *dst, const char *sts,
+    json_t *l, struct gr_err *err)
+{
+	return lst_by(issuer, false, src, dst, sts, l, err);
+}
+
+/* request_history_list from src to dst (RSEs) */
+static int
+hist(const char *issuer, const char *src, const char *dst, const char *sts,
+    long offset, long limit, json_t *l, struct gr_err *err)
+{
+	struct request_filter f = { .src_rse = src,
+		.dst_rse = dst,
+		.states = sts };
+
+	return request_history_list(issuer, &f, offset, limit, collect, l, err);
+}
+
 /* the request routes' core (request.c) on the requests left above */
 static void
 test_requests(void **state)
 {
 	struct gr_err err = { 0 };
-	json_t *r = NULL, *l = json_array();
+	struct request_filter f = { .src_site = "CERN",
+		.dst_site = "DESY",
+		.states = "F" };
+	json_t *r = NULL, *l = json_array(), *site;
 
 	(void)state;
 	/* x2 failed its 3 attempts from A to B (test_retry_then_stuck) */
@@ -571,33 +606,28 @@ test_requests(void **state)
 	assert_int_equal(request_get("data", "x2", "NONE", &r, &err),
 	    GR_RSE_NOT_FOUND);
 	gr_clear(&err);
-	assert_int_equal(request_list("root", "A", "B", "F", collect, l, &err),
-	    GR_OK);
+	assert_int_equal(lst("root", "A", "B", "F", l, &err), GR_OK);
 	assert_int_equal(json_array_size(l), 1);
 	assert_string_equal(json_string_value(
 				json_object_get(json_array_get(l, 0), "name")),
 	    "x2");
 	json_array_clear(l);
-	assert_int_equal(request_list("root", "C", "B", "FAILED,Q", collect, l,
-			     &err),
-	    GR_OK);
+	assert_int_equal(lst("root", "C", "B", "FAILED,Q", l, &err), GR_OK);
 	/* x5 read from C (source_replica_expression) and failed */
 	assert_int_equal(json_array_size(l), 1);
 	json_array_clear(l);
-	assert_int_equal(request_list("root", "A", "B", "Q", collect, l, &err),
-	    GR_OK);
+	assert_int_equal(lst("root", "A", "B", "Q", l, &err), GR_OK);
 	assert_int_equal(json_array_size(l), 0);
-	assert_int_equal(request_list("alice", "A", "B", "F", collect, l, &err),
+	assert_int_equal(lst("alice", "A", "B", "F", l, &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
-	assert_int_equal(request_list("root", "A", "B", NULL, collect, l, &err),
+	assert_int_equal(lst("root", "A", "B", NULL, l, &err),
 	    GR_MISSING_PARAMETER);
 	gr_clear(&err);
-	assert_int_equal(request_list("root", "A", NULL, "F", collect, l, &err),
+	assert_int_equal(lst("root", "A", NULL, "F", l, &err),
 	    GR_MISSING_PARAMETER);
 	gr_clear(&err);
-	assert_int_equal(request_list("root", "A", "B", "F,Z", collect, l,
-			     &err),
+	assert_int_equal(lst("root", "A", "B", "F,Z", l, &err),
 	    GR_INVALID_REQUEST_STATE);
 	gr_clear(&err);
 
@@ -628,36 +658,61 @@ test_requests(void **state)
 	    GR_REQUEST_NOT_FOUND);
 	gr_clear(&err);
 	json_array_clear(l);
-	assert_int_equal(request_history_list("root", "A", "B", "F", 0, 0,
-			     collect, l, &err),
-	    GR_OK);
+	assert_int_equal(hist("root", "A", "B", "F", 0, 0, l, &err), GR_OK);
 	assert_int_equal(json_array_size(l), 1);
 	assert_string_equal(json_string_value(
 				json_object_get(json_array_get(l, 0), "name")),
 	    "x2");
 	json_array_clear(l);
 	/* done A -> B: x1, x4, y1..y8, z1, z2 */
-	assert_int_equal(request_history_list("root", "A", "B", "DONE", 0, 0,
-			     collect, l, &err),
-	    GR_OK);
+	assert_int_equal(hist("root", "A", "B", "DONE", 0, 0, l, &err), GR_OK);
 	assert_int_equal(json_array_size(l), 12);
 	json_array_clear(l);
-	assert_int_equal(request_history_list("root", "A", "B", "DONE", 9, 5,
-			     collect, l, &err),
-	    GR_OK);
+	assert_int_equal(hist("root", "A", "B", "DONE", 9, 5, l, &err), GR_OK);
 	assert_int_equal(json_array_size(l), 3);
 	json_array_clear(l);
-	assert_int_equal(request_history_list("root", "A", "B", "D", 0, 3,
-			     collect, l, &err),
-	    GR_OK);
+	assert_int_equal(hist("root", "A", "B", "D", 0, 3, l, &err), GR_OK);
 	assert_int_equal(json_array_size(l), 3);
-	assert_int_equal(request_history_list("alice", "A", "B", "D", 0, 0,
-			     collect, l, &err),
+	assert_int_equal(hist("alice", "A", "B", "D", 0, 0, l, &err),
 	    GR_ACCESS_DENIED);
 	gr_clear(&err);
-	assert_int_equal(request_history_list("root", "A", "B", "", 0, 0,
-			     collect, l, &err),
+	assert_int_equal(hist("root", "A", "B", "", 0, 0, l, &err),
 	    GR_MISSING_PARAMETER);
+	gr_clear(&err);
+
+	/* by site (the RSE attribute "site"): A and C at one, B at another */
+	site = json_string("CERN");
+	assert_int_equal(rse_attr_set("root", "A", "site", site, &err), GR_OK);
+	assert_int_equal(rse_attr_set("root", "C", "site", site, &err), GR_OK);
+	json_decref(site);
+	site = json_string("DESY");
+	assert_int_equal(rse_attr_set("root", "B", "site", site, &err), GR_OK);
+	json_decref(site);
+	json_array_clear(l);
+	/* x2 failed from A, x5 from C, both to B */
+	assert_int_equal(lst_by("root", true, "CERN", "DESY", "F", l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 2);
+	json_array_clear(l);
+	assert_int_equal(lst_by("root", true, "DESY", "CERN", "F", l, &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(l), 0);
+	assert_int_equal(lst_by("root", true, "CERN", "NOWHERE", "F", l, &err),
+	    GR_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "NOWHERE"));
+	gr_clear(&err);
+	assert_int_equal(lst_by("root", true, "CERN", NULL, "F", l, &err),
+	    GR_MISSING_PARAMETER);
+	gr_clear(&err);
+	assert_int_equal(lst_by("alice", true, "CERN", "DESY", "F", l, &err),
+	    GR_ACCESS_DENIED);
+	gr_clear(&err);
+	json_array_clear(l);
+	assert_int_equal(request_history_list("root", &f, 0, 0, collect, l,
+			     &err),
+	    GR_OK);
+	/* the history's failures A -> B (x2) and C -> B (x5) */
+	assert_int_equal(json_array_size(l), 2);
 	json_decref(l);
 }
 
