@@ -339,6 +339,14 @@ cand_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 		due_at(p, upd + p->retry);
 		return GR_OK;
 	}
+	/* a copy under way (a rule deleted while a mover copies its file:
+	   rule_request_in_flight): the mover's end decides, as upstream
+	   never deletes a COPYING replica; looked at again in a second */
+	if (jsonx_member(val->data, val->size, "state", &v, &vl) && vl == 3 &&
+	    v[1] == 'C') {
+		due_at(p, p->now + 1);
+		return GR_OK;
+	}
 	if (jsonx_member(val->data, val->size, "bytes", &v, &vl))
 		(void)jsonx_member_int(v, vl, &bytes);
 	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
@@ -416,8 +424,10 @@ mark_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		if (ret != 0)
 			return st_fail(err, ret);
 		if (int_of(rec, "lock_cnt") > 0 ||
-		    !json_is_integer(json_object_get(rec, "tombstone"))) {
-			w->code = GR_UNSUPPORTED_OPERATION; /* wanted again */
+		    !json_is_integer(json_object_get(rec, "tombstone")) ||
+		    (str(rec, "state") != NULL && *str(rec, "state") == 'C')) {
+			/* wanted again, or being copied in since the plan */
+			w->code = GR_UNSUPPORTED_OPERATION;
 			json_decref(rec);
 			continue;
 		}

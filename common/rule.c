@@ -2012,11 +2012,39 @@ lockset_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 }
 
 /*
+ * Is the request at rk (scope \0 name \0 RSE id) one a mover copies now
+ * (SUBMITTED)? Its replica then stays COPYING and the request stays: the
+ * copy cannot be called back, and its file would land under its final
+ * name after the reaper had deleted a replica taken from it. The mover's
+ * end changes both (AVAILABLE, or UNAVAILABLE after its last attempt),
+ * and the reaper, as upstream's, never takes a COPYING replica.
+ */
+static int
+rule_request_in_flight(struct st_txn *t, const DBT *rk, bool *yes,
+    struct gr_err *err)
+{
+	const char *st;
+	json_t *req = NULL;
+	int ret;
+
+	*yes = false;
+	ret = st_get_json(t, TBL_REQUESTS, rk, &req, 0);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	*yes = (st = str_of(req, "state")) != NULL && *st == 'S';
+	json_decref(req);
+	return GR_OK;
+}
+
+/*
  * Remove the collected locks (all of the rule of account rule): each
  * replica's lock_cnt drops; a replica no lock holds gets a tombstone (0,
  * at once, with purge) and, while it was being copied in for them, loses
- * its request and becomes UNAVAILABLE. The rule's counters and the
- * account's usage follow.
+ * its request and becomes UNAVAILABLE -- unless a mover copies it now
+ * (rule_request_in_flight). The rule's counters and the account's usage
+ * follow.
  */
 static int
 locks_remove(struct st_txn *t, json_t *rule, struct lockset *s, bool purge,
@@ -2039,6 +2067,7 @@ locks_remove(struct st_txn *t, json_t *rule, struct lockset *s, bool purge,
 		json_t *rep = NULL;
 		struct acc *a;
 		char rse[RSE_ID_LEN + 1];
+		bool flying = false;
 
 		if (sc == NULL || nm == NULL || id == NULL || il != RSE_ID_LEN)
 			continue;
@@ -2053,11 +2082,17 @@ locks_remove(struct st_txn *t, json_t *rule, struct lockset *s, bool purge,
 
 			json_object_set_new(rep, "lock_cnt",
 			    json_integer(cnt > 0 ? cnt : 0));
+			if (cnt <= 0 && st != NULL && *st == 'C' &&
+			    (rc = rule_request_in_flight(t, &rk, &flying,
+				 err)) != GR_OK) {
+				json_decref(rep);
+				break;
+			}
 			if (cnt <= 0) {
 				json_object_set_new(rep, "tombstone",
 				    json_integer(purge ? 0 : now));
 				reaper_note(); /* after the commit */
-				if (st != NULL && *st == 'C') {
+				if (st != NULL && *st == 'C' && !flying) {
 					json_object_set_new(rep, "state",
 					    json_string("U"));
 					memcpy(rkey, rk.data, rk.size);
@@ -2936,6 +2971,7 @@ stuck_locks(struct st_txn *t, json_t *rec, bool cancel, int64_t now,
 		const char *k = s.keys.s + s.off[i], *sc;
 		size_t kl = s.off[i + 1] - s.off[i], sl;
 		DBT lk = st_dbt(k, kl), rk;
+		bool flying = false;
 
 		if (s.state[i] != 'R' || (sc = key_part(k, kl, 1, &sl)) == NULL)
 			continue;
@@ -2948,7 +2984,12 @@ stuck_locks(struct st_txn *t, json_t *rec, bool cancel, int64_t now,
 		json_decref(l);
 		l = NULL;
 		rk = st_dbt(sc, (size_t)(k + kl - sc));
-		if (ret == 0 && cancel) {
+		/* a copy under way ends as it will (rule_request_in_flight) */
+		if (ret == 0 && cancel &&
+		    (rc = rule_request_in_flight(t, &rk, &flying, err)) !=
+			GR_OK)
+			break;
+		if (ret == 0 && cancel && !flying) {
 			ret = st_del(t, TBL_REQUESTS, &rk);
 			if (ret == 0 || ret == DB_NOTFOUND)
 				ret = st_get_json(t, TBL_REPLICAS, &rk, &l,

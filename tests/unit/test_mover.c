@@ -3,9 +3,11 @@
  * real posix RSEs: a rule's request copied and its rule OK, a damaged
  * source retried with back-off and then STUCK with the reason, claimed
  * requests of a killed mover queued again, the nearest source first and
- * source_replica_expression honoured; the request routes' core on what
- * is left (request.c).
+ * source_replica_expression honoured; a rule deleted while its file is
+ * copied (the reaper run in between) leaves no file without a replica;
+ * the request routes' core on what is left (request.c).
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,6 +26,7 @@
 
 #include "log.h"
 #include "mover.h"
+#include "reaper.h"
 #include "replica.h"
 #include "request.h"
 #include "rse.h"
@@ -543,6 +549,169 @@ collect(json_t *item, void *ctx)
 	return GR_OK;
 }
 
+/* The state letter of data:name's replica on rse, 0 when it has none. */
+struct rep_state {
+	const char *name, *rse;
+	char state;
+};
+
+static int
+rep_state_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct rep_state *r = arg;
+	char id[RSE_ID_LEN + 1], kbuf[KEY_MAX];
+	json_t *rec = NULL;
+	DBT k;
+	int ret, rc;
+
+	r->state = 0;
+	if ((rc = rse_live_id(t, r->rse, id, err)) != GR_OK)
+		return rc;
+	k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), "data", r->name, id, (char *)NULL));
+	ret = st_get_json(t, TBL_REPLICAS, &k, &rec, 0);
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	r->state = json_string_value(json_object_get(rec, "state")) != NULL
+	    ? json_string_value(json_object_get(rec, "state"))[0]
+	    : '?';
+	json_decref(rec);
+	return GR_OK;
+}
+
+static char
+rep_state(const char *name, const char *rse)
+{
+	struct gr_err err = { 0 };
+	struct rep_state r = { name, rse, 0 };
+
+	assert_int_equal(st_view(rep_state_txn, &r, 0, &err), GR_OK);
+	return r.state;
+}
+
+static pid_t copier; /* test_rule_deleted_mid_copy's mover, until reaped */
+
+/* A failed check leaves no stopped mover behind (it would hold the
+   test's output open). */
+static int
+copier_kill(void **state)
+{
+	(void)state;
+	if (copier > 0) {
+		(void)kill(copier, SIGKILL);
+		(void)waitpid(copier, NULL, 0);
+	}
+	copier = 0;
+	return 0;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/* The mover copies data:big to B, stopped mid-copy (SIGSTOP) while its
+   rule is deleted with purge_replicas and the reaper runs, then goes on:
+   the reaper leaves a replica being copied in to the copy's end (else
+   its deletion could remove the row and miss the file renamed after its
+   unlink), then deletes file and row together. */
+static void
+test_rule_deleted_mid_copy(void **state)
+{
+	struct gr_err err = { 0 };
+	struct reaper_pass pass;
+	char *src = where("A", "big"), *dst = where("B", "big"), ad[9];
+	char part[PATH_MAX], *slash;
+	static unsigned char zero[1 << 20];
+	const long mib = 256;
+	uLong a = adler32(0L, Z_NULL, 0);
+	json_t *files;
+	struct stat st;
+	FILE *f;
+	pid_t pid;
+	long i;
+	int status;
+
+	(void)state;
+	/* a sparse source: long to copy, nothing to store */
+	mkdirs(src);
+	assert_non_null(f = fopen(src, "w"));
+	assert_int_equal(ftruncate(fileno(f), mib << 20), 0);
+	assert_int_equal(fclose(f), 0);
+	for (i = 0; i < mib; i++)
+		a = adler32(a, zero, sizeof(zero));
+	(void)snprintf(ad, sizeof(ad), "%08lx", a);
+	files = json_pack("[{s:s, s:s, s:I, s:s}]", "scope", "data", "name",
+	    "big", "bytes", (json_int_t)(mib << 20), "adler32", ad);
+	assert_int_equal(replica_add("root", "A", files, false, &err), GR_OK);
+	json_decref(files);
+	rule("big", "B", NULL);
+	mkdirs(dst);
+	slash = strrchr(dst, '/');
+	(void)snprintf(part, sizeof(part), "%.*s/.big.gridrest-part",
+	    (int)(slash - dst), dst);
+
+	copier = pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct xfer *x;
+		int64_t wait;
+		bool worked;
+
+		st_after_fork();
+		if (st_open(home, 0, &err) != GR_OK)
+			_exit(2);
+		x = xfer_new();
+		if (mover_step(x, &worked, &wait, &err) != GR_OK || !worked)
+			_exit(3);
+		xfer_free(x);
+		st_close();
+		_exit(0);
+	}
+	/* stopped as soon as its temporary holds bytes */
+	for (i = 0; i < 20000; i++) {
+		if (stat(part, &st) == 0 && st.st_size > 0)
+			break;
+		nap_ms(1);
+	}
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	assert_int_equal(stat(part, &st), 0);
+	assert_true(st.st_size < (mib << 20)); /* still copying */
+	assert_int_equal(access(dst, F_OK), -1);
+
+	/* the rule goes, the reaper runs while the copy waits: it leaves
+	   the replica (COPYING, its row, no unlink) to the copy's end */
+	assert_int_equal(rule_delete("root", rule_id, 1, &err), GR_OK);
+	assert_int_equal(rep_state("big", "B"), 'C');
+	assert_int_equal(reaper_run(X, &pass, &err), GR_OK);
+	assert_int_equal(pass.deleted, 0);
+	assert_true(pass.pending); /* it looks again */
+	assert_int_equal(rep_state("big", "B"), 'C');
+	/* the copy ends: its file under the final name, its replica
+	   AVAILABLE (with the tombstone: nobody wants it) */
+	assert_int_equal(kill(pid, SIGCONT), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	copier = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(access(dst, F_OK), 0);
+	assert_int_equal(rep_state("big", "B"), 'A');
+	/* and the reaper takes both, file and row */
+	assert_int_equal(reaper_run(X, &pass, &err), GR_OK);
+	assert_int_equal(pass.deleted, 1);
+	assert_int_equal(access(dst, F_OK), -1);
+	assert_int_equal(access(part, F_OK), -1);
+	assert_int_equal(rep_state("big", "B"), 0);
+	assert_int_equal(unlink(src), 0);
+	free(src);
+	free(dst);
+}
+
 /* request_list of the requests from src to dst (RSEs; sites when site)
    in sts into l */
 static int
@@ -770,6 +939,8 @@ main(void)
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_no_sources),
+		cmocka_unit_test_teardown(test_rule_deleted_mid_copy,
+		    copier_kill),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
