@@ -926,13 +926,47 @@ rules_list(struct web_req *r)
 	return rc != GR_OK ? rc : web_stream_end(r);
 }
 
-/* GET /rules/{id} */
+/* Python's truth of a JSON value (what "if value:" says upstream). */
+static bool
+py_true(const json_t *v)
+{
+	if (v == NULL)
+		return false;
+	switch (json_typeof(v)) {
+	case JSON_TRUE:
+		return true;
+	case JSON_INTEGER:
+		return json_integer_value(v) != 0;
+	case JSON_REAL:
+		return json_real_value(v) != 0.0;
+	case JSON_STRING:
+		return json_string_length(v) > 0;
+	case JSON_ARRAY:
+		return json_array_size(v) > 0;
+	case JSON_OBJECT:
+		return json_object_size(v) > 0;
+	default:
+		return false;
+	}
+}
+
+/* GET /rules/{id}, with an optional JSON body: a true "estimate_ttc" is
+   refused before the rule is looked up, as upstream (501) */
 static int
 rules_get(struct web_req *r)
 {
 	struct sbuf text = { 0 };
+	json_t *body;
 	int rc;
 
+	if ((rc = web_body_object(r, true, &body)) != GR_OK)
+		return rc;
+	if (py_true(json_object_get(body, "estimate_ttc")))
+		rc = gr_fail(&r->err, GR_NOT_IMPLEMENTED,
+		    "estimate_ttc is not implemented!");
+	json_decref(body);
+	if (rc != GR_OK)
+		return rc;
 	rc = rule_get_text(web_param(r, "id"), &text, &r->err);
 	if (rc == GR_OK)
 		rc = web_reply_text(r, 200, "application/json", text.s,

@@ -86,6 +86,8 @@ reason(int status)
 		return "URI Too Long";
 	case 500:
 		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
 	case 503:
 		return "Service Unavailable";
 	default:

@@ -220,6 +220,21 @@ req GET /rules/0123456789abcdef0123456789abcdef
 ok "an unknown rule: 404 RuleNotFound" error_is 404 RuleNotFound
 req GET /rules/not-an-id
 ok "a malformed id: 404 RuleNotFound" error_is 404 RuleNotFound
+reqb GET "/rules/$rule1" '{"estimate_ttc": true}'
+ok "GET /rules/{id} asking estimate_ttc: 501 NotImplemented" \
+    error_is 501 NotImplemented
+is "... upstream's message" "$(json .ExceptionMessage)" \
+    "estimate_ttc is not implemented!"
+reqb GET /rules/0123456789abcdef0123456789abcdef '{"estimate_ttc": 1}'
+ok "... asked before the rule is looked up (an unknown one: 501)" \
+    error_is 501 NotImplemented
+reqb GET "/rules/$rule1" '{"estimate_ttc": false}'
+is "... a false estimate_ttc: the rule, 200" "$STATUS $(json .id)" \
+    "200 $rule1"
+reqb GET "/rules/$rule1" '{"estimate_ttc": '
+ok "... a body that is not JSON: 400 ValueError" error_is 400 ValueError
+reqb GET "/rules/$rule1" '["estimate_ttc"]'
+ok "... a body that is not an object: 400 TypeError" error_is 400 TypeError
 verify "after the refused rules (nothing half-written)"
 
 # --- permissions and quotas (spec 8, 5.3) --------------------------------
