@@ -906,7 +906,9 @@ status_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			    json_integer(a->events));
 		json_object_set_new(rec, "closed_at", json_integer(now));
 	}
-	rc = did_store(t, a->scope, a->name, rec, 0, err);
+	if ((rc = did_store(t, a->scope, a->name, rec, 0, err)) == GR_OK &&
+	    !open)
+		rc = rule_on_close(t, a->scope, a->name, err);
 out:
 	json_decref(rec);
 	return rc;

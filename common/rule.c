@@ -1510,12 +1510,29 @@ add_counts(json_t *rule, json_int_t ok, json_int_t rep, json_int_t stuck)
 	    json_integer(int_of(rule, "locks_stuck_cnt") + stuck));
 }
 
+void
+rule_keys_add(struct rule_keys *k, const void *key, size_t len)
+{
+	k->off = xrealloc(k->off, (k->n + 2) * sizeof(*k->off));
+	if (k->n == 0)
+		k->off[0] = 0;
+	sbuf_add(&k->buf, key, len);
+	k->off[++k->n] = k->buf.len;
+}
+
+void
+rule_keys_free(struct rule_keys *k)
+{
+	sbuf_free(&k->buf);
+	free(k->off);
+	memset(k, 0, sizeof(*k));
+}
+
 /* Dataset locks mirror the rule's state. */
 struct dsl_args {
 	struct st_txn *t;
 	char state;
-	struct sbuf keys;
-	size_t *off, n;
+	struct rule_keys keys;
 };
 
 static int
@@ -1529,11 +1546,7 @@ dsl_key(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	if (jsonx_member(val->data, val->size, "state", &s, &sl) && sl == 3 &&
 	    s[1] == d->state)
 		return GR_OK;
-	d->off = xrealloc(d->off, (d->n + 2) * sizeof(*d->off));
-	if (d->n == 0)
-		d->off[0] = 0;
-	sbuf_add(&d->keys, key->data, key->size);
-	d->off[++d->n] = d->keys.len;
+	rule_keys_add(&d->keys, key->data, key->size);
 	return GR_OK;
 }
 
@@ -1551,8 +1564,9 @@ dataset_locks_state(struct st_txn *t, const char *id, const char *rstate,
 		return GR_OK;
 	d.state = st[0] = *rstate;
 	rc = st_scan(t, TBL_DATASET_LOCKS, kbuf, klen, NULL, dsl_key, &d, err);
-	for (i = 0; i < d.n && rc == GR_OK; i++) {
-		DBT k = st_dbt(d.keys.s + d.off[i], d.off[i + 1] - d.off[i]);
+	for (i = 0; i < d.keys.n && rc == GR_OK; i++) {
+		DBT k = st_dbt(d.keys.buf.s + d.keys.off[i],
+		    d.keys.off[i + 1] - d.keys.off[i]);
 
 		ret = st_get_json(t, TBL_DATASET_LOCKS, &k, &rec, DB_RMW);
 		if (ret == 0) {
@@ -1566,8 +1580,7 @@ dataset_locks_state(struct st_txn *t, const char *id, const char *rstate,
 		if (ret != 0)
 			rc = st_fail(err, ret);
 	}
-	sbuf_free(&d.keys);
-	free(d.off);
+	rule_keys_free(&d.keys);
 	return rc;
 }
 
@@ -1626,6 +1639,7 @@ choose_all(struct applier *ap, const struct dslist *d)
 static int
 finish(struct applier *ap, char was, bool done)
 {
+	char now_;
 	int rc;
 
 	if ((rc = flush_usage(ap)) != GR_OK)
@@ -1638,14 +1652,17 @@ finish(struct applier *ap, char was, bool done)
 	}
 	settle(ap->rule, ap->now, NULL);
 	json_object_set_new(ap->rule, "updated_at", json_integer(ap->now));
+	now_ = *str_of(ap->rule, "state");
 	if ((rc = rule_store(ap->t, ap->rule, ap->err)) == GR_OK &&
 	    (rc = dataset_locks_state(ap->t, ap->id, str_of(ap->rule, "state"),
 		 ap->now, ap->err)) == GR_OK &&
-	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 ||
-		was != *str_of(ap->rule, "state")) &&
+	    (ap->d_ok + ap->d_rep + ap->d_stuck > 0 || was != now_) &&
 	    (rc = rule_history_add(ap->t, ap->rule, ap->err)) == GR_OK &&
-	    was != *str_of(ap->rule, "state"))
+	    was != now_)
 		rc = release_parents(ap->t, ap->rule, ap->now, ap->err);
+	/* OK now, or OK with more locks OK: upstream notifies again */
+	if (rc == GR_OK && now_ == 'O' && (was != 'O' || ap->d_ok > 0))
+		rc = rule_notify(ap->t, ap->rule, 0, ap->err);
 	return rc;
 }
 
@@ -2300,6 +2317,15 @@ locks_move(struct st_txn *t, const struct lockset *s, char to, const char *from,
 		    (rc = dataset_locks_state(t, rid, str_of(rule, "state"),
 			 now, err)) == GR_OK)
 			rc = release_parents(t, rule, now, err);
+		/* a transfer done: the rule OK now, or (notify P) further */
+		if (rc == GR_OK && to == 'O' &&
+		    ((*str_of(rule, "state") == 'O' && st[0] != 'O') ||
+			(*str_of(rule, "state") == 'R' && st[0] == 'R' &&
+			    was == 'R')))
+			rc = rule_notify(t, rule,
+			    int_of(rule, "locks_replicating_cnt") +
+				(was == 'R'),
+			    err);
 		json_decref(rule);
 		rule = NULL;
 	}
@@ -3352,9 +3378,6 @@ rule_tick(void)
 
 /* --- the undertaker ---------------------------------------------------- */
 
-static int rule_id_one(const DBT *key, const DBT *pkey, const DBT *val,
-    void *arg);
-
 int
 rule_remove_of_did(struct st_txn *t, const char *scope, const char *name,
     bool purge, int64_t now, bool *locked, struct gr_err *err)
@@ -3442,7 +3465,7 @@ anc_walk(struct anc *a, const char *scope, const char *name)
 	return rc;
 }
 
-static int
+int
 rule_id_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	json_t *ids = arg;
@@ -3705,6 +3728,7 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn, const char *cs,
 	struct group g = { 0 };
 	int64_t now = time_now();
 	const char *type, *before;
+	json_int_t ok_before;
 	char kbuf[KEY_MAX];
 	size_t i, j, klen;
 	bool below;
@@ -3740,6 +3764,7 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn, const char *cs,
 			 &rec, err)) != GR_OK)
 			break;
 		before = str_of(rec, "state");
+		ok_before = int_of(rec, "locks_ok_cnt");
 		if (g.n > 0)
 			rc = drop_files(t, rec, &g, now, err);
 		for (j = 0; j < d.n && rc == GR_OK; j++) {
@@ -3771,6 +3796,11 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn, const char *cs,
 			    (rc = rule_history_add(t, rec, err)) == GR_OK &&
 			    was != *str_of(rec, "state"))
 				rc = release_parents(t, rec, now, err);
+			/* OK with other locks OK than before: notified
+			   again, as upstream */
+			if (rc == GR_OK && *str_of(rec, "state") == 'O' &&
+			    int_of(rec, "locks_ok_cnt") != ok_before)
+				rc = rule_notify(t, rec, 0, err);
 		}
 	}
 out:
@@ -4074,7 +4104,7 @@ rule_evaluator_open(void)
 		TBL_CONTENTS, TBL_DIDS, TBL_RSES, TBL_RSE_ATTRS, TBL_ACCOUNTS,
 		TBL_ACCOUNT_ATTRS, TBL_ACCOUNT_LIMITS, TBL_ACCOUNT_GLIMITS,
 		TBL_ACCOUNT_USAGE, TBL_ACCOUNT_USAGE_HIST, TBL_RSE_USAGE,
-		TBL_RSE_USAGE_HIST };
+		TBL_RSE_USAGE_HIST, TBL_MESSAGES, TBL_SEQS };
 	size_t i;
 
 	for (i = 0; i < sizeof(used) / sizeof(used[0]); i++)

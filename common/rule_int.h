@@ -65,6 +65,28 @@ int rule_scan_locks(struct st_txn *t, const char *id, st_scan_fn fn, void *arg,
 int rule_child_datasets(struct st_txn *t, const char *scope, const char *name,
     json_t *out, struct gr_err *err);
 
+/*
+ * Inside a transaction: the messages the rule's notify mode asks for now
+ * that its state settled (rule_notify.c): at OK, and with notify P while
+ * REPLICATING when a lock's end moved it to another tenth (rep_before:
+ * its replicating locks before; 0 or less when not known).
+ */
+int rule_notify(struct st_txn *t, const json_t *rule, json_int_t rep_before,
+    struct gr_err *err);
+
+/* A scan callback over a rules index (TBL_RULES_BY_DID...): appends
+   each rule id (the primary key) to the JSON array arg, once. */
+int rule_id_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg);
+
+/* Keys gathered in a scan, for writes after it: key i is
+   buf.s[off[i]..off[i + 1]). */
+struct rule_keys {
+	struct sbuf buf;
+	size_t *off, n;
+};
+void rule_keys_add(struct rule_keys *k, const void *key, size_t len);
+void rule_keys_free(struct rule_keys *k);
+
 /* Lock state letter -> name (R O S); "UNKNOWN" otherwise. */
 const char *rule_lock_state_name(const char *letter);
 

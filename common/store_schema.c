@@ -195,6 +195,7 @@ static const struct {
 	{ 4, TBL_RULES, NULL }, /* replication rules: new tables, made empty */
 	{ 5, TBL_REQUESTS_HISTORY, NULL },      /* ended requests: new, empty */
 	{ 6, TBL_REPLICAS_BY_TOMBSTONE, NULL }, /* the reaper's candidates */
+	{ 7, TBL_MESSAGES, NULL }, /* rule notifications: new, empty */
 };
 
 static int

@@ -18,6 +18,7 @@
 #include "didlife.h"
 #include "identity.h"
 #include "log.h"
+#include "message.h"
 #include "oauth.h"
 #include "script.h"
 #include "secret.h"
@@ -54,6 +55,11 @@ usage(void)
 	    "                       lock what the rules on or above the "
 	    "collection\n"
 	    "                       should hold below it and do not\n"
+	    "  messages [--drain] [EVENT_TYPE]\n"
+	    "                       the rules' notifications, oldest first, "
+	    "one\n"
+	    "                       JSON line each; --drain deletes those "
+	    "printed\n"
 	    "  backup DIR           hot backup of the environment into DIR\n"
 	    "  dump [TABLE]         every record as one JSON line\n"
 	    "  token ACCOUNT [SECONDS]\n"
@@ -396,6 +402,52 @@ cmd_rules_expire(void)
 	return 0;
 }
 
+/* Print one message; a failed write (a closed pipe) keeps the rest. */
+static int
+print_message(json_t *item, void *ctx)
+{
+	char *s = json_dumps(item, JSON_COMPACT);
+	int ok = printf("%s\n", s) >= 0 && fflush(stdout) == 0;
+
+	(void)ctx;
+	free(s);
+	return ok ? GR_OK : GR_INTERNAL;
+}
+
+/* messages [--drain] [EVENT_TYPE]: a thousand a round until none is
+   left (draining) or all were printed. */
+static int
+cmd_messages(char **args, int n)
+{
+	struct gr_err err = { 0 };
+	const char *type = NULL;
+	bool drain = false;
+	size_t got;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(args[i], "--drain") == 0)
+			drain = true;
+		else if (type == NULL && args[i][0] != '-')
+			type = args[i];
+		else {
+			usage();
+			return 2;
+		}
+	}
+	do {
+		if (msg_list(type, drain ? 1000 : 0, drain, print_message, NULL,
+			&got, &err) != GR_OK) {
+			fprintf(stderr, "gridrest-db: messages: %s\n",
+			    err.code == GR_INTERNAL && err.msg[0] == '\0'
+				? "cannot write"
+				: err.msg);
+			return 1;
+		}
+	} while (drain && got == 1000);
+	return 0;
+}
+
 static int
 cmd_rules_reevaluate(const char *did)
 {
@@ -735,7 +787,8 @@ main(int argc, char **argv)
 	    strcmp(cmd, "script-put") != 0 && strcmp(cmd, "script-del") != 0 &&
 	    strcmp(cmd, "rules-stuck") != 0 &&
 	    strcmp(cmd, "rules-expire") != 0 &&
-	    strcmp(cmd, "rules-reevaluate") != 0) {
+	    strcmp(cmd, "rules-reevaluate") != 0 &&
+	    strcmp(cmd, "messages") != 0) {
 		usage();
 		return 2;
 	}
@@ -783,6 +836,8 @@ main(int argc, char **argv)
 		rc = cmd_rules_expire();
 	else if (strcmp(cmd, "rules-reevaluate") == 0)
 		rc = cmd_rules_reevaluate(argv[i]);
+	else if (strcmp(cmd, "messages") == 0)
+		rc = cmd_messages(argv + i, argc - i);
 	else
 		rc = cmd_dump(i < argc ? argv[i] : NULL);
 	mover_kick_noted(); /* transfers a command queued */

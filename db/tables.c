@@ -866,5 +866,6 @@ const struct tbl_def tbl_defs[TBL_COUNT] = {
 	[TBL_REQUESTS_BY_STATE]	= { "requests.state.idx",	TBL_REQUESTS,	requests_by_state },
 	[TBL_REQUESTS_HISTORY]	= { "requests_history.db",	-1,		NULL },
 	[TBL_REPLICAS_BY_TOMBSTONE] = { "replicas.tombstone.idx", TBL_REPLICAS,	replicas_by_tombstone },
+	[TBL_MESSAGES]		= { "messages.db",		-1,		NULL },
 };
 /* clang-format on */

@@ -104,6 +104,8 @@ enum tbl_id {
 	TBL_REPLICAS_BY_TOMBSTONE, /* secondary of TBL_REPLICAS: RSE id \0
 				      tombstone (8 bytes, big-endian), only
 				      replicas no lock holds */
+	/* --- messages (message.h) --- */
+	TBL_MESSAGES, /* 16 hex of a sequence -> {"event_type","payload",...} */
 	TBL_COUNT
 };
 
@@ -129,9 +131,10 @@ extern const struct tbl_def tbl_defs[TBL_COUNT];
  * history, requests), made empty by init; 5 keeps the ended transfer
  * requests (requests_history.db), made empty by init; 6 indexes the replicas
  * the reaper may delete (replicas.tombstone.idx), built from the
- * replicas by init.
+ * replicas by init; 7 keeps the rules' notifications (messages.db), made
+ * empty by init.
  */
-#define TBL_SCHEMA_VERSION 6
+#define TBL_SCHEMA_VERSION 7
 
 /* Longest composite key the store builds. */
 #define KEY_MAX 1024

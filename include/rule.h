@@ -264,6 +264,14 @@ int rule_on_detach(struct st_txn *t, const char *ps, const char *pn,
     const char *cs, const char *cn, struct gr_err *err);
 
 /*
+ * Inside the transaction that closes the collection scope:name: its rules
+ * that are OK send the notifications their notify mode kept for a closed
+ * DID (C and P; Y again), as upstream's set_status does (rule_notify.c).
+ */
+int rule_on_close(struct st_txn *t, const char *scope, const char *name,
+    struct gr_err *err);
+
+/*
  * Inside the undertaker's transaction, before it deletes the collection
  * scope:name: its rules go with their locks, dataset locks and usage, as
  * upstream's delete_dids removes them (a rule with a child too; purge:

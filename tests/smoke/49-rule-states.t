@@ -3,8 +3,8 @@
 # follow their replicas (PUT /replicas A/U), the rule's counters, state,
 # history and dataset locks follow; PUT /rules/{id} (options, SUSPENDED,
 # STUCK, account, approve/deny), /reduce, /move (the parent goes once its
-# child is OK), rules given with POST /dids, expiry. gridrest-db verify
-# after each part.
+# child is OK), rules given with POST /dids, notifications (gridrest-db
+# messages), expiry. gridrest-db verify after each part.
 . tests/smoke/lib.sh
 server_start
 db=$B/gridrest-db
@@ -226,6 +226,56 @@ reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dss"}], "account": "root
 rr=$(json -r '.[0]')
 rule_is "$rr" '.expires_at' 'null' "an admin's rule there has no lifetime forced on it"
 verify "after the SCRATCHDISK rules"
+
+# --- notifications (notify Y/C/P): messages for gridrest-db messages ----
+msgs() { # [args]: the messages as "TYPE scope:name" lines
+	"$db" messages "$@" >"$T/msgs" 2>&1
+	jq -r '"\(.event_type) \(.payload.scope // "-"):\(.payload.name // "-")"' \
+	    "$T/msgs" | tr '\n' ' '
+}
+is "rules with notify N left no message" "$(msgs)" ""
+reqb POST /accounts/jdoe/limits/local/SITE_B '{"bytes": 100000}'
+reqb POST /replicas '{"rse": "SITE_A", "files": [
+  {"scope": "data", "name": "g1", "bytes": 10},
+  {"scope": "data", "name": "g2", "bytes": 10}]}'
+reqb POST /dids/data/dsn '{"type": "DATASET", "dids": [
+  {"scope": "data", "name": "g1"}, {"scope": "data", "name": "g2"}]}'
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dsn"}], "account": "jdoe", "copies": 1, "rse_expression": "SITE_B", "notify": "Y"}'
+rn=$(json -r '.[0]')
+rule_is "$rn" '[.state, .notification]' '["REPLICATING","YES"]' \
+    "a notify Y rule for jdoe: REPLICATING"
+is "... no message yet" "$(msgs)" ""
+reqb PUT /replicas '{"rse": "SITE_B", "files": [{"scope": "data", "name": "g1", "state": "A"}, {"scope": "data", "name": "g2", "state": "A"}]}'
+rule_is "$rn" .state OK "... its files arrive: OK"
+is "gridrest-db messages: RULE_OK, DATASETLOCK_OK, the email, oldest first" \
+    "$(msgs)" "RULE_OK data:dsn DATASETLOCK_OK data:dsn email -:- "
+is "... RULE_OK's payload is upstream's" \
+    "$(jq -c 'select(.event_type == "RULE_OK") | [.payload, .services]' "$T/msgs")" \
+    "[{\"scope\":\"data\",\"name\":\"dsn\",\"rule_id\":\"$rn\"},\"activemq\"]"
+B_ID=$(req GET /rses/SITE_B && json .id)
+is "... DATASETLOCK_OK names the RSE" \
+    "$(jq -c 'select(.event_type == "DATASETLOCK_OK") | .payload | [.rse, .rse_id, .rule_id]' "$T/msgs")" \
+    "[\"SITE_B\",\"$B_ID\",\"$rn\"]"
+is "... the email goes to jdoe's address, through the email service" \
+    "$(jq -c 'select(.event_type == "email") | [.services, .payload.to, (.payload.subject | contains($r)), (.payload.body | contains($r))]' --arg r "$rn" "$T/msgs")" \
+    '["email",["jdoe@example.org"],true,true]'
+is "... read again: still there" "$(msgs)" \
+    "RULE_OK data:dsn DATASETLOCK_OK data:dsn email -:- "
+is "messages --drain RULE_OK: that one" "$(msgs --drain RULE_OK)" "RULE_OK data:dsn "
+is "messages --drain: the rest" "$(msgs --drain)" "DATASETLOCK_OK data:dsn email -:- "
+is "... and then none" "$(msgs)" ""
+"$db" messages --bogus >/dev/null 2>&1
+is "messages with an unknown option: usage, exit 2" "$?" 2
+reqb POST /dids/data/dsc '{"type": "DATASET", "dids": [{"scope": "data", "name": "g1"}]}'
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dsc"}], "account": "root", "copies": 1, "rse_expression": "SITE_A", "notify": "C"}'
+rc_=$(json -r '.[0]')
+rule_is "$rc_" '[.state, .notification]' '["OK","CLOSE"]' "a notify C rule on an open dataset: OK"
+is "... no message while the dataset is open" "$(msgs)" ""
+reqb PUT /dids/data/dsc/status '{"open": false}'
+is "closing it: 200" "$STATUS" 200
+is "... RULE_OK and DATASETLOCK_OK now" "$(msgs --drain)" \
+    "RULE_OK data:dsc DATASETLOCK_OK data:dsc "
+verify "after the notifications"
 
 # --- expiry --------------------------------------------------------------
 sleep 2

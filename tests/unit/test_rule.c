@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "collection.h"
 #include "limit.h"
+#include "message.h"
 #include "replica.h"
 #include "rse.h"
 #include "rule.h"
@@ -411,6 +412,194 @@ test_add_in(void **state)
 	verified();
 }
 
+/* The stored messages, drained, as "TYPE payload" lines (keys sorted;
+   the last rule's id shown as R, an email's subject and body checked and
+   left out). */
+static const char *
+drained(void)
+{
+	static char out[4096];
+	struct gr_err err = { 0 };
+	json_t *all = json_array();
+	size_t n, i, len = 0;
+
+	assert_int_equal(msg_list(NULL, 0, true, collect, all, &n, &err),
+	    GR_OK);
+	assert_int_equal(n, json_array_size(all));
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		json_t *m = json_array_get(all, i),
+		       *p = json_object_get(m, "payload");
+		const char *type = json_string_value(
+			       json_object_get(m, "event_type")),
+			   *rid = json_string_value(
+			       json_object_get(p, "rule_id"));
+
+		assert_string_equal(json_string_value(
+					json_object_get(m, "services")),
+		    strcmp(type, "email") == 0 ? "email" : "activemq");
+		assert_int_equal(strlen(json_string_value(
+				     json_object_get(m, "id"))),
+		    32);
+		if (strcmp(type, "email") == 0) {
+			char subject[128];
+
+			(void)snprintf(subject, sizeof(subject),
+			    "[RUCIO] Replication rule %s has been "
+			    "successfully transferred",
+			    last_id);
+			assert_string_equal(json_string_value(
+						json_object_get(p, "subject")),
+			    subject);
+			assert_non_null(strstr(json_string_value(
+						   json_object_get(p, "body")),
+			    last_id));
+			json_object_del(p, "subject");
+			json_object_del(p, "body");
+		}
+		if (rid != NULL && strcmp(rid, last_id) == 0)
+			json_object_set_new(p, "rule_id", json_string("R"));
+		assert_true(json_object_get(p, "rse") == NULL ||
+		    strlen(json_string_value(json_object_get(p, "rse_id"))) ==
+			32);
+		json_object_del(p, "rse_id");
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s %s\n",
+		    type, testlib_dumps(json_incref(p)));
+		assert_true(len < sizeof(out));
+	}
+	json_decref(all);
+	all = json_array();
+	assert_int_equal(msg_list(NULL, 0, false, collect, all, &n, &err),
+	    GR_OK);
+	assert_int_equal(n, 0); /* drained */
+	json_decref(all);
+	return out;
+}
+
+static void
+close_ds(const char *name)
+{
+	struct gr_err err = { 0 };
+	json_t *b = json_pack("{s:b}", "open", 0);
+
+	assert_int_equal(coll_set_status("root", "data", name, b, &err), GR_OK);
+	json_decref(b);
+}
+
+static void
+add_ok(const char *json)
+{
+	struct gr_err err = { 0 };
+
+	assert_int_equal(add("root", json, &err), GR_OK);
+}
+
+/* notify N, Y, C and P: the messages upstream's rule core writes, and
+   how they are read and drained */
+static void
+test_notifications(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *all;
+	size_t n;
+
+	(void)state;
+	/* every earlier test made rules with notify N: no message */
+	assert_string_equal(drained(), "");
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"n1\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"n2\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"n3\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"n4\", \"bytes\": 1}]");
+	dataset("dsy",
+	    "[{\"scope\": \"data\", \"name\": \"n1\"},"
+	    " {\"scope\": \"data\", \"name\": \"n2\"}]");
+	/* Y: OK at once, the open dataset notwithstanding; alice has an
+	   address, so the email is there too */
+	add_ok("{\"dids\": [{\"scope\": \"data\", \"name\": \"dsy\"}], "
+	       "\"account\": \"alice\", \"ignore_account_limit\": true, "
+	       "\"copies\": 1, \"rse_expression\": \"RSE_A\", \"notify\": "
+	       "\"Y\"}");
+	assert_string_equal(drained(),
+	    "RULE_OK {\"name\":\"dsy\",\"rule_id\":\"R\",\"scope\":\"data\"}\n"
+	    "DATASETLOCK_OK {\"name\":\"dsy\",\"rse\":\"RSE_A\",\"rule_id\":"
+	    "\"R\",\"scope\":\"data\"}\n"
+	    "email {\"to\":[\"a@example.org\"]}\n");
+	/* closing the dataset: a Y rule is told again, without an email */
+	close_ds("dsy");
+	assert_string_equal(drained(),
+	    "RULE_OK {\"name\":\"dsy\",\"rule_id\":\"R\",\"scope\":\"data\"}\n"
+	    "DATASETLOCK_OK {\"name\":\"dsy\",\"rse\":\"RSE_A\",\"rule_id\":"
+	    "\"R\",\"scope\":\"data\"}\n");
+
+	/* C: nothing while the dataset is open, OK or not */
+	dataset("dsc",
+	    "[{\"scope\": \"data\", \"name\": \"n1\"},"
+	    " {\"scope\": \"data\", \"name\": \"n2\"}]");
+	add_ok("{\"dids\": [{\"scope\": \"data\", \"name\": \"dsc\"}], "
+	       "\"copies\": 1, \"rse_expression\": \"RSE_B\", \"notify\": "
+	       "\"C\"}");
+	assert_string_equal(state_of(last_id), "REPLICATING");
+	set_state("RSE_B", "n1", "A");
+	set_state("RSE_B", "n2", "A");
+	assert_string_equal(state_of(last_id), "OK");
+	assert_string_equal(drained(), "");
+	/* ... and both once it is closed, complete on RSE_B */
+	close_ds("dsc");
+	assert_string_equal(drained(),
+	    "RULE_OK {\"name\":\"dsc\",\"rule_id\":\"R\",\"scope\":\"data\"}\n"
+	    "DATASETLOCK_OK {\"name\":\"dsc\",\"rse\":\"RSE_B\",\"rule_id\":"
+	    "\"R\",\"scope\":\"data\"}\n");
+
+	/* P on a closed dataset of four files: each tenth passed, then
+	   RULE_OK with 100; no dataset lock message */
+	dataset("dsp",
+	    "[{\"scope\": \"data\", \"name\": \"n1\"},"
+	    " {\"scope\": \"data\", \"name\": \"n2\"},"
+	    " {\"scope\": \"data\", \"name\": \"n3\"},"
+	    " {\"scope\": \"data\", \"name\": \"n4\"}]");
+	close_ds("dsp");
+	add_ok("{\"dids\": [{\"scope\": \"data\", \"name\": \"dsp\"}], "
+	       "\"copies\": 1, \"rse_expression\": \"RSE_C\", \"notify\": "
+	       "\"P\"}");
+	assert_string_equal(drained(), "");
+	set_state("RSE_C", "n1", "A");
+	set_state("RSE_C", "n2", "U"); /* a failure: no progress */
+	assert_string_equal(drained(),
+	    "RULE_PROGRESS {\"name\":\"dsp\",\"progress\":20,\"rule_id\":"
+	    "\"R\",\"scope\":\"data\"}\n");
+	set_state("RSE_C", "n3", "A");
+	set_state("RSE_C", "n4", "A");
+	assert_string_equal(state_of(last_id), "STUCK");
+	assert_string_equal(drained(), "");
+	set_state("RSE_C", "n2", "A");
+	assert_string_equal(state_of(last_id), "OK");
+	assert_string_equal(drained(),
+	    "RULE_OK {\"name\":\"dsp\",\"rule_id\":\"R\",\"scope\":\"data\"}\n"
+	    "RULE_PROGRESS {\"name\":\"dsp\",\"progress\":100,\"rule_id\":"
+	    "\"R\",\"scope\":\"data\"}\n");
+
+	/* reading without draining keeps them; a type filter; max */
+	add_ok("{\"dids\": [{\"scope\": \"data\", \"name\": \"n1\"}], "
+	       "\"copies\": 1, \"rse_expression\": \"RSE_A\", \"notify\": "
+	       "\"Y\", \"grouping\": \"NONE\"}");
+	all = json_array();
+	assert_int_equal(msg_list("RULE_OK", 0, false, collect, all, &n, &err),
+	    GR_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(all, 0),
+				    "event_type")),
+	    "RULE_OK");
+	json_array_clear(all);
+	assert_int_equal(msg_list(NULL, 1, true, collect, all, &n, &err),
+	    GR_OK);
+	assert_int_equal(n, 1);
+	json_decref(all);
+	assert_string_equal(drained(), ""); /* root has no address */
+	verified();
+}
+
 static int
 setup(void **state)
 {
@@ -447,6 +636,7 @@ main(void)
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_add_in),
 		cmocka_unit_test(test_reeval_inject),
+		cmocka_unit_test(test_notifications),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
