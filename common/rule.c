@@ -803,8 +803,8 @@ pick(struct cand **v, size_t n)
 
 /*
  * Choose ap->copies RSEs for a block of size bytes: those with quota for
- * it, the preferred ones (pref, most preferred first) first, by weight.
- * out receives the ids.
+ * it, the preferred ones (pref, most preferred first) first, in that order
+ * for groupings ALL and DATASET, else by weight. out receives the ids.
  */
 static int
 select_rses(struct applier *ap, json_int_t size, char (*pref)[RSE_ID_LEN + 1],
@@ -832,7 +832,12 @@ select_rses(struct applier *ap, json_int_t size, char (*pref)[RSE_ID_LEN + 1],
 			for (i = 0; i < n; i++)
 				if (strcmp(ok[i]->id, pref[j]) == 0)
 					pv[np++] = ok[i];
-		c = np > 0 ? pick(pv, np) : pick(ok, n);
+		/* grouped blocks take the RSE holding most of their bytes,
+		   as upstream's prioritize_order_over_weight; single
+		   files pick among the RSEs holding them by weight */
+		c = np > 0 && ap->grouping != 'N' ? pv[0]
+		    : np > 0                      ? pick(pv, np)
+						  : pick(ok, n);
 		memcpy(out[k], c->id, sizeof(out[k]));
 		if (c->quota_left != LIMIT_UNLIMITED)
 			c->quota_left -= size;
@@ -3814,6 +3819,48 @@ out:
 
 /* --- injection: large and asynchronous rules ------------------------------ */
 
+/*
+ * Grouping DATASET, a dataset injected in batches: before its first batch
+ * its RSEs are chosen from all its files (their size for the quotas, the
+ * RSEs holding most of their bytes preferred), as upstream chooses for
+ * the whole dataset, and kept as its dataset locks (with the dataset's
+ * bytes and length), which the batches then follow (place). Nothing when
+ * the dataset has its locks already.
+ */
+static int
+choose_dataset(struct applier *ap, const char *scope, const char *name)
+{
+	char(*pref)[RSE_ID_LEN + 1] = NULL;
+	char(*out)[RSE_ID_LEN + 1];
+	char kbuf[KEY_MAX];
+	size_t klen = key_join(kbuf, sizeof(kbuf), ap->id, scope, name, "",
+		   (char *)NULL),
+	       npref;
+	struct group all = { 0 };
+	bool found = false;
+	int rc;
+
+	if (ap->grouping != 'D')
+		return GR_OK;
+	if ((rc = st_scan(ap->t, TBL_DATASET_LOCKS, kbuf, klen, NULL,
+		 st_scan_found, &found, ap->err)) != GR_OK ||
+	    found)
+		return rc;
+	out = xcalloc((size_t)ap->copies + 1, sizeof(*out));
+	if ((rc = dataset_files(ap->t, scope, name, &all, ap->err)) == GR_OK &&
+	    (rc = load_replicas(ap, &all)) == GR_OK) {
+		npref = preferred(ap, &all, &pref);
+		rc = select_rses(ap, all.bytes, pref, npref, out);
+	}
+	if (rc == GR_OK)
+		rc = dataset_locks_add(ap, scope, name, out, (size_t)ap->copies,
+		    all.bytes, (json_int_t)all.n);
+	free(pref);
+	free(out);
+	group_free(&all);
+	return rc;
+}
+
 /* Files of a dataset after a key, at most max, into g (emptied first). */
 struct from_args {
 	struct group *g;
@@ -4014,7 +4061,10 @@ inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
 			 json_object_get(rec, "inject_after"), batch, &g,
 			 err)) != GR_OK)
 			goto out;
-		rc = place(&ap, scope, name, &g, (json_int_t)g.n);
+		if (g.n == batch)
+			rc = choose_dataset(&ap, scope, name);
+		if (rc == GR_OK)
+			rc = place(&ap, scope, name, &g, (json_int_t)g.n);
 		done = g.n < batch;
 		inject_mark(rec, &g, batch, 0);
 	} else {
@@ -4026,8 +4076,12 @@ inject_txn(struct st_txn *t, void *arg, struct gr_err *err)
 				 json_object_get(rec, "inject_after"), batch,
 				 &g, err)) != GR_OK)
 				goto out;
-			rc = place(&ap, d.scope[ds], d.name[ds], &g,
-			    (json_int_t)g.n);
+			if (g.n == batch)
+				rc = choose_dataset(&ap, d.scope[ds],
+				    d.name[ds]);
+			if (rc == GR_OK)
+				rc = place(&ap, d.scope[ds], d.name[ds], &g,
+				    (json_int_t)g.n);
 			inject_mark(rec, &g, batch, ds);
 		}
 		done = int_of(rec, "inject_ds") >= (json_int_t)d.n;

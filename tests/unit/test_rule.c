@@ -412,6 +412,77 @@ test_add_in(void **state)
 	verified();
 }
 
+static void
+add_ok(const char *json)
+{
+	struct gr_err err = { 0 };
+
+	assert_int_equal(add("root", json, &err), GR_OK);
+}
+
+/* grouping DATASET injected in batches: the RSE is chosen for the whole
+   dataset, not for its first batch */
+static void
+test_inject_batches(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *locks = json_array(), *dsl = json_array();
+	unsigned batch = cfg.rules_batch;
+	bool worked = true;
+	size_t i;
+	int n = 0;
+
+	(void)state;
+	/* the first two files (a batch) are on RSE_A, most bytes on RSE_B */
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"i1\", \"bytes\": 1},"
+	    " {\"scope\": \"data\", \"name\": \"i2\", \"bytes\": 1}]");
+	files("RSE_B",
+	    "[{\"scope\": \"data\", \"name\": \"i3\", \"bytes\": 100},"
+	    " {\"scope\": \"data\", \"name\": \"i4\", \"bytes\": 100},"
+	    " {\"scope\": \"data\", \"name\": \"i5\", \"bytes\": 100}]");
+	dataset("dsi",
+	    "[{\"scope\": \"data\", \"name\": \"i1\"},"
+	    " {\"scope\": \"data\", \"name\": \"i2\"},"
+	    " {\"scope\": \"data\", \"name\": \"i3\"},"
+	    " {\"scope\": \"data\", \"name\": \"i4\"},"
+	    " {\"scope\": \"data\", \"name\": \"i5\"}]");
+	cfg.rules_batch = 2;
+	add_ok("{\"dids\": [{\"scope\": \"data\", \"name\": \"dsi\"}], "
+	       "\"copies\": 1, \"rse_expression\": \"RSE_A|RSE_B\", "
+	       "\"asynchronous\": true}");
+	while (worked && n++ < 10)
+		assert_int_equal(rule_inject_step(&worked, &err), GR_OK);
+	cfg.rules_batch = batch;
+	assert_true(n > 3); /* three batches and the last look */
+	assert_string_equal(state_of(last_id), "REPLICATING");
+	assert_int_equal(rule_locks(last_id, collect, locks, &err), GR_OK);
+	assert_int_equal(json_array_size(locks), 5);
+	for (i = 0; i < json_array_size(locks); i++)
+		assert_string_equal(json_string_value(
+					json_object_get(json_array_get(locks,
+							    i),
+					    "rse")),
+		    "RSE_B");
+	assert_int_equal(count_of(last_id, "locks_ok_cnt"), 3);
+	assert_int_equal(count_of(last_id, "locks_replicating_cnt"), 2);
+	/* the dataset lock: the whole dataset's length and bytes */
+	assert_int_equal(rule_dataset_locks(NULL, "data", "dsi", collect, dsl,
+			     &err),
+	    GR_OK);
+	assert_int_equal(json_array_size(dsl), 1);
+	assert_string_equal(testlib_dumps(json_pack("[O, O, O]",
+				json_object_get(json_array_get(dsl, 0), "rse"),
+				json_object_get(json_array_get(dsl, 0),
+				    "length"),
+				json_object_get(json_array_get(dsl, 0),
+				    "bytes"))),
+	    "[\"RSE_B\",5,302]");
+	json_decref(locks);
+	json_decref(dsl);
+	verified();
+}
+
 /* The stored messages, drained, as "TYPE payload" lines (keys sorted;
    the last rule's id shown as R, an email's subject and body checked and
    left out). */
@@ -484,14 +555,6 @@ close_ds(const char *name)
 
 	assert_int_equal(coll_set_status("root", "data", name, b, &err), GR_OK);
 	json_decref(b);
-}
-
-static void
-add_ok(const char *json)
-{
-	struct gr_err err = { 0 };
-
-	assert_int_equal(add("root", json, &err), GR_OK);
 }
 
 /* notify N, Y, C and P: the messages upstream's rule core writes, and
@@ -636,6 +699,7 @@ main(void)
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_add_in),
 		cmocka_unit_test(test_reeval_inject),
+		cmocka_unit_test(test_inject_batches),
 		cmocka_unit_test(test_notifications),
 	};
 
