@@ -34,6 +34,7 @@
 #include "rse_expr.h"
 #include "rule.h"
 #include "rule_int.h"
+#include "subscription.h"
 #include "tables.h"
 #include "usage.h"
 #include "util.h"
@@ -3343,6 +3344,34 @@ evaluator_running(void)
 }
 
 void
+rule_evaluator_wanted(void)
+{
+	inject_kick = true;
+}
+
+void
+rule_evaluator_kick(void)
+{
+	static char path[PATH_MAX];
+	const char *prog = getenv("GRIDREST_RULES_EXEC");
+	int e;
+
+	if (evaluator_running())
+		return;
+	/* found as the DRM finds its helpers (one search) */
+	if (prog == NULL || *prog == '\0')
+		prog = path[0] != '\0' ||
+			tool_path("gridrest-rules", path, sizeof(path))
+		    ? path
+		    : "gridrest-rules";
+	e = detach_run("gridrest-rules", NULL, st_after_fork, exec_evaluator,
+	    (void *)(uintptr_t)prog);
+	if (e != 0)
+		log_msg(LOG_ERR, "rules: cannot start gridrest-rules: %s",
+		    strerror(e));
+}
+
+void
 rule_tick(void)
 {
 	static int64_t next;
@@ -3355,28 +3384,11 @@ rule_tick(void)
 	next = now + 1;
 	inject_kick = false;
 	/* expired rules are the evaluator's too: a big one is not deleted
-	   in a backend between two requests */
-	if (((st_view(due_txn, &due, 0, &err) == GR_OK && due) ||
-		rule_inject_due()) &&
-	    !evaluator_running()) {
-		static char path[PATH_MAX];
-		const char *prog = getenv("GRIDREST_RULES_EXEC");
-		int e;
-
-		/* found as the DRM finds its helpers (one search) */
-		if (prog == NULL || *prog == '\0')
-			prog = path[0] != '\0' ||
-				tool_path("gridrest-rules", path, sizeof(path))
-			    ? path
-			    : "gridrest-rules";
-		e = detach_run("gridrest-rules", NULL, st_after_fork,
-		    exec_evaluator, (void *)(uintptr_t)prog);
-
-		if (e != 0)
-			log_msg(LOG_ERR,
-			    "rules: cannot start gridrest-rules: %s",
-			    strerror(e));
-	}
+	   in a backend between two requests; so is a retroactive
+	   subscription's pass over the collections */
+	if ((st_view(due_txn, &due, 0, &err) == GR_OK && due) ||
+	    rule_inject_due() || sub_retro_due())
+		rule_evaluator_kick();
 	if (err.code != GR_OK)
 		log_msg(LOG_WARN, "rules: %s", err.msg);
 }
@@ -4158,7 +4170,7 @@ rule_evaluator_open(void)
 		TBL_CONTENTS, TBL_DIDS, TBL_RSES, TBL_RSE_ATTRS, TBL_ACCOUNTS,
 		TBL_ACCOUNT_ATTRS, TBL_ACCOUNT_LIMITS, TBL_ACCOUNT_GLIMITS,
 		TBL_ACCOUNT_USAGE, TBL_ACCOUNT_USAGE_HIST, TBL_RSE_USAGE,
-		TBL_RSE_USAGE_HIST, TBL_MESSAGES, TBL_SEQS };
+		TBL_RSE_USAGE_HIST, TBL_MESSAGES, TBL_SEQS, TBL_SUBSCRIPTIONS };
 	size_t i;
 
 	for (i = 0; i < sizeof(used) / sizeof(used[0]); i++)

@@ -314,8 +314,6 @@ check_names(const char *account, const char *name, struct gr_err *err)
 
 /* --- storage --------------------------------------------------------- */
 
-static void retro_now(void);
-
 static DBT
 sub_key(char *buf, const char *account, const char *name)
 {
@@ -416,10 +414,11 @@ sub_add(const char *issuer, const char *account, const char *name,
 		json_object_set_new(a.rec, "lifetime", json_integer(end));
 	rc = st_txn_run(add_txn, &a, err);
 	json_decref(a.rec);
-	/* retroactive: the collections there are get its rules now (what a
-	   crash leaves, the backends' pass finishes) */
+	/* retroactive: the collections there are get its rules from the
+	   rule evaluator, a batch at a time (sub_retro_step), not here:
+	   this process's rule_tick starts it after the request */
 	if (rc == GR_OK && retro)
-		retro_now();
+		rule_evaluator_wanted();
 	return rc;
 }
 
@@ -1371,57 +1370,94 @@ active_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	return GR_OK;
 }
 
-int
-sub_retro(struct gr_err *err)
+/* The pass over the collections for the NEW subscriptions of its start:
+   where it is, in the process that makes it (the evaluator). */
+static struct retro pass;
+static json_t *pass_subs; /* the NEW subscriptions it serves; NULL: none */
+
+static int
+retro_fresh(json_t **fresh, struct gr_err *err)
 {
-	struct retro r = { .batch = json_array() };
-	json_t *subs = NULL, *fresh = json_array(), *one;
+	json_t *subs = NULL;
 	const json_t *sub;
 	size_t i;
 	int rc;
 
+	*fresh = json_array();
 	if ((rc = live_subs(&subs, err)) != GR_OK)
 		goto out;
 	json_array_foreach(subs, i, sub) {
 		if (strcmp(json_string_value(json_object_get(sub, "state")),
 			"N") == 0)
-			json_array_append(fresh, jsonx_unconst(sub));
+			json_array_append(*fresh, jsonx_unconst(sub));
 	}
-	if (json_array_size(fresh) == 0)
-		goto out;
-	/* every collection there is, a batch at a time */
-	do {
-		if ((rc = st_view(retro_txn, &r, 0, err)) != GR_OK)
-			goto out;
-		json_array_foreach(r.batch, i, one) {
-			give_rules(fresh,
-			    json_string_value(json_array_get(one, 0)),
-			    json_string_value(json_array_get(one, 1)),
-			    json_array_get(one, 2));
-		}
-		if (r.seen < RETRO_BATCH)
-			break;
-		r.from.len = 0;
-		sbuf_add(&r.from, r.last.s, r.last.len);
-		sbuf_add(&r.from, "", 1);
-	} while (true);
-	rc = st_txn_run(active_txn, fresh, err);
 out:
-	sbuf_free(&r.from);
-	sbuf_free(&r.last);
-	json_decref(r.batch);
-	json_decref(fresh);
 	json_decref(subs);
 	return rc;
 }
 
-static void
-retro_now(void)
+bool
+sub_retro_due(void)
 {
 	struct gr_err err = { 0 };
+	json_t *fresh = NULL;
+	bool due = retro_fresh(&fresh, &err) == GR_OK &&
+	    json_array_size(fresh) > 0;
 
-	if (sub_retro(&err) != GR_OK)
-		log_msg(LOG_WARN, "subscriptions: %s", err.msg);
+	json_decref(fresh);
+	return due;
+}
+
+int
+sub_retro_step(bool *worked, struct gr_err *err)
+{
+	const json_t *one;
+	size_t i;
+	int rc = GR_OK;
+
+	*worked = false;
+	if (pass_subs == NULL) {
+		if ((rc = retro_fresh(&pass_subs, err)) != GR_OK ||
+		    json_array_size(pass_subs) == 0)
+			goto done;
+		pass.from.len = 0;
+		if (pass.batch == NULL)
+			pass.batch = json_array();
+	}
+	*worked = true;
+	if ((rc = st_view(retro_txn, &pass, 0, err)) != GR_OK)
+		goto done;
+	json_array_foreach(pass.batch, i, one) {
+		give_rules(pass_subs, json_string_value(json_array_get(one, 0)),
+		    json_string_value(json_array_get(one, 1)),
+		    json_array_get(one, 2));
+	}
+	json_array_clear(pass.batch);
+	if (pass.seen == RETRO_BATCH) { /* more: the next batch after it */
+		pass.from.len = 0;
+		sbuf_add(&pass.from, pass.last.s, pass.last.len);
+		sbuf_add(&pass.from, "", 1);
+		return GR_OK;
+	}
+	/* every collection seen: the subscriptions served are ACTIVE */
+	rc = st_txn_run(active_txn, pass_subs, err);
+done:
+	/* over, or failed: the next step starts a pass afresh (a rule
+	   made twice is refused as a duplicate, and logged) */
+	json_decref(pass_subs);
+	pass_subs = NULL;
+	return rc;
+}
+
+int
+sub_retro(struct gr_err *err)
+{
+	bool worked = true;
+	int rc = GR_OK;
+
+	while (rc == GR_OK && worked)
+		rc = sub_retro_step(&worked, err);
+	return rc;
 }
 
 static int
@@ -1454,8 +1490,10 @@ sub_tick(unsigned interval)
 	json_array_clear(dids);
 	if (didlife_list_new("DATASET", gather_new, dids, &err) != GR_OK ||
 	    didlife_list_new("CONTAINER", gather_new, dids, &err) != GR_OK ||
-	    (json_array_size(dids) > 0 && sub_new_dids(dids, &err) != GR_OK) ||
-	    sub_retro(&err) != GR_OK)
+	    (json_array_size(dids) > 0 && sub_new_dids(dids, &err) != GR_OK))
 		log_msg(LOG_WARN, "subscriptions: %s", err.msg);
+	/* a retroactive pass is the rule evaluator's (a kill -9 left one) */
+	if (sub_retro_due())
+		rule_evaluator_kick();
 	json_decref(dids);
 }

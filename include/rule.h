@@ -186,11 +186,19 @@ int rule_move(const char *issuer, const char *id, const char *rse_expression,
     const json_t *override, json_t *ids_out, struct gr_err *err);
 
 /* After each answered request of the rses family, at most once a second:
-   when a rule's lifetime ended or an INJECT rule is due, and no
-   evaluator runs, gridrest-rules is started (exec'd in a detached
-   process; GRIDREST_RULES_EXEC names it, else it is found next to this
-   program); it deletes the expired rules (rule_expire) and injects. */
+   when a rule's lifetime ended, an INJECT rule is due or a retroactive
+   subscription waits for its pass, and no evaluator runs, gridrest-rules
+   is started (exec'd in a detached process; GRIDREST_RULES_EXEC names
+   it, else it is found next to this program); it deletes the expired
+   rules (rule_expire), injects, and makes the subscription's pass. */
 void rule_tick(void);
+
+/* Start gridrest-rules now unless one runs (rule_tick's start). */
+void rule_evaluator_kick(void);
+
+/* Work for the evaluator was just committed: this process's next
+   rule_tick looks at once, not within the second. */
+void rule_evaluator_wanted(void);
 
 /* Delete up to max rules whose expires_at has passed (locked ones and
    those with a child stay); *done: how many. The evaluator calls it

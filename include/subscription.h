@@ -111,13 +111,22 @@ bool sub_match(const json_t *sub, const char *scope, const char *name,
  */
 int sub_new_dids(const json_t *dids, struct gr_err *err);
 
-/* Retroactive subscriptions (state NEW): every existing collection they
-   match gets their rules, then they become ACTIVE. */
+/*
+ * Retroactive subscriptions (state NEW): every existing collection they
+ * match gets their rules, then they become ACTIVE. The rule evaluator
+ * makes the pass, one step (RETRO_BATCH DIDs looked at, in a snapshot) at
+ * a time: *worked tells whether a step did anything. A pass cut short (a
+ * kill -9) is made again from the start by the next evaluator; the rules
+ * made already are refused as duplicates. sub_retro makes a whole pass.
+ */
+bool sub_retro_due(void);
+int sub_retro_step(bool *worked, struct gr_err *err);
 int sub_retro(struct gr_err *err);
 
 /* For a backend between requests, every interval seconds (0: never):
    sub_new_dids for the new collections (up to DID_NEW_MAX of each type)
-   that a crash left unprocessed, and sub_retro. Logs failures. */
+   that a crash left unprocessed; a retroactive pass due starts the rule
+   evaluator. Logs failures. */
 void sub_tick(unsigned interval);
 
 /* A subscription record (borrowed) as GET renders it (4.7), at now. */

@@ -6,7 +6,9 @@
  * store (an exclusive flock on db/rules.lock, its pid inside); leaves after
  * GRIDREST_KEEPER_IDLE seconds without work (or stays, when a rule's
  * lifetime ends before then). Every second it deletes the rules whose
- * lifetime ended (rule_expire), a hundred a transaction. Every batch is a
+ * lifetime ended (rule_expire), a hundred a transaction. It also makes
+ * the pass of a retroactive subscription over the collections there are
+ * (sub_retro_step, a thousand DIDs a turn). Every batch is a
  * transaction that keeps its position in the rule, so a kill -9 at any
  * moment loses nothing: the next evaluator resumes after the last commit.
  */
@@ -27,6 +29,7 @@
 #include "proc.h"
 #include "mover.h"
 #include "rule.h"
+#include "subscription.h"
 #include "store.h"
 #include "store_guard.h"
 #include "util.h"
@@ -56,7 +59,7 @@ main(void)
 	unsigned linger;
 	int64_t next_expiry = 0;
 	size_t done;
-	bool worked;
+	bool worked, retro;
 	int fd, n;
 
 	memset(&sa, 0, sizeof(sa));
@@ -103,6 +106,12 @@ main(void)
 			log_msg(LOG_WARN, "rules: %s", err.msg);
 			worked = false;
 		}
+		/* a retroactive subscription's pass, a batch of DIDs a turn */
+		gr_clear(&err);
+		if (sub_retro_step(&retro, &err) != GR_OK)
+			log_msg(LOG_WARN, "rules: subscriptions: %s", err.msg);
+		else if (retro)
+			worked = true;
 		/* the batch's transfers start while the next is locked */
 		mover_kick_noted();
 		if (worked) {

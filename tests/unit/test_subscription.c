@@ -176,7 +176,12 @@ test_update_and_lifetime(void **state)
 	(void)state;
 	assert_int_equal(sub_add("root", "root", "s2", o, id, &err), GR_OK);
 	json_decref(o);
-	/* retroactive: NEW until the existing DIDs were matched, at once */
+	/* retroactive: NEW until the rule evaluator's pass over the
+	   existing DIDs (sub_retro_step) is done */
+	assert_string_equal(state_of("root", "s2"), "NEW");
+	assert_true(sub_retro_due());
+	assert_int_equal(sub_retro(&err), GR_OK);
+	assert_false(sub_retro_due());
 	assert_string_equal(state_of("root", "s2"), "ACTIVE");
 	u = json_pack("{s:s}", "comments", "new words");
 	assert_int_equal(sub_update("alice", "root", "s2", u, &err),
@@ -357,7 +362,18 @@ test_transmogrify(void **state)
 		"DISK", "activity", "Express"));
 	assert_int_equal(sub_add("root", "root", "r", o, rid, &err), GR_OK);
 	json_decref(o);
+	rules_are("A0", NULL); /* not in the request: the evaluator's */
+	{
+		bool worked;
+		int steps = 0;
+
+		do
+			assert_int_equal(sub_retro_step(&worked, &err), GR_OK);
+		while (worked && ++steps < 10);
+		assert_int_equal(steps, 1); /* one batch held them all */
+	}
 	rules_are("A0", rid);
+	assert_string_equal(state_of("root", "r"), "ACTIVE");
 	json_decref(none);
 	json_decref(ds);
 	json_decref(one);
