@@ -2,8 +2,11 @@
 # 49-rule-reeval.t -- re-evaluation: files attached to a DID with rules
 # (directly or through the containers above it) get the rules' locks and
 # requests in the attach's own transaction; detached ones lose them (but
-# not a file still below the rule through another dataset). gridrest-db
-# verify after each part.
+# not a file still below the rule through another dataset); a kill -9 of
+# the backend in the middle of an attach under a rule leaves all or
+# nothing. gridrest-db verify after each part.
+# the kill -9 part attaches 3000 files in one request
+GRIDREST_MAX_BODY=1048576
 . tests/smoke/lib.sh
 server_start
 db=$B/gridrest-db
@@ -104,3 +107,51 @@ is "... and twice is once" "$(counts "$r4")" "INJECT 2 0 0"
 "$db" rules-reevaluate data:f1 >"$T/out" 2>&1
 ok "... a file is refused" grep -q "is a file" "$T/out"
 verify "after the operator's tools"
+
+# --- kill -9 in the middle of an attach's re-evaluation --------------------
+N=3000
+seq 1 $N | jq -R '{scope: "data", name: ("k" + .), bytes: 1}' |
+    jq -sc '{rse: "SITE_A", files: .}' >"$T/kfiles"
+st=
+for s in 0 1000 2000; do # a thousand files a request at most
+	jq -c "{rse, files: .files[$s:$s + 1000]}" "$T/kfiles" >"$T/kpart"
+	req POST /replicas --data-binary "@$T/kpart" -H 'Content-Type:'
+	st="$st$STATUS "
+done
+reqb POST /dids/data/dsk '{"type": "DATASET"}'
+reqb POST /rules/ '{"dids": [{"scope": "data", "name": "dsk"}], "account": "root", "copies": 1, "rse_expression": "SITE_B"}'
+rk=$(json '.[0]')
+is "$N files on SITE_A, a rule on an empty dataset" "$st$(counts "$rk")" \
+    "201 201 201 OK 0 0 0"
+jq -c '{dids: [.files[] | {scope, name}]}' "$T/kfiles" >"$T/kattach"
+lpid=$(cat "$GRIDREST_HOME/run/lighttpd.pid")
+(
+	T=$T/kreq
+	mkdir -p "$T"
+	req POST /dids/data/dsk/dids --data-binary "@$T/../kattach" -H 'Content-Type:'
+	echo "$STATUS" >"$T/status"
+) &
+apid=$!
+sleep 0.15
+for p in $(pgrep -P "$lpid" -f dids.fcgi); do kill -9 "$p"; done
+wait $apid
+echo "# the attach was answered $(cat "$T/kreq/status")"
+i=0
+until req GET "/rules/$rk" && [ "$STATUS" = 200 ] || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+req GET /dids/data/dsk/dids
+n=$(grep -c '"name"' "$T/body")
+c=$(counts "$rk")
+case "$n $c" in
+"0 OK 0 0 0" | "$N REPLICATING 0 $N 0") atomic=yes ;;
+*) atomic="no: $n attached, $c" ;;
+esac
+is "killed: all $N files attached and locked, or none" "$atomic" yes
+verify "after the kill -9"
+[ "$n" = 0 ] &&
+    req POST /dids/data/dsk/dids --data-binary "@$T/kattach" -H 'Content-Type:'
+is "... then (attached again if need be) every file is locked once" \
+    "$(counts "$rk")" "REPLICATING 0 $N 0"
+verify "after the attach"
