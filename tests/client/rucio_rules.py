@@ -112,6 +112,18 @@ check("... injected by the evaluator: REPLICATING", state == "REPLICATING")
 check("deny_replication_rule", c.deny_replication_rule(r7, reason="no room"))
 raises("... the denied rule", RuleNotFound, c.get_replication_rule, r7)
 
+# the options the calls above leave at their defaults
+[rn] = c.add_replication_rule(ds, 1, "SITE_C", notify="C", priority=4, meta='{"k": 1}',
+                              source_replica_expression="SITE_A", purge_replicas=True,
+                              ignore_availability=True, weight=None)
+rule = c.get_replication_rule(rn)
+check("notify, priority, meta, source_replica_expression, purge_replicas, ignore_availability kept",
+      rule["notification"] == "CLOSE" and rule["priority"] == 4 and rule["meta"] == '{"k": 1}'
+      and rule["source_replica_expression"] == "SITE_A" and rule["purge_replicas"] is True
+      and rule["ignore_availability"] is True and rule["state"] == "REPLICATING")
+check("update_replication_rule state SUSPENDED", c.update_replication_rule(rn, {"state": "SUSPENDED"})
+      and c.get_replication_rule(rn)["state"] == "SUSPENDED")
+
 # delete
 check("delete_replication_rule", c.delete_replication_rule(r2, purge_replicas=True))
 raises("... then get", RuleNotFound, c.get_replication_rule, r2)
