@@ -22,6 +22,7 @@
 #include "template.h"
 #include "scope.h"
 #include "token.h"
+#include "store_repl.h"
 #include "usage.h"
 #include "util.h"
 #include "web.h"
@@ -34,6 +35,34 @@ auth_ping(struct web_req *r)
 {
 	return web_reply_json_new(r, 200,
 	    json_pack("{s:s}", "version", GRIDREST_VERSION));
+}
+
+/*
+ * GET /health: this node's part in the replication group, no token (for
+ * load balancers): 200 when it serves -- the master, or a replica that
+ * knows its master and caught up with it -- else 503, with the same body.
+ * A node without replication is its own master.
+ */
+static int
+auth_health(struct web_req *r)
+{
+	json_t *o = st_repl_status();
+	const char *role;
+	bool ok;
+
+	if (o == NULL)
+		return web_reply_json_new(r, 200,
+		    json_pack("{s:s,s:b,s:s}", "role", "master", "replicated",
+			false, "version", GRIDREST_VERSION));
+	role = json_string_value(json_object_get(o, "role"));
+	ok = role != NULL &&
+	    (strcmp(role, "master") == 0 ||
+		(strcmp(role, "replica") == 0 &&
+		    json_is_true(json_object_get(o, "caught_up")) &&
+		    json_is_string(json_object_get(o, "master"))));
+	json_object_set_new(o, "replicated", json_true());
+	json_object_set_new(o, "version", json_string(GRIDREST_VERSION));
+	return web_reply_json_new(r, ok ? 200 : 503, o);
 }
 
 /* The token headers every successful /auth answer carries. */
@@ -883,6 +912,7 @@ tokens_exchange(struct web_req *r)
 /* clang-format off */
 static const struct web_route auth_routes[] = {
 	{ WEB_GET,	"/ping",			auth_ping,	WEB_PUBLIC },
+	{ WEB_GET,	"/health",			auth_health,	WEB_PUBLIC },
 	{ WEB_GET,	"/auth/userpass",		auth_userpass,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/x509",			auth_x509,	WEB_PUBLIC | WEB_ANY },
 	{ WEB_GET,	"/auth/x509/webui",		auth_x509,	WEB_PUBLIC | WEB_ANY },

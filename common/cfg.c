@@ -21,6 +21,10 @@ struct gr_cfg cfg = {
 	.oauth_setups = "gridrest",
 	.exchange_source = "oidc",
 	.exchange_timeout = 5,
+	.repl_acks = "quorum",
+	.repl_ack_timeout_ms = 2000,
+	.repl_elect_timeout_ms = 2000,
+	.repl_priority = 100,
 };
 
 /* Numeric settings: name, bounds, and where the value goes. */
@@ -40,6 +44,9 @@ cfg_load(struct gr_err *err)
 	long sweep = cfg.undertaker_interval;
 	long idle = cfg.keeper_idle;
 	long batch = cfg.rules_batch;
+	long ack_ms = cfg.repl_ack_timeout_ms;
+	long elect_ms = cfg.repl_elect_timeout_ms;
+	long prio = cfg.repl_priority;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
@@ -50,6 +57,9 @@ cfg_load(struct gr_err *err)
 		{ "GRIDREST_UNDERTAKER_INTERVAL", 0, 86400, &sweep },
 		{ "GRIDREST_KEEPER_IDLE", 1, 86400, &idle },
 		{ "GRIDREST_RULES_BATCH", 1, 1000000, &batch },
+		{ "GRIDREST_REPL_ACK_TIMEOUT", 10, 600000, &ack_ms },
+		{ "GRIDREST_REPL_ELECTION_TIMEOUT", 100, 600000, &elect_ms },
+		{ "GRIDREST_REPL_PRIORITY", 0, 1000000, &prio },
 	};
 	const char *v;
 	size_t i;
@@ -64,6 +74,19 @@ cfg_load(struct gr_err *err)
 		cfg.exchange_ca = v;
 	if ((v = getenv("GRIDREST_EXCHANGE_SOURCE")) != NULL && *v != '\0')
 		cfg.exchange_source = v;
+	if ((v = getenv("GRIDREST_REPL_SELF")) != NULL && *v != '\0')
+		cfg.repl_self = v;
+	if ((v = getenv("GRIDREST_REPL_PEERS")) != NULL && *v != '\0')
+		cfg.repl_peers = v;
+	if ((v = getenv("GRIDREST_REPL_ACKS")) != NULL && *v != '\0') {
+		if (strcmp(v, "quorum") != 0 && strcmp(v, "all") != 0 &&
+		    strcmp(v, "one") != 0 && strcmp(v, "none") != 0)
+			return gr_fail(err, GR_INPUT_VALIDATION,
+			    "GRIDREST_REPL_ACKS='%s': use quorum, all, one or "
+			    "none",
+			    v);
+		cfg.repl_acks = v;
+	}
 	for (i = 0; i < ARRAY_LEN(nums); i++) {
 		v = getenv(nums[i].name);
 		if (v == NULL || *v == '\0')
@@ -105,5 +128,8 @@ cfg_load(struct gr_err *err)
 	cfg.undertaker_interval = (unsigned)sweep;
 	cfg.keeper_idle = (unsigned)idle;
 	cfg.rules_batch = (unsigned)batch;
+	cfg.repl_ack_timeout_ms = (unsigned)ack_ms;
+	cfg.repl_elect_timeout_ms = (unsigned)elect_ms;
+	cfg.repl_priority = (unsigned)prio;
 	return GR_OK;
 }

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -34,6 +36,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_keeper.h"
+#include "store_repl.h"
 #include "util.h"
 
 #define ST_PAGE_SIZE 16384
@@ -78,6 +81,15 @@ st_fail(struct gr_err *err, int ret)
 	if (ret == DB_RUNRECOVERY)
 		return gr_fail(err, GR_UNAVAILABLE,
 		    "the database is recovering; try again");
+	/* a replication site: a write met the replica's read-only store
+	   (the role changed under the request), or the site is syncing
+	   with a new master */
+	if (st.env != NULL && st_repl_on() && ret == EACCES)
+		return st_repl_refuse(err);
+	if (ret == DB_REP_LOCKOUT || ret == DB_REP_UNAVAIL ||
+	    ret == DB_REP_HANDLE_DEAD || ret == DB_REP_JOIN_FAILURE)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "the replicated store is changing masters; try again");
 	log_msg(LOG_ERR, "store: %s", db_strerror(ret));
 	return gr_fail(err, GR_DATABASE,
 	    "An unknown Database Exception has occurred.");
@@ -277,7 +289,7 @@ open_env(struct gr_err *err)
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
 	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
 	DB_ENV *env;
-	int ret;
+	int ret, rc;
 
 	if ((ret = db_env_create(&env, 0)) != 0)
 		return st_fail(err, ret);
@@ -301,12 +313,18 @@ open_env(struct gr_err *err)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
 	else if (cfg.durability == CFG_DURABLE_NONE)
 		env->set_flags(env, DB_TXN_NOSYNC, 1);
+	st.threaded = false;
+	if (st_repl_on() && (rc = st_repl_setup(env, &flags, err)) != GR_OK)
+		return rc;
 	if ((ret = env->open(env, st.dir, flags, 0600)) != 0) {
 		log_msg(LOG_ERR, "store: cannot open environment %s: %s",
 		    st.dir, db_strerror(ret));
 		return st_fail(err, ret);
 	}
+	st.threaded = (flags & DB_THREAD) != 0;
 	note_region();
+	if (st_repl_on() && (rc = st_repl_start(env, err)) != GR_OK)
+		return rc;
 	return GR_OK;
 }
 
@@ -347,6 +365,36 @@ bytes_prefix(DB *db, const DBT *a, const DBT *b)
 	return b->size;
 }
 
+/*
+ * The DBT a DB->get or DB->pget returns into. In a threaded environment
+ * (a replication site: repmgr runs threads) Berkeley DB wants the memory
+ * named: it mallocs, and out_free() frees; otherwise the handle lends
+ * its own buffer, as always.
+ */
+static void
+out_dbt(DBT *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (st.threaded)
+		d->flags = DB_DBT_MALLOC;
+}
+
+/* An input key: with a key comparison of our own, Berkeley DB counts a
+   get's key as returned, so a threaded environment wants it marked. */
+static void
+in_key(DBT *k)
+{
+	if (st.threaded)
+		k->flags |= DB_DBT_READONLY;
+}
+
+static void
+out_free(DBT *d)
+{
+	if (d->flags & DB_DBT_MALLOC)
+		free(d->data);
+}
+
 static int
 open_one(int i, unsigned flags)
 {
@@ -354,6 +402,10 @@ open_one(int i, unsigned flags)
 	DB *db;
 	int ret;
 
+	/* a replica's files are open in repmgr's thread, without MVCC,
+	   which a replica cannot use anyway (store_txn.c, begin_flags) */
+	if (st.threaded)
+		oflags &= ~(u_int32_t)DB_MULTIVERSION;
 	if (flags & ST_INIT)
 		oflags |= DB_CREATE;
 	if ((ret = db_create(&db, st.env, 0)) != 0)
@@ -475,6 +527,60 @@ st_open_table(enum tbl_id tbl, struct gr_err *err)
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+/*
+ * A replication site, before its tables: wait for the group to have a
+ * master and this site to be caught up with it (REPL_WAIT_INIT seconds
+ * for gridrest-db init, which all nodes of a new group run at once,
+ * REPL_WAIT_OPEN for the others: a backend that started during an
+ * election serves what it can rather than not at all). Only the master
+ * initialises; a replica's init waits until the master's tables and
+ * schema have reached it.
+ */
+#define REPL_WAIT_INIT 60
+#define REPL_WAIT_OPEN 10
+#define REPL_SETTLE    3
+
+static int
+repl_ready(unsigned *flags, struct gr_err *err)
+{
+	enum st_role role = st_repl_wait(
+	    (*flags & ST_INIT) ? REPL_WAIT_INIT : REPL_WAIT_OPEN);
+	struct timespec tick = { 0, 100000000L };
+	char path[PATH_MAX + 32];
+	struct stat sb;
+	int i, rc = GR_OK;
+
+	if ((*flags & ST_INIT) && role == ST_ROLE_MASTER) {
+		/* a master just elected takes a few seconds to settle: a
+		   create at once waited out the lock timeout (BDB 5.3) */
+		sleep(REPL_SETTLE);
+		return GR_OK;
+	}
+	if (!(*flags & ST_INIT))
+		return GR_OK;
+	if (role != ST_ROLE_REPLICA)
+		return gr_fail(err, GR_UNAVAILABLE,
+		    "the replication group has no master after %d s",
+		    REPL_WAIT_INIT);
+	*flags &= ~ST_INIT;
+	st.flags = *flags;
+	/* the master's tables are files here once they were replicated */
+	(void)snprintf(path, sizeof(path), "%s/%s", st.dir,
+	    tbl_defs[TBL_META].file);
+	for (i = 0; i < REPL_WAIT_INIT * 10; i++) {
+		gr_clear(err);
+		st_close_tables();
+		if (stat(path, &sb) == 0 &&
+		    (rc = st_schema_check(*flags, err)) == GR_OK)
+			break;
+		rc = gr_fail(err, GR_UNAVAILABLE,
+		    "the master has not initialised the store after %d s",
+		    REPL_WAIT_INIT);
+		(void)nanosleep(&tick, NULL);
+	}
+	return rc;
+}
+
 int
 st_open(const char *home, unsigned flags, struct gr_err *err)
 {
@@ -498,6 +604,8 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 		goto fail;
 	if (flags & ST_KEEPER)
 		return GR_OK;
+	if (st_repl_on() && (rc = repl_ready(&flags, err)) != GR_OK)
+		goto fail;
 	/* the other processes open the tables they use as they use them */
 	if (((flags & ST_INIT) && (rc = st_open_tables(flags, err)) != GR_OK) ||
 	    (!(flags & ST_NOCHECK) && (rc = st_schema_check(flags, err))))
@@ -556,11 +664,13 @@ st_get_json(struct st_txn *t, enum tbl_id tbl, const DBT *key, json_t **out,
 	*out = NULL;
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
-	memset(&v, 0, sizeof(v));
+	in_key(&k);
+	out_dbt(&v);
 	ret = st_note(t, db->get(db, t->tid, &k, &v, flags));
 	if (ret != 0)
 		return ret;
 	*out = json_loadb(v.data, v.size, 0, &jerr);
+	out_free(&v);
 	if (*out == NULL) {
 		log_msg(LOG_ERR, "store: %s: unreadable record: %s",
 		    tbl_defs[tbl].file, jerr.text);
@@ -580,10 +690,12 @@ get_text(struct st_txn *t, enum tbl_id tbl, const DBT *key, struct sbuf *out,
 	out->len = 0;
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
-	memset(&v, 0, sizeof(v));
+	in_key(&k);
+	out_dbt(&v);
 	ret = st_note(t, db->get(db, t->tid, &k, &v, flags));
 	if (ret == 0)
 		sbuf_add(out, v.data, v.size);
+	out_free(&v);
 	return ret;
 }
 
@@ -611,14 +723,17 @@ st_primary_key(struct st_txn *t, enum tbl_id sec, const DBT *skey, char **pkey,
 	*pkey = NULL;
 	if ((ret = handle(t, sec, &db)) != 0)
 		return ret;
-	memset(&pk, 0, sizeof(pk));
-	memset(&v, 0, sizeof(v));
+	in_key(&k);
+	out_dbt(&pk);
+	out_dbt(&v);
 	ret = st_note(t, db->pget(db, t->tid, &k, &pk, &v, 0));
-	if (ret != 0)
-		return ret;
-	*pkey = xstrndup(pk.data, pk.size);
-	*len = pk.size;
-	return 0;
+	if (ret == 0) {
+		*pkey = xstrndup(pk.data, pk.size);
+		*len = pk.size;
+	}
+	out_free(&pk);
+	out_free(&v);
+	return ret;
 }
 
 int
@@ -630,6 +745,7 @@ st_exists(struct st_txn *t, enum tbl_id tbl, const DBT *key)
 
 	if ((ret = handle(t, tbl, &db)) != 0)
 		return ret;
+	in_key(&k);
 	return st_note(t, db->exists(db, t->tid, &k, 0));
 }
 

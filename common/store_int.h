@@ -25,6 +25,7 @@ struct st_store {
 	char dir[PATH_MAX];  /* <home>/db */
 	char home[PATH_MAX]; /* as st_open() was given it, for reopening */
 	unsigned flags;      /* st_open()'s */
+	bool threaded;       /* DB_THREAD (a replication site) */
 	struct st_stats stats;
 	unsigned commits; /* write commits, for st_maybe_checkpoint() */
 	/* the runner's (store_txn.c) */
@@ -76,6 +77,10 @@ st_note(struct st_txn *t, int ret)
 		t->deadlock = true;
 	else if (ret == DB_RUNRECOVERY)
 		t->panic = true;
+	else if (ret == DB_REP_LOCKOUT) /* a replica syncing: wait, retry */
+		t->deadlock = true;
+	else if (ret == DB_REP_HANDLE_DEAD)
+		t->dead_handles = true;
 	return ret;
 }
 

@@ -10,6 +10,7 @@
  * by one thread of one process; nothing here is shared between processes
  * but what Berkeley DB shares.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +18,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_keeper.h"
+#include "store_repl.h"
 #include "store_txn.h"
 #include "util.h"
 
@@ -58,6 +60,35 @@ nested_panic(struct st_txn *up, struct gr_err *err)
 }
 
 /*
+ * How a transaction begins. A view is a snapshot, except on a replication
+ * site: Berkeley DB refuses DB_TXN_SNAPSHOT on a replica, and the tables,
+ * open in repmgr's own thread there, have no MVCC (store.c, open_one); a
+ * view reads committed data then, each record as of its read, on every
+ * role (a site changes roles under its open handles).
+ */
+static u_int32_t
+begin_flags(bool snapshot)
+{
+	if (!snapshot)
+		return 0;
+	return st_repl_on() ? DB_READ_COMMITTED : DB_TXN_SNAPSHOT;
+}
+
+/* After a commit on a replication master: was it acknowledged as the
+   ack policy asks? If not, it is in this site's log only, and may be
+   lost at the next election: the client must not be told it is done. */
+static int
+check_acks(struct gr_err *err)
+{
+	if (!st_repl_on() || !st_repl_perm_failed())
+		return GR_OK;
+	return gr_fail(err, GR_UNAVAILABLE,
+	    "the write was not acknowledged by the replication group (%s "
+	    "policy); it may or may not be kept",
+	    cfg.repl_acks);
+}
+
+/*
  * The one runner, on the store s. Write transactions pass snapshot =
  * false and retry on deadlock; views pass snapshot = true (no locks, so
  * no deadlocks).
@@ -75,12 +106,15 @@ run_body(struct st_store *s, st_txn_fn fn, void *arg, bool snapshot,
 		t.view = snapshot;
 		if (s->env == NULL && (rc = st_reopen(err)) != GR_OK)
 			return rc;
+		/* a replica takes no write: said at once, with the master */
+		if (!snapshot && up == NULL && st_repl_on() &&
+		    st_repl_role(true) != ST_ROLE_MASTER)
+			return st_repl_refuse(err);
 		/* one read needs no transaction: the get is atomic by itself,
 		   and the begin and commit cost as much as the read */
-		ret = (flags & ST_ONEREAD)
-		    ? 0
-		    : s->env->txn_begin(s->env, NULL, &t.tid,
-			  snapshot ? DB_TXN_SNAPSHOT : 0);
+		ret = (flags & ST_ONEREAD) ? 0
+					   : s->env->txn_begin(s->env, NULL,
+						 &t.tid, begin_flags(snapshot));
 		if (ret == DB_RUNRECOVERY && up != NULL)
 			return nested_panic(up, err);
 		if (ret == DB_RUNRECOVERY && !reopened) {
@@ -129,6 +163,8 @@ run_body(struct st_store *s, st_txn_fn fn, void *arg, bool snapshot,
 			    cfg.durability == CFG_DURABLE_SYNC &&
 			    !(t.soon && st_keeper_running());
 
+			if (!snapshot)
+				st_repl_perm_clear();
 			ret = t.tid->commit(t.tid,
 			    t.lazy || t.soon || flush ? DB_TXN_WRITE_NOSYNC
 						      : 0);
@@ -137,9 +173,10 @@ run_body(struct st_store *s, st_txn_fn fn, void *arg, bool snapshot,
 			    (ret = s->env->log_flush(s->env, NULL)) != 0)
 				return st_fail(err, ret);
 			if (ret == 0) {
-				if (!snapshot)
-					st_maybe_checkpoint();
-				return GR_OK;
+				if (snapshot)
+					return GR_OK;
+				st_maybe_checkpoint();
+				return check_acks(err);
 			}
 			(void)st_note(&t, ret);
 			if (!t.deadlock && !t.panic)
@@ -147,6 +184,19 @@ run_body(struct st_store *s, st_txn_fn fn, void *arg, bool snapshot,
 		}
 		if (t.tid != NULL)
 			(void)t.tid->abort(t.tid);
+		if (t.dead_handles && up != NULL) {
+			up->dead_handles = true;
+			return st_fail(err, DB_REP_HANDLE_DEAD);
+		}
+		if (t.dead_handles) {
+			/* a replica rolled back to a new master: its table
+			   handles are dead, the environment is not */
+			st_close_tables();
+			if (!(flags & ST_ONCE)) {
+				gr_clear(err);
+				continue;
+			}
+		}
 		if (t.panic && up != NULL)
 			return nested_panic(up, err);
 		if (t.panic && !reopened && !(flags & ST_ONCE)) {

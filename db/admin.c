@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "account.h"
@@ -23,6 +24,7 @@
 #include "script.h"
 #include "secret.h"
 #include "store.h"
+#include "store_repl.h"
 #include "tables.h"
 #include "mover.h"
 #include "rule.h"
@@ -85,6 +87,12 @@ usage(void)
 	    "JSON\n"
 	    "                       description (as POST /script takes it)\n"
 	    "  script-del NAME      delete a task script\n"
+	    "  group                the replication group: this site's "
+	    "view (JSON),\n"
+	    "                       then each site with a URL as its "
+	    "/health says,\n"
+	    "                       its log position and lag behind the "
+	    "master\n"
 	    "  tables               list the tables\n"
 	    "home: -h, else GRIDREST_HOME, else ./var\n");
 }
@@ -752,6 +760,124 @@ cmd_script_del(const char *name)
 	return 0;
 }
 
+static size_t
+group_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct sbuf *b = arg;
+
+	if (b->len + size * n > 65536)
+		return 0;
+	sbuf_add(b, p, size * n);
+	return size * n;
+}
+
+/* GET url/health, parsed; NULL when it did not answer JSON. */
+static json_t *
+group_health(const char *url)
+{
+	struct sbuf body = { 0 };
+	char full[1024];
+	CURL *c = curl_easy_init();
+	json_t *o = NULL;
+
+	if (c == NULL ||
+	    snprintf(full, sizeof(full), "%s/health", url) >=
+		(int)sizeof(full)) {
+		curl_easy_cleanup(c);
+		return NULL;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, full);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 3L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, group_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	if (curl_easy_perform(c) == CURLE_OK && body.len > 0)
+		o = json_loadb(body.s, body.len, 0, NULL);
+	curl_easy_cleanup(c);
+	sbuf_free(&body);
+	return o;
+}
+
+/* "file/offset" as one number: offsets stay below 2^32 (log files of
+   10 MB here), so the file is the high word. */
+static long long
+lsn_value(const json_t *o)
+{
+	unsigned f, off;
+	const char *s = json_string_value(json_object_get(o, "lsn"));
+
+	if (s == NULL || sscanf(s, "%u/%u", &f, &off) != 2)
+		return -1;
+	return ((long long)f << 32) | off;
+}
+
+static int
+cmd_group(void)
+{
+	json_t *self = st_repl_status(), *sites, *site, *h;
+	json_t *seen = json_array(), *master = NULL;
+	size_t i;
+	long long top = -1, v;
+
+	if (self == NULL) {
+		fprintf(stderr,
+		    "gridrest-db: group: replication is off "
+		    "(GRIDREST_REPL_SELF is not set)\n");
+		json_decref(seen);
+		return 1;
+	}
+	json_dumpf(self, stdout, JSON_COMPACT);
+	printf("\n");
+	/* every site with a URL, this one included, as it sees itself */
+	sites = json_object_get(self, "sites");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	json_array_foreach(sites, i, site) {
+		const char *url = json_string_value(
+		    json_object_get(site, "url"));
+
+		h = url != NULL ? group_health(url) : NULL;
+		json_array_append_new(seen,
+		    json_pack("{s:O,s:o}", "address",
+			json_object_get(site, "address"), "health",
+			h != NULL ? h : json_null()));
+	}
+	json_array_append_new(seen,
+	    json_pack("{s:O,s:o}", "address", json_object_get(self, "self"),
+		"health", self)); /* self is the array's now */
+	json_array_foreach(seen, i, site) {
+		h = json_object_get(site, "health");
+		const char *role = json_string_value(
+		    json_object_get(h, "role"));
+
+		if (role != NULL && strcmp(role, "master") == 0 &&
+		    (v = lsn_value(h)) > top) {
+			top = v;
+			master = h;
+		}
+	}
+	printf("%-24s %-8s %-14s %s\n", "SITE", "ROLE", "LSN", "LAG");
+	json_array_foreach(seen, i, site) {
+		const char *role, *lsn;
+
+		h = json_object_get(site, "health");
+		role = json_string_value(json_object_get(h, "role"));
+		lsn = json_string_value(json_object_get(h, "lsn"));
+		v = lsn_value(h);
+		printf("%-24s %-8s %-14s ",
+		    json_string_value(json_object_get(site, "address")),
+		    role != NULL ? role : "?", lsn != NULL ? lsn : "?");
+		if (master == NULL || v < 0)
+			printf("?\n");
+		else if ((top >> 32) == (v >> 32))
+			printf("%lld bytes\n", top - v > 0 ? top - v : 0);
+		else
+			printf("%lld log files\n", (top >> 32) - (v >> 32));
+	}
+	json_decref(seen);
+	curl_global_cleanup();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -785,7 +911,7 @@ main(int argc, char **argv)
 	    strcmp(cmd, "register-client") != 0 && strcmp(cmd, "token") != 0 &&
 	    strcmp(cmd, "expired") != 0 && strcmp(cmd, "undertaker") != 0 &&
 	    strcmp(cmd, "script-put") != 0 && strcmp(cmd, "script-del") != 0 &&
-	    strcmp(cmd, "rules-stuck") != 0 &&
+	    strcmp(cmd, "rules-stuck") != 0 && strcmp(cmd, "group") != 0 &&
 	    strcmp(cmd, "rules-expire") != 0 &&
 	    strcmp(cmd, "rules-reevaluate") != 0 &&
 	    strcmp(cmd, "messages") != 0) {
@@ -832,6 +958,8 @@ main(int argc, char **argv)
 		rc = cmd_usage_add(argv + i);
 	else if (strcmp(cmd, "rules-stuck") == 0)
 		rc = cmd_rules_stuck();
+	else if (strcmp(cmd, "group") == 0)
+		rc = cmd_group();
 	else if (strcmp(cmd, "rules-expire") == 0)
 		rc = cmd_rules_expire();
 	else if (strcmp(cmd, "rules-reevaluate") == 0)

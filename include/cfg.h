@@ -43,6 +43,14 @@ struct gr_cfg {
 				 evaluator places per transaction; 2000 */
 	bool admin_delete_replicas; /* GRIDREST_DELETE_REPLICAS=admin; Rucio's
 				       generic policy (nobody) by default */
+	/* replication (store_repl.h); off unless repl_self is set */
+	const char *repl_self;  /* GRIDREST_REPL_SELF host:port, or NULL */
+	const char *repl_peers; /* GRIDREST_REPL_PEERS host:port[=url],... */
+	const char *repl_acks;  /* GRIDREST_REPL_ACKS quorum|all|one|none */
+	unsigned repl_ack_timeout_ms;   /* GRIDREST_REPL_ACK_TIMEOUT, 2000 */
+	unsigned repl_elect_timeout_ms; /* GRIDREST_REPL_ELECTION_TIMEOUT,
+					   2000 */
+	unsigned repl_priority;         /* GRIDREST_REPL_PRIORITY, 100 */
 };
 
 /* The settings in force; valid after cfg_load(). */

@@ -41,6 +41,7 @@ struct st_txn {
 	bool soon;     /* durable within the keeper's tick (st_txn_soon) */
 	bool view;     /* a snapshot view (st_view): nothing is written */
 	int missing;   /* 1 + a table the body could not open at once */
+	bool dead_handles; /* a replica's handles died in a rollback */
 };
 
 /*

@@ -1,6 +1,7 @@
 #!/bin/sh
-# 00-ping.t -- /ping through lighttpd over HTTP and HTTPS, negotiation,
-# methods, and the JSON 404 every family gives a path it does not know.
+# 00-ping.t -- /ping and /health through lighttpd over HTTP and HTTPS,
+# negotiation, methods, and the JSON 404 every family gives a path it does
+# not know.
 . tests/smoke/lib.sh
 server_start
 
@@ -10,6 +11,13 @@ is "... exactly application/json" "$(header Content-Type)" application/json
 version=$(json .version)
 ok "... a version" nonempty "$version"
 ok "... a request id" [ -n "$(header X-Request-Id)" ]
+
+# /health, for load balancers: a node without replication is its own
+# master; no token needed
+req GET /health
+is "GET /health: 200" "$STATUS" 200
+is "... role master" "$(json .role)" master
+is "... not replicated" "$(json .replicated)" false
 
 req GET /ping/
 is "GET /ping/ (trailing slash): 200" "$STATUS" 200
