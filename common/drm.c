@@ -16,6 +16,7 @@
 #include "drm.h"
 #include "drm_backend.h"
 #include "drm_run.h"
+#include "jsonx.h"
 #include "log.h"
 #include "store_counter.h"
 #include "util.h"
@@ -602,6 +603,9 @@ drm_submit_txn(struct st_txn *t, const struct drm_spec *s, json_t *ids,
 			"submitted_at", (json_int_t)time_now(), "cancel", 0);
 		if (s->make_cwd)
 			json_object_set_new(rec, "make_cwd", json_true());
+		if (s->held)
+			json_object_set_new(rec, "held_until",
+			    json_integer(time_now() + DRM_HOLD_MAX));
 		if (s->stage != NULL)
 			json_object_set_new(rec, "stage",
 			    json_deep_copy(s->stage));
@@ -657,6 +661,36 @@ drm_start(const json_t *ids, struct gr_err *err)
 	if ((rc = drm_config(&c, err)) != GR_OK)
 		return rc;
 	return backend_in_force()->start(ids, err);
+}
+
+static int
+release_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	const json_t *ids = arg, *idj;
+	json_t *rec;
+	size_t i;
+	int ret, rc = GR_OK;
+
+	json_array_foreach(ids, i, idj) {
+		rec = NULL;
+		ret = drm_get_txn(t, json_string_value(idj), &rec, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret != 0)
+			return st_fail(err, ret);
+		if (json_object_del(rec, "held_until") == 0)
+			rc = drm_put_state(t, rec, err);
+		json_decref(rec);
+		if (rc != GR_OK)
+			return rc;
+	}
+	return GR_OK;
+}
+
+int
+drm_release(const json_t *ids, struct gr_err *err)
+{
+	return st_txn_run(release_txn, jsonx_unconst(ids), err);
 }
 
 /* Bring one record up to date under t (a write transaction); polled is

@@ -255,6 +255,9 @@ deps_verdict(struct st_txn *t, const json_t *rec, struct gr_err *err, int *rc)
 	int ret;
 
 	*rc = GR_OK;
+	/* its submitter has work left before it may start (drm_release) */
+	if (json_integer_value(json_object_get(rec, "held_until")) > time_now())
+		return DEP_WAIT;
 	json_array_foreach(deps, i, d) {
 		drec = NULL;
 		ret = drm_get_txn(t,

@@ -342,6 +342,10 @@ sbatch_one(const char *id, const json_t *all_ids)
 	a.id = id;
 	if (st_view(view_txn, &a, 0, &err) != GR_OK)
 		goto out;
+	/* held: its submitter releases it, then starts it again */
+	if (json_integer_value(json_object_get(a.rec, "held_until")) >
+	    time_now())
+		goto out;
 	a.ids = json_array();
 	if (json_is_integer(json_object_get(a.rec, "array_index"))) {
 		if (strcmp(rec_str(a.rec, "array_first"), id) != 0)

@@ -861,8 +861,6 @@ add_deps(struct st_txn *t, struct submit_args *a, struct drm_spec *s,
 	return GR_OK;
 }
 
-static int place_files(struct submit_args *a, struct gr_err *err);
-
 static int
 submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -987,6 +985,9 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	s.make_cwd = true;
 	s.uid = a->uid;
 	s.gid = a->gid;
+	/* a child's uploads move into its root's directory after the
+	   commit (place_files): till then no supervisor may claim it */
+	s.held = a->staged && !a->in_place;
 	if ((rc = drm_submit_txn(t, &s, ids, err)) != GR_OK)
 		goto out;
 	(void)snprintf(age, sizeof(age), "%016llu",
@@ -1011,8 +1012,6 @@ submit_txn(struct st_txn *t, void *arg, struct gr_err *err)
 		    json_string(a->uuid));
 		rc = put_task(t, ptask, err);
 	}
-	if (rc == GR_OK && a->staged)
-		rc = place_files(a, err);
 	json_array_clear(a->ids);
 	json_array_extend(a->ids, ids);
 out:
@@ -1104,10 +1103,11 @@ task_stage_files(struct submit_args *a, struct gr_err *err)
 }
 
 /*
- * In the transaction, once everything is checked: a child's staged
- * uploads move into its root's directory, before the commit makes the
- * task's DRM jobs claimable (a root task's are in place already). A
- * second run of the body finds them moved.
+ * After the commit, before its held DRM jobs are released: a child's
+ * staged uploads move into its root's directory (a root task's are in
+ * place already). Not in the transaction: a body may run again, or
+ * abort after it ran, and a move done then would stay, replacing the
+ * root's files of the same name for a task that does not exist.
  */
 static int
 place_files(struct submit_args *a, struct gr_err *err)
@@ -1193,6 +1193,8 @@ out:
 	return GR_OK;
 }
 
+static int end_task(const char *uuid, bool mark, struct gr_err *err);
+
 int
 task_submit(const char *issuer, const char *group, const char *ip,
     const struct task_field *fields, size_t nfields, json_t **out,
@@ -1243,6 +1245,16 @@ task_submit(const char *issuer, const char *group, const char *ip,
 		goto out;
 	rc = st_txn_run(submit_txn, &a, err);
 	*retry_after = a.retry_after;
+	if (rc == GR_OK && a.staged && !a.in_place &&
+	    ((rc = place_files(&a, err)) != GR_OK ||
+		(rc = drm_release(a.ids, err)) != GR_OK)) {
+		/* its jobs never start (cancelled while still held): the
+		   task ends, and the client learns why */
+		log_msg(LOG_ERR, "tasks: %s: %s", a.uuid, err->msg);
+		if (end_task(a.uuid, false, &ignore) != GR_OK)
+			log_msg(LOG_ERR, "tasks: %s: %s", a.uuid, ignore.msg);
+		gr_clear(&ignore);
+	}
 	if (a.staged && !a.in_place) {
 		(void)staging_dir(path, sizeof(path), a.uuid);
 		wl_rm_tree(path); /* emptied, or a refused child's */

@@ -15,7 +15,7 @@
  *   {id, backend, client, ref, argv, cwd, env, stdout, stderr, time_limit,
  *    cpus, mem_mb, deps: [{type, id}], array_index, state, submitted_at,
  *    started_at, ended_at, exit_code, signal, reason, native_id, cancel,
- *    pid, boot, pstart}
+ *    pid, boot, pstart, held_until}
  * state: QUEUED -> RUNNING -> DONE | FAILED | TIMEOUT | CANCELLED | LOST;
  * QUEUED -> CANCELLED | FAILED (a dependency that can never be met).
  * LOST: the supervisor vanished (the machine restarted) or Slurm forgot
@@ -86,7 +86,15 @@ struct drm_spec {
 	   "in", then "run"), the output after it ended with 0 ("out"); a
 	   failure ends it FAILED with "data_failed" and the reason */
 	const json_t *stage;
+	/* not claimable until drm_release() (or DRM_HOLD_MAX seconds after
+	   the submission, should its submitter die first): for a submitter
+	   with work left after the commit before the job may start (a child
+	   task's uploads, which move into its root's directory then) */
+	bool held;
 };
+
+/* The longest a held job waits for its drm_release(), in seconds. */
+#define DRM_HOLD_MAX 300
 
 /*
  * The DRM's own files in a job's working directory start with this (the
@@ -187,6 +195,12 @@ int drm_submit_txn(struct st_txn *t, const struct drm_spec *spec, json_t *ids,
  * refuses becomes FAILED with the reason. ids borrowed.
  */
 int drm_start(const json_t *ids, struct gr_err *err);
+
+/*
+ * After the commit of drm_submit_txn, before drm_start(): the held jobs
+ * of ids (spec.held) become claimable. ids borrowed.
+ */
+int drm_release(const json_t *ids, struct gr_err *err);
 
 /*
  * *out: new reference to the job's record, brought up to date first (a

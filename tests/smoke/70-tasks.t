@@ -20,11 +20,13 @@ P=$(mktemp -d /tmp/gr-prog.XXXXXX)
 chmod 755 "$P"
 trap 'rc_=$?; rm -rf "$P"; (exit $rc_); finish' EXIT
 # the program: its arguments one a line in brackets, a nested file, the
-# array index, the content of its input file
+# array index, the content of its input file (n=9)
 cat >"$P/prog.sh" <<'EOF'
 #!/bin/sh
 for a in "$@"; do printf '[%s]\n' "$a"; done >args.txt
 mkdir -p sub && echo nested >sub/deep.txt
+# n=9: what its input file holds, as the job found it
+case " $* " in *" -n 9 "*) cat in.txt >seen.txt ;; esac
 if [ -n "${GRIDREST_ARRAY_TASK_ID:-}" ]; then
 	echo "$GRIDREST_ARRAY_TASK_ID" >"idx_$GRIDREST_ARRAY_TASK_ID.txt"
 fi
@@ -332,6 +334,22 @@ is "... as the tree's job user, its upload too" \
     "$(stat -c %u "$d1")/$(stat -c %u "$d1")"
 is "... and the directory is still 0700" "$(stat -c %a "$d1")" 700
 TOKEN=$jdoe
+# a child's upload moves into its root's directory after the commit,
+# before its job may start
+printf 'child data\n' >"$T/child.txt"
+req POST /task -F task_name=all -F n=9 -F "in=@$T/child.txt" -F "parent_task=$t1"
+cu=$(json .uuid)
+is "a child task with an upload: 201" "$STATUS/$(json .parent_task)" "201/$t1"
+ok "... ends" wait_task "$cu"
+is "... normally" "$st" "job finished normally"
+req GET "/task/$t1/file/seen.txt"
+is "... its job read its upload in its root's directory" \
+    "$STATUS/$(cat "$T/body")" "200/child data"
+req GET "/task/$t1/file/in.txt"
+is "... which replaced the root's file of that name" \
+    "$STATUS/$(cat "$T/body")" "200/child data"
+ok "... and no staging directory is left" \
+    sh -c "! ls -a '$GRIDREST_HOME/tasks' | grep -q '^[.]new-'"
 req POST /task -F task_name=arr
 arr=$(json .uuid)
 ok "an array ends" wait_task "$arr"

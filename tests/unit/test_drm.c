@@ -1155,6 +1155,43 @@ test_uid_range_exhausted(void **state_)
 	assert_int_equal(drm_uid_alloc("", &u, &err), GR_INVALID_VALUE);
 }
 
+/*
+ * A held job (a child task's, whose uploads move after the commit) is
+ * not started, nor claimed by a supervisor that ends another job, until
+ * drm_release(); then drm_start() runs it.
+ */
+static void
+test_held_until_released(void **state_)
+{
+	const char *ok[] = { "/bin/true", NULL };
+	struct drm_spec s = spec_of(ok, NULL);
+	struct gr_err err = { 0 };
+	json_t *held, *other, *rec;
+
+	(void)state_;
+	s.held = true;
+	held = submit(&s);
+	s.held = false;
+	other = submit(&s);
+	rec = wait_state(id_at(other, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	json_decref(rec);
+	rec = wait_state(id_at(held, 0), true, NULL, 1);
+	assert_string_equal(state(rec), "QUEUED");
+	assert_null(json_object_get(rec, "started_at"));
+	assert_null(json_object_get(rec, "native_id"));
+	assert_true(num(rec, "held_until") > num(rec, "submitted_at"));
+	json_decref(rec);
+	assert_int_equal(drm_release(held, &err), GR_OK);
+	assert_int_equal(drm_start(held, &err), GR_OK);
+	rec = wait_state(id_at(held, 0), true, NULL, 10);
+	assert_string_equal(state(rec), "DONE");
+	assert_null(json_object_get(rec, "held_until"));
+	json_decref(rec);
+	json_decref(held);
+	json_decref(other);
+}
+
 int
 main(void)
 {
@@ -1166,6 +1203,7 @@ main(void)
 		cmocka_unit_test(test_time_limit),
 		cmocka_unit_test(test_cancel_running_and_queued),
 		cmocka_unit_test(test_dependencies),
+		cmocka_unit_test(test_held_until_released),
 		cmocka_unit_test(test_array),
 		cmocka_unit_test(test_env_and_output_names),
 		cmocka_unit_test(test_bad_specs),
