@@ -832,12 +832,10 @@ data_in(const json_t *rec, uid_t uid, gid_t gid, long *limit,
 		end->reason = end->why;
 		if (run.how != NULL && strcmp(run.how, "timeout") == 0) {
 			end->state = "TIMEOUT";
-			end->reason = "the job reached its time limit while "
-				      "its input data was copied";
+			end->reason = STAGE_TIMEOUT_WHY;
 		} else if (run.how != NULL) {
 			end->state = "CANCELLED";
-			end->reason = "cancelled while its input data was "
-				      "copied";
+			end->reason = STAGE_CANCEL_WHY;
 		} else {
 			end->data_failed = true;
 		}

@@ -555,12 +555,18 @@ set_end(json_t *rec, const char *state, const char *reason)
 static bool
 from_exit(const json_t *rec, json_t *up, bool cancel)
 {
+	const char *phase;
 	char how[16];
 	double cpu;
+	bool copying;
 	int n;
 
 	if (!read_exit(rec, how, sizeof(how), &n, &cpu))
 		return false;
+	/* ended while the node copied its input: the phase it left */
+	phase = stage_phase_read(rec_str(rec, "cwd"),
+	    rec_str(rec, "native_id"));
+	copying = phase != NULL && strcmp(phase, "in") == 0;
 	if (cpu >= 0)
 		json_object_set_new(up, "cpu_time", json_real(cpu));
 	if (strcmp(how, "exit") == 0) {
@@ -572,8 +578,10 @@ from_exit(const json_t *rec, json_t *up, bool cancel)
 			: strcmp(how, "cancelled") == 0 || cancel ? "CANCELLED"
 								  : "FAILED",
 		    strcmp(how, "timeout") == 0
-			? "the job reached its time limit"
-			: NULL);
+			? (copying ? STAGE_TIMEOUT_WHY
+				   : "the job reached its time limit")
+			: copying ? STAGE_CANCEL_WHY
+				  : NULL);
 		if (n > 0)
 			json_object_set_new(up, "signal", json_integer(n));
 	}

@@ -56,8 +56,12 @@ int stage_in(const json_t *in, const char *cwd, bool give, uid_t uid, gid_t gid,
  * least 1 s); -1 with why (stage_in's reason) when one could
  * not be, or with r->how set when the runner ended the copies ("timeout"
  * or stop's answer): then no file of in, whole or partial, stays in cwd.
+ * The job's end then: STAGE_TIMEOUT_WHY, STAGE_CANCEL_WHY.
  */
 struct drm_run;
+#define STAGE_TIMEOUT_WHY                                                      \
+	"the job reached its time limit while its input data was copied"
+#define STAGE_CANCEL_WHY "cancelled while its input data was copied"
 int stage_in_start(const json_t *in, const char *cwd, bool give, uid_t uid,
     gid_t gid, struct drm_run *r, int *fd, char *why, size_t n);
 int stage_in_wait(const json_t *in, const char *cwd, struct drm_run *r, int fd,

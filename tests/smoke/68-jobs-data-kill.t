@@ -109,6 +109,8 @@ ok "a job of 3 s whose input takes minutes: copying" copying "$j2"
 ok "... ended by its time limit" ended "$j2"
 is "... Failed at the limit" "$(json -r '[.status, .minorStatus] | join("/")')" \
     "Failed/Job has reached the CPU limit of the queue"
+is "... which the copy reached" "$(json -r .appStatus)" \
+    "the job reached its time limit while its input data was copied"
 ok "... the job never ran" [ "$(cat "$dir/std.out" 2>/dev/null)" != ran ]
 ok "... no partial copy left" [ ! -e "$dir/.big.bin.gridrest-part" ]
 ok "... nor a whole one" [ ! -e "$dir/big.bin" ]
