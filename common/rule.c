@@ -2294,6 +2294,16 @@ locks_move(struct st_txn *t, const struct lockset *s, char to, const char *from,
 			continue;
 		memcpy(rid, id, RULE_ID_LEN);
 		rid[RULE_ID_LEN] = '\0';
+		if ((rc = rule_load(t, rid, DB_RMW, &rule, err)) != GR_OK)
+			break;
+		/* a suspended rule's stuck lock waits, as upstream's repairer
+		   leaves suspended rules alone */
+		before = str_of(rule, "state");
+		if (to == 'R' && before != NULL && *before == 'U') {
+			json_decref(rule);
+			rule = NULL;
+			continue;
+		}
 		ret = st_get_json(t, TBL_LOCKS, &lk, &lock, DB_RMW);
 		if (ret == 0) {
 			json_object_set_new(lock, "state", json_string(st));
@@ -2303,14 +2313,15 @@ locks_move(struct st_txn *t, const struct lockset *s, char to, const char *from,
 		}
 		json_decref(lock);
 		lock = NULL;
-		if (ret == DB_NOTFOUND)
-			continue; /* its rule went on the way (a moved one) */
+		if (ret == DB_NOTFOUND) { /* its rule went on the way */
+			json_decref(rule);
+			rule = NULL;
+			continue;
+		}
 		if (ret != 0) {
 			rc = st_fail(err, ret);
 			break;
 		}
-		if ((rc = rule_load(t, rid, DB_RMW, &rule, err)) != GR_OK)
-			break;
 		add_counts(rule, (to == 'O') - (was == 'O'),
 		    (to == 'R') - (was == 'R'), (to == 'S') - (was == 'S'));
 		before = str_of(rule, "state");
@@ -2446,8 +2457,41 @@ source_allowed(struct st_txn *t, const json_t *req, const char *rse_id,
 	return rc;
 }
 
-/* The request of key (NO_SOURCES) is queued again: its replica is to be
-   copied (UNAVAILABLE -> COPYING), its STUCK locks REPLICATING. */
+/* *yes: does a STUCK lock of s belong to a rule that is not
+   SUSPENDED? */
+static int
+stuck_for_a_rule(struct st_txn *t, const struct lockset *s, bool *yes,
+    struct gr_err *err)
+{
+	char rid[RULE_ID_LEN + 1];
+	json_t *rule = NULL;
+	const char *id, *st;
+	size_t i, il;
+	int rc = GR_OK;
+
+	*yes = false;
+	for (i = 0; i < s->n && rc == GR_OK && !*yes; i++) {
+		id = key_part(s->keys.s + s->off[i], s->off[i + 1] - s->off[i],
+		    0, &il);
+		if (s->state[i] != 'S' || id == NULL || il != RULE_ID_LEN)
+			continue;
+		memcpy(rid, id, RULE_ID_LEN);
+		rid[RULE_ID_LEN] = '\0';
+		if ((rc = rule_load(t, rid, 0, &rule, err)) == GR_OK) {
+			st = str_of(rule, "state");
+			*yes = st == NULL || *st != 'U';
+		}
+		json_decref(rule);
+		rule = NULL;
+	}
+	return rc;
+}
+
+/*
+ * The request of key (NO_SOURCES) is queued again: its replica is to be
+ * copied (UNAVAILABLE -> COPYING), its STUCK locks REPLICATING. Not for
+ * suspended rules alone: upstream's repairer leaves those.
+ */
 static int
 requeue_waiting(struct st_txn *t, const DBT *key, const char *rse_id,
     const char *rse, int64_t now, struct gr_err *err)
@@ -2464,7 +2508,10 @@ requeue_waiting(struct st_txn *t, const DBT *key, const char *rse_id,
 		return st_fail(err, ret);
 	if (str_of(req, "state") == NULL || *str_of(req, "state") != 'O' ||
 	    (rc = source_allowed(t, req, rse_id, rse, &yes, err)) != GR_OK ||
-	    !yes)
+	    !yes ||
+	    (rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, key->data, key->size,
+		 lockset_one, &s, err)) != GR_OK ||
+	    (rc = stuck_for_a_rule(t, &s, &yes, err)) != GR_OK || !yes)
 		goto out;
 	json_object_set_new(req, "state", json_string("Q"));
 	json_object_set_new(req, "updated_at", json_integer(now));
@@ -2485,9 +2532,7 @@ requeue_waiting(struct st_txn *t, const DBT *key, const char *rse_id,
 		rc = st_fail(err, ret);
 		goto out;
 	}
-	if ((rc = st_scan_key(t, TBL_LOCKS_BY_REPLICA, key->data, key->size,
-		 lockset_one, &s, err)) == GR_OK)
-		rc = locks_move(t, &s, 'R', "S", NULL, now, err);
+	rc = locks_move(t, &s, 'R', "S", NULL, now, err);
 out:
 	lockset_free(&s);
 	json_decref(rep);

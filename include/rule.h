@@ -226,8 +226,10 @@ int rule_replica_state(struct st_txn *t, const char *scope, const char *name,
  * (their source_replica_expression, if any, selects it) are QUEUED again,
  * their replicas COPYING, their STUCK locks REPLICATING (the rules'
  * counters and states follow), as upstream's repairer takes up stuck
- * locks once a source exists. rule_sources_wanted: *yes when any request
- * waits for a source at all (callers ask once per transaction).
+ * locks once a source exists; a SUSPENDED rule's locks stay STUCK (a
+ * request only such rules wait for stays NO_SOURCES). rule_sources_wanted: *yes
+ * when any request waits for a source at all (callers ask once per
+ * transaction).
  */
 int rule_source_appeared(struct st_txn *t, const char *scope, const char *name,
     const char *rse_id, struct gr_err *err);

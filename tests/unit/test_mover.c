@@ -374,7 +374,8 @@ rule_count(const char *field)
  * queued again when a replica of its file becomes AVAILABLE: registered
  * on another RSE, or set AVAILABLE where it was lost; the lock goes back
  * to REPLICATING and the mover completes it. A source the request's
- * source_replica_expression excludes does not count.
+ * source_replica_expression excludes does not count; a SUSPENDED rule's
+ * request stays.
  */
 static void
 test_no_sources(void **state)
@@ -434,6 +435,19 @@ test_no_sources(void **state)
 	p = where("B", "x10");
 	assert_true(same_file(p, "tenth"));
 	free(p);
+	verified();
+
+	/* a suspended rule is left alone, as upstream's repairer leaves it */
+	put_lost("A", "x11", "eleventh");
+	rule("x11", "B", NULL);
+	files = json_pack("{s:s}", "state", "SUSPENDED");
+	assert_int_equal(rule_update("root", rule_id, files, &err), GR_OK);
+	json_decref(files);
+	put("C", "x11", "eleventh", NULL);
+	assert_string_equal(rule_field("state"), "SUSPENDED");
+	assert_int_equal(rule_count("locks_stuck_cnt"), 1);
+	assert_string_equal(request_state("x11", "B"), "NO_SOURCES");
+	step(false);
 	verified();
 }
 
