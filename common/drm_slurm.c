@@ -627,6 +627,26 @@ data_end(const json_t *rec, json_t *up)
 	json_decref(res);
 }
 
+/*
+ * A cancellation nobody here asked for (the refresh makes it FAILED) is
+ * worth a line in the log: who cancelled it, and how Slurm or the job's
+ * exit file said so. The cancel flag is the one read before the look.
+ */
+static json_t *
+noted(const json_t *rec, json_t *up, bool cancel, const char *slurm)
+{
+	if (!cancel &&
+	    strcmp(rec_str(up, "state") != NULL ? rec_str(up, "state") : "",
+		"CANCELLED") == 0)
+		log_msg(LOG_WARN,
+		    "drm %s: Slurm job %s was cancelled with no stop asked "
+		    "here (%s%s)",
+		    rec_str(rec, "id"), rec_str(rec, "native_id"),
+		    slurm != NULL ? "Reason=" : "",
+		    slurm != NULL ? slurm : "its exit file");
+	return up;
+}
+
 static json_t *
 drm_slurm_poll(const json_t *rec)
 {
@@ -644,7 +664,7 @@ drm_slurm_poll(const json_t *rec)
 	up = json_deep_copy(rec);
 	if (from_exit(rec, up, cancel)) {
 		data_end(rec, up);
-		return up;
+		return noted(rec, up, cancel, NULL);
 	}
 	st = run_cmd(argv, &out);
 	/* the job may have ended (its exit file written) while scontrol
@@ -652,7 +672,7 @@ drm_slurm_poll(const json_t *rec)
 	if (from_exit(rec, up, cancel)) {
 		sbuf_free(&out);
 		data_end(rec, up);
-		return up;
+		return noted(rec, up, cancel, NULL);
 	}
 	if (st == 0 && sc_field(out.s, "JobState", state, sizeof(state))) {
 		(void)sc_field(out.s, "Reason", reason, sizeof(reason));
@@ -697,7 +717,7 @@ drm_slurm_poll(const json_t *rec)
 			   : "Slurm forgot the job without an exit status");
 	}
 	sbuf_free(&out);
-	return up;
+	return noted(rec, up, cancel, reason[0] != '\0' ? reason : NULL);
 }
 
 static int
