@@ -464,6 +464,9 @@ struct applier {
 	char (*src)[RSE_ID_LEN + 1]; /* source_replica_expression's RSEs */
 	size_t nsrc;
 	bool has_src;
+	char (*blk)[RSE_ID_LEN + 1]; /* where the block's replicas are being
+					deleted (preferred): not chosen */
+	size_t nblk;
 	int64_t now;
 	json_int_t d_ok, d_rep, d_stuck; /* locks added, by state */
 	struct acc {
@@ -495,6 +498,7 @@ applier_free(struct applier *ap)
 {
 	free(ap->c);
 	free(ap->src);
+	free(ap->blk);
 	free(ap->acc);
 	sbuf_free(&ap->text);
 	sbuf_free(&ap->rtext);
@@ -805,7 +809,9 @@ pick(struct cand **v, size_t n)
 /*
  * Choose ap->copies RSEs for a block of size bytes: those with quota for
  * it, the preferred ones (pref, most preferred first) first, in that order
- * for groupings ALL and DATASET, else by weight. out receives the ids.
+ * for groupings ALL and DATASET, else by weight; never one where a replica
+ * of the block is being deleted (ap->blk, as upstream's blocklist). out
+ * receives the ids.
  */
 static int
 select_rses(struct applier *ap, json_int_t size, char (*pref)[RSE_ID_LEN + 1],
@@ -813,12 +819,25 @@ select_rses(struct applier *ap, json_int_t size, char (*pref)[RSE_ID_LEN + 1],
 {
 	struct cand **ok = xcalloc(ap->nc + 1, sizeof(*ok));
 	struct cand **pv = xcalloc(ap->nc + 1, sizeof(*pv));
-	size_t i, j, n = 0, np, k;
+	size_t i, j, n = 0, np, k, nfree = 0;
 	int rc = GR_OK;
 
-	for (i = 0; i < ap->nc; i++)
-		if (cand_fits(&ap->c[i], size))
-			ok[n++] = &ap->c[i];
+	for (i = 0; i < ap->nc; i++) {
+		for (j = 0; j < ap->nblk; j++)
+			if (strcmp(ap->c[i].id, ap->blk[j]) == 0)
+				break;
+		if (j == ap->nblk)
+			ok[nfree++] = &ap->c[i];
+	}
+	if ((json_int_t)nfree < ap->copies) {
+		rc = gr_fail(ap->err, GR_INSUFFICIENT_TARGET_RSES,
+		    "There are not enough target RSEs to fulfil the request at "
+		    "this time.");
+		goto out;
+	}
+	for (i = 0; i < nfree; i++)
+		if (cand_fits(ok[i], size))
+			ok[n++] = ok[i];
 	if ((json_int_t)n < ap->copies) {
 		rc = gr_fail(ap->err, GR_INSUFFICIENT_ACCOUNT_LIMIT,
 		    "There is insufficient quota on any of the target RSE's to "
@@ -990,7 +1009,8 @@ load_replicas(struct applier *ap, struct group *g)
 	return GR_OK;
 }
 
-/* The RSEs holding the group's data, most bytes first. */
+/* The RSEs holding the group's data, most bytes first; ap->blk: those
+   where a replica of it is being deleted. */
 static size_t
 preferred(struct applier *ap, const struct group *g,
     char (**out)[RSE_ID_LEN + 1])
@@ -1001,11 +1021,23 @@ preferred(struct applier *ap, const struct group *g,
 	} *v = NULL, tmp;
 	size_t i, j, k, n = 0;
 
-	(void)ap;
+	ap->nblk = 0;
 	for (i = 0; i < g->n; i++)
 		for (j = 0; j < g->f[i].nreps; j++) {
 			const struct rep *r = &g->f[i].reps[j];
 
+			if (r->state == 'B') { /* BEING_DELETED */
+				for (k = 0; k < ap->nblk &&
+				     strcmp(ap->blk[k], r->id) != 0;
+				     k++)
+					;
+				if (k == ap->nblk) {
+					ap->blk = xrealloc(ap->blk,
+					    (ap->nblk + 1) * sizeof(*ap->blk));
+					memcpy(ap->blk[ap->nblk++], r->id,
+					    RSE_ID_LEN + 1);
+				}
+			}
 			if (strchr("ATC", r->state) == NULL)
 				continue;
 			for (k = 0; k < n && strcmp(v[k].id, r->id) != 0; k++)

@@ -483,6 +483,49 @@ test_inject_batches(void **state)
 	verified();
 }
 
+/* an RSE where a replica of the block is being deleted is never chosen,
+   the one holding most of its bytes though it be */
+static void
+test_being_deleted(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *locks = json_array();
+
+	(void)state;
+	files("RSE_A",
+	    "[{\"scope\": \"data\", \"name\": \"z1\", \"bytes\": 5},"
+	    " {\"scope\": \"data\", \"name\": \"z2\", \"bytes\": 5}]");
+	files("RSE_B",
+	    "[{\"scope\": \"data\", \"name\": \"z1\", \"bytes\": 5},"
+	    " {\"scope\": \"data\", \"name\": \"z2\", \"bytes\": 5}]");
+	set_state("RSE_B", "z1", "B");
+	dataset("dsz",
+	    "[{\"scope\": \"data\", \"name\": \"z1\"},"
+	    " {\"scope\": \"data\", \"name\": \"z2\"}]");
+	/* RSE_B holds z2 (preferred), but z1 is being deleted there */
+	assert_int_equal(add("root",
+			     "{\"dids\": [{\"scope\": \"data\", \"name\": "
+			     "\"dsz\"}], \"copies\": 2, \"rse_expression\": "
+			     "\"RSE_B|RSE_C\"}",
+			     &err),
+	    GR_INSUFFICIENT_TARGET_RSES);
+	gr_clear(&err);
+	add_ok("{\"dids\": [{\"scope\": \"data\", \"name\": \"dsz\"}], "
+	       "\"copies\": 1, \"rse_expression\": \"RSE_B|RSE_C\"}");
+	assert_int_equal(rule_locks(last_id, collect, locks, &err), GR_OK);
+	assert_int_equal(json_array_size(locks), 2);
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(locks, 0),
+				    "rse")),
+	    "RSE_C");
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(locks, 1),
+				    "rse")),
+	    "RSE_C");
+	json_decref(locks);
+	verified();
+}
+
 /* The stored messages, drained, as "TYPE payload" lines (keys sorted;
    the last rule's id shown as R, an email's subject and body checked and
    left out). */
@@ -700,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_add_in),
 		cmocka_unit_test(test_reeval_inject),
 		cmocka_unit_test(test_inject_batches),
+		cmocka_unit_test(test_being_deleted),
 		cmocka_unit_test(test_notifications),
 	};
 
