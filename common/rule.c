@@ -189,14 +189,17 @@ int
 rule_history_add(struct st_txn *t, const json_t *rec, struct gr_err *err)
 {
 	static unsigned seq;
-	char kbuf[KEY_MAX], when[17], n[9];
+	char kbuf[KEY_MAX], when[17], n[17];
 	json_t *h;
 	DBT k;
 	int ret;
 
 	(void)snprintf(when, sizeof(when), "%016llx",
 	    (unsigned long long)int_of(rec, "updated_at"));
-	(void)snprintf(n, sizeof(n), "%08x", ++seq);
+	/* unique among the processes that write at once (the pid), and in
+	   order within one; a body run again only skips a number */
+	(void)snprintf(n, sizeof(n), "%08lx%08x",
+	    (unsigned long)getpid() & 0xffffffffUL, ++seq);
 	k = st_dbt(kbuf,
 	    key_join(kbuf, sizeof(kbuf), str_of(rec, "id"), when, n,
 		(char *)NULL));

@@ -93,8 +93,8 @@ enum tbl_id {
 	TBL_DATASET_LOCKS,    /* rule id \0 scope \0 name \0 RSE id -> lock */
 	TBL_DATASET_LOCKS_BY_DID, /* secondary: scope \0 name */
 	TBL_DATASET_LOCKS_BY_RSE, /* secondary: RSE id */
-	TBL_RULE_HISTORY, /* rule id \0 16 hex of the time \0 seq -> entry */
-	TBL_RULE_HISTORY_BY_DID, /* secondary: scope \0 name */
+	TBL_RULE_HISTORY,         /* rule id \0 hex time \0 pid, seq -> entry */
+	TBL_RULE_HISTORY_BY_DID,  /* secondary: scope \0 name */
 	TBL_REQUESTS, /* scope \0 name \0 destination RSE id -> request */
 	TBL_REQUESTS_BY_STATE, /* secondary: state letter */
 	TBL_REQUESTS_HISTORY,  /* scope \0 name \0 destination RSE id \0 16

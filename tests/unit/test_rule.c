@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,6 +23,7 @@
 #include "replica.h"
 #include "rse.h"
 #include "rule.h"
+#include "rule_int.h"
 #include "scope.h"
 #include "testlib.h"
 #include "usage.h"
@@ -707,6 +710,57 @@ test_notifications(void **state)
 }
 
 static int
+history_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return rule_history_add(t, arg, err);
+}
+
+/*
+ * Two processes that write a rule's history in the same second keep
+ * both entries: each forked child starts from its parent's count of the
+ * entries it wrote, so a key made of the time and that count alone was
+ * the same in both, and the second entry replaced the first.
+ */
+static void
+test_history_two_writers(void **state)
+{
+	const char *id = "00000000000000000000000000000abc";
+	struct gr_err err = { 0 };
+	json_t *rec, *out = json_array();
+	pid_t pid[2];
+	int i, status;
+
+	(void)state;
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i,"
+			" s:i}",
+	    "id", id, "scope", "data", "name", "h1", "account", "root",
+	    "rse_expression", "RSE_A", "state", "O", "locks_ok_cnt", 1,
+	    "locks_replicating_cnt", 0, "locks_stuck_cnt", 0, "created_at",
+	    1000, "updated_at", 1000);
+	assert_non_null(rec);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			st_after_fork();
+			if (st_open(home, 0, &err) != GR_OK)
+				_exit(1);
+			status = st_txn_run(history_txn, rec, &err);
+			st_close(); /* a process that dies open costs a recovery
+				     */
+			_exit(status == GR_OK ? 0 : 2);
+		}
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(rule_history(id, collect, out, &err), GR_OK);
+	assert_int_equal(json_array_size(out), 2);
+	json_decref(out);
+	json_decref(rec);
+}
+
+static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
@@ -745,6 +799,7 @@ main(void)
 		cmocka_unit_test(test_inject_batches),
 		cmocka_unit_test(test_being_deleted),
 		cmocka_unit_test(test_notifications),
+		cmocka_unit_test(test_history_two_writers),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
