@@ -57,7 +57,7 @@ struct keys {
 };
 
 static int
-key_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+keys_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct keys *k = arg;
 
@@ -108,7 +108,7 @@ leave_parents(struct st_txn *t, const char *scope, const char *name, bool file,
 	int rc;
 
 	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf,
-	    did_key(kbuf, scope, name), key_one, &k, err);
+	    did_key(kbuf, scope, name), keys_one, &k, err);
 	for (i = 0; i < k.n && rc == GR_OK; i++) {
 		char *ps = NULL, *pn = NULL;
 		json_t *parent = NULL;
@@ -162,7 +162,7 @@ erase(struct st_txn *t, const char *scope, const char *name, int64_t now,
 	int ret, rc;
 
 	*gone = false;
-	rc = st_scan_key(t, TBL_RULES_BY_DID, dk.data, dk.size, key_one, &k,
+	rc = st_scan_key(t, TBL_RULES_BY_DID, dk.data, dk.size, keys_one, &k,
 	    err);
 	for (i = 0; i < k.n && rc == GR_OK; i++) {
 		DBT rk = st_dbt(k.buf.s + k.off[i], k.off[i + 1] - k.off[i]);

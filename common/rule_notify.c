@@ -34,8 +34,8 @@ progress_class(json_int_t replicating, json_int_t total)
  * -1 when unknown.
  */
 static int
-did_closed(struct st_txn *t, const char *scope, const char *name, bool *closed,
-    json_int_t *length, struct gr_err *err)
+rule_did_closed(struct st_txn *t, const char *scope, const char *name,
+    bool *closed, json_int_t *length, struct gr_err *err)
 {
 	struct gr_err e = { 0 };
 	json_t *did = NULL, *len;
@@ -114,7 +114,8 @@ dataset_locks_ok(struct st_txn *t, const json_t *rule, bool complete_only,
 		name = xstrndup(n, nl);
 		rse_id = xstrndup(r, rl);
 		if (complete_only)
-			rc = did_closed(t, scope, name, &closed, &length, err);
+			rc = rule_did_closed(t, scope, name, &closed, &length,
+			    err);
 		if (rc == GR_OK && complete_only && closed &&
 		    (length < 0 ||
 			length * int_of(rule, "copies") !=
@@ -207,8 +208,8 @@ notify(struct st_txn *t, const json_t *rule, json_int_t rep_before, bool email,
 	if (n == NULL || strchr("YCP", *n) == NULL || st == NULL)
 		return GR_OK;
 	if (*n != 'Y' &&
-	    (rc = did_closed(t, str_of(rule, "scope"), str_of(rule, "name"),
-		 &closed, NULL, err)) != GR_OK)
+	    (rc = rule_did_closed(t, str_of(rule, "scope"),
+		 str_of(rule, "name"), &closed, NULL, err)) != GR_OK)
 		return rc;
 	if (*st == 'R' && *n == 'P') {
 		if (closed && rep_before > 0 &&
