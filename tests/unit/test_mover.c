@@ -33,6 +33,7 @@
 #include "rule.h"
 #include "scope.h"
 #include "testlib.h"
+#include "testlib_rse.h"
 #include "util.h"
 #include "xfer.h"
 
@@ -40,40 +41,11 @@ static char home[] = "/tmp/gr-mover.XXXXXX";
 static struct xfer *X;
 static char rule_id[RULE_ID_LEN + 1];
 
-/* The posix path of data:name on rse (its PFN without file://host:port). */
+/* The local path of data:name on rse (malloc'ed). */
 static char *
 where(const char *rse, const char *name)
 {
-	struct gr_err err = { 0 };
-	json_t *lfns, *out = NULL;
-	char lfn[300], *p;
-	const char *pfn;
-
-	(void)snprintf(lfn, sizeof(lfn), "data:%s", name);
-	lfns = json_pack("[s]", lfn);
-	assert_int_equal(rse_lfns2pfns(rse, lfns, "file", "wan", "write", &out,
-			     &err),
-	    GR_OK);
-	pfn = json_string_value(json_object_get(out, lfn));
-	assert_non_null(pfn);
-	assert_int_equal(strncmp(pfn, "file://localhost:0/", 19), 0);
-	p = xstrdup(pfn + 18);
-	json_decref(out);
-	json_decref(lfns);
-	return p;
-}
-
-static void
-mkdirs(const char *path)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		(void)mkdir(p, 0755);
-		*s = '/';
-	}
-	free(p);
+	return testlib_rse_path(rse, name, "write");
 }
 
 /* data:name stored on rse with content data, registered with the
@@ -86,7 +58,7 @@ put(const char *rse, const char *name, const char *data, const char *good)
 	FILE *f;
 	json_t *files;
 
-	mkdirs(p);
+	testlib_mkdirs(p);
 	assert_non_null(f = fopen(p, "w"));
 	assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
 	assert_int_equal(fclose(f), 0);
@@ -419,7 +391,7 @@ test_no_sources(void **state)
 	step(false);
 	/* the file found again on A and declared AVAILABLE there */
 	p = where("A", "x10");
-	mkdirs(p);
+	testlib_mkdirs(p);
 	assert_non_null(f = fopen(p, "w"));
 	assert_true(fputs("tenth", f) >= 0);
 	assert_int_equal(fclose(f), 0);
@@ -653,7 +625,7 @@ test_rule_deleted_mid_copy(void **state)
 
 	(void)state;
 	/* a sparse source: long to copy, nothing to store */
-	mkdirs(src);
+	testlib_mkdirs(src);
 	assert_non_null(f = fopen(src, "w"));
 	assert_int_equal(ftruncate(fileno(f), mib << 20), 0);
 	assert_int_equal(fclose(f), 0);
@@ -665,7 +637,7 @@ test_rule_deleted_mid_copy(void **state)
 	assert_int_equal(replica_add("root", "A", files, false, &err), GR_OK);
 	json_decref(files);
 	rule("big", "B", NULL);
-	mkdirs(dst);
+	testlib_mkdirs(dst);
 	slash = strrchr(dst, '/');
 	(void)snprintf(part, sizeof(part), "%.*s/.big.gridrest-part",
 	    (int)(slash - dst), dst);
@@ -902,34 +874,12 @@ test_requests(void **state)
 static int
 setup(void **state)
 {
-	struct gr_err err = { 0 };
-	const char *rses[] = { "A", "B", "C" };
-	char body[600];
-	json_t *s = json_object(), *p;
-	size_t i;
+	const char *const rses[] = { "A", "B", "C" };
 
 	(void)state;
 	log_set_level(LOG_WARN); /* each failed attempt is an info line */
-	if (testlib_store_accounts(home) != 0 ||
-	    scope_add("root", "root", "data", &err) != GR_OK)
+	if (testlib_store_rses(home, rses, 3) != 0)
 		return -1;
-	for (i = 0; i < 3; i++) {
-		(void)snprintf(body, sizeof(body),
-		    "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": "
-		    "\"%s/%s\", \"impl\": "
-		    "\"rucio.rse.protocols.posix.Default\","
-		    " \"domains\": {\"wan\": {\"read\": 1, \"write\": 1, "
-		    "\"delete\": 1}}}",
-		    home, rses[i]);
-		p = json_loads(body, 0, NULL);
-		if (rse_add("root", rses[i], s, &err) != GR_OK ||
-		    rse_proto_add("root", rses[i], "file", p, &err) != GR_OK) {
-			fprintf(stderr, "# setup: %s\n", err.msg);
-			return -1;
-		}
-		json_decref(p);
-	}
-	json_decref(s);
 	X = xfer_new();
 	return 0;
 }

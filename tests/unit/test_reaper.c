@@ -30,6 +30,7 @@
 #include "scope.h"
 #include "tables.h"
 #include "testlib.h"
+#include "testlib_rse.h"
 #include "usage.h"
 #include "util.h"
 #include "xfer.h"
@@ -37,47 +38,17 @@
 static char home[] = "/tmp/gr-reaper.XXXXXX";
 static struct xfer *X;
 
-/* The posix path of data:name on rse (its PFN without file://host:port),
-   malloc'ed. */
-static char *
-where(const char *rse, const char *name)
-{
-	struct gr_err err = { 0 };
-	json_t *lfns, *out = NULL;
-	char lfn[300], *p;
-	const char *pfn;
-
-	(void)snprintf(lfn, sizeof(lfn), "data:%s", name);
-	lfns = json_pack("[s]", lfn);
-	assert_int_equal(rse_lfns2pfns(rse, lfns, "file", "wan", "delete", &out,
-			     &err),
-	    GR_OK);
-	pfn = json_string_value(json_object_get(out, lfn));
-	assert_non_null(pfn);
-	assert_int_equal(strncmp(pfn, "file://localhost:0/", 19), 0);
-	p = xstrdup(pfn + 18);
-	json_decref(out);
-	json_decref(lfns);
-	return p;
-}
-
-static void
-mkdirs(const char *path)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		(void)mkdir(p, 0755);
-		*s = '/';
-	}
-	free(p);
-}
-
 static bool
 exists(const char *path)
 {
 	return access(path, F_OK) == 0;
+}
+
+/* The local path of data:name on rse (malloc'ed). */
+static char *
+where(const char *rse, const char *name)
+{
+	return testlib_rse_path(rse, name, "delete");
 }
 
 /* data:name registered on rse with 100 bytes, stored there unless
@@ -92,7 +63,7 @@ put(const char *rse, const char *name, bool missing)
 
 	memset(data, 'x', sizeof(data));
 	if (!missing) {
-		mkdirs(p);
+		testlib_mkdirs(p);
 		assert_non_null(f = fopen(p, "w"));
 		assert_int_equal(fwrite(data, 1, sizeof(data), f),
 		    sizeof(data));
@@ -592,37 +563,17 @@ static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
-	const char *rses[] = { "G", "S" };
-	char body[600];
-	json_t *s = json_object(), *p, *t = json_true();
-	size_t i;
+	const char *const rses[] = { "G", "S" };
+	json_t *t = json_true();
 
 	(void)state;
 	log_set_level(LOG_ERR); /* each refused deletion is a warning */
 	setenv("GRIDREST_REAPER_START", "0", 1);
-	if (testlib_store_accounts(home) != 0 ||
-	    scope_add("root", "root", "data", &err) != GR_OK)
+	if (testlib_store_rses(home, rses, 2) != 0)
 		return -1;
-	for (i = 0; i < 2; i++) {
-		(void)snprintf(body, sizeof(body),
-		    "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": "
-		    "\"%s/%s\", \"impl\": "
-		    "\"rucio.rse.protocols.posix.Default\","
-		    " \"domains\": {\"wan\": {\"read\": 1, \"write\": 1, "
-		    "\"delete\": 1}}}",
-		    home, rses[i]);
-		p = json_loads(body, 0, NULL);
-		if (rse_add("root", rses[i], s, &err) != GR_OK ||
-		    rse_proto_add("root", rses[i], "file", p, &err) != GR_OK) {
-			fprintf(stderr, "# setup: %s\n", err.msg);
-			return -1;
-		}
-		json_decref(p);
-	}
 	if (rse_attr_set("root", "G", "greedyDeletion", t, &err) != GR_OK)
 		return -1;
 	json_decref(t);
-	json_decref(s);
 	X = xfer_new();
 	return 0;
 }
