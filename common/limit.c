@@ -19,6 +19,7 @@
 struct limit_args {
 	const char *issuer, *account, *rse, *expr;
 	json_int_t bytes;
+	bool global; /* a limit on an expression, not an RSE */
 	bool del;
 	json_t *out;
 	struct st_txn *t;
@@ -47,73 +48,126 @@ check_bytes(const json_t *bytes, json_int_t *out, struct gr_err *err)
 	return GR_OK;
 }
 
+/*
+ * A limit is an account's on one RSE (a->rse, TBL_ACCOUNT_LIMITS, keyed by
+ * the RSE's id) or on an expression (a->global, a->expr,
+ * TBL_ACCOUNT_GLIMITS, keyed by its text); the functions below serve both.
+ */
+static enum tbl_id
+table_of(const struct limit_args *a)
+{
+	return a->global ? TBL_ACCOUNT_GLIMITS : TBL_ACCOUNT_LIMITS;
+}
+
+/* The key of a's limit in kbuf; RSENotFound for an RSE that is not. */
 static int
-local_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
+key_of(struct st_txn *t, const struct limit_args *a, char *kbuf, DBT *key,
+    struct gr_err *err)
+{
+	char id[33];
+	int rc;
+
+	if (a->global) {
+		*key = st_dbt(kbuf,
+		    key_join(kbuf, KEY_MAX, a->account, a->expr, (char *)NULL));
+		return GR_OK;
+	}
+	if ((rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
+		return rc;
+	*key = st_dbt(kbuf,
+	    key_join(kbuf, KEY_MAX, a->account, id, (char *)NULL));
+	return GR_OK;
+}
+
+static int
+set_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct limit_args *a = arg;
-	char id[33], kbuf[KEY_MAX];
-	json_t *rec;
+	char kbuf[KEY_MAX];
+	json_t *rec, *rses = NULL;
 	DBT key;
 	int ret, rc;
 
 	if ((rc = account_require_admin(t, a->issuer, "set account limits",
 		 err)) != GR_OK ||
 	    (rc = account_check_active(t, a->account, err)) != GR_OK ||
-	    (rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
+	    (rc = key_of(t, a, kbuf, &key, err)) != GR_OK)
 		return rc;
-	key = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), a->account, id, (char *)NULL));
 	if (a->del) {
-		ret = st_del(t, TBL_ACCOUNT_LIMITS, &key);
+		ret = st_del(t, table_of(a), &key);
 		return ret == 0 || ret == DB_NOTFOUND ? GR_OK
 						      : st_fail(err, ret);
 	}
+	if (a->global) { /* only an expression that parses */
+		if ((rc = rse_expr_eval(t, a->expr, &rses, err)) != GR_OK)
+			return rc;
+		json_decref(rses);
+	}
 	rec = json_pack("{s:I}", "bytes", a->bytes);
-	ret = st_put_json(t, TBL_ACCOUNT_LIMITS, &key, rec, 0);
+	ret = st_put_json(t, table_of(a), &key, rec, 0);
 	json_decref(rec);
 	return ret == 0 ? GR_OK : st_fail(err, ret);
 }
 
+/* The names of a's limit, before any transaction. */
 static int
-names_ok(const char *account, const char *rse, struct gr_err *err)
+names_ok(const struct limit_args *a, struct gr_err *err)
 {
-	if (!valid_account(account))
+	if (!valid_account(a->account))
 		return gr_fail(err, GR_ACCOUNT_NOT_FOUND,
-		    "Account with ID '%s' cannot be found", account);
-	if (rse != NULL && !rse_valid_name(rse))
+		    "Account with ID '%s' cannot be found", a->account);
+	if (a->rse != NULL && !rse_valid_name(a->rse))
 		return gr_fail(err, GR_RSE_NOT_FOUND,
-		    "RSE '%s' cannot be found", rse);
-	return GR_OK;
+		    "RSE '%s' cannot be found", a->rse);
+	return a->expr != NULL ? rse_expr_check_len(a->expr, err) : GR_OK;
+}
+
+/* Set a's limit to bytes, or delete it (bytes NULL). */
+static int
+change(const char *issuer, const char *account, const char *rse,
+    const char *expr, const json_t *bytes, struct gr_err *err)
+{
+	struct limit_args a = { .issuer = issuer,
+		.account = account,
+		.rse = rse,
+		.expr = expr,
+		.global = expr != NULL,
+		.del = bytes == NULL };
+	int rc;
+
+	if ((rc = names_ok(&a, err)) != GR_OK ||
+	    (bytes != NULL &&
+		(rc = check_bytes(bytes, &a.bytes, err)) != GR_OK))
+		return rc;
+	return st_txn_run(set_txn, &a, err);
 }
 
 int
 limit_local_set(const char *issuer, const char *account, const char *rse,
     const json_t *bytes, struct gr_err *err)
 {
-	struct limit_args a = { .issuer = issuer,
-		.account = account,
-		.rse = rse };
-	int rc;
-
-	if ((rc = names_ok(account, rse, err)) != GR_OK ||
-	    (rc = check_bytes(bytes, &a.bytes, err)) != GR_OK)
-		return rc;
-	return st_txn_run(local_set_txn, &a, err);
+	return change(issuer, account, rse, NULL, bytes, err);
 }
 
 int
 limit_local_del(const char *issuer, const char *account, const char *rse,
     struct gr_err *err)
 {
-	struct limit_args a = { .issuer = issuer,
-		.account = account,
-		.rse = rse,
-		.del = true };
-	int rc;
+	return change(issuer, account, rse, NULL, NULL, err);
+}
 
-	if ((rc = names_ok(account, rse, err)) != GR_OK)
-		return rc;
-	return st_txn_run(local_set_txn, &a, err);
+int
+limit_global_set(const char *issuer, const char *account, const char *expr,
+    const json_t *bytes, struct gr_err *err)
+{
+	return change(issuer, account, NULL, expr, bytes, err);
+}
+
+int
+limit_global_del(const char *issuer, const char *account, const char *expr,
+    struct gr_err *err)
+{
+	return change(issuer, account, NULL, expr, NULL, err);
 }
 
 static int
@@ -138,129 +192,6 @@ local_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	json_decref(rec);
 	free(name);
 	return GR_OK;
-}
-
-static int
-local_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	struct limit_args *a = arg;
-	char id[33], kbuf[KEY_MAX];
-	json_t *rec = NULL;
-	size_t klen;
-	DBT key;
-	int ret, rc;
-
-	json_object_clear(a->out);
-	a->t = t;
-	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
-		return rc;
-	if (a->rse == NULL) {
-		klen = key_join(kbuf, sizeof(kbuf), a->account, "",
-		    (char *)NULL);
-		return st_scan(t, TBL_ACCOUNT_LIMITS, kbuf, klen, NULL,
-		    local_one, a, err);
-	}
-	if ((rc = rse_live_id(t, a->rse, id, err)) != GR_OK)
-		return rc;
-	key = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), a->account, id, (char *)NULL));
-	ret = st_get_json(t, TBL_ACCOUNT_LIMITS, &key, &rec, 0);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return st_fail(err, ret);
-	json_object_set(a->out, a->rse, ret == 0 ? shown(rec) : json_null());
-	json_decref(rec);
-	return GR_OK;
-}
-
-static int
-run_get(st_txn_fn fn, struct limit_args *a, json_t **out, struct gr_err *err)
-{
-	int rc;
-
-	a->out = json_object();
-	if ((rc = st_view(fn, a, 0, err)) != GR_OK) {
-		json_decref(a->out);
-		*out = NULL;
-		return rc;
-	}
-	*out = a->out;
-	return GR_OK;
-}
-
-int
-limit_local_get(const char *account, const char *rse, json_t **out,
-    struct gr_err *err)
-{
-	struct limit_args a = { .account = account, .rse = rse };
-	int rc;
-
-	*out = NULL;
-	if ((rc = names_ok(account, rse, err)) != GR_OK)
-		return rc;
-	return run_get(local_get_txn, &a, out, err);
-}
-
-static int
-global_set_txn(struct st_txn *t, void *arg, struct gr_err *err)
-{
-	struct limit_args *a = arg;
-	char kbuf[KEY_MAX];
-	json_t *rec, *rses = NULL;
-	DBT key;
-	int ret, rc;
-
-	if ((rc = account_require_admin(t, a->issuer, "set account limits",
-		 err)) != GR_OK ||
-	    (rc = account_check_active(t, a->account, err)) != GR_OK)
-		return rc;
-	key = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), a->account, a->expr, (char *)NULL));
-	if (a->del) {
-		ret = st_del(t, TBL_ACCOUNT_GLIMITS, &key);
-		return ret == 0 || ret == DB_NOTFOUND ? GR_OK
-						      : st_fail(err, ret);
-	}
-	if ((rc = rse_expr_eval(t, a->expr, &rses, err)) != GR_OK)
-		return rc;
-	json_decref(rses);
-	rec = json_pack("{s:I}", "bytes", a->bytes);
-	ret = st_put_json(t, TBL_ACCOUNT_GLIMITS, &key, rec, 0);
-	json_decref(rec);
-	return ret == 0 ? GR_OK : st_fail(err, ret);
-}
-
-int
-limit_global_set(const char *issuer, const char *account, const char *expr,
-    const json_t *bytes, struct gr_err *err)
-{
-	struct limit_args a = { .issuer = issuer,
-		.account = account,
-		.expr = expr };
-	int rc;
-
-	if ((rc = names_ok(account, NULL, err)) != GR_OK ||
-	    (rc = check_bytes(bytes, &a.bytes, err)) != GR_OK)
-		return rc;
-	if ((rc = rse_expr_check_len(expr, err)) != GR_OK)
-		return rc;
-	return st_txn_run(global_set_txn, &a, err);
-}
-
-int
-limit_global_del(const char *issuer, const char *account, const char *expr,
-    struct gr_err *err)
-{
-	struct limit_args a = { .issuer = issuer,
-		.account = account,
-		.expr = expr,
-		.del = true };
-	int rc;
-
-	if ((rc = names_ok(account, NULL, err)) != GR_OK)
-		return rc;
-	if ((rc = rse_expr_check_len(expr, err)) != GR_OK)
-		return rc;
-	return st_txn_run(global_set_txn, &a, err);
 }
 
 static int
@@ -299,10 +230,13 @@ global_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return GR_OK;
 }
 
+/* a->out: the account's limits ({name: limit}), or the one a names (null
+   when it has none). */
 static int
-global_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
+get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
 	struct limit_args *a = arg;
+	const char *name = a->expr != NULL ? a->expr : a->rse;
 	char kbuf[KEY_MAX];
 	json_t *rec = NULL;
 	size_t klen;
@@ -313,35 +247,57 @@ global_get_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	a->t = t;
 	if ((rc = account_check_active(t, a->account, err)) != GR_OK)
 		return rc;
-	if (a->expr == NULL) {
+	if (name == NULL) {
 		klen = key_join(kbuf, sizeof(kbuf), a->account, "",
 		    (char *)NULL);
-		return st_scan(t, TBL_ACCOUNT_GLIMITS, kbuf, klen, NULL,
-		    global_one, a, err);
+		return st_scan(t, table_of(a), kbuf, klen, NULL,
+		    a->global ? global_one : local_one, a, err);
 	}
-	key = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), a->account, a->expr, (char *)NULL));
-	ret = st_get_json(t, TBL_ACCOUNT_GLIMITS, &key, &rec, 0);
+	if ((rc = key_of(t, a, kbuf, &key, err)) != GR_OK)
+		return rc;
+	ret = st_get_json(t, table_of(a), &key, &rec, 0);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_fail(err, ret);
-	json_object_set(a->out, a->expr, ret == 0 ? shown(rec) : json_null());
+	json_object_set(a->out, name, ret == 0 ? shown(rec) : json_null());
 	json_decref(rec);
 	return GR_OK;
+}
+
+static int
+get(struct limit_args *a, json_t **out, struct gr_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = names_ok(a, err)) != GR_OK)
+		return rc;
+	a->out = json_object();
+	if ((rc = st_view(get_txn, a, 0, err)) != GR_OK) {
+		json_decref(a->out);
+		return rc;
+	}
+	*out = a->out;
+	return GR_OK;
+}
+
+int
+limit_local_get(const char *account, const char *rse, json_t **out,
+    struct gr_err *err)
+{
+	struct limit_args a = { .account = account, .rse = rse };
+
+	return get(&a, out, err);
 }
 
 int
 limit_global_get(const char *account, const char *expr, json_t **out,
     struct gr_err *err)
 {
-	struct limit_args a = { .account = account, .expr = expr };
-	int rc;
+	struct limit_args a = { .account = account,
+		.expr = expr,
+		.global = true };
 
-	*out = NULL;
-	if ((rc = names_ok(account, NULL, err)) != GR_OK)
-		return rc;
-	if (expr != NULL && (rc = rse_expr_check_len(expr, err)) != GR_OK)
-		return rc;
-	return run_get(global_get_txn, &a, out, err);
+	return get(&a, out, err);
 }
 
 /* The rules' hooks. */
