@@ -392,20 +392,18 @@ static int
 limits_set(struct web_req *r)
 {
 	const char *rse = web_param(r, "rse");
+	const json_t *bytes;
 	json_t *body;
 	int rc;
 
-	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+	if ((rc = web_body_member(r, "bytes", &body, &bytes)) != GR_OK)
 		return rc;
-	if (json_object_get(body, "bytes") == NULL)
-		rc = gr_fail(&r->err, GR_KEY_ERROR, "'bytes' not defined");
-	else if (rse != NULL)
+	if (rse != NULL)
 		rc = limit_local_set(r->issuer, web_param(r, "account"), rse,
-		    json_object_get(body, "bytes"), &r->err);
+		    bytes, &r->err);
 	else
 		rc = limit_global_set(r->issuer, web_param(r, "account"),
-		    web_param(r, "expr"), json_object_get(body, "bytes"),
-		    &r->err);
+		    web_param(r, "expr"), bytes, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
@@ -442,17 +440,14 @@ attrs_list(struct web_req *r)
 static int
 attrs_add(struct web_req *r)
 {
+	const json_t *value;
 	json_t *body;
 	int rc;
 
-	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+	if ((rc = web_body_member(r, "value", &body, &value)) != GR_OK)
 		return rc;
-	if (json_object_get(body, "value") == NULL)
-		rc = gr_fail(&r->err, GR_KEY_ERROR, "'value' not defined");
-	else
-		rc = account_attr_add(r->issuer, web_param(r, "account"),
-		    web_param(r, "key"), json_object_get(body, "value"),
-		    &r->err);
+	rc = account_attr_add(r->issuer, web_param(r, "account"),
+	    web_param(r, "key"), value, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
 }

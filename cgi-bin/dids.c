@@ -99,15 +99,14 @@ attachment_rse(struct web_req *r, const json_t *attachment, const char **rse)
 static int
 dids_attach(struct web_req *r)
 {
-	json_t *body, *dids;
+	const json_t *dids;
 	const char *rse;
+	json_t *body;
 	int rc;
 
-	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+	if ((rc = web_body_member(r, "dids", &body, &dids)) != GR_OK)
 		return rc;
-	if ((dids = json_object_get(body, "dids")) == NULL)
-		rc = gr_fail(&r->err, GR_KEY_ERROR, "'dids' not defined");
-	else if ((rc = attachment_rse(r, body, &rse)) == GR_OK)
+	if ((rc = attachment_rse(r, body, &rse)) == GR_OK)
 		rc = coll_attach_rse(r->issuer, web_param(r, "scope"),
 		    web_param(r, "name"), dids, rse, false, &r->err);
 	json_decref(body);
@@ -182,16 +181,14 @@ dids_contents(struct web_req *r)
 static int
 dids_detach(struct web_req *r)
 {
-	json_t *body, *dids;
+	const json_t *dids;
+	json_t *body;
 	int rc;
 
-	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+	if ((rc = web_body_member(r, "dids", &body, &dids)) != GR_OK)
 		return rc;
-	if ((dids = json_object_get(body, "dids")) == NULL)
-		rc = gr_fail(&r->err, GR_KEY_ERROR, "'dids' not defined");
-	else
-		rc = coll_detach(r->issuer, web_param(r, "scope"),
-		    web_param(r, "name"), dids, &r->err);
+	rc = coll_detach(r->issuer, web_param(r, "scope"), web_param(r, "name"),
+	    dids, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_text(r, 200, CT_HTML, "", 0);
 }

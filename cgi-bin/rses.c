@@ -103,17 +103,14 @@ rses_attrs(struct web_req *r)
 static int
 rses_attr_set(struct web_req *r)
 {
+	const json_t *value;
 	json_t *body;
 	int rc;
 
-	if ((rc = web_body_object(r, false, &body)) != GR_OK)
+	if ((rc = web_body_member(r, "value", &body, &value)) != GR_OK)
 		return rc;
-	if (json_object_get(body, "value") == NULL)
-		rc = gr_fail(&r->err, GR_KEY_ERROR, "'value' not defined");
-	else
-		rc = rse_attr_set(r->issuer, web_param(r, "rse"),
-		    web_param(r, "key"), json_object_get(body, "value"),
-		    &r->err);
+	rc = rse_attr_set(r->issuer, web_param(r, "rse"), web_param(r, "key"),
+	    value, &r->err);
 	json_decref(body);
 	return rc != GR_OK ? rc : web_reply_created(r);
 }
@@ -753,21 +750,6 @@ rses_distance_change(struct web_req *r)
 
 /* --- subscriptions ---------------------------------------------------- */
 
-/* The "options" of a subscription's body (KeyError without it). */
-static int
-body_options(struct web_req *r, json_t **body, const json_t **options)
-{
-	int rc;
-
-	if ((rc = web_body_object(r, false, body)) != GR_OK)
-		return rc;
-	if ((*options = json_object_get(*body, "options")) == NULL) {
-		json_decref(*body);
-		return gr_fail(&r->err, GR_KEY_ERROR, "'options' not defined");
-	}
-	return GR_OK;
-}
-
 /* POST /subscriptions/{account}/{name} {"options"}: 201, the id as text */
 static int
 subs_add(struct web_req *r)
@@ -777,7 +759,7 @@ subs_add(struct web_req *r)
 	json_t *body;
 	int rc;
 
-	if ((rc = body_options(r, &body, &options)) != GR_OK)
+	if ((rc = web_body_member(r, "options", &body, &options)) != GR_OK)
 		return rc;
 	rc = sub_add(r->issuer, web_param(r, "account"), web_param(r, "name"),
 	    options, id, &r->err);
@@ -794,7 +776,7 @@ subs_update(struct web_req *r)
 	json_t *body;
 	int rc;
 
-	if ((rc = body_options(r, &body, &options)) != GR_OK)
+	if ((rc = web_body_member(r, "options", &body, &options)) != GR_OK)
 		return rc;
 	rc = sub_update(r->issuer, web_param(r, "account"),
 	    web_param(r, "name"), options, &r->err);

@@ -466,6 +466,23 @@ web_body_object(struct web_req *r, bool empty_ok, json_t **out)
 }
 
 int
+web_body_member(struct web_req *r, const char *key, json_t **body,
+    const json_t **member)
+{
+	int rc;
+
+	*member = NULL;
+	if ((rc = web_body_object(r, false, body)) != GR_OK)
+		return rc;
+	if ((*member = json_object_get(*body, key)) == NULL) {
+		json_decref(*body);
+		*body = NULL;
+		return gr_fail(&r->err, GR_KEY_ERROR, "'%s' not defined", key);
+	}
+	return GR_OK;
+}
+
+int
 web_body_json(struct web_req *r, json_t **out)
 {
 	const char *body;

@@ -113,6 +113,14 @@ int web_body(struct web_req *r, const char **body, size_t *len);
  */
 int web_body_object(struct web_req *r, bool empty_ok, json_t **out);
 
+/*
+ * web_body_object(r, false, body), and *member borrowed from it: its
+ * member key, which may be null but must be there (KeyError "'key' not
+ * defined"). On failure *body is NULL: nothing to release.
+ */
+int web_body_member(struct web_req *r, const char *key, json_t **body,
+    const json_t **member);
+
 /* The body as any JSON value (a list, say) into *out, a new reference;
    400 ValueError if it is not JSON. */
 int web_body_json(struct web_req *r, json_t **out);
