@@ -133,3 +133,14 @@ cfg_load(struct gr_err *err)
 	cfg.repl_priority = (unsigned)prio;
 	return GR_OK;
 }
+
+long
+cfg_env_long(const char *name, long def, long min, long max)
+{
+	const char *v = getenv(name);
+	long out;
+
+	if (v == NULL || *v == '\0' || parse_long(v, min, max, &out) != 0)
+		return def;
+	return out;
+}

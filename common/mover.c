@@ -43,19 +43,6 @@
 static volatile sig_atomic_t mover_stop;
 static bool noted; /* a transaction of this process queued a request */
 
-/* --- settings ------------------------------------------------------- */
-
-static long
-env_long(const char *name, long def, long min, long max)
-{
-	const char *v = getenv(name);
-	long out;
-
-	if (v == NULL || *v == '\0' || parse_long(v, min, max, &out) != 0)
-		return def;
-	return out;
-}
-
 /* --- claiming ------------------------------------------------------ */
 
 /* A worker copying to a destination: one (destination, pid) of the
@@ -839,9 +826,9 @@ mover_step(struct xfer *x, bool *worked, int64_t *wait, struct gr_err *err)
 	*wait = -1;
 	b.now = time_now();
 	b.self = (long)getpid();
-	b.per_rse = env_long("GRIDREST_MOVER_PER_RSE", 2, 1, 1000);
-	b.max_n = (size_t)env_long("GRIDREST_MOVER_BATCH", 100, 1, 10000);
-	b.max_bytes = (int64_t)env_long("GRIDREST_MOVER_BATCH_MB", 64, 1,
+	b.per_rse = cfg_env_long("GRIDREST_MOVER_PER_RSE", 2, 1, 1000);
+	b.max_n = (size_t)cfg_env_long("GRIDREST_MOVER_BATCH", 100, 1, 10000);
+	b.max_bytes = (int64_t)cfg_env_long("GRIDREST_MOVER_BATCH_MB", 64, 1,
 			  1 << 20)
 	    << 20;
 	if ((rc = st_txn_run(claim_txn, &b, err)) != GR_OK)
@@ -862,8 +849,8 @@ mover_step(struct xfer *x, bool *worked, int64_t *wait, struct gr_err *err)
 		}
 	}
 	finish_done(x, &b);
-	f.attempts = env_long("GRIDREST_MOVER_ATTEMPTS", 3, 1, 100);
-	f.retry = env_long("GRIDREST_MOVER_RETRY", 1, 0, 3600);
+	f.attempts = cfg_env_long("GRIDREST_MOVER_ATTEMPTS", 3, 1, 100);
+	f.retry = cfg_env_long("GRIDREST_MOVER_RETRY", 1, 0, 3600);
 	f.now = time_now();
 	for (i = 0; i < b.n; i++)
 		if (b.it[i].rc != GR_OK)
@@ -1194,24 +1181,17 @@ mover_main(void)
 	struct demand m = { .b = { .next = -1 } };
 	struct workers w = { .n = 0 };
 	int64_t idle_since;
-	long idle = env_long("GRIDREST_MOVER_IDLE", 10, 0, 86400), n,
-	     max = env_long("GRIDREST_MOVER_WORKERS", 4, 1, MOVER_WORKERS_MAX),
-	     per_rse = env_long("GRIDREST_MOVER_PER_RSE", 2, 1, 1000),
-	     batch = env_long("GRIDREST_MOVER_BATCH", 100, 1, 10000), i;
+	long idle = cfg_env_long("GRIDREST_MOVER_IDLE", 10, 0, 86400), n,
+	     max = cfg_env_long("GRIDREST_MOVER_WORKERS", 4, 1,
+		 MOVER_WORKERS_MAX),
+	     per_rse = cfg_env_long("GRIDREST_MOVER_PER_RSE", 2, 1, 1000),
+	     batch = cfg_env_long("GRIDREST_MOVER_BATCH", 100, 1, 10000), i;
 	bool queued;
-	char pid[24];
-	int fd, rc = 0, len;
+	int fd, rc = 0;
 
 	/* one mover: whoever started another first has the lock */
-	if ((fd = proc_lock_open(st_dir(), MOVER_LOCK)) < 0 ||
-	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (fd >= 0)
-			(void)close(fd);
+	if ((fd = proc_lock_take(st_dir(), MOVER_LOCK)) < 0)
 		return 0;
-	}
-	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0)
-		(void)!pwrite(fd, pid, (size_t)len, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
@@ -1302,45 +1282,19 @@ mover_kick_noted(void)
 	mover_kick();
 }
 
-static void
-mover_exec(void *arg)
-{
-	const char *path = arg;
-	char *argv[] = { (char *)(uintptr_t) "gridrest-mover", NULL };
-
-	if (strchr(path, '/') != NULL)
-		execv(path, argv);
-	else
-		execvp(path, argv);
-	_exit(127);
-}
-
-static void
-ignore_term(int sig)
-{
-	(void)sig;
-}
-
 void
 mover_kick(void)
 {
-	const char *on = getenv("GRIDREST_MOVER_START"), *path;
-	char buf[PATH_MAX];
+	const char *on = getenv("GRIDREST_MOVER_START");
 	int e;
 
 	if ((on != NULL && strcmp(on, "0") == 0) || st_dir() == NULL ||
 	    mover_running())
 		return;
-	/* GRIDREST_MOVER_EXEC, else beside this program (tool_path) */
-	path = getenv("GRIDREST_MOVER_EXEC");
-	if (path == NULL || *path == '\0')
-		path = tool_path("gridrest-mover", buf, sizeof(buf))
-		    ? buf
-		    : "gridrest-mover";
 	/* a process of its own, exec'd: nothing of this one's but the
 	   environment */
-	if ((e = detach_run("gridrest-mover", ignore_term, st_after_fork,
-		 mover_exec, (void *)(uintptr_t)path)) != 0)
-		log_msg(LOG_ERR, "mover: cannot start %s: %s", path,
+	if ((e = proc_start_tool("gridrest-mover", "GRIDREST_MOVER_EXEC",
+		 st_after_fork)) != 0)
+		log_msg(LOG_ERR, "mover: cannot start gridrest-mover: %s",
 		    strerror(e));
 }

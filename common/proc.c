@@ -1,8 +1,10 @@
 /*
  * proc.c -- starting gridrest's own helper processes: detach_run() for
  * the daemons a process starts on demand (the store's keeper, DRM
- * supervisors, the mover, the rule evaluator), tool_path() for the
- * executables it execs. Leaf module: calls only libc.
+ * supervisors, the mover, the reaper, the rule evaluator), tool_path()
+ * for the executables it execs, proc_start_tool() for both at once; and
+ * the daemons' lock files (one daemon of a kind per store). Leaf module:
+ * calls only libc.
  */
 #define _GNU_SOURCE /* close_range */
 #include <errno.h>
@@ -104,6 +106,42 @@ tool_path(const char *name, char *buf, size_t size)
 	return false;
 }
 
+/* What proc_start_tool's grandchild runs: arg[0] the program, arg[1]
+   its name. */
+static void
+exec_tool(void *arg)
+{
+	char **argv = arg, *args[] = { argv[1], NULL };
+
+	if (strchr(argv[0], '/') != NULL)
+		(void)execv(argv[0], args);
+	else
+		(void)execvp(argv[0], args);
+	_exit(127);
+}
+
+/* SIGTERM until the exec: caught, so that exec resets it to default. */
+static void
+ignore_term(int sig)
+{
+	(void)sig;
+}
+
+int
+proc_start_tool(const char *tool, const char *exec_env, void (*in_child)(void))
+{
+	const char *prog = getenv(exec_env);
+	char path[PATH_MAX], name[64];
+	char *argv[2] = { path, name };
+
+	if (prog != NULL && *prog != '\0')
+		(void)snprintf(path, sizeof(path), "%s", prog);
+	else if (!tool_path(tool, path, sizeof(path)))
+		(void)snprintf(path, sizeof(path), "%s", tool);
+	(void)snprintf(name, sizeof(name), "%s", tool);
+	return detach_run(tool, ignore_term, in_child, exec_tool, argv);
+}
+
 int
 proc_lock_open(const char *dir, const char *name)
 {
@@ -128,4 +166,22 @@ proc_lock_held(const char *dir, const char *name)
 	yes = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 	(void)close(fd);
 	return yes;
+}
+
+int
+proc_lock_take(const char *dir, const char *name)
+{
+	char pid[24];
+	int fd, n;
+
+	if ((fd = proc_lock_open(dir, name)) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, pid, (size_t)n, 0);
+	return fd;
 }

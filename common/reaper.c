@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "jsonx.h"
 #include "log.h"
 #include "pfn.h"
@@ -38,17 +39,6 @@
 
 static volatile sig_atomic_t reaper_stop;
 static bool noted; /* a transaction of this process set a tombstone */
-
-static long
-env_long(const char *name, long def, long min, long max)
-{
-	const char *v = getenv(name);
-	long out;
-
-	if (v == NULL || *v == '\0' || parse_long(v, min, max, &out) != 0)
-		return def;
-	return out;
-}
 
 static const char *
 str(const json_t *o, const char *k)
@@ -714,8 +704,9 @@ reaper_run(struct xfer *x, struct reaper_pass *out, struct gr_err *err)
 	memset(out, 0, sizeof(*out));
 	out->wait = -1;
 	memset(&p, 0, sizeof(p));
-	p.max = env_long("GRIDREST_REAPER_CHUNK", 1000, 1, REAPER_CHUNK_MAX);
-	p.retry = env_long("GRIDREST_REAPER_RETRY", 60, 1, 86400);
+	p.max = cfg_env_long("GRIDREST_REAPER_CHUNK", 1000, 1,
+	    REAPER_CHUNK_MAX);
+	p.retry = cfg_env_long("GRIDREST_REAPER_RETRY", 60, 1, 86400);
 	if ((rc = st_view(ids_txn, &s, 0, err)) != GR_OK)
 		goto out;
 	for (i = 0; i < s.n && rc == GR_OK && !reaper_stop; i++) {
@@ -758,22 +749,14 @@ reaper_main(void)
 	struct gr_err err = { 0 };
 	struct reaper_pass r;
 	struct xfer *x = NULL;
-	long idle = env_long("GRIDREST_REAPER_IDLE", 10, 0, 86400),
-	     every = env_long("GRIDREST_REAPER_INTERVAL", 10, 1, 86400);
+	long idle = cfg_env_long("GRIDREST_REAPER_IDLE", 10, 0, 86400),
+	     every = cfg_env_long("GRIDREST_REAPER_INTERVAL", 10, 1, 86400);
 	int64_t idle_since, next, now;
 	uint64_t seen;
-	char pid[24];
-	int fd, rc = 0, len, fails = 0;
+	int fd, rc = 0, fails = 0;
 
-	if ((fd = proc_lock_open(st_dir(), REAPER_LOCK)) < 0 ||
-	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (fd >= 0)
-			(void)close(fd);
+	if ((fd = proc_lock_take(st_dir(), REAPER_LOCK)) < 0)
 		return 0;
-	}
-	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0)
-		(void)!pwrite(fd, pid, (size_t)len, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
@@ -846,30 +829,10 @@ reaper_kick_noted(void)
 	reaper_kick();
 }
 
-static void
-reaper_exec(void *arg)
-{
-	const char *path = arg;
-	char *argv[] = { (char *)(uintptr_t) "gridrest-reaper", NULL };
-
-	if (strchr(path, '/') != NULL)
-		execv(path, argv);
-	else
-		execvp(path, argv);
-	_exit(127);
-}
-
-static void
-ignore_term(int sig)
-{
-	(void)sig;
-}
-
 void
 reaper_kick(void)
 {
-	const char *on = getenv("GRIDREST_REAPER_START"), *path;
-	char buf[PATH_MAX];
+	const char *on = getenv("GRIDREST_REAPER_START");
 	int e;
 
 	if (st_dir() == NULL)
@@ -878,13 +841,8 @@ reaper_kick(void)
 	st_changed(ST_CHANGE_TOMBSTONES);
 	if ((on != NULL && strcmp(on, "0") == 0) || reaper_running())
 		return;
-	path = getenv("GRIDREST_REAPER_EXEC");
-	if (path == NULL || *path == '\0')
-		path = tool_path("gridrest-reaper", buf, sizeof(buf))
-		    ? buf
-		    : "gridrest-reaper";
-	if ((e = detach_run("gridrest-reaper", ignore_term, st_after_fork,
-		 reaper_exec, (void *)(uintptr_t)path)) != 0)
-		log_msg(LOG_ERR, "reaper: cannot start %s: %s", path,
+	if ((e = proc_start_tool("gridrest-reaper", "GRIDREST_REAPER_EXEC",
+		 st_after_fork)) != 0)
+		log_msg(LOG_ERR, "reaper: cannot start gridrest-reaper: %s",
 		    strerror(e));
 }

@@ -3404,18 +3404,6 @@ due_txn(struct st_txn *t, void *arg, struct gr_err *err)
 	    err);
 }
 
-/* The evaluator, in the detached grandchild: exec'd, never a fork that
-   goes on running this program. */
-static void
-exec_evaluator(void *arg)
-{
-	static char name[] = "gridrest-rules";
-	char *argv[] = { name, NULL };
-
-	(void)execv(arg, argv);
-	_exit(127);
-}
-
 /* Does an evaluator hold its lock? */
 static bool
 evaluator_running(void)
@@ -3432,21 +3420,12 @@ rule_evaluator_wanted(void)
 void
 rule_evaluator_kick(void)
 {
-	static char path[PATH_MAX];
-	const char *prog = getenv("GRIDREST_RULES_EXEC");
 	int e;
 
 	if (evaluator_running())
 		return;
-	/* found as the DRM finds its helpers (one search) */
-	if (prog == NULL || *prog == '\0')
-		prog = path[0] != '\0' ||
-			tool_path("gridrest-rules", path, sizeof(path))
-		    ? path
-		    : "gridrest-rules";
-	e = detach_run("gridrest-rules", NULL, st_after_fork, exec_evaluator,
-	    (void *)(uintptr_t)prog);
-	if (e != 0)
+	if ((e = proc_start_tool("gridrest-rules", "GRIDREST_RULES_EXEC",
+		 st_after_fork)) != 0)
 		log_msg(LOG_ERR, "rules: cannot start gridrest-rules: %s",
 		    strerror(e));
 }

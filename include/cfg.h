@@ -62,4 +62,11 @@ extern struct gr_cfg cfg;
  */
 int cfg_load(struct gr_err *err);
 
+/*
+ * A daemon's own setting (GRIDREST_MOVER_*, GRIDREST_REAPER_*), read when
+ * it is wanted rather than into cfg: the variable name as a whole number
+ * in [min, max]; def when it is unset, empty, malformed or out of range.
+ */
+long cfg_env_long(const char *name, long def, long min, long max);
+
 #endif /* CFG_H */

@@ -32,6 +32,18 @@ int detach_run(const char *name, void (*on_term)(int), void (*in_child)(void),
 bool tool_path(const char *name, char *buf, size_t size);
 
 /*
+ * Start gridrest's executable tool (gridrest-mover...) detached
+ * (detach_run; in_child as there): the program getenv(exec_env) names when
+ * set and not empty, else tool_path's, else tool found on PATH, exec'd
+ * with no argument but its name and this process's environment. Until
+ * the exec, SIGTERM is caught and ignored; after it, default. Returns 0,
+ * or an errno when it could not fork (a failed exec is the grandchild's
+ * exit 127, unseen).
+ */
+int proc_start_tool(const char *tool, const char *exec_env,
+    void (*in_child)(void));
+
+/*
  * A daemon's lock file, dir/name (created 0600, never through a symbolic
  * link): the daemon holds it with an exclusive flock while it runs, one
  * per store. proc_lock_open returns its descriptor (close-on-exec) or -1;
@@ -39,5 +51,13 @@ bool tool_path(const char *name, char *buf, size_t size);
  */
 int proc_lock_open(const char *dir, const char *name);
 bool proc_lock_held(const char *dir, const char *name);
+
+/*
+ * The daemon's start: open dir/name, hold it with an exclusive flock and
+ * write this process's pid in it (for operators and tests). Returns the
+ * descriptor, which holds the lock until it is closed or unlocked; -1
+ * when another process holds it, or it cannot be opened.
+ */
+int proc_lock_take(const char *dir, const char *name);
 
 #endif /* PROC_H */

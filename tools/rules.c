@@ -55,12 +55,10 @@ main(void)
 	char lock[4096];
 	const char *log;
 	unsigned idle = 0;
-	char pid[24];
 	unsigned linger;
 	int64_t next_expiry = 0;
 	size_t done;
 	bool worked, retro;
-	int fd, n;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -75,12 +73,8 @@ main(void)
 	log_set_name("rules");
 	linger = cfg.keeper_idle > 0 ? cfg.keeper_idle : 30;
 	(void)snprintf(lock, sizeof(lock), "%s/db", cfg.home);
-	if ((fd = proc_lock_open(lock, "rules.lock")) < 0 ||
-	    flock(fd, LOCK_EX | LOCK_NB) != 0)
+	if (proc_lock_take(lock, "rules.lock") < 0)
 		return 0; /* another evaluator runs */
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0) /* who runs, for operators and tests */
-		(void)!pwrite(fd, pid, (size_t)n, 0);
 	if (st_open(cfg.home, 0, &err) != GR_OK) {
 		log_msg(LOG_ERR, "rules: %s", err.msg);
 		return 1;
