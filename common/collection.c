@@ -37,22 +37,22 @@ content_key(char *buf, const char *ps, const char *pn, const char *cs,
 }
 
 /* Is anc (as/an) scope:name itself or one of its ancestors? */
-static int is_ancestor(struct st_txn *t, const char *as, const char *an,
-    const char *scope, const char *name, int depth, bool *yes,
-    struct gr_err *err);
-
-struct anc_args {
+struct above_args {
 	struct st_txn *t;
-	const char *as, *an;
+	coll_did_fn fn;
+	void *arg;
+	json_t *seen; /* {"scope\nname": true} */
 	int depth;
-	bool *yes;
+	bool stopped; /* fn said ST_STOP: every scan under way ends */
 	struct gr_err *err;
 };
 
+static int above(struct above_args *a, const char *scope, const char *name);
+
 static int
-anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+above_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
-	struct anc_args *a = arg;
+	struct above_args *a = arg;
 	char *s, *n;
 	int rc;
 
@@ -60,34 +60,77 @@ anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	(void)val;
 	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
 		return GR_OK;
-	rc = is_ancestor(a->t, a->as, a->an, s, n, a->depth + 1, a->yes,
-	    a->err);
+	rc = above(a, s, n);
 	free(s);
 	free(n);
-	return rc != GR_OK ? rc : *a->yes ? ST_STOP : GR_OK;
+	/* st_scan_key takes ST_STOP for the end of its own scan only */
+	return a->stopped ? ST_STOP : rc;
 }
 
 static int
-is_ancestor(struct st_txn *t, const char *as, const char *an, const char *scope,
-    const char *name, int depth, bool *yes, struct gr_err *err)
+above(struct above_args *a, const char *scope, const char *name)
 {
-	struct anc_args a = { t, as, an, depth, yes, err };
 	char kbuf[KEY_MAX];
-	size_t klen;
+	json_t *k = json_sprintf("%s\n%s", scope, name);
 	int rc;
 
-	if (strcmp(as, scope) == 0 && strcmp(an, name) == 0) {
-		*yes = true;
+	if (k == NULL || json_object_get(a->seen, json_string_value(k))) {
+		json_decref(k);
 		return GR_OK;
 	}
-	if (depth > DEPTH_MAX)
-		return gr_fail(err, GR_UNSUPPORTED_OPERATION,
+	json_object_set_new(a->seen, json_string_value(k), json_true());
+	json_decref(k);
+	if ((rc = a->fn(scope, name, a->arg)) != GR_OK) {
+		a->stopped = rc == ST_STOP;
+		return rc;
+	}
+	if (a->depth > DEPTH_MAX)
+		return gr_fail(a->err, GR_UNSUPPORTED_OPERATION,
 		    "Containers are nested more than %d deep", DEPTH_MAX);
-	klen = key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL);
+	a->depth++;
 	/* the parents: child key exactly scope \0 name */
-	rc = st_scan_key(t, TBL_CONTENTS_BY_CHILD, kbuf, klen, anc_one, &a,
-	    err);
+	rc = st_scan_key(a->t, TBL_CONTENTS_BY_CHILD, kbuf,
+	    key_join(kbuf, sizeof(kbuf), scope, name, (char *)NULL), above_one,
+	    a, a->err);
+	a->depth--;
+	return a->stopped ? ST_STOP : rc;
+}
+
+int
+coll_above(struct st_txn *t, const char *scope, const char *name,
+    coll_did_fn fn, void *arg, struct gr_err *err)
+{
+	struct above_args a = { t, fn, arg, json_object(), 0, false, err };
+	int rc = above(&a, scope, name);
+
+	json_decref(a.seen);
 	return rc == ST_STOP ? GR_OK : rc;
+}
+
+struct within_args {
+	const char *scope, *name;
+	bool *yes;
+};
+
+static int
+within_one(const char *scope, const char *name, void *arg)
+{
+	struct within_args *w = arg;
+
+	if (strcmp(w->scope, scope) != 0 || strcmp(w->name, name) != 0)
+		return GR_OK;
+	*w->yes = true;
+	return ST_STOP;
+}
+
+int
+coll_within(struct st_txn *t, const char *scope, const char *name,
+    const char *ts, const char *tn, bool *yes, struct gr_err *err)
+{
+	struct within_args w = { ts, tn, yes };
+
+	*yes = false;
+	return coll_above(t, scope, name, within_one, &w, err);
 }
 
 /* Do provided values match the stored file's? */
@@ -179,7 +222,7 @@ attach_txn(struct st_txn *t, const char *ps, const char *pn,
 
 			first_type = strcmp(ct, "DATASET") == 0 ? "DATASET"
 								: "CONTAINER";
-			rc = is_ancestor(t, cs, cn, ps, pn, 0, &cycle, err);
+			rc = coll_within(t, ps, pn, cs, cn, &cycle, err);
 			if (rc == GR_OK && cycle)
 				rc = gr_fail(err, GR_UNSUPPORTED_OPERATION,
 				    "Circular attachment detected");
@@ -943,11 +986,22 @@ coll_set_status(const char *issuer, const char *scope, const char *name,
 
 struct below_args {
 	struct st_txn *t;
+	const char *type; /* of the DIDs fn is for */
 	coll_file_fn fn;
 	void *arg;
 	int depth;
 	struct gr_err *err;
 };
+
+/* Is the JSON text raw[0..n) the string type? */
+static bool
+raw_is(const char *raw, size_t n, const char *type)
+{
+	size_t len = strlen(type);
+
+	return n == len + 2 && raw[0] == '"' &&
+	    memcmp(raw + 1, type, len) == 0 && raw[len + 1] == '"';
+}
 
 static int below(struct below_args *b, const char *scope, const char *name);
 
@@ -955,18 +1009,20 @@ static int
 below_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
 	struct below_args *b = arg;
-	const char *type;
+	const char *type = NULL;
 	size_t tlen;
 	char *s, *n;
-	int rc;
+	int rc = GR_OK;
 
 	(void)pkey;
 	if (!key_did(key->data, key->size, 2, &s, &n))
 		return GR_OK;
-	if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
-	    tlen == 6 && memcmp(type, "\"FILE\"", 6) == 0)
+	if (!jsonx_member(val->data, val->size, "type", &type, &tlen))
+		tlen = 0;
+	if (raw_is(type, tlen, b->type))
 		rc = b->fn(s, n, val->data, val->size, b->arg);
-	else
+	else if (raw_is(type, tlen, "DATASET") ||
+	    raw_is(type, tlen, "CONTAINER"))
 		rc = below(b, s, n);
 	free(s);
 	free(n);
@@ -992,10 +1048,18 @@ below(struct below_args *b, const char *scope, const char *name)
 }
 
 int
+coll_below(struct st_txn *t, const char *scope, const char *name,
+    const char *type, coll_file_fn fn, void *arg, struct gr_err *err)
+{
+	struct below_args b = { t, type, fn, arg, 0, err };
+
+	return below(&b, scope, name);
+}
+
+int
 coll_files_below(struct st_txn *t, const char *scope, const char *name,
     coll_file_fn fn, void *arg, struct gr_err *err)
 {
-	struct below_args b = { t, fn, arg, 0, err };
 	struct sbuf rec = { 0 };
 	char kbuf[KEY_MAX];
 	const char *type;
@@ -1015,7 +1079,7 @@ coll_files_below(struct st_txn *t, const char *scope, const char *name,
 	    memcmp(type, "\"FILE\"", 6) == 0)
 		rc = fn(scope, name, rec.s, rec.len, arg);
 	else
-		rc = below(&b, scope, name);
+		rc = coll_below(t, scope, name, "FILE", fn, arg, err);
 	sbuf_free(&rec);
 	return rc;
 }

@@ -1420,7 +1420,6 @@ dataset_files(struct st_txn *t, const char *scope, const char *name,
 struct dslist {
 	char **scope, **name;
 	size_t n, cap;
-	int depth;
 	struct st_txn *t;
 	struct gr_err *err;
 };
@@ -1439,62 +1438,40 @@ dslist_free(struct dslist *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int ds_walk(struct dslist *d, const char *scope, const char *name);
-
-static int
-ds_walk_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
+/* scope:name into d unless it is there already. */
+static void
+dslist_add(struct dslist *d, const char *scope, const char *name)
 {
-	struct dslist *d = arg;
-	const char *type;
-	size_t tlen, i;
-	char *s, *n;
-	int rc = GR_OK;
+	size_t i;
 
-	(void)pkey;
-	if (!key_did(key->data, key->size, 2, &s, &n))
-		return GR_OK;
-	if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
-	    tlen == 9 && memcmp(type, "\"DATASET\"", 9) == 0) {
-		for (i = 0; i < d->n; i++)
-			if (strcmp(d->scope[i], s) == 0 &&
-			    strcmp(d->name[i], n) == 0)
-				break;
-		if (i == d->n) {
-			if (d->n == d->cap) {
-				d->cap = d->cap ? d->cap * 2 : 16;
-				d->scope = xrealloc(d->scope,
-				    d->cap * sizeof(char *));
-				d->name = xrealloc(d->name,
-				    d->cap * sizeof(char *));
-			}
-			d->scope[d->n] = s;
-			d->name[d->n++] = n;
-			return GR_OK;
-		}
-	} else if (jsonx_member(val->data, val->size, "type", &type, &tlen) &&
-	    tlen == 11 && memcmp(type, "\"CONTAINER\"", 11) == 0)
-		rc = ds_walk(d, s, n);
-	free(s);
-	free(n);
-	return rc;
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->scope[i], scope) == 0 &&
+		    strcmp(d->name[i], name) == 0)
+			return;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->scope = xrealloc(d->scope, d->cap * sizeof(char *));
+		d->name = xrealloc(d->name, d->cap * sizeof(char *));
+	}
+	d->scope[d->n] = xstrdup(scope);
+	d->name[d->n++] = xstrdup(name);
 }
 
 static int
+dslist_one(const char *scope, const char *name, const char *rec, size_t reclen,
+    void *arg)
+{
+	(void)rec;
+	(void)reclen;
+	dslist_add(arg, scope, name);
+	return GR_OK;
+}
+
+/* The datasets below the collection scope:name into d. */
+static int
 ds_walk(struct dslist *d, const char *scope, const char *name)
 {
-	char kbuf[KEY_MAX];
-	size_t klen;
-	int rc;
-
-	if (d->depth >= 32)
-		return gr_fail(d->err, GR_UNSUPPORTED_OPERATION,
-		    "Containers are nested more than 32 deep");
-	d->depth++;
-	klen = key_join(kbuf, sizeof(kbuf), scope, name, "", (char *)NULL);
-	rc = st_scan(d->t, TBL_CONTENTS, kbuf, klen, NULL, ds_walk_one, d,
-	    d->err);
-	d->depth--;
-	return rc;
+	return coll_below(d->t, scope, name, "DATASET", dslist_one, d, d->err);
 }
 
 int
@@ -3490,57 +3467,6 @@ rule_remove_of_did(struct st_txn *t, const char *scope, const char *name,
 
 /* --- re-evaluation: attach and detach ------------------------------------ */
 
-/* A DID and every collection above it, each once ("scope\nname" keys). */
-struct anc {
-	json_t *seen, *list; /* list: [[scope, name]] */
-	struct st_txn *t;
-	struct gr_err *err;
-	int depth;
-};
-
-static int anc_walk(struct anc *a, const char *scope, const char *name);
-
-static int
-anc_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
-{
-	struct anc *a = arg;
-	char *s, *n;
-	int rc;
-
-	(void)key;
-	(void)val;
-	if (!key_did(pkey->data, pkey->size, 0, &s, &n))
-		return GR_OK;
-	rc = anc_walk(a, s, n);
-	free(s);
-	free(n);
-	return rc;
-}
-
-static int
-anc_walk(struct anc *a, const char *scope, const char *name)
-{
-	char kbuf[KEY_MAX];
-	json_t *k;
-	int rc;
-
-	k = json_sprintf("%s\n%s", scope, name);
-	if (k == NULL || json_object_get(a->seen, json_string_value(k))) {
-		json_decref(k);
-		return GR_OK;
-	}
-	json_object_set_new(a->seen, json_string_value(k), json_true());
-	json_decref(k);
-	json_array_append_new(a->list, json_pack("[s, s]", scope, name));
-	if (a->depth >= 32)
-		return GR_OK;
-	a->depth++;
-	rc = st_scan_key(a->t, TBL_CONTENTS_BY_CHILD, kbuf,
-	    did_key(kbuf, scope, name), anc_one, a, a->err);
-	a->depth--;
-	return rc;
-}
-
 int
 rule_id_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 {
@@ -3559,44 +3485,30 @@ rule_id_one(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return GR_OK;
 }
 
+struct above_rules {
+	struct st_txn *t;
+	json_t *ids;
+	struct gr_err *err;
+};
+
+static int
+rules_on(const char *scope, const char *name, void *arg)
+{
+	struct above_rules *a = arg;
+	char kbuf[KEY_MAX];
+
+	return st_scan_key(a->t, TBL_RULES_BY_DID, kbuf,
+	    did_key(kbuf, scope, name), rule_id_one, a->ids, a->err);
+}
+
 /* The ids of the rules on scope:name or above it, into ids. */
 static int
 rules_above(struct st_txn *t, const char *scope, const char *name, json_t *ids,
     struct gr_err *err)
 {
-	struct anc a = { json_object(), json_array(), t, err, 0 };
-	char kbuf[KEY_MAX];
-	size_t i;
-	int rc;
+	struct above_rules a = { t, ids, err };
 
-	rc = anc_walk(&a, scope, name);
-	for (i = 0; i < json_array_size(a.list) && rc == GR_OK; i++) {
-		const json_t *d = json_array_get(a.list, i);
-
-		rc = st_scan_key(t, TBL_RULES_BY_DID, kbuf,
-		    did_key(kbuf, json_string_value(json_array_get(d, 0)),
-			json_string_value(json_array_get(d, 1))),
-		    rule_id_one, ids, err);
-	}
-	json_decref(a.seen);
-	json_decref(a.list);
-	return rc;
-}
-
-/* Is scope:name (still) below the DID ts:tn, or that DID itself? */
-static int
-is_below(struct st_txn *t, const char *scope, const char *name, const char *ts,
-    const char *tn, bool *below, struct gr_err *err)
-{
-	struct anc a = { json_object(), json_array(), t, err, 0 };
-	json_t *k = json_sprintf("%s\n%s", ts, tn);
-	int rc = anc_walk(&a, scope, name);
-
-	*below = json_object_get(a.seen, json_string_value(k)) != NULL;
-	json_decref(k);
-	json_decref(a.seen);
-	json_decref(a.list);
-	return rc;
+	return coll_above(t, scope, name, rules_on, &a, err);
 }
 
 /* Set up ap for the rule rec (loaded DB_RMW) inside t. */
@@ -3691,15 +3603,9 @@ attached_datasets(struct st_txn *t, const json_t *dids, struct dslist *d,
 		if ((rc = did_load(t, cs, cn, 0, &rec, err)) != GR_OK)
 			break;
 		type = str_of(rec, "type");
-		if (type != NULL && strcmp(type, "DATASET") == 0) {
-			d->scope = xrealloc(d->scope,
-			    (d->n + 1) * sizeof(char *));
-			d->name = xrealloc(d->name,
-			    (d->n + 1) * sizeof(char *));
-			d->scope[d->n] = xstrdup(cs);
-			d->name[d->n++] = xstrdup(cn);
-			d->cap = d->n;
-		} else if ((rc = ds_walk(d, cs, cn)) != GR_OK)
+		if (type != NULL && strcmp(type, "DATASET") == 0)
+			dslist_add(d, cs, cn);
+		else if ((rc = ds_walk(d, cs, cn)) != GR_OK)
 			break;
 		json_decref(rec);
 		rec = NULL;
@@ -3781,7 +3687,7 @@ drop_files(struct st_txn *t, json_t *rec, struct group *g, int64_t now,
 	int rc = GR_OK;
 
 	for (i = 0; i < g->n && rc == GR_OK; i++) {
-		if ((rc = is_below(t, g->f[i].scope, g->f[i].name,
+		if ((rc = coll_within(t, g->f[i].scope, g->f[i].name,
 			 str_of(rec, "scope"), str_of(rec, "name"), &below,
 			 err)) != GR_OK ||
 		    below)
@@ -3846,7 +3752,7 @@ rule_on_detach(struct st_txn *t, const char *ps, const char *pn, const char *cs,
 		for (j = 0; j < d.n && rc == GR_OK; j++) {
 			struct group f = { 0 };
 
-			if ((rc = is_below(t, d.scope[j], d.name[j],
+			if ((rc = coll_within(t, d.scope[j], d.name[j],
 				 str_of(rec, "scope"), str_of(rec, "name"),
 				 &below, err)) != GR_OK ||
 			    below)

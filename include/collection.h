@@ -125,6 +125,31 @@ int coll_files_below(struct st_txn *t, const char *scope, const char *name,
     coll_file_fn fn, void *arg, struct gr_err *err);
 
 /*
+ * Inside a transaction: fn for every DID of type type ("FILE", "DATASET")
+ * below the collection scope:name, depth first, with its content record's
+ * text; the collections of other types are walked through, those of type
+ * are not. A DID in two collections comes twice. fn returns GR_OK to go
+ * on, or a failure, which ends the walk and is returned. More than 32
+ * levels: UnsupportedOperation.
+ */
+int coll_below(struct st_txn *t, const char *scope, const char *name,
+    const char *type, coll_file_fn fn, void *arg, struct gr_err *err);
+
+/*
+ * Inside a transaction: fn for scope:name and every collection above it
+ * (its parents, theirs...), each once, depth first. fn returns GR_OK to go
+ * on, ST_STOP to end the walk (coll_above then returns GR_OK), or a
+ * failure, returned. More than 32 levels up: UnsupportedOperation.
+ */
+typedef int (*coll_did_fn)(const char *scope, const char *name, void *arg);
+int coll_above(struct st_txn *t, const char *scope, const char *name,
+    coll_did_fn fn, void *arg, struct gr_err *err);
+
+/* *yes: is scope:name the DID ts:tn or below it (coll_above)? */
+int coll_within(struct st_txn *t, const char *scope, const char *name,
+    const char *ts, const char *tn, bool *yes, struct gr_err *err);
+
+/*
  * POST /dids/sample {input_scope, input_name, output_scope, output_name,
  * nbfiles}: a new DATASET output holding nbfiles files (all there are, if
  * fewer) chosen at random among the files below the input. The rights of

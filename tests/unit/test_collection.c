@@ -1,7 +1,8 @@
 /*
  * test_collection.c -- datasets and containers on a real store: creation
  * checks, every containment rule, cycles, closing (figures computed),
- * dynamic figures, and walking the files below a container.
+ * dynamic figures, walking the files below a container, and the
+ * walkers up and down (coll_above, coll_below, coll_within).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,6 +209,92 @@ test_close_and_walk(void **state)
 	json_decref(bad);
 }
 
+struct within_q {
+	const char *scope, *name, *ts, *tn;
+	bool yes;
+};
+
+static int
+within_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	struct within_q *q = arg;
+
+	return coll_within(t, q->scope, q->name, q->ts, q->tn, &q->yes, err);
+}
+
+/* coll_within(d:name, d:target), asserting no failure */
+static bool
+within(const char *name, const char *target)
+{
+	struct gr_err err = { 0 };
+	struct within_q q = { "d", name, "d", target, false };
+
+	assert_int_equal(st_view(within_txn, &q, 0, &err), GR_OK);
+	return q.yes;
+}
+
+static int
+list_did(const char *scope, const char *name, void *arg)
+{
+	(void)scope;
+	json_array_append_new(arg, json_string(name));
+	return GR_OK;
+}
+
+static int
+above_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return coll_above(t, "d", "f3", list_did, arg, err);
+}
+
+static int
+dataset_below(const char *scope, const char *name, const char *rec, size_t n,
+    void *arg)
+{
+	(void)rec;
+	(void)n;
+	return list_did(scope, name, arg);
+}
+
+static int
+below_txn(struct st_txn *t, void *arg, struct gr_err *err)
+{
+	return coll_below(t, "d", "c3", "DATASET", dataset_below, arg, err);
+}
+
+/*
+ * The walkers on c3 > c2 > c1 > {ds1 > {f1, f2}, dsa > f3} and dsz > f3
+ * (in no container): f3's parents are scanned dsa first, so the walk up
+ * goes on after it met c3; what it met stays met.
+ */
+static void
+test_walkers(void **state)
+{
+	struct gr_err err = { 0 };
+	json_t *b = type("DATASET"), *names = json_array();
+
+	(void)state;
+	assert_int_equal(coll_add("root", "d", "dsa", b, &err), GR_OK);
+	assert_int_equal(coll_add("root", "d", "dsz", b, &err), GR_OK);
+	assert_int_equal(attach("dsa", "f3"), GR_OK);
+	assert_int_equal(attach("dsz", "f3"), GR_OK);
+	assert_int_equal(attach("c1", "dsa"), GR_OK);
+	assert_true(within("f3", "c3"));
+	assert_true(within("f3", "dsz"));
+	assert_true(within("f3", "f3"));
+	assert_true(within("ds1", "c2"));
+	assert_false(within("f3", "ds1"));
+	assert_false(within("dsz", "c3"));
+	assert_false(within("c3", "f3"));
+	assert_int_equal(st_view(above_txn, names, 0, &err), GR_OK);
+	assert_string_equal(testlib_dumps(names),
+	    "[\"f3\",\"dsa\",\"c1\",\"c2\",\"c3\",\"dsz\"]");
+	names = json_array();
+	assert_int_equal(st_view(below_txn, names, 0, &err), GR_OK);
+	assert_string_equal(testlib_dumps(names), "[\"ds1\",\"dsa\"]");
+	json_decref(b);
+}
+
 static void
 test_meta(void **state)
 {
@@ -411,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_close_and_walk),
+		cmocka_unit_test(test_walkers),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_top_verify),
