@@ -893,6 +893,24 @@ scan_children(struct st_txn *t, struct coll_args *a, enum tbl_id tbl,
 	return st_scan(t, tbl, kbuf, klen, NULL, fn, a, err);
 }
 
+/* The DID scope:name checked, then txn in a view over the coll_args of
+   a listing (contents, history, parents, files) that ends with emit. */
+static int
+listing(st_txn_fn txn, const char *scope, const char *name, bool lng,
+    gr_emit_fn emit, void *ctx, struct gr_err *err)
+{
+	struct coll_args a = { .scope = scope,
+		.name = name,
+		.emit = emit,
+		.ctx = ctx,
+		.lng = lng };
+	int rc;
+
+	if ((rc = did_check(scope, name, err)) != GR_OK)
+		return rc;
+	return st_view(txn, &a, ST_ONCE, err);
+}
+
 static int
 contents_txn(struct st_txn *t, void *arg, struct gr_err *err)
 {
@@ -903,15 +921,7 @@ int
 coll_contents(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
     struct gr_err *err)
 {
-	struct coll_args a = { .scope = scope,
-		.name = name,
-		.emit = emit,
-		.ctx = ctx };
-	int rc;
-
-	if ((rc = did_check(scope, name, err)) != GR_OK)
-		return rc;
-	return st_view(contents_txn, &a, ST_ONCE, err);
+	return listing(contents_txn, scope, name, false, emit, ctx, err);
 }
 
 static int
@@ -1237,15 +1247,7 @@ int
 coll_history(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
     struct gr_err *err)
 {
-	struct coll_args a = { .scope = scope,
-		.name = name,
-		.emit = emit,
-		.ctx = ctx };
-	int rc;
-
-	if ((rc = did_check(scope, name, err)) != GR_OK)
-		return rc;
-	return st_view(history_txn, &a, ST_ONCE, err);
+	return listing(history_txn, scope, name, false, emit, ctx, err);
 }
 
 struct parent_args {
@@ -1302,15 +1304,7 @@ int
 coll_parents(const char *scope, const char *name, gr_emit_fn emit, void *ctx,
     struct gr_err *err)
 {
-	struct coll_args a = { .scope = scope,
-		.name = name,
-		.emit = emit,
-		.ctx = ctx };
-	int rc;
-
-	if ((rc = did_check(scope, name, err)) != GR_OK)
-		return rc;
-	return st_view(parents_txn, &a, ST_ONCE, err);
+	return listing(parents_txn, scope, name, false, emit, ctx, err);
 }
 
 static int
@@ -1401,16 +1395,7 @@ int
 coll_files(const char *scope, const char *name, bool lng, gr_emit_fn emit,
     void *ctx, struct gr_err *err)
 {
-	struct coll_args a = { .scope = scope,
-		.name = name,
-		.emit = emit,
-		.ctx = ctx,
-		.lng = lng };
-	int rc;
-
-	if ((rc = did_check(scope, name, err)) != GR_OK)
-		return rc;
-	return st_view(files_txn, &a, ST_ONCE, err);
+	return listing(files_txn, scope, name, lng, emit, ctx, err);
 }
 
 struct coll_scope_list {
