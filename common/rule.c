@@ -1568,34 +1568,44 @@ dsl_key(const DBT *key, const DBT *pkey, const DBT *val, void *arg)
 	return GR_OK;
 }
 
+/* The record at key in tbl (a lock, a dataset lock): its state set to
+   state, its updated_at to now. A BDB code; DB_NOTFOUND: none there. */
+static int
+lock_state_put(struct st_txn *t, enum tbl_id tbl, const DBT *key, char state,
+    int64_t now)
+{
+	char st[2] = { state, '\0' };
+	json_t *rec = NULL;
+	int ret = st_get_json(t, tbl, key, &rec, DB_RMW);
+
+	if (ret == 0) {
+		json_object_set_new(rec, "state", json_string(st));
+		json_object_set_new(rec, "updated_at", json_integer(now));
+		ret = st_put_json(t, tbl, key, rec, 0);
+	}
+	json_decref(rec);
+	return ret;
+}
+
 static int
 dataset_locks_state(struct st_txn *t, const char *id, const char *rstate,
     int64_t now, struct gr_err *err)
 {
 	struct dsl_args d = { .t = t };
-	char kbuf[KEY_MAX], st[2] = { 0, 0 };
+	char kbuf[KEY_MAX];
 	size_t klen = key_join(kbuf, sizeof(kbuf), id, "", (char *)NULL), i;
-	json_t *rec = NULL;
-	int ret = 0, rc;
+	int ret, rc;
 
 	if (rstate == NULL || strchr("ROS", *rstate) == NULL)
 		return GR_OK;
-	d.state = st[0] = *rstate;
+	d.state = *rstate;
 	rc = st_scan(t, TBL_DATASET_LOCKS, kbuf, klen, NULL, dsl_key, &d, err);
 	for (i = 0; i < d.keys.n && rc == GR_OK; i++) {
 		DBT k = st_dbt(d.keys.buf.s + d.keys.off[i],
 		    d.keys.off[i + 1] - d.keys.off[i]);
 
-		ret = st_get_json(t, TBL_DATASET_LOCKS, &k, &rec, DB_RMW);
-		if (ret == 0) {
-			json_object_set_new(rec, "state", json_string(st));
-			json_object_set_new(rec, "updated_at",
-			    json_integer(now));
-			ret = st_put_json(t, TBL_DATASET_LOCKS, &k, rec, 0);
-		}
-		json_decref(rec);
-		rec = NULL;
-		if (ret != 0)
+		if ((ret = lock_state_put(t, TBL_DATASET_LOCKS, &k, d.state,
+			 now)) != 0)
 			rc = st_fail(err, ret);
 	}
 	rule_keys_free(&d.keys);
@@ -2289,7 +2299,7 @@ static int
 locks_move(struct st_txn *t, const struct lockset *s, char to, const char *from,
     const char *error, int64_t now, struct gr_err *err)
 {
-	json_t *lock = NULL, *rule = NULL;
+	json_t *rule = NULL;
 	size_t i;
 	int ret, rc = GR_OK;
 
@@ -2316,15 +2326,7 @@ locks_move(struct st_txn *t, const struct lockset *s, char to, const char *from,
 			rule = NULL;
 			continue;
 		}
-		ret = st_get_json(t, TBL_LOCKS, &lk, &lock, DB_RMW);
-		if (ret == 0) {
-			json_object_set_new(lock, "state", json_string(st));
-			json_object_set_new(lock, "updated_at",
-			    json_integer(now));
-			ret = st_put_json(t, TBL_LOCKS, &lk, lock, 0);
-		}
-		json_decref(lock);
-		lock = NULL;
+		ret = lock_state_put(t, TBL_LOCKS, &lk, to, now);
 		if (ret == DB_NOTFOUND) { /* its rule went on the way */
 			json_decref(rule);
 			rule = NULL;
