@@ -102,7 +102,10 @@ $(B)/bench/expr_bench: $(B)/bench/expr.o $(B)/libgridrest.a
 $(B)/bench/xfer_copy: $(B)/bench/xfer.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%.o: CPPFLAGS += -Itests -Icommon
+# GR_TEST_BUILD: where the tests' temporary directories go when GR_BUILD
+# does not say (tests/tmpdir.h)
+$(B)/tests/%.o: CPPFLAGS += -Itests -Icommon \
+    -DGR_TEST_BUILD='"$(abspath $(B))"'
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libgridrest.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

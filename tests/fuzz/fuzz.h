@@ -30,6 +30,7 @@
 #include "log.h"
 #include "memstream.h"
 #include "store.h"
+#include "tmpdir.h"
 #include "token.h"
 #include "util.h"
 #include "web.h"
@@ -50,7 +51,7 @@ fuzz_text(const uint8_t *data, size_t size)
 
 /* --- the store --------------------------------------------------------- */
 
-static char fuzz_home[] = "/tmp/gr-fuzz.XXXXXX";
+static char fuzz_home[TEST_PATH_MAX] = "gr-fuzz";
 static char fuzz_token[TOKEN_MAX];
 
 static int
@@ -82,7 +83,7 @@ fuzz_store_open(void)
 
 	cfg.durability = CFG_DURABLE_NONE;
 	log_set_level(LOG_ERR);
-	if (mkdtemp(fuzz_home) == NULL ||
+	if (test_tmpdir(fuzz_home) != 0 ||
 	    st_open(fuzz_home, ST_INIT, &err) != GR_OK ||
 	    account_ensure("root", "SERVICE", NULL, &created, &err) != GR_OK ||
 	    account_add("root", "alice", "USER", "a@example.org", &err) !=

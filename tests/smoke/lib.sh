@@ -8,7 +8,21 @@ set -u
 top=$(pwd)
 B=${GR_BUILD:-build}
 case $B in /*) ;; *) B=$top/$B ;; esac
-T=$(mktemp -d /tmp/gr-smoke.XXXXXX)
+# The test's files under the build tree: a checkout's tests never meet
+# another's, and make clean removes what a failed test kept. Two reasons
+# for /tmp instead: lighttpd's unix sockets live there ($T/http.sock,
+# $T/home/run/files.sock), and AF_UNIX takes at most 107 bytes of path;
+# and the job users must reach $T (drm_server_start), which a checkout in
+# a private home does not let them.
+mkdir -p "$B/tmp"
+T=$(mktemp -d "$B/tmp/smoke.XXXXXX")
+_d=$B/tmp # up to the first directory others cannot enter, or ""
+while [ -n "$_d" ] && case $(stat -c %A "$_d") in *[xt]) ;; *) false ;; esac
+do
+	_d=${_d%/*}
+done
+[ ${#T} -le 80 ] && [ -z "$_d" ] ||
+	{ rmdir "$T" && T=$(mktemp -d /tmp/gr-smoke.XXXXXX); }
 _tap_n=0
 _tap_failed=0
 STATUS=

@@ -22,7 +22,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-account.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-account";
 
 /* Collects a listing as "a b c " (names) for easy comparison. */
 struct names {

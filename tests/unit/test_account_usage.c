@@ -25,7 +25,7 @@
 #include "usage.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-acctusage.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-acctusage";
 
 /* What a rule's transaction does: look the RSE up, move the counter. */
 struct move {

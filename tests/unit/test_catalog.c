@@ -20,7 +20,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-fc.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-fc";
 
 static const char *
 decode(const char *b64)

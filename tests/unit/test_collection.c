@@ -25,7 +25,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-coll.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-coll";
 
 static json_t *
 type(const char *t)

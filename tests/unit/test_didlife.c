@@ -25,7 +25,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-didlife.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-didlife";
 
 /* Put a record for d:name (type, expired_at or 0 for none). */
 struct put {

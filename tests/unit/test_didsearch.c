@@ -27,7 +27,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-search.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-search";
 
 /* Parse a filters literal with type; the code, q set on GR_OK. */
 static int

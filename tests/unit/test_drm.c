@@ -33,7 +33,7 @@
 #define SLURM            false
 #endif
 
-static char home[] = "/tmp/gr-drm.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-drm";
 
 /*
  * test_lost_supervisor kills a supervisor as a power cut would: the next

@@ -14,7 +14,7 @@
 #include "job.c"
 #include "testlib.h"
 
-static char home[] = "/tmp/gr-job.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-job";
 
 static int
 setup(void **state)

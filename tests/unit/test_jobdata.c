@@ -29,8 +29,8 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-jobdata.XXXXXX";
-static char rse_dir[600], cwd[600];
+static char home[TEST_PATH_MAX] = "gr-jobdata";
+static char rse_dir[TEST_PATH_MAX + 32], cwd[TEST_PATH_MAX + 32];
 
 /* "abc" and "abd": their adler32 (the definition's published example) */
 #define ABC_ADLER "024d0127"
@@ -64,7 +64,7 @@ read_file(const char *path)
 static void
 fresh_cwd(void)
 {
-	char cmd[700];
+	char cmd[TEST_PATH_MAX + 100];
 
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cwd);
 	assert_int_equal(system(cmd), 0);
@@ -126,7 +126,7 @@ test_resolve(void **state)
 	    "LFN:/vo/data/secret.txt", "/vo/data/none.txt", "data:b.txt",
 	    "data:none", "/vo/data/far.txt");
 	json_t *in = NULL;
-	char pfn[700];
+	char pfn[TEST_PATH_MAX + 100];
 
 	(void)state;
 	assert_int_equal(jd_resolve("alice", "user", lfns, &in, &err), GR_OK);
@@ -203,7 +203,8 @@ test_stage_in(void **state)
 	struct gr_err err = { 0 };
 	json_t *lfns = json_pack("[s, s]", "/vo/data/a.txt", "data:b.txt");
 	json_t *in = NULL;
-	char path[700], away[700], want[800], msg[512];
+	char path[TEST_PATH_MAX + 100], away[TEST_PATH_MAX + 100],
+	    want[TEST_PATH_MAX + 200], msg[512];
 	struct stat st;
 
 	(void)state;
@@ -353,7 +354,7 @@ test_stage_in_run(void **state)
 	json_t *lfns = json_pack("[s, s]", "/vo/data/a.txt", "data:b.txt");
 	json_t *in = NULL;
 	struct drm_run run = { .grace = 1 };
-	char path[700], msg[512];
+	char path[TEST_PATH_MAX + 100], msg[512];
 	int fd;
 
 	(void)state;
@@ -421,7 +422,7 @@ test_output(void **state)
 	struct gr_err err = { 0 };
 	json_t *names = json_pack("[s]", "out.txt"), *out = NULL, *got = NULL;
 	json_t *rec = NULL;
-	char path[700], msg[512];
+	char path[TEST_PATH_MAX + 100], msg[512];
 
 	(void)state;
 	fresh_cwd();
@@ -508,7 +509,7 @@ static int
 setup(void **state)
 {
 	struct gr_err err = { 0 };
-	char body[2000], path[700];
+	char body[2 * TEST_PATH_MAX + 1000], path[TEST_PATH_MAX + 100];
 	json_t *s = json_object(), *p, *files;
 
 	(void)state;

@@ -18,7 +18,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-limit.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-limit";
 
 static void
 test_local(void **state)

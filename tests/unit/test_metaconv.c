@@ -19,7 +19,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-metaconv.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-metaconv";
 
 static void
 test_regexp(void **state)

@@ -37,7 +37,7 @@
 #include "util.h"
 #include "xfer.h"
 
-static char home[] = "/tmp/gr-mover.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-mover";
 static struct xfer *X;
 static char rule_id[RULE_ID_LEN + 1];
 

@@ -22,7 +22,7 @@
 #include "token.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-oauth.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-oauth";
 static char client_id[64];
 static const char redirect[] = "https://portal.example.org/cb";
 static const char verifier[] =

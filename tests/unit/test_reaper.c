@@ -35,7 +35,7 @@
 #include "util.h"
 #include "xfer.h"
 
-static char home[] = "/tmp/gr-reaper.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-reaper";
 static struct xfer *X;
 
 static bool
@@ -334,7 +334,8 @@ static void
 test_symlink_refused(void **state)
 {
 	struct reaper_pass r;
-	char *p = where("G", "h1"), outside[600], victim[700], *dir;
+	char *p = where("G", "h1"), outside[TEST_PATH_MAX + 32],
+	     victim[TEST_PATH_MAX + 64], *dir;
 	json_t *rec;
 	FILE *f;
 

@@ -46,7 +46,7 @@ free_port(void)
 static void
 test_off(void **state)
 {
-	char home[] = "/tmp/gr-repl-XXXXXX";
+	char home[TEST_PATH_MAX] = "gr-repl";
 
 	(void)state;
 	cfg.repl_self = NULL;
@@ -74,12 +74,12 @@ test_config_refused(void **state)
 		    "GRIDREST_REPL_PEERS" },
 		{ "127.0.0.1:9001", "127.0.0.2:9001=", "GRIDREST_REPL_PEERS" },
 	};
-	char home[] = "/tmp/gr-repl-XXXXXX";
+	char home[TEST_PATH_MAX] = "gr-repl";
 	struct gr_err err = { 0 };
 	size_t i;
 
 	(void)state;
-	assert_non_null(mkdtemp(home));
+	assert_int_equal(test_tmpdir(home), 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cfg.repl_self = bad[i].self;
 		cfg.repl_peers = bad[i].peers;
@@ -96,7 +96,7 @@ test_config_refused(void **state)
 static void
 test_group_of_one(void **state)
 {
-	char home[] = "/tmp/gr-repl-XXXXXX", self[32], peers[96];
+	char home[TEST_PATH_MAX] = "gr-repl", self[32], peers[96];
 	struct gr_err err = { 0 };
 	json_t *st, *acc = NULL;
 	unsigned port = free_port();

@@ -25,7 +25,7 @@
 #include "usage.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-replica.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-replica";
 
 static void
 test_names(void **state)

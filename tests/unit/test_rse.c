@@ -17,7 +17,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-rse.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-rse";
 
 static int
 collect(json_t *item, void *ctx)

@@ -20,7 +20,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-rsex.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-rsex";
 
 struct eval_args {
 	const char *expr;

@@ -29,7 +29,7 @@
 #include "usage.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-rule.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-rule";
 
 /* The rule id at index i of the last rule_add. */
 static char last_id[RULE_ID_LEN + 1];

@@ -17,7 +17,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-scope.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-scope";
 
 static void
 test_add(void **state)

@@ -29,7 +29,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[4096] = "/tmp/gr-store.XXXXXX"; /* or a child's argument */
+static char home[TEST_PATH_MAX] = "gr-store"; /* or a child's argument */
 
 /* --- helpers -------------------------------------------------------- */
 

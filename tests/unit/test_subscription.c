@@ -22,7 +22,7 @@
 #include "testlib.h"
 #include "util.h"
 
-static char home[] = "/tmp/gr-sub.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-sub";
 
 /* options of a subscription with filter f (a JSON text) and one rule */
 static json_t *

@@ -274,7 +274,7 @@ descendants(const char *uuid)
 static void
 test_descendants(void **state)
 {
-	char home[] = "/tmp/test_task_db.XXXXXX";
+	char home[TEST_PATH_MAX] = "test_task_db";
 
 	(void)state;
 	assert_int_equal(testlib_store_accounts(home), 0);
@@ -347,7 +347,7 @@ test_throttle_sweep(void **state)
 	};
 	static const bool kept[] = { false, true, false, true, true, false,
 		true };
-	char home[] = "/tmp/test_task_db.XXXXXX";
+	char home[TEST_PATH_MAX] = "test_task_db";
 	struct gr_err err = { 0 };
 	size_t i, n;
 
@@ -379,7 +379,7 @@ static void
 test_read_throttle(void **state)
 {
 	struct bucket_args b = { "tasks.rate.@ipr:192.0.2.9", 0, 1, false };
-	char home[] = "/tmp/test_task_db.XXXXXX";
+	char home[TEST_PATH_MAX] = "test_task_db";
 	struct gr_err err = { 0 };
 	long retry = 0;
 	int i;

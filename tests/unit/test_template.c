@@ -16,23 +16,24 @@
 #include <cmocka.h>
 
 #include "template.h"
+#include "tmpdir.h"
 #include "util.h"
 
 static struct arena arena;
-static char dir[] = "/tmp/gr-tmpl.XXXXXX";
+static char dir[TEST_PATH_MAX] = "gr-tmpl";
 
 static int
 setup(void **state)
 {
 	(void)state;
 	arena_init(&arena, 4096);
-	return mkdtemp(dir) != NULL ? 0 : -1;
+	return test_tmpdir(dir);
 }
 
 static int
 teardown(void **state)
 {
-	char path[64];
+	char path[TEST_PATH_MAX + 64];
 
 	(void)state;
 	arena_free(&arena);
@@ -138,7 +139,7 @@ test_malformed(void **state)
 static void
 write_file(const char *name, const char *text, size_t n)
 {
-	char path[64];
+	char path[TEST_PATH_MAX + 64];
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);

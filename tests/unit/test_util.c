@@ -22,6 +22,7 @@
 #include "jsonx.h"
 #include "proc.h"
 #include "util.h"
+#include "tmpdir.h"
 #include "valid.h"
 
 /* --- utf8_valid ----------------------------------------------------- */
@@ -748,11 +749,12 @@ test_sbuf(void **state)
 static void
 test_proc_lock(void **state)
 {
-	char dir[] = "/tmp/gr-lock.XXXXXX", path[64], link[64];
+	char dir[TEST_PATH_MAX] = "gr-lock", path[TEST_PATH_MAX + 16],
+	     link[TEST_PATH_MAX + 16];
 	int fd;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(test_tmpdir(dir), 0);
 	assert_false(proc_lock_held(dir, "d.lock")); /* created, free */
 	fd = proc_lock_open(dir, "d.lock");
 	assert_true(fd >= 0);

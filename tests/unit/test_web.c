@@ -23,7 +23,7 @@
 #include "memstream.h"
 #include "web.h"
 
-static char home[] = "/tmp/gr-web.XXXXXX";
+static char home[TEST_PATH_MAX] = "gr-web";
 static char token[TOKEN_MAX];
 
 /* --- one exchange ------------------------------------------------------ */

@@ -24,13 +24,13 @@
 #include "account.h"
 #include "workload.h"
 
-static char dir[] = "/tmp/test_workload.XXXXXX";
+static char dir[TEST_PATH_MAX] = "test_workload";
 
 static int
 setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) != NULL ? 0 : -1;
+	return test_tmpdir(dir);
 }
 
 static int
@@ -43,7 +43,7 @@ teardown(void **state)
 static int
 open_dir(const char *sub)
 {
-	char path[512];
+	char path[TEST_PATH_MAX + 64];
 
 	(void)snprintf(path, sizeof(path), "%s%s%s", dir, *sub ? "/" : "", sub);
 	return open(path, O_RDONLY | O_DIRECTORY);
@@ -214,7 +214,7 @@ test_may(void **state)
 		{ { ACCOUNT_ANONYMOUS, "user", "alice", "user", false }, false,
 		    false },
 	};
-	char home[] = "/tmp/test_workload_db.XXXXXX";
+	char home[TEST_PATH_MAX] = "test_workload_db";
 	struct gr_err err = { 0 };
 	struct may_args a;
 	size_t i;

@@ -32,10 +32,10 @@
 
 extern char **environ;
 
-static char T[] = "/tmp/gr-xfer.XXXXXX";
-static char dav[128];     /* "davs://localhost:PORT" */
-static char davroot[512]; /* the server's files: T/webdav/data */
-static char cafile[512];  /* T/tls/ca.pem */
+static char T[TEST_PATH_MAX] = "gr-xfer";
+static char dav[128];                    /* "davs://localhost:PORT" */
+static char davroot[TEST_PATH_MAX + 32]; /* the server's files: T/webdav/data */
+static char cafile[TEST_PATH_MAX + 32];  /* T/home/tls/ca.pem */
 static struct xfer *X;
 
 /* "abc": adler32 and md5 from their definitions' published examples */
@@ -49,7 +49,7 @@ static const char *path(const char *fmt, ...)
 static const char *
 path(const char *fmt, ...)
 {
-	static char buf[2][1024];
+	static char buf[2][TEST_PATH_MAX + 900];
 	static int i;
 	char rest[900];
 	va_list ap;
@@ -175,12 +175,12 @@ free_port(void)
 static int
 setup(void **state)
 {
-	char port[16], home[300], whome[300];
+	char port[16], home[TEST_PATH_MAX + 8], whome[TEST_PATH_MAX + 8];
 	char *start[] = { "scripts/webdav-rse", "start", NULL };
 	int p;
 
 	(void)state;
-	if (mkdtemp(T) == NULL || (p = free_port()) < 0)
+	if (test_tmpdir(T) != 0 || (p = free_port()) < 0)
 		return -1;
 	(void)snprintf(port, sizeof(port), "%d", p);
 	(void)snprintf(home, sizeof(home), "%s/home", T);

@@ -1,6 +1,7 @@
 /*
  * testlib.h -- what the unit tests that need a real store share: a fresh
- * environment in a temporary directory, and its removal.
+ * environment in a temporary directory under the build tree (tmpdir.h),
+ * and its removal.
  */
 #ifndef TESTLIB_H
 #define TESTLIB_H
@@ -16,6 +17,7 @@
 #include "cfg.h"
 #include "rule.h"
 #include "store.h"
+#include "tmpdir.h"
 
 static int
 testlib_rm(const char *path, const struct stat *sb, int type, struct FTW *f)
@@ -26,13 +28,14 @@ testlib_rm(const char *path, const struct stat *sb, int type, struct FTW *f)
 	return remove(path);
 }
 
-/* mkdtemp(home) and open an initialised store there; 0 or -1. */
+/* test_tmpdir(home) (home: TEST_PATH_MAX bytes, the test's name on
+   entry) and open an initialised store there; 0 or -1. */
 static inline int
 testlib_store_open(char *home)
 {
 	struct gr_err err = { 0 };
 
-	if (mkdtemp(home) == NULL)
+	if (test_tmpdir(home) != 0)
 		return -1;
 	if (st_open(home, ST_INIT, &err) != GR_OK) {
 		fprintf(stderr, "# store: %s\n", err.msg);

@@ -24,7 +24,7 @@ static inline int
 testlib_store_rses(char *home, const char *const *rses, size_t n)
 {
 	struct gr_err err = { 0 };
-	char body[600];
+	char body[TEST_PATH_MAX + 300];
 	json_t *s, *p;
 	size_t i;
 	int rc = 0;
