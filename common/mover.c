@@ -40,7 +40,6 @@
 #define MOVER_ISSUER      "root" /* the replicas' state changes: an admin's */
 #define MOVER_SCAN        4096   /* queued requests a batch looks through */
 
-static volatile sig_atomic_t mover_stop;
 static bool noted; /* a transaction of this process queued a request */
 
 /* --- claiming ------------------------------------------------------ */
@@ -1048,21 +1047,6 @@ demand_wanted(const struct demand *m, long per_rse, long batch)
 	return want;
 }
 
-static void
-on_term(int sig)
-{
-	(void)sig;
-	mover_stop = 1;
-}
-
-static void
-nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	(void)nanosleep(&ts, NULL);
-}
-
 /*
  * A worker (a fork of the supervisor, its store opened anew): batch after
  * batch while there are any it may claim, then it leaves after
@@ -1090,7 +1074,7 @@ worker(pid_t parent)
 	}
 	st_guard();
 	x = xfer_new();
-	while (!mover_stop && !st_stale() && quiet < MOVER_LINGER_MS) {
+	while (!proc_stop && !st_stale() && quiet < MOVER_LINGER_MS) {
 		gr_clear(&err);
 		if (mover_step(x, &worked, &wait, &err) != GR_OK) {
 			log_msg(LOG_ERR, "mover: %s", err.msg);
@@ -1102,7 +1086,7 @@ worker(pid_t parent)
 			quiet = 0;
 			continue;
 		}
-		nap(MOVER_TICK_MS);
+		proc_nap(MOVER_TICK_MS);
 		quiet += MOVER_TICK_MS;
 	}
 	xfer_free(x);
@@ -1176,7 +1160,6 @@ claiming(const struct demand *m, const struct workers *w)
 int
 mover_main(void)
 {
-	struct sigaction sa;
 	struct gr_err err = { 0 };
 	struct demand m = { .b = { .next = -1 } };
 	struct workers w = { .n = 0 };
@@ -1192,11 +1175,7 @@ mover_main(void)
 	/* one mover: whoever started another first has the lock */
 	if ((fd = proc_lock_take(st_dir(), MOVER_LOCK)) < 0)
 		return 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
+	proc_catch_stop();
 	/* what a killed mover had claimed is taken again */
 	if (mover_requeue(&n, &err) != GR_OK) {
 		log_msg(LOG_ERR, "mover: %s", err.msg);
@@ -1211,13 +1190,13 @@ mover_main(void)
 	idle_since = time_now();
 	/* a store recovered under it (a killed worker's successor opened
 	   it) is reopened by the next call, not left: its workers copy on */
-	while (!mover_stop && !st_must_exit() && !st_removed()) {
+	while (!proc_stop && !st_must_exit() && !st_removed()) {
 		reap(&w, false);
 		gr_clear(&err);
 		m.now = time_now();
 		if (w.n >= max) { /* no look at the queue: no worker to add */
 			idle_since = m.now;
-			nap(MOVER_TICK_MS);
+			proc_nap(MOVER_TICK_MS);
 			continue;
 		}
 		if (st_view(demand_txn, &m, 0, &err) != GR_OK) {
@@ -1226,7 +1205,7 @@ mover_main(void)
 				rc = 1;
 				break;
 			}
-			nap(1000);
+			proc_nap(1000);
 			continue;
 		}
 		/* one more worker a tick while the queue wants more than
@@ -1236,7 +1215,7 @@ mover_main(void)
 		if (w.n > 0 || m.queued)
 			idle_since = m.now;
 		if (w.n > 0 || time_now() - idle_since < idle) {
-			nap(MOVER_TICK_MS);
+			proc_nap(MOVER_TICK_MS);
 			continue;
 		}
 		/*

@@ -37,7 +37,6 @@
 #define REAPER_CHUNK_MAX 100000
 #define REAPER_FAILS_MAX 30 /* failed passes in a row (one a second) */
 
-static volatile sig_atomic_t reaper_stop;
 static bool noted; /* a transaction of this process set a tombstone */
 
 static const char *
@@ -619,7 +618,7 @@ delete_files(struct xfer *x, struct plan *p, const json_t *proto)
 	size_t i;
 
 	pfn_settings(proto, &r);
-	for (i = 0; i < p->n && !reaper_stop; i++) {
+	for (i = 0; i < p->n && !proc_stop; i++) {
 		struct victim *w = &p->v[i];
 
 		if (w->code != GR_OK)
@@ -661,7 +660,7 @@ reap_rse(struct xfer *x, struct plan *p, struct reaper_pass *out,
 				out->wait = p->next > p->now ? p->next - p->now
 							     : 0;
 		}
-		if (p->n == 0 || reaper_stop)
+		if (p->n == 0 || proc_stop)
 			break;
 		if (proto == NULL &&
 		    (rc = pfn_proto(p->name, "delete", &proto, err)) != GR_OK) {
@@ -686,7 +685,7 @@ reap_rse(struct xfer *x, struct plan *p, struct reaper_pass *out,
 			    "them",
 			    p->name, r.deleted, r.erased);
 		/* a round that deleted nothing would find the same again */
-		if ((long)p->n < p->max || r.deleted == 0 || reaper_stop)
+		if ((long)p->n < p->max || r.deleted == 0 || proc_stop)
 			break;
 	}
 	json_decref(proto);
@@ -709,7 +708,7 @@ reaper_run(struct xfer *x, struct reaper_pass *out, struct gr_err *err)
 	p.retry = cfg_env_long("GRIDREST_REAPER_RETRY", 60, 1, 86400);
 	if ((rc = st_view(ids_txn, &s, 0, err)) != GR_OK)
 		goto out;
-	for (i = 0; i < s.n && rc == GR_OK && !reaper_stop; i++) {
+	for (i = 0; i < s.n && rc == GR_OK && !proc_stop; i++) {
 		memcpy(p.id, s.id[i], sizeof(p.id));
 		rc = reap_rse(x, &p, out, err);
 	}
@@ -727,25 +726,9 @@ reaper_running(void)
 	return proc_lock_held(st_dir(), REAPER_LOCK);
 }
 
-static void
-on_term(int sig)
-{
-	(void)sig;
-	reaper_stop = 1;
-}
-
-static void
-nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	(void)nanosleep(&ts, NULL);
-}
-
 int
 reaper_main(void)
 {
-	struct sigaction sa;
 	struct gr_err err = { 0 };
 	struct reaper_pass r;
 	struct xfer *x = NULL;
@@ -757,14 +740,10 @@ reaper_main(void)
 
 	if ((fd = proc_lock_take(st_dir(), REAPER_LOCK)) < 0)
 		return 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
+	proc_catch_stop();
 	x = xfer_new();
 	idle_since = time_now();
-	while (!reaper_stop && !st_stale()) {
+	while (!proc_stop && !st_stale()) {
 		seen = st_changes(ST_CHANGE_TOMBSTONES);
 		gr_clear(&err);
 		if (reaper_run(x, &r, &err) != GR_OK) {
@@ -776,7 +755,7 @@ reaper_main(void)
 				rc = 1;
 				break;
 			}
-			nap(1000);
+			proc_nap(1000);
 			continue;
 		}
 		fails = 0;
@@ -802,10 +781,10 @@ reaper_main(void)
 		next = now + (r.wait >= 0 && r.wait < every ? r.wait : every);
 		if (!r.pending)
 			next = now + 1;
-		while (!reaper_stop && !st_stale() &&
+		while (!proc_stop && !st_stale() &&
 		    st_changes(ST_CHANGE_TOMBSTONES) == seen &&
 		    time_now() < next)
-			nap(REAPER_TICK_MS);
+			proc_nap(REAPER_TICK_MS);
 	}
 	xfer_free(x);
 	(void)close(fd);

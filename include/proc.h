@@ -7,6 +7,7 @@
 #ifndef PROC_H
 #define PROC_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,5 +60,15 @@ bool proc_lock_held(const char *dir, const char *name);
  * when another process holds it, or it cannot be opened.
  */
 int proc_lock_take(const char *dir, const char *name);
+
+/*
+ * A daemon's stop: proc_catch_stop() makes SIGTERM and SIGINT set
+ * proc_stop (per process, 0 until then; a forked child inherits both),
+ * which the daemon's loop tests between two steps. proc_nap() sleeps ms
+ * milliseconds, less when a signal comes.
+ */
+extern volatile sig_atomic_t proc_stop;
+void proc_catch_stop(void);
+void proc_nap(long ms);
 
 #endif /* PROC_H */

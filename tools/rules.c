@@ -37,21 +37,10 @@
 /* Expired rules deleted in one transaction. */
 #define EXPIRE_BATCH 100
 
-static volatile sig_atomic_t stop;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 int
 main(void)
 {
 	struct gr_err err = { 0 };
-	struct sigaction sa;
-	struct timespec nap = { 0, 100 * 1000000L };
 	char lock[4096];
 	const char *log;
 	unsigned idle = 0;
@@ -60,9 +49,7 @@ main(void)
 	size_t done;
 	bool worked, retro;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	(void)sigaction(SIGTERM, &sa, NULL);
+	proc_catch_stop();
 	json_set_alloc_funcs(xmalloc, free);
 	if (cfg_load(&err) != GR_OK) {
 		fprintf(stderr, "gridrest-rules: %s\n", err.msg);
@@ -81,7 +68,7 @@ main(void)
 	}
 	st_guard();
 	rule_evaluator_open();
-	while (!stop && !st_must_exit() && !st_removed()) {
+	while (!proc_stop && !st_must_exit() && !st_removed()) {
 		if (time_now() >= next_expiry) { /* once a second */
 			next_expiry = time_now() + 1;
 			gr_clear(&err);
@@ -121,7 +108,7 @@ main(void)
 				break;
 			idle = 0;
 		}
-		(void)nanosleep(&nap, NULL);
+		proc_nap(100);
 	}
 	st_close();
 	return 0;
