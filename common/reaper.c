@@ -171,45 +171,6 @@ truthy(const json_t *v)
 		strcasecmp(s, "yes") == 0);
 }
 
-/* *out: new reference to the value of rse's attribute key, or NULL. */
-static int
-attr_get(struct st_txn *t, const char *rse, const char *key, json_t **out,
-    struct gr_err *err)
-{
-	char kbuf[KEY_MAX];
-	DBT k = st_dbt(kbuf, key_join(kbuf, sizeof(kbuf), rse, key, (char *)0));
-	json_t *rec = NULL;
-	int ret;
-
-	*out = NULL;
-	ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
-	if (ret == DB_NOTFOUND)
-		return GR_OK;
-	if (ret != 0)
-		return st_fail(err, ret);
-	*out = json_incref(json_object_get(rec, "value"));
-	json_decref(rec);
-	return GR_OK;
-}
-
-/* *out: new reference to the usage record of source on the RSE id, or
-   NULL when there is none. */
-static int
-reaper_usage_get(struct st_txn *t, const char *id, const char *source,
-    u_int32_t flags, json_t **out, struct gr_err *err)
-{
-	char kbuf[KEY_MAX];
-	DBT k = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), id, source, (char *)0));
-	int ret;
-
-	*out = NULL;
-	ret = st_get_json(t, TBL_RSE_USAGE, &k, out, flags);
-	if (ret == DB_NOTFOUND)
-		return GR_OK;
-	return ret == 0 ? GR_OK : st_fail(err, ret);
-}
-
 /* How much p's RSE must free (reaper.h): need, greedy, spaced. */
 static int
 plan_space(struct st_txn *t, struct plan *p, struct gr_err *err)
@@ -221,7 +182,7 @@ plan_space(struct st_txn *t, struct plan *p, struct gr_err *err)
 	DBT k;
 	int ret, rc;
 
-	if ((rc = attr_get(t, p->name, "greedyDeletion", &v, err)) != GR_OK)
+	if ((rc = rse_attr_get(t, p->name, "greedyDeletion", &v, err)) != GR_OK)
 		goto out;
 	p->greedy = truthy(v);
 	if (p->greedy) {
@@ -239,16 +200,16 @@ plan_space(struct st_txn *t, struct plan *p, struct gr_err *err)
 	if (min_free <= 0)
 		goto out;
 	json_decref(v);
-	if ((rc = attr_get(t, p->name, "source_for_total_space", &v, err)) !=
-		GR_OK ||
-	    (rc = reaper_usage_get(t, p->id,
+	if ((rc = rse_attr_get(t, p->name, "source_for_total_space", &v,
+		 err)) != GR_OK ||
+	    (rc = usage_rse_load(t, p->id,
 		 (ts = json_string_value(v)) != NULL ? ts : REAPER_SOURCE, 0,
 		 &tot, err)) != GR_OK)
 		goto out;
 	json_decref(v);
-	if ((rc = attr_get(t, p->name, "source_for_used_space", &v, err)) !=
+	if ((rc = rse_attr_get(t, p->name, "source_for_used_space", &v, err)) !=
 		GR_OK ||
-	    (rc = reaper_usage_get(t, p->id,
+	    (rc = usage_rse_load(t, p->id,
 		 (us = json_string_value(v)) != NULL ? us : REAPER_SOURCE, 0,
 		 &used, err)) != GR_OK)
 		goto out;
@@ -444,7 +405,7 @@ used_follows(struct st_txn *t, const struct plan *p, json_int_t bytes,
 	json_int_t used;
 	int ret, rc;
 
-	if ((rc = reaper_usage_get(t, p->id, p->used_src, DB_RMW, &rec, err)) !=
+	if ((rc = usage_rse_load(t, p->id, p->used_src, DB_RMW, &rec, err)) !=
 		GR_OK ||
 	    rec == NULL)
 		return rc;

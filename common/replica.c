@@ -265,26 +265,19 @@ static int
 tombstone_delay(struct st_txn *t, const char *rse, long long *out,
     struct gr_err *err)
 {
-	char kbuf[KEY_MAX];
-	DBT k = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), rse, "tombstone_delay", (char *)NULL));
-	json_t *rec = NULL, *v;
+	json_t *v;
 	long n;
-	int ret;
+	int rc;
 
 	*out = -1;
-	ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
-	if (ret == DB_NOTFOUND)
-		return GR_OK;
-	if (ret != 0)
-		return st_fail(err, ret);
-	v = json_object_get(rec, "value");
+	if ((rc = rse_attr_get(t, rse, "tombstone_delay", &v, err)) != GR_OK)
+		return rc;
 	if (json_is_integer(v))
 		*out = (long long)json_integer_value(v);
 	else if (json_is_string(v) &&
 	    parse_long(json_string_value(v), -(1L << 40), 1L << 40, &n) == 0)
 		*out = n;
-	json_decref(rec);
+	json_decref(v);
 	if (*out == 0)
 		*out = -1; /* 0: no tombstone, as upstream */
 	return GR_OK;

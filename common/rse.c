@@ -243,6 +243,26 @@ render_info(const json_t *rec)
 }
 
 /* Attributes. */
+int
+rse_attr_get(struct st_txn *t, const char *name, const char *key, json_t **out,
+    struct gr_err *err)
+{
+	char kbuf[KEY_MAX];
+	DBT k = st_dbt(kbuf,
+	    key_join(kbuf, sizeof(kbuf), name, key, (char *)NULL));
+	json_t *rec = NULL;
+	int ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
+
+	*out = NULL;
+	if (ret == DB_NOTFOUND)
+		return GR_OK;
+	if (ret != 0)
+		return st_fail(err, ret);
+	*out = json_incref(json_object_get(rec, "value"));
+	json_decref(rec);
+	return GR_OK;
+}
+
 static int
 attr_put(struct st_txn *t, const char *rse, const char *key, json_t *value,
     struct gr_err *err)

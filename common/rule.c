@@ -546,26 +546,6 @@ expr_eval(struct st_txn *t, const char *expr, json_t **out, struct gr_err *err)
 	return rc;
 }
 
-static int
-rule_rse_attr(struct st_txn *t, const char *rse, const char *key, json_t **val,
-    struct gr_err *err)
-{
-	char kbuf[KEY_MAX];
-	DBT k = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), rse, key, (char *)NULL));
-	json_t *rec = NULL;
-	int ret = st_get_json(t, TBL_RSE_ATTRS, &k, &rec, 0);
-
-	*val = NULL;
-	if (ret == DB_NOTFOUND)
-		return GR_OK;
-	if (ret != 0)
-		return st_fail(err, ret);
-	*val = json_incref(json_object_get(rec, "value"));
-	json_decref(rec);
-	return GR_OK;
-}
-
 /*
  * Upstream's SCRATCHDISK policy (get_scratch_policy): a rule of an
  * account that is not an admin, whose expression names an RSE with the
@@ -608,7 +588,7 @@ scratch_cap(struct st_txn *t, json_t *rule, bool write_only, int64_t now,
 			continue;
 		json_decref(type);
 		type = NULL;
-		if ((rc = rule_rse_attr(t, name, "type", &type, err)) == GR_OK)
+		if ((rc = rse_attr_get(t, name, "type", &type, err)) == GR_OK)
 			scratch = json_is_string(type) &&
 			    strcmp(json_string_value(type), "SCRATCHDISK") == 0;
 	}
@@ -681,7 +661,7 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 			char *end;
 
 			json_decref(wv);
-			if ((rc = rule_rse_attr(t, name, weight, &wv, err)) !=
+			if ((rc = rse_attr_get(t, name, weight, &wv, err)) !=
 			    GR_OK)
 				goto out;
 			if (wv == NULL)
@@ -705,7 +685,7 @@ build_cands(struct applier *ap, const json_t *rule, bool *locked, bool quota)
 		if (!c->unlimited) {
 			json_t *mock = NULL;
 
-			if ((rc = rule_rse_attr(t, name, "mock", &mock, err)) !=
+			if ((rc = rse_attr_get(t, name, "mock", &mock, err)) !=
 			    GR_OK)
 				goto out;
 			c->unlimited = mock != NULL && !json_is_false(mock);
@@ -1894,7 +1874,7 @@ add_one(struct st_txn *t, const char *issuer, const struct spec *s,
 			char *rname = rse_live_name(t, ap.c[i].id);
 
 			if (rname != NULL)
-				rc = rule_rse_attr(t, rname,
+				rc = rse_attr_get(t, rname,
 				    "block_manual_approval", &blocked, err);
 			free(rname);
 			if (blocked != NULL && !json_is_false(blocked))

@@ -86,24 +86,29 @@ usage_rse_lock(struct st_txn *t, const char *rse_id, struct gr_err *err)
 }
 
 int
-usage_rse_files(struct st_txn *t, const char *rse_id, json_int_t *files,
-    struct gr_err *err)
+usage_rse_load(struct st_txn *t, const char *rse_id, const char *source,
+    u_int32_t flags, json_t **out, struct gr_err *err)
 {
 	char kbuf[KEY_MAX];
 	DBT k = st_dbt(kbuf,
-	    key_join(kbuf, sizeof(kbuf), rse_id, USAGE_SOURCE, (char *)NULL));
-	json_t *rec = NULL;
+	    key_join(kbuf, sizeof(kbuf), rse_id, source, (char *)NULL));
 	int ret;
 
-	*files = 0;
-	ret = st_get_json(t, TBL_RSE_USAGE, &k, &rec, 0);
-	if (ret == DB_NOTFOUND)
-		return GR_OK;
-	if (ret != 0)
-		return st_fail(err, ret);
+	*out = NULL;
+	ret = st_get_json(t, TBL_RSE_USAGE, &k, out, flags);
+	return ret == 0 || ret == DB_NOTFOUND ? GR_OK : st_fail(err, ret);
+}
+
+int
+usage_rse_files(struct st_txn *t, const char *rse_id, json_int_t *files,
+    struct gr_err *err)
+{
+	json_t *rec;
+	int rc = usage_rse_load(t, rse_id, USAGE_SOURCE, 0, &rec, err);
+
 	*files = int_of(rec, "files");
 	json_decref(rec);
-	return GR_OK;
+	return rc;
 }
 
 struct usage_args {

@@ -136,6 +136,11 @@ int rse_load_by_id(struct st_txn *t, const char *id, json_t **rec);
 /* The name of the live RSE with id (malloc'ed), or NULL. */
 char *rse_live_name(struct st_txn *t, const char *id);
 
+/* *out: new reference to the value of the RSE name's attribute key, NULL
+   when it has none (the RSE itself is not looked at). */
+int rse_attr_get(struct st_txn *t, const char *name, const char *key,
+    json_t **out, struct gr_err *err);
+
 /* *out: new reference to every protocol of rse, sorted (RSENotFound). */
 int rse_protocols(struct st_txn *t, const char *rse, json_t **out,
     struct gr_err *err);

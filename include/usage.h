@@ -33,6 +33,12 @@ int usage_rse_add(struct st_txn *t, const char *rse_id, json_int_t files,
  */
 int usage_rse_lock(struct st_txn *t, const char *rse_id, struct gr_err *err);
 
+/* Inside a transaction: *out, a new reference to the usage record of
+   source on rse_id ({"used","free","files","updated_at"}), or NULL when
+   there is none; flags as st_get_json's (DB_RMW). */
+int usage_rse_load(struct st_txn *t, const char *rse_id, const char *source,
+    u_int32_t flags, json_t **out, struct gr_err *err);
+
 /* Inside a transaction: the files the "rucio" usage counts on rse_id. */
 int usage_rse_files(struct st_txn *t, const char *rse_id, json_int_t *files,
     struct gr_err *err);
