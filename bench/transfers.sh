@@ -2,10 +2,12 @@
 # transfers.sh -- the mover's copy layer (common/xfer.c, through
 # build/bench/xfer_copy) against the plain tools, in the same run:
 #
-#   posix -> posix   one BENCH_MB (1024) MiB file: xfer_copy (adler32 and
-#                    md5 while streaming, temporary name, fsync, rename)
-#                    against cp + sync of the copy (coreutils' sync FILE,
-#                    an fsync of it): the ratio of their times
+#   posix -> posix   one BENCH_MB (1024) MiB file: xfer_copy (adler32
+#                    while streaming, temporary name, fsync, rename), and
+#                    xfer_copy -m (adler32 and md5, as for a file whose
+#                    md5 is known), against cp + sync of the copy
+#                    (coreutils' sync FILE, an fsync of it): the ratio of
+#                    their times in each run, its median and its range
 #   posix -> WebDAV  the same file to scripts/webdav-rse (lighttpd's
 #                    mod_webdav over HTTPS, on this machine): xfer_copy
 #                    (MKCOL, PUT of a temporary, HEAD, MOVE; HTTP/1.1)
@@ -13,7 +15,8 @@
 #                    curl does it (HTTP/2) and with --http1.1
 #   RSS              xfer_copy's peak resident memory in each
 #
-# Each figure is the median of BENCH_REPS (3) runs; every run starts with
+# Each figure is the median of BENCH_REPS (3) runs (the posix ratios with
+# their lowest and highest); every run starts with
 # the source in the page cache and nothing dirty (a sync beforehand,
 # outside the clock). Targets: >= 0.9x of cp + sync, >= 0.8x of
 # curl -T, RSS < 32 MB.
@@ -73,8 +76,8 @@ seconds() {
 		printf "%.3f\n", time - $t' -- "$@"
 }
 
-: >"$T/cp" && : >"$T/px" && : >"$T/curl" && : >"$T/curl1" && : >"$T/dx" &&
-    : >"$T/rss"
+: >"$T/cp" && : >"$T/px" && : >"$T/pm" && : >"$T/curl" && : >"$T/curl1" &&
+    : >"$T/dx" && : >"$T/rss" && : >"$T/ratio" && : >"$T/ratio_m"
 r=0
 while [ $r -lt "$reps" ]; do
 	r=$((r + 1))
@@ -87,6 +90,15 @@ while [ $r -lt "$reps" ]; do
 	echo "$out" | awk '{ print $4 }' >>"$T/px"
 	echo "$out" | awk '{ print $5 }' >>"$T/rss"
 	cmp -s "$T/src/big" "$T/dst/x" || { echo "posix copy differs" >&2; exit 1; }
+	rm -f "$T/dst/x"
+	sync
+	out=$("$copy" -m "file://$T/src/big" "$T/src" "file://$T/dst/x" "$T/dst")
+	echo "$out" | awk '{ print $4 }' >>"$T/pm"
+	echo "$out" | awk '{ print $5 }' >>"$T/rss"
+	cmp -s "$T/src/big" "$T/dst/x" || { echo "posix copy differs" >&2; exit 1; }
+	# this run's ratios
+	paste "$T/cp" "$T/px" | tail -1 | awk '{ print $1 / $2 }' >>"$T/ratio"
+	paste "$T/cp" "$T/pm" | tail -1 | awk '{ print $1 / $2 }' >>"$T/ratio_m"
 
 	for f in curl curl1 x; do
 		curl -sS --cacert "$ca" -X DELETE "$dav/bench/$f" -o /dev/null
@@ -109,14 +121,23 @@ done
 
 cp_s=$(median <"$T/cp")
 px_s=$(median <"$T/px")
+pm_s=$(median <"$T/pm")
+r_med=$(median <"$T/ratio")
+r_lo=$(sort -n "$T/ratio" | head -1)
+r_hi=$(sort -n "$T/ratio" | tail -1)
+m_med=$(median <"$T/ratio_m")
+m_lo=$(sort -n "$T/ratio_m" | head -1)
+m_hi=$(sort -n "$T/ratio_m" | tail -1)
 curl_s=$(median <"$T/curl")
 curl1_s=$(median <"$T/curl1")
 dx_s=$(median <"$T/dx")
 rss=$(sort -n "$T/rss" | tail -1)
 awk -v mb="$mb" -v reps="$reps" -v a="$cp_s" -v b="$px_s" -v c="$curl_s" \
-    -v d="$dx_s" -v e="$curl1_s" -v rss="$rss" 'BEGIN {
+    -v d="$dx_s" -v e="$curl1_s" -v rss="$rss" -v m="$pm_s" -v rm="$r_med" \
+    -v rl="$r_lo" -v rh="$r_hi" -v mm="$m_med" -v ml="$m_lo" -v mh="$m_hi" 'BEGIN {
 	printf "transfers: one %d MiB file, median of %d runs\n", mb, reps
-	printf "posix -> posix:  xfer_copy %.2f s (%.0f MiB/s), cp + sync %.2f s: %.2fx (target >= 0.9x)\n", b, mb / b, a, a / b
+	printf "posix -> posix:  xfer_copy %.2f s (%.0f MiB/s), cp + sync %.2f s: %.2fx (runs %.2f-%.2fx; target >= 0.9x)\n", b, mb / b, a, rm, rl, rh
+	printf "posix -> posix with md5: xfer_copy -m %.2f s (%.0f MiB/s): %.2fx of cp + sync (runs %.2f-%.2fx)\n", m, mb / m, mm, ml, mh
 	printf "posix -> WebDAV: xfer_copy %.2f s (%.0f MiB/s), curl -T %.2f s: %.2fx (target >= 0.8x); curl -T --http1.1 %.2f s: %.2fx\n", d, mb / d, c, c / d, e, e / d
 	printf "xfer_copy peak RSS: %.1f MB (target < 32 MB)\n", rss / 1024
 }'

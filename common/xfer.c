@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@
 #define XFER_PART       ".gridrest-part"
 #define XFER_SHOW       160 /* of a PFN in a message */
 #define XFER_SYNCFS_MIN 8   /* staged copies synced with syncfs(2) */
+#define XFER_MD5_SLOTS  8   /* buffers between a copy and its md5 thread */
+#define XFER_MD5_MIN    (8 << 20) /* smaller files: md5 inline */
 
 /* A posix copy checked and left under its temporary name (XFER_STAGE). */
 struct staged {
@@ -862,26 +865,119 @@ dst_commit(struct xfer *x, struct dst *d, struct gr_err *err)
 
 /* --- streaming ------------------------------------------------------ */
 
-/* posix to posix */
+/*
+ * The md5 of a large posix copy in a thread of its own: md5 is serial and
+ * the dearest part of a checked copy (~0.7 GB/s here against 10 GB/s for
+ * the vectorised adler32), so it runs beside the reads, the adler32 and
+ * the writes instead of after them. The copy fills the slots in turn and
+ * hands each over; the thread hashes them in order and gives them back.
+ */
+struct xfer_md5 {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	gnutls_hash_hd_t h;
+	char *buf[XFER_MD5_SLOTS];
+	size_t len[XFER_MD5_SLOTS];
+	unsigned long filled, hashed; /* slots handed over, hashed */
+	bool end;
+};
+
+static void *
+xfer_md5_run(void *arg)
+{
+	struct xfer_md5 *m = arg;
+	unsigned long k;
+
+	(void)pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (m->hashed == m->filled && !m->end)
+			(void)pthread_cond_wait(&m->cv, &m->mu);
+		if (m->hashed == m->filled)
+			break;
+		k = m->hashed % XFER_MD5_SLOTS;
+		(void)pthread_mutex_unlock(&m->mu);
+		(void)gnutls_hash(m->h, m->buf[k], m->len[k]);
+		(void)pthread_mutex_lock(&m->mu);
+		m->hashed++;
+		(void)pthread_cond_broadcast(&m->cv);
+	}
+	(void)pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* posix to posix; the md5 of a large file in a thread (xfer_md5) */
 static int
 copy_fd(struct xfer *x, struct src *s, struct dst *d, struct gr_err *err)
 {
+	struct xfer_md5 m = { .h = NULL };
+	bool piped = false;
+	char *buf = x->buf;
+	size_t k = 0;
 	ssize_t n;
+	int rc;
 
+	if (s->sums->md5 != NULL && s->size >= XFER_MD5_MIN) {
+		m.h = s->sums->md5;
+		for (k = 0; k < XFER_MD5_SLOTS; k++)
+			m.buf[k] = xmalloc(XFER_BUF);
+		(void)pthread_mutex_init(&m.mu, NULL);
+		(void)pthread_cond_init(&m.cv, NULL);
+		if (pthread_create(&m.th, NULL, xfer_md5_run, &m) == 0) {
+			piped = true;
+			s->sums->md5 = NULL; /* the thread's until the end */
+		}
+	}
 	for (;;) {
-		n = read(s->fd, x->buf, XFER_BUF);
+		if (piped) {
+			/* a slot the thread is done with */
+			(void)pthread_mutex_lock(&m.mu);
+			while (m.filled - m.hashed == XFER_MD5_SLOTS)
+				(void)pthread_cond_wait(&m.cv, &m.mu);
+			(void)pthread_mutex_unlock(&m.mu);
+			buf = m.buf[m.filled % XFER_MD5_SLOTS];
+		}
+		n = read(s->fd, buf, XFER_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return gr_fail(err, GR_SOURCE_ACCESS_DENIED,
+		if (n < 0) {
+			rc = gr_fail(err, GR_SOURCE_ACCESS_DENIED,
 			    "source not readable: %s: %.*s", strerror(errno),
 			    XFER_SHOW, s->l->pfn);
-		if (n == 0)
-			return GR_OK;
-		sums_add(s->sums, x->buf, (size_t)n);
-		if (write_all(d->fd, x->buf, (size_t)n) != 0)
-			return dst_refused(d, errno, err);
+			break;
+		}
+		if (n == 0) {
+			rc = GR_OK;
+			break;
+		}
+		sums_add(s->sums, buf, (size_t)n);
+		if (write_all(d->fd, buf, (size_t)n) != 0) {
+			rc = dst_refused(d, errno, err);
+			break;
+		}
+		if (piped) {
+			(void)pthread_mutex_lock(&m.mu);
+			m.len[m.filled % XFER_MD5_SLOTS] = (size_t)n;
+			m.filled++;
+			(void)pthread_cond_broadcast(&m.cv);
+			(void)pthread_mutex_unlock(&m.mu);
+		}
 	}
+	if (piped) {
+		(void)pthread_mutex_lock(&m.mu);
+		m.end = true;
+		(void)pthread_cond_broadcast(&m.cv);
+		(void)pthread_mutex_unlock(&m.mu);
+		(void)pthread_join(m.th, NULL);
+		s->sums->md5 = m.h; /* every byte hashed, in order */
+	}
+	if (m.h != NULL) {
+		(void)pthread_cond_destroy(&m.cv);
+		(void)pthread_mutex_destroy(&m.mu);
+		for (k = 0; k < XFER_MD5_SLOTS; k++)
+			free(m.buf[k]);
+	}
+	return rc;
 }
 
 static size_t
@@ -1320,6 +1416,7 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 	s.sums = &sums;
 	d.l = &dl;
 	d.r = dst;
+	d.nosync = (flags & XFER_NOSYNC) != 0;
 	if ((rc = src_open(x, &s, err)) != GR_OK)
 		goto out;
 	if (expect != NULL && expect->bytes >= 0 && s.size >= 0 &&
@@ -1357,7 +1454,6 @@ xfer_copy(struct xfer *x, const char *src_pfn, const struct xfer_rse *src,
 	if ((rc = sums_check(expect, &have, src_pfn, err)) != GR_OK)
 		goto out;
 	stage = (flags & XFER_STAGE) && dl.kind == LOC_FILE;
-	d.nosync = (flags & XFER_NOSYNC) != 0;
 	if ((rc = dst_size(x, &d, !stage && !d.nosync, &size, err)) != GR_OK)
 		goto out;
 	if (size != have.bytes) {
