@@ -19,6 +19,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "store_counter.h"
+#include "store_repl.h"
 #include "util.h"
 #include "valid.h"
 
@@ -980,6 +981,10 @@ drm_reconcile(unsigned *changed, struct gr_err *err)
 	const struct drm_cfg *c;
 	int rc;
 
+	*changed = 0;
+	/* on a replica: the master's backends reconcile (store_repl.h) */
+	if (!st_repl_writer())
+		return GR_OK;
 	if ((rc = refresh_active((size_t)-1, changed, err)) != GR_OK ||
 	    (rc = drm_config(&c, err)) != GR_OK)
 		return rc;

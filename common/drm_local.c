@@ -60,6 +60,7 @@
 #include "proc.h"
 #include "stage.h"
 #include "store_guard.h"
+#include "store_repl.h"
 #include "util.h"
 
 #define CANCEL_POLL_MS 1000 /* how often it looks for a cancel in the store */
@@ -1174,14 +1175,19 @@ exec_supervisor(void *arg)
 static void
 drm_local_kick(void)
 {
-	const char *path = supervisor_path();
-	/* "drm-supervisor" in ps and top, not the backend it came from */
-	int e = path != NULL
-	    ? detach_run("drm-supervisor", on_term, st_after_fork,
-		  exec_supervisor, (void *)(uintptr_t)path)
-	    : detach_run("drm-supervisor", on_term, st_after_fork,
-		  supervisor_main, NULL);
+	const char *path;
+	int e;
 
+	/* a replica's supervisors could claim nothing: they run where
+	   writes are taken (store_repl.h) */
+	if (!st_repl_writer())
+		return;
+	path = supervisor_path();
+	/* "drm-supervisor" in ps and top, not the backend it came from */
+	e = path != NULL ? detach_run("drm-supervisor", on_term, st_after_fork,
+			       exec_supervisor, (void *)(uintptr_t)path)
+			 : detach_run("drm-supervisor", on_term, st_after_fork,
+			       supervisor_main, NULL);
 	if (e != 0)
 		log_msg(LOG_ERR, "drm: cannot fork a supervisor: %s",
 		    strerror(e));

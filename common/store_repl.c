@@ -341,6 +341,12 @@ st_repl_wait(unsigned seconds)
 	return st_repl_role(true);
 }
 
+bool
+st_repl_writer(void)
+{
+	return !st_repl_on() || st_repl_role(false) == ST_ROLE_MASTER;
+}
+
 void
 st_repl_perm_clear(void)
 {

@@ -24,6 +24,7 @@
 #include "reaper.h"
 #include "store.h"
 #include "store_keeper.h"
+#include "store_repl.h"
 #include "token.h"
 #include "util.h"
 #include "template.h"
@@ -1141,14 +1142,18 @@ web_main(const char *family, const struct web_route *routes)
 		close_quickly(&r->fcgx);
 		FCGX_Finish_r(&r->fcgx);
 		st_housekeep();
-		mover_kick_noted(); /* transfers the request queued */
-		if (after_requests != NULL) {
-			after_requests();
-			/* and those of the hook: a subscription's rules, the
-			   evaluator's start */
-			mover_kick_noted();
+		/* background writers and sweeps run where writes are
+		   taken: not on a replica (store_repl.h) */
+		if (st_repl_writer()) {
+			mover_kick_noted(); /* transfers the request queued */
+			if (after_requests != NULL) {
+				after_requests();
+				/* and those of the hook: a subscription's
+				   rules, the evaluator's start */
+				mover_kick_noted();
+			}
+			reaper_kick_noted(); /* deletes what got a tombstone */
 		}
-		reaper_kick_noted(); /* deletes what got a tombstone */
 		watchdog(0);
 		arena_reset(&r->arena);
 	}

@@ -57,6 +57,16 @@ enum st_role st_repl_role(bool fresh);
  */
 enum st_role st_repl_wait(unsigned seconds);
 
+/*
+ * Whether this process may start background writers (the mover, the
+ * reaper, the rule evaluator, DRM supervisors) and run the backends'
+ * periodic sweeps (undertaker, subscriptions, task throttles): without
+ * replication always; on a replication site only while it is the master
+ * (the role at most a tenth of a second old). They move with the master:
+ * the new master's backends start them at their next request.
+ */
+bool st_repl_writer(void);
+
 /* Around a commit: clear, then test, the note that the commit's log
    record missed its acknowledgements (DB_EVENT_REP_PERM_FAILED, fired in
    the committing thread). */

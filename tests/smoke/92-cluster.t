@@ -61,6 +61,12 @@ wait_account() {
 replicas_listed() {
 	[ "$(grep -Ec '^127\.0\.0\.[0-9]+:[0-9]+ +replica ' "$T/group")" = 2 ]
 }
+# no_background_writes I: node I's log has no refused write of a sweep or
+# a daemon (what a request was refused is answered, not logged so)
+no_background_writes() {
+	! grep -E '(undertaker|rules|drm|mover|reaper|subscriptions|tasks)[a-z-]*: .*replica' \
+	    "$GRIDREST_CLUSTER/node$1/log/error.log"
+}
 add_account() {
 	on "$1" POST "/accounts/$2" --data-binary '{"type": "USER", "email": "a@b.c"}' \
 	    -H 'Content-Type:'
@@ -100,6 +106,18 @@ ok "a write on a replica: 503" error_is 503 ResourceTemporaryUnavailable
 ok "... naming the master's URL" matches "$(json .ExceptionMessage)" "$(node "$m")"
 on "$m" GET /accounts/bob
 ok "... and nothing written" error_is 404 AccountNotFound
+
+# requests to every family of a replica: its backends start no
+# background writer and run no sweep (the undertaker's, the rules'),
+# which would only meet refusals there
+for path in /dids/root/ /rses/ /jobs/ /filecatalogue/ /script; do
+	on "$r1" GET "$path"
+done
+on "$r1" GET /accounts/alice
+is "reads on replica $r1 answered" "$STATUS" 200
+sleep 1
+ok "... and no background write was tried there" \
+    no_background_writes "$r1"
 
 db_on "$r2" group >"$T/group" 2>&1
 ok "gridrest-db group on a replica lists the master" \
