@@ -581,6 +581,30 @@ repl_ready(unsigned *flags, struct gr_err *err)
 	return rc;
 }
 
+/*
+ * Every table, created where missing (init). A master just elected may
+ * keep the first create waiting past the lock timeout even after
+ * REPL_SETTLE (a loaded machine): a replication site tries again, up to
+ * REPL_INIT_TRIES times.
+ */
+#define REPL_INIT_TRIES 10
+
+static int
+init_tables(unsigned flags, struct gr_err *err)
+{
+	int i, rc = st_open_tables(flags, err);
+
+	for (i = 1; rc == GR_UNAVAILABLE && st_repl_on() && i < REPL_INIT_TRIES;
+	     i++) {
+		log_msg(LOG_WARN, "store: init: %s; again", err->msg);
+		st_close_tables();
+		gr_clear(err);
+		sleep(1);
+		rc = st_open_tables(flags, err);
+	}
+	return rc;
+}
+
 int
 st_open(const char *home, unsigned flags, struct gr_err *err)
 {
@@ -607,7 +631,7 @@ st_open(const char *home, unsigned flags, struct gr_err *err)
 	if (st_repl_on() && (rc = repl_ready(&flags, err)) != GR_OK)
 		goto fail;
 	/* the other processes open the tables they use as they use them */
-	if (((flags & ST_INIT) && (rc = st_open_tables(flags, err)) != GR_OK) ||
+	if (((flags & ST_INIT) && (rc = init_tables(flags, err)) != GR_OK) ||
 	    (!(flags & ST_NOCHECK) && (rc = st_schema_check(flags, err))))
 		goto fail;
 	return GR_OK;
