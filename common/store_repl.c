@@ -317,6 +317,43 @@ st_repl_role(bool fresh)
 	return repl.role;
 }
 
+/*
+ * A process of the master sends its commits over connections of its own,
+ * which it opens after repmgr_start: a commit before they are up cannot
+ * be acknowledged (a new gridrest-db, a respawned backend). Wait up to
+ * REPL_CONNECT_MS for as many as the ack policy needs (quorum: half the
+ * other sites, rounded up; all: all; one: one).
+ */
+#define REPL_CONNECT_MS 3000
+
+static void
+await_connections(DB_ENV *env)
+{
+	struct timespec tick = { 0, 10000000L };
+	size_t need = 0;
+	int i;
+
+	if (strcmp(cfg.repl_acks, "all") == 0)
+		need = repl.npeers;
+	else if (strcmp(cfg.repl_acks, "one") == 0)
+		need = repl.npeers > 0;
+	else if (strcmp(cfg.repl_acks, "quorum") == 0)
+		need = (repl.npeers + 1) / 2;
+	for (i = 0; need > 0 && i < REPL_CONNECT_MS / 10; i++) {
+		DB_REPMGR_SITE *list = NULL;
+		u_int n = 0, k;
+		size_t up = 0;
+
+		if (env->repmgr_site_list(env, &n, &list) == 0)
+			for (k = 0; k < n; k++)
+				up += list[k].status == DB_REPMGR_CONNECTED;
+		free(list);
+		if (up >= need)
+			return;
+		(void)nanosleep(&tick, NULL);
+	}
+}
+
 enum st_role
 st_repl_wait(unsigned seconds)
 {
@@ -338,6 +375,8 @@ st_repl_wait(unsigned seconds)
 			break;
 		(void)nanosleep(&tick, NULL);
 	}
+	if (st_repl_role(true) == ST_ROLE_MASTER)
+		await_connections(env);
 	return st_repl_role(true);
 }
 
