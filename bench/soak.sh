@@ -6,23 +6,25 @@
 #   writers   SOAK_WRITERS (4) clients, each in turn: a DID (dids), a
 #             replica of a new file (rses), a catalogue directory
 #             (files), an account attribute (auth), and every
-#             SOAK_JOB_EVERY-th round (5) a job (jobs); each answer's
-#             status and time are recorded, an acknowledged write (2xx)
-#             by its name
+#             SOAK_JOB_EVERY-th round (5) a job (jobs), a task (tasks) and
+#             a file written on the posix RSE SOAK_A with a rule to SOAK_B
+#             (rses: the mover copies it); each answer's status and time
+#             are recorded, an acknowledged write (2xx) by its name
 #   readers   SOAK_READERS (2) clients: a DID, a file's replicas, a
 #             directory, an account, the job list, the scripts (tasks)
 #   killer    every SOAK_KILL_EVERY (2) seconds, one process at random
 #             among the backends (lighttpd's children), the job
-#             supervisors (drm-supervisor) and the store's keeper
-#             (gridrest-keeper) of this home
+#             supervisors (drm-supervisor), the store's keeper
+#             (gridrest-keeper), the mover and its workers, the rule
+#             evaluator and the reaper of this home
 #
 # It prints: writes acknowledged, lost (acknowledged but not found
 # afterwards: must be 0; the exit status says so), answers by status, the
 # longest request, the kills by kind, each process's resident memory
 # (private+shared KiB) after a 10 s warm-up and at the end, and every 5xx
 # answer by who gave it: lighttpd, for a backend killed under the
-# request, or gridrest (a bug: printed with its body). The killer also
-# takes the mover, the rule evaluator and the reaper when they run.
+# request, or gridrest (a bug: printed with its body), and the states of
+# the acknowledged rules (the mover's work under the kills).
 # Settings: SOAK_SECONDS, SOAK_WRITERS, SOAK_READERS, SOAK_KILL_EVERY,
 # SOAK_JOB_EVERY, BENCH_PORT (18110), GR_BUILD (build).
 set -eu
@@ -33,11 +35,18 @@ every=${SOAK_KILL_EVERY:-2}
 jobs_every=${SOAK_JOB_EVERY:-5}
 port=${BENCH_PORT:-18110}
 export GRIDREST_DURABILITY=${GRIDREST_DURABILITY:-sync}
+export GRIDREST_TASK_RATE=1000000 GRIDREST_TASK_RATE_PERIOD=1
 . "$(dirname "$0")/lib.sh"
 bench_start
 
 call POST /scopes/root/soak ''
 call POST /rses/SOAK_DISK '{}'
+dom='"domains": {"lan": {"read": 1, "write": 1, "delete": 1}, "wan": {"read": 1, "write": 1, "delete": 1, "third_party_copy_read": 1, "third_party_copy_write": 1}}'
+for r in SOAK_A SOAK_B; do
+	call POST "/rses/$r" '{}'
+	call POST "/rses/$r/protocols/file" "{\"hostname\": \"localhost\", \"port\": 0, \"prefix\": \"$T/$r\", \"impl\": \"rucio.rse.protocols.posix.Default\", $dom}"
+done
+call POST /script '{"name": "soak", "command": "/bin/true"}'
 call POST /filecatalogue/directory/L3NvYWs ''
 lpid=$(cat "$GRIDREST_HOME/run/lighttpd.pid")
 deadline=$(($(date +%s) + secs))
@@ -74,6 +83,23 @@ b64() {
 	printf %s "$1" | base64 -w0 | tr '+/' '-_' | tr -d =
 }
 
+# mover_write: a file of 5 bytes at its PFN on SOAK_A (the posix hash
+# path), its replica, and a rule to SOAK_B, which the mover copies
+mover_write() {
+	h=$(printf 'soak:g%s' "$name" | md5sum | cut -c1-4)
+	d=$T/SOAK_A/soak/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-4)
+	mkdir -p "$d" && printf 'soak\n' >"$d/g$name"
+	r=$(req POST /replicas "{\"rse\": \"SOAK_A\", \"files\": [{\"scope\": \"soak\", \"name\": \"g$name\", \"bytes\": 5, \"adler32\": \"060301b9\"}]}")
+	echo "$r" >>"$log"
+	case $r in 2*) ;; *) return 0 ;; esac
+	r=$(req POST /rules/ "{\"dids\": [{\"scope\": \"soak\", \"name\": \"g$name\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"SOAK_B\"}")
+	echo "$r" >>"$log"
+	case $r in
+	2*) jq -r '.[0] // empty' "$T/body.$me" >>"$T/ack.rule.$n" \
+	    2>/dev/null || true ;;
+	esac
+}
+
 # writer N: until the deadline; acknowledged names into $T/ack.<kind>.N
 writer() {
 	n=$1 i=0 me=w$1
@@ -93,6 +119,13 @@ writer() {
 		echo "$r" >>"$log"
 		case $r in 2*) echo "$name" >>"$T/ack.attr.$n" ;; esac
 		if [ $((i % jobs_every)) -eq 0 ]; then
+			mover_write
+			r=$(req POST /task 'task_name=soak')
+			echo "$r" >>"$log"
+			case $r in
+			2*) jq -r '.uuid // empty' "$T/body.$me" \
+			    >>"$T/ack.task.$n" 2>/dev/null || true ;;
+			esac
 			out=$(curl -s -w '\n%{http_code} %{time_total}' \
 			    -H "X-Rucio-Auth-Token: $token" --max-time 120 \
 			    -H 'Content-Type: application/json' \
@@ -134,7 +167,7 @@ procs() {
 		printf '%s %s\n' "$p" "$(ps -o comm= -p "$p" 2>/dev/null)"
 	done
 	for name in drm-supervisor gridrest-keeper gridrest-mover \
-	    gridrest-rules gridrest-reaper; do
+	    mover-worker gridrest-rules gridrest-reaper; do
 		for p in $(pgrep -x "$name"); do
 			# ours: its environment or arguments name our home
 			if cat "/proc/$p/environ" "/proc/$p/cmdline" \
@@ -217,6 +250,8 @@ check did /dids/soak/
 check replica /replicas/soak/ stream
 check dir /filecatalogue/directory/ b64
 check job /jobs/
+check task /task/
+check rule /rules/
 curl -s -H "X-Rucio-Auth-Token: $token" "$base/accounts/root/attr" >"$T/attrs"
 for f in "$T"/ack.attr.*; do
 	[ -e "$f" ] || continue
@@ -235,6 +270,12 @@ echo "writes acknowledged: $acked; lost: $lost"
 echo "answers by status: $(cut -d' ' -f1 "$T/all" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
 echo "longest request: $(sort -k2 -n -r "$T/all" | head -1 | awk '{print $2 " s (status " $1 ")"}')"
 echo "kills: $(sort "$T/kills" | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
+# the mover's work: the acknowledged rules by state now
+cat "$T"/ack.rule.* 2>/dev/null | while read -r id; do
+	curl -s -H "X-Rucio-Auth-Token: $token" "$base/rules/$id" |
+	    jq -r '.state // "none"'
+done | sort | uniq -c | awk '{printf "%s:%s ", $2, $1} END {print ""}' >"$T/rulestates"
+echo "rules by state: $(cat "$T/rulestates")"
 # 5xx by who answered; lighttpd's must each follow a backend's kill within
 # 2 s (the request was on the process killed), gridrest's are bugs
 : >>"$T/5xx"
