@@ -156,7 +156,7 @@ install: all
 	install -m 755 $(FAMILIES) $(DESTDIR)$(LIBEXECDIR)/cgi-bin/
 	install -m 755 $(B)/gridrest-db $(B)/gridrest-drm-supervisor \
 	    $(B)/gridrest-drm-exec $(B)/gridrest-mover $(B)/gridrest-rules \
-	    $(DESTDIR)$(LIBEXECDIR)/
+	    $(B)/gridrest-reaper $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 $(DATA) $(DESTDIR)$(DATADIR)/
 
 # The DRM tests also run against a one-node Slurm, started for
