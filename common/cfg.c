@@ -25,6 +25,7 @@ struct gr_cfg cfg = {
 	.repl_ack_timeout_ms = 2000,
 	.repl_elect_timeout_ms = 2000,
 	.repl_priority = 100,
+	.repl_apply_timeout_ms = 5000,
 };
 
 /* Numeric settings: name, bounds, and where the value goes. */
@@ -47,6 +48,7 @@ cfg_load(struct gr_err *err)
 	long ack_ms = cfg.repl_ack_timeout_ms;
 	long elect_ms = cfg.repl_elect_timeout_ms;
 	long prio = cfg.repl_priority;
+	long apply_ms = cfg.repl_apply_timeout_ms;
 	const struct cfg_num nums[] = {
 		{ "GRIDREST_MAX_BODY", 1024, 1L << 30, &max_body },
 		{ "GRIDREST_TOKEN_LIFETIME", 60, 30L * 86400, &lifetime },
@@ -60,6 +62,7 @@ cfg_load(struct gr_err *err)
 		{ "GRIDREST_REPL_ACK_TIMEOUT", 10, 600000, &ack_ms },
 		{ "GRIDREST_REPL_ELECTION_TIMEOUT", 100, 600000, &elect_ms },
 		{ "GRIDREST_REPL_PRIORITY", 0, 1000000, &prio },
+		{ "GRIDREST_REPL_APPLY_TIMEOUT", 0, 600000, &apply_ms },
 	};
 	const char *v;
 	size_t i;
@@ -131,6 +134,7 @@ cfg_load(struct gr_err *err)
 	cfg.repl_ack_timeout_ms = (unsigned)ack_ms;
 	cfg.repl_elect_timeout_ms = (unsigned)elect_ms;
 	cfg.repl_priority = (unsigned)prio;
+	cfg.repl_apply_timeout_ms = (unsigned)apply_ms;
 	return GR_OK;
 }
 

@@ -8,18 +8,6 @@
 #include "route.h"
 #include "util.h"
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 route_decode(struct arena *a, const char *s, size_t n, bool plus_space,
     char **out)
@@ -33,8 +21,8 @@ route_decode(struct arena *a, const char *s, size_t n, bool plus_space,
 
 			if (i + 2 >= n)
 				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi << 4 | lo) < 0x20 ||
 			    (hi << 4 | lo) == 0x7f)
 				return -1;

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_counter.h"
 #include "store_repl.h"
 #include "util.h"
 
@@ -58,6 +59,8 @@ static struct {
 	volatile sig_atomic_t perm_failed;
 	enum st_role role;
 	struct timespec role_at;
+	DB_TXN_TOKEN token; /* the last write's, st_repl_token_take */
+	bool have_token;
 } repl;
 
 bool
@@ -163,6 +166,8 @@ parse_config(struct gr_err *err)
 static void
 on_event(DB_ENV *env, u_int32_t event, void *info)
 {
+	int c;
+
 	(void)env;
 	switch (event) {
 	case DB_EVENT_REP_PERM_FAILED:
@@ -170,6 +175,10 @@ on_event(DB_ENV *env, u_int32_t event, void *info)
 		break;
 	case DB_EVENT_REP_MASTER:
 		log_msg(LOG_INFO, "replication: this site is the master");
+		/* what the caches hold from an earlier term as master may
+		   have been revoked meanwhile (store_counter.c) */
+		for (c = 0; c < ST_CHANGE_COUNT; c++)
+			st_changed((enum st_change)c);
 		break;
 	case DB_EVENT_REP_CLIENT:
 		log_msg(LOG_INFO, "replication: this site is a replica");
@@ -442,6 +451,27 @@ master_addr(DB_ENV *env, char *buf, size_t n)
 	return s;
 }
 
+bool
+st_repl_master_url(char *buf, size_t size, char *addr, size_t n)
+{
+	const struct repl_site *m = NULL;
+	size_t len;
+
+	buf[0] = addr[0] = '\0';
+	if (st_self()->env != NULL)
+		m = master_addr(st_self()->env, addr, n);
+	if (m == NULL || m->url[0] == '\0')
+		return false;
+	len = strlen(m->url);
+	while (len > 0 && m->url[len - 1] == '/')
+		len--;
+	if (len >= size)
+		return false;
+	memcpy(buf, m->url, len);
+	buf[len] = '\0';
+	return true;
+}
+
 int
 st_repl_refuse(struct gr_err *err)
 {
@@ -460,6 +490,63 @@ st_repl_refuse(struct gr_err *err)
 	    "this node is a replica; writes go to the master %s%s%s", addr,
 	    m != NULL && m->url[0] != '\0' ? " at " : "",
 	    m != NULL ? m->url : "");
+}
+
+void
+st_repl_token_reset(void)
+{
+	repl.have_token = false;
+}
+
+void
+st_repl_token_take(DB_TXN *tid)
+{
+	/* asked of a top-level transaction before its commit; Berkeley DB
+	   fills it in at the commit (a retried body asks again) */
+	repl.have_token = tid->set_commit_token(tid, &repl.token) == 0;
+}
+
+bool
+st_repl_token_hex(char out[ST_REPL_TOKEN_HEX])
+{
+	if (!repl.have_token)
+		return false;
+	hex_encode(repl.token.buf, sizeof(repl.token.buf), out);
+	return true;
+}
+
+int
+st_repl_applied(const char *hex, unsigned ms)
+{
+	DB_ENV *env = st_self()->env;
+	DB_TXN_TOKEN t;
+	size_t i;
+	int ret;
+
+	if (env == NULL)
+		return EINVAL;
+	if (strlen(hex) != 2 * sizeof(t.buf))
+		return EINVAL;
+	for (i = 0; i < sizeof(t.buf); i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return EINVAL;
+		t.buf[i] = (u_int8_t)(hi << 4 | lo);
+	}
+	ret = env->txn_applied(env, &t, (db_timeout_t)ms * 1000, 0);
+	/* DB_KEYEMPTY: the transaction wrote nothing */
+	return ret == DB_KEYEMPTY ? 0 : ret;
+}
+
+const char *
+st_repl_self(void)
+{
+	static char buf[REPL_HOST_MAX + 8];
+
+	(void)snprintf(buf, sizeof(buf), "%s:%u", repl.self.host,
+	    repl.self.port);
+	return buf;
 }
 
 static json_t *

@@ -163,8 +163,11 @@ run_body(struct st_store *s, st_txn_fn fn, void *arg, bool snapshot,
 			    cfg.durability == CFG_DURABLE_SYNC &&
 			    !(t.soon && st_keeper_running());
 
-			if (!snapshot)
+			if (!snapshot && st_repl_on()) {
 				st_repl_perm_clear();
+				if (up == NULL)
+					st_repl_token_take(t.tid);
+			}
 			ret = t.tid->commit(t.tid,
 			    t.lazy || t.soon || flush ? DB_TXN_WRITE_NOSYNC
 						      : 0);

@@ -29,6 +29,8 @@
 #include "util.h"
 #include "template.h"
 #include "web.h"
+#include "web_fwd.h"
+#include "store_repl.h"
 
 #define WEB_ARENA_CHUNK    16384
 #define WEB_MSG_HEADER_MAX 125 /* Rucio cuts ExceptionMessage headers here */
@@ -194,7 +196,7 @@ put(struct web_req *r, const char *s, size_t n)
 static void
 put_head(struct web_req *r, int status, const char *ctype, long len)
 {
-	char buf[512];
+	char buf[512], token[ST_REPL_TOKEN_HEX];
 	size_t i;
 	int n;
 
@@ -206,6 +208,13 @@ put_head(struct web_req *r, int status, const char *ctype, long len)
 	if (len >= 0) {
 		n = snprintf(buf, sizeof(buf), "Content-Length: %ld\r\n", len);
 		put(r, buf, (size_t)n);
+	}
+	if (st_repl_on() && st_repl_token_hex(token)) {
+		/* the commit of the request's last write: a replica that
+		   forwarded it waits until it has applied it */
+		put(r, FWD_COMMIT_HEADER ": ", sizeof(FWD_COMMIT_HEADER) + 1);
+		put(r, token, strlen(token));
+		put(r, "\r\n", 2);
 	}
 	for (i = 0; i < r->nheaders; i++) {
 		put(r, r->headers[i].key, strlen(r->headers[i].key));
@@ -865,6 +874,22 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
 	    (unsigned long)pid, ++counter);
 	log_set_reqid(r->reqid);
 
+	if (st_repl_on()) {
+		/* a replication site: a write goes to the master, and a
+		   write's answer names its commit */
+		st_repl_token_reset();
+		if (fwd_after(r) != GR_OK) {
+			web_reply_error(r);
+			log_set_reqid(NULL);
+			return;
+		}
+		if (fwd_wanted(r)) {
+			if (fwd_request(r) != GR_OK && r->status == 0)
+				web_reply_error(r);
+			log_set_reqid(NULL);
+			return;
+		}
+	}
 	rc = prepare(r, routes);
 	if (rc == -1) {
 		(void)web_reply_text(r, 200, CT_HTML, "", 0);
@@ -872,6 +897,15 @@ web_dispatch(struct web_req *r, const struct web_route *routes)
 		web_reply_error(r);
 	} else {
 		rc = r->route->fn(r);
+		if (rc != GR_OK && r->status == 0 && st_repl_on() &&
+		    r->err.code == GR_UNAVAILABLE && r->body_len == 0 &&
+		    st_repl_role(true) != ST_ROLE_MASTER) {
+			/* a read that writes (a token's GET /auth) on a
+			   replica: the master answers it */
+			gr_clear(&r->err);
+			r->nheaders = 0;
+			rc = fwd_request(r);
+		}
 		if (rc != GR_OK && r->status == 0)
 			web_reply_error(r);
 		else if (rc != GR_OK)

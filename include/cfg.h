@@ -51,6 +51,9 @@ struct gr_cfg {
 	unsigned repl_elect_timeout_ms; /* GRIDREST_REPL_ELECTION_TIMEOUT,
 					   2000 */
 	unsigned repl_priority;         /* GRIDREST_REPL_PRIORITY, 100 */
+	unsigned repl_apply_timeout_ms; /* GRIDREST_REPL_APPLY_TIMEOUT: how
+					   long a replica waits for a write
+					   it forwarded to arrive, 5000 */
 };
 
 /* The settings in force; valid after cfg_load(). */

@@ -78,6 +78,29 @@ bool st_repl_perm_failed(void);
 int st_repl_refuse(struct gr_err *err);
 
 /*
+ * Read-your-writes across sites. Before a write transaction commits on a
+ * site, st_repl_token_take() asks Berkeley DB for its commit token
+ * (DB_TXN->set_commit_token); st_repl_token_hex() writes the last one
+ * taken since st_repl_token_reset() as hex (false: none). On a replica,
+ * st_repl_applied() waits up to ms milliseconds until the write named by
+ * such a hex token is applied here (DB_ENV->txn_applied): 0 when it is
+ * (or changed nothing), DB_TIMEOUT, or another Berkeley DB error.
+ */
+#define ST_REPL_TOKEN_HEX (2 * sizeof(DB_TXN_TOKEN) + 1)
+void st_repl_token_reset(void);
+void st_repl_token_take(DB_TXN *tid);
+bool st_repl_token_hex(char out[ST_REPL_TOKEN_HEX]);
+int st_repl_applied(const char *hex, unsigned ms);
+
+/* The master's gridrest URL into buf (no trailing '/'), when a master is
+   known and its URL configured; else false (an election, say). Its
+   replication address goes to addr (size n), "" when unknown. */
+bool st_repl_master_url(char *buf, size_t size, char *addr, size_t n);
+
+/* This site's own replication address, "host:port". */
+const char *st_repl_self(void);
+
+/*
  * The group as this site sees it, a new object: role, self, master (and
  * its URL), generation, this site's log position, and every other site
  * with its address, URL and whether it is connected. For /health and

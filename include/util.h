@@ -25,6 +25,9 @@ bool utf8_valid(const char *s, size_t n);
 /* Write 2n lowercase hex digits of in[0..n) and a NUL to out. */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
+
 /*
  * base64url of in[0..n) without padding (RFC 4648 section 5) and a NUL into
  * out, which must hold 4 * ((n + 2) / 3) + 1 bytes. Returns the length.

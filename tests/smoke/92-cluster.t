@@ -1,37 +1,15 @@
 #!/bin/sh
 # 92-cluster.t -- three nodes over one replicated store (scripts/
 # cluster-local): one master, a write on it seen by both replicas, a
-# write on a replica refused with the master named, the group's view
+# write on a replica forwarded to the master (93-cluster-forward.t
+# tests forwarding), the group's view
 # (gridrest-db group); kill -9 of every process of the master node: a new
 # master within 10 s that takes writes, the old master back as a replica
 # that catches up; a master alone (both replicas killed) refuses writes
 # (503) instead of acknowledging them; gridrest-db verify clean on each.
 . tests/smoke/lib.sh
 
-export GRIDREST_CLUSTER=$T/cluster
-GRIDREST_CLUSTER_PORT=$(free_port 4)
-export GRIDREST_CLUSTER_PORT
-export GRIDREST_CLUSTER_LB_PORT=$((GRIDREST_CLUSTER_PORT + 3))
-export GRIDREST_ROOT_PASSWORD=cluster-secret
-cl() { "$top/scripts/cluster-local" "$@"; }
-cluster_finish() {
-	cl stop >/dev/null 2>&1
-	finish
-}
-trap cluster_finish EXIT
-
-node() { echo "http://127.0.0.$((10 + $1)):$GRIDREST_CLUSTER_PORT"; }
-# on I METHOD PATH [curl args...]: req against node I
-on() {
-	local n
-	n=$1
-	shift
-	exchange "$(node "$n")" -- "$@"
-}
-# role I: what node I's /health says it is (empty when it does not answer)
-role() {
-	curl -s -m 2 "$(node "$1")/health" | jq -r .role 2>/dev/null
-}
+cluster_init
 # db_on I ARGS...: gridrest-db in node I's home, as a process of the node
 db_on() {
 	local n
@@ -72,24 +50,7 @@ add_account() {
 	    -H 'Content-Type:'
 }
 
-start3() {
-	cl start 3 >"$T/start.out" 2>&1 || {
-		sed 's/^/# /' "$T/start.out" >&2
-		return 1
-	}
-}
-ok "cluster-local start 3" start3
-m=$(cl master)
-ok "one node is the master" nonempty "$m"
-others=
-for i in 1 2 3; do
-	[ "$i" = "$m" ] || others="$others $i"
-done
-set -- $others
-r1=$1
-r2=$2
-is "node $r1 is a replica" "$(role "$r1")" replica
-is "node $r2 is a replica" "$(role "$r2")" replica
+cluster_start3
 STATUS=$(curl -s -o "$T/body" -w '%{http_code}' "$(node "$r1")/health")
 is "GET /health on a replica: 200" "$STATUS" 200
 is "... names the master" "$(json .master_url)" "$(node "$m")"
@@ -107,10 +68,9 @@ ok "alice is on replica $r1" wait_account "$r1" alice
 ok "alice is on replica $r2" wait_account "$r2" alice
 
 add_account "$r1" bob
-ok "a write on a replica: 503" error_is 503 ResourceTemporaryUnavailable
-ok "... naming the master's URL" matches "$(json .ExceptionMessage)" "$(node "$m")"
+is "a write on a replica is forwarded to the master: 201" "$STATUS" 201
 on "$m" GET /accounts/bob
-ok "... and nothing written" error_is 404 AccountNotFound
+is "... and made there" "$(json .account)" bob
 
 # requests to every family of a replica: its backends start no
 # background writer and run no sweep (the undertaker's, the rules'),

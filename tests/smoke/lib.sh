@@ -540,3 +540,55 @@ wait_running() {
 		i=$((i + 1))
 	done
 }
+
+# --- clusters (92-cluster.t, 93-cluster-forward.t) ---
+
+# cluster_init: settings for scripts/cluster-local under $T, and its stop
+# at exit. It defines (for the cluster tests only: "node" is Node.js
+# elsewhere) cl ARGS (the script), node I (its URL), on I METHOD PATH
+# [curl args...] (req against node I), role I (what its /health says,
+# empty when it does not answer), cluster_start3 (start 3 nodes, tested;
+# sets m: the master's number, r1 and r2: the replicas').
+cluster_init() {
+	export GRIDREST_CLUSTER=$T/cluster
+	GRIDREST_CLUSTER_PORT=$(free_port 4)
+	export GRIDREST_CLUSTER_PORT
+	export GRIDREST_CLUSTER_LB_PORT=$((GRIDREST_CLUSTER_PORT + 3))
+	export GRIDREST_ROOT_PASSWORD=cluster-secret
+	cl() { "$top/scripts/cluster-local" "$@"; }
+	cluster_finish() {
+		cl stop >/dev/null 2>&1
+		finish
+	}
+	node() { echo "http://127.0.0.$((10 + $1)):$GRIDREST_CLUSTER_PORT"; }
+	on() {
+		local n
+		n=$1
+		shift
+		exchange "$(node "$n")" -- "$@"
+	}
+	role() {
+		curl -s -m 2 "$(node "$1")/health" | jq -r .role 2>/dev/null
+	}
+	_cluster_start() {
+		cl start 3 >"$T/start.out" 2>&1 || {
+			sed 's/^/# /' "$T/start.out" >&2
+			return 1
+		}
+	}
+	trap cluster_finish EXIT
+}
+cluster_start3() {
+	local i
+	ok "cluster-local start 3" _cluster_start
+	m=$(cl master)
+	r1=
+	r2=
+	for i in 1 2 3; do
+		[ "$i" = "$m" ] && continue
+		if [ -z "$r1" ]; then r1=$i; else r2=$i; fi
+	done
+	ok "one node is the master" nonempty "$m"
+	is "node $r1 is a replica" "$(role "$r1")" replica
+	is "node $r2 is a replica" "$(role "$r2")" replica
+}

@@ -6,6 +6,7 @@
  * nodes (tests/smoke/92-cluster.t).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +98,7 @@ static void
 test_group_of_one(void **state)
 {
 	char home[TEST_PATH_MAX] = "gr-repl", self[32], peers[96];
+	char hex[ST_REPL_TOKEN_HEX], url[64], addr[64];
 	struct gr_err err = { 0 };
 	json_t *st, *acc = NULL;
 	unsigned port = free_port();
@@ -124,6 +126,21 @@ test_group_of_one(void **state)
 	assert_string_equal(json_string_value(json_object_get(acc, "account")),
 	    "alice");
 	json_decref(acc);
+	/* a write's commit token, applied here at once; the master's URL */
+	st_repl_token_reset();
+	assert_false(st_repl_token_hex(hex));
+	assert_int_equal(account_add("root", "bob", "USER", "b@b.c", &err),
+	    GR_OK);
+	assert_true(st_repl_token_hex(hex));
+	assert_int_equal(strlen(hex), 2 * sizeof(DB_TXN_TOKEN));
+	assert_int_equal(st_repl_applied(hex, 1000), 0);
+	assert_int_equal(st_repl_applied("00zz", 1000), EINVAL);
+	hex[0] = 'g';
+	assert_int_equal(st_repl_applied(hex, 1000), EINVAL);
+	assert_true(st_repl_master_url(url, sizeof(url), addr, sizeof(addr)));
+	assert_string_equal(url, "http://127.0.0.1:1");
+	assert_string_equal(addr, self);
+	assert_string_equal(st_repl_self(), self);
 	st = st_repl_status();
 	assert_non_null(st);
 	assert_string_equal(json_string_value(json_object_get(st, "role")),
