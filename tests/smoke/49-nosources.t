@@ -23,11 +23,6 @@ reqb POST /scopes/root/data ''
 lost() {
 	reqb POST /replicas "{\"rse\": \"$1\", \"files\": [{\"scope\": \"data\", \"name\": \"$2\", \"bytes\": $(stat -c %s "$3"), \"adler32\": \"$(adler "$3")\", \"state\": \"U\"}]}"
 }
-# rule NAME RSE [MORE]: a rule for data:NAME on RSE; its id in $RULE
-rule() {
-	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"${3-}}"
-	RULE=$(json '.[0]')
-}
 # rule_is EXPECTED: wait (up to 15 s) until the rule's
 # [state, locks_ok_cnt, locks_replicating_cnt, locks_stuck_cnt] is EXPECTED
 rule_is() {

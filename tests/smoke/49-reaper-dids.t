@@ -27,11 +27,6 @@ put() {
 	head -c 100 /dev/urandom >"$T/$2"
 	rse_put "$1" data "$2" "$T/$2"
 }
-# rule NAME RSE: a rule for data:NAME on RSE; its id in $RULE
-rule() {
-	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"}"
-	RULE=$(json '.[0]')
-}
 # purge: delete the rule $RULE with purge_replicas
 purge() {
 	reqb DELETE "/rules/$RULE" '{"purge_replicas": true}'

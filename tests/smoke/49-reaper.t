@@ -60,11 +60,6 @@ where() {
 	*) dav_file "$p" ;;
 	esac
 }
-# rule NAME RSE: a rule for data:NAME on RSE; its id in $RULE
-rule() {
-	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"}"
-	RULE=$(json '.[0]')
-}
 # drop [BODY]: delete the rule $RULE
 drop() {
 	reqb DELETE "/rules/$RULE" "${1:-{\}}"

@@ -39,11 +39,6 @@ put() {
 path() {
 	posix_path "$1"
 }
-# rule NAME RSE: a rule for data:NAME on RSE; its id in $RULE
-rule() {
-	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"}"
-	RULE=$(json '.[0]')
-}
 # settle: wait (up to 30 s) until the rule $RULE is neither REPLICATING nor
 # INJECT (an asynchronous rule the evaluator has not reached yet)
 settle() {

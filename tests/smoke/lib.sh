@@ -310,6 +310,13 @@ webdav_start() {
 
 # --- storage (49-transfers.t, 66-jobs-data.t) ---
 
+# rule NAME RSE [MORE]: root's rule for one copy of data:NAME on RSE (MORE:
+# further members, ", \"key\": value"); its id in $RULE
+rule() {
+	reqb POST /rules/ "{\"dids\": [{\"scope\": \"data\", \"name\": \"$1\"}], \"account\": \"root\", \"copies\": 1, \"rse_expression\": \"$2\"${3-}}"
+	RULE=$(json '.[0]')
+}
+
 # rse_pfn RSE SCOPE NAME: the file's PFN on RSE (lfns2pfns)
 rse_pfn() {
 	req GET "/rses/$1/lfns2pfns?lfn=$2:$3"
